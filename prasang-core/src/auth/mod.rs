@@ -1,0 +1,219 @@
+//! Authentication: logins, EdDSA access tokens, rotating refresh tokens, and the [`Actor`] every
+//! rights-checked operation takes.
+
+pub(crate) mod keys;
+mod refresh;
+
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::Inner;
+use crate::ids::UserId;
+use crate::store::StoreError;
+use crate::time::Timestamp;
+use crate::users::{self, Role, User};
+use crate::validate;
+
+/// Who is calling: a verified user and their role.
+///
+/// Obtain one from [`Auth::verify`] (a bearer token) or, in a trusted embedding, from
+/// [`Auth::actor_for`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Actor {
+    /// The user.
+    pub user_id: UserId,
+    /// Their role when the token was issued.
+    pub role: Role,
+}
+
+impl Actor {
+    /// Whether the actor is an admin.
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Tokens handed out by a login or a refresh.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    /// Short-lived EdDSA JWT for the `Authorization: Bearer` header.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Opaque, single-use token that buys the next session.
+    pub refresh_token: String,
+    /// The logged-in user.
+    pub user: User,
+}
+
+/// The claims of a Prasang access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id.
+    pub sub: String,
+    /// The user's role.
+    pub role: Role,
+    /// Expiry, seconds since the epoch.
+    pub exp: i64,
+    /// Issue time, seconds since the epoch.
+    pub iat: i64,
+    /// Unique token id.
+    pub jti: String,
+    /// Issuer (the configured issuer name).
+    pub iss: String,
+    /// The refresh-token family (login session) this token belongs to; logging out revokes it.
+    pub sid: String,
+}
+
+/// Errors of the auth API.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// Wrong e-mail or password (deliberately not saying which).
+    #[error("wrong e-mail or password")]
+    InvalidCredentials,
+    /// The token is malformed, forged, or not one of ours.
+    #[error("the token is invalid")]
+    InvalidToken,
+    /// The access or refresh token has expired.
+    #[error("the token has expired")]
+    TokenExpired,
+    /// A refresh token was used twice: the whole session has been revoked.
+    #[error(
+        "this refresh token was already used; the session has been revoked, please log in again"
+    )]
+    RefreshReused,
+    /// The session was logged out or revoked.
+    #[error("the session has ended, please log in again")]
+    SessionRevoked,
+    /// The storage layer failed.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+}
+
+/// Logins and tokens. Obtained from [`crate::Prasang::auth`].
+pub struct Auth<'a> {
+    pub(crate) inner: &'a Inner,
+}
+
+impl Auth<'_> {
+    /// Checks e-mail and password and starts a session.
+    pub fn login(&self, email: &str, password: &str) -> Result<Session, AuthError> {
+        let users = self.inner.users();
+        let record = match validate::email(email) {
+            Ok(normalised) => match users.id_by_email(&normalised)? {
+                Some(id) => users.load(id)?,
+                None => None,
+            },
+            Err(_) => None,
+        };
+        let Some(record) = record else {
+            // Spend the same time as a wrong password so logins do not reveal which e-mails exist.
+            let _ = users::verify_password(password, self.inner.dummy_password_hash());
+            return Err(AuthError::InvalidCredentials);
+        };
+        if !users::verify_password(password, &record.password_hash) {
+            return Err(AuthError::InvalidCredentials);
+        }
+        let (refresh_token, family) = refresh::start_family(self.inner, record.user.id)?;
+        self.session(record.user, refresh_token, family)
+    }
+
+    /// Trades a refresh token for a new session. Each refresh token works once: presenting a used
+    /// one again revokes every token of that session (someone has a stolen copy).
+    pub fn refresh(&self, refresh_token: &str) -> Result<Session, AuthError> {
+        let (user_id, new_token, family) = refresh::rotate(self.inner, refresh_token)?;
+        let record = self
+            .inner
+            .users()
+            .load(user_id)?
+            .ok_or(AuthError::InvalidToken)?;
+        self.session(record.user, new_token, family)
+    }
+
+    /// Ends the session the refresh token belongs to; its access tokens stop working too.
+    pub fn logout(&self, refresh_token: &str) -> Result<(), AuthError> {
+        refresh::revoke_by_token(self.inner, refresh_token)
+    }
+
+    /// Verifies a bearer access token (signature, issuer, expiry, session) into an [`Actor`].
+    pub fn verify(&self, access_token: &str) -> Result<Actor, AuthError> {
+        let keys = &self.inner.keys;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[self.inner.config.issuer.as_str()]);
+        // Expiry is checked below against the store's clock so that it is testable.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(access_token, &keys.decoding, &validation)
+            .map_err(|_| AuthError::InvalidToken)?;
+        let claims = data.claims;
+        if claims.exp <= self.inner.now().as_secs() {
+            return Err(AuthError::TokenExpired);
+        }
+        let user_id = claims.sub.parse().map_err(|_| AuthError::InvalidToken)?;
+        if refresh::family_revoked(self.inner, &claims.sid)? {
+            return Err(AuthError::SessionRevoked);
+        }
+        Ok(Actor {
+            user_id,
+            role: claims.role,
+        })
+    }
+
+    /// The public signing keys as a JWKS document (serve it at `/.well-known/jwks.json`).
+    pub fn jwks(&self) -> serde_json::Value {
+        self.inner.keys.jwks()
+    }
+
+    /// An actor for a user id, for trusted embedders that authenticate users themselves.
+    pub fn actor_for(&self, user_id: UserId) -> Result<Actor, AuthError> {
+        let record = self
+            .inner
+            .users()
+            .load(user_id)?
+            .ok_or(AuthError::InvalidToken)?;
+        Ok(Actor {
+            user_id,
+            role: record.user.role,
+        })
+    }
+
+    fn session(
+        &self,
+        user: User,
+        refresh_token: String,
+        family: String,
+    ) -> Result<Session, AuthError> {
+        let now = self.inner.now();
+        let ttl = self.inner.config.access_token_ttl;
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role,
+            exp: now.plus(ttl).as_secs(),
+            iat: now.as_secs(),
+            jti: ulid::Ulid::new().to_string(),
+            iss: self.inner.config.issuer.clone(),
+            sid: family,
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.inner.keys.kid.clone());
+        let access_token = jsonwebtoken::encode(&header, &claims, &self.inner.keys.encoding)
+            .map_err(|e| StoreError::Corrupt {
+                tree: "keys",
+                reason: format!("signing failed: {e}"),
+            })?;
+        Ok(Session {
+            access_token,
+            token_type: "Bearer",
+            expires_in: ttl.as_secs(),
+            refresh_token,
+            user,
+        })
+    }
+}
+
+/// The instant a token issued now expires.
+pub(crate) fn expiry_after(now: Timestamp, ttl: std::time::Duration) -> Timestamp {
+    now.plus(ttl)
+}

@@ -1,0 +1,131 @@
+//! How a store is opened.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::store::Durability;
+use crate::time::{Clock, SystemClock};
+use crate::users::PasswordCost;
+
+/// Settings for [`crate::Prasang::open`]. Start from [`Config::new`] or [`Config::temporary`]
+/// and adjust with the builder methods.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) location: Option<PathBuf>,
+    pub(crate) durability: Durability,
+    pub(crate) hold_duration: Duration,
+    pub(crate) access_token_ttl: Duration,
+    pub(crate) refresh_token_ttl: Duration,
+    pub(crate) issuer: String,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) background_tasks: bool,
+    pub(crate) maintenance_interval: Duration,
+    pub(crate) password_cost: PasswordCost,
+    pub(crate) cache_bytes: u64,
+}
+
+impl Config {
+    /// A store kept in the data folder `path` (created if missing): the database in
+    /// `path/store`, the token signing key in `path/keys`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Config {
+            location: Some(path.into()),
+            durability: Durability::GroupCommit,
+            hold_duration: Duration::from_secs(15 * 60),
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            issuer: "prasang".into(),
+            clock: Arc::new(SystemClock),
+            background_tasks: true,
+            maintenance_interval: Duration::from_secs(1),
+            password_cost: PasswordCost::RECOMMENDED,
+            cache_bytes: 256 * 1024 * 1024,
+        }
+    }
+
+    /// A throwaway store in a fresh temporary folder, deleted when the handle is dropped.
+    /// Uses cheap password hashing: for tests only.
+    pub fn temporary() -> Self {
+        Config {
+            location: None,
+            password_cost: PasswordCost::INSECURE_FAST,
+            cache_bytes: 16 * 1024 * 1024,
+            ..Config::new("")
+        }
+    }
+
+    /// How writes reach the disk (default: group commit, every `Ok` is durable).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// How long a paid ticket is held awaiting payment (default 15 minutes).
+    pub fn hold_duration(mut self, duration: Duration) -> Self {
+        self.hold_duration = duration;
+        self
+    }
+
+    /// Lifetime of access tokens (default 15 minutes).
+    pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
+        self.access_token_ttl = ttl;
+        self
+    }
+
+    /// Lifetime of refresh tokens (default 30 days).
+    pub fn refresh_token_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_token_ttl = ttl;
+        self
+    }
+
+    /// The `iss` claim of issued tokens (default `prasang`).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = issuer.into();
+        self
+    }
+
+    /// Where "now" comes from (default: the system clock).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Whether a background thread expires holds and records page views every
+    /// `maintenance_interval` (default on). Turn off to call
+    /// [`crate::Prasang::run_maintenance`] yourself.
+    pub fn background_tasks(mut self, enabled: bool) -> Self {
+        self.background_tasks = enabled;
+        self
+    }
+
+    /// How often background maintenance runs (default 1 s).
+    pub fn maintenance_interval(mut self, interval: Duration) -> Self {
+        self.maintenance_interval = interval;
+        self
+    }
+
+    /// argon2id cost for new password hashes.
+    pub fn password_cost(mut self, cost: PasswordCost) -> Self {
+        self.password_cost = cost;
+        self
+    }
+
+    /// sled page cache size in bytes.
+    pub fn cache_bytes(mut self, bytes: u64) -> Self {
+        self.cache_bytes = bytes;
+        self
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("location", &self.location)
+            .field("durability", &self.durability)
+            .field("hold_duration", &self.hold_duration)
+            .field("issuer", &self.issuer)
+            .field("background_tasks", &self.background_tasks)
+            .finish_non_exhaustive()
+    }
+}

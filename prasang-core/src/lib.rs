@@ -1,0 +1,337 @@
+//! # prasang-core
+//!
+//! The embeddable engine of Prasang: users and authentication, events, ticket booking that never
+//! oversells, and an event log that notification and analytics consumers follow.
+//!
+//! ```
+//! use prasang_core::{Config, Prasang};
+//! use prasang_core::users::{Gender, NewUser, Role};
+//!
+//! let prasang = Prasang::open(Config::temporary())?;
+//! let user = prasang.users().register(NewUser {
+//!     name: "Grace".into(), email: "grace@example.org".into(), password: "compilers rock".into(),
+//!     gender: Gender::Female, age: 45, role: Role::Attendee,
+//! })?;
+//! let session = prasang.auth().login("grace@example.org", "compilers rock")?;
+//! let actor = prasang.auth().verify(&session.access_token)?;
+//! assert_eq!(actor.user_id, user.id);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every domain operation is a method on a sub-API ([`Prasang::users`], [`Prasang::auth`],
+//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`]) and returns that module's error
+//! type. See `docs/storage.md` for the keyspace and transaction boundaries.
+
+#![warn(missing_docs)]
+
+pub mod auth;
+mod config;
+pub mod events;
+mod ids;
+mod integrity;
+pub mod log;
+mod paging;
+mod store;
+pub mod tickets;
+mod time;
+pub mod users;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock, Weak};
+use std::thread::JoinHandle;
+
+use parking_lot::{Condvar, Mutex};
+
+pub use config::Config;
+pub use ids::{EventId, InvalidId, TicketId, UserId};
+pub use integrity::IntegrityReport;
+pub use paging::{MAX_PAGE_SIZE, Page, PageRequest};
+pub use store::{Durability, StoreError};
+pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use validate::FieldError;
+
+use auth::keys::SigningKeys;
+use events::visits::VisitCounter;
+use log::{DomainEvent, LogSignal};
+use store::Store;
+
+/// An open Prasang store. Cheap to clone; all clones share one database.
+///
+/// sled allows one process per store: open it once and share the handle.
+#[derive(Clone)]
+pub struct Prasang {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Store,
+    pub(crate) config: Config,
+    pub(crate) keys: SigningKeys,
+    pub(crate) visits: VisitCounter,
+    pub(crate) log_signal: LogSignal,
+    data_dir: PathBuf,
+    dummy_hash: OnceLock<String>,
+    maintenance: Mutex<Option<Maintenance>>,
+    // Declared last so the folder outlives the database files inside it.
+    _temporary_dir: Option<tempfile::TempDir>,
+}
+
+struct Maintenance {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    thread: JoinHandle<()>,
+}
+
+impl Prasang {
+    /// Opens (creating on first use) the store described by `config`; a path opens
+    /// `Config::new(path)`.
+    pub fn open(config: impl Into<OpenTarget>) -> Result<Prasang, StoreError> {
+        let config = match config.into() {
+            OpenTarget::Config(config) => config,
+            OpenTarget::Path(path) => Config::new(path),
+        };
+        let (data_dir, temporary_dir) = match &config.location {
+            Some(path) => (path.clone(), None),
+            None => {
+                let dir = tempfile::Builder::new().prefix("prasang-").tempdir()?;
+                (dir.path().to_path_buf(), Some(dir))
+            }
+        };
+        std::fs::create_dir_all(&data_dir)?;
+        let keys = SigningKeys::load_or_create(&data_dir.join("keys"))?;
+        let store = Store::open(
+            &data_dir.join("store"),
+            config.durability,
+            config.cache_bytes,
+        )?;
+        let inner = Arc::new(Inner {
+            store,
+            keys,
+            visits: VisitCounter::default(),
+            log_signal: LogSignal::default(),
+            data_dir,
+            dummy_hash: OnceLock::new(),
+            maintenance: Mutex::new(None),
+            _temporary_dir: temporary_dir,
+            config,
+        });
+        if inner.config.background_tasks {
+            let maintenance =
+                Maintenance::start(Arc::downgrade(&inner), inner.config.maintenance_interval)?;
+            *inner.maintenance.lock() = Some(maintenance);
+        }
+        Ok(Prasang { inner })
+    }
+
+    /// User accounts.
+    pub fn users(&self) -> users::Users<'_> {
+        self.inner.users()
+    }
+
+    /// Logins and tokens.
+    pub fn auth(&self) -> auth::Auth<'_> {
+        auth::Auth { inner: &self.inner }
+    }
+
+    /// Events.
+    pub fn events(&self) -> events::Events<'_> {
+        self.inner.events()
+    }
+
+    /// Tickets.
+    pub fn tickets(&self) -> tickets::Tickets<'_> {
+        tickets::Tickets { inner: &self.inner }
+    }
+
+    /// The event log and consumer cursors.
+    pub fn log(&self) -> log::Log<'_> {
+        log::Log { inner: &self.inner }
+    }
+
+    /// Recomputes every counter and index from the records; call on a quiet store.
+    pub fn verify_integrity(&self) -> Result<IntegrityReport, StoreError> {
+        integrity::verify(&self.inner)
+    }
+
+    /// Expires lapsed holds and writes batched page views to the log. Runs every second in the
+    /// background unless [`Config::background_tasks`] turned that off.
+    pub fn run_maintenance(&self) -> Result<(), StoreError> {
+        self.inner.run_maintenance()
+    }
+
+    /// Writes everything to disk now.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.inner.store.flush()
+    }
+
+    /// The data folder (the database lives in `store/`, the signing key in `keys/`).
+    pub fn data_dir(&self) -> &Path {
+        &self.inner.data_dir
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.inner.store.size_on_disk()
+    }
+
+    /// The current time by the configured clock.
+    pub fn now(&self) -> Timestamp {
+        self.inner.now()
+    }
+}
+
+/// What [`Prasang::open`] accepts: a [`Config`] or a data-folder path.
+pub enum OpenTarget {
+    /// Full settings.
+    Config(Config),
+    /// A data folder with default settings.
+    Path(PathBuf),
+}
+
+impl From<Config> for OpenTarget {
+    fn from(config: Config) -> Self {
+        OpenTarget::Config(config)
+    }
+}
+
+impl From<&Path> for OpenTarget {
+    fn from(path: &Path) -> Self {
+        OpenTarget::Path(path.to_path_buf())
+    }
+}
+
+impl From<PathBuf> for OpenTarget {
+    fn from(path: PathBuf) -> Self {
+        OpenTarget::Path(path)
+    }
+}
+
+impl From<&str> for OpenTarget {
+    fn from(path: &str) -> Self {
+        OpenTarget::Path(path.into())
+    }
+}
+
+impl Inner {
+    pub(crate) fn now(&self) -> Timestamp {
+        self.config.clock.now()
+    }
+
+    pub(crate) fn users(&self) -> users::Users<'_> {
+        users::Users { inner: self }
+    }
+
+    pub(crate) fn events(&self) -> events::Events<'_> {
+        events::Events { inner: self }
+    }
+
+    /// After a transaction that appended to the log: wait until it is durable (per the
+    /// durability mode), then wake log consumers.
+    pub(crate) fn committed_with_log(&self) -> Result<(), StoreError> {
+        self.store.durable()?;
+        self.log_signal.notify();
+        Ok(())
+    }
+
+    /// A password hash of the configured cost that matches nothing anyone types.
+    pub(crate) fn dummy_password_hash(&self) -> &str {
+        self.dummy_hash.get_or_init(|| {
+            self.config
+                .password_cost
+                .hash("not a password anyone can type \u{0}")
+                .unwrap_or_default()
+        })
+    }
+
+    fn run_maintenance(&self) -> Result<(), StoreError> {
+        let expired = tickets::Tickets { inner: self }
+            .expire_due()
+            .map_err(|e| match e {
+                tickets::TicketError::Storage(e) => e,
+                other => StoreError::Corrupt {
+                    tree: "holds_by_expiry",
+                    reason: other.to_string(),
+                },
+            })?;
+        if expired > 0 {
+            tracing::debug!(expired, "released lapsed holds");
+        }
+        self.record_visits()
+    }
+
+    fn record_visits(&self) -> Result<(), StoreError> {
+        let counts = self.visits.drain();
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let at = self.now();
+        let written = self.store.log.transaction(|log| {
+            for (event, count) in &counts {
+                log::append(
+                    log,
+                    at,
+                    &DomainEvent::EventViewed {
+                        event: *event,
+                        count: *count,
+                    },
+                )?;
+            }
+            Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+        });
+        if let Err(error) = written {
+            self.visits.restore(&counts);
+            return Err(StoreError::Flush(format!(
+                "recording page views failed: {error:?}"
+            )));
+        }
+        self.log_signal.notify();
+        Ok(())
+    }
+}
+
+impl Maintenance {
+    fn start(inner: Weak<Inner>, interval: std::time::Duration) -> std::io::Result<Self> {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let thread_stop = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("prasang-maintenance".into())
+            .spawn(move || {
+                let (stopped, wake) = &*thread_stop;
+                loop {
+                    {
+                        let mut stopped = stopped.lock();
+                        if !*stopped {
+                            wake.wait_for(&mut stopped, interval);
+                        }
+                        if *stopped {
+                            return;
+                        }
+                    }
+                    let Some(inner) = inner.upgrade() else { return };
+                    if let Err(error) = inner.run_maintenance() {
+                        tracing::warn!(?error, "background maintenance failed; will retry");
+                    }
+                }
+            })?;
+        Ok(Maintenance { stop, thread })
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(maintenance) = self.maintenance.lock().take() {
+            *maintenance.stop.0.lock() = true;
+            maintenance.stop.1.notify_all();
+            // The maintenance thread may itself drop the last handle; it cannot join itself.
+            if maintenance.thread.thread().id() != std::thread::current().id() {
+                let _ = maintenance.thread.join();
+            }
+        }
+        if let Err(error) = self.record_visits() {
+            tracing::warn!(?error, "could not record the last page views");
+        }
+        if let Err(error) = self.store.flush() {
+            tracing::error!(?error, "final flush failed");
+        }
+    }
+}

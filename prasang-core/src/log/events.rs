@@ -1,0 +1,152 @@
+//! The domain events the log carries.
+//!
+//! Versioning: entries are stored with the store's format-version byte. Within a version,
+//! variants and fields are only ever appended (postcard encodes variants by index), so old
+//! entries keep decoding; anything else bumps the version.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::EventStatus;
+use crate::ids::{EventId, TicketId, UserId};
+use crate::tickets::TicketStatus;
+use crate::time::Timestamp;
+use crate::users::{Gender, Role};
+
+/// A field of an event whose change notifications care about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventField {
+    /// The title.
+    Title,
+    /// The description.
+    Description,
+    /// Where it happens.
+    Location,
+    /// When it starts.
+    StartsAt,
+    /// When it ends.
+    EndsAt,
+    /// How many seats exist.
+    Capacity,
+    /// The price or currency.
+    Price,
+    /// The picture.
+    ImageUrl,
+    /// How many seats one user may hold.
+    PerUserLimit,
+}
+
+/// Something that happened, as recorded in the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DomainEvent {
+    /// A user account was created.
+    UserRegistered {
+        /// The new account.
+        user: UserId,
+        /// Its role.
+        role: Role,
+        /// For demographic analytics.
+        gender: Gender,
+        /// For demographic analytics.
+        age: u8,
+    },
+    /// A user changed their profile (or an admin did for them).
+    UserUpdated {
+        /// The account.
+        user: UserId,
+    },
+    /// An event was created.
+    EventCreated {
+        /// The event.
+        event: EventId,
+        /// Who runs it.
+        organizer: UserId,
+        /// Seats on sale.
+        capacity: u32,
+        /// When it starts.
+        starts_at: Timestamp,
+    },
+    /// An event's details changed.
+    EventUpdated {
+        /// The event.
+        event: EventId,
+        /// Which fields changed.
+        changed: Vec<EventField>,
+    },
+    /// An event was cancelled; its ticket holders should hear about it.
+    EventCancelled {
+        /// The event.
+        event: EventId,
+        /// Status before cancelling.
+        previous: EventStatus,
+    },
+    /// An event without tickets was deleted.
+    EventDeleted {
+        /// The event.
+        event: EventId,
+    },
+    /// An event's page was viewed `count` times since the previous such entry.
+    EventViewed {
+        /// The event.
+        event: EventId,
+        /// Views batched into this entry.
+        count: u32,
+    },
+    /// Seats are held for a user until `expires_at` (a paid ticket awaiting payment).
+    TicketPending {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
+        /// Its holder.
+        user: UserId,
+        /// Seats.
+        quantity: u32,
+        /// Price of all seats, minor units.
+        amount_minor: u64,
+        /// When the hold lapses.
+        expires_at: Timestamp,
+    },
+    /// Seats are booked (a free ticket, or a paid one whose payment was confirmed).
+    TicketBooked {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
+        /// Its holder.
+        user: UserId,
+        /// Seats.
+        quantity: u32,
+        /// Price of all seats, minor units.
+        amount_minor: u64,
+    },
+    /// A ticket was cancelled and its seats released.
+    TicketCancelled {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
+        /// Its holder.
+        user: UserId,
+        /// Seats released.
+        quantity: u32,
+        /// Amount of the cancelled ticket (for refunds and revenue).
+        amount_minor: u64,
+        /// Status before cancelling.
+        previous: TicketStatus,
+        /// Who cancelled it.
+        by: UserId,
+    },
+    /// A pending hold lapsed and its seats were released.
+    TicketExpired {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
+        /// Its holder.
+        user: UserId,
+        /// Seats released.
+        quantity: u32,
+    },
+}

@@ -1,0 +1,181 @@
+//! The event log: every state change appends a typed domain event, in the same transaction as
+//! the change itself. Consumers (notifications, analytics, exporters) read from a sequence number
+//! and remember how far they got in a named cursor; they process at least once and key their
+//! effects by the sequence number, so replaying from any point is safe.
+
+mod events;
+
+use std::time::Duration;
+
+use parking_lot::{Condvar, Mutex};
+use serde::{Deserialize, Serialize};
+use sled::transaction::{TransactionalTree, UnabortableTransactionError};
+
+pub use events::{DomainEvent, EventField};
+
+use crate::Inner;
+use crate::store::{StoreError, codec, keys};
+use crate::time::Timestamp;
+
+/// One entry of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Position in the log; strictly increasing in commit order (gaps are possible).
+    pub seq: u64,
+    /// When the change was committed.
+    pub at: Timestamp,
+    /// What happened.
+    pub event: DomainEvent,
+}
+
+/// What is stored under a sequence number.
+#[derive(Serialize, Deserialize)]
+struct StoredEntry {
+    at: Timestamp,
+    event: DomainEvent,
+}
+
+/// Errors of the log API.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// A cursor name must be 1–64 printable characters.
+    #[error("cursor names must be 1 to 64 printable characters")]
+    InvalidCursorName,
+    /// The storage layer failed.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+}
+
+/// Appends `event` inside a transaction and returns its sequence number.
+///
+/// sled runs transactions one at a time under a process-wide lock, so ids drawn here are issued
+/// in commit order: a consumer that has seen sequence `n` will never later find a smaller one.
+pub(crate) fn append(
+    log: &TransactionalTree,
+    at: Timestamp,
+    event: &DomainEvent,
+) -> Result<u64, UnabortableTransactionError> {
+    let seq = log.generate_id()?;
+    log.insert(
+        &keys::log_seq(seq),
+        codec::encode(&StoredEntry {
+            at,
+            event: event.clone(),
+        }),
+    )?;
+    Ok(seq)
+}
+
+/// Wakes consumers waiting for new entries.
+#[derive(Default)]
+pub(crate) struct LogSignal {
+    appended: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl LogSignal {
+    /// Called after a transaction that appended to the log has committed.
+    pub(crate) fn notify(&self) {
+        *self.appended.lock() += 1;
+        self.changed.notify_all();
+    }
+}
+
+/// Reading the log and keeping consumer cursors. Obtained from [`crate::Prasang::log`].
+pub struct Log<'a> {
+    pub(crate) inner: &'a Inner,
+}
+
+impl Log<'_> {
+    /// Up to `limit` entries with `seq >= from`, in order.
+    pub fn read(&self, from: u64, limit: usize) -> Result<Vec<LogEntry>, LogError> {
+        let mut entries = Vec::with_capacity(limit.min(1024));
+        for item in self
+            .inner
+            .store
+            .log
+            .range(keys::log_seq(from)..)
+            .take(limit)
+        {
+            let (key, value) = item.map_err(StoreError::from)?;
+            let seq = keys::seq_from_key(&key).ok_or(StoreError::Corrupt {
+                tree: "log",
+                reason: "short key".into(),
+            })?;
+            let stored: StoredEntry = codec::decode("log", &value)?;
+            entries.push(LogEntry {
+                seq,
+                at: stored.at,
+                event: stored.event,
+            });
+        }
+        Ok(entries)
+    }
+
+    /// The sequence number one past the newest entry (0 for an empty log).
+    pub fn end(&self) -> Result<u64, LogError> {
+        let last = self.inner.store.log.last().map_err(StoreError::from)?;
+        Ok(last
+            .and_then(|(key, _)| keys::seq_from_key(&key))
+            .map_or(0, |seq| seq + 1))
+    }
+
+    /// Where the consumer `name` should resume: the first sequence it has not processed (0 when
+    /// it never committed).
+    pub fn cursor(&self, name: &str) -> Result<u64, LogError> {
+        check_cursor_name(name)?;
+        let stored = self
+            .inner
+            .store
+            .cursors
+            .get(name)
+            .map_err(StoreError::from)?;
+        Ok(stored
+            .and_then(|bytes| keys::seq_from_key(&bytes))
+            .unwrap_or(0))
+    }
+
+    /// Records that consumer `name` has processed everything before `next`. Durable on return
+    /// (under group commit), so a restart resumes from here.
+    pub fn commit_cursor(&self, name: &str, next: u64) -> Result<(), LogError> {
+        check_cursor_name(name)?;
+        self.inner
+            .store
+            .cursors
+            .insert(name, &keys::log_seq(next))
+            .map_err(StoreError::from)?;
+        self.inner.store.durable()?;
+        Ok(())
+    }
+
+    /// Blocks until the log holds an entry at or after `from`, or `timeout` passes. Returns
+    /// whether such an entry exists.
+    pub fn wait_for(&self, from: u64, timeout: Duration) -> Result<bool, LogError> {
+        let signal = &self.inner.log_signal;
+        let mut appended = signal.appended.lock();
+        if self.end()? > from {
+            return Ok(true);
+        }
+        let seen = *appended;
+        let deadline = std::time::Instant::now() + timeout;
+        while *appended == seen {
+            if signal
+                .changed
+                .wait_until(&mut appended, deadline)
+                .timed_out()
+            {
+                break;
+            }
+        }
+        drop(appended);
+        Ok(self.end()? > from)
+    }
+}
+
+fn check_cursor_name(name: &str) -> Result<(), LogError> {
+    let printable = name.chars().all(|c| !c.is_control());
+    if name.is_empty() || name.len() > 64 || !printable {
+        return Err(LogError::InvalidCursorName);
+    }
+    Ok(())
+}

@@ -1,0 +1,177 @@
+//! The sled keyspace: one `Db`, one `Tree` per record kind and per secondary index.
+//!
+//! This module is the only place that knows tree names, key encodings ([`keys`]) and the value
+//! format ([`codec`]); docs/storage.md describes the same layout for humans.
+
+pub(crate) mod codec;
+mod durability;
+pub(crate) mod keys;
+
+use std::path::Path;
+use std::time::Duration;
+
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
+};
+use sled::{Db, Tree};
+
+use durability::GroupCommit;
+
+/// How writes reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Every call that returns `Ok` is on disk; concurrent callers share one flush.
+    GroupCommit,
+    /// Calls return as soon as they are committed in memory; the store is flushed in the
+    /// background every `every`. A crash can lose up to that much acknowledged work.
+    Periodic {
+        /// Flush interval.
+        every: Duration,
+    },
+}
+
+/// The storage layer failed underneath an operation.
+///
+/// Users see only "storage failure"; the `Debug` chain tells operators what happened.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled reported an I/O or corruption error.
+    #[error("storage engine error")]
+    Engine(#[from] sled::Error),
+    /// A stored value could not be read back.
+    #[error("stored record in `{tree}` is unreadable: {reason}")]
+    Corrupt {
+        /// The tree holding the value.
+        tree: &'static str,
+        /// What went wrong while decoding.
+        reason: String,
+    },
+    /// Flushing to disk failed, so durability of the last write is unknown.
+    #[error("flushing to disk failed: {0}")]
+    Flush(String),
+    /// Preparing the data folder or a background thread failed.
+    #[error("could not prepare the data folder: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl From<UnabortableTransactionError> for StoreError {
+    fn from(error: UnabortableTransactionError) -> Self {
+        match error {
+            UnabortableTransactionError::Storage(e) => StoreError::Engine(e),
+            UnabortableTransactionError::Conflict => {
+                StoreError::Engine(sled::Error::Unsupported("transaction conflict".into()))
+            }
+        }
+    }
+}
+
+/// Every tree of the keyspace, opened once.
+pub(crate) struct Store {
+    pub(crate) db: Db,
+    pub(crate) users: Tree,
+    pub(crate) users_by_email: Tree,
+    pub(crate) events: Tree,
+    pub(crate) events_by_start: Tree,
+    pub(crate) events_by_organizer: Tree,
+    pub(crate) inventory: Tree,
+    pub(crate) tickets: Tree,
+    pub(crate) tickets_by_event: Tree,
+    pub(crate) tickets_by_user: Tree,
+    pub(crate) holdings: Tree,
+    pub(crate) holds_by_expiry: Tree,
+    pub(crate) idempotency: Tree,
+    pub(crate) refresh_tokens: Tree,
+    pub(crate) token_families: Tree,
+    pub(crate) log: Tree,
+    pub(crate) cursors: Tree,
+    group_commit: Option<GroupCommit>,
+}
+
+impl Store {
+    /// Opens (or creates) the sled database in `dir`.
+    pub(crate) fn open(
+        dir: &Path,
+        durability: Durability,
+        cache_bytes: u64,
+    ) -> Result<Self, StoreError> {
+        let flush_every = match durability {
+            Durability::GroupCommit => None,
+            Durability::Periodic { every } => {
+                Some(every.as_millis().clamp(1, u128::from(u64::MAX)) as u64)
+            }
+        };
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(flush_every)
+            .open()?;
+        let group_commit = match durability {
+            Durability::GroupCommit => Some(GroupCommit::start(db.clone())?),
+            Durability::Periodic { .. } => None,
+        };
+        let tree = |name: &str| db.open_tree(name);
+        Ok(Store {
+            users: tree("users")?,
+            users_by_email: tree("users_by_email")?,
+            events: tree("events")?,
+            events_by_start: tree("events_by_start")?,
+            events_by_organizer: tree("events_by_organizer")?,
+            inventory: tree("inventory")?,
+            tickets: tree("tickets")?,
+            tickets_by_event: tree("tickets_by_event")?,
+            tickets_by_user: tree("tickets_by_user")?,
+            holdings: tree("holdings")?,
+            holds_by_expiry: tree("holds_by_expiry")?,
+            idempotency: tree("idempotency")?,
+            refresh_tokens: tree("refresh_tokens")?,
+            token_families: tree("token_families")?,
+            log: tree("log")?,
+            cursors: tree("cursors")?,
+            db,
+            group_commit,
+        })
+    }
+
+    /// Makes everything committed so far durable according to the configured mode: waits for a
+    /// shared flush under group commit, returns at once in periodic mode.
+    pub(crate) fn durable(&self) -> Result<(), StoreError> {
+        match &self.group_commit {
+            Some(group) => group.wait_durable(),
+            None => Ok(()),
+        }
+    }
+
+    /// Flushes now, whatever the mode.
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Bytes the store occupies on disk.
+    pub(crate) fn size_on_disk(&self) -> Result<u64, StoreError> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Aborts a transaction with a domain error.
+pub(crate) fn abort<E>(error: E) -> ConflictableTransactionError<E> {
+    ConflictableTransactionError::Abort(error)
+}
+
+/// Turns a finished transaction's result into the module's error type.
+pub(crate) fn finish<T, E: From<StoreError>>(
+    result: Result<T, TransactionError<E>>,
+) -> Result<T, E> {
+    result.map_err(|error| match error {
+        TransactionError::Abort(domain) => domain,
+        TransactionError::Storage(engine) => E::from(StoreError::Engine(engine)),
+    })
+}
+
+/// Decodes inside a transaction, aborting with the module's error if the value is unreadable.
+pub(crate) fn decode_in_tx<T: serde::de::DeserializeOwned, E: From<StoreError>>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, ConflictableTransactionError<E>> {
+    codec::decode(tree, bytes).map_err(|e| abort(E::from(e)))
+}

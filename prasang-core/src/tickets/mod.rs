@@ -1,0 +1,200 @@
+//! Tickets: booking, payment confirmation, cancellation and expiry of seats.
+//!
+//! Every change is one sled transaction over the sale state, the ticket, its indexes and the log,
+//! so seat counters and tickets can never disagree: a seat is taken exactly once and released
+//! exactly once.
+
+mod booking;
+mod release;
+
+use serde::{Deserialize, Serialize};
+
+pub use booking::{BookingOutcome, BookingRequest};
+
+use crate::Inner;
+use crate::auth::Actor;
+use crate::ids::{EventId, TicketId, UserId};
+use crate::paging::{self, Page, PageRequest, ScanError};
+use crate::store::{StoreError, codec, keys};
+use crate::time::Timestamp;
+use crate::validate::FieldError;
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Seats held until `expires_at`, awaiting payment.
+    Pending,
+    /// Seats booked.
+    Booked,
+    /// Cancelled; seats released.
+    Cancelled,
+    /// The hold lapsed; seats released.
+    Expired,
+}
+
+impl TicketStatus {
+    /// Whether the ticket still occupies seats.
+    pub fn is_active(self) -> bool {
+        matches!(self, TicketStatus::Pending | TicketStatus::Booked)
+    }
+}
+
+/// A ticket: one booking of one or more seats of one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The ticket's id.
+    pub id: TicketId,
+    /// The event.
+    pub event: EventId,
+    /// The holder.
+    pub user: UserId,
+    /// Seats.
+    pub quantity: u32,
+    /// Where it is in its life.
+    pub status: TicketStatus,
+    /// Price of all seats at booking time, minor units.
+    pub amount_minor: u64,
+    /// When it was booked.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+    /// For pending tickets: when the hold lapses.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Errors of the tickets API.
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// A field was unacceptable.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// No such event.
+    #[error("event not found")]
+    EventNotFound,
+    /// No such ticket (or not visible to the caller).
+    #[error("ticket not found")]
+    NotFound,
+    /// Not enough seats left.
+    #[error("sold out: {remaining} seats left")]
+    SoldOut {
+        /// Seats still available.
+        remaining: u32,
+    },
+    /// The user would hold more seats than the event allows per person.
+    #[error("you can hold at most {limit} seats for this event and already hold {held}")]
+    LimitReached {
+        /// The per-user limit.
+        limit: u32,
+        /// Seats the user holds already.
+        held: u32,
+    },
+    /// The event is not selling (cancelled or already started).
+    #[error("tickets for this event are not on sale: {0}")]
+    NotOnSale(&'static str),
+    /// The idempotency key was used before for a different request.
+    #[error("this idempotency key was already used for a different booking")]
+    IdempotencyKeyReused,
+    /// The ticket is not in a state that allows this.
+    #[error("the ticket is {0:?}, so this is not possible")]
+    WrongStatus(TicketStatus),
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The storage layer failed.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+}
+
+impl From<ScanError> for TicketError {
+    fn from(error: ScanError) -> Self {
+        match error {
+            ScanError::Invalid(e) => TicketError::Invalid(e),
+            ScanError::Store(e) => TicketError::Storage(e),
+        }
+    }
+}
+
+/// Tickets. Obtained from [`crate::Prasang::tickets`].
+pub struct Tickets<'a> {
+    pub(crate) inner: &'a Inner,
+}
+
+impl Tickets<'_> {
+    /// A ticket, visible to its holder, the event's organizer and admins; anyone else gets
+    /// `NotFound` so ids cannot be probed.
+    pub fn get(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
+        let ticket = self.load(id)?.ok_or(TicketError::NotFound)?;
+        if ticket.user == actor.user_id || self.runs_event(actor, ticket.event)? {
+            Ok(ticket)
+        } else {
+            Err(TicketError::NotFound)
+        }
+    }
+
+    /// The caller's tickets, oldest first.
+    pub fn list_mine(
+        &self,
+        actor: &Actor,
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>, TicketError> {
+        let prefix = actor.user_id.to_bytes();
+        self.list_index(&self.inner.store.tickets_by_user, &prefix, page)
+    }
+
+    /// An event's tickets, oldest first (its organizer and admins).
+    pub fn list_for_event(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>, TicketError> {
+        let sale = self
+            .inner
+            .events()
+            .sale_state(event)?
+            .ok_or(TicketError::EventNotFound)?;
+        if !sale.is_run_by(actor) {
+            return Err(TicketError::Forbidden(
+                "only the event's organizer can list its tickets",
+            ));
+        }
+        let prefix = event.to_bytes();
+        self.list_index(&self.inner.store.tickets_by_event, &prefix, page)
+    }
+
+    fn list_index(
+        &self,
+        index: &sled::Tree,
+        prefix: &[u8],
+        page: &PageRequest,
+    ) -> Result<Page<Ticket>, TicketError> {
+        Ok(paging::scan(
+            index,
+            prefix,
+            prefix,
+            page,
+            |key| match keys::ticket_from_index_key(key) {
+                Some(id) => self.load(id),
+                None => Ok(None),
+            },
+        )?)
+    }
+
+    fn runs_event(&self, actor: &Actor, event: EventId) -> Result<bool, StoreError> {
+        Ok(self
+            .inner
+            .events()
+            .sale_state(event)?
+            .is_some_and(|sale| sale.is_run_by(actor)))
+    }
+
+    pub(crate) fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        self.inner
+            .store
+            .tickets
+            .get(id.to_bytes())?
+            .map(|bytes| codec::decode("tickets", &bytes))
+            .transpose()
+    }
+}

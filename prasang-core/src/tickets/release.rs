@@ -1,0 +1,271 @@
+//! Moving a ticket out of (or through) the states that occupy seats: cancel, expire, confirm.
+
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::{Ticket, TicketError, TicketStatus, Tickets};
+use crate::auth::Actor;
+use crate::events::SaleState;
+use crate::ids::TicketId;
+use crate::log::{self, DomainEvent};
+use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
+use crate::time::Timestamp;
+use crate::users::Role;
+
+/// Most holds released by one expiry transaction.
+const EXPIRY_BATCH: usize = 256;
+
+type TxResult<T> = Result<T, ConflictableTransactionError<TicketError>>;
+
+/// The trees a release touches, inside a transaction.
+struct ReleaseTrees<'t> {
+    inventory: &'t TransactionalTree,
+    tickets: &'t TransactionalTree,
+    holdings: &'t TransactionalTree,
+    by_expiry: &'t TransactionalTree,
+    log: &'t TransactionalTree,
+}
+
+impl ReleaseTrees<'_> {
+    fn ticket(&self, id: TicketId) -> TxResult<Ticket> {
+        let bytes = self
+            .tickets
+            .get(id.to_bytes())?
+            .ok_or_else(|| abort(TicketError::NotFound))?;
+        decode_in_tx("tickets", &bytes)
+    }
+
+    fn sale(&self, ticket: &Ticket) -> TxResult<SaleState> {
+        let bytes = self
+            .inventory
+            .get(ticket.event.to_bytes())?
+            .ok_or_else(|| abort(TicketError::EventNotFound))?;
+        decode_in_tx("inventory", &bytes)
+    }
+
+    /// Gives an active ticket's seats back and moves it to `to` (cancelled or expired). The
+    /// status check makes a second release of the same ticket impossible.
+    fn release(
+        &self,
+        mut ticket: Ticket,
+        to: TicketStatus,
+        by: crate::ids::UserId,
+        at: Timestamp,
+    ) -> TxResult<Ticket> {
+        let previous = ticket.status;
+        if !previous.is_active() {
+            return Err(abort(TicketError::WrongStatus(previous)));
+        }
+        let mut sale = self.sale(&ticket)?;
+        let quantity = ticket.quantity;
+        match previous {
+            TicketStatus::Pending => sale.seats.held -= quantity.min(sale.seats.held),
+            _ => sale.seats.booked -= quantity.min(sale.seats.booked),
+        }
+        sale.seats.remaining += quantity;
+        let holding_key = keys::holding(ticket.event, ticket.user);
+        let held = match self.holdings.get(holding_key)? {
+            Some(bytes) => keys::counter_from(&bytes).unwrap_or(0),
+            None => 0,
+        };
+        let still_held = held.saturating_sub(quantity);
+        if still_held == 0 {
+            self.holdings.remove(&holding_key)?;
+        } else {
+            self.holdings
+                .insert(&holding_key, &keys::counter(still_held))?;
+        }
+        if let Some(expires_at) = ticket
+            .expires_at
+            .filter(|_| previous == TicketStatus::Pending)
+        {
+            self.by_expiry
+                .remove(&keys::hold_by_expiry(expires_at, ticket.id))?;
+        }
+        ticket.status = to;
+        ticket.updated_at = at;
+        self.inventory
+            .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
+        self.tickets
+            .insert(&ticket.id.to_bytes(), codec::encode(&ticket))?;
+        let event = match to {
+            TicketStatus::Expired => DomainEvent::TicketExpired {
+                ticket: ticket.id,
+                event: ticket.event,
+                user: ticket.user,
+                quantity,
+            },
+            _ => DomainEvent::TicketCancelled {
+                ticket: ticket.id,
+                event: ticket.event,
+                user: ticket.user,
+                quantity,
+                amount_minor: ticket.amount_minor,
+                previous,
+                by,
+            },
+        };
+        log::append(self.log, at, &event)?;
+        Ok(ticket)
+    }
+}
+
+impl Tickets<'_> {
+    /// Runs `body` in a transaction over the trees a release touches.
+    fn in_release_tx<T>(
+        &self,
+        body: impl Fn(&ReleaseTrees<'_>) -> TxResult<T>,
+    ) -> Result<T, TicketError> {
+        let store = &self.inner.store;
+        let result = finish(
+            (
+                &store.inventory,
+                &store.tickets,
+                &store.holdings,
+                &store.holds_by_expiry,
+                &store.log,
+            )
+                .transaction(|(inventory, tickets, holdings, by_expiry, log)| {
+                    body(&ReleaseTrees {
+                        inventory,
+                        tickets,
+                        holdings,
+                        by_expiry,
+                        log,
+                    })
+                }),
+        )?;
+        self.inner.committed_with_log()?;
+        Ok(result)
+    }
+
+    /// Cancels a ticket and frees its seats. Its holder may cancel until the event starts; the
+    /// event's organizer and admins at any time. Cancelling twice fails and frees nothing.
+    pub fn cancel(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
+        let now = self.inner.now();
+        self.in_release_tx(|trees| {
+            let ticket = trees.ticket(id)?;
+            let sale = trees.sale(&ticket)?;
+            let runs_event = sale.is_run_by(actor);
+            if ticket.user != actor.user_id && !runs_event {
+                return Err(abort(TicketError::NotFound));
+            }
+            if !runs_event && sale.starts_at <= now {
+                return Err(abort(TicketError::Forbidden(
+                    "tickets cannot be cancelled after the event has started",
+                )));
+            }
+            trees.release(ticket, TicketStatus::Cancelled, actor.user_id, now)
+        })
+    }
+
+    /// Confirms payment of a pending ticket, turning its hold into a booking (the event's
+    /// organizer or an admin, i.e. whoever receives the payment). A hold that has lapsed cannot be
+    /// confirmed.
+    pub fn confirm_payment(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
+        if actor.role == Role::Attendee {
+            return Err(TicketError::Forbidden(
+                "only the event's organizer can confirm payments",
+            ));
+        }
+        let now = self.inner.now();
+        self.in_release_tx(|trees| {
+            let mut ticket = trees.ticket(id)?;
+            let mut sale = trees.sale(&ticket)?;
+            if !sale.is_run_by(actor) {
+                return Err(abort(TicketError::Forbidden(
+                    "only the event's organizer can confirm payments",
+                )));
+            }
+            let lapsed = ticket.expires_at.is_some_and(|at| at <= now);
+            if ticket.status != TicketStatus::Pending || lapsed {
+                let status = if lapsed && ticket.status == TicketStatus::Pending {
+                    TicketStatus::Expired
+                } else {
+                    ticket.status
+                };
+                return Err(abort(TicketError::WrongStatus(status)));
+            }
+            sale.seats.held -= ticket.quantity.min(sale.seats.held);
+            sale.seats.booked += ticket.quantity;
+            if let Some(expires_at) = ticket.expires_at.take() {
+                trees
+                    .by_expiry
+                    .remove(&keys::hold_by_expiry(expires_at, id))?;
+            }
+            ticket.status = TicketStatus::Booked;
+            ticket.updated_at = now;
+            trees
+                .inventory
+                .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
+            trees
+                .tickets
+                .insert(&id.to_bytes(), codec::encode(&ticket))?;
+            let booked = DomainEvent::TicketBooked {
+                ticket: id,
+                event: ticket.event,
+                user: ticket.user,
+                quantity: ticket.quantity,
+                amount_minor: ticket.amount_minor,
+            };
+            log::append(trees.log, now, &booked)?;
+            Ok(ticket)
+        })
+    }
+
+    /// Expires every pending hold whose time is up and frees its seats. Returns how many expired.
+    /// The background maintenance thread calls this every second; embedders without it call it
+    /// themselves.
+    pub fn expire_due(&self) -> Result<usize, TicketError> {
+        let mut expired = 0;
+        loop {
+            let now = self.inner.now();
+            let due = self.due_holds(now)?;
+            if due.is_empty() {
+                return Ok(expired);
+            }
+            let batch = due.len();
+            let released = self.in_release_tx(|trees| {
+                let mut released = 0;
+                for &id in &due {
+                    let ticket = match trees.ticket(id) {
+                        Ok(ticket) => ticket,
+                        Err(ConflictableTransactionError::Abort(TicketError::NotFound)) => continue,
+                        Err(other) => return Err(other),
+                    };
+                    // Confirmed or cancelled meanwhile: the index entry is already gone.
+                    if ticket.status == TicketStatus::Pending
+                        && ticket.expires_at.is_some_and(|at| at <= now)
+                    {
+                        let holder = ticket.user;
+                        trees.release(ticket, TicketStatus::Expired, holder, now)?;
+                        released += 1;
+                    }
+                }
+                Ok(released)
+            })?;
+            expired += released;
+            if batch < EXPIRY_BATCH || released == 0 {
+                return Ok(expired);
+            }
+        }
+    }
+
+    fn due_holds(&self, now: Timestamp) -> Result<Vec<TicketId>, StoreError> {
+        let end = keys::timestamp(now.plus(std::time::Duration::from_millis(1)));
+        let mut due = Vec::new();
+        for entry in self
+            .inner
+            .store
+            .holds_by_expiry
+            .range(..end.to_vec())
+            .take(EXPIRY_BATCH)
+        {
+            let (key, _) = entry?;
+            if let Some(id) = keys::ticket_from_expiry_key(&key) {
+                due.push(id);
+            }
+        }
+        Ok(due)
+    }
+}

@@ -1,0 +1,382 @@
+//! User accounts: registration, profiles, roles.
+
+mod password;
+
+use serde::{Deserialize, Serialize};
+use sled::Transactional;
+
+pub use password::PasswordCost;
+pub(crate) use password::verify as verify_password;
+
+use crate::Inner;
+use crate::auth::Actor;
+use crate::ids::UserId;
+use crate::log::{self, DomainEvent};
+use crate::store::{StoreError, abort, codec, decode_in_tx, finish};
+use crate::time::Timestamp;
+use crate::validate::{self, FieldError};
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Books tickets and leaves feedback.
+    Attendee,
+    /// Also creates and runs events.
+    Organizer,
+    /// May do anything.
+    Admin,
+}
+
+impl Role {
+    /// The role's name as used in tokens and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Attendee => "attendee",
+            Role::Organizer => "organizer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Self-described gender, used only for aggregated analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Non-binary.
+    NonBinary,
+    /// Prefers not to say.
+    Undisclosed,
+}
+
+/// A user account as the API shows it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The account's id.
+    pub id: UserId,
+    /// Display name.
+    pub name: String,
+    /// Normalised (trimmed, lower-case) e-mail address; unique.
+    pub email: String,
+    /// What the user may do.
+    pub role: Role,
+    /// For demographic analytics.
+    pub gender: Gender,
+    /// Age in years, for demographic analytics.
+    pub age: u8,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
+
+/// What the `users` tree stores.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct UserRecord {
+    pub(crate) user: User,
+    pub(crate) password_hash: String,
+}
+
+/// A registration request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewUser {
+    /// Display name, 1–100 characters.
+    pub name: String,
+    /// E-mail address; stored lower-cased and must be unique.
+    pub email: String,
+    /// 8–256 characters.
+    pub password: String,
+    /// For demographic analytics.
+    pub gender: Gender,
+    /// Age in years, 13–120.
+    pub age: i64,
+    /// `attendee` or `organizer` (admins are made with [`Users::create_admin`]).
+    #[serde(default = "default_role")]
+    pub role: Role,
+}
+
+fn default_role() -> Role {
+    Role::Attendee
+}
+
+/// Changes to a profile; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileUpdate {
+    /// New display name.
+    pub name: Option<String>,
+    /// New e-mail address (must still be unique).
+    pub email: Option<String>,
+    /// New password.
+    pub password: Option<String>,
+    /// New gender.
+    pub gender: Option<Gender>,
+    /// New age.
+    pub age: Option<i64>,
+}
+
+/// Errors of the users API.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// A field was unacceptable.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// Another account already uses this e-mail address.
+    #[error("an account with this e-mail address already exists")]
+    EmailTaken,
+    /// No such user (or not visible to the caller).
+    #[error("user not found")]
+    NotFound,
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// The storage layer failed.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+    /// Password hashing failed.
+    #[error("password hashing failed")]
+    Hashing,
+}
+
+struct ValidUser {
+    name: String,
+    email: String,
+    password: String,
+    gender: Gender,
+    age: u8,
+}
+
+fn check_password(password: &str) -> Result<String, FieldError> {
+    let length = password.chars().count();
+    if !(8..=256).contains(&length) {
+        return Err(FieldError::new(
+            "password",
+            "must be between 8 and 256 characters",
+        ));
+    }
+    Ok(password.to_owned())
+}
+
+fn check_age(age: i64) -> Result<u8, FieldError> {
+    validate::in_range("age", age, 13, 120)
+}
+
+fn check_name(name: &str) -> Result<String, FieldError> {
+    validate::text("name", name, 1, 100, false)
+}
+
+impl NewUser {
+    fn validate(&self) -> Result<ValidUser, FieldError> {
+        Ok(ValidUser {
+            name: check_name(&self.name)?,
+            email: validate::email(&self.email)?,
+            password: check_password(&self.password)?,
+            gender: self.gender,
+            age: check_age(self.age)?,
+        })
+    }
+}
+
+/// User accounts. Obtained from [`crate::Prasang::users`].
+pub struct Users<'a> {
+    pub(crate) inner: &'a Inner,
+}
+
+impl Users<'_> {
+    /// Creates an attendee or organizer account.
+    ///
+    /// ```
+    /// # use prasang_core::{Prasang, Config, users::{NewUser, Gender, Role}};
+    /// let prasang = Prasang::open(Config::temporary())?;
+    /// let ada = prasang.users().register(NewUser {
+    ///     name: "Ada".into(), email: "Ada@Example.org".into(), password: "analytical engine".into(),
+    ///     gender: Gender::Female, age: 36, role: Role::Organizer,
+    /// })?;
+    /// assert_eq!(ada.email, "ada@example.org");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register(&self, new: NewUser) -> Result<User, UserError> {
+        if new.role == Role::Admin {
+            return Err(UserError::Forbidden(
+                "admin accounts cannot be self-registered",
+            ));
+        }
+        let role = new.role;
+        self.insert(new, role)
+    }
+
+    /// Creates an admin account. Only for the embedding application (e.g. a bootstrap command):
+    /// there is no caller check because whoever holds the store is trusted.
+    pub fn create_admin(&self, new: NewUser) -> Result<User, UserError> {
+        self.insert(new, Role::Admin)
+    }
+
+    fn insert(&self, new: NewUser, role: Role) -> Result<User, UserError> {
+        let valid = new.validate()?;
+        let password_hash = self
+            .inner
+            .config
+            .password_cost
+            .hash(&valid.password)
+            .map_err(|_| UserError::Hashing)?;
+        let user = User {
+            id: UserId::generate(),
+            name: valid.name,
+            email: valid.email,
+            role,
+            gender: valid.gender,
+            age: valid.age,
+            created_at: self.inner.now(),
+        };
+        let record = codec::encode(&UserRecord {
+            user: user.clone(),
+            password_hash,
+        });
+        let store = &self.inner.store;
+        let at = user.created_at;
+        finish(
+            (&store.users, &store.users_by_email, &store.log).transaction(
+                |(users, by_email, log)| {
+                    if by_email.get(user.email.as_bytes())?.is_some() {
+                        return Err(abort(UserError::EmailTaken));
+                    }
+                    by_email.insert(user.email.as_bytes(), &user.id.to_bytes())?;
+                    users.insert(&user.id.to_bytes(), record.as_slice())?;
+                    let event = DomainEvent::UserRegistered {
+                        user: user.id,
+                        role,
+                        gender: user.gender,
+                        age: user.age,
+                    };
+                    log::append(log, at, &event)?;
+                    Ok(())
+                },
+            ),
+        )?;
+        self.inner.committed_with_log()?;
+        Ok(user)
+    }
+
+    /// The caller's own account, or any account for an admin.
+    pub fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
+        if actor.user_id != id && actor.role != Role::Admin {
+            return Err(UserError::NotFound);
+        }
+        self.load(id)?.map(|r| r.user).ok_or(UserError::NotFound)
+    }
+
+    /// Finds an account by e-mail (admins only).
+    pub fn find_by_email(&self, actor: &Actor, email: &str) -> Result<User, UserError> {
+        if actor.role != Role::Admin {
+            return Err(UserError::Forbidden("only admins can look up accounts"));
+        }
+        let normalised = validate::email(email)?;
+        let id = self.id_by_email(&normalised)?.ok_or(UserError::NotFound)?;
+        self.load(id)?.map(|r| r.user).ok_or(UserError::NotFound)
+    }
+
+    /// Changes a profile: the user themself or an admin.
+    pub fn update_profile(
+        &self,
+        actor: &Actor,
+        id: UserId,
+        update: ProfileUpdate,
+    ) -> Result<User, UserError> {
+        if actor.user_id != id && actor.role != Role::Admin {
+            return Err(UserError::NotFound);
+        }
+        let name = update.name.as_deref().map(check_name).transpose()?;
+        let email = update.email.as_deref().map(validate::email).transpose()?;
+        let age = update.age.map(check_age).transpose()?;
+        let password_hash = match update.password.as_deref() {
+            Some(password) => Some(
+                self.inner
+                    .config
+                    .password_cost
+                    .hash(&check_password(password)?)
+                    .map_err(|_| UserError::Hashing)?,
+            ),
+            None => None,
+        };
+        let store = &self.inner.store;
+        let at = self.inner.now();
+        let user = finish(
+            (&store.users, &store.users_by_email, &store.log).transaction(
+                |(users, by_email, log)| {
+                    let bytes = users
+                        .get(id.to_bytes())?
+                        .ok_or_else(|| abort(UserError::NotFound))?;
+                    let mut record: UserRecord = decode_in_tx("users", &bytes)?;
+                    if let Some(email) = &email
+                        && *email != record.user.email
+                    {
+                        if by_email.get(email.as_bytes())?.is_some() {
+                            return Err(abort(UserError::EmailTaken));
+                        }
+                        by_email.remove(record.user.email.as_bytes())?;
+                        by_email.insert(email.as_bytes(), &id.to_bytes())?;
+                        record.user.email = email.clone();
+                    }
+                    if let Some(name) = &name {
+                        record.user.name = name.clone();
+                    }
+                    if let Some(gender) = update.gender {
+                        record.user.gender = gender;
+                    }
+                    if let Some(age) = age {
+                        record.user.age = age;
+                    }
+                    if let Some(hash) = &password_hash {
+                        record.password_hash = hash.clone();
+                    }
+                    users.insert(&id.to_bytes(), codec::encode(&record))?;
+                    log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+                    Ok(record.user)
+                },
+            ),
+        )?;
+        self.inner.committed_with_log()?;
+        Ok(user)
+    }
+
+    /// Gives an account another role (admins only).
+    pub fn set_role(&self, actor: &Actor, id: UserId, role: Role) -> Result<User, UserError> {
+        if actor.role != Role::Admin {
+            return Err(UserError::Forbidden("only admins can change roles"));
+        }
+        let store = &self.inner.store;
+        let at = self.inner.now();
+        let user = finish((&store.users, &store.log).transaction(|(users, log)| {
+            let bytes = users
+                .get(id.to_bytes())?
+                .ok_or_else(|| abort(UserError::NotFound))?;
+            let mut record: UserRecord = decode_in_tx("users", &bytes)?;
+            record.user.role = role;
+            users.insert(&id.to_bytes(), codec::encode(&record))?;
+            log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+            Ok(record.user)
+        }))?;
+        self.inner.committed_with_log()?;
+        Ok(user)
+    }
+
+    pub(crate) fn load(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+        self.inner
+            .store
+            .users
+            .get(id.to_bytes())?
+            .map(|bytes| codec::decode("users", &bytes))
+            .transpose()
+    }
+
+    pub(crate) fn id_by_email(&self, normalised_email: &str) -> Result<Option<UserId>, StoreError> {
+        Ok(self
+            .inner
+            .store
+            .users_by_email
+            .get(normalised_email.as_bytes())?
+            .and_then(|bytes| UserId::from_key_prefix(&bytes)))
+    }
+}
