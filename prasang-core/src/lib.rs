@@ -30,6 +30,7 @@ pub mod events;
 mod ids;
 mod integrity;
 pub mod log;
+pub mod notify;
 mod paging;
 mod store;
 pub mod tickets;

@@ -1,0 +1,132 @@
+//! The channel contract.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::EventStatus;
+use crate::ids::{EventId, TicketId, UserId};
+use crate::log::EventField;
+use crate::tickets::TicketStatus;
+use crate::time::Timestamp;
+
+/// Why the recipient is being told something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Their ticket is booked.
+    TicketBooked,
+    /// Seats are held for them until the ticket's `expires_at`; payment is awaited.
+    TicketPending,
+    /// Their ticket was cancelled.
+    TicketCancelled,
+    /// Their hold lapsed.
+    TicketExpired,
+    /// An event they hold tickets for changed (see [`Notification::changed`]).
+    EventUpdated,
+    /// An event they hold tickets for was cancelled.
+    EventCancelled,
+    /// The organizer replied to their feedback.
+    FeedbackReply,
+}
+
+/// Who is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// The user.
+    pub user_id: UserId,
+    /// Their display name.
+    pub name: String,
+    /// Their e-mail address.
+    pub email: String,
+}
+
+/// The event a notification is about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSummary {
+    /// The event.
+    pub id: EventId,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Where.
+    pub location: String,
+    /// Start.
+    pub starts_at: Timestamp,
+    /// End.
+    pub ends_at: Timestamp,
+    /// Published or cancelled.
+    pub status: EventStatus,
+    /// Price of one seat, minor units.
+    pub price_minor: u64,
+    /// ISO 4217 code.
+    pub currency: String,
+}
+
+/// The ticket a notification is about, if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketSummary {
+    /// The ticket.
+    pub id: TicketId,
+    /// Seats.
+    pub quantity: u32,
+    /// Its status when the notification was made.
+    pub status: TicketStatus,
+    /// Price of all seats, minor units.
+    pub amount_minor: u64,
+    /// For pending tickets: when the hold lapses.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// One message to one recipient over one channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    /// Stable across retries and restarts: `"{log_seq}.{recipient user id}.{channel id}"`.
+    /// Channels send it on the wire (SMTP `Message-ID`, `webhook-id` header).
+    pub idempotency_key: String,
+    /// Why.
+    pub kind: NotificationKind,
+    /// Sequence number of the log entry that caused it.
+    pub log_seq: u64,
+    /// When that happened.
+    pub occurred_at: Timestamp,
+    /// Who is told.
+    pub recipient: Recipient,
+    /// The event.
+    pub event: EventSummary,
+    /// The ticket, for ticket notifications.
+    pub ticket: Option<TicketSummary>,
+    /// For [`NotificationKind::EventUpdated`]: what changed.
+    pub changed: Vec<EventField>,
+    /// Free text (e.g. the organizer's feedback reply).
+    pub message: Option<String>,
+}
+
+/// Proof of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// An id the far side knows the message by (e.g. the SMTP Message-ID), if any.
+    pub remote_id: Option<String>,
+    /// Anything worth showing in the delivery log.
+    pub detail: String,
+}
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum DeliveryError {
+    /// Worth retrying later (network down, timeout, plugin trap).
+    #[error("temporary delivery failure: {0}")]
+    Temporary(String),
+    /// Retrying will not help (bad address, plugin refused the message).
+    #[error("permanent delivery failure: {0}")]
+    Permanent(String),
+}
+
+/// A way of delivering notifications. Implementations must be safe to call from several threads
+/// and should bound their own running time; the dispatcher calls them off the booking path.
+pub trait Channel: Send + Sync {
+    /// Short stable id (`email`, `webhook`, `chat`, ...), used in preferences and idempotency keys.
+    fn id(&self) -> &str;
+
+    /// Delivers one notification.
+    fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError>;
+}
