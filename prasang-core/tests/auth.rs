@@ -1,0 +1,403 @@
+//! Registration, login, tokens and their abuse.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{World, new_user};
+use prasang_core::auth::AuthError;
+use prasang_core::users::{ProfileUpdate, Role, UserError};
+
+#[test]
+fn login_returns_a_token_that_verifies_into_the_user() {
+    let world = World::new();
+    let ada = world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Organizer))
+        .expect("register");
+    let session = world
+        .prasang
+        .auth()
+        .login("  ADA@example.org ", "Ada has a long password")
+        .expect("login");
+    assert_eq!(session.token_type, "Bearer");
+    assert_eq!(session.expires_in, 15 * 60);
+    let actor = world
+        .prasang
+        .auth()
+        .verify(&session.access_token)
+        .expect("verify");
+    assert_eq!((actor.user_id, actor.role), (ada.id, Role::Organizer));
+}
+
+#[test]
+fn access_tokens_carry_the_documented_claims_and_an_eddsa_header() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let session = world
+        .prasang
+        .auth()
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    let parts: Vec<&str> = session.access_token.split('.').collect();
+    assert_eq!(parts.len(), 3);
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[0]).expect("b64")).expect("json");
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    assert_eq!(header["alg"], "EdDSA");
+    let jwks = world.prasang.auth().jwks();
+    assert_eq!(header["kid"], jwks["keys"][0]["kid"]);
+    assert_eq!(jwks["keys"][0]["kty"], "OKP");
+    assert_eq!(jwks["keys"][0]["crv"], "Ed25519");
+    for claim in ["sub", "role", "exp", "iat", "jti", "iss"] {
+        assert!(claims.get(claim).is_some(), "missing claim {claim}");
+    }
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        900
+    );
+    assert_eq!(claims["iss"], "prasang");
+}
+
+#[test]
+fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let wrong = world
+        .prasang
+        .auth()
+        .login("ada@example.org", "not her password");
+    let unknown = world
+        .prasang
+        .auth()
+        .login("nobody@example.org", "Ada has a long password");
+    let malformed = world.prasang.auth().login("not an email", "whatever");
+    for result in [wrong, unknown, malformed] {
+        assert!(
+            matches!(result, Err(AuthError::InvalidCredentials)),
+            "{result:?}"
+        );
+    }
+}
+
+#[test]
+fn expired_tokens_are_refused() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let session = world
+        .prasang
+        .auth()
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    world.clock.advance(Duration::from_secs(15 * 60));
+    let result = world.prasang.auth().verify(&session.access_token);
+    assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
+}
+
+#[test]
+fn tampered_forged_and_unsigned_tokens_are_refused() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let session = world
+        .prasang
+        .auth()
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    let parts: Vec<&str> = session.access_token.split('.').collect();
+
+    // Promote ourselves to admin, keep the signature.
+    let mut claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
+    claims["role"] = "admin".into();
+    let forged_claims = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let tampered = format!("{}.{}.{}", parts[0], forged_claims, parts[2]);
+    // alg: none with no signature.
+    let none_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let unsigned = format!("{none_header}.{forged_claims}.");
+    // HS256 "signed" with the public key as an HMAC secret (the classic confusion attack).
+    let hs_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+    let confused = format!("{hs_header}.{forged_claims}.{}", parts[2]);
+    // A token from another Prasang (different signing key).
+    let other = World::new();
+    other
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let foreign = other
+        .prasang
+        .auth()
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+
+    for token in [
+        tampered.as_str(),
+        &unsigned,
+        &confused,
+        &foreign.access_token,
+        "",
+        "a.b.c",
+        "garbage",
+    ] {
+        let result = world.prasang.auth().verify(token);
+        assert!(
+            matches!(result, Err(AuthError::InvalidToken)),
+            "{token:?} gave {result:?}"
+        );
+    }
+}
+
+#[test]
+fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let auth = world.prasang.auth();
+    let first = auth
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    let second = auth.refresh(&first.refresh_token).expect("rotate");
+    assert_ne!(second.refresh_token, first.refresh_token);
+    auth.verify(&second.access_token)
+        .expect("new access token works");
+
+    // Someone replays the old refresh token: the family dies.
+    let reuse = auth.refresh(&first.refresh_token);
+    assert!(matches!(reuse, Err(AuthError::RefreshReused)), "{reuse:?}");
+    let after = auth.refresh(&second.refresh_token);
+    assert!(matches!(after, Err(AuthError::SessionRevoked)), "{after:?}");
+    let access = auth.verify(&second.access_token);
+    assert!(
+        matches!(access, Err(AuthError::SessionRevoked)),
+        "{access:?}"
+    );
+
+    // Other sessions of the same user are unaffected.
+    let other = auth
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    auth.verify(&other.access_token)
+        .expect("other session works");
+    assert!(matches!(
+        auth.refresh("made-up-token"),
+        Err(AuthError::InvalidToken)
+    ));
+}
+
+#[test]
+fn refresh_tokens_expire() {
+    let world = World::with(|c| c.refresh_token_ttl(Duration::from_secs(60)));
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let session = world
+        .prasang
+        .auth()
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    world.clock.advance(Duration::from_secs(61));
+    let result = world.prasang.auth().refresh(&session.refresh_token);
+    assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
+}
+
+#[test]
+fn logout_ends_refresh_and_access_tokens() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let auth = world.prasang.auth();
+    let session = auth
+        .login("ada@example.org", "Ada has a long password")
+        .expect("login");
+    auth.logout(&session.refresh_token).expect("logout");
+    assert!(matches!(
+        auth.verify(&session.access_token),
+        Err(AuthError::SessionRevoked)
+    ));
+    assert!(matches!(
+        auth.refresh(&session.refresh_token),
+        Err(AuthError::SessionRevoked)
+    ));
+}
+
+#[test]
+fn emails_are_unique_after_normalising() {
+    let world = World::new();
+    world
+        .prasang
+        .users()
+        .register(new_user("Ada", Role::Attendee))
+        .expect("register");
+    let mut twin = new_user("Ada", Role::Attendee);
+    twin.email = " ADA@Example.Org".into();
+    assert!(matches!(
+        world.prasang.users().register(twin),
+        Err(UserError::EmailTaken)
+    ));
+}
+
+#[test]
+fn registration_checks_every_field() {
+    let world = World::new();
+    let cases: Vec<(&str, Box<dyn Fn(&mut prasang_core::users::NewUser)>)> = vec![
+        ("name", Box::new(|u| u.name = "  ".into())),
+        ("name", Box::new(|u| u.name = "x".repeat(101))),
+        ("email", Box::new(|u| u.email = "nope".into())),
+        ("password", Box::new(|u| u.password = "short".into())),
+        ("password", Box::new(|u| u.password = "p".repeat(257))),
+        ("age", Box::new(|u| u.age = -3)),
+        ("age", Box::new(|u| u.age = 500)),
+    ];
+    for (field, spoil) in cases {
+        let mut user = new_user("Ada", Role::Attendee);
+        spoil(&mut user);
+        let result = world.prasang.users().register(user);
+        assert!(
+            matches!(&result, Err(UserError::Invalid(e)) if e.field == field),
+            "{field}: {result:?}"
+        );
+    }
+    let admin = world.prasang.users().register(new_user("Eve", Role::Admin));
+    assert!(
+        matches!(admin, Err(UserError::Forbidden(_))),
+        "no self-made admins"
+    );
+    assert_eq!(
+        world.prasang.verify_integrity().expect("check").users,
+        0,
+        "nothing was stored"
+    );
+}
+
+#[test]
+fn profiles_change_only_by_their_owner_or_an_admin() {
+    let world = World::new();
+    let ada = world.user("Ada", Role::Attendee);
+    let mallory = world.user("Mallory", Role::Attendee);
+    let admin = world
+        .prasang
+        .users()
+        .create_admin(new_user("Root", Role::Attendee))
+        .expect("admin");
+    let admin = world.prasang.auth().actor_for(admin.id).expect("actor");
+    let rename = |name: &str| ProfileUpdate {
+        name: Some(name.into()),
+        ..Default::default()
+    };
+
+    let result = world
+        .prasang
+        .users()
+        .update_profile(&mallory, ada.user_id, rename("pwned"));
+    assert!(matches!(result, Err(UserError::NotFound)), "{result:?}");
+    let renamed = world
+        .prasang
+        .users()
+        .update_profile(&ada, ada.user_id, rename("Ada L."))
+        .expect("own");
+    assert_eq!(renamed.name, "Ada L.");
+    world
+        .prasang
+        .users()
+        .update_profile(&admin, ada.user_id, rename("Ada Lovelace"))
+        .expect("admin");
+
+    // Changing e-mail moves the login; the old address is free again.
+    let update = ProfileUpdate {
+        email: Some("lovelace@example.org".into()),
+        ..Default::default()
+    };
+    world
+        .prasang
+        .users()
+        .update_profile(&ada, ada.user_id, update)
+        .expect("email");
+    world
+        .prasang
+        .auth()
+        .login("lovelace@example.org", "Ada has a long password")
+        .expect("new email logs in");
+    assert!(
+        world
+            .prasang
+            .auth()
+            .login("ada@example.org", "Ada has a long password")
+            .is_err()
+    );
+    let taken = ProfileUpdate {
+        email: Some("mallory@example.org".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        world
+            .prasang
+            .users()
+            .update_profile(&ada, ada.user_id, taken),
+        Err(UserError::EmailTaken)
+    ));
+    let report = world.prasang.verify_integrity().expect("check");
+    assert!(report.is_ok(), "{:?}", report.problems);
+}
+
+#[test]
+fn the_signing_key_survives_a_restart_and_is_private() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = {
+        let prasang = prasang_core::Prasang::open(
+            prasang_core::Config::new(dir.path())
+                .password_cost(prasang_core::users::PasswordCost::INSECURE_FAST),
+        )
+        .expect("open");
+        prasang
+            .users()
+            .register(new_user("Ada", Role::Attendee))
+            .expect("register");
+        prasang
+            .auth()
+            .login("ada@example.org", "Ada has a long password")
+            .expect("login")
+            .access_token
+    };
+    let prasang = prasang_core::Prasang::open(dir.path()).expect("reopen");
+    prasang
+        .auth()
+        .verify(&token)
+        .expect("token from before the restart still verifies");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("keys/jwt-ed25519.pk8"))
+            .expect("key file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}
