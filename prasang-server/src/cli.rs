@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// throwaway accounts: stolen hashes would be cracked at once.
     #[arg(long, env = "PRASANG_INSECURE_FAST_PASSWORD_HASHING")]
     pub insecure_fast_password_hashing: bool,
+    /// Acknowledge writes before they reach the disk and flush every this many milliseconds
+    /// instead (a crash can lose that much acknowledged work). Default: every acknowledged
+    /// booking is durable (group commit).
+    #[arg(long, env = "PRASANG_PERIODIC_FLUSH_MS")]
+    pub periodic_flush_ms: Option<u64>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
     #[arg(long, env = "PRASANG_LOG", default_value = "info")]
     pub log: String,
@@ -101,7 +106,12 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// The core store settings these flags describe.
     pub fn store_config(&self) -> Config {
-        let config = Config::new(&self.data_dir);
+        let mut config = Config::new(&self.data_dir);
+        if let Some(ms) = self.periodic_flush_ms {
+            config = config.durability(prasang_core::Durability::Periodic {
+                every: Duration::from_millis(ms.max(1)),
+            });
+        }
         if self.insecure_fast_password_hashing {
             config.password_cost(PasswordCost::INSECURE_FAST)
         } else {

@@ -150,6 +150,17 @@ impl Ctx {
         Ok(actor)
     }
 
+    /// Runs a read-only core call that never waits for a flush (an event, the listing) right
+    /// here on the async worker: sled serves it from its page cache in microseconds, and handing
+    /// it to the blocking pool would cost more than the call (the listing ran at 28% of the
+    /// hello-world ceiling that way, see BENCHMARKS.md). Anything that writes uses [`Ctx::core`].
+    pub fn core_read<T, E: Into<CoreError>>(
+        &self,
+        call: impl FnOnce(&Prasang) -> Result<T, E>,
+    ) -> Result<T, ApiError> {
+        call(&self.state.prasang).map_err(|e| ApiError::Core(e.into()))
+    }
+
     /// Runs a (synchronous, possibly disk-waiting) core call on the blocking pool.
     pub async fn core<T, E>(
         &self,

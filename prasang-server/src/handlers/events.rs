@@ -14,7 +14,7 @@ pub(crate) fn list(cx: Ctx) -> BoxReply {
             text: params.get("text").cloned(),
             page,
         };
-        let page = cx.core(move |p| p.events().list(&query)).await?;
+        let page = cx.core_read(|p| p.events().list(&query))?;
         json(StatusCode::OK, &page)
     })
 }
@@ -33,7 +33,7 @@ pub(crate) fn list_mine(cx: Ctx) -> BoxReply {
 pub(crate) fn get(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let id: EventId = cx.id("id")?;
-        let event = cx.core(move |p| p.events().get(id)).await?;
+        let event = cx.core_read(|p| p.events().get(id))?;
         json(StatusCode::OK, &event)
     })
 }
