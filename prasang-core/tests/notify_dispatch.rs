@@ -575,3 +575,74 @@ fn delivery_lists_page_and_are_private() {
         .expect("admin sees");
     assert_eq!(by_admin.items.len(), 3);
 }
+
+#[test]
+fn cancelling_a_big_event_tells_each_of_its_many_holders_once() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 1_000, 0, 1);
+    let holders = 600; // more than one transaction's worth of deliveries
+    for i in 0..holders {
+        let who = world.user(&format!("Guest {i}"), Role::Attendee);
+        book(&world, &who, event.id);
+    }
+    run(&world);
+    world
+        .prasang
+        .events()
+        .cancel(&organizer, event.id)
+        .expect("cancel");
+    let report = run(&world);
+    assert_eq!((report.created, report.sent), (holders, holders));
+    let mut told: Vec<_> = email
+        .notifications()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::EventCancelled)
+        .map(|n| n.recipient.user_id)
+        .collect();
+    told.sort();
+    told.dedup();
+    assert_eq!(told.len(), holders);
+
+    world
+        .prasang
+        .log()
+        .commit_cursor(CURSOR, 0)
+        .expect("rewind");
+    assert_eq!(run(&world).created, 0);
+}
+
+struct Panicking;
+
+impl prasang_core::notify::Channel for Panicking {
+    fn id(&self) -> &str {
+        "email"
+    }
+    fn deliver(
+        &self,
+        _: &prasang_core::notify::Notification,
+    ) -> Result<prasang_core::notify::Receipt, prasang_core::notify::DeliveryError> {
+        panic!("the channel has a bug");
+    }
+}
+
+#[test]
+fn a_panicking_channel_fails_only_that_delivery_which_is_retried() {
+    let world = World::with(|config| config.channel(Arc::new(Panicking)));
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    book(&world, &ada, event.id);
+    let report = run(&world);
+    assert_eq!(report.retrying, 1);
+    let d = world
+        .prasang
+        .notifications()
+        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
+        .expect("list")
+        .items
+        .remove(0);
+    assert_eq!(d.status, DeliveryStatus::Retrying);
+    assert!(d.last_error.expect("error").contains("panicked"));
+}

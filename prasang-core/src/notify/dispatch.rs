@@ -42,9 +42,7 @@ pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreErr
         let from = log.cursor(CURSOR).map_err(from_log)?;
         let entries = log.read(from, ENTRIES_PER_ROUND).map_err(from_log)?;
         let Some(last) = entries.last() else {
-            // Under group commit a log entry is visible before it is durable. Deliveries wait
-            // until the entries they announce are on disk, so a crash can never leave someone
-            // told about a booking that did not survive it.
+            // After a restart: what the log holds survived, but make sure before announcing it.
             if inner.notifier.durable_before() < from {
                 inner.store.durable()?;
                 inner.notifier.entries_durable_before(from);
@@ -52,71 +50,99 @@ pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreErr
             break;
         };
         let next = last.seq + 1;
-        let mut planned = Vec::new();
+        let mut batch = Batch {
+            inner,
+            rows: Vec::new(),
+            created: 0,
+        };
         for entry in &entries {
-            plan(inner, entry, &mut planned)?;
+            plan(inner, entry, &mut batch)?;
         }
-        created += write(inner, &planned, next)?;
+        let made = batch.finish(next)?;
+        // Under group commit a log entry is visible before it is durable. Deliveries wait until
+        // the entries they announce are on disk, so a crash can never leave someone told about
+        // a booking that did not survive it.
+        inner.store.durable()?;
+        inner.notifier.entries_durable_before(next);
+        if made > 0 {
+            inner.notifier.wake_workers();
+        }
+        created += made;
         entries_read += entries.len();
     }
     Ok((entries_read, created))
 }
 
-/// Writes the planned records that do not exist yet; the last transaction also moves the cursor
-/// to `next`, so the cursor never passes an entry whose records are not all written.
-fn write(inner: &Inner, planned: &[Delivery], next: u64) -> Result<usize, StoreError> {
+/// Delivery records on their way to the store, written a transaction's worth at a time so an
+/// event-wide notification to many holders never builds one huge transaction or vector.
+struct Batch<'a> {
+    inner: &'a Inner,
+    rows: Vec<Delivery>,
+    created: usize,
+}
+
+impl Batch<'_> {
+    fn push(&mut self, delivery: Delivery) -> Result<(), StoreError> {
+        self.rows.push(delivery);
+        if self.rows.len() >= DELIVERIES_PER_TRANSACTION {
+            self.created += write(self.inner, &self.rows, None)?;
+            self.rows.clear();
+        }
+        Ok(())
+    }
+
+    /// Writes the rest together with the cursor moved to `next`: the cursor never passes an
+    /// entry whose records are not all written.
+    fn finish(self, next: u64) -> Result<usize, StoreError> {
+        Ok(self.created + write(self.inner, &self.rows, Some(next))?)
+    }
+}
+
+/// Writes the records that do not exist yet (and the cursor, when given) in one transaction.
+fn write(inner: &Inner, planned: &[Delivery], cursor: Option<u64>) -> Result<usize, StoreError> {
     let store = &inner.store;
-    let mut chunks: Vec<&[Delivery]> = planned.chunks(DELIVERIES_PER_TRANSACTION).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
-    }
-    let last = chunks.len() - 1;
-    let cursor_value = crate::store::keys::log_seq(next);
-    let mut created = 0;
-    for (i, chunk) in chunks.into_iter().enumerate() {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|d| {
-                let key = d.key();
-                (
-                    keys::delivery_by_event(d.event, &key),
-                    keys::delivery_by_user(d.log_seq, d.user, &d.channel),
-                    d.due_key(),
-                    codec::encode(d),
-                    key,
-                )
-            })
-            .collect();
-        let written = (
-            &store.deliveries,
-            &store.deliveries_by_event,
-            &store.deliveries_by_user,
-            &store.deliveries_due,
-            &store.cursors,
-        )
-            .transaction(|(deliveries, by_event, by_user, due, cursors)| {
-                let mut written = 0;
-                for (event_key, user_key, due_key, record, key) in &rows {
-                    // Made before (a replay, or a crash before the cursor moved): keep it as is.
-                    if deliveries.get(key.as_slice())?.is_some() {
-                        continue;
-                    }
-                    deliveries.insert(key.as_slice(), record.as_slice())?;
-                    by_event.insert(event_key.as_slice(), &[])?;
-                    by_user.insert(user_key.as_slice(), &[])?;
-                    if let Some(due_key) = due_key {
-                        due.insert(due_key.as_slice(), &[])?;
-                    }
-                    written += 1;
+    let cursor_value = cursor.map(crate::store::keys::log_seq);
+    let rows: Vec<_> = planned
+        .iter()
+        .map(|d| {
+            let key = d.key();
+            (
+                keys::delivery_by_event(d.event, &key),
+                keys::delivery_by_user(d.log_seq, d.user, &d.channel),
+                d.due_key(),
+                codec::encode(d),
+                key,
+            )
+        })
+        .collect();
+    let written = (
+        &store.deliveries,
+        &store.deliveries_by_event,
+        &store.deliveries_by_user,
+        &store.deliveries_due,
+        &store.cursors,
+    )
+        .transaction(|(deliveries, by_event, by_user, due, cursors)| {
+            let mut written = 0;
+            for (event_key, user_key, due_key, record, key) in &rows {
+                // Made before (a replay, or a crash before the cursor moved): keep it as is.
+                if deliveries.get(key.as_slice())?.is_some() {
+                    continue;
                 }
-                if i == last {
-                    cursors.insert(CURSOR, &cursor_value)?;
+                deliveries.insert(key.as_slice(), record.as_slice())?;
+                by_event.insert(event_key.as_slice(), &[])?;
+                by_user.insert(user_key.as_slice(), &[])?;
+                if let Some(due_key) = due_key {
+                    due.insert(due_key.as_slice(), &[])?;
                 }
-                Ok::<_, ConflictableTransactionError<StoreError>>(written)
-            });
-        created += store::finish(written)?;
-    }
-    Ok(created)
+                written += 1;
+            }
+            if let Some(value) = &cursor_value {
+                cursors.insert(CURSOR, value)?;
+            }
+            Ok::<_, ConflictableTransactionError<StoreError>>(written)
+        });
+    store::finish(written)
 }
 
 /// What a log entry tells, before recipients and channels are known.
@@ -288,7 +314,7 @@ fn summary(event: &Event) -> EventSummary {
 }
 
 /// Adds the deliveries `entry` calls for to `out`, built from the current user and event records.
-fn plan(inner: &Inner, entry: &LogEntry, out: &mut Vec<Delivery>) -> Result<(), StoreError> {
+fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), StoreError> {
     let Some(plan) = what_to_tell(inner, entry)? else {
         return Ok(());
     };
@@ -341,7 +367,7 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Vec<Delivery>) -> Result<(), 
                 created_at: now,
                 updated_at: now,
                 notification,
-            });
+            })?;
         }
     }
     Ok(())

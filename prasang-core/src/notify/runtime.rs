@@ -194,6 +194,11 @@ impl Notifier {
         self.shared.durable_before.fetch_max(seq, Ordering::SeqCst);
     }
 
+    /// Wakes every channel's workers: deliveries were created.
+    pub(crate) fn wake_workers(&self) {
+        self.shared.work_arrived();
+    }
+
     /// The sequence below which log entries are known to be durable.
     pub(crate) fn durable_before(&self) -> u64 {
         self.shared.durable_before.load(Ordering::SeqCst)
@@ -265,10 +270,8 @@ fn dispatcher(inner: &Weak<Inner>, shared: &Shared) {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        match dispatch::dispatch_pending(&strong) {
-            Ok((_, created)) if created > 0 => shared.work_arrived(),
-            Ok(_) => {}
-            Err(error) => tracing::warn!(?error, "notification dispatch failed; will retry"),
+        if let Err(error) = dispatch::dispatch_pending(&strong) {
+            tracing::warn!(?error, "notification dispatch failed; will retry");
         }
         drop(strong);
         let mut state = shared.state.lock();
@@ -343,9 +346,6 @@ pub(crate) fn run_once(inner: &Inner) -> Result<DispatchReport, StoreError> {
         created,
         ..DispatchReport::default()
     };
-    if created > 0 {
-        shared.work_arrived();
-    }
     let policy = inner.config.notify.policy.clone();
     for id in inner.notifier.channel_ids() {
         let Some(channel) = shared.channel(&id) else {
