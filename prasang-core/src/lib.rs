@@ -19,8 +19,9 @@
 //! ```
 //!
 //! Every domain operation is a method on a sub-API ([`Prasang::users`], [`Prasang::auth`],
-//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`]) and returns that module's error
-//! type. See `docs/storage.md` for the keyspace and transaction boundaries.
+//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`], [`Prasang::notifications`]) and
+//! returns that module's error type. See `docs/storage.md` for the keyspace and transaction
+//! boundaries.
 
 #![warn(missing_docs)]
 
