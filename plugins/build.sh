@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 if command -v rustup >/dev/null; then
     rustup target add wasm32-unknown-unknown >/dev/null
 fi
-exec cargo run --quiet --release -p prasang-plugin-build -- "$@"
+exec cargo run --quiet -p prasang-plugin-build -- "$@"

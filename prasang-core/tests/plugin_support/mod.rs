@@ -108,3 +108,37 @@ pub fn booked(channel: &str) -> Notification {
         message: None,
     }
 }
+
+/// Turns `tests/fixtures/plugins/<name>.wat` (a core module exporting `deliver` by hand) into a
+/// prasang:channel@0.1.0 component.
+pub fn wat_component(name: &str) -> Vec<u8> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugins");
+    let mut module = wat::parse_file(fixtures.join(format!("{name}.wat"))).unwrap();
+    let mut resolve = wit_parser::Resolve::default();
+    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/wit/0.1.0");
+    let (package, _) = resolve.push_dir(wit).unwrap();
+    let world = resolve.select_world(&[package], Some("channel")).unwrap();
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .unwrap();
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .unwrap()
+        .validate(true)
+        .encode()
+        .unwrap()
+}
+
+/// A manifest for a test plugin.
+pub fn test_manifest(id: &str) -> Manifest {
+    Manifest::parse(
+        &format!("id = \"{id}\"\nversion = \"0.0.1\"\napi = \"0.1.0\"\n"),
+        format!("{id}.wasm").into(),
+    )
+    .unwrap()
+}
