@@ -1,0 +1,129 @@
+//! The bundled webhook plugin: signed Standard Webhooks POSTs, only to allow-listed hosts.
+#![cfg(feature = "plugins")]
+
+mod plugin_support;
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use plugin_support::http::{HttpSink, Request};
+use prasang_core::notify::{Channel, DeliveryError};
+use prasang_core::plugin_host::{HostServices, PluginChannel, PluginHost};
+use sha2::Sha256;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+fn verify(request: &Request) {
+    let id = &request.headers["webhook-id"];
+    let timestamp = &request.headers["webhook-timestamp"];
+    let key = BASE64.decode(SECRET.trim_start_matches("whsec_")).unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(&request.body);
+    let expected = format!("v1,{}", BASE64.encode(mac.finalize().into_bytes()));
+    let signatures: Vec<&str> = request.headers["webhook-signature"].split(' ').collect();
+    assert!(
+        signatures.contains(&expected.as_str()),
+        "signature {signatures:?} does not verify (expected {expected})"
+    );
+}
+
+fn webhook(host: &PluginHost, sink: &HttpSink, allow: bool) -> Arc<PluginChannel> {
+    let mut manifest = plugin_support::manifest("webhook");
+    if allow {
+        manifest.allowed_hosts.push(sink.host());
+    }
+    manifest
+        .config
+        .insert("url".into(), sink.url("/hooks/prasang"));
+    manifest.config.insert("secret".into(), SECRET.into());
+    host.load_manifest(manifest).unwrap()
+}
+
+#[test]
+fn webhook_is_signed_and_carries_the_idempotency_key() {
+    let sink = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let channel = webhook(&host, &sink, true);
+    let notification = plugin_support::booked("webhook");
+
+    let receipt = channel.deliver(&notification).unwrap();
+    assert_eq!(
+        receipt.remote_id.as_deref(),
+        Some(notification.idempotency_key.as_str())
+    );
+
+    let requests = sink.wait_for(1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/hooks/prasang");
+    assert_eq!(request.headers["content-type"], "application/json");
+    assert_eq!(request.headers["webhook-id"], notification.idempotency_key);
+    let sent_at: i64 = request.headers["webhook-timestamp"].parse().unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        (now - sent_at).abs() <= 5,
+        "timestamp {sent_at} is not now ({now})"
+    );
+    verify(request);
+
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["type"], "ticket.booked");
+    assert_eq!(body["data"]["recipient"]["email"], "ada@example.org");
+    assert_eq!(body["data"]["event"]["title"], "Rust & Wasm Night");
+    assert_eq!(body["data"]["event"]["starts_at"], "2026-12-01T18:30:00Z");
+    assert_eq!(body["data"]["ticket"]["quantity"], 2);
+
+    // A retry repeats the same id, so the receiver can drop it.
+    channel.deliver(&notification).unwrap();
+    let requests = sink.wait_for(2);
+    assert_eq!(
+        requests[1].headers["webhook-id"],
+        notification.idempotency_key
+    );
+    verify(&requests[1]);
+}
+
+#[test]
+fn a_host_missing_from_the_allow_list_is_refused() {
+    let sink = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let channel = webhook(&host, &sink, false);
+    let error = channel
+        .deliver(&plugin_support::booked("webhook"))
+        .unwrap_err();
+    assert!(
+        matches!(&error, DeliveryError::Permanent(why) if why.contains("not on the plugin's allowed-hosts")),
+        "{error:?}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert!(sink.requests().is_empty(), "the request went out anyway");
+}
+
+#[test]
+fn an_unreachable_receiver_is_a_temporary_failure() {
+    let sink = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let mut manifest = plugin_support::manifest("webhook");
+    // Port 9 on loopback: nothing listens there.
+    manifest.allowed_hosts.push("127.0.0.1:9".into());
+    manifest
+        .config
+        .insert("url".into(), "http://127.0.0.1:9/x".into());
+    manifest.config.insert("secret".into(), SECRET.into());
+    let channel = host.load_manifest(manifest).unwrap();
+    let error = channel
+        .deliver(&plugin_support::booked("webhook"))
+        .unwrap_err();
+    assert!(matches!(error, DeliveryError::Temporary(_)), "{error:?}");
+    drop(sink);
+}
