@@ -1,1 +1,98 @@
-//! placeholder
+//! E-mail channel: renders the notification into plain-text and HTML bodies from the templates
+//! in `templates/`, attaches an iCalendar (`.ics`) invitation for booked tickets, and hands the
+//! message to the host, which sends it over SMTP (or into the outbox folder) with a Message-ID
+//! derived from the notification's idempotency key.
+//!
+//! Settings: `signature` (closing line), `subject-prefix`.
+
+mod ics;
+mod render;
+
+use prasang_plugin_sdk::{
+    Attachment, ChannelPlugin, DeliveryError, Email, Mailbox, Notification, NotificationKind,
+    Receipt, config, host,
+};
+
+pub use ics::calendar;
+pub use render::{Rendered, render};
+
+struct EmailChannel;
+
+impl ChannelPlugin for EmailChannel {
+    fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        let settings = render::Settings {
+            signature: config::get("signature").unwrap_or_else(|| "The Prasang team".into()),
+            subject_prefix: config::get("subject-prefix").unwrap_or_default(),
+        };
+        let email = compose(&notification, &settings);
+        let message_id = host::send_email(&email)?;
+        Ok(Receipt {
+            remote_id: Some(message_id),
+            detail: format!("e-mailed {}", notification.recipient.email),
+        })
+    }
+}
+
+prasang_plugin_sdk::export_plugin!(EmailChannel);
+
+/// The complete e-mail for a notification.
+pub fn compose(n: &Notification, settings: &render::Settings) -> Email {
+    let Rendered {
+        subject,
+        text,
+        html,
+    } = render(n, settings);
+    let mut attachments = Vec::new();
+    if n.kind == NotificationKind::TicketBooked {
+        attachments.push(Attachment {
+            filename: "event.ics".into(),
+            content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
+            data: calendar(n).into_bytes(),
+        });
+    }
+    Email {
+        to: vec![Mailbox {
+            name: Some(n.recipient.name.clone()),
+            address: n.recipient.email.clone(),
+        }],
+        subject,
+        text_body: text,
+        html_body: Some(html),
+        attachments,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prasang_plugin_sdk::testing::booked_notification;
+
+    #[test]
+    fn booked_tickets_get_both_bodies_and_a_calendar_file() {
+        let settings = render::Settings {
+            signature: "Hall 1".into(),
+            subject_prefix: "[Pune] ".into(),
+        };
+        let email = compose(&booked_notification(), &settings);
+        assert_eq!(email.to[0].address, "ada@example.org");
+        assert_eq!(
+            email.subject,
+            "[Pune] Booked: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC"
+        );
+        assert!(email.text_body.contains("Rust & <Wasm> Night"));
+        assert!(email.text_body.contains("Seats: 2"));
+        let html = email.html_body.unwrap();
+        assert!(html.contains("Rust &amp; &lt;Wasm&gt; Night"), "{html}");
+        assert!(!html.contains("{{"), "unfilled placeholder in {html}");
+        assert_eq!(email.attachments[0].filename, "event.ics");
+    }
+
+    #[test]
+    fn other_notifications_have_no_calendar_file() {
+        let mut n = booked_notification();
+        n.kind = NotificationKind::TicketCancelled;
+        let email = compose(&n, &render::Settings::default());
+        assert!(email.attachments.is_empty());
+        assert!(email.subject.starts_with("Cancelled: "));
+    }
+}

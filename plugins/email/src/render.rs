@@ -1,0 +1,208 @@
+//! Fills the text and HTML templates.
+
+use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::{Notification, NotificationKind};
+
+const TEXT_TEMPLATE: &str = include_str!("../templates/message.txt");
+const HTML_TEMPLATE: &str = include_str!("../templates/message.html");
+
+/// From the plugin's config.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    /// Closing line.
+    pub signature: String,
+    /// Put before the subject.
+    pub subject_prefix: String,
+}
+
+/// Subject and bodies.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Subject line.
+    pub subject: String,
+    /// text/plain body.
+    pub text: String,
+    /// text/html body.
+    pub html: String,
+}
+
+/// Renders a notification.
+pub fn render(n: &Notification, settings: &Settings) -> Rendered {
+    let when = UtcDateTime::from_millis(n.event.starts_at).human();
+    let until = UtcDateTime::from_millis(n.event.ends_at).human();
+    let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
+    let (label, headline) = match n.kind {
+        NotificationKind::TicketBooked => (
+            "Booked",
+            format!("Your booking is confirmed: {seats} seat(s). See you there!"),
+        ),
+        NotificationKind::TicketPending => {
+            let until = n
+                .ticket
+                .as_ref()
+                .and_then(|t| t.expires_at)
+                .map(|at| UtcDateTime::from_millis(at).human())
+                .unwrap_or_else(|| "soon".into());
+            (
+                "Held",
+                format!(
+                    "We are holding {seats} seat(s) for you until {until}. Complete the payment to keep them."
+                ),
+            )
+        }
+        NotificationKind::TicketCancelled => (
+            "Cancelled",
+            format!("Your booking of {seats} seat(s) is cancelled."),
+        ),
+        NotificationKind::TicketExpired => (
+            "Expired",
+            "Your hold expired and the seats were released.".to_owned(),
+        ),
+        NotificationKind::EventUpdated => {
+            let changed = if n.changed.is_empty() {
+                "details".to_owned()
+            } else {
+                n.changed.join(", ").replace('_', " ")
+            };
+            (
+                "Updated",
+                format!("The event changed ({changed}). Here are the current details."),
+            )
+        }
+        NotificationKind::EventCancelled => (
+            "Event cancelled",
+            "We are sorry: the event is cancelled.".to_owned(),
+        ),
+        NotificationKind::FeedbackReply => (
+            "Reply",
+            "The organizer replied to your feedback.".to_owned(),
+        ),
+    };
+    let subject = format!(
+        "{}{label}: {}, {when}",
+        settings.subject_prefix, n.event.title
+    );
+
+    let mut text_details = format!("  Until: {until}\n");
+    let mut html_details = row("Until", &escape(&until));
+    if let Some(ticket) = &n.ticket {
+        let amount = money(ticket.amount_minor, &n.event.currency);
+        text_details.push_str(&format!(
+            "  Seats: {}\n  Total: {amount}\n  Ticket: {}\n",
+            ticket.quantity, ticket.id
+        ));
+        html_details.push_str(&row("Seats", &ticket.quantity.to_string()));
+        html_details.push_str(&row("Total", &escape(&amount)));
+        html_details.push_str(&row("Ticket", &escape(&ticket.id)));
+    }
+    let (text_message, html_message) = match &n.message {
+        Some(message) => (
+            format!("\n  \"{message}\"\n"),
+            format!(
+                "<blockquote style=\"border-left: 3px solid #ccc; padding-left: 1em;\">{}</blockquote>",
+                escape(message)
+            ),
+        ),
+        None => (String::new(), String::new()),
+    };
+
+    let text = fill(
+        TEXT_TEMPLATE,
+        &[
+            ("name", n.recipient.name.clone()),
+            ("headline", headline.clone()),
+            ("title", n.event.title.clone()),
+            ("when", when.clone()),
+            ("location", n.event.location.clone()),
+            ("details", text_details),
+            ("message", text_message),
+            ("description", n.event.description.clone()),
+            ("signature", settings.signature.clone()),
+        ],
+    );
+    let html = fill(
+        HTML_TEMPLATE,
+        &[
+            ("name", escape(&n.recipient.name)),
+            ("headline", escape(&headline)),
+            ("title", escape(&n.event.title)),
+            ("when", escape(&when)),
+            ("location", escape(&n.event.location)),
+            ("details", html_details),
+            ("message", html_message),
+            ("description", escape(&n.event.description)),
+            ("signature", escape(&settings.signature)),
+        ],
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
+fn row(label: &str, value_html: &str) -> String {
+    format!(
+        "<tr><td style=\"padding-right: 1em; color: #666;\">{label}</td><td>{value_html}</td></tr>"
+    )
+}
+
+/// `1000.00 INR` from minor units (two decimals; good for the currencies Prasang sells in).
+fn money(minor: u64, currency: &str) -> String {
+    format!("{}.{:02} {currency}", minor / 100, minor % 100)
+}
+
+/// Replaces each `{{name}}` by its value in one pass, so values are never re-scanned.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = &after[..end];
+                match values.iter().find(|(key, _)| *key == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_inserted_once_and_unknown_placeholders_stay() {
+        let filled = fill(
+            "a {{x}} b {{y}} c {{",
+            &[("x", "{{y}}".into()), ("y", "Y".into())],
+        );
+        assert_eq!(filled, "a {{y}} b Y c {{");
+    }
+}
