@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::notify::{Channel, DeliveryPolicy, NotifyConfig};
 use crate::store::Durability;
 use crate::time::{Clock, SystemClock};
 use crate::users::PasswordCost;
@@ -23,6 +24,8 @@ pub struct Config {
     pub(crate) maintenance_interval: Duration,
     pub(crate) password_cost: PasswordCost,
     pub(crate) cache_bytes: u64,
+    /// Boxed to keep `Config` small (it travels by value in `OpenTarget`).
+    pub(crate) notify: Box<NotifyConfig>,
 }
 
 impl Config {
@@ -41,6 +44,7 @@ impl Config {
             maintenance_interval: Duration::from_secs(1),
             password_cost: PasswordCost::RECOMMENDED,
             cache_bytes: 256 * 1024 * 1024,
+            notify: Box::default(),
         }
     }
 
@@ -116,6 +120,19 @@ impl Config {
         self.cache_bytes = bytes;
         self
     }
+
+    /// Registers a notification channel (a native one, or a plugin from the plugin host); more
+    /// can be added later with [`crate::Prasang::register_channel`].
+    pub fn channel(mut self, channel: Arc<dyn Channel>) -> Self {
+        self.notify.channels.push(channel);
+        self
+    }
+
+    /// Retries, backoff, worker threads and default channels of notification delivery.
+    pub fn delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
+        self.notify.policy = policy;
+        self
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -126,6 +143,7 @@ impl std::fmt::Debug for Config {
             .field("hold_duration", &self.hold_duration)
             .field("issuer", &self.issuer)
             .field("background_tasks", &self.background_tasks)
+            .field("delivery_policy", &self.notify.policy)
             .finish_non_exhaustive()
     }
 }

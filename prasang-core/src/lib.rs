@@ -19,8 +19,9 @@
 //! ```
 //!
 //! Every domain operation is a method on a sub-API ([`Prasang::users`], [`Prasang::auth`],
-//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`]) and returns that module's error
-//! type. See `docs/storage.md` for the keyspace and transaction boundaries.
+//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`], [`Prasang::notifications`]) and
+//! returns that module's error type. See `docs/storage.md` for the keyspace and transaction
+//! boundaries.
 
 #![warn(missing_docs)]
 
@@ -32,6 +33,8 @@ mod integrity;
 pub mod log;
 pub mod notify;
 mod paging;
+#[cfg(feature = "plugins")]
+pub mod plugin_host;
 mod store;
 pub mod tickets;
 mod time;
@@ -63,6 +66,18 @@ use store::Store;
 #[derive(Clone)]
 pub struct Prasang {
     inner: Arc<Inner>,
+    _open: Arc<OpenHandles>,
+}
+
+/// Shared by the handles the embedder holds (background threads hold only `Weak<Inner>`, and
+/// briefly an `Arc`). When the last handle goes, this stops and joins the background threads
+/// first, so the store closes on the dropping thread and can be reopened as soon as it returns.
+struct OpenHandles(Arc<Inner>);
+
+impl Drop for OpenHandles {
+    fn drop(&mut self) {
+        self.0.stop_background();
+    }
 }
 
 pub(crate) struct Inner {
@@ -71,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) keys: SigningKeys,
     pub(crate) visits: VisitCounter,
     pub(crate) log_signal: LogSignal,
+    pub(crate) notifier: notify::Notifier,
     data_dir: PathBuf,
     dummy_hash: OnceLock<String>,
     maintenance: Mutex<Option<Maintenance>>,
@@ -110,6 +126,7 @@ impl Prasang {
             keys,
             visits: VisitCounter::default(),
             log_signal: LogSignal::default(),
+            notifier: notify::Notifier::new(&config)?,
             data_dir,
             dummy_hash: OnceLock::new(),
             maintenance: Mutex::new(None),
@@ -120,8 +137,10 @@ impl Prasang {
             let maintenance =
                 Maintenance::start(Arc::downgrade(&inner), inner.config.maintenance_interval)?;
             *inner.maintenance.lock() = Some(maintenance);
+            inner.notifier.start(Arc::downgrade(&inner))?;
         }
-        Ok(Prasang { inner })
+        let open = Arc::new(OpenHandles(Arc::clone(&inner)));
+        Ok(Prasang { inner, _open: open })
     }
 
     /// User accounts.
@@ -147,6 +166,27 @@ impl Prasang {
     /// The event log and consumer cursors.
     pub fn log(&self) -> log::Log<'_> {
         log::Log { inner: &self.inner }
+    }
+
+    /// Notification preferences, organizer settings and the delivery log.
+    pub fn notifications(&self) -> notify::Notifications<'_> {
+        notify::Notifications { inner: &self.inner }
+    }
+
+    /// Adds a notification channel (or replaces the one with the same id); see also
+    /// [`Config::channel`].
+    pub fn register_channel(
+        &self,
+        channel: Arc<dyn notify::Channel>,
+    ) -> Result<(), notify::NotifyError> {
+        self.inner.notifier.register(channel)
+    }
+
+    /// Turns new log entries into deliveries and attempts every delivery that is due, once, on
+    /// this thread. Background workers do this continuously unless [`Config::background_tasks`]
+    /// turned them off.
+    pub fn run_notifications_once(&self) -> Result<notify::DispatchReport, StoreError> {
+        notify::run_once(&self.inner)
     }
 
     /// Recomputes every counter and index from the records; call on a quiet store.
@@ -231,6 +271,7 @@ impl Inner {
     pub(crate) fn committed_with_log(&self) -> Result<(), StoreError> {
         self.store.durable()?;
         self.log_signal.notify();
+        self.notifier.log_appended();
         Ok(())
     }
 
@@ -318,8 +359,10 @@ impl Maintenance {
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
+impl Inner {
+    /// Stops the notification and maintenance threads (idempotent).
+    fn stop_background(&self) {
+        self.notifier.shutdown();
         if let Some(maintenance) = self.maintenance.lock().take() {
             *maintenance.stop.0.lock() = true;
             maintenance.stop.1.notify_all();
@@ -328,6 +371,12 @@ impl Drop for Inner {
                 let _ = maintenance.thread.join();
             }
         }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_background();
         if let Err(error) = self.record_visits() {
             tracing::warn!(?error, "could not record the last page views");
         }

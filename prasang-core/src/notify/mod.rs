@@ -1,14 +1,351 @@
 //! Notifications: what gets told to whom, and the [`Channel`] contract every delivery mechanism
 //! (a Wasm plugin, or a native Rust channel) implements.
 //!
-//! The dispatcher (a log consumer) turns domain events into [`Notification`]s and hands each to
-//! the recipient's channels. Delivery is at least once: a crash between delivering and recording
-//! repeats the delivery with the same [`Notification::idempotency_key`], which channels put on
-//! the wire (SMTP `Message-ID`, webhook id header) so receivers can drop the duplicate.
+//! The dispatcher (a log consumer with the cursor [`CURSOR`]) turns domain events into
+//! [`Notification`]s and hands each to the recipient's channels. Delivery is at least once: a
+//! crash between delivering and recording repeats the delivery with the same
+//! [`Notification::idempotency_key`], which channels put on the wire (SMTP `Message-ID`, webhook
+//! id header) so receivers can drop the duplicate.
+//!
+//! How it runs, in two steps that share nothing but the store:
+//!
+//! 1. **Dispatch** reads the log from the cursor, builds one [`Delivery`] per (log entry,
+//!    recipient, channel) and writes those records, their indexes, their place in the channel's
+//!    due queue *and the advanced cursor* in one transaction. Records are keyed by
+//!    `(seq, user, channel)`, so processing an entry again (a replay, or a crash before the
+//!    cursor moved) finds them and creates nothing new.
+//! 2. **Delivery**: each channel has its own due queue and its own worker threads
+//!    ([`DeliveryPolicy::workers_per_channel`]). A worker claims the earliest due delivery, marks
+//!    it `sending`, calls the channel *without holding the store*, then records `sent`,
+//!    `retrying` (capped exponential backoff) or `failed` and waits until that record is durable.
+//!    A slow or failing channel therefore only ever delays its own queue, and a booking never
+//!    calls a channel: it only wakes the dispatcher.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use prasang_core::{Config, Prasang};
+//! use prasang_core::notify::{Channel, DeliveryError, Notification, Receipt};
+//!
+//! struct Stdout;
+//! impl Channel for Stdout {
+//!     fn id(&self) -> &str { "email" }
+//!     fn deliver(&self, n: &Notification) -> Result<Receipt, DeliveryError> {
+//!         println!("{:?} for {}", n.kind, n.recipient.email);
+//!         Ok(Receipt { remote_id: None, detail: "printed".into() })
+//!     }
+//! }
+//!
+//! let prasang = Prasang::open(Config::temporary().channel(Arc::new(Stdout)))?;
+//! assert_eq!(prasang.notifications().channels(), vec!["email".to_string()]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod channel;
+mod delivery;
+mod dispatch;
+mod keys;
+mod runtime;
+mod settings;
+
+use std::time::Duration;
+
+use serde::Serialize;
 
 pub use channel::{
     Channel, DeliveryError, EventSummary, Notification, NotificationKind, Receipt, Recipient,
     TicketSummary,
 };
+pub use delivery::{Delivery, DeliveryStatus};
+pub use settings::{EventNotificationSettings, NotificationPreferences};
+
+pub(crate) use runtime::{Notifier, run_once};
+
+use crate::Inner;
+use crate::auth::Actor;
+use crate::ids::{EventId, UserId};
+use crate::paging::{self, Page, PageRequest, ScanError};
+use crate::store::{StoreError, codec};
+use crate::users::Role;
+use crate::validate::FieldError;
+
+/// The name of the dispatcher's cursor in the log's cursor table.
+pub const CURSOR: &str = "notifications";
+
+/// The notification part of [`crate::Config`].
+#[derive(Clone, Default)]
+pub(crate) struct NotifyConfig {
+    pub(crate) channels: Vec<std::sync::Arc<dyn Channel>>,
+    pub(crate) policy: DeliveryPolicy,
+}
+
+/// How deliveries are retried and run. Set with [`crate::Config::delivery_policy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryPolicy {
+    /// Attempts before a delivery is marked failed (at least 1; default 8).
+    pub max_attempts: u32,
+    /// Wait after the first failed attempt; doubles after each further one (default 2 s).
+    pub backoff_base: Duration,
+    /// Longest wait between attempts (default 10 minutes).
+    pub backoff_cap: Duration,
+    /// Worker threads per channel, i.e. how many deliveries of one channel may be in flight at
+    /// once (at least 1; default 2).
+    pub workers_per_channel: usize,
+    /// Channels used for users who never chose (default `["email"]`).
+    pub default_channels: Vec<String>,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        DeliveryPolicy {
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(600),
+            workers_per_channel: 2,
+            default_channels: vec!["email".into()],
+        }
+    }
+}
+
+impl DeliveryPolicy {
+    /// The wait after the `attempts`-th failed attempt: `base * 2^(attempts-1)`, at most `cap`.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(31);
+        self.backoff_base
+            .checked_mul(1u32 << doublings)
+            .unwrap_or(self.backoff_cap)
+            .min(self.backoff_cap)
+    }
+}
+
+/// What one [`crate::Prasang::run_notifications_once`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DispatchReport {
+    /// Log entries read past.
+    pub entries: usize,
+    /// Delivery records created.
+    pub created: usize,
+    /// Deliveries that succeeded.
+    pub sent: usize,
+    /// Deliveries that failed and will be tried again.
+    pub retrying: usize,
+    /// Deliveries that failed for good.
+    pub failed: usize,
+}
+
+/// Errors of the notifications API.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// A field was unacceptable.
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    /// No such user.
+    #[error("user not found")]
+    UserNotFound,
+    /// No such event.
+    #[error("event not found")]
+    EventNotFound,
+    /// The caller may not do this.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No channel with this id is registered.
+    #[error("unknown notification channel `{0}`")]
+    UnknownChannel(String),
+    /// A channel id must be 1–32 characters of `a-z`, `0-9`, `-` and `_`.
+    #[error("invalid channel id `{0}`: use 1 to 32 characters of a-z, 0-9, - and _")]
+    InvalidChannelId(String),
+    /// The storage layer failed.
+    #[error("storage failure")]
+    Storage(#[from] StoreError),
+}
+
+impl From<ScanError> for NotifyError {
+    fn from(error: ScanError) -> Self {
+        match error {
+            ScanError::Invalid(e) => NotifyError::Invalid(e),
+            ScanError::Store(e) => NotifyError::Storage(e),
+        }
+    }
+}
+
+/// Checks the shape of a channel id (it becomes part of idempotency keys and store keys).
+pub(crate) fn check_channel_id(id: &str) -> Result<(), NotifyError> {
+    let ok = (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(NotifyError::InvalidChannelId(id.to_owned()))
+    }
+}
+
+/// Notification preferences, organizer settings and the delivery log. Obtained from
+/// [`crate::Prasang::notifications`].
+pub struct Notifications<'a> {
+    pub(crate) inner: &'a Inner,
+}
+
+impl Notifications<'_> {
+    /// Ids of the registered channels, sorted.
+    pub fn channels(&self) -> Vec<String> {
+        self.inner.notifier.channel_ids()
+    }
+
+    /// A user's channel preferences (the user themself or an admin). Users who never chose get
+    /// the configured default channels.
+    pub fn preferences(
+        &self,
+        actor: &Actor,
+        user: UserId,
+    ) -> Result<NotificationPreferences, NotifyError> {
+        self.check_self_or_admin(actor, user)?;
+        Ok(settings::preferences(self.inner, user)?)
+    }
+
+    /// Sets a user's channel preferences (the user themself or an admin). An empty list turns
+    /// notifications off; every channel must be registered.
+    pub fn set_preferences(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        preferences: NotificationPreferences,
+    ) -> Result<NotificationPreferences, NotifyError> {
+        self.check_self_or_admin(actor, user)?;
+        let channels = self.checked_channels("channels", preferences.channels)?;
+        let preferences = NotificationPreferences { channels };
+        self.inner
+            .store
+            .notify_prefs
+            .insert(user.to_bytes(), codec::encode(&preferences))
+            .map_err(StoreError::from)?;
+        self.inner.store.durable()?;
+        Ok(preferences)
+    }
+
+    /// An event's notification settings (its organizer or an admin).
+    pub fn event_settings(
+        &self,
+        actor: &Actor,
+        event: EventId,
+    ) -> Result<EventNotificationSettings, NotifyError> {
+        self.check_runs_event(actor, event)?;
+        Ok(settings::event_settings(self.inner, event)?)
+    }
+
+    /// Sets which kinds of notification an event's holders get and which extra channels
+    /// (e.g. the organizer's webhook) receive a copy of each (its organizer or an admin).
+    pub fn set_event_settings(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        settings: EventNotificationSettings,
+    ) -> Result<EventNotificationSettings, NotifyError> {
+        self.check_runs_event(actor, event)?;
+        let mut disabled_kinds = settings.disabled_kinds;
+        disabled_kinds.sort_by_key(|kind| *kind as u8);
+        disabled_kinds.dedup();
+        let settings = EventNotificationSettings {
+            disabled_kinds,
+            extra_channels: self.checked_channels("extra_channels", settings.extra_channels)?,
+        };
+        self.inner
+            .store
+            .notify_event_settings
+            .insert(event.to_bytes(), codec::encode(&settings))
+            .map_err(StoreError::from)?;
+        self.inner.store.durable()?;
+        Ok(settings)
+    }
+
+    /// Deliveries about an event, oldest first (its organizer or an admin).
+    pub fn deliveries_for_event(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, NotifyError> {
+        self.check_runs_event(actor, event)?;
+        let prefix = event.to_bytes();
+        Ok(paging::scan(
+            &self.inner.store.deliveries_by_event,
+            &prefix,
+            &prefix,
+            page,
+            |key| match keys::delivery_from_by_event(key) {
+                Some(delivery) => delivery::load(self.inner, delivery),
+                None => Ok(None),
+            },
+        )?)
+    }
+
+    /// Deliveries to a user, oldest first (the user themself or an admin).
+    pub fn deliveries_for_user(
+        &self,
+        actor: &Actor,
+        user: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Delivery>, NotifyError> {
+        self.check_self_or_admin(actor, user)?;
+        let prefix = user.to_bytes();
+        Ok(paging::scan(
+            &self.inner.store.deliveries_by_user,
+            &prefix,
+            &prefix,
+            page,
+            |key| match keys::delivery_from_by_user(key) {
+                Some(delivery) => delivery::load(self.inner, &delivery),
+                None => Ok(None),
+            },
+        )?)
+    }
+
+    fn check_self_or_admin(&self, actor: &Actor, user: UserId) -> Result<(), NotifyError> {
+        if actor.user_id != user && actor.role != Role::Admin {
+            return Err(NotifyError::Forbidden(
+                "only the user themself can see or change their notifications",
+            ));
+        }
+        if self.inner.users().load(user)?.is_none() {
+            return Err(NotifyError::UserNotFound);
+        }
+        Ok(())
+    }
+
+    fn check_runs_event(&self, actor: &Actor, event: EventId) -> Result<(), NotifyError> {
+        let sale = self
+            .inner
+            .events()
+            .sale_state(event)?
+            .ok_or(NotifyError::EventNotFound)?;
+        if !sale.is_run_by(actor) {
+            return Err(NotifyError::Forbidden(
+                "only the event's organizer can see or change its notifications",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Dedupes `channels` (keeping order) and checks each is registered.
+    fn checked_channels(
+        &self,
+        field: &'static str,
+        channels: Vec<String>,
+    ) -> Result<Vec<String>, NotifyError> {
+        if channels.len() > 16 {
+            return Err(FieldError::new(field, "at most 16 channels").into());
+        }
+        let known = self.channels();
+        let mut out: Vec<String> = Vec::with_capacity(channels.len());
+        for channel in channels {
+            let channel = channel.trim().to_owned();
+            if !known.contains(&channel) {
+                return Err(NotifyError::UnknownChannel(channel));
+            }
+            if !out.contains(&channel) {
+                out.push(channel);
+            }
+        }
+        Ok(out)
+    }
+}

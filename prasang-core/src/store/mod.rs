@@ -84,6 +84,12 @@ pub(crate) struct Store {
     pub(crate) token_families: Tree,
     pub(crate) log: Tree,
     pub(crate) cursors: Tree,
+    pub(crate) notify_prefs: Tree,
+    pub(crate) notify_event_settings: Tree,
+    pub(crate) deliveries: Tree,
+    pub(crate) deliveries_by_event: Tree,
+    pub(crate) deliveries_by_user: Tree,
+    pub(crate) deliveries_due: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -127,6 +133,12 @@ impl Store {
             token_families: tree("token_families")?,
             log: tree("log")?,
             cursors: tree("cursors")?,
+            notify_prefs: tree("notify_prefs")?,
+            notify_event_settings: tree("notify_event_settings")?,
+            deliveries: tree("deliveries")?,
+            deliveries_by_event: tree("deliveries_by_event")?,
+            deliveries_by_user: tree("deliveries_by_user")?,
+            deliveries_due: tree("deliveries_due")?,
             db,
             group_commit,
         })

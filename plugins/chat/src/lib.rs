@@ -1,0 +1,79 @@
+//! Chat channel: posts a Slack-compatible incoming-webhook message (`text` plus Block Kit
+//! `blocks`) to the URL in the `webhook-url` setting. Works with Slack, Mattermost, Rocket.Chat
+//! and anything else that accepts Slack's incoming-webhook JSON.
+
+use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::{
+    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host,
+};
+use serde_json::{Value, json};
+
+struct Chat;
+
+impl ChannelPlugin for Chat {
+    fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        let url = config::require("webhook-url")?;
+        let username = config::get("username");
+        let body = message(&notification, username.as_deref()).to_string();
+        let response = host::http_post(
+            &url,
+            &[("content-type", "application/json")],
+            body.as_bytes(),
+        )?;
+        host::check_status(&response)?;
+        Ok(Receipt {
+            remote_id: None,
+            detail: format!("chat webhook answered HTTP {}", response.status),
+        })
+    }
+}
+
+prasang_plugin_sdk::export_plugin!(Chat);
+
+/// Slack escapes only these three characters in message text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The one-line summary of a notification.
+pub fn headline(n: &Notification) -> String {
+    let who = escape(&n.recipient.name);
+    let title = escape(&n.event.title);
+    let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
+    match n.kind {
+        NotificationKind::TicketBooked => format!("{who} booked {seats} seat(s) for *{title}*"),
+        NotificationKind::TicketPending => {
+            format!("{who} is holding {seats} seat(s) for *{title}*")
+        }
+        NotificationKind::TicketCancelled => {
+            format!("{who} cancelled {seats} seat(s) for *{title}*")
+        }
+        NotificationKind::TicketExpired => format!("{who}'s hold for *{title}* expired"),
+        NotificationKind::EventUpdated => format!("*{title}* was updated"),
+        NotificationKind::EventCancelled => format!("*{title}* was cancelled"),
+        NotificationKind::FeedbackReply => format!("The organizer of *{title}* replied to {who}"),
+    }
+}
+
+/// The Slack incoming-webhook payload.
+pub fn message(n: &Notification, username: Option<&str>) -> Value {
+    let text = headline(n);
+    let when = UtcDateTime::from_millis(n.event.starts_at).human();
+    let mut details = format!("{when} · {}", escape(&n.event.location));
+    if let Some(message) = &n.message {
+        details.push_str(&format!("\n> {}", escape(message)));
+    }
+    let mut payload = json!({
+        "text": text,
+        "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+            { "type": "context", "elements": [ { "type": "mrkdwn", "text": details } ] }
+        ]
+    });
+    if let Some(username) = username {
+        payload["username"] = Value::from(username);
+    }
+    payload
+}

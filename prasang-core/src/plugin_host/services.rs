@@ -1,0 +1,412 @@
+//! What the host does on a plugin's behalf: send e-mail, POST to allow-listed hosts.
+//!
+//! These types are independent of any WIT version; each version's bindings convert to them.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{Message, SmtpTransport, Transport};
+
+/// Largest response body handed back to a plugin.
+pub const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+
+/// Why a host service refused or failed (mirrors WIT `host-error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServiceError {
+    /// Not allowed for this plugin.
+    Denied(String),
+    /// Could not reach the far side; worth retrying.
+    Unavailable(String),
+    /// The request is wrong or was refused for good.
+    Invalid(String),
+}
+
+/// An e-mail a plugin asked the host to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingEmail {
+    /// `(display name, address)` pairs.
+    pub to: Vec<(Option<String>, String)>,
+    /// Subject line.
+    pub subject: String,
+    /// text/plain body.
+    pub text_body: String,
+    /// text/html body, sent as a multipart/alternative beside the text.
+    pub html_body: Option<String>,
+    /// Attachments.
+    pub attachments: Vec<OutgoingAttachment>,
+}
+
+/// One attachment of an [`OutgoingEmail`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingAttachment {
+    /// File name shown to the recipient.
+    pub filename: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Content.
+    pub data: Vec<u8>,
+}
+
+/// An HTTP POST a plugin asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpPost {
+    /// Target URL.
+    pub url: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Vec<u8>,
+}
+
+/// The answer to an [`HttpPost`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpAnswer {
+    /// Status code.
+    pub status: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// The first [`MAX_RESPONSE_BODY`] bytes of the body.
+    pub body: Vec<u8>,
+}
+
+/// How to reach an SMTP server. No TLS: point it at a local relay (or a test server).
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// Server host name or address.
+    pub host: String,
+    /// Server port (25 or 587 for a relay, anything for tests).
+    pub port: u16,
+    /// Login, if the relay wants one.
+    pub credentials: Option<(String, String)>,
+    /// Connect / command timeout.
+    pub timeout: Duration,
+}
+
+impl SmtpSettings {
+    /// A server at `host:port` without login, with a 10 s timeout.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        SmtpSettings {
+            host: host.into(),
+            port,
+            credentials: None,
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+enum MailDelivery {
+    Smtp(SmtpTransport),
+    Outbox(PathBuf),
+}
+
+/// The capabilities the host lends to plugins. Build one per process and share it.
+///
+/// ```no_run
+/// use prasang_core::plugin_host::{HostServices, SmtpSettings};
+/// // Without an SMTP server, e-mails land as .eml files in <data>/outbox:
+/// let services = HostServices::outbox("/var/lib/prasang/outbox");
+/// // With one:
+/// let services = HostServices::smtp(SmtpSettings::new("localhost", 25))
+///     .with_sender("Prasang <tickets@example.org>")?;
+/// # Ok::<(), prasang_core::plugin_host::PluginHostError>(())
+/// ```
+pub struct HostServices {
+    mail: MailDelivery,
+    sender: Mailbox,
+    http: ureq::Agent,
+}
+
+impl HostServices {
+    /// E-mails are written as `<outbox>/<Message-ID>.eml`, one file per message: a repeated
+    /// delivery overwrites its own file instead of adding a second one.
+    pub fn outbox(folder: impl Into<PathBuf>) -> Self {
+        Self::with_mail(MailDelivery::Outbox(folder.into()))
+    }
+
+    /// E-mails are sent over SMTP (plain, no TLS; use a local relay).
+    pub fn smtp(settings: SmtpSettings) -> Self {
+        let mut builder = SmtpTransport::builder_dangerous(&settings.host)
+            .port(settings.port)
+            .timeout(Some(settings.timeout));
+        if let Some((user, password)) = settings.credentials {
+            builder = builder.credentials(Credentials::new(user, password));
+        }
+        Self::with_mail(MailDelivery::Smtp(builder.build()))
+    }
+
+    fn with_mail(mail: MailDelivery) -> Self {
+        let http = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(10)))
+            .http_status_as_error(false)
+            // A redirect could lead off the allow-list.
+            .max_redirects(0)
+            .user_agent("prasang-plugin-host")
+            .build()
+            .into();
+        HostServices {
+            mail,
+            sender: "Prasang <noreply@prasang.localhost>"
+                .parse()
+                .expect("the default sender is a valid mailbox"),
+            http,
+        }
+    }
+
+    /// The `From` of every e-mail (default `Prasang <noreply@prasang.localhost>`); its domain
+    /// also ends every Message-ID.
+    pub fn with_sender(mut self, sender: &str) -> Result<Self, super::PluginHostError> {
+        self.sender = sender
+            .parse()
+            .map_err(|e| super::PluginHostError::Config(format!("sender `{sender}`: {e}")))?;
+        Ok(self)
+    }
+
+    /// Timeout of a whole HTTP POST (default 10 s).
+    pub fn with_http_timeout(mut self, timeout: Duration) -> Self {
+        self.http = ureq::Agent::config_builder()
+            .timeout_global(Some(timeout))
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent("prasang-plugin-host")
+            .build()
+            .into();
+        self
+    }
+
+    /// The Message-ID for the `n`th (from 0) e-mail of the delivery with this idempotency key:
+    /// the same key always gives the same id, so receivers can drop a repeated message.
+    pub fn message_id(&self, idempotency_key: &str, n: u32) -> String {
+        let local: String = idempotency_key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let local = local.trim_matches('.');
+        let suffix = if n == 0 {
+            String::new()
+        } else {
+            format!(".{n}")
+        };
+        format!("<{local}{suffix}@{}>", self.sender.email.domain())
+    }
+
+    pub(crate) fn send_email(
+        &self,
+        email: OutgoingEmail,
+        message_id: &str,
+    ) -> Result<(), ServiceError> {
+        let message = self.build_message(email, message_id)?;
+        match &self.mail {
+            MailDelivery::Smtp(transport) => transport.send(&message).map(drop).map_err(|e| {
+                if e.is_permanent() {
+                    ServiceError::Invalid(format!("SMTP server refused the message: {e}"))
+                } else {
+                    ServiceError::Unavailable(format!("SMTP delivery failed: {e}"))
+                }
+            }),
+            MailDelivery::Outbox(folder) => write_eml(folder, message_id, &message.formatted())
+                .map_err(|e| {
+                    ServiceError::Unavailable(format!("writing to {}: {e}", folder.display()))
+                }),
+        }
+    }
+
+    fn build_message(
+        &self,
+        email: OutgoingEmail,
+        message_id: &str,
+    ) -> Result<Message, ServiceError> {
+        let mut builder = Message::builder()
+            .from(self.sender.clone())
+            .message_id(Some(message_id.to_owned()))
+            .subject(email.subject);
+        if email.to.is_empty() {
+            return Err(ServiceError::Invalid("the e-mail has no recipient".into()));
+        }
+        for (name, address) in email.to {
+            let address = address
+                .parse()
+                .map_err(|e| ServiceError::Invalid(format!("recipient `{address}`: {e}")))?;
+            builder = builder.to(Mailbox::new(name, address));
+        }
+        let text = SinglePart::plain(email.text_body);
+        let content = match email.html_body {
+            Some(html) => MultiPart::alternative()
+                .singlepart(text)
+                .singlepart(SinglePart::html(html)),
+            None => MultiPart::mixed().singlepart(text),
+        };
+        let content = if email.attachments.is_empty() {
+            content
+        } else {
+            let mut mixed = MultiPart::mixed().multipart(content);
+            for attachment in email.attachments {
+                let content_type = ContentType::parse(&attachment.content_type).map_err(|e| {
+                    ServiceError::Invalid(format!(
+                        "content type `{}`: {e}",
+                        attachment.content_type
+                    ))
+                })?;
+                mixed = mixed.singlepart(
+                    Attachment::new(attachment.filename).body(attachment.data, content_type),
+                );
+            }
+            mixed
+        };
+        builder
+            .multipart(content)
+            .map_err(|e| ServiceError::Invalid(format!("building the e-mail: {e}")))
+    }
+
+    pub(crate) fn http_post(
+        &self,
+        allowed_hosts: &[String],
+        request: HttpPost,
+    ) -> Result<HttpAnswer, ServiceError> {
+        check_allowed(allowed_hosts, &request.url)?;
+        let mut call = self.http.post(&request.url);
+        for (name, value) in &request.headers {
+            // The host header must match the allow-listed URL.
+            if name.eq_ignore_ascii_case("host") {
+                continue;
+            }
+            call = call.header(name.as_str(), value.as_str());
+        }
+        let mut response = call.send(&request.body[..]).map_err(|e| match e {
+            ureq::Error::BadUri(_) | ureq::Error::Http(_) => {
+                ServiceError::Invalid(format!("bad request: {e}"))
+            }
+            other => ServiceError::Unavailable(format!("POST {}: {other}", request.url)),
+        })?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut body = Vec::new();
+        response
+            .body_mut()
+            .as_reader()
+            .take(MAX_RESPONSE_BODY)
+            .read_to_end(&mut body)
+            .map_err(|e| ServiceError::Unavailable(format!("reading the response: {e}")))?;
+        Ok(HttpAnswer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Checks `url` against an allow-list of `host` or `host:port` entries.
+pub(crate) fn check_allowed(allowed_hosts: &[String], url: &str) -> Result<(), ServiceError> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|e| ServiceError::Invalid(format!("URL `{url}`: {e}")))?;
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => {
+            return Err(ServiceError::Invalid(format!(
+                "URL `{url}` is not http:// or https://"
+            )));
+        }
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| ServiceError::Invalid(format!("URL `{url}` has no host")))?
+        .to_ascii_lowercase();
+    let port = uri.port_u16().unwrap_or(default_port);
+    let allowed = allowed_hosts.iter().any(|entry| {
+        match entry.rsplit_once(':') {
+            // `[::1]:8080` or `host:8080`; a bare IPv6 literal has more colons and no brackets.
+            Some((name, entry_port)) if !name.contains(':') || name.ends_with(']') => {
+                name == host && entry_port.parse() == Ok(port)
+            }
+            _ => *entry == host,
+        }
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(ServiceError::Denied(format!(
+            "{host}:{port} is not on the plugin's allowed-hosts list"
+        )))
+    }
+}
+
+fn write_eml(folder: &Path, message_id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let name: String = message_id
+        .trim_matches(['<', '>'])
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = folder.join(format!("{name}.eml"));
+    let partial = folder.join(format!(".{name}.partial"));
+    std::fs::write(&partial, bytes)?;
+    std::fs::rename(&partial, &path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_allow_listed_hosts_and_ports_pass() {
+        let allowed = vec!["hooks.example.com".to_owned(), "127.0.0.1:9000".to_owned()];
+        assert!(check_allowed(&allowed, "https://hooks.example.com/x").is_ok());
+        assert!(check_allowed(&allowed, "http://HOOKS.example.com:8080/x").is_ok());
+        assert!(check_allowed(&allowed, "http://127.0.0.1:9000/x").is_ok());
+        assert!(matches!(
+            check_allowed(&allowed, "http://127.0.0.1:9001/x"),
+            Err(ServiceError::Denied(_))
+        ));
+        assert!(matches!(
+            check_allowed(&allowed, "http://evil.example.com/x"),
+            Err(ServiceError::Denied(_))
+        ));
+        assert!(matches!(
+            check_allowed(&allowed, "http://hooks.example.com@evil.example.com/"),
+            Err(ServiceError::Denied(_))
+        ));
+        assert!(matches!(
+            check_allowed(&allowed, "file:///etc/passwd"),
+            Err(ServiceError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn message_ids_follow_the_idempotency_key() {
+        let services = HostServices::outbox("unused");
+        assert_eq!(
+            services.message_id("42.01J.email", 0),
+            "<42.01J.email@prasang.localhost>"
+        );
+        assert_eq!(
+            services.message_id("42 01J<x>", 1),
+            "<42_01J_x_.1@prasang.localhost>"
+        );
+    }
+}

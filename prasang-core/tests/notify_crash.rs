@@ -1,0 +1,261 @@
+//! Crash safety of notification delivery: a child process books in a loop while the background
+//! workers deliver through a channel that appends each idempotency key to a file (fsync'd). The
+//! test SIGKILLs it mid-run, reopens the store, lets the dispatcher finish, and checks that every
+//! durable booking was announced, each exactly once, except at most the deliveries that were in
+//! flight at the kill, which repeat with the same key.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use prasang_core::auth::Actor;
+use prasang_core::log::DomainEvent;
+use prasang_core::notify::{
+    Channel, DeliveryError, DeliveryPolicy, DeliveryStatus, Notification, Receipt,
+};
+use prasang_core::tickets::BookingRequest;
+use prasang_core::users::{PasswordCost, Role};
+use prasang_core::{Config, PageRequest, Prasang};
+
+const CHILD_ENV: &str = "PRASANG_NOTIFY_CRASH_DIR";
+const WORKERS: usize = 2;
+const CHANNEL: &str = "file";
+
+/// Appends each delivered idempotency key as one line and fsyncs before answering.
+struct FileChannel {
+    file: Mutex<File>,
+}
+
+impl FileChannel {
+    fn open(path: &Path) -> Self {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .read(true)
+            .open(path)
+            .expect("open key file");
+        // A kill cannot split one small write, but be safe: never glue a key onto a torn line.
+        let mut text = String::new();
+        file.read_to_string(&mut text).expect("read key file");
+        if !text.is_empty() && !text.ends_with('\n') {
+            file.write_all(b"\n").expect("terminate torn line");
+        }
+        FileChannel {
+            file: Mutex::new(file),
+        }
+    }
+}
+
+impl Channel for FileChannel {
+    fn id(&self) -> &str {
+        CHANNEL
+    }
+
+    fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError> {
+        let mut file = self.file.lock();
+        let line = format!("{}\n", notification.idempotency_key);
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
+            .map_err(|e| DeliveryError::Temporary(e.to_string()))?;
+        Ok(Receipt {
+            remote_id: Some(notification.idempotency_key.clone()),
+            detail: "appended".into(),
+        })
+    }
+}
+
+fn config(dir: &Path, background: bool) -> Config {
+    Config::new(dir.join("data"))
+        .password_cost(PasswordCost::INSECURE_FAST)
+        .background_tasks(background)
+        .channel(Arc::new(FileChannel::open(&dir.join("keys.txt"))))
+        .delivery_policy(DeliveryPolicy {
+            default_channels: vec![CHANNEL.into()],
+            workers_per_channel: WORKERS,
+            ..DeliveryPolicy::default()
+        })
+}
+
+/// The child: books until killed. Runs only when the parent test starts it.
+#[test]
+#[ignore = "started by notifications_survive_a_crash_mid_delivery"]
+fn crash_child_books_until_killed() {
+    let Some(dir) = std::env::var_os(CHILD_ENV).map(PathBuf::from) else {
+        return;
+    };
+    let prasang = Prasang::open(config(&dir, true)).expect("child opens");
+    let organizer = prasang
+        .users()
+        .register(common::new_user("Olga", Role::Organizer))
+        .expect("organizer");
+    let organizer = Actor {
+        user_id: organizer.id,
+        role: Role::Organizer,
+    };
+    let event = prasang
+        .events()
+        .create(&organizer, common_event())
+        .expect("event");
+    for i in 0u64.. {
+        let guest = prasang
+            .users()
+            .register(common::new_user(&format!("Guest {i}"), Role::Attendee))
+            .expect("guest");
+        let actor = Actor {
+            user_id: guest.id,
+            role: Role::Attendee,
+        };
+        prasang
+            .tickets()
+            .book(
+                &actor,
+                &BookingRequest {
+                    event: event.id,
+                    quantity: 1,
+                    idempotency_key: None,
+                },
+            )
+            .expect("book");
+    }
+}
+
+/// An event starting a year from the real "now" (the child runs on the system clock).
+fn common_event() -> prasang_core::events::NewEvent {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let starts_at = prasang_core::Timestamp::from_millis(now + 365 * 24 * 3600 * 1000);
+    prasang_core::events::NewEvent {
+        starts_at,
+        ends_at: starts_at.plus(Duration::from_secs(3600)),
+        ..common::new_event(1_000_000, 0, 1)
+    }
+}
+
+fn key_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn notifications_survive_a_crash_mid_delivery() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys_path = dir.path().join("keys.txt");
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "crash_child_books_until_killed",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(CHILD_ENV, dir.path())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start child");
+
+    // Let it book and deliver for a while, then kill it without warning.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while key_lines(&keys_path).len() < 150 {
+        if let Some(status) = child.try_wait().expect("poll child") {
+            panic!("the child stopped on its own: {status}");
+        }
+        assert!(Instant::now() < deadline, "the child delivered too little");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reap");
+    let delivered_before = key_lines(&keys_path).len();
+
+    // Restart with the same channel and let the dispatcher finish.
+    let prasang = Prasang::open(config(dir.path(), false)).expect("reopen after the crash");
+    while {
+        let report = prasang.run_notifications_once().expect("dispatch");
+        report.created + report.sent + report.retrying > 0
+    } {}
+
+    // Every durable booking, and only those, must have been announced.
+    let mut expected = BTreeSet::new();
+    let mut organizer = None;
+    let mut from = 0;
+    loop {
+        let entries = prasang.log().read(from, 1000).expect("read log");
+        let Some(last) = entries.last() else { break };
+        from = last.seq + 1;
+        for entry in entries {
+            match entry.event {
+                DomainEvent::TicketBooked { user, .. } => {
+                    expected.insert(format!("{}.{user}.{CHANNEL}", entry.seq));
+                }
+                DomainEvent::EventCreated {
+                    event,
+                    organizer: o,
+                    ..
+                } => organizer = Some((event, o)),
+                _ => {}
+            }
+        }
+    }
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for key in key_lines(&keys_path) {
+        *seen.entry(key).or_default() += 1;
+    }
+    assert!(
+        expected.len() >= 150,
+        "only {} durable bookings",
+        expected.len()
+    );
+    let missing: Vec<_> = expected.iter().filter(|k| !seen.contains_key(*k)).collect();
+    assert!(missing.is_empty(), "never delivered: {missing:?}");
+    let unexpected: Vec<_> = seen.keys().filter(|k| !expected.contains(*k)).collect();
+    assert!(
+        unexpected.is_empty(),
+        "announced but not durable: {unexpected:?}"
+    );
+    let repeated: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        repeated.len() <= WORKERS && repeated.iter().all(|(_, n)| **n == 2),
+        "only the {WORKERS} deliveries in flight may repeat, once: {repeated:?}"
+    );
+
+    // And the delivery log agrees.
+    let (event, organizer) = organizer.expect("event created");
+    let organizer = Actor {
+        user_id: organizer,
+        role: Role::Organizer,
+    };
+    let mut page = PageRequest::first(100);
+    let mut sent = 0;
+    loop {
+        let deliveries = prasang
+            .notifications()
+            .deliveries_for_event(&organizer, event, &page)
+            .expect("list");
+        for d in &deliveries.items {
+            assert_eq!(d.status, DeliveryStatus::Sent, "{d:?}");
+            assert!(d.attempts >= 1);
+            sent += 1;
+        }
+        match deliveries.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(sent, expected.len());
+    eprintln!(
+        "{} bookings survived; {delivered_before} delivered before the kill; {} repeated",
+        expected.len(),
+        repeated.len()
+    );
+}

@@ -1,0 +1,648 @@
+//! Notification dispatch, driven by hand: who is told what, through which channel, and how
+//! failures are retried.
+
+mod common;
+mod notify_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::World;
+use notify_support::Recording;
+use prasang_core::auth::Actor;
+use prasang_core::events::EventUpdate;
+use prasang_core::log::EventField;
+use prasang_core::notify::{
+    CURSOR, DeliveryPolicy, DeliveryStatus, EventNotificationSettings, NotificationKind,
+    NotificationPreferences, NotifyError,
+};
+use prasang_core::tickets::{BookingRequest, TicketStatus};
+use prasang_core::users::Role;
+use prasang_core::{EventId, PageRequest, TicketId};
+
+fn book(world: &World, who: &Actor, event: EventId) -> TicketId {
+    world
+        .prasang
+        .tickets()
+        .book(
+            who,
+            &BookingRequest {
+                event,
+                quantity: 1,
+                idempotency_key: None,
+            },
+        )
+        .expect("book")
+        .ticket
+        .id
+}
+
+fn world_with(channels: &[&Arc<Recording>]) -> World {
+    world_with_policy(channels, DeliveryPolicy::default())
+}
+
+fn world_with_policy(channels: &[&Arc<Recording>], policy: DeliveryPolicy) -> World {
+    World::with(|mut config| {
+        for channel in channels {
+            config = config.channel(Arc::clone(channel) as _);
+        }
+        config.delivery_policy(policy)
+    })
+}
+
+fn run(world: &World) -> prasang_core::notify::DispatchReport {
+    world.prasang.run_notifications_once().expect("dispatch")
+}
+
+#[test]
+fn booking_a_free_ticket_tells_the_holder_once_by_email() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    let ticket = book(&world, &ada, event.id);
+
+    let report = run(&world);
+    assert_eq!((report.created, report.sent), (1, 1));
+    let told = email.notifications();
+    assert_eq!(told.len(), 1);
+    let n = &told[0];
+    assert_eq!(n.kind, NotificationKind::TicketBooked);
+    assert_eq!(n.recipient.user_id, ada.user_id);
+    assert_eq!(n.recipient.email, "ada@example.org");
+    assert_eq!(n.recipient.name, "Ada");
+    assert_eq!(n.event.id, event.id);
+    assert_eq!(n.event.title, "RustConf");
+    let summary = n.ticket.as_ref().expect("ticket summary");
+    assert_eq!((summary.id, summary.status), (ticket, TicketStatus::Booked));
+    assert_eq!(
+        n.idempotency_key,
+        format!("{}.{}.email", n.log_seq, ada.user_id)
+    );
+
+    // Nothing more to do: no second delivery.
+    let again = run(&world);
+    assert_eq!((again.created, again.sent), (0, 0));
+    assert_eq!(email.calls().len(), 1);
+
+    let mine = world
+        .prasang
+        .notifications()
+        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
+        .expect("list");
+    assert_eq!(mine.items.len(), 1);
+    assert_eq!(mine.items[0].status, DeliveryStatus::Sent);
+    assert_eq!(mine.items[0].attempts, 1);
+    assert!(mine.items[0].receipt.is_some());
+}
+
+#[test]
+fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let bob = world.user("Bob", Role::Attendee);
+    let event = world.event(&organizer, 10, 2_500, 1);
+
+    let held = book(&world, &ada, event.id);
+    book(&world, &bob, event.id);
+    world
+        .prasang
+        .tickets()
+        .confirm_payment(&organizer, held)
+        .expect("confirm");
+    world.clock.advance(Duration::from_secs(16 * 60));
+    world.prasang.run_maintenance().expect("expire bob's hold");
+    run(&world);
+
+    let told: Vec<_> = email
+        .notifications()
+        .into_iter()
+        .map(|n| (n.recipient.user_id, n.kind, n.ticket.expect("ticket")))
+        .collect();
+    let kinds: Vec<_> = told.iter().map(|(user, kind, _)| (*user, *kind)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ada.user_id, NotificationKind::TicketPending),
+            (bob.user_id, NotificationKind::TicketPending),
+            (ada.user_id, NotificationKind::TicketBooked),
+            (bob.user_id, NotificationKind::TicketExpired),
+        ]
+    );
+    let pending = &told[0].2;
+    assert_eq!(
+        pending.expires_at,
+        Some(common::START.plus(Duration::from_secs(15 * 60)))
+    );
+    assert_eq!(pending.amount_minor, 2_500);
+    assert_eq!(told[3].2.status, TicketStatus::Expired);
+    assert_eq!(told[3].2.amount_minor, 2_500);
+}
+
+#[test]
+fn cancelling_a_ticket_tells_its_holder() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    let ticket = book(&world, &ada, event.id);
+    world
+        .prasang
+        .tickets()
+        .cancel(&ada, ticket)
+        .expect("cancel");
+    run(&world);
+
+    let kinds: Vec<_> = email.notifications().iter().map(|n| n.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            NotificationKind::TicketBooked,
+            NotificationKind::TicketCancelled
+        ]
+    );
+    let last = email.notifications().pop().expect("one");
+    assert_eq!(last.ticket.map(|t| t.status), Some(TicketStatus::Cancelled));
+}
+
+#[test]
+fn moving_or_cancelling_an_event_tells_every_active_holder_and_retitling_tells_nobody() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 10, 0, 2);
+    let ada = world.user("Ada", Role::Attendee);
+    let bob = world.user("Bob", Role::Attendee);
+    let cid = world.user("Cid", Role::Attendee);
+    book(&world, &ada, event.id);
+    book(&world, &ada, event.id); // two tickets, told once
+    book(&world, &bob, event.id);
+    let gone = book(&world, &cid, event.id);
+    world.prasang.tickets().cancel(&cid, gone).expect("cancel");
+    run(&world);
+    let before = email.calls().len();
+
+    let events = world.prasang.events();
+    events
+        .update(
+            &organizer,
+            event.id,
+            EventUpdate {
+                title: Some("RustConf 2030".into()),
+                ..EventUpdate::default()
+            },
+        )
+        .expect("retitle");
+    run(&world);
+    assert_eq!(email.calls().len(), before, "a title change tells nobody");
+
+    events
+        .update(
+            &organizer,
+            event.id,
+            EventUpdate {
+                location: Some("Lisbon".into()),
+                ..EventUpdate::default()
+            },
+        )
+        .expect("move");
+    events.cancel(&organizer, event.id).expect("cancel event");
+    run(&world);
+
+    let later: Vec<_> = email.notifications()[before..].to_vec();
+    let told: Vec<_> = later
+        .iter()
+        .map(|n| (n.kind, n.recipient.user_id))
+        .collect();
+    assert_eq!(
+        told,
+        vec![
+            (NotificationKind::EventUpdated, ada.user_id),
+            (NotificationKind::EventUpdated, bob.user_id),
+            (NotificationKind::EventCancelled, ada.user_id),
+            (NotificationKind::EventCancelled, bob.user_id),
+        ]
+    );
+    assert_eq!(later[0].changed, vec![EventField::Location]);
+    assert_eq!(later[0].event.location, "Lisbon");
+    assert!(later.iter().all(|n| n.ticket.is_none()));
+}
+
+#[test]
+fn users_choose_their_channels_and_only_their_own() {
+    let email = Arc::new(Recording::new("email"));
+    let sms = Arc::new(Recording::new("sms"));
+    let world = world_with(&[&email, &sms]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 10, 0, 1);
+    let ada = world.user("Ada", Role::Attendee);
+    let bob = world.user("Bob", Role::Attendee);
+    let cid = world.user("Cid", Role::Attendee);
+    let notifications = world.prasang.notifications();
+
+    let default = notifications
+        .preferences(&ada, ada.user_id)
+        .expect("defaults");
+    assert_eq!(default.channels, vec!["email".to_string()]);
+    notifications
+        .set_preferences(
+            &ada,
+            ada.user_id,
+            NotificationPreferences {
+                channels: vec!["sms".into()],
+            },
+        )
+        .expect("ada chooses sms");
+    notifications
+        .set_preferences(
+            &bob,
+            bob.user_id,
+            NotificationPreferences { channels: vec![] },
+        )
+        .expect("bob opts out");
+
+    let not_hers = notifications.set_preferences(
+        &ada,
+        cid.user_id,
+        NotificationPreferences { channels: vec![] },
+    );
+    assert!(
+        matches!(not_hers, Err(NotifyError::Forbidden(_))),
+        "{not_hers:?}"
+    );
+    let unknown = notifications.set_preferences(
+        &cid,
+        cid.user_id,
+        NotificationPreferences {
+            channels: vec!["pigeon".into()],
+        },
+    );
+    assert!(
+        matches!(unknown, Err(NotifyError::UnknownChannel(ref c)) if c == "pigeon"),
+        "{unknown:?}"
+    );
+
+    for who in [&ada, &bob, &cid] {
+        book(&world, who, event.id);
+    }
+    run(&world);
+    let to = |channel: &Recording| -> Vec<_> {
+        channel
+            .notifications()
+            .iter()
+            .map(|n| n.recipient.user_id)
+            .collect()
+    };
+    assert_eq!(to(&sms), vec![ada.user_id]);
+    assert_eq!(to(&email), vec![cid.user_id]);
+    assert!(sms.notifications()[0].idempotency_key.ends_with(".sms"));
+}
+
+#[test]
+fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
+    let email = Arc::new(Recording::new("email"));
+    let webhook = Arc::new(Recording::new("webhook"));
+    let world = world_with(&[&email, &webhook]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let other = world.user("Oscar", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    let settings = EventNotificationSettings {
+        disabled_kinds: vec![NotificationKind::TicketCancelled],
+        extra_channels: vec!["webhook".into()],
+    };
+    let notifications = world.prasang.notifications();
+    for intruder in [&ada, &other] {
+        let refused = notifications.set_event_settings(intruder, event.id, settings.clone());
+        assert!(
+            matches!(refused, Err(NotifyError::Forbidden(_))),
+            "{refused:?}"
+        );
+    }
+    notifications
+        .set_event_settings(&organizer, event.id, settings.clone())
+        .expect("organizer sets");
+    assert_eq!(
+        notifications
+            .event_settings(&organizer, event.id)
+            .expect("read back"),
+        settings
+    );
+
+    let ticket = book(&world, &ada, event.id);
+    world
+        .prasang
+        .tickets()
+        .cancel(&ada, ticket)
+        .expect("cancel");
+    run(&world);
+
+    assert_eq!(email.notifications().len(), 1);
+    let copies = webhook.notifications();
+    assert_eq!(copies.len(), 1, "the organizer's channel gets a copy");
+    assert_eq!(copies[0].kind, NotificationKind::TicketBooked);
+    assert_eq!(copies[0].recipient.user_id, ada.user_id);
+    assert_ne!(
+        copies[0].idempotency_key,
+        email.notifications()[0].idempotency_key
+    );
+
+    let listed = notifications
+        .deliveries_for_event(&organizer, event.id, &PageRequest::default())
+        .expect("organizer lists");
+    assert_eq!(listed.items.len(), 2);
+    let refused = notifications.deliveries_for_event(&ada, event.id, &PageRequest::default());
+    assert!(matches!(refused, Err(NotifyError::Forbidden(_))));
+}
+
+#[test]
+fn temporary_failures_are_retried_with_capped_exponential_backoff_then_succeed() {
+    let email = Arc::new(Recording::failing("email", 3));
+    let policy = DeliveryPolicy {
+        max_attempts: 10,
+        backoff_base: Duration::from_secs(10),
+        backoff_cap: Duration::from_secs(30),
+        ..DeliveryPolicy::default()
+    };
+    let world = world_with_policy(&[&email], policy);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    book(&world, &ada, event.id);
+    let delivery = || {
+        world
+            .prasang
+            .notifications()
+            .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
+            .expect("list")
+            .items
+            .remove(0)
+    };
+
+    // Waits after attempts 1, 2, 3: 10 s, 20 s, then 30 s (40 s capped).
+    for (attempt, wait) in [(1, 10), (2, 20), (3, 30)] {
+        let report = run(&world);
+        assert_eq!(report.retrying, 1, "attempt {attempt} fails");
+        let d = delivery();
+        assert_eq!(d.status, DeliveryStatus::Retrying);
+        assert_eq!(d.attempts, attempt);
+        assert_eq!(
+            d.last_error.as_deref(),
+            Some("temporary delivery failure: connection refused")
+        );
+        let now = world.prasang.now();
+        assert_eq!(d.next_attempt_at, Some(now.plus(Duration::from_secs(wait))));
+
+        world.clock.advance(Duration::from_secs(wait - 1));
+        assert_eq!(run(&world).retrying + run(&world).sent, 0, "not due yet");
+        assert_eq!(email.calls().len(), attempt as usize);
+        world.clock.advance(Duration::from_secs(1));
+    }
+    assert_eq!(run(&world).sent, 1);
+    let d = delivery();
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Sent, 4));
+    assert_eq!(d.next_attempt_at, None);
+    let keys: Vec<_> = email
+        .notifications()
+        .into_iter()
+        .map(|n| n.idempotency_key)
+        .collect();
+    assert_eq!(keys.len(), 4);
+    assert!(keys.iter().all(|k| *k == keys[0]), "one key across retries");
+}
+
+#[test]
+fn attempts_are_bounded_and_permanent_failures_are_not_retried() {
+    let email = Arc::new(Recording::failing("email", u32::MAX));
+    let sms = Arc::new(Recording::refusing("sms"));
+    let policy = DeliveryPolicy {
+        max_attempts: 3,
+        backoff_base: Duration::from_secs(1),
+        backoff_cap: Duration::from_secs(1),
+        ..DeliveryPolicy::default()
+    };
+    let world = world_with_policy(&[&email, &sms], policy);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    world
+        .prasang
+        .notifications()
+        .set_preferences(
+            &ada,
+            ada.user_id,
+            NotificationPreferences {
+                channels: vec!["email".into(), "sms".into()],
+            },
+        )
+        .expect("prefs");
+    let event = world.event(&organizer, 10, 0, 1);
+    book(&world, &ada, event.id);
+
+    for _ in 0..10 {
+        run(&world);
+        world.clock.advance(Duration::from_secs(60));
+    }
+    assert_eq!(email.calls().len(), 3, "three attempts, no more");
+    assert_eq!(sms.calls().len(), 1, "a permanent failure is not retried");
+    let deliveries = world
+        .prasang
+        .notifications()
+        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
+        .expect("list")
+        .items;
+    assert_eq!(deliveries.len(), 2);
+    for d in &deliveries {
+        assert_eq!(d.status, DeliveryStatus::Failed, "{d:?}");
+        assert_eq!(d.next_attempt_at, None);
+        assert!(d.last_error.is_some());
+    }
+}
+
+#[test]
+fn replaying_the_log_from_the_start_creates_no_duplicate_deliveries() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 10, 0, 1);
+    for name in ["Ada", "Bob", "Cid"] {
+        let who = world.user(name, Role::Attendee);
+        book(&world, &who, event.id);
+    }
+    world
+        .prasang
+        .events()
+        .cancel(&organizer, event.id)
+        .expect("cancel");
+    let first = run(&world);
+    assert_eq!((first.created, first.sent), (6, 6));
+
+    world
+        .prasang
+        .log()
+        .commit_cursor(CURSOR, 0)
+        .expect("rewind");
+    let replay = run(&world);
+    assert!(replay.entries > 0, "the log was read again");
+    assert_eq!((replay.created, replay.sent), (0, 0));
+    assert_eq!(email.calls().len(), 6);
+    let listed = world
+        .prasang
+        .notifications()
+        .deliveries_for_event(&organizer, event.id, &PageRequest::first(100))
+        .expect("list");
+    assert_eq!(listed.items.len(), 6);
+}
+
+#[test]
+fn deliveries_wait_for_a_channel_registered_after_open() {
+    let world = World::new();
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    book(&world, &ada, event.id);
+    let report = run(&world);
+    assert_eq!((report.created, report.sent), (1, 0));
+
+    let email = Arc::new(Recording::new("email"));
+    world
+        .prasang
+        .register_channel(Arc::clone(&email) as _)
+        .expect("register");
+    assert_eq!(run(&world).sent, 1);
+    assert_eq!(email.calls().len(), 1);
+
+    let bad = world
+        .prasang
+        .register_channel(Arc::new(Recording::new("Not OK")));
+    assert!(
+        matches!(bad, Err(NotifyError::InvalidChannelId(_))),
+        "{bad:?}"
+    );
+}
+
+#[test]
+fn delivery_lists_page_and_are_private() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let bob = world.user("Bob", Role::Attendee);
+    let admin_user = world
+        .prasang
+        .users()
+        .create_admin(common::new_user("Root", Role::Admin))
+        .expect("admin");
+    let admin = Actor {
+        user_id: admin_user.id,
+        role: Role::Admin,
+    };
+    let event = world.event(&organizer, 10, 0, 3);
+    for _ in 0..3 {
+        book(&world, &ada, event.id);
+    }
+    run(&world);
+    let notifications = world.prasang.notifications();
+
+    let first = notifications
+        .deliveries_for_user(&ada, ada.user_id, &PageRequest::first(2))
+        .expect("page 1");
+    assert_eq!(first.items.len(), 2);
+    let second = notifications
+        .deliveries_for_user(
+            &ada,
+            ada.user_id,
+            &PageRequest {
+                after: first.next.clone(),
+                limit: Some(2),
+            },
+        )
+        .expect("page 2");
+    assert_eq!(second.items.len(), 1);
+    assert!(first.items[1].log_seq < second.items[0].log_seq);
+
+    let snoop = notifications.deliveries_for_user(&bob, ada.user_id, &PageRequest::default());
+    assert!(matches!(snoop, Err(NotifyError::Forbidden(_))), "{snoop:?}");
+    let by_admin = notifications
+        .deliveries_for_user(&admin, ada.user_id, &PageRequest::default())
+        .expect("admin sees");
+    assert_eq!(by_admin.items.len(), 3);
+    let by_admin = notifications
+        .deliveries_for_event(&admin, event.id, &PageRequest::default())
+        .expect("admin sees");
+    assert_eq!(by_admin.items.len(), 3);
+}
+
+#[test]
+fn cancelling_a_big_event_tells_each_of_its_many_holders_once() {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 1_000, 0, 1);
+    let holders = 600; // more than one transaction's worth of deliveries
+    for i in 0..holders {
+        let who = world.user(&format!("Guest {i}"), Role::Attendee);
+        book(&world, &who, event.id);
+    }
+    run(&world);
+    world
+        .prasang
+        .events()
+        .cancel(&organizer, event.id)
+        .expect("cancel");
+    let report = run(&world);
+    assert_eq!((report.created, report.sent), (holders, holders));
+    let mut told: Vec<_> = email
+        .notifications()
+        .into_iter()
+        .filter(|n| n.kind == NotificationKind::EventCancelled)
+        .map(|n| n.recipient.user_id)
+        .collect();
+    told.sort();
+    told.dedup();
+    assert_eq!(told.len(), holders);
+
+    world
+        .prasang
+        .log()
+        .commit_cursor(CURSOR, 0)
+        .expect("rewind");
+    assert_eq!(run(&world).created, 0);
+}
+
+struct Panicking;
+
+impl prasang_core::notify::Channel for Panicking {
+    fn id(&self) -> &str {
+        "email"
+    }
+    fn deliver(
+        &self,
+        _: &prasang_core::notify::Notification,
+    ) -> Result<prasang_core::notify::Receipt, prasang_core::notify::DeliveryError> {
+        panic!("the channel has a bug");
+    }
+}
+
+#[test]
+fn a_panicking_channel_fails_only_that_delivery_which_is_retried() {
+    let world = World::with(|config| config.channel(Arc::new(Panicking)));
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let event = world.event(&organizer, 10, 0, 1);
+    book(&world, &ada, event.id);
+    let report = run(&world);
+    assert_eq!(report.retrying, 1);
+    let d = world
+        .prasang
+        .notifications()
+        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
+        .expect("list")
+        .items
+        .remove(0);
+    assert_eq!(d.status, DeliveryStatus::Retrying);
+    assert!(d.last_error.expect("error").contains("panicked"));
+}

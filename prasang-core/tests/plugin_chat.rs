@@ -1,0 +1,62 @@
+//! The bundled chat plugin posts a Slack-compatible message.
+#![cfg(feature = "plugins")]
+
+mod plugin_support;
+
+use plugin_support::http::HttpSink;
+use prasang_core::notify::Channel;
+use prasang_core::plugin_host::{HostServices, PluginHost};
+
+#[test]
+fn chat_plugin_posts_a_slack_compatible_message() {
+    let sink = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let mut manifest = plugin_support::manifest("chat");
+    manifest.allowed_hosts.push(sink.host());
+    manifest
+        .config
+        .insert("webhook-url".into(), sink.url("/services/T0/B0/x"));
+    let chat = host.load_manifest(manifest).unwrap();
+    assert_eq!(chat.id(), "chat");
+
+    let receipt = chat.deliver(&plugin_support::booked("chat")).unwrap();
+    assert!(receipt.detail.contains("200"), "{receipt:?}");
+
+    let requests = sink.wait_for(1);
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/services/T0/B0/x");
+    assert_eq!(request.headers["content-type"], "application/json");
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(
+        body["text"],
+        "Ada Lovelace booked 2 seat(s) for *Rust &amp; Wasm Night*"
+    );
+    assert_eq!(body["blocks"][0]["type"], "section");
+    assert!(
+        body["blocks"][1]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Tue 1 Dec 2026, 18:30 UTC · Hall 1, Pune")
+    );
+    assert_eq!(body["username"], "Prasang");
+}
+
+#[test]
+fn a_server_error_from_the_chat_service_is_temporary() {
+    let sink = HttpSink::start();
+    sink.answer_with(503);
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let mut manifest = plugin_support::manifest("chat");
+    manifest.allowed_hosts.push(sink.host());
+    manifest.config.insert("webhook-url".into(), sink.url("/x"));
+    let chat = host.load_manifest(manifest).unwrap();
+    let error = chat.deliver(&plugin_support::booked("chat")).unwrap_err();
+    assert!(
+        matches!(&error, prasang_core::notify::DeliveryError::Temporary(why) if why.contains("503")),
+        "{error:?}"
+    );
+}

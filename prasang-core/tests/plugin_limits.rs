@@ -1,0 +1,203 @@
+//! Misbehaving plugins fail only their own delivery: endless loops meet the deadline, memory
+//! hogs meet the cap, traps and malformed answers become temporary failures, and the host keeps
+//! serving other deliveries meanwhile.
+#![cfg(feature = "plugins")]
+
+mod plugin_support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use plugin_support::{booked, test_manifest, wat_component};
+use prasang_core::notify::{Channel, DeliveryError};
+use prasang_core::plugin_host::{HostServices, Limits, PluginChannel, PluginHost, PluginLoadError};
+
+fn host(limits: Limits) -> (PluginHost, tempfile::TempDir) {
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::with_limits(HostServices::outbox(outbox.path()), limits).unwrap();
+    (host, outbox)
+}
+
+fn load(host: &PluginHost, fixture: &str) -> Arc<PluginChannel> {
+    host.load_bytes(
+        test_manifest(&fixture.replace('_', "-")),
+        &wat_component(fixture),
+    )
+    .unwrap()
+}
+
+fn temporary_reason(result: Result<impl std::fmt::Debug, DeliveryError>) -> String {
+    match result {
+        Err(DeliveryError::Temporary(why)) => why,
+        other => panic!("expected a temporary failure, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_well_behaved_fixture_delivers() {
+    let (host, _outbox) = host(Limits::default());
+    let ok = load(&host, "ok");
+    let receipt = ok.deliver(&booked("ok")).unwrap();
+    assert_eq!(receipt.detail, "");
+}
+
+#[test]
+fn an_endless_loop_is_stopped_within_its_deadline() {
+    let limits = Limits {
+        cpu_time: Duration::from_millis(100),
+        ..Limits::default()
+    };
+    let (host, _outbox) = host(limits);
+    let endless = load(&host, "endless_loop");
+    let started = Instant::now();
+    let why = temporary_reason(endless.deliver(&booked("endless-loop")));
+    let took = started.elapsed();
+    assert!(
+        why.contains("endless-loop") && why.contains("deadline"),
+        "{why}"
+    );
+    assert!(
+        took >= Duration::from_millis(100),
+        "stopped early: {took:?}"
+    );
+    assert!(took < Duration::from_millis(600), "stopped late: {took:?}");
+}
+
+#[test]
+fn a_memory_hog_hits_the_cap() {
+    let limits = Limits {
+        memory_bytes: 4 << 20,
+        ..Limits::default()
+    };
+    let (host, _outbox) = host(limits);
+    let hog = load(&host, "memory_hog");
+    let started = Instant::now();
+    let why = temporary_reason(hog.deliver(&booked("memory-hog")));
+    assert!(
+        why.contains("memory-hog") && why.contains("memory"),
+        "{why}"
+    );
+    assert!(
+        !why.contains("deadline"),
+        "should hit the cap, not the clock: {why}"
+    );
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[test]
+fn a_trap_fails_only_its_own_delivery() {
+    let (host, _outbox) = host(Limits::default());
+    let trap = load(&host, "trap");
+    let ok = load(&host, "ok");
+    for _ in 0..3 {
+        // Each call gets a fresh instance, so a trap never poisons the next call.
+        let why = temporary_reason(trap.deliver(&booked("trap")));
+        assert!(why.contains("plugin `trap` failed"), "{why}");
+        ok.deliver(&booked("ok")).unwrap();
+    }
+}
+
+#[test]
+fn a_malformed_answer_is_a_temporary_failure() {
+    let (host, _outbox) = host(Limits::default());
+    let bad = load(&host, "bad_output");
+    let why = temporary_reason(bad.deliver(&booked("bad-output")));
+    assert!(why.contains("bad-output"), "{why}");
+}
+
+#[test]
+fn the_host_keeps_serving_while_a_plugin_spins() {
+    let limits = Limits {
+        cpu_time: Duration::from_millis(400),
+        ..Limits::default()
+    };
+    let (host, _outbox) = host(limits);
+    let endless = load(&host, "endless_loop");
+    let hog = load(&host, "memory_hog");
+    let ok = load(&host, "ok");
+    let spinners: Vec<_> = [endless, hog]
+        .into_iter()
+        .map(|plugin| {
+            std::thread::spawn(move || {
+                for _ in 0..2 {
+                    assert!(plugin.deliver(&booked("bad")).is_err());
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut served = 0;
+    while started.elapsed() < Duration::from_millis(300) {
+        ok.deliver(&booked("ok")).unwrap();
+        served += 1;
+    }
+    for spinner in spinners {
+        spinner.join().unwrap();
+    }
+    assert!(served > 50, "only {served} deliveries while a plugin spun");
+}
+
+#[test]
+fn bad_plugins_in_a_folder_are_reported_and_skipped() {
+    let folder = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| std::fs::write(folder.path().join(name), text).unwrap();
+    std::fs::write(folder.path().join("good.wasm"), wat_component("ok")).unwrap();
+    write(
+        "good.toml",
+        "id = \"good\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\n",
+    );
+    std::fs::write(folder.path().join("future.wasm"), wat_component("ok")).unwrap();
+    write(
+        "future.toml",
+        "id = \"future\"\nversion = \"1.0.0\"\napi = \"0.2.0\"\n",
+    );
+    write("garbage.wasm", "this is not wasm");
+    write(
+        "garbage.toml",
+        "id = \"garbage\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\n",
+    );
+    write(
+        "missing.toml",
+        "id = \"missing\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\n",
+    );
+    write("broken.toml", "id = \"broken\"\nthis is not toml");
+    write(
+        "twin.toml",
+        "id = \"good\"\nversion = \"1.0.0\"\napi = \"0.1.0\"\ncomponent = \"good.wasm\"\n",
+    );
+
+    let (host, _outbox) = host(Limits::default());
+    let loaded = host.load_dir(folder.path()).unwrap();
+    let ids: Vec<_> = loaded.plugins.iter().map(|p| p.id().to_owned()).collect();
+    assert_eq!(ids, ["good"]);
+    assert_eq!(loaded.channels().len(), 1);
+
+    let skipped = |name: &str| {
+        &loaded
+            .skipped
+            .iter()
+            .find(|s| s.path.file_name().unwrap() == name)
+            .unwrap_or_else(|| panic!("{name} not reported: {:?}", loaded.skipped))
+            .error
+    };
+    assert_eq!(loaded.skipped.len(), 5, "{:?}", loaded.skipped);
+    assert!(matches!(
+        skipped("future.toml"),
+        PluginLoadError::UnsupportedApi { api, .. } if api == "0.2.0"
+    ));
+    assert!(
+        matches!(skipped("garbage.toml"), PluginLoadError::Invalid { id, .. } if id == "garbage")
+    );
+    assert!(matches!(
+        skipped("missing.toml"),
+        PluginLoadError::Io { .. }
+    ));
+    assert!(matches!(
+        skipped("broken.toml"),
+        PluginLoadError::Manifest(_)
+    ));
+    assert!(matches!(skipped("twin.toml"), PluginLoadError::DuplicateId(id) if id == "good"));
+
+    // The survivor works.
+    loaded.plugins[0].deliver(&booked("good")).unwrap();
+}

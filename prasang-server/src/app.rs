@@ -1,0 +1,307 @@
+//! The application: a bound listener plus shared state, served until a shutdown signal.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::CONTENT_LENGTH;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use prasang_core::{Config, Prasang, StoreError};
+use tokio::net::TcpListener;
+
+use crate::gateway::{RateLimiter, TokenCache};
+use crate::metrics::Metrics;
+use crate::problem::{ApiError, RequestError};
+use crate::request::Ctx;
+use crate::routes::{Found, ROUTES, Router};
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The core store settings (`Config::temporary()` in tests).
+    pub store: Config,
+    /// Address to listen on; port 0 picks a free port.
+    pub bind: SocketAddr,
+    /// Largest request body accepted, bytes.
+    pub max_body_bytes: usize,
+    /// How long one request may take before it is answered with 503.
+    pub request_timeout: Duration,
+    /// Login and registration attempts per client address per minute (0: unlimited).
+    pub auth_rate_per_minute: u32,
+    /// Attempts a client may make at once before the per-minute rate applies.
+    pub auth_burst: u32,
+    /// How long a verified access token is remembered (0: verify every request).
+    pub token_cache_ttl: Duration,
+    /// How long in-flight requests may take to finish after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+impl ServerConfig {
+    /// Defaults around a store configuration: 127.0.0.1:8080, 64 KiB bodies, 10 s timeout,
+    /// 10 login/registration attempts per minute per address with a burst of 20.
+    pub fn new(store: Config) -> Self {
+        ServerConfig {
+            store,
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            auth_rate_per_minute: 10,
+            auth_burst: 20,
+            token_cache_ttl: Duration::from_secs(2),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+
+    /// A throwaway server for tests: temporary store, port 0.
+    pub fn temporary() -> Self {
+        ServerConfig {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ..ServerConfig::new(Config::temporary())
+        }
+    }
+}
+
+/// Shared by every request.
+pub struct State {
+    /// The store.
+    pub prasang: Prasang,
+    /// Verified-token cache.
+    pub tokens: TokenCache,
+    /// Login/registration limiter.
+    pub limiter: RateLimiter,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The JWKS document, serialised once.
+    pub jwks: Bytes,
+    /// The OpenAPI document, serialised once.
+    pub openapi: Bytes,
+    router: Router,
+    max_body_bytes: usize,
+    request_timeout: Duration,
+}
+
+/// Failure to start or stop the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The store could not be opened or flushed.
+    #[error("the store failed: {0}")]
+    Store(#[from] StoreError),
+    /// The address could not be bound.
+    #[error("could not listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A server bound to its address, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: Arc<State>,
+    shutdown_grace: Duration,
+}
+
+impl Application {
+    /// Opens the store and binds the listener.
+    pub async fn build(config: ServerConfig) -> Result<Application, ServerError> {
+        let store = config.store.clone();
+        let prasang = tokio::task::spawn_blocking(move || Prasang::open(store))
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        Self::with_store(prasang, config).await
+    }
+
+    /// Serves an already-open store (for embedders and the demo loader).
+    pub async fn with_store(
+        prasang: Prasang,
+        config: ServerConfig,
+    ) -> Result<Application, ServerError> {
+        let listener = TcpListener::bind(config.bind).await?;
+        let address = listener.local_addr()?;
+        let jwks = Bytes::from(prasang.auth().jwks().to_string());
+        let openapi = Bytes::from(crate::openapi::document().to_string());
+        let state = Arc::new(State {
+            prasang,
+            tokens: TokenCache::new(config.token_cache_ttl),
+            limiter: RateLimiter::new(config.auth_rate_per_minute, config.auth_burst),
+            metrics: Arc::new(Metrics::default()),
+            jwks,
+            openapi,
+            router: Router::new(),
+            max_body_bytes: config.max_body_bytes,
+            request_timeout: config.request_timeout,
+        });
+        Ok(Application {
+            listener,
+            address,
+            state,
+            shutdown_grace: config.shutdown_grace,
+        })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The store the server runs on.
+    pub fn prasang(&self) -> &Prasang {
+        &self.state.prasang
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish
+    /// (up to the grace period) and flushes the store.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
+        let Application {
+            listener,
+            state,
+            shutdown_grace,
+            ..
+        } = self;
+        let graceful = GracefulShutdown::new();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(10))
+            .keep_alive(true);
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        // Usually out of file descriptors: back off instead of spinning.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+                () = &mut shutdown => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let state = Arc::clone(&state);
+            let service = service_fn(move |request| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, Infallible>(dispatch(state, peer.ip(), request).await) }
+            });
+            let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "connection ended with an error");
+                }
+            });
+        }
+        drop(listener);
+        tracing::info!("shutting down: finishing in-flight requests");
+        tokio::select! {
+            () = graceful.shutdown() => {}
+            () = tokio::time::sleep(shutdown_grace) => {
+                tracing::warn!("grace period over; dropping remaining connections");
+            }
+        }
+        let prasang = state.prasang.clone();
+        tokio::task::spawn_blocking(move || prasang.flush())
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))??;
+        tracing::info!("store flushed; bye");
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+async fn dispatch(
+    state: Arc<State>,
+    client_ip: IpAddr,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let (route, response) = match state.router.find(method.as_str(), &path) {
+        Found::Route(index, params) => {
+            let outcome = tokio::time::timeout(
+                state.request_timeout,
+                handle(&state, index, params, client_ip, request),
+            )
+            .await
+            .unwrap_or(Err(ApiError::Request(RequestError::Timeout)));
+            (Some(index), outcome)
+        }
+        Found::NotFound => (None, Err(RequestError::RouteNotFound.into())),
+        Found::WrongMethod(allow) => (None, Err(RequestError::MethodNotAllowed { allow }.into())),
+    };
+    let response = response.unwrap_or_else(|error| error.problem().into_response());
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .request(route, response.status().as_u16(), elapsed);
+    tracing::debug!(%method, %path, status = response.status().as_u16(), ?elapsed, "request");
+    response
+}
+
+async fn handle(
+    state: &Arc<State>,
+    index: usize,
+    params: Vec<(String, String)>,
+    client_ip: IpAddr,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, ApiError> {
+    let route = &ROUTES[index];
+    if route.rate_limited
+        && let Err(retry_after) = state.limiter.check(client_ip)
+    {
+        return Err(RequestError::RateLimited { retry_after }.into());
+    }
+    let (parts, body) = request.into_parts();
+    let limit = state.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(RequestError::BodyTooLarge { limit }.into());
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            return Err(RequestError::BodyTooLarge { limit }.into());
+        }
+        Err(error) => return Err(RequestError::BodyUnreadable(error.to_string()).into()),
+    };
+    let cx = Ctx {
+        state: Arc::clone(state),
+        headers: parts.headers,
+        params,
+        query: parts.uri.query().map(str::to_owned),
+        body,
+        client_ip,
+    };
+    (route.handler)(cx).await
+}

@@ -1,0 +1,520 @@
+//! The flash-sale benchmark (`prasang-server bench`): many users race for few seats over HTTP.
+//!
+//! It starts a server (this same binary, with throwaway accounts hashed cheaply and no login
+//! rate limit) on a temporary store and a hello-world server, both on loopback, then:
+//! registers and logs in N users, creates one event with C seats, fires one booking per user at
+//! the given concurrency, and checks through the API that exactly C seats were sold and that the
+//! store's integrity check passes. In the same run it measures two ceilings with the same load
+//! generator: hyper hello-world and the public event listing.
+
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request};
+use indicatif::{ProgressBar, ProgressStyle};
+use parking_lot::Mutex;
+use serde_json::json;
+
+use crate::client::{self, Connection, Reply};
+
+type BenchError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Flags of `prasang-server bench`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BenchArgs {
+    /// Users who each try to book one seat.
+    #[arg(long, default_value_t = 20_000)]
+    pub users: usize,
+    /// Seats of the event (fewer than users: the rest are turned away).
+    #[arg(long, default_value_t = 10_000)]
+    pub capacity: usize,
+    /// Requests in flight at once (one keep-alive connection each).
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds each ceiling (hello-world, listing) is measured for.
+    #[arg(long, default_value_t = 5)]
+    pub ceiling_secs: u64,
+    /// Run the server with periodic flushing every this many ms instead of durable group commit
+    /// (to show what the flush costs; not the headline number).
+    #[arg(long)]
+    pub periodic_flush_ms: Option<u64>,
+    /// Worker threads of the server under test (default: its own default, one per core).
+    #[arg(long)]
+    pub server_workers: Option<usize>,
+}
+
+/// Kills a child process when dropped, so a failed run leaves nothing behind.
+struct ChildGuard(Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<SocketAddr, BenchError> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+async fn wait_until_up(address: SocketAddr, path: &str) -> Result<(), BenchError> {
+    for _ in 0..200 {
+        if client::call(address, Method::GET, path, None, None)
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("server at {address} did not come up").into())
+}
+
+/// What one load run saw.
+struct LoadResult {
+    elapsed: Duration,
+    /// Latency of every request, microseconds, sorted.
+    latencies: Vec<u64>,
+    statuses: BTreeMap<u16, usize>,
+    transport_errors: usize,
+    /// When the last `201 Created` arrived, from the start of the run.
+    last_created: Duration,
+}
+
+impl LoadResult {
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies.is_empty() {
+            return 0.0;
+        }
+        let index =
+            ((self.latencies.len() as f64 * p).ceil() as usize).clamp(1, self.latencies.len()) - 1;
+        self.latencies[index] as f64 / 1000.0
+    }
+    fn rate(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+    fn count(&self, status: u16) -> usize {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+}
+
+type MakeRequest = Arc<dyn Fn(usize) -> Request<Full<Bytes>> + Send + Sync>;
+type OnReply = Arc<dyn Fn(usize, &Reply) + Send + Sync>;
+
+/// Runs `jobs` requests (or as many as fit in `duration`) over `concurrency` connections.
+async fn load(
+    address: SocketAddr,
+    concurrency: usize,
+    jobs: Option<usize>,
+    duration: Option<Duration>,
+    make: MakeRequest,
+    on_reply: Option<OnReply>,
+    progress: ProgressBar,
+) -> Result<LoadResult, BenchError> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = duration.map(|d| started + d);
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (next, make, on_reply, progress) = (
+            Arc::clone(&next),
+            Arc::clone(&make),
+            on_reply.clone(),
+            progress.clone(),
+        );
+        let mut connection = Connection::open(address).await.map_err(|e| e.to_string())?;
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut statuses: BTreeMap<u16, usize> = BTreeMap::new();
+            let mut errors = 0;
+            let mut last_created = Duration::ZERO;
+            loop {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    break;
+                }
+                let job = next.fetch_add(1, Ordering::Relaxed);
+                if jobs.is_some_and(|n| job >= n) {
+                    break;
+                }
+                let request = make(job);
+                let sent = Instant::now();
+                match connection.send(request).await {
+                    Ok(reply) => {
+                        latencies.push(sent.elapsed().as_micros() as u64);
+                        *statuses.entry(reply.status.as_u16()).or_default() += 1;
+                        if reply.status == hyper::StatusCode::CREATED {
+                            last_created = started.elapsed();
+                        }
+                        if let Some(on_reply) = &on_reply {
+                            on_reply(job, &reply);
+                        }
+                    }
+                    Err(_) => errors += 1,
+                }
+                progress.inc(1);
+            }
+            (latencies, statuses, errors, last_created)
+        }));
+    }
+    let mut result = LoadResult {
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        statuses: BTreeMap::new(),
+        transport_errors: 0,
+        last_created: Duration::ZERO,
+    };
+    for worker in workers {
+        let (latencies, statuses, errors, last_created) = worker.await?;
+        result.last_created = result.last_created.max(last_created);
+        result.latencies.extend(latencies);
+        for (status, n) in statuses {
+            *result.statuses.entry(status).or_default() += n;
+        }
+        result.transport_errors += errors;
+    }
+    result.elapsed = started.elapsed();
+    result.latencies.sort_unstable();
+    progress.finish();
+    Ok(result)
+}
+
+fn bar(length: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>14} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
+fn timed_bar(label: &str) -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>14} {spinner} {pos} requests ({per_sec})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(label.to_owned());
+    bar
+}
+
+fn post(path: String, token: Option<String>, body: serde_json::Value) -> Request<Full<Bytes>> {
+    client::request(Method::POST, &path, token.as_deref(), Some(&body))
+}
+
+/// Runs the benchmark and prints a Markdown report.
+pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
+    let exe = std::env::current_exe()?;
+    let data = tempfile::Builder::new()
+        .prefix("prasang-bench-")
+        .tempdir()?;
+    let (server, hello) = (free_port()?, free_port()?);
+    let (admin_email, admin_password) = ("bench-admin@example.org", "bench admin password");
+    let mut command = Command::new(&exe);
+    command
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--bind", &server.to_string()])
+        .args([
+            "--insecure-fast-password-hashing",
+            "--auth-rate-per-minute",
+            "0",
+        ])
+        .args([
+            "--admin-email",
+            admin_email,
+            "--admin-password",
+            admin_password,
+        ])
+        .args(["--log", "warn"])
+        .stdout(Stdio::null());
+    if let Some(ms) = args.periodic_flush_ms {
+        command.args(["--periodic-flush-ms", &ms.to_string()]);
+    }
+    if let Some(workers) = args.server_workers {
+        command.args(["--workers", &workers.to_string()]);
+    }
+    let server_child = ChildGuard(command.spawn()?);
+    let _hello_child = ChildGuard(
+        Command::new(&exe)
+            .args(["hello", "--bind", &hello.to_string()])
+            .stdout(Stdio::null())
+            .spawn()?,
+    );
+    wait_until_up(server, "/healthz").await?;
+    wait_until_up(hello, "/").await?;
+    let c = args.concurrency.max(1);
+    let n = args.users;
+
+    // 1. Users register and log in.
+    let register: MakeRequest = Arc::new(|i| {
+        post(
+            "/api/v1/auth/register".into(),
+            None,
+            json!({ "name": format!("Fan {i}"), "email": format!("fan{i}@bench.example"),
+                    "password": "bench password", "gender": "undisclosed", "age": 30 }),
+        )
+    });
+    let registered = load(
+        server,
+        c,
+        Some(n),
+        None,
+        register,
+        None,
+        bar(n as u64, "register"),
+    )
+    .await?;
+    if registered.count(201) != n {
+        return Err(format!("registration failed: {:?}", registered.statuses).into());
+    }
+    let tokens: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(vec![String::new(); n]));
+    let login: MakeRequest = Arc::new(|i| {
+        post(
+            "/api/v1/auth/login".into(),
+            None,
+            json!({ "email": format!("fan{i}@bench.example"), "password": "bench password" }),
+        )
+    });
+    let keep = Arc::clone(&tokens);
+    let keep_token: OnReply = Arc::new(move |i, reply| {
+        if let Some(token) = reply.json()["access_token"].as_str() {
+            keep.lock()[i] = token.to_owned();
+        }
+    });
+    let logged_in = load(
+        server,
+        c,
+        Some(n),
+        None,
+        login,
+        Some(keep_token),
+        bar(n as u64, "log in"),
+    )
+    .await?;
+    if logged_in.count(200) != n {
+        return Err(format!("login failed: {:?}", logged_in.statuses).into());
+    }
+
+    // 2. An organizer puts one event on sale.
+    let reply = client::call(server, Method::POST, "/api/v1/auth/register", None,
+        Some(&json!({ "name": "Promoter", "email": "promoter@bench.example", "password": "bench password",
+                      "gender": "undisclosed", "age": 40, "role": "organizer" }))).await?;
+    if reply.status != 201 {
+        return Err(format!("organizer registration failed: {}", reply.status).into());
+    }
+    let session = client::call(
+        server,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({ "email": "promoter@bench.example", "password": "bench password" })),
+    )
+    .await?
+    .json();
+    let organizer = session["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let starts =
+        prasang_core::Clock::now(&prasang_core::SystemClock).plus(Duration::from_secs(86_400));
+    let event = client::call(
+        server,
+        Method::POST,
+        "/api/v1/events",
+        Some(&organizer),
+        Some(
+            &json!({ "title": "Flash sale", "location": "Loopback Arena",
+                      "starts_at": starts, "ends_at": starts.plus(Duration::from_secs(7200)),
+                      "capacity": args.capacity }),
+        ),
+    )
+    .await?;
+    if event.status != 201 {
+        return Err(format!(
+            "event creation failed: {} {}",
+            event.status,
+            String::from_utf8_lossy(&event.body)
+        )
+        .into());
+    }
+    let event_id = event.json()["id"].as_str().unwrap_or_default().to_owned();
+
+    // 3. The flash sale: every user tries once.
+    let tokens: Arc<Vec<String>> = Arc::new(std::mem::take(&mut *tokens.lock()));
+    let book_path = format!("/api/v1/events/{event_id}/tickets");
+    let book: MakeRequest = {
+        let tokens = Arc::clone(&tokens);
+        Arc::new(move |i| {
+            client::request(
+                Method::POST,
+                &book_path,
+                Some(&tokens[i]),
+                Some(&json!({ "quantity": 1 })),
+            )
+        })
+    };
+    let sale = load(
+        server,
+        c,
+        Some(n),
+        None,
+        book,
+        None,
+        bar(n as u64, "flash sale"),
+    )
+    .await?;
+
+    // 4. Check through the API: exactly C seats sold, integrity holds.
+    let event = client::call(
+        server,
+        Method::GET,
+        &format!("/api/v1/events/{event_id}"),
+        None,
+        None,
+    )
+    .await?
+    .json();
+    let booked = event["seats"]["booked"].as_u64().unwrap_or(u64::MAX);
+    let remaining = event["seats"]["remaining"].as_u64().unwrap_or(u64::MAX);
+    let admin = client::call(
+        server,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&json!({ "email": admin_email, "password": admin_password })),
+    )
+    .await?
+    .json();
+    let admin_token = admin["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let integrity = client::call(
+        server,
+        Method::GET,
+        "/api/v1/admin/integrity",
+        Some(&admin_token),
+        None,
+    )
+    .await?
+    .json();
+
+    // 5. Ceilings, with the same load generator.
+    let span = Duration::from_secs(args.ceiling_secs.max(1));
+    let hello_run = load(
+        hello,
+        c,
+        None,
+        Some(span),
+        Arc::new(|_| client::request(Method::GET, "/", None, None)),
+        None,
+        timed_bar("hello-world"),
+    )
+    .await?;
+    let listing = load(
+        server,
+        c,
+        None,
+        Some(span),
+        Arc::new(|_| client::request(Method::GET, "/api/v1/events?limit=20", None, None)),
+        None,
+        timed_bar("GET /events"),
+    )
+    .await?;
+    let event_get_path = format!("/api/v1/events/{event_id}");
+    let event_get = load(
+        server,
+        c,
+        None,
+        Some(span),
+        Arc::new(move |_| client::request(Method::GET, &event_get_path, None, None)),
+        None,
+        timed_bar("GET /events/id"),
+    )
+    .await?;
+
+    // Stop the server gracefully so its final flush is part of the run.
+    drop(server_child);
+
+    let sold_ok =
+        booked == args.capacity as u64 && remaining == 0 && sale.count(201) == args.capacity;
+    let integrity_ok = integrity["ok"].as_bool() == Some(true);
+    println!();
+    println!("## Flash sale result");
+    println!();
+    println!(
+        "{n} users, {} seats, concurrency {c}, {}, loopback; {} cores",
+        args.capacity,
+        match args.periodic_flush_ms {
+            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per booking)"),
+            None => "durable group commit".to_owned(),
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| measurement | value |");
+    println!("|---|---|");
+    println!("| booking requests/s (all {n}) | {:.0} |", sale.rate());
+    println!(
+        "| seats sold/s (C / time of the last 201) | {:.0} (sold out after {:.2} s) |",
+        sale.count(201) as f64 / sale.last_created.as_secs_f64(),
+        sale.last_created.as_secs_f64()
+    );
+    println!(
+        "| booking latency p50 / p99 / max (ms) | {:.2} / {:.2} / {:.2} |",
+        sale.percentile(0.5),
+        sale.percentile(0.99),
+        sale.percentile(1.0)
+    );
+    println!(
+        "| statuses | {} |",
+        sale.statuses
+            .iter()
+            .map(|(s, n)| format!("{s}: {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("| transport errors | {} |", sale.transport_errors);
+    println!(
+        "| seats booked / remaining (via API) | {booked} / {remaining} ({}) |",
+        if sold_ok { "exactly C: OK" } else { "MISMATCH" }
+    );
+    println!(
+        "| verify_integrity (GET /api/v1/admin/integrity) | {} |",
+        if integrity_ok { "ok" } else { "FAILED" }
+    );
+    println!(
+        "| register / login rate (req/s, fast hashing) | {:.0} / {:.0} |",
+        registered.rate(),
+        logged_in.rate()
+    );
+    println!(
+        "| ceiling: hyper hello-world (req/s, p99 ms) | {:.0} ({:.2}) |",
+        hello_run.rate(),
+        hello_run.percentile(0.99)
+    );
+    println!(
+        "| GET /api/v1/events?limit=20 (req/s, p99 ms) | {:.0} ({:.2}) = {:.0}% of hello-world |",
+        listing.rate(),
+        listing.percentile(0.99),
+        100.0 * listing.rate() / hello_run.rate()
+    );
+    println!(
+        "| GET /api/v1/events/{{id}} (req/s, p99 ms) | {:.0} ({:.2}) = {:.0}% of hello-world |",
+        event_get.rate(),
+        event_get.percentile(0.99),
+        100.0 * event_get.rate() / hello_run.rate()
+    );
+    if !sold_ok || !integrity_ok {
+        return Err("the flash sale sold the wrong number of seats or broke integrity".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,267 @@
+//! Command-line flags (each also a `PRASANG_*` environment variable) and what each command does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
+use prasang_core::{Config, Prasang};
+
+use crate::{Application, ServerConfig};
+
+/// Prasang: event management with bookings that never oversell.
+///
+/// With no command, serves the REST API (see /api/v1/openapi.json) from the data folder.
+#[derive(Debug, Parser)]
+#[command(name = "prasang-server", version, about, long_about)]
+pub struct Cli {
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Server settings.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Commands besides serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Create an admin account in the data folder and exit.
+    Admin {
+        /// Admin e-mail address.
+        #[arg(long, env = "PRASANG_ADMIN_EMAIL")]
+        email: String,
+        /// Admin password (8–256 characters).
+        #[arg(long, env = "PRASANG_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Display name.
+        #[arg(long, default_value = "Administrator")]
+        name: String,
+    },
+    /// Serve a hyper hello-world on the address (the benchmark's ceiling).
+    Hello {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        bind: SocketAddr,
+    },
+    /// Flash-sale benchmark against a release server it starts (or --url).
+    Bench(crate::bench::BenchArgs),
+}
+
+/// Settings of the server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Data folder (created on first run).
+    #[arg(long, env = "PRASANG_DATA_DIR", default_value = "./prasang-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "PRASANG_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Load demo data (organizers, attendees, past and upcoming events, bookings) into an empty
+    /// store and print the demo accounts.
+    #[arg(long, env = "PRASANG_DEMO")]
+    pub demo: bool,
+    /// Create this admin account at start-up if it does not exist (with --admin-password).
+    #[arg(long, env = "PRASANG_ADMIN_EMAIL", requires = "admin_password")]
+    pub admin_email: Option<String>,
+    /// Password of the --admin-email account.
+    #[arg(long, env = "PRASANG_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// Largest request body, bytes.
+    #[arg(long, env = "PRASANG_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+    /// Seconds one request may take before it is answered with 503.
+    #[arg(long, env = "PRASANG_REQUEST_TIMEOUT_SECS", default_value_t = 10)]
+    pub request_timeout_secs: u64,
+    /// Login/registration attempts per client address per minute (0 = unlimited).
+    #[arg(long, env = "PRASANG_AUTH_RATE_PER_MINUTE", default_value_t = 10)]
+    pub auth_rate_per_minute: u32,
+    /// Login/registration attempts allowed at once before the per-minute rate applies.
+    #[arg(long, env = "PRASANG_AUTH_BURST", default_value_t = 20)]
+    pub auth_burst: u32,
+    /// Milliseconds a verified access token is remembered (0 = verify every request).
+    #[arg(long, env = "PRASANG_TOKEN_CACHE_MS", default_value_t = 2000)]
+    pub token_cache_ms: u64,
+    /// Hash passwords with a trivially cheap argon2 cost. ONLY for load-test servers with
+    /// throwaway accounts: stolen hashes would be cracked at once.
+    #[arg(long, env = "PRASANG_INSECURE_FAST_PASSWORD_HASHING")]
+    pub insecure_fast_password_hashing: bool,
+    /// Acknowledge writes before they reach the disk and flush every this many milliseconds
+    /// instead (a crash can lose that much acknowledged work). Default: every acknowledged
+    /// booking is durable (group commit).
+    #[arg(long, env = "PRASANG_PERIODIC_FLUSH_MS")]
+    pub periodic_flush_ms: Option<u64>,
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
+    #[arg(long, env = "PRASANG_LOG", default_value = "info")]
+    pub log: String,
+    /// Worker threads for the async runtime (default: one per core).
+    #[arg(long, env = "PRASANG_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl ServeArgs {
+    /// The core store settings these flags describe.
+    pub fn store_config(&self) -> Config {
+        let mut config = Config::new(&self.data_dir);
+        if let Some(ms) = self.periodic_flush_ms {
+            config = config.durability(prasang_core::Durability::Periodic {
+                every: Duration::from_millis(ms.max(1)),
+            });
+        }
+        if self.insecure_fast_password_hashing {
+            config.password_cost(PasswordCost::INSECURE_FAST)
+        } else {
+            config
+        }
+    }
+
+    /// The server settings these flags describe.
+    pub fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            bind: self.bind,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
+            auth_rate_per_minute: self.auth_rate_per_minute,
+            auth_burst: self.auth_burst,
+            token_cache_ttl: Duration::from_millis(self.token_cache_ms),
+            ..ServerConfig::new(self.store_config())
+        }
+    }
+}
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.serve.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    runtime.enable_all();
+    if let Some(workers) = cli.serve.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    let runtime = match runtime.build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome: Result<(), Box<dyn std::error::Error + Send + Sync>> = match cli.command {
+        None | Some(Command::Serve) => runtime.block_on(serve(cli.serve)),
+        Some(Command::Admin {
+            email,
+            password,
+            name,
+        }) => create_admin(&cli.serve, &email, &password, &name),
+        Some(Command::Hello { bind }) => runtime
+            .block_on(crate::hello::serve(bind, |address| {
+                println!("hello-world server on http://{address}/");
+            }))
+            .map_err(Into::into),
+        Some(Command::Bench(args)) => runtime.block_on(crate::bench::run(args)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn admin_account(email: &str, password: &str, name: &str) -> NewUser {
+    NewUser {
+        name: name.into(),
+        email: email.into(),
+        password: password.into(),
+        gender: Gender::Undisclosed,
+        age: 30,
+        role: prasang_core::users::Role::Admin,
+    }
+}
+
+/// Creates the admin unless an account with that e-mail exists; says which happened.
+fn ensure_admin(
+    prasang: &Prasang,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> Result<bool, UserError> {
+    match prasang
+        .users()
+        .create_admin(admin_account(email, password, name))
+    {
+        Ok(_) => Ok(true),
+        Err(UserError::EmailTaken) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+fn create_admin(
+    args: &ServeArgs,
+    email: &str,
+    password: &str,
+    name: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let prasang = Prasang::open(args.store_config())?;
+    if ensure_admin(&prasang, email, password, name)? {
+        println!("created admin {email}");
+    } else {
+        println!("an account with the e-mail {email} already exists; nothing changed");
+    }
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    if args.insecure_fast_password_hashing {
+        tracing::warn!("INSECURE fast password hashing is on: use this server for load tests only");
+    }
+    let demo_accounts = if args.demo {
+        let config = args.store_config();
+        tokio::task::spawn_blocking(move || crate::demo::load_if_empty(config)).await??
+    } else {
+        None
+    };
+    let app = Application::build(args.server_config()).await?;
+    if let (Some(email), Some(password)) = (&args.admin_email, &args.admin_password) {
+        let prasang = app.prasang().clone();
+        let (email, password) = (email.clone(), password.clone());
+        let created = tokio::task::spawn_blocking(move || {
+            ensure_admin(&prasang, &email, &password, "Administrator")
+        })
+        .await??;
+        if created {
+            tracing::info!("created the admin account from --admin-email");
+        }
+    }
+    let url = format!("http://{}", app.address());
+    println!("Prasang is serving {} on {url}", args.data_dir.display());
+    println!("  API:      {url}/api/v1/events   (OpenAPI: {url}/api/v1/openapi.json)");
+    println!(
+        "  Register: curl -X POST {url}/api/v1/auth/register -H 'content-type: application/json' \\"
+    );
+    println!(
+        "              -d '{{\"name\":\"Ada\",\"email\":\"ada@example.org\",\"password\":\"a long password\",\"gender\":\"female\",\"age\":36,\"role\":\"organizer\"}}'"
+    );
+    println!(
+        "  Log in:   curl -X POST {url}/api/v1/auth/login -H 'content-type: application/json' \\"
+    );
+    println!(
+        "              -d '{{\"email\":\"ada@example.org\",\"password\":\"a long password\"}}'"
+    );
+    println!("            then send `Authorization: Bearer <access_token>`.");
+    if args.admin_email.is_none() && !args.demo {
+        println!("  Admin:    prasang-server admin --email you@example.org --password '…'");
+    }
+    match demo_accounts {
+        Some(accounts) => println!("{accounts}"),
+        None if args.demo => println!("  (the store already had data, so no demo data was loaded)"),
+        None => {}
+    }
+    app.run_until(crate::shutdown_signal()).await?;
+    Ok(())
+}

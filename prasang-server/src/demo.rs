@@ -1,0 +1,434 @@
+//! Demo data: organizers, attendees of varied gender and age, past and upcoming events,
+//! bookings, payments, cancellations and lapsed holds.
+//!
+//! Everything goes through the public core API. The core refuses events that start in the past,
+//! so the loader opens the store with a [`ManualClock`] set 90 days back and lets time run forward
+//! through the story: events created then are "past" now, with the bookings, payments and
+//! cancellations they collected on the way. The store is then closed and the server reopens it
+//! with the system clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use prasang_core::events::NewEvent;
+use prasang_core::tickets::{BookingRequest, TicketStatus};
+use prasang_core::users::{Gender, NewUser, Role};
+use prasang_core::{
+    Clock, Config, EventId, ManualClock, Prasang, SystemClock, TicketId, Timestamp, UserId,
+};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Errors while loading (any core error, as text).
+pub type DemoError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Password of every demo organizer.
+pub const ORGANIZER_PASSWORD: &str = "demo-organizer";
+/// Password of every demo attendee.
+pub const ATTENDEE_PASSWORD: &str = "demo-attendee";
+/// The demo admin.
+pub const ADMIN: (&str, &str) = ("admin@demo.prasang.org", "demo-admin-password");
+
+const DAY: i64 = 86_400_000;
+const HOUR: i64 = 3_600_000;
+
+const ORGANIZERS: &[(&str, &str, Gender, i64)] = &[
+    ("Meera Iyer", "meera@demo.prasang.org", Gender::Female, 41),
+    ("Tomás Ortega", "tomas@demo.prasang.org", Gender::Male, 35),
+    (
+        "Kai Nakamura",
+        "kai@demo.prasang.org",
+        Gender::NonBinary,
+        29,
+    ),
+];
+
+const ATTENDEES: &[(&str, Gender, i64)] = &[
+    ("Aisha Bello", Gender::Female, 23),
+    ("Bruno Costa", Gender::Male, 31),
+    ("Chen Wei", Gender::Male, 44),
+    ("Dana Kowalski", Gender::Female, 52),
+    ("Eli Rosen", Gender::NonBinary, 19),
+    ("Fatima Zahra", Gender::Female, 27),
+    ("Gustav Lind", Gender::Male, 63),
+    ("Hana Sato", Gender::Female, 36),
+    ("Ivan Petrov", Gender::Male, 48),
+    ("Jo Mensah", Gender::Undisclosed, 33),
+    ("Kavya Rao", Gender::Female, 21),
+    ("Luca Bianchi", Gender::Male, 26),
+    ("Maya Cohen", Gender::Female, 58),
+    ("Nils Berg", Gender::Male, 17),
+    ("Olu Adeyemi", Gender::Male, 39),
+    ("Priya Shah", Gender::Female, 45),
+    ("Quinn Murphy", Gender::NonBinary, 24),
+    ("Rosa Díaz", Gender::Female, 67),
+    ("Sami Haddad", Gender::Male, 29),
+    ("Tara Singh", Gender::Female, 34),
+    ("Umar Farooq", Gender::Male, 55),
+    ("Vera Novak", Gender::Female, 42),
+    ("Wen Li", Gender::Undisclosed, 30),
+    ("Yusuf Kaya", Gender::Male, 71),
+];
+
+struct DemoEvent {
+    organizer: usize,
+    title: &'static str,
+    location: &'static str,
+    description: &'static str,
+    /// Start, in days from the real "now" (negative: already happened).
+    starts_in_days: i64,
+    hours: i64,
+    capacity: i64,
+    price_minor: i64,
+    per_user_limit: i64,
+    /// Share of attendees who try to book.
+    popularity: f64,
+}
+
+const EVENTS: &[DemoEvent] = &[
+    DemoEvent {
+        organizer: 0,
+        title: "Rust Meetup: Async in Practice",
+        location: "Bengaluru, Koramangala Hub",
+        description: "Talks on tokio, cancellation and back-pressure, then pizza.",
+        starts_in_days: -60,
+        hours: 3,
+        capacity: 40,
+        price_minor: 0,
+        per_user_limit: 1,
+        popularity: 0.8,
+    },
+    DemoEvent {
+        organizer: 1,
+        title: "Flamenco Night",
+        location: "Sevilla, Teatro Central",
+        description: "Live guitar, cante and baile.",
+        starts_in_days: -30,
+        hours: 2,
+        capacity: 12,
+        price_minor: 2500,
+        per_user_limit: 2,
+        popularity: 0.6,
+    },
+    DemoEvent {
+        organizer: 2,
+        title: "Data Viz Workshop",
+        location: "Online",
+        description: "Hands-on charts with Arrow, polars and SVG.",
+        starts_in_days: -7,
+        hours: 4,
+        capacity: 25,
+        price_minor: 1500,
+        per_user_limit: 1,
+        popularity: 0.5,
+    },
+    DemoEvent {
+        organizer: 0,
+        title: "Community Hackathon",
+        location: "Bengaluru, Indiranagar Lab",
+        description: "24 hours, open source, good food.",
+        starts_in_days: 3,
+        hours: 24,
+        capacity: 60,
+        price_minor: 0,
+        per_user_limit: 1,
+        popularity: 0.7,
+    },
+    DemoEvent {
+        organizer: 1,
+        title: "Jazz on the Roof",
+        location: "Lisbon, Rooftop 9",
+        description: "A quartet and the sunset.",
+        starts_in_days: 10,
+        hours: 3,
+        capacity: 8,
+        price_minor: 3000,
+        per_user_limit: 2,
+        popularity: 0.6,
+    },
+    DemoEvent {
+        organizer: 2,
+        title: "Intro to Pottery",
+        location: "Kyoto, Studio Tsuchi",
+        description: "Wheel throwing for beginners; clay included.",
+        starts_in_days: 21,
+        hours: 2,
+        capacity: 10,
+        price_minor: 4000,
+        per_user_limit: 1,
+        popularity: 0.4,
+    },
+    DemoEvent {
+        organizer: 0,
+        title: "Systems Conference 2027",
+        location: "Pune, Convention Centre",
+        description: "Storage engines, schedulers and the people who build them.",
+        starts_in_days: 45,
+        hours: 16,
+        capacity: 300,
+        price_minor: 9900,
+        per_user_limit: 4,
+        popularity: 0.5,
+    },
+    DemoEvent {
+        organizer: 1,
+        title: "Charity 10k Run",
+        location: "Madrid, Retiro Park",
+        description: "Every seat funds the local food bank.",
+        starts_in_days: 60,
+        hours: 4,
+        capacity: 200,
+        price_minor: 0,
+        per_user_limit: 2,
+        popularity: 0.3,
+    },
+    DemoEvent {
+        organizer: 2,
+        title: "Open-Air Cinema (postponed)",
+        location: "Osaka, Riverside",
+        description: "Called off for the rainy season.",
+        starts_in_days: 14,
+        hours: 3,
+        capacity: 50,
+        price_minor: 0,
+        per_user_limit: 2,
+        popularity: 0.3,
+    },
+];
+
+/// What happens when, in story order.
+enum Step {
+    Book {
+        attendee: usize,
+        event: usize,
+        quantity: i64,
+    },
+    Confirm {
+        ticket: TicketId,
+        event: usize,
+    },
+    Cancel {
+        ticket: TicketId,
+        user: UserId,
+    },
+    CancelEvent {
+        event: usize,
+    },
+}
+
+fn email_of(name: &str) -> String {
+    let first = name.split_whitespace().next().unwrap_or("guest");
+    let ascii: String = first
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .collect::<String>()
+        .to_lowercase();
+    format!("{ascii}@demo.prasang.org")
+}
+
+/// Loads the demo story into the store `config` describes, unless it already holds data.
+/// Returns the text listing the demo accounts, or `None` when the store was not empty.
+pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
+    let now = SystemClock.now();
+    let clock = ManualClock::new(now.minus(Duration::from_secs(90 * 86_400)));
+    let prasang = Prasang::open(config.clock(clock.clone()).background_tasks(false))?;
+    if prasang.log().end()? > 0 {
+        return Ok(None);
+    }
+    let at = |millis: i64| Timestamp::from_millis(millis);
+    let start = clock.now().as_millis();
+    let mut rng = StdRng::seed_from_u64(2026);
+
+    prasang.users().create_admin(NewUser {
+        name: "Demo Admin".into(),
+        email: ADMIN.0.into(),
+        password: ADMIN.1.into(),
+        gender: Gender::Undisclosed,
+        age: 40,
+        role: Role::Admin,
+    })?;
+    let mut organizers = Vec::new();
+    for (name, email, gender, age) in ORGANIZERS {
+        let user = prasang.users().register(NewUser {
+            name: (*name).into(),
+            email: (*email).into(),
+            password: ORGANIZER_PASSWORD.into(),
+            gender: *gender,
+            age: *age,
+            role: Role::Organizer,
+        })?;
+        organizers.push(user.id);
+    }
+    let mut attendees = Vec::new();
+    for (i, (name, gender, age)) in ATTENDEES.iter().enumerate() {
+        clock.set(at(start + i as i64 * HOUR));
+        let user = prasang.users().register(NewUser {
+            name: (*name).into(),
+            email: email_of(name),
+            password: ATTENDEE_PASSWORD.into(),
+            gender: *gender,
+            age: *age,
+            role: Role::Attendee,
+        })?;
+        attendees.push(user.id);
+    }
+
+    // Events are announced on day 1 of the story.
+    clock.set(at(start + DAY));
+    let mut events: Vec<EventId> = Vec::new();
+    for event in EVENTS {
+        let actor = prasang.auth().actor_for(organizers[event.organizer])?;
+        let starts_at = now.as_millis() + event.starts_in_days * DAY;
+        let created = prasang.events().create(
+            &actor,
+            NewEvent {
+                title: event.title.into(),
+                description: event.description.into(),
+                location: event.location.into(),
+                starts_at: at(starts_at),
+                ends_at: at(starts_at + event.hours * HOUR),
+                capacity: event.capacity,
+                price_minor: event.price_minor,
+                currency: "EUR".into(),
+                image_url: None,
+                per_user_limit: Some(event.per_user_limit),
+            },
+        )?;
+        events.push(created.id);
+    }
+
+    // Bookings happen between the announcement and the start (or now, for upcoming events).
+    let mut steps: BTreeMap<(i64, usize), Step> = BTreeMap::new();
+    let mut order = 0;
+    let mut schedule = |steps: &mut BTreeMap<(i64, usize), Step>, time: i64, step: Step| {
+        order += 1;
+        steps.insert((time, order), step);
+    };
+    for (e, event) in EVENTS.iter().enumerate() {
+        let last = (now.as_millis() + event.starts_in_days * DAY).min(now.as_millis()) - HOUR;
+        for a in 0..attendees.len() {
+            if rng.gen_bool(event.popularity) {
+                let time = rng.gen_range(start + DAY + HOUR..last);
+                let quantity = rng.gen_range(1..=event.per_user_limit.min(2));
+                schedule(
+                    &mut steps,
+                    time,
+                    Step::Book {
+                        attendee: a,
+                        event: e,
+                        quantity,
+                    },
+                );
+            }
+        }
+    }
+    let postponed = EVENTS.len() - 1;
+    schedule(
+        &mut steps,
+        now.as_millis() - 2 * DAY,
+        Step::CancelEvent { event: postponed },
+    );
+
+    let (mut booked, mut sold_out) = (0, 0);
+    while let Some(((time, _), step)) = steps.pop_first() {
+        clock.set(at(time));
+        match step {
+            Step::Book {
+                attendee,
+                event,
+                quantity,
+            } => {
+                let actor = prasang.auth().actor_for(attendees[attendee])?;
+                let request = BookingRequest {
+                    event: events[event],
+                    quantity,
+                    idempotency_key: None,
+                };
+                match prasang.tickets().book(&actor, &request) {
+                    Ok(outcome) => {
+                        booked += 1;
+                        let ticket = outcome.ticket;
+                        let roll: f64 = rng.r#gen();
+                        let later = time + rng.gen_range(1..10) * 60_000;
+                        let before_start = now.as_millis() + EVENTS[event].starts_in_days * DAY;
+                        if ticket.status == TicketStatus::Pending && roll < 0.8 {
+                            schedule(
+                                &mut steps,
+                                later,
+                                Step::Confirm {
+                                    ticket: ticket.id,
+                                    event,
+                                },
+                            );
+                        } else if roll > 0.85 {
+                            let when = (later + rng.gen_range(1..5) * DAY)
+                                .min(before_start - HOUR)
+                                .min(now.as_millis() - HOUR);
+                            if when > time {
+                                schedule(
+                                    &mut steps,
+                                    when,
+                                    Step::Cancel {
+                                        ticket: ticket.id,
+                                        user: ticket.user,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                    Err(prasang_core::tickets::TicketError::SoldOut { .. }) => sold_out += 1,
+                    Err(prasang_core::tickets::TicketError::NotOnSale(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Step::Confirm { ticket, event } => {
+                let actor = prasang
+                    .auth()
+                    .actor_for(organizers[EVENTS[event].organizer])?;
+                // A hold may have lapsed meanwhile; then it simply stays unpaid.
+                let _ = prasang.run_maintenance();
+                let _ = prasang.tickets().confirm_payment(&actor, ticket);
+            }
+            Step::Cancel { ticket, user } => {
+                let actor = prasang.auth().actor_for(user)?;
+                let _ = prasang.tickets().cancel(&actor, ticket);
+            }
+            Step::CancelEvent { event } => {
+                let actor = prasang
+                    .auth()
+                    .actor_for(organizers[EVENTS[event].organizer])?;
+                prasang.events().cancel(&actor, events[event])?;
+            }
+        }
+    }
+    clock.set(now);
+    prasang.run_maintenance()?;
+    prasang.flush()?;
+    drop(prasang);
+
+    let mut text = String::from("\nDemo data loaded");
+    text.push_str(&format!(
+        " ({} events, {booked} bookings, {sold_out} turned away as sold out). Demo accounts:\n",
+        EVENTS.len()
+    ));
+    text.push_str(&format!(
+        "  admin      {:<28} password: {}\n",
+        ADMIN.0, ADMIN.1
+    ));
+    for (name, email, _, _) in ORGANIZERS {
+        text.push_str(&format!(
+            "  organizer  {email:<28} password: {ORGANIZER_PASSWORD}  ({name})\n"
+        ));
+    }
+    for (name, _, _) in ATTENDEES.iter().take(4) {
+        text.push_str(&format!(
+            "  attendee   {:<28} password: {ATTENDEE_PASSWORD}  ({name})\n",
+            email_of(name)
+        ));
+    }
+    text.push_str(&format!(
+        "  … and {} more attendees <firstname>@demo.prasang.org, same password\n",
+        ATTENDEES.len() - 4
+    ));
+    Ok(Some(text))
+}

@@ -1,0 +1,71 @@
+//! `/api/v1/admin/*`: operator endpoints. These wrap core calls that take no `Actor` (the
+//! integrity check and the raw log), so the admin check happens here.
+
+use hyper::StatusCode;
+use prasang_core::auth::Actor;
+use prasang_core::users::UserError;
+use serde_json::json as value;
+
+use crate::problem::{ApiError, RequestError};
+use crate::request::{BoxReply, Ctx, json};
+
+fn require_admin(actor: &Actor) -> Result<(), ApiError> {
+    if actor.is_admin() {
+        Ok(())
+    } else {
+        Err(UserError::Forbidden("only admins can do this").into())
+    }
+}
+
+pub(crate) fn integrity(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let actor = cx.actor().await?;
+        require_admin(&actor)?;
+        let report = cx.core(|p| p.verify_integrity()).await?;
+        json(
+            StatusCode::OK,
+            &value!({
+                "ok": report.is_ok(),
+                "events": report.events,
+                "tickets": report.tickets,
+                "users": report.users,
+                "problems": report.problems,
+            }),
+        )
+    })
+}
+
+pub(crate) fn log(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let params = cx.query_params(&["from", "limit"])?;
+        let number = |name: &str, default: u64, max: u64| -> Result<u64, ApiError> {
+            match params.get(name) {
+                None => Ok(default),
+                Some(text) => text
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| {
+                        RequestError::BadParameter(format!(
+                            "`{name}` must be a whole number up to {max}"
+                        ))
+                        .into()
+                    }),
+            }
+        };
+        let from = number("from", 0, u64::MAX)?;
+        let limit = number("limit", 100, 1000)? as usize;
+        let actor = cx.actor().await?;
+        require_admin(&actor)?;
+        let (entries, end) = cx
+            .core(move |p| {
+                Ok::<_, prasang_core::log::LogError>((p.log().read(from, limit)?, p.log().end()?))
+            })
+            .await?;
+        let next = entries.last().map(|e| e.seq + 1);
+        json(
+            StatusCode::OK,
+            &value!({ "entries": entries, "next": next, "end": end }),
+        )
+    })
+}

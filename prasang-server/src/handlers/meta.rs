@@ -1,0 +1,26 @@
+//! Health, metrics, JWKS and the OpenAPI document.
+
+use hyper::StatusCode;
+use serde_json::json as value;
+
+use crate::request::{BoxReply, Ctx, json, text};
+
+pub(crate) fn health(_cx: Ctx) -> BoxReply {
+    Box::pin(async move { json(StatusCode::OK, &value!({ "status": "ok" })) })
+}
+
+pub(crate) fn metrics(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let store_bytes = cx.core(|p| p.size_on_disk()).await.ok();
+        let body = cx.state.metrics.render(store_bytes);
+        text("text/plain; version=0.0.4; charset=utf-8", body)
+    })
+}
+
+pub(crate) fn jwks(cx: Ctx) -> BoxReply {
+    Box::pin(async move { text("application/jwk-set+json", cx.state.jwks.clone()) })
+}
+
+pub(crate) fn openapi(cx: Ctx) -> BoxReply {
+    Box::pin(async move { text("application/json", cx.state.openapi.clone()) })
+}

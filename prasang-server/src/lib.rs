@@ -1,0 +1,32 @@
+//! # prasang-server
+//!
+//! The bundled HTTP server of Prasang: a thin hyper adapter over [`prasang_core`]. It routes,
+//! authenticates (bearer EdDSA JWTs verified by the core), rate-limits logins, maps core errors
+//! to RFC 9457 problems in one place, and serves OpenAPI, JWKS, health and Prometheus metrics.
+//!
+//! ```no_run
+//! use prasang_server::{Application, ServerConfig};
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let app = Application::build(ServerConfig::temporary()).await?;
+//! println!("listening on http://{}", app.address());
+//! app.run_until(prasang_server::shutdown_signal()).await?;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod app;
+pub mod bench;
+pub mod cli;
+pub mod client;
+pub mod demo;
+pub mod gateway;
+mod handlers;
+pub mod hello;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod request;
+pub mod routes;
+
+pub use app::{Application, ServerConfig, ServerError, State, shutdown_signal};

@@ -1,0 +1,275 @@
+//! The OpenAPI 3.1 document, generated from the route table so it cannot drift from the router.
+
+use serde_json::{Map, Value, json};
+
+use crate::routes::{Access, ROUTES};
+
+fn string() -> Value {
+    json!({ "type": "string" })
+}
+fn id() -> Value {
+    json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" })
+}
+fn time() -> Value {
+    json!({ "type": "string", "format": "date-time" })
+}
+fn page_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } },
+            "next": { "type": ["string", "null"], "description": "cursor for `after`" }
+        }
+    })
+}
+
+fn schemas() -> Value {
+    let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
+    let role = json!({ "enum": ["attendee", "organizer", "admin"] });
+    json!({
+        "Problem": {
+            "type": "object",
+            "description": "RFC 9457 problem details; `type` is stable per error (urn:prasang:problem:<slug>)",
+            "properties": {
+                "type": string(), "title": string(), "status": { "type": "integer" },
+                "detail": string(),
+                "errors": { "type": "array", "items": { "type": "object",
+                    "properties": { "field": string(), "message": string() } } },
+                "retry_after": { "type": "integer" }
+            }
+        },
+        "Health": { "type": "object", "properties": { "status": string() } },
+        "Jwks": { "type": "object", "properties": { "keys": { "type": "array", "items": { "type": "object" } } } },
+        "User": {
+            "type": "object",
+            "properties": {
+                "id": id(), "name": string(), "email": string(), "role": role,
+                "gender": gender, "age": { "type": "integer" }, "created_at": time()
+            }
+        },
+        "NewUser": {
+            "type": "object", "additionalProperties": false,
+            "required": ["name", "email", "password", "gender", "age"],
+            "properties": {
+                "name": { "type": "string", "minLength": 1, "maxLength": 100 },
+                "email": { "type": "string", "format": "email" },
+                "password": { "type": "string", "minLength": 8, "maxLength": 256 },
+                "gender": gender, "age": { "type": "integer", "minimum": 13, "maximum": 120 },
+                "role": { "enum": ["attendee", "organizer"], "default": "attendee" }
+            }
+        },
+        "Login": {
+            "type": "object", "additionalProperties": false, "required": ["email", "password"],
+            "properties": { "email": string(), "password": string() }
+        },
+        "RefreshToken": {
+            "type": "object", "additionalProperties": false, "required": ["refresh_token"],
+            "properties": { "refresh_token": string() }
+        },
+        "Session": {
+            "type": "object",
+            "properties": {
+                "access_token": string(), "token_type": { "const": "Bearer" },
+                "expires_in": { "type": "integer" }, "refresh_token": string(),
+                "user": { "$ref": "#/components/schemas/User" }
+            }
+        },
+        "ProfileUpdate": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "name": string(), "email": string(), "password": string(), "gender": gender,
+                "age": { "type": "integer" }
+            }
+        },
+        "RoleChange": {
+            "type": "object", "additionalProperties": false, "required": ["role"],
+            "properties": { "role": role }
+        },
+        "Seats": {
+            "type": "object",
+            "properties": {
+                "capacity": { "type": "integer" }, "remaining": { "type": "integer" },
+                "held": { "type": "integer" }, "booked": { "type": "integer" }
+            }
+        },
+        "Event": {
+            "type": "object",
+            "properties": {
+                "id": id(), "organizer": id(), "title": string(), "description": string(),
+                "location": string(), "starts_at": time(), "ends_at": time(),
+                "price_minor": { "type": "integer" }, "currency": string(),
+                "image_url": { "type": ["string", "null"] },
+                "per_user_limit": { "type": "integer" },
+                "status": { "enum": ["published", "cancelled"] },
+                "created_at": time(), "updated_at": time(),
+                "seats": { "$ref": "#/components/schemas/Seats" }
+            }
+        },
+        "NewEvent": {
+            "type": "object", "additionalProperties": false,
+            "required": ["title", "location", "starts_at", "ends_at", "capacity"],
+            "properties": {
+                "title": { "type": "string", "minLength": 1, "maxLength": 200 },
+                "description": { "type": "string", "maxLength": 10000 },
+                "location": { "type": "string", "minLength": 1, "maxLength": 300 },
+                "starts_at": time(), "ends_at": time(),
+                "capacity": { "type": "integer", "minimum": 1, "maximum": 1000000 },
+                "price_minor": { "type": "integer", "minimum": 0, "default": 0 },
+                "currency": { "type": "string", "default": "EUR" },
+                "image_url": { "type": ["string", "null"] },
+                "per_user_limit": { "type": "integer", "minimum": 1, "maximum": 100, "default": 1 }
+            }
+        },
+        "EventUpdate": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "title": string(), "description": string(), "location": string(),
+                "starts_at": time(), "ends_at": time(), "capacity": { "type": "integer" },
+                "price_minor": { "type": "integer" }, "currency": string(),
+                "image_url": { "type": ["string", "null"] }, "per_user_limit": { "type": "integer" }
+            }
+        },
+        "EventPage": page_of("Event"),
+        "Booking": {
+            "type": "object", "additionalProperties": false,
+            "properties": { "quantity": { "type": "integer", "minimum": 1, "default": 1 } }
+        },
+        "Ticket": {
+            "type": "object",
+            "properties": {
+                "id": id(), "event": id(), "user": id(), "quantity": { "type": "integer" },
+                "status": { "enum": ["pending", "booked", "cancelled", "expired"] },
+                "amount_minor": { "type": "integer" }, "created_at": time(),
+                "updated_at": time(), "expires_at": { "type": ["string", "null"], "format": "date-time" }
+            }
+        },
+        "TicketPage": page_of("Ticket"),
+        "IntegrityReport": {
+            "type": "object",
+            "properties": {
+                "ok": { "type": "boolean" }, "events": { "type": "integer" },
+                "tickets": { "type": "integer" }, "users": { "type": "integer" },
+                "problems": { "type": "array", "items": string() }
+            }
+        },
+        "LogPage": {
+            "type": "object",
+            "properties": {
+                "entries": { "type": "array", "items": { "type": "object" } },
+                "next": { "type": ["integer", "null"] }, "end": { "type": "integer" }
+            }
+        }
+    })
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "application/problem+json": {
+            "schema": { "$ref": "#/components/schemas/Problem" } } }
+    })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut paths = Map::new();
+    for route in ROUTES {
+        let mut parameters = Vec::new();
+        for segment in route.path.split('/') {
+            if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                parameters.push(json!({
+                    "name": name, "in": "path", "required": true, "schema": id()
+                }));
+            }
+        }
+        for name in route.query {
+            let schema = match *name {
+                "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 100 }),
+                "from" => json!({ "type": "integer", "minimum": 0 }),
+                _ => string(),
+            };
+            parameters
+                .push(json!({ "name": name, "in": "query", "required": false, "schema": schema }));
+        }
+        for name in route.headers {
+            parameters.push(json!({
+                "name": name, "in": "header", "required": false,
+                "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
+            }));
+        }
+        let mut responses = Map::new();
+        let success = match route.response {
+            Some(schema) => json!({
+                "description": "success",
+                "content": { "application/json": {
+                    "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+            }),
+            None => json!({ "description": "success" }),
+        };
+        responses.insert(route.success.to_string(), success);
+        if route.request.is_some() {
+            responses.insert("400".into(), problem_response("malformed request"));
+            responses.insert("413".into(), problem_response("body too large"));
+            responses.insert("422".into(), problem_response("invalid fields"));
+        }
+        if route.access == Access::Bearer {
+            responses.insert(
+                "401".into(),
+                problem_response("missing, invalid or expired token"),
+            );
+            responses.insert("403".into(), problem_response("not allowed for this user"));
+        }
+        if route.path.contains('{') {
+            responses.insert("404".into(), problem_response("not found"));
+        }
+        if route.method == "POST" && route.path.contains("ticket") || route.method == "DELETE" {
+            responses.insert(
+                "409".into(),
+                problem_response("conflicts with the current state"),
+            );
+        }
+        if route.rate_limited {
+            responses.insert(
+                "429".into(),
+                problem_response("too many attempts; see Retry-After"),
+            );
+        }
+        let mut operation = json!({
+            "operationId": route.operation,
+            "summary": route.summary,
+            "tags": [route.tag],
+            "parameters": parameters,
+            "responses": responses,
+        });
+        if let Some(schema) = route.request {
+            operation["requestBody"] = json!({
+                "required": !route.path.ends_with("/tickets"),
+                "content": { "application/json": {
+                    "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
+            });
+        }
+        if route.access == Access::Bearer {
+            operation["security"] = json!([{ "bearer": [] }]);
+        }
+        let item = paths
+            .entry(route.path.to_owned())
+            .or_insert_with(|| json!({}));
+        item[route.method.to_ascii_lowercase()] = operation;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Prasang",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Event management: events, ticket booking that never oversells, auth. Errors are RFC 9457 problem documents."
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas(),
+            "securitySchemes": {
+                "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)" }
+            }
+        }
+    })
+}

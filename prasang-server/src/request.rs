@@ -1,0 +1,216 @@
+//! What a handler gets: the parsed request, and helpers to read it and to call the core.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
+use prasang_core::auth::Actor;
+use prasang_core::{InvalidId, Prasang};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::app::State;
+use crate::problem::{ApiError, CoreError, RequestError};
+
+/// The response body type of every route.
+pub type Body = Full<Bytes>;
+/// What a handler returns.
+pub type Reply = Result<Response<Body>, ApiError>;
+/// A boxed handler future.
+pub type BoxReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// One request, as a handler sees it.
+pub struct Ctx {
+    /// Server state (the store, caches, metrics).
+    pub state: Arc<State>,
+    /// Request headers.
+    pub headers: HeaderMap,
+    /// Path parameters by name.
+    pub params: Vec<(String, String)>,
+    /// The raw query string.
+    pub query: Option<String>,
+    /// The whole body (already size-checked).
+    pub body: Bytes,
+    /// The client's address.
+    pub client_ip: IpAddr,
+}
+
+impl Ctx {
+    /// The store.
+    pub fn prasang(&self) -> &Prasang {
+        &self.state.prasang
+    }
+
+    /// A path parameter parsed as an id.
+    pub fn id<T: FromStr<Err = InvalidId>>(&self, name: &str) -> Result<T, ApiError> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.parse().ok())
+            .ok_or(ApiError::Request(RequestError::InvalidId))
+    }
+
+    /// Query parameters; any name outside `allowed` is an error, as is a repeated one.
+    pub fn query_params(&self, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+        let mut params = HashMap::new();
+        let Some(query) = self.query.as_deref() else {
+            return Ok(params);
+        };
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            if !allowed.contains(&key.as_ref()) {
+                return Err(RequestError::BadParameter(format!(
+                    "unknown query parameter `{key}`; this resource accepts {allowed:?}"
+                ))
+                .into());
+            }
+            if params.insert(key.to_string(), value.into_owned()).is_some() {
+                return Err(RequestError::BadParameter(format!(
+                    "query parameter `{key}` repeated"
+                ))
+                .into());
+            }
+        }
+        Ok(params)
+    }
+
+    /// The body as JSON of type `T` (an empty body counts as `{}`).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if let Some(kind) = self.headers.get(CONTENT_TYPE) {
+            let is_json = kind
+                .to_str()
+                .ok()
+                .and_then(|k| k.split(';').next())
+                .is_some_and(|k| {
+                    let k = k.trim().to_ascii_lowercase();
+                    k == "application/json"
+                        || (k.starts_with("application/") && k.ends_with("+json"))
+                });
+            if !is_json && !self.body.is_empty() {
+                return Err(RequestError::UnsupportedMediaType.into());
+            }
+        }
+        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &self.body
+        };
+        serde_json::from_slice(body).map_err(|error| {
+            use serde_json::error::Category;
+            let message = error.to_string();
+            ApiError::Request(match error.classify() {
+                Category::Data => RequestError::InvalidJson(message),
+                Category::Syntax | Category::Eof | Category::Io => {
+                    RequestError::MalformedJson(message)
+                }
+            })
+        })
+    }
+
+    /// A header as text, if present and valid.
+    pub fn header(&self, name: &str) -> Result<Option<&str>, ApiError> {
+        match self.headers.get(name) {
+            None => Ok(None),
+            Some(value) => value.to_str().map(Some).map_err(|_| {
+                RequestError::BadParameter(format!("header `{name}` must be visible ASCII")).into()
+            }),
+        }
+    }
+
+    /// The verified caller: the bearer token checked by the core (or found in the short-lived
+    /// cache of tokens the core checked).
+    pub async fn actor(&self) -> Result<Actor, ApiError> {
+        let header = self
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(RequestError::MissingToken)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| {
+                let (scheme, token) = h.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(RequestError::MissingToken)?
+            .to_owned();
+        let now = self.prasang().now().as_secs();
+        if let Some(actor) = self.state.tokens.get(&token, now) {
+            return Ok(actor);
+        }
+        let verified = token.clone();
+        let actor = self.core(move |p| p.auth().verify(&verified)).await?;
+        self.state.tokens.insert(&token, actor);
+        Ok(actor)
+    }
+
+    /// Runs a read-only core call that never waits for a flush (an event, the listing) right
+    /// here on the async worker: sled serves it from its page cache in microseconds, and handing
+    /// it to the blocking pool would cost more than the call (the listing ran at 28% of the
+    /// hello-world ceiling that way, see BENCHMARKS.md). Anything that writes uses [`Ctx::core`].
+    pub fn core_read<T, E: Into<CoreError>>(
+        &self,
+        call: impl FnOnce(&Prasang) -> Result<T, E>,
+    ) -> Result<T, ApiError> {
+        call(&self.state.prasang).map_err(|e| ApiError::Core(e.into()))
+    }
+
+    /// Runs a (synchronous, possibly disk-waiting) core call on the blocking pool.
+    pub async fn core<T, E>(
+        &self,
+        call: impl FnOnce(&Prasang) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<CoreError> + Send + 'static,
+    {
+        let prasang = self.state.prasang.clone();
+        match tokio::task::spawn_blocking(move || call(&prasang)).await {
+            Ok(result) => result.map_err(|e| ApiError::Core(e.into())),
+            Err(join) => Err(RequestError::Internal(join.to_string()).into()),
+        }
+    }
+}
+
+/// A JSON response.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| ApiError::Request(RequestError::Internal(e.to_string())))?;
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(response)
+}
+
+/// `201 Created` with a `Location` header.
+pub fn created<T: Serialize>(location: String, value: &T) -> Reply {
+    let mut response = json(StatusCode::CREATED, value)?;
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `204 No Content`.
+pub fn no_content() -> Reply {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// A plain response with a given content type.
+pub fn text(content_type: &'static str, body: impl Into<Bytes>) -> Reply {
+    let mut response = Response::new(Full::new(body.into()));
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}

@@ -1,0 +1,449 @@
+//! The route table: the single list from which both the router and the OpenAPI document are
+//! built. Add a route here (and its handler) and it is served, measured and documented.
+
+use crate::handlers::{admin, auth, events, meta, tickets, users};
+use crate::request::{BoxReply, Ctx};
+
+/// A handler: takes the request context, returns the response future.
+pub type Handler = fn(Ctx) -> BoxReply;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone.
+    Public,
+    /// A valid bearer token (role and ownership are then checked by the core).
+    Bearer,
+}
+
+/// One operation of the API.
+pub struct Route {
+    /// HTTP method in upper case.
+    pub method: &'static str,
+    /// Path in matchit/OpenAPI template syntax (`/api/v1/events/{id}`).
+    pub path: &'static str,
+    /// OpenAPI `operationId`, also the route label in metrics.
+    pub operation: &'static str,
+    /// One-line description.
+    pub summary: &'static str,
+    /// OpenAPI tag.
+    pub tag: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    /// Whether the per-address login/registration rate limit applies.
+    pub rate_limited: bool,
+    /// Schema name of the JSON request body, if any.
+    pub request: Option<&'static str>,
+    /// Query parameters accepted.
+    pub query: &'static [&'static str],
+    /// Extra request headers understood (documented as optional parameters).
+    pub headers: &'static [&'static str],
+    /// Status on success.
+    pub success: u16,
+    /// Schema name of the success body, if any.
+    pub response: Option<&'static str>,
+    /// The handler.
+    pub handler: Handler,
+}
+
+const PAGE_QUERY: &[&str] = &["after", "limit"];
+
+impl Route {
+    const fn new(
+        method: &'static str,
+        path: &'static str,
+        handler: Handler,
+        operation: &'static str,
+        tag: &'static str,
+        summary: &'static str,
+    ) -> Route {
+        Route {
+            method,
+            path,
+            operation,
+            summary,
+            tag,
+            access: Access::Public,
+            rate_limited: false,
+            request: None,
+            query: &[],
+            headers: &[],
+            success: 200,
+            response: None,
+            handler,
+        }
+    }
+    const fn bearer(mut self) -> Route {
+        self.access = Access::Bearer;
+        self
+    }
+    const fn rate_limited(mut self) -> Route {
+        self.rate_limited = true;
+        self
+    }
+    const fn body(mut self, schema: &'static str) -> Route {
+        self.request = Some(schema);
+        self
+    }
+    const fn query(mut self, names: &'static [&'static str]) -> Route {
+        self.query = names;
+        self
+    }
+    const fn header(mut self, names: &'static [&'static str]) -> Route {
+        self.headers = names;
+        self
+    }
+    const fn returns(mut self, status: u16, schema: Option<&'static str>) -> Route {
+        self.success = status;
+        self.response = schema;
+        self
+    }
+}
+
+/// Every route the server answers.
+pub static ROUTES: &[Route] = &[
+    Route::new(
+        "GET",
+        "/healthz",
+        meta::health,
+        "health",
+        "meta",
+        "Liveness check",
+    )
+    .returns(200, Some("Health")),
+    Route::new(
+        "GET",
+        "/metrics",
+        meta::metrics,
+        "metrics",
+        "meta",
+        "Prometheus metrics (text format)",
+    ),
+    Route::new(
+        "GET",
+        "/.well-known/jwks.json",
+        meta::jwks,
+        "jwks",
+        "auth",
+        "Public keys that verify access tokens (JWKS)",
+    )
+    .returns(200, Some("Jwks")),
+    Route::new(
+        "GET",
+        "/api/v1/openapi.json",
+        meta::openapi,
+        "openapi",
+        "meta",
+        "This OpenAPI document",
+    ),
+    Route::new(
+        "POST",
+        "/api/v1/auth/register",
+        auth::register,
+        "register",
+        "auth",
+        "Create an attendee or organizer account",
+    )
+    .rate_limited()
+    .body("NewUser")
+    .returns(201, Some("User")),
+    Route::new(
+        "POST",
+        "/api/v1/auth/login",
+        auth::login,
+        "login",
+        "auth",
+        "Log in with e-mail and password",
+    )
+    .rate_limited()
+    .body("Login")
+    .returns(200, Some("Session")),
+    Route::new(
+        "POST",
+        "/api/v1/auth/refresh",
+        auth::refresh,
+        "refresh",
+        "auth",
+        "Trade a refresh token for a new session (each works once)",
+    )
+    .body("RefreshToken")
+    .returns(200, Some("Session")),
+    Route::new(
+        "POST",
+        "/api/v1/auth/logout",
+        auth::logout,
+        "logout",
+        "auth",
+        "End the session of a refresh token",
+    )
+    .body("RefreshToken")
+    .returns(204, None),
+    Route::new(
+        "GET",
+        "/api/v1/me",
+        users::me,
+        "getMe",
+        "users",
+        "The caller's profile",
+    )
+    .bearer()
+    .returns(200, Some("User")),
+    Route::new(
+        "PATCH",
+        "/api/v1/me",
+        users::update_me,
+        "updateMe",
+        "users",
+        "Change the caller's profile",
+    )
+    .bearer()
+    .body("ProfileUpdate")
+    .returns(200, Some("User")),
+    Route::new(
+        "GET",
+        "/api/v1/me/tickets",
+        tickets::list_mine,
+        "listMyTickets",
+        "tickets",
+        "The caller's tickets, oldest first",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("TicketPage")),
+    Route::new(
+        "GET",
+        "/api/v1/me/events",
+        events::list_mine,
+        "listMyEvents",
+        "events",
+        "Events the caller organizes (any status, oldest first)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("EventPage")),
+    Route::new(
+        "GET",
+        "/api/v1/users/{id}",
+        users::get,
+        "getUser",
+        "users",
+        "A user (oneself, or anyone for admins)",
+    )
+    .bearer()
+    .returns(200, Some("User")),
+    Route::new(
+        "PUT",
+        "/api/v1/users/{id}/role",
+        users::set_role,
+        "setUserRole",
+        "admin",
+        "Change a user's role (admins)",
+    )
+    .bearer()
+    .body("RoleChange")
+    .returns(200, Some("User")),
+    Route::new(
+        "GET",
+        "/api/v1/events",
+        events::list,
+        "listEvents",
+        "events",
+        "Upcoming published events by start time, optionally filtered by text",
+    )
+    .query(&["text", "after", "limit"])
+    .returns(200, Some("EventPage")),
+    Route::new(
+        "POST",
+        "/api/v1/events",
+        events::create,
+        "createEvent",
+        "events",
+        "Create and publish an event (organizers)",
+    )
+    .bearer()
+    .body("NewEvent")
+    .returns(201, Some("Event")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}",
+        events::get,
+        "getEvent",
+        "events",
+        "An event",
+    )
+    .returns(200, Some("Event")),
+    Route::new(
+        "PATCH",
+        "/api/v1/events/{id}",
+        events::update,
+        "updateEvent",
+        "events",
+        "Change an event (its organizer)",
+    )
+    .bearer()
+    .body("EventUpdate")
+    .returns(200, Some("Event")),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}",
+        events::delete,
+        "deleteEvent",
+        "events",
+        "Delete an event that never had tickets (its organizer)",
+    )
+    .bearer()
+    .returns(204, None),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/cancel",
+        events::cancel,
+        "cancelEvent",
+        "events",
+        "Cancel an event (its organizer)",
+    )
+    .bearer()
+    .returns(200, Some("Event")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/tickets",
+        tickets::list_for_event,
+        "listEventTickets",
+        "tickets",
+        "An event's tickets (its organizer)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("TicketPage")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/tickets",
+        tickets::book,
+        "bookTickets",
+        "tickets",
+        "Book seats; repeating a request with the same Idempotency-Key returns the first answer",
+    )
+    .bearer()
+    .body("Booking")
+    .header(&["Idempotency-Key"])
+    .returns(201, Some("Ticket")),
+    Route::new(
+        "GET",
+        "/api/v1/tickets/{id}",
+        tickets::get,
+        "getTicket",
+        "tickets",
+        "A ticket (its holder or the event's organizer)",
+    )
+    .bearer()
+    .returns(200, Some("Ticket")),
+    Route::new(
+        "POST",
+        "/api/v1/tickets/{id}/cancel",
+        tickets::cancel,
+        "cancelTicket",
+        "tickets",
+        "Cancel a ticket and free its seats",
+    )
+    .bearer()
+    .returns(200, Some("Ticket")),
+    Route::new(
+        "POST",
+        "/api/v1/tickets/{id}/confirm-payment",
+        tickets::confirm_payment,
+        "confirmPayment",
+        "tickets",
+        "Confirm payment of a pending ticket (the event's organizer)",
+    )
+    .bearer()
+    .returns(200, Some("Ticket")),
+    Route::new(
+        "GET",
+        "/api/v1/admin/integrity",
+        admin::integrity,
+        "verifyIntegrity",
+        "admin",
+        "Recompute every counter and index and report disagreements (admins)",
+    )
+    .bearer()
+    .returns(200, Some("IntegrityReport")),
+    Route::new(
+        "GET",
+        "/api/v1/admin/log",
+        admin::log,
+        "readLog",
+        "admin",
+        "Read the domain event log (admins)",
+    )
+    .bearer()
+    .query(&["from", "limit"])
+    .returns(200, Some("LogPage")),
+];
+
+/// Path → methods router over [`ROUTES`].
+pub struct Router {
+    inner: matchit::Router<Vec<usize>>,
+}
+
+/// What the router found for a request.
+pub enum Found {
+    /// The route index and path parameters.
+    Route(usize, Vec<(String, String)>),
+    /// No such path.
+    NotFound,
+    /// The path exists with other methods (listed, comma-separated).
+    WrongMethod(String),
+}
+
+impl Router {
+    /// Builds the router from the route table.
+    pub fn new() -> Self {
+        let mut by_path: Vec<(&str, Vec<usize>)> = Vec::new();
+        for (index, route) in ROUTES.iter().enumerate() {
+            match by_path.iter_mut().find(|(path, _)| *path == route.path) {
+                Some((_, indexes)) => indexes.push(index),
+                None => by_path.push((route.path, vec![index])),
+            }
+        }
+        let mut inner = matchit::Router::new();
+        for (path, indexes) in by_path {
+            inner
+                .insert(path, indexes)
+                .unwrap_or_else(|e| panic!("route table conflict at {path}: {e}"));
+        }
+        Router { inner }
+    }
+
+    /// Finds the route for `method` and `path`.
+    pub fn find(&self, method: &str, path: &str) -> Found {
+        let Ok(matched) = self.inner.at(path) else {
+            return Found::NotFound;
+        };
+        let params = matched
+            .params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let indexes = matched.value;
+        if let Some(&index) = indexes.iter().find(|&&i| ROUTES[i].method == method) {
+            return Found::Route(index, params);
+        }
+        // HEAD is answered like GET (hyper drops the body).
+        if method == "HEAD"
+            && let Some(&index) = indexes.iter().find(|&&i| ROUTES[i].method == "GET")
+        {
+            return Found::Route(index, params);
+        }
+        let allow = indexes
+            .iter()
+            .map(|&i| ROUTES[i].method)
+            .collect::<Vec<_>>()
+            .join(", ");
+        Found::WrongMethod(allow)
+    }
+}
+
+impl Default for Router {
+    fn default() -> Self {
+        Router::new()
+    }
+}

@@ -1,0 +1,93 @@
+//! The OpenAPI document matches the router; health and metrics answer.
+
+mod common;
+
+use common::spawn;
+use hyper::{Method, StatusCode};
+use prasang_server::routes::ROUTES;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_is_in_the_openapi_document_and_every_documented_operation_is_served() {
+    let app = spawn().await;
+    let reply = app.get("/api/v1/openapi.json", None).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for route in ROUTES {
+        let operation = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+        assert!(
+            operation.is_object(),
+            "{} {} is missing from the OpenAPI document",
+            route.method,
+            route.path
+        );
+        assert!(operation["responses"][route.success.to_string()].is_object());
+        if let Some(schema) = route.request.or(route.response) {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "schema {schema} is defined"
+            );
+        }
+    }
+    let mut documented = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented += 1;
+            let concrete = path.replace("{id}", "01ARZ3NDEKTSV4RRFFQ69G5FAV");
+            let method: Method = method.to_ascii_uppercase().parse().unwrap();
+            let reply = app.send(method.clone(), &concrete, None, None).await;
+            let slug = reply.json()["type"].as_str().unwrap_or_default().to_owned();
+            assert!(
+                !slug.ends_with("route-not-found") && !slug.ends_with("method-not-allowed"),
+                "{method} {path} is documented but not routed"
+            );
+        }
+    }
+    assert_eq!(documented, ROUTES.len());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics_answer() {
+    let app = spawn().await;
+    assert_eq!(app.get("/healthz", None).await.json()["status"], "ok");
+    app.get("/api/v1/events", None).await;
+    app.get("/api/v1/nope", None).await;
+    let metrics = app.get("/metrics", None).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let text = String::from_utf8(metrics.body.to_vec()).unwrap();
+    assert!(
+        text.contains(
+            r#"prasang_http_requests_total{method="GET",route="/api/v1/events",status="200"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(r#"route="unmatched",status="404"} 1"#));
+    assert!(text.contains("prasang_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/events\",le=\"+Inf\"} 1"));
+    assert!(text.contains("prasang_bookings_total{result=\"created\"} 0"));
+    assert!(text.contains("prasang_store_size_bytes "));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let id = app.event(&organizer, 5, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut connection = prasang_server::client::Connection::open(app.address)
+        .await
+        .unwrap();
+    let prasang = app.prasang.clone();
+    let request =
+        prasang_server::client::request(Method::GET, &format!("/api/v1/events/{id}"), None, None);
+    let in_flight = tokio::spawn(async move { connection.send(request).await });
+    app.stop().await;
+    let reply = in_flight.await.unwrap();
+    if let Ok(reply) = reply {
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert!(prasang.verify_integrity().unwrap().is_ok());
+}

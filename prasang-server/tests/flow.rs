@@ -1,0 +1,372 @@
+//! The whole booking flow over HTTP, idempotency, payments, and who may see what.
+
+mod common;
+
+use common::{problem, spawn};
+use hyper::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_login_create_book_cancel_and_list() {
+    let app = spawn().await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let attendee = app.user("arun@example.org", "attendee").await;
+
+    let me = app.get("/api/v1/me", Some(&attendee)).await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.json()["email"], "arun@example.org");
+
+    let event = app.event(&organizer, 2, 0).await;
+    let id = event["id"].as_str().unwrap();
+    let listed = app.get("/api/v1/events", None).await.json();
+    assert_eq!(listed["items"][0]["id"], id);
+
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&attendee),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED);
+    let ticket = booked.json();
+    assert_eq!(ticket["status"], "booked");
+    let location = booked.header("location").unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap())
+    );
+    assert_eq!(
+        app.get(&location, Some(&attendee)).await.json()["id"],
+        ticket["id"]
+    );
+
+    let again = app
+        .post(
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&attendee),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(problem(&again), "limit-reached");
+
+    let mine = app.get("/api/v1/me/tickets", Some(&attendee)).await.json();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    assert_eq!(seats["booked"], 1);
+
+    let cancelled = app
+        .post(&format!("{location}/cancel"), Some(&attendee), &json!({}))
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    let twice = app
+        .post(&format!("{location}/cancel"), Some(&attendee), &json!({}))
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+    assert_eq!(problem(&twice), "wrong-ticket-status");
+    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    assert_eq!(
+        seats["remaining"], 2,
+        "cancelling frees the seat exactly once"
+    );
+
+    let for_event = app
+        .get(&format!("/api/v1/events/{id}/tickets"), Some(&organizer))
+        .await;
+    assert_eq!(for_event.status, StatusCode::OK);
+    assert_eq!(for_event.json()["items"][0]["status"], "cancelled");
+    let organized = app.get("/api/v1/me/events", Some(&organizer)).await.json();
+    assert_eq!(organized["items"][0]["id"], id);
+    assert!(app.prasang.verify_integrity().unwrap().is_ok());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sold_out_is_a_conflict_and_seats_are_never_oversold() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let id = app.event(&organizer, 3, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tokens = Vec::new();
+    for i in 0..8 {
+        tokens.push(app.user(&format!("fan{i}@example.org"), "attendee").await);
+    }
+    let mut handles = Vec::new();
+    for token in tokens {
+        let (address, path) = (app.address, format!("/api/v1/events/{id}/tickets"));
+        handles.push(tokio::spawn(async move {
+            prasang_server::client::call(
+                address,
+                Method::POST,
+                &path,
+                Some(&token),
+                Some(&json!({})),
+            )
+            .await
+            .unwrap()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for handle in handles {
+        let reply = handle.await.unwrap();
+        if reply.status == StatusCode::CONFLICT {
+            assert_eq!(problem(&reply), "sold-out");
+        }
+        statuses.push(reply.status.as_u16());
+    }
+    assert_eq!(statuses.iter().filter(|&&s| s == 201).count(), 3);
+    assert_eq!(statuses.iter().filter(|&&s| s == 409).count(), 5);
+    assert!(app.prasang.verify_integrity().unwrap().is_ok());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_ticket() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let attendee = app.user("a@example.org", "attendee").await;
+    let id = app.event(&organizer, 10, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let book = |quantity: u32| {
+        let mut request = prasang_server::client::request(
+            Method::POST,
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&attendee),
+            Some(&json!({ "quantity": quantity })),
+        );
+        request
+            .headers_mut()
+            .insert("idempotency-key", "order-42".parse().unwrap());
+        request
+    };
+    let first = app.raw(book(1)).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let replay = app.raw(book(1)).await;
+    assert_eq!(replay.status, StatusCode::CREATED);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(replay.json()["id"], first.json()["id"]);
+    let different = app.raw(book(2)).await;
+    assert_eq!(different.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&different), "idempotency-key-reused");
+    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    assert_eq!(seats["booked"], 1);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paid_tickets_are_pending_until_the_organizer_confirms_payment() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let attendee = app.user("a@example.org", "attendee").await;
+    let id = app.event(&organizer, 10, 2500).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ticket = app
+        .post(
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&attendee),
+            &json!({"quantity": 1}),
+        )
+        .await
+        .json();
+    assert_eq!(ticket["status"], "pending");
+    assert_eq!(ticket["amount_minor"], 2500);
+    let path = format!(
+        "/api/v1/tickets/{}/confirm-payment",
+        ticket["id"].as_str().unwrap()
+    );
+    let by_attendee = app.post(&path, Some(&attendee), &json!({})).await;
+    assert_eq!(by_attendee.status, StatusCode::FORBIDDEN);
+    let confirmed = app.post(&path, Some(&organizer), &json!({})).await;
+    assert_eq!(confirmed.status, StatusCode::OK);
+    assert_eq!(confirmed.json()["status"], "booked");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_users_ticket_is_not_found_and_another_organizers_event_is_forbidden() {
+    let app = spawn().await;
+    let olga = app.user("olga@example.org", "organizer").await;
+    let omar = app.user("omar@example.org", "organizer").await;
+    let alice = app.user("alice@example.org", "attendee").await;
+    let bob = app.user("bob@example.org", "attendee").await;
+    let id = app.event(&olga, 10, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ticket = app
+        .post(
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&alice),
+            &json!({}),
+        )
+        .await
+        .json();
+    let ticket_path = format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap());
+
+    let peek = app.get(&ticket_path, Some(&bob)).await;
+    assert_eq!(peek.status, StatusCode::NOT_FOUND);
+    assert_eq!(problem(&peek), "ticket-not-found");
+    let cancel = app
+        .post(&format!("{ticket_path}/cancel"), Some(&bob), &json!({}))
+        .await;
+    assert_eq!(cancel.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&ticket_path, Some(&olga)).await.status,
+        StatusCode::OK,
+        "the organizer sees it"
+    );
+
+    let event_path = format!("/api/v1/events/{id}");
+    let patch = app
+        .send(
+            Method::PATCH,
+            &event_path,
+            Some(&omar),
+            Some(&json!({ "title": "Mine now" })),
+        )
+        .await;
+    assert_eq!(patch.status, StatusCode::FORBIDDEN);
+    assert_eq!(problem(&patch), "forbidden");
+    assert_eq!(
+        app.send(Method::DELETE, &event_path, Some(&omar), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.post(&format!("{event_path}/cancel"), Some(&omar), &json!({}))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("{event_path}/tickets"), Some(&omar))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get(&format!("{event_path}/tickets"), Some(&alice))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+
+    let create = app.post("/api/v1/events", Some(&alice), &json!({ "title": "x", "location": "y",
+        "starts_at": common::now_plus_days(1), "ends_at": common::now_plus_days(2), "capacity": 1 })).await;
+    assert_eq!(
+        create.status,
+        StatusCode::FORBIDDEN,
+        "attendees cannot create events"
+    );
+
+    let patched = app
+        .send(
+            Method::PATCH,
+            &event_path,
+            Some(&olga),
+            Some(&json!({ "title": "Renamed" })),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+    assert_eq!(patched.json()["title"], "Renamed");
+    let delete = app
+        .send(Method::DELETE, &event_path, Some(&olga), None)
+        .await;
+    assert_eq!(
+        delete.status,
+        StatusCode::CONFLICT,
+        "an event with tickets cannot be deleted"
+    );
+    let cancelled = app
+        .post(&format!("{event_path}/cancel"), Some(&olga), &json!({}))
+        .await;
+    assert_eq!(cancelled.json()["status"], "cancelled");
+    let book = app
+        .post(&format!("{event_path}/tickets"), Some(&bob), &json!({}))
+        .await;
+    assert_eq!(
+        (book.status, problem(&book).as_str()),
+        (StatusCode::CONFLICT, "not-on-sale")
+    );
+
+    let empty = app.event(&olga, 5, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let gone = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/events/{empty}"),
+            Some(&olga),
+            None,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{empty}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_admins_change_roles_and_check_integrity() {
+    let app = spawn().await;
+    let user = app.register("u@example.org", "attendee").await;
+    let token = app.login("u@example.org").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.prasang
+        .users()
+        .create_admin(prasang_core::users::NewUser {
+            name: "Root".into(),
+            email: "root@example.org".into(),
+            password: "password123".into(),
+            gender: prasang_core::users::Gender::Undisclosed,
+            age: 40,
+            role: prasang_core::users::Role::Admin,
+        })
+        .unwrap();
+    let admin = app.login("root@example.org").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/api/v1/users/{}/role", user["id"].as_str().unwrap());
+    let body = json!({ "role": "organizer" });
+    assert_eq!(
+        app.send(Method::PUT, &path, Some(&token), Some(&body))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let changed = app
+        .send(Method::PUT, &path, Some(&admin), Some(&body))
+        .await;
+    assert_eq!(changed.status, StatusCode::OK);
+    assert_eq!(changed.json()["role"], "organizer");
+    assert_eq!(
+        app.get("/api/v1/admin/integrity", Some(&token))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let report = app.get("/api/v1/admin/integrity", Some(&admin)).await;
+    assert_eq!(report.json()["ok"], true);
+    let log = app.get("/api/v1/admin/log?limit=5", Some(&admin)).await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(!log.json()["entries"].as_array().unwrap().is_empty());
+    app.stop().await;
+}
