@@ -40,10 +40,8 @@ fn peak_seats_taken(world: &World, event: EventId) -> u32 {
                 event: e,
                 quantity,
                 ..
-            } if e == event => {
-                if active.insert(ticket, quantity).is_none() {
-                    taken += quantity;
-                }
+            } if e == event && active.insert(ticket, quantity).is_none() => {
+                taken += quantity;
             }
             DomainEvent::TicketCancelled {
                 ticket, event: e, ..
