@@ -104,7 +104,7 @@ impl Prasang {
     /// `Config::new(path)`.
     pub fn open(config: impl Into<OpenTarget>) -> Result<Prasang, StoreError> {
         let config = match config.into() {
-            OpenTarget::Config(config) => config,
+            OpenTarget::Config(config) => *config,
             OpenTarget::Path(path) => Config::new(path),
         };
         let (data_dir, temporary_dir) = match &config.location {
@@ -224,14 +224,14 @@ impl Prasang {
 /// What [`Prasang::open`] accepts: a [`Config`] or a data-folder path.
 pub enum OpenTarget {
     /// Full settings.
-    Config(Config),
+    Config(Box<Config>),
     /// A data folder with default settings.
     Path(PathBuf),
 }
 
 impl From<Config> for OpenTarget {
     fn from(config: Config) -> Self {
-        OpenTarget::Config(config)
+        OpenTarget::Config(Box::new(config))
     }
 }
 

@@ -267,7 +267,8 @@ fn emails_are_unique_after_normalising() {
 #[test]
 fn registration_checks_every_field() {
     let world = World::new();
-    let cases: Vec<(&str, Box<dyn Fn(&mut prasang_core::users::NewUser)>)> = vec![
+    type Spoil = Box<dyn Fn(&mut prasang_core::users::NewUser)>;
+    let cases: Vec<(&str, Spoil)> = vec![
         ("name", Box::new(|u| u.name = "  ".into())),
         ("name", Box::new(|u| u.name = "x".repeat(101))),
         ("email", Box::new(|u| u.email = "nope".into())),

@@ -26,7 +26,8 @@ fn attendees_cannot_create_events() {
 fn bad_event_fields_are_typed_errors() {
     let world = World::new();
     let olga = world.user("Olga", Role::Organizer);
-    let cases: Vec<(&str, Box<dyn Fn(&mut prasang_core::events::NewEvent)>)> = vec![
+    type Spoil = Box<dyn Fn(&mut prasang_core::events::NewEvent)>;
+    let cases: Vec<(&str, Spoil)> = vec![
         ("capacity", Box::new(|e| e.capacity = -5)),
         ("capacity", Box::new(|e| e.capacity = 0)),
         ("capacity", Box::new(|e| e.capacity = 10_000_000)),
