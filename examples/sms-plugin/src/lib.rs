@@ -1,1 +1,119 @@
-//! placeholder
+//! # A custom channel plugin, from scratch: SMS through an HTTP gateway
+//!
+//! This is the whole plugin. It turns a notification into a text of at most 160 characters and
+//! POSTs it as JSON to an SMS gateway, which looks the recipient's phone number up by their
+//! user id (Prasang keeps no phone numbers). Everything outside the sandbox goes through the
+//! SDK: `config` for settings, `host::http_post` for the network (only to hosts listed in
+//! `allowed-hosts` in `plugin.toml`), `log` for the host's log.
+//!
+//! Build and install (from the workspace root):
+//!
+//! ```text
+//! plugins/build.sh                       # -> target/plugins-examples/sms.wasm + sms.toml
+//! cp target/plugins-examples/sms.* <your plugins folder>/
+//! ```
+//!
+//! The gateway receives:
+//!
+//! ```text
+//! POST /v1/messages
+//! authorization: Bearer <api-key>
+//! idempotency-key: <the notification's idempotency key>
+//! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 seat(s) ..."}
+//! ```
+
+use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::{
+    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, log,
+};
+
+/// SMS texts longer than this are split (and billed) in parts; keep to one.
+const MAX_CHARS: usize = 160;
+
+struct Sms;
+
+impl ChannelPlugin for Sms {
+    fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        // 1. Settings from the manifest's [config] table.
+        let url = config::require("gateway-url")?;
+        let api_key = config::require("api-key")?;
+        let sender = config::get("sender").unwrap_or_else(|| "PRASANG".into());
+
+        // 2. Render the message. Plugins have no clock: every time comes in the notification.
+        let text = text(&notification);
+        let body = serde_json::json!({
+            "sender": sender,
+            "recipient_ref": notification.recipient.user_id,
+            "text": text,
+        })
+        .to_string();
+
+        // 3. Ask the host to POST it. The idempotency key lets the gateway drop a repeat.
+        let authorization = format!("Bearer {api_key}");
+        let response = host::http_post(
+            &url,
+            &[
+                ("content-type", "application/json"),
+                ("authorization", &authorization),
+                ("idempotency-key", &notification.idempotency_key),
+            ],
+            body.as_bytes(),
+        )?;
+        // 4. 2xx = sent; 408/429/5xx = try again later; other = give up.
+        host::check_status(&response)?;
+        log::debug(&format!(
+            "sms for {} accepted",
+            notification.recipient.user_id
+        ));
+        Ok(Receipt {
+            remote_id: None,
+            detail: format!("gateway answered HTTP {}", response.status),
+        })
+    }
+}
+
+prasang_plugin_sdk::export_plugin!(Sms);
+
+/// The SMS text, at most 160 characters.
+pub fn text(n: &Notification) -> String {
+    let when = UtcDateTime::from_millis(n.event.starts_at).human();
+    let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
+    let title = &n.event.title;
+    let full = match n.kind {
+        NotificationKind::TicketBooked => format!("Booked: {seats} seat(s) for {title}, {when}."),
+        NotificationKind::TicketPending => {
+            format!("Held: {seats} seat(s) for {title}. Pay soon to keep them.")
+        }
+        NotificationKind::TicketCancelled => format!("Cancelled: your seats for {title}."),
+        NotificationKind::TicketExpired => format!("Expired: your hold for {title}."),
+        NotificationKind::EventUpdated => {
+            format!("Changed: {title} is now {when}, {}.", n.event.location)
+        }
+        NotificationKind::EventCancelled => format!("{title} on {when} is cancelled."),
+        NotificationKind::FeedbackReply => {
+            format!("The organizer of {title} replied to your feedback.")
+        }
+    };
+    if full.chars().count() <= MAX_CHARS {
+        full
+    } else {
+        full.chars().take(MAX_CHARS - 1).chain(['…']).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prasang_plugin_sdk::testing::booked_notification;
+
+    #[test]
+    fn texts_fit_one_sms() {
+        let mut n = booked_notification();
+        assert_eq!(
+            text(&n),
+            "Booked: 2 seat(s) for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC."
+        );
+        n.event.title = "x".repeat(300);
+        assert_eq!(text(&n).chars().count(), MAX_CHARS);
+    }
+}

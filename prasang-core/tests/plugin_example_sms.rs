@@ -1,0 +1,50 @@
+//! The custom example plugin in examples/sms-plugin, built with the SDK, loads and delivers.
+#![cfg(feature = "plugins")]
+
+mod plugin_support;
+
+use plugin_support::http::HttpSink;
+use prasang_core::notify::{Channel, DeliveryError};
+use prasang_core::plugin_host::{HostServices, Manifest, PluginHost};
+
+#[test]
+fn example_sms_plugin_posts_to_its_gateway() {
+    let gateway = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let mut manifest =
+        Manifest::from_file(&plugin_support::example_plugins_dir().join("sms.toml")).unwrap();
+    manifest.allowed_hosts = vec![gateway.host()];
+    manifest
+        .config
+        .insert("gateway-url".into(), gateway.url("/v1/messages"));
+    manifest.config.insert("api-key".into(), "k3y".into());
+    let sms = host.load_manifest(manifest).unwrap();
+    assert_eq!(sms.id(), "sms");
+
+    let notification = plugin_support::booked("sms");
+    sms.deliver(&notification).unwrap();
+    let requests = gateway.wait_for(1);
+    let request = &requests[0];
+    assert_eq!(request.path, "/v1/messages");
+    assert_eq!(request.headers["authorization"], "Bearer k3y");
+    assert_eq!(
+        request.headers["idempotency-key"],
+        notification.idempotency_key
+    );
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    assert_eq!(body["sender"], "PRASANG");
+    assert_eq!(
+        body["recipient_ref"],
+        notification.recipient.user_id.to_string()
+    );
+    assert_eq!(
+        body["text"],
+        "Booked: 2 seat(s) for Rust & Wasm Night, Tue 1 Dec 2026, 18:30 UTC."
+    );
+
+    // A gateway that rejects the request for good makes a permanent failure.
+    gateway.answer_with(400);
+    let error = sms.deliver(&notification).unwrap_err();
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+}
