@@ -1,16 +1,21 @@
 //! Misbehaving plugins fail only their own delivery: endless loops meet the deadline, memory
 //! hogs meet the cap, traps and malformed answers become temporary failures, and the host keeps
-//! serving other deliveries meanwhile.
+//! serving other deliveries (and the store its bookings) meanwhile.
 #![cfg(feature = "plugins")]
 
+mod common;
 mod plugin_support;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::World;
 use plugin_support::{booked, test_manifest, wat_component};
-use prasang_core::notify::{Channel, DeliveryError};
+use prasang_core::PageRequest;
+use prasang_core::notify::{Channel, DeliveryError, DeliveryPolicy, DeliveryStatus};
 use prasang_core::plugin_host::{HostServices, Limits, PluginChannel, PluginHost, PluginLoadError};
+use prasang_core::tickets::BookingRequest;
+use prasang_core::users::Role;
 
 fn host(limits: Limits) -> (PluginHost, tempfile::TempDir) {
     let outbox = tempfile::tempdir().unwrap();
@@ -200,4 +205,77 @@ fn bad_plugins_in_a_folder_are_reported_and_skipped() {
 
     // The survivor works.
     loaded.plugins[0].deliver(&booked("good")).unwrap();
+}
+
+#[test]
+fn bookings_go_on_while_a_plugin_channel_spins() {
+    let limits = Limits {
+        cpu_time: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let (host, _outbox) = host(limits);
+    let world = World::with(|config| {
+        config
+            .channel(load(&host, "endless_loop"))
+            .channel(load(&host, "ok"))
+            .background_tasks(true)
+            .delivery_policy(DeliveryPolicy {
+                workers_per_channel: 1,
+                default_channels: vec!["endless-loop".into(), "ok".into()],
+                ..DeliveryPolicy::default()
+            })
+    });
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world.event(&organizer, 100, 0, 1);
+    let attendees: Vec<_> = (0..12)
+        .map(|n| world.user(&format!("Guest {n}"), Role::Attendee))
+        .collect();
+    for attendee in &attendees {
+        let request = BookingRequest {
+            event: event.id,
+            quantity: 1,
+            idempotency_key: None,
+        };
+        world.prasang.tickets().book(attendee, &request).unwrap();
+    }
+
+    // Twelve spins of 200 ms each hold the endless-loop channel for 2.4 s; the well-behaved
+    // channel delivers all twelve meanwhile, and the spinner's deliveries wait for a retry.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let by_channel = loop {
+        let deliveries = world
+            .prasang
+            .notifications()
+            .deliveries_for_event(&organizer, event.id, &PageRequest::first(100))
+            .unwrap()
+            .items;
+        let count = |channel: &str, status: DeliveryStatus| {
+            deliveries
+                .iter()
+                .filter(|d| d.channel == channel && d.status == status)
+                .count()
+        };
+        let settled = count("ok", DeliveryStatus::Sent) == attendees.len()
+            && count("endless-loop", DeliveryStatus::Retrying) > 0;
+        if settled || Instant::now() > deadline {
+            break deliveries;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let status_of = |channel: &str| -> Vec<DeliveryStatus> {
+        let mut statuses: Vec<_> = by_channel
+            .iter()
+            .filter(|d| d.channel == channel)
+            .map(|d| d.status)
+            .collect();
+        statuses.dedup();
+        statuses
+    };
+    assert_eq!(status_of("ok"), [DeliveryStatus::Sent]);
+    let spinner = by_channel
+        .iter()
+        .find(|d| d.channel == "endless-loop" && d.status == DeliveryStatus::Retrying)
+        .expect("a spinning delivery waits for its retry");
+    let why = spinner.last_error.as_deref().unwrap_or_default();
+    assert!(why.contains("endless-loop"), "{why}");
 }
