@@ -8,6 +8,7 @@ pub(crate) mod visits;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::Inner;
 use crate::auth::Actor;
@@ -286,6 +287,31 @@ fn apply<T: PartialEq>(
     }
 }
 
+/// Inside a transaction: the sale state and the event `key`, if it exists, is not cancelled and
+/// `actor` runs it (else `refusal` as the forbidden message).
+fn live_event_run_by(
+    actor: &Actor,
+    key: &[u8],
+    inventory: &TransactionalTree,
+    events: &TransactionalTree,
+    refusal: &'static str,
+) -> Result<(SaleState, Event), ConflictableTransactionError<EventError>> {
+    let sale: SaleState = match inventory.get(key)? {
+        Some(bytes) => decode_in_tx("inventory", &bytes)?,
+        None => return Err(abort(EventError::NotFound)),
+    };
+    if !sale.is_run_by(actor) {
+        return Err(abort(EventError::Forbidden(refusal)));
+    }
+    if sale.status == EventStatus::Cancelled {
+        return Err(abort(EventError::Cancelled));
+    }
+    let bytes = events
+        .get(key)?
+        .ok_or_else(|| abort(EventError::NotFound))?;
+    Ok((sale, decode_in_tx("events", &bytes)?))
+}
+
 /// Events. Obtained from [`crate::Prasang::events`].
 pub struct Events<'a> {
     pub(crate) inner: &'a Inner,
@@ -401,22 +427,13 @@ impl Events<'_> {
                 &store.log,
             )
                 .transaction(|(events, by_start, inventory, log)| {
-                    let mut sale: SaleState = match inventory.get(key)? {
-                        Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                        None => return Err(abort(EventError::NotFound)),
-                    };
-                    if !sale.is_run_by(actor) {
-                        return Err(abort(EventError::Forbidden(
-                            "only the event's organizer can change it",
-                        )));
-                    }
-                    if sale.status == EventStatus::Cancelled {
-                        return Err(abort(EventError::Cancelled));
-                    }
-                    let bytes = events
-                        .get(key)?
-                        .ok_or_else(|| abort(EventError::NotFound))?;
-                    let mut event: Event = decode_in_tx("events", &bytes)?;
+                    let (mut sale, mut event) = live_event_run_by(
+                        actor,
+                        &key,
+                        inventory,
+                        events,
+                        "only the event's organizer can change it",
+                    )?;
                     let mut changed = Vec::new();
                     let old_start = event.starts_at;
                     apply(
@@ -539,22 +556,13 @@ impl Events<'_> {
         let key = id.to_bytes();
         let event = finish((&store.events, &store.inventory, &store.log).transaction(
             |(events, inventory, log)| {
-                let mut sale: SaleState = match inventory.get(key)? {
-                    Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                    None => return Err(abort(EventError::NotFound)),
-                };
-                if !sale.is_run_by(actor) {
-                    return Err(abort(EventError::Forbidden(
-                        "only the event's organizer can cancel it",
-                    )));
-                }
-                if sale.status == EventStatus::Cancelled {
-                    return Err(abort(EventError::Cancelled));
-                }
-                let bytes = events
-                    .get(key)?
-                    .ok_or_else(|| abort(EventError::NotFound))?;
-                let mut event: Event = decode_in_tx("events", &bytes)?;
+                let (mut sale, mut event) = live_event_run_by(
+                    actor,
+                    &key,
+                    inventory,
+                    events,
+                    "only the event's organizer can cancel it",
+                )?;
                 let previous = sale.status;
                 sale.status = EventStatus::Cancelled;
                 event.status = EventStatus::Cancelled;
