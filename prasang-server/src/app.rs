@@ -14,9 +14,11 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use prasang_core::plugin_host::PluginHostError;
 use prasang_core::{Config, Prasang, StoreError};
 use tokio::net::TcpListener;
 
+use crate::channels::{ChannelReport, ChannelSettings};
 use crate::gateway::{RateLimiter, TokenCache};
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, RequestError};
@@ -42,6 +44,9 @@ pub struct ServerConfig {
     pub token_cache_ttl: Duration,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
+    /// Notification channel plugins to load into the store before it opens (and its delivery
+    /// policy: see [`crate::channels`]). `None`: the store's `Config` is used as it is.
+    pub channels: Option<ChannelSettings>,
 }
 
 impl ServerConfig {
@@ -57,10 +62,11 @@ impl ServerConfig {
             auth_burst: 20,
             token_cache_ttl: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(30),
+            channels: None,
         }
     }
 
-    /// A throwaway server for tests: temporary store, port 0.
+    /// A throwaway server for tests: temporary store, port 0, no channel plugins.
     pub fn temporary() -> Self {
         ServerConfig {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -97,6 +103,10 @@ pub enum ServerError {
     /// The address could not be bound.
     #[error("could not listen: {0}")]
     Io(#[from] std::io::Error),
+    /// The plugin host could not start, the plugins folder could not be read, or a mail
+    /// setting is unusable.
+    #[error("notification channels: {0}")]
+    Channels(#[from] PluginHostError),
 }
 
 /// A server bound to its address, ready to run.
@@ -105,19 +115,34 @@ pub struct Application {
     address: SocketAddr,
     state: Arc<State>,
     shutdown_grace: Duration,
+    channels: Option<ChannelReport>,
 }
 
 impl Application {
-    /// Opens the store and binds the listener.
+    /// Loads the channel plugins (when [`ServerConfig::channels`] says so), opens the store and
+    /// binds the listener.
     pub async fn build(config: ServerConfig) -> Result<Application, ServerError> {
         let store = config.store.clone();
-        let prasang = tokio::task::spawn_blocking(move || Prasang::open(store))
-            .await
-            .map_err(|e| std::io::Error::other(e.to_string()))??;
-        Self::with_store(prasang, config).await
+        let channels = config.channels.clone();
+        let (prasang, report) = tokio::task::spawn_blocking(move || {
+            let (store, report) = match &channels {
+                Some(settings) => {
+                    let (store, report) = crate::channels::load(settings, store)?;
+                    (store, Some(report))
+                }
+                None => (store, None),
+            };
+            Ok::<_, ServerError>((Prasang::open(store)?, report))
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))??;
+        let mut app = Self::with_store(prasang, config).await?;
+        app.channels = report;
+        Ok(app)
     }
 
-    /// Serves an already-open store (for embedders and the demo loader).
+    /// Serves an already-open store (for embedders and the demo loader). The store keeps the
+    /// channels it was opened with: [`ServerConfig::channels`] is not used here.
     pub async fn with_store(
         prasang: Prasang,
         config: ServerConfig,
@@ -142,6 +167,7 @@ impl Application {
             address,
             state,
             shutdown_grace: config.shutdown_grace,
+            channels: None,
         })
     }
 
@@ -153,6 +179,11 @@ impl Application {
     /// The store the server runs on.
     pub fn prasang(&self) -> &Prasang {
         &self.state.prasang
+    }
+
+    /// What loading the channel plugins did, when [`Application::build`] loaded them.
+    pub fn channels(&self) -> Option<&ChannelReport> {
+        self.channels.as_ref()
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests finish

@@ -1,14 +1,16 @@
 //! Command-line flags (each also a `PRASANG_*` environment variable) and what each command does.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use prasang_core::plugin_host::SmtpSettings;
 use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
 use prasang_core::{Config, Prasang};
 
+use crate::channels::{ChannelSettings, Mail};
 use crate::{Application, ServerConfig};
 
 /// Prasang: event management with bookings that never oversell.
@@ -101,6 +103,80 @@ pub struct ServeArgs {
     /// Worker threads for the async runtime (default: one per core).
     #[arg(long, env = "PRASANG_WORKERS")]
     pub workers: Option<usize>,
+    /// Notification channel plugins and mail.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Notification channels: where the plugins are and where their e-mail goes.
+#[derive(Clone, Args)]
+pub struct NotifyArgs {
+    /// Folder of channel plugins (`<id>.wasm` beside `<id>.toml`; `bash plugins/build.sh` builds
+    /// the bundled ones into target/plugins). Default: <data-dir>/plugins. A missing folder
+    /// means no plugins, so no notifications.
+    #[arg(long, env = "PRASANG_PLUGINS_DIR")]
+    pub plugins_dir: Option<PathBuf>,
+    /// SMTP relay for the e-mail channel (plain SMTP, no TLS: use a local relay). Without it,
+    /// e-mails are written as .eml files into <data-dir>/outbox.
+    #[arg(long, env = "PRASANG_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// Port of the SMTP relay.
+    #[arg(long, env = "PRASANG_SMTP_PORT", default_value_t = 25)]
+    pub smtp_port: u16,
+    /// SMTP login name (with --smtp-password).
+    #[arg(long, env = "PRASANG_SMTP_USERNAME", requires = "smtp_password")]
+    pub smtp_username: Option<String>,
+    /// SMTP password (with --smtp-username).
+    #[arg(
+        long,
+        env = "PRASANG_SMTP_PASSWORD",
+        hide_env_values = true,
+        requires = "smtp_username"
+    )]
+    pub smtp_password: Option<String>,
+    /// Seconds an SMTP connection or command may take.
+    #[arg(long, env = "PRASANG_SMTP_TIMEOUT_SECS", default_value_t = 10)]
+    pub smtp_timeout_secs: u64,
+    /// `From` of every e-mail, e.g. 'Venue <tickets@venue.example>' (its domain also ends every
+    /// Message-ID). Default: Prasang <noreply@prasang.localhost>.
+    #[arg(long, env = "PRASANG_MAIL_FROM")]
+    pub mail_from: Option<String>,
+}
+
+impl std::fmt::Debug for NotifyArgs {
+    /// Never prints the SMTP password.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyArgs")
+            .field("plugins_dir", &self.plugins_dir)
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("smtp_username", &self.smtp_username)
+            .field("mail_from", &self.mail_from)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NotifyArgs {
+    /// The channel settings these flags describe for a server on `data_dir`.
+    pub fn channel_settings(&self, data_dir: &Path) -> ChannelSettings {
+        let mail = match &self.smtp_host {
+            Some(host) => {
+                let mut smtp = SmtpSettings::new(host.clone(), self.smtp_port);
+                smtp.timeout = Duration::from_secs(self.smtp_timeout_secs.max(1));
+                smtp.credentials = self.smtp_username.clone().zip(self.smtp_password.clone());
+                Mail::Smtp(smtp)
+            }
+            None => Mail::Outbox(data_dir.join("outbox")),
+        };
+        ChannelSettings {
+            plugins_dir: self
+                .plugins_dir
+                .clone()
+                .unwrap_or_else(|| data_dir.join("plugins")),
+            mail,
+            mail_from: self.mail_from.clone(),
+        }
+    }
 }
 
 impl ServeArgs {
@@ -128,6 +204,7 @@ impl ServeArgs {
             auth_rate_per_minute: self.auth_rate_per_minute,
             auth_burst: self.auth_burst,
             token_cache_ttl: Duration::from_millis(self.token_cache_ms),
+            channels: Some(self.notify.channel_settings(&self.data_dir)),
             ..ServerConfig::new(self.store_config())
         }
     }
@@ -207,7 +284,8 @@ fn create_admin(
     password: &str,
     name: &str,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let prasang = Prasang::open(args.store_config())?;
+    // No notification or maintenance threads for a one-off command: the server does that work.
+    let prasang = Prasang::open(args.store_config().background_tasks(false))?;
     if ensure_admin(&prasang, email, password, name)? {
         println!("created admin {email}");
     } else {
@@ -257,6 +335,10 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     if args.admin_email.is_none() && !args.demo {
         println!("  Admin:    prasang-server admin --email you@example.org --password '…'");
     }
+    // (The plugin host has logged each skipped plugin already; the banner repeats them.)
+    for line in app.channels().map(|c| c.banner()).unwrap_or_default() {
+        println!("{line}");
+    }
     match demo_accounts {
         Some(accounts) => println!("{accounts}"),
         None if args.demo => println!("  (the store already had data, so no demo data was loaded)"),
@@ -264,4 +346,77 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     }
     app.run_until(crate::shutdown_signal()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> ChannelSettings {
+        let cli = Cli::try_parse_from(["prasang-server"].iter().chain(args))
+            .unwrap_or_else(|e| panic!("{e}"));
+        cli.serve
+            .server_config()
+            .channels
+            .expect("the server always sets up channels")
+    }
+
+    #[test]
+    fn plugins_and_outbox_default_to_the_data_folder() {
+        // Built by hand: PRASANG_* variables in the test's environment must not matter.
+        let args = NotifyArgs {
+            plugins_dir: None,
+            smtp_host: None,
+            smtp_port: 25,
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_secs: 10,
+            mail_from: None,
+        };
+        let channels = args.channel_settings(Path::new("/srv/prasang"));
+        assert_eq!(channels.plugins_dir, Path::new("/srv/prasang/plugins"));
+        assert!(
+            matches!(&channels.mail, Mail::Outbox(folder) if folder == Path::new("/srv/prasang/outbox")),
+            "{:?}",
+            channels.mail
+        );
+        assert_eq!(channels.mail_from, None);
+    }
+
+    #[test]
+    fn an_smtp_host_sends_mail_over_smtp_with_the_login() {
+        let channels = settings(&[
+            "--plugins-dir",
+            "target/plugins",
+            "--smtp-host",
+            "relay.example",
+            "--smtp-port",
+            "2525",
+            "--smtp-username",
+            "mailer",
+            "--smtp-password",
+            "s3cret",
+            "--mail-from",
+            "Venue <tickets@venue.example>",
+        ]);
+        assert_eq!(channels.plugins_dir, Path::new("target/plugins"));
+        let Mail::Smtp(smtp) = &channels.mail else {
+            panic!("expected SMTP, got {:?}", channels.mail);
+        };
+        assert_eq!((smtp.host.as_str(), smtp.port), ("relay.example", 2525));
+        assert_eq!(
+            smtp.credentials,
+            Some(("mailer".to_owned(), "s3cret".to_owned()))
+        );
+        assert_eq!(
+            channels.mail_from.as_deref(),
+            Some("Venue <tickets@venue.example>")
+        );
+    }
+
+    #[test]
+    fn an_smtp_username_needs_a_password() {
+        let parsed = Cli::try_parse_from(["prasang-server", "--smtp-username", "mailer"]);
+        assert!(parsed.is_err());
+    }
 }

@@ -17,6 +17,7 @@
 
 mod app;
 pub mod bench;
+pub mod channels;
 pub mod cli;
 pub mod client;
 pub mod demo;

@@ -27,6 +27,8 @@ fn page_of(item: &str) -> Value {
 fn schemas() -> Value {
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
+    let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
+        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply"] });
     json!({
         "Problem": {
             "type": "object",
@@ -145,6 +147,46 @@ fn schemas() -> Value {
             }
         },
         "TicketPage": page_of("Ticket"),
+        "NotificationChannels": {
+            "type": "object",
+            "properties": { "items": { "type": "array", "items": {
+                "type": "object", "properties": { "id": string() } } } }
+        },
+        "NotificationPreferences": {
+            "type": "object", "additionalProperties": false, "required": ["channels"],
+            "properties": { "channels": {
+                "type": "array", "maxItems": 16, "items": string(),
+                "description": "installed channel ids in order of preference; empty: tell me nothing"
+            } }
+        },
+        "EventNotificationSettings": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+                "disabled_kinds": { "type": "array", "items": kind.clone(), "default": [] },
+                "extra_channels": {
+                    "type": "array", "maxItems": 16, "items": string(), "default": [],
+                    "description": "channels that get a copy of every notification about the event"
+                }
+            }
+        },
+        "Delivery": {
+            "type": "object",
+            "properties": {
+                "id": { "type": "string", "description": "idempotency key, also sent on the wire (e-mail Message-ID, webhook-id)" },
+                "log_seq": { "type": "integer" }, "channel": string(), "kind": kind,
+                "event": id(), "ticket": { "type": ["string", "null"] },
+                "recipient": { "type": "object", "properties": {
+                    "user_id": id(), "name": string(), "email": string() } },
+                "status": { "enum": ["pending", "sending", "sent", "retrying", "failed"] },
+                "attempts": { "type": "integer" },
+                "next_attempt_at": { "type": ["string", "null"], "format": "date-time" },
+                "last_error": { "type": ["string", "null"], "description": "the reason only for admins; others see the class (temporary / permanent delivery failure)" },
+                "remote_id": { "type": ["string", "null"], "description": "what the far side knows it by, e.g. the e-mail Message-ID" },
+                "detail": { "type": ["string", "null"] },
+                "created_at": time(), "updated_at": time()
+            }
+        },
+        "DeliveryPage": page_of("Delivery"),
         "IntegrityReport": {
             "type": "object",
             "properties": {
@@ -262,7 +304,7 @@ pub fn document() -> Value {
         "info": {
             "title": "Prasang",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Event management: events, ticket booking that never oversells, auth. Errors are RFC 9457 problem documents."
+            "description": "Event management: events, ticket booking that never oversells, auth, notifications. Errors are RFC 9457 problem documents."
         },
         "paths": paths,
         "components": {

@@ -12,6 +12,7 @@ use hyper::{Response, StatusCode};
 use prasang_core::auth::AuthError;
 use prasang_core::events::EventError;
 use prasang_core::log::LogError;
+use prasang_core::notify::NotifyError;
 use prasang_core::tickets::TicketError;
 use prasang_core::users::UserError;
 use prasang_core::{FieldError, StoreError};
@@ -39,6 +40,8 @@ pub enum CoreError {
     Ticket(TicketError),
     /// From `log()`.
     Log(LogError),
+    /// From `notifications()`.
+    Notify(NotifyError),
     /// From the store itself (flush, integrity check, size).
     Store(StoreError),
 }
@@ -99,6 +102,7 @@ impl_from!(
     Event(EventError),
     Ticket(TicketError),
     Log(LogError),
+    Notify(NotifyError),
     Store(StoreError)
 );
 
@@ -311,6 +315,23 @@ pub fn core_problem(error: &CoreError) -> Problem {
                 e,
             ),
             LogError::Storage(_) => storage_failure(),
+        },
+        CoreError::Notify(e) => match e {
+            NotifyError::Invalid(field) => invalid_field(field),
+            NotifyError::UserNotFound => {
+                Problem::new(S::NOT_FOUND, "user-not-found", "User not found", e)
+            }
+            NotifyError::EventNotFound => {
+                Problem::new(S::NOT_FOUND, "event-not-found", "Event not found", e)
+            }
+            NotifyError::Forbidden(reason) => forbidden(reason),
+            NotifyError::UnknownChannel(_) | NotifyError::InvalidChannelId(_) => Problem::new(
+                S::UNPROCESSABLE_ENTITY,
+                "unknown-channel",
+                "Unknown notification channel",
+                format!("{e}; see /api/v1/notification-channels"),
+            ),
+            NotifyError::Storage(_) => storage_failure(),
         },
         CoreError::Store(_) => storage_failure(),
     }

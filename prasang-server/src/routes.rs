@@ -1,7 +1,7 @@
 //! The route table: the single list from which both the router and the OpenAPI document are
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
-use crate::handlers::{admin, auth, events, meta, tickets, users};
+use crate::handlers::{admin, auth, events, meta, notifications, tickets, users};
 use crate::request::{BoxReply, Ctx};
 
 /// A handler: takes the request context, returns the response future.
@@ -356,6 +356,80 @@ pub static ROUTES: &[Route] = &[
     )
     .bearer()
     .returns(200, Some("Ticket")),
+    Route::new(
+        "GET",
+        "/api/v1/notification-channels",
+        notifications::channels,
+        "listNotificationChannels",
+        "notifications",
+        "The installed notification channels (channel plugins)",
+    )
+    .bearer()
+    .returns(200, Some("NotificationChannels")),
+    Route::new(
+        "GET",
+        "/api/v1/me/notification-preferences",
+        notifications::my_preferences,
+        "getMyNotificationPreferences",
+        "notifications",
+        "The channels the caller is told through (the defaults until they choose)",
+    )
+    .bearer()
+    .returns(200, Some("NotificationPreferences")),
+    Route::new(
+        "PUT",
+        "/api/v1/me/notification-preferences",
+        notifications::set_my_preferences,
+        "setMyNotificationPreferences",
+        "notifications",
+        "Choose the caller's channels (installed ones; an empty list turns notifications off)",
+    )
+    .bearer()
+    .body("NotificationPreferences")
+    .returns(200, Some("NotificationPreferences")),
+    Route::new(
+        "GET",
+        "/api/v1/me/deliveries",
+        notifications::my_deliveries,
+        "listMyDeliveries",
+        "notifications",
+        "Notifications sent (or being sent) to the caller, oldest first",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("DeliveryPage")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/notification-settings",
+        notifications::event_settings,
+        "getEventNotificationSettings",
+        "notifications",
+        "Which notifications an event's holders get (its organizer or an admin)",
+    )
+    .bearer()
+    .returns(200, Some("EventNotificationSettings")),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/notification-settings",
+        notifications::set_event_settings,
+        "setEventNotificationSettings",
+        "notifications",
+        "Turn kinds of notification off and add channels that get a copy (its organizer or an admin)",
+    )
+    .bearer()
+    .body("EventNotificationSettings")
+    .returns(200, Some("EventNotificationSettings")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/deliveries",
+        notifications::event_deliveries,
+        "listEventDeliveries",
+        "notifications",
+        "Notifications about an event and what became of them (its organizer or an admin)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("DeliveryPage")),
     Route::new(
         "GET",
         "/api/v1/admin/integrity",

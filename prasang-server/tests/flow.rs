@@ -329,21 +329,7 @@ async fn only_admins_change_roles_and_check_integrity() {
         .as_str()
         .unwrap()
         .to_owned();
-    app.prasang
-        .users()
-        .create_admin(prasang_core::users::NewUser {
-            name: "Root".into(),
-            email: "root@example.org".into(),
-            password: "password123".into(),
-            gender: prasang_core::users::Gender::Undisclosed,
-            age: 40,
-            role: prasang_core::users::Role::Admin,
-        })
-        .unwrap();
-    let admin = app.login("root@example.org").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let admin = app.admin("root@example.org").await;
     let path = format!("/api/v1/users/{}/role", user["id"].as_str().unwrap());
     let body = json!({ "role": "organizer" });
     assert_eq!(

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod events;
 pub mod meta;
+pub mod notifications;
 pub mod tickets;
 pub mod users;
 

@@ -1,0 +1,195 @@
+//! Notification channels, preferences, organizer settings and the delivery log:
+//! `/api/v1/notification-channels`, `/api/v1/me/notification-preferences`,
+//! `/api/v1/me/deliveries`, `/api/v1/events/{id}/notification-settings` and
+//! `/api/v1/events/{id}/deliveries`. Who may see or change what is decided by the core.
+
+use hyper::StatusCode;
+use prasang_core::auth::Actor;
+use prasang_core::notify::{
+    Delivery, DeliveryStatus, EventNotificationSettings, NotificationKind, NotificationPreferences,
+    NotifyError, Recipient,
+};
+use prasang_core::{EventId, Page, TicketId, Timestamp};
+use serde::Serialize;
+use serde_json::json as value;
+
+use super::page_request;
+use crate::request::{BoxReply, Ctx, json};
+
+pub(crate) fn channels(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        cx.actor().await?;
+        let ids = cx.core_read(|p| Ok::<_, NotifyError>(p.notifications().channels()))?;
+        let items: Vec<_> = ids.iter().map(|id| value!({ "id": id })).collect();
+        json(StatusCode::OK, &value!({ "items": items }))
+    })
+}
+
+pub(crate) fn my_preferences(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let actor = cx.actor().await?;
+        let preferences = cx
+            .core(move |p| p.notifications().preferences(&actor, actor.user_id))
+            .await?;
+        json(StatusCode::OK, &preferences)
+    })
+}
+
+pub(crate) fn set_my_preferences(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let actor = cx.actor().await?;
+        let preferences: NotificationPreferences = cx.json()?;
+        let preferences = cx
+            .core(move |p| {
+                p.notifications()
+                    .set_preferences(&actor, actor.user_id, preferences)
+            })
+            .await?;
+        json(StatusCode::OK, &preferences)
+    })
+}
+
+pub(crate) fn event_settings(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.actor().await?;
+        let settings = cx
+            .core(move |p| p.notifications().event_settings(&actor, event))
+            .await?;
+        json(StatusCode::OK, &settings)
+    })
+}
+
+pub(crate) fn set_event_settings(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.actor().await?;
+        let settings: EventNotificationSettings = cx.json()?;
+        let settings = cx
+            .core(move |p| {
+                p.notifications()
+                    .set_event_settings(&actor, event, settings)
+            })
+            .await?;
+        json(StatusCode::OK, &settings)
+    })
+}
+
+pub(crate) fn my_deliveries(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let (page, _) = page_request(&cx, &[])?;
+        let actor = cx.actor().await?;
+        let deliveries = cx
+            .core(move |p| {
+                p.notifications()
+                    .deliveries_for_user(&actor, actor.user_id, &page)
+            })
+            .await?;
+        json(StatusCode::OK, &shown(&deliveries, &actor))
+    })
+}
+
+pub(crate) fn event_deliveries(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let (page, _) = page_request(&cx, &[])?;
+        let actor = cx.actor().await?;
+        let deliveries = cx
+            .core(move |p| p.notifications().deliveries_for_event(&actor, event, &page))
+            .await?;
+        json(StatusCode::OK, &shown(&deliveries, &actor))
+    })
+}
+
+/// A delivery as the API shows it: the record without the full notification it carries.
+#[derive(Serialize)]
+struct DeliveryView<'a> {
+    /// The idempotency key, also sent on the wire (e-mail Message-ID, `webhook-id`).
+    id: &'a str,
+    log_seq: u64,
+    channel: &'a str,
+    kind: NotificationKind,
+    event: EventId,
+    ticket: Option<TicketId>,
+    recipient: &'a Recipient,
+    status: DeliveryStatus,
+    attempts: u32,
+    next_attempt_at: Option<Timestamp>,
+    last_error: Option<String>,
+    remote_id: Option<&'a str>,
+    detail: Option<&'a str>,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+}
+
+fn shown<'a>(page: &'a Page<Delivery>, actor: &Actor) -> Page<DeliveryView<'a>> {
+    Page {
+        items: page.items.iter().map(|d| view(d, actor)).collect(),
+        next: page.next.clone(),
+    }
+}
+
+fn view<'a>(delivery: &'a Delivery, actor: &Actor) -> DeliveryView<'a> {
+    let notification = &delivery.notification;
+    let receipt = delivery.receipt.as_ref();
+    DeliveryView {
+        id: &notification.idempotency_key,
+        log_seq: delivery.log_seq,
+        channel: &delivery.channel,
+        kind: delivery.kind,
+        event: delivery.event,
+        ticket: notification.ticket.as_ref().map(|t| t.id),
+        recipient: &notification.recipient,
+        status: delivery.status,
+        attempts: delivery.attempts,
+        next_attempt_at: delivery.next_attempt_at,
+        last_error: delivery
+            .last_error
+            .as_deref()
+            .map(|error| last_error(error, actor)),
+        remote_id: receipt.and_then(|r| r.remote_id.as_deref()),
+        detail: receipt.map(|r| r.detail.as_str()),
+        created_at: delivery.created_at,
+        updated_at: delivery.updated_at,
+    }
+}
+
+/// A failure as `temporary delivery failure: <why>`. The why can name servers and addresses of
+/// the deployment (an SMTP relay, a webhook URL), so only admins see it; others see the class.
+fn last_error(error: &str, actor: &Actor) -> String {
+    if actor.is_admin() {
+        return error.to_owned();
+    }
+    match error.split_once(": ") {
+        Some((class, _)) => class.to_owned(),
+        None => "delivery failure".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prasang_core::users::Role;
+
+    use super::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            user_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_admins_see_why_a_delivery_failed() {
+        let error = "temporary delivery failure: SMTP relay 10.0.0.7:25 refused the connection";
+        assert_eq!(last_error(error, &actor(Role::Admin)), error);
+        assert_eq!(
+            last_error(error, &actor(Role::Organizer)),
+            "temporary delivery failure"
+        );
+        assert_eq!(
+            last_error("odd", &actor(Role::Attendee)),
+            "delivery failure"
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! Notifications over HTTP, with the real channel plugins from target/plugins: a booking's e-mail
+//! lands in the outbox and shows up in the delivery log; preferences and organizer settings;
+//! who may see what; a server without plugins.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{TestApp, plugins_dir, problem, spawn, spawn_with};
+use http_body_util::Full;
+use hyper::{Method, Request, StatusCode};
+use mail_parser::MessageParser;
+use prasang_server::channels::ChannelSettings;
+use prasang_server::{Application, ServerConfig, ServerError};
+use serde_json::{Value, json};
+
+/// A server with the bundled plugins loaded and e-mail going to `outbox`.
+async fn spawn_with_plugins(outbox: &Path) -> TestApp {
+    spawn_with(ServerConfig {
+        channels: Some(ChannelSettings::outbox(plugins_dir(), outbox)),
+        ..ServerConfig::temporary()
+    })
+    .await
+}
+
+/// Polls `path` until its first item has `status`, or gives up after 30 s.
+async fn first_item_once(app: &TestApp, path: &str, token: &str, status: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = app.get(path, Some(token)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+        let page = reply.json();
+        if page["items"][0]["status"] == status {
+            return page;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no `{status}` delivery at {path}: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn eml_files(outbox: &Path) -> Vec<std::path::PathBuf> {
+    match std::fs::read_dir(outbox) {
+        Ok(entries) => entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn booking_mails_the_holder_into_the_outbox_and_the_delivery_log_shows_it_sent() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let app = spawn_with_plugins(&outbox).await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let attendee = app.user("arun@example.org", "attendee").await;
+
+    let channels = app
+        .get("/api/v1/notification-channels", Some(&attendee))
+        .await;
+    assert_eq!(channels.status, StatusCode::OK);
+    assert_eq!(
+        channels.json(),
+        json!({ "items": [{ "id": "chat" }, { "id": "email" }, { "id": "webhook" }] })
+    );
+
+    let event = app.event(&organizer, 10, 0).await;
+    let event_id = event["id"].as_str().unwrap();
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{event_id}/tickets"),
+            Some(&attendee),
+            &json!({ "quantity": 1 }),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED);
+    let ticket_id = booked.json()["id"].as_str().unwrap().to_owned();
+
+    let mine = first_item_once(&app, "/api/v1/me/deliveries", &attendee, "sent").await;
+    let items = mine["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the default channel, e-mail: {mine}");
+    let delivery = &items[0];
+    assert_eq!(delivery["channel"], "email");
+    assert_eq!(delivery["kind"], "ticket_booked");
+    assert_eq!(delivery["event"], event_id);
+    assert_eq!(delivery["ticket"], ticket_id.as_str());
+    assert_eq!(delivery["recipient"]["email"], "arun@example.org");
+    assert_eq!(delivery["attempts"], 1);
+    assert_eq!(delivery["last_error"], Value::Null);
+    assert_eq!(delivery["next_attempt_at"], Value::Null);
+    let key = delivery["id"].as_str().unwrap();
+    let message_id = format!("<{key}@prasang.localhost>");
+    assert_eq!(
+        delivery["remote_id"], message_id,
+        "the Message-ID comes from the idempotency key"
+    );
+
+    let for_event = first_item_once(
+        &app,
+        &format!("/api/v1/events/{event_id}/deliveries"),
+        &organizer,
+        "sent",
+    )
+    .await;
+    assert_eq!(for_event["items"].as_array().unwrap().len(), 1);
+    assert_eq!(for_event["items"][0]["id"], key);
+    assert_eq!(for_event["items"][0]["remote_id"], message_id);
+
+    let files = eml_files(&outbox);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.message_id().map(|id| format!("<{id}>")),
+        Some(message_id)
+    );
+    let to = message.to().unwrap().first().unwrap();
+    assert_eq!(to.address(), Some("arun@example.org"));
+    let subject = message.subject().unwrap();
+    assert!(subject.starts_with("Booked: Concert"), "{subject}");
+    assert!(
+        message.body_text(0).unwrap().contains("1 seat(s)"),
+        "the e-mail carries the booking"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preferences_round_trip_and_unknown_channels_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let app = spawn_with_plugins(&data.path().join("outbox")).await;
+    let user = app.user("ada@example.org", "attendee").await;
+    let path = "/api/v1/me/notification-preferences";
+
+    let defaults = app.get(path, Some(&user)).await;
+    assert_eq!(defaults.status, StatusCode::OK);
+    assert_eq!(
+        defaults.json(),
+        json!({ "channels": ["email"] }),
+        "users who never chose get e-mail, as it is installed"
+    );
+
+    let set = app
+        .put(
+            path,
+            Some(&user),
+            &json!({ "channels": ["webhook", "email", "webhook"] }),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.json());
+    assert_eq!(set.json(), json!({ "channels": ["webhook", "email"] }));
+    assert_eq!(app.get(path, Some(&user)).await.json(), set.json());
+
+    let unknown = app
+        .put(path, Some(&user), &json!({ "channels": ["email", "sms"] }))
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&unknown), "unknown-channel");
+    assert!(
+        unknown.json()["detail"].as_str().unwrap().contains("`sms`"),
+        "{:?}",
+        unknown.json()
+    );
+
+    let wrong_shape = app
+        .put(path, Some(&user), &json!({ "channel": "email" }))
+        .await;
+    assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&wrong_shape), "invalid-body");
+
+    let malformed = app
+        .raw(
+            Request::builder()
+                .method(Method::PUT)
+                .uri(path)
+                .header("host", "localhost")
+                .header("authorization", format!("Bearer {user}"))
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(b"{\"channels\": [")))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert_eq!(problem(&malformed), "malformed-json");
+
+    let anonymous = app.get(path, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get(path, Some(&user)).await.json(),
+        json!({ "channels": ["webhook", "email"] }),
+        "refused changes leave the preferences as they were"
+    );
+
+    let off = app.put(path, Some(&user), &json!({ "channels": [] })).await;
+    assert_eq!(off.json(), json!({ "channels": [] }));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() {
+    let data = tempfile::tempdir().unwrap();
+    let app = spawn_with_plugins(&data.path().join("outbox")).await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let rival = app.user("rita@example.org", "organizer").await;
+    let attendee = app.user("arun@example.org", "attendee").await;
+    let event = app.event(&organizer, 5, 0).await;
+    let id = event["id"].as_str().unwrap();
+    let deliveries = format!("/api/v1/events/{id}/deliveries");
+    let settings = format!("/api/v1/events/{id}/notification-settings");
+
+    for token in [&rival, &attendee] {
+        let reply = app.get(&deliveries, Some(token)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert_eq!(problem(&reply), "forbidden");
+        let reply = app.get(&settings, Some(token)).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        let reply = app
+            .put(&settings, Some(token), &json!({ "disabled_kinds": [] }))
+            .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN);
+        assert_eq!(problem(&reply), "forbidden");
+    }
+    let missing = app
+        .get(
+            "/api/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV/deliveries",
+            Some(&organizer),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(problem(&missing), "event-not-found");
+    let bad_id = app
+        .get("/api/v1/events/not-an-id/deliveries", Some(&organizer))
+        .await;
+    assert_eq!(problem(&bad_id), "invalid-id");
+
+    let own = app.get(&deliveries, Some(&organizer)).await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert_eq!(own.json(), json!({ "items": [], "next": null }));
+    let admin = app.admin("root@example.org").await;
+    assert_eq!(
+        app.get(&deliveries, Some(&admin)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get(&settings, Some(&admin)).await.status,
+        StatusCode::OK
+    );
+    let bad_limit = app
+        .get(&format!("{deliveries}?limit=0"), Some(&organizer))
+        .await;
+    assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    assert_eq!(
+        app.get(&settings, Some(&organizer)).await.json(),
+        json!({ "disabled_kinds": [], "extra_channels": [] })
+    );
+    let set = app
+        .put(
+            &settings,
+            Some(&organizer),
+            &json!({ "disabled_kinds": ["ticket_cancelled", "ticket_booked", "ticket_cancelled"],
+                     "extra_channels": ["webhook"] }),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.json());
+    let expected = json!({ "disabled_kinds": ["ticket_booked", "ticket_cancelled"],
+                           "extra_channels": ["webhook"] });
+    assert_eq!(set.json(), expected);
+    assert_eq!(app.get(&settings, Some(&organizer)).await.json(), expected);
+
+    let unknown = app
+        .put(
+            &settings,
+            Some(&organizer),
+            &json!({ "extra_channels": ["pager"] }),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&unknown), "unknown-channel");
+    let bad_kind = app
+        .put(
+            &settings,
+            Some(&organizer),
+            &json!({ "disabled_kinds": ["everything"] }),
+        )
+        .await;
+    assert_eq!(bad_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem(&bad_kind), "invalid-body");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_plugins_folder_means_no_channels_and_no_deliveries() {
+    let data = tempfile::tempdir().unwrap();
+    let missing = data.path().join("no-such-plugins");
+    let app = Application::build(ServerConfig {
+        channels: Some(ChannelSettings::outbox(
+            &missing,
+            data.path().join("outbox"),
+        )),
+        ..ServerConfig::temporary()
+    })
+    .await
+    .expect("a missing plugins folder is not an error");
+    let report = app.channels().expect("the channels were set up").clone();
+    assert!(!report.plugins_dir_found);
+    assert!(report.loaded.is_empty() && report.default_channels.is_empty());
+    drop(app);
+
+    let app = spawn_with(ServerConfig {
+        channels: Some(ChannelSettings::outbox(
+            &missing,
+            data.path().join("outbox"),
+        )),
+        ..ServerConfig::temporary()
+    })
+    .await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let attendee = app.user("arun@example.org", "attendee").await;
+    let channels = app
+        .get("/api/v1/notification-channels", Some(&attendee))
+        .await;
+    assert_eq!(channels.json(), json!({ "items": [] }));
+    assert_eq!(
+        app.get("/api/v1/me/notification-preferences", Some(&attendee))
+            .await
+            .json(),
+        json!({ "channels": [] })
+    );
+    let id = app.event(&organizer, 5, 0).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{id}/tickets"),
+            Some(&attendee),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED);
+    // Dispatch now, on this thread: a default channel that is not installed would leave a
+    // delivery waiting forever.
+    let report = app.prasang.run_notifications_once().unwrap();
+    assert_eq!(report.created, 0, "{report:?}");
+    let mine = app.get("/api/v1/me/deliveries", Some(&attendee)).await;
+    assert_eq!(mine.json(), json!({ "items": [], "next": null }));
+    assert!(eml_files(&data.path().join("outbox")).is_empty());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_plugins_folder_or_a_bad_sender_stops_the_start() {
+    let data = tempfile::tempdir().unwrap();
+    let not_a_folder = data.path().join("plugins");
+    std::fs::write(&not_a_folder, "a file, not a folder").unwrap();
+    let built = Application::build(ServerConfig {
+        channels: Some(ChannelSettings::outbox(
+            &not_a_folder,
+            data.path().join("outbox"),
+        )),
+        ..ServerConfig::temporary()
+    })
+    .await;
+    assert!(
+        matches!(built, Err(ServerError::Channels(_))),
+        "{:?}",
+        built.err()
+    );
+
+    let mut settings = ChannelSettings::outbox(plugins_dir(), data.path().join("outbox"));
+    settings.mail_from = Some("not a mailbox".into());
+    let built = Application::build(ServerConfig {
+        channels: Some(settings),
+        ..ServerConfig::temporary()
+    })
+    .await;
+    assert!(
+        matches!(built, Err(ServerError::Channels(_))),
+        "{:?}",
+        built.err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_channel_settings_the_server_runs_as_before() {
+    let app = spawn().await;
+    let user = app.user("ada@example.org", "attendee").await;
+    let channels = app.get("/api/v1/notification-channels", Some(&user)).await;
+    assert_eq!(channels.json(), json!({ "items": [] }));
+    let anonymous = app.get("/api/v1/notification-channels", None).await;
+    assert_eq!(problem(&anonymous), "missing-token");
+    app.stop().await;
+}
