@@ -112,13 +112,18 @@ pub fn load(
         None => services,
     };
     let host = PluginHost::new(services)?;
+    // Absolute, so each manifest's component path resolves against the manifest's own folder
+    // whatever the working directory (a relative folder made the core look in
+    // `<folder>/<folder>/<id>.wasm`).
+    let folder =
+        std::path::absolute(&settings.plugins_dir).unwrap_or_else(|_| settings.plugins_dir.clone());
     let mut report = ChannelReport {
-        plugins_dir: settings.plugins_dir.clone(),
+        plugins_dir: folder.clone(),
         plugins_dir_found: true,
         mail: settings.mail.to_string(),
         ..ChannelReport::default()
     };
-    match host.load_dir(&settings.plugins_dir) {
+    match host.load_dir(&folder) {
         Ok(loaded) => {
             for skipped in &loaded.skipped {
                 report
@@ -134,7 +139,7 @@ pub fn load(
             if error.kind() == std::io::ErrorKind::NotFound =>
         {
             tracing::info!(
-                folder = %settings.plugins_dir.display(),
+                folder = %folder.display(),
                 "no plugins folder: running without notification channels"
             );
             report.plugins_dir_found = false;

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{TestApp, plugins_dir, problem, spawn, spawn_with};
+use common::{TestApp, assert_problem, plugins_dir, serve, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use mail_parser::MessageParser;
@@ -16,12 +16,20 @@ use prasang_server::channels::ChannelSettings;
 use prasang_server::{Application, ServerConfig, ServerError};
 use serde_json::{Value, json};
 
+/// A test server with these channel settings.
+fn with_channels(settings: ChannelSettings) -> ServerConfig {
+    ServerConfig {
+        channels: Some(settings),
+        ..ServerConfig::temporary()
+    }
+}
+
 /// A server with the bundled plugins loaded and e-mail going to `outbox`.
 async fn spawn_with_plugins(outbox: &Path) -> TestApp {
-    spawn_with(ServerConfig {
-        channels: Some(ChannelSettings::outbox(plugins_dir(), outbox)),
-        ..ServerConfig::temporary()
-    })
+    spawn_with(with_channels(ChannelSettings::outbox(
+        plugins_dir(),
+        outbox,
+    )))
     .await
 }
 
@@ -73,13 +81,7 @@ async fn booking_mails_the_holder_into_the_outbox_and_the_delivery_log_shows_it_
 
     let event = app.event(&organizer, 10, 0).await;
     let event_id = event["id"].as_str().unwrap();
-    let booked = app
-        .post(
-            &format!("/api/v1/events/{event_id}/tickets"),
-            Some(&attendee),
-            &json!({ "quantity": 1 }),
-        )
-        .await;
+    let booked = app.book(event_id, &attendee).await;
     assert_eq!(booked.status, StatusCode::CREATED);
     let ticket_id = booked.json()["id"].as_str().unwrap().to_owned();
 
@@ -161,8 +163,11 @@ async fn preferences_round_trip_and_unknown_channels_are_refused() {
     let unknown = app
         .put(path, Some(&user), &json!({ "channels": ["email", "sms"] }))
         .await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem(&unknown), "unknown-channel");
+    assert_problem(
+        &unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-channel",
+    );
     assert!(
         unknown.json()["detail"].as_str().unwrap().contains("`sms`"),
         "{:?}",
@@ -172,8 +177,11 @@ async fn preferences_round_trip_and_unknown_channels_are_refused() {
     let wrong_shape = app
         .put(path, Some(&user), &json!({ "channel": "email" }))
         .await;
-    assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem(&wrong_shape), "invalid-body");
+    assert_problem(
+        &wrong_shape,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-body",
+    );
 
     let malformed = app
         .raw(
@@ -187,11 +195,10 @@ async fn preferences_round_trip_and_unknown_channels_are_refused() {
                 .unwrap(),
         )
         .await;
-    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
-    assert_eq!(problem(&malformed), "malformed-json");
+    assert_problem(&malformed, StatusCode::BAD_REQUEST, "malformed-json");
 
     let anonymous = app.get(path, None).await;
-    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_problem(&anonymous, StatusCode::UNAUTHORIZED, "missing-token");
     assert_eq!(
         app.get(path, Some(&user)).await.json(),
         json!({ "channels": ["webhook", "email"] }),
@@ -216,16 +223,10 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
     let settings = format!("/api/v1/events/{id}/notification-settings");
 
     for token in [&rival, &attendee] {
-        let reply = app.get(&deliveries, Some(token)).await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN);
-        assert_eq!(problem(&reply), "forbidden");
-        let reply = app.get(&settings, Some(token)).await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN);
-        let reply = app
-            .put(&settings, Some(token), &json!({ "disabled_kinds": [] }))
-            .await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN);
-        assert_eq!(problem(&reply), "forbidden");
+        let forbidden = |reply| assert_problem(&reply, StatusCode::FORBIDDEN, "forbidden");
+        forbidden(app.get(&deliveries, Some(token)).await);
+        forbidden(app.get(&settings, Some(token)).await);
+        forbidden(app.put(&settings, Some(token), &json!({})).await);
     }
     let missing = app
         .get(
@@ -233,12 +234,11 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
             Some(&organizer),
         )
         .await;
-    assert_eq!(missing.status, StatusCode::NOT_FOUND);
-    assert_eq!(problem(&missing), "event-not-found");
+    assert_problem(&missing, StatusCode::NOT_FOUND, "event-not-found");
     let bad_id = app
         .get("/api/v1/events/not-an-id/deliveries", Some(&organizer))
         .await;
-    assert_eq!(problem(&bad_id), "invalid-id");
+    assert_problem(&bad_id, StatusCode::BAD_REQUEST, "invalid-id");
 
     let own = app.get(&deliveries, Some(&organizer)).await;
     assert_eq!(own.status, StatusCode::OK);
@@ -255,7 +255,11 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
     let bad_limit = app
         .get(&format!("{deliveries}?limit=0"), Some(&organizer))
         .await;
-    assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_problem(
+        &bad_limit,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    );
 
     assert_eq!(
         app.get(&settings, Some(&organizer)).await.json(),
@@ -275,24 +279,18 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
     assert_eq!(set.json(), expected);
     assert_eq!(app.get(&settings, Some(&organizer)).await.json(), expected);
 
-    let unknown = app
-        .put(
-            &settings,
-            Some(&organizer),
-            &json!({ "extra_channels": ["pager"] }),
-        )
-        .await;
-    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem(&unknown), "unknown-channel");
-    let bad_kind = app
-        .put(
-            &settings,
-            Some(&organizer),
-            &json!({ "disabled_kinds": ["everything"] }),
-        )
-        .await;
-    assert_eq!(bad_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(problem(&bad_kind), "invalid-body");
+    for (body, slug) in [
+        (json!({ "extra_channels": ["pager"] }), "unknown-channel"),
+        (json!({ "disabled_kinds": ["everything"] }), "invalid-body"),
+    ] {
+        let refused = app.put(&settings, Some(&organizer), &body).await;
+        assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, slug);
+    }
+    assert_eq!(
+        app.get(&settings, Some(&organizer)).await.json(),
+        expected,
+        "refused changes leave the settings as they were"
+    );
     app.stop().await;
 }
 
@@ -300,28 +298,14 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
 async fn a_missing_plugins_folder_means_no_channels_and_no_deliveries() {
     let data = tempfile::tempdir().unwrap();
     let missing = data.path().join("no-such-plugins");
-    let app = Application::build(ServerConfig {
-        channels: Some(ChannelSettings::outbox(
-            &missing,
-            data.path().join("outbox"),
-        )),
-        ..ServerConfig::temporary()
-    })
-    .await
-    .expect("a missing plugins folder is not an error");
-    let report = app.channels().expect("the channels were set up").clone();
+    let outbox = data.path().join("outbox");
+    let app = Application::build(with_channels(ChannelSettings::outbox(&missing, &outbox)))
+        .await
+        .expect("a missing plugins folder is not an error");
+    let report = app.channels().expect("the channels were set up");
     assert!(!report.plugins_dir_found);
     assert!(report.loaded.is_empty() && report.default_channels.is_empty());
-    drop(app);
-
-    let app = spawn_with(ServerConfig {
-        channels: Some(ChannelSettings::outbox(
-            &missing,
-            data.path().join("outbox"),
-        )),
-        ..ServerConfig::temporary()
-    })
-    .await;
+    let app = serve(app);
     let organizer = app.user("olga@example.org", "organizer").await;
     let attendee = app.user("arun@example.org", "attendee").await;
     let channels = app
@@ -334,17 +318,8 @@ async fn a_missing_plugins_folder_means_no_channels_and_no_deliveries() {
             .json(),
         json!({ "channels": [] })
     );
-    let id = app.event(&organizer, 5, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let booked = app
-        .post(
-            &format!("/api/v1/events/{id}/tickets"),
-            Some(&attendee),
-            &json!({}),
-        )
-        .await;
+    let event = app.event(&organizer, 5, 0).await;
+    let booked = app.book(event["id"].as_str().unwrap(), &attendee).await;
     assert_eq!(booked.status, StatusCode::CREATED);
     // Dispatch now, on this thread: a default channel that is not installed would leave a
     // delivery waiting forever.
@@ -357,36 +332,52 @@ async fn a_missing_plugins_folder_means_no_channels_and_no_deliveries() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugins_folder_relative_to_the_working_directory_loads() {
+    // Integration tests run in the package folder; the demo passes `target/plugins` likewise.
+    let cwd = std::env::current_dir().unwrap();
+    let plugins = plugins_dir();
+    let Some(relative) = pathdiff(&plugins, &cwd) else {
+        panic!("{} is not below {}", plugins.display(), cwd.display());
+    };
+    assert!(relative.is_relative());
+    let data = tempfile::tempdir().unwrap();
+    let app = Application::build(with_channels(ChannelSettings::outbox(
+        &relative,
+        data.path().join("outbox"),
+    )))
+    .await
+    .unwrap();
+    let report = app.channels().unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    assert_eq!(report.loaded, ["chat", "email", "webhook"]);
+    assert_eq!(report.default_channels, ["email"]);
+}
+
+/// `path` relative to `base`, both absolute, through their common ancestor.
+fn pathdiff(path: &Path, base: &Path) -> Option<std::path::PathBuf> {
+    let common = base.ancestors().find(|a| path.starts_with(a))?;
+    let ups = base.strip_prefix(common).ok()?.components().count();
+    let mut relative: std::path::PathBuf = std::iter::repeat_n("..", ups).collect();
+    relative.push(path.strip_prefix(common).ok()?);
+    Some(relative)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_plugins_folder_or_a_bad_sender_stops_the_start() {
     let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
     let not_a_folder = data.path().join("plugins");
     std::fs::write(&not_a_folder, "a file, not a folder").unwrap();
-    let built = Application::build(ServerConfig {
-        channels: Some(ChannelSettings::outbox(
-            &not_a_folder,
-            data.path().join("outbox"),
-        )),
-        ..ServerConfig::temporary()
-    })
-    .await;
-    assert!(
-        matches!(built, Err(ServerError::Channels(_))),
-        "{:?}",
-        built.err()
-    );
-
-    let mut settings = ChannelSettings::outbox(plugins_dir(), data.path().join("outbox"));
-    settings.mail_from = Some("not a mailbox".into());
-    let built = Application::build(ServerConfig {
-        channels: Some(settings),
-        ..ServerConfig::temporary()
-    })
-    .await;
-    assert!(
-        matches!(built, Err(ServerError::Channels(_))),
-        "{:?}",
-        built.err()
-    );
+    let mut bad_sender = ChannelSettings::outbox(plugins_dir(), &outbox);
+    bad_sender.mail_from = Some("not a mailbox".into());
+    for settings in [ChannelSettings::outbox(&not_a_folder, &outbox), bad_sender] {
+        let built = Application::build(with_channels(settings)).await;
+        assert!(
+            matches!(built, Err(ServerError::Channels(_))),
+            "{:?}",
+            built.err()
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,6 +387,6 @@ async fn without_channel_settings_the_server_runs_as_before() {
     let channels = app.get("/api/v1/notification-channels", Some(&user)).await;
     assert_eq!(channels.json(), json!({ "items": [] }));
     let anonymous = app.get("/api/v1/notification-channels", None).await;
-    assert_eq!(problem(&anonymous), "missing-token");
+    assert_problem(&anonymous, StatusCode::UNAUTHORIZED, "missing-token");
     app.stop().await;
 }

@@ -29,7 +29,11 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(config: ServerConfig) -> TestApp {
-    let app = Application::build(config).await.expect("the server starts");
+    serve(Application::build(config).await.expect("the server starts"))
+}
+
+/// Runs a built application in the background.
+pub fn serve(app: Application) -> TestApp {
     let address = app.address();
     let prasang = app.prasang().clone();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -118,6 +122,16 @@ impl TestApp {
             .to_owned()
     }
 
+    /// Books one seat of `event` (an id) for the holder of `token`.
+    pub async fn book(&self, event: &str, token: &str) -> Reply {
+        self.post(
+            &format!("/api/v1/events/{event}/tickets"),
+            Some(token),
+            &json!({}),
+        )
+        .await
+    }
+
     /// Creates an admin through the core (admins cannot self-register), logs in; returns the
     /// access token.
     pub async fn admin(&self, email: &str) -> String {
@@ -166,6 +180,12 @@ impl TestApp {
             server.await.expect("server task");
         }
     }
+}
+
+/// Asserts that `reply` is a problem with this status and `type` slug.
+pub fn assert_problem(reply: &Reply, status: StatusCode, slug: &str) {
+    assert_eq!(reply.status, status, "{:?}", reply.json());
+    assert_eq!(problem(reply), slug);
 }
 
 /// The `type` slug of a problem reply.
