@@ -15,14 +15,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use prasang_core::auth::Actor;
 use prasang_core::log::DomainEvent;
 use prasang_core::notify::{
     Channel, DeliveryError, DeliveryPolicy, DeliveryStatus, Notification, Receipt,
 };
-use prasang_core::tickets::BookingRequest;
-use prasang_core::users::{PasswordCost, Role};
-use prasang_core::{Config, PageRequest, Prasang};
+use prasang_core::users::PasswordCost;
+use prasang_core::{Config, Prasang};
 
 const CHILD_ENV: &str = "PRASANG_NOTIFY_CRASH_DIR";
 const WORKERS: usize = 2;
@@ -91,53 +89,7 @@ fn crash_child_books_until_killed() {
         return;
     };
     let prasang = Prasang::open(config(&dir, true)).expect("child opens");
-    let organizer = prasang
-        .users()
-        .register(common::new_user("Olga", Role::Organizer))
-        .expect("organizer");
-    let organizer = Actor {
-        user_id: organizer.id,
-        role: Role::Organizer,
-    };
-    let event = prasang
-        .events()
-        .create(&organizer, common_event())
-        .expect("event");
-    for i in 0u64.. {
-        let guest = prasang
-            .users()
-            .register(common::new_user(&format!("Guest {i}"), Role::Attendee))
-            .expect("guest");
-        let actor = Actor {
-            user_id: guest.id,
-            role: Role::Attendee,
-        };
-        prasang
-            .tickets()
-            .book(
-                &actor,
-                &BookingRequest {
-                    event: event.id,
-                    quantity: 1,
-                    idempotency_key: None,
-                },
-            )
-            .expect("book");
-    }
-}
-
-/// An event starting a year from the real "now" (the child runs on the system clock).
-fn common_event() -> prasang_core::events::NewEvent {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_millis() as i64;
-    let starts_at = prasang_core::Timestamp::from_millis(now + 365 * 24 * 3600 * 1000);
-    prasang_core::events::NewEvent {
-        starts_at,
-        ends_at: starts_at.plus(Duration::from_secs(3600)),
-        ..common::new_event(1_000_000, 0, 1)
-    }
+    common::crash::book_guests(&prasang, "n", None);
 }
 
 fn key_lines(path: &Path) -> Vec<String> {
@@ -188,23 +140,17 @@ fn notifications_survive_a_crash_mid_delivery() {
     // Every durable booking, and only those, must have been announced.
     let mut expected = BTreeSet::new();
     let mut organizer = None;
-    let mut from = 0;
-    loop {
-        let entries = prasang.log().read(from, 1000).expect("read log");
-        let Some(last) = entries.last() else { break };
-        from = last.seq + 1;
-        for entry in entries {
-            match entry.event {
-                DomainEvent::TicketBooked { user, .. } => {
-                    expected.insert(format!("{}.{user}.{CHANNEL}", entry.seq));
-                }
-                DomainEvent::EventCreated {
-                    event,
-                    organizer: o,
-                    ..
-                } => organizer = Some((event, o)),
-                _ => {}
+    for entry in common::crash::log_entries(&prasang) {
+        match entry.event {
+            DomainEvent::TicketBooked { user, .. } => {
+                expected.insert(format!("{}.{user}.{CHANNEL}", entry.seq));
             }
+            DomainEvent::EventCreated {
+                event,
+                organizer: o,
+                ..
+            } => organizer = Some((event, o)),
+            _ => {}
         }
     }
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -231,27 +177,12 @@ fn notifications_survive_a_crash_mid_delivery() {
 
     // And the delivery log agrees.
     let (event, organizer) = organizer.expect("event created");
-    let organizer = Actor {
-        user_id: organizer,
-        role: Role::Organizer,
-    };
-    let mut page = PageRequest::first(100);
-    let mut sent = 0;
-    loop {
-        let deliveries = prasang
-            .notifications()
-            .deliveries_for_event(&organizer, event, &page)
-            .expect("list");
-        for d in &deliveries.items {
-            assert_eq!(d.status, DeliveryStatus::Sent, "{d:?}");
-            assert!(d.attempts >= 1);
-            sent += 1;
-        }
-        match deliveries.next {
-            Some(next) => page.after = Some(next),
-            None => break,
-        }
+    let deliveries = common::crash::event_deliveries(&prasang, organizer, event);
+    for d in &deliveries {
+        assert_eq!(d.status, DeliveryStatus::Sent, "{d:?}");
+        assert!(d.attempts >= 1);
     }
+    let sent = deliveries.len();
     assert_eq!(sent, expected.len());
     eprintln!(
         "{} bookings survived; {delivered_before} delivered before the kill; {} repeated",

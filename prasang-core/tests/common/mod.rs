@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod crash;
+
 use std::time::Duration;
 
 use prasang_core::auth::Actor;

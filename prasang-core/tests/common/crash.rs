@@ -1,0 +1,96 @@
+//! Pieces of the SIGKILL crash tests: what the killed child does, and how the parent reads back
+//! what survived.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use prasang_core::auth::Actor;
+use prasang_core::events::NewEvent;
+use prasang_core::log::LogEntry;
+use prasang_core::notify::Delivery;
+use prasang_core::tickets::BookingRequest;
+use prasang_core::users::Role;
+use prasang_core::{EventId, PageRequest, Prasang, Timestamp, UserId};
+
+/// A free event with room for everyone, starting a year from the real "now" (the child runs on
+/// the system clock).
+pub fn event_next_year() -> NewEvent {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let starts_at = Timestamp::from_millis(now + 365 * 24 * 3600 * 1000);
+    NewEvent {
+        starts_at,
+        ends_at: starts_at.plus(Duration::from_secs(3600)),
+        ..super::new_event(1_000_000, 0, 1)
+    }
+}
+
+/// Registers an organizer and creates an event, then registers `guests` guests (or never stops
+/// when `None`) who each book one seat. Names carry `tag`, so several runs can share a store.
+pub fn book_guests(prasang: &Prasang, tag: &str, guests: Option<u64>) {
+    let organizer = register(prasang, &format!("Olga {tag}"), Role::Organizer);
+    let event = prasang
+        .events()
+        .create(&organizer, event_next_year())
+        .expect("event");
+    for i in (0u64..).take_while(|i| guests.is_none_or(|n| *i < n)) {
+        let actor = register(prasang, &format!("Guest {tag} {i}"), Role::Attendee);
+        prasang
+            .tickets()
+            .book(
+                &actor,
+                &BookingRequest {
+                    event: event.id,
+                    quantity: 1,
+                    idempotency_key: None,
+                },
+            )
+            .expect("book");
+    }
+}
+
+fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
+    let user = prasang
+        .users()
+        .register(super::new_user(name, role))
+        .expect("register");
+    Actor {
+        user_id: user.id,
+        role,
+    }
+}
+
+/// The whole event log, in order.
+pub fn log_entries(prasang: &Prasang) -> Vec<LogEntry> {
+    let mut all = Vec::new();
+    loop {
+        let from = all.last().map_or(0, |last: &LogEntry| last.seq + 1);
+        let entries = prasang.log().read(from, 1000).expect("read log");
+        if entries.is_empty() {
+            return all;
+        }
+        all.extend(entries);
+    }
+}
+
+/// Every delivery about `event`, as its organizer lists them.
+pub fn event_deliveries(prasang: &Prasang, organizer: UserId, event: EventId) -> Vec<Delivery> {
+    let organizer = Actor {
+        user_id: organizer,
+        role: Role::Organizer,
+    };
+    let mut page = PageRequest::first(100);
+    let mut all = Vec::new();
+    loop {
+        let deliveries = prasang
+            .notifications()
+            .deliveries_for_event(&organizer, event, &page)
+            .expect("list deliveries");
+        all.extend(deliveries.items);
+        match deliveries.next {
+            Some(next) => page.after = Some(next),
+            None => return all,
+        }
+    }
+}
