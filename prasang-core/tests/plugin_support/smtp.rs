@@ -74,6 +74,11 @@ impl SmtpSink {
         self.state().messages.clone()
     }
 
+    /// How many messages were kept so far.
+    pub fn count(&self) -> usize {
+        self.state().messages.len()
+    }
+
     /// Waits up to 5 s for `n` messages.
     pub fn wait_for(&self, n: usize) -> Vec<Received> {
         self.wait_until(Duration::from_secs(5), |state| state.messages.len() >= n);
