@@ -55,8 +55,9 @@ impl Manifest {
             path: path.to_path_buf(),
             error,
         })?;
-        let default_component = path.with_extension("wasm");
-        let mut manifest = Manifest::parse(&text, default_component)?;
+        // The default is the manifest's own name with `.wasm`, relative like a named component.
+        let file_name = path.file_name().map(Path::new).unwrap_or(path);
+        let mut manifest = Manifest::parse(&text, file_name.with_extension("wasm"))?;
         if manifest.component.is_relative() {
             let folder = path.parent().unwrap_or(Path::new("."));
             manifest.component = folder.join(&manifest.component);
@@ -121,6 +122,37 @@ mod tests {
         assert_eq!(manifest.allowed_hosts, ["gw.example"]);
         assert_eq!(manifest.config["retries"], "3");
         assert_eq!(manifest.component, PathBuf::from("sms.wasm"));
+    }
+
+    #[test]
+    fn components_resolve_against_the_manifests_folder_once() {
+        let folder = tempfile::tempdir().unwrap();
+        let plugins = folder.path().join("plugins");
+        std::fs::create_dir(&plugins).unwrap();
+        let minimal = "id = \"sms\"\nversion = \"1\"\napi = \"0.1.0\"\n";
+        std::fs::write(plugins.join("sms.toml"), minimal).unwrap();
+        let named = format!("{minimal}component = \"bin/sms-v2.wasm\"\n");
+        std::fs::write(plugins.join("named.toml"), named).unwrap();
+
+        // A relative folder, as given on a command line.
+        let relative = pathdiff(&plugins, &std::env::current_dir().unwrap());
+        let by_default = Manifest::from_file(&relative.join("sms.toml")).unwrap();
+        assert_eq!(by_default.component, relative.join("sms.wasm"));
+        let named = Manifest::from_file(&plugins.join("named.toml")).unwrap();
+        assert_eq!(named.component, plugins.join("bin/sms-v2.wasm"));
+    }
+
+    /// `path` relative to `base` (both absolute), with `..` steps.
+    fn pathdiff(path: &Path, base: &Path) -> PathBuf {
+        let common = path
+            .components()
+            .zip(base.components())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let ups = base.components().count() - common;
+        let mut relative: PathBuf = std::iter::repeat_n("..", ups).collect();
+        relative.extend(path.components().skip(common));
+        relative
     }
 
     #[test]
