@@ -147,9 +147,6 @@ pub fn load(
         Err(error) => return Err(error),
     }
     report.default_channels = default_channels(&report.loaded);
-    for id in &report.loaded {
-        tracing::info!(channel = %id, "notification channel loaded");
-    }
     let policy = DeliveryPolicy {
         default_channels: report.default_channels.clone(),
         ..DeliveryPolicy::default()

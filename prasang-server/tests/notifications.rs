@@ -8,11 +8,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::smtp::SmtpSink;
 use common::{TestApp, assert_problem, plugins_dir, serve, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use mail_parser::MessageParser;
-use prasang_server::channels::ChannelSettings;
+use prasang_core::plugin_host::SmtpSettings;
+use prasang_server::channels::{ChannelSettings, Mail};
 use prasang_server::{Application, ServerConfig, ServerError};
 use serde_json::{Value, json};
 
@@ -130,6 +132,46 @@ async fn booking_mails_the_holder_into_the_outbox_and_the_delivery_log_shows_it_
     assert!(
         message.body_text(0).unwrap().contains("1 seat(s)"),
         "the e-mail carries the booking"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_smtp_relay_the_booking_email_goes_over_smtp_from_the_configured_sender() {
+    let sink = SmtpSink::start();
+    let data = tempfile::tempdir().unwrap();
+    let app = spawn_with(with_channels(ChannelSettings {
+        plugins_dir: plugins_dir(),
+        mail: Mail::Smtp(SmtpSettings::new("127.0.0.1", sink.port)),
+        mail_from: Some("Venue Tickets <tickets@venue.test>".into()),
+    }))
+    .await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let attendee = app.user("arun@example.org", "attendee").await;
+    let event = app.event(&organizer, 10, 0).await;
+    let booked = app.book(event["id"].as_str().unwrap(), &attendee).await;
+    assert_eq!(booked.status, StatusCode::CREATED);
+
+    let page = first_item_once(&app, "/api/v1/me/deliveries", &attendee, "sent").await;
+    let key = page["items"][0]["id"].as_str().unwrap();
+    let message_id = format!("<{key}@venue.test>");
+    assert_eq!(page["items"][0]["remote_id"], message_id);
+
+    let received = tokio::task::spawn_blocking(move || sink.wait_for(1))
+        .await
+        .unwrap();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].to, ["arun@example.org"]);
+    let message = MessageParser::default().parse(&received[0].data).unwrap();
+    assert_eq!(
+        message.message_id().map(|id| format!("<{id}>")),
+        Some(message_id)
+    );
+    let from = message.from().unwrap().first().unwrap();
+    assert_eq!(from.address(), Some("tickets@venue.test"));
+    assert!(
+        eml_files(&data.path().join("outbox")).is_empty(),
+        "nothing goes to an outbox when SMTP is configured"
     );
     app.stop().await;
 }
