@@ -112,9 +112,8 @@ pub fn load(
         None => services,
     };
     let host = PluginHost::new(services)?;
-    // Absolute, so each manifest's component path resolves against the manifest's own folder
-    // whatever the working directory (a relative folder made the core look in
-    // `<folder>/<folder>/<id>.wasm`).
+    // Absolute, so the banner and the log say exactly which folder was read, whatever the
+    // working directory (the demo passes `target/plugins`).
     let folder =
         std::path::absolute(&settings.plugins_dir).unwrap_or_else(|_| settings.plugins_dir.clone());
     let mut report = ChannelReport {
