@@ -3,6 +3,8 @@
 //! The bundled HTTP server of Prasang: a thin hyper adapter over [`prasang_core`]. It routes,
 //! authenticates (bearer EdDSA JWTs verified by the core), rate-limits logins, maps core errors
 //! to RFC 9457 problems in one place, and serves OpenAPI, JWKS, health and Prometheus metrics.
+//! With [`ServerConfig::channels`] it loads notification channel plugins ([`channels`]) before
+//! opening the store, and exposes preferences, organizer settings and the delivery log.
 //!
 //! ```no_run
 //! use prasang_server::{Application, ServerConfig};
