@@ -112,12 +112,12 @@ pub struct ServeArgs {
 #[derive(Clone, Args)]
 pub struct NotifyArgs {
     /// Folder of channel plugins (`<id>.wasm` beside `<id>.toml`; `bash plugins/build.sh` builds
-    /// the bundled ones into target/plugins). Default: <data-dir>/plugins. A missing folder
+    /// the bundled ones into target/plugins). Default: `<data-dir>/plugins`. A missing folder
     /// means no plugins, so no notifications.
     #[arg(long, env = "PRASANG_PLUGINS_DIR")]
     pub plugins_dir: Option<PathBuf>,
     /// SMTP relay for the e-mail channel (plain SMTP, no TLS: use a local relay). Without it,
-    /// e-mails are written as .eml files into <data-dir>/outbox.
+    /// e-mails are written as .eml files into `<data-dir>/outbox`.
     #[arg(long, env = "PRASANG_SMTP_HOST")]
     pub smtp_host: Option<String>,
     /// Port of the SMTP relay.
