@@ -1,19 +1,19 @@
 //! A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) that
-//! keeps every message it accepts.
+//! notes when each message arrived and its Message-ID (not the message itself: the benchmark
+//! sends hundreds of thousands).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// One accepted message.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct Received {
-    pub from: String,
-    pub to: Vec<String>,
-    /// The message as sent (dot-stuffing removed), CRLF line ends.
-    pub data: Vec<u8>,
+    /// When the final `.` was read (before the reply was sent).
+    pub at: Instant,
+    /// The `Message-ID` header, angle brackets included.
+    pub message_id: Option<String>,
 }
 
 pub struct SmtpSink {
@@ -23,17 +23,8 @@ pub struct SmtpSink {
 
 impl SmtpSink {
     pub fn start() -> SmtpSink {
-        Self::on(TcpListener::bind("127.0.0.1:0").unwrap())
-    }
-
-    /// Listens on a port chosen earlier (to bring a server "back up").
-    #[allow(dead_code)]
-    pub fn start_on(port: u16) -> SmtpSink {
-        Self::on(TcpListener::bind(("127.0.0.1", port)).unwrap())
-    }
-
-    fn on(listener: TcpListener) -> SmtpSink {
-        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binding the SMTP sink");
+        let port = listener.local_addr().expect("a bound socket").port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&messages);
         std::thread::spawn(move || {
@@ -47,32 +38,15 @@ impl SmtpSink {
         SmtpSink { port, messages }
     }
 
-    pub fn messages(&self) -> Vec<Received> {
-        self.messages.lock().unwrap().clone()
+    /// Messages received so far.
+    pub fn count(&self) -> usize {
+        self.messages.lock().expect("sink lock").len()
     }
 
-    /// Waits up to 5 s for `n` messages.
-    #[allow(dead_code)]
-    pub fn wait_for(&self, n: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let messages = self.messages();
-            if messages.len() >= n || Instant::now() > deadline {
-                return messages;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+    /// Takes the messages received so far.
+    pub fn take(&self) -> Vec<Received> {
+        std::mem::take(&mut *self.messages.lock().expect("sink lock"))
     }
-}
-
-/// A port on loopback with nothing listening on it (at least for now).
-#[allow(dead_code)]
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> {
@@ -81,53 +55,47 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
     let mut reader = BufReader::new(QuickAck(stream.try_clone()?));
     let mut out = stream;
     out.write_all(b"220 test-smtp ready\r\n")?;
-    let (mut from, mut to) = (String::new(), Vec::new());
+    let mut line = Vec::new();
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
         }
-        let command = line.trim_end().to_owned();
-        let verb = command
-            .split_whitespace()
+        let verb = line
+            .split(|b| b.is_ascii_whitespace())
             .next()
-            .unwrap_or("")
+            .unwrap_or_default()
             .to_ascii_uppercase();
-        match verb.as_str() {
-            "EHLO" => out.write_all(b"250-test-smtp\r\n250 8BITMIME\r\n")?,
-            "HELO" => out.write_all(b"250 test-smtp\r\n")?,
-            "MAIL" => {
-                from = address(&command);
-                to.clear();
-                out.write_all(b"250 OK\r\n")?;
-            }
-            "RCPT" => {
-                to.push(address(&command));
-                out.write_all(b"250 OK\r\n")?;
-            }
-            "DATA" => {
+        match &verb[..] {
+            b"EHLO" => out.write_all(b"250-test-smtp\r\n250 8BITMIME\r\n")?,
+            b"HELO" => out.write_all(b"250 test-smtp\r\n")?,
+            b"MAIL" | b"RCPT" | b"RSET" | b"NOOP" => out.write_all(b"250 OK\r\n")?,
+            b"DATA" => {
                 out.write_all(b"354 end with <CRLF>.<CRLF>\r\n")?;
-                let mut data = Vec::new();
+                let mut message_id = None;
+                let mut in_headers = true;
                 loop {
-                    let mut line = Vec::new();
+                    line.clear();
                     if reader.read_until(b'\n', &mut line)? == 0 {
                         return Ok(());
                     }
                     if line == b".\r\n" || line == b".\n" {
                         break;
                     }
-                    let line = line.strip_prefix(b".").unwrap_or(&line);
-                    data.extend_from_slice(line);
+                    if in_headers {
+                        in_headers = line != b"\r\n";
+                        if message_id.is_none() {
+                            message_id = header(&line, "message-id");
+                        }
+                    }
                 }
-                kept.lock().unwrap().push(Received {
-                    from: from.clone(),
-                    to: to.clone(),
-                    data,
-                });
+                let at = Instant::now();
+                kept.lock()
+                    .expect("sink lock")
+                    .push(Received { at, message_id });
                 out.write_all(b"250 OK queued\r\n")?;
             }
-            "RSET" | "NOOP" => out.write_all(b"250 OK\r\n")?,
-            "QUIT" => {
+            b"QUIT" => {
                 out.write_all(b"221 bye\r\n")?;
                 return Ok(());
             }
@@ -136,12 +104,13 @@ fn serve(stream: TcpStream, kept: &Mutex<Vec<Received>>) -> std::io::Result<()> 
     }
 }
 
-fn address(command: &str) -> String {
-    let start = command.find('<').map_or(0, |i| i + 1);
-    let end = command[start..]
-        .find('>')
-        .map_or(command.len(), |i| start + i);
-    command[start..end].to_owned()
+/// The value of `line` if it is the header `name` (lettre never folds Message-ID).
+fn header(line: &[u8], name: &str) -> Option<String> {
+    let line = std::str::from_utf8(line).ok()?;
+    let (field, value) = line.split_once(':')?;
+    field
+        .eq_ignore_ascii_case(name)
+        .then(|| value.trim().to_owned())
 }
 
 /// lettre writes the message and the closing `.` in two writes; with Nagle on its side and a

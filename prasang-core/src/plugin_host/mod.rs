@@ -47,6 +47,9 @@ use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
 /// `prasang:channel` versions this host can load, newest first.
 pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_1::VERSION];
 
+/// Bytes of each memory and table slot reset in place instead of returned to the kernel.
+const KEEP_RESIDENT: usize = 1 << 20;
+
 /// How often the engine's epoch advances; deadlines are accurate to about this much.
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 
@@ -316,6 +319,15 @@ fn new_engine(limits: &Limits) -> Result<Engine, PluginHostError> {
         .total_memories(256)
         .total_tables(256)
         .max_memory_size(limits.memory_bytes);
+    // A fresh instance per delivery frees its slot after every call. By default that is an
+    // `madvise` of the slot, whose TLB shootdown (an IPI to every core) cost more than running
+    // the plugin. Instead, reset the first MiB of a memory in place, and where the kernel has
+    // PAGEMAP_SCAN (Linux 6.7+) reset only the pages the call dirtied. Slots go back to the same
+    // plugin most recently used first, so this keeps about 1 MiB resident per concurrent call.
+    pooling
+        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .table_keep_resident(KEEP_RESIDENT)
+        .pagemap_scan(wasmtime::Enabled::Auto);
     let mut pooled = config.clone();
     pooled.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
     match Engine::new(&pooled) {

@@ -3,16 +3,25 @@
 //! These types are independent of any WIT version; each version's bindings convert to them.
 
 use std::io::Read;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Largest response body handed back to a plugin.
 pub const MAX_RESPONSE_BODY: u64 = 64 * 1024;
+
+/// Idle keep-alive HTTP connections kept per host (and in all). ureq keeps 3 per host by
+/// default: with more delivery workers than that posting to one webhook host, every extra
+/// request would open (and then close) a connection of its own.
+const HTTP_IDLE_CONNECTIONS: usize = 64;
 
 /// Why a host service refused or failed (mirrors WIT `host-error`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +93,11 @@ pub struct SmtpSettings {
     pub credentials: Option<(String, String)>,
     /// Connect / command timeout.
     pub timeout: Duration,
+    /// Idle connections kept open for reuse (default 16). Keep it at least the number of
+    /// threads sending e-mail at once (the dispatcher's `workers_per_channel` for each e-mail
+    /// channel): a connection returned to a full pool is closed, so the next message pays for
+    /// a new connection and greeting.
+    pub max_connections: u32,
 }
 
 impl SmtpSettings {
@@ -94,6 +108,7 @@ impl SmtpSettings {
             port,
             credentials: None,
             timeout: Duration::from_secs(10),
+            max_connections: 16,
         }
     }
 }
@@ -131,7 +146,8 @@ impl HostServices {
     pub fn smtp(settings: SmtpSettings) -> Self {
         let mut builder = SmtpTransport::builder_dangerous(&settings.host)
             .port(settings.port)
-            .timeout(Some(settings.timeout));
+            .timeout(Some(settings.timeout))
+            .pool_config(PoolConfig::new().max_size(settings.max_connections.max(1)));
         if let Some((user, password)) = settings.credentials {
             builder = builder.credentials(Credentials::new(user, password));
         }
@@ -139,20 +155,12 @@ impl HostServices {
     }
 
     fn with_mail(mail: MailDelivery) -> Self {
-        let http = ureq::Agent::config_builder()
-            .timeout_global(Some(Duration::from_secs(10)))
-            .http_status_as_error(false)
-            // A redirect could lead off the allow-list.
-            .max_redirects(0)
-            .user_agent("prasang-plugin-host")
-            .build()
-            .into();
         HostServices {
             mail,
             sender: "Prasang <noreply@prasang.localhost>"
                 .parse()
                 .expect("the default sender is a valid mailbox"),
-            http,
+            http: http_agent(Duration::from_secs(10)),
         }
     }
 
@@ -167,13 +175,7 @@ impl HostServices {
 
     /// Timeout of a whole HTTP POST (default 10 s).
     pub fn with_http_timeout(mut self, timeout: Duration) -> Self {
-        self.http = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent("prasang-plugin-host")
-            .build()
-            .into();
+        self.http = http_agent(timeout);
         self
     }
 
@@ -310,6 +312,56 @@ impl HostServices {
             headers,
             body,
         })
+    }
+}
+
+/// The one HTTP client of a [`HostServices`]: shared by every plugin and thread, so
+/// keep-alive connections are reused across deliveries.
+fn http_agent(timeout: Duration) -> ureq::Agent {
+    let config = ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .http_status_as_error(false)
+        // A redirect could lead off the allow-list.
+        .max_redirects(0)
+        .max_idle_connections(HTTP_IDLE_CONNECTIONS)
+        .max_idle_connections_per_host(HTTP_IDLE_CONNECTIONS)
+        .user_agent("prasang-plugin-host")
+        .build();
+    ureq::Agent::with_parts(config, DefaultConnector::default(), LiteralFirstResolver)
+}
+
+/// ureq resolves the host before it looks for a pooled connection, and with a timeout set its
+/// resolver runs every lookup on a new thread, even for an IP address: a thread per request.
+/// An IP literal needs no lookup; names still go to ureq's resolver (with the timeout).
+#[derive(Debug)]
+struct LiteralFirstResolver;
+
+impl Resolver for LiteralFirstResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = uri.host().unwrap_or_default();
+        let literal = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
+            .parse::<IpAddr>();
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        });
+        match (literal, port) {
+            (Ok(ip), Some(port)) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, port));
+                Ok(addrs)
+            }
+            _ => DefaultResolver::default().resolve(uri, config, timeout),
+        }
     }
 }
 
