@@ -88,7 +88,9 @@ pub struct DeliveryPolicy {
     /// Longest wait between attempts (default 10 minutes).
     pub backoff_cap: Duration,
     /// Worker threads per channel, i.e. how many deliveries of one channel may be in flight at
-    /// once (at least 1; default 2).
+    /// once (at least 1; default 8: deliveries wait on the network, and workers waiting for
+    /// their outcome to be durable share one flush, so more workers than cores pay off —
+    /// see BENCHMARKS.md, Plugins).
     pub workers_per_channel: usize,
     /// Channels used for users who never chose (default `["email"]`).
     pub default_channels: Vec<String>,
@@ -100,7 +102,7 @@ impl Default for DeliveryPolicy {
             max_attempts: 8,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(600),
-            workers_per_channel: 2,
+            workers_per_channel: 8,
             default_channels: vec!["email".into()],
         }
     }
