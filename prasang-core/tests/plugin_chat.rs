@@ -3,9 +3,9 @@
 
 mod plugin_support;
 
-use plugin_support::http::HttpSink;
 use prasang_core::notify::Channel;
 use prasang_core::plugin_host::{HostServices, PluginHost};
+use prasang_test_sinks::http::HttpSink;
 
 #[test]
 fn chat_plugin_posts_a_slack_compatible_message() {

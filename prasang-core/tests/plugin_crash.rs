@@ -19,12 +19,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
-use plugin_support::smtp::{Received, SmtpSink};
 use prasang_core::log::DomainEvent;
 use prasang_core::notify::{Delivery, DeliveryPolicy, DeliveryStatus};
 use prasang_core::plugin_host::{HostServices, PluginHost, SmtpSettings};
 use prasang_core::users::PasswordCost;
 use prasang_core::{Config, Prasang};
+use prasang_test_sinks::smtp::{Received, SmtpSink};
 
 const DIR_ENV: &str = "PRASANG_PLUGIN_CRASH_DIR";
 const PORT_ENV: &str = "PRASANG_PLUGIN_CRASH_SMTP_PORT";

@@ -4,9 +4,10 @@
 mod plugin_support;
 
 use mail_parser::{MessageParser, MimeHeaders};
-use plugin_support::smtp::{SmtpSink, free_port};
 use prasang_core::notify::{Channel, DeliveryError, NotificationKind};
 use prasang_core::plugin_host::{HostServices, PluginHost, SmtpSettings};
+use prasang_test_sinks::free_port;
+use prasang_test_sinks::smtp::SmtpSink;
 
 fn smtp_host(port: u16) -> PluginHost {
     let mut settings = SmtpSettings::new("127.0.0.1", port);

@@ -3,9 +3,9 @@
 
 mod plugin_support;
 
-use plugin_support::http::HttpSink;
 use prasang_core::notify::{Channel, DeliveryError};
 use prasang_core::plugin_host::{HostServices, Manifest, PluginHost};
+use prasang_test_sinks::http::HttpSink;
 
 #[test]
 fn example_sms_plugin_posts_to_its_gateway() {

@@ -9,9 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
-use plugin_support::http::{HttpSink, Request};
 use prasang_core::notify::{Channel, DeliveryError};
 use prasang_core::plugin_host::{HostServices, PluginChannel, PluginHost};
+use prasang_test_sinks::http::{HttpSink, Request};
 use sha2::Sha256;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::smtp::SmtpSink;
 use common::{TestApp, assert_problem, plugins_dir, serve, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
@@ -16,6 +15,7 @@ use mail_parser::MessageParser;
 use prasang_core::plugin_host::SmtpSettings;
 use prasang_server::channels::{ChannelSettings, Mail};
 use prasang_server::{Application, ServerConfig, ServerError};
+use prasang_test_sinks::smtp::SmtpSink;
 use serde_json::{Value, json};
 
 /// A test server with these channel settings.

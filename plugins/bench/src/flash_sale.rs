@@ -20,8 +20,9 @@ use prasang_core::plugin_host::{HostServices, PluginHost, SmtpSettings};
 use prasang_core::tickets::{BookingRequest, TicketError};
 use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
 use prasang_core::{Config, Durability, EventId, PageRequest, Prasang, TicketId};
+use prasang_test_sinks::smtp::SmtpSink;
 
-use crate::{Options, Quantiles, cpu_time, load_average, manifest, smtp};
+use crate::{Options, Quantiles, cpu_time, load_average, manifest};
 
 /// How long to wait for the last e-mails after the sale ended.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(120);
@@ -133,7 +134,7 @@ fn text(error: impl std::fmt::Display) -> String {
 
 /// One sale on a fresh store; `workers` e-mail workers, or no e-mail channel at all.
 fn run_sale(sale: &Sale, workers: Option<usize>, plugins: &Path) -> Result<Outcome, String> {
-    let sink = smtp::SmtpSink::start();
+    let sink = SmtpSink::start_lean();
     let mut settings = SmtpSettings::new("127.0.0.1", sink.port);
     settings.max_connections = settings
         .max_connections
@@ -296,7 +297,7 @@ fn sell_out(
 /// Waits for an e-mail per booking and matches each to its booking by Message-ID.
 fn wait_for_emails(
     prasang: &Prasang,
-    sink: &smtp::SmtpSink,
+    sink: &SmtpSink,
     organizer: &Actor,
     event: EventId,
     booked: &Booked,

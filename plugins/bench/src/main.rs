@@ -18,8 +18,6 @@
 //! `PRASANG_BENCH_ONLY=<text>` runs only the throughput rows whose name contains `<text>`.
 
 mod flash_sale;
-mod http;
-mod smtp;
 mod throughput;
 
 use std::collections::HashMap;

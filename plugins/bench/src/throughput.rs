@@ -4,7 +4,6 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,9 +22,11 @@ use prasang_core::notify::{
 use prasang_core::plugin_host::{HostServices, Manifest, PluginHost, SmtpSettings};
 use prasang_core::tickets::TicketStatus;
 use prasang_core::{EventId, TicketId, Timestamp, UserId};
+use prasang_test_sinks::http::{self, HttpSink};
+use prasang_test_sinks::smtp::SmtpSink;
 use sha2::Sha256;
 
-use crate::{Options, Quantiles, cpu_time, http, load_average, manifest, smtp};
+use crate::{Options, Quantiles, cpu_time, load_average, manifest};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -36,8 +37,8 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
     let thread_counts = options.list("threads", &[2, 8])?;
     let run_for = Duration::from_secs_f64(seconds);
 
-    let http = http::HttpSink::start();
-    let smtp = smtp::SmtpSink::start();
+    let http = HttpSink::start_counting();
+    let smtp = SmtpSink::start_lean();
     let outbox = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let outbox_host = PluginHost::new(HostServices::outbox(outbox.path())).map_err(text)?;
     let smtp_settings = SmtpSettings::new("127.0.0.1", smtp.port);
@@ -113,7 +114,7 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
     println!(
         "\nload average {} at the end; sinks received {} webhooks, {} e-mails",
         load_average(),
-        http.received.load(Ordering::Relaxed),
+        http.count(),
         smtp.count(),
     );
     Ok(())
@@ -251,8 +252,9 @@ impl RawHttp {
 
     fn post(&self, connection: &mut Connection) -> std::io::Result<()> {
         connection.get_mut().write_all(&self.request)?;
-        let length = http::read_head(connection)?.ok_or(std::io::ErrorKind::UnexpectedEof)?;
-        let mut body = vec![0; length];
+        let head = http::read_head(connection, |_, _| {})?;
+        let head = head.ok_or(std::io::ErrorKind::UnexpectedEof)?;
+        let mut body = vec![0; head.content_length];
         connection.read_exact(&mut body)
     }
 }

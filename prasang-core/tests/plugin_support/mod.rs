@@ -1,9 +1,6 @@
-//! Shared by the `plugin_*` integration tests: the built plugins, sample notifications, and
-//! tiny in-test HTTP and SMTP servers.
+//! Shared by the `plugin_*` integration tests: the built plugins and sample notifications. The
+//! in-test HTTP and SMTP servers are in the `prasang-test-sinks` crate.
 #![allow(dead_code)]
-
-pub mod http;
-pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,6 @@
 //! as any HTTP client would.
 #![allow(dead_code)]
 
-pub mod smtp;
-
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
