@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use prasang_core::Config;
 use prasang_core::notify::DeliveryPolicy;
-use prasang_core::plugin_host::{HostServices, PluginHost, PluginHostError, SmtpSettings};
+use prasang_core::plugin_host::{HostServices, PluginHost, PluginHostError, SmtpSettings, SmtpTls};
 
 /// The channel that users who never chose are told through, when it is installed.
 pub const DEFAULT_CHANNEL: &str = "email";
@@ -25,7 +25,7 @@ pub const DEFAULT_CHANNEL: &str = "email";
 pub enum Mail {
     /// `.eml` files, one per message, named after its Message-ID, in this folder.
     Outbox(PathBuf),
-    /// An SMTP relay (plain SMTP, no TLS: the core's SMTP client has no TLS).
+    /// An SMTP server, reached as its settings' `tls` mode says (plain, STARTTLS or TLS).
     Smtp(SmtpSettings),
 }
 
@@ -38,6 +38,7 @@ impl fmt::Debug for Mail {
                 .debug_struct("Smtp")
                 .field("host", &smtp.host)
                 .field("port", &smtp.port)
+                .field("tls", &smtp.tls)
                 .field("username", &smtp.credentials.as_ref().map(|(user, _)| user))
                 .field("timeout", &smtp.timeout)
                 .finish(),
@@ -49,7 +50,14 @@ impl fmt::Display for Mail {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Mail::Outbox(folder) => write!(f, ".eml files in {}", folder.display()),
-            Mail::Smtp(smtp) => write!(f, "SMTP via {}:{}", smtp.host, smtp.port),
+            Mail::Smtp(smtp) => {
+                let tls = match smtp.tls {
+                    SmtpTls::None => "plain, no TLS",
+                    SmtpTls::StartTls => "STARTTLS",
+                    SmtpTls::Tls => "TLS",
+                };
+                write!(f, "SMTP via {}:{} ({tls})", smtp.host, smtp.port)
+            }
         }
     }
 }
@@ -105,7 +113,15 @@ pub fn load(
 ) -> Result<(Config, ChannelReport), PluginHostError> {
     let services = match &settings.mail {
         Mail::Outbox(folder) => HostServices::outbox(folder),
-        Mail::Smtp(smtp) => HostServices::smtp(smtp.clone()),
+        Mail::Smtp(smtp) => {
+            if smtp.tls == SmtpTls::None && smtp.credentials.is_some() && !is_loopback(&smtp.host) {
+                tracing::warn!(
+                    host = %smtp.host,
+                    "the SMTP login goes to a remote server without TLS: consider --smtp-tls starttls or tls"
+                );
+            }
+            HostServices::try_smtp(smtp.clone())?
+        }
     };
     let services = match &settings.mail_from {
         Some(sender) => services.with_sender(sender)?,
@@ -151,6 +167,15 @@ pub fn load(
         ..DeliveryPolicy::default()
     };
     Ok((store.delivery_policy(policy), report))
+}
+
+/// Whether `host` names this machine (where plain SMTP does not cross a network).
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `email` when it is loaded; otherwise nothing (see the module docs for why).
@@ -209,6 +234,22 @@ mod tests {
         );
         assert!(default_channels(&loaded(&["chat", "webhook"])).is_empty());
         assert!(default_channels(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_mail_line_names_the_tls_mode() {
+        let mut smtp = SmtpSettings::new("smtp.example", 587);
+        assert_eq!(
+            Mail::Smtp(smtp.clone()).to_string(),
+            "SMTP via smtp.example:587 (plain, no TLS)"
+        );
+        smtp.tls = SmtpTls::StartTls;
+        assert_eq!(
+            Mail::Smtp(smtp).to_string(),
+            "SMTP via smtp.example:587 (STARTTLS)"
+        );
+        assert!(is_loopback("localhost") && is_loopback("127.0.0.1") && is_loopback("[::1]"));
+        assert!(!is_loopback("smtp.example"));
     }
 
     #[test]

@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use prasang_core::plugin_host::SmtpSettings;
+use prasang_core::plugin_host::{SmtpSettings, SmtpTls};
 use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
 use prasang_core::{Config, Prasang};
 
@@ -116,13 +117,25 @@ pub struct NotifyArgs {
     /// means no plugins, so no notifications.
     #[arg(long, env = "PRASANG_PLUGINS_DIR")]
     pub plugins_dir: Option<PathBuf>,
-    /// SMTP relay for the e-mail channel (plain SMTP, no TLS: use a local relay). Without it,
-    /// e-mails are written as .eml files into `<data-dir>/outbox`.
+    /// SMTP server for the e-mail channel (see --smtp-tls). Without it, e-mails are written as
+    /// .eml files into `<data-dir>/outbox`.
     #[arg(long, env = "PRASANG_SMTP_HOST")]
     pub smtp_host: Option<String>,
-    /// Port of the SMTP relay.
+    /// Port of the SMTP server (25 for a local relay, 587 with starttls, 465 with tls).
     #[arg(long, env = "PRASANG_SMTP_PORT", default_value_t = 25)]
     pub smtp_port: u16,
+    /// Encryption of the SMTP connection: `none` (plain SMTP, for a relay on this machine or
+    /// network), `starttls` (plain connect, then STARTTLS is required; port 587) or `tls`
+    /// (TLS from the start; port 465). With TLS the server's certificate must verify for
+    /// --smtp-host against the Mozilla roots.
+    #[arg(
+        long,
+        env = "PRASANG_SMTP_TLS",
+        default_value_t = SmtpTls::None,
+        value_parser = PossibleValuesParser::new(["none", "starttls", "tls"])
+            .map(|mode| mode.parse::<SmtpTls>().expect("one of the listed modes"))
+    )]
+    pub smtp_tls: SmtpTls,
     /// SMTP login name (with --smtp-password).
     #[arg(long, env = "PRASANG_SMTP_USERNAME", requires = "smtp_password")]
     pub smtp_username: Option<String>,
@@ -150,6 +163,7 @@ impl std::fmt::Debug for NotifyArgs {
             .field("plugins_dir", &self.plugins_dir)
             .field("smtp_host", &self.smtp_host)
             .field("smtp_port", &self.smtp_port)
+            .field("smtp_tls", &self.smtp_tls)
             .field("smtp_username", &self.smtp_username)
             .field("mail_from", &self.mail_from)
             .finish_non_exhaustive()
@@ -162,6 +176,7 @@ impl NotifyArgs {
         let mail = match &self.smtp_host {
             Some(host) => {
                 let mut smtp = SmtpSettings::new(host.clone(), self.smtp_port);
+                smtp.tls = self.smtp_tls;
                 smtp.timeout = Duration::from_secs(self.smtp_timeout_secs.max(1));
                 smtp.credentials = self.smtp_username.clone().zip(self.smtp_password.clone());
                 Mail::Smtp(smtp)
@@ -368,6 +383,7 @@ mod tests {
             plugins_dir: None,
             smtp_host: None,
             smtp_port: 25,
+            smtp_tls: SmtpTls::None,
             smtp_username: None,
             smtp_password: None,
             smtp_timeout_secs: 10,
@@ -392,6 +408,8 @@ mod tests {
             "relay.example",
             "--smtp-port",
             "2525",
+            "--smtp-tls",
+            "starttls",
             "--smtp-username",
             "mailer",
             "--smtp-password",
@@ -404,6 +422,7 @@ mod tests {
             panic!("expected SMTP, got {:?}", channels.mail);
         };
         assert_eq!((smtp.host.as_str(), smtp.port), ("relay.example", 2525));
+        assert_eq!(smtp.tls, SmtpTls::StartTls);
         assert_eq!(
             smtp.credentials,
             Some(("mailer".to_owned(), "s3cret".to_owned()))
@@ -411,6 +430,29 @@ mod tests {
         assert_eq!(
             channels.mail_from.as_deref(),
             Some("Venue <tickets@venue.example>")
+        );
+    }
+
+    #[test]
+    fn smtp_tls_takes_the_three_modes_and_defaults_to_plain() {
+        let tls = |args: &[&str]| {
+            let mut all = vec!["--smtp-host", "relay.example"];
+            all.extend_from_slice(args);
+            match settings(&all).mail {
+                Mail::Smtp(smtp) => smtp.tls,
+                other => panic!("expected SMTP, got {other:?}"),
+            }
+        };
+        // (PRASANG_SMTP_TLS in the environment would change the default; tests don't set it.)
+        if std::env::var_os("PRASANG_SMTP_TLS").is_none() {
+            assert_eq!(tls(&[]), SmtpTls::None);
+        }
+        assert_eq!(tls(&["--smtp-tls", "none"]), SmtpTls::None);
+        assert_eq!(tls(&["--smtp-tls", "starttls"]), SmtpTls::StartTls);
+        assert_eq!(tls(&["--smtp-tls", "tls"]), SmtpTls::Tls);
+        assert!(
+            Cli::try_parse_from(["prasang-server", "--smtp-tls", "ssl"]).is_err(),
+            "an unknown mode is refused"
         );
     }
 

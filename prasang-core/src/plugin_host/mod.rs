@@ -41,7 +41,7 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadl
 use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 
 pub use manifest::Manifest;
-pub use services::{HostServices, MAX_RESPONSE_BODY, SmtpSettings};
+pub use services::{HostServices, MAX_RESPONSE_BODY, SmtpSettings, SmtpTls};
 use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
 
 /// `prasang:channel` versions this host can load, newest first.

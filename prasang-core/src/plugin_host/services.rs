@@ -11,6 +11,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -82,13 +83,59 @@ pub struct HttpAnswer {
     pub body: Vec<u8>,
 }
 
-/// How to reach an SMTP server. No TLS: point it at a local relay (or a test server).
+/// How the SMTP connection is protected. TLS uses rustls (ring) and checks the server's
+/// certificate against the Mozilla roots (webpki-roots) and the host name in [`SmtpSettings`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP, never encrypted (the default): for a relay on the same machine or network,
+    /// such as a local Postfix on port 25, which usually offers no certificate that would
+    /// verify for `localhost`. Do not send a password this way over a network.
+    #[default]
+    None,
+    /// Connect in plain text, then require `STARTTLS` before anything else is sent (the usual
+    /// submission port 587, e.g. `smtp.gmail.com:587`). A server that does not offer STARTTLS,
+    /// or whose certificate does not verify, fails the delivery: there is no fallback to plain.
+    StartTls,
+    /// Implicit TLS from the first byte ("SMTPS", usually port 465).
+    Tls,
+}
+
+impl std::fmt::Display for SmtpTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SmtpTls::None => "none",
+            SmtpTls::StartTls => "starttls",
+            SmtpTls::Tls => "tls",
+        })
+    }
+}
+
+impl std::str::FromStr for SmtpTls {
+    type Err = String;
+
+    /// `none`, `starttls` or `tls` (any case).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text.to_ascii_lowercase().as_str() {
+            "none" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" => Ok(SmtpTls::Tls),
+            _ => Err(format!(
+                "unknown SMTP TLS mode `{text}` (expected none, starttls or tls)"
+            )),
+        }
+    }
+}
+
+/// How to reach an SMTP server.
 #[derive(Debug, Clone)]
 pub struct SmtpSettings {
-    /// Server host name or address.
+    /// Server host name or address; with TLS, the name its certificate must match.
     pub host: String,
-    /// Server port (25 or 587 for a relay, anything for tests).
+    /// Server port (25 for a local relay, 587 with [`SmtpTls::StartTls`], 465 with
+    /// [`SmtpTls::Tls`], anything for tests).
     pub port: u16,
+    /// Whether and how the connection is encrypted (default [`SmtpTls::None`]).
+    pub tls: SmtpTls,
     /// Login, if the relay wants one.
     pub credentials: Option<(String, String)>,
     /// Connect / command timeout.
@@ -101,11 +148,12 @@ pub struct SmtpSettings {
 }
 
 impl SmtpSettings {
-    /// A server at `host:port` without login, with a 10 s timeout.
+    /// A server at `host:port` without login or TLS, with a 10 s timeout.
     pub fn new(host: impl Into<String>, port: u16) -> Self {
         SmtpSettings {
             host: host.into(),
             port,
+            tls: SmtpTls::None,
             credentials: None,
             timeout: Duration::from_secs(10),
             max_connections: 16,
@@ -121,12 +169,17 @@ enum MailDelivery {
 /// The capabilities the host lends to plugins. Build one per process and share it.
 ///
 /// ```no_run
-/// use prasang_core::plugin_host::{HostServices, SmtpSettings};
+/// use prasang_core::plugin_host::{HostServices, SmtpSettings, SmtpTls};
 /// // Without an SMTP server, e-mails land as .eml files in <data>/outbox:
 /// let services = HostServices::outbox("/var/lib/prasang/outbox");
-/// // With one:
+/// // With a local relay (plain SMTP):
 /// let services = HostServices::smtp(SmtpSettings::new("localhost", 25))
 ///     .with_sender("Prasang <tickets@example.org>")?;
+/// // With a provider's submission port (STARTTLS, certificate checked, login):
+/// let mut gmail = SmtpSettings::new("smtp.gmail.com", 587);
+/// gmail.tls = SmtpTls::StartTls;
+/// gmail.credentials = Some(("tickets@example.org".into(), "app password".into()));
+/// let services = HostServices::try_smtp(gmail)?;
 /// # Ok::<(), prasang_core::plugin_host::PluginHostError>(())
 /// ```
 pub struct HostServices {
@@ -142,16 +195,32 @@ impl HostServices {
         Self::with_mail(MailDelivery::Outbox(folder.into()))
     }
 
-    /// E-mails are sent over SMTP (plain, no TLS; use a local relay).
+    /// E-mails are sent over SMTP, encrypted as `settings.tls` says.
+    ///
+    /// # Panics
+    ///
+    /// If the TLS client configuration cannot be built, which does not happen with the bundled
+    /// rustls + ring + webpki-roots; [`HostServices::try_smtp`] returns that error instead.
     pub fn smtp(settings: SmtpSettings) -> Self {
+        Self::try_smtp(settings).expect("building the SMTP TLS configuration")
+    }
+
+    /// Like [`HostServices::smtp`], but a TLS configuration that cannot be built is an error.
+    pub fn try_smtp(settings: SmtpSettings) -> Result<Self, super::PluginHostError> {
+        let tls = match settings.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls => Tls::Required(tls_parameters(&settings.host)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&settings.host)?),
+        };
         let mut builder = SmtpTransport::builder_dangerous(&settings.host)
             .port(settings.port)
+            .tls(tls)
             .timeout(Some(settings.timeout))
             .pool_config(PoolConfig::new().max_size(settings.max_connections.max(1)));
         if let Some((user, password)) = settings.credentials {
             builder = builder.credentials(Credentials::new(user, password));
         }
-        Self::with_mail(MailDelivery::Smtp(builder.build()))
+        Ok(Self::with_mail(MailDelivery::Smtp(builder.build())))
     }
 
     fn with_mail(mail: MailDelivery) -> Self {
@@ -313,6 +382,12 @@ impl HostServices {
             body,
         })
     }
+}
+
+/// rustls client settings for an SMTP server named `host`: webpki roots, TLS 1.2 or newer.
+fn tls_parameters(host: &str) -> Result<TlsParameters, super::PluginHostError> {
+    TlsParameters::new(host.to_owned())
+        .map_err(|e| super::PluginHostError::Config(format!("SMTP TLS for `{host}`: {e}")))
 }
 
 /// The one HTTP client of a [`HostServices`]: shared by every plugin and thread, so
