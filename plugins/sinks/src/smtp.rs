@@ -207,8 +207,9 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
                 };
                 let message = Received {
                     at: Instant::now(),
-                    from: from.clone(),
-                    to: to.clone(),
+                    // The envelope ends with its message: the next one starts with MAIL.
+                    from: std::mem::take(&mut from),
+                    to: std::mem::take(&mut to),
                     message_id,
                     data,
                 };
