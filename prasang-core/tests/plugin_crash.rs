@@ -44,6 +44,7 @@ fn services(smtp_port: u16) -> HostServices {
     let mut settings = SmtpSettings::new("127.0.0.1", smtp_port);
     settings.timeout = Duration::from_secs(5);
     HostServices::smtp(settings)
+        .expect("SMTP settings")
         .with_sender(SENDER)
         .expect("sender")
 }

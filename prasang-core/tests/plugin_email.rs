@@ -13,6 +13,7 @@ fn smtp_host(port: u16) -> PluginHost {
     let mut settings = SmtpSettings::new("127.0.0.1", port);
     settings.timeout = std::time::Duration::from_secs(2);
     let services = HostServices::smtp(settings)
+        .unwrap()
         .with_sender("Prasang Tickets <tickets@prasang.test>")
         .unwrap();
     PluginHost::new(services).unwrap()

@@ -149,7 +149,7 @@ fn email_through(port: u16, tls: SmtpTls) -> Result<prasang_core::notify::Receip
     let mut settings = SmtpSettings::new("127.0.0.1", port);
     settings.tls = tls;
     settings.timeout = Duration::from_secs(5);
-    let host = PluginHost::new(HostServices::try_smtp(settings).unwrap()).unwrap();
+    let host = PluginHost::new(HostServices::smtp(settings).unwrap()).unwrap();
     let email = host
         .load(plugin_support::plugins_dir().join("email.toml"))
         .unwrap();
@@ -222,4 +222,14 @@ fn smtp_without_tls_stays_plain_even_when_starttls_is_offered() {
         "expected MAIL FROM, got {command:?}"
     );
     assert_temporary(result);
+}
+
+#[test]
+fn an_smtp_host_that_cannot_carry_a_certificate_is_refused_up_front() {
+    let mut settings = SmtpSettings::new("mail relay.example", 587);
+    settings.tls = SmtpTls::StartTls;
+    let error = HostServices::smtp(settings)
+        .err()
+        .expect("a host name with a space cannot be checked against a certificate");
+    assert!(error.to_string().contains("mail relay.example"), "{error}");
 }

@@ -120,7 +120,7 @@ pub fn load(
                     "the SMTP login goes to a remote server without TLS: consider --smtp-tls starttls or tls"
                 );
             }
-            HostServices::try_smtp(smtp.clone())?
+            HostServices::smtp(smtp.clone())?
         }
     };
     let services = match &settings.mail_from {

@@ -139,7 +139,7 @@ fn run_sale(sale: &Sale, workers: Option<usize>, plugins: &Path) -> Result<Outco
     settings.max_connections = settings
         .max_connections
         .max(u32::try_from(workers.unwrap_or(1)).unwrap_or(u32::MAX));
-    let host = PluginHost::new(HostServices::smtp(settings)).map_err(text)?;
+    let host = PluginHost::new(HostServices::smtp(settings).map_err(text)?).map_err(text)?;
     let dir = tempfile::tempdir().map_err(text)?;
     let mut config = Config::new(dir.path())
         .durability(sale.durability)

@@ -42,7 +42,8 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
     let outbox = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let outbox_host = PluginHost::new(HostServices::outbox(outbox.path())).map_err(text)?;
     let smtp_settings = SmtpSettings::new("127.0.0.1", smtp.port);
-    let smtp_host = PluginHost::new(HostServices::smtp(smtp_settings.clone())).map_err(text)?;
+    let smtp_host =
+        PluginHost::new(HostServices::smtp(smtp_settings.clone()).map_err(text)?).map_err(text)?;
 
     let hook_url = format!("http://127.0.0.1:{}/hook", http.port);
     let mut webhook = manifest(plugins, "webhook")?;

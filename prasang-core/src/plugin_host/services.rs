@@ -173,13 +173,13 @@ enum MailDelivery {
 /// // Without an SMTP server, e-mails land as .eml files in <data>/outbox:
 /// let services = HostServices::outbox("/var/lib/prasang/outbox");
 /// // With a local relay (plain SMTP):
-/// let services = HostServices::smtp(SmtpSettings::new("localhost", 25))
+/// let services = HostServices::smtp(SmtpSettings::new("localhost", 25))?
 ///     .with_sender("Prasang <tickets@example.org>")?;
 /// // With a provider's submission port (STARTTLS, certificate checked, login):
 /// let mut gmail = SmtpSettings::new("smtp.gmail.com", 587);
 /// gmail.tls = SmtpTls::StartTls;
 /// gmail.credentials = Some(("tickets@example.org".into(), "app password".into()));
-/// let services = HostServices::try_smtp(gmail)?;
+/// let services = HostServices::smtp(gmail)?;
 /// # Ok::<(), prasang_core::plugin_host::PluginHostError>(())
 /// ```
 pub struct HostServices {
@@ -195,18 +195,9 @@ impl HostServices {
         Self::with_mail(MailDelivery::Outbox(folder.into()))
     }
 
-    /// E-mails are sent over SMTP, encrypted as `settings.tls` says.
-    ///
-    /// # Panics
-    ///
-    /// If the TLS client configuration cannot be built, which does not happen with the bundled
-    /// rustls + ring + webpki-roots; [`HostServices::try_smtp`] returns that error instead.
-    pub fn smtp(settings: SmtpSettings) -> Self {
-        Self::try_smtp(settings).expect("building the SMTP TLS configuration")
-    }
-
-    /// Like [`HostServices::smtp`], but a TLS configuration that cannot be built is an error.
-    pub fn try_smtp(settings: SmtpSettings) -> Result<Self, super::PluginHostError> {
+    /// E-mails are sent over SMTP, encrypted as `settings.tls` says. With TLS, a host that is
+    /// not a valid certificate name is a [`super::PluginHostError::Config`].
+    pub fn smtp(settings: SmtpSettings) -> Result<Self, super::PluginHostError> {
         let tls = match settings.tls {
             SmtpTls::None => Tls::None,
             SmtpTls::StartTls => Tls::Required(tls_parameters(&settings.host)?),
@@ -386,6 +377,12 @@ impl HostServices {
 
 /// rustls client settings for an SMTP server named `host`: webpki roots, TLS 1.2 or newer.
 fn tls_parameters(host: &str) -> Result<TlsParameters, super::PluginHostError> {
+    // lettre checks the name only when it connects, which would fail every delivery instead.
+    rustls_pki_types::ServerName::try_from(host).map_err(|_| {
+        super::PluginHostError::Config(format!(
+            "SMTP TLS for `{host}`: not a host name or IP address a certificate can be checked against"
+        ))
+    })?;
     TlsParameters::new(host.to_owned())
         .map_err(|e| super::PluginHostError::Config(format!("SMTP TLS for `{host}`: {e}")))
 }
