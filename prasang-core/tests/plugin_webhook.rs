@@ -127,3 +127,29 @@ fn an_unreachable_receiver_is_a_temporary_failure() {
     assert!(matches!(error, DeliveryError::Temporary(_)), "{error:?}");
     drop(sink);
 }
+
+#[test]
+fn a_receiver_addressed_by_host_name_gets_every_webhook() {
+    let sink = HttpSink::start();
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let mut manifest = plugin_support::manifest("webhook");
+    manifest
+        .allowed_hosts
+        .push(format!("localhost:{}", sink.port));
+    let url = format!("http://localhost:{}/hooks/by-name", sink.port);
+    manifest.config.insert("url".into(), url);
+    manifest.config.insert("secret".into(), SECRET.into());
+    let channel = host.load_manifest(manifest).unwrap();
+
+    // The first looks the name up, the others reuse what it found.
+    for _ in 0..3 {
+        channel.deliver(&plugin_support::booked("webhook")).unwrap();
+    }
+    let requests = sink.wait_for(3);
+    assert_eq!(requests.len(), 3);
+    for request in &requests {
+        assert_eq!(request.path, "/hooks/by-name");
+        verify(request);
+    }
+}

@@ -46,11 +46,17 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
         PluginHost::new(HostServices::smtp(smtp_settings.clone()).map_err(text)?).map_err(text)?;
 
     let hook_url = format!("http://127.0.0.1:{}/hook", http.port);
-    let mut webhook = manifest(plugins, "webhook")?;
-    webhook.allowed_hosts = vec![format!("127.0.0.1:{}", http.port)];
-    webhook.config.insert("url".into(), hook_url.clone());
-    webhook.config.insert("secret".into(), SECRET.into());
-    let webhook = outbox_host.load_manifest(webhook).map_err(text)?;
+    // The same sink addressed by name: every request then goes through the host's resolver.
+    let webhook_to = |host: &str| -> Result<Arc<dyn Channel>, String> {
+        let mut webhook = manifest(plugins, "webhook")?;
+        webhook.allowed_hosts = vec![format!("{host}:{}", http.port)];
+        let url = format!("http://{host}:{}/hook", http.port);
+        webhook.config.insert("url".into(), url);
+        webhook.config.insert("secret".into(), SECRET.into());
+        Ok(outbox_host.load_manifest(webhook).map_err(text)?)
+    };
+    let webhook = webhook_to("127.0.0.1")?;
+    let webhook_by_name = webhook_to("localhost")?;
     let email = manifest(plugins, "email")?;
     let email_outbox = outbox_host.load_manifest(email.clone()).map_err(text)?;
     let email_smtp = smtp_host.load_manifest(email).map_err(text)?;
@@ -83,6 +89,7 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
             Arc::new(NativeWebhook::new(hook_url)),
         ),
         ("webhook plugin -> HTTP sink", webhook),
+        ("webhook plugin, host by name -> HTTP sink", webhook_by_name),
         (
             "raw SMTP client, pre-rendered e-mail -> SMTP sink (sink ceiling)",
             Arc::new(RawSmtp::new(smtp.port, eml)),

@@ -27,6 +27,7 @@
 //! ```
 
 mod manifest;
+mod resolver;
 mod services;
 mod v0_1;
 

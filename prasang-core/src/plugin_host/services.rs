@@ -3,7 +3,6 @@
 //! These types are independent of any WIT version; each version's bindings convert to them.
 
 use std::io::Read;
-use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,8 +12,7 @@ use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport};
-use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::DefaultConnector;
 
 /// Largest response body handed back to a plugin.
 pub const MAX_RESPONSE_BODY: u64 = 64 * 1024;
@@ -399,42 +397,11 @@ fn http_agent(timeout: Duration) -> ureq::Agent {
         .max_idle_connections_per_host(HTTP_IDLE_CONNECTIONS)
         .user_agent("prasang-plugin-host")
         .build();
-    ureq::Agent::with_parts(config, DefaultConnector::default(), LiteralFirstResolver)
-}
-
-/// ureq resolves the host before it looks for a pooled connection, and with a timeout set its
-/// resolver runs every lookup on a new thread, even for an IP address: a thread per request.
-/// An IP literal needs no lookup; names still go to ureq's resolver (with the timeout).
-#[derive(Debug)]
-struct LiteralFirstResolver;
-
-impl Resolver for LiteralFirstResolver {
-    fn resolve(
-        &self,
-        uri: &ureq::http::Uri,
-        config: &ureq::config::Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let host = uri.host().unwrap_or_default();
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host)
-            .parse::<IpAddr>();
-        let port = uri.port_u16().or(match uri.scheme_str() {
-            Some("http") => Some(80),
-            Some("https") => Some(443),
-            _ => None,
-        });
-        match (literal, port) {
-            (Ok(ip), Some(port)) => {
-                let mut addrs = self.empty();
-                addrs.push(SocketAddr::new(ip, port));
-                Ok(addrs)
-            }
-            _ => DefaultResolver::default().resolve(uri, config, timeout),
-        }
-    }
+    ureq::Agent::with_parts(
+        config,
+        DefaultConnector::default(),
+        super::resolver::CachingResolver::new(),
+    )
 }
 
 /// Checks `url` against an allow-list of `host` or `host:port` entries.
