@@ -6,14 +6,13 @@
 //!    the same transaction as the cursor);
 //! 2. a worker claims it (in memory, see [`super::runtime`]) and writes `sending`;
 //! 3. the channel is called;
-//! 4. the outcome and the due-queue change are written in one transaction, then made durable.
+//! 4. the outcome is written — a new due entry first (retrying), then the record, then the old
+//!    due entry removed — and made durable.
 //!
 //! The due entry is removed only in step 4, so a crash anywhere before it leaves the delivery
 //! due: after a restart it is attempted again, with the same idempotency key.
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
 
 use super::{DeliveryError, DeliveryPolicy, Notification, NotificationKind, Receipt, keys};
 use crate::Inner;
@@ -227,22 +226,181 @@ pub(crate) fn record(
     let new_due = delivery.due_key();
     let record = codec::encode(&delivery);
     let store = &inner.store;
-    (&store.deliveries, &store.deliveries_due)
-        .transaction(|(deliveries, due)| {
-            deliveries.insert(key.as_slice(), record.as_slice())?;
-            if let Some(old) = &old_due {
-                due.remove(old.as_slice())?;
-            }
-            if let Some(new) = &new_due {
-                due.insert(new.as_slice(), &[])?;
-            }
-            Ok::<_, ConflictableTransactionError<()>>(())
-        })
-        .map_err(|error| match error {
-            sled::transaction::TransactionError::Storage(e) => StoreError::Engine(e),
-            sled::transaction::TransactionError::Abort(()) => StoreError::Flush("aborted".into()),
-        })?;
+    // Three plain writes instead of a transaction (sled writes its log buffer twice more for
+    // each transaction), in an order that is safe wherever a crash cuts it: sled recovers a
+    // prefix of its log, and a due entry the record does not point at is a leftover that the
+    // next claim drops. No other worker touches this delivery meanwhile: it stays claimed in
+    // memory until the caller releases it.
+    if let Some(new) = &new_due {
+        store.deliveries_due.insert(new.as_slice(), &[])?;
+    }
+    store.deliveries.insert(key.as_slice(), record)?;
+    if let Some(old) = old_due.filter(|old| Some(old) != new_due.as_ref()) {
+        store.deliveries_due.remove(old)?;
+    }
     // Until this returns, a crash repeats the delivery: that is the in-flight window.
     store.durable()?;
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::Actor;
+    use crate::events::NewEvent;
+    use crate::notify::Channel;
+    use crate::tickets::BookingRequest;
+    use crate::users::{Gender, NewUser, Role};
+    use crate::{Clock, Config, ManualClock, Prasang};
+
+    /// Fails its first call (temporarily), then accepts; counts calls.
+    #[derive(Default)]
+    struct FailsOnce {
+        calls: AtomicU32,
+    }
+
+    impl Channel for FailsOnce {
+        fn id(&self) -> &str {
+            "email"
+        }
+        fn deliver(&self, _: &Notification) -> Result<Receipt, DeliveryError> {
+            match self.calls.fetch_add(1, Ordering::SeqCst) {
+                0 => Err(DeliveryError::Temporary("not yet".into())),
+                _ => Ok(Receipt {
+                    remote_id: None,
+                    detail: "accepted".into(),
+                }),
+            }
+        }
+    }
+
+    const BACKOFF: Duration = Duration::from_secs(10);
+
+    /// A store whose one booking's e-mail has failed once and is `retrying`.
+    fn retrying_delivery() -> (Prasang, ManualClock, Arc<FailsOnce>, Delivery) {
+        let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
+        let channel = Arc::new(FailsOnce::default());
+        let policy = DeliveryPolicy {
+            backoff_base: BACKOFF,
+            ..DeliveryPolicy::default()
+        };
+        let prasang = Prasang::open(
+            Config::temporary()
+                .clock(clock.clone())
+                .background_tasks(false)
+                .channel(Arc::clone(&channel) as Arc<dyn Channel>)
+                .delivery_policy(policy),
+        )
+        .expect("open");
+        let register = |name: &str, role| {
+            let user = prasang
+                .users()
+                .register(NewUser {
+                    name: name.into(),
+                    email: format!("{name}@example.org"),
+                    password: format!("{name} has a long password"),
+                    gender: Gender::Undisclosed,
+                    age: 30,
+                    role,
+                })
+                .expect("register");
+            Actor {
+                user_id: user.id,
+                role,
+            }
+        };
+        let organizer = register("olga", Role::Organizer);
+        let ada = register("ada", Role::Attendee);
+        let starts_at = clock.now().plus(Duration::from_secs(7 * 24 * 3600));
+        let event = prasang
+            .events()
+            .create(
+                &organizer,
+                NewEvent {
+                    title: "RustConf".into(),
+                    description: "Talks".into(),
+                    location: "Montreal".into(),
+                    starts_at,
+                    ends_at: starts_at.plus(Duration::from_secs(3600)),
+                    capacity: 10,
+                    price_minor: 0,
+                    currency: "EUR".into(),
+                    image_url: None,
+                    per_user_limit: Some(1),
+                },
+            )
+            .expect("create event");
+        let request = BookingRequest {
+            event: event.id,
+            quantity: 1,
+            idempotency_key: None,
+        };
+        prasang.tickets().book(&ada, &request).expect("book");
+        let report = prasang.run_notifications_once().expect("run");
+        assert_eq!(report.retrying, 1);
+        let (_, record) = prasang
+            .inner
+            .store
+            .deliveries
+            .iter()
+            .next()
+            .expect("one delivery")
+            .expect("readable");
+        let delivery: Delivery = codec::decode("deliveries", &record).expect("decodes");
+        assert_eq!(delivery.status, DeliveryStatus::Retrying);
+        (prasang, clock, channel, delivery)
+    }
+
+    /// Puts `delivery` in its channel's due queue at `at`, as a cut outcome write can leave it.
+    fn add_due_entry(prasang: &Prasang, delivery: &Delivery, at: Timestamp) {
+        let key = keys::due(&delivery.channel, at, delivery.log_seq, delivery.user);
+        let queue = &prasang.inner.store.deliveries_due;
+        queue.insert(key, &[]).expect("insert a due entry");
+    }
+
+    fn due_entries(prasang: &Prasang) -> usize {
+        prasang.inner.store.deliveries_due.len()
+    }
+
+    #[test]
+    fn a_crash_before_the_old_due_entry_went_does_not_deliver_early_or_twice() {
+        let (prasang, clock, channel, delivery) = retrying_delivery();
+        // The state a crash leaves between writing the `retrying` record and removing the due
+        // entry it was claimed from: that entry is due now, the record points later.
+        add_due_entry(&prasang, &delivery, delivery.created_at);
+        assert_eq!(due_entries(&prasang), 2);
+
+        prasang.run_notifications_once().expect("run");
+        assert_eq!(
+            channel.calls.load(Ordering::SeqCst),
+            1,
+            "not attempted before its time"
+        );
+        assert_eq!(due_entries(&prasang), 1, "the leftover was dropped");
+
+        clock.advance(BACKOFF);
+        assert_eq!(prasang.run_notifications_once().expect("run").sent, 1);
+        assert_eq!(channel.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(due_entries(&prasang), 0);
+    }
+
+    #[test]
+    fn a_stray_due_entry_from_a_cut_outcome_write_never_causes_a_second_delivery() {
+        let (prasang, clock, channel, delivery) = retrying_delivery();
+        // What a crash leaves after an outcome's first write (its new due entry) but before the
+        // record: a due entry the record does not point at, here due after the real one.
+        add_due_entry(&prasang, &delivery, clock.now().plus(BACKOFF * 3));
+
+        clock.advance(BACKOFF);
+        assert_eq!(prasang.run_notifications_once().expect("run").sent, 1);
+        clock.advance(BACKOFF * 3);
+        let report = prasang.run_notifications_once().expect("run");
+        assert_eq!((report.sent, report.retrying), (0, 0), "sent once only");
+        assert_eq!(channel.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(due_entries(&prasang), 0, "the stray entry was dropped");
+    }
 }
