@@ -68,12 +68,7 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().unwrap_or_default();
-        let port = uri.port_u16().or(match uri.scheme_str() {
-            Some("http") => Some(80),
-            Some("https") => Some(443),
-            _ => None,
-        });
-        let Some(port) = port else {
+        let Some(port) = uri.port_u16().or(super::services::default_port(uri)) else {
             // Not a URL the host would send; let ureq say what is wrong with it.
             return self.lookup.resolve(uri, config, timeout);
         };

@@ -404,20 +404,22 @@ fn http_agent(timeout: Duration) -> ureq::Agent {
     )
 }
 
+/// The port an `http://` or `https://` URL without one connects to; `None` for other schemes.
+pub(super) fn default_port(uri: &ureq::http::Uri) -> Option<u16> {
+    match uri.scheme_str() {
+        Some("http") => Some(80),
+        Some("https") => Some(443),
+        _ => None,
+    }
+}
+
 /// Checks `url` against an allow-list of `host` or `host:port` entries.
 pub(crate) fn check_allowed(allowed_hosts: &[String], url: &str) -> Result<(), ServiceError> {
     let uri: ureq::http::Uri = url
         .parse()
         .map_err(|e| ServiceError::Invalid(format!("URL `{url}`: {e}")))?;
-    let default_port = match uri.scheme_str() {
-        Some("http") => 80,
-        Some("https") => 443,
-        _ => {
-            return Err(ServiceError::Invalid(format!(
-                "URL `{url}` is not http:// or https://"
-            )));
-        }
-    };
+    let default_port = default_port(&uri)
+        .ok_or_else(|| ServiceError::Invalid(format!("URL `{url}` is not http:// or https://")))?;
     let host = uri
         .host()
         .ok_or_else(|| ServiceError::Invalid(format!("URL `{url}` has no host")))?
