@@ -32,13 +32,15 @@ fn verify(request: &Request) {
 }
 
 fn webhook(host: &PluginHost, sink: &HttpSink, allow: bool) -> Arc<PluginChannel> {
+    let allowed = allow.then(|| sink.host());
+    webhook_to(host, allowed, sink.url("/hooks/prasang"))
+}
+
+/// The webhook plugin posting to `url`, with `allowed` (if any) as its one allowed host.
+fn webhook_to(host: &PluginHost, allowed: Option<String>, url: String) -> Arc<PluginChannel> {
     let mut manifest = plugin_support::manifest("webhook");
-    if allow {
-        manifest.allowed_hosts.push(sink.host());
-    }
-    manifest
-        .config
-        .insert("url".into(), sink.url("/hooks/prasang"));
+    manifest.allowed_hosts.extend(allowed);
+    manifest.config.insert("url".into(), url);
     manifest.config.insert("secret".into(), SECRET.into());
     host.load_manifest(manifest).unwrap()
 }
@@ -113,14 +115,12 @@ fn an_unreachable_receiver_is_a_temporary_failure() {
     let sink = HttpSink::start();
     let outbox = tempfile::tempdir().unwrap();
     let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
-    let mut manifest = plugin_support::manifest("webhook");
     // Port 9 on loopback: nothing listens there.
-    manifest.allowed_hosts.push("127.0.0.1:9".into());
-    manifest
-        .config
-        .insert("url".into(), "http://127.0.0.1:9/x".into());
-    manifest.config.insert("secret".into(), SECRET.into());
-    let channel = host.load_manifest(manifest).unwrap();
+    let channel = webhook_to(
+        &host,
+        Some("127.0.0.1:9".into()),
+        "http://127.0.0.1:9/x".into(),
+    );
     let error = channel
         .deliver(&plugin_support::booked("webhook"))
         .unwrap_err();
@@ -133,14 +133,11 @@ fn a_receiver_addressed_by_host_name_gets_every_webhook() {
     let sink = HttpSink::start();
     let outbox = tempfile::tempdir().unwrap();
     let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
-    let mut manifest = plugin_support::manifest("webhook");
-    manifest
-        .allowed_hosts
-        .push(format!("localhost:{}", sink.port));
-    let url = format!("http://localhost:{}/hooks/by-name", sink.port);
-    manifest.config.insert("url".into(), url);
-    manifest.config.insert("secret".into(), SECRET.into());
-    let channel = host.load_manifest(manifest).unwrap();
+    let channel = webhook_to(
+        &host,
+        Some(format!("localhost:{}", sink.port)),
+        format!("http://localhost:{}/hooks/by-name", sink.port),
+    );
 
     // The first looks the name up, the others reuse what it found.
     for _ in 0..3 {
