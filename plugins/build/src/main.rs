@@ -150,6 +150,9 @@ fn read_key(file: &Path, path: &[&str]) -> Result<String> {
         .ok_or_else(|| format!("{}: `{}` is not a string", file.display(), path.join(".")).into())
 }
 
+/// 1 MiB of stack, the static data, and the rest for the heap.
+const INITIAL_MEMORY_BYTES: usize = 2 << 20;
+
 fn compile(root: &Path, target_dir: &Path, plugins: &[Plugin]) -> Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
@@ -160,7 +163,13 @@ fn compile(root: &Path, target_dir: &Path, plugins: &[Plugin]) -> Result<()> {
         .arg(target_dir)
         // Debug info would triple the component size and slow every load.
         .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
-        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
+        .env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo")
+        // Room for the SDK's heap in the memory a plugin starts with, so a delivery need not
+        // grow linear memory (each growth costs the host two page-protection changes).
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS",
+            format!("-C link-arg=--initial-memory={INITIAL_MEMORY_BYTES}"),
+        );
     for plugin in plugins {
         command.args(["-p", &plugin.package]);
     }

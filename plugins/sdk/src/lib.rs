@@ -40,6 +40,14 @@ pub mod bindings {
 
 mod panic;
 
+pub mod heap;
+
+/// Every delivery runs in a fresh instance, so the plugin's heap never gives memory back and
+/// does not grow linear memory while the module's initial memory lasts (see [`heap`]).
+#[cfg(all(target_arch = "wasm32", feature = "bump-heap"))]
+#[global_allocator]
+static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::LinearMemory);
+
 pub use bindings::prasang::channel::types::{
     Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
     HttpResponse, Mailbox, Notification, NotificationKind, Receipt, Recipient, TicketStatus,
