@@ -156,7 +156,8 @@ fn email_through(port: u16, tls: SmtpTls) -> Result<prasang_core::notify::Receip
     email.deliver(&plugin_support::booked("email"))
 }
 
-/// Greets, answers EHLO with the given extensions, and returns the client's next command.
+/// Greets, answers every EHLO with the given extensions, and returns the client's first
+/// command that is not an EHLO (the host asks twice: lettre keeps only some extensions).
 fn greet(reader: &mut BufReader<TcpStream>, extensions: &[&str]) -> String {
     say(reader, "220 tls-test ESMTP\r\n");
     let ehlo = line(reader);
@@ -166,8 +167,13 @@ fn greet(reader: &mut BufReader<TcpStream>, extensions: &[&str]) -> String {
         answer.push_str(&format!("250-{extension}\r\n"));
     }
     answer.push_str("250 8BITMIME\r\n");
-    say(reader, &answer);
-    line(reader)
+    loop {
+        say(reader, &answer);
+        let command = line(reader);
+        if !command.starts_with("EHLO ") {
+            return command;
+        }
+    }
 }
 
 #[test]

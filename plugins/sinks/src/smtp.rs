@@ -1,4 +1,5 @@
-//! A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT) that
+//! A minimal SMTP server (RFC 5321 subset: EHLO/HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT;
+//! PIPELINING, which a line-at-a-time server gets for free) that
 //! keeps every message it accepts, and can be told to hold back its answers.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -182,7 +183,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             .unwrap_or_default()
             .to_ascii_uppercase();
         match &verb[..] {
-            b"EHLO" => out.write_all(b"250-test-smtp\r\n250 8BITMIME\r\n")?,
+            b"EHLO" => out.write_all(b"250-test-smtp\r\n250-PIPELINING\r\n250 8BITMIME\r\n")?,
             b"HELO" => out.write_all(b"250 test-smtp\r\n")?,
             b"MAIL" => {
                 from = address(&line);

@@ -29,6 +29,7 @@
 mod manifest;
 mod resolver;
 mod services;
+mod smtp;
 mod v0_1;
 
 use std::path::{Path, PathBuf};
@@ -42,8 +43,9 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadl
 use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 
 pub use manifest::Manifest;
-pub use services::{HostServices, MAX_RESPONSE_BODY, SmtpSettings, SmtpTls};
+pub use services::{HostServices, MAX_RESPONSE_BODY};
 use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
+pub use smtp::{SmtpSettings, SmtpTls};
 
 /// `prasang:channel` versions this host can load, newest first.
 pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_1::VERSION];

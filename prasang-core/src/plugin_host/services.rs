@@ -6,13 +6,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{Message, SmtpTransport, Transport};
 use ureq::unversioned::transport::DefaultConnector;
+
+use super::smtp::{SmtpMailer, SmtpSettings};
 
 /// Largest response body handed back to a plugin.
 pub const MAX_RESPONSE_BODY: u64 = 64 * 1024;
@@ -81,86 +80,8 @@ pub struct HttpAnswer {
     pub body: Vec<u8>,
 }
 
-/// How the SMTP connection is protected. TLS uses rustls (ring) and checks the server's
-/// certificate against the Mozilla roots (webpki-roots) and the host name in [`SmtpSettings`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain SMTP, never encrypted (the default): for a relay on the same machine or network,
-    /// such as a local Postfix on port 25, which usually offers no certificate that would
-    /// verify for `localhost`. Do not send a password this way over a network.
-    #[default]
-    None,
-    /// Connect in plain text, then require `STARTTLS` before anything else is sent (the usual
-    /// submission port 587, e.g. `smtp.gmail.com:587`). A server that does not offer STARTTLS,
-    /// or whose certificate does not verify, fails the delivery: there is no fallback to plain.
-    StartTls,
-    /// Implicit TLS from the first byte ("SMTPS", usually port 465).
-    Tls,
-}
-
-impl std::fmt::Display for SmtpTls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SmtpTls::None => "none",
-            SmtpTls::StartTls => "starttls",
-            SmtpTls::Tls => "tls",
-        })
-    }
-}
-
-impl std::str::FromStr for SmtpTls {
-    type Err = String;
-
-    /// `none`, `starttls` or `tls` (any case).
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text.to_ascii_lowercase().as_str() {
-            "none" => Ok(SmtpTls::None),
-            "starttls" => Ok(SmtpTls::StartTls),
-            "tls" => Ok(SmtpTls::Tls),
-            _ => Err(format!(
-                "unknown SMTP TLS mode `{text}` (expected none, starttls or tls)"
-            )),
-        }
-    }
-}
-
-/// How to reach an SMTP server.
-#[derive(Debug, Clone)]
-pub struct SmtpSettings {
-    /// Server host name or address; with TLS, the name its certificate must match.
-    pub host: String,
-    /// Server port (25 for a local relay, 587 with [`SmtpTls::StartTls`], 465 with
-    /// [`SmtpTls::Tls`], anything for tests).
-    pub port: u16,
-    /// Whether and how the connection is encrypted (default [`SmtpTls::None`]).
-    pub tls: SmtpTls,
-    /// Login, if the relay wants one.
-    pub credentials: Option<(String, String)>,
-    /// Connect / command timeout.
-    pub timeout: Duration,
-    /// Idle connections kept open for reuse (default 16). Keep it at least the number of
-    /// threads sending e-mail at once (the dispatcher's `workers_per_channel` for each e-mail
-    /// channel): a connection returned to a full pool is closed, so the next message pays for
-    /// a new connection and greeting.
-    pub max_connections: u32,
-}
-
-impl SmtpSettings {
-    /// A server at `host:port` without login or TLS, with a 10 s timeout.
-    pub fn new(host: impl Into<String>, port: u16) -> Self {
-        SmtpSettings {
-            host: host.into(),
-            port,
-            tls: SmtpTls::None,
-            credentials: None,
-            timeout: Duration::from_secs(10),
-            max_connections: 16,
-        }
-    }
-}
-
 enum MailDelivery {
-    Smtp(SmtpTransport),
+    Smtp(Box<SmtpMailer>),
     Outbox(PathBuf),
 }
 
@@ -196,20 +117,8 @@ impl HostServices {
     /// E-mails are sent over SMTP, encrypted as `settings.tls` says. With TLS, a host that is
     /// not a valid certificate name is a [`super::PluginHostError::Config`].
     pub fn smtp(settings: SmtpSettings) -> Result<Self, super::PluginHostError> {
-        let tls = match settings.tls {
-            SmtpTls::None => Tls::None,
-            SmtpTls::StartTls => Tls::Required(tls_parameters(&settings.host)?),
-            SmtpTls::Tls => Tls::Wrapper(tls_parameters(&settings.host)?),
-        };
-        let mut builder = SmtpTransport::builder_dangerous(&settings.host)
-            .port(settings.port)
-            .tls(tls)
-            .timeout(Some(settings.timeout))
-            .pool_config(PoolConfig::new().max_size(settings.max_connections.max(1)));
-        if let Some((user, password)) = settings.credentials {
-            builder = builder.credentials(Credentials::new(user, password));
-        }
-        Ok(Self::with_mail(MailDelivery::Smtp(builder.build())))
+        let mailer = SmtpMailer::new(settings)?;
+        Ok(Self::with_mail(MailDelivery::Smtp(Box::new(mailer))))
     }
 
     fn with_mail(mail: MailDelivery) -> Self {
@@ -266,13 +175,15 @@ impl HostServices {
     ) -> Result<(), ServiceError> {
         let message = self.build_message(email, message_id)?;
         match &self.mail {
-            MailDelivery::Smtp(transport) => transport.send(&message).map(drop).map_err(|e| {
-                if e.is_permanent() {
-                    ServiceError::Invalid(format!("SMTP server refused the message: {e}"))
-                } else {
-                    ServiceError::Unavailable(format!("SMTP delivery failed: {e}"))
-                }
-            }),
+            MailDelivery::Smtp(mailer) => mailer
+                .send(message.envelope(), &message.formatted())
+                .map_err(|e| {
+                    if e.is_permanent() {
+                        ServiceError::Invalid(format!("SMTP server refused the message: {e}"))
+                    } else {
+                        ServiceError::Unavailable(format!("SMTP delivery failed: {e}"))
+                    }
+                }),
             MailDelivery::Outbox(folder) => write_eml(folder, message_id, &message.formatted())
                 .map_err(|e| {
                     ServiceError::Unavailable(format!("writing to {}: {e}", folder.display()))
@@ -371,18 +282,6 @@ impl HostServices {
             body,
         })
     }
-}
-
-/// rustls client settings for an SMTP server named `host`: webpki roots, TLS 1.2 or newer.
-fn tls_parameters(host: &str) -> Result<TlsParameters, super::PluginHostError> {
-    // lettre checks the name only when it connects, which would fail every delivery instead.
-    rustls_pki_types::ServerName::try_from(host).map_err(|_| {
-        super::PluginHostError::Config(format!(
-            "SMTP TLS for `{host}`: not a host name or IP address a certificate can be checked against"
-        ))
-    })?;
-    TlsParameters::new(host.to_owned())
-        .map_err(|e| super::PluginHostError::Config(format!("SMTP TLS for `{host}`: {e}")))
 }
 
 /// The one HTTP client of a [`HostServices`]: shared by every plugin and thread, so
