@@ -98,7 +98,7 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
             "native e-mail (lettre builder + SmtpTransport) -> SMTP sink",
             Arc::new(NativeEmail::new(&smtp_settings)),
         ),
-        ("email plugin -> SMTP sink (lettre)", email_smtp),
+        ("email plugin -> SMTP sink", email_smtp),
         ("email plugin -> .eml outbox", email_outbox),
     ];
     let only = std::env::var("PRASANG_BENCH_ONLY").unwrap_or_default();

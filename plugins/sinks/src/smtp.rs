@@ -2,7 +2,7 @@
 //! PIPELINING, which a line-at-a-time server gets for free) that
 //! keeps every message it accepts, and can be told to hold back its answers.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
@@ -168,11 +168,16 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     // Without this, small replies wait for delayed ACKs (~40 ms per message).
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(QuickAck(stream.try_clone()?));
-    let mut out = stream;
+    // Replies to pipelined commands go out together, as real servers send them: the replies
+    // are flushed only when everything the client sent so far has been answered.
+    let mut out = BufWriter::new(stream);
     out.write_all(b"220 test-smtp ready\r\n")?;
     let (mut from, mut to) = (String::new(), Vec::new());
     let mut line = Vec::new();
     loop {
+        if reader.buffer().is_empty() {
+            out.flush()?;
+        }
         line.clear();
         if reader.read_until(b'\n', &mut line)? == 0 {
             return Ok(());
@@ -202,6 +207,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             b"NOOP" => out.write_all(b"250 OK\r\n")?,
             b"DATA" => {
                 out.write_all(b"354 end with <CRLF>.<CRLF>\r\n")?;
+                out.flush()?;
                 let Some((message_id, data)) = read_data(&mut reader, &mut line, shared.keep_data)?
                 else {
                     return Ok(());
@@ -219,7 +225,7 @@ fn serve(stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
             }
             b"QUIT" => {
                 out.write_all(b"221 bye\r\n")?;
-                return Ok(());
+                return out.flush();
             }
             _ => out.write_all(b"502 not implemented\r\n")?,
         }
