@@ -6,18 +6,15 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{World, new_user};
+use common::{World, assert_intact, new_user, sign_in};
 use prasang_core::auth::AuthError;
 use prasang_core::users::{ProfileUpdate, Role, UserError};
 
 #[test]
 fn login_returns_a_token_that_verifies_into_the_user() {
     let world = World::new();
-    let ada = world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Organizer))
-        .expect("register");
+    let ada = world.register("Ada", Role::Organizer);
+    // Case and surrounding spaces in the e-mail do not matter at login.
     let session = world
         .prasang
         .auth()
@@ -36,16 +33,7 @@ fn login_returns_a_token_that_verifies_into_the_user() {
 #[test]
 fn access_tokens_carry_the_documented_claims_and_an_eddsa_header() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
-    let session = world
-        .prasang
-        .auth()
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let session = world.signed_in("Ada", Role::Attendee);
     let parts: Vec<&str> = session.access_token.split('.').collect();
     assert_eq!(parts.len(), 3);
     let header: serde_json::Value =
@@ -70,11 +58,7 @@ fn access_tokens_carry_the_documented_claims_and_an_eddsa_header() {
 #[test]
 fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
+    world.register("Ada", Role::Attendee);
     let wrong = world
         .prasang
         .auth()
@@ -95,16 +79,7 @@ fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
 #[test]
 fn expired_tokens_are_refused() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
-    let session = world
-        .prasang
-        .auth()
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let session = world.signed_in("Ada", Role::Attendee);
     world.clock.advance(Duration::from_secs(15 * 60));
     let result = world.prasang.auth().verify(&session.access_token);
     assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
@@ -113,16 +88,7 @@ fn expired_tokens_are_refused() {
 #[test]
 fn tampered_forged_and_unsigned_tokens_are_refused() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
-    let session = world
-        .prasang
-        .auth()
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let session = world.signed_in("Ada", Role::Attendee);
     let parts: Vec<&str> = session.access_token.split('.').collect();
 
     // Promote ourselves to admin, keep the signature.
@@ -139,16 +105,7 @@ fn tampered_forged_and_unsigned_tokens_are_refused() {
     let confused = format!("{hs_header}.{forged_claims}.{}", parts[2]);
     // A token from another Prasang (different signing key).
     let other = World::new();
-    other
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
-    let foreign = other
-        .prasang
-        .auth()
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let foreign = other.signed_in("Ada", Role::Attendee);
 
     for token in [
         tampered.as_str(),
@@ -170,15 +127,8 @@ fn tampered_forged_and_unsigned_tokens_are_refused() {
 #[test]
 fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
+    let first = world.signed_in("Ada", Role::Attendee);
     let auth = world.prasang.auth();
-    let first = auth
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
     let second = auth.refresh(&first.refresh_token).expect("rotate");
     assert_ne!(second.refresh_token, first.refresh_token);
     auth.verify(&second.access_token)
@@ -196,9 +146,7 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
     );
 
     // Other sessions of the same user are unaffected.
-    let other = auth
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let other = world.login("Ada");
     auth.verify(&other.access_token)
         .expect("other session works");
     assert!(matches!(
@@ -210,16 +158,7 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
 #[test]
 fn refresh_tokens_expire() {
     let world = World::with(|c| c.refresh_token_ttl(Duration::from_secs(60)));
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
-    let session = world
-        .prasang
-        .auth()
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
+    let session = world.signed_in("Ada", Role::Attendee);
     world.clock.advance(Duration::from_secs(61));
     let result = world.prasang.auth().refresh(&session.refresh_token);
     assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
@@ -228,15 +167,8 @@ fn refresh_tokens_expire() {
 #[test]
 fn logout_ends_refresh_and_access_tokens() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
+    let session = world.signed_in("Ada", Role::Attendee);
     let auth = world.prasang.auth();
-    let session = auth
-        .login("ada@example.org", "Ada has a long password")
-        .expect("login");
     auth.logout(&session.refresh_token).expect("logout");
     assert!(matches!(
         auth.verify(&session.access_token),
@@ -251,11 +183,7 @@ fn logout_ends_refresh_and_access_tokens() {
 #[test]
 fn emails_are_unique_after_normalising() {
     let world = World::new();
-    world
-        .prasang
-        .users()
-        .register(new_user("Ada", Role::Attendee))
-        .expect("register");
+    world.register("Ada", Role::Attendee);
     let mut twin = new_user("Ada", Role::Attendee);
     twin.email = " ADA@Example.Org".into();
     assert!(matches!(
@@ -364,8 +292,7 @@ fn profiles_change_only_by_their_owner_or_an_admin() {
             .update_profile(&ada, ada.user_id, taken),
         Err(UserError::EmailTaken)
     ));
-    let report = world.prasang.verify_integrity().expect("check");
-    assert!(report.is_ok(), "{:?}", report.problems);
+    assert_intact(&world.prasang);
 }
 
 #[test]
@@ -377,15 +304,7 @@ fn the_signing_key_survives_a_restart_and_is_private() {
                 .password_cost(prasang_core::users::PasswordCost::INSECURE_FAST),
         )
         .expect("open");
-        prasang
-            .users()
-            .register(new_user("Ada", Role::Attendee))
-            .expect("register");
-        prasang
-            .auth()
-            .login("ada@example.org", "Ada has a long password")
-            .expect("login")
-            .access_token
+        sign_in(&prasang, "Ada", Role::Attendee).access_token
     };
     let prasang = prasang_core::Prasang::open(dir.path()).expect("reopen");
     prasang

@@ -8,7 +8,6 @@ use common::{World, assert_intact, new_event};
 use prasang_core::PageRequest;
 use prasang_core::events::{EventError, EventQuery, EventStatus, EventUpdate};
 use prasang_core::log::{DomainEvent, EventField};
-use prasang_core::tickets::BookingRequest;
 use prasang_core::users::Role;
 
 #[test]
@@ -99,21 +98,8 @@ fn only_the_owner_or_an_admin_edits_an_event() {
 #[test]
 fn updates_keep_the_seat_counters_and_log_what_changed() {
     let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&olga, 10, 0, 3);
-    world
-        .prasang
-        .tickets()
-        .book(
-            &ada,
-            &BookingRequest {
-                event: event.id,
-                quantity: 3,
-                idempotency_key: None,
-            },
-        )
-        .expect("book");
+    let (olga, ada, event) = world.organizer_attendee_event(10, 0, 3);
+    world.book(&ada, event.id, 3);
 
     let later = event.starts_at.plus(Duration::from_secs(3600));
     let update = EventUpdate {
@@ -179,27 +165,9 @@ fn updates_keep_the_seat_counters_and_log_what_changed() {
 #[test]
 fn events_with_tickets_are_cancelled_not_deleted() {
     let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let sold = world.event(&olga, 10, 0, 1);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(
-            &ada,
-            &BookingRequest {
-                event: sold.id,
-                quantity: 1,
-                idempotency_key: None,
-            },
-        )
-        .expect("book")
-        .ticket;
-    world
-        .prasang
-        .tickets()
-        .cancel(&ada, ticket.id)
-        .expect("cancel");
+    let (olga, ada, sold) = world.organizer_attendee_event(10, 0, 1);
+    let ticket = world.book(&ada, sold.id, 1);
+    world.cancel_ticket(&ada, ticket.id);
     assert!(matches!(
         world.prasang.events().delete(&olga, sold.id),
         Err(EventError::HasTickets)

@@ -4,35 +4,25 @@ mod common;
 
 use std::time::Duration;
 
-use common::{World, assert_intact};
+use common::{World, assert_intact, booking};
 use prasang_core::PageRequest;
 use prasang_core::log::DomainEvent;
 use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::Role;
 
-fn request(event: prasang_core::EventId, quantity: i64) -> BookingRequest {
-    BookingRequest {
-        event,
-        quantity,
-        idempotency_key: None,
-    }
-}
-
 #[test]
 fn free_tickets_are_booked_at_once_and_take_seats() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 2);
+    let (_, ada, event) = world.organizer_attendee_event(10, 0, 2);
 
     let outcome = world
         .prasang
         .tickets()
-        .book(&ada, &request(event.id, 2))
+        .book(&ada, &booking(event.id, 2))
         .expect("book");
     assert_eq!(outcome.ticket.status, TicketStatus::Booked);
     assert!(!outcome.replayed);
-    let seats = world.prasang.events().peek(event.id).expect("event").seats;
+    let seats = world.seats(event.id);
     assert_eq!((seats.remaining, seats.held, seats.booked), (8, 0, 2));
     assert_intact(&world.prasang);
 }
@@ -40,17 +30,11 @@ fn free_tickets_are_booked_at_once_and_take_seats() {
 #[test]
 fn the_last_seat_goes_to_one_booking_only() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 1, 0, 1);
-    let ada = world.user("Ada", Role::Attendee);
+    let (_, ada, event) = world.organizer_attendee_event(1, 0, 1);
     let bob = world.user("Bob", Role::Attendee);
 
-    world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("first");
-    let refused = world.prasang.tickets().book(&bob, &request(event.id, 1));
+    world.book(&ada, event.id, 1);
+    let refused = world.prasang.tickets().book(&bob, &booking(event.id, 1));
     assert!(
         matches!(refused, Err(TicketError::SoldOut { remaining: 0 })),
         "{refused:?}"
@@ -61,16 +45,10 @@ fn the_last_seat_goes_to_one_booking_only() {
 #[test]
 fn one_ticket_per_user_per_event_by_default() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 10, 0, 1);
-    let ada = world.user("Ada", Role::Attendee);
+    let (_, ada, event) = world.organizer_attendee_event(10, 0, 1);
 
-    world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("first");
-    let again = world.prasang.tickets().book(&ada, &request(event.id, 1));
+    world.book(&ada, event.id, 1);
+    let again = world.prasang.tickets().book(&ada, &booking(event.id, 1));
     assert!(
         matches!(again, Err(TicketError::LimitReached { limit: 1, held: 1 })),
         "{again:?}"
@@ -80,21 +58,10 @@ fn one_ticket_per_user_per_event_by_default() {
 #[test]
 fn cancelling_twice_frees_the_seat_once() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 1, 0, 1);
-    let ada = world.user("Ada", Role::Attendee);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
+    let (_, ada, event) = world.organizer_attendee_event(1, 0, 1);
+    let ticket = world.book(&ada, event.id, 1);
 
-    let cancelled = world
-        .prasang
-        .tickets()
-        .cancel(&ada, ticket.id)
-        .expect("cancel");
+    let cancelled = world.cancel_ticket(&ada, ticket.id);
     assert_eq!(cancelled.status, TicketStatus::Cancelled);
     let twice = world.prasang.tickets().cancel(&ada, ticket.id);
     assert!(
@@ -104,7 +71,7 @@ fn cancelling_twice_frees_the_seat_once() {
         ),
         "{twice:?}"
     );
-    let seats = world.prasang.events().peek(event.id).expect("event").seats;
+    let seats = world.seats(event.id);
     assert_eq!((seats.remaining, seats.booked), (1, 0));
     assert_intact(&world.prasang);
 }
@@ -112,26 +79,10 @@ fn cancelling_twice_frees_the_seat_once() {
 #[test]
 fn a_cancelled_seat_can_be_booked_again_even_by_the_same_user() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 1, 0, 1);
-    let ada = world.user("Ada", Role::Attendee);
-    let first = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
-    world
-        .prasang
-        .tickets()
-        .cancel(&ada, first.id)
-        .expect("cancel");
-    let second = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("rebook")
-        .ticket;
+    let (_, ada, event) = world.organizer_attendee_event(1, 0, 1);
+    let first = world.book(&ada, event.id, 1);
+    world.cancel_ticket(&ada, first.id);
+    let second = world.book(&ada, event.id, 1);
     assert_ne!(first.id, second.id);
     assert_intact(&world.prasang);
 }
@@ -139,23 +90,16 @@ fn a_cancelled_seat_can_be_booked_again_even_by_the_same_user() {
 #[test]
 fn paid_tickets_are_held_until_payment_is_confirmed() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 5, 2_500, 2);
-    let ada = world.user("Ada", Role::Attendee);
+    let (organizer, ada, event) = world.organizer_attendee_event(5, 2_500, 2);
 
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 2))
-        .expect("book")
-        .ticket;
+    let ticket = world.book(&ada, event.id, 2);
     assert_eq!(ticket.status, TicketStatus::Pending);
     assert_eq!(ticket.amount_minor, 5_000);
     assert_eq!(
         ticket.expires_at,
         Some(common::START.plus(Duration::from_secs(15 * 60)))
     );
-    let seats = world.prasang.events().peek(event.id).expect("event").seats;
+    let seats = world.seats(event.id);
     assert_eq!((seats.remaining, seats.held, seats.booked), (3, 2, 0));
 
     let refused = world.prasang.tickets().confirm_payment(&ada, ticket.id);
@@ -170,7 +114,7 @@ fn paid_tickets_are_held_until_payment_is_confirmed() {
         .expect("confirm");
     assert_eq!(confirmed.status, TicketStatus::Booked);
     assert_eq!(confirmed.expires_at, None);
-    let seats = world.prasang.events().peek(event.id).expect("event").seats;
+    let seats = world.seats(event.id);
     assert_eq!((seats.remaining, seats.held, seats.booked), (3, 0, 2));
 
     // Confirmed tickets never expire.
@@ -182,47 +126,26 @@ fn paid_tickets_are_held_until_payment_is_confirmed() {
 #[test]
 fn holds_expire_and_release_their_seats_exactly_once() {
     let world = World::with(|config| config.hold_duration(Duration::from_secs(60)));
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 2, 1_000, 2);
-    let ada = world.user("Ada", Role::Attendee);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 2))
-        .expect("book")
-        .ticket;
+    let (organizer, ada, event) = world.organizer_attendee_event(2, 1_000, 2);
+    let ticket = world.book(&ada, event.id, 2);
+    let tickets = world.prasang.tickets();
 
     world.clock.advance(Duration::from_secs(59));
-    assert_eq!(
-        world.prasang.tickets().expire_due().expect("expire"),
-        0,
-        "not yet due"
-    );
+    assert_eq!(tickets.expire_due().expect("expire"), 0, "not yet due");
     world.clock.advance(Duration::from_secs(1));
-    assert_eq!(world.prasang.tickets().expire_due().expect("expire"), 1);
-    assert_eq!(
-        world.prasang.tickets().expire_due().expect("expire"),
-        0,
-        "never twice"
-    );
+    assert_eq!(tickets.expire_due().expect("expire"), 1);
+    assert_eq!(tickets.expire_due().expect("expire"), 0, "never twice");
 
-    let expired = world
-        .prasang
-        .tickets()
-        .get(&ada, ticket.id)
-        .expect("ticket");
+    let expired = tickets.get(&ada, ticket.id).expect("ticket");
     assert_eq!(expired.status, TicketStatus::Expired);
-    let seats = world.prasang.events().peek(event.id).expect("event").seats;
+    let seats = world.seats(event.id);
     assert_eq!((seats.remaining, seats.held), (2, 0));
-    let late = world
-        .prasang
-        .tickets()
-        .confirm_payment(&organizer, ticket.id);
+    let late = tickets.confirm_payment(&organizer, ticket.id);
     assert!(
         matches!(late, Err(TicketError::WrongStatus(TicketStatus::Expired))),
         "{late:?}"
     );
-    let cancel = world.prasang.tickets().cancel(&ada, ticket.id);
+    let cancel = tickets.cancel(&ada, ticket.id);
     assert!(
         matches!(cancel, Err(TicketError::WrongStatus(TicketStatus::Expired))),
         "{cancel:?}"
@@ -233,20 +156,11 @@ fn holds_expire_and_release_their_seats_exactly_once() {
 #[test]
 fn a_lapsed_hold_cannot_be_confirmed_even_before_the_sweeper_runs() {
     let world = World::with(|config| config.hold_duration(Duration::from_secs(60)));
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 2, 1_000, 1);
-    let ada = world.user("Ada", Role::Attendee);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
+    let (organizer, ada, event) = world.organizer_attendee_event(2, 1_000, 1);
+    let ticket = world.book(&ada, event.id, 1);
+    let tickets = world.prasang.tickets();
     world.clock.advance(Duration::from_secs(61));
-    let late = world
-        .prasang
-        .tickets()
-        .confirm_payment(&organizer, ticket.id);
+    let late = tickets.confirm_payment(&organizer, ticket.id);
     assert!(
         matches!(late, Err(TicketError::WrongStatus(TicketStatus::Expired))),
         "{late:?}"
@@ -261,25 +175,13 @@ fn background_maintenance_expires_holds_by_itself() {
             .maintenance_interval(Duration::from_millis(20)),
     )
     .expect("open");
-    let organizer = prasang
-        .users()
-        .register(common::new_user("Olga", Role::Organizer))
-        .expect("organizer");
-    let organizer = prasang.auth().actor_for(organizer.id).expect("actor");
-    let ada = prasang
-        .users()
-        .register(common::new_user("Ada", Role::Attendee))
-        .expect("ada");
-    let ada = prasang.auth().actor_for(ada.id).expect("actor");
+    let organizer = common::register_actor(&prasang, "Olga", Role::Organizer);
+    let ada = common::register_actor(&prasang, "Ada", Role::Attendee);
     let mut new = common::new_event(1, 100, 1);
     new.starts_at = prasang.now().plus(Duration::from_secs(3600));
     new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
     let event = prasang.events().create(&organizer, new).expect("event");
-    let ticket = prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
+    let ticket = common::book(&prasang, &ada, event.id, 1);
 
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -311,9 +213,7 @@ fn background_maintenance_expires_holds_by_itself() {
 #[test]
 fn retrying_with_the_same_idempotency_key_returns_the_first_ticket() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, 10, 0, 3);
-    let ada = world.user("Ada", Role::Attendee);
+    let (_, ada, event) = world.organizer_attendee_event(10, 0, 3);
     let keyed = |quantity| BookingRequest {
         event: event.id,
         quantity,
@@ -332,17 +232,7 @@ fn retrying_with_the_same_idempotency_key_returns_the_first_ticket() {
         .expect("retry");
     assert!(retry.replayed);
     assert_eq!(retry.ticket.id, first.ticket.id);
-    assert_eq!(
-        world
-            .prasang
-            .events()
-            .peek(event.id)
-            .expect("event")
-            .seats
-            .booked,
-        2,
-        "booked once"
-    );
+    assert_eq!(world.seats(event.id).booked, 2, "booked once");
 
     let different = world.prasang.tickets().book(&ada, &keyed(1));
     assert!(
@@ -376,7 +266,7 @@ fn no_sales_for_cancelled_or_started_events() {
     let refused = world
         .prasang
         .tickets()
-        .book(&ada, &request(cancelled.id, 1));
+        .book(&ada, &booking(cancelled.id, 1));
     assert!(
         matches!(refused, Err(TicketError::NotOnSale(_))),
         "{refused:?}"
@@ -384,7 +274,7 @@ fn no_sales_for_cancelled_or_started_events() {
 
     let started = world.event(&organizer, 10, 0, 1);
     world.clock.set(started.starts_at);
-    let refused = world.prasang.tickets().book(&ada, &request(started.id, 1));
+    let refused = world.prasang.tickets().book(&ada, &booking(started.id, 1));
     assert!(
         matches!(refused, Err(TicketError::NotOnSale(_))),
         "{refused:?}"
@@ -392,7 +282,7 @@ fn no_sales_for_cancelled_or_started_events() {
 
     let missing = world.prasang.tickets().book(
         &ada,
-        &request(prasang_core::EventId::from_bytes([7; 16]), 1),
+        &booking(prasang_core::EventId::from_bytes([7; 16]), 1),
     );
     assert!(
         matches!(missing, Err(TicketError::EventNotFound)),
@@ -403,42 +293,24 @@ fn no_sales_for_cancelled_or_started_events() {
 #[test]
 fn attendees_cannot_cancel_after_the_start_but_organizers_can() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
+    let (organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
+    let ticket = world.book(&ada, event.id, 1);
     world.clock.set(event.starts_at);
     let refused = world.prasang.tickets().cancel(&ada, ticket.id);
     assert!(
         matches!(refused, Err(TicketError::Forbidden(_))),
         "{refused:?}"
     );
-    world
-        .prasang
-        .tickets()
-        .cancel(&organizer, ticket.id)
-        .expect("organizer cancels");
+    world.cancel_ticket(&organizer, ticket.id);
 }
 
 #[test]
 fn nobody_else_sees_or_cancels_a_ticket() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
+    let (organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     let other_organizer = world.user("Otto", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
     let mallory = world.user("Mallory", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
+    let ticket = world.book(&ada, event.id, 1);
 
     for intruder in [&mallory, &other_organizer] {
         assert!(matches!(
@@ -493,14 +365,12 @@ fn nobody_else_sees_or_cancels_a_ticket() {
 #[test]
 fn bad_quantities_and_keys_are_typed_errors() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_, ada, event) = world.organizer_attendee_event(10, 0, 1);
     for quantity in [0, -1, 101, i64::MAX, i64::MIN] {
         let result = world
             .prasang
             .tickets()
-            .book(&ada, &request(event.id, quantity));
+            .book(&ada, &booking(event.id, quantity));
         assert!(
             matches!(&result, Err(TicketError::Invalid(e)) if e.field == "quantity"),
             "{quantity}: {result:?}"
@@ -520,17 +390,7 @@ fn bad_quantities_and_keys_are_typed_errors() {
             "{key:?}: {result:?}"
         );
     }
-    assert_eq!(
-        world
-            .prasang
-            .events()
-            .peek(event.id)
-            .expect("event")
-            .seats
-            .remaining,
-        10,
-        "nothing was taken"
-    );
+    assert_eq!(world.seats(event.id).remaining, 10, "nothing was taken");
 }
 
 #[test]
@@ -541,15 +401,7 @@ fn paging_walks_every_ticket_once_in_order() {
     let mut booked = Vec::new();
     for i in 0..25 {
         let user = world.user(&format!("Fan {i}"), Role::Attendee);
-        booked.push(
-            world
-                .prasang
-                .tickets()
-                .book(&user, &request(event.id, 1))
-                .expect("book")
-                .ticket
-                .id,
-        );
+        booked.push(world.book(&user, event.id, 1).id);
     }
     let mut seen = Vec::new();
     let mut page = PageRequest::first(10);
@@ -580,20 +432,9 @@ fn paging_walks_every_ticket_once_in_order() {
 #[test]
 fn every_change_is_in_the_log_in_order() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
-    let ticket = world
-        .prasang
-        .tickets()
-        .book(&ada, &request(event.id, 1))
-        .expect("book")
-        .ticket;
-    world
-        .prasang
-        .tickets()
-        .cancel(&ada, ticket.id)
-        .expect("cancel");
+    let (_, ada, event) = world.organizer_attendee_event(10, 0, 1);
+    let ticket = world.book(&ada, event.id, 1);
+    world.cancel_ticket(&ada, ticket.id);
 
     let entries = world.prasang.log().read(0, 100).expect("read");
     let kinds: Vec<&str> = entries

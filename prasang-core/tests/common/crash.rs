@@ -7,7 +7,6 @@ use prasang_core::auth::Actor;
 use prasang_core::events::NewEvent;
 use prasang_core::log::LogEntry;
 use prasang_core::notify::Delivery;
-use prasang_core::tickets::BookingRequest;
 use prasang_core::users::Role;
 use prasang_core::{EventId, PageRequest, Prasang, Timestamp, UserId};
 
@@ -29,35 +28,14 @@ pub fn event_next_year() -> NewEvent {
 /// Registers an organizer and creates an event, then registers `guests` guests (or never stops
 /// when `None`) who each book one seat. Names carry `tag`, so several runs can share a store.
 pub fn book_guests(prasang: &Prasang, tag: &str, guests: Option<u64>) {
-    let organizer = register(prasang, &format!("Olga {tag}"), Role::Organizer);
+    let organizer = super::register_actor(prasang, &format!("Olga {tag}"), Role::Organizer);
     let event = prasang
         .events()
         .create(&organizer, event_next_year())
         .expect("event");
     for i in (0u64..).take_while(|i| guests.is_none_or(|n| *i < n)) {
-        let actor = register(prasang, &format!("Guest {tag} {i}"), Role::Attendee);
-        prasang
-            .tickets()
-            .book(
-                &actor,
-                &BookingRequest {
-                    event: event.id,
-                    quantity: 1,
-                    idempotency_key: None,
-                },
-            )
-            .expect("book");
-    }
-}
-
-fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
-    let user = prasang
-        .users()
-        .register(super::new_user(name, role))
-        .expect("register");
-    Actor {
-        user_id: user.id,
-        role,
+        let actor = super::register_actor(prasang, &format!("Guest {tag} {i}"), Role::Attendee);
+        super::book(prasang, &actor, event.id, 1);
     }
 }
 

@@ -5,10 +5,11 @@ pub mod crash;
 
 use std::time::Duration;
 
-use prasang_core::auth::Actor;
-use prasang_core::events::{Event, NewEvent};
-use prasang_core::users::{Gender, NewUser, Role};
-use prasang_core::{Config, ManualClock, Prasang, Timestamp};
+use prasang_core::auth::{Actor, Session};
+use prasang_core::events::{Event, NewEvent, Seats};
+use prasang_core::tickets::{BookingRequest, Ticket};
+use prasang_core::users::{Gender, NewUser, Role, User};
+use prasang_core::{Config, EventId, ManualClock, Prasang, TicketId, Timestamp};
 
 /// 2030-01-01T00:00:00Z: tests run at a fixed "now".
 pub const START: Timestamp = Timestamp::from_millis(1_893_456_000_000);
@@ -32,16 +33,24 @@ impl World {
         World { prasang, clock }
     }
 
+    /// Registers `name` (see [`new_user`]) and returns the stored user.
+    pub fn register(&self, name: &str, role: Role) -> User {
+        register_user(&self.prasang, name, role)
+    }
+
+    /// Registers `name` and returns them as an actor, ready to call the API.
     pub fn user(&self, name: &str, role: Role) -> Actor {
-        let user = self
-            .prasang
-            .users()
-            .register(new_user(name, role))
-            .expect("register");
-        Actor {
-            user_id: user.id,
-            role,
-        }
+        register_actor(&self.prasang, name, role)
+    }
+
+    /// Logs in as the already registered `name`, with the credentials [`new_user`] gave them.
+    pub fn login(&self, name: &str) -> Session {
+        login(&self.prasang, name)
+    }
+
+    /// Registers `name` and logs in: the start of most token tests.
+    pub fn signed_in(&self, name: &str, role: Role) -> Session {
+        sign_in(&self.prasang, name, role)
     }
 
     pub fn event(
@@ -56,16 +65,107 @@ impl World {
             .create(organizer, new_event(capacity, price_minor, per_user_limit))
             .expect("create event")
     }
+
+    /// The usual cast of a booking test: registers Olga (organizer) and Ada (attendee), in that
+    /// order, then Olga publishes an event on these terms (see [`new_event`]).
+    pub fn organizer_attendee_event(
+        &self,
+        capacity: i64,
+        price_minor: i64,
+        per_user_limit: i64,
+    ) -> (Actor, Actor, Event) {
+        let organizer = self.user("Olga", Role::Organizer);
+        let ada = self.user("Ada", Role::Attendee);
+        let event = self.event(&organizer, capacity, price_minor, per_user_limit);
+        (organizer, ada, event)
+    }
+
+    /// Books `quantity` seats of `event` for `who` (no idempotency key); the booking must succeed.
+    pub fn book(&self, who: &Actor, event: EventId, quantity: i64) -> Ticket {
+        book(&self.prasang, who, event, quantity)
+    }
+
+    /// Cancels `ticket` as `who`; the cancellation must succeed.
+    pub fn cancel_ticket(&self, who: &Actor, ticket: TicketId) -> Ticket {
+        self.prasang
+            .tickets()
+            .cancel(who, ticket)
+            .expect("cancel ticket")
+    }
+
+    /// The seat counters of `event` as they stand now (without counting a view).
+    pub fn seats(&self, event: EventId) -> Seats {
+        self.prasang.events().peek(event).expect("event").seats
+    }
 }
 
 pub fn new_user(name: &str, role: Role) -> NewUser {
     NewUser {
         name: name.to_owned(),
-        email: format!("{}@example.org", name.to_lowercase().replace(' ', ".")),
-        password: format!("{name} has a long password"),
+        email: email_of(name),
+        password: password_of(name),
         gender: Gender::Undisclosed,
         age: 30,
         role,
+    }
+}
+
+/// The e-mail address [`new_user`] gives `name`: "Ada" is ada@example.org.
+pub fn email_of(name: &str) -> String {
+    format!("{}@example.org", name.to_lowercase().replace(' ', "."))
+}
+
+/// The password [`new_user`] gives `name`.
+pub fn password_of(name: &str) -> String {
+    format!("{name} has a long password")
+}
+
+/// [`World::register`] for tests that open their own `Prasang`.
+pub fn register_user(prasang: &Prasang, name: &str, role: Role) -> User {
+    prasang
+        .users()
+        .register(new_user(name, role))
+        .expect("register")
+}
+
+/// [`World::user`] for tests that open their own `Prasang`.
+pub fn register_actor(prasang: &Prasang, name: &str, role: Role) -> Actor {
+    let user = register_user(prasang, name, role);
+    Actor {
+        user_id: user.id,
+        role,
+    }
+}
+
+/// [`World::login`] for tests that open their own `Prasang`.
+pub fn login(prasang: &Prasang, name: &str) -> Session {
+    prasang
+        .auth()
+        .login(&email_of(name), &password_of(name))
+        .expect("login")
+}
+
+/// [`World::signed_in`] for tests that open their own `Prasang`.
+pub fn sign_in(prasang: &Prasang, name: &str, role: Role) -> Session {
+    register_user(prasang, name, role);
+    login(prasang, name)
+}
+
+/// [`World::book`] for tests that open their own `Prasang`.
+pub fn book(prasang: &Prasang, who: &Actor, event: EventId, quantity: i64) -> Ticket {
+    prasang
+        .tickets()
+        .book(who, &booking(event, quantity))
+        .expect("book")
+        .ticket
+}
+
+/// A plain booking request: `quantity` seats of `event`, no idempotency key.
+pub fn booking(event: EventId, quantity: i64) -> BookingRequest {
+    BookingRequest {
+        event,
+        quantity,
+        idempotency_key: None,
     }
 }
 
