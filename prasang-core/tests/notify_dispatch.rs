@@ -13,28 +13,16 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventUpdate;
 use prasang_core::log::EventField;
 use prasang_core::notify::{
-    CURSOR, DeliveryPolicy, DeliveryStatus, EventNotificationSettings, NotificationKind,
+    CURSOR, Delivery, DeliveryPolicy, DeliveryStatus, EventNotificationSettings, NotificationKind,
     NotificationPreferences, NotifyError,
 };
-use prasang_core::tickets::{BookingRequest, TicketStatus};
+use prasang_core::tickets::TicketStatus;
 use prasang_core::users::Role;
 use prasang_core::{EventId, PageRequest, TicketId};
 
+/// Books one seat of `event` for `who`; the booking must succeed.
 fn book(world: &World, who: &Actor, event: EventId) -> TicketId {
-    world
-        .prasang
-        .tickets()
-        .book(
-            who,
-            &BookingRequest {
-                event,
-                quantity: 1,
-                idempotency_key: None,
-            },
-        )
-        .expect("book")
-        .ticket
-        .id
+    world.book(who, event, 1).id
 }
 
 fn world_with(channels: &[&Arc<Recording>]) -> World {
@@ -54,13 +42,62 @@ fn run(world: &World) -> prasang_core::notify::DispatchReport {
     world.prasang.run_notifications_once().expect("dispatch")
 }
 
+fn cancel_event(world: &World, organizer: &Actor, event: EventId) {
+    world
+        .prasang
+        .events()
+        .cancel(organizer, event)
+        .expect("cancel event");
+}
+
+/// Moves the dispatcher's cursor back to the start of the log, so the next run reads every
+/// entry again (as after a crash between delivering and committing the cursor).
+fn rewind(world: &World) {
+    world
+        .prasang
+        .log()
+        .commit_cursor(CURSOR, 0)
+        .expect("rewind");
+}
+
+/// The first page of `who`'s own deliveries, as `who` lists them.
+fn deliveries_of(world: &World, who: &Actor) -> Vec<Delivery> {
+    world
+        .prasang
+        .notifications()
+        .deliveries_for_user(who, who.user_id, &PageRequest::default())
+        .expect("list own deliveries")
+        .items
+}
+
+fn preferences(channels: &[&str]) -> NotificationPreferences {
+    NotificationPreferences {
+        channels: channels.iter().map(|&id| id.to_owned()).collect(),
+    }
+}
+
+/// `who` chooses the channels they are told through.
+fn choose_channels(world: &World, who: &Actor, channels: &[&str]) {
+    world
+        .prasang
+        .notifications()
+        .set_preferences(who, who.user_id, preferences(channels))
+        .expect("choose channels");
+}
+
+fn update_event(world: &World, organizer: &Actor, event: EventId, change: EventUpdate) {
+    world
+        .prasang
+        .events()
+        .update(organizer, event, change)
+        .expect("update event");
+}
+
 #[test]
 fn booking_a_free_ticket_tells_the_holder_once_by_email() {
     let email = Arc::new(Recording::new("email"));
     let world = world_with(&[&email]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     let ticket = book(&world, &ada, event.id);
 
     let report = run(&world);
@@ -86,15 +123,11 @@ fn booking_a_free_ticket_tells_the_holder_once_by_email() {
     assert_eq!((again.created, again.sent), (0, 0));
     assert_eq!(email.calls().len(), 1);
 
-    let mine = world
-        .prasang
-        .notifications()
-        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
-        .expect("list");
-    assert_eq!(mine.items.len(), 1);
-    assert_eq!(mine.items[0].status, DeliveryStatus::Sent);
-    assert_eq!(mine.items[0].attempts, 1);
-    assert!(mine.items[0].receipt.is_some());
+    let mine = deliveries_of(&world, &ada);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].status, DeliveryStatus::Sent);
+    assert_eq!(mine[0].attempts, 1);
+    assert!(mine[0].receipt.is_some());
 }
 
 #[test]
@@ -146,15 +179,9 @@ fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
 fn cancelling_a_ticket_tells_its_holder() {
     let email = Arc::new(Recording::new("email"));
     let world = world_with(&[&email]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     let ticket = book(&world, &ada, event.id);
-    world
-        .prasang
-        .tickets()
-        .cancel(&ada, ticket)
-        .expect("cancel");
+    world.cancel_ticket(&ada, ticket);
     run(&world);
 
     let kinds: Vec<_> = email.notifications().iter().map(|n| n.kind).collect();
@@ -182,35 +209,24 @@ fn moving_or_cancelling_an_event_tells_every_active_holder_and_retitling_tells_n
     book(&world, &ada, event.id); // two tickets, told once
     book(&world, &bob, event.id);
     let gone = book(&world, &cid, event.id);
-    world.prasang.tickets().cancel(&cid, gone).expect("cancel");
+    world.cancel_ticket(&cid, gone);
     run(&world);
     let before = email.calls().len();
 
-    let events = world.prasang.events();
-    events
-        .update(
-            &organizer,
-            event.id,
-            EventUpdate {
-                title: Some("RustConf 2030".into()),
-                ..EventUpdate::default()
-            },
-        )
-        .expect("retitle");
+    let retitle = EventUpdate {
+        title: Some("RustConf 2030".into()),
+        ..EventUpdate::default()
+    };
+    update_event(&world, &organizer, event.id, retitle);
     run(&world);
     assert_eq!(email.calls().len(), before, "a title change tells nobody");
 
-    events
-        .update(
-            &organizer,
-            event.id,
-            EventUpdate {
-                location: Some("Lisbon".into()),
-                ..EventUpdate::default()
-            },
-        )
-        .expect("move");
-    events.cancel(&organizer, event.id).expect("cancel event");
+    let move_to_lisbon = EventUpdate {
+        location: Some("Lisbon".into()),
+        ..EventUpdate::default()
+    };
+    update_event(&world, &organizer, event.id, move_to_lisbon);
+    cancel_event(&world, &organizer, event.id);
     run(&world);
 
     let later: Vec<_> = email.notifications()[before..].to_vec();
@@ -248,39 +264,15 @@ fn users_choose_their_channels_and_only_their_own() {
         .preferences(&ada, ada.user_id)
         .expect("defaults");
     assert_eq!(default.channels, vec!["email".to_string()]);
-    notifications
-        .set_preferences(
-            &ada,
-            ada.user_id,
-            NotificationPreferences {
-                channels: vec!["sms".into()],
-            },
-        )
-        .expect("ada chooses sms");
-    notifications
-        .set_preferences(
-            &bob,
-            bob.user_id,
-            NotificationPreferences { channels: vec![] },
-        )
-        .expect("bob opts out");
+    choose_channels(&world, &ada, &["sms"]);
+    choose_channels(&world, &bob, &[]); // opts out
 
-    let not_hers = notifications.set_preferences(
-        &ada,
-        cid.user_id,
-        NotificationPreferences { channels: vec![] },
-    );
+    let not_hers = notifications.set_preferences(&ada, cid.user_id, preferences(&[]));
     assert!(
         matches!(not_hers, Err(NotifyError::Forbidden(_))),
         "{not_hers:?}"
     );
-    let unknown = notifications.set_preferences(
-        &cid,
-        cid.user_id,
-        NotificationPreferences {
-            channels: vec!["pigeon".into()],
-        },
-    );
+    let unknown = notifications.set_preferences(&cid, cid.user_id, preferences(&["pigeon"]));
     assert!(
         matches!(unknown, Err(NotifyError::UnknownChannel(ref c)) if c == "pigeon"),
         "{unknown:?}"
@@ -334,11 +326,7 @@ fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
     );
 
     let ticket = book(&world, &ada, event.id);
-    world
-        .prasang
-        .tickets()
-        .cancel(&ada, ticket)
-        .expect("cancel");
+    world.cancel_ticket(&ada, ticket);
     run(&world);
 
     assert_eq!(email.notifications().len(), 1);
@@ -369,19 +357,9 @@ fn temporary_failures_are_retried_with_capped_exponential_backoff_then_succeed()
         ..DeliveryPolicy::default()
     };
     let world = world_with_policy(&[&email], policy);
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     book(&world, &ada, event.id);
-    let delivery = || {
-        world
-            .prasang
-            .notifications()
-            .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
-            .expect("list")
-            .items
-            .remove(0)
-    };
+    let delivery = || deliveries_of(&world, &ada).remove(0);
 
     // Waits after attempts 1, 2, 3: 10 s, 20 s, then 30 s (40 s capped).
     for (attempt, wait) in [(1, 10), (2, 20), (3, 30)] {
@@ -428,17 +406,7 @@ fn attempts_are_bounded_and_permanent_failures_are_not_retried() {
     let world = world_with_policy(&[&email, &sms], policy);
     let organizer = world.user("Olga", Role::Organizer);
     let ada = world.user("Ada", Role::Attendee);
-    world
-        .prasang
-        .notifications()
-        .set_preferences(
-            &ada,
-            ada.user_id,
-            NotificationPreferences {
-                channels: vec!["email".into(), "sms".into()],
-            },
-        )
-        .expect("prefs");
+    choose_channels(&world, &ada, &["email", "sms"]);
     let event = world.event(&organizer, 10, 0, 1);
     book(&world, &ada, event.id);
 
@@ -448,12 +416,7 @@ fn attempts_are_bounded_and_permanent_failures_are_not_retried() {
     }
     assert_eq!(email.calls().len(), 3, "three attempts, no more");
     assert_eq!(sms.calls().len(), 1, "a permanent failure is not retried");
-    let deliveries = world
-        .prasang
-        .notifications()
-        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
-        .expect("list")
-        .items;
+    let deliveries = deliveries_of(&world, &ada);
     assert_eq!(deliveries.len(), 2);
     for d in &deliveries {
         assert_eq!(d.status, DeliveryStatus::Failed, "{d:?}");
@@ -472,19 +435,11 @@ fn replaying_the_log_from_the_start_creates_no_duplicate_deliveries() {
         let who = world.user(name, Role::Attendee);
         book(&world, &who, event.id);
     }
-    world
-        .prasang
-        .events()
-        .cancel(&organizer, event.id)
-        .expect("cancel");
+    cancel_event(&world, &organizer, event.id);
     let first = run(&world);
     assert_eq!((first.created, first.sent), (6, 6));
 
-    world
-        .prasang
-        .log()
-        .commit_cursor(CURSOR, 0)
-        .expect("rewind");
+    rewind(&world);
     let replay = run(&world);
     assert!(replay.entries > 0, "the log was read again");
     assert_eq!((replay.created, replay.sent), (0, 0));
@@ -500,9 +455,7 @@ fn replaying_the_log_from_the_start_creates_no_duplicate_deliveries() {
 #[test]
 fn deliveries_wait_for_a_channel_registered_after_open() {
     let world = World::new();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     book(&world, &ada, event.id);
     let report = run(&world);
     assert_eq!((report.created, report.sent), (1, 0));
@@ -588,11 +541,7 @@ fn cancelling_a_big_event_tells_each_of_its_many_holders_once() {
         book(&world, &who, event.id);
     }
     run(&world);
-    world
-        .prasang
-        .events()
-        .cancel(&organizer, event.id)
-        .expect("cancel");
+    cancel_event(&world, &organizer, event.id);
     let report = run(&world);
     assert_eq!((report.created, report.sent), (holders, holders));
     let mut told: Vec<_> = email
@@ -605,11 +554,7 @@ fn cancelling_a_big_event_tells_each_of_its_many_holders_once() {
     told.dedup();
     assert_eq!(told.len(), holders);
 
-    world
-        .prasang
-        .log()
-        .commit_cursor(CURSOR, 0)
-        .expect("rewind");
+    rewind(&world);
     assert_eq!(run(&world).created, 0);
 }
 
@@ -630,19 +575,11 @@ impl prasang_core::notify::Channel for Panicking {
 #[test]
 fn a_panicking_channel_fails_only_that_delivery_which_is_retried() {
     let world = World::with(|config| config.channel(Arc::new(Panicking)));
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let event = world.event(&organizer, 10, 0, 1);
+    let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     book(&world, &ada, event.id);
     let report = run(&world);
     assert_eq!(report.retrying, 1);
-    let d = world
-        .prasang
-        .notifications()
-        .deliveries_for_user(&ada, ada.user_id, &PageRequest::default())
-        .expect("list")
-        .items
-        .remove(0);
+    let d = deliveries_of(&world, &ada).remove(0);
     assert_eq!(d.status, DeliveryStatus::Retrying);
     assert!(d.last_error.expect("error").contains("panicked"));
 }

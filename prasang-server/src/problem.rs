@@ -204,15 +204,42 @@ impl Problem {
     }
 }
 
-fn invalid_field(field: &FieldError) -> Problem {
-    let mut problem = Problem::new(
+// Problem types that several core errors share get one constructor each, so the status, slug
+// and title of a type are written once and cannot drift apart between sub-APIs.
+
+/// A field failed validation; `detail` says how. Without a [`FieldError`] (a bad log cursor
+/// name) the response has no `errors` list.
+fn invalid(detail: impl ToString) -> Problem {
+    Problem::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid-field",
         "A field is invalid",
-        field,
-    );
+        detail,
+    )
+}
+
+fn invalid_field(field: &FieldError) -> Problem {
+    let mut problem = invalid(field);
     problem.field = Some(field.clone());
     problem
+}
+
+fn user_not_found(detail: impl ToString) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "user-not-found",
+        "User not found",
+        detail,
+    )
+}
+
+fn event_not_found(detail: impl ToString) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "event-not-found",
+        "Event not found",
+        detail,
+    )
 }
 
 fn storage_failure() -> Problem {
@@ -238,9 +265,7 @@ pub fn core_problem(error: &CoreError) -> Problem {
             UserError::EmailTaken => {
                 Problem::new(S::CONFLICT, "email-taken", "E-mail already registered", e)
             }
-            UserError::NotFound => {
-                Problem::new(S::NOT_FOUND, "user-not-found", "User not found", e)
-            }
+            UserError::NotFound => user_not_found(e),
             UserError::Forbidden(reason) => forbidden(reason),
             UserError::Storage(_) | UserError::Hashing => storage_failure(),
         },
@@ -264,9 +289,7 @@ pub fn core_problem(error: &CoreError) -> Problem {
         },
         CoreError::Event(e) => match e {
             EventError::Invalid(field) => invalid_field(field),
-            EventError::NotFound => {
-                Problem::new(S::NOT_FOUND, "event-not-found", "Event not found", e)
-            }
+            EventError::NotFound => event_not_found(e),
             EventError::Forbidden(reason) => forbidden(reason),
             EventError::CapacityBelowSold { .. } => {
                 Problem::new(S::CONFLICT, "capacity-below-sold", "Capacity too small", e)
@@ -281,9 +304,7 @@ pub fn core_problem(error: &CoreError) -> Problem {
         },
         CoreError::Ticket(e) => match e {
             TicketError::Invalid(field) => invalid_field(field),
-            TicketError::EventNotFound => {
-                Problem::new(S::NOT_FOUND, "event-not-found", "Event not found", e)
-            }
+            TicketError::EventNotFound => event_not_found(e),
             TicketError::NotFound => {
                 Problem::new(S::NOT_FOUND, "ticket-not-found", "Ticket not found", e)
             }
@@ -308,22 +329,13 @@ pub fn core_problem(error: &CoreError) -> Problem {
             TicketError::Storage(_) => storage_failure(),
         },
         CoreError::Log(e) => match e {
-            LogError::InvalidCursorName => Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "invalid-field",
-                "A field is invalid",
-                e,
-            ),
+            LogError::InvalidCursorName => invalid(e),
             LogError::Storage(_) => storage_failure(),
         },
         CoreError::Notify(e) => match e {
             NotifyError::Invalid(field) => invalid_field(field),
-            NotifyError::UserNotFound => {
-                Problem::new(S::NOT_FOUND, "user-not-found", "User not found", e)
-            }
-            NotifyError::EventNotFound => {
-                Problem::new(S::NOT_FOUND, "event-not-found", "Event not found", e)
-            }
+            NotifyError::UserNotFound => user_not_found(e),
+            NotifyError::EventNotFound => event_not_found(e),
             NotifyError::Forbidden(reason) => forbidden(reason),
             NotifyError::UnknownChannel(_) | NotifyError::InvalidChannelId(_) => Problem::new(
                 S::UNPROCESSABLE_ENTITY,

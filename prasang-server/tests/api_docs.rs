@@ -73,10 +73,7 @@ async fn health_and_metrics_answer() {
 async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
-    let id = app.event(&organizer, 5, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.event_id(&organizer, 5, 0).await;
     let mut connection = prasang_server::client::Connection::open(app.address)
         .await
         .unwrap();

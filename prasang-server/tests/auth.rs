@@ -268,10 +268,7 @@ async fn jwks_verifies_tokens_with_an_independent_verifier() {
     }
     let app = spawn().await;
     let user = app.register("jay@example.org", "attendee").await;
-    let token = app.login("jay@example.org").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.access_token("jay@example.org").await;
     let jwks = app.get("/.well-known/jwks.json", None).await;
     assert_eq!(jwks.status, StatusCode::OK);
     let dir = tempfile::tempdir().unwrap();

@@ -4,7 +4,12 @@ mod common;
 
 use common::{problem, spawn};
 use hyper::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// The path of a ticket, from its JSON.
+fn ticket_path(ticket: &Value) -> String {
+    format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap())
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_login_create_book_cancel_and_list() {
@@ -16,57 +21,37 @@ async fn register_login_create_book_cancel_and_list() {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["email"], "arun@example.org");
 
-    let event = app.event(&organizer, 2, 0).await;
-    let id = event["id"].as_str().unwrap();
+    let id = app.event_id(&organizer, 2, 0).await;
     let listed = app.get("/api/v1/events", None).await.json();
     assert_eq!(listed["items"][0]["id"], id);
 
-    let booked = app
-        .post(
-            &format!("/api/v1/events/{id}/tickets"),
-            Some(&attendee),
-            &json!({}),
-        )
-        .await;
+    let booked = app.book(&id, &attendee).await;
     assert_eq!(booked.status, StatusCode::CREATED);
     let ticket = booked.json();
     assert_eq!(ticket["status"], "booked");
     let location = booked.header("location").unwrap().to_owned();
-    assert_eq!(
-        location,
-        format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap())
-    );
+    assert_eq!(location, ticket_path(&ticket));
     assert_eq!(
         app.get(&location, Some(&attendee)).await.json()["id"],
         ticket["id"]
     );
 
-    let again = app
-        .post(
-            &format!("/api/v1/events/{id}/tickets"),
-            Some(&attendee),
-            &json!({}),
-        )
-        .await;
+    let again = app.book(&id, &attendee).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(problem(&again), "limit-reached");
 
     let mine = app.get("/api/v1/me/tickets", Some(&attendee)).await.json();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    let seats = app.seats(&id).await;
     assert_eq!(seats["booked"], 1);
 
-    let cancelled = app
-        .post(&format!("{location}/cancel"), Some(&attendee), &json!({}))
-        .await;
+    let cancelled = app.cancel(&location, &attendee).await;
     assert_eq!(cancelled.status, StatusCode::OK);
     assert_eq!(cancelled.json()["status"], "cancelled");
-    let twice = app
-        .post(&format!("{location}/cancel"), Some(&attendee), &json!({}))
-        .await;
+    let twice = app.cancel(&location, &attendee).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
     assert_eq!(problem(&twice), "wrong-ticket-status");
-    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    let seats = app.seats(&id).await;
     assert_eq!(
         seats["remaining"], 2,
         "cancelling frees the seat exactly once"
@@ -87,10 +72,7 @@ async fn register_login_create_book_cancel_and_list() {
 async fn sold_out_is_a_conflict_and_seats_are_never_oversold() {
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
-    let id = app.event(&organizer, 3, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.event_id(&organizer, 3, 0).await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(app.user(&format!("fan{i}@example.org"), "attendee").await);
@@ -129,10 +111,7 @@ async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_tic
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
     let attendee = app.user("a@example.org", "attendee").await;
-    let id = app.event(&organizer, 10, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.event_id(&organizer, 10, 0).await;
     let book = |quantity: u32| {
         let mut request = prasang_server::client::request(
             Method::POST,
@@ -155,7 +134,7 @@ async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_tic
     let different = app.raw(book(2)).await;
     assert_eq!(different.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem(&different), "idempotency-key-reused");
-    let seats = app.get(&format!("/api/v1/events/{id}"), None).await.json()["seats"].clone();
+    let seats = app.seats(&id).await;
     assert_eq!(seats["booked"], 1);
     app.stop().await;
 }
@@ -165,10 +144,7 @@ async fn paid_tickets_are_pending_until_the_organizer_confirms_payment() {
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
     let attendee = app.user("a@example.org", "attendee").await;
-    let id = app.event(&organizer, 10, 2500).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = app.event_id(&organizer, 10, 2500).await;
     let ticket = app
         .post(
             &format!("/api/v1/events/{id}/tickets"),
@@ -179,10 +155,7 @@ async fn paid_tickets_are_pending_until_the_organizer_confirms_payment() {
         .json();
     assert_eq!(ticket["status"], "pending");
     assert_eq!(ticket["amount_minor"], 2500);
-    let path = format!(
-        "/api/v1/tickets/{}/confirm-payment",
-        ticket["id"].as_str().unwrap()
-    );
+    let path = format!("{}/confirm-payment", ticket_path(&ticket));
     let by_attendee = app.post(&path, Some(&attendee), &json!({})).await;
     assert_eq!(by_attendee.status, StatusCode::FORBIDDEN);
     let confirmed = app.post(&path, Some(&organizer), &json!({})).await;
@@ -198,26 +171,13 @@ async fn another_users_ticket_is_not_found_and_another_organizers_event_is_forbi
     let omar = app.user("omar@example.org", "organizer").await;
     let alice = app.user("alice@example.org", "attendee").await;
     let bob = app.user("bob@example.org", "attendee").await;
-    let id = app.event(&olga, 10, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let ticket = app
-        .post(
-            &format!("/api/v1/events/{id}/tickets"),
-            Some(&alice),
-            &json!({}),
-        )
-        .await
-        .json();
-    let ticket_path = format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap());
+    let id = app.event_id(&olga, 10, 0).await;
+    let ticket_path = ticket_path(&app.book(&id, &alice).await.json());
 
     let peek = app.get(&ticket_path, Some(&bob)).await;
     assert_eq!(peek.status, StatusCode::NOT_FOUND);
     assert_eq!(problem(&peek), "ticket-not-found");
-    let cancel = app
-        .post(&format!("{ticket_path}/cancel"), Some(&bob), &json!({}))
-        .await;
+    let cancel = app.cancel(&ticket_path, &bob).await;
     assert_eq!(cancel.status, StatusCode::NOT_FOUND);
     assert_eq!(
         app.get(&ticket_path, Some(&olga)).await.status,
@@ -227,25 +187,16 @@ async fn another_users_ticket_is_not_found_and_another_organizers_event_is_forbi
 
     let event_path = format!("/api/v1/events/{id}");
     let patch = app
-        .send(
-            Method::PATCH,
-            &event_path,
-            Some(&omar),
-            Some(&json!({ "title": "Mine now" })),
-        )
+        .patch(&event_path, Some(&omar), &json!({ "title": "Mine now" }))
         .await;
     assert_eq!(patch.status, StatusCode::FORBIDDEN);
     assert_eq!(problem(&patch), "forbidden");
     assert_eq!(
-        app.send(Method::DELETE, &event_path, Some(&omar), None)
-            .await
-            .status,
+        app.delete(&event_path, Some(&omar)).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        app.post(&format!("{event_path}/cancel"), Some(&omar), &json!({}))
-            .await
-            .status,
+        app.cancel(&event_path, &omar).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
@@ -270,46 +221,27 @@ async fn another_users_ticket_is_not_found_and_another_organizers_event_is_forbi
     );
 
     let patched = app
-        .send(
-            Method::PATCH,
-            &event_path,
-            Some(&olga),
-            Some(&json!({ "title": "Renamed" })),
-        )
+        .patch(&event_path, Some(&olga), &json!({ "title": "Renamed" }))
         .await;
     assert_eq!(patched.status, StatusCode::OK);
     assert_eq!(patched.json()["title"], "Renamed");
-    let delete = app
-        .send(Method::DELETE, &event_path, Some(&olga), None)
-        .await;
+    let delete = app.delete(&event_path, Some(&olga)).await;
     assert_eq!(
         delete.status,
         StatusCode::CONFLICT,
         "an event with tickets cannot be deleted"
     );
-    let cancelled = app
-        .post(&format!("{event_path}/cancel"), Some(&olga), &json!({}))
-        .await;
+    let cancelled = app.cancel(&event_path, &olga).await;
     assert_eq!(cancelled.json()["status"], "cancelled");
-    let book = app
-        .post(&format!("{event_path}/tickets"), Some(&bob), &json!({}))
-        .await;
+    let book = app.book(&id, &bob).await;
     assert_eq!(
         (book.status, problem(&book).as_str()),
         (StatusCode::CONFLICT, "not-on-sale")
     );
 
-    let empty = app.event(&olga, 5, 0).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let empty = app.event_id(&olga, 5, 0).await;
     let gone = app
-        .send(
-            Method::DELETE,
-            &format!("/api/v1/events/{empty}"),
-            Some(&olga),
-            None,
-        )
+        .delete(&format!("/api/v1/events/{empty}"), Some(&olga))
         .await;
     assert_eq!(gone.status, StatusCode::NO_CONTENT);
     assert_eq!(
@@ -325,22 +257,15 @@ async fn another_users_ticket_is_not_found_and_another_organizers_event_is_forbi
 async fn only_admins_change_roles_and_check_integrity() {
     let app = spawn().await;
     let user = app.register("u@example.org", "attendee").await;
-    let token = app.login("u@example.org").await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.access_token("u@example.org").await;
     let admin = app.admin("root@example.org").await;
     let path = format!("/api/v1/users/{}/role", user["id"].as_str().unwrap());
     let body = json!({ "role": "organizer" });
     assert_eq!(
-        app.send(Method::PUT, &path, Some(&token), Some(&body))
-            .await
-            .status,
+        app.put(&path, Some(&token), &body).await.status,
         StatusCode::FORBIDDEN
     );
-    let changed = app
-        .send(Method::PUT, &path, Some(&admin), Some(&body))
-        .await;
+    let changed = app.put(&path, Some(&admin), &body).await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_eq!(changed.json()["role"], "organizer");
     assert_eq!(

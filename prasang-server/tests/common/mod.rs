@@ -86,6 +86,14 @@ impl TestApp {
         self.send(Method::PUT, path, token, Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Reply {
+        self.send(Method::PATCH, path, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Reply {
+        self.send(Method::DELETE, path, token, None).await
+    }
+
     /// Registers an account and returns its JSON.
     pub async fn register(&self, email: &str, role: &str) -> Value {
         let reply = self
@@ -113,13 +121,18 @@ impl TestApp {
         reply.json()
     }
 
-    /// Registers and logs in; returns the access token.
-    pub async fn user(&self, email: &str, role: &str) -> String {
-        self.register(email, role).await;
+    /// Logs in; returns only the access token.
+    pub async fn access_token(&self, email: &str) -> String {
         self.login(email).await["access_token"]
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Registers and logs in; returns the access token.
+    pub async fn user(&self, email: &str, role: &str) -> String {
+        self.register(email, role).await;
+        self.access_token(email).await
     }
 
     /// Books one seat of `event` (an id) for the holder of `token`.
@@ -130,6 +143,12 @@ impl TestApp {
             &json!({}),
         )
         .await
+    }
+
+    /// Cancels the ticket or event at `path` (`POST {path}/cancel`) as the holder of `token`.
+    pub async fn cancel(&self, path: &str, token: &str) -> Reply {
+        self.post(&format!("{path}/cancel"), Some(token), &json!({}))
+            .await
     }
 
     /// Creates an admin through the core (admins cannot self-register), logs in; returns the
@@ -146,10 +165,7 @@ impl TestApp {
                 role: prasang_core::users::Role::Admin,
             })
             .unwrap();
-        self.login(email).await["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        self.access_token(email).await
     }
 
     /// Creates an event starting in a day; returns its JSON.
@@ -169,6 +185,22 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
         reply.json()
+    }
+
+    /// Creates an event as [`TestApp::event`] does; returns only its id.
+    pub async fn event_id(&self, token: &str, capacity: u32, price_minor: u64) -> String {
+        self.event(token, capacity, price_minor).await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// The public `seats` object of `event` (an id): capacity, booked, remaining.
+    pub async fn seats(&self, event: &str) -> Value {
+        self.get(&format!("/api/v1/events/{event}"), None)
+            .await
+            .json()["seats"]
+            .clone()
     }
 
     /// Stops the server gracefully and waits for it.
