@@ -132,6 +132,22 @@ struct SendFailure {
     text_sent: bool,
 }
 
+impl SendFailure {
+    fn before_text(error: Error) -> Self {
+        SendFailure {
+            error,
+            text_sent: false,
+        }
+    }
+
+    fn after_text(error: Error) -> Self {
+        SendFailure {
+            error,
+            text_sent: true,
+        }
+    }
+}
+
 impl SmtpMailer {
     /// With TLS, a host that is not a valid certificate name is a
     /// [`PluginHostError::Config`]: lettre would only find out when connecting, failing every
@@ -237,10 +253,6 @@ impl SmtpMailer {
 
 impl Connection {
     fn send(&mut self, envelope: &Envelope, message: &[u8]) -> Result<(), SendFailure> {
-        let before_text = |error| SendFailure {
-            error,
-            text_sent: false,
-        };
         let ascii = |address: &Address| AsRef::<str>::as_ref(address).is_ascii();
         let addresses_ascii = envelope.from().is_none_or(ascii) && envelope.to().iter().all(ascii);
         let text = match std::str::from_utf8(message) {
@@ -252,12 +264,10 @@ impl Connection {
                     .inner
                     .send(envelope, message)
                     .map(drop)
-                    .map_err(|error| SendFailure {
-                        error,
-                        text_sent: true,
-                    });
+                    .map_err(SendFailure::after_text);
             }
         };
+        // lettre's commands render with their CRLF, so they can be joined into one write.
         let mut commands = vec![Mail::new(envelope.from().cloned(), Vec::new()).to_string()];
         commands.extend(
             envelope
@@ -269,33 +279,23 @@ impl Connection {
         if self.pipelining {
             // One write; the replies come back in order. Read them all, so that a refusal
             // leaves nothing unread on the connection.
-            let replies = std::iter::once(self.inner.command(Raw(&commands.concat())))
+            let replies = std::iter::once(self.inner.command(commands.concat()))
                 .chain((1..commands.len()).map(|_| self.inner.read_response()))
                 .collect::<Vec<_>>();
             if let Some(error) = replies.into_iter().find_map(Result::err) {
-                return Err(before_text(error));
+                return Err(SendFailure::before_text(error));
             }
         } else {
             for command in &commands {
-                self.inner.command(Raw(command)).map_err(before_text)?;
+                self.inner
+                    .command(command)
+                    .map_err(SendFailure::before_text)?;
             }
         }
         self.inner
-            .command(Raw(&dot_stuffed(text)))
+            .command(dot_stuffed(text))
             .map(drop)
-            .map_err(|error| SendFailure {
-                error,
-                text_sent: true,
-            })
-    }
-}
-
-/// Text written as it is; lettre's commands carry their own CRLF.
-struct Raw<'a>(&'a str);
-
-impl fmt::Display for Raw<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+            .map_err(SendFailure::after_text)
     }
 }
 
