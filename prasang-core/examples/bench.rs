@@ -126,10 +126,7 @@ fn hot_event(durability: Durability, users: usize) -> HotEvent {
                 role,
             })
             .expect("register");
-        Actor {
-            user_id: user.id,
-            role,
-        }
+        prasang.auth().trusted_actor(user.id).expect("actor")
     };
     let organizer = register("organizer".into(), Role::Organizer);
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));
@@ -181,7 +178,10 @@ fn bookings(durability: Durability, threads: usize, seconds: f64) -> f64 {
             Err(other) => panic!("booking failed: {other:?}"),
         }
     });
-    let report = hot.prasang.verify_integrity().expect("integrity");
+    let report = hot
+        .prasang
+        .verify_integrity(&hot.prasang.auth().system_actor())
+        .expect("integrity");
     assert!(report.is_ok(), "{:?}", report.problems);
     rate
 }

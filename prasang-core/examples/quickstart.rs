@@ -75,9 +75,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cancelled {} ({:?})", cancelled.id, cancelled.status);
 
     // 6. Every change is in the event log, which consumers read from a cursor.
-    for entry in prasang.log().read(0, 100)? {
+    for entry in prasang.log().read(&prasang.auth().system_actor(), 0, 100)? {
         println!("#{:<3} {}  {:?}", entry.seq, entry.at, entry.event);
     }
-    assert!(prasang.verify_integrity()?.is_ok());
+    assert!(
+        prasang
+            .verify_integrity(&prasang.auth().system_actor())?
+            .is_ok()
+    );
     Ok(())
 }

@@ -102,6 +102,11 @@ typed_id!(
     /// Identifies a user account.
     UserId
 );
+impl UserId {
+    /// The all-zero id, which no account has: the user of [`crate::auth::Auth::system_actor`].
+    pub const SYSTEM: UserId = UserId(Ulid(0));
+}
+
 typed_id!(
     /// Identifies an event.
     EventId

@@ -14,19 +14,22 @@
 //! })?;
 //! let session = prasang.auth().login("grace@example.org", "compilers rock")?;
 //! let actor = prasang.auth().verify(&session.access_token)?;
-//! assert_eq!(actor.user_id, user.id);
+//! assert_eq!(actor.user_id(), user.id);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! Every domain operation is a method on a sub-API ([`Prasang::users`], [`Prasang::auth`],
 //! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`], [`Prasang::notifications`]) and
-//! returns that module's error type. See `docs/storage.md` for the keyspace and transaction
-//! boundaries.
+//! returns that module's error type; every error type implements [`DomainError`], whose
+//! [`ErrorKind`] is all a front end needs to answer (see [`error`]). Rights are checked here,
+//! against the [`auth::Actor`] each call takes, so every front end refuses alike. See
+//! `docs/storage.md` for the keyspace and transaction boundaries.
 
 #![warn(missing_docs)]
 
 pub mod auth;
 mod config;
+pub mod error;
 pub mod events;
 mod ids;
 mod integrity;
@@ -48,6 +51,7 @@ use std::thread::JoinHandle;
 use parking_lot::{Condvar, Mutex};
 
 pub use config::Config;
+pub use error::{CommonError, DomainError, ErrorInfo, ErrorKind, Subject};
 pub use ids::{EventId, InvalidId, TicketId, UserId};
 pub use integrity::IntegrityReport;
 pub use paging::{MAX_PAGE_SIZE, Page, PageRequest};
@@ -189,14 +193,16 @@ impl Prasang {
         notify::run_once(&self.inner)
     }
 
-    /// Recomputes every counter and index from the records; call on a quiet store.
-    pub fn verify_integrity(&self) -> Result<IntegrityReport, StoreError> {
-        integrity::verify(&self.inner)
+    /// Recomputes every counter and index from the records (admins only); call on a quiet
+    /// store.
+    pub fn verify_integrity(&self, actor: &auth::Actor) -> Result<IntegrityReport, CommonError> {
+        actor.require_admin("only admins can check the store's integrity")?;
+        Ok(integrity::verify(&self.inner)?)
     }
 
     /// Expires lapsed holds and writes batched page views to the log. Runs every second in the
     /// background unless [`Config::background_tasks`] turned that off.
-    pub fn run_maintenance(&self) -> Result<(), StoreError> {
+    pub fn run_maintenance(&self) -> Result<(), tickets::TicketError> {
         self.inner.run_maintenance()
     }
 
@@ -285,20 +291,12 @@ impl Inner {
         })
     }
 
-    fn run_maintenance(&self) -> Result<(), StoreError> {
-        let expired = tickets::Tickets { inner: self }
-            .expire_due()
-            .map_err(|e| match e {
-                tickets::TicketError::Storage(e) => e,
-                other => StoreError::Corrupt {
-                    tree: "holds_by_expiry",
-                    reason: other.to_string(),
-                },
-            })?;
+    fn run_maintenance(&self) -> Result<(), tickets::TicketError> {
+        let expired = tickets::Tickets { inner: self }.expire_due()?;
         if expired > 0 {
             tracing::debug!(expired, "released lapsed holds");
         }
-        self.record_visits()
+        Ok(self.record_visits()?)
     }
 
     fn record_visits(&self) -> Result<(), StoreError> {
@@ -318,13 +316,11 @@ impl Inner {
                     },
                 )?;
             }
-            Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+            Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
         });
-        if let Err(error) = written {
+        if let Err(error) = store::finish(written) {
             self.visits.restore(&counts);
-            return Err(StoreError::Flush(format!(
-                "recording page views failed: {error:?}"
-            )));
+            return Err(error);
         }
         self.log_signal.notify();
         Ok(())

@@ -33,7 +33,7 @@ fn crash_child() {
         .users()
         .register(common::new_user(&format!("Olga {run}"), Role::Organizer))
         .expect("organizer");
-    let organizer = prasang.auth().actor_for(organizer.id).expect("actor");
+    let organizer = prasang.auth().trusted_actor(organizer.id).expect("actor");
     let mut new = common::new_event(1_000_000, 0, 100);
     new.starts_at = prasang.now().plus(Duration::from_secs(86_400));
     new.ends_at = new.starts_at.plus(Duration::from_secs(3_600));
@@ -52,7 +52,7 @@ fn crash_child() {
                             Role::Attendee,
                         ))
                         .expect("user");
-                    let actor = prasang.auth().actor_for(user.id).expect("actor");
+                    let actor = prasang.auth().trusted_actor(user.id).expect("actor");
                     for n in 0..100 {
                         let request = BookingRequest {
                             event: event.id,
@@ -137,7 +137,10 @@ fn crash_loses_no_acknowledged_booking() {
         );
 
         let prasang = Prasang::open(Config::new(dir.path())).expect("reopen after SIGKILL");
-        let admin = prasang.auth().actor_for(admin_of(&prasang)).expect("admin");
+        let admin = prasang
+            .auth()
+            .trusted_actor(admin_of(&prasang))
+            .expect("admin");
         for (id, status) in &acknowledged {
             let ticket = prasang
                 .tickets()
@@ -151,7 +154,9 @@ fn crash_loses_no_acknowledged_booking() {
                 );
             }
         }
-        let report = prasang.verify_integrity().expect("integrity check");
+        let report = prasang
+            .verify_integrity(&prasang.auth().system_actor())
+            .expect("integrity check");
         assert!(report.is_ok(), "round {round}: {:#?}", report.problems);
         assert!(report.tickets >= acknowledged.len());
         // The next round crashes a store that has already survived one crash.

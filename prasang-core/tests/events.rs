@@ -2,6 +2,7 @@
 
 mod common;
 
+use prasang_core::{CommonError, Subject};
 use std::time::Duration;
 
 use common::{World, assert_intact, new_event};
@@ -16,7 +17,7 @@ fn attendees_cannot_create_events() {
     let ada = world.user("Ada", Role::Attendee);
     let result = world.prasang.events().create(&ada, new_event(10, 0, 1));
     assert!(
-        matches!(result, Err(EventError::Forbidden(_))),
+        matches!(result, Err(EventError::Common(CommonError::Forbidden(_)))),
         "{result:?}"
     );
 }
@@ -52,11 +53,18 @@ fn bad_event_fields_are_typed_errors() {
         spoil(&mut event);
         let result = world.prasang.events().create(&olga, event);
         assert!(
-            matches!(&result, Err(EventError::Invalid(e)) if e.field == field),
+            matches!(&result, Err(EventError::Common(CommonError::Invalid(e))) if e.field == field),
             "{field}: {result:?}"
         );
     }
-    assert_eq!(world.prasang.verify_integrity().expect("check").events, 0);
+    assert_eq!(
+        world
+            .prasang
+            .verify_integrity(&world.prasang.auth().system_actor())
+            .expect("check")
+            .events,
+        0
+    );
 }
 
 #[test]
@@ -85,7 +93,7 @@ fn only_the_owner_or_an_admin_edits_an_event() {
         ("delete", world.prasang.events().delete(&otto, event.id)),
     ] {
         assert!(
-            matches!(result, Err(EventError::Forbidden(_))),
+            matches!(result, Err(EventError::Common(CommonError::Forbidden(_)))),
             "{call}: {result:?}"
         );
     }
@@ -128,7 +136,7 @@ fn updates_keep_the_seat_counters_and_log_what_changed() {
     let last = world
         .prasang
         .log()
-        .read(0, 100)
+        .read(&world.prasang.auth().system_actor(), 0, 100)
         .expect("log")
         .pop()
         .expect("entry");
@@ -191,7 +199,7 @@ fn events_with_tickets_are_cancelled_not_deleted() {
         .expect("delete");
     assert!(matches!(
         world.prasang.events().peek(empty.id),
-        Err(EventError::NotFound)
+        Err(EventError::Common(CommonError::NotFound(Subject::Event)))
     ));
     assert_intact(&world.prasang);
 }
@@ -287,7 +295,11 @@ fn views_are_counted_in_memory_and_logged_in_batches() {
         "reads write nothing"
     );
     world.prasang.run_maintenance().expect("maintenance");
-    let entries = world.prasang.log().read(before, 10).expect("log");
+    let entries = world
+        .prasang
+        .log()
+        .read(&world.prasang.auth().system_actor(), before, 10)
+        .expect("log");
     assert_eq!(entries.len(), 1);
     assert_eq!(
         entries[0].event,
@@ -308,7 +320,7 @@ fn organizers_list_their_own_events_only() {
     let mine = world
         .prasang
         .events()
-        .list_by_organizer(&olga, olga.user_id, &PageRequest::default())
+        .list_by_organizer(&olga, olga.user_id(), &PageRequest::default())
         .expect("list");
     assert_eq!(
         mine.items.iter().map(|e| e.id).collect::<Vec<_>>(),
@@ -318,6 +330,9 @@ fn organizers_list_their_own_events_only() {
         world
             .prasang
             .events()
-            .list_by_organizer(&otto, olga.user_id, &PageRequest::default());
-    assert!(matches!(peek, Err(EventError::Forbidden(_))));
+            .list_by_organizer(&otto, olga.user_id(), &PageRequest::default());
+    assert!(matches!(
+        peek,
+        Err(EventError::Common(CommonError::Forbidden(_)))
+    ));
 }

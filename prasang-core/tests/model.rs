@@ -3,6 +3,7 @@
 
 mod common;
 
+use prasang_core::{CommonError, Subject};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -64,7 +65,7 @@ fn answer<T>(result: Result<T, TicketError>) -> Answer {
         Ok(_) => Answer::Ok,
         Err(TicketError::SoldOut { .. }) => Answer::SoldOut,
         Err(TicketError::LimitReached { .. }) => Answer::LimitReached,
-        Err(TicketError::NotFound) => Answer::NotFound,
+        Err(TicketError::Common(CommonError::NotFound(Subject::Ticket))) => Answer::NotFound,
         Err(TicketError::WrongStatus(s)) => Answer::WrongStatus(s),
         Err(other) => panic!("the model never expects {other:?}"),
     }
@@ -236,7 +237,7 @@ proptest! {
                 prop_assert_eq!((seats.held, seats.booked, seats.remaining), (held, booked, CAPACITY - held - booked));
             }
         }
-        let report = real.world.prasang.verify_integrity().expect("check");
+        let report = real.world.prasang.verify_integrity(&real.world.prasang.auth().system_actor()).expect("check");
         prop_assert!(report.is_ok(), "{:?}", report.problems);
     }
 }

@@ -51,7 +51,7 @@ fn a_slow_channel_does_not_delay_another_channels_deliveries() {
             .notifications()
             .set_preferences(
                 &who,
-                who.user_id,
+                who.user_id(),
                 NotificationPreferences {
                     channels: vec!["chat".into(), "email".into()],
                 },

@@ -4,6 +4,7 @@
 mod common;
 mod notify_support;
 
+use prasang_core::CommonError;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,12 +63,22 @@ fn rewind(world: &World) {
 
 /// The first page of `who`'s own deliveries, as `who` lists them.
 fn deliveries_of(world: &World, who: &Actor) -> Vec<Delivery> {
+    deliveries_seen_by(world, who, who)
+}
+
+/// The first page of `whose` deliveries, as `viewer` lists them.
+fn deliveries_seen_by(world: &World, viewer: &Actor, whose: &Actor) -> Vec<Delivery> {
     world
         .prasang
         .notifications()
-        .deliveries_for_user(who, who.user_id, &PageRequest::default())
-        .expect("list own deliveries")
+        .deliveries_for_user(viewer, whose.user_id(), &PageRequest::default())
+        .expect("list deliveries")
         .items
+}
+
+/// The first page of `who`'s deliveries in full, as an admin sees them.
+fn deliveries_in_full(world: &World, who: &Actor) -> Vec<Delivery> {
+    deliveries_seen_by(world, &world.prasang.auth().system_actor(), who)
 }
 
 fn preferences(channels: &[&str]) -> NotificationPreferences {
@@ -81,7 +92,7 @@ fn choose_channels(world: &World, who: &Actor, channels: &[&str]) {
     world
         .prasang
         .notifications()
-        .set_preferences(who, who.user_id, preferences(channels))
+        .set_preferences(who, who.user_id(), preferences(channels))
         .expect("choose channels");
 }
 
@@ -106,7 +117,7 @@ fn booking_a_free_ticket_tells_the_holder_once_by_email() {
     assert_eq!(told.len(), 1);
     let n = &told[0];
     assert_eq!(n.kind, NotificationKind::TicketBooked);
-    assert_eq!(n.recipient.user_id, ada.user_id);
+    assert_eq!(n.recipient.user_id, ada.user_id());
     assert_eq!(n.recipient.email, "ada@example.org");
     assert_eq!(n.recipient.name, "Ada");
     assert_eq!(n.event.id, event.id);
@@ -115,7 +126,7 @@ fn booking_a_free_ticket_tells_the_holder_once_by_email() {
     assert_eq!((summary.id, summary.status), (ticket, TicketStatus::Booked));
     assert_eq!(
         n.idempotency_key,
-        format!("{}.{}.email", n.log_seq, ada.user_id)
+        format!("{}.{}.email", n.log_seq, ada.user_id())
     );
 
     // Nothing more to do: no second delivery.
@@ -159,10 +170,10 @@ fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
     assert_eq!(
         kinds,
         vec![
-            (ada.user_id, NotificationKind::TicketPending),
-            (bob.user_id, NotificationKind::TicketPending),
-            (ada.user_id, NotificationKind::TicketBooked),
-            (bob.user_id, NotificationKind::TicketExpired),
+            (ada.user_id(), NotificationKind::TicketPending),
+            (bob.user_id(), NotificationKind::TicketPending),
+            (ada.user_id(), NotificationKind::TicketBooked),
+            (bob.user_id(), NotificationKind::TicketExpired),
         ]
     );
     let pending = &told[0].2;
@@ -237,10 +248,10 @@ fn moving_or_cancelling_an_event_tells_every_active_holder_and_retitling_tells_n
     assert_eq!(
         told,
         vec![
-            (NotificationKind::EventUpdated, ada.user_id),
-            (NotificationKind::EventUpdated, bob.user_id),
-            (NotificationKind::EventCancelled, ada.user_id),
-            (NotificationKind::EventCancelled, bob.user_id),
+            (NotificationKind::EventUpdated, ada.user_id()),
+            (NotificationKind::EventUpdated, bob.user_id()),
+            (NotificationKind::EventCancelled, ada.user_id()),
+            (NotificationKind::EventCancelled, bob.user_id()),
         ]
     );
     assert_eq!(later[0].changed, vec![EventField::Location]);
@@ -261,18 +272,21 @@ fn users_choose_their_channels_and_only_their_own() {
     let notifications = world.prasang.notifications();
 
     let default = notifications
-        .preferences(&ada, ada.user_id)
+        .preferences(&ada, ada.user_id())
         .expect("defaults");
     assert_eq!(default.channels, vec!["email".to_string()]);
     choose_channels(&world, &ada, &["sms"]);
     choose_channels(&world, &bob, &[]); // opts out
 
-    let not_hers = notifications.set_preferences(&ada, cid.user_id, preferences(&[]));
+    let not_hers = notifications.set_preferences(&ada, cid.user_id(), preferences(&[]));
     assert!(
-        matches!(not_hers, Err(NotifyError::Forbidden(_))),
+        matches!(
+            not_hers,
+            Err(NotifyError::Common(CommonError::Forbidden(_)))
+        ),
         "{not_hers:?}"
     );
-    let unknown = notifications.set_preferences(&cid, cid.user_id, preferences(&["pigeon"]));
+    let unknown = notifications.set_preferences(&cid, cid.user_id(), preferences(&["pigeon"]));
     assert!(
         matches!(unknown, Err(NotifyError::UnknownChannel(ref c)) if c == "pigeon"),
         "{unknown:?}"
@@ -289,8 +303,8 @@ fn users_choose_their_channels_and_only_their_own() {
             .map(|n| n.recipient.user_id)
             .collect()
     };
-    assert_eq!(to(&sms), vec![ada.user_id]);
-    assert_eq!(to(&email), vec![cid.user_id]);
+    assert_eq!(to(&sms), vec![ada.user_id()]);
+    assert_eq!(to(&email), vec![cid.user_id()]);
     assert!(sms.notifications()[0].idempotency_key.ends_with(".sms"));
 }
 
@@ -311,7 +325,7 @@ fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
     for intruder in [&ada, &other] {
         let refused = notifications.set_event_settings(intruder, event.id, settings.clone());
         assert!(
-            matches!(refused, Err(NotifyError::Forbidden(_))),
+            matches!(refused, Err(NotifyError::Common(CommonError::Forbidden(_)))),
             "{refused:?}"
         );
     }
@@ -333,7 +347,7 @@ fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
     let copies = webhook.notifications();
     assert_eq!(copies.len(), 1, "the organizer's channel gets a copy");
     assert_eq!(copies[0].kind, NotificationKind::TicketBooked);
-    assert_eq!(copies[0].recipient.user_id, ada.user_id);
+    assert_eq!(copies[0].recipient.user_id, ada.user_id());
     assert_ne!(
         copies[0].idempotency_key,
         email.notifications()[0].idempotency_key
@@ -344,7 +358,10 @@ fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
         .expect("organizer lists");
     assert_eq!(listed.items.len(), 2);
     let refused = notifications.deliveries_for_event(&ada, event.id, &PageRequest::default());
-    assert!(matches!(refused, Err(NotifyError::Forbidden(_))));
+    assert!(matches!(
+        refused,
+        Err(NotifyError::Common(CommonError::Forbidden(_)))
+    ));
 }
 
 #[test]
@@ -359,7 +376,7 @@ fn temporary_failures_are_retried_with_capped_exponential_backoff_then_succeed()
     let world = world_with_policy(&[&email], policy);
     let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     book(&world, &ada, event.id);
-    let delivery = || deliveries_of(&world, &ada).remove(0);
+    let delivery = || deliveries_in_full(&world, &ada).remove(0);
 
     // Waits after attempts 1, 2, 3: 10 s, 20 s, then 30 s (40 s capped).
     for (attempt, wait) in [(1, 10), (2, 20), (3, 30)] {
@@ -489,10 +506,11 @@ fn delivery_lists_page_and_are_private() {
         .users()
         .create_admin(common::new_user("Root", Role::Admin))
         .expect("admin");
-    let admin = Actor {
-        user_id: admin_user.id,
-        role: Role::Admin,
-    };
+    let admin = world
+        .prasang
+        .auth()
+        .trusted_actor(admin_user.id)
+        .expect("actor");
     let event = world.event(&organizer, 10, 0, 3);
     for _ in 0..3 {
         book(&world, &ada, event.id);
@@ -501,13 +519,13 @@ fn delivery_lists_page_and_are_private() {
     let notifications = world.prasang.notifications();
 
     let first = notifications
-        .deliveries_for_user(&ada, ada.user_id, &PageRequest::first(2))
+        .deliveries_for_user(&ada, ada.user_id(), &PageRequest::first(2))
         .expect("page 1");
     assert_eq!(first.items.len(), 2);
     let second = notifications
         .deliveries_for_user(
             &ada,
-            ada.user_id,
+            ada.user_id(),
             &PageRequest {
                 after: first.next.clone(),
                 limit: Some(2),
@@ -517,10 +535,13 @@ fn delivery_lists_page_and_are_private() {
     assert_eq!(second.items.len(), 1);
     assert!(first.items[1].log_seq < second.items[0].log_seq);
 
-    let snoop = notifications.deliveries_for_user(&bob, ada.user_id, &PageRequest::default());
-    assert!(matches!(snoop, Err(NotifyError::Forbidden(_))), "{snoop:?}");
+    let snoop = notifications.deliveries_for_user(&bob, ada.user_id(), &PageRequest::default());
+    assert!(
+        matches!(snoop, Err(NotifyError::Common(CommonError::Forbidden(_)))),
+        "{snoop:?}"
+    );
     let by_admin = notifications
-        .deliveries_for_user(&admin, ada.user_id, &PageRequest::default())
+        .deliveries_for_user(&admin, ada.user_id(), &PageRequest::default())
         .expect("admin sees");
     assert_eq!(by_admin.items.len(), 3);
     let by_admin = notifications
@@ -579,7 +600,49 @@ fn a_panicking_channel_fails_only_that_delivery_which_is_retried() {
     book(&world, &ada, event.id);
     let report = run(&world);
     assert_eq!(report.retrying, 1);
-    let d = deliveries_of(&world, &ada).remove(0);
+    let d = deliveries_in_full(&world, &ada).remove(0);
     assert_eq!(d.status, DeliveryStatus::Retrying);
     assert!(d.last_error.expect("error").contains("panicked"));
+}
+
+#[test]
+fn only_admins_read_why_a_delivery_failed() {
+    let email = Arc::new(Recording::failing("email", 1));
+    let world = world_with_policy(&[&email], DeliveryPolicy::default());
+    let (organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
+    book(&world, &ada, event.id);
+    assert_eq!(run(&world).retrying, 1);
+
+    let full = "temporary delivery failure: connection refused";
+    let error_seen_by = |viewer: &Actor| {
+        deliveries_seen_by(&world, viewer, &ada)[0]
+            .last_error
+            .clone()
+    };
+    assert_eq!(
+        error_seen_by(&ada).as_deref(),
+        Some("temporary delivery failure")
+    );
+    assert_eq!(
+        deliveries_in_full(&world, &ada)[0].last_error.as_deref(),
+        Some(full)
+    );
+    let for_event = |viewer: &Actor| {
+        world
+            .prasang
+            .notifications()
+            .deliveries_for_event(viewer, event.id, &PageRequest::default())
+            .expect("list")
+            .items[0]
+            .last_error
+            .clone()
+    };
+    assert_eq!(
+        for_event(&organizer).as_deref(),
+        Some("temporary delivery failure")
+    );
+    assert_eq!(
+        for_event(&world.prasang.auth().system_actor()).as_deref(),
+        Some(full)
+    );
 }

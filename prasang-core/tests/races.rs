@@ -23,7 +23,12 @@ fn peak_seats_taken(world: &World, event: EventId) -> u32 {
     let mut taken = 0u32;
     let mut peak = 0u32;
     let mut active: HashMap<TicketId, u32> = HashMap::new();
-    for entry in world.prasang.log().read(0, usize::MAX).expect("log") {
+    for entry in world
+        .prasang
+        .log()
+        .read(&world.prasang.auth().system_actor(), 0, usize::MAX)
+        .expect("log")
+    {
         match entry.event {
             DomainEvent::TicketPending {
                 ticket,

@@ -2,6 +2,7 @@
 
 mod common;
 
+use prasang_core::{CommonError, Subject};
 use std::time::Duration;
 
 use common::{World, assert_intact, booking};
@@ -104,7 +105,7 @@ fn paid_tickets_are_held_until_payment_is_confirmed() {
 
     let refused = world.prasang.tickets().confirm_payment(&ada, ticket.id);
     assert!(
-        matches!(refused, Err(TicketError::Forbidden(_))),
+        matches!(refused, Err(TicketError::Common(CommonError::Forbidden(_)))),
         "attendees cannot confirm their own payment"
     );
     let confirmed = world
@@ -285,7 +286,10 @@ fn no_sales_for_cancelled_or_started_events() {
         &booking(prasang_core::EventId::from_bytes([7; 16]), 1),
     );
     assert!(
-        matches!(missing, Err(TicketError::EventNotFound)),
+        matches!(
+            missing,
+            Err(TicketError::Common(CommonError::NotFound(Subject::Event)))
+        ),
         "{missing:?}"
     );
 }
@@ -298,7 +302,7 @@ fn attendees_cannot_cancel_after_the_start_but_organizers_can() {
     world.clock.set(event.starts_at);
     let refused = world.prasang.tickets().cancel(&ada, ticket.id);
     assert!(
-        matches!(refused, Err(TicketError::Forbidden(_))),
+        matches!(refused, Err(TicketError::Common(CommonError::Forbidden(_)))),
         "{refused:?}"
     );
     world.cancel_ticket(&organizer, ticket.id);
@@ -315,11 +319,11 @@ fn nobody_else_sees_or_cancels_a_ticket() {
     for intruder in [&mallory, &other_organizer] {
         assert!(matches!(
             world.prasang.tickets().get(intruder, ticket.id),
-            Err(TicketError::NotFound)
+            Err(TicketError::Common(CommonError::NotFound(Subject::Ticket)))
         ));
         assert!(matches!(
             world.prasang.tickets().cancel(intruder, ticket.id),
-            Err(TicketError::NotFound)
+            Err(TicketError::Common(CommonError::NotFound(Subject::Ticket)))
         ));
     }
     let listed =
@@ -328,7 +332,7 @@ fn nobody_else_sees_or_cancels_a_ticket() {
             .tickets()
             .list_for_event(&other_organizer, event.id, &PageRequest::default());
     assert!(
-        matches!(listed, Err(TicketError::Forbidden(_))),
+        matches!(listed, Err(TicketError::Common(CommonError::Forbidden(_)))),
         "{listed:?}"
     );
     assert_eq!(
@@ -372,7 +376,7 @@ fn bad_quantities_and_keys_are_typed_errors() {
             .tickets()
             .book(&ada, &booking(event.id, quantity));
         assert!(
-            matches!(&result, Err(TicketError::Invalid(e)) if e.field == "quantity"),
+            matches!(&result, Err(TicketError::Common(CommonError::Invalid(e))) if e.field == "quantity"),
             "{quantity}: {result:?}"
         );
     }
@@ -386,7 +390,7 @@ fn bad_quantities_and_keys_are_typed_errors() {
             },
         );
         assert!(
-            matches!(&result, Err(TicketError::Invalid(e)) if e.field == "idempotency_key"),
+            matches!(&result, Err(TicketError::Common(CommonError::Invalid(e))) if e.field == "idempotency_key"),
             "{key:?}: {result:?}"
         );
     }
@@ -426,7 +430,10 @@ fn paging_walks_every_ticket_once_in_order() {
             limit: None,
         },
     );
-    assert!(matches!(bad, Err(TicketError::Invalid(_))), "{bad:?}");
+    assert!(
+        matches!(bad, Err(TicketError::Common(CommonError::Invalid(_)))),
+        "{bad:?}"
+    );
 }
 
 #[test]
@@ -436,7 +443,11 @@ fn every_change_is_in_the_log_in_order() {
     let ticket = world.book(&ada, event.id, 1);
     world.cancel_ticket(&ada, ticket.id);
 
-    let entries = world.prasang.log().read(0, 100).expect("read");
+    let entries = world
+        .prasang
+        .log()
+        .read(&world.prasang.auth().system_actor(), 0, 100)
+        .expect("read");
     let kinds: Vec<&str> = entries
         .iter()
         .map(|e| match &e.event {
@@ -451,10 +462,11 @@ fn every_change_is_in_the_log_in_order() {
     assert!(entries.windows(2).all(|w| w[0].seq < w[1].seq));
 
     // Replay from any point.
+    let system = world.prasang.auth().system_actor();
     let from_third = world
         .prasang
         .log()
-        .read(entries[2].seq, 100)
+        .read(&system, entries[2].seq, 100)
         .expect("replay");
     assert_eq!(from_third, entries[2..]);
     let log = world.prasang.log();
@@ -463,7 +475,7 @@ fn every_change_is_in_the_log_in_order() {
         .expect("commit");
     assert_eq!(log.cursor("analytics").expect("cursor"), entries[3].seq + 1);
     assert_eq!(
-        log.read(log.cursor("analytics").expect("cursor"), 10)
+        log.read(&system, log.cursor("analytics").expect("cursor"), 10)
             .expect("rest"),
         entries[4..]
     );

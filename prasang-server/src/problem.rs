@@ -1,49 +1,25 @@
 //! Errors as RFC 9457 `application/problem+json`.
 //!
-//! Two functions decide every error response: [`core_problem`] for errors the core returned and
+//! Two functions decide every error response: [`core_problem`] for errors the core returned
+//! (mapped by their [`ErrorKind`] alone, with the core's stable code as the problem type) and
 //! [`request_problem`] for requests the server could not even turn into a core call. Each problem
-//! has a stable `type` URI (`urn:prasang:problem:<slug>`) that clients may match on; the slugs
+//! has a stable `type` URI (`urn:prasang:problem:<code>`) that clients may match on; the codes
 //! are listed in docs/api.md.
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
-use prasang_core::auth::AuthError;
-use prasang_core::events::EventError;
-use prasang_core::log::LogError;
-use prasang_core::notify::NotifyError;
-use prasang_core::tickets::TicketError;
-use prasang_core::users::UserError;
-use prasang_core::{FieldError, StoreError};
+use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
 
 /// A failed request: either the core refused or failed, or the request itself was unusable.
 #[derive(Debug)]
 pub enum ApiError {
     /// The core returned an error.
-    Core(CoreError),
+    Core(Box<dyn DomainError>),
     /// The request could not be handled before reaching the core.
     Request(RequestError),
-}
-
-/// An error from one of the core's sub-APIs.
-#[derive(Debug)]
-pub enum CoreError {
-    /// From `users()`.
-    User(UserError),
-    /// From `auth()`.
-    Auth(AuthError),
-    /// From `events()`.
-    Event(EventError),
-    /// From `tickets()`.
-    Ticket(TicketError),
-    /// From `log()`.
-    Log(LogError),
-    /// From `notifications()`.
-    Notify(NotifyError),
-    /// From the store itself (flush, integrity check, size).
-    Store(StoreError),
 }
 
 /// What can be wrong with a request before the core sees it.
@@ -86,29 +62,9 @@ pub enum RequestError {
     Internal(String),
 }
 
-macro_rules! impl_from {
-    ($($variant:ident($ty:ty)),*) => {$(
-        impl From<$ty> for CoreError {
-            fn from(error: $ty) -> Self { CoreError::$variant(error) }
-        }
-        impl From<$ty> for ApiError {
-            fn from(error: $ty) -> Self { ApiError::Core(CoreError::$variant(error)) }
-        }
-    )*};
-}
-impl_from!(
-    User(UserError),
-    Auth(AuthError),
-    Event(EventError),
-    Ticket(TicketError),
-    Log(LogError),
-    Notify(NotifyError),
-    Store(StoreError)
-);
-
-impl From<CoreError> for ApiError {
-    fn from(error: CoreError) -> Self {
-        ApiError::Core(error)
+impl<E: DomainError> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        ApiError::Core(Box::new(error))
     }
 }
 
@@ -204,45 +160,7 @@ impl Problem {
     }
 }
 
-// Problem types that several core errors share get one constructor each, so the status, slug
-// and title of a type are written once and cannot drift apart between sub-APIs.
-
-/// A field failed validation; `detail` says how. Without a [`FieldError`] (a bad log cursor
-/// name) the response has no `errors` list.
-fn invalid(detail: impl ToString) -> Problem {
-    Problem::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid-field",
-        "A field is invalid",
-        detail,
-    )
-}
-
-fn invalid_field(field: &FieldError) -> Problem {
-    let mut problem = invalid(field);
-    problem.field = Some(field.clone());
-    problem
-}
-
-fn user_not_found(detail: impl ToString) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "user-not-found",
-        "User not found",
-        detail,
-    )
-}
-
-fn event_not_found(detail: impl ToString) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "event-not-found",
-        "Event not found",
-        detail,
-    )
-}
-
-fn storage_failure() -> Problem {
+fn internal_error() -> Problem {
     Problem::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
@@ -251,102 +169,33 @@ fn storage_failure() -> Problem {
     )
 }
 
-fn forbidden(reason: &str) -> Problem {
-    Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", reason)
-}
-
-/// Maps every core error to its HTTP problem. The only place that decides what a core error
-/// means over HTTP.
-pub fn core_problem(error: &CoreError) -> Problem {
-    use StatusCode as S;
-    match error {
-        CoreError::User(e) => match e {
-            UserError::Invalid(field) => invalid_field(field),
-            UserError::EmailTaken => {
-                Problem::new(S::CONFLICT, "email-taken", "E-mail already registered", e)
-            }
-            UserError::NotFound => user_not_found(e),
-            UserError::Forbidden(reason) => forbidden(reason),
-            UserError::Storage(_) | UserError::Hashing => storage_failure(),
-        },
-        CoreError::Auth(e) => match e {
-            AuthError::InvalidCredentials => {
-                Problem::new(S::UNAUTHORIZED, "invalid-credentials", "Login failed", e)
-            }
-            AuthError::InvalidToken => {
-                Problem::new(S::UNAUTHORIZED, "invalid-token", "Invalid token", e)
-            }
-            AuthError::TokenExpired => {
-                Problem::new(S::UNAUTHORIZED, "token-expired", "Token expired", e)
-            }
-            AuthError::RefreshReused => {
-                Problem::new(S::UNAUTHORIZED, "refresh-reused", "Refresh token reused", e)
-            }
-            AuthError::SessionRevoked => {
-                Problem::new(S::UNAUTHORIZED, "session-revoked", "Session ended", e)
-            }
-            AuthError::Storage(_) => storage_failure(),
-        },
-        CoreError::Event(e) => match e {
-            EventError::Invalid(field) => invalid_field(field),
-            EventError::NotFound => event_not_found(e),
-            EventError::Forbidden(reason) => forbidden(reason),
-            EventError::CapacityBelowSold { .. } => {
-                Problem::new(S::CONFLICT, "capacity-below-sold", "Capacity too small", e)
-            }
-            EventError::Cancelled => {
-                Problem::new(S::CONFLICT, "event-cancelled", "Event cancelled", e)
-            }
-            EventError::HasTickets => {
-                Problem::new(S::CONFLICT, "event-has-tickets", "Event has tickets", e)
-            }
-            EventError::Storage(_) => storage_failure(),
-        },
-        CoreError::Ticket(e) => match e {
-            TicketError::Invalid(field) => invalid_field(field),
-            TicketError::EventNotFound => event_not_found(e),
-            TicketError::NotFound => {
-                Problem::new(S::NOT_FOUND, "ticket-not-found", "Ticket not found", e)
-            }
-            TicketError::SoldOut { .. } => Problem::new(S::CONFLICT, "sold-out", "Sold out", e),
-            TicketError::LimitReached { .. } => {
-                Problem::new(S::CONFLICT, "limit-reached", "Per-person limit reached", e)
-            }
-            TicketError::NotOnSale(_) => Problem::new(S::CONFLICT, "not-on-sale", "Not on sale", e),
-            TicketError::IdempotencyKeyReused => Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "idempotency-key-reused",
-                "Idempotency key reused",
-                e,
-            ),
-            TicketError::WrongStatus(_) => Problem::new(
-                S::CONFLICT,
-                "wrong-ticket-status",
-                "Ticket in the wrong state",
-                e,
-            ),
-            TicketError::Forbidden(reason) => forbidden(reason),
-            TicketError::Storage(_) => storage_failure(),
-        },
-        CoreError::Log(e) => match e {
-            LogError::InvalidCursorName => invalid(e),
-            LogError::Storage(_) => storage_failure(),
-        },
-        CoreError::Notify(e) => match e {
-            NotifyError::Invalid(field) => invalid_field(field),
-            NotifyError::UserNotFound => user_not_found(e),
-            NotifyError::EventNotFound => event_not_found(e),
-            NotifyError::Forbidden(reason) => forbidden(reason),
-            NotifyError::UnknownChannel(_) | NotifyError::InvalidChannelId(_) => Problem::new(
-                S::UNPROCESSABLE_ENTITY,
-                "unknown-channel",
-                "Unknown notification channel",
-                format!("{e}; see /api/v1/notification-channels"),
-            ),
-            NotifyError::Storage(_) => storage_failure(),
-        },
-        CoreError::Store(_) => storage_failure(),
-    }
+/// Maps every core error to its HTTP problem: the status from its kind, the `type` from its
+/// code. The only place that decides what a core error means over HTTP.
+pub fn core_problem(error: &dyn DomainError) -> Problem {
+    let info = error.info();
+    let status = match info.kind {
+        ErrorKind::InvalidInput => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorKind::Conflict => StatusCode::CONFLICT,
+        ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorKind::Unavailable => {
+            // What failed underneath is for the log, not for the client.
+            let mut problem = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                info.code,
+                info.title,
+                "the server cannot store this right now; please retry shortly",
+            );
+            problem.retry_after = Some(5);
+            return problem;
+        }
+        _ => return internal_error(),
+    };
+    let mut problem = Problem::new(status, info.code, info.title, error);
+    problem.field = error.field().cloned();
+    problem
 }
 
 /// Maps request-level failures (before or around the core call) to problems.
@@ -430,7 +279,7 @@ pub fn request_problem(error: &RequestError) -> Problem {
             "Request timed out",
             "the server took too long; please retry",
         ),
-        RequestError::Internal(_) => storage_failure(),
+        RequestError::Internal(_) => internal_error(),
     }
 }
 
@@ -438,10 +287,12 @@ impl ApiError {
     /// The problem this error becomes; 5xx details go to the log, never to the client.
     pub fn problem(&self) -> Problem {
         let problem = match self {
-            ApiError::Core(e) => core_problem(e),
+            ApiError::Core(e) => core_problem(e.as_ref()),
             ApiError::Request(e) => request_problem(e),
         };
-        if problem.status.is_server_error() && problem.status != StatusCode::SERVICE_UNAVAILABLE {
+        if problem.status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = ?self, "request refused for now");
+        } else if problem.status.is_server_error() {
             tracing::error!(error = ?self, "request failed on the server side");
         }
         problem

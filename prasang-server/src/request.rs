@@ -12,12 +12,12 @@ use http_body_util::Full;
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
 use hyper::{Response, StatusCode};
 use prasang_core::auth::Actor;
-use prasang_core::{InvalidId, Prasang};
+use prasang_core::{DomainError, InvalidId, Prasang};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::app::State;
-use crate::problem::{ApiError, CoreError, RequestError};
+use crate::problem::{ApiError, RequestError};
 
 /// The response body type of every route.
 pub type Body = Full<Bytes>;
@@ -154,11 +154,11 @@ impl Ctx {
     /// here on the async worker: sled serves it from its page cache in microseconds, and handing
     /// it to the blocking pool would cost more than the call (the listing ran at 28% of the
     /// hello-world ceiling that way, see BENCHMARKS.md). Anything that writes uses [`Ctx::core`].
-    pub fn core_read<T, E: Into<CoreError>>(
+    pub fn core_read<T, E: DomainError>(
         &self,
         call: impl FnOnce(&Prasang) -> Result<T, E>,
     ) -> Result<T, ApiError> {
-        call(&self.state.prasang).map_err(|e| ApiError::Core(e.into()))
+        Ok(call(&self.state.prasang)?)
     }
 
     /// Runs a (synchronous, possibly disk-waiting) core call on the blocking pool.
@@ -168,11 +168,11 @@ impl Ctx {
     ) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        E: Into<CoreError> + Send + 'static,
+        E: DomainError,
     {
         let prasang = self.state.prasang.clone();
         match tokio::task::spawn_blocking(move || call(&prasang)).await {
-            Ok(result) => result.map_err(|e| ApiError::Core(e.into())),
+            Ok(result) => Ok(result?),
             Err(join) => Err(RequestError::Internal(join.to_string()).into()),
         }
     }

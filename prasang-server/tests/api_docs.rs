@@ -86,5 +86,10 @@ async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     if let Ok(reply) = reply {
         assert_eq!(reply.status, StatusCode::OK);
     }
-    assert!(prasang.verify_integrity().unwrap().is_ok());
+    assert!(
+        prasang
+            .verify_integrity(&prasang.auth().system_actor())
+            .unwrap()
+            .is_ok()
+    );
 }

@@ -173,7 +173,9 @@ fn run_sale(sale: &Sale, workers: Option<usize>, plugins: &Path) -> Result<Outco
         )?),
     };
     let cpu = cpu_time() - cpu_before;
-    let report = prasang.verify_integrity().map_err(text)?;
+    let report = prasang
+        .verify_integrity(&prasang.auth().system_actor())
+        .map_err(text)?;
     if !report.is_ok() {
         return Err(format!("integrity: {:?}", report.problems));
     }
@@ -200,10 +202,7 @@ fn set_up(prasang: &Prasang, sale: &Sale) -> Result<(Actor, EventId, Vec<Actor>)
                 role,
             })
             .map_err(text)?;
-        Ok::<_, String>(Actor {
-            user_id: user.id,
-            role,
-        })
+        prasang.auth().trusted_actor(user.id).map_err(text)
     };
     let organizer = register("organizer".into(), Role::Organizer)?;
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));

@@ -8,28 +8,65 @@ use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::Inner;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::store::StoreError;
 use crate::time::Timestamp;
 use crate::users::{self, Role, User};
 use crate::validate;
 
-/// Who is calling: a verified user and their role.
-///
-/// Obtain one from [`Auth::verify`] (a bearer token) or, in a trusted embedding, from
-/// [`Auth::actor_for`].
+/// Who is calling: a verified user and their role. Every rights check of the core asks the
+/// actor, so its fields are private: an actor comes only from [`Auth::verify`] (a bearer
+/// token) or, in a trusted embedding that authenticates users itself, from
+/// [`Auth::trusted_actor`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Actor {
-    /// The user.
-    pub user_id: UserId,
-    /// Their role when the token was issued.
-    pub role: Role,
+    user_id: UserId,
+    role: Role,
 }
 
 impl Actor {
+    pub(crate) fn new(user_id: UserId, role: Role) -> Self {
+        Actor { user_id, role }
+    }
+
+    /// The user acting.
+    pub fn user_id(&self) -> UserId {
+        self.user_id
+    }
+
+    /// Their role (when the token was issued, for actors from a token).
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
     /// Whether the actor is an admin.
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whether the actor may put events on sale (organizers and admins).
+    pub fn can_organize(&self) -> bool {
+        matches!(self.role, Role::Organizer | Role::Admin)
+    }
+
+    /// Whether the actor may manage what `organizer` owns: the organizer themself, or an admin.
+    pub fn can_manage(&self, organizer: UserId) -> bool {
+        self.is_admin() || (self.role == Role::Organizer && self.user_id == organizer)
+    }
+
+    /// Whether the actor may see or change the account `user`: its owner, or an admin.
+    pub fn can_access_account(&self, user: UserId) -> bool {
+        self.is_admin() || self.user_id == user
+    }
+
+    /// Refuses with `CommonError::Forbidden(reason)` unless the actor is an admin.
+    pub(crate) fn require_admin(&self, reason: &'static str) -> Result<(), CommonError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(CommonError::Forbidden(reason))
+        }
     }
 }
 
@@ -87,10 +124,18 @@ pub enum AuthError {
     /// The session was logged out or revoked.
     #[error("the session has ended, please log in again")]
     SessionRevoked,
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
+    /// Shared refusals and failures (unknown user, storage).
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
+
+domain_error!(AuthError {
+    AuthError::InvalidCredentials => ErrorInfo::new(Unauthorized, "invalid-credentials", "Login failed"),
+    AuthError::InvalidToken => ErrorInfo::new(Unauthorized, "invalid-token", "Invalid token"),
+    AuthError::TokenExpired => ErrorInfo::new(Unauthorized, "token-expired", "Token expired"),
+    AuthError::RefreshReused => ErrorInfo::new(Unauthorized, "refresh-reused", "Refresh token reused"),
+    AuthError::SessionRevoked => ErrorInfo::new(Unauthorized, "session-revoked", "Session ended"),
+});
 
 /// Logins and tokens. Obtained from [`crate::Prasang::auth`].
 pub struct Auth<'a> {
@@ -155,10 +200,7 @@ impl Auth<'_> {
         if refresh::family_revoked(self.inner, &claims.sid)? {
             return Err(AuthError::SessionRevoked);
         }
-        Ok(Actor {
-            user_id,
-            role: claims.role,
-        })
+        Ok(Actor::new(user_id, claims.role))
     }
 
     /// The public signing keys as a JWKS document (serve it at `/.well-known/jwks.json`).
@@ -166,17 +208,23 @@ impl Auth<'_> {
         self.inner.keys.jwks()
     }
 
-    /// An actor for a user id, for trusted embedders that authenticate users themselves.
-    pub fn actor_for(&self, user_id: UserId) -> Result<Actor, AuthError> {
+    /// An actor for a user, with the role the account has now, for trusted embedders that
+    /// authenticate users themselves (and for tests). Nothing is checked but that the user
+    /// exists: whoever can call this holds the store.
+    pub fn trusted_actor(&self, user_id: UserId) -> Result<Actor, AuthError> {
         let record = self
             .inner
             .users()
             .load(user_id)?
-            .ok_or(AuthError::InvalidToken)?;
-        Ok(Actor {
-            user_id,
-            role: record.user.role,
-        })
+            .ok_or(CommonError::NotFound(Subject::User))?;
+        Ok(Actor::new(user_id, record.user.role))
+    }
+
+    /// An admin actor that stands for the embedding application itself rather than for a user
+    /// account: for trusted maintenance code that holds the store (integrity checks, log
+    /// exporters, tests). It has no account, so it is no organizer of anything it creates.
+    pub fn system_actor(&self) -> Actor {
+        Actor::new(UserId::SYSTEM, Role::Admin)
     }
 
     fn session(
@@ -199,10 +247,7 @@ impl Auth<'_> {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.inner.keys.kid.clone());
         let access_token = jsonwebtoken::encode(&header, &claims, &self.inner.keys.encoding)
-            .map_err(|e| StoreError::Corrupt {
-                tree: "keys",
-                reason: format!("signing failed: {e}"),
-            })?;
+            .map_err(|e| StoreError::Signing(e.to_string()))?;
         Ok(Session {
             access_token,
             token_type: "Bearer",

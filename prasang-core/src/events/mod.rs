@@ -12,12 +12,12 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::Inner;
 use crate::auth::Actor;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
 use crate::log::{self, DomainEvent, EventField};
-use crate::paging::{self, Page, PageRequest, ScanError};
+use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
 use crate::time::Timestamp;
-use crate::users::Role;
 use crate::validate::{self, FieldError};
 
 /// Largest capacity an event may have.
@@ -101,8 +101,7 @@ pub(crate) struct SaleState {
 impl SaleState {
     /// Whether `actor` runs this event (its organizer, or an admin).
     pub(crate) fn is_run_by(&self, actor: &Actor) -> bool {
-        actor.role == Role::Admin
-            || (actor.role == Role::Organizer && actor.user_id == self.organizer)
+        actor.can_manage(self.organizer)
     }
 }
 
@@ -191,15 +190,6 @@ pub struct EventQuery {
 /// Errors of the events API.
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    /// A field was unacceptable.
-    #[error(transparent)]
-    Invalid(#[from] FieldError),
-    /// No such event.
-    #[error("event not found")]
-    NotFound,
-    /// The caller may not do this.
-    #[error("{0}")]
-    Forbidden(&'static str),
     /// Capacity below the seats already held or booked.
     #[error("capacity cannot drop below the {sold} seats already sold or held")]
     CapacityBelowSold {
@@ -212,19 +202,18 @@ pub enum EventError {
     /// An event with tickets cannot be deleted (cancel it instead).
     #[error("the event has tickets; cancel it instead of deleting it")]
     HasTickets,
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
+    /// Shared refusals and failures: invalid field, event not found, forbidden, storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
 
-impl From<ScanError> for EventError {
-    fn from(error: ScanError) -> Self {
-        match error {
-            ScanError::Invalid(e) => EventError::Invalid(e),
-            ScanError::Store(e) => EventError::Storage(e),
-        }
-    }
-}
+domain_error!(EventError {
+    EventError::CapacityBelowSold { .. } => ErrorInfo::new(Conflict, "capacity-below-sold", "Capacity too small"),
+    EventError::Cancelled => ErrorInfo::new(Conflict, "event-cancelled", "Event cancelled"),
+    EventError::HasTickets => ErrorInfo::new(Conflict, "event-has-tickets", "Event has tickets"),
+});
+
+const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 fn check_title(value: &str) -> Result<String, FieldError> {
     validate::text("title", value, 1, 200, false)
@@ -298,17 +287,15 @@ fn live_event_run_by(
 ) -> Result<(SaleState, Event), ConflictableTransactionError<EventError>> {
     let sale: SaleState = match inventory.get(key)? {
         Some(bytes) => decode_in_tx("inventory", &bytes)?,
-        None => return Err(abort(EventError::NotFound)),
+        None => return Err(abort(NO_SUCH_EVENT)),
     };
     if !sale.is_run_by(actor) {
-        return Err(abort(EventError::Forbidden(refusal)));
+        return Err(abort(CommonError::Forbidden(refusal)));
     }
     if sale.status == EventStatus::Cancelled {
         return Err(abort(EventError::Cancelled));
     }
-    let bytes = events
-        .get(key)?
-        .ok_or_else(|| abort(EventError::NotFound))?;
+    let bytes = events.get(key)?.ok_or_else(|| abort(NO_SUCH_EVENT))?;
     Ok((sale, decode_in_tx("events", &bytes)?))
 }
 
@@ -320,15 +307,15 @@ pub struct Events<'a> {
 impl Events<'_> {
     /// Creates and publishes an event (organizers and admins).
     pub fn create(&self, actor: &Actor, new: NewEvent) -> Result<Event, EventError> {
-        if actor.role == Role::Attendee {
-            return Err(EventError::Forbidden("only organizers can create events"));
+        if !actor.can_organize() {
+            return Err(CommonError::Forbidden("only organizers can create events").into());
         }
         let now = self.inner.now();
         check_schedule(new.starts_at, new.ends_at, now)?;
         let capacity = check_capacity(new.capacity)?;
         let event = Event {
             id: EventId::generate(),
-            organizer: actor.user_id,
+            organizer: actor.user_id(),
             title: check_title(&new.title)?,
             description: check_description(&new.description)?,
             location: check_location(&new.location)?,
@@ -419,7 +406,7 @@ impl Events<'_> {
             .transpose()?;
         let store = &self.inner.store;
         let key = id.to_bytes();
-        let event = finish(
+        let event = finish::<_, EventError>(
             (
                 &store.events,
                 &store.events_by_start,
@@ -508,14 +495,16 @@ impl Events<'_> {
                     {
                         let starts_changed = changed.contains(&EventField::StartsAt);
                         if starts_changed && event.starts_at <= now {
-                            return Err(abort(
-                                FieldError::new("starts_at", "must be in the future").into(),
-                            ));
+                            return Err(abort(FieldError::new(
+                                "starts_at",
+                                "must be in the future",
+                            )));
                         }
                         if event.ends_at <= event.starts_at {
-                            return Err(abort(
-                                FieldError::new("ends_at", "must be after starts_at").into(),
-                            ));
+                            return Err(abort(FieldError::new(
+                                "ends_at",
+                                "must be after starts_at",
+                            )));
                         }
                     }
                     if changed.is_empty() {
@@ -554,33 +543,34 @@ impl Events<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = id.to_bytes();
-        let event = finish((&store.events, &store.inventory, &store.log).transaction(
-            |(events, inventory, log)| {
-                let (mut sale, mut event) = live_event_run_by(
-                    actor,
-                    &key,
-                    inventory,
-                    events,
-                    "only the event's organizer can cancel it",
-                )?;
-                let previous = sale.status;
-                sale.status = EventStatus::Cancelled;
-                event.status = EventStatus::Cancelled;
-                event.updated_at = now;
-                event.seats = sale.seats;
-                events.insert(&key, codec::encode(&event))?;
-                inventory.insert(&key, codec::encode(&sale))?;
-                log::append(
-                    log,
-                    now,
-                    &DomainEvent::EventCancelled {
-                        event: id,
-                        previous,
-                    },
-                )?;
-                Ok(event)
-            },
-        ))?;
+        let event =
+            finish::<_, EventError>((&store.events, &store.inventory, &store.log).transaction(
+                |(events, inventory, log)| {
+                    let (mut sale, mut event) = live_event_run_by(
+                        actor,
+                        &key,
+                        inventory,
+                        events,
+                        "only the event's organizer can cancel it",
+                    )?;
+                    let previous = sale.status;
+                    sale.status = EventStatus::Cancelled;
+                    event.status = EventStatus::Cancelled;
+                    event.updated_at = now;
+                    event.seats = sale.seats;
+                    events.insert(&key, codec::encode(&event))?;
+                    inventory.insert(&key, codec::encode(&sale))?;
+                    log::append(
+                        log,
+                        now,
+                        &DomainEvent::EventCancelled {
+                            event: id,
+                            previous,
+                        },
+                    )?;
+                    Ok(event)
+                },
+            ))?;
         self.inner.committed_with_log()?;
         Ok(event)
     }
@@ -601,10 +591,10 @@ impl Events<'_> {
                 .transaction(|(events, by_start, by_organizer, inventory, log)| {
                     let sale: SaleState = match inventory.get(key)? {
                         Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                        None => return Err(abort(EventError::NotFound)),
+                        None => return Err(abort(NO_SUCH_EVENT)),
                     };
                     if !sale.is_run_by(actor) {
-                        return Err(abort(EventError::Forbidden(
+                        return Err(abort(CommonError::Forbidden(
                             "only the event's organizer can delete it",
                         )));
                     }
@@ -632,7 +622,7 @@ impl Events<'_> {
 
     /// An event by id without counting a view.
     pub fn peek(&self, id: EventId) -> Result<Event, EventError> {
-        self.load(id)?.ok_or(EventError::NotFound)
+        Ok(self.load(id)?.ok_or(NO_SUCH_EVENT)?)
     }
 
     /// Upcoming published events ordered by start, optionally filtered by text.
@@ -677,10 +667,8 @@ impl Events<'_> {
         organizer: UserId,
         page: &PageRequest,
     ) -> Result<Page<Event>, EventError> {
-        if actor.user_id != organizer && actor.role != Role::Admin {
-            return Err(EventError::Forbidden(
-                "only the organizer can list their events",
-            ));
+        if !actor.can_access_account(organizer) {
+            return Err(CommonError::Forbidden("only the organizer can list their events").into());
         }
         let prefix = organizer.to_bytes();
         let page = paging::scan(

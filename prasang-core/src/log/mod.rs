@@ -14,6 +14,8 @@ use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 pub use events::{DomainEvent, EventField};
 
 use crate::Inner;
+use crate::auth::Actor;
+use crate::error::{CommonError, ErrorInfo, domain_error};
 use crate::store::{StoreError, codec, keys};
 use crate::time::Timestamp;
 
@@ -41,10 +43,14 @@ pub enum LogError {
     /// A cursor name must be 1–64 printable characters.
     #[error("cursor names must be 1 to 64 printable characters")]
     InvalidCursorName,
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
+    /// Shared refusals and failures: forbidden (the log is for admins), storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
+
+domain_error!(LogError {
+    LogError::InvalidCursorName => ErrorInfo::new(InvalidInput, "invalid-field", "A field is invalid"),
+});
 
 /// Appends `event` inside a transaction and returns its sequence number.
 ///
@@ -87,8 +93,15 @@ pub struct Log<'a> {
 }
 
 impl Log<'_> {
-    /// Up to `limit` entries with `seq >= from`, in order.
-    pub fn read(&self, from: u64, limit: usize) -> Result<Vec<LogEntry>, LogError> {
+    /// Up to `limit` entries with `seq >= from`, in order (admins only: the log names every
+    /// user and every booking).
+    pub fn read(&self, actor: &Actor, from: u64, limit: usize) -> Result<Vec<LogEntry>, LogError> {
+        actor.require_admin("only admins can read the event log")?;
+        Ok(self.entries(from, limit)?)
+    }
+
+    /// [`Log::read`] for the core's own consumers.
+    pub(crate) fn entries(&self, from: u64, limit: usize) -> Result<Vec<LogEntry>, StoreError> {
         let mut entries = Vec::with_capacity(limit.min(1024));
         for item in self
             .inner
@@ -124,12 +137,12 @@ impl Log<'_> {
     /// it never committed).
     pub fn cursor(&self, name: &str) -> Result<u64, LogError> {
         check_cursor_name(name)?;
-        let stored = self
-            .inner
-            .store
-            .cursors
-            .get(name)
-            .map_err(StoreError::from)?;
+        Ok(self.position(name)?)
+    }
+
+    /// [`Log::cursor`] for the core's own consumers, whose names are constants.
+    pub(crate) fn position(&self, name: &str) -> Result<u64, StoreError> {
+        let stored = self.inner.store.cursors.get(name)?;
         Ok(stored
             .and_then(|bytes| keys::seq_from_key(&bytes))
             .unwrap_or(0))

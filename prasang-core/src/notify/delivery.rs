@@ -63,7 +63,8 @@ pub struct Delivery {
     pub attempts: u32,
     /// While not final: when it is (or was) due for its next attempt.
     pub next_attempt_at: Option<Timestamp>,
-    /// The last failure, if any.
+    /// The last failure, if any: `<class>: <why>` for admins; only the class (`temporary
+    /// delivery failure`) for anyone else, since the why can name the deployment's servers.
     pub last_error: Option<String>,
     /// What the channel answered on success.
     pub receipt: Option<Receipt>,
@@ -308,10 +309,7 @@ mod tests {
                     role,
                 })
                 .expect("register");
-            Actor {
-                user_id: user.id,
-                role,
-            }
+            Actor::new(user.id, role)
         };
         let organizer = register("olga", Role::Organizer);
         let ada = register("ada", Role::Attendee);

@@ -12,7 +12,7 @@ use super::{
 use crate::Inner;
 use crate::events::Event;
 use crate::ids::{EventId, UserId};
-use crate::log::{DomainEvent, EventField, Log, LogEntry, LogError};
+use crate::log::{DomainEvent, EventField, Log, LogEntry};
 use crate::store::{self, StoreError, codec};
 use crate::tickets::{TicketStatus, Tickets};
 
@@ -20,16 +20,6 @@ use crate::tickets::{TicketStatus, Tickets};
 const ENTRIES_PER_ROUND: usize = 256;
 /// Delivery records written per transaction (an event-wide notification can fan out to many).
 const DELIVERIES_PER_TRANSACTION: usize = 512;
-
-fn from_log(error: LogError) -> StoreError {
-    match error {
-        LogError::Storage(e) => e,
-        other => StoreError::Corrupt {
-            tree: "cursors",
-            reason: other.to_string(),
-        },
-    }
-}
 
 /// Turns every log entry past the cursor into delivery records and advances the cursor.
 /// Returns (entries read, records created).
@@ -39,8 +29,8 @@ pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreErr
     let log = Log { inner };
     let (mut entries_read, mut created) = (0, 0);
     loop {
-        let from = log.cursor(CURSOR).map_err(from_log)?;
-        let entries = log.read(from, ENTRIES_PER_ROUND).map_err(from_log)?;
+        let from = log.position(CURSOR)?;
+        let entries = log.entries(from, ENTRIES_PER_ROUND)?;
         let Some(last) = entries.last() else {
             // After a restart: what the log holds survived, but make sure before announcing it.
             if inner.notifier.durable_before() < from {

@@ -62,10 +62,10 @@ pub(crate) use runtime::{Notifier, run_once};
 
 use crate::Inner;
 use crate::auth::Actor;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
-use crate::paging::{self, Page, PageRequest, ScanError};
+use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, codec};
-use crate::users::Role;
 use crate::validate::FieldError;
 
 /// The name of the dispatcher's cursor in the log's cursor table.
@@ -137,37 +137,22 @@ pub struct DispatchReport {
 /// Errors of the notifications API.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    /// A field was unacceptable.
-    #[error(transparent)]
-    Invalid(#[from] FieldError),
-    /// No such user.
-    #[error("user not found")]
-    UserNotFound,
-    /// No such event.
-    #[error("event not found")]
-    EventNotFound,
-    /// The caller may not do this.
-    #[error("{0}")]
-    Forbidden(&'static str),
     /// No channel with this id is registered.
-    #[error("unknown notification channel `{0}`")]
+    #[error("unknown notification channel `{0}`; see the list of channels")]
     UnknownChannel(String),
     /// A channel id must be 1–32 characters of `a-z`, `0-9`, `-` and `_`.
     #[error("invalid channel id `{0}`: use 1 to 32 characters of a-z, 0-9, - and _")]
     InvalidChannelId(String),
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
+    /// Shared refusals and failures: invalid field, user or event not found, forbidden, storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
 
-impl From<ScanError> for NotifyError {
-    fn from(error: ScanError) -> Self {
-        match error {
-            ScanError::Invalid(e) => NotifyError::Invalid(e),
-            ScanError::Store(e) => NotifyError::Storage(e),
-        }
+domain_error!(NotifyError {
+    NotifyError::UnknownChannel(_) | NotifyError::InvalidChannelId(_) => {
+        ErrorInfo::new(InvalidInput, "unknown-channel", "Unknown notification channel")
     }
-}
+});
 
 /// Checks the shape of a channel id (it becomes part of idempotency keys and store keys).
 pub(crate) fn check_channel_id(id: &str) -> Result<(), NotifyError> {
@@ -260,7 +245,8 @@ impl Notifications<'_> {
         Ok(settings)
     }
 
-    /// Deliveries about an event, oldest first (its organizer or an admin).
+    /// Deliveries about an event, oldest first (its organizer or an admin). Why a delivery
+    /// failed is shown in full to admins only (see [`Delivery::last_error`]).
     pub fn deliveries_for_event(
         &self,
         actor: &Actor,
@@ -269,7 +255,7 @@ impl Notifications<'_> {
     ) -> Result<Page<Delivery>, NotifyError> {
         self.check_runs_event(actor, event)?;
         let prefix = event.to_bytes();
-        Ok(paging::scan(
+        let page = paging::scan(
             &self.inner.store.deliveries_by_event,
             &prefix,
             &prefix,
@@ -278,10 +264,12 @@ impl Notifications<'_> {
                 Some(delivery) => delivery::load(self.inner, delivery),
                 None => Ok(None),
             },
-        )?)
+        )?;
+        Ok(shown_to(actor, page))
     }
 
-    /// Deliveries to a user, oldest first (the user themself or an admin).
+    /// Deliveries to a user, oldest first (the user themself or an admin). Why a delivery
+    /// failed is shown in full to admins only (see [`Delivery::last_error`]).
     pub fn deliveries_for_user(
         &self,
         actor: &Actor,
@@ -290,7 +278,7 @@ impl Notifications<'_> {
     ) -> Result<Page<Delivery>, NotifyError> {
         self.check_self_or_admin(actor, user)?;
         let prefix = user.to_bytes();
-        Ok(paging::scan(
+        let page = paging::scan(
             &self.inner.store.deliveries_by_user,
             &prefix,
             &prefix,
@@ -299,17 +287,19 @@ impl Notifications<'_> {
                 Some(delivery) => delivery::load(self.inner, &delivery),
                 None => Ok(None),
             },
-        )?)
+        )?;
+        Ok(shown_to(actor, page))
     }
 
     fn check_self_or_admin(&self, actor: &Actor, user: UserId) -> Result<(), NotifyError> {
-        if actor.user_id != user && actor.role != Role::Admin {
-            return Err(NotifyError::Forbidden(
+        if !actor.can_access_account(user) {
+            return Err(CommonError::Forbidden(
                 "only the user themself can see or change their notifications",
-            ));
+            )
+            .into());
         }
         if self.inner.users().load(user)?.is_none() {
-            return Err(NotifyError::UserNotFound);
+            return Err(CommonError::NotFound(Subject::User).into());
         }
         Ok(())
     }
@@ -319,11 +309,12 @@ impl Notifications<'_> {
             .inner
             .events()
             .sale_state(event)?
-            .ok_or(NotifyError::EventNotFound)?;
+            .ok_or(CommonError::NotFound(Subject::Event))?;
         if !sale.is_run_by(actor) {
-            return Err(NotifyError::Forbidden(
+            return Err(CommonError::Forbidden(
                 "only the event's organizer can see or change its notifications",
-            ));
+            )
+            .into());
         }
         Ok(())
     }
@@ -349,5 +340,39 @@ impl Notifications<'_> {
             }
         }
         Ok(out)
+    }
+}
+
+/// Deliveries as `actor` may see them: a failure reads `temporary delivery failure: <why>`, and
+/// the why can name servers and addresses of the deployment (an SMTP relay, a webhook URL), so
+/// only admins see it; everyone else sees the class of failure.
+fn shown_to(actor: &Actor, mut page: Page<Delivery>) -> Page<Delivery> {
+    if !actor.is_admin() {
+        for delivery in &mut page.items {
+            if let Some(error) = &mut delivery.last_error {
+                *error = failure_class(error).to_owned();
+            }
+        }
+    }
+    page
+}
+
+/// `temporary delivery failure` of `temporary delivery failure: connection refused`.
+fn failure_class(error: &str) -> &str {
+    match error.split_once(": ") {
+        Some((class, _)) => class,
+        None => "delivery failure",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::failure_class;
+
+    #[test]
+    fn a_failure_class_omits_the_reason() {
+        let error = "temporary delivery failure: SMTP relay 10.0.0.7:25 refused the connection";
+        assert_eq!(failure_class(error), "temporary delivery failure");
+        assert_eq!(failure_class("odd"), "delivery failure");
     }
 }

@@ -15,6 +15,7 @@ use sled::transaction::{
 };
 use sled::{Db, Tree};
 
+use crate::error::{DomainError, ErrorInfo, ErrorKind};
 use durability::GroupCommit;
 
 /// How writes reach the disk.
@@ -52,15 +53,38 @@ pub enum StoreError {
     /// Preparing the data folder or a background thread failed.
     #[error("could not prepare the data folder: {0}")]
     Io(#[from] std::io::Error),
+    /// A transaction conflicted where it could not be retried.
+    #[error("a storage transaction conflicted; retry")]
+    Conflict,
+    /// Signing a token failed (the signing key is unusable).
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+impl DomainError for StoreError {
+    fn info(&self) -> ErrorInfo {
+        let unavailable = ErrorInfo::new(
+            ErrorKind::Unavailable,
+            "storage-unavailable",
+            "Storage unavailable",
+        );
+        let internal = ErrorInfo::new(ErrorKind::Internal, "internal", "Internal error");
+        match self {
+            // The disk refused a read or write (full, gone read-only): retrying later may work.
+            StoreError::Engine(sled::Error::Io(_))
+            | StoreError::Flush(_)
+            | StoreError::Io(_)
+            | StoreError::Conflict => unavailable,
+            StoreError::Engine(_) | StoreError::Corrupt { .. } | StoreError::Signing(_) => internal,
+        }
+    }
 }
 
 impl From<UnabortableTransactionError> for StoreError {
     fn from(error: UnabortableTransactionError) -> Self {
         match error {
             UnabortableTransactionError::Storage(e) => StoreError::Engine(e),
-            UnabortableTransactionError::Conflict => {
-                StoreError::Engine(sled::Error::Unsupported("transaction conflict".into()))
-            }
+            UnabortableTransactionError::Conflict => StoreError::Conflict,
         }
     }
 }
@@ -165,9 +189,9 @@ impl Store {
     }
 }
 
-/// Aborts a transaction with a domain error.
-pub(crate) fn abort<E>(error: E) -> ConflictableTransactionError<E> {
-    ConflictableTransactionError::Abort(error)
+/// Aborts a transaction with a domain error (or anything that converts into the module's error).
+pub(crate) fn abort<E>(error: impl Into<E>) -> ConflictableTransactionError<E> {
+    ConflictableTransactionError::Abort(error.into())
 }
 
 /// Turns a finished transaction's result into the module's error type.
@@ -185,5 +209,5 @@ pub(crate) fn decode_in_tx<T: serde::de::DeserializeOwned, E: From<StoreError>>(
     tree: &'static str,
     bytes: &[u8],
 ) -> Result<T, ConflictableTransactionError<E>> {
-    codec::decode(tree, bytes).map_err(|e| abort(E::from(e)))
+    codec::decode(tree, bytes).map_err(abort)
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{Ticket, TicketError, TicketStatus, Tickets};
+use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets};
 use crate::auth::Actor;
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId};
@@ -70,7 +70,7 @@ impl Tickets<'_> {
         let idempotency_key = match &request.idempotency_key {
             Some(key) => {
                 check_idempotency_key(key)?;
-                Some(keys::idempotency(actor.user_id, key))
+                Some(keys::idempotency(actor.user_id(), key))
             }
             None => None,
         };
@@ -78,9 +78,9 @@ impl Tickets<'_> {
         let hold_until = now.plus(self.inner.config.hold_duration);
         let ticket_id = TicketId::generate();
         let event_key = request.event.to_bytes();
-        let holding_key = keys::holding(request.event, actor.user_id);
+        let holding_key = keys::holding(request.event, actor.user_id());
         let store = &self.inner.store;
-        let outcome = finish(
+        let outcome = finish::<_, TicketError>(
             (
                 &store.inventory,
                 &store.tickets,
@@ -111,7 +111,7 @@ impl Tickets<'_> {
                             }
                             let bytes = tickets
                                 .get(first.ticket.to_bytes())?
-                                .ok_or_else(|| abort(TicketError::NotFound))?;
+                                .ok_or_else(|| abort(NO_SUCH_TICKET))?;
                             return Ok(BookingOutcome {
                                 ticket: decode_in_tx("tickets", &bytes)?,
                                 replayed: true,
@@ -119,7 +119,7 @@ impl Tickets<'_> {
                         }
                         let mut sale: SaleState = match inventory.get(event_key)? {
                             Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                            None => return Err(abort(TicketError::EventNotFound)),
+                            None => return Err(abort(NO_SUCH_EVENT)),
                         };
                         if sale.status == EventStatus::Cancelled {
                             return Err(abort(TicketError::NotOnSale("the event is cancelled")));
@@ -155,7 +155,7 @@ impl Tickets<'_> {
                         let ticket = Ticket {
                             id: ticket_id,
                             event: request.event,
-                            user: actor.user_id,
+                            user: actor.user_id(),
                             quantity,
                             status: if paid {
                                 TicketStatus::Pending

@@ -13,11 +13,11 @@ pub use booking::{BookingOutcome, BookingRequest};
 
 use crate::Inner;
 use crate::auth::Actor;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, TicketId, UserId};
-use crate::paging::{self, Page, PageRequest, ScanError};
+use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, codec, keys};
 use crate::time::Timestamp;
-use crate::validate::FieldError;
 
 /// Where a ticket is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,15 +66,6 @@ pub struct Ticket {
 /// Errors of the tickets API.
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
-    /// A field was unacceptable.
-    #[error(transparent)]
-    Invalid(#[from] FieldError),
-    /// No such event.
-    #[error("event not found")]
-    EventNotFound,
-    /// No such ticket (or not visible to the caller).
-    #[error("ticket not found")]
-    NotFound,
     /// Not enough seats left.
     #[error("sold out: {remaining} seats left")]
     SoldOut {
@@ -98,22 +89,24 @@ pub enum TicketError {
     /// The ticket is not in a state that allows this.
     #[error("the ticket is {0:?}, so this is not possible")]
     WrongStatus(TicketStatus),
-    /// The caller may not do this.
-    #[error("{0}")]
-    Forbidden(&'static str),
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
+    /// Shared refusals and failures: invalid field, event or ticket not found, forbidden,
+    /// storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
 
-impl From<ScanError> for TicketError {
-    fn from(error: ScanError) -> Self {
-        match error {
-            ScanError::Invalid(e) => TicketError::Invalid(e),
-            ScanError::Store(e) => TicketError::Storage(e),
-        }
-    }
-}
+domain_error!(TicketError {
+    TicketError::SoldOut { .. } => ErrorInfo::new(Conflict, "sold-out", "Sold out"),
+    TicketError::LimitReached { .. } => ErrorInfo::new(Conflict, "limit-reached", "Per-person limit reached"),
+    TicketError::NotOnSale(_) => ErrorInfo::new(Conflict, "not-on-sale", "Not on sale"),
+    TicketError::IdempotencyKeyReused => ErrorInfo::new(InvalidInput, "idempotency-key-reused", "Idempotency key reused"),
+    TicketError::WrongStatus(_) => ErrorInfo::new(Conflict, "wrong-ticket-status", "Ticket in the wrong state"),
+});
+
+/// The refusal for a ticket that does not exist or that the caller may not see (the same, so
+/// ids cannot be probed).
+pub(crate) const NO_SUCH_TICKET: CommonError = CommonError::NotFound(Subject::Ticket);
+pub(crate) const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 /// Tickets. Obtained from [`crate::Prasang::tickets`].
 pub struct Tickets<'a> {
@@ -124,11 +117,11 @@ impl Tickets<'_> {
     /// A ticket, visible to its holder, the event's organizer and admins; anyone else gets
     /// `NotFound` so ids cannot be probed.
     pub fn get(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
-        let ticket = self.load(id)?.ok_or(TicketError::NotFound)?;
-        if ticket.user == actor.user_id || self.runs_event(actor, ticket.event)? {
+        let ticket = self.load(id)?.ok_or(NO_SUCH_TICKET)?;
+        if ticket.user == actor.user_id() || self.runs_event(actor, ticket.event)? {
             Ok(ticket)
         } else {
-            Err(TicketError::NotFound)
+            Err(NO_SUCH_TICKET.into())
         }
     }
 
@@ -138,7 +131,7 @@ impl Tickets<'_> {
         actor: &Actor,
         page: &PageRequest,
     ) -> Result<Page<Ticket>, TicketError> {
-        let prefix = actor.user_id.to_bytes();
+        let prefix = actor.user_id().to_bytes();
         self.list_index(&self.inner.store.tickets_by_user, &prefix, page)
     }
 
@@ -153,11 +146,11 @@ impl Tickets<'_> {
             .inner
             .events()
             .sale_state(event)?
-            .ok_or(TicketError::EventNotFound)?;
+            .ok_or(NO_SUCH_EVENT)?;
         if !sale.is_run_by(actor) {
-            return Err(TicketError::Forbidden(
-                "only the event's organizer can list its tickets",
-            ));
+            return Err(
+                CommonError::Forbidden("only the event's organizer can list its tickets").into(),
+            );
         }
         let prefix = event.to_bytes();
         self.list_index(&self.inner.store.tickets_by_event, &prefix, page)

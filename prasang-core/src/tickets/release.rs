@@ -3,14 +3,14 @@
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Ticket, TicketError, TicketStatus, Tickets};
+use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets};
 use crate::auth::Actor;
+use crate::error::{CommonError, Subject};
 use crate::events::SaleState;
 use crate::ids::TicketId;
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
 use crate::time::Timestamp;
-use crate::users::Role;
 
 /// Most holds released by one expiry transaction.
 const EXPIRY_BATCH: usize = 256;
@@ -31,7 +31,7 @@ impl ReleaseTrees<'_> {
         let bytes = self
             .tickets
             .get(id.to_bytes())?
-            .ok_or_else(|| abort(TicketError::NotFound))?;
+            .ok_or_else(|| abort(NO_SUCH_TICKET))?;
         decode_in_tx("tickets", &bytes)
     }
 
@@ -39,7 +39,7 @@ impl ReleaseTrees<'_> {
         let bytes = self
             .inventory
             .get(ticket.event.to_bytes())?
-            .ok_or_else(|| abort(TicketError::EventNotFound))?;
+            .ok_or_else(|| abort(NO_SUCH_EVENT))?;
         decode_in_tx("inventory", &bytes)
     }
 
@@ -117,7 +117,7 @@ impl Tickets<'_> {
         body: impl Fn(&ReleaseTrees<'_>) -> TxResult<T>,
     ) -> Result<T, TicketError> {
         let store = &self.inner.store;
-        let result = finish(
+        let result = finish::<_, TicketError>(
             (
                 &store.inventory,
                 &store.tickets,
@@ -147,15 +147,15 @@ impl Tickets<'_> {
             let ticket = trees.ticket(id)?;
             let sale = trees.sale(&ticket)?;
             let runs_event = sale.is_run_by(actor);
-            if ticket.user != actor.user_id && !runs_event {
-                return Err(abort(TicketError::NotFound));
+            if ticket.user != actor.user_id() && !runs_event {
+                return Err(abort(NO_SUCH_TICKET));
             }
             if !runs_event && sale.starts_at <= now {
-                return Err(abort(TicketError::Forbidden(
+                return Err(abort(CommonError::Forbidden(
                     "tickets cannot be cancelled after the event has started",
                 )));
             }
-            trees.release(ticket, TicketStatus::Cancelled, actor.user_id, now)
+            trees.release(ticket, TicketStatus::Cancelled, actor.user_id(), now)
         })
     }
 
@@ -163,19 +163,16 @@ impl Tickets<'_> {
     /// organizer or an admin, i.e. whoever receives the payment). A hold that has lapsed cannot be
     /// confirmed.
     pub fn confirm_payment(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
-        if actor.role == Role::Attendee {
-            return Err(TicketError::Forbidden(
-                "only the event's organizer can confirm payments",
-            ));
+        const REFUSAL: &str = "only the event's organizer can confirm payments";
+        if !actor.can_organize() {
+            return Err(CommonError::Forbidden(REFUSAL).into());
         }
         let now = self.inner.now();
         self.in_release_tx(|trees| {
             let mut ticket = trees.ticket(id)?;
             let mut sale = trees.sale(&ticket)?;
             if !sale.is_run_by(actor) {
-                return Err(abort(TicketError::Forbidden(
-                    "only the event's organizer can confirm payments",
-                )));
+                return Err(abort(CommonError::Forbidden(REFUSAL)));
             }
             let lapsed = ticket.expires_at.is_some_and(|at| at <= now);
             if ticket.status != TicketStatus::Pending || lapsed {
@@ -230,7 +227,9 @@ impl Tickets<'_> {
                 for &id in &due {
                     let ticket = match trees.ticket(id) {
                         Ok(ticket) => ticket,
-                        Err(ConflictableTransactionError::Abort(TicketError::NotFound)) => continue,
+                        Err(ConflictableTransactionError::Abort(TicketError::Common(
+                            CommonError::NotFound(Subject::Ticket),
+                        ))) => continue,
                         Err(other) => return Err(other),
                     };
                     // Confirmed or cancelled meanwhile: the index entry is already gone.

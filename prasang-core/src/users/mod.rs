@@ -10,6 +10,7 @@ pub(crate) use password::verify as verify_password;
 
 use crate::Inner;
 use crate::auth::Actor;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish};
@@ -120,25 +121,25 @@ pub struct ProfileUpdate {
 /// Errors of the users API.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
-    /// A field was unacceptable.
-    #[error(transparent)]
-    Invalid(#[from] FieldError),
     /// Another account already uses this e-mail address.
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
-    /// No such user (or not visible to the caller).
-    #[error("user not found")]
-    NotFound,
-    /// The caller may not do this.
-    #[error("{0}")]
-    Forbidden(&'static str),
-    /// The storage layer failed.
-    #[error("storage failure")]
-    Storage(#[from] StoreError),
     /// Password hashing failed.
     #[error("password hashing failed")]
     Hashing,
+    /// Shared refusals and failures: invalid field, user not found, forbidden, storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
 }
+
+domain_error!(UserError {
+    UserError::EmailTaken => ErrorInfo::new(Conflict, "email-taken", "E-mail already registered"),
+    UserError::Hashing => ErrorInfo::new(Internal, "internal", "Internal error"),
+});
+
+/// The refusal for an account the caller may not see: the same as for one that does not exist,
+/// so ids cannot be probed.
+const NO_SUCH_USER: CommonError = CommonError::NotFound(Subject::User);
 
 struct ValidUser {
     name: String,
@@ -199,9 +200,7 @@ impl Users<'_> {
     /// ```
     pub fn register(&self, new: NewUser) -> Result<User, UserError> {
         if new.role == Role::Admin {
-            return Err(UserError::Forbidden(
-                "admin accounts cannot be self-registered",
-            ));
+            return Err(CommonError::Forbidden("admin accounts cannot be self-registered").into());
         }
         let role = new.role;
         self.insert(new, role)
@@ -236,7 +235,7 @@ impl Users<'_> {
         });
         let store = &self.inner.store;
         let at = user.created_at;
-        finish(
+        finish::<_, UserError>(
             (&store.users, &store.users_by_email, &store.log).transaction(
                 |(users, by_email, log)| {
                     if by_email.get(user.email.as_bytes())?.is_some() {
@@ -261,20 +260,18 @@ impl Users<'_> {
 
     /// The caller's own account, or any account for an admin.
     pub fn get(&self, actor: &Actor, id: UserId) -> Result<User, UserError> {
-        if actor.user_id != id && actor.role != Role::Admin {
-            return Err(UserError::NotFound);
+        if !actor.can_access_account(id) {
+            return Err(NO_SUCH_USER.into());
         }
-        self.load(id)?.map(|r| r.user).ok_or(UserError::NotFound)
+        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.user)
     }
 
     /// Finds an account by e-mail (admins only).
     pub fn find_by_email(&self, actor: &Actor, email: &str) -> Result<User, UserError> {
-        if actor.role != Role::Admin {
-            return Err(UserError::Forbidden("only admins can look up accounts"));
-        }
+        actor.require_admin("only admins can look up accounts")?;
         let normalised = validate::email(email)?;
-        let id = self.id_by_email(&normalised)?.ok_or(UserError::NotFound)?;
-        self.load(id)?.map(|r| r.user).ok_or(UserError::NotFound)
+        let id = self.id_by_email(&normalised)?.ok_or(NO_SUCH_USER)?;
+        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.user)
     }
 
     /// Changes a profile: the user themself or an admin.
@@ -284,8 +281,8 @@ impl Users<'_> {
         id: UserId,
         update: ProfileUpdate,
     ) -> Result<User, UserError> {
-        if actor.user_id != id && actor.role != Role::Admin {
-            return Err(UserError::NotFound);
+        if !actor.can_access_account(id) {
+            return Err(NO_SUCH_USER.into());
         }
         let name = update.name.as_deref().map(check_name).transpose()?;
         let email = update.email.as_deref().map(validate::email).transpose()?;
@@ -302,12 +299,12 @@ impl Users<'_> {
         };
         let store = &self.inner.store;
         let at = self.inner.now();
-        let user = finish(
+        let user = finish::<_, UserError>(
             (&store.users, &store.users_by_email, &store.log).transaction(
                 |(users, by_email, log)| {
                     let bytes = users
                         .get(id.to_bytes())?
-                        .ok_or_else(|| abort(UserError::NotFound))?;
+                        .ok_or_else(|| abort(NO_SUCH_USER))?;
                     let mut record: UserRecord = decode_in_tx("users", &bytes)?;
                     if let Some(email) = &email
                         && *email != record.user.email
@@ -343,21 +340,20 @@ impl Users<'_> {
 
     /// Gives an account another role (admins only).
     pub fn set_role(&self, actor: &Actor, id: UserId, role: Role) -> Result<User, UserError> {
-        if actor.role != Role::Admin {
-            return Err(UserError::Forbidden("only admins can change roles"));
-        }
+        actor.require_admin("only admins can change roles")?;
         let store = &self.inner.store;
         let at = self.inner.now();
-        let user = finish((&store.users, &store.log).transaction(|(users, log)| {
-            let bytes = users
-                .get(id.to_bytes())?
-                .ok_or_else(|| abort(UserError::NotFound))?;
-            let mut record: UserRecord = decode_in_tx("users", &bytes)?;
-            record.user.role = role;
-            users.insert(&id.to_bytes(), codec::encode(&record))?;
-            log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-            Ok(record.user)
-        }))?;
+        let user =
+            finish::<_, UserError>((&store.users, &store.log).transaction(|(users, log)| {
+                let bytes = users
+                    .get(id.to_bytes())?
+                    .ok_or_else(|| abort(NO_SUCH_USER))?;
+                let mut record: UserRecord = decode_in_tx("users", &bytes)?;
+                record.user.role = role;
+                users.insert(&id.to_bytes(), codec::encode(&record))?;
+                log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+                Ok(record.user)
+            }))?;
         self.inner.committed_with_log()?;
         Ok(user)
     }

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use prasang_core::auth::Actor;
 use prasang_core::events::NewEvent;
 use prasang_core::log::LogEntry;
 use prasang_core::notify::Delivery;
@@ -44,7 +43,10 @@ pub fn log_entries(prasang: &Prasang) -> Vec<LogEntry> {
     let mut all = Vec::new();
     loop {
         let from = all.last().map_or(0, |last: &LogEntry| last.seq + 1);
-        let entries = prasang.log().read(from, 1000).expect("read log");
+        let entries = prasang
+            .log()
+            .read(&prasang.auth().system_actor(), from, 1000)
+            .expect("read log");
         if entries.is_empty() {
             return all;
         }
@@ -54,10 +56,10 @@ pub fn log_entries(prasang: &Prasang) -> Vec<LogEntry> {
 
 /// Every delivery about `event`, as its organizer lists them.
 pub fn event_deliveries(prasang: &Prasang, organizer: UserId, event: EventId) -> Vec<Delivery> {
-    let organizer = Actor {
-        user_id: organizer,
-        role: Role::Organizer,
-    };
+    let organizer = prasang
+        .auth()
+        .trusted_actor(organizer)
+        .expect("the organizer exists");
     let mut page = PageRequest::first(100);
     let mut all = Vec::new();
     loop {

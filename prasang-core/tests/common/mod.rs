@@ -131,10 +131,10 @@ pub fn register_user(prasang: &Prasang, name: &str, role: Role) -> User {
 /// [`World::user`] for tests that open their own `Prasang`.
 pub fn register_actor(prasang: &Prasang, name: &str, role: Role) -> Actor {
     let user = register_user(prasang, name, role);
-    Actor {
-        user_id: user.id,
-        role,
-    }
+    prasang
+        .auth()
+        .trusted_actor(user.id)
+        .expect("a registered user is an actor")
 }
 
 /// [`World::login`] for tests that open their own `Prasang`.
@@ -186,6 +186,8 @@ pub fn new_event(capacity: i64, price_minor: i64, per_user_limit: i64) -> NewEve
 }
 
 pub fn assert_intact(prasang: &Prasang) {
-    let report = prasang.verify_integrity().expect("integrity check runs");
+    let report = prasang
+        .verify_integrity(&prasang.auth().system_actor())
+        .expect("integrity check runs");
     assert!(report.is_ok(), "integrity problems: {:#?}", report.problems);
 }

@@ -5,7 +5,6 @@ use prasang_core::auth::AuthError;
 use prasang_core::users::{Gender, NewUser, Role};
 use serde::Deserialize;
 
-use crate::problem::{ApiError, CoreError};
 use crate::request::{BoxReply, Ctx, created, json, no_content};
 
 /// Registration body (like the core's `NewUser`, but unknown fields are refused).
@@ -68,9 +67,9 @@ pub(crate) fn refresh(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let body: RefreshToken = cx.json()?;
         let result = cx
-            .core(move |p| p.auth().refresh(&body.refresh_token))
-            .await;
-        if let Err(ApiError::Core(CoreError::Auth(AuthError::RefreshReused))) = &result {
+            .core(move |p| Ok::<_, AuthError>(p.auth().refresh(&body.refresh_token)))
+            .await?;
+        if let Err(AuthError::RefreshReused) = &result {
             // The family is revoked: no cached access token of it may keep working.
             cx.state.tokens.clear();
         }

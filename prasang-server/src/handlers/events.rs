@@ -24,7 +24,7 @@ pub(crate) fn list_mine(cx: Ctx) -> BoxReply {
         let (page, _) = page_request(&cx, &[])?;
         let actor = cx.actor().await?;
         let page = cx
-            .core(move |p| p.events().list_by_organizer(&actor, actor.user_id, &page))
+            .core(move |p| p.events().list_by_organizer(&actor, actor.user_id(), &page))
             .await?;
         json(StatusCode::OK, &page)
     })

@@ -1,10 +1,10 @@
 //! Notification channels, preferences, organizer settings and the delivery log:
 //! `/api/v1/notification-channels`, `/api/v1/me/notification-preferences`,
 //! `/api/v1/me/deliveries`, `/api/v1/events/{id}/notification-settings` and
-//! `/api/v1/events/{id}/deliveries`. Who may see or change what is decided by the core.
+//! `/api/v1/events/{id}/deliveries`. Who may see or change what (and how much of a failure
+//! they may read) is decided by the core.
 
 use hyper::StatusCode;
-use prasang_core::auth::Actor;
 use prasang_core::notify::{
     Delivery, DeliveryStatus, EventNotificationSettings, NotificationKind, NotificationPreferences,
     NotifyError, Recipient,
@@ -29,7 +29,7 @@ pub(crate) fn my_preferences(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let actor = cx.actor().await?;
         let preferences = cx
-            .core(move |p| p.notifications().preferences(&actor, actor.user_id))
+            .core(move |p| p.notifications().preferences(&actor, actor.user_id()))
             .await?;
         json(StatusCode::OK, &preferences)
     })
@@ -42,7 +42,7 @@ pub(crate) fn set_my_preferences(cx: Ctx) -> BoxReply {
         let preferences = cx
             .core(move |p| {
                 p.notifications()
-                    .set_preferences(&actor, actor.user_id, preferences)
+                    .set_preferences(&actor, actor.user_id(), preferences)
             })
             .await?;
         json(StatusCode::OK, &preferences)
@@ -82,10 +82,10 @@ pub(crate) fn my_deliveries(cx: Ctx) -> BoxReply {
         let deliveries = cx
             .core(move |p| {
                 p.notifications()
-                    .deliveries_for_user(&actor, actor.user_id, &page)
+                    .deliveries_for_user(&actor, actor.user_id(), &page)
             })
             .await?;
-        json(StatusCode::OK, &shown(&deliveries, &actor))
+        json(StatusCode::OK, &shown(&deliveries))
     })
 }
 
@@ -97,7 +97,7 @@ pub(crate) fn event_deliveries(cx: Ctx) -> BoxReply {
         let deliveries = cx
             .core(move |p| p.notifications().deliveries_for_event(&actor, event, &page))
             .await?;
-        json(StatusCode::OK, &shown(&deliveries, &actor))
+        json(StatusCode::OK, &shown(&deliveries))
     })
 }
 
@@ -115,21 +115,21 @@ struct DeliveryView<'a> {
     status: DeliveryStatus,
     attempts: u32,
     next_attempt_at: Option<Timestamp>,
-    last_error: Option<String>,
+    last_error: Option<&'a str>,
     remote_id: Option<&'a str>,
     detail: Option<&'a str>,
     created_at: Timestamp,
     updated_at: Timestamp,
 }
 
-fn shown<'a>(page: &'a Page<Delivery>, actor: &Actor) -> Page<DeliveryView<'a>> {
+fn shown(page: &Page<Delivery>) -> Page<DeliveryView<'_>> {
     Page {
-        items: page.items.iter().map(|d| view(d, actor)).collect(),
+        items: page.items.iter().map(view).collect(),
         next: page.next.clone(),
     }
 }
 
-fn view<'a>(delivery: &'a Delivery, actor: &Actor) -> DeliveryView<'a> {
+fn view(delivery: &Delivery) -> DeliveryView<'_> {
     let notification = &delivery.notification;
     let receipt = delivery.receipt.as_ref();
     DeliveryView {
@@ -143,53 +143,10 @@ fn view<'a>(delivery: &'a Delivery, actor: &Actor) -> DeliveryView<'a> {
         status: delivery.status,
         attempts: delivery.attempts,
         next_attempt_at: delivery.next_attempt_at,
-        last_error: delivery
-            .last_error
-            .as_deref()
-            .map(|error| last_error(error, actor)),
+        last_error: delivery.last_error.as_deref(),
         remote_id: receipt.and_then(|r| r.remote_id.as_deref()),
         detail: receipt.map(|r| r.detail.as_str()),
         created_at: delivery.created_at,
         updated_at: delivery.updated_at,
-    }
-}
-
-/// A failure as `temporary delivery failure: <why>`. The why can name servers and addresses of
-/// the deployment (an SMTP relay, a webhook URL), so only admins see it; others see the class.
-fn last_error(error: &str, actor: &Actor) -> String {
-    if actor.is_admin() {
-        return error.to_owned();
-    }
-    match error.split_once(": ") {
-        Some((class, _)) => class.to_owned(),
-        None => "delivery failure".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use prasang_core::users::Role;
-
-    use super::*;
-
-    fn actor(role: Role) -> Actor {
-        Actor {
-            user_id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap(),
-            role,
-        }
-    }
-
-    #[test]
-    fn only_admins_see_why_a_delivery_failed() {
-        let error = "temporary delivery failure: SMTP relay 10.0.0.7:25 refused the connection";
-        assert_eq!(last_error(error, &actor(Role::Admin)), error);
-        assert_eq!(
-            last_error(error, &actor(Role::Organizer)),
-            "temporary delivery failure"
-        );
-        assert_eq!(
-            last_error("odd", &actor(Role::Attendee)),
-            "delivery failure"
-        );
     }
 }

@@ -17,7 +17,7 @@ pub(crate) fn me(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let actor = cx.actor().await?;
         let user = cx
-            .core(move |p| p.users().get(&actor, actor.user_id))
+            .core(move |p| p.users().get(&actor, actor.user_id()))
             .await?;
         json(StatusCode::OK, &user)
     })
@@ -28,7 +28,7 @@ pub(crate) fn update_me(cx: Ctx) -> BoxReply {
         let actor = cx.actor().await?;
         let update: ProfileUpdate = cx.json()?;
         let user = cx
-            .core(move |p| p.users().update_profile(&actor, actor.user_id, update))
+            .core(move |p| p.users().update_profile(&actor, actor.user_id(), update))
             .await?;
         json(StatusCode::OK, &user)
     })
