@@ -33,6 +33,7 @@ pub mod error;
 pub mod events;
 mod ids;
 mod integrity;
+pub mod limits;
 pub mod log;
 pub mod notify;
 mod paging;
@@ -106,7 +107,7 @@ struct Maintenance {
 impl Prasang {
     /// Opens (creating on first use) the store described by `config`; a path opens
     /// `Config::new(path)`.
-    pub fn open(config: impl Into<OpenTarget>) -> Result<Prasang, StoreError> {
+    pub fn open(config: impl Into<OpenTarget>) -> Result<Prasang, OpenError> {
         let config = match config.into() {
             OpenTarget::Config(config) => *config,
             OpenTarget::Path(path) => Config::new(path),
@@ -224,6 +225,42 @@ impl Prasang {
     /// The current time by the configured clock.
     pub fn now(&self) -> Timestamp {
         self.inner.now()
+    }
+}
+
+/// Why [`Prasang::open`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The configuration names a channel id that is not acceptable.
+    #[error("invalid notification settings: {0}")]
+    Channels(#[from] notify::NotifyError),
+    /// The data folder or the database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(error: std::io::Error) -> Self {
+        OpenError::Store(error.into())
+    }
+}
+
+impl From<sled::Error> for OpenError {
+    fn from(error: sled::Error) -> Self {
+        OpenError::Store(error.into())
+    }
+}
+
+impl DomainError for OpenError {
+    fn info(&self) -> ErrorInfo {
+        match self {
+            OpenError::Channels(_) => ErrorInfo::new(
+                ErrorKind::InvalidInput,
+                "invalid-config",
+                "Invalid settings",
+            ),
+            OpenError::Store(store) => store.info(),
+        }
     }
 }
 

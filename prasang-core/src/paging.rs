@@ -2,13 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::PAGE_SIZE;
 use crate::store::{StoreError, keys};
-use crate::validate::FieldError;
+use crate::validate::{self, FieldError};
 
 /// Default page size when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Largest page a caller may ask for.
-pub const MAX_PAGE_SIZE: usize = 100;
+pub const MAX_PAGE_SIZE: usize = PAGE_SIZE.max as usize;
 
 /// Which page to fetch.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,11 +41,7 @@ impl PageRequest {
     pub(crate) fn limit(&self) -> Result<usize, FieldError> {
         match self.limit {
             None => Ok(DEFAULT_PAGE_SIZE),
-            Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(n),
-            Some(_) => Err(FieldError::new(
-                "limit",
-                format!("must be between 1 and {MAX_PAGE_SIZE}"),
-            )),
+            Some(n) => validate::in_range(&PAGE_SIZE, i64::try_from(n).unwrap_or(i64::MAX)),
         }
     }
 }

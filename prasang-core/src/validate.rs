@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::limits::Limit;
+
 /// One input field was unacceptable; the message tells the user how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
@@ -21,15 +23,10 @@ impl FieldError {
     }
 }
 
-/// Trims `value` and checks it has between `min` and `max` characters and no control characters
-/// (newlines allowed only when `multiline`).
-pub(crate) fn text(
-    field: &'static str,
-    value: &str,
-    min: usize,
-    max: usize,
-    multiline: bool,
-) -> Result<String, FieldError> {
+/// Trims `value` and checks its length in characters lies within `limit` and it has no control
+/// characters (newlines allowed only when `multiline`).
+pub(crate) fn text(limit: &Limit, value: &str, multiline: bool) -> Result<String, FieldError> {
+    let (field, min, max) = (limit.field, limit.min as usize, limit.max as usize);
     let trimmed = value.trim();
     let length = trimmed.chars().count();
     if length < min {
@@ -56,13 +53,9 @@ pub(crate) fn text(
     Ok(trimmed.to_owned())
 }
 
-/// Checks an integer lies in `min..=max` and converts it to the stored type.
-pub(crate) fn in_range<T: TryFrom<i64>>(
-    field: &'static str,
-    value: i64,
-    min: i64,
-    max: i64,
-) -> Result<T, FieldError> {
+/// Checks an integer lies within `limit` and converts it to the stored type.
+pub(crate) fn in_range<T: TryFrom<i64>>(limit: &Limit, value: i64) -> Result<T, FieldError> {
+    let (field, min, max) = (limit.field, limit.min, limit.max);
     if value < min || value > max {
         return Err(FieldError::new(
             field,
@@ -142,10 +135,15 @@ mod tests {
 
     #[test]
     fn text_limits_count_characters_not_bytes() {
-        assert!(text("title", "ééé", 1, 3, false).is_ok());
-        assert!(text("title", "éééé", 1, 3, false).is_err());
-        assert!(text("title", "   ", 1, 3, false).is_err());
-        assert!(text("title", "a\nb", 1, 5, false).is_err());
-        assert!(text("description", "a\nb", 1, 5, true).is_ok());
+        let title = Limit {
+            field: "title",
+            min: 1,
+            max: 3,
+        };
+        assert!(text(&title, "ééé", false).is_ok());
+        assert!(text(&title, "éééé", false).is_err());
+        assert!(text(&title, "   ", false).is_err());
+        assert!(text(&title, "a\nb", false).is_err());
+        assert!(text(&title, "a\nb", true).is_ok());
     }
 }

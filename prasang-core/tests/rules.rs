@@ -108,3 +108,17 @@ fn every_refusal_has_the_kind_front_ends_map() {
     let token = world.prasang.auth().verify("not.a.token").unwrap_err();
     assert_eq!(token.kind(), ErrorKind::Unauthorized);
 }
+
+#[test]
+fn opening_with_an_unusable_default_channel_is_a_settings_error_not_a_storage_one() {
+    use prasang_core::notify::DeliveryPolicy;
+    use prasang_core::{Config, OpenError, Prasang};
+
+    let config = Config::temporary().delivery_policy(DeliveryPolicy {
+        default_channels: vec!["Not A Channel!".into()],
+        ..DeliveryPolicy::default()
+    });
+    let refused = Prasang::open(config).err().expect("refused");
+    assert!(matches!(refused, OpenError::Channels(_)), "{refused:?}");
+    assert_eq!(refused.kind(), ErrorKind::InvalidInput);
+}

@@ -15,7 +15,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use prasang_core::plugin_host::PluginHostError;
-use prasang_core::{Config, Prasang, StoreError};
+use prasang_core::{Config, OpenError, Prasang, StoreError};
 use tokio::net::TcpListener;
 
 use crate::channels::{ChannelReport, ChannelSettings};
@@ -97,7 +97,10 @@ pub struct State {
 /// Failure to start or stop the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
-    /// The store could not be opened or flushed.
+    /// The store could not be opened.
+    #[error("the store could not be opened: {0}")]
+    Open(#[from] OpenError),
+    /// The store could not be flushed.
     #[error("the store failed: {0}")]
     Store(#[from] StoreError),
     /// The address could not be bound.

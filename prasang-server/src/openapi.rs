@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the route table so it cannot drift from the router.
 
+use prasang_core::limits::{self, Limit};
 use serde_json::{Map, Value, json};
 
 use crate::routes::{Access, ROUTES};
@@ -9,6 +10,20 @@ fn string() -> Value {
 }
 fn id() -> Value {
     json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" })
+}
+/// A string of `limit.min..=limit.max` characters, as the core checks it.
+fn text(limit: Limit) -> Value {
+    json!({ "type": "string", "minLength": limit.min, "maxLength": limit.max })
+}
+/// An integer in `limit.min..=limit.max`, as the core checks it.
+fn integer(limit: Limit) -> Value {
+    json!({ "type": "integer", "minimum": limit.min, "maximum": limit.max })
+}
+/// [`integer`] with the default the core applies when the field is left out.
+fn integer_or(limit: Limit, default: i64) -> Value {
+    let mut schema = integer(limit);
+    schema["default"] = json!(default);
+    schema
 }
 fn time() -> Value {
     json!({ "type": "string", "format": "date-time" })
@@ -54,10 +69,10 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "required": ["name", "email", "password", "gender", "age"],
             "properties": {
-                "name": { "type": "string", "minLength": 1, "maxLength": 100 },
+                "name": text(limits::USER_NAME),
                 "email": { "type": "string", "format": "email" },
-                "password": { "type": "string", "minLength": 8, "maxLength": 256 },
-                "gender": gender, "age": { "type": "integer", "minimum": 13, "maximum": 120 },
+                "password": text(limits::PASSWORD),
+                "gender": gender, "age": integer(limits::AGE),
                 "role": { "enum": ["attendee", "organizer"], "default": "attendee" }
             }
         },
@@ -80,8 +95,8 @@ fn schemas() -> Value {
         "ProfileUpdate": {
             "type": "object", "additionalProperties": false,
             "properties": {
-                "name": string(), "email": string(), "password": string(), "gender": gender,
-                "age": { "type": "integer" }
+                "name": text(limits::USER_NAME), "email": string(),
+                "password": text(limits::PASSWORD), "gender": gender, "age": integer(limits::AGE)
             }
         },
         "RoleChange": {
@@ -112,30 +127,31 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "required": ["title", "location", "starts_at", "ends_at", "capacity"],
             "properties": {
-                "title": { "type": "string", "minLength": 1, "maxLength": 200 },
-                "description": { "type": "string", "maxLength": 10000 },
-                "location": { "type": "string", "minLength": 1, "maxLength": 300 },
+                "title": text(limits::TITLE),
+                "description": text(limits::DESCRIPTION),
+                "location": text(limits::LOCATION),
                 "starts_at": time(), "ends_at": time(),
-                "capacity": { "type": "integer", "minimum": 1, "maximum": 1000000 },
-                "price_minor": { "type": "integer", "minimum": 0, "default": 0 },
+                "capacity": integer(limits::CAPACITY),
+                "price_minor": integer_or(limits::PRICE_MINOR, 0),
                 "currency": { "type": "string", "default": "EUR" },
                 "image_url": { "type": ["string", "null"] },
-                "per_user_limit": { "type": "integer", "minimum": 1, "maximum": 100, "default": 1 }
+                "per_user_limit": integer_or(limits::PER_USER_LIMIT, 1)
             }
         },
         "EventUpdate": {
             "type": "object", "additionalProperties": false,
             "properties": {
-                "title": string(), "description": string(), "location": string(),
-                "starts_at": time(), "ends_at": time(), "capacity": { "type": "integer" },
-                "price_minor": { "type": "integer" }, "currency": string(),
-                "image_url": { "type": ["string", "null"] }, "per_user_limit": { "type": "integer" }
+                "title": text(limits::TITLE), "description": text(limits::DESCRIPTION),
+                "location": text(limits::LOCATION), "starts_at": time(), "ends_at": time(),
+                "capacity": integer(limits::CAPACITY), "price_minor": integer(limits::PRICE_MINOR),
+                "currency": string(), "image_url": { "type": ["string", "null"] },
+                "per_user_limit": integer(limits::PER_USER_LIMIT)
             }
         },
         "EventPage": page_of("Event"),
         "Booking": {
             "type": "object", "additionalProperties": false,
-            "properties": { "quantity": { "type": "integer", "minimum": 1, "default": 1 } }
+            "properties": { "quantity": integer_or(limits::QUANTITY, 1) }
         },
         "Ticket": {
             "type": "object",
@@ -227,7 +243,8 @@ pub fn document() -> Value {
         }
         for name in route.query {
             let schema = match *name {
-                "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 100 }),
+                "limit" => integer(limits::PAGE_SIZE),
+                "text" => text(limits::SEARCH_TEXT),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
                 _ => string(),
             };
@@ -237,7 +254,7 @@ pub fn document() -> Value {
         for name in route.headers {
             parameters.push(json!({
                 "name": name, "in": "header", "required": false,
-                "schema": { "type": "string", "minLength": 1, "maxLength": 255 }
+                "schema": text(limits::IDEMPOTENCY_KEY)
             }));
         }
         let mut responses = Map::new();

@@ -93,3 +93,49 @@ async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
             .is_ok()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documented_field_limits_are_the_ones_the_core_enforces() {
+    use prasang_core::limits;
+    use serde_json::json;
+
+    let app = spawn().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let schemas = &doc["components"]["schemas"];
+    let documented = |schema: &str, limit: limits::Limit, min: &str, max: &str| {
+        let field = &schemas[schema]["properties"][limit.field];
+        assert_eq!(
+            (field[min].as_i64(), field[max].as_i64()),
+            (Some(limit.min), Some(limit.max)),
+            "{schema}.{}",
+            limit.field
+        );
+    };
+    documented("NewUser", limits::USER_NAME, "minLength", "maxLength");
+    documented("NewUser", limits::PASSWORD, "minLength", "maxLength");
+    documented("NewUser", limits::AGE, "minimum", "maximum");
+    documented("NewEvent", limits::TITLE, "minLength", "maxLength");
+    documented("NewEvent", limits::CAPACITY, "minimum", "maximum");
+    documented("NewEvent", limits::PRICE_MINOR, "minimum", "maximum");
+    documented("Booking", limits::QUANTITY, "minimum", "maximum");
+
+    // And the server refuses one past each documented maximum, naming the field.
+    let organizer = app.user("o@example.org", "organizer").await;
+    let starts = common::now_plus_days(2);
+    let ends = common::now_plus_days(3);
+    for (field, value) in [
+        ("title", json!("x".repeat(limits::TITLE.max as usize + 1))),
+        ("capacity", json!(limits::CAPACITY.max + 1)),
+        ("price_minor", json!(limits::PRICE_MINOR.max + 1)),
+    ] {
+        let mut event = json!({
+            "title": "Limits", "location": "Here", "capacity": 10,
+            "starts_at": starts, "ends_at": ends,
+        });
+        event[field] = value;
+        let reply = app.post("/api/v1/events", Some(&organizer), &event).await;
+        common::assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+        assert_eq!(reply.json()["errors"][0]["field"], field);
+    }
+    app.stop().await;
+}

@@ -14,18 +14,12 @@ use crate::Inner;
 use crate::auth::Actor;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
+use crate::limits;
 use crate::log::{self, DomainEvent, EventField};
 use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
-
-/// Largest capacity an event may have.
-pub const MAX_CAPACITY: i64 = 1_000_000;
-/// Largest number of seats one user may hold for an event.
-pub const MAX_PER_USER_LIMIT: i64 = 100;
-/// Largest price per seat, in minor units.
-pub const MAX_PRICE_MINOR: i64 = 100_000_000;
 
 /// Whether an event is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,22 +210,22 @@ domain_error!(EventError {
 const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 fn check_title(value: &str) -> Result<String, FieldError> {
-    validate::text("title", value, 1, 200, false)
+    validate::text(&limits::TITLE, value, false)
 }
 fn check_description(value: &str) -> Result<String, FieldError> {
-    validate::text("description", value, 0, 10_000, true)
+    validate::text(&limits::DESCRIPTION, value, true)
 }
 fn check_location(value: &str) -> Result<String, FieldError> {
-    validate::text("location", value, 1, 300, false)
+    validate::text(&limits::LOCATION, value, false)
 }
 fn check_capacity(value: i64) -> Result<u32, FieldError> {
-    validate::in_range("capacity", value, 1, MAX_CAPACITY)
+    validate::in_range(&limits::CAPACITY, value)
 }
 fn check_price(value: i64) -> Result<u64, FieldError> {
-    validate::in_range("price_minor", value, 0, MAX_PRICE_MINOR)
+    validate::in_range(&limits::PRICE_MINOR, value)
 }
 fn check_per_user_limit(value: i64) -> Result<u32, FieldError> {
-    validate::in_range("per_user_limit", value, 1, MAX_PER_USER_LIMIT)
+    validate::in_range(&limits::PER_USER_LIMIT, value)
 }
 fn check_currency(value: &str) -> Result<String, FieldError> {
     let code = value.trim().to_ascii_uppercase();
@@ -630,7 +624,7 @@ impl Events<'_> {
         let needle = query
             .text
             .as_deref()
-            .map(|t| validate::text("text", t, 0, 200, false))
+            .map(|t| validate::text(&limits::SEARCH_TEXT, t, false))
             .transpose()?
             .filter(|t| !t.is_empty())
             .map(|t| t.to_lowercase());

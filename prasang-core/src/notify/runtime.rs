@@ -92,23 +92,16 @@ impl Shared {
     }
 }
 
-fn invalid_config(error: NotifyError) -> StoreError {
-    StoreError::Io(std::io::Error::new(
-        std::io::ErrorKind::InvalidInput,
-        error.to_string(),
-    ))
-}
-
 impl Notifier {
     /// The registry of the channels `config` names (their ids checked); no threads yet.
-    pub(crate) fn new(config: &Config) -> Result<Self, StoreError> {
+    pub(crate) fn new(config: &Config) -> Result<Self, NotifyError> {
         let mut channels = BTreeMap::new();
         for channel in &config.notify.channels {
-            check_channel_id(channel.id()).map_err(invalid_config)?;
+            check_channel_id(channel.id())?;
             channels.insert(channel.id().to_owned(), Arc::clone(channel));
         }
         for id in &config.notify.policy.default_channels {
-            check_channel_id(id).map_err(invalid_config)?;
+            check_channel_id(id)?;
         }
         Ok(Notifier {
             shared: Arc::new(Shared {

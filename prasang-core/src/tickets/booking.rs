@@ -7,6 +7,7 @@ use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Ti
 use crate::auth::Actor;
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId};
+use crate::limits::{self, IDEMPOTENCY_KEY};
 use crate::log::{self, DomainEvent};
 use crate::store::{abort, codec, decode_in_tx, finish, keys};
 use crate::validate::{self, FieldError};
@@ -42,7 +43,8 @@ struct IdempotencyRecord {
 
 fn check_idempotency_key(key: &str) -> Result<(), FieldError> {
     let printable = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    if key.is_empty() || key.len() > 255 || !printable {
+    let length = key.len() as i64;
+    if length < IDEMPOTENCY_KEY.min || length > IDEMPOTENCY_KEY.max || !printable {
         return Err(FieldError::new(
             "idempotency_key",
             "must be 1 to 255 printable ASCII characters without spaces",
@@ -61,12 +63,7 @@ impl Tickets<'_> {
         actor: &Actor,
         request: &BookingRequest,
     ) -> Result<BookingOutcome, TicketError> {
-        let quantity: u32 = validate::in_range(
-            "quantity",
-            request.quantity,
-            1,
-            crate::events::MAX_PER_USER_LIMIT,
-        )?;
+        let quantity: u32 = validate::in_range(&limits::QUANTITY, request.quantity)?;
         let idempotency_key = match &request.idempotency_key {
             Some(key) => {
                 check_idempotency_key(key)?;

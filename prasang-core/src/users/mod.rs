@@ -12,6 +12,7 @@ use crate::Inner;
 use crate::auth::Actor;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
+use crate::limits;
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish};
 use crate::time::Timestamp;
@@ -149,23 +150,25 @@ struct ValidUser {
     age: u8,
 }
 
+/// Passwords are taken as typed (no trimming), so only their length is checked.
 fn check_password(password: &str) -> Result<String, FieldError> {
-    let length = password.chars().count();
-    if !(8..=256).contains(&length) {
+    let length = password.chars().count() as i64;
+    let limit = limits::PASSWORD;
+    if !(limit.min..=limit.max).contains(&length) {
         return Err(FieldError::new(
-            "password",
-            "must be between 8 and 256 characters",
+            limit.field,
+            format!("must be between {} and {} characters", limit.min, limit.max),
         ));
     }
     Ok(password.to_owned())
 }
 
 fn check_age(age: i64) -> Result<u8, FieldError> {
-    validate::in_range("age", age, 13, 120)
+    validate::in_range(&limits::AGE, age)
 }
 
 fn check_name(name: &str) -> Result<String, FieldError> {
-    validate::text("name", name, 1, 100, false)
+    validate::text(&limits::USER_NAME, name, false)
 }
 
 impl NewUser {

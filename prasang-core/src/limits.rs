@@ -1,0 +1,66 @@
+//! Field limits: the one source for what validation enforces and what the API documents (the
+//! server builds its OpenAPI schemas from these constants), so the two cannot disagree.
+
+/// The inclusive range a field must lie in: characters for text, the value for numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// The field's name as callers spell it.
+    pub field: &'static str,
+    /// Smallest length or value.
+    pub min: i64,
+    /// Largest length or value.
+    pub max: i64,
+}
+
+const fn limit(field: &'static str, min: i64, max: i64) -> Limit {
+    Limit { field, min, max }
+}
+
+/// A user's display name, in characters.
+pub const USER_NAME: Limit = limit("name", 1, 100);
+/// A password, in characters.
+pub const PASSWORD: Limit = limit("password", 8, 256);
+/// A user's age in years.
+pub const AGE: Limit = limit("age", 13, 120);
+/// An event's title, in characters.
+pub const TITLE: Limit = limit("title", 1, 200);
+/// An event's description, in characters (it may span lines).
+pub const DESCRIPTION: Limit = limit("description", 0, 10_000);
+/// Where an event happens, in characters.
+pub const LOCATION: Limit = limit("location", 1, 300);
+/// Seats of one event.
+pub const CAPACITY: Limit = limit("capacity", 1, 1_000_000);
+/// Price of one seat, in minor units (cents).
+pub const PRICE_MINOR: Limit = limit("price_minor", 0, 100_000_000);
+/// Seats one user may hold for one event.
+pub const PER_USER_LIMIT: Limit = limit("per_user_limit", 1, 100);
+/// Seats in one booking (never more than anyone may hold).
+pub const QUANTITY: Limit = limit("quantity", 1, PER_USER_LIMIT.max);
+/// An idempotency key, in printable ASCII characters.
+pub const IDEMPOTENCY_KEY: Limit = limit("idempotency_key", 1, 255);
+/// Search text for event listings, in characters.
+pub const SEARCH_TEXT: Limit = limit("text", 0, 200);
+/// Items per page of a listing.
+pub const PAGE_SIZE: Limit = limit("limit", 1, 100);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate;
+
+    #[test]
+    fn validation_enforces_exactly_the_published_limits() {
+        for limit in [USER_NAME, TITLE, LOCATION] {
+            let longest = "x".repeat(limit.max as usize);
+            assert!(validate::text(&limit, &longest, false).is_ok());
+            let error = validate::text(&limit, &format!("{longest}x"), false).unwrap_err();
+            assert_eq!(error.field, limit.field);
+        }
+        for limit in [AGE, CAPACITY, PRICE_MINOR, PER_USER_LIMIT, QUANTITY] {
+            assert!(validate::in_range::<u64>(&limit, limit.min).is_ok());
+            assert!(validate::in_range::<u64>(&limit, limit.max).is_ok());
+            assert!(validate::in_range::<u64>(&limit, limit.max + 1).is_err());
+            assert!(validate::in_range::<u64>(&limit, limit.min - 1).is_err());
+        }
+    }
+}
