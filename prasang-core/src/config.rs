@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::notify::{Channel, DeliveryPolicy, NotifyConfig};
 use crate::store::Durability;
 use crate::time::{Clock, SystemClock};
-use crate::users::PasswordCost;
+use crate::users::{HashingLimits, PasswordCost};
 
 /// Settings for [`crate::Prasang::open`]. Start from [`Config::new`] or [`Config::temporary`]
 /// and adjust with the builder methods.
@@ -23,6 +23,7 @@ pub struct Config {
     pub(crate) background_tasks: bool,
     pub(crate) maintenance_interval: Duration,
     pub(crate) password_cost: PasswordCost,
+    pub(crate) password_hashing: HashingLimits,
     pub(crate) cache_bytes: u64,
     /// Boxed to keep `Config` small (it travels by value in `OpenTarget`).
     pub(crate) notify: Box<NotifyConfig>,
@@ -43,6 +44,7 @@ impl Config {
             background_tasks: true,
             maintenance_interval: Duration::from_secs(1),
             password_cost: PasswordCost::RECOMMENDED,
+            password_hashing: HashingLimits::default(),
             cache_bytes: 256 * 1024 * 1024,
             notify: Box::default(),
         }
@@ -112,6 +114,13 @@ impl Config {
     /// argon2id cost for new password hashes.
     pub fn password_cost(mut self, cost: PasswordCost) -> Self {
         self.password_cost = cost;
+        self
+    }
+
+    /// How many password hashes run and wait at once (default: one per core, four per core
+    /// waiting); logins and registrations beyond that are refused as busy.
+    pub fn password_hashing(mut self, limits: HashingLimits) -> Self {
+        self.password_hashing = limits;
         self
     }
 

@@ -92,6 +92,7 @@ pub(crate) struct Inner {
     pub(crate) visits: VisitCounter,
     pub(crate) log_signal: LogSignal,
     pub(crate) notifier: notify::Notifier,
+    pub(crate) hashing: users::Hashing,
     data_dir: PathBuf,
     dummy_hash: OnceLock<String>,
     maintenance: Mutex<Option<Maintenance>>,
@@ -132,6 +133,7 @@ impl Prasang {
             visits: VisitCounter::default(),
             log_signal: LogSignal::default(),
             notifier: notify::Notifier::new(&config)?,
+            hashing: users::Hashing::new(config.password_cost, config.password_hashing),
             data_dir,
             dummy_hash: OnceLock::new(),
             maintenance: Mutex::new(None),
@@ -319,13 +321,15 @@ impl Inner {
     }
 
     /// A password hash of the configured cost that matches nothing anyone types.
-    pub(crate) fn dummy_password_hash(&self) -> &str {
-        self.dummy_hash.get_or_init(|| {
-            self.config
-                .password_cost
-                .hash("not a password anyone can type \u{0}")
-                .unwrap_or_default()
-        })
+    pub(crate) fn dummy_password_hash(&self) -> Result<&str, users::Busy> {
+        if let Some(hash) = self.dummy_hash.get() {
+            return Ok(hash);
+        }
+        let hash = self
+            .hashing
+            .hash("not a password anyone can type \u{0}")?
+            .unwrap_or_default();
+        Ok(self.dummy_hash.get_or_init(|| hash))
     }
 
     fn run_maintenance(&self) -> Result<(), tickets::TicketError> {

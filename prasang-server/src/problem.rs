@@ -186,7 +186,7 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
                 StatusCode::SERVICE_UNAVAILABLE,
                 info.code,
                 info.title,
-                "the server cannot store this right now; please retry shortly",
+                "the server is busy or cannot store this right now; please retry shortly",
             );
             problem.retry_after = Some(5);
             return problem;

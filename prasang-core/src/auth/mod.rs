@@ -12,7 +12,7 @@ use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::store::StoreError;
 use crate::time::Timestamp;
-use crate::users::{self, Role, User};
+use crate::users::{Role, User};
 use crate::validate;
 
 /// Who is calling: a verified user and their role. Every rights check of the core asks the
@@ -124,6 +124,9 @@ pub enum AuthError {
     /// The session was logged out or revoked.
     #[error("the session has ended, please log in again")]
     SessionRevoked,
+    /// Too many passwords are being checked at once; try again in a few seconds.
+    #[error("the server is busy; please try again in a few seconds")]
+    Busy,
     /// Shared refusals and failures (unknown user, storage).
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -135,6 +138,7 @@ domain_error!(AuthError {
     AuthError::TokenExpired => ErrorInfo::new(Unauthorized, "token-expired", "Token expired"),
     AuthError::RefreshReused => ErrorInfo::new(Unauthorized, "refresh-reused", "Refresh token reused"),
     AuthError::SessionRevoked => ErrorInfo::new(Unauthorized, "session-revoked", "Session ended"),
+    AuthError::Busy => ErrorInfo::new(Unavailable, "busy", "Server busy"),
 });
 
 /// Logins and tokens. Obtained from [`crate::Prasang::auth`].
@@ -153,12 +157,22 @@ impl Auth<'_> {
             },
             Err(_) => None,
         };
+        let hashing = &self.inner.hashing;
         let Some(record) = record else {
             // Spend the same time as a wrong password so logins do not reveal which e-mails exist.
-            let _ = users::verify_password(password, self.inner.dummy_password_hash());
+            let dummy = self
+                .inner
+                .dummy_password_hash()
+                .map_err(|_| AuthError::Busy)?;
+            hashing
+                .verify(password, dummy)
+                .map_err(|_| AuthError::Busy)?;
             return Err(AuthError::InvalidCredentials);
         };
-        if !users::verify_password(password, &record.password_hash) {
+        if !hashing
+            .verify(password, &record.password_hash)
+            .map_err(|_| AuthError::Busy)?
+        {
             return Err(AuthError::InvalidCredentials);
         }
         let (refresh_token, family) = refresh::start_family(self.inner, record.user.id)?;

@@ -5,8 +5,8 @@ mod password;
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-pub use password::PasswordCost;
-pub(crate) use password::verify as verify_password;
+pub(crate) use password::{Busy, Hashing};
+pub use password::{HashingLimits, PasswordCost};
 
 use crate::Inner;
 use crate::auth::Actor;
@@ -128,6 +128,9 @@ pub enum UserError {
     /// Password hashing failed.
     #[error("password hashing failed")]
     Hashing,
+    /// Too many passwords are being checked at once; try again in a few seconds.
+    #[error("the server is busy; please try again in a few seconds")]
+    Busy,
     /// Shared refusals and failures: invalid field, user not found, forbidden, storage.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -136,6 +139,7 @@ pub enum UserError {
 domain_error!(UserError {
     UserError::EmailTaken => ErrorInfo::new(Conflict, "email-taken", "E-mail already registered"),
     UserError::Hashing => ErrorInfo::new(Internal, "internal", "Internal error"),
+    UserError::Busy => ErrorInfo::new(Unavailable, "busy", "Server busy"),
 });
 
 /// The refusal for an account the caller may not see: the same as for one that does not exist,
@@ -217,12 +221,7 @@ impl Users<'_> {
 
     fn insert(&self, new: NewUser, role: Role) -> Result<User, UserError> {
         let valid = new.validate()?;
-        let password_hash = self
-            .inner
-            .config
-            .password_cost
-            .hash(&valid.password)
-            .map_err(|_| UserError::Hashing)?;
+        let password_hash = self.hash_password(&valid.password)?;
         let user = User {
             id: UserId::generate(),
             name: valid.name,
@@ -291,13 +290,7 @@ impl Users<'_> {
         let email = update.email.as_deref().map(validate::email).transpose()?;
         let age = update.age.map(check_age).transpose()?;
         let password_hash = match update.password.as_deref() {
-            Some(password) => Some(
-                self.inner
-                    .config
-                    .password_cost
-                    .hash(&check_password(password)?)
-                    .map_err(|_| UserError::Hashing)?,
-            ),
+            Some(password) => Some(self.hash_password(&check_password(password)?)?),
             None => None,
         };
         let store = &self.inner.store;
@@ -359,6 +352,13 @@ impl Users<'_> {
             }))?;
         self.inner.committed_with_log()?;
         Ok(user)
+    }
+
+    fn hash_password(&self, password: &str) -> Result<String, UserError> {
+        match self.inner.hashing.hash(password) {
+            Ok(hashed) => hashed.map_err(|_| UserError::Hashing),
+            Err(Busy) => Err(UserError::Busy),
+        }
     }
 
     pub(crate) fn load(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
