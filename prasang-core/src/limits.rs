@@ -12,6 +12,13 @@ pub struct Limit {
     pub max: i64,
 }
 
+impl Limit {
+    /// Whether `value` (a length or a number) lies within the limit.
+    pub fn contains(&self, value: i64) -> bool {
+        (self.min..=self.max).contains(&value)
+    }
+}
+
 const fn limit(field: &'static str, min: i64, max: i64) -> Limit {
     Limit { field, min, max }
 }

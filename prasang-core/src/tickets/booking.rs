@@ -44,7 +44,7 @@ struct IdempotencyRecord {
 fn check_idempotency_key(key: &str) -> Result<(), FieldError> {
     let printable = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
     let length = key.len() as i64;
-    if length < IDEMPOTENCY_KEY.min || length > IDEMPOTENCY_KEY.max || !printable {
+    if !IDEMPOTENCY_KEY.contains(length) || !printable {
         return Err(FieldError::new(
             "idempotency_key",
             "must be 1 to 255 printable ASCII characters without spaces",

@@ -158,7 +158,7 @@ struct ValidUser {
 fn check_password(password: &str) -> Result<String, FieldError> {
     let length = password.chars().count() as i64;
     let limit = limits::PASSWORD;
-    if !(limit.min..=limit.max).contains(&length) {
+    if !limit.contains(length) {
         return Err(FieldError::new(
             limit.field,
             format!("must be between {} and {} characters", limit.min, limit.max),
