@@ -47,7 +47,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
 
     for entry in store.tickets.iter() {
         let (_, value) = entry?;
-        let ticket: Ticket = codec::decode("tickets", &value)?;
+        let ticket = crate::tickets::record::decode(&value)?;
         let expected = per_event.entry(ticket.event).or_default();
         match ticket.status {
             TicketStatus::Pending => expected.held += ticket.quantity,
@@ -193,16 +193,16 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
     let mut emails = BTreeSet::new();
     for entry in store.users.iter() {
         let (key, value) = entry?;
-        let record: UserRecord = codec::decode("users", &value)?;
+        let record: UserRecord = codec::read(&value)?;
         report.users += 1;
-        let indexed = store.users_by_email.get(record.user.email.as_bytes())?;
+        let indexed = store.users_by_email.get(record.email.as_bytes())?;
         if indexed.as_deref() != Some(&key[..]) {
             report.problems.push(format!(
                 "user {}: users_by_email does not point back",
-                record.user.id
+                record.id
             ));
         }
-        emails.insert(record.user.email);
+        emails.insert(record.email);
     }
     if store.users_by_email.len() != emails.len() {
         report

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets};
+use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::auth::Actor;
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId};
@@ -113,7 +113,7 @@ impl Tickets<'_> {
                                 .get(first.ticket.to_bytes())?
                                 .ok_or_else(|| abort(NO_SUCH_TICKET))?;
                             return Ok(BookingOutcome {
-                                ticket: decode_in_tx("tickets", &bytes)?,
+                                ticket: record::decode(&bytes).map_err(abort)?,
                                 replayed: true,
                             });
                         }
@@ -168,7 +168,7 @@ impl Tickets<'_> {
                             expires_at: paid.then_some(hold_until),
                         };
                         inventory.insert(&event_key, codec::encode(&sale))?;
-                        tickets.insert(&ticket_id.to_bytes(), codec::encode(&ticket))?;
+                        tickets.insert(&ticket_id.to_bytes(), record::encode(&ticket))?;
                         by_event.insert(&keys::ticket_by_event(ticket.event, ticket_id), &[])?;
                         by_user.insert(&keys::ticket_by_user(ticket.user, ticket_id), &[])?;
                         holdings.insert(&holding_key, &keys::counter(held + quantity))?;

@@ -5,6 +5,7 @@
 //! exactly once.
 
 mod booking;
+pub(crate) mod record;
 mod release;
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::auth::Actor;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
-use crate::store::{StoreError, codec, keys};
+use crate::store::{StoreError, keys};
 use crate::time::Timestamp;
 
 /// Where a ticket is in its life.
@@ -187,7 +188,7 @@ impl Tickets<'_> {
             .store
             .tickets
             .get(id.to_bytes())?
-            .map(|bytes| codec::decode("tickets", &bytes))
+            .map(|bytes| record::decode(&bytes))
             .transpose()
     }
 }

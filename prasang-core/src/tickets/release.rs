@@ -3,7 +3,7 @@
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets};
+use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::auth::Actor;
 use crate::error::{CommonError, Subject};
 use crate::events::SaleState;
@@ -32,7 +32,7 @@ impl ReleaseTrees<'_> {
             .tickets
             .get(id.to_bytes())?
             .ok_or_else(|| abort(NO_SUCH_TICKET))?;
-        decode_in_tx("tickets", &bytes)
+        record::decode(&bytes).map_err(abort)
     }
 
     fn sale(&self, ticket: &Ticket) -> TxResult<SaleState> {
@@ -87,7 +87,7 @@ impl ReleaseTrees<'_> {
         self.inventory
             .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
         self.tickets
-            .insert(&ticket.id.to_bytes(), codec::encode(&ticket))?;
+            .insert(&ticket.id.to_bytes(), record::encode(&ticket))?;
         let event = match to {
             TicketStatus::Expired => DomainEvent::TicketExpired {
                 ticket: ticket.id,
@@ -197,7 +197,7 @@ impl Tickets<'_> {
                 .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
             trees
                 .tickets
-                .insert(&id.to_bytes(), codec::encode(&ticket))?;
+                .insert(&id.to_bytes(), record::encode(&ticket))?;
             let booked = DomainEvent::TicketBooked {
                 ticket: id,
                 event: ticket.event,
