@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Inner;
-use crate::events::{Event, SaleState};
+use crate::events::{EventRecord, SaleState};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::{StoreError, codec, keys};
 use crate::tickets::{Ticket, TicketStatus};
@@ -63,7 +63,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
 
     for entry in store.inventory.iter() {
         let (key, value) = entry?;
-        let sale: SaleState = codec::decode("inventory", &value)?;
+        let sale: SaleState = codec::read(&value)?;
         let Some(id) = EventId::from_key_prefix(&key) else {
             report.problems.push("inventory key too short".into());
             continue;
@@ -86,7 +86,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
         }
         match store.events.get(key)? {
             Some(bytes) => {
-                let event: Event = codec::decode("events", &bytes)?;
+                let event: EventRecord = codec::read(&bytes)?;
                 if event.starts_at != sale.starts_at
                     || event.organizer != sale.organizer
                     || event.status != sale.status

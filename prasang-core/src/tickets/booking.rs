@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
-use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
+use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::auth::Actor;
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId};
@@ -117,10 +117,7 @@ impl Tickets<'_> {
                                 replayed: true,
                             });
                         }
-                        let mut sale: SaleState = match inventory.get(event_key)? {
-                            Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                            None => return Err(abort(NO_SUCH_EVENT)),
-                        };
+                        let mut sale = SaleState::read_in_tx(inventory, &event_key)?;
                         if sale.status == EventStatus::Cancelled {
                             return Err(abort(TicketError::NotOnSale("the event is cancelled")));
                         }
@@ -167,7 +164,7 @@ impl Tickets<'_> {
                             updated_at: now,
                             expires_at: paid.then_some(hold_until),
                         };
-                        inventory.insert(&event_key, codec::encode(&sale))?;
+                        inventory.insert(&event_key, codec::write(&sale))?;
                         tickets.insert(&ticket_id.to_bytes(), record::encode(&ticket))?;
                         by_event.insert(&keys::ticket_by_event(ticket.event, ticket_id), &[])?;
                         by_user.insert(&keys::ticket_by_user(ticket.user, ticket_id), &[])?;
