@@ -9,7 +9,7 @@
 //! [`listing`] reads them.
 
 mod listing;
-mod record;
+pub(crate) mod record;
 mod rules;
 pub(crate) mod visits;
 
