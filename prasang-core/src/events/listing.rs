@@ -83,11 +83,10 @@ impl Events<'_> {
 
     /// The event as the API shows it: its record with the seat counters of its sale state.
     pub(crate) fn load(&self, id: EventId) -> Result<Option<Event>, StoreError> {
-        let store = &self.inner.store;
-        let Some(bytes) = store.events.get(id.to_bytes())? else {
+        let Some(event) = codec::get::<EventRecord>(&self.inner.store.events, &id.to_bytes())?
+        else {
             return Ok(None);
         };
-        let event: EventRecord = codec::read(&bytes)?;
         let seats = self
             .sale_state(id)?
             .map(|sale| sale.seats)
@@ -96,11 +95,6 @@ impl Events<'_> {
     }
 
     pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {
-        self.inner
-            .store
-            .inventory
-            .get(id.to_bytes())?
-            .map(|bytes| codec::read(&bytes))
-            .transpose()
+        codec::get(&self.inner.store.inventory, &id.to_bytes())
     }
 }

@@ -52,6 +52,11 @@ pub(crate) fn read<R: Record>(bytes: &[u8]) -> Result<R, StoreError> {
     result.map_err(|error| corrupt(R::TREE, error.to_string()))
 }
 
+/// The record stored under `key` in `tree`, if any.
+pub(crate) fn get<R: Record>(tree: &sled::Tree, key: &[u8]) -> Result<Option<R>, StoreError> {
+    tree.get(key)?.map(|bytes| read(&bytes)).transpose()
+}
+
 fn corrupt(tree: &'static str, reason: String) -> StoreError {
     StoreError::Corrupt { tree, reason }
 }

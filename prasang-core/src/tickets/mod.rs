@@ -17,7 +17,7 @@ use crate::auth::Actor;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
-use crate::store::{StoreError, keys};
+use crate::store::{StoreError, codec, keys};
 use crate::time::Timestamp;
 
 /// Where a ticket is in its life.
@@ -184,11 +184,7 @@ impl Tickets<'_> {
     }
 
     pub(crate) fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.inner
-            .store
-            .tickets
-            .get(id.to_bytes())?
-            .map(|bytes| record::decode(&bytes))
-            .transpose()
+        let stored = codec::get(&self.inner.store.tickets, &id.to_bytes())?;
+        Ok(stored.map(record::TicketRecord::into_api))
     }
 }

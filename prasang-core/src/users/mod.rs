@@ -352,12 +352,7 @@ impl Users<'_> {
     }
 
     pub(crate) fn load(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
-        self.inner
-            .store
-            .users
-            .get(id.to_bytes())?
-            .map(|bytes| codec::read(&bytes))
-            .transpose()
+        codec::get(&self.inner.store.users, &id.to_bytes())
     }
 
     pub(crate) fn id_by_email(&self, normalised_email: &str) -> Result<Option<UserId>, StoreError> {
