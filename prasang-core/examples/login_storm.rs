@@ -47,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 scope.spawn(move || {
                     start.wait();
                     // Half right, half wrong passwords: both cost one hash.
-                    let password = if i % 2 == 0 { "a long enough password" } else { "wrong" };
+                    let password = if i % 2 == 0 {
+                        "a long enough password"
+                    } else {
+                        "wrong"
+                    };
                     match prasang.auth().login("storm@example.org", password) {
                         Ok(_) | Err(AuthError::InvalidCredentials) => Ok(()),
                         Err(error) => Err(error),
@@ -55,7 +59,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
             })
             .collect();
-        threads.into_iter().map(|t| t.join().expect("login thread")).collect()
+        threads
+            .into_iter()
+            .map(|t| t.join().expect("login thread"))
+            .collect()
     });
     let served = outcomes.iter().filter(|o| o.is_ok()).count();
     let busy = outcomes

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Inner;
-use crate::events::{Event, SaleState};
+use crate::events::{EventRecord, SaleState};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::{StoreError, codec, keys};
 use crate::tickets::{Ticket, TicketStatus};
@@ -47,7 +47,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
 
     for entry in store.tickets.iter() {
         let (_, value) = entry?;
-        let ticket: Ticket = codec::decode("tickets", &value)?;
+        let ticket = crate::tickets::record::decode(&value)?;
         let expected = per_event.entry(ticket.event).or_default();
         match ticket.status {
             TicketStatus::Pending => expected.held += ticket.quantity,
@@ -63,7 +63,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
 
     for entry in store.inventory.iter() {
         let (key, value) = entry?;
-        let sale: SaleState = codec::decode("inventory", &value)?;
+        let sale: SaleState = codec::read(&value)?;
         let Some(id) = EventId::from_key_prefix(&key) else {
             report.problems.push("inventory key too short".into());
             continue;
@@ -86,7 +86,7 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
         }
         match store.events.get(key)? {
             Some(bytes) => {
-                let event: Event = codec::decode("events", &bytes)?;
+                let event: EventRecord = codec::read(&bytes)?;
                 if event.starts_at != sale.starts_at
                     || event.organizer != sale.organizer
                     || event.status != sale.status
@@ -193,16 +193,16 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
     let mut emails = BTreeSet::new();
     for entry in store.users.iter() {
         let (key, value) = entry?;
-        let record: UserRecord = codec::decode("users", &value)?;
+        let record: UserRecord = codec::read(&value)?;
         report.users += 1;
-        let indexed = store.users_by_email.get(record.user.email.as_bytes())?;
+        let indexed = store.users_by_email.get(record.email.as_bytes())?;
         if indexed.as_deref() != Some(&key[..]) {
             report.problems.push(format!(
                 "user {}: users_by_email does not point back",
-                record.user.id
+                record.id
             ));
         }
-        emails.insert(record.user.email);
+        emails.insert(record.email);
     }
     if store.users_by_email.len() != emails.len() {
         report

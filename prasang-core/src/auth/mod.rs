@@ -175,8 +175,8 @@ impl Auth<'_> {
         {
             return Err(AuthError::InvalidCredentials);
         }
-        let (refresh_token, family) = refresh::start_family(self.inner, record.user.id)?;
-        self.session(record.user, refresh_token, family)
+        let (refresh_token, family) = refresh::start_family(self.inner, record.id)?;
+        self.session(record.to_api(), refresh_token, family)
     }
 
     /// Trades a refresh token for a new session. Each refresh token works once: presenting a used
@@ -188,7 +188,7 @@ impl Auth<'_> {
             .users()
             .load(user_id)?
             .ok_or(AuthError::InvalidToken)?;
-        self.session(record.user, new_token, family)
+        self.session(record.to_api(), new_token, family)
     }
 
     /// Ends the session the refresh token belongs to; its access tokens stop working too.
@@ -231,7 +231,7 @@ impl Auth<'_> {
             .users()
             .load(user_id)?
             .ok_or(CommonError::NotFound(Subject::User))?;
-        Ok(Actor::new(user_id, record.user.role))
+        Ok(Actor::new(user_id, record.role))
     }
 
     /// An admin actor that stands for the embedding application itself rather than for a user

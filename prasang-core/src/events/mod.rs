@@ -3,8 +3,17 @@
 //! An event lives in two records: its description in `events`, and its *sale state* in
 //! `inventory` (seat counters plus the few fields a booking must check). A booking transaction
 //! touches only the sale state, so it never reads or rewrites the description.
+//!
+//! This file holds the public types and the transactions that write events; [`rules`] decides
+//! what a create or update makes of the records, [`record`] is how they are stored and
+//! [`listing`] reads them.
 
+mod listing;
+pub(crate) mod record;
+mod rules;
 pub(crate) mod visits;
+
+pub(crate) use record::{EventRecord, SaleState};
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -14,12 +23,10 @@ use crate::Inner;
 use crate::auth::Actor;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
-use crate::limits;
-use crate::log::{self, DomainEvent, EventField};
-use crate::paging::{self, Page, PageRequest};
-use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
+use crate::log::{self, DomainEvent};
+use crate::paging::PageRequest;
+use crate::store::{abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
-use crate::validate::{self, FieldError};
 
 /// Whether an event is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,28 +82,8 @@ pub struct Event {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
-    /// Seat counters, read from the sale state (the copy in the `events` tree is not used).
+    /// Seat counters, from the sale state in `inventory`.
     pub seats: Seats,
-}
-
-/// The sale state in `inventory`: everything a booking checks and changes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct SaleState {
-    pub(crate) organizer: UserId,
-    pub(crate) seats: Seats,
-    pub(crate) per_user_limit: u32,
-    pub(crate) price_minor: u64,
-    pub(crate) starts_at: Timestamp,
-    pub(crate) status: EventStatus,
-    /// Tickets ever issued (any status); an event with tickets cannot be deleted.
-    pub(crate) tickets_issued: u64,
-}
-
-impl SaleState {
-    /// Whether `actor` runs this event (its organizer, or an admin).
-    pub(crate) fn is_run_by(&self, actor: &Actor) -> bool {
-        actor.can_manage(self.organizer)
-    }
 }
 
 /// A new event.
@@ -209,80 +196,16 @@ domain_error!(EventError {
 
 const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
-fn check_title(value: &str) -> Result<String, FieldError> {
-    validate::text(&limits::TITLE, value, false)
-}
-fn check_description(value: &str) -> Result<String, FieldError> {
-    validate::text(&limits::DESCRIPTION, value, true)
-}
-fn check_location(value: &str) -> Result<String, FieldError> {
-    validate::text(&limits::LOCATION, value, false)
-}
-fn check_capacity(value: i64) -> Result<u32, FieldError> {
-    validate::in_range(&limits::CAPACITY, value)
-}
-fn check_price(value: i64) -> Result<u64, FieldError> {
-    validate::in_range(&limits::PRICE_MINOR, value)
-}
-fn check_per_user_limit(value: i64) -> Result<u32, FieldError> {
-    validate::in_range(&limits::PER_USER_LIMIT, value)
-}
-fn check_currency(value: &str) -> Result<String, FieldError> {
-    let code = value.trim().to_ascii_uppercase();
-    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(FieldError::new(
-            "currency",
-            "must be a three-letter ISO 4217 code such as EUR",
-        ));
-    }
-    Ok(code)
-}
-fn check_image(value: Option<&str>) -> Result<Option<String>, FieldError> {
-    value
-        .filter(|url| !url.trim().is_empty())
-        .map(|url| validate::url("image_url", url))
-        .transpose()
-}
-fn check_schedule(
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    now: Timestamp,
-) -> Result<(), FieldError> {
-    if starts_at <= now {
-        return Err(FieldError::new("starts_at", "must be in the future"));
-    }
-    if ends_at <= starts_at {
-        return Err(FieldError::new("ends_at", "must be after starts_at"));
-    }
-    Ok(())
-}
-
-/// Sets `current` to `new` when given and different, noting `field` as changed.
-fn apply<T: PartialEq>(
-    field: EventField,
-    new: Option<T>,
-    current: &mut T,
-    changed: &mut Vec<EventField>,
-) {
-    if let Some(value) = new.filter(|value| value != current) {
-        *current = value;
-        changed.push(field);
-    }
-}
-
-/// Inside a transaction: the sale state and the event `key`, if it exists, is not cancelled and
-/// `actor` runs it (else `refusal` as the forbidden message).
+/// Inside a transaction: the records of event `key`, if it exists, is not cancelled and `actor`
+/// runs it (else `refusal` as the forbidden message).
 fn live_event_run_by(
     actor: &Actor,
     key: &[u8],
     inventory: &TransactionalTree,
     events: &TransactionalTree,
     refusal: &'static str,
-) -> Result<(SaleState, Event), ConflictableTransactionError<EventError>> {
-    let sale: SaleState = match inventory.get(key)? {
-        Some(bytes) => decode_in_tx("inventory", &bytes)?,
-        None => return Err(abort(NO_SUCH_EVENT)),
-    };
+) -> Result<(SaleState, EventRecord), ConflictableTransactionError<EventError>> {
+    let sale = SaleState::read_in_tx(inventory, key)?;
     if !sale.is_run_by(actor) {
         return Err(abort(CommonError::Forbidden(refusal)));
     }
@@ -290,7 +213,7 @@ fn live_event_run_by(
         return Err(abort(EventError::Cancelled));
     }
     let bytes = events.get(key)?.ok_or_else(|| abort(NO_SUCH_EVENT))?;
-    Ok((sale, decode_in_tx("events", &bytes)?))
+    Ok((sale, read_in_tx(&bytes)?))
 }
 
 /// Events. Obtained from [`crate::Prasang::events`].
@@ -305,43 +228,11 @@ impl Events<'_> {
             return Err(CommonError::Forbidden("only organizers can create events").into());
         }
         let now = self.inner.now();
-        check_schedule(new.starts_at, new.ends_at, now)?;
-        let capacity = check_capacity(new.capacity)?;
-        let event = Event {
-            id: EventId::generate(),
-            organizer: actor.user_id(),
-            title: check_title(&new.title)?,
-            description: check_description(&new.description)?,
-            location: check_location(&new.location)?,
-            starts_at: new.starts_at,
-            ends_at: new.ends_at,
-            price_minor: check_price(new.price_minor)?,
-            currency: check_currency(&new.currency)?,
-            image_url: check_image(new.image_url.as_deref())?,
-            per_user_limit: check_per_user_limit(new.per_user_limit.unwrap_or(1))?,
-            status: EventStatus::Published,
-            created_at: now,
-            updated_at: now,
-            seats: Seats {
-                capacity,
-                remaining: capacity,
-                held: 0,
-                booked: 0,
-            },
-        };
-        let sale = SaleState {
-            organizer: event.organizer,
-            seats: event.seats,
-            per_user_limit: event.per_user_limit,
-            price_minor: event.price_minor,
-            starts_at: event.starts_at,
-            status: event.status,
-            tickets_issued: 0,
-        };
+        let (event, sale) = rules::new_event(&new, EventId::generate(), actor.user_id(), now)?;
         let store = &self.inner.store;
         let id = event.id.to_bytes();
-        let record = codec::encode(&event);
-        let sale_record = codec::encode(&sale);
+        let record = codec::write(&event);
+        let sale_record = codec::write(&sale);
         finish::<_, EventError>(
             (
                 &store.events,
@@ -359,7 +250,7 @@ impl Events<'_> {
                     let created = DomainEvent::EventCreated {
                         event: event.id,
                         organizer: event.organizer,
-                        capacity,
+                        capacity: sale.seats.capacity,
                         starts_at: event.starts_at,
                     };
                     log::append(log, now, &created)?;
@@ -367,7 +258,7 @@ impl Events<'_> {
                 }),
         )?;
         self.inner.committed_with_log()?;
-        Ok(event)
+        Ok(event.into_api(sale.seats))
     }
 
     /// Changes an event (its organizer or an admin). Seat counters are kept; capacity may not
@@ -379,25 +270,7 @@ impl Events<'_> {
         update: EventUpdate,
     ) -> Result<Event, EventError> {
         let now = self.inner.now();
-        let title = update.title.as_deref().map(check_title).transpose()?;
-        let description = update
-            .description
-            .as_deref()
-            .map(check_description)
-            .transpose()?;
-        let location = update.location.as_deref().map(check_location).transpose()?;
-        let capacity = update.capacity.map(check_capacity).transpose()?;
-        let price = update.price_minor.map(check_price).transpose()?;
-        let currency = update.currency.as_deref().map(check_currency).transpose()?;
-        let image = update
-            .image_url
-            .as_ref()
-            .map(|url| check_image(url.as_deref()))
-            .transpose()?;
-        let limit = update
-            .per_user_limit
-            .map(check_per_user_limit)
-            .transpose()?;
+        let update = update.validate()?;
         let store = &self.inner.store;
         let key = id.to_bytes();
         let event = finish::<_, EventError>(
@@ -408,123 +281,31 @@ impl Events<'_> {
                 &store.log,
             )
                 .transaction(|(events, by_start, inventory, log)| {
-                    let (mut sale, mut event) = live_event_run_by(
+                    let (sale, event) = live_event_run_by(
                         actor,
                         &key,
                         inventory,
                         events,
                         "only the event's organizer can change it",
                     )?;
-                    let mut changed = Vec::new();
-                    let old_start = event.starts_at;
-                    apply(
-                        EventField::Title,
-                        title.clone(),
-                        &mut event.title,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::Description,
-                        description.clone(),
-                        &mut event.description,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::Location,
-                        location.clone(),
-                        &mut event.location,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::StartsAt,
-                        update.starts_at,
-                        &mut event.starts_at,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::EndsAt,
-                        update.ends_at,
-                        &mut event.ends_at,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::ImageUrl,
-                        image.clone(),
-                        &mut event.image_url,
-                        &mut changed,
-                    );
-                    apply(
-                        EventField::PerUserLimit,
-                        limit,
-                        &mut event.per_user_limit,
-                        &mut changed,
-                    );
-                    let new_price = (
-                        price.unwrap_or(event.price_minor),
-                        currency.clone().unwrap_or_else(|| event.currency.clone()),
-                    );
-                    let mut current_price = (event.price_minor, event.currency.clone());
-                    apply(
-                        EventField::Price,
-                        Some(new_price),
-                        &mut current_price,
-                        &mut changed,
-                    );
-                    (event.price_minor, event.currency) = current_price;
-                    let mut new_capacity = sale.seats.capacity;
-                    apply(
-                        EventField::Capacity,
-                        capacity,
-                        &mut new_capacity,
-                        &mut changed,
-                    );
-                    let sold = sale.seats.held + sale.seats.booked;
-                    if new_capacity < sold {
-                        return Err(abort(EventError::CapacityBelowSold { sold }));
+                    let changes =
+                        rules::apply_update(&event, &sale, &update, now).map_err(abort)?;
+                    let (new, sale) = (changes.event, changes.sale);
+                    if changes.changed.is_empty() {
+                        return Ok(new.into_api(sale.seats));
                     }
-                    sale.seats.capacity = new_capacity;
-                    sale.seats.remaining = new_capacity - sold;
-                    if changed.contains(&EventField::StartsAt)
-                        || changed.contains(&EventField::EndsAt)
-                    {
-                        let starts_changed = changed.contains(&EventField::StartsAt);
-                        if starts_changed && event.starts_at <= now {
-                            return Err(abort(FieldError::new(
-                                "starts_at",
-                                "must be in the future",
-                            )));
-                        }
-                        if event.ends_at <= event.starts_at {
-                            return Err(abort(FieldError::new(
-                                "ends_at",
-                                "must be after starts_at",
-                            )));
-                        }
+                    if new.starts_at != event.starts_at {
+                        by_start.remove(&keys::event_by_start(event.starts_at, id))?;
+                        by_start.insert(&keys::event_by_start(new.starts_at, id), &[])?;
                     }
-                    if changed.is_empty() {
-                        event.seats = sale.seats;
-                        return Ok(event);
-                    }
-                    if event.starts_at != old_start {
-                        by_start.remove(&keys::event_by_start(old_start, id))?;
-                        by_start.insert(&keys::event_by_start(event.starts_at, id), &[])?;
-                    }
-                    sale.per_user_limit = event.per_user_limit;
-                    sale.price_minor = event.price_minor;
-                    sale.starts_at = event.starts_at;
-                    event.updated_at = now;
-                    event.seats = sale.seats;
-                    events.insert(&key, codec::encode(&event))?;
-                    inventory.insert(&key, codec::encode(&sale))?;
-                    log::append(
-                        log,
-                        now,
-                        &DomainEvent::EventUpdated {
-                            event: id,
-                            changed: changed.clone(),
-                        },
-                    )?;
-                    Ok(event)
+                    events.insert(&key, codec::write(&new))?;
+                    inventory.insert(&key, codec::write(&sale))?;
+                    let updated = DomainEvent::EventUpdated {
+                        event: id,
+                        changed: changes.changed,
+                    };
+                    log::append(log, now, &updated)?;
+                    Ok(new.into_api(sale.seats))
                 }),
         )?;
         self.inner.committed_with_log()?;
@@ -551,9 +332,8 @@ impl Events<'_> {
                     sale.status = EventStatus::Cancelled;
                     event.status = EventStatus::Cancelled;
                     event.updated_at = now;
-                    event.seats = sale.seats;
-                    events.insert(&key, codec::encode(&event))?;
-                    inventory.insert(&key, codec::encode(&sale))?;
+                    events.insert(&key, codec::write(&event))?;
+                    inventory.insert(&key, codec::write(&sale))?;
                     log::append(
                         log,
                         now,
@@ -562,7 +342,7 @@ impl Events<'_> {
                             previous,
                         },
                     )?;
-                    Ok(event)
+                    Ok(event.into_api(sale.seats))
                 },
             ))?;
         self.inner.committed_with_log()?;
@@ -583,10 +363,7 @@ impl Events<'_> {
                 &store.log,
             )
                 .transaction(|(events, by_start, by_organizer, inventory, log)| {
-                    let sale: SaleState = match inventory.get(key)? {
-                        Some(bytes) => decode_in_tx("inventory", &bytes)?,
-                        None => return Err(abort(NO_SUCH_EVENT)),
-                    };
+                    let sale = SaleState::read_in_tx(inventory, &key)?;
                     if !sale.is_run_by(actor) {
                         return Err(abort(CommonError::Forbidden(
                             "only the event's organizer can delete it",
@@ -605,97 +382,5 @@ impl Events<'_> {
         )?;
         self.inner.committed_with_log()?;
         Ok(())
-    }
-
-    /// An event by id; counts a page view for analytics (in memory, batched into the log).
-    pub fn get(&self, id: EventId) -> Result<Event, EventError> {
-        let event = self.peek(id)?;
-        self.inner.visits.record(id);
-        Ok(event)
-    }
-
-    /// An event by id without counting a view.
-    pub fn peek(&self, id: EventId) -> Result<Event, EventError> {
-        Ok(self.load(id)?.ok_or(NO_SUCH_EVENT)?)
-    }
-
-    /// Upcoming published events ordered by start, optionally filtered by text.
-    pub fn list(&self, query: &EventQuery) -> Result<Page<Event>, EventError> {
-        let needle = query
-            .text
-            .as_deref()
-            .map(|t| validate::text(&limits::SEARCH_TEXT, t, false))
-            .transpose()?
-            .filter(|t| !t.is_empty())
-            .map(|t| t.to_lowercase());
-        let start = keys::timestamp(self.inner.now());
-        let page = paging::scan(
-            &self.inner.store.events_by_start,
-            &[],
-            &start,
-            &query.page,
-            |key| {
-                let Some(id) = keys::event_from_start_key(key) else {
-                    return Ok(None);
-                };
-                let Some(event) = self.load(id)? else {
-                    return Ok(None);
-                };
-                let matches = event.status == EventStatus::Published
-                    && needle.as_deref().is_none_or(|n| {
-                        event.title.to_lowercase().contains(n)
-                            || event.location.to_lowercase().contains(n)
-                            || event.description.to_lowercase().contains(n)
-                    });
-                Ok(matches.then_some(event))
-            },
-        )?;
-        Ok(page)
-    }
-
-    /// All events of one organizer (any status, past ones too), oldest first. Visible to that
-    /// organizer and to admins.
-    pub fn list_by_organizer(
-        &self,
-        actor: &Actor,
-        organizer: UserId,
-        page: &PageRequest,
-    ) -> Result<Page<Event>, EventError> {
-        if !actor.can_access_account(organizer) {
-            return Err(CommonError::Forbidden("only the organizer can list their events").into());
-        }
-        let prefix = organizer.to_bytes();
-        let page = paging::scan(
-            &self.inner.store.events_by_organizer,
-            &prefix,
-            &prefix,
-            page,
-            |key| match key.get(16..).and_then(EventId::from_key_prefix) {
-                Some(id) => self.load(id),
-                None => Ok(None),
-            },
-        )?;
-        Ok(page)
-    }
-
-    pub(crate) fn load(&self, id: EventId) -> Result<Option<Event>, StoreError> {
-        let store = &self.inner.store;
-        let Some(bytes) = store.events.get(id.to_bytes())? else {
-            return Ok(None);
-        };
-        let mut event: Event = codec::decode("events", &bytes)?;
-        if let Some(sale) = self.sale_state(id)? {
-            event.seats = sale.seats;
-        }
-        Ok(Some(event))
-    }
-
-    pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {
-        self.inner
-            .store
-            .inventory
-            .get(id.to_bytes())?
-            .map(|bytes| codec::decode("inventory", &bytes))
-            .transpose()
     }
 }

@@ -335,8 +335,8 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
                 occurred_at: entry.at,
                 recipient: Recipient {
                     user_id: user,
-                    name: record.user.name.clone(),
-                    email: record.user.email.clone(),
+                    name: record.name.clone(),
+                    email: record.email.clone(),
                 },
                 event: event.clone(),
                 ticket: plan.ticket.clone(),

@@ -204,6 +204,14 @@ pub(crate) fn finish<T, E: From<StoreError>>(
     })
 }
 
+/// Reads a [`codec::Record`] inside a transaction, aborting with the module's error if the value
+/// is unreadable.
+pub(crate) fn read_in_tx<R: codec::Record, E: From<StoreError>>(
+    bytes: &[u8],
+) -> Result<R, ConflictableTransactionError<E>> {
+    codec::read(bytes).map_err(abort)
+}
+
 /// Decodes inside a transaction, aborting with the module's error if the value is unreadable.
 pub(crate) fn decode_in_tx<T: serde::de::DeserializeOwned, E: From<StoreError>>(
     tree: &'static str,

@@ -5,6 +5,7 @@
 //! exactly once.
 
 mod booking;
+pub(crate) mod record;
 mod release;
 
 use serde::{Deserialize, Serialize};
@@ -183,11 +184,7 @@ impl Tickets<'_> {
     }
 
     pub(crate) fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        self.inner
-            .store
-            .tickets
-            .get(id.to_bytes())?
-            .map(|bytes| codec::decode("tickets", &bytes))
-            .transpose()
+        let stored = codec::get(&self.inner.store.tickets, &id.to_bytes())?;
+        Ok(stored.map(record::TicketRecord::into_api))
     }
 }

@@ -3,13 +3,13 @@
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{NO_SUCH_EVENT, NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets};
+use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::auth::Actor;
 use crate::error::{CommonError, Subject};
 use crate::events::SaleState;
 use crate::ids::TicketId;
 use crate::log::{self, DomainEvent};
-use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
+use crate::store::{StoreError, abort, codec, finish, keys};
 use crate::time::Timestamp;
 
 /// Most holds released by one expiry transaction.
@@ -32,15 +32,11 @@ impl ReleaseTrees<'_> {
             .tickets
             .get(id.to_bytes())?
             .ok_or_else(|| abort(NO_SUCH_TICKET))?;
-        decode_in_tx("tickets", &bytes)
+        record::decode(&bytes).map_err(abort)
     }
 
     fn sale(&self, ticket: &Ticket) -> TxResult<SaleState> {
-        let bytes = self
-            .inventory
-            .get(ticket.event.to_bytes())?
-            .ok_or_else(|| abort(NO_SUCH_EVENT))?;
-        decode_in_tx("inventory", &bytes)
+        SaleState::read_in_tx(self.inventory, &ticket.event.to_bytes())
     }
 
     /// Gives an active ticket's seats back and moves it to `to` (cancelled or expired). The
@@ -85,9 +81,9 @@ impl ReleaseTrees<'_> {
         ticket.status = to;
         ticket.updated_at = at;
         self.inventory
-            .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
+            .insert(&ticket.event.to_bytes(), codec::write(&sale))?;
         self.tickets
-            .insert(&ticket.id.to_bytes(), codec::encode(&ticket))?;
+            .insert(&ticket.id.to_bytes(), record::encode(&ticket))?;
         let event = match to {
             TicketStatus::Expired => DomainEvent::TicketExpired {
                 ticket: ticket.id,
@@ -194,10 +190,10 @@ impl Tickets<'_> {
             ticket.updated_at = now;
             trees
                 .inventory
-                .insert(&ticket.event.to_bytes(), codec::encode(&sale))?;
+                .insert(&ticket.event.to_bytes(), codec::write(&sale))?;
             trees
                 .tickets
-                .insert(&id.to_bytes(), codec::encode(&ticket))?;
+                .insert(&id.to_bytes(), record::encode(&ticket))?;
             let booked = DomainEvent::TicketBooked {
                 ticket: id,
                 event: ticket.event,

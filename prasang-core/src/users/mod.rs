@@ -1,12 +1,14 @@
 //! User accounts: registration, profiles, roles.
 
 mod password;
+mod record;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 
 pub(crate) use password::{Busy, Hashing};
 pub use password::{HashingLimits, PasswordCost};
+pub(crate) use record::UserRecord;
 
 use crate::Inner;
 use crate::auth::Actor;
@@ -14,7 +16,7 @@ use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::limits;
 use crate::log::{self, DomainEvent};
-use crate::store::{StoreError, abort, codec, decode_in_tx, finish};
+use crate::store::{StoreError, abort, codec, finish, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
 
@@ -72,13 +74,6 @@ pub struct User {
     pub age: u8,
     /// When the account was created.
     pub created_at: Timestamp,
-}
-
-/// What the `users` tree stores.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct UserRecord {
-    pub(crate) user: User,
-    pub(crate) password_hash: String,
 }
 
 /// A registration request.
@@ -222,7 +217,7 @@ impl Users<'_> {
     fn insert(&self, new: NewUser, role: Role) -> Result<User, UserError> {
         let valid = new.validate()?;
         let password_hash = self.hash_password(&valid.password)?;
-        let user = User {
+        let user = UserRecord {
             id: UserId::generate(),
             name: valid.name,
             email: valid.email,
@@ -230,11 +225,9 @@ impl Users<'_> {
             gender: valid.gender,
             age: valid.age,
             created_at: self.inner.now(),
-        };
-        let record = codec::encode(&UserRecord {
-            user: user.clone(),
             password_hash,
-        });
+        };
+        let record = codec::write(&user);
         let store = &self.inner.store;
         let at = user.created_at;
         finish::<_, UserError>(
@@ -257,7 +250,7 @@ impl Users<'_> {
             ),
         )?;
         self.inner.committed_with_log()?;
-        Ok(user)
+        Ok(user.to_api())
     }
 
     /// The caller's own account, or any account for an admin.
@@ -265,7 +258,7 @@ impl Users<'_> {
         if !actor.can_access_account(id) {
             return Err(NO_SUCH_USER.into());
         }
-        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.user)
+        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
     }
 
     /// Finds an account by e-mail (admins only).
@@ -273,7 +266,7 @@ impl Users<'_> {
         actor.require_admin("only admins can look up accounts")?;
         let normalised = validate::email(email)?;
         let id = self.id_by_email(&normalised)?.ok_or(NO_SUCH_USER)?;
-        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.user)
+        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
     }
 
     /// Changes a profile: the user themself or an admin.
@@ -301,32 +294,32 @@ impl Users<'_> {
                     let bytes = users
                         .get(id.to_bytes())?
                         .ok_or_else(|| abort(NO_SUCH_USER))?;
-                    let mut record: UserRecord = decode_in_tx("users", &bytes)?;
+                    let mut record: UserRecord = read_in_tx(&bytes)?;
                     if let Some(email) = &email
-                        && *email != record.user.email
+                        && *email != record.email
                     {
                         if by_email.get(email.as_bytes())?.is_some() {
                             return Err(abort(UserError::EmailTaken));
                         }
-                        by_email.remove(record.user.email.as_bytes())?;
+                        by_email.remove(record.email.as_bytes())?;
                         by_email.insert(email.as_bytes(), &id.to_bytes())?;
-                        record.user.email = email.clone();
+                        record.email = email.clone();
                     }
                     if let Some(name) = &name {
-                        record.user.name = name.clone();
+                        record.name = name.clone();
                     }
                     if let Some(gender) = update.gender {
-                        record.user.gender = gender;
+                        record.gender = gender;
                     }
                     if let Some(age) = age {
-                        record.user.age = age;
+                        record.age = age;
                     }
                     if let Some(hash) = &password_hash {
                         record.password_hash = hash.clone();
                     }
-                    users.insert(&id.to_bytes(), codec::encode(&record))?;
+                    users.insert(&id.to_bytes(), codec::write(&record))?;
                     log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-                    Ok(record.user)
+                    Ok(record.to_api())
                 },
             ),
         )?;
@@ -344,11 +337,11 @@ impl Users<'_> {
                 let bytes = users
                     .get(id.to_bytes())?
                     .ok_or_else(|| abort(NO_SUCH_USER))?;
-                let mut record: UserRecord = decode_in_tx("users", &bytes)?;
-                record.user.role = role;
-                users.insert(&id.to_bytes(), codec::encode(&record))?;
+                let mut record: UserRecord = read_in_tx(&bytes)?;
+                record.role = role;
+                users.insert(&id.to_bytes(), codec::write(&record))?;
                 log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-                Ok(record.user)
+                Ok(record.to_api())
             }))?;
         self.inner.committed_with_log()?;
         Ok(user)
@@ -362,12 +355,7 @@ impl Users<'_> {
     }
 
     pub(crate) fn load(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
-        self.inner
-            .store
-            .users
-            .get(id.to_bytes())?
-            .map(|bytes| codec::decode("users", &bytes))
-            .transpose()
+        codec::get(&self.inner.store.users, &id.to_bytes())
     }
 
     pub(crate) fn id_by_email(&self, normalised_email: &str) -> Result<Option<UserId>, StoreError> {

@@ -1,0 +1,100 @@
+//! Reading events: one by id, the public listing, an organizer's own list.
+
+use super::record::{EventRecord, SaleState};
+use super::{Event, EventError, EventQuery, EventStatus, Events, NO_SUCH_EVENT};
+use crate::auth::Actor;
+use crate::error::CommonError;
+use crate::ids::{EventId, UserId};
+use crate::paging::{self, Page, PageRequest};
+use crate::store::{StoreError, codec, keys};
+use crate::{limits, validate};
+
+impl Events<'_> {
+    /// An event by id; counts a page view for analytics (in memory, batched into the log).
+    pub fn get(&self, id: EventId) -> Result<Event, EventError> {
+        let event = self.peek(id)?;
+        self.inner.visits.record(id);
+        Ok(event)
+    }
+
+    /// An event by id without counting a view.
+    pub fn peek(&self, id: EventId) -> Result<Event, EventError> {
+        Ok(self.load(id)?.ok_or(NO_SUCH_EVENT)?)
+    }
+
+    /// Upcoming published events ordered by start, optionally filtered by text.
+    pub fn list(&self, query: &EventQuery) -> Result<Page<Event>, EventError> {
+        let needle = query
+            .text
+            .as_deref()
+            .map(|t| validate::text(&limits::SEARCH_TEXT, t, false))
+            .transpose()?
+            .filter(|t| !t.is_empty())
+            .map(|t| t.to_lowercase());
+        let start = keys::timestamp(self.inner.now());
+        let page = paging::scan(
+            &self.inner.store.events_by_start,
+            &[],
+            &start,
+            &query.page,
+            |key| {
+                let Some(id) = keys::event_from_start_key(key) else {
+                    return Ok(None);
+                };
+                let Some(event) = self.load(id)? else {
+                    return Ok(None);
+                };
+                let matches = event.status == EventStatus::Published
+                    && needle.as_deref().is_none_or(|n| {
+                        event.title.to_lowercase().contains(n)
+                            || event.location.to_lowercase().contains(n)
+                            || event.description.to_lowercase().contains(n)
+                    });
+                Ok(matches.then_some(event))
+            },
+        )?;
+        Ok(page)
+    }
+
+    /// All events of one organizer (any status, past ones too), oldest first. Visible to that
+    /// organizer and to admins.
+    pub fn list_by_organizer(
+        &self,
+        actor: &Actor,
+        organizer: UserId,
+        page: &PageRequest,
+    ) -> Result<Page<Event>, EventError> {
+        if !actor.can_access_account(organizer) {
+            return Err(CommonError::Forbidden("only the organizer can list their events").into());
+        }
+        let prefix = organizer.to_bytes();
+        let page = paging::scan(
+            &self.inner.store.events_by_organizer,
+            &prefix,
+            &prefix,
+            page,
+            |key| match key.get(16..).and_then(EventId::from_key_prefix) {
+                Some(id) => self.load(id),
+                None => Ok(None),
+            },
+        )?;
+        Ok(page)
+    }
+
+    /// The event as the API shows it: its record with the seat counters of its sale state.
+    pub(crate) fn load(&self, id: EventId) -> Result<Option<Event>, StoreError> {
+        let Some(event) = codec::get::<EventRecord>(&self.inner.store.events, &id.to_bytes())?
+        else {
+            return Ok(None);
+        };
+        let seats = self
+            .sale_state(id)?
+            .map(|sale| sale.seats)
+            .unwrap_or_default();
+        Ok(Some(event.into_api(seats)))
+    }
+
+    pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {
+        codec::get(&self.inner.store.inventory, &id.to_bytes())
+    }
+}

@@ -1,0 +1,376 @@
+//! The rules of creating and changing an event, as pure functions over the records: no store,
+//! no clock, no actor. The transactions in `mod.rs` read the records, ask these functions what
+//! the records become, and write the answer.
+
+use super::record::{EventRecord, SaleState};
+use super::{EventError, EventStatus, EventUpdate, NewEvent};
+use crate::ids::{EventId, UserId};
+use crate::limits;
+use crate::log::EventField;
+use crate::time::Timestamp;
+use crate::validate::{self, FieldError};
+
+fn check_title(value: &str) -> Result<String, FieldError> {
+    validate::text(&limits::TITLE, value, false)
+}
+fn check_description(value: &str) -> Result<String, FieldError> {
+    validate::text(&limits::DESCRIPTION, value, true)
+}
+fn check_location(value: &str) -> Result<String, FieldError> {
+    validate::text(&limits::LOCATION, value, false)
+}
+fn check_capacity(value: i64) -> Result<u32, FieldError> {
+    validate::in_range(&limits::CAPACITY, value)
+}
+fn check_price(value: i64) -> Result<u64, FieldError> {
+    validate::in_range(&limits::PRICE_MINOR, value)
+}
+fn check_per_user_limit(value: i64) -> Result<u32, FieldError> {
+    validate::in_range(&limits::PER_USER_LIMIT, value)
+}
+fn check_currency(value: &str) -> Result<String, FieldError> {
+    let code = value.trim().to_ascii_uppercase();
+    if code.len() != 3 || !code.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(FieldError::new(
+            "currency",
+            "must be a three-letter ISO 4217 code such as EUR",
+        ));
+    }
+    Ok(code)
+}
+fn check_image(value: Option<&str>) -> Result<Option<String>, FieldError> {
+    value
+        .filter(|url| !url.trim().is_empty())
+        .map(|url| validate::url("image_url", url))
+        .transpose()
+}
+fn check_starts_in_future(starts_at: Timestamp, now: Timestamp) -> Result<(), FieldError> {
+    if starts_at <= now {
+        return Err(FieldError::new("starts_at", "must be in the future"));
+    }
+    Ok(())
+}
+fn check_ends_after_start(starts_at: Timestamp, ends_at: Timestamp) -> Result<(), FieldError> {
+    if ends_at <= starts_at {
+        return Err(FieldError::new("ends_at", "must be after starts_at"));
+    }
+    Ok(())
+}
+
+/// The records of a new, published event `id` of `organizer`, created at `now`.
+pub(super) fn new_event(
+    new: &NewEvent,
+    id: EventId,
+    organizer: UserId,
+    now: Timestamp,
+) -> Result<(EventRecord, SaleState), FieldError> {
+    check_starts_in_future(new.starts_at, now)?;
+    check_ends_after_start(new.starts_at, new.ends_at)?;
+    let capacity = check_capacity(new.capacity)?;
+    let event = EventRecord {
+        id,
+        organizer,
+        title: check_title(&new.title)?,
+        description: check_description(&new.description)?,
+        location: check_location(&new.location)?,
+        starts_at: new.starts_at,
+        ends_at: new.ends_at,
+        price_minor: check_price(new.price_minor)?,
+        currency: check_currency(&new.currency)?,
+        image_url: check_image(new.image_url.as_deref())?,
+        per_user_limit: check_per_user_limit(new.per_user_limit.unwrap_or(1))?,
+        status: EventStatus::Published,
+        created_at: now,
+        updated_at: now,
+    };
+    let sale = SaleState::of_new(&event, capacity);
+    Ok((event, sale))
+}
+
+/// An [`EventUpdate`] whose fields each passed validation (checked before the transaction, so
+/// it stays short).
+#[derive(Debug, Clone, Default)]
+pub(super) struct ValidUpdate {
+    title: Option<String>,
+    description: Option<String>,
+    location: Option<String>,
+    starts_at: Option<Timestamp>,
+    ends_at: Option<Timestamp>,
+    capacity: Option<u32>,
+    price_minor: Option<u64>,
+    currency: Option<String>,
+    image_url: Option<Option<String>>,
+    per_user_limit: Option<u32>,
+}
+
+impl EventUpdate {
+    pub(super) fn validate(&self) -> Result<ValidUpdate, FieldError> {
+        Ok(ValidUpdate {
+            title: self.title.as_deref().map(check_title).transpose()?,
+            description: self
+                .description
+                .as_deref()
+                .map(check_description)
+                .transpose()?,
+            location: self.location.as_deref().map(check_location).transpose()?,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            capacity: self.capacity.map(check_capacity).transpose()?,
+            price_minor: self.price_minor.map(check_price).transpose()?,
+            currency: self.currency.as_deref().map(check_currency).transpose()?,
+            image_url: self
+                .image_url
+                .as_ref()
+                .map(|url| check_image(url.as_deref()))
+                .transpose()?,
+            per_user_limit: self.per_user_limit.map(check_per_user_limit).transpose()?,
+        })
+    }
+}
+
+/// What an update makes of an event's records.
+#[derive(Debug)]
+pub(super) struct Changes {
+    pub(super) event: EventRecord,
+    pub(super) sale: SaleState,
+    /// In a fixed order; empty when the update changes nothing (then nothing is written).
+    pub(super) changed: Vec<EventField>,
+}
+
+/// Sets `current` to `new` when given and different, noting `field` as changed.
+fn apply<T: PartialEq>(
+    field: EventField,
+    new: Option<T>,
+    current: &mut T,
+    changed: &mut Vec<EventField>,
+) {
+    if let Some(value) = new.filter(|value| value != current) {
+        *current = value;
+        changed.push(field);
+    }
+}
+
+/// Applies `update` at `now` to a live event. Capacity may not drop below the seats held or
+/// booked (the other counters follow it); a moved start must still be in the future, and the
+/// event must end after it starts.
+pub(super) fn apply_update(
+    event: &EventRecord,
+    sale: &SaleState,
+    update: &ValidUpdate,
+    now: Timestamp,
+) -> Result<Changes, EventError> {
+    let mut event = event.clone();
+    let mut sale = sale.clone();
+    let mut changed = Vec::new();
+    let u = update.clone();
+    apply(EventField::Title, u.title, &mut event.title, &mut changed);
+    apply(
+        EventField::Description,
+        u.description,
+        &mut event.description,
+        &mut changed,
+    );
+    apply(
+        EventField::Location,
+        u.location,
+        &mut event.location,
+        &mut changed,
+    );
+    apply(
+        EventField::StartsAt,
+        u.starts_at,
+        &mut event.starts_at,
+        &mut changed,
+    );
+    apply(
+        EventField::EndsAt,
+        u.ends_at,
+        &mut event.ends_at,
+        &mut changed,
+    );
+    apply(
+        EventField::ImageUrl,
+        u.image_url,
+        &mut event.image_url,
+        &mut changed,
+    );
+    apply(
+        EventField::PerUserLimit,
+        u.per_user_limit,
+        &mut event.per_user_limit,
+        &mut changed,
+    );
+    // Price and currency are one change: a price means nothing without its currency.
+    let new_price = (
+        u.price_minor.unwrap_or(event.price_minor),
+        u.currency.unwrap_or_else(|| event.currency.clone()),
+    );
+    let mut price = (event.price_minor, event.currency.clone());
+    apply(EventField::Price, Some(new_price), &mut price, &mut changed);
+    (event.price_minor, event.currency) = price;
+    apply(
+        EventField::Capacity,
+        u.capacity,
+        &mut sale.seats.capacity,
+        &mut changed,
+    );
+    let sold = sale.seats.held + sale.seats.booked;
+    if sale.seats.capacity < sold {
+        return Err(EventError::CapacityBelowSold { sold });
+    }
+    sale.seats.remaining = sale.seats.capacity - sold;
+    if changed.contains(&EventField::StartsAt) {
+        check_starts_in_future(event.starts_at, now)?;
+    }
+    if changed.contains(&EventField::StartsAt) || changed.contains(&EventField::EndsAt) {
+        check_ends_after_start(event.starts_at, event.ends_at)?;
+    }
+    if !changed.is_empty() {
+        sale.per_user_limit = event.per_user_limit;
+        sale.price_minor = event.price_minor;
+        sale.starts_at = event.starts_at;
+        event.updated_at = now;
+    }
+    Ok(Changes {
+        event,
+        sale,
+        changed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::error::CommonError;
+
+    const NOW: Timestamp = Timestamp::from_millis(1_893_456_000_000);
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    fn on_sale(capacity: i64) -> (EventRecord, SaleState) {
+        let starts_at = NOW.plus(DAY * 7);
+        let new = NewEvent {
+            title: "RustConf".into(),
+            description: String::new(),
+            location: "Montreal".into(),
+            starts_at,
+            ends_at: starts_at.plus(DAY),
+            capacity,
+            price_minor: 1_000,
+            currency: "eur".into(),
+            image_url: None,
+            per_user_limit: Some(2),
+        };
+        new_event(&new, EventId::generate(), UserId::generate(), NOW).expect("valid event")
+    }
+
+    fn update(update: EventUpdate) -> ValidUpdate {
+        update.validate().expect("valid update")
+    }
+
+    fn field_error(result: Result<Changes, EventError>) -> &'static str {
+        match result {
+            Err(EventError::Common(CommonError::Invalid(error))) => error.field,
+            other => panic!("expected a field error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_event_is_published_with_every_seat_free() {
+        let (event, sale) = on_sale(10);
+        assert_eq!(event.status, EventStatus::Published);
+        assert_eq!(event.currency, "EUR");
+        assert_eq!((sale.seats.capacity, sale.seats.remaining), (10, 10));
+        assert_eq!(sale.starts_at, event.starts_at);
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_reports_nothing_and_keeps_the_time() {
+        let (event, sale) = on_sale(10);
+        let same = update(EventUpdate {
+            title: Some("RustConf".into()),
+            capacity: Some(10),
+            ..Default::default()
+        });
+        let later = NOW.plus(DAY);
+        let changes = apply_update(&event, &sale, &same, later).expect("applies");
+        assert!(changes.changed.is_empty());
+        assert_eq!(changes.event, event);
+        assert_eq!(changes.sale, sale);
+    }
+
+    #[test]
+    fn capacity_moves_remaining_seats_and_cannot_drop_below_the_sold_ones() {
+        let (event, mut sale) = on_sale(10);
+        sale.seats.booked = 3;
+        sale.seats.held = 2;
+        sale.seats.remaining = 5;
+        let grow = update(EventUpdate {
+            capacity: Some(20),
+            ..Default::default()
+        });
+        let changes = apply_update(&event, &sale, &grow, NOW).expect("applies");
+        assert_eq!(changes.changed, [EventField::Capacity]);
+        assert_eq!(
+            (changes.sale.seats.capacity, changes.sale.seats.remaining),
+            (20, 15)
+        );
+        assert_eq!(changes.event.updated_at, NOW);
+        let shrink = update(EventUpdate {
+            capacity: Some(4),
+            ..Default::default()
+        });
+        assert!(matches!(
+            apply_update(&event, &sale, &shrink, NOW),
+            Err(EventError::CapacityBelowSold { sold: 5 })
+        ));
+    }
+
+    #[test]
+    fn a_moved_start_must_be_in_the_future_and_before_the_end() {
+        let (event, sale) = on_sale(10);
+        let past = update(EventUpdate {
+            starts_at: Some(NOW),
+            ..Default::default()
+        });
+        assert_eq!(
+            field_error(apply_update(&event, &sale, &past, NOW)),
+            "starts_at"
+        );
+        let after_end = update(EventUpdate {
+            starts_at: Some(event.ends_at.plus(DAY)),
+            ..Default::default()
+        });
+        assert_eq!(
+            field_error(apply_update(&event, &sale, &after_end, NOW)),
+            "ends_at"
+        );
+    }
+
+    #[test]
+    fn price_currency_and_start_reach_the_sale_state() {
+        let (event, sale) = on_sale(10);
+        let starts_at = event.starts_at.plus(DAY);
+        let change = update(EventUpdate {
+            currency: Some("usd".into()),
+            starts_at: Some(starts_at),
+            ends_at: Some(starts_at.plus(DAY)),
+            per_user_limit: Some(4),
+            ..Default::default()
+        });
+        let changes = apply_update(&event, &sale, &change, NOW).expect("applies");
+        assert_eq!(
+            changes.changed,
+            [
+                EventField::StartsAt,
+                EventField::EndsAt,
+                EventField::PerUserLimit,
+                EventField::Price
+            ]
+        );
+        assert_eq!(changes.event.currency, "USD");
+        assert_eq!(changes.sale.starts_at, starts_at);
+        assert_eq!(changes.sale.per_user_limit, 4);
+    }
+}
