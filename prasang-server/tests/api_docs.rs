@@ -86,12 +86,7 @@ async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     if let Ok(reply) = reply {
         assert_eq!(reply.status, StatusCode::OK);
     }
-    assert!(
-        prasang
-            .verify_integrity(&prasang.auth().system_actor())
-            .unwrap()
-            .is_ok()
-    );
+    common::assert_intact(&prasang);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -275,3 +275,11 @@ pub fn plugins_dir() -> PathBuf {
         })
         .clone()
 }
+
+/// Checks the store's counters and indexes (as the embedding application: no HTTP involved).
+pub fn assert_intact(prasang: &prasang_core::Prasang) {
+    let report = prasang
+        .verify_integrity(&prasang.auth().system_actor())
+        .expect("the integrity check runs");
+    assert!(report.is_ok(), "integrity problems: {:#?}", report.problems);
+}
