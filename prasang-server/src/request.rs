@@ -80,27 +80,14 @@ impl Ctx {
         Ok(params)
     }
 
-    /// The body as JSON of type `T` (an empty body counts as `{}`).
+    /// The body as JSON of type `T` (an empty body counts as `{}`). A body must be sent as
+    /// `application/json` (or `application/*+json`), in UTF-8 if a charset is named.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
-        if let Some(kind) = self.headers.get(CONTENT_TYPE) {
-            let is_json = kind
-                .to_str()
-                .ok()
-                .and_then(|k| k.split(';').next())
-                .is_some_and(|k| {
-                    let k = k.trim().to_ascii_lowercase();
-                    k == "application/json"
-                        || (k.starts_with("application/") && k.ends_with("+json"))
-                });
-            if !is_json && !self.body.is_empty() {
-                return Err(RequestError::UnsupportedMediaType.into());
-            }
+        let has_body = !self.body.iter().all(u8::is_ascii_whitespace);
+        if has_body && !self.headers.get(CONTENT_TYPE).is_some_and(is_json_utf8) {
+            return Err(RequestError::UnsupportedMediaType.into());
         }
-        let body: &[u8] = if self.body.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &self.body
-        };
+        let body: &[u8] = if has_body { &self.body } else { b"{}" };
         serde_json::from_slice(body).map_err(|error| {
             use serde_json::error::Category;
             let message = error.to_string();
@@ -113,14 +100,22 @@ impl Ctx {
         })
     }
 
-    /// A header as text, if present and valid.
+    /// A header as text, if present once and valid; sent twice with different values, it is
+    /// refused rather than one of them picked.
     pub fn header(&self, name: &str) -> Result<Option<&str>, ApiError> {
-        match self.headers.get(name) {
-            None => Ok(None),
-            Some(value) => value.to_str().map(Some).map_err(|_| {
-                RequestError::BadParameter(format!("header `{name}` must be visible ASCII")).into()
-            }),
+        let mut values = self.headers.get_all(name).iter();
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
+        if values.any(|other| other != first) {
+            return Err(RequestError::BadParameter(format!(
+                "header `{name}` was sent more than once with different values"
+            ))
+            .into());
         }
+        first.to_str().map(Some).map_err(|_| {
+            RequestError::BadParameter(format!("header `{name}` must be visible ASCII")).into()
+        })
     }
 
     /// The verified caller: the bearer token checked by the core (or found in the short-lived
@@ -176,6 +171,23 @@ impl Ctx {
             Err(join) => Err(RequestError::Internal(join.to_string()).into()),
         }
     }
+}
+
+/// Whether a `Content-Type` names JSON (`application/json` or `application/*+json`) and, if it
+/// names a charset, UTF-8.
+fn is_json_utf8(content_type: &HeaderValue) -> bool {
+    let Ok(text) = content_type.to_str() else {
+        return false;
+    };
+    let mut parts = text.split(';').map(|part| part.trim().to_ascii_lowercase());
+    let kind = parts.next().unwrap_or_default();
+    let json =
+        kind == "application/json" || (kind.starts_with("application/") && kind.ends_with("+json"));
+    let utf8 = parts.all(|parameter| match parameter.split_once('=') {
+        Some(("charset", charset)) => matches!(charset.trim_matches('"'), "utf-8" | "utf8"),
+        _ => true,
+    });
+    json && utf8
 }
 
 /// A JSON response.

@@ -54,6 +54,9 @@ async fn malformed_bodies_are_client_errors() {
         ("huge number", br#"{"title": "t", "location": "x", "starts_at": "2030-01-01T00:00:00Z", "ends_at": "2030-01-02T00:00:00Z", "capacity": 1e400}"#.to_vec(), json_type, StatusCode::BAD_REQUEST, "malformed-json"),
         ("array", b"[1,2,3]".to_vec(), json_type, StatusCode::UNPROCESSABLE_ENTITY, "invalid-body"),
         ("form content type", b"title=x".to_vec(), Some("application/x-www-form-urlencoded"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+        ("no content type", br#"{"title": "t"}"#.to_vec(), None, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+        ("latin-1 JSON", br#"{"title": "t"}"#.to_vec(), Some("application/json; charset=iso-8859-1"), StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type"),
+        ("UTF-8 named", br#"{"title": "t"}"#.to_vec(), Some("application/json; charset=UTF-8"), StatusCode::UNPROCESSABLE_ENTITY, "invalid-body"),
     ];
     for (what, body, kind, status, slug) in cases {
         let reply = app
@@ -252,5 +255,29 @@ async fn bad_ids_paths_methods_and_queries_are_client_errors() {
         .insert("idempotency-key", "has space".parse().unwrap());
     let reply = app.raw(key).await;
     assert!(reply.status.is_client_error(), "{:?}", reply.json());
+
+    // Two different idempotency keys on one request: neither is picked.
+    let organizer = app.user("o@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 5, 0).await;
+    let mut twice = raw(
+        Method::POST,
+        &format!("/api/v1/events/{event}/tickets"),
+        Some(&token),
+        None,
+        vec![],
+    );
+    for value in ["first", "second"] {
+        twice
+            .headers_mut()
+            .append("idempotency-key", value.parse().unwrap());
+    }
+    let reply = app.raw(twice).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{:?}", reply.json());
+    assert_eq!(problem(&reply), "bad-parameter");
+    assert_eq!(
+        app.seats(&event).await["remaining"],
+        5,
+        "nothing was booked"
+    );
     app.stop().await;
 }
