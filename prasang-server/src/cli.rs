@@ -13,7 +13,7 @@ use prasang_core::plugin_host::{
 use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
 use prasang_core::{Config, Prasang};
 
-use crate::{Application, ServerConfig};
+use prasang_server::{Application, ServerConfig};
 
 /// Prasang: event management with bookings that never oversell.
 ///
@@ -360,7 +360,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         None if args.demo => println!("  (the store already had data, so no demo data was loaded)"),
         None => {}
     }
-    app.run_until(crate::shutdown_signal()).await?;
+    app.run_until(prasang_server::shutdown_signal()).await?;
     Ok(())
 }
 

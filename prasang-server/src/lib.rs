@@ -19,13 +19,8 @@
 #![warn(missing_docs)]
 
 mod app;
-pub mod bench;
-pub mod cli;
-pub mod client;
-pub mod demo;
 pub mod gateway;
 mod handlers;
-pub mod hello;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -37,7 +37,7 @@ async fn protected_routes_need_a_bearer_token() {
             .unwrap()
             .starts_with("Bearer")
     );
-    let mut request = prasang_server::client::request(hyper::Method::GET, "/api/v1/me", None, None);
+    let mut request = prasang_http_client::request(hyper::Method::GET, "/api/v1/me", None, None);
     request
         .headers_mut()
         .insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use prasang_core::{Clock, Prasang, SystemClock};
-use prasang_server::client::{self, Connection, Reply};
+use prasang_http_client::{self as client, Connection, Reply};
 use prasang_server::{Application, ServerConfig};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
