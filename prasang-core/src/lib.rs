@@ -23,7 +23,6 @@
 //! returns that module's error type. See `docs/storage.md` for the keyspace and transaction
 //! boundaries.
 
-#![warn(missing_docs)]
 
 pub mod auth;
 mod config;

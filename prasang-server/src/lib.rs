@@ -16,7 +16,6 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
 
 mod app;
 pub mod gateway;

@@ -3,7 +3,6 @@
 //! talks to a server on loopback). A crate of its own so that neither is part of the server
 //! library's API.
 
-#![warn(missing_docs)]
 
 use std::net::SocketAddr;
 
