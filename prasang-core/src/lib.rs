@@ -23,7 +23,6 @@
 //! returns that module's error type. See `docs/storage.md` for the keyspace and transaction
 //! boundaries.
 
-
 pub mod auth;
 mod config;
 pub mod events;

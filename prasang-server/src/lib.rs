@@ -16,7 +16,6 @@
 //! # Ok(()) }
 //! ```
 
-
 mod app;
 pub mod gateway;
 mod handlers;

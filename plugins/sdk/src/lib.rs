@@ -24,7 +24,6 @@
 //! and can reach the outside world only through [`host`] (e-mail, allow-listed HTTP POST),
 //! [`log`] and [`config`]. A panic is reported to the host log and fails that one delivery.
 
-
 #[doc(hidden)]
 pub mod bindings {
     #![allow(missing_docs)]
