@@ -25,8 +25,6 @@
 //! against the [`auth::Actor`] each call takes, so every front end refuses alike. See
 //! `docs/storage.md` for the keyspace and transaction boundaries.
 
-#![warn(missing_docs)]
-
 pub mod auth;
 mod config;
 pub mod error;

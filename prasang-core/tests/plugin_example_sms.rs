@@ -13,7 +13,8 @@ fn example_sms_plugin_posts_to_its_gateway() {
     let outbox = tempfile::tempdir().unwrap();
     let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
     let mut manifest =
-        Manifest::from_file(&plugin_support::example_plugins_dir().join("sms.toml")).unwrap();
+        Manifest::from_file(&prasang_test_sinks::plugins::example_plugins_dir().join("sms.toml"))
+            .unwrap();
     manifest.allowed_hosts = vec![gateway.host()];
     manifest
         .config

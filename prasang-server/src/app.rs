@@ -14,11 +14,10 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use prasang_core::plugin_host::PluginHostError;
+use prasang_core::plugin_host::{ChannelReport, ChannelSettings, PluginHostError};
 use prasang_core::{Config, OpenError, Prasang, StoreError};
 use tokio::net::TcpListener;
 
-use crate::channels::{ChannelReport, ChannelSettings};
 use crate::gateway::{RateLimiter, TokenCache};
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, RequestError};
@@ -45,7 +44,7 @@ pub struct ServerConfig {
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
     /// Notification channel plugins to load into the store before it opens (and its delivery
-    /// policy: see [`crate::channels`]). `None`: the store's `Config` is used as it is.
+    /// policy: see [`ChannelSettings::load`]). `None`: the store's `Config` is used as it is.
     pub channels: Option<ChannelSettings>,
 }
 
@@ -130,7 +129,7 @@ impl Application {
         let (prasang, report) = tokio::task::spawn_blocking(move || {
             let (store, report) = match &channels {
                 Some(settings) => {
-                    let (store, report) = crate::channels::load(settings, store)?;
+                    let (store, report) = settings.load(store)?;
                     (store, Some(report))
                 }
                 None => (store, None),

@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use parking_lot::Mutex;
 use serde_json::json;
 
-use crate::client::{self, Connection, Reply};
+use prasang_http_client::{self as client, Connection, Reply};
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
-use prasang_core::plugin_host::{SmtpSettings, SmtpTls};
+use prasang_core::plugin_host::{
+    ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail, SmtpSettings, SmtpTls,
+};
 use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
 use prasang_core::{Config, Prasang};
 
-use crate::channels::{ChannelSettings, Mail};
-use crate::{Application, ServerConfig};
+use prasang_server::{Application, ServerConfig};
 
 /// Prasang: event management with bookings that never oversell.
 ///
@@ -351,7 +352,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         println!("  Admin:    prasang-server admin --email you@example.org --password '…'");
     }
     // (The plugin host has logged each skipped plugin already; the banner repeats them.)
-    for line in app.channels().map(|c| c.banner()).unwrap_or_default() {
+    for line in app.channels().map(channel_banner).unwrap_or_default() {
         println!("{line}");
     }
     match demo_accounts {
@@ -359,8 +360,40 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
         None if args.demo => println!("  (the store already had data, so no demo data was loaded)"),
         None => {}
     }
-    app.run_until(crate::shutdown_signal()).await?;
+    app.run_until(prasang_server::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Lines for the start-up banner: channels, defaults, where mail goes, skipped plugins.
+fn channel_banner(report: &ChannelReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    let folder = report.plugins_dir.display();
+    if !report.plugins_dir_found {
+        lines.push(format!(
+            "  Notify:   no plugins folder {folder}: notifications are off"
+        ));
+    } else if report.loaded.is_empty() {
+        lines.push(format!(
+            "  Notify:   no channel plugins loaded from {folder}"
+        ));
+    } else {
+        lines.push(format!(
+            "  Notify:   channels {} from {folder}; default {}",
+            report.loaded.join(", "),
+            if report.default_channels.is_empty() {
+                "none (users choose)".to_owned()
+            } else {
+                report.default_channels.join(", ")
+            }
+        ));
+    }
+    if report.loaded.iter().any(|id| id == DEFAULT_CHANNEL) {
+        lines.push(format!("  Mail:     {}", report.mail));
+    }
+    for (path, why) in &report.skipped {
+        lines.push(format!("  Skipped:  plugin {}: {why}", path.display()));
+    }
+    lines
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! The bundled HTTP server of Prasang: a thin hyper adapter over [`prasang_core`]. It routes,
 //! authenticates (bearer EdDSA JWTs verified by the core), rate-limits logins, maps core errors
 //! to RFC 9457 problems in one place, and serves OpenAPI, JWKS, health and Prometheus metrics.
-//! With [`ServerConfig::channels`] it loads notification channel plugins ([`channels`]) before
-//! opening the store, and exposes preferences, organizer settings and the delivery log.
+//! With [`ServerConfig::channels`] it loads notification channel plugins (with the core's
+//! [`ChannelSettings::load`](prasang_core::plugin_host::ChannelSettings::load)) before opening
+//! the store, and exposes preferences, organizer settings and the delivery log.
 //!
 //! ```no_run
 //! use prasang_server::{Application, ServerConfig};
@@ -15,17 +16,9 @@
 //! # Ok(()) }
 //! ```
 
-#![warn(missing_docs)]
-
 mod app;
-pub mod bench;
-pub mod channels;
-pub mod cli;
-pub mod client;
-pub mod demo;
 pub mod gateway;
 mod handlers;
-pub mod hello;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

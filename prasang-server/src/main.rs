@@ -1,7 +1,15 @@
 //! `prasang-server`: see `prasang-server --help`.
+//!
+//! The command line, the demo data, the benchmark and its hello-world ceiling are modules of this
+//! binary, not of the `prasang_server` library: they are tools around the server, not API.
+
+mod bench;
+mod cli;
+mod demo;
+mod hello;
 
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    prasang_server::cli::run(prasang_server::cli::Cli::parse())
+    cli::run(cli::Cli::parse())
 }

@@ -74,12 +74,12 @@ async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
     let id = app.event_id(&organizer, 5, 0).await;
-    let mut connection = prasang_server::client::Connection::open(app.address)
+    let mut connection = prasang_http_client::Connection::open(app.address)
         .await
         .unwrap();
     let prasang = app.prasang.clone();
     let request =
-        prasang_server::client::request(Method::GET, &format!("/api/v1/events/{id}"), None, None);
+        prasang_http_client::request(Method::GET, &format!("/api/v1/events/{id}"), None, None);
     let in_flight = tokio::spawn(async move { connection.send(request).await });
     app.stop().await;
     let reply = in_flight.await.unwrap();

@@ -81,15 +81,9 @@ async fn sold_out_is_a_conflict_and_seats_are_never_oversold() {
     for token in tokens {
         let (address, path) = (app.address, format!("/api/v1/events/{id}/tickets"));
         handles.push(tokio::spawn(async move {
-            prasang_server::client::call(
-                address,
-                Method::POST,
-                &path,
-                Some(&token),
-                Some(&json!({})),
-            )
-            .await
-            .unwrap()
+            prasang_http_client::call(address, Method::POST, &path, Some(&token), Some(&json!({})))
+                .await
+                .unwrap()
         }));
     }
     let mut statuses = Vec::new();
@@ -113,7 +107,7 @@ async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_tic
     let attendee = app.user("a@example.org", "attendee").await;
     let id = app.event_id(&organizer, 10, 0).await;
     let book = |quantity: u32| {
-        let mut request = prasang_server::client::request(
+        let mut request = prasang_http_client::request(
             Method::POST,
             &format!("/api/v1/events/{id}/tickets"),
             Some(&attendee),

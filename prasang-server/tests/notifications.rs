@@ -8,13 +8,13 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{TestApp, assert_problem, plugins_dir, serve, spawn, spawn_with};
+use common::{TestApp, assert_problem, serve, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use mail_parser::MessageParser;
-use prasang_core::plugin_host::SmtpSettings;
-use prasang_server::channels::{ChannelSettings, Mail};
+use prasang_core::plugin_host::{ChannelSettings, Mail, SmtpSettings};
 use prasang_server::{Application, ServerConfig, ServerError};
+use prasang_test_sinks::plugins::plugins_dir;
 use prasang_test_sinks::smtp::SmtpSink;
 use serde_json::{Value, json};
 

@@ -118,6 +118,7 @@ pub fn manifest(plugins: &Path, id: &str) -> Result<Manifest, String> {
 }
 
 /// CPU time (user + system) this process used so far, all threads.
+#[allow(unsafe_code)] // getrusage: std has no CPU-time clock
 pub fn cpu_time() -> Duration {
     // SAFETY: getrusage only writes the struct it is given.
     let usage = unsafe {
@@ -143,6 +144,7 @@ pub fn load_average() -> String {
 pub struct Quantiles(Vec<Duration>);
 
 impl Quantiles {
+    /// The quantiles of `samples`, in any order.
     pub fn new(mut samples: Vec<Duration>) -> Quantiles {
         samples.sort_unstable();
         Quantiles(samples)
@@ -155,6 +157,7 @@ impl Quantiles {
         self.0.get(index).copied().unwrap_or_default()
     }
 
+    /// The largest sample; zero when there are none.
     pub fn max(&self) -> Duration {
         self.0.last().copied().unwrap_or_default()
     }

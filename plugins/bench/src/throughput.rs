@@ -14,14 +14,8 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{Message, SmtpTransport, Transport};
-use prasang_core::events::EventStatus;
-use prasang_core::notify::{
-    Channel, DeliveryError, EventSummary, Notification, NotificationKind, Receipt, Recipient,
-    TicketSummary,
-};
+use prasang_core::notify::{Channel, DeliveryError, Notification, Receipt};
 use prasang_core::plugin_host::{HostServices, Manifest, PluginHost, SmtpSettings};
-use prasang_core::tickets::TicketStatus;
-use prasang_core::{EventId, TicketId, Timestamp, UserId};
 use prasang_test_sinks::http::{self, HttpSink};
 use prasang_test_sinks::smtp::SmtpSink;
 use sha2::Sha256;
@@ -538,43 +532,5 @@ fn noop_component() -> Result<Vec<u8>, String> {
 
 /// A booking notification like the dispatcher makes, numbered `i`.
 pub fn notification(i: u64) -> Notification {
-    let user: UserId = ulid("01JBQ8ZK3N2V4W6X8Y0A2C4E6G");
-    Notification {
-        idempotency_key: format!("{i}.{user}.bench"),
-        kind: NotificationKind::TicketBooked,
-        log_seq: i,
-        occurred_at: Timestamp::from_millis(1_796_000_000_000),
-        recipient: Recipient {
-            user_id: user,
-            name: "Ada Lovelace".into(),
-            email: "ada@example.org".into(),
-        },
-        event: EventSummary {
-            id: ulid::<EventId>("01JBQ8ZK3N2V4W6X8Y0A2C4E6H"),
-            title: "Rust & Wasm Night".into(),
-            description: "Talks about plugins, then music.".into(),
-            location: "Hall 1, Pune".into(),
-            starts_at: Timestamp::from_millis(1_796_149_800_000),
-            ends_at: Timestamp::from_millis(1_796_158_800_000),
-            status: EventStatus::Published,
-            price_minor: 50_000,
-            currency: "INR".into(),
-        },
-        ticket: Some(TicketSummary {
-            id: ulid::<TicketId>("01JBQ8ZK3N2V4W6X8Y0A2C4E6J"),
-            quantity: 2,
-            status: TicketStatus::Booked,
-            amount_minor: 100_000,
-            expires_at: None,
-        }),
-        changed: Vec::new(),
-        message: None,
-    }
-}
-
-fn ulid<T: std::str::FromStr>(text: &str) -> T
-where
-    T::Err: std::fmt::Debug,
-{
-    text.parse().expect("a valid ULID")
+    prasang_test_sinks::sample::booked(i, "bench")
 }

@@ -24,8 +24,6 @@
 //! and can reach the outside world only through [`host`] (e-mail, allow-listed HTTP POST),
 //! [`log`] and [`config`]. A panic is reported to the host log and fails that one delivery.
 
-#![warn(missing_docs)]
-
 #[doc(hidden)]
 pub mod bindings {
     #![allow(missing_docs)]
@@ -40,6 +38,8 @@ pub mod bindings {
 
 mod panic;
 
+// A global allocator is `unsafe` by definition (GlobalAlloc is an unsafe trait).
+#[allow(unsafe_code)]
 pub mod heap;
 
 /// Every delivery runs in a fresh instance, so the plugin's heap never gives memory back and

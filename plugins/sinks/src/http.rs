@@ -14,10 +14,13 @@ const WAIT_FOR: Duration = Duration::from_secs(5);
 /// One request as received.
 #[derive(Debug, Clone)]
 pub struct Request {
+    /// `GET`, `POST`…
     pub method: String,
+    /// The request target, e.g. `/hook?x=1`.
     pub path: String,
     /// Lower-cased names.
     pub headers: BTreeMap<String, String>,
+    /// The body, as sent.
     pub body: Vec<u8>,
 }
 
@@ -30,6 +33,7 @@ pub struct Request {
 /// assert!(sink.wait_for(0).is_empty());
 /// ```
 pub struct HttpSink {
+    /// The port it listens on (on 127.0.0.1).
     pub port: u16,
     shared: Arc<Shared>,
 }

@@ -10,7 +10,11 @@
 //! - [`http::HttpSink`]: a keep-alive HTTP/1.1 server that keeps every request and answers with
 //!   a status of the test's choosing.
 //!
-//! Both have a lean variant for the benchmark, which sends hundreds of thousands of messages: it
+//! The rest of the kit: [`plugins::plugins_dir`], the built plugins the tests load (one
+//! `PRASANG_PLUGINS_DIR` rule for every test), and [`sample::booked`], the notification the
+//! plugin tests and the plugin benchmark deliver.
+//!
+//! Both sinks have a lean variant for the benchmark, which sends hundreds of thousands of messages: it
 //! keeps only what the benchmark reads, and the sinks are tuned so a client never waits for a
 //! delayed ACK.
 //!
@@ -35,6 +39,8 @@
 //! ```
 
 pub mod http;
+pub mod plugins;
+pub mod sample;
 pub mod smtp;
 
 use std::net::{TcpListener, TcpStream};

@@ -35,6 +35,7 @@ pub struct Received {
 /// assert!(sink.wait_for(0).is_empty());
 /// ```
 pub struct SmtpSink {
+    /// The port it listens on (on 127.0.0.1).
     pub port: u16,
     shared: Arc<Shared>,
 }
@@ -310,6 +311,7 @@ fn header(line: &[u8], name: &str) -> Option<String> {
 struct QuickAck(TcpStream);
 
 impl Read for QuickAck {
+    #[allow(unsafe_code)] // setsockopt: std has no TCP_QUICKACK
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let one: libc::c_int = 1;
         // SAFETY: a valid socket and a pointer to a c_int of the size given.

@@ -11,6 +11,23 @@
 //! - links no WASI at all: a plugin reaches the outside only through the host functions of
 //!   [`HostServices`] (e-mail, HTTP POST to its allow-listed hosts, log, its own config).
 //!
+//! An app gets the bundled server's channels with one call, [`ChannelSettings::load`]: the
+//! plugins of a folder, their e-mail into an outbox folder or over SMTP ([`Mail`]), and `email`
+//! as the default channel of users who never chose one, when it is installed.
+//!
+//! ```no_run
+//! use prasang_core::plugin_host::ChannelSettings;
+//! use prasang_core::{Config, Prasang};
+//!
+//! let settings = ChannelSettings::outbox("/etc/prasang/plugins", "/var/lib/prasang/outbox");
+//! let (config, report) = settings.load(Config::new("/var/lib/prasang"))?;
+//! println!("channels {:?}, default {:?}", report.loaded, report.default_channels);
+//! let prasang = Prasang::open(config)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The pieces it is made of, for finer control:
+//!
 //! ```no_run
 //! use prasang_core::plugin_host::{HostServices, PluginHost};
 //! use prasang_core::notify::Channel;
@@ -26,6 +43,7 @@
 //! # Ok::<(), prasang_core::plugin_host::PluginHostError>(())
 //! ```
 
+mod channels;
 mod manifest;
 mod resolver;
 mod services;
@@ -42,6 +60,7 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadl
 
 use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 
+pub use channels::{ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail};
 pub use manifest::Manifest;
 pub use services::{HostServices, MAX_RESPONSE_BODY};
 use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};

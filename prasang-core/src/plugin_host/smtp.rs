@@ -69,8 +69,9 @@ impl std::str::FromStr for SmtpTls {
     }
 }
 
-/// How to reach an SMTP server.
-#[derive(Debug, Clone)]
+/// How to reach an SMTP server. `Debug` shows the login name but never the password, so the
+/// settings can be logged.
+#[derive(Clone)]
 pub struct SmtpSettings {
     /// Server host name or address; with TLS, the name its certificate must match.
     pub host: String,
@@ -101,6 +102,19 @@ impl SmtpSettings {
             timeout: Duration::from_secs(10),
             max_connections: 16,
         }
+    }
+}
+
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.credentials.as_ref().map(|(user, _)| user))
+            .field("timeout", &self.timeout)
+            .field("max_connections", &self.max_connections)
+            .finish()
     }
 }
 
@@ -331,6 +345,18 @@ mod tests {
     use std::thread::JoinHandle;
 
     use super::*;
+
+    #[test]
+    fn debug_output_shows_the_login_but_never_the_password() {
+        let mut settings = SmtpSettings::new("relay.example", 587);
+        settings.credentials = Some(("mailer".into(), "hunter2-secret".into()));
+        let text = format!("{settings:?}");
+        assert!(
+            text.contains("relay.example") && text.contains("mailer"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2-secret"), "{text}");
+    }
 
     /// An SMTP peer scripted by the test: `serve` gets each accepted connection in turn, with
     /// its number (from 0).

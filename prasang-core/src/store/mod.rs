@@ -1,7 +1,9 @@
 //! The sled keyspace: one `Db`, one `Tree` per record kind and per secondary index.
 //!
-//! This module is the only place that knows tree names, key encodings ([`keys`]) and the value
-//! format ([`codec`]); docs/storage.md describes the same layout for humans.
+//! This module is the only place that opens trees and knows the value format ([`codec`]). Key
+//! encodings are in [`keys`], except those of the notification trees, which live beside the code
+//! that reads them in `notify/keys.rs` (built from the helpers here); docs/storage.md describes
+//! the same layout for humans.
 
 pub(crate) mod codec;
 mod durability;

@@ -3,15 +3,12 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use prasang_core::{Clock, Prasang, SystemClock};
-use prasang_server::client::{self, Connection, Reply};
+use prasang_http_client::{self as client, Connection, Reply};
 use prasang_server::{Application, ServerConfig};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
@@ -239,41 +236,6 @@ pub fn now_plus_days(days: u64) -> prasang_core::Timestamp {
     SystemClock
         .now()
         .plus(std::time::Duration::from_secs(days * 86_400))
-}
-
-/// The folder with the bundled channel plugins (`<id>.wasm` + `<id>.toml`), as prasang-core's
-/// plugin tests find it: `PRASANG_PLUGINS_DIR` when set (a folder built beforehand), otherwise
-/// `target/plugins` after running the build tool once per test binary (`scripts/test.sh` has
-/// built them already, so that is a quick no-op), so tests never load stale plugins.
-pub fn plugins_dir() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            if let Some(dir) = std::env::var_os("PRASANG_PLUGINS_DIR") {
-                return PathBuf::from(dir);
-            }
-            let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-            let target = match std::env::var_os("CARGO_TARGET_DIR") {
-                Some(dir) => root.join(dir),
-                None => root.join("target"),
-            };
-            std::fs::create_dir_all(&target).unwrap();
-            // Test binaries may run in parallel (nextest); build one at a time.
-            let lock = std::fs::File::create(target.join(".prasang-plugin-build.lock")).unwrap();
-            lock.lock().unwrap();
-            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-            let status = Command::new(cargo)
-                .current_dir(root)
-                .args(["run", "--quiet", "-p", "prasang-plugin-build"])
-                .status()
-                .expect("running cargo to build the plugins");
-            assert!(
-                status.success(),
-                "building the plugins failed; run `bash plugins/build.sh` to see why"
-            );
-            target.join("plugins")
-        })
-        .clone()
 }
 
 /// Checks the store's counters and indexes (as the embedding application: no HTTP involved).

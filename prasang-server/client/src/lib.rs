@@ -1,5 +1,7 @@
 //! A minimal HTTP/1.1 client over one keep-alive connection, used by the benchmark's load
-//! generator and by the integration tests (no TLS, no pool: it talks to a server on loopback).
+//! generator (`prasang-server bench`) and by the server's integration tests (no TLS, no pool: it
+//! talks to a server on loopback). A crate of its own so that it is not part of the server
+//! library's API.
 
 use std::net::SocketAddr;
 

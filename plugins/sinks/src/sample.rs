@@ -1,0 +1,53 @@
+//! The sample notification of the plugin tests and the plugin benchmark.
+
+use prasang_core::events::EventStatus;
+use prasang_core::notify::{
+    EventSummary, Notification, NotificationKind, Recipient, TicketSummary,
+};
+use prasang_core::tickets::TicketStatus;
+use prasang_core::{EventId, TicketId, Timestamp, UserId};
+
+/// Ada Lovelace booked 2 seats (INR 1000) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00
+/// UTC: the notification the dispatcher makes for log entry `log_seq` and `channel` (the
+/// idempotency key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it).
+pub fn booked(log_seq: u64, channel: &str) -> Notification {
+    let user: UserId = ulid("01JBQ8ZK3N2V4W6X8Y0A2C4E6G");
+    Notification {
+        idempotency_key: format!("{log_seq}.{user}.{channel}"),
+        kind: NotificationKind::TicketBooked,
+        log_seq,
+        occurred_at: Timestamp::from_millis(1_796_000_000_000),
+        recipient: Recipient {
+            user_id: user,
+            name: "Ada Lovelace".into(),
+            email: "ada@example.org".into(),
+        },
+        event: EventSummary {
+            id: ulid::<EventId>("01JBQ8ZK3N2V4W6X8Y0A2C4E6H"),
+            title: "Rust & Wasm Night".into(),
+            description: "Talks about plugins, then music.".into(),
+            location: "Hall 1, Pune".into(),
+            starts_at: Timestamp::from_millis(1_796_149_800_000),
+            ends_at: Timestamp::from_millis(1_796_158_800_000),
+            status: EventStatus::Published,
+            price_minor: 50_000,
+            currency: "INR".into(),
+        },
+        ticket: Some(TicketSummary {
+            id: ulid::<TicketId>("01JBQ8ZK3N2V4W6X8Y0A2C4E6J"),
+            quantity: 2,
+            status: TicketStatus::Booked,
+            amount_minor: 100_000,
+            expires_at: None,
+        }),
+        changed: Vec::new(),
+        message: None,
+    }
+}
+
+fn ulid<T: std::str::FromStr>(text: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    text.parse().expect("a valid ULID")
+}
