@@ -15,10 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prasang_core::auth::Actor;
-use prasang_core::events::NewEvent;
 use prasang_core::tickets::{BookingRequest, TicketError};
-use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
+use prasang_core::users::{PasswordCost, Role};
 use prasang_core::{Config, Durability, Prasang};
+use prasang_test_sinks::sample::{account, flash_sale};
 use sled::Transactional;
 
 /// Runs `op` on `threads` threads for `seconds`, returning operations per second.
@@ -114,39 +114,12 @@ fn hot_event(durability: Durability, users: usize) -> HotEvent {
         .password_cost(PasswordCost::INSECURE_FAST)
         .background_tasks(std::env::var("BENCH_BACKGROUND").is_ok());
     let prasang = Prasang::open(config).expect("open");
-    let register = |name: String, role| {
-        let user = prasang
-            .users()
-            .register(NewUser {
-                email: format!("{name}@bench.example"),
-                name,
-                password: "benchmark password".into(),
-                gender: Gender::Undisclosed,
-                age: 30,
-                role,
-            })
-            .expect("register");
-        prasang.auth().trusted_actor(user.id).expect("actor")
-    };
+    let register = |name: String, role| account(&prasang, &name, role).expect("register");
     let organizer = register("organizer".into(), Role::Organizer);
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));
     let event = prasang
         .events()
-        .create(
-            &organizer,
-            NewEvent {
-                title: "Flash sale".into(),
-                description: String::new(),
-                location: "Loopback".into(),
-                starts_at,
-                ends_at: starts_at.plus(Duration::from_secs(3_600)),
-                capacity: 1_000_000,
-                price_minor: 0,
-                currency: "EUR".into(),
-                image_url: None,
-                per_user_limit: Some(100),
-            },
-        )
+        .create(&organizer, flash_sale(starts_at, 1_000_000))
         .expect("event")
         .id;
     let users = (0..users)

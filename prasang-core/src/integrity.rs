@@ -95,23 +95,24 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
                         "event {id}: sale state disagrees with the event record"
                     ));
                 }
-                if store
-                    .events_by_start
-                    .get(keys::event_by_start(event.starts_at, id))?
-                    .is_none()
-                {
-                    report
-                        .problems
-                        .push(format!("event {id}: missing from events_by_start"));
-                }
-                if store
-                    .events_by_organizer
-                    .get(keys::event_by_organizer(event.organizer, id))?
-                    .is_none()
-                {
-                    report
-                        .problems
-                        .push(format!("event {id}: missing from events_by_organizer"));
+                let indexes = [
+                    (
+                        &store.events_by_start,
+                        keys::event_by_start(event.starts_at, id).to_vec(),
+                        "events_by_start",
+                    ),
+                    (
+                        &store.events_by_organizer,
+                        keys::event_by_organizer(event.organizer, id).to_vec(),
+                        "events_by_organizer",
+                    ),
+                ];
+                for (index, entry, name) in indexes {
+                    if index.get(entry)?.is_none() {
+                        report
+                            .problems
+                            .push(format!("event {id}: missing from {name}"));
+                    }
                 }
             }
             None => report

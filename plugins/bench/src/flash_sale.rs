@@ -14,12 +14,12 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use prasang_core::auth::Actor;
-use prasang_core::events::NewEvent;
 use prasang_core::notify::DeliveryPolicy;
 use prasang_core::plugin_host::{HostServices, PluginHost, SmtpSettings};
 use prasang_core::tickets::{BookingRequest, TicketError};
-use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
+use prasang_core::users::{PasswordCost, Role};
 use prasang_core::{Config, Durability, EventId, PageRequest, Prasang, TicketId};
+use prasang_test_sinks::sample::{account, flash_sale};
 use prasang_test_sinks::smtp::SmtpSink;
 
 use crate::{Options, Quantiles, cpu_time, load_average, manifest};
@@ -190,39 +190,12 @@ fn run_sale(sale: &Sale, workers: Option<usize>, plugins: &Path) -> Result<Outco
 
 /// An organizer, the event on sale, and the attendees.
 fn set_up(prasang: &Prasang, sale: &Sale) -> Result<(Actor, EventId, Vec<Actor>), String> {
-    let register = |name: String, role| {
-        let user = prasang
-            .users()
-            .register(NewUser {
-                email: format!("{name}@bench.example"),
-                name,
-                password: "benchmark password".into(),
-                gender: Gender::Undisclosed,
-                age: 30,
-                role,
-            })
-            .map_err(text)?;
-        prasang.auth().trusted_actor(user.id).map_err(text)
-    };
+    let register = |name: String, role| account(prasang, &name, role);
     let organizer = register("organizer".into(), Role::Organizer)?;
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));
     let event = prasang
         .events()
-        .create(
-            &organizer,
-            NewEvent {
-                title: "Flash sale".into(),
-                description: "One night only.".into(),
-                location: "Loopback Hall".into(),
-                starts_at,
-                ends_at: starts_at.plus(Duration::from_secs(3_600)),
-                capacity: i64::from(sale.seats),
-                price_minor: 0,
-                currency: "INR".into(),
-                image_url: None,
-                per_user_limit: Some(100),
-            },
-        )
+        .create(&organizer, flash_sale(starts_at, sale.seats))
         .map_err(text)?
         .id;
     let users = (0..sale.users)

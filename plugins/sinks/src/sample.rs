@@ -1,11 +1,15 @@
-//! The sample notification of the plugin tests and the plugin benchmark.
+//! The sample notification of the plugin tests and the plugin benchmark, and the accounts the
+//! benchmarks book with.
 
+use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
+use prasang_core::events::NewEvent;
 use prasang_core::notify::{
     EventSummary, Notification, NotificationKind, Recipient, TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
-use prasang_core::{EventId, TicketId, Timestamp, UserId};
+use prasang_core::users::{Gender, NewUser, Role};
+use prasang_core::{EventId, Prasang, TicketId, Timestamp, UserId};
 
 /// Ada Lovelace booked 2 seats (INR 1000) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00
 /// UTC: the notification the dispatcher makes for log entry `log_seq` and `channel` (the
@@ -50,4 +54,39 @@ where
     T::Err: std::fmt::Debug,
 {
     text.parse().expect("a valid ULID")
+}
+
+/// Registers `name@bench.example` with `role` and returns them as an actor.
+pub fn account(prasang: &Prasang, name: &str, role: Role) -> Result<Actor, String> {
+    let user = prasang
+        .users()
+        .register(NewUser {
+            email: format!("{name}@bench.example"),
+            name: name.to_owned(),
+            password: "benchmark password".into(),
+            gender: Gender::Undisclosed,
+            age: 30,
+            role,
+        })
+        .map_err(|e| format!("registering {name}: {e}"))?;
+    prasang
+        .auth()
+        .trusted_actor(user.id)
+        .map_err(|e| e.to_string())
+}
+
+/// The free, one-hour event the flash-sale benchmarks sell out: up to 100 seats a person.
+pub fn flash_sale(starts_at: Timestamp, capacity: u32) -> NewEvent {
+    NewEvent {
+        title: "Flash sale".into(),
+        description: "One night only.".into(),
+        location: "Loopback Hall".into(),
+        starts_at,
+        ends_at: starts_at.plus(std::time::Duration::from_secs(3_600)),
+        capacity: i64::from(capacity),
+        price_minor: 0,
+        currency: "EUR".into(),
+        image_url: None,
+        per_user_limit: Some(100),
+    }
 }
