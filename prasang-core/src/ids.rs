@@ -71,6 +71,11 @@ macro_rules! typed_id {
         impl FromStr for $name {
             type Err = InvalidId;
             fn from_str(text: &str) -> Result<Self, InvalidId> {
+                // 26 base32 digits hold 130 bits; a ULID has 128, so the first digit is at most
+                // 7. The ulid crate would let a larger one wrap around to another id.
+                if !text.starts_with(|c: char| ('0'..='7').contains(&c)) {
+                    return Err(InvalidId);
+                }
                 Ulid::from_string(text).map($name).map_err(|_| InvalidId)
             }
         }
@@ -135,5 +140,17 @@ mod tests {
         assert_eq!(id.to_string().parse::<EventId>(), Ok(id));
         assert_eq!("not-an-id".parse::<EventId>(), Err(InvalidId));
         assert_eq!("".parse::<EventId>(), Err(InvalidId));
+        let largest = "7ZZZZZZZZZZZZZZZZZZZZZZZZZ";
+        assert_eq!(
+            largest.parse::<EventId>().map(|id| id.to_string()),
+            Ok(largest.into())
+        );
+        for beyond in ["8ZZZZZZZZZZZZZZZZZZZZZZZZZ", "81M8TGKYADXGYKVTEN19VRXDBS"] {
+            assert_eq!(
+                beyond.parse::<EventId>(),
+                Err(InvalidId),
+                "{beyond} would wrap"
+            );
+        }
     }
 }

@@ -125,6 +125,7 @@ impl Prasang {
             config.durability,
             config.cache_bytes,
         )?;
+        auth::refresh::index_families(&store)?;
         let inner = Arc::new(Inner {
             store,
             keys,

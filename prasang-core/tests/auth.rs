@@ -332,3 +332,113 @@ fn the_signing_key_survives_a_restart_and_is_private() {
         assert_eq!(mode & 0o777, 0o600);
     }
 }
+
+#[test]
+fn a_role_change_ends_older_access_tokens_at_once_and_a_refresh_carries_the_new_role() {
+    let world = World::new();
+    let olga = world.signed_in("Olga", Role::Organizer);
+    let on_phone = world.login("Olga");
+    let auth = world.prasang.auth();
+    let system = auth.system_actor();
+    world
+        .prasang
+        .users()
+        .set_role(&system, olga.user.id, Role::Attendee)
+        .expect("demote");
+
+    for token in [&olga.access_token, &on_phone.access_token] {
+        let refused = auth.verify(token);
+        assert!(
+            matches!(refused, Err(AuthError::SessionRevoked)),
+            "{refused:?}"
+        );
+    }
+    let renewed = auth.refresh(&on_phone.refresh_token).expect("refresh");
+    let actor = auth.verify(&renewed.access_token).expect("new token");
+    assert_eq!(actor.role(), Role::Attendee);
+    let create = world
+        .prasang
+        .events()
+        .create(&actor, common::new_event(5, 0, 1));
+    assert!(create.is_err(), "an attendee cannot create events any more");
+}
+
+#[test]
+fn a_password_change_ends_every_session_until_a_fresh_login() {
+    let world = World::new();
+    let laptop = world.signed_in("Ada", Role::Attendee);
+    let phone = world.login("Ada");
+    let auth = world.prasang.auth();
+    let ada = auth.verify(&laptop.access_token).expect("actor");
+    let new_password = "a brand new long password";
+    world
+        .prasang
+        .users()
+        .update_profile(
+            &ada,
+            ada.user_id(),
+            ProfileUpdate {
+                password: Some(new_password.into()),
+                ..ProfileUpdate::default()
+            },
+        )
+        .expect("change password");
+
+    for session in [&laptop, &phone] {
+        let access = auth.verify(&session.access_token);
+        assert!(
+            matches!(access, Err(AuthError::SessionRevoked)),
+            "{access:?}"
+        );
+        let refresh = auth.refresh(&session.refresh_token);
+        assert!(
+            matches!(refresh, Err(AuthError::SessionRevoked)),
+            "{refresh:?}"
+        );
+    }
+    let old = auth.login(&common::email_of("Ada"), &common::password_of("Ada"));
+    assert!(matches!(old, Err(AuthError::InvalidCredentials)));
+    let fresh = auth
+        .login(&common::email_of("Ada"), new_password)
+        .expect("login with the new password");
+    auth.verify(&fresh.access_token)
+        .expect("the new session works");
+    auth.refresh(&fresh.refresh_token).expect("and refreshes");
+
+    // A profile change without a password leaves sessions alone.
+    let actor = auth.verify(&fresh.access_token).expect("actor");
+    world
+        .prasang
+        .users()
+        .update_profile(
+            &actor,
+            actor.user_id(),
+            ProfileUpdate {
+                name: Some("Ada L.".into()),
+                ..ProfileUpdate::default()
+            },
+        )
+        .expect("rename");
+    auth.verify(&fresh.access_token).expect("still valid");
+}
+
+#[test]
+fn tokens_issued_in_the_future_are_refused() {
+    let world = World::new();
+    let session = world.signed_in("Ada", Role::Attendee);
+    let auth = world.prasang.auth();
+    // Our clock goes back (or the token came from a host whose clock runs ahead).
+    world
+        .clock
+        .set(common::START.minus(Duration::from_secs(30)));
+    auth.verify(&session.access_token)
+        .expect("30 s of skew is tolerated");
+    world
+        .clock
+        .set(common::START.minus(Duration::from_secs(120)));
+    let refused = auth.verify(&session.access_token);
+    assert!(
+        matches!(refused, Err(AuthError::InvalidToken)),
+        "{refused:?}"
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{problem, spawn, spawn_with};
+use common::{assert_problem, problem, spawn, spawn_with};
 use hyper::StatusCode;
 use prasang_core::{Clock, Config, ManualClock, SystemClock};
 use prasang_server::ServerConfig;
@@ -205,6 +205,62 @@ async fn logout_ends_the_session_at_once() {
         (wrong.status, problem(&wrong).as_str()),
         (StatusCode::UNAUTHORIZED, "invalid-credentials")
     );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_demoted_organizer_loses_the_role_at_once_even_with_a_cached_token() {
+    let app = spawn().await;
+    let admin = app.admin("root@example.org").await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let me = app.get("/api/v1/me", Some(&organizer)).await.json();
+    let id = me["id"].as_str().unwrap().to_owned();
+    app.event_id(&organizer, 5, 0).await; // the token is now in the gateway's cache
+    let demoted = app
+        .put(
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            &json!({ "role": "attendee" }),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.json());
+    let reply = app.get("/api/v1/me", Some(&organizer)).await;
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "session-revoked");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_change_ends_the_other_sessions() {
+    let app = spawn().await;
+    app.register("lou@example.org", "attendee").await;
+    let laptop = app.login("lou@example.org").await;
+    let phone = app.login("lou@example.org").await;
+    let (laptop_access, phone_access) = (
+        laptop["access_token"].as_str().unwrap(),
+        phone["access_token"].as_str().unwrap(),
+    );
+    assert_eq!(
+        app.get("/api/v1/me", Some(phone_access)).await.status,
+        StatusCode::OK
+    );
+    let changed = app
+        .patch(
+            "/api/v1/me",
+            Some(laptop_access),
+            &json!({ "password": "another long password" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json());
+    let me = app.get("/api/v1/me", Some(phone_access)).await;
+    assert_problem(&me, StatusCode::UNAUTHORIZED, "session-revoked");
+    let refresh = app
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({ "refresh_token": phone["refresh_token"] }),
+        )
+        .await;
+    assert_problem(&refresh, StatusCode::UNAUTHORIZED, "session-revoked");
     app.stop().await;
 }
 

@@ -1,8 +1,9 @@
 //! Authentication: logins, EdDSA access tokens, rotating refresh tokens, and the [`Actor`] every
 //! rights-checked operation takes.
 
+pub(crate) mod generation;
 pub(crate) mod keys;
-mod refresh;
+pub(crate) mod refresh;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -70,6 +71,9 @@ impl Actor {
     }
 }
 
+/// How far ahead of our clock a token's issue time may be (clocks of a cluster drift a little).
+const CLOCK_SKEW_SECS: i64 = 60;
+
 /// Tokens handed out by a login or a refresh.
 #[derive(Debug, Clone, Serialize)]
 pub struct Session {
@@ -102,6 +106,13 @@ pub struct Claims {
     pub iss: String,
     /// The refresh-token family (login session) this token belongs to; logging out revokes it.
     pub sid: String,
+    /// The user's token generation when it was issued: a role or password change moves it on
+    /// and ends every older token.
+    #[serde(default, rename = "gen")]
+    pub generation: u64,
+    /// Not valid before (seconds since the epoch); our tokens do not set it, but it is honoured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
 }
 
 /// Errors of the auth API.
@@ -207,11 +218,19 @@ impl Auth<'_> {
         let data = jsonwebtoken::decode::<Claims>(access_token, &keys.decoding, &validation)
             .map_err(|_| AuthError::InvalidToken)?;
         let claims = data.claims;
-        if claims.exp <= self.inner.now().as_secs() {
+        let now = self.inner.now().as_secs();
+        if claims.exp <= now {
             return Err(AuthError::TokenExpired);
         }
+        // A token from the future was not issued by this clock; one not yet valid is not valid.
+        let latest_start = now + CLOCK_SKEW_SECS;
+        if claims.iat > latest_start || claims.nbf.is_some_and(|nbf| nbf > latest_start) {
+            return Err(AuthError::InvalidToken);
+        }
         let user_id = claims.sub.parse().map_err(|_| AuthError::InvalidToken)?;
-        if refresh::family_revoked(self.inner, &claims.sid)? {
+        if refresh::family_revoked(self.inner, &claims.sid)?
+            || claims.generation != generation::current(&self.inner.store, user_id)?
+        {
             return Err(AuthError::SessionRevoked);
         }
         Ok(Actor::new(user_id, claims.role))
@@ -249,6 +268,7 @@ impl Auth<'_> {
     ) -> Result<Session, AuthError> {
         let now = self.inner.now();
         let ttl = self.inner.config.access_token_ttl;
+        let generation = generation::current(&self.inner.store, user.id)?;
         let claims = Claims {
             sub: user.id.to_string(),
             role: user.role,
@@ -257,6 +277,8 @@ impl Auth<'_> {
             jti: ulid::Ulid::new().to_string(),
             iss: self.inner.config.issuer.clone(),
             sid: family,
+            generation,
+            nbf: None,
         };
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.inner.keys.kid.clone());

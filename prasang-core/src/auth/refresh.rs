@@ -64,13 +64,19 @@ pub(super) fn start_family(inner: &Inner, user: UserId) -> Result<(String, Strin
         expires_at: expiry_after(now, inner.config.refresh_token_ttl),
         used: false,
     });
-    finish::<_, AuthError>((&store.token_families, &store.refresh_tokens).transaction(
-        |(families, tokens)| {
-            families.insert(&family, family_record.as_slice())?;
-            tokens.insert(&token_hash(&token), token_record.as_slice())?;
-            Ok(())
-        },
-    ))?;
+    finish::<_, AuthError>(
+        (
+            &store.token_families,
+            &store.families_by_user,
+            &store.refresh_tokens,
+        )
+            .transaction(|(families, by_user, tokens)| {
+                families.insert(&family, family_record.as_slice())?;
+                by_user.insert(&family_by_user(user, family), &[])?;
+                tokens.insert(&token_hash(&token), token_record.as_slice())?;
+                Ok(())
+            }),
+    )?;
     inner.store.durable()?;
     Ok((token, family_text(family)))
 }
@@ -170,4 +176,54 @@ pub(super) fn family_revoked(inner: &Inner, family: &str) -> Result<bool, AuthEr
     };
     let record: FamilyRecord = codec::decode("token_families", &stored)?;
     Ok(record.revoked)
+}
+
+fn family_by_user(user: UserId, family: [u8; 16]) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(&user.to_bytes());
+    key[16..].copy_from_slice(&family);
+    key
+}
+
+/// Ends every session of `user` (after a password change): each of their refresh-token families
+/// is revoked, so neither their refresh tokens nor their access tokens work any more.
+pub(crate) fn revoke_all(inner: &Inner, user: UserId) -> Result<usize, StoreError> {
+    let store = &inner.store;
+    let mut revoked = 0;
+    for entry in store.families_by_user.scan_prefix(user.to_bytes()) {
+        let (key, _) = entry?;
+        let Some(family) = key.get(16..) else {
+            continue;
+        };
+        let Some(bytes) = store.token_families.get(family)? else {
+            continue;
+        };
+        let mut record: FamilyRecord = codec::decode("token_families", &bytes)?;
+        if !record.revoked {
+            record.revoked = true;
+            store
+                .token_families
+                .insert(family, codec::encode(&record))?;
+            revoked += 1;
+        }
+    }
+    Ok(revoked)
+}
+
+/// Builds the `families_by_user` index for families made before it existed (stores written by
+/// an older version); a no-op once the index has entries or there are no families.
+pub(crate) fn index_families(store: &crate::store::Store) -> Result<(), StoreError> {
+    if !store.families_by_user.is_empty() || store.token_families.is_empty() {
+        return Ok(());
+    }
+    for entry in store.token_families.iter() {
+        let (family, bytes) = entry?;
+        let record: FamilyRecord = codec::decode("token_families", &bytes)?;
+        if let Ok(family) = <[u8; 16]>::try_from(family.as_ref()) {
+            store
+                .families_by_user
+                .insert(family_by_user(record.user, family), &[])?;
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ pub use password::{HashingLimits, PasswordCost};
 pub(crate) use record::UserRecord;
 
 use crate::Inner;
-use crate::auth::Actor;
+use crate::auth::{Actor, generation, refresh};
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::limits;
@@ -269,7 +269,9 @@ impl Users<'_> {
         Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
     }
 
-    /// Changes a profile: the user themself or an admin.
+    /// Changes a profile: the user themself or an admin. A new password ends every session of
+    /// the user (their access and refresh tokens stop working), so each device logs in again
+    /// with the new password.
     pub fn update_profile(
         &self,
         actor: &Actor,
@@ -289,8 +291,13 @@ impl Users<'_> {
         let store = &self.inner.store;
         let at = self.inner.now();
         let user = finish::<_, UserError>(
-            (&store.users, &store.users_by_email, &store.log).transaction(
-                |(users, by_email, log)| {
+            (
+                &store.users,
+                &store.users_by_email,
+                &store.token_generations,
+                &store.log,
+            )
+                .transaction(|(users, by_email, generations, log)| {
                     let bytes = users
                         .get(id.to_bytes())?
                         .ok_or_else(|| abort(NO_SUCH_USER))?;
@@ -316,33 +323,41 @@ impl Users<'_> {
                     }
                     if let Some(hash) = &password_hash {
                         record.password_hash = hash.clone();
+                        generation::advance(generations, id)?;
                     }
+                    users.insert(&id.to_bytes(), codec::write(&record))?;
+                    log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+                    Ok(record.to_api())
+                }),
+        )?;
+        if password_hash.is_some() {
+            refresh::revoke_all(self.inner, id)?;
+        }
+        self.inner.committed_with_log()?;
+        Ok(user)
+    }
+
+    /// Gives an account another role (admins only). Their access tokens issued before stop
+    /// working at once; a refresh gives them one with the new role.
+    pub fn set_role(&self, actor: &Actor, id: UserId, role: Role) -> Result<User, UserError> {
+        actor.require_admin("only admins can change roles")?;
+        let store = &self.inner.store;
+        let at = self.inner.now();
+        let user = finish::<_, UserError>(
+            (&store.users, &store.token_generations, &store.log).transaction(
+                |(users, generations, log)| {
+                    let bytes = users
+                        .get(id.to_bytes())?
+                        .ok_or_else(|| abort(NO_SUCH_USER))?;
+                    let mut record: UserRecord = read_in_tx(&bytes)?;
+                    record.role = role;
+                    generation::advance(generations, id)?;
                     users.insert(&id.to_bytes(), codec::write(&record))?;
                     log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
                     Ok(record.to_api())
                 },
             ),
         )?;
-        self.inner.committed_with_log()?;
-        Ok(user)
-    }
-
-    /// Gives an account another role (admins only).
-    pub fn set_role(&self, actor: &Actor, id: UserId, role: Role) -> Result<User, UserError> {
-        actor.require_admin("only admins can change roles")?;
-        let store = &self.inner.store;
-        let at = self.inner.now();
-        let user =
-            finish::<_, UserError>((&store.users, &store.log).transaction(|(users, log)| {
-                let bytes = users
-                    .get(id.to_bytes())?
-                    .ok_or_else(|| abort(NO_SUCH_USER))?;
-                let mut record: UserRecord = read_in_tx(&bytes)?;
-                record.role = role;
-                users.insert(&id.to_bytes(), codec::write(&record))?;
-                log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-                Ok(record.to_api())
-            }))?;
         self.inner.committed_with_log()?;
         Ok(user)
     }
