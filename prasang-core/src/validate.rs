@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::limits::Limit;
 
 /// One input field was unacceptable; the message tells the user how to fix it.
@@ -23,11 +25,38 @@ impl FieldError {
     }
 }
 
-/// Trims `value` and checks its length in characters lies within `limit` and it has no control
-/// characters (newlines allowed only when `multiline`).
+/// Whether `c` reorders text around it (bidi embeddings, overrides and isolates): in a name or a
+/// title it can make text read differently from what it is ("Trojan Source" spoofing).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Whether `c` shows nothing: zero-width spaces and joiners, the word joiner, a byte-order mark.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
+
+/// Normalises display text to NFC, trims it and checks its length in characters lies within
+/// `limit`, that it has no control characters (newlines allowed only when `multiline`) and no
+/// bidi controls, and that it is not made of invisible characters alone: what is stored is what
+/// a reader sees.
 pub(crate) fn text(limit: &Limit, value: &str, multiline: bool) -> Result<String, FieldError> {
     let (field, min, max) = (limit.field, limit.min as usize, limit.max as usize);
-    let trimmed = value.trim();
+    let normalised: String = value.nfc().collect();
+    let trimmed = normalised.trim();
+    if trimmed.chars().any(is_bidi_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain text-direction controls (U+202A–U+202E, U+2066–U+2069)",
+        ));
+    }
+    if !trimmed.is_empty()
+        && trimmed
+            .chars()
+            .all(|c| is_invisible(c) || c.is_whitespace())
+    {
+        return Err(FieldError::new(field, "must contain visible characters"));
+    }
     let length = trimmed.chars().count();
     if length < min {
         return Err(if min == 1 {
@@ -145,5 +174,29 @@ mod tests {
         assert!(text(&title, "   ", false).is_err());
         assert!(text(&title, "a\nb", false).is_err());
         assert!(text(&title, "a\nb", true).is_ok());
+    }
+
+    #[test]
+    fn display_text_is_what_a_reader_sees() {
+        let name = Limit {
+            field: "name",
+            min: 1,
+            max: 20,
+        };
+        // "e" + combining acute becomes the one precomposed "é" (NFC).
+        assert_eq!(text(&name, "Rene\u{301}", false).as_deref(), Ok("René"));
+        for spoof in [
+            "evil\u{202E}gpj.exe",
+            "a\u{2066}b\u{2069}",
+            "\u{200B}\u{200B}",
+            "\u{FEFF}",
+        ] {
+            let refused = text(&name, spoof, false).unwrap_err();
+            assert_eq!(refused.field, "name", "{spoof:?}");
+        }
+        assert!(
+            text(&name, "Zoë\u{200D}x", false).is_ok(),
+            "a joiner inside visible text is fine"
+        );
     }
 }

@@ -326,6 +326,18 @@ fn nobody_else_sees_or_cancels_a_ticket() {
             Err(TicketError::Common(CommonError::NotFound(Subject::Ticket)))
         ));
     }
+    // Confirming another organizer's ticket answers as `get` does: no such ticket.
+    let confirm = world
+        .prasang
+        .tickets()
+        .confirm_payment(&other_organizer, ticket.id);
+    assert!(
+        matches!(
+            confirm,
+            Err(TicketError::Common(CommonError::NotFound(Subject::Ticket)))
+        ),
+        "{confirm:?}"
+    );
     let listed =
         world
             .prasang

@@ -168,7 +168,12 @@ impl Tickets<'_> {
             let mut ticket = trees.ticket(id)?;
             let mut sale = trees.sale(&ticket)?;
             if !sale.is_run_by(actor) {
-                return Err(abort(CommonError::Forbidden(REFUSAL)));
+                // Answer as `get` would: a ticket the caller may not see does not exist for them.
+                return Err(if ticket.user == actor.user_id() {
+                    abort(CommonError::Forbidden(REFUSAL))
+                } else {
+                    abort(NO_SUCH_TICKET)
+                });
             }
             let lapsed = ticket.expires_at.is_some_and(|at| at <= now);
             if ticket.status != TicketStatus::Pending || lapsed {
