@@ -3,7 +3,7 @@
 use prasang_core::limits::{self, Limit};
 use serde_json::{Map, Value, json};
 
-use crate::routes::{Access, ROUTES};
+use crate::routes::{Access, ROUTES, Route};
 
 fn string() -> Value {
     json!({ "type": "string" })
@@ -25,6 +25,45 @@ fn integer_or(limit: Limit, default: i64) -> Value {
     schema["default"] = json!(default);
     schema
 }
+/// Every error status `route` can answer with, and why: those its shape implies (an id in the
+/// path, a body, a token, a query), the refusals the route table names for it, and 503, which any
+/// route gives when storage refuses a write or password hashing is saturated.
+fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
+    let mut statuses = Vec::new();
+    let has_id = route.path.contains('{');
+    let has_query = !route.query.is_empty() || !route.headers.is_empty();
+    if has_id || has_query || route.request.is_some() {
+        statuses.push((400, "invalid id, bad parameter or malformed body"));
+    }
+    if route.access == Access::Bearer || route.refusals.contains(&401) {
+        statuses.push((
+            401,
+            "missing, invalid, expired or revoked token or credentials",
+        ));
+    }
+    if route.access == Access::Bearer || route.refusals.contains(&403) {
+        statuses.push((403, "not allowed for this user"));
+    }
+    if has_id {
+        statuses.push((404, "not found (or not visible to the caller)"));
+    }
+    if route.refusals.contains(&409) {
+        statuses.push((409, "conflicts with the current state"));
+    }
+    if route.request.is_some() {
+        statuses.push((413, "body too large"));
+        statuses.push((415, "body not sent as JSON in UTF-8"));
+    }
+    if route.request.is_some() || route.query.contains(&"limit") || route.query.contains(&"after") {
+        statuses.push((422, "invalid fields or paging cursor"));
+    }
+    if route.rate_limited {
+        statuses.push((429, "too many attempts; see Retry-After"));
+    }
+    statuses.push((503, "busy or storage unavailable; see Retry-After"));
+    statuses
+}
+
 fn time() -> Value {
     json!({ "type": "string", "format": "date-time" })
 }
@@ -261,38 +300,14 @@ pub fn document() -> Value {
         let success = match route.response {
             Some(schema) => json!({
                 "description": "success",
-                "content": { "application/json": {
+                "content": { route.media_type: {
                     "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
             }),
             None => json!({ "description": "success" }),
         };
         responses.insert(route.success.to_string(), success);
-        if route.request.is_some() {
-            responses.insert("400".into(), problem_response("malformed request"));
-            responses.insert("413".into(), problem_response("body too large"));
-            responses.insert("422".into(), problem_response("invalid fields"));
-        }
-        if route.access == Access::Bearer {
-            responses.insert(
-                "401".into(),
-                problem_response("missing, invalid or expired token"),
-            );
-            responses.insert("403".into(), problem_response("not allowed for this user"));
-        }
-        if route.path.contains('{') {
-            responses.insert("404".into(), problem_response("not found"));
-        }
-        if route.method == "POST" && route.path.contains("ticket") || route.method == "DELETE" {
-            responses.insert(
-                "409".into(),
-                problem_response("conflicts with the current state"),
-            );
-        }
-        if route.rate_limited {
-            responses.insert(
-                "429".into(),
-                problem_response("too many attempts; see Retry-After"),
-            );
+        for (status, why) in error_statuses(route) {
+            responses.insert(status.to_string(), problem_response(why));
         }
         let mut operation = json!({
             "operationId": route.operation,

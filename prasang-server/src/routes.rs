@@ -42,6 +42,11 @@ pub struct Route {
     pub success: u16,
     /// Schema name of the success body, if any.
     pub response: Option<&'static str>,
+    /// Media type of the success body.
+    pub media_type: &'static str,
+    /// Statuses the core's refusals give on this route beyond those every route of its kind can
+    /// give (which the OpenAPI document derives from the fields above): e.g. 409 when sold out.
+    pub refusals: &'static [u16],
     /// The handler.
     pub handler: Handler,
 }
@@ -70,6 +75,8 @@ impl Route {
             headers: &[],
             success: 200,
             response: None,
+            media_type: "application/json",
+            refusals: &[],
             handler,
         }
     }
@@ -91,6 +98,14 @@ impl Route {
     }
     const fn header(mut self, names: &'static [&'static str]) -> Route {
         self.headers = names;
+        self
+    }
+    const fn refuses(mut self, statuses: &'static [u16]) -> Route {
+        self.refusals = statuses;
+        self
+    }
+    const fn media(mut self, media_type: &'static str) -> Route {
+        self.media_type = media_type;
         self
     }
     const fn returns(mut self, status: u16, schema: Option<&'static str>) -> Route {
@@ -127,7 +142,8 @@ pub static ROUTES: &[Route] = &[
         "auth",
         "Public keys that verify access tokens (JWKS)",
     )
-    .returns(200, Some("Jwks")),
+    .returns(200, Some("Jwks"))
+    .media("application/jwk-set+json"),
     Route::new(
         "GET",
         "/api/v1/openapi.json",
@@ -146,7 +162,8 @@ pub static ROUTES: &[Route] = &[
     )
     .rate_limited()
     .body("NewUser")
-    .returns(201, Some("User")),
+    .returns(201, Some("User"))
+    .refuses(&[403, 409]),
     Route::new(
         "POST",
         "/api/v1/auth/login",
@@ -157,7 +174,8 @@ pub static ROUTES: &[Route] = &[
     )
     .rate_limited()
     .body("Login")
-    .returns(200, Some("Session")),
+    .returns(200, Some("Session"))
+    .refuses(&[401]),
     Route::new(
         "POST",
         "/api/v1/auth/refresh",
@@ -167,7 +185,8 @@ pub static ROUTES: &[Route] = &[
         "Trade a refresh token for a new session (each works once)",
     )
     .body("RefreshToken")
-    .returns(200, Some("Session")),
+    .returns(200, Some("Session"))
+    .refuses(&[401]),
     Route::new(
         "POST",
         "/api/v1/auth/logout",
@@ -177,7 +196,8 @@ pub static ROUTES: &[Route] = &[
         "End the session of a refresh token",
     )
     .body("RefreshToken")
-    .returns(204, None),
+    .returns(204, None)
+    .refuses(&[401]),
     Route::new(
         "GET",
         "/api/v1/me",
@@ -198,7 +218,8 @@ pub static ROUTES: &[Route] = &[
     )
     .bearer()
     .body("ProfileUpdate")
-    .returns(200, Some("User")),
+    .returns(200, Some("User"))
+    .refuses(&[409]),
     Route::new(
         "GET",
         "/api/v1/me/tickets",
@@ -282,7 +303,8 @@ pub static ROUTES: &[Route] = &[
     )
     .bearer()
     .body("EventUpdate")
-    .returns(200, Some("Event")),
+    .returns(200, Some("Event"))
+    .refuses(&[409]),
     Route::new(
         "DELETE",
         "/api/v1/events/{id}",
@@ -292,7 +314,8 @@ pub static ROUTES: &[Route] = &[
         "Delete an event that never had tickets (its organizer)",
     )
     .bearer()
-    .returns(204, None),
+    .returns(204, None)
+    .refuses(&[409]),
     Route::new(
         "POST",
         "/api/v1/events/{id}/cancel",
@@ -302,7 +325,8 @@ pub static ROUTES: &[Route] = &[
         "Cancel an event (its organizer)",
     )
     .bearer()
-    .returns(200, Some("Event")),
+    .returns(200, Some("Event"))
+    .refuses(&[409]),
     Route::new(
         "GET",
         "/api/v1/events/{id}/tickets",
@@ -325,7 +349,8 @@ pub static ROUTES: &[Route] = &[
     .bearer()
     .body("Booking")
     .header(&["Idempotency-Key"])
-    .returns(201, Some("Ticket")),
+    .returns(201, Some("Ticket"))
+    .refuses(&[409]),
     Route::new(
         "GET",
         "/api/v1/tickets/{id}",
@@ -345,7 +370,8 @@ pub static ROUTES: &[Route] = &[
         "Cancel a ticket and free its seats",
     )
     .bearer()
-    .returns(200, Some("Ticket")),
+    .returns(200, Some("Ticket"))
+    .refuses(&[409]),
     Route::new(
         "POST",
         "/api/v1/tickets/{id}/confirm-payment",
@@ -355,7 +381,8 @@ pub static ROUTES: &[Route] = &[
         "Confirm payment of a pending ticket (the event's organizer)",
     )
     .bearer()
-    .returns(200, Some("Ticket")),
+    .returns(200, Some("Ticket"))
+    .refuses(&[409]),
     Route::new(
         "GET",
         "/api/v1/notification-channels",

@@ -134,3 +134,50 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_status_a_route_answers_with_is_documented() {
+    use bytes::Bytes;
+    use http_body_util::Full;
+    use hyper::Request;
+
+    let app = spawn().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let attendee = app.user("a@example.org", "attendee").await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 5, 0).await;
+    for route in ROUTES {
+        let documented = &doc["paths"][route.path][route.method.to_ascii_lowercase()]["responses"];
+        let ids = [event.as_str(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-an-id", "81M8TGKYADXGYKVTEN19VRXDBS"];
+        for id in ids {
+            let path = route.path.replace("{id}", id);
+            for token in [None, Some(attendee.as_str()), Some(organizer.as_str())] {
+                for (content_type, body) in [
+                    (Some("application/json"), "{}"),
+                    (Some("text/plain"), "hello"),
+                    (Some("application/json"), "{\"unknown\": 1}"),
+                    (None, ""),
+                ] {
+                    let mut request = Request::builder()
+                        .method(route.method)
+                        .uri(format!("{path}?limit=0"));
+                    if let Some(token) = token {
+                        request = request.header("authorization", format!("Bearer {token}"));
+                    }
+                    if let Some(kind) = content_type {
+                        request = request.header("content-type", kind);
+                    }
+                    let request = request.body(Full::new(Bytes::from(body))).unwrap();
+                    let reply = app.raw(request).await;
+                    let status = reply.status.as_u16().to_string();
+                    assert!(
+                        documented[&status].is_object(),
+                        "{} {path} answered {status}, which its OpenAPI entry does not list",
+                        route.method
+                    );
+                }
+            }
+        }
+    }
+    app.stop().await;
+}
