@@ -9,7 +9,7 @@ use std::time::Duration;
 use prasang_core::events::NewEvent;
 use prasang_core::tickets::BookingRequest;
 use prasang_core::users::{Gender, NewUser, Role};
-use prasang_core::{Config, Prasang};
+use prasang_core::{Config, DomainError, ErrorKind, Prasang};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. Open a store. `Config::new("./my-data")` keeps it; `temporary()` throws it away.
@@ -74,14 +74,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cancelled = prasang.tickets().cancel(&ada, booked.ticket.id)?;
     println!("cancelled {} ({:?})", cancelled.id, cancelled.status);
 
-    // 6. Every change is in the event log, which consumers read from a cursor.
-    for entry in prasang.log().read(&prasang.auth().system_actor(), 0, 100)? {
+    // 6. Every change is in the event log, which consumers read from a cursor. Reading it, like
+    //    checking the store's integrity, is for admins: the embedding application itself acts
+    //    as one through the system actor.
+    let system = prasang.auth().system_actor();
+    for entry in prasang.log().read(&system, 0, 100)? {
         println!("#{:<3} {}  {:?}", entry.seq, entry.at, entry.event);
     }
-    assert!(
-        prasang
-            .verify_integrity(&prasang.auth().system_actor())?
-            .is_ok()
-    );
+    assert!(prasang.verify_integrity(&system)?.is_ok());
+
+    // 7. Every refusal has a kind, the one thing a front end needs to answer it.
+    let refused = prasang.verify_integrity(&ada).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    println!("an attendee checking integrity: {refused}");
     Ok(())
 }
