@@ -83,6 +83,8 @@ pub struct Event {
     pub updated_at: Timestamp,
     /// Seat counters, read from the sale state (the copy in the `events` tree is not used).
     pub seats: Seats,
+    /// Average rating and rating count, read from the analytics aggregates (never stored).
+    pub rating: crate::analytics::EventRating,
 }
 
 /// The sale state in `inventory`: everything a booking checks and changes.
@@ -334,6 +336,7 @@ impl Events<'_> {
                 held: 0,
                 booked: 0,
             },
+            rating: Default::default(),
         };
         let sale = SaleState {
             organizer: event.organizer,
@@ -693,6 +696,7 @@ impl Events<'_> {
         if let Some(sale) = self.sale_state(id)? {
             event.seats = sale.seats;
         }
+        event.rating = crate::analytics::event_rating(self.inner, id)?;
         Ok(Some(event))
     }
 
