@@ -22,7 +22,7 @@ use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::store::{self as agg, Counters, EventInfo, Member, ScopeKey, UserInfo};
-use super::AgeGroup;
+use super::{AgeGroup, Group};
 use crate::Inner;
 use crate::feedback::requests;
 use crate::ids::{EventId, UserId};
