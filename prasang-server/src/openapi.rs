@@ -28,7 +28,7 @@ fn schemas() -> Value {
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
     let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
-        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply"] });
+        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request"] });
     json!({
         "Problem": {
             "type": "object",
@@ -105,7 +105,8 @@ fn schemas() -> Value {
                 "per_user_limit": { "type": "integer" },
                 "status": { "enum": ["published", "cancelled"] },
                 "created_at": time(), "updated_at": time(),
-                "seats": { "$ref": "#/components/schemas/Seats" }
+                "seats": { "$ref": "#/components/schemas/Seats" },
+                "rating": { "$ref": "#/components/schemas/EventRating" }
             }
         },
         "NewEvent": {
@@ -205,6 +206,19 @@ fn schemas() -> Value {
     })
 }
 
+/// The schemas of the feedback and analytics handlers, beside the others.
+fn with_feedback_and_analytics(mut schemas: Value) -> Value {
+    for extra in [
+        crate::handlers::feedback::schemas(),
+        crate::handlers::analytics::schemas(),
+    ] {
+        if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
+            all.extend(more);
+        }
+    }
+    schemas
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -220,13 +234,17 @@ pub fn document() -> Value {
         let mut parameters = Vec::new();
         for segment in route.path.split('/') {
             if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let schema = crate::handlers::analytics::query_schema(name).unwrap_or_else(id);
                 parameters.push(json!({
-                    "name": name, "in": "path", "required": true, "schema": id()
+                    "name": name, "in": "path", "required": true, "schema": schema
                 }));
             }
         }
         for name in route.query {
             let schema = match *name {
+                _ if route.tag == "analytics" => {
+                    crate::handlers::analytics::query_schema(name).unwrap_or_else(string)
+                }
                 "limit" => json!({ "type": "integer", "minimum": 1, "maximum": 100 }),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
                 _ => string(),
@@ -308,7 +326,7 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": with_feedback_and_analytics(schemas()),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)" }
             }

@@ -139,6 +139,66 @@ pub(crate) fn gender_str(gender: Gender) -> &'static str {
     }
 }
 
+/// The reports, by the names front ends use (`popularity`, `ratings-by-group`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportName {
+    /// [`Analytics::popularity`].
+    Popularity,
+    /// [`Analytics::demographics`].
+    Demographics,
+    /// [`Analytics::ratings_by_group`].
+    RatingsByGroup,
+    /// [`Analytics::trends`].
+    Trends,
+    /// [`Analytics::top_events`].
+    TopEvents,
+    /// [`Analytics::funnel`].
+    Funnel,
+    /// [`Analytics::revenue`].
+    Revenue,
+}
+
+impl ReportName {
+    /// Every report.
+    pub const ALL: [ReportName; 7] = [
+        ReportName::Popularity,
+        ReportName::Demographics,
+        ReportName::RatingsByGroup,
+        ReportName::Trends,
+        ReportName::TopEvents,
+        ReportName::Funnel,
+        ReportName::Revenue,
+    ];
+
+    /// The name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportName::Popularity => "popularity",
+            ReportName::Demographics => "demographics",
+            ReportName::RatingsByGroup => "ratings-by-group",
+            ReportName::Trends => "trends",
+            ReportName::TopEvents => "top-events",
+            ReportName::Funnel => "funnel",
+            ReportName::Revenue => "revenue",
+        }
+    }
+
+    /// The report called `name`; anything else is an invalid `report` field.
+    pub fn parse(name: &str) -> Result<ReportName, AnalyticsError> {
+        ReportName::ALL
+            .into_iter()
+            .find(|r| r.as_str() == name)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "report",
+                    "unknown report; use popularity, demographics, ratings-by-group, trends, \
+                     top-events, funnel or revenue",
+                )
+                .into()
+            })
+    }
+}
+
 /// Which events a report covers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
