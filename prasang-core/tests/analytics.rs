@@ -20,8 +20,8 @@ use std::time::Duration;
 use common::World;
 use prasang_core::analytics::{
     AgeGroup, DemographicRow, Demographics, Funnel, GroupBy, GroupRating, Popularity,
-    RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams,
-    TrendRow, Trends,
+    RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams, TrendRow,
+    Trends,
 };
 use prasang_core::auth::Actor;
 use prasang_core::events::NewEvent;
@@ -273,7 +273,10 @@ impl Oracle {
             by_age_group: AgeGroup::ALL
                 .iter()
                 .map(|a| {
-                    let n = groups.iter().filter(|r| r.age_group == *a).map(|r| r.holders);
+                    let n = groups
+                        .iter()
+                        .filter(|r| r.age_group == *a)
+                        .map(|r| r.holders);
                     (*a, n.sum())
                 })
                 .collect(),
@@ -340,7 +343,9 @@ impl Oracle {
             let order = match by {
                 TopBy::Bookings => b.bookings.cmp(&a.bookings),
                 TopBy::Revenue => b.revenue.cmp(&a.revenue),
-                TopBy::Rating => (b.rating_sum * a.rating_count).cmp(&(a.rating_sum * b.rating_count)),
+                TopBy::Rating => {
+                    (b.rating_sum * a.rating_count).cmp(&(a.rating_sum * b.rating_count))
+                }
             };
             order.then(ea.cmp(eb))
         });
@@ -384,11 +389,31 @@ fn assert_reports_match(prasang: &Prasang) {
     let (from, to) = (first_day - 1, last_day + 1);
     for scope in scopes {
         let why = format!("scope {scope:?}");
-        assert_eq!(analytics.popularity(&admin, scope).expect("popularity"), oracle.popularity(scope), "{why}");
-        assert_eq!(analytics.funnel(&admin, scope).expect("funnel"), oracle.funnel(scope), "{why}");
-        assert_eq!(analytics.revenue(&admin, scope).expect("revenue"), oracle.revenue(scope), "{why}");
-        assert_eq!(analytics.demographics(&admin, scope).expect("demographics"), oracle.demographics(scope), "{why}");
-        assert_eq!(analytics.ratings_by_group(&admin, scope).expect("ratings"), oracle.ratings_by_group(scope), "{why}");
+        assert_eq!(
+            analytics.popularity(&admin, scope).expect("popularity"),
+            oracle.popularity(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.funnel(&admin, scope).expect("funnel"),
+            oracle.funnel(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.revenue(&admin, scope).expect("revenue"),
+            oracle.revenue(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.demographics(&admin, scope).expect("demographics"),
+            oracle.demographics(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.ratings_by_group(&admin, scope).expect("ratings"),
+            oracle.ratings_by_group(scope),
+            "{why}"
+        );
         let params = TrendParams {
             from: Some(date(from)),
             to: Some(date(to)),
@@ -410,16 +435,27 @@ fn assert_reports_match(prasang: &Prasang) {
                 })
                 .collect(),
         };
-        assert_eq!(analytics.trends(&admin, scope, &params).expect("trends"), expected, "{why}");
+        assert_eq!(
+            analytics.trends(&admin, scope, &params).expect("trends"),
+            expected,
+            "{why}"
+        );
         for group_by in ["week", "month"] {
             let params = TrendParams {
                 group_by: Some(group_by.into()),
                 ..params.clone()
             };
-            let rows = analytics.trends(&admin, scope, &params).expect("trends").rows;
+            let rows = analytics
+                .trends(&admin, scope, &params)
+                .expect("trends")
+                .rows;
             let sum = |f: fn(&TrendRow) -> i64| rows.iter().map(f).sum::<i64>();
             let want = |f: fn(&TrendRow) -> i64| expected.rows.iter().map(f).sum::<i64>();
-            assert_eq!(sum(|r| r.bookings as i64), want(|r| r.bookings as i64), "{why}");
+            assert_eq!(
+                sum(|r| r.bookings as i64),
+                want(|r| r.bookings as i64),
+                "{why}"
+            );
             assert_eq!(sum(|r| r.revenue_minor), want(|r| r.revenue_minor), "{why}");
         }
         if !matches!(scope, Scope::Event(_)) {
@@ -481,15 +517,39 @@ fn event_at(start_in: Duration, capacity: i64, price: i64) -> NewEvent {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Book { user: usize, event: usize, quantity: i64 },
-    Cancel { ticket: usize, by_organizer: bool },
-    Confirm { ticket: usize },
-    Advance { minutes: u64 },
+    Book {
+        user: usize,
+        event: usize,
+        quantity: i64,
+    },
+    Cancel {
+        ticket: usize,
+        by_organizer: bool,
+    },
+    Confirm {
+        ticket: usize,
+    },
+    Advance {
+        minutes: u64,
+    },
     Maintain,
-    View { event: usize, times: u32 },
-    Rate { user: usize, event: usize, rating: i64 },
-    Unrate { user: usize, event: usize },
-    Capacity { event: usize, capacity: i64 },
+    View {
+        event: usize,
+        times: u32,
+    },
+    Rate {
+        user: usize,
+        event: usize,
+        rating: i64,
+    },
+    Unrate {
+        user: usize,
+        event: usize,
+    },
+    Capacity {
+        event: usize,
+        capacity: i64,
+    },
     CatchUp,
     Ephemeral,
 }
@@ -526,7 +586,10 @@ impl Run {
             person(p, ("Olga", Gender::Female, 40), Role::Organizer),
             person(p, ("Omar", Gender::Male, 30), Role::Organizer),
         ];
-        let people = PEOPLE.iter().map(|who| person(p, *who, Role::Attendee)).collect();
+        let people = PEOPLE
+            .iter()
+            .map(|who| person(p, *who, Role::Attendee))
+            .collect();
         let hour = Duration::from_secs(3600);
         let plans = [(0, 2 * hour, 0), (0, 5 * hour, 700), (1, 30 * hour, 1_000)];
         let events = plans
@@ -551,17 +614,32 @@ impl Run {
     fn apply(&mut self, op: &Op) {
         let p = &self.world.prasang;
         match *op {
-            Op::Book { user, event, quantity } => {
+            Op::Book {
+                user,
+                event,
+                quantity,
+            } => {
                 let request = common::booking(self.events[event].0, quantity);
                 if let Ok(outcome) = p.tickets().book(&self.people[user], &request) {
                     self.tickets.push((outcome.ticket.id, user));
                 }
             }
-            Op::Cancel { ticket, by_organizer } => {
+            Op::Cancel {
+                ticket,
+                by_organizer,
+            } => {
                 if let Some(&(id, user)) = self.tickets.get(ticket) {
                     let who = if by_organizer {
-                        let event = p.tickets().get(&self.people[user], id).expect("ticket").event;
-                        let org = self.events.iter().find(|(e, _)| *e == event).map_or(0, |e| e.1);
+                        let event = p
+                            .tickets()
+                            .get(&self.people[user], id)
+                            .expect("ticket")
+                            .event;
+                        let org = self
+                            .events
+                            .iter()
+                            .find(|(e, _)| *e == event)
+                            .map_or(0, |e| e.1);
                         &self.organizers[org]
                     } else {
                         &self.people[user]
@@ -571,8 +649,16 @@ impl Run {
             }
             Op::Confirm { ticket } => {
                 if let Some(&(id, user)) = self.tickets.get(ticket) {
-                    let event = p.tickets().get(&self.people[user], id).expect("ticket").event;
-                    let org = self.events.iter().find(|(e, _)| *e == event).map_or(0, |e| e.1);
+                    let event = p
+                        .tickets()
+                        .get(&self.people[user], id)
+                        .expect("ticket")
+                        .event;
+                    let org = self
+                        .events
+                        .iter()
+                        .find(|(e, _)| *e == event)
+                        .map_or(0, |e| e.1);
                     let _ = p.tickets().confirm_payment(&self.organizers[org], id);
                 }
             }
@@ -585,15 +671,24 @@ impl Run {
                     }
                 }
             }
-            Op::Rate { user, event, rating } => {
+            Op::Rate {
+                user,
+                event,
+                rating,
+            } => {
                 let (id, who) = (self.events[event].0, &self.people[user]);
-                let input = || FeedbackInput { rating, comment: Some("fine".into()) };
+                let input = || FeedbackInput {
+                    rating,
+                    comment: Some("fine".into()),
+                };
                 if p.feedback().give(who, id, input()).is_err() {
                     let _ = p.feedback().edit(who, id, input());
                 }
             }
             Op::Unrate { user, event } => {
-                let _ = p.feedback().delete(&self.people[user], self.events[event].0);
+                let _ = p
+                    .feedback()
+                    .delete(&self.people[user], self.events[event].0);
             }
             Op::Capacity { event, capacity } => {
                 let (id, org) = self.events[event];
@@ -614,8 +709,9 @@ impl Run {
                     .expect("event");
                 p.events().get(e.id).expect("view");
                 p.run_maintenance().expect("record the view");
-                if self.tickets.len() % 2 == 0 {
-                    p.run_analytics_once().expect("fold the view before the deletion");
+                if self.tickets.len().is_multiple_of(2) {
+                    p.run_analytics_once()
+                        .expect("fold the view before the deletion");
                 }
                 p.events().delete(org, e.id).expect("delete");
             }
@@ -648,7 +744,9 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
     let bo = &run.people[1];
     common::book(p, ada, free, 2);
     let held = common::book(p, bo, paid, 1);
-    p.tickets().confirm_payment(&run.organizers[0], held.id).expect("confirm");
+    p.tickets()
+        .confirm_payment(&run.organizers[0], held.id)
+        .expect("confirm");
     let lapsing = common::book(p, ada, paid, 1);
     run.world.clock.advance(Duration::from_secs(20 * 60));
     p.run_maintenance().expect("expire");
@@ -661,8 +759,26 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
     }
     p.run_maintenance().expect("views");
     run.world.clock.advance(Duration::from_secs(6 * 3600));
-    p.feedback().give(ada, free, FeedbackInput { rating: 4, comment: None }).expect("rate");
-    p.feedback().give(bo, paid, FeedbackInput { rating: 2, comment: None }).expect("rate");
+    p.feedback()
+        .give(
+            ada,
+            free,
+            FeedbackInput {
+                rating: 4,
+                comment: None,
+            },
+        )
+        .expect("rate");
+    p.feedback()
+        .give(
+            bo,
+            paid,
+            FeedbackInput {
+                rating: 2,
+                comment: None,
+            },
+        )
+        .expect("rate");
     p.run_analytics_once().expect("analytics");
 
     let olga = &run.organizers[0];
@@ -672,16 +788,42 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
         (popularity.visits, popularity.bookings, popularity.expiries),
         (4, 2, 1)
     );
-    assert_eq!((popularity.average_rating, popularity.rating_count), (Some(3.0), 2));
+    assert_eq!(
+        (popularity.average_rating, popularity.rating_count),
+        (Some(3.0), 2)
+    );
     assert_eq!(popularity.conversion, Some(0.5));
     let funnel = p.analytics().funnel(olga, scope).expect("funnel");
     assert_eq!((funnel.holds, funnel.booked, funnel.expired), (2, 2, 1));
-    let revenue = p.analytics().revenue(olga, Scope::Event(paid)).expect("revenue");
-    assert_eq!((revenue.revenue_minor, revenue.seats_booked, revenue.capacity), (700, 1, 8));
-    let groups = p.analytics().ratings_by_group(olga, scope).expect("groups").groups;
-    let ada_group = groups.iter().find(|g| g.gender == Gender::Female).expect("ada");
-    assert_eq!((ada_group.age_group, ada_group.average), (AgeGroup::From35To44, Some(4.0)));
-    let bo_group = groups.iter().find(|g| g.gender == Gender::Male).expect("bo");
+    let revenue = p
+        .analytics()
+        .revenue(olga, Scope::Event(paid))
+        .expect("revenue");
+    assert_eq!(
+        (
+            revenue.revenue_minor,
+            revenue.seats_booked,
+            revenue.capacity
+        ),
+        (700, 1, 8)
+    );
+    let groups = p
+        .analytics()
+        .ratings_by_group(olga, scope)
+        .expect("groups")
+        .groups;
+    let ada_group = groups
+        .iter()
+        .find(|g| g.gender == Gender::Female)
+        .expect("ada");
+    assert_eq!(
+        (ada_group.age_group, ada_group.average),
+        (AgeGroup::From35To44, Some(4.0))
+    );
+    let bo_group = groups
+        .iter()
+        .find(|g| g.gender == Gender::Male)
+        .expect("bo");
     assert_eq!(bo_group.age_group, AgeGroup::Under18);
     assert_reports_match(p);
 }
@@ -696,20 +838,43 @@ fn an_organizer_cannot_read_another_organizers_reports() {
     p.run_analytics_once().expect("analytics");
     let a = p.analytics();
     let refusals = [
-        a.popularity(olga, Scope::Event(omars_event)).map(|_| ()).unwrap_err(),
-        a.demographics(olga, Scope::Organizer(omar.user_id())).map(|_| ()).unwrap_err(),
-        a.ratings_by_group(olga, Scope::All).map(|_| ()).unwrap_err(),
-        a.trends(olga, Scope::Event(omars_event), &TrendParams::default()).map(|_| ()).unwrap_err(),
-        a.top_events(olga, Scope::Organizer(omar.user_id()), &TopParams::default()).map(|_| ()).unwrap_err(),
-        a.funnel(attendee, Scope::Organizer(attendee.user_id())).map(|_| ()).unwrap_err(),
-        a.revenue(attendee, Scope::Event(omars_event)).map(|_| ()).unwrap_err(),
+        a.popularity(olga, Scope::Event(omars_event))
+            .map(|_| ())
+            .unwrap_err(),
+        a.demographics(olga, Scope::Organizer(omar.user_id()))
+            .map(|_| ())
+            .unwrap_err(),
+        a.ratings_by_group(olga, Scope::All)
+            .map(|_| ())
+            .unwrap_err(),
+        a.trends(olga, Scope::Event(omars_event), &TrendParams::default())
+            .map(|_| ())
+            .unwrap_err(),
+        a.top_events(
+            olga,
+            Scope::Organizer(omar.user_id()),
+            &TopParams::default(),
+        )
+        .map(|_| ())
+        .unwrap_err(),
+        a.funnel(attendee, Scope::Organizer(attendee.user_id()))
+            .map(|_| ())
+            .unwrap_err(),
+        a.revenue(attendee, Scope::Event(omars_event))
+            .map(|_| ())
+            .unwrap_err(),
     ];
     for refused in refusals {
         assert_eq!(refused.kind(), ErrorKind::Forbidden, "{refused:?}");
     }
     assert!(a.popularity(omar, Scope::Event(omars_event)).is_ok());
     assert!(a.popularity(olga, Scope::Organizer(olga.user_id())).is_ok());
-    let missing = a.popularity(olga, Scope::Event("01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().expect("id"))).unwrap_err();
+    let missing = a
+        .popularity(
+            olga,
+            Scope::Event("01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().expect("id")),
+        )
+        .unwrap_err();
     assert_eq!(missing.kind(), ErrorKind::NotFound);
 }
 
@@ -735,21 +900,32 @@ fn analytics_crash_child() {
     )
     .expect("open");
     let run = std::process::id();
-    let organizer = person(&prasang, (&format!("Olga {run}"), Gender::Female, 40), Role::Organizer);
+    let organizer = person(
+        &prasang,
+        (&format!("Olga {run}"), Gender::Female, 40),
+        Role::Organizer,
+    );
     // Each run starts a day after the previous one's events so its own can still sell.
     clock.set(common::START.plus(Duration::from_secs(u64::from(run % 1000) * 86_400)));
     let event = prasang
         .events()
-        .create(&organizer, NewEvent {
-            starts_at: clock.now_plus(3600),
-            ends_at: clock.now_plus(7200),
-            ..common::new_event(1_000_000, 250, 100)
-        })
+        .create(
+            &organizer,
+            NewEvent {
+                starts_at: clock.now_plus(3600),
+                ends_at: clock.now_plus(7200),
+                ..common::new_event(1_000_000, 250, 100)
+            },
+        )
         .expect("event");
     println!("ready");
     for i in 0u64.. {
         let who = PEOPLE[(i % 6) as usize];
-        let guest = person(&prasang, (&format!("{} {run} {i}", who.0), who.1, who.2), Role::Attendee);
+        let guest = person(
+            &prasang,
+            (&format!("{} {run} {i}", who.0), who.1, who.2),
+            Role::Attendee,
+        );
         let ticket = common::book(&prasang, &guest, event.id, 1 + (i % 2) as i64);
         match i % 4 {
             0 => {
@@ -780,7 +956,12 @@ fn analytics_survive_sigkill_mid_batch() {
     let dir = tempfile::tempdir().expect("dir");
     for round in 0..3u64 {
         let mut child = Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--ignored", "--exact", "analytics_crash_child", "--nocapture"])
+            .args([
+                "--ignored",
+                "--exact",
+                "analytics_crash_child",
+                "--nocapture",
+            ])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -803,8 +984,14 @@ fn analytics_survive_sigkill_mid_batch() {
             .password_cost(PasswordCost::INSECURE_FAST),
     )
     .expect("reopen");
-    let before = prasang.log().cursor(prasang_core::analytics::CURSOR).expect("cursor");
-    assert!(before > 0, "the background consumer folded something before the kills");
+    let before = prasang
+        .log()
+        .cursor(prasang_core::analytics::CURSOR)
+        .expect("cursor");
+    assert!(
+        before > 0,
+        "the background consumer folded something before the kills"
+    );
     prasang.run_analytics_once().expect("replay");
     assert_reports_match(&prasang);
     let lag = prasang.analytics().lag().expect("lag");

@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::World;
+use notify_support::Recording;
 use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
 use prasang_core::notify::NotificationKind;
 use prasang_core::users::Role;
 use prasang_core::{
     CommonError, Config, DomainError, ErrorKind, ManualClock, PageRequest, Prasang, Subject,
 };
-use notify_support::Recording;
 
 fn rating(rating: i64, comment: Option<&str>) -> FeedbackInput {
     FeedbackInput {
@@ -111,14 +111,21 @@ fn a_cancelled_event_takes_no_feedback() {
     let world = World::new();
     let (olga, ada, event) = world.organizer_attendee_event(10, 0, 1);
     world.book(&ada, event.id, 1);
-    world.prasang.events().cancel(&olga, event.id).expect("cancel");
+    world
+        .prasang
+        .events()
+        .cancel(&olga, event.id)
+        .expect("cancel");
     start_events(&world);
     let refused = world
         .prasang
         .feedback()
         .give(&ada, event.id, rating(3, None))
         .unwrap_err();
-    assert!(matches!(refused, FeedbackError::EventCancelled), "{refused:?}");
+    assert!(
+        matches!(refused, FeedbackError::EventCancelled),
+        "{refused:?}"
+    );
 }
 
 #[test]
@@ -189,7 +196,12 @@ fn the_organizer_lists_and_answers_feedback_and_the_attendee_is_told() {
             .unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::Forbidden);
         let refused = feedback
-            .reply(outsider, event.id, bob.user_id(), ReplyInput { text: "hi".into() })
+            .reply(
+                outsider,
+                event.id,
+                bob.user_id(),
+                ReplyInput { text: "hi".into() },
+            )
             .unwrap_err();
         assert_eq!(refused.kind(), ErrorKind::Forbidden);
     }
@@ -199,7 +211,12 @@ fn the_organizer_lists_and_answers_feedback_and_the_attendee_is_told() {
         .reply(&olga, event.id, bob.user_id(), reply("Sorry!"))
         .expect("reply");
     let edited = feedback
-        .reply(&olga, event.id, bob.user_id(), reply("Sorry, we fixed the sound."))
+        .reply(
+            &olga,
+            event.id,
+            bob.user_id(),
+            reply("Sorry, we fixed the sound."),
+        )
         .expect("edit reply");
     let answer = edited.reply.expect("reply");
     assert_eq!(
@@ -252,9 +269,15 @@ fn every_booked_holder_is_asked_for_feedback_exactly_once_even_across_restarts()
     common::book(&prasang, &ada, event.id, 2);
     common::book(&prasang, &bob, event.id, 1);
     let cancelled = common::book(&prasang, &cai, event.id, 1);
-    prasang.tickets().cancel(&cai, cancelled.id).expect("cancel");
+    prasang
+        .tickets()
+        .cancel(&cai, cancelled.id)
+        .expect("cancel");
     common::book(&prasang, &bob, called_off.id, 1);
-    prasang.events().cancel(&olga, called_off.id).expect("call off");
+    prasang
+        .events()
+        .cancel(&olga, called_off.id)
+        .expect("call off");
 
     prasang.run_analytics_once().expect("schedule");
     // Not over yet: nobody is asked.
@@ -265,11 +288,23 @@ fn every_booked_holder_is_asked_for_feedback_exactly_once_even_across_restarts()
     clock.advance(Duration::from_secs(8 * 3600));
     let report = prasang.run_analytics_once().expect("run");
     assert_eq!(report.feedback_requests, 1);
-    assert_eq!(prasang.run_analytics_once().expect("again").feedback_requests, 0);
+    assert_eq!(
+        prasang
+            .run_analytics_once()
+            .expect("again")
+            .feedback_requests,
+        0
+    );
     drop(prasang);
 
     let prasang = open(channel.clone());
-    assert_eq!(prasang.run_analytics_once().expect("after restart").feedback_requests, 0);
+    assert_eq!(
+        prasang
+            .run_analytics_once()
+            .expect("after restart")
+            .feedback_requests,
+        0
+    );
     prasang.run_notifications_once().expect("notify");
     drop(prasang);
     let prasang = open(channel.clone());
@@ -284,5 +319,8 @@ fn every_booked_holder_is_asked_for_feedback_exactly_once_even_across_restarts()
     asked.sort();
     let mut expected = vec![(ada.user_id(), event.id), (bob.user_id(), event.id)];
     expected.sort();
-    assert_eq!(asked, expected, "booked holders of the ended event, once each");
+    assert_eq!(
+        asked, expected,
+        "booked holders of the ended event, once each"
+    );
 }

@@ -1,7 +1,9 @@
 //! The route table: the single list from which both the router and the OpenAPI document are
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
-use crate::handlers::{admin, analytics, auth, events, feedback, meta, notifications, tickets, users};
+use crate::handlers::{
+    admin, analytics, auth, events, feedback, meta, notifications, tickets, users,
+};
 use crate::request::{BoxReply, Ctx};
 
 /// A handler: takes the request context, returns the response future.

@@ -58,7 +58,9 @@ impl Runner {
             .name("prasang-analytics".into())
             .spawn(move || {
                 while !stopped.load(Ordering::SeqCst) {
-                    let Some(strong) = inner.upgrade() else { return };
+                    let Some(strong) = inner.upgrade() else {
+                        return;
+                    };
                     let from = match run_once(&strong) {
                         Ok(report) => report.cursor,
                         Err(error) => {
@@ -404,11 +406,7 @@ impl<'a> Fold<'a> {
                 };
                 let delta = Counters {
                     cancellations: 1,
-                    seats_booked: if was_booked {
-                        -i64::from(*quantity)
-                    } else {
-                        0
-                    },
+                    seats_booked: if was_booked { -i64::from(*quantity) } else { 0 },
                     revenue_minor: -refund,
                     ..Counters::default()
                 };
@@ -443,9 +441,7 @@ impl<'a> Fold<'a> {
                 rating,
                 ..
             } => self.rating(*event, *user, Some(*rating))?,
-            DomainEvent::FeedbackDeleted { event, user, .. } => {
-                self.rating(*event, *user, None)?
-            }
+            DomainEvent::FeedbackDeleted { event, user, .. } => self.rating(*event, *user, None)?,
             DomainEvent::FeedbackReplied { .. } | DomainEvent::FeedbackRequested { .. } => {}
         }
         Ok(())
@@ -584,7 +580,15 @@ impl<'a> Fold<'a> {
             &store.cursors,
         )
             .transaction(
-                |(agg_counters, agg_members, agg_events, agg_users, due_tree, by_event, cursors)| {
+                |(
+                    agg_counters,
+                    agg_members,
+                    agg_events,
+                    agg_users,
+                    due_tree,
+                    by_event,
+                    cursors,
+                )| {
                     for (key, delta) in &counters {
                         let mut value: Counters = match agg_counters.get(key.as_slice())? {
                             Some(bytes) => store::decode_in_tx("agg_counters", &bytes)?,

@@ -239,9 +239,15 @@ mod tests {
         assert_eq!(to_csv(&One("=1+2")), "a,b\r\n\"'=1+2\",x\r\n");
         assert_eq!(to_csv(&One("@SUM(A1)")), "a,b\r\n\"'@SUM(A1)\",x\r\n");
         assert_eq!(to_csv(&One("+cmd")), "a,b\r\n\"'+cmd\",x\r\n");
-        assert_eq!(to_csv(&One("-cmd|' /C calc'!A0")), "a,b\r\n\"'-cmd|' /C calc'!A0\",x\r\n");
+        assert_eq!(
+            to_csv(&One("-cmd|' /C calc'!A0")),
+            "a,b\r\n\"'-cmd|' /C calc'!A0\",x\r\n"
+        );
         assert_eq!(to_csv(&One("-42")), "a,b\r\n-42,x\r\n");
-        assert_eq!(to_csv(&One("a,\"b\"\nc")), "a,b\r\n\"a,\"\"b\"\"\nc\",x\r\n");
+        assert_eq!(
+            to_csv(&One("a,\"b\"\nc")),
+            "a,b\r\n\"a,\"\"b\"\"\nc\",x\r\n"
+        );
         assert_eq!(to_csv(&One("Grüße")), "a,b\r\nGrüße,x\r\n");
     }
 }

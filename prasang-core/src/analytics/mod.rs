@@ -961,9 +961,15 @@ mod tests {
         assert_eq!(date_text(day), "2030-01-01");
         // 2030-01-01 is a Tuesday in ISO week 1; the week ends Sunday 2030-01-06.
         let (label, last) = period_of(day, GroupBy::Week);
-        assert_eq!((label.as_str(), date_text(last).as_str()), ("2030-W01", "2030-01-06"));
+        assert_eq!(
+            (label.as_str(), date_text(last).as_str()),
+            ("2030-W01", "2030-01-06")
+        );
         let (label, last) = period_of(day, GroupBy::Month);
-        assert_eq!((label.as_str(), date_text(last).as_str()), ("2030-01", "2030-01-31"));
+        assert_eq!(
+            (label.as_str(), date_text(last).as_str()),
+            ("2030-01", "2030-01-31")
+        );
         assert!(parse_date("from", "2030-02-30").is_err());
         assert!(parse_date("from", "30-01-01").is_err());
     }

@@ -235,8 +235,13 @@ impl Feedbacks<'_> {
         let store = &self.inner.store;
         let key = key(event, user);
         let record = finish::<_, FeedbackError>(
-            (&store.feedback, &store.tickets, &store.inventory, &store.log).transaction(
-                |(feedback, tickets, inventory, log)| {
+            (
+                &store.feedback,
+                &store.tickets,
+                &store.inventory,
+                &store.log,
+            )
+                .transaction(|(feedback, tickets, inventory, log)| {
                     check_open(inventory, event, now)?;
                     if feedback.get(key)?.is_some() {
                         return Err(abort(FeedbackError::AlreadyGiven));
@@ -257,8 +262,7 @@ impl Feedbacks<'_> {
                     };
                     log::append(log, now, &given)?;
                     Ok(record)
-                },
-            ),
+                }),
         )?;
         self.inner.committed_with_log()?;
         Ok(record.to_api(event, user))
@@ -336,7 +340,11 @@ impl Feedbacks<'_> {
         event: EventId,
         page: &PageRequest,
     ) -> Result<Page<Feedback>, FeedbackError> {
-        self.check_runs(actor, event, "only the event's organizer can read its feedback")?;
+        self.check_runs(
+            actor,
+            event,
+            "only the event's organizer can read its feedback",
+        )?;
         let prefix = event.to_bytes();
         let store = &self.inner.store;
         Ok(paging::scan(
@@ -362,7 +370,11 @@ impl Feedbacks<'_> {
         user: UserId,
         input: ReplyInput,
     ) -> Result<Feedback, FeedbackError> {
-        self.check_runs(actor, event, "only the event's organizer can reply to feedback")?;
+        self.check_runs(
+            actor,
+            event,
+            "only the event's organizer can reply to feedback",
+        )?;
         let text = check_reply(&input.text)?;
         let now = self.inner.now();
         let store = &self.inner.store;

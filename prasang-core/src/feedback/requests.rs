@@ -12,7 +12,9 @@
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionalTree, UnabortableTransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
+};
 
 use crate::Inner;
 use crate::ids::EventId;
@@ -91,8 +93,12 @@ pub(crate) fn send_due(inner: &Inner) -> Result<usize, StoreError> {
             return Ok(requested);
         }
         let batch = due.len();
-        let written = (&store.feedback_due, &store.feedback_due_by_event, &store.log).transaction(
-            |(queue, by_event, log)| {
+        let written = (
+            &store.feedback_due,
+            &store.feedback_due_by_event,
+            &store.log,
+        )
+            .transaction(|(queue, by_event, log)| {
                 let mut written = 0;
                 for &(at, event) in &due {
                     queue.remove(&due_key(at, event))?;
@@ -108,8 +114,7 @@ pub(crate) fn send_due(inner: &Inner) -> Result<usize, StoreError> {
                     written += 1;
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(written)
-            },
-        );
+            });
         let written = store::finish(written)?;
         if written > 0 {
             inner.committed_with_log()?;

@@ -110,12 +110,16 @@ async fn serve(cx: Ctx, report: ReportName, over: Over) -> Reply {
     let get = |name: &str| params.get(name).cloned();
     let name = report.as_str();
     match report {
-        ReportName::Popularity => {
-            respond(csv, name, &cx.core_read(|p| p.analytics().popularity(&actor, scope))?)
-        }
-        ReportName::Demographics => {
-            respond(csv, name, &cx.core_read(|p| p.analytics().demographics(&actor, scope))?)
-        }
+        ReportName::Popularity => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().popularity(&actor, scope))?,
+        ),
+        ReportName::Demographics => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().demographics(&actor, scope))?,
+        ),
         ReportName::RatingsByGroup => respond(
             csv,
             name,
@@ -127,7 +131,11 @@ async fn serve(cx: Ctx, report: ReportName, over: Over) -> Reply {
                 to: get("to"),
                 group_by: get("group_by"),
             };
-            respond(csv, name, &cx.core_read(|p| p.analytics().trends(&actor, scope, &query))?)
+            respond(
+                csv,
+                name,
+                &cx.core_read(|p| p.analytics().trends(&actor, scope, &query))?,
+            )
         }
         ReportName::TopEvents => {
             let query = TopParams {
@@ -140,12 +148,16 @@ async fn serve(cx: Ctx, report: ReportName, over: Over) -> Reply {
                 &cx.core_read(|p| p.analytics().top_events(&actor, scope, &query))?,
             )
         }
-        ReportName::Funnel => {
-            respond(csv, name, &cx.core_read(|p| p.analytics().funnel(&actor, scope))?)
-        }
-        ReportName::Revenue => {
-            respond(csv, name, &cx.core_read(|p| p.analytics().revenue(&actor, scope))?)
-        }
+        ReportName::Funnel => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().funnel(&actor, scope))?,
+        ),
+        ReportName::Revenue => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().revenue(&actor, scope))?,
+        ),
     }
 }
 
@@ -186,7 +198,8 @@ pub(crate) fn schemas() -> Value {
     let int = json!({ "type": "integer" });
     let num = json!({ "type": ["number", "null"] });
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
-    let age = json!({ "enum": ["under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus"] });
+    let age =
+        json!({ "enum": ["under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus"] });
     let id = json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$" });
     let pair = |first: &Value| json!({ "type": "array", "prefixItems": [first, int], "minItems": 2, "maxItems": 2 });
     json!({
@@ -226,12 +239,18 @@ pub(crate) fn query_schema(name: &str) -> Option<Value> {
     Some(match name {
         "format" => json!({ "enum": ["json", "csv"], "default": "json",
             "description": "or send `Accept: text/csv`" }),
-        "organizer" => json!({ "type": "string", "description": "an organizer's user id (admins)" }),
-        "from" | "to" => json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD, UTC; at most 10 years apart" }),
+        "organizer" => {
+            json!({ "type": "string", "description": "an organizer's user id (admins)" })
+        }
+        "from" | "to" => {
+            json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD, UTC; at most 10 years apart" })
+        }
         "group_by" => json!({ "enum": ["day", "week", "month"], "default": "day" }),
         "by" => json!({ "enum": ["bookings", "rating", "revenue"], "default": "bookings" }),
         "min_ratings" => json!({ "type": "integer", "minimum": 1, "default": 1 }),
-        "report" => json!({ "enum": ReportName::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>() }),
+        "report" => {
+            json!({ "enum": ReportName::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>() })
+        }
         _ => return None,
     })
 }

@@ -76,7 +76,8 @@ pub(crate) fn reply(cx: Ctx) -> BoxReply {
 
 /// OpenAPI schemas of the feedback routes.
 pub(crate) fn schemas() -> Value {
-    let id = json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" });
+    let id =
+        json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" });
     let time = json!({ "type": "string", "format": "date-time" });
     json!({
         "Feedback": {
