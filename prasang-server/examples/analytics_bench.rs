@@ -535,7 +535,7 @@ fn main() {
         )
         .expect("event")
         .id;
-    let buyers: Vec<Actor> = (0..200)
+    let buyers: Vec<Actor> = (0..5_000)
         .map(|i| register(&flash, format!("Buyer {i}"), Role::Attendee, i))
         .collect();
     let done = Arc::new(AtomicBool::new(false));

@@ -65,7 +65,9 @@ impl Runner {
                         Ok(report) => report.cursor,
                         Err(error) => {
                             tracing::warn!(?error, "analytics consumer failed; will retry");
-                            0
+                            drop(strong);
+                            std::thread::sleep(IDLE_POLL);
+                            continue;
                         }
                     };
                     if stopped.load(Ordering::SeqCst) {

@@ -727,7 +727,10 @@ impl Analytics<'_> {
     pub fn lag(&self) -> Result<Lag, AnalyticsError> {
         let log = Log { inner: self.inner };
         let cursor = log.position(CURSOR)?;
-        let end = log.end().map_err(|_| StoreError::Conflict)?;
+        let last = self.inner.store.log.last().map_err(StoreError::from)?;
+        let end = last
+            .and_then(|(key, _)| crate::store::keys::seq_from_key(&key))
+            .map_or(0, |seq| seq + 1);
         let oldest = log.entries(cursor, 1)?;
         let seconds = oldest.first().map_or(0.0, |entry| {
             let millis = self.inner.now().as_millis() - entry.at.as_millis();
