@@ -10,7 +10,7 @@
 //! Only this consumer writes the `agg_*` trees, and one round runs at a time (a lock), so the
 //! reads outside the transaction cannot go stale.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -146,6 +146,9 @@ struct Fold<'a> {
     members: HashMap<[u8; 33], Option<Member>>,
     events: HashMap<EventId, Option<EventInfo>>,
     users: HashMap<UserId, UserInfo>,
+    /// Events and users whose record this batch changed (the maps above also cache reads).
+    events_changed: HashSet<EventId>,
+    users_changed: HashSet<UserId>,
     /// Feedback-request queue changes, in log order: the event's end, or `None` for off.
     due: Vec<(EventId, Option<Timestamp>)>,
 }
@@ -165,6 +168,8 @@ impl<'a> Fold<'a> {
             members: HashMap::new(),
             events: HashMap::new(),
             users: HashMap::new(),
+            events_changed: HashSet::new(),
+            users_changed: HashSet::new(),
             due: Vec::new(),
         }
     }
@@ -272,6 +277,7 @@ impl<'a> Fold<'a> {
                 user, gender, age, ..
             } => {
                 self.users.insert(*user, user_info(*gender, *age));
+                self.users_changed.insert(*user);
             }
             DomainEvent::UserUpdated { user } => {
                 // The log does not carry the new profile: later entries count the user in the
@@ -279,6 +285,7 @@ impl<'a> Fold<'a> {
                 if let Some(record) = self.inner.users().load(*user)? {
                     self.users
                         .insert(*user, user_info(record.user.gender, record.user.age));
+                    self.users_changed.insert(*user);
                 }
             }
             DomainEvent::EventCreated {
@@ -292,6 +299,7 @@ impl<'a> Fold<'a> {
                     capacity: *capacity,
                 };
                 self.events.insert(*event, Some(info));
+                self.events_changed.insert(*event);
                 if let Some(scopes) = self.scopes(*event)? {
                     let delta = Counters {
                         capacity: i64::from(*capacity),
@@ -310,6 +318,7 @@ impl<'a> Fold<'a> {
                     let delta = i64::from(sale.seats.capacity) - i64::from(info.capacity);
                     info.capacity = sale.seats.capacity;
                     self.events.insert(*event, Some(info));
+                    self.events_changed.insert(*event);
                     if let Some(scopes) = self.scopes(*event)? {
                         let delta = Counters {
                             capacity: delta,
@@ -343,6 +352,7 @@ impl<'a> Fold<'a> {
                     self.totals(&scopes, current.negated());
                 }
                 self.events.insert(*event, None);
+                self.events_changed.insert(*event);
                 self.due.push((*event, None));
             }
             DomainEvent::EventViewed { event, count } => {
@@ -561,14 +571,17 @@ impl<'a> Fold<'a> {
             .map(|(key, member)| (key, member.map(|m| codec::encode(&m))))
             .collect();
         let events: Vec<_> = self
-            .events
-            .into_iter()
-            .map(|(id, info)| (id.to_bytes(), info.map(|i| codec::encode(&i))))
+            .events_changed
+            .iter()
+            .map(|id| {
+                let info = self.events.get(id).copied().flatten();
+                (id.to_bytes(), info.map(|i| codec::encode(&i)))
+            })
             .collect();
         let users: Vec<_> = self
-            .users
-            .into_iter()
-            .map(|(id, info)| (id.to_bytes(), codec::encode(&info)))
+            .users_changed
+            .iter()
+            .filter_map(|id| Some((id.to_bytes(), codec::encode(self.users.get(id)?))))
             .collect();
         let cursor = keys::log_seq(next);
         let due = self.due;
