@@ -703,10 +703,11 @@ impl Run {
             }
             Op::Ephemeral => {
                 let org = &self.organizers[0];
-                let e = p
-                    .events()
-                    .create(org, event_at(Duration::from_secs(40 * 3600), 5, 0))
-                    .expect("event");
+                // Starts two days from the clock's *current* time (it moves during a run).
+                let mut new = common::new_event(5, 0, 1);
+                new.starts_at = p.now().plus(Duration::from_secs(48 * 3600));
+                new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+                let e = p.events().create(org, new).expect("event");
                 p.events().get(e.id).expect("view");
                 p.run_maintenance().expect("record the view");
                 if self.tickets.len().is_multiple_of(2) {
