@@ -95,6 +95,8 @@ pub enum Subject {
     Event,
     /// A ticket.
     Ticket,
+    /// A feedback entry.
+    Feedback,
 }
 
 impl fmt::Display for Subject {
@@ -103,6 +105,7 @@ impl fmt::Display for Subject {
             Subject::User => "user",
             Subject::Event => "event",
             Subject::Ticket => "ticket",
+            Subject::Feedback => "feedback",
         })
     }
 }
@@ -140,6 +143,9 @@ impl DomainError for CommonError {
             }
             CommonError::NotFound(Subject::Ticket) => {
                 ErrorInfo::new(K::NotFound, "ticket-not-found", "Ticket not found")
+            }
+            CommonError::NotFound(Subject::Feedback) => {
+                ErrorInfo::new(K::NotFound, "feedback-not-found", "Feedback not found")
             }
             CommonError::Forbidden(_) => ErrorInfo::new(K::Forbidden, "forbidden", "Not allowed"),
             CommonError::Storage(store) => store.info(),

@@ -19,16 +19,19 @@
 //! ```
 //!
 //! Every domain operation is a method on a sub-API ([`Prasang::users`], [`Prasang::auth`],
-//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::log`], [`Prasang::notifications`]) and
+//! [`Prasang::events`], [`Prasang::tickets`], [`Prasang::feedback`], [`Prasang::analytics`],
+//! [`Prasang::log`], [`Prasang::notifications`]) and
 //! returns that module's error type; every error type implements [`DomainError`], whose
 //! [`ErrorKind`] is all a front end needs to answer (see [`error`]). Rights are checked here,
 //! against the [`auth::Actor`] each call takes, so every front end refuses alike. See
 //! `docs/storage.md` for the keyspace and transaction boundaries.
 
+pub mod analytics;
 pub mod auth;
 mod config;
 pub mod error;
 pub mod events;
+pub mod feedback;
 mod ids;
 mod integrity;
 pub mod limits;
@@ -91,6 +94,7 @@ pub(crate) struct Inner {
     pub(crate) log_signal: LogSignal,
     pub(crate) notifier: notify::Notifier,
     pub(crate) hashing: users::Hashing,
+    pub(crate) analytics: analytics::consumer::Runner,
     data_dir: PathBuf,
     dummy_hash: OnceLock<String>,
     maintenance: Mutex<Option<Maintenance>>,
@@ -133,6 +137,7 @@ impl Prasang {
             log_signal: LogSignal::default(),
             notifier: notify::Notifier::new(&config)?,
             hashing: users::Hashing::new(config.password_cost, config.password_hashing),
+            analytics: analytics::consumer::Runner::default(),
             data_dir,
             dummy_hash: OnceLock::new(),
             maintenance: Mutex::new(None),
@@ -144,6 +149,7 @@ impl Prasang {
                 Maintenance::start(Arc::downgrade(&inner), inner.config.maintenance_interval)?;
             *inner.maintenance.lock() = Some(maintenance);
             inner.notifier.start(Arc::downgrade(&inner))?;
+            inner.analytics.start(Arc::downgrade(&inner))?;
         }
         let open = Arc::new(OpenHandles(Arc::clone(&inner)));
         Ok(Prasang { inner, _open: open })
@@ -167,6 +173,23 @@ impl Prasang {
     /// Tickets.
     pub fn tickets(&self) -> tickets::Tickets<'_> {
         tickets::Tickets { inner: &self.inner }
+    }
+
+    /// Feedback on events.
+    pub fn feedback(&self) -> feedback::Feedbacks<'_> {
+        feedback::Feedbacks { inner: &self.inner }
+    }
+
+    /// Reports, maintained incrementally from the event log.
+    pub fn analytics(&self) -> analytics::Analytics<'_> {
+        analytics::Analytics { inner: &self.inner }
+    }
+
+    /// Folds new log entries into the analytics aggregates and asks the holders of events that
+    /// have ended for feedback, on this thread. A background thread does this continuously
+    /// unless [`Config::background_tasks`] turned it off.
+    pub fn run_analytics_once(&self) -> Result<analytics::ConsumerReport, StoreError> {
+        analytics::consumer::run_once(&self.inner)
     }
 
     /// The event log and consumer cursors.
@@ -399,6 +422,7 @@ impl Inner {
     /// Stops the notification and maintenance threads (idempotent).
     fn stop_background(&self) {
         self.notifier.shutdown();
+        self.analytics.stop(|| self.log_signal.notify());
         if let Some(maintenance) = self.maintenance.lock().take() {
             *maintenance.stop.0.lock() = true;
             maintenance.stop.1.notify_all();

@@ -47,6 +47,12 @@ pub const QUANTITY: Limit = limit("quantity", 1, PER_USER_LIMIT.max);
 pub const IDEMPOTENCY_KEY: Limit = limit("idempotency_key", 1, 255);
 /// Search text for event listings, in characters.
 pub const SEARCH_TEXT: Limit = limit("text", 0, 200);
+/// A feedback rating.
+pub const RATING: Limit = limit("rating", 1, 5);
+/// A feedback comment, in characters (it may span lines).
+pub const COMMENT: Limit = limit("comment", 0, 2_000);
+/// An organizer's reply to feedback, in characters (it may span lines).
+pub const REPLY: Limit = limit("text", 1, 2_000);
 /// Items per page of a listing.
 pub const PAGE_SIZE: Limit = limit("limit", 1, 100);
 

@@ -59,6 +59,11 @@ impl Timestamp {
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_else(|| self.0.to_string())
     }
+
+    /// Days since the Unix epoch: the bucket analytics count per day in.
+    pub const fn day_number(self) -> i64 {
+        self.0.div_euclid(86_400_000)
+    }
 }
 
 impl fmt::Display for Timestamp {

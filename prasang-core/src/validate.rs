@@ -42,6 +42,14 @@ fn is_invisible(c: char) -> bool {
 /// a reader sees.
 pub(crate) fn text(limit: &Limit, value: &str, multiline: bool) -> Result<String, FieldError> {
     let (field, min, max) = (limit.field, limit.min as usize, limit.max as usize);
+    // A character takes at most 4 bytes in UTF-8 (and NFC rarely grows text): refuse a huge
+    // value before the work of normalising and counting it.
+    if value.len() > max * 4 + 1024 {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
     let normalised: String = value.nfc().collect();
     let trimmed = normalised.trim();
     if trimmed.chars().any(is_bidi_control) {

@@ -251,7 +251,10 @@ fn a_version_1_store_reads_the_same_and_still_books() {
     let users: Vec<UserId> = ids(&expected, "users");
     let events: Vec<EventId> = ids(&expected, "events");
     let tickets: Vec<TicketId> = ids(&expected, "tickets");
-    assert_eq!(api_view(&prasang, &users, &events, &tickets), expected);
+    assert_eq!(
+        without_derived_fields(api_view(&prasang, &users, &events, &tickets)),
+        expected
+    );
     assert_intact(&prasang);
 
     // Password hashes survived: Ada can still log in.
@@ -312,4 +315,17 @@ fn a_version_1_store_reads_the_same_and_still_books() {
         )
         .expect("update an old event");
     assert_intact(&prasang);
+}
+
+/// The API view without fields added to the API after the fixture was recorded that are derived
+/// at read time, not stored (an event's `rating` comes from the analytics aggregates).
+fn without_derived_fields(mut view: Value) -> Value {
+    if let Some(events) = view["events"].as_array_mut() {
+        for event in events {
+            if let Some(event) = event.as_object_mut() {
+                event.remove("rating");
+            }
+        }
+    }
+    view
 }

@@ -54,8 +54,8 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
         statuses.push((413, "body too large"));
         statuses.push((415, "body not sent as JSON in UTF-8"));
     }
-    if route.request.is_some() || route.query.contains(&"limit") || route.query.contains(&"after") {
-        statuses.push((422, "invalid fields or paging cursor"));
+    if route.request.is_some() || !route.query.is_empty() || route.refusals.contains(&422) {
+        statuses.push((422, "invalid fields, query values or paging cursor"));
     }
     if route.rate_limited {
         statuses.push((429, "too many attempts; see Retry-After"));
@@ -82,7 +82,7 @@ fn schemas() -> Value {
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
     let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
-        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply"] });
+        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request"] });
     json!({
         "Problem": {
             "type": "object",
@@ -159,7 +159,8 @@ fn schemas() -> Value {
                 "per_user_limit": { "type": "integer" },
                 "status": { "enum": ["published", "cancelled"] },
                 "created_at": time(), "updated_at": time(),
-                "seats": { "$ref": "#/components/schemas/Seats" }
+                "seats": { "$ref": "#/components/schemas/Seats" },
+                "rating": { "$ref": "#/components/schemas/EventRating" }
             }
         },
         "NewEvent": {
@@ -260,6 +261,19 @@ fn schemas() -> Value {
     })
 }
 
+/// The schemas of the feedback and analytics handlers, beside the others.
+fn with_feedback_and_analytics(mut schemas: Value) -> Value {
+    for extra in [
+        crate::handlers::feedback::schemas(),
+        crate::handlers::analytics::schemas(),
+    ] {
+        if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
+            all.extend(more);
+        }
+    }
+    schemas
+}
+
 fn problem_response(description: &str) -> Value {
     json!({
         "description": description,
@@ -275,13 +289,17 @@ pub fn document() -> Value {
         let mut parameters = Vec::new();
         for segment in route.path.split('/') {
             if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                let schema = crate::handlers::analytics::query_schema(name).unwrap_or_else(id);
                 parameters.push(json!({
-                    "name": name, "in": "path", "required": true, "schema": id()
+                    "name": name, "in": "path", "required": true, "schema": schema
                 }));
             }
         }
         for name in route.query {
             let schema = match *name {
+                _ if route.tag == "analytics" => {
+                    crate::handlers::analytics::query_schema(name).unwrap_or_else(string)
+                }
                 "limit" => integer(limits::PAGE_SIZE),
                 "text" => text(limits::SEARCH_TEXT),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
@@ -340,7 +358,7 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": with_feedback_and_analytics(schemas()),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)" }
             }

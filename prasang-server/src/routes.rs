@@ -1,7 +1,9 @@
 //! The route table: the single list from which both the router and the OpenAPI document are
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
-use crate::handlers::{admin, auth, events, meta, notifications, tickets, users};
+use crate::handlers::{
+    admin, analytics, auth, events, feedback, meta, notifications, tickets, users,
+};
 use crate::request::{BoxReply, Ctx};
 
 /// A handler: takes the request context, returns the response future.
@@ -478,6 +480,233 @@ pub static ROUTES: &[Route] = &[
     .bearer()
     .query(&["from", "limit"])
     .returns(200, Some("LogPage")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/feedback",
+        feedback::give,
+        "giveFeedback",
+        "feedback",
+        "Rate an event you hold a booked ticket for, once it has started",
+    )
+    .bearer()
+    .body("FeedbackInput")
+    .returns(201, Some("Feedback")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/feedback",
+        feedback::list,
+        "listFeedback",
+        "feedback",
+        "All feedback on an event (its organizer and admins)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("FeedbackPage")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/feedback/mine",
+        feedback::mine,
+        "getMyFeedback",
+        "feedback",
+        "The caller's feedback on an event",
+    )
+    .bearer()
+    .returns(200, Some("Feedback")),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/feedback/mine",
+        feedback::edit,
+        "editMyFeedback",
+        "feedback",
+        "Change the caller's rating and comment",
+    )
+    .bearer()
+    .body("FeedbackInput")
+    .returns(200, Some("Feedback")),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}/feedback/mine",
+        feedback::delete,
+        "deleteMyFeedback",
+        "feedback",
+        "Withdraw the caller's feedback",
+    )
+    .bearer()
+    .returns(204, None),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/feedback/{user}/reply",
+        feedback::reply,
+        "replyToFeedback",
+        "feedback",
+        "Reply to a user's feedback, or change the reply (organizer); the attendee is notified",
+    )
+    .bearer()
+    .body("ReplyInput")
+    .returns(200, Some("Feedback")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/popularity",
+        analytics::popularity,
+        "analyticsPopularity",
+        "analytics",
+        "Visits, bookings, cancellations, expiries, conversion and rating of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer"])
+    .returns(200, Some("Popularity")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/demographics",
+        analytics::demographics,
+        "analyticsDemographics",
+        "analytics",
+        "Ticket holders by gender and age group of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer"])
+    .returns(200, Some("Demographics")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/ratings-by-group",
+        analytics::ratings_by_group,
+        "analyticsRatingsByGroup",
+        "analytics",
+        "Mean rating by gender and age group of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer"])
+    .returns(200, Some("RatingsByGroup")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/trends",
+        analytics::trends,
+        "analyticsTrends",
+        "analytics",
+        "Bookings, cancellations and revenue by day, ISO week or month of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer", "from", "to", "group_by"])
+    .returns(200, Some("Trends")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/funnel",
+        analytics::funnel,
+        "analyticsFunnel",
+        "analytics",
+        "Visits, holds, bookings, cancellations and expiries of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer"])
+    .returns(200, Some("Funnel")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/revenue",
+        analytics::revenue,
+        "analyticsRevenue",
+        "analytics",
+        "Revenue (confirmed payments less refunds) and seat utilisation of the caller's events (admins: all events, or one organizer's)",
+    )
+    .bearer()
+    .query(&["format", "organizer"])
+    .returns(200, Some("Revenue")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/top-events",
+        analytics::top_events,
+        "analyticsTopEvents",
+        "analytics",
+        "Top 10 events by bookings, mean rating or revenue (caller's events; admins: all)",
+    )
+    .bearer()
+    .query(&["format", "organizer", "by", "min_ratings"])
+    .returns(200, Some("TopEvents")),
+    Route::new(
+        "GET",
+        "/api/v1/analytics/{report}",
+        analytics::unknown,
+        "analyticsUnknown",
+        "analytics",
+        "Any other report name is refused, naming the `report` field",
+    )
+    .bearer()
+    .refuses(&[422]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/popularity",
+        analytics::event_popularity,
+        "eventAnalyticsPopularity",
+        "analytics",
+        "Visits, bookings, cancellations, expiries, conversion and rating of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("Popularity")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/demographics",
+        analytics::event_demographics,
+        "eventAnalyticsDemographics",
+        "analytics",
+        "Ticket holders by gender and age group of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("Demographics")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/ratings-by-group",
+        analytics::event_ratings_by_group,
+        "eventAnalyticsRatingsByGroup",
+        "analytics",
+        "Mean rating by gender and age group of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("RatingsByGroup")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/trends",
+        analytics::event_trends,
+        "eventAnalyticsTrends",
+        "analytics",
+        "Bookings, cancellations and revenue by day, ISO week or month of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format", "from", "to", "group_by"])
+    .returns(200, Some("Trends")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/funnel",
+        analytics::event_funnel,
+        "eventAnalyticsFunnel",
+        "analytics",
+        "Visits, holds, bookings, cancellations and expiries of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("Funnel")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/revenue",
+        analytics::event_revenue,
+        "eventAnalyticsRevenue",
+        "analytics",
+        "Revenue (confirmed payments less refunds) and seat utilisation of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("Revenue")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/{report}",
+        analytics::unknown,
+        "eventAnalyticsUnknown",
+        "analytics",
+        "Any other report name is refused, naming the `report` field",
+    )
+    .bearer()
+    .refuses(&[422]),
 ];
 
 /// Path → methods router over [`ROUTES`].

@@ -148,7 +148,12 @@ async fn every_status_a_route_answers_with_is_documented() {
     let event = app.event_id(&organizer, 5, 0).await;
     for route in ROUTES {
         let documented = &doc["paths"][route.path][route.method.to_ascii_lowercase()]["responses"];
-        let ids = [event.as_str(), "01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-an-id", "81M8TGKYADXGYKVTEN19VRXDBS"];
+        let ids = [
+            event.as_str(),
+            "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+            "not-an-id",
+            "81M8TGKYADXGYKVTEN19VRXDBS",
+        ];
         for id in ids {
             let path = route.path.replace("{id}", id);
             for token in [None, Some(attendee.as_str()), Some(organizer.as_str())] {

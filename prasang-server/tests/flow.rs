@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{problem, spawn};
+use common::{assert_problem, problem, spawn};
 use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -262,6 +262,10 @@ async fn only_admins_change_roles_and_check_integrity() {
     let changed = app.put(&path, Some(&admin), &body).await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_eq!(changed.json()["role"], "organizer");
+    // The role change ended the user's older token; a new one carries the new role.
+    let stale = app.get("/api/v1/admin/integrity", Some(&token)).await;
+    assert_problem(&stale, StatusCode::UNAUTHORIZED, "session-revoked");
+    let token = app.access_token("u@example.org").await;
     assert_eq!(
         app.get("/api/v1/admin/integrity", Some(&token))
             .await

@@ -81,7 +81,8 @@ impl Events<'_> {
         Ok(page)
     }
 
-    /// The event as the API shows it: its record with the seat counters of its sale state.
+    /// The event as the API shows it: its record with the seat counters of its sale state and
+    /// the ratings of the analytics aggregates.
     pub(crate) fn load(&self, id: EventId) -> Result<Option<Event>, StoreError> {
         let Some(event) = codec::get::<EventRecord>(&self.inner.store.events, &id.to_bytes())?
         else {
@@ -91,7 +92,9 @@ impl Events<'_> {
             .sale_state(id)?
             .map(|sale| sale.seats)
             .unwrap_or_default();
-        Ok(Some(event.into_api(seats)))
+        let mut event = event.into_api(seats);
+        event.rating = crate::analytics::event_rating(self.inner, id)?;
+        Ok(Some(event))
     }
 
     pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {

@@ -25,7 +25,7 @@ use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
 use crate::log::{self, DomainEvent};
 use crate::paging::PageRequest;
-use crate::store::{abort, codec, finish, keys, read_in_tx};
+use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 
 /// Whether an event is on.
@@ -84,6 +84,8 @@ pub struct Event {
     pub updated_at: Timestamp,
     /// Seat counters, from the sale state in `inventory`.
     pub seats: Seats,
+    /// Average rating and rating count, read from the analytics aggregates (never stored).
+    pub rating: crate::analytics::EventRating,
 }
 
 /// A new event.
@@ -261,6 +263,12 @@ impl Events<'_> {
         Ok(event.into_api(sale.seats))
     }
 
+    /// `event` with its ratings from the analytics aggregates (a transaction cannot read them).
+    fn with_rating(&self, mut event: Event) -> Result<Event, StoreError> {
+        event.rating = crate::analytics::event_rating(self.inner, event.id)?;
+        Ok(event)
+    }
+
     /// Changes an event (its organizer or an admin). Seat counters are kept; capacity may not
     /// drop below the seats held or booked.
     pub fn update(
@@ -309,7 +317,7 @@ impl Events<'_> {
                 }),
         )?;
         self.inner.committed_with_log()?;
-        Ok(event)
+        Ok(self.with_rating(event)?)
     }
 
     /// Cancels an event (its organizer or an admin): it leaves the listing and stops selling.
@@ -346,7 +354,7 @@ impl Events<'_> {
                 },
             ))?;
         self.inner.committed_with_log()?;
-        Ok(event)
+        Ok(self.with_rating(event)?)
     }
 
     /// Deletes an event that never issued a ticket (its organizer or an admin).

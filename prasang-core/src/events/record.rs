@@ -50,7 +50,8 @@ impl Record for EventRecord {
 }
 
 impl EventRecord {
-    /// The event as the API shows it, with the seat counters of its sale state.
+    /// The event as the API shows it, with the seat counters of its sale state (and no ratings:
+    /// [`Events::load`](super::Events) adds them from the analytics aggregates).
     pub(crate) fn into_api(self, seats: SeatCounters) -> Event {
         Event {
             id: self.id,
@@ -68,6 +69,7 @@ impl EventRecord {
             created_at: self.created_at,
             updated_at: self.updated_at,
             seats: seats.into(),
+            rating: Default::default(),
         }
     }
 }

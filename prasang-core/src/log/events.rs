@@ -149,4 +149,47 @@ pub enum DomainEvent {
         /// Seats released.
         quantity: u32,
     },
+    /// A ticket holder rated an event for the first time.
+    FeedbackGiven {
+        /// The event.
+        event: EventId,
+        /// Who rated it.
+        user: UserId,
+        /// 1–5.
+        rating: u8,
+    },
+    /// A ticket holder changed their rating or comment.
+    FeedbackEdited {
+        /// The event.
+        event: EventId,
+        /// Whose feedback.
+        user: UserId,
+        /// The new rating, 1–5.
+        rating: u8,
+        /// The rating before.
+        previous: u8,
+    },
+    /// A ticket holder withdrew their feedback.
+    FeedbackDeleted {
+        /// The event.
+        event: EventId,
+        /// Whose feedback.
+        user: UserId,
+        /// The rating withdrawn.
+        previous: u8,
+    },
+    /// The organizer (or an admin) replied to a feedback entry, or changed the reply.
+    FeedbackReplied {
+        /// The event.
+        event: EventId,
+        /// Whose feedback was answered (the one to tell).
+        user: UserId,
+        /// Who replied.
+        by: UserId,
+    },
+    /// An event has ended: its holders of booked tickets are asked for feedback (once).
+    FeedbackRequested {
+        /// The event.
+        event: EventId,
+    },
 }

@@ -24,8 +24,11 @@ pub enum NotificationKind {
     EventUpdated,
     /// An event they hold tickets for was cancelled.
     EventCancelled,
-    /// The organizer replied to their feedback.
+    /// The organizer replied to their feedback ([`Notification::message`] holds the reply).
     FeedbackReply,
+    /// An event they held a booked ticket for has ended: how was it? Plugins built against
+    /// `prasang:channel@0.1.0` do not know this kind and are skipped for it.
+    FeedbackRequest,
 }
 
 /// Who is told.

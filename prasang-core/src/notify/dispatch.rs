@@ -142,6 +142,7 @@ struct Plan {
     recipients: Vec<UserId>,
     ticket: Option<TicketSummary>,
     changed: Vec<EventField>,
+    message: Option<String>,
 }
 
 /// Fields whose change is worth telling ticket holders about.
@@ -163,6 +164,7 @@ fn ticket_plan(
         recipients: vec![user],
         ticket: Some(ticket),
         changed: Vec::new(),
+        message: None,
     })
 }
 
@@ -256,6 +258,7 @@ fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreEr
                 recipients: active_holders(inner, *event)?,
                 ticket: None,
                 changed: changed.clone(),
+                message: None,
             })
         }
         DomainEvent::EventCancelled { event, .. } => Some(Plan {
@@ -264,6 +267,32 @@ fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreEr
             recipients: active_holders(inner, *event)?,
             ticket: None,
             changed: Vec::new(),
+            message: None,
+        }),
+        DomainEvent::FeedbackReplied { event, user, .. } => {
+            // The reply as it stands now (a later edit is told by its own entry, with the same
+            // text if both are dispatched late); none if the feedback was withdrawn meanwhile.
+            let feedback = crate::feedback::Feedbacks { inner }.load(*event, *user)?;
+            feedback.and_then(|f| f.reply).map(|reply| Plan {
+                kind: K::FeedbackReply,
+                event: *event,
+                recipients: vec![*user],
+                ticket: None,
+                changed: Vec::new(),
+                message: Some(reply.text),
+            })
+        }
+        DomainEvent::FeedbackRequested { event } => Some(Plan {
+            kind: K::FeedbackRequest,
+            event: *event,
+            recipients: booked_holders(inner, *event)?,
+            ticket: None,
+            changed: Vec::new(),
+            message: Some(
+                "How was it? Rate the event from 1 to 5 and leave a comment: \
+                 POST /api/v1/events/{id}/feedback, or the event's page."
+                    .replace("{id}", &event.to_string()),
+            ),
         }),
         _ => None,
     })
@@ -271,6 +300,19 @@ fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreEr
 
 /// Everyone holding a pending or booked ticket for `event`, each once, in booking order.
 fn active_holders(inner: &Inner, event: EventId) -> Result<Vec<UserId>, StoreError> {
+    holders(inner, event, TicketStatus::is_active)
+}
+
+/// Everyone holding a booked ticket for `event`, each once, in booking order.
+fn booked_holders(inner: &Inner, event: EventId) -> Result<Vec<UserId>, StoreError> {
+    holders(inner, event, |status| status == TicketStatus::Booked)
+}
+
+fn holders(
+    inner: &Inner,
+    event: EventId,
+    counts: impl Fn(TicketStatus) -> bool,
+) -> Result<Vec<UserId>, StoreError> {
     let tickets = Tickets { inner };
     let mut seen = HashSet::new();
     let mut holders = Vec::new();
@@ -280,7 +322,7 @@ fn active_holders(inner: &Inner, event: EventId) -> Result<Vec<UserId>, StoreErr
             continue;
         };
         if let Some(ticket) = tickets.load(id)?
-            && ticket.status.is_active()
+            && counts(ticket.status)
             && seen.insert(ticket.user)
         {
             holders.push(ticket.user);
@@ -341,7 +383,7 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
                 event: event.clone(),
                 ticket: plan.ticket.clone(),
                 changed: plan.changed.clone(),
-                message: None,
+                message: plan.message.clone(),
             };
             out.push(Delivery {
                 log_seq: entry.seq,

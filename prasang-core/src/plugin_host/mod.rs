@@ -566,6 +566,18 @@ fn unix_millis() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
+/// The receipt for a notification whose kind the plugin's interface version does not have: it
+/// is not sent, and the delivery log says why.
+fn skipped(notification: &Notification, version: &str) -> Receipt {
+    Receipt {
+        remote_id: None,
+        detail: format!(
+            "skipped: plugins built for prasang:channel@{version} do not receive {:?} notifications",
+            notification.kind
+        ),
+    }
+}
+
 impl Channel for PluginChannel {
     fn id(&self) -> &str {
         &self.plugin.manifest.id
@@ -574,10 +586,14 @@ impl Channel for PluginChannel {
     fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError> {
         let mut store = self.new_store(&notification.idempotency_key);
         let result = match &self.bindings {
-            Bindings::V0_1(pre) => pre.instantiate(&mut store).and_then(|channel| {
-                let input = v0_1::notification(notification, unix_millis());
-                channel.call_deliver(&mut store, &input).map(v0_1::outcome)
-            }),
+            Bindings::V0_1(pre) => {
+                let Some(input) = v0_1::notification(notification, unix_millis()) else {
+                    return Ok(skipped(notification, v0_1::VERSION));
+                };
+                pre.instantiate(&mut store)
+                    .and_then(|channel| channel.call_deliver(&mut store, &input))
+                    .map(v0_1::outcome)
+            }
         };
         match result {
             Ok(Ok(receipt)) => Ok(receipt),

@@ -23,8 +23,13 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     Channel::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
 }
 
-pub(crate) fn notification(n: &notify::Notification, attempted_at: i64) -> wit::Notification {
-    wit::Notification {
+/// The notification as 0.1.0 plugins see it; `None` for kinds the 0.1.0 interface does not
+/// have (they are not sent to such plugins).
+pub(crate) fn notification(
+    n: &notify::Notification,
+    attempted_at: i64,
+) -> Option<wit::Notification> {
+    Some(wit::Notification {
         idempotency_key: n.idempotency_key.clone(),
         kind: match n.kind {
             NotificationKind::TicketBooked => wit::NotificationKind::TicketBooked,
@@ -34,6 +39,7 @@ pub(crate) fn notification(n: &notify::Notification, attempted_at: i64) -> wit::
             NotificationKind::EventUpdated => wit::NotificationKind::EventUpdated,
             NotificationKind::EventCancelled => wit::NotificationKind::EventCancelled,
             NotificationKind::FeedbackReply => wit::NotificationKind::FeedbackReply,
+            NotificationKind::FeedbackRequest => return None,
         },
         log_seq: n.log_seq,
         occurred_at: n.occurred_at.as_millis(),
@@ -80,7 +86,7 @@ pub(crate) fn notification(n: &notify::Notification, attempted_at: i64) -> wit::
             })
             .collect(),
         message: n.message.clone(),
-    }
+    })
 }
 
 pub(crate) fn outcome(

@@ -20,6 +20,12 @@ pub(crate) fn timestamp(at: Timestamp) -> [u8; 8] {
     ((at.as_millis() as u64) ^ (1 << 63)).to_be_bytes()
 }
 
+/// Reads back a timestamp written by [`timestamp`].
+pub(crate) fn timestamp_from(bytes: &[u8]) -> Option<Timestamp> {
+    let raw = u64::from_be_bytes(bytes.try_into().ok()?) ^ (1 << 63);
+    Some(Timestamp::from_millis(raw as i64))
+}
+
 /// `events_by_start`: start time, then event id.
 pub(crate) fn event_by_start(starts_at: Timestamp, event: EventId) -> [u8; 24] {
     concat(&[&timestamp(starts_at), &event.to_bytes()])

@@ -118,6 +118,13 @@ pub(crate) struct Store {
     pub(crate) deliveries_by_event: Tree,
     pub(crate) deliveries_by_user: Tree,
     pub(crate) deliveries_due: Tree,
+    pub(crate) feedback: Tree,
+    pub(crate) feedback_due: Tree,
+    pub(crate) feedback_due_by_event: Tree,
+    pub(crate) agg_counters: Tree,
+    pub(crate) agg_events: Tree,
+    pub(crate) agg_users: Tree,
+    pub(crate) agg_members: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -169,6 +176,13 @@ impl Store {
             deliveries_by_event: tree("deliveries_by_event")?,
             deliveries_by_user: tree("deliveries_by_user")?,
             deliveries_due: tree("deliveries_due")?,
+            feedback: tree("feedback")?,
+            feedback_due: tree("feedback_due")?,
+            feedback_due_by_event: tree("feedback_due_by_event")?,
+            agg_counters: tree("agg_counters")?,
+            agg_events: tree("agg_events")?,
+            agg_users: tree("agg_users")?,
+            agg_members: tree("agg_members")?,
             db,
             group_commit,
         })

@@ -12,7 +12,10 @@ pub(crate) fn health(_cx: Ctx) -> BoxReply {
 pub(crate) fn metrics(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let store_bytes = cx.core(|p| p.size_on_disk()).await.ok();
-        let body = cx.state.metrics.render(store_bytes);
+        let mut body = cx.state.metrics.render(store_bytes);
+        if let Ok(lag) = cx.core_read(|p| p.analytics().lag()) {
+            body.push_str(&super::analytics::lag_metrics(lag));
+        }
         text("text/plain; version=0.0.4; charset=utf-8", body)
     })
 }

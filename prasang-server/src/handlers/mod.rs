@@ -2,8 +2,10 @@
 //! blocking pool and shapes the answer; rules (who may do what) live in the core.
 
 pub mod admin;
+pub mod analytics;
 pub mod auth;
 pub mod events;
+pub mod feedback;
 pub mod meta;
 pub mod notifications;
 pub mod tickets;

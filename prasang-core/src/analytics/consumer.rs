@@ -1,0 +1,643 @@
+//! The analytics consumer: folds log entries into counter buckets.
+//!
+//! A round reads a batch of entries past the cursor, folds them into deltas in memory (reading
+//! the per-(event, user) state it needs through an overlay of the batch's own changes), then
+//! writes every delta, the new per-(event, user) state, the feedback-request queue changes *and
+//! the advanced cursor* in one transaction. A crash before that commit leaves nothing behind,
+//! so the batch is folded again from the same cursor; a crash after it leaves the cursor past
+//! the batch. Either way every entry counts exactly once.
+//!
+//! Only this consumer writes the `agg_*` trees, and one round runs at a time (a lock), so the
+//! reads outside the transaction cannot go stale.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::Weak;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use sled::Transactional;
+use sled::transaction::ConflictableTransactionError;
+
+use super::store::{self as agg, Counters, EventInfo, Member, ScopeKey, UserInfo};
+use super::{AgeGroup, Group};
+use crate::Inner;
+use crate::feedback::requests;
+use crate::ids::{EventId, UserId};
+use crate::log::{DomainEvent, EventField, Log, LogEntry};
+use crate::store::{self, StoreError, codec, keys};
+use crate::tickets::TicketStatus;
+use crate::time::Timestamp;
+use crate::users::Gender;
+
+/// The consumer's cursor in the log's cursor table.
+pub const CURSOR: &str = "analytics";
+
+/// Log entries folded per transaction.
+pub(crate) const ENTRIES_PER_BATCH: usize = 4096;
+
+/// How long the background consumer sleeps when the log is quiet (it also sends due
+/// feedback requests this often).
+const IDLE_POLL: Duration = Duration::from_millis(500);
+
+/// The background thread and the lock that keeps rounds one at a time.
+#[derive(Default)]
+pub(crate) struct Runner {
+    pub(crate) round: Mutex<()>,
+    stopped: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Runner {
+    /// Starts the background consumer.
+    pub(crate) fn start(&self, inner: Weak<Inner>) -> std::io::Result<()> {
+        let stopped = Arc::clone(&self.stopped);
+        let thread = std::thread::Builder::new()
+            .name("prasang-analytics".into())
+            .spawn(move || {
+                while !stopped.load(Ordering::SeqCst) {
+                    let Some(strong) = inner.upgrade() else {
+                        return;
+                    };
+                    let from = match run_once(&strong) {
+                        Ok(report) => report.cursor,
+                        Err(error) => {
+                            tracing::warn!(?error, "analytics consumer failed; will retry");
+                            drop(strong);
+                            std::thread::sleep(IDLE_POLL);
+                            continue;
+                        }
+                    };
+                    if stopped.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    let _ = Log { inner: &strong }.wait_for(from, IDLE_POLL);
+                }
+            })?;
+        *self.thread.lock() = Some(thread);
+        Ok(())
+    }
+
+    /// Stops the background consumer (idempotent); `wake` interrupts its wait.
+    pub(crate) fn stop(&self, wake: impl FnOnce()) {
+        self.stopped.store(true, Ordering::SeqCst);
+        wake();
+        if let Some(thread) = self.thread.lock().take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// What one [`run_once`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ConsumerReport {
+    /// Log entries folded into the aggregates.
+    pub entries: usize,
+    /// Events whose holders were asked for feedback.
+    pub feedback_requests: usize,
+    /// The cursor afterwards: the first entry not yet folded.
+    pub cursor: u64,
+}
+
+/// Folds every entry past the cursor, sends due feedback requests, and folds the entries those
+/// appended.
+pub(crate) fn run_once(inner: &Inner) -> Result<ConsumerReport, StoreError> {
+    let mut report = ConsumerReport::default();
+    report.entries += catch_up(inner, usize::MAX)?;
+    report.feedback_requests = requests::send_due(inner)?;
+    if report.feedback_requests > 0 {
+        report.entries += catch_up(inner, usize::MAX)?;
+    }
+    report.cursor = Log { inner }.position(CURSOR)?;
+    Ok(report)
+}
+
+/// Folds up to `max_batches` batches past the cursor. Returns entries folded.
+pub(crate) fn catch_up(inner: &Inner, max_batches: usize) -> Result<usize, StoreError> {
+    let _one_at_a_time = inner.analytics.round.lock();
+    let log = Log { inner };
+    let mut folded = 0;
+    for _ in 0..max_batches {
+        let from = log.position(CURSOR)?;
+        let entries = log.entries(from, ENTRIES_PER_BATCH)?;
+        let Some(last) = entries.last() else { break };
+        let next = last.seq + 1;
+        let mut fold = Fold::new(inner);
+        for entry in &entries {
+            fold.entry(entry)?;
+        }
+        fold.commit(next)?;
+        folded += entries.len();
+        if entries.len() < ENTRIES_PER_BATCH {
+            break;
+        }
+    }
+    Ok(folded)
+}
+
+/// One batch's changes, in memory until [`Fold::commit`].
+struct Fold<'a> {
+    inner: &'a Inner,
+    counters: HashMap<Vec<u8>, Counters>,
+    members: HashMap<[u8; 33], Option<Member>>,
+    events: HashMap<EventId, Option<EventInfo>>,
+    users: HashMap<UserId, UserInfo>,
+    /// Events and users whose record this batch changed (the maps above also cache reads).
+    events_changed: HashSet<EventId>,
+    users_changed: HashSet<UserId>,
+    /// Feedback-request queue changes, in log order: the event's end, or `None` for off.
+    due: Vec<(EventId, Option<Timestamp>)>,
+}
+
+fn user_info(gender: Gender, age: u8) -> UserInfo {
+    UserInfo {
+        gender: agg::gender_byte(gender),
+        age: AgeGroup::of(age) as u8,
+    }
+}
+
+impl<'a> Fold<'a> {
+    fn new(inner: &'a Inner) -> Self {
+        Fold {
+            inner,
+            counters: HashMap::new(),
+            members: HashMap::new(),
+            events: HashMap::new(),
+            users: HashMap::new(),
+            events_changed: HashSet::new(),
+            users_changed: HashSet::new(),
+            due: Vec::new(),
+        }
+    }
+
+    fn event(&mut self, event: EventId) -> Result<Option<EventInfo>, StoreError> {
+        if let Some(info) = self.events.get(&event) {
+            return Ok(*info);
+        }
+        let stored = self
+            .inner
+            .store
+            .agg_events
+            .get(event.to_bytes())?
+            .map(|bytes| codec::decode("agg_events", &bytes))
+            .transpose()?;
+        self.events.insert(event, stored);
+        Ok(stored)
+    }
+
+    fn user(&mut self, user: UserId) -> Result<UserInfo, StoreError> {
+        if let Some(info) = self.users.get(&user) {
+            return Ok(*info);
+        }
+        let stored: Option<UserInfo> = self
+            .inner
+            .store
+            .agg_users
+            .get(user.to_bytes())?
+            .map(|bytes| codec::decode("agg_users", &bytes))
+            .transpose()?;
+        let info = match stored {
+            Some(info) => info,
+            // Not registered through the log (cannot happen in a store made by this version),
+            // so take the profile as it is now.
+            None => match self.inner.users().load(user)? {
+                Some(record) => user_info(record.gender, record.age),
+                None => user_info(Gender::Undisclosed, 0),
+            },
+        };
+        self.users.insert(user, info);
+        Ok(info)
+    }
+
+    fn member(&mut self, key: [u8; 33]) -> Result<Option<Member>, StoreError> {
+        if let Some(member) = self.members.get(&key) {
+            return Ok(*member);
+        }
+        let stored = self
+            .inner
+            .store
+            .agg_members
+            .get(key)?
+            .map(|bytes| codec::decode("agg_members", &bytes))
+            .transpose()?;
+        Ok(stored)
+    }
+
+    fn bump(&mut self, key: Vec<u8>, delta: &Counters) {
+        self.counters.entry(key).or_default().add(delta);
+    }
+
+    /// Adds `delta` to the totals of the event, its organizer and all events.
+    fn totals(&mut self, scopes: &[ScopeKey; 3], delta: Counters) {
+        for scope in scopes {
+            self.bump(agg::totals(scope), &delta);
+        }
+    }
+
+    fn days(&mut self, scopes: &[ScopeKey; 3], at: Timestamp, delta: Counters) {
+        for scope in scopes {
+            self.bump(agg::day(scope, at.day_number()), &delta);
+        }
+    }
+
+    fn groups(&mut self, scopes: &[ScopeKey; 3], group: Group, delta: Counters) {
+        for scope in scopes {
+            self.bump(agg::group(scope, group), &delta);
+        }
+    }
+
+    /// The three scopes an event counts in, if the consumer knows it.
+    fn scopes(&mut self, event: EventId) -> Result<Option<[ScopeKey; 3]>, StoreError> {
+        Ok(self.event(event)?.map(|info| {
+            [
+                agg::event_scope(event),
+                agg::organizer_scope(info.organizer),
+                agg::ALL,
+            ]
+        }))
+    }
+
+    /// The current end of an event, for the feedback-request queue (`None`: no request).
+    fn end_of(&self, event: EventId) -> Result<Option<Timestamp>, StoreError> {
+        Ok(self
+            .inner
+            .events()
+            .load(event)?
+            .filter(|e| e.status == crate::events::EventStatus::Published)
+            .map(|e| e.ends_at))
+    }
+
+    fn entry(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        match &entry.event {
+            DomainEvent::UserRegistered {
+                user, gender, age, ..
+            } => {
+                self.users.insert(*user, user_info(*gender, *age));
+                self.users_changed.insert(*user);
+            }
+            DomainEvent::UserUpdated { user } => {
+                // The log does not carry the new profile: later entries count the user in the
+                // group their profile shows now; what was counted before stays.
+                if let Some(record) = self.inner.users().load(*user)? {
+                    self.users
+                        .insert(*user, user_info(record.gender, record.age));
+                    self.users_changed.insert(*user);
+                }
+            }
+            DomainEvent::EventCreated {
+                event,
+                organizer,
+                capacity,
+                ..
+            } => {
+                let info = EventInfo {
+                    organizer: *organizer,
+                    capacity: *capacity,
+                };
+                self.events.insert(*event, Some(info));
+                self.events_changed.insert(*event);
+                if let Some(scopes) = self.scopes(*event)? {
+                    let delta = Counters {
+                        capacity: i64::from(*capacity),
+                        ..Counters::default()
+                    };
+                    self.totals(&scopes, delta);
+                }
+                let end = self.end_of(*event)?;
+                self.due.push((*event, end));
+            }
+            DomainEvent::EventUpdated { event, changed } => {
+                if changed.contains(&EventField::Capacity)
+                    && let Some(mut info) = self.event(*event)?
+                    && let Some(sale) = self.inner.events().sale_state(*event)?
+                {
+                    let delta = i64::from(sale.seats.capacity) - i64::from(info.capacity);
+                    info.capacity = sale.seats.capacity;
+                    self.events.insert(*event, Some(info));
+                    self.events_changed.insert(*event);
+                    if let Some(scopes) = self.scopes(*event)? {
+                        let delta = Counters {
+                            capacity: delta,
+                            ..Counters::default()
+                        };
+                        self.totals(&scopes, delta);
+                    }
+                }
+                if changed.contains(&EventField::EndsAt) {
+                    let end = self.end_of(*event)?;
+                    self.due.push((*event, end));
+                }
+            }
+            DomainEvent::EventCancelled { event, .. } => self.due.push((*event, None)),
+            DomainEvent::EventDeleted { event } => {
+                // Only events that never issued a ticket can be deleted, so all they can have
+                // counted is their capacity and page views: take those back out.
+                if let Some(scopes) = self.scopes(*event)? {
+                    let key = agg::totals(&scopes[0]);
+                    let mut current: Counters = self
+                        .inner
+                        .store
+                        .agg_counters
+                        .get(&key)?
+                        .map(|bytes| codec::decode("agg_counters", &bytes))
+                        .transpose()?
+                        .unwrap_or_default();
+                    if let Some(pending) = self.counters.get(&key) {
+                        current.add(pending);
+                    }
+                    self.totals(&scopes, current.negated());
+                }
+                self.events.insert(*event, None);
+                self.events_changed.insert(*event);
+                self.due.push((*event, None));
+            }
+            DomainEvent::EventViewed { event, count } => {
+                if let Some(scopes) = self.scopes(*event)? {
+                    let delta = Counters {
+                        visits: i64::from(*count),
+                        ..Counters::default()
+                    };
+                    self.totals(&scopes, delta);
+                }
+            }
+            DomainEvent::TicketPending { event, .. } => {
+                if let Some(scopes) = self.scopes(*event)? {
+                    let delta = Counters {
+                        holds: 1,
+                        ..Counters::default()
+                    };
+                    self.totals(&scopes, delta);
+                }
+            }
+            DomainEvent::TicketBooked {
+                event,
+                user,
+                quantity,
+                amount_minor,
+                ..
+            } => {
+                let Some(scopes) = self.scopes(*event)? else {
+                    return Ok(());
+                };
+                let revenue = i64::try_from(*amount_minor).unwrap_or(i64::MAX);
+                let delta = Counters {
+                    bookings: 1,
+                    seats_booked: i64::from(*quantity),
+                    revenue_minor: revenue,
+                    ..Counters::default()
+                };
+                self.totals(&scopes, delta);
+                let day = Counters {
+                    bookings: 1,
+                    revenue_minor: revenue,
+                    ..Counters::default()
+                };
+                self.days(&scopes, entry.at, day);
+                self.holder(&scopes, *event, *user, 1)?;
+            }
+            DomainEvent::TicketCancelled {
+                event,
+                user,
+                quantity,
+                amount_minor,
+                previous,
+                ..
+            } => {
+                let Some(scopes) = self.scopes(*event)? else {
+                    return Ok(());
+                };
+                let was_booked = *previous == TicketStatus::Booked;
+                let refund = if was_booked {
+                    i64::try_from(*amount_minor).unwrap_or(i64::MAX)
+                } else {
+                    0
+                };
+                let delta = Counters {
+                    cancellations: 1,
+                    seats_booked: if was_booked { -i64::from(*quantity) } else { 0 },
+                    revenue_minor: -refund,
+                    ..Counters::default()
+                };
+                self.totals(&scopes, delta);
+                let day = Counters {
+                    cancellations: 1,
+                    revenue_minor: -refund,
+                    ..Counters::default()
+                };
+                self.days(&scopes, entry.at, day);
+                if was_booked {
+                    self.holder(&scopes, *event, *user, -1)?;
+                }
+            }
+            DomainEvent::TicketExpired { event, .. } => {
+                if let Some(scopes) = self.scopes(*event)? {
+                    let delta = Counters {
+                        expiries: 1,
+                        ..Counters::default()
+                    };
+                    self.totals(&scopes, delta);
+                }
+            }
+            DomainEvent::FeedbackGiven {
+                event,
+                user,
+                rating,
+            }
+            | DomainEvent::FeedbackEdited {
+                event,
+                user,
+                rating,
+                ..
+            } => self.rating(*event, *user, Some(*rating))?,
+            DomainEvent::FeedbackDeleted { event, user, .. } => self.rating(*event, *user, None)?,
+            DomainEvent::FeedbackReplied { .. } | DomainEvent::FeedbackRequested { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// One more (`+1`) or one fewer (`-1`) booked ticket of `user` for `event`; the user is a
+    /// holder while they have at least one.
+    fn holder(
+        &mut self,
+        scopes: &[ScopeKey; 3],
+        event: EventId,
+        user: UserId,
+        change: i32,
+    ) -> Result<(), StoreError> {
+        let key = agg::member(agg::HOLDER, event, user);
+        let before = self.member(key)?;
+        let (count, member) = match before {
+            Some(member) => (member.value, member),
+            None => {
+                let info = self.user(user)?;
+                (
+                    0,
+                    Member {
+                        value: 0,
+                        gender: info.gender,
+                        age: info.age,
+                    },
+                )
+            }
+        };
+        let after = count.saturating_add_signed(change);
+        let group = member.group();
+        let holders = match (count, after) {
+            (0, 1..) => 1,
+            (1.., 0) => -1,
+            _ => 0,
+        };
+        if holders != 0 {
+            let delta = Counters {
+                holders,
+                ..Counters::default()
+            };
+            self.totals(scopes, delta);
+            self.groups(scopes, group, delta);
+        }
+        let next = (after > 0).then_some(Member {
+            value: after,
+            ..member
+        });
+        self.members.insert(key, next);
+        Ok(())
+    }
+
+    /// Sets `user`'s rating of `event` (`None`: withdrawn), moving the sums by the difference.
+    fn rating(
+        &mut self,
+        event: EventId,
+        user: UserId,
+        rating: Option<u8>,
+    ) -> Result<(), StoreError> {
+        let Some(scopes) = self.scopes(event)? else {
+            return Ok(());
+        };
+        let key = agg::member(agg::RATER, event, user);
+        let before = self.member(key)?;
+        if let Some(old) = before {
+            let delta = Counters {
+                rating_sum: -i64::from(old.value),
+                rating_count: -1,
+                ..Counters::default()
+            };
+            self.totals(&scopes, delta);
+            self.groups(&scopes, old.group(), delta);
+        }
+        let next = match rating {
+            Some(rating) => {
+                let (gender, age) = match before {
+                    Some(old) => (old.gender, old.age),
+                    None => {
+                        let info = self.user(user)?;
+                        (info.gender, info.age)
+                    }
+                };
+                let member = Member {
+                    value: u32::from(rating),
+                    gender,
+                    age,
+                };
+                let delta = Counters {
+                    rating_sum: i64::from(rating),
+                    rating_count: 1,
+                    ..Counters::default()
+                };
+                self.totals(&scopes, delta);
+                self.groups(&scopes, member.group(), delta);
+                Some(member)
+            }
+            None => None,
+        };
+        self.members.insert(key, next);
+        Ok(())
+    }
+
+    /// Writes the batch and moves the cursor to `next`, all in one transaction.
+    fn commit(self, next: u64) -> Result<(), StoreError> {
+        let store = &self.inner.store;
+        let counters: Vec<_> = self
+            .counters
+            .into_iter()
+            .filter(|(_, delta)| !delta.is_zero())
+            .collect();
+        let members: Vec<_> = self
+            .members
+            .into_iter()
+            .map(|(key, member)| (key, member.map(|m| codec::encode(&m))))
+            .collect();
+        let events: Vec<_> = self
+            .events_changed
+            .iter()
+            .map(|id| {
+                let info = self.events.get(id).copied().flatten();
+                (id.to_bytes(), info.map(|i| codec::encode(&i)))
+            })
+            .collect();
+        let users: Vec<_> = self
+            .users_changed
+            .iter()
+            .filter_map(|id| Some((id.to_bytes(), codec::encode(self.users.get(id)?))))
+            .collect();
+        let cursor = keys::log_seq(next);
+        let due = self.due;
+        let written = (
+            &store.agg_counters,
+            &store.agg_members,
+            &store.agg_events,
+            &store.agg_users,
+            &store.feedback_due,
+            &store.feedback_due_by_event,
+            &store.cursors,
+        )
+            .transaction(
+                |(
+                    agg_counters,
+                    agg_members,
+                    agg_events,
+                    agg_users,
+                    due_tree,
+                    by_event,
+                    cursors,
+                )| {
+                    for (key, delta) in &counters {
+                        let mut value: Counters = match agg_counters.get(key.as_slice())? {
+                            Some(bytes) => store::decode_in_tx("agg_counters", &bytes)?,
+                            None => Counters::default(),
+                        };
+                        value.add(delta);
+                        if value.is_zero() {
+                            agg_counters.remove(key.as_slice())?;
+                        } else {
+                            agg_counters.insert(key.as_slice(), codec::encode(&value))?;
+                        }
+                    }
+                    for (key, member) in &members {
+                        match member {
+                            Some(bytes) => agg_members.insert(key.as_slice(), bytes.as_slice())?,
+                            None => agg_members.remove(key.as_slice())?,
+                        };
+                    }
+                    for (key, info) in &events {
+                        match info {
+                            Some(bytes) => agg_events.insert(key, bytes.as_slice())?,
+                            None => agg_events.remove(key)?,
+                        };
+                    }
+                    for (key, info) in &users {
+                        agg_users.insert(key, info.as_slice())?;
+                    }
+                    for (event, end) in &due {
+                        requests::reschedule(due_tree, by_event, *event, *end)?;
+                    }
+                    cursors.insert(CURSOR, &cursor)?;
+                    Ok::<_, ConflictableTransactionError<StoreError>>(())
+                },
+            );
+        store::finish(written)
+    }
+}

@@ -1,0 +1,204 @@
+//! The aggregate keyspace: counter buckets in `agg_counters`, per-(event, user) state in
+//! `agg_members`, the consumer's view of events and users in `agg_events` / `agg_users`.
+//! docs/storage.md describes the same layout.
+//!
+//! Every bucket is one [`Counters`] value under
+//! `kind (1 byte) ++ scope (17 bytes) ++ suffix`:
+//!
+//! | kind | suffix | what |
+//! |---|---|---|
+//! | 0 `TOTALS` | — | everything of the scope |
+//! | 1 `DAY` | UTC day number, 8 bytes sign-flipped big-endian | bookings, cancellations, revenue that day |
+//! | 2 `GROUP` | gender, age group (1 byte each) | holders and ratings of one demographic group |
+//!
+//! A scope is `0 ++ 16 zero bytes` (all events), `1 ++ organizer id`, or `2 ++ event id`.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AgeGroup, Group};
+use crate::ids::{EventId, UserId};
+use crate::users::Gender;
+
+pub(crate) const TOTALS: u8 = 0;
+pub(crate) const DAY: u8 = 1;
+pub(crate) const GROUP: u8 = 2;
+
+/// Member kinds in `agg_members`.
+pub(crate) const HOLDER: u8 = 0;
+pub(crate) const RATER: u8 = 1;
+
+/// The 17-byte scope prefix.
+pub(crate) type ScopeKey = [u8; 17];
+
+pub(crate) const ALL: ScopeKey = [0; 17];
+
+pub(crate) fn organizer_scope(organizer: UserId) -> ScopeKey {
+    let mut key = [1u8; 17];
+    key[1..].copy_from_slice(&organizer.to_bytes());
+    key
+}
+
+pub(crate) fn event_scope(event: EventId) -> ScopeKey {
+    let mut key = [2u8; 17];
+    key[1..].copy_from_slice(&event.to_bytes());
+    key
+}
+
+pub(crate) fn totals(scope: &ScopeKey) -> Vec<u8> {
+    let mut key = Vec::with_capacity(18);
+    key.push(TOTALS);
+    key.extend_from_slice(scope);
+    key
+}
+
+pub(crate) fn day(scope: &ScopeKey, day: i64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(26);
+    key.push(DAY);
+    key.extend_from_slice(scope);
+    key.extend_from_slice(&day_bytes(day));
+    key
+}
+
+pub(crate) fn day_bytes(day: i64) -> [u8; 8] {
+    ((day as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub(crate) fn day_from(key: &[u8]) -> Option<i64> {
+    let bytes: [u8; 8] = key.get(18..26)?.try_into().ok()?;
+    Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
+}
+
+pub(crate) fn group(scope: &ScopeKey, group: Group) -> Vec<u8> {
+    let mut key = Vec::with_capacity(20);
+    key.push(GROUP);
+    key.extend_from_slice(scope);
+    key.push(gender_byte(group.0));
+    key.push(group.1 as u8);
+    key
+}
+
+pub(crate) fn group_from(key: &[u8]) -> Option<Group> {
+    let gender = gender_from(*key.get(18)?)?;
+    let age = AgeGroup::from_byte(*key.get(19)?)?;
+    Some((gender, age))
+}
+
+pub(crate) fn member(kind: u8, event: EventId, user: UserId) -> [u8; 33] {
+    let mut key = [kind; 33];
+    key[1..17].copy_from_slice(&event.to_bytes());
+    key[17..].copy_from_slice(&user.to_bytes());
+    key
+}
+
+pub(crate) fn gender_byte(gender: Gender) -> u8 {
+    match gender {
+        Gender::Female => 0,
+        Gender::Male => 1,
+        Gender::NonBinary => 2,
+        Gender::Undisclosed => 3,
+    }
+}
+
+pub(crate) fn gender_from(byte: u8) -> Option<Gender> {
+    Some(match byte {
+        0 => Gender::Female,
+        1 => Gender::Male,
+        2 => Gender::NonBinary,
+        3 => Gender::Undisclosed,
+        _ => return None,
+    })
+}
+
+/// One bucket's counters. Every bucket kind uses the same record; fields a kind does not count
+/// stay zero (one byte each in postcard).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Counters {
+    pub(crate) visits: i64,
+    /// Pending holds taken (paid tickets awaiting payment).
+    pub(crate) holds: i64,
+    /// Tickets that became booked (free bookings and confirmed payments).
+    pub(crate) bookings: i64,
+    /// Seats currently booked.
+    pub(crate) seats_booked: i64,
+    pub(crate) cancellations: i64,
+    pub(crate) expiries: i64,
+    /// Confirmed payments minus refunds of cancelled booked tickets, minor units.
+    pub(crate) revenue_minor: i64,
+    pub(crate) rating_sum: i64,
+    pub(crate) rating_count: i64,
+    /// Distinct users currently holding a booked ticket.
+    pub(crate) holders: i64,
+    /// Seats on sale (sum of capacities).
+    pub(crate) capacity: i64,
+}
+
+impl Counters {
+    pub(crate) fn add(&mut self, other: &Counters) {
+        self.visits += other.visits;
+        self.holds += other.holds;
+        self.bookings += other.bookings;
+        self.seats_booked += other.seats_booked;
+        self.cancellations += other.cancellations;
+        self.expiries += other.expiries;
+        self.revenue_minor += other.revenue_minor;
+        self.rating_sum += other.rating_sum;
+        self.rating_count += other.rating_count;
+        self.holders += other.holders;
+        self.capacity += other.capacity;
+    }
+
+    pub(crate) fn negated(&self) -> Counters {
+        let mut out = Counters::default();
+        out.add(&Counters {
+            visits: -self.visits,
+            holds: -self.holds,
+            bookings: -self.bookings,
+            seats_booked: -self.seats_booked,
+            cancellations: -self.cancellations,
+            expiries: -self.expiries,
+            revenue_minor: -self.revenue_minor,
+            rating_sum: -self.rating_sum,
+            rating_count: -self.rating_count,
+            holders: -self.holders,
+            capacity: -self.capacity,
+        });
+        out
+    }
+
+    pub(crate) fn is_zero(&self) -> bool {
+        *self == Counters::default()
+    }
+}
+
+/// Per (event, user) state in `agg_members`: booked tickets held (holders) or the rating given
+/// (raters), and the demographic group the user was counted in, so taking them out later hits
+/// the same bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Member {
+    pub(crate) value: u32,
+    pub(crate) gender: u8,
+    pub(crate) age: u8,
+}
+
+impl Member {
+    pub(crate) fn group(&self) -> Group {
+        (
+            gender_from(self.gender).unwrap_or(Gender::Undisclosed),
+            AgeGroup::from_byte(self.age).unwrap_or(AgeGroup::Under18),
+        )
+    }
+}
+
+/// What the consumer remembers of an event (`agg_events`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct EventInfo {
+    pub(crate) organizer: UserId,
+    pub(crate) capacity: u32,
+}
+
+/// What the consumer remembers of a user (`agg_users`): their demographic group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct UserInfo {
+    pub(crate) gender: u8,
+    pub(crate) age: u8,
+}

@@ -1,0 +1,1000 @@
+//! Analytics against a full recomputation.
+//!
+//! The oracle below rebuilds every report from scratch: it replays the whole event log (the raw
+//! record of what happened: bookings, cancellations, expiries, page views, feedback) in a plain
+//! in-memory fold, reads users' demographics and events' capacities from their records, and
+//! derives each report for each scope with its own arithmetic. The property test runs random
+//! workloads (book, cancel, confirm, expire, view, rate, re-rate, withdraw, change capacity,
+//! create-and-delete) with the consumer catching up at random points, then requires every
+//! report of every scope to equal the oracle's. The crash test SIGKILLs a process whose
+//! background consumer is folding a busy log, several times, and requires the same after the
+//! replay. A last test proves an organizer cannot read another organizer's reports.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::World;
+use prasang_core::analytics::{
+    AgeGroup, DemographicRow, Demographics, Funnel, GroupBy, GroupRating, Popularity,
+    RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams, TrendRow,
+    Trends,
+};
+use prasang_core::auth::Actor;
+use prasang_core::events::NewEvent;
+use prasang_core::feedback::FeedbackInput;
+use prasang_core::log::DomainEvent;
+use prasang_core::tickets::TicketStatus;
+use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
+use prasang_core::{
+    Config, DomainError, ErrorKind, EventId, ManualClock, Prasang, TicketId, Timestamp, UserId,
+};
+use proptest::prelude::*;
+
+// ---------------------------------------------------------------------------------------------
+// The oracle: every report recomputed from the raw records.
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tot {
+    visits: i64,
+    holds: i64,
+    bookings: i64,
+    seats: i64,
+    cancellations: i64,
+    expiries: i64,
+    revenue: i64,
+    rating_sum: i64,
+    rating_count: i64,
+    capacity: i64,
+}
+
+#[derive(Default)]
+struct Oracle {
+    organizer: HashMap<EventId, UserId>,
+    per_event: HashMap<EventId, Tot>,
+    /// (event, day) -> (bookings, cancellations, revenue)
+    days: BTreeMap<(EventId, i64), (i64, i64, i64)>,
+    booked: HashMap<(EventId, UserId), u32>,
+    ratings: HashMap<(EventId, UserId), u8>,
+    groups: HashMap<UserId, (Gender, AgeGroup)>,
+}
+
+fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+fn avg(sum: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| round3(sum as f64 / count as f64))
+}
+
+impl Oracle {
+    fn recompute(prasang: &Prasang) -> Oracle {
+        let mut o = Oracle::default();
+        let day = |at: Timestamp| at.as_millis().div_euclid(86_400_000);
+        for entry in common::crash::log_entries(prasang) {
+            match entry.event {
+                DomainEvent::UserRegistered {
+                    user, gender, age, ..
+                } => {
+                    o.groups.insert(user, (gender, AgeGroup::of(age)));
+                }
+                DomainEvent::EventCreated {
+                    event, organizer, ..
+                } => {
+                    o.organizer.insert(event, organizer);
+                    o.per_event.insert(event, Tot::default());
+                }
+                DomainEvent::EventDeleted { event } => {
+                    o.organizer.remove(&event);
+                    o.per_event.remove(&event);
+                }
+                DomainEvent::EventViewed { event, count } => {
+                    if let Some(t) = o.per_event.get_mut(&event) {
+                        t.visits += i64::from(count);
+                    }
+                }
+                DomainEvent::TicketPending { event, .. } => {
+                    o.per_event.entry(event).or_default().holds += 1;
+                }
+                DomainEvent::TicketBooked {
+                    event,
+                    user,
+                    quantity,
+                    amount_minor,
+                    ..
+                } => {
+                    let t = o.per_event.entry(event).or_default();
+                    t.bookings += 1;
+                    t.seats += i64::from(quantity);
+                    t.revenue += amount_minor as i64;
+                    let d = o.days.entry((event, day(entry.at))).or_default();
+                    d.0 += 1;
+                    d.2 += amount_minor as i64;
+                    *o.booked.entry((event, user)).or_default() += 1;
+                }
+                DomainEvent::TicketCancelled {
+                    event,
+                    user,
+                    quantity,
+                    amount_minor,
+                    previous,
+                    ..
+                } => {
+                    let was_booked = previous == TicketStatus::Booked;
+                    let refund = if was_booked { amount_minor as i64 } else { 0 };
+                    let t = o.per_event.entry(event).or_default();
+                    t.cancellations += 1;
+                    t.revenue -= refund;
+                    let d = o.days.entry((event, day(entry.at))).or_default();
+                    d.1 += 1;
+                    d.2 -= refund;
+                    if was_booked {
+                        t.seats -= i64::from(quantity);
+                        *o.booked.entry((event, user)).or_default() -= 1;
+                    }
+                }
+                DomainEvent::TicketExpired { event, .. } => {
+                    o.per_event.entry(event).or_default().expiries += 1;
+                }
+                DomainEvent::FeedbackGiven {
+                    event,
+                    user,
+                    rating,
+                }
+                | DomainEvent::FeedbackEdited {
+                    event,
+                    user,
+                    rating,
+                    ..
+                } => {
+                    o.ratings.insert((event, user), rating);
+                }
+                DomainEvent::FeedbackDeleted { event, user, .. } => {
+                    o.ratings.remove(&(event, user));
+                }
+                _ => {}
+            }
+        }
+        for (&(event, _), &rating) in &o.ratings {
+            let t = o.per_event.entry(event).or_default();
+            t.rating_sum += i64::from(rating);
+            t.rating_count += 1;
+        }
+        for (&event, t) in &mut o.per_event {
+            t.capacity = i64::from(prasang.events().peek(event).expect("event").seats.capacity);
+        }
+        o
+    }
+
+    fn events_in(&self, scope: Scope) -> Vec<EventId> {
+        let mut events: Vec<_> = self
+            .organizer
+            .iter()
+            .filter(|(event, organizer)| match scope {
+                Scope::Event(e) => **event == e,
+                Scope::Organizer(o) => **organizer == o,
+                Scope::All => true,
+            })
+            .map(|(event, _)| *event)
+            .collect();
+        events.sort();
+        events
+    }
+
+    fn total(&self, scope: Scope) -> Tot {
+        let mut sum = Tot::default();
+        for event in self.events_in(scope) {
+            let t = self.per_event[&event];
+            sum.visits += t.visits;
+            sum.holds += t.holds;
+            sum.bookings += t.bookings;
+            sum.seats += t.seats;
+            sum.cancellations += t.cancellations;
+            sum.expiries += t.expiries;
+            sum.revenue += t.revenue;
+            sum.rating_sum += t.rating_sum;
+            sum.rating_count += t.rating_count;
+            sum.capacity += t.capacity;
+        }
+        sum
+    }
+
+    fn popularity(&self, scope: Scope) -> Popularity {
+        let t = self.total(scope);
+        Popularity {
+            visits: t.visits as u64,
+            bookings: t.bookings as u64,
+            cancellations: t.cancellations as u64,
+            expiries: t.expiries as u64,
+            conversion: (t.visits > 0).then(|| round3(t.bookings as f64 / t.visits as f64)),
+            average_rating: avg(t.rating_sum, t.rating_count),
+            rating_count: t.rating_count as u64,
+        }
+    }
+
+    fn funnel(&self, scope: Scope) -> Funnel {
+        let t = self.total(scope);
+        Funnel {
+            visits: t.visits as u64,
+            holds: t.holds as u64,
+            booked: t.bookings as u64,
+            cancelled: t.cancellations as u64,
+            expired: t.expiries as u64,
+        }
+    }
+
+    fn revenue(&self, scope: Scope) -> Revenue {
+        let t = self.total(scope);
+        Revenue {
+            revenue_minor: t.revenue,
+            seats_booked: t.seats as u64,
+            capacity: t.capacity as u64,
+            utilisation: (t.capacity > 0).then(|| round3(t.seats as f64 / t.capacity as f64)),
+        }
+    }
+
+    fn demographics(&self, scope: Scope) -> Demographics {
+        let events: HashSet<_> = self.events_in(scope).into_iter().collect();
+        let mut counts: HashMap<(Gender, AgeGroup), u64> = HashMap::new();
+        for (&(event, user), &n) in &self.booked {
+            if n > 0 && events.contains(&event) {
+                *counts.entry(self.groups[&user]).or_default() += 1;
+            }
+        }
+        let genders = [
+            Gender::Female,
+            Gender::Male,
+            Gender::NonBinary,
+            Gender::Undisclosed,
+        ];
+        let mut groups = Vec::new();
+        for gender in genders {
+            for age_group in AgeGroup::ALL {
+                let holders = counts.get(&(gender, age_group)).copied().unwrap_or(0);
+                groups.push(DemographicRow {
+                    gender,
+                    age_group,
+                    holders,
+                });
+            }
+        }
+        Demographics {
+            holders: groups.iter().map(|g| g.holders).sum(),
+            by_gender: genders
+                .iter()
+                .map(|g| {
+                    let n = groups.iter().filter(|r| r.gender == *g).map(|r| r.holders);
+                    (*g, n.sum())
+                })
+                .collect(),
+            by_age_group: AgeGroup::ALL
+                .iter()
+                .map(|a| {
+                    let n = groups
+                        .iter()
+                        .filter(|r| r.age_group == *a)
+                        .map(|r| r.holders);
+                    (*a, n.sum())
+                })
+                .collect(),
+            groups,
+        }
+    }
+
+    fn ratings_by_group(&self, scope: Scope) -> RatingsByGroup {
+        let events: HashSet<_> = self.events_in(scope).into_iter().collect();
+        let mut sums: BTreeMap<(u8, AgeGroup), (Gender, i64, i64)> = BTreeMap::new();
+        for (&(event, user), &rating) in &self.ratings {
+            if events.contains(&event) {
+                let (gender, age) = self.groups[&user];
+                let order = match gender {
+                    Gender::Female => 0,
+                    Gender::Male => 1,
+                    Gender::NonBinary => 2,
+                    Gender::Undisclosed => 3,
+                };
+                let slot = sums.entry((order, age)).or_insert((gender, 0, 0));
+                slot.1 += i64::from(rating);
+                slot.2 += 1;
+            }
+        }
+        RatingsByGroup {
+            groups: sums
+                .into_iter()
+                .map(|((_, age_group), (gender, sum, count))| GroupRating {
+                    gender,
+                    age_group,
+                    count: count as u64,
+                    average: avg(sum, count),
+                })
+                .collect(),
+        }
+    }
+
+    /// Daily trend over `from..=to` (day numbers).
+    fn daily(&self, scope: Scope, from: i64, to: i64) -> Vec<(i64, u64, u64, i64)> {
+        let events: HashSet<_> = self.events_in(scope).into_iter().collect();
+        (from..=to)
+            .map(|day| {
+                let mut row = (day, 0u64, 0u64, 0i64);
+                for (&(event, d), &(b, c, r)) in &self.days {
+                    if d == day && events.contains(&event) {
+                        row.1 += b as u64;
+                        row.2 += c as u64;
+                        row.3 += r;
+                    }
+                }
+                row
+            })
+            .collect()
+    }
+
+    fn top(&self, prasang: &Prasang, scope: Scope, by: TopBy, min: i64) -> TopEvents {
+        let mut events: Vec<(EventId, Tot)> = self
+            .events_in(scope)
+            .into_iter()
+            .map(|e| (e, self.per_event[&e]))
+            .filter(|(_, t)| by != TopBy::Rating || t.rating_count >= min)
+            .collect();
+        events.sort_by(|(ea, a), (eb, b)| {
+            let order = match by {
+                TopBy::Bookings => b.bookings.cmp(&a.bookings),
+                TopBy::Revenue => b.revenue.cmp(&a.revenue),
+                TopBy::Rating => {
+                    (b.rating_sum * a.rating_count).cmp(&(a.rating_sum * b.rating_count))
+                }
+            };
+            order.then(ea.cmp(eb))
+        });
+        TopEvents {
+            by,
+            events: events
+                .into_iter()
+                .take(10)
+                .enumerate()
+                .map(|(i, (event, t))| TopEvent {
+                    rank: i as u32 + 1,
+                    event,
+                    title: prasang.events().peek(event).expect("event").title,
+                    bookings: t.bookings as u64,
+                    revenue_minor: t.revenue,
+                    average_rating: avg(t.rating_sum, t.rating_count),
+                    rating_count: t.rating_count as u64,
+                })
+                .collect(),
+        }
+    }
+}
+
+fn date(day: i64) -> String {
+    let at = Timestamp::from_millis(day * 86_400_000).to_rfc3339();
+    at[..10].to_owned()
+}
+
+/// Every report of every scope equals the oracle's.
+fn assert_reports_match(prasang: &Prasang) {
+    let oracle = Oracle::recompute(prasang);
+    let admin = prasang.auth().system_actor();
+    let analytics = prasang.analytics();
+    let mut scopes = vec![Scope::All];
+    for (event, organizer) in &oracle.organizer {
+        scopes.push(Scope::Event(*event));
+        scopes.push(Scope::Organizer(*organizer));
+    }
+    let first_day = oracle.days.keys().map(|(_, d)| *d).min().unwrap_or(0);
+    let last_day = oracle.days.keys().map(|(_, d)| *d).max().unwrap_or(0);
+    let (from, to) = (first_day - 1, last_day + 1);
+    for scope in scopes {
+        let why = format!("scope {scope:?}");
+        assert_eq!(
+            analytics.popularity(&admin, scope).expect("popularity"),
+            oracle.popularity(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.funnel(&admin, scope).expect("funnel"),
+            oracle.funnel(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.revenue(&admin, scope).expect("revenue"),
+            oracle.revenue(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.demographics(&admin, scope).expect("demographics"),
+            oracle.demographics(scope),
+            "{why}"
+        );
+        assert_eq!(
+            analytics.ratings_by_group(&admin, scope).expect("ratings"),
+            oracle.ratings_by_group(scope),
+            "{why}"
+        );
+        let params = TrendParams {
+            from: Some(date(from)),
+            to: Some(date(to)),
+            group_by: Some("day".into()),
+        };
+        let expected = Trends {
+            group_by: GroupBy::Day,
+            from: date(from),
+            to: date(to),
+            rows: oracle
+                .daily(scope, from, to)
+                .into_iter()
+                .map(|(day, bookings, cancellations, revenue_minor)| TrendRow {
+                    period: date(day),
+                    starts_on: date(day),
+                    bookings,
+                    cancellations,
+                    revenue_minor,
+                })
+                .collect(),
+        };
+        assert_eq!(
+            analytics.trends(&admin, scope, &params).expect("trends"),
+            expected,
+            "{why}"
+        );
+        for group_by in ["week", "month"] {
+            let params = TrendParams {
+                group_by: Some(group_by.into()),
+                ..params.clone()
+            };
+            let rows = analytics
+                .trends(&admin, scope, &params)
+                .expect("trends")
+                .rows;
+            let sum = |f: fn(&TrendRow) -> i64| rows.iter().map(f).sum::<i64>();
+            let want = |f: fn(&TrendRow) -> i64| expected.rows.iter().map(f).sum::<i64>();
+            assert_eq!(
+                sum(|r| r.bookings as i64),
+                want(|r| r.bookings as i64),
+                "{why}"
+            );
+            assert_eq!(sum(|r| r.revenue_minor), want(|r| r.revenue_minor), "{why}");
+        }
+        if !matches!(scope, Scope::Event(_)) {
+            for (by, text, min) in [
+                (TopBy::Bookings, "bookings", 1),
+                (TopBy::Revenue, "revenue", 1),
+                (TopBy::Rating, "rating", 1),
+                (TopBy::Rating, "rating", 2),
+            ] {
+                let params = TopParams {
+                    by: Some(text.into()),
+                    min_ratings: Some(min.to_string()),
+                };
+                assert_eq!(
+                    analytics.top_events(&admin, scope, &params).expect("top"),
+                    oracle.top(prasang, scope, by, min),
+                    "{why} {text} {min}"
+                );
+            }
+        }
+    }
+    for (event, t) in &oracle.per_event {
+        let shown = prasang.events().peek(*event).expect("event").rating;
+        assert_eq!(shown.count, t.rating_count as u64);
+        assert_eq!(shown.average, avg(t.rating_sum, t.rating_count));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Random workloads.
+
+const PEOPLE: [(&str, Gender, i64); 6] = [
+    ("Ada", Gender::Female, 36),
+    ("Bo", Gender::Male, 17),
+    ("Cy", Gender::NonBinary, 24),
+    ("Di", Gender::Female, 70),
+    ("Ed", Gender::Undisclosed, 50),
+    ("Fa", Gender::Male, 60),
+];
+
+fn person(prasang: &Prasang, (name, gender, age): (&str, Gender, i64), role: Role) -> Actor {
+    let user = prasang
+        .users()
+        .register(NewUser {
+            gender,
+            age,
+            ..common::new_user(name, role)
+        })
+        .expect("register");
+    prasang.auth().trusted_actor(user.id).expect("actor")
+}
+
+fn event_at(start_in: Duration, capacity: i64, price: i64) -> NewEvent {
+    let mut new = common::new_event(capacity, price, 3);
+    new.starts_at = common::START.plus(start_in);
+    new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+    new
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Book {
+        user: usize,
+        event: usize,
+        quantity: i64,
+    },
+    Cancel {
+        ticket: usize,
+        by_organizer: bool,
+    },
+    Confirm {
+        ticket: usize,
+    },
+    Advance {
+        minutes: u64,
+    },
+    Maintain,
+    View {
+        event: usize,
+        times: u32,
+    },
+    Rate {
+        user: usize,
+        event: usize,
+        rating: i64,
+    },
+    Unrate {
+        user: usize,
+        event: usize,
+    },
+    Capacity {
+        event: usize,
+        capacity: i64,
+    },
+    CatchUp,
+    Ephemeral,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..6usize, 0..3usize, 1..=2i64).prop_map(|(user, event, quantity)| Op::Book { user, event, quantity }),
+        2 => (0..24usize, any::<bool>()).prop_map(|(ticket, by_organizer)| Op::Cancel { ticket, by_organizer }),
+        2 => (0..24usize).prop_map(|ticket| Op::Confirm { ticket }),
+        2 => (0..600u64).prop_map(|minutes| Op::Advance { minutes }),
+        1 => Just(Op::Maintain),
+        2 => (0..4usize, 1..4u32).prop_map(|(event, times)| Op::View { event, times }),
+        4 => (0..6usize, 0..3usize, 1..=5i64).prop_map(|(user, event, rating)| Op::Rate { user, event, rating }),
+        1 => (0..6usize, 0..3usize).prop_map(|(user, event)| Op::Unrate { user, event }),
+        1 => (0..3usize, 4..12i64).prop_map(|(event, capacity)| Op::Capacity { event, capacity }),
+        2 => Just(Op::CatchUp),
+        1 => Just(Op::Ephemeral),
+    ]
+}
+
+struct Run {
+    world: World,
+    organizers: Vec<Actor>,
+    people: Vec<Actor>,
+    events: Vec<(EventId, usize)>,
+    tickets: Vec<(TicketId, usize)>,
+}
+
+impl Run {
+    fn new() -> Run {
+        let world = World::new();
+        let p = &world.prasang;
+        let organizers = vec![
+            person(p, ("Olga", Gender::Female, 40), Role::Organizer),
+            person(p, ("Omar", Gender::Male, 30), Role::Organizer),
+        ];
+        let people = PEOPLE
+            .iter()
+            .map(|who| person(p, *who, Role::Attendee))
+            .collect();
+        let hour = Duration::from_secs(3600);
+        let plans = [(0, 2 * hour, 0), (0, 5 * hour, 700), (1, 30 * hour, 1_000)];
+        let events = plans
+            .iter()
+            .map(|&(org, start, price)| {
+                let e = p
+                    .events()
+                    .create(&organizers[org], event_at(start, 8, price))
+                    .expect("event");
+                (e.id, org)
+            })
+            .collect();
+        Run {
+            world,
+            organizers,
+            people,
+            events,
+            tickets: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, op: &Op) {
+        let p = &self.world.prasang;
+        match *op {
+            Op::Book {
+                user,
+                event,
+                quantity,
+            } => {
+                let request = common::booking(self.events[event].0, quantity);
+                if let Ok(outcome) = p.tickets().book(&self.people[user], &request) {
+                    self.tickets.push((outcome.ticket.id, user));
+                }
+            }
+            Op::Cancel {
+                ticket,
+                by_organizer,
+            } => {
+                if let Some(&(id, user)) = self.tickets.get(ticket) {
+                    let who = if by_organizer {
+                        let event = p
+                            .tickets()
+                            .get(&self.people[user], id)
+                            .expect("ticket")
+                            .event;
+                        let org = self
+                            .events
+                            .iter()
+                            .find(|(e, _)| *e == event)
+                            .map_or(0, |e| e.1);
+                        &self.organizers[org]
+                    } else {
+                        &self.people[user]
+                    };
+                    let _ = p.tickets().cancel(who, id);
+                }
+            }
+            Op::Confirm { ticket } => {
+                if let Some(&(id, user)) = self.tickets.get(ticket) {
+                    let event = p
+                        .tickets()
+                        .get(&self.people[user], id)
+                        .expect("ticket")
+                        .event;
+                    let org = self
+                        .events
+                        .iter()
+                        .find(|(e, _)| *e == event)
+                        .map_or(0, |e| e.1);
+                    let _ = p.tickets().confirm_payment(&self.organizers[org], id);
+                }
+            }
+            Op::Advance { minutes } => self.world.clock.advance(Duration::from_secs(minutes * 60)),
+            Op::Maintain => p.run_maintenance().expect("maintenance"),
+            Op::View { event, times } => {
+                if let Some((id, _)) = self.events.get(event) {
+                    for _ in 0..times {
+                        p.events().get(*id).expect("view");
+                    }
+                }
+            }
+            Op::Rate {
+                user,
+                event,
+                rating,
+            } => {
+                let (id, who) = (self.events[event].0, &self.people[user]);
+                let input = || FeedbackInput {
+                    rating,
+                    comment: Some("fine".into()),
+                };
+                if p.feedback().give(who, id, input()).is_err() {
+                    let _ = p.feedback().edit(who, id, input());
+                }
+            }
+            Op::Unrate { user, event } => {
+                let _ = p
+                    .feedback()
+                    .delete(&self.people[user], self.events[event].0);
+            }
+            Op::Capacity { event, capacity } => {
+                let (id, org) = self.events[event];
+                let update = prasang_core::events::EventUpdate {
+                    capacity: Some(capacity),
+                    ..Default::default()
+                };
+                let _ = p.events().update(&self.organizers[org], id, update);
+            }
+            Op::CatchUp => {
+                p.run_analytics_once().expect("analytics");
+            }
+            Op::Ephemeral => {
+                let org = &self.organizers[0];
+                // Starts two days from the clock's *current* time (it moves during a run).
+                let mut new = common::new_event(5, 0, 1);
+                new.starts_at = p.now().plus(Duration::from_secs(48 * 3600));
+                new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+                let e = p.events().create(org, new).expect("event");
+                p.events().get(e.id).expect("view");
+                p.run_maintenance().expect("record the view");
+                if self.tickets.len().is_multiple_of(2) {
+                    p.run_analytics_once()
+                        .expect("fold the view before the deletion");
+                }
+                p.events().delete(org, e.id).expect("delete");
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    #[test]
+    fn every_report_equals_a_full_recomputation(ops in proptest::collection::vec(op(), 1..70)) {
+        let mut run = Run::new();
+        for op in &ops {
+            run.apply(op);
+        }
+        run.world.prasang.run_maintenance().expect("maintenance");
+        run.world.prasang.run_analytics_once().expect("analytics");
+        assert_reports_match(&run.world.prasang);
+        common::assert_intact(&run.world.prasang);
+    }
+}
+
+#[test]
+fn a_fixed_scenario_gives_the_numbers_by_hand() {
+    let run = Run::new();
+    let p = &run.world.prasang;
+    let (free, paid) = (run.events[0].0, run.events[1].0);
+    let ada = &run.people[0];
+    let bo = &run.people[1];
+    common::book(p, ada, free, 2);
+    let held = common::book(p, bo, paid, 1);
+    p.tickets()
+        .confirm_payment(&run.organizers[0], held.id)
+        .expect("confirm");
+    let lapsing = common::book(p, ada, paid, 1);
+    run.world.clock.advance(Duration::from_secs(20 * 60));
+    p.run_maintenance().expect("expire");
+    assert_eq!(
+        p.tickets().get(ada, lapsing.id).expect("ticket").status,
+        TicketStatus::Expired
+    );
+    for _ in 0..4 {
+        p.events().get(free).expect("view");
+    }
+    p.run_maintenance().expect("views");
+    run.world.clock.advance(Duration::from_secs(6 * 3600));
+    p.feedback()
+        .give(
+            ada,
+            free,
+            FeedbackInput {
+                rating: 4,
+                comment: None,
+            },
+        )
+        .expect("rate");
+    p.feedback()
+        .give(
+            bo,
+            paid,
+            FeedbackInput {
+                rating: 2,
+                comment: None,
+            },
+        )
+        .expect("rate");
+    p.run_analytics_once().expect("analytics");
+
+    let olga = &run.organizers[0];
+    let scope = Scope::Organizer(olga.user_id());
+    let popularity = p.analytics().popularity(olga, scope).expect("popularity");
+    assert_eq!(
+        (popularity.visits, popularity.bookings, popularity.expiries),
+        (4, 2, 1)
+    );
+    assert_eq!(
+        (popularity.average_rating, popularity.rating_count),
+        (Some(3.0), 2)
+    );
+    assert_eq!(popularity.conversion, Some(0.5));
+    let funnel = p.analytics().funnel(olga, scope).expect("funnel");
+    assert_eq!((funnel.holds, funnel.booked, funnel.expired), (2, 2, 1));
+    let revenue = p
+        .analytics()
+        .revenue(olga, Scope::Event(paid))
+        .expect("revenue");
+    assert_eq!(
+        (
+            revenue.revenue_minor,
+            revenue.seats_booked,
+            revenue.capacity
+        ),
+        (700, 1, 8)
+    );
+    let groups = p
+        .analytics()
+        .ratings_by_group(olga, scope)
+        .expect("groups")
+        .groups;
+    let ada_group = groups
+        .iter()
+        .find(|g| g.gender == Gender::Female)
+        .expect("ada");
+    assert_eq!(
+        (ada_group.age_group, ada_group.average),
+        (AgeGroup::From35To44, Some(4.0))
+    );
+    let bo_group = groups
+        .iter()
+        .find(|g| g.gender == Gender::Male)
+        .expect("bo");
+    assert_eq!(bo_group.age_group, AgeGroup::Under18);
+    assert_reports_match(p);
+}
+
+#[test]
+fn an_organizer_cannot_read_another_organizers_reports() {
+    let run = Run::new();
+    let p = &run.world.prasang;
+    let (olga, omar) = (&run.organizers[0], &run.organizers[1]);
+    let omars_event = run.events[2].0;
+    let attendee = &run.people[0];
+    p.run_analytics_once().expect("analytics");
+    let a = p.analytics();
+    let refusals = [
+        a.popularity(olga, Scope::Event(omars_event))
+            .map(|_| ())
+            .unwrap_err(),
+        a.demographics(olga, Scope::Organizer(omar.user_id()))
+            .map(|_| ())
+            .unwrap_err(),
+        a.ratings_by_group(olga, Scope::All)
+            .map(|_| ())
+            .unwrap_err(),
+        a.trends(olga, Scope::Event(omars_event), &TrendParams::default())
+            .map(|_| ())
+            .unwrap_err(),
+        a.top_events(
+            olga,
+            Scope::Organizer(omar.user_id()),
+            &TopParams::default(),
+        )
+        .map(|_| ())
+        .unwrap_err(),
+        a.funnel(attendee, Scope::Organizer(attendee.user_id()))
+            .map(|_| ())
+            .unwrap_err(),
+        a.revenue(attendee, Scope::Event(omars_event))
+            .map(|_| ())
+            .unwrap_err(),
+    ];
+    for refused in refusals {
+        assert_eq!(refused.kind(), ErrorKind::Forbidden, "{refused:?}");
+    }
+    assert!(a.popularity(omar, Scope::Event(omars_event)).is_ok());
+    assert!(a.popularity(olga, Scope::Organizer(olga.user_id())).is_ok());
+    let missing = a
+        .popularity(
+            olga,
+            Scope::Event("01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().expect("id")),
+        )
+        .unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::NotFound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIGKILL while the background consumer folds, then replay.
+
+const CHILD_ENV: &str = "PRASANG_ANALYTICS_CRASH_DIR";
+
+#[test]
+#[ignore = "run by analytics_survive_sigkill_mid_batch in a child process"]
+fn analytics_crash_child() {
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let clock = ManualClock::new(common::START);
+    let prasang = Prasang::open(
+        Config::new(&dir)
+            .clock(clock.clone())
+            .password_cost(PasswordCost::INSECURE_FAST)
+            .durability(prasang_core::Durability::Periodic {
+                every: Duration::from_millis(20),
+            }),
+    )
+    .expect("open");
+    let run = std::process::id();
+    let organizer = person(
+        &prasang,
+        (&format!("Olga {run}"), Gender::Female, 40),
+        Role::Organizer,
+    );
+    // Each run starts a day after the previous one's events so its own can still sell.
+    clock.set(common::START.plus(Duration::from_secs(u64::from(run % 1000) * 86_400)));
+    let event = prasang
+        .events()
+        .create(
+            &organizer,
+            NewEvent {
+                starts_at: clock.now_plus(3600),
+                ends_at: clock.now_plus(7200),
+                ..common::new_event(1_000_000, 250, 100)
+            },
+        )
+        .expect("event");
+    println!("ready");
+    for i in 0u64.. {
+        let who = PEOPLE[(i % 6) as usize];
+        let guest = person(
+            &prasang,
+            (&format!("{} {run} {i}", who.0), who.1, who.2),
+            Role::Attendee,
+        );
+        let ticket = common::book(&prasang, &guest, event.id, 1 + (i % 2) as i64);
+        match i % 4 {
+            0 => {
+                let _ = prasang.tickets().confirm_payment(&organizer, ticket.id);
+            }
+            1 => {
+                let _ = prasang.tickets().cancel(&guest, ticket.id);
+            }
+            _ => {}
+        }
+        prasang.events().get(event.id).expect("view");
+    }
+}
+
+trait ClockExt {
+    fn now_plus(&self, secs: u64) -> Timestamp;
+}
+
+impl ClockExt for ManualClock {
+    fn now_plus(&self, secs: u64) -> Timestamp {
+        use prasang_core::Clock;
+        self.now().plus(Duration::from_secs(secs))
+    }
+}
+
+#[test]
+fn analytics_survive_sigkill_mid_batch() {
+    let dir = tempfile::tempdir().expect("dir");
+    for round in 0..3u64 {
+        let mut child = Command::new(std::env::current_exe().expect("test binary"))
+            .args([
+                "--ignored",
+                "--exact",
+                "analytics_crash_child",
+                "--nocapture",
+            ])
+            .env(CHILD_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn child");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line.contains("ready") {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(400 + round * 250));
+        child.kill().expect("SIGKILL");
+        child.wait().expect("reap");
+    }
+    let prasang = Prasang::open(
+        Config::new(dir.path())
+            .background_tasks(false)
+            .password_cost(PasswordCost::INSECURE_FAST),
+    )
+    .expect("reopen");
+    let before = prasang
+        .log()
+        .cursor(prasang_core::analytics::CURSOR)
+        .expect("cursor");
+    assert!(
+        before > 0,
+        "the background consumer folded something before the kills"
+    );
+    prasang.run_analytics_once().expect("replay");
+    assert_reports_match(&prasang);
+    let lag = prasang.analytics().lag().expect("lag");
+    assert_eq!(lag.entries, 0);
+}

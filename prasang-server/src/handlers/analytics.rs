@@ -1,0 +1,269 @@
+//! `/api/v1/analytics/{report}` (the caller's events, or everyone's for admins, or one
+//! organizer's with `?organizer=`) and `/api/v1/events/{id}/analytics/{report}`: JSON by default,
+//! CSV with `Accept: text/csv` or `?format=csv`. Rights and parameter rules are in the core.
+
+use std::collections::HashMap;
+
+use hyper::StatusCode;
+use hyper::header::{ACCEPT, CONTENT_DISPOSITION, HeaderValue};
+use prasang_core::analytics::csv::{Table, to_csv};
+use prasang_core::analytics::{ReportName, Scope, TopParams, TrendParams};
+use prasang_core::{EventId, UserId};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::problem::{ApiError, RequestError};
+use crate::request::{BoxReply, Ctx, Reply, json, text};
+
+/// Where a report's events come from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Over {
+    /// `/api/v1/analytics/...`
+    Caller,
+    /// `/api/v1/events/{id}/analytics/...`
+    Event,
+}
+
+macro_rules! report_handlers {
+    ($($name:ident, $event_name:ident => $report:expr;)*) => {
+        $(
+            pub(crate) fn $name(cx: Ctx) -> BoxReply {
+                Box::pin(serve(cx, $report, Over::Caller))
+            }
+            pub(crate) fn $event_name(cx: Ctx) -> BoxReply {
+                Box::pin(serve(cx, $report, Over::Event))
+            }
+        )*
+    };
+}
+
+report_handlers! {
+    popularity, event_popularity => ReportName::Popularity;
+    demographics, event_demographics => ReportName::Demographics;
+    ratings_by_group, event_ratings_by_group => ReportName::RatingsByGroup;
+    trends, event_trends => ReportName::Trends;
+    funnel, event_funnel => ReportName::Funnel;
+    revenue, event_revenue => ReportName::Revenue;
+}
+
+pub(crate) fn top_events(cx: Ctx) -> BoxReply {
+    Box::pin(serve(cx, ReportName::TopEvents, Over::Caller))
+}
+
+/// Any other name under `/analytics/`: refused with the `report` field named.
+pub(crate) fn unknown(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let name = cx
+            .params
+            .iter()
+            .find(|(k, _)| k == "report")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let report = ReportName::parse(&name)?;
+        let over = if cx.params.iter().any(|(k, _)| k == "id") {
+            Over::Event
+        } else {
+            Over::Caller
+        };
+        serve(cx, report, over).await
+    })
+}
+
+/// Query parameters each report reads (besides `format` and, over the caller, `organizer`).
+pub(crate) fn query_of(report: ReportName) -> &'static [&'static str] {
+    match report {
+        ReportName::Trends => &["from", "to", "group_by"],
+        ReportName::TopEvents => &["by", "min_ratings"],
+        _ => &[],
+    }
+}
+
+async fn serve(cx: Ctx, report: ReportName, over: Over) -> Reply {
+    let mut allowed = vec!["format"];
+    if over == Over::Caller {
+        allowed.push("organizer");
+    }
+    allowed.extend_from_slice(query_of(report));
+    let params = cx.query_params(&allowed)?;
+    let csv = wants_csv(&cx, &params)?;
+    let event: Option<EventId> = match over {
+        Over::Event => Some(cx.id("id")?),
+        Over::Caller => None,
+    };
+    let organizer = params
+        .get("organizer")
+        .map(|text| {
+            text.parse::<UserId>().map_err(|_| {
+                ApiError::from(RequestError::BadParameter(
+                    "`organizer` must be a user id (26 characters of Crockford base32)".into(),
+                ))
+            })
+        })
+        .transpose()?;
+    let actor = cx.actor().await?;
+    let scope = match (event, organizer) {
+        (Some(event), _) => Scope::Event(event),
+        (None, Some(organizer)) => Scope::Organizer(organizer),
+        (None, None) if actor.is_admin() => Scope::All,
+        (None, None) => Scope::Organizer(actor.user_id()),
+    };
+    let get = |name: &str| params.get(name).cloned();
+    let name = report.as_str();
+    match report {
+        ReportName::Popularity => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().popularity(&actor, scope))?,
+        ),
+        ReportName::Demographics => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().demographics(&actor, scope))?,
+        ),
+        ReportName::RatingsByGroup => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().ratings_by_group(&actor, scope))?,
+        ),
+        ReportName::Trends => {
+            let query = TrendParams {
+                from: get("from"),
+                to: get("to"),
+                group_by: get("group_by"),
+            };
+            respond(
+                csv,
+                name,
+                &cx.core_read(|p| p.analytics().trends(&actor, scope, &query))?,
+            )
+        }
+        ReportName::TopEvents => {
+            let query = TopParams {
+                by: get("by"),
+                min_ratings: get("min_ratings"),
+            };
+            respond(
+                csv,
+                name,
+                &cx.core_read(|p| p.analytics().top_events(&actor, scope, &query))?,
+            )
+        }
+        ReportName::Funnel => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().funnel(&actor, scope))?,
+        ),
+        ReportName::Revenue => respond(
+            csv,
+            name,
+            &cx.core_read(|p| p.analytics().revenue(&actor, scope))?,
+        ),
+    }
+}
+
+/// CSV when `?format=csv`, or when `Accept` prefers `text/csv` and no format is given.
+fn wants_csv(cx: &Ctx, params: &HashMap<String, String>) -> Result<bool, ApiError> {
+    match params.get("format").map(String::as_str) {
+        Some("csv") => return Ok(true),
+        Some("json") => return Ok(false),
+        Some(_) => {
+            return Err(RequestError::BadParameter("`format` must be json or csv".into()).into());
+        }
+        None => {}
+    }
+    let accept = cx
+        .headers
+        .get(ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    Ok(accept
+        .split(',')
+        .next()
+        .is_some_and(|first| first.trim().starts_with("text/csv")))
+}
+
+fn respond<T: Serialize + Table>(csv: bool, name: &str, report: &T) -> Reply {
+    if !csv {
+        return json(StatusCode::OK, report);
+    }
+    let mut response = text("text/csv; charset=utf-8; header=present", to_csv(report))?;
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+/// OpenAPI schemas of the reports.
+pub(crate) fn schemas() -> Value {
+    let int = json!({ "type": "integer" });
+    let num = json!({ "type": ["number", "null"] });
+    let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
+    let age =
+        json!({ "enum": ["under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus"] });
+    let id = json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$" });
+    let pair = |first: &Value| json!({ "type": "array", "prefixItems": [first, int], "minItems": 2, "maxItems": 2 });
+    json!({
+        "Popularity": { "type": "object", "properties": {
+            "visits": int, "bookings": int, "cancellations": int, "expiries": int,
+            "conversion": num, "average_rating": num, "rating_count": int } },
+        "Demographics": { "type": "object", "properties": {
+            "holders": int,
+            "by_gender": { "type": "array", "items": pair(&gender) },
+            "by_age_group": { "type": "array", "items": pair(&age) },
+            "groups": { "type": "array", "items": { "type": "object", "properties": {
+                "gender": gender, "age_group": age, "holders": int } } } } },
+        "RatingsByGroup": { "type": "object", "properties": {
+            "groups": { "type": "array", "items": { "type": "object", "properties": {
+                "gender": gender, "age_group": age, "count": int, "average": num } } } } },
+        "Trends": { "type": "object", "properties": {
+            "group_by": { "enum": ["day", "week", "month"] },
+            "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+            "rows": { "type": "array", "items": { "type": "object", "properties": {
+                "period": { "type": "string", "description": "2030-01-07, 2030-W02 or 2030-01" },
+                "starts_on": { "type": "string", "format": "date" },
+                "bookings": int, "cancellations": int, "revenue_minor": int } } } } },
+        "TopEvents": { "type": "object", "properties": {
+            "by": { "enum": ["bookings", "rating", "revenue"] },
+            "events": { "type": "array", "maxItems": 10, "items": { "type": "object", "properties": {
+                "rank": int, "event": id, "title": { "type": "string" }, "bookings": int,
+                "revenue_minor": int, "average_rating": num, "rating_count": int } } } } },
+        "Funnel": { "type": "object", "properties": {
+            "visits": int, "holds": int, "booked": int, "cancelled": int, "expired": int } },
+        "Revenue": { "type": "object", "properties": {
+            "revenue_minor": int, "seats_booked": int, "capacity": int, "utilisation": num } }
+    })
+}
+
+/// The schema of one query parameter of the analytics routes.
+pub(crate) fn query_schema(name: &str) -> Option<Value> {
+    Some(match name {
+        "format" => json!({ "enum": ["json", "csv"], "default": "json",
+            "description": "or send `Accept: text/csv`" }),
+        "organizer" => {
+            json!({ "type": "string", "description": "an organizer's user id (admins)" })
+        }
+        "from" | "to" => {
+            json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD, UTC; at most 10 years apart" })
+        }
+        "group_by" => json!({ "enum": ["day", "week", "month"], "default": "day" }),
+        "by" => json!({ "enum": ["bookings", "rating", "revenue"], "default": "bookings" }),
+        "min_ratings" => json!({ "type": "integer", "minimum": 1, "default": 1 }),
+        "report" => {
+            json!({ "enum": ReportName::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>() })
+        }
+        _ => return None,
+    })
+}
+
+/// The analytics consumer's lag in the Prometheus text format.
+pub(crate) fn lag_metrics(lag: prasang_core::analytics::Lag) -> String {
+    format!(
+        "# HELP prasang_analytics_lag_entries Log entries the analytics consumer has not folded yet.\n\
+         # TYPE prasang_analytics_lag_entries gauge\n\
+         prasang_analytics_lag_entries {}\n\
+         # HELP prasang_analytics_lag_seconds Age of the oldest log entry not folded yet.\n\
+         # TYPE prasang_analytics_lag_seconds gauge\n\
+         prasang_analytics_lag_seconds {}\n",
+        lag.entries, lag.seconds
+    )
+}

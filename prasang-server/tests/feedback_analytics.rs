@@ -1,0 +1,281 @@
+//! Feedback and analytics over HTTP: the rules the core decides come back as problem+json with
+//! the field named, reports come as JSON or formula-safe CSV, organizers see only their own.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_problem, spawn_with};
+use hyper::{Method, Request, StatusCode};
+use prasang_core::{Clock, Config, ManualClock, SystemClock};
+use prasang_server::ServerConfig;
+use serde_json::json;
+
+fn field(reply: &prasang_http_client::Reply) -> String {
+    let body = reply.json();
+    body["errors"][0]["field"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_then_reports_as_json_and_csv() {
+    let clock = ManualClock::new(SystemClock.now());
+    let mut config = ServerConfig::temporary();
+    config.store = Config::temporary().clock(clock.clone());
+    let app = spawn_with(config).await;
+    let olga = app.user("olga@example.org", "organizer").await;
+    app.user("rita@example.org", "organizer").await;
+    let ada = app.user("ada@example.org", "attendee").await;
+    let event = app.event(&olga, 10, 0).await;
+    let id = event["id"].as_str().unwrap().to_owned();
+    assert_eq!(event["rating"], json!({ "average": null, "count": 0 }));
+    assert_eq!(app.book(&id, &ada).await.status, StatusCode::CREATED);
+    let feedback = format!("/api/v1/events/{id}/feedback");
+
+    let early = app
+        .post(&feedback, Some(&ada), &json!({ "rating": 5 }))
+        .await;
+    assert_problem(&early, StatusCode::CONFLICT, "event-not-started");
+
+    clock.advance(Duration::from_secs(2 * 86_400));
+    // Tokens are short-lived: log in again after two days.
+    let olga = app.access_token("olga@example.org").await;
+    let rita = app.access_token("rita@example.org").await;
+    let ada = app.access_token("ada@example.org").await;
+
+    for (body, slug, name) in [
+        (json!({ "rating": 0 }), "invalid-field", "rating"),
+        (json!({ "rating": 6 }), "invalid-field", "rating"),
+        (
+            json!({ "rating": 3, "comment": "x".repeat(3_000) }),
+            "invalid-field",
+            "comment",
+        ),
+    ] {
+        let refused = app.post(&feedback, Some(&ada), &body).await;
+        assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, slug);
+        assert_eq!(field(&refused), name);
+    }
+    let huge = app
+        .post(
+            &feedback,
+            Some(&ada),
+            &json!({ "rating": 3, "comment": "x".repeat(1 << 20) }),
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let none = app.get(&format!("{feedback}/mine"), Some(&ada)).await;
+    assert_problem(&none, StatusCode::NOT_FOUND, "feedback-not-found");
+
+    let given = app
+        .post(
+            &feedback,
+            Some(&ada),
+            &json!({ "rating": 4, "comment": "=HYPERLINK(\"x\")" }),
+        )
+        .await;
+    assert_eq!(given.status, StatusCode::CREATED, "{:?}", given.json());
+    let again = app
+        .post(&feedback, Some(&ada), &json!({ "rating": 5 }))
+        .await;
+    assert_problem(&again, StatusCode::CONFLICT, "feedback-exists");
+    let stranger = app
+        .post(&feedback, Some(&rita), &json!({ "rating": 1 }))
+        .await;
+    assert_problem(&stranger, StatusCode::FORBIDDEN, "not-a-ticket-holder");
+
+    let ada_id = given.json()["user"].as_str().unwrap().to_owned();
+    let reply = app
+        .put(
+            &format!("{feedback}/{ada_id}/reply"),
+            Some(&olga),
+            &json!({ "text": "Thanks!" }),
+        )
+        .await;
+    assert_eq!(reply.json()["reply"]["text"], "Thanks!");
+    let not_yours = app
+        .put(
+            &format!("{feedback}/{ada_id}/reply"),
+            Some(&rita),
+            &json!({ "text": "Hi" }),
+        )
+        .await;
+    assert_problem(&not_yours, StatusCode::FORBIDDEN, "forbidden");
+    let listed = app.get(&feedback, Some(&olga)).await;
+    assert_eq!(listed.json()["items"].as_array().map(Vec::len), Some(1));
+
+    app.prasang.run_analytics_once().expect("analytics");
+    let shown = app.get(&format!("/api/v1/events/{id}"), None).await.json();
+    assert_eq!(shown["rating"], json!({ "average": 4.0, "count": 1 }));
+
+    let popularity = app
+        .get(
+            &format!("/api/v1/events/{id}/analytics/popularity"),
+            Some(&olga),
+        )
+        .await;
+    assert_eq!(popularity.status, StatusCode::OK);
+    assert_eq!(popularity.json()["bookings"], 1);
+    assert_eq!(popularity.json()["average_rating"], 4.0);
+    let mine = app.get("/api/v1/analytics/funnel", Some(&olga)).await;
+    assert_eq!(mine.json()["booked"], 1);
+
+    let csv = app
+        .get(
+            &format!("/api/v1/events/{id}/analytics/popularity?format=csv"),
+            Some(&olga),
+        )
+        .await;
+    assert_eq!(
+        csv.header("content-type"),
+        Some("text/csv; charset=utf-8; header=present")
+    );
+    let text = String::from_utf8(csv.body.to_vec()).unwrap();
+    assert!(
+        text.starts_with(
+            "visits,bookings,cancellations,expiries,conversion,average_rating,rating_count\r\n"
+        ),
+        "{text}"
+    );
+    let request = Request::builder()
+        .method(Method::GET)
+        .uri("/api/v1/analytics/top-events")
+        .header("host", "localhost")
+        .header("accept", "text/csv")
+        .header("authorization", format!("Bearer {olga}"))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    let top = app.raw(request).await;
+    assert_eq!(top.status, StatusCode::OK);
+    assert!(
+        String::from_utf8(top.body.to_vec())
+            .unwrap()
+            .starts_with("rank,event,title,")
+    );
+
+    // Another organizer's event and reports are refused.
+    let refused = app
+        .get(
+            &format!("/api/v1/events/{id}/analytics/trends"),
+            Some(&rita),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
+    let olga_id = app.get("/api/v1/me", Some(&olga)).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = app
+        .get(
+            &format!("/api/v1/analytics/revenue?organizer={olga_id}"),
+            Some(&rita),
+        )
+        .await;
+    assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
+
+    for (path, status, slug, name) in [
+        (
+            "/api/v1/analytics/bogus",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("report"),
+        ),
+        (
+            "/api/v1/analytics/trends?from=2030-01-02&to=2030-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("to"),
+        ),
+        (
+            "/api/v1/analytics/trends?from=2000-01-01&to=2030-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("to"),
+        ),
+        (
+            "/api/v1/analytics/trends?from=yesterday",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("from"),
+        ),
+        (
+            "/api/v1/analytics/trends?group_by=year",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("group_by"),
+        ),
+        (
+            "/api/v1/analytics/top-events?by=mood",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("by"),
+        ),
+        (
+            "/api/v1/analytics/top-events?by=rating&min_ratings=0",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("min_ratings"),
+        ),
+        (
+            "/api/v1/analytics/funnel?format=xml",
+            StatusCode::BAD_REQUEST,
+            "bad-parameter",
+            None,
+        ),
+        (
+            "/api/v1/analytics/funnel?organizer=nobody",
+            StatusCode::BAD_REQUEST,
+            "bad-parameter",
+            None,
+        ),
+        (
+            "/api/v1/analytics/funnel?colour=red",
+            StatusCode::BAD_REQUEST,
+            "bad-parameter",
+            None,
+        ),
+    ] {
+        let reply = app.get(path, Some(&olga)).await;
+        assert_problem(&reply, status, slug);
+        if let Some(name) = name {
+            assert_eq!(field(&reply), name, "{path}");
+        }
+    }
+    let unknown_event_report = app
+        .get(
+            &format!("/api/v1/events/{id}/analytics/top-events"),
+            Some(&olga),
+        )
+        .await;
+    assert_problem(
+        &unknown_event_report,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-field",
+    );
+
+    let trends = app
+        .get("/api/v1/analytics/trends?group_by=week", Some(&olga))
+        .await;
+    assert_eq!(trends.status, StatusCode::OK, "{:?}", trends.json());
+    let bookings: u64 = trends.json()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["bookings"].as_u64().unwrap())
+        .sum();
+    assert_eq!(bookings, 1);
+
+    let metrics = app.get("/metrics", None).await;
+    assert!(
+        String::from_utf8(metrics.body.to_vec())
+            .unwrap()
+            .contains("prasang_analytics_lag_entries")
+    );
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    assert!(doc["paths"]["/api/v1/analytics/popularity"]["get"].is_object());
+    assert!(doc["paths"]["/api/v1/events/{id}/feedback"]["post"].is_object());
+    assert!(doc["components"]["schemas"]["TopEvents"].is_object());
+    app.stop().await;
+}
