@@ -324,3 +324,22 @@ fn every_booked_holder_is_asked_for_feedback_exactly_once_even_across_restarts()
         "booked holders of the ended event, once each"
     );
 }
+
+#[test]
+fn events_that_ended_long_before_the_consumer_saw_them_are_not_asked_about() {
+    let channel = Arc::new(Recording::new("email"));
+    let world = World::with(|config| config.channel(channel.clone()));
+    let (_olga, ada, event) = world.organizer_attendee_event(10, 0, 1);
+    world.book(&ada, event.id, 1);
+    // The consumer first runs (as after an upgrade) a month after the event ended.
+    world.clock.advance(Duration::from_secs(40 * 24 * 3600));
+    let report = world.prasang.run_analytics_once().expect("run");
+    assert_eq!(report.feedback_requests, 0);
+    world.prasang.run_notifications_once().expect("notify");
+    assert!(
+        channel
+            .notifications()
+            .iter()
+            .all(|n| n.kind != NotificationKind::FeedbackRequest)
+    );
+}

@@ -137,3 +137,29 @@ fn without_smtp_the_email_lands_once_in_the_outbox() {
         "only booked tickets get a calendar"
     );
 }
+
+#[test]
+fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_knows() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
+    let email = host
+        .load(plugin_support::plugins_dir().join("email.toml"))
+        .unwrap();
+    let mut request = plugin_support::booked("email");
+    request.kind = NotificationKind::FeedbackRequest;
+    request.ticket = None;
+    request.message = Some("How was it?".into());
+
+    // Not sent and not an error: nothing to retry, and the delivery log says why.
+    let receipt = email.deliver(&request).unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    assert_eq!(receipt.remote_id, None);
+    assert!(!outbox.exists() || std::fs::read_dir(&outbox).unwrap().next().is_none());
+
+    let mut reply = plugin_support::booked("email");
+    reply.kind = NotificationKind::FeedbackReply;
+    reply.message = Some("Thanks for coming!".into());
+    email.deliver(&reply).unwrap();
+    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 1);
+}

@@ -261,14 +261,19 @@ impl<'a> Fold<'a> {
         }))
     }
 
-    /// The current end of an event, for the feedback-request queue (`None`: no request).
+    /// The current end of an event, for the feedback-request queue (`None`: no request). An
+    /// event that ended more than [`requests::ASK_WITHIN`] ago is not asked about: that only
+    /// happens when a store from before feedback requests folds its old log for the first time,
+    /// and nobody wants "how was it?" about last year's concert.
     fn end_of(&self, event: EventId) -> Result<Option<Timestamp>, StoreError> {
+        let too_old = self.inner.now().minus(requests::ASK_WITHIN);
         Ok(self
             .inner
             .events()
             .load(event)?
             .filter(|e| e.status == crate::events::EventStatus::Published)
-            .map(|e| e.ends_at))
+            .map(|e| e.ends_at)
+            .filter(|ends_at| *ends_at >= too_old))
     }
 
     fn entry(&mut self, entry: &LogEntry) -> Result<(), StoreError> {

@@ -25,6 +25,9 @@ use crate::time::Timestamp;
 /// Events requested per transaction.
 const BATCH: usize = 256;
 
+/// Events that ended longer ago than this when the consumer first sees them are not asked about.
+pub(crate) const ASK_WITHIN: std::time::Duration = std::time::Duration::from_secs(7 * 86_400);
+
 /// Where an event stands in the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum DueState {
