@@ -46,7 +46,7 @@ pub use consumer::{CURSOR, ConsumerReport};
 use self::store::{self as agg, Counters, ScopeKey};
 use crate::Inner;
 use crate::auth::Actor;
-use crate::error::{CommonError, Subject, domain_error};
+use crate::error::{CommonError, domain_error};
 use crate::ids::{EventId, UserId};
 use crate::log::Log;
 use crate::store::{StoreError, codec};
@@ -746,17 +746,11 @@ impl Analytics<'_> {
     fn authorize(&self, actor: &Actor, scope: Scope) -> Result<ScopeKey, AnalyticsError> {
         match scope {
             Scope::Event(event) => {
-                let sale = self
-                    .inner
-                    .events()
-                    .sale_state(event)?
-                    .ok_or(CommonError::NotFound(Subject::Event))?;
-                if !sale.is_run_by(actor) {
-                    return Err(CommonError::Forbidden(
-                        "only the event's organizer can read its analytics",
-                    )
-                    .into());
-                }
+                self.inner.events().require_run_by(
+                    actor,
+                    event,
+                    "only the event's organizer can read its analytics",
+                )?;
                 Ok(agg::event_scope(event))
             }
             Scope::Organizer(organizer) => {

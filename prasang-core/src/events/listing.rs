@@ -100,4 +100,20 @@ impl Events<'_> {
     pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {
         codec::get(&self.inner.store.inventory, &id.to_bytes())
     }
+
+    /// Checks `actor` runs event `id` (its organizer, or an admin): the rule every sub-API that
+    /// shows or changes an event's own data asks. No such event is `NotFound`; someone else's is
+    /// `Forbidden(refusal)`.
+    pub(crate) fn require_run_by(
+        &self,
+        actor: &Actor,
+        id: EventId,
+        refusal: &'static str,
+    ) -> Result<SaleState, CommonError> {
+        let sale = self.sale_state(id)?.ok_or(NO_SUCH_EVENT)?;
+        if !sale.is_run_by(actor) {
+            return Err(CommonError::Forbidden(refusal));
+        }
+        Ok(sale)
+    }
 }

@@ -399,14 +399,7 @@ impl Feedbacks<'_> {
         event: EventId,
         refusal: &'static str,
     ) -> Result<(), FeedbackError> {
-        let sale = self
-            .inner
-            .events()
-            .sale_state(event)?
-            .ok_or(NO_SUCH_EVENT)?;
-        if !sale.is_run_by(actor) {
-            return Err(CommonError::Forbidden(refusal).into());
-        }
+        self.inner.events().require_run_by(actor, event, refusal)?;
         Ok(())
     }
 

@@ -305,17 +305,11 @@ impl Notifications<'_> {
     }
 
     fn check_runs_event(&self, actor: &Actor, event: EventId) -> Result<(), NotifyError> {
-        let sale = self
-            .inner
-            .events()
-            .sale_state(event)?
-            .ok_or(CommonError::NotFound(Subject::Event))?;
-        if !sale.is_run_by(actor) {
-            return Err(CommonError::Forbidden(
-                "only the event's organizer can see or change its notifications",
-            )
-            .into());
-        }
+        self.inner.events().require_run_by(
+            actor,
+            event,
+            "only the event's organizer can see or change its notifications",
+        )?;
         Ok(())
     }
 

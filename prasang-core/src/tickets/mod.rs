@@ -107,7 +107,6 @@ domain_error!(TicketError {
 /// The refusal for a ticket that does not exist or that the caller may not see (the same, so
 /// ids cannot be probed).
 pub(crate) const NO_SUCH_TICKET: CommonError = CommonError::NotFound(Subject::Ticket);
-pub(crate) const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 /// Tickets. Obtained from [`crate::Prasang::tickets`].
 pub struct Tickets<'a> {
@@ -143,16 +142,11 @@ impl Tickets<'_> {
         event: EventId,
         page: &PageRequest,
     ) -> Result<Page<Ticket>, TicketError> {
-        let sale = self
-            .inner
-            .events()
-            .sale_state(event)?
-            .ok_or(NO_SUCH_EVENT)?;
-        if !sale.is_run_by(actor) {
-            return Err(
-                CommonError::Forbidden("only the event's organizer can list its tickets").into(),
-            );
-        }
+        self.inner.events().require_run_by(
+            actor,
+            event,
+            "only the event's organizer can list its tickets",
+        )?;
         let prefix = event.to_bytes();
         self.list_index(&self.inner.store.tickets_by_event, &prefix, page)
     }
