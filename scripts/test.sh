@@ -10,3 +10,10 @@ cd "$(dirname "$0")/.."
 bash plugins/build.sh
 cargo test --workspace --all-features
 cargo test -p prasang-core --no-default-features
+
+# The suites below drive the release server and the Python package from Python (pytest and
+# friends in target/pyenv, pinned in scripts/python/requirements.txt).
+bash scripts/pyenv.sh
+bash scripts/release-server.sh
+export PRASANG_PYTHON="$PWD/target/pyenv/bin/python"
+export PRASANG_SERVER_BIN="$PWD/target/release/prasang-server"
