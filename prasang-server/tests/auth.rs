@@ -313,12 +313,14 @@ print(claims["sub"])
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jwks_verifies_tokens_with_an_independent_verifier() {
-    let probe = std::process::Command::new("python3")
+    // scripts/test.sh points PRASANG_PYTHON at its virtual environment (PyJWT pinned there).
+    let python = std::env::var("PRASANG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = std::process::Command::new(&python)
         .args(["-c", "import jwt, cryptography"])
         .output();
     if !probe.is_ok_and(|o| o.status.success()) {
         let why = "python3 with PyJWT is missing; `pip install 'pyjwt[crypto]'` to run this test";
-        // CI sets PRASANG_REQUIRE_PYJWT=1 and installs PyJWT: there a missing verifier is a
+        // scripts/test.sh sets PRASANG_REQUIRE_PYJWT=1 and installs PyJWT: there a missing verifier is a
         // broken set-up, not a reason to pass without checking the JWKS.
         if std::env::var_os("PRASANG_REQUIRE_PYJWT").is_some_and(|v| v == "1") {
             panic!("PRASANG_REQUIRE_PYJWT=1: {why}");
@@ -341,7 +343,7 @@ async fn jwks_verifies_tokens_with_an_independent_verifier() {
     std::fs::write(&script, PYJWT_VERIFY).unwrap();
     let verify = |token: &str| {
         std::fs::write(&token_path, token).unwrap();
-        std::process::Command::new("python3")
+        std::process::Command::new(&python)
             .arg(&script)
             .arg(&jwks_path)
             .arg(&token_path)
