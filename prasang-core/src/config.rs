@@ -8,6 +8,7 @@ use crate::notify::{Channel, DeliveryPolicy, NotifyConfig};
 use crate::store::Durability;
 use crate::time::{Clock, SystemClock};
 use crate::users::{HashingLimits, PasswordCost};
+use crate::zone::Zone;
 
 /// Settings for [`crate::Prasang::open`]. Start from [`Config::new`] or [`Config::temporary`]
 /// and adjust with the builder methods.
@@ -25,6 +26,7 @@ pub struct Config {
     pub(crate) password_cost: PasswordCost,
     pub(crate) password_hashing: HashingLimits,
     pub(crate) cache_bytes: u64,
+    pub(crate) default_time_zone: Zone,
     /// Boxed to keep `Config` small (it travels by value in `OpenTarget`).
     pub(crate) notify: Box<NotifyConfig>,
 }
@@ -46,6 +48,7 @@ impl Config {
             password_cost: PasswordCost::RECOMMENDED,
             password_hashing: HashingLimits::default(),
             cache_bytes: 256 * 1024 * 1024,
+            default_time_zone: Zone::utc(),
             notify: Box::default(),
         }
     }
@@ -130,6 +133,12 @@ impl Config {
         self
     }
 
+    /// The time zone of events created without one (default UTC).
+    pub fn default_time_zone(mut self, zone: Zone) -> Self {
+        self.default_time_zone = zone;
+        self
+    }
+
     /// Registers a notification channel (a native one, or a plugin from the plugin host); more
     /// can be added later with [`crate::Prasang::register_channel`].
     pub fn channel(mut self, channel: Arc<dyn Channel>) -> Self {
@@ -151,6 +160,7 @@ impl std::fmt::Debug for Config {
             .field("durability", &self.durability)
             .field("hold_duration", &self.hold_duration)
             .field("issuer", &self.issuer)
+            .field("default_time_zone", &self.default_time_zone)
             .field("background_tasks", &self.background_tasks)
             .field("delivery_policy", &self.notify.policy)
             .finish_non_exhaustive()

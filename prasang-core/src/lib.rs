@@ -45,6 +45,7 @@ pub mod tickets;
 mod time;
 pub mod users;
 mod validate;
+pub mod zone;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, Weak};

@@ -66,6 +66,18 @@ pub(crate) fn scan<T>(
     prefix: &[u8],
     start: &[u8],
     request: &PageRequest,
+    item: impl FnMut(&[u8]) -> Result<Option<T>, StoreError>,
+) -> Result<Page<T>, ScanError> {
+    scan_until(tree, prefix, start, None, request, item)
+}
+
+/// [`scan`] that stops before the first key at or past `end` (when given).
+pub(crate) fn scan_until<T>(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    start: &[u8],
+    end: Option<&[u8]>,
+    request: &PageRequest,
     mut item: impl FnMut(&[u8]) -> Result<Option<T>, StoreError>,
 ) -> Result<Page<T>, ScanError> {
     let limit = request.limit().map_err(ScanError::Invalid)?;
@@ -85,7 +97,7 @@ pub(crate) fn scan<T>(
     let mut last_key = None;
     for entry in tree.range(begin..) {
         let (key, _) = entry.map_err(StoreError::from)?;
-        if !key.starts_with(prefix) {
+        if !key.starts_with(prefix) || end.is_some_and(|end| key.as_ref() >= end) {
             break;
         }
         if let Some(found) = item(&key)? {

@@ -510,8 +510,9 @@ fn person(prasang: &Prasang, (name, gender, age): (&str, Gender, i64), role: Rol
 
 fn event_at(start_in: Duration, capacity: i64, price: i64) -> NewEvent {
     let mut new = common::new_event(capacity, price, 3);
-    new.starts_at = common::START.plus(start_in);
-    new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+    let starts_at = common::START.plus(start_in);
+    new.starts_at = starts_at.into();
+    new.ends_at = starts_at.plus(Duration::from_secs(3600)).into();
     new
 }
 
@@ -705,8 +706,9 @@ impl Run {
                 let org = &self.organizers[0];
                 // Starts two days from the clock's *current* time (it moves during a run).
                 let mut new = common::new_event(5, 0, 1);
-                new.starts_at = p.now().plus(Duration::from_secs(48 * 3600));
-                new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+                let starts_at = p.now().plus(Duration::from_secs(48 * 3600));
+                new.starts_at = starts_at.into();
+                new.ends_at = starts_at.plus(Duration::from_secs(3600)).into();
                 let e = p.events().create(org, new).expect("event");
                 p.events().get(e.id).expect("view");
                 p.run_maintenance().expect("record the view");
@@ -913,8 +915,9 @@ fn analytics_crash_child() {
         .create(
             &organizer,
             NewEvent {
-                starts_at: clock.now_plus(3600),
-                ends_at: clock.now_plus(7200),
+                starts_at: clock.now_plus(3600).into(),
+                ends_at: clock.now_plus(7200).into(),
+                time_zone: None,
                 ..common::new_event(1_000_000, 250, 100)
             },
         )

@@ -35,8 +35,9 @@ fn crash_child() {
         .expect("organizer");
     let organizer = prasang.auth().trusted_actor(organizer.id).expect("actor");
     let mut new = common::new_event(1_000_000, 0, 100);
-    new.starts_at = prasang.now().plus(Duration::from_secs(86_400));
-    new.ends_at = new.starts_at.plus(Duration::from_secs(3_600));
+    let starts_at = prasang.now().plus(Duration::from_secs(86_400));
+    new.starts_at = starts_at.into();
+    new.ends_at = starts_at.plus(Duration::from_secs(3_600)).into();
     let event = prasang.events().create(&organizer, new).expect("event");
     let stdout = Arc::new(std::sync::Mutex::new(std::io::stdout()));
     let workers: Vec<_> = (0..WORKERS)

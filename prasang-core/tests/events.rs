@@ -45,7 +45,10 @@ fn bad_event_fields_are_typed_errors() {
             Box::new(|e| e.image_url = Some("javascript:alert(1)".into())),
         ),
         ("per_user_limit", Box::new(|e| e.per_user_limit = Some(0))),
-        ("starts_at", Box::new(|e| e.starts_at = common::START)),
+        (
+            "starts_at",
+            Box::new(|e| e.starts_at = common::START.into()),
+        ),
         ("ends_at", Box::new(|e| e.ends_at = e.starts_at)),
     ];
     for (field, spoil) in cases {
@@ -112,8 +115,8 @@ fn updates_keep_the_seat_counters_and_log_what_changed() {
     let later = event.starts_at.plus(Duration::from_secs(3600));
     let update = EventUpdate {
         location: Some("Lisbon".into()),
-        starts_at: Some(later),
-        ends_at: Some(later.plus(Duration::from_secs(3600))),
+        starts_at: Some(later.into()),
+        ends_at: Some(later.plus(Duration::from_secs(3600)).into()),
         capacity: Some(20),
         title: Some(event.title.clone()), // unchanged: not reported
         ..Default::default()
@@ -216,8 +219,9 @@ fn listing_shows_upcoming_published_events_by_start_with_paging_and_search() {
         } else {
             format!("Meetup {day}")
         };
-        new.starts_at = common::START.plus(Duration::from_secs(day * 86_400));
-        new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+        let starts_at = common::START.plus(Duration::from_secs(day * 86_400));
+        new.starts_at = starts_at.into();
+        new.ends_at = starts_at.plus(Duration::from_secs(3600)).into();
         ids.push((
             day,
             world
@@ -239,6 +243,7 @@ fn listing_shows_upcoming_published_events_by_start_with_paging_and_search() {
     let mut seen = Vec::new();
     let mut query = EventQuery {
         text: None,
+        local_date: None,
         page: PageRequest::first(5),
     };
     loop {
@@ -259,6 +264,7 @@ fn listing_shows_upcoming_published_events_by_start_with_paging_and_search() {
         .events()
         .list(&EventQuery {
             text: Some("JAZZ".into()),
+            local_date: None,
             page: PageRequest::default(),
         })
         .expect("search");

@@ -179,8 +179,9 @@ fn background_maintenance_expires_holds_by_itself() {
     let organizer = common::register_actor(&prasang, "Olga", Role::Organizer);
     let ada = common::register_actor(&prasang, "Ada", Role::Attendee);
     let mut new = common::new_event(1, 100, 1);
-    new.starts_at = prasang.now().plus(Duration::from_secs(3600));
-    new.ends_at = new.starts_at.plus(Duration::from_secs(3600));
+    let starts_at = prasang.now().plus(Duration::from_secs(3600));
+    new.starts_at = starts_at.into();
+    new.ends_at = starts_at.plus(Duration::from_secs(3600)).into();
     let event = prasang.events().create(&organizer, new).expect("event");
     let ticket = common::book(&prasang, &ada, event.id, 1);
 

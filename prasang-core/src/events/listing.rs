@@ -7,6 +7,8 @@ use crate::error::CommonError;
 use crate::ids::{EventId, UserId};
 use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, codec, keys};
+use crate::validate::FieldError;
+use crate::zone::{LocalDate, Zone};
 use crate::{limits, validate};
 
 impl Events<'_> {
@@ -22,7 +24,8 @@ impl Events<'_> {
         Ok(self.load(id)?.ok_or(NO_SUCH_EVENT)?)
     }
 
-    /// Upcoming published events ordered by start, optionally filtered by text.
+    /// Upcoming published events ordered by start, optionally filtered by text and by the
+    /// local date they start on (each in its own time zone).
     pub fn list(&self, query: &EventQuery) -> Result<Page<Event>, EventError> {
         let needle = query
             .text
@@ -31,11 +34,30 @@ impl Events<'_> {
             .transpose()?
             .filter(|t| !t.is_empty())
             .map(|t| t.to_lowercase());
-        let start = keys::timestamp(self.inner.now());
-        let page = paging::scan(
+        let local_date = query
+            .local_date
+            .as_deref()
+            .map(|text| {
+                LocalDate::parse(text.trim()).ok_or_else(|| {
+                    FieldError::new("local_date", "must be a date such as 2026-12-05")
+                })
+            })
+            .transpose()?;
+        let mut start = self.inner.now();
+        let mut end = None;
+        if let Some(date) = local_date {
+            // That local day, in the zones furthest ahead of and behind UTC, bounds the scan.
+            let (earliest, latest) = Zone::widest_day_bounds(date)
+                .ok_or_else(|| FieldError::new("local_date", "is out of range"))?;
+            start = start.max(earliest);
+            end = Some(keys::timestamp(latest));
+        }
+        let start = keys::timestamp(start);
+        let page = paging::scan_until(
             &self.inner.store.events_by_start,
             &[],
             &start,
+            end.as_ref().map(|key| key.as_slice()),
             &query.page,
             |key| {
                 let Some(id) = keys::event_from_start_key(key) else {
@@ -45,6 +67,7 @@ impl Events<'_> {
                     return Ok(None);
                 };
                 let matches = event.status == EventStatus::Published
+                    && local_date.is_none_or(|date| starts_on(&event, date))
                     && needle.as_deref().is_none_or(|n| {
                         event.title.to_lowercase().contains(n)
                             || event.location.to_lowercase().contains(n)
@@ -116,4 +139,11 @@ impl Events<'_> {
         }
         Ok(sale)
     }
+}
+
+/// Whether `event` starts on local calendar day `date` in its own zone.
+fn starts_on(event: &Event, date: LocalDate) -> bool {
+    Zone::stored(&event.time_zone)
+        .day_bounds(date)
+        .is_some_and(|(from, to)| from <= event.starts_at && event.starts_at < to)
 }

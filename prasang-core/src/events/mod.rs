@@ -27,6 +27,7 @@ use crate::log::{self, DomainEvent};
 use crate::paging::PageRequest;
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
+use crate::zone::EventTime;
 
 /// Whether an event is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +69,13 @@ pub struct Event {
     pub starts_at: Timestamp,
     /// When it ends.
     pub ends_at: Timestamp,
+    /// The IANA time zone it happens in (`UTC` for events created before zones existed).
+    pub time_zone: String,
+    /// `starts_at` as local time in `time_zone`, RFC 3339 with its offset
+    /// (`2026-12-05T18:30:00+05:30`).
+    pub starts_at_local: String,
+    /// `ends_at` as local time in `time_zone`.
+    pub ends_at_local: String,
     /// Price of one seat in minor units (cents); 0 for free events.
     pub price_minor: u64,
     /// ISO 4217 currency code.
@@ -99,10 +107,15 @@ pub struct NewEvent {
     pub description: String,
     /// 1–300 characters.
     pub location: String,
-    /// In the future.
-    pub starts_at: Timestamp,
-    /// After `starts_at`.
-    pub ends_at: Timestamp,
+    /// In the future: an RFC 3339 instant, or a local date-time (`2026-12-05T18:30`) read in
+    /// `time_zone`.
+    pub starts_at: EventTime,
+    /// After `starts_at`; either form, like `starts_at`.
+    pub ends_at: EventTime,
+    /// IANA time zone such as `Asia/Kolkata`; the store's default zone (UTC unless configured
+    /// with [`Config::default_time_zone`](crate::Config::default_time_zone)) when left out.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// 1–1,000,000 seats.
     pub capacity: i64,
     /// Price per seat in minor units, 0 for free (the default).
@@ -133,10 +146,14 @@ pub struct EventUpdate {
     pub description: Option<String>,
     /// New location.
     pub location: Option<String>,
-    /// New start (in the future).
-    pub starts_at: Option<Timestamp>,
-    /// New end.
-    pub ends_at: Option<Timestamp>,
+    /// New start (in the future): an instant, or a local date-time read in the event's zone
+    /// (the new `time_zone` when this update sets one).
+    pub starts_at: Option<EventTime>,
+    /// New end, either form.
+    pub ends_at: Option<EventTime>,
+    /// New IANA time zone. Times not given in the same update keep their instants (their local
+    /// times move).
+    pub time_zone: Option<String>,
     /// New capacity: at least the seats already held or booked.
     pub capacity: Option<i64>,
     /// New price per seat (existing tickets keep theirs).
@@ -165,6 +182,8 @@ mod double_option {
 pub struct EventQuery {
     /// Case-insensitive text to find in title, description or location.
     pub text: Option<String>,
+    /// Only events starting on this calendar date (`YYYY-MM-DD`) in their own time zone.
+    pub local_date: Option<String>,
     /// Paging.
     #[serde(flatten)]
     pub page: PageRequest,
@@ -230,7 +249,13 @@ impl Events<'_> {
             return Err(CommonError::Forbidden("only organizers can create events").into());
         }
         let now = self.inner.now();
-        let (event, sale) = rules::new_event(&new, EventId::generate(), actor.user_id(), now)?;
+        let (event, sale) = rules::new_event(
+            &new,
+            EventId::generate(),
+            actor.user_id(),
+            now,
+            &self.inner.config.default_time_zone,
+        )?;
         let store = &self.inner.store;
         let id = event.id.to_bytes();
         let record = codec::write(&event);

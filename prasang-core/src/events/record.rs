@@ -1,4 +1,4 @@
-//! What the `events` and `inventory` trees store: [`EventRecord`] (version 2) and [`SaleState`]
+//! What the `events` and `inventory` trees store: [`EventRecord`] (version 3) and [`SaleState`]
 //! (version 1).
 
 use serde::{Deserialize, Serialize};
@@ -12,11 +12,13 @@ use crate::ids::{EventId, UserId};
 use crate::store::codec::Record;
 use crate::store::{StoreError, abort, read_in_tx};
 use crate::time::Timestamp;
+use crate::zone::Zone;
 
 /// An event's description as stored in `events`.
 ///
 /// Version 1 stored the API `Event`, whose last field was a copy of the seat counters that was
 /// never read (the counters live in the sale state). Version 2 is the same fields without it.
+/// Version 3 adds the event's time zone as the last field; older events read as UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct EventRecord {
     pub(crate) id: EventId,
@@ -34,18 +36,67 @@ pub(crate) struct EventRecord {
     pub(crate) status: EventStatus,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
+    /// IANA name, checked against the tz database when it was set.
+    pub(crate) time_zone: String,
+}
+
+/// The fields of versions 1 and 2, only read (postcard has no field names: an old body must be
+/// decoded with its own shape, then given the zone those versions meant, UTC).
+#[derive(Deserialize)]
+struct EventRecordV2 {
+    id: EventId,
+    organizer: UserId,
+    title: String,
+    description: String,
+    location: String,
+    starts_at: Timestamp,
+    ends_at: Timestamp,
+    price_minor: u64,
+    currency: String,
+    image_url: Option<String>,
+    per_user_limit: u32,
+    status: EventStatus,
+    created_at: Timestamp,
+    updated_at: Timestamp,
 }
 
 impl Record for EventRecord {
     const TREE: &'static str = "events";
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
         // Postcard writes a tuple as its parts in order, so a version-1 body is exactly a
         // version-2 body followed by the unused seat counters, which are dropped.
-        (version == 1).then(|| {
-            postcard::from_bytes::<(EventRecord, SeatCounters)>(body).map(|(event, _)| event)
-        })
+        let old = match version {
+            1 => {
+                postcard::from_bytes::<(EventRecordV2, SeatCounters)>(body).map(|(event, _)| event)
+            }
+            2 => postcard::from_bytes::<EventRecordV2>(body),
+            _ => return None,
+        };
+        Some(old.map(EventRecordV2::in_utc))
+    }
+}
+
+impl EventRecordV2 {
+    fn in_utc(self) -> EventRecord {
+        EventRecord {
+            id: self.id,
+            organizer: self.organizer,
+            title: self.title,
+            description: self.description,
+            location: self.location,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            price_minor: self.price_minor,
+            currency: self.currency,
+            image_url: self.image_url,
+            per_user_limit: self.per_user_limit,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            time_zone: Zone::utc().name().to_owned(),
+        }
     }
 }
 
@@ -53,7 +104,11 @@ impl EventRecord {
     /// The event as the API shows it, with the seat counters of its sale state (and no ratings:
     /// [`Events::load`](super::Events) adds them from the analytics aggregates).
     pub(crate) fn into_api(self, seats: SeatCounters) -> Event {
+        let zone = Zone::stored(&self.time_zone);
         Event {
+            starts_at_local: zone.local(self.starts_at).to_rfc3339(),
+            ends_at_local: zone.local(self.ends_at).to_rfc3339(),
+            time_zone: zone.name().to_owned(),
             id: self.id,
             organizer: self.organizer,
             title: self.title,
@@ -176,20 +231,36 @@ mod tests {
             status: EventStatus::Published,
             created_at: at,
             updated_at: at,
+            time_zone: "Asia/Kolkata".into(),
         }
     }
 
+    /// A version-2 body: the version-3 fields without the zone (postcard writes fields in
+    /// order, so that is the version-3 encoding with the trailing string cut off).
+    fn v2_body(event: &EventRecord) -> Vec<u8> {
+        let v3 = postcard::to_allocvec(event).expect("encodes");
+        let zone = postcard::to_allocvec(&event.time_zone).expect("encodes");
+        v3[..v3.len() - zone.len()].to_vec()
+    }
+
     #[test]
-    fn version_1_events_read_without_their_seat_copy() {
+    fn versions_1_and_2_read_as_utc_without_the_seat_copy() {
         let event = record();
+        let in_utc = EventRecord {
+            time_zone: "UTC".into(),
+            ..event.clone()
+        };
         let stale_seats = SeatCounters::empty(5);
         let mut v1 = vec![1];
-        v1.extend(postcard::to_allocvec(&(&event, stale_seats)).expect("encodes"));
-        assert_eq!(codec::read::<EventRecord>(&v1).expect("reads v1"), event);
-        let v2 = codec::write(&event);
-        assert_eq!(v2[0], 2);
-        assert_eq!(v2.len(), v1.len() - 4, "version 2 drops the four counters");
-        assert_eq!(codec::read::<EventRecord>(&v2).expect("reads v2"), event);
+        v1.extend(v2_body(&event));
+        v1.extend(postcard::to_allocvec(&stale_seats).expect("encodes"));
+        assert_eq!(codec::read::<EventRecord>(&v1).expect("reads v1"), in_utc);
+        let mut v2 = vec![2];
+        v2.extend(v2_body(&event));
+        assert_eq!(codec::read::<EventRecord>(&v2).expect("reads v2"), in_utc);
+        let v3 = codec::write(&event);
+        assert_eq!(v3[0], 3);
+        assert_eq!(codec::read::<EventRecord>(&v3).expect("reads v3"), event);
     }
 
     /// Statuses are stored by variant index: reordering them would change what old events say.

@@ -9,6 +9,7 @@ use crate::limits;
 use crate::log::EventField;
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
+use crate::zone::{EventTime, Zone};
 
 fn check_title(value: &str) -> Result<String, FieldError> {
     validate::text(&limits::TITLE, value, false)
@@ -57,15 +58,27 @@ fn check_ends_after_start(starts_at: Timestamp, ends_at: Timestamp) -> Result<()
     Ok(())
 }
 
-/// The records of a new, published event `id` of `organizer`, created at `now`.
+fn check_zone(value: &str) -> Result<Zone, FieldError> {
+    Zone::check("time_zone", value)
+}
+
+/// The records of a new, published event `id` of `organizer`, created at `now`; local times
+/// are read in its `time_zone`, or `default_zone` when it names none.
 pub(super) fn new_event(
     new: &NewEvent,
     id: EventId,
     organizer: UserId,
     now: Timestamp,
+    default_zone: &Zone,
 ) -> Result<(EventRecord, SaleState), FieldError> {
-    check_starts_in_future(new.starts_at, now)?;
-    check_ends_after_start(new.starts_at, new.ends_at)?;
+    let zone = match &new.time_zone {
+        Some(name) => check_zone(name)?,
+        None => default_zone.clone(),
+    };
+    let starts_at = new.starts_at.resolve(&zone, "starts_at")?;
+    let ends_at = new.ends_at.resolve(&zone, "ends_at")?;
+    check_starts_in_future(starts_at, now)?;
+    check_ends_after_start(starts_at, ends_at)?;
     let capacity = check_capacity(new.capacity)?;
     let event = EventRecord {
         id,
@@ -73,8 +86,8 @@ pub(super) fn new_event(
         title: check_title(&new.title)?,
         description: check_description(&new.description)?,
         location: check_location(&new.location)?,
-        starts_at: new.starts_at,
-        ends_at: new.ends_at,
+        starts_at,
+        ends_at,
         price_minor: check_price(new.price_minor)?,
         currency: check_currency(&new.currency)?,
         image_url: check_image(new.image_url.as_deref())?,
@@ -82,6 +95,7 @@ pub(super) fn new_event(
         status: EventStatus::Published,
         created_at: now,
         updated_at: now,
+        time_zone: zone.name().to_owned(),
     };
     let sale = SaleState::of_new(&event, capacity);
     Ok((event, sale))
@@ -94,8 +108,9 @@ pub(super) struct ValidUpdate {
     title: Option<String>,
     description: Option<String>,
     location: Option<String>,
-    starts_at: Option<Timestamp>,
-    ends_at: Option<Timestamp>,
+    starts_at: Option<EventTime>,
+    ends_at: Option<EventTime>,
+    time_zone: Option<Zone>,
     capacity: Option<u32>,
     price_minor: Option<u64>,
     currency: Option<String>,
@@ -115,6 +130,7 @@ impl EventUpdate {
             location: self.location.as_deref().map(check_location).transpose()?,
             starts_at: self.starts_at,
             ends_at: self.ends_at,
+            time_zone: self.time_zone.as_deref().map(check_zone).transpose()?,
             capacity: self.capacity.map(check_capacity).transpose()?,
             price_minor: self.price_minor.map(check_price).transpose()?,
             currency: self.currency.as_deref().map(check_currency).transpose()?,
@@ -163,6 +179,19 @@ pub(super) fn apply_update(
     let mut sale = sale.clone();
     let mut changed = Vec::new();
     let u = update.clone();
+    // Local times in the update are read in the zone the event will have after it.
+    let zone = match &u.time_zone {
+        Some(zone) => zone.clone(),
+        None => Zone::stored(&event.time_zone),
+    };
+    let starts_at = u
+        .starts_at
+        .map(|at| at.resolve(&zone, "starts_at"))
+        .transpose()?;
+    let ends_at = u
+        .ends_at
+        .map(|at| at.resolve(&zone, "ends_at"))
+        .transpose()?;
     apply(EventField::Title, u.title, &mut event.title, &mut changed);
     apply(
         EventField::Description,
@@ -178,14 +207,20 @@ pub(super) fn apply_update(
     );
     apply(
         EventField::StartsAt,
-        u.starts_at,
+        starts_at,
         &mut event.starts_at,
         &mut changed,
     );
     apply(
         EventField::EndsAt,
-        u.ends_at,
+        ends_at,
         &mut event.ends_at,
+        &mut changed,
+    );
+    apply(
+        EventField::TimeZone,
+        u.time_zone.map(|zone| zone.name().to_owned()),
+        &mut event.time_zone,
         &mut changed,
     );
     apply(
@@ -254,15 +289,23 @@ mod tests {
             title: "RustConf".into(),
             description: String::new(),
             location: "Montreal".into(),
-            starts_at,
-            ends_at: starts_at.plus(DAY),
+            starts_at: starts_at.into(),
+            ends_at: starts_at.plus(DAY).into(),
+            time_zone: None,
             capacity,
             price_minor: 1_000,
             currency: "eur".into(),
             image_url: None,
             per_user_limit: Some(2),
         };
-        new_event(&new, EventId::generate(), UserId::generate(), NOW).expect("valid event")
+        new_event(
+            &new,
+            EventId::generate(),
+            UserId::generate(),
+            NOW,
+            &Zone::utc(),
+        )
+        .expect("valid event")
     }
 
     fn update(update: EventUpdate) -> ValidUpdate {
@@ -331,7 +374,7 @@ mod tests {
     fn a_moved_start_must_be_in_the_future_and_before_the_end() {
         let (event, sale) = on_sale(10);
         let past = update(EventUpdate {
-            starts_at: Some(NOW),
+            starts_at: Some(NOW.into()),
             ..Default::default()
         });
         assert_eq!(
@@ -339,7 +382,7 @@ mod tests {
             "starts_at"
         );
         let after_end = update(EventUpdate {
-            starts_at: Some(event.ends_at.plus(DAY)),
+            starts_at: Some(event.ends_at.plus(DAY).into()),
             ..Default::default()
         });
         assert_eq!(
@@ -354,8 +397,8 @@ mod tests {
         let starts_at = event.starts_at.plus(DAY);
         let change = update(EventUpdate {
             currency: Some("usd".into()),
-            starts_at: Some(starts_at),
-            ends_at: Some(starts_at.plus(DAY)),
+            starts_at: Some(starts_at.into()),
+            ends_at: Some(starts_at.plus(DAY).into()),
             per_user_limit: Some(4),
             ..Default::default()
         });

@@ -25,8 +25,9 @@
 //! let (olga, ada) = (register("olga", Role::Organizer)?, register("ada", Role::Attendee)?);
 //! let starts_at = prasang.now().plus(Duration::from_secs(3600));
 //! let event = prasang.events().create(&olga, NewEvent {
-//!     title: "Meetup".into(), description: String::new(), location: "Pune".into(), starts_at,
-//!     ends_at: starts_at.plus(Duration::from_secs(7200)), capacity: 10, price_minor: 0,
+//!     title: "Meetup".into(), description: String::new(), location: "Pune".into(),
+//!     starts_at: starts_at.into(), ends_at: starts_at.plus(Duration::from_secs(7200)).into(),
+//!     time_zone: None, capacity: 10, price_minor: 0,
 //!     currency: "INR".into(), image_url: None, per_user_limit: None,
 //! })?;
 //! prasang.tickets().book(&ada, &BookingRequest { event: event.id, quantity: 1, idempotency_key: None })?;

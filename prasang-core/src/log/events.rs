@@ -34,6 +34,9 @@ pub enum EventField {
     ImageUrl,
     /// How many seats one user may hold.
     PerUserLimit,
+    /// The time zone (new in the log of version 0.2 stores; appended, so older entries read
+    /// the same).
+    TimeZone,
 }
 
 /// Something that happened, as recorded in the log.

@@ -18,8 +18,9 @@ pub fn event_next_year() -> NewEvent {
         .as_millis() as i64;
     let starts_at = Timestamp::from_millis(now + 365 * 24 * 3600 * 1000);
     NewEvent {
-        starts_at,
-        ends_at: starts_at.plus(Duration::from_secs(3600)),
+        starts_at: starts_at.into(),
+        ends_at: starts_at.plus(Duration::from_secs(3600)).into(),
+        time_zone: None,
         ..super::new_event(1_000_000, 0, 1)
     }
 }

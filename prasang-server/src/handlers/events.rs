@@ -9,9 +9,10 @@ use crate::request::{BoxReply, Ctx, created, json, no_content};
 
 pub(crate) fn list(cx: Ctx) -> BoxReply {
     Box::pin(async move {
-        let (page, params) = page_request(&cx, &["text"])?;
+        let (page, params) = page_request(&cx, &["text", "local_date"])?;
         let query = EventQuery {
             text: params.get("text").cloned(),
+            local_date: params.get("local_date").cloned(),
             page,
         };
         let page = cx.core_read(|p| p.events().list(&query))?;
