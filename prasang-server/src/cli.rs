@@ -11,6 +11,7 @@ use prasang_core::plugin_host::{
     ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail, SmtpSettings, SmtpTls,
 };
 use prasang_core::users::{Gender, NewUser, PasswordCost, UserError};
+use prasang_core::zone::Zone;
 use prasang_core::{Config, Prasang};
 
 use prasang_server::{Application, ServerConfig};
@@ -99,6 +100,10 @@ pub struct ServeArgs {
     /// booking is durable (group commit).
     #[arg(long, env = "PRASANG_PERIODIC_FLUSH_MS")]
     pub periodic_flush_ms: Option<u64>,
+    /// IANA time zone (e.g. `Europe/Berlin`) of events created without a `time_zone`; their
+    /// local times are read in it.
+    #[arg(long, env = "PRASANG_DEFAULT_TIME_ZONE", default_value = "UTC", value_parser = Zone::new)]
+    pub default_time_zone: Zone,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
     #[arg(long, env = "PRASANG_LOG", default_value = "info")]
     pub log: String,
@@ -198,7 +203,8 @@ impl NotifyArgs {
 impl ServeArgs {
     /// The core store settings these flags describe.
     pub fn store_config(&self) -> Config {
-        let mut config = Config::new(&self.data_dir);
+        let mut config =
+            Config::new(&self.data_dir).default_time_zone(self.default_time_zone.clone());
         if let Some(ms) = self.periodic_flush_ms {
             config = config.durability(prasang_core::Durability::Periodic {
                 every: Duration::from_millis(ms.max(1)),
@@ -493,5 +499,23 @@ mod tests {
     fn an_smtp_username_needs_a_password() {
         let parsed = Cli::try_parse_from(["prasang-server", "--smtp-username", "mailer"]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn the_default_time_zone_reaches_the_store_and_unknown_zones_are_refused() {
+        let cli = Cli::try_parse_from(["prasang-server", "--default-time-zone", "asia/kolkata"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(cli.serve.default_time_zone.name(), "Asia/Kolkata");
+        let config = format!("{:?}", cli.serve.store_config());
+        assert!(
+            config.contains("default_time_zone: Zone(Asia/Kolkata)"),
+            "{config}"
+        );
+        let refused = Cli::try_parse_from(["prasang-server", "--default-time-zone", "Mars/Base"])
+            .expect_err("not a zone");
+        assert!(
+            refused.to_string().contains("unknown time zone"),
+            "{refused}"
+        );
     }
 }

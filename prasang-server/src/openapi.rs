@@ -67,6 +67,24 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
 fn time() -> Value {
     json!({ "type": "string", "format": "date-time" })
 }
+/// An IANA time zone name, checked against the tz database compiled into the server.
+fn time_zone() -> Value {
+    json!({ "type": "string", "examples": ["Asia/Kolkata", "Europe/Berlin", "UTC"],
+        "description": "IANA time zone name" })
+}
+/// An event's start or end as the organizer gives it: an instant, or a local time in the zone.
+fn event_time() -> Value {
+    json!({ "type": "string",
+        "description": "RFC 3339 instant (`2026-12-05T13:00:00Z`, `2026-12-05T18:30:00+05:30`) \
+            or a local date-time without offset (`2026-12-05T18:30`) read in the event's \
+            time_zone; a local time skipped by a daylight-saving change is refused (422), one \
+            that happens twice means the earlier instant" })
+}
+/// A local time with its UTC offset.
+fn local_time() -> Value {
+    json!({ "type": "string", "format": "date-time",
+        "description": "local time in the event's time_zone, with its offset" })
+}
 fn page_of(item: &str) -> Value {
     json!({
         "type": "object",
@@ -154,6 +172,8 @@ fn schemas() -> Value {
             "properties": {
                 "id": id(), "organizer": id(), "title": string(), "description": string(),
                 "location": string(), "starts_at": time(), "ends_at": time(),
+                "time_zone": time_zone(),
+                "starts_at_local": local_time(), "ends_at_local": local_time(),
                 "price_minor": { "type": "integer" }, "currency": string(),
                 "image_url": { "type": ["string", "null"] },
                 "per_user_limit": { "type": "integer" },
@@ -170,7 +190,8 @@ fn schemas() -> Value {
                 "title": text(limits::TITLE),
                 "description": text(limits::DESCRIPTION),
                 "location": text(limits::LOCATION),
-                "starts_at": time(), "ends_at": time(),
+                "starts_at": event_time(), "ends_at": event_time(),
+                "time_zone": time_zone(),
                 "capacity": integer(limits::CAPACITY),
                 "price_minor": integer_or(limits::PRICE_MINOR, 0),
                 "currency": { "type": "string", "default": "EUR" },
@@ -182,7 +203,8 @@ fn schemas() -> Value {
             "type": "object", "additionalProperties": false,
             "properties": {
                 "title": text(limits::TITLE), "description": text(limits::DESCRIPTION),
-                "location": text(limits::LOCATION), "starts_at": time(), "ends_at": time(),
+                "location": text(limits::LOCATION),
+                "starts_at": event_time(), "ends_at": event_time(), "time_zone": time_zone(),
                 "capacity": integer(limits::CAPACITY), "price_minor": integer(limits::PRICE_MINOR),
                 "currency": string(), "image_url": { "type": ["string", "null"] },
                 "per_user_limit": integer(limits::PER_USER_LIMIT)
@@ -303,6 +325,8 @@ pub fn document() -> Value {
                 "limit" => integer(limits::PAGE_SIZE),
                 "text" => text(limits::SEARCH_TEXT),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
+                "local_date" => json!({ "type": "string", "format": "date",
+                    "description": "YYYY-MM-DD: only events starting on that date in their own time zone" }),
                 _ => string(),
             };
             parameters

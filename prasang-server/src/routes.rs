@@ -271,9 +271,9 @@ pub static ROUTES: &[Route] = &[
         events::list,
         "listEvents",
         "events",
-        "Upcoming published events by start time, optionally filtered by text",
+        "Upcoming published events by start time, optionally filtered by text and local date",
     )
-    .query(&["text", "after", "limit"])
+    .query(&["text", "local_date", "after", "limit"])
     .returns(200, Some("EventPage")),
     Route::new(
         "POST",
