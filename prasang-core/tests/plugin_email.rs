@@ -138,28 +138,151 @@ fn without_smtp_the_email_lands_once_in_the_outbox() {
     );
 }
 
+/// The kit's 0.1.0 component (`ok.wat`, componentized against `plugins/wit/0.1.0`), which
+/// answers every delivery with an empty receipt.
+fn a_0_1_plugin(host: &PluginHost) -> std::sync::Arc<prasang_core::plugin_host::PluginChannel> {
+    host.load_bytes(
+        plugin_support::test_manifest("old"),
+        &plugin_support::wat_component("ok"),
+    )
+    .unwrap()
+}
+
 #[test]
 fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_knows() {
+    let data = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(data.path().join("outbox"))).unwrap();
+    let old = a_0_1_plugin(&host);
+    let mut request = plugin_support::booked("old");
+    request.kind = NotificationKind::FeedbackRequest;
+    request.ticket = None;
+
+    // Not sent and not an error: nothing to retry, and the delivery log says why.
+    let receipt = old.deliver(&request).unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    assert_eq!(receipt.remote_id, None);
+
+    // Every kind 0.1.0 has reaches it, through the 0.1.0 bindings, event in any zone.
+    for kind in [
+        NotificationKind::TicketBooked,
+        NotificationKind::FeedbackReply,
+    ] {
+        let mut known = prasang_test_sinks::sample::booked_in_kolkata(42, "old");
+        known.kind = kind;
+        let receipt = old.deliver(&known).unwrap();
+        assert_eq!(
+            receipt.detail, "",
+            "the plugin's own (empty) receipt for {kind:?}"
+        );
+    }
+}
+
+fn outbox_message(outbox: &std::path::Path) -> Vec<u8> {
+    let files: Vec<_> = std::fs::read_dir(outbox).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    std::fs::read(files[0].path()).unwrap()
+}
+
+#[test]
+fn feedback_requests_reach_0_2_plugins_as_an_email() {
     let data = tempfile::tempdir().unwrap();
     let outbox = data.path().join("outbox");
     let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
     let email = host
         .load(plugin_support::plugins_dir().join("email.toml"))
         .unwrap();
-    let mut request = plugin_support::booked("email");
+    let mut request = prasang_test_sinks::sample::booked_in_kolkata(43, "email");
     request.kind = NotificationKind::FeedbackRequest;
     request.ticket = None;
-    request.message = Some("How was it?".into());
-
-    // Not sent and not an error: nothing to retry, and the delivery log says why.
     let receipt = email.deliver(&request).unwrap();
-    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
-    assert_eq!(receipt.remote_id, None);
-    assert!(!outbox.exists() || std::fs::read_dir(&outbox).unwrap().next().is_none());
+    assert!(receipt.remote_id.is_some(), "{receipt:?}");
+    let bytes = outbox_message(&outbox);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("How was it?: Rust & Wasm Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)")
+    );
+    assert!(message.body_text(0).unwrap().contains("How was the event?"));
+    assert_eq!(message.attachments().count(), 0);
+}
 
-    let mut reply = plugin_support::booked("email");
-    reply.kind = NotificationKind::FeedbackReply;
-    reply.message = Some("Thanks for coming!".into());
-    email.deliver(&reply).unwrap();
-    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 1);
+/// The Python that checks calendar files with the `icalendar` library: `$PRASANG_PYTHON`
+/// (scripts/test.sh points it at the pinned venv, where a missing library is a broken set-up),
+/// else `python3` when it has the library, else `None` (the test says it skipped).
+fn python_with_icalendar() -> Option<String> {
+    let pinned = std::env::var("PRASANG_PYTHON").ok();
+    let python = pinned.clone().unwrap_or_else(|| "python3".into());
+    let probe = std::process::Command::new(&python)
+        .args(["-c", "import icalendar"])
+        .output();
+    if probe.is_ok_and(|o| o.status.success()) {
+        return Some(python);
+    }
+    let why = format!("{python} has no icalendar (pip install -r scripts/python/requirements.txt)");
+    assert!(pinned.is_none(), "PRASANG_PYTHON is set: {why}");
+    eprintln!("SKIPPED: {why}");
+    None
+}
+
+#[test]
+fn local_times_in_the_mail_and_a_calendar_file_an_independent_parser_places_right() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
+    let email = host
+        .load(plugin_support::plugins_dir().join("email.toml"))
+        .unwrap();
+    // 18:30-21:00 in Kolkata: 13:00-15:30 UTC.
+    let booked = prasang_test_sinks::sample::booked_in_kolkata(44, "email");
+    email.deliver(&booked).unwrap();
+    let bytes = outbox_message(&outbox);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("Booked: Rust & Wasm Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)")
+    );
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("When:  Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Until: Tue 1 Dec 2026, 21:00 IST (UTC+05:30)"),
+        "{text}"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains("18:30 IST (UTC+05:30)"), "{html}");
+
+    let ics = message
+        .attachments()
+        .next()
+        .expect("an .ics attachment")
+        .contents()
+        .to_vec();
+    let Some(python) = python_with_icalendar() else {
+        return;
+    };
+    let ics_path = data.path().join("event.ics");
+    std::fs::write(&ics_path, &ics).unwrap();
+    let script = "import sys, icalendar, datetime\n\
+        cal = icalendar.Calendar.from_ical(open(sys.argv[1], 'rb').read())\n\
+        event = next(iter(cal.walk('VEVENT')))\n\
+        for name in ('DTSTART', 'DTEND'):\n\
+        \x20   at = event.decoded(name)\n\
+        \x20   assert at.tzinfo is not None, name + ' has no zone: a floating time'\n\
+        \x20   print(at.astimezone(datetime.timezone.utc).isoformat())\n";
+    let output = std::process::Command::new(&python)
+        .args(["-c", script])
+        .arg(&ics_path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "2026-12-01T13:00:00+00:00\n2026-12-01T15:30:00+00:00\n"
+    );
 }

@@ -22,7 +22,7 @@
 //! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 seat(s) ..."}
 //! ```
 
-use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, log,
 };
@@ -76,7 +76,7 @@ prasang_plugin_sdk::export_plugin!(Sms);
 
 /// The SMS text, at most 160 characters.
 pub fn text(n: &Notification) -> String {
-    let when = UtcDateTime::from_millis(n.event.starts_at).human();
+    let when = human_local(&n.event.starts_at_local);
     let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
     let title = &n.event.title;
     let full = match n.kind {
@@ -93,6 +93,7 @@ pub fn text(n: &Notification) -> String {
         NotificationKind::FeedbackReply => {
             format!("The organizer of {title} replied to your feedback.")
         }
+        NotificationKind::FeedbackRequest => format!("How was {title}? Tell the organizer."),
     };
     if full.chars().count() <= MAX_CHARS {
         full
@@ -112,6 +113,11 @@ mod tests {
         assert_eq!(
             text(&n),
             "Booked: 2 seat(s) for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC."
+        );
+        let local = prasang_plugin_sdk::testing::booked_in_kolkata();
+        assert_eq!(
+            text(&local),
+            "Booked: 2 seat(s) for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)."
         );
         n.event.title = "x".repeat(300);
         assert_eq!(text(&n).chars().count(), MAX_CHARS);

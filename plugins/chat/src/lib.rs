@@ -2,7 +2,7 @@
 //! `blocks`) to the URL in the `webhook-url` setting. Works with Slack, Mattermost, Rocket.Chat
 //! and anything else that accepts Slack's incoming-webhook JSON.
 
-use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host,
 };
@@ -54,13 +54,14 @@ pub fn headline(n: &Notification) -> String {
         NotificationKind::EventUpdated => format!("*{title}* was updated"),
         NotificationKind::EventCancelled => format!("*{title}* was cancelled"),
         NotificationKind::FeedbackReply => format!("The organizer of *{title}* replied to {who}"),
+        NotificationKind::FeedbackRequest => format!("{who} was asked how *{title}* went"),
     }
 }
 
 /// The Slack incoming-webhook payload.
 pub fn message(n: &Notification, username: Option<&str>) -> Value {
     let text = headline(n);
-    let when = UtcDateTime::from_millis(n.event.starts_at).human();
+    let when = human_local(&n.event.starts_at_local);
     let mut details = format!("{when} · {}", escape(&n.event.location));
     if let Some(message) = &n.message {
         details.push_str(&format!("\n> {}", escape(message)));

@@ -2,10 +2,14 @@
 //! lines, and the usual crates pull in a clock and random ids that a sandboxed plugin has not.
 
 use prasang_plugin_sdk::Notification;
-use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::time::{UtcDateTime, human_local};
 
 /// A one-event calendar. The UID is stable per ticket (or event), so calendar apps update the
 /// entry instead of adding a second one when the message repeats.
+///
+/// Start and end are UTC instants (`DTSTART:…Z`): every calendar app places them correctly and
+/// shows them in its user's zone, and a plugin has no tz database to write a `VTIMEZONE` from.
+/// The event's own zone goes in `X-WR-TIMEZONE` and its local time in the description.
 pub fn calendar(n: &Notification) -> String {
     let uid = match &n.ticket {
         Some(ticket) => format!("ticket-{}@prasang", ticket.id),
@@ -17,6 +21,7 @@ pub fn calendar(n: &Notification) -> String {
         "PRODID:-//Prasang//Email channel//EN".to_owned(),
         "CALSCALE:GREGORIAN".to_owned(),
         "METHOD:PUBLISH".to_owned(),
+        format!("X-WR-TIMEZONE:{}", escape(&n.event.time_zone)),
         "BEGIN:VEVENT".to_owned(),
         format!("UID:{uid}"),
         format!("DTSTAMP:{}", UtcDateTime::from_millis(n.occurred_at).ical()),
@@ -27,7 +32,15 @@ pub fn calendar(n: &Notification) -> String {
         format!("DTEND:{}", UtcDateTime::from_millis(n.event.ends_at).ical()),
         format!("SUMMARY:{}", escape(&n.event.title)),
         format!("LOCATION:{}", escape(&n.event.location)),
-        format!("DESCRIPTION:{}", escape(&n.event.description)),
+        format!(
+            "DESCRIPTION:{}",
+            escape(&format!(
+                "{} ({})\n\n{}",
+                human_local(&n.event.starts_at_local),
+                n.event.time_zone,
+                n.event.description
+            ))
+        ),
         "STATUS:CONFIRMED".to_owned(),
         "END:VEVENT".to_owned(),
         "END:VCALENDAR".to_owned(),
@@ -81,6 +94,15 @@ mod tests {
         assert!(ics.contains("\r\nDTEND:20261201T210000Z\r\n"));
         assert!(ics.contains("\r\nLOCATION:Hall 1\\, Pune\r\n"));
         assert!(ics.contains("UID:ticket-01JTICKET0000000000000000@prasang"));
+    }
+
+    #[test]
+    fn a_local_event_keeps_its_utc_instants_and_names_its_zone() {
+        let ics = calendar(&prasang_plugin_sdk::testing::booked_in_kolkata());
+        assert!(ics.contains("\r\nDTSTART:20261201T130000Z\r\n"), "{ics}");
+        assert!(ics.contains("\r\nDTEND:20261201T153000Z\r\n"), "{ics}");
+        assert!(ics.contains("\r\nX-WR-TIMEZONE:Asia/Kolkata\r\n"), "{ics}");
+        assert!(ics.contains("18:30 IST (UTC+05:30)"), "{ics}");
     }
 
     #[test]

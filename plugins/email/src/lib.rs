@@ -65,7 +65,7 @@ pub fn compose(n: &Notification, settings: &render::Settings) -> Email {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use prasang_plugin_sdk::testing::booked_notification;
+    use prasang_plugin_sdk::testing::{booked_in_kolkata, booked_notification};
 
     #[test]
     fn booked_tickets_get_both_bodies_and_a_calendar_file() {
@@ -79,12 +79,57 @@ mod tests {
             email.subject,
             "[Pune] Booked: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC"
         );
+        assert!(email.text_body.contains("Until: Tue 1 Dec 2026, 21:00 UTC"));
         assert!(email.text_body.contains("Rust & <Wasm> Night"));
         assert!(email.text_body.contains("Seats: 2"));
         let html = email.html_body.unwrap();
         assert!(html.contains("Rust &amp; &lt;Wasm&gt; Night"), "{html}");
         assert!(!html.contains("{{"), "unfilled placeholder in {html}");
         assert_eq!(email.attachments[0].filename, "event.ics");
+    }
+
+    #[test]
+    fn times_are_the_events_local_time_with_its_zone() {
+        let email = compose(&booked_in_kolkata(), &render::Settings::default());
+        assert_eq!(
+            email.subject,
+            "Booked: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"
+        );
+        assert!(
+            email
+                .text_body
+                .contains("When:  Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"),
+            "{}",
+            email.text_body
+        );
+        assert!(
+            email
+                .text_body
+                .contains("Until: Tue 1 Dec 2026, 21:00 IST (UTC+05:30)")
+        );
+        assert!(
+            !email.text_body.contains("13:00"),
+            "no UTC time in {}",
+            email.text_body
+        );
+    }
+
+    #[test]
+    fn feedback_requests_ask_how_it_was_without_a_calendar_file() {
+        let mut n = booked_in_kolkata();
+        n.kind = NotificationKind::FeedbackRequest;
+        n.ticket = None;
+        let email = compose(&n, &render::Settings::default());
+        assert!(
+            email
+                .subject
+                .starts_with("How was it?: Rust & <Wasm> Night"),
+            "{}",
+            email.subject
+        );
+        assert!(email.text_body.contains("How was the event?"));
+        assert!(email.html_body.unwrap().contains("How was the event?"));
+        assert!(email.attachments.is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Fills the text and HTML templates.
 
-use prasang_plugin_sdk::time::UtcDateTime;
+use prasang_plugin_sdk::time::{UtcDateTime, human_local};
 use prasang_plugin_sdk::{Notification, NotificationKind};
 
 const TEXT_TEMPLATE: &str = include_str!("../templates/message.txt");
@@ -28,8 +28,9 @@ pub struct Rendered {
 
 /// Renders a notification.
 pub fn render(n: &Notification, settings: &Settings) -> Rendered {
-    let when = UtcDateTime::from_millis(n.event.starts_at).human();
-    let until = UtcDateTime::from_millis(n.event.ends_at).human();
+    // The event's own time, as attendees will read it on the venue's clock.
+    let when = human_local(&n.event.starts_at_local);
+    let until = human_local(&n.event.ends_at_local);
     let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
     let (label, headline) = match n.kind {
         NotificationKind::TicketBooked => (
@@ -76,6 +77,12 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         NotificationKind::FeedbackReply => (
             "Reply",
             "The organizer replied to your feedback.".to_owned(),
+        ),
+        NotificationKind::FeedbackRequest => (
+            "How was it?",
+            "Thank you for coming! How was the event? Rate it and leave a comment on the \
+             event's page: the organizer reads every reply."
+                .to_owned(),
         ),
     };
     let subject = format!(

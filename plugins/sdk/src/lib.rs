@@ -29,7 +29,7 @@ pub mod bindings {
     #![allow(missing_docs)]
     wit_bindgen::generate!({
         world: "channel",
-        path: "../wit/0.1.0",
+        path: "../wit/0.2.0",
         pub_export_macro: true,
         export_macro_name: "__export_channel",
         default_bindings_module: "::prasang_plugin_sdk::bindings",
@@ -50,13 +50,14 @@ static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::Line
 
 pub use bindings::prasang::channel::types::{
     Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
-    HttpResponse, Mailbox, Notification, NotificationKind, Receipt, Recipient, TicketStatus,
-    TicketSummary,
+    HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Receipt, Recipient,
+    TicketStatus, TicketSummary,
 };
 
 /// The version of the `prasang:channel` WIT package this SDK builds plugins for. Put it in the
 /// plugin manifest as `api = "…"`.
-pub const API_VERSION: &str = "0.1.0";
+/// (Plugins built with an earlier SDK for 0.1.0 keep loading: the host supports both.)
+pub const API_VERSION: &str = "0.2.0";
 
 /// What a channel plugin implements.
 pub trait ChannelPlugin {

@@ -1,11 +1,41 @@
 //! Sample data for plugin unit tests (which run natively, outside the host).
 
 use crate::{
-    EventStatus, EventSummary, Notification, NotificationKind, Recipient, TicketStatus,
+    EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient, TicketStatus,
     TicketSummary,
 };
 
-/// A booked-ticket notification for a concert on 1 Dec 2026, 18:30–21:00 UTC.
+/// The wall-clock time `hour:minute` on Tuesday 1 Dec 2026 at `offset` (seconds, text), as the
+/// host would send it.
+fn on_1_dec_2026(hour: u8, minute: u8, offset: (i32, &str), abbreviation: &str) -> LocalTime {
+    LocalTime {
+        year: 2026,
+        month: 12,
+        day: 1,
+        weekday: 2,
+        hour,
+        minute,
+        second: 0,
+        utc_offset_seconds: offset.0,
+        utc_offset: offset.1.into(),
+        abbreviation: Some(abbreviation.into()),
+        rfc3339: format!("2026-12-01T{hour:02}:{minute:02}:00{}", offset.1),
+    }
+}
+
+/// [`booked_notification`] for the same concert held in `Asia/Kolkata` at 18:30–21:00 local
+/// time (13:00–15:30 UTC).
+pub fn booked_in_kolkata() -> Notification {
+    let mut n = booked_notification();
+    n.event.starts_at = 1_796_130_000_000;
+    n.event.ends_at = 1_796_139_000_000;
+    n.event.time_zone = "Asia/Kolkata".into();
+    n.event.starts_at_local = on_1_dec_2026(18, 30, (19_800, "+05:30"), "IST");
+    n.event.ends_at_local = on_1_dec_2026(21, 0, (19_800, "+05:30"), "IST");
+    n
+}
+
+/// A booked-ticket notification for a concert on 1 Dec 2026, 18:30–21:00 UTC (zone `UTC`).
 pub fn booked_notification() -> Notification {
     Notification {
         idempotency_key: "42.01JBOOKER0000000000000000.email".into(),
@@ -25,6 +55,9 @@ pub fn booked_notification() -> Notification {
             location: "Hall 1, Pune".into(),
             starts_at: 1_796_149_800_000,
             ends_at: 1_796_158_800_000,
+            time_zone: "UTC".into(),
+            starts_at_local: on_1_dec_2026(18, 30, (0, "+00:00"), "UTC"),
+            ends_at_local: on_1_dec_2026(21, 0, (0, "+00:00"), "UTC"),
             status: EventStatus::Published,
             price_minor: 50_000,
             currency: "INR".into(),

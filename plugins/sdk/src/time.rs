@@ -1,5 +1,8 @@
-//! Calendar arithmetic for the millisecond timestamps in notifications (UTC only; plugins have
-//! no clock and no time-zone database).
+//! Calendar arithmetic for the millisecond timestamps in notifications, and wording for the
+//! local times the host sends with them (plugins have no clock and no time-zone database: the
+//! host computes each [`LocalTime`] from its own).
+
+use crate::LocalTime;
 
 /// A UTC date and time, to the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +83,23 @@ impl UtcDateTime {
     }
 }
 
+/// For people, in the event's own time: `Sat 5 Dec 2026, 18:30 IST (UTC+05:30)`; just the
+/// offset where the tz database has no real abbreviation (`Sat 5 Dec 2026, 18:00 (UTC-03:00)`);
+/// `Sat 5 Dec 2026, 18:30 UTC` in UTC itself.
+pub fn human_local(t: &LocalTime) -> String {
+    let weekday = WEEKDAYS[usize::from(t.weekday.clamp(1, 7) - 1)];
+    let month = MONTHS[usize::from(t.month.clamp(1, 12) - 1)];
+    let day = format!(
+        "{weekday} {} {month} {}, {:02}:{:02}",
+        t.day, t.year, t.hour, t.minute
+    );
+    match t.abbreviation.as_deref() {
+        Some("UTC") if t.utc_offset_seconds == 0 => format!("{day} UTC"),
+        Some(abbreviation) => format!("{day} {abbreviation} (UTC{})", t.utc_offset),
+        None => format!("{day} (UTC{})", t.utc_offset),
+    }
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -97,6 +117,38 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn local(abbreviation: Option<&str>, offset: (i32, &str)) -> LocalTime {
+        LocalTime {
+            year: 2026,
+            month: 12,
+            day: 5,
+            weekday: 6,
+            hour: 18,
+            minute: 30,
+            second: 0,
+            utc_offset_seconds: offset.0,
+            utc_offset: offset.1.into(),
+            abbreviation: abbreviation.map(str::to_owned),
+            rfc3339: format!("2026-12-05T18:30:00{}", offset.1),
+        }
+    }
+
+    #[test]
+    fn local_times_name_the_zone_where_it_has_a_name() {
+        assert_eq!(
+            human_local(&local(Some("IST"), (19_800, "+05:30"))),
+            "Sat 5 Dec 2026, 18:30 IST (UTC+05:30)"
+        );
+        assert_eq!(
+            human_local(&local(None, (-10_800, "-03:00"))),
+            "Sat 5 Dec 2026, 18:30 (UTC-03:00)"
+        );
+        assert_eq!(
+            human_local(&local(Some("UTC"), (0, "+00:00"))),
+            "Sat 5 Dec 2026, 18:30 UTC"
+        );
+    }
 
     #[test]
     fn epoch_and_leap_days_convert() {

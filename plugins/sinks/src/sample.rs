@@ -12,8 +12,9 @@ use prasang_core::users::{Gender, NewUser, Role};
 use prasang_core::{EventId, Prasang, TicketId, Timestamp, UserId};
 
 /// Ada Lovelace booked 2 seats (INR 1000) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00
-/// UTC: the notification the dispatcher makes for log entry `log_seq` and `channel` (the
-/// idempotency key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it).
+/// UTC (the event's zone is `UTC`; [`booked_in_kolkata`] is the same in Pune's own time): the
+/// notification the dispatcher makes for log entry `log_seq` and `channel` (the idempotency
+/// key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it).
 pub fn booked(log_seq: u64, channel: &str) -> Notification {
     let user: UserId = ulid("01JBQ8ZK3N2V4W6X8Y0A2C4E6G");
     Notification {
@@ -46,7 +47,17 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
         }),
         changed: Vec::new(),
         message: None,
+        time_zone: "UTC".into(),
     }
+}
+
+/// [`booked`] for an event in `Asia/Kolkata` at 18:30–21:00 local time (13:00–15:30 UTC).
+pub fn booked_in_kolkata(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked(log_seq, channel);
+    notification.time_zone = "Asia/Kolkata".into();
+    notification.event.starts_at = Timestamp::from_millis(1_796_130_000_000);
+    notification.event.ends_at = Timestamp::from_millis(1_796_139_000_000);
+    notification
 }
 
 fn ulid<T: std::str::FromStr>(text: &str) -> T

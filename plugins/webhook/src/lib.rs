@@ -82,6 +82,7 @@ pub fn event_type(kind: NotificationKind) -> &'static str {
         NotificationKind::EventUpdated => "event.updated",
         NotificationKind::EventCancelled => "event.cancelled",
         NotificationKind::FeedbackReply => "feedback.reply",
+        NotificationKind::FeedbackRequest => "feedback.request",
     }
 }
 
@@ -120,6 +121,9 @@ pub fn payload(n: &Notification) -> Value {
                 "location": n.event.location,
                 "starts_at": time(n.event.starts_at),
                 "ends_at": time(n.event.ends_at),
+                "time_zone": n.event.time_zone,
+                "starts_at_local": n.event.starts_at_local.rfc3339,
+                "ends_at_local": n.event.ends_at_local.rfc3339,
                 "status": match n.event.status {
                     EventStatus::Published => "published",
                     EventStatus::Cancelled => "cancelled",
@@ -157,6 +161,13 @@ mod tests {
         let body = payload(&booked_notification());
         assert_eq!(body["type"], "ticket.booked");
         assert_eq!(body["data"]["event"]["starts_at"], "2026-12-01T18:30:00Z");
+        let local = payload(&prasang_plugin_sdk::testing::booked_in_kolkata());
+        assert_eq!(local["data"]["event"]["time_zone"], "Asia/Kolkata");
+        assert_eq!(local["data"]["event"]["starts_at"], "2026-12-01T13:00:00Z");
+        assert_eq!(
+            local["data"]["event"]["starts_at_local"],
+            "2026-12-01T18:30:00+05:30"
+        );
         assert_eq!(body["data"]["ticket"]["quantity"], 2);
         assert!(signing_key("").is_err());
     }

@@ -102,6 +102,9 @@ pub struct Notification {
     pub changed: Vec<EventField>,
     /// Free text (e.g. the organizer's feedback reply).
     pub message: Option<String>,
+    /// The event's IANA time zone (`UTC` in deliveries recorded before zones existed). Kept
+    /// last: stored deliveries of format version 1 are this record without it.
+    pub time_zone: String,
 }
 
 /// Proof of a delivery.

@@ -17,8 +17,10 @@ use serde::{Deserialize, Serialize};
 use super::{DeliveryError, DeliveryPolicy, Notification, NotificationKind, Receipt, keys};
 use crate::Inner;
 use crate::ids::{EventId, UserId};
-use crate::store::{StoreError, codec};
+use crate::store::StoreError;
+use crate::store::codec::{self, Record};
 use crate::time::Timestamp;
+use crate::zone::Zone;
 
 /// Where a delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,6 +78,21 @@ pub struct Delivery {
     pub notification: Notification,
 }
 
+/// Version 2 added [`Notification::time_zone`], the last field of the last field: a version-1
+/// body followed by the encoding of `"UTC"` is a version-2 body, the zone old events had.
+impl Record for Delivery {
+    const TREE: &'static str = "deliveries";
+    const VERSION: u8 = 2;
+
+    fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
+        (version == 1).then(|| {
+            let mut upgraded = body.to_vec();
+            upgraded.extend(postcard::to_allocvec(Zone::utc().name()).unwrap_or_default());
+            postcard::from_bytes(&upgraded)
+        })
+    }
+}
+
 impl Delivery {
     /// The record's key in `deliveries`.
     pub(crate) fn key(&self) -> Vec<u8> {
@@ -96,7 +113,7 @@ pub(crate) fn load(inner: &Inner, key: &[u8]) -> Result<Option<Delivery>, StoreE
         .store
         .deliveries
         .get(key)?
-        .map(|bytes| codec::decode("deliveries", &bytes))
+        .map(|bytes| codec::read(&bytes))
         .transpose()
 }
 
@@ -180,7 +197,7 @@ fn claim_one(
     inner
         .store
         .deliveries
-        .insert(key, codec::encode(&delivery))?;
+        .insert(key, codec::write(&delivery))?;
     Ok(Some(delivery))
 }
 
@@ -225,7 +242,7 @@ pub(crate) fn record(
     delivery.updated_at = now;
     let key = delivery.key();
     let new_due = delivery.due_key();
-    let record = codec::encode(&delivery);
+    let record = codec::write(&delivery);
     let store = &inner.store;
     // Three plain writes instead of a transaction (sled writes its log buffer twice more for
     // each transaction), in an order that is safe wherever a crash cuts it: sled recovers a
@@ -349,7 +366,7 @@ mod tests {
             .next()
             .expect("one delivery")
             .expect("readable");
-        let delivery: Delivery = codec::decode("deliveries", &record).expect("decodes");
+        let delivery: Delivery = codec::read(&record).expect("decodes");
         assert_eq!(delivery.status, DeliveryStatus::Retrying);
         (prasang, clock, channel, delivery)
     }

@@ -100,7 +100,7 @@ fn write(inner: &Inner, planned: &[Delivery], cursor: Option<u64>) -> Result<usi
                 keys::delivery_by_event(d.event, &key),
                 keys::delivery_by_user(d.log_seq, d.user, &d.channel),
                 d.due_key(),
-                codec::encode(d),
+                codec::write(d),
                 key,
             )
         })
@@ -357,6 +357,7 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
     if settings.disabled_kinds.contains(&plan.kind) {
         return Ok(());
     }
+    let time_zone = event.time_zone.clone();
     let event = summary(&event);
     let now = inner.now();
     for user in plan.recipients {
@@ -384,6 +385,7 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
                 ticket: plan.ticket.clone(),
                 changed: plan.changed.clone(),
                 message: plan.message.clone(),
+                time_zone: time_zone.clone(),
             };
             out.push(Delivery {
                 log_seq: entry.seq,

@@ -47,8 +47,10 @@ mod channels;
 mod manifest;
 mod resolver;
 mod services;
+mod shared_bindings;
 mod smtp;
 mod v0_1;
+mod v0_2;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,7 +69,7 @@ use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
 pub use smtp::{SmtpSettings, SmtpTls};
 
 /// `prasang:channel` versions this host can load, newest first.
-pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_1::VERSION];
+pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_2::VERSION, v0_1::VERSION];
 
 /// Bytes of each memory and table slot reset in place instead of returned to the kernel.
 const KEEP_RESIDENT: usize = 1 << 20;
@@ -193,6 +195,7 @@ struct Shared {
     services: Arc<HostServices>,
     limits: Limits,
     linker_v0_1: Linker<HostState>,
+    linker_v0_2: Linker<HostState>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -222,6 +225,9 @@ impl PluginHost {
         let mut linker_v0_1 = Linker::new(&engine);
         v0_1::add_to_linker(&mut linker_v0_1)
             .map_err(|e| PluginHostError::Engine(format!("{e:#}")))?;
+        let mut linker_v0_2 = Linker::new(&engine);
+        v0_2::add_to_linker(&mut linker_v0_2)
+            .map_err(|e| PluginHostError::Engine(format!("{e:#}")))?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_epoch_ticker(engine.clone(), Arc::clone(&ticker_stop))
             .map_err(|e| PluginHostError::Engine(format!("starting the epoch ticker: {e}")))?;
@@ -231,6 +237,7 @@ impl PluginHost {
                 services: Arc::new(services),
                 limits,
                 linker_v0_1,
+                linker_v0_2,
                 ticker_stop,
             }),
         })
@@ -313,6 +320,14 @@ impl PluginHost {
                     .instantiate_pre(&component)
                     .map_err(|e| invalid(format!("{e:#}")))?;
                 Bindings::V0_1(v0_1::ChannelPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?)
+            }
+            v0_2::VERSION => {
+                let pre = self
+                    .shared
+                    .linker_v0_2
+                    .instantiate_pre(&component)
+                    .map_err(|e| invalid(format!("{e:#}")))?;
+                Bindings::V0_2(v0_2::ChannelPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?)
             }
             other => unreachable!("version {other} is listed but has no bindings"),
         };
@@ -413,6 +428,7 @@ fn check_imports(engine: &Engine, component: &Component, version: &str) -> Resul
 
 enum Bindings {
     V0_1(v0_1::ChannelPre<HostState>),
+    V0_2(v0_2::ChannelPre<HostState>),
 }
 
 struct PluginInfo {
@@ -593,6 +609,12 @@ impl Channel for PluginChannel {
                 pre.instantiate(&mut store)
                     .and_then(|channel| channel.call_deliver(&mut store, &input))
                     .map(v0_1::outcome)
+            }
+            Bindings::V0_2(pre) => {
+                let input = v0_2::notification(notification, unix_millis());
+                pre.instantiate(&mut store)
+                    .and_then(|channel| channel.call_deliver(&mut store, &input))
+                    .map(v0_2::outcome)
             }
         };
         match result {

@@ -1,0 +1,155 @@
+//! What every `prasang:channel` version's bindings share: the host functions (`send-email`,
+//! `http-post`, `log`, `config-get`) and the records that did not change between versions.
+//! Each version's `bindgen!` makes its own Rust types, so [`channel_host!`] writes these once
+//! and each version module expands it over its own `wit` types.
+
+/// Expands, inside a version module that has `wit` (its `types` interface) and `prasang` (its
+/// generated package) in scope: `outcome`, `host_error`, the shared record conversions and the
+/// `Host` impls for [`HostState`](super::HostState).
+macro_rules! channel_host {
+    () => {
+        pub(crate) fn outcome(
+            result: Result<wit::Receipt, wit::DeliveryError>,
+        ) -> Result<notify::Receipt, notify::DeliveryError> {
+            match result {
+                Ok(receipt) => Ok(notify::Receipt {
+                    remote_id: receipt.remote_id,
+                    detail: receipt.detail,
+                }),
+                Err(wit::DeliveryError::Temporary(why)) => {
+                    Err(notify::DeliveryError::Temporary(why))
+                }
+                Err(wit::DeliveryError::Permanent(why)) => {
+                    Err(notify::DeliveryError::Permanent(why))
+                }
+            }
+        }
+
+        /// The kinds every version has; `None` for the ones added later.
+        fn shared_kind(kind: NotificationKind) -> Option<wit::NotificationKind> {
+            Some(match kind {
+                NotificationKind::TicketBooked => wit::NotificationKind::TicketBooked,
+                NotificationKind::TicketPending => wit::NotificationKind::TicketPending,
+                NotificationKind::TicketCancelled => wit::NotificationKind::TicketCancelled,
+                NotificationKind::TicketExpired => wit::NotificationKind::TicketExpired,
+                NotificationKind::EventUpdated => wit::NotificationKind::EventUpdated,
+                NotificationKind::EventCancelled => wit::NotificationKind::EventCancelled,
+                NotificationKind::FeedbackReply => wit::NotificationKind::FeedbackReply,
+                NotificationKind::FeedbackRequest => return None,
+            })
+        }
+
+        fn recipient(n: &notify::Notification) -> wit::Recipient {
+            wit::Recipient {
+                user_id: n.recipient.user_id.to_string(),
+                name: n.recipient.name.clone(),
+                email: n.recipient.email.clone(),
+            }
+        }
+
+        fn event_status(status: EventStatus) -> wit::EventStatus {
+            match status {
+                EventStatus::Published => wit::EventStatus::Published,
+                EventStatus::Cancelled => wit::EventStatus::Cancelled,
+            }
+        }
+
+        fn ticket(n: &notify::Notification) -> Option<wit::TicketSummary> {
+            n.ticket.as_ref().map(|t| wit::TicketSummary {
+                id: t.id.to_string(),
+                quantity: t.quantity,
+                status: match t.status {
+                    TicketStatus::Pending => wit::TicketStatus::Pending,
+                    TicketStatus::Booked => wit::TicketStatus::Booked,
+                    TicketStatus::Cancelled => wit::TicketStatus::Cancelled,
+                    TicketStatus::Expired => wit::TicketStatus::Expired,
+                },
+                amount_minor: t.amount_minor,
+                expires_at: t.expires_at.map(|at| at.as_millis()),
+            })
+        }
+
+        /// The changed fields in snake_case, as the interface documents them.
+        fn changed(n: &notify::Notification) -> Vec<String> {
+            n.changed
+                .iter()
+                .map(|field| {
+                    serde_json::to_value(field)
+                        .ok()
+                        .and_then(|value| value.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect()
+        }
+
+        fn host_error(error: ServiceError) -> wit::HostError {
+            match error {
+                ServiceError::Denied(why) => wit::HostError::Denied(why),
+                ServiceError::Unavailable(why) => wit::HostError::Unavailable(why),
+                ServiceError::Invalid(why) => wit::HostError::Invalid(why),
+            }
+        }
+
+        impl wit::Host for HostState {}
+
+        impl prasang::channel::host::Host for HostState {
+            fn send_email(&mut self, message: wit::Email) -> Result<String, wit::HostError> {
+                let email = OutgoingEmail {
+                    to: message
+                        .to
+                        .into_iter()
+                        .map(|mailbox| (mailbox.name, mailbox.address))
+                        .collect(),
+                    subject: message.subject,
+                    text_body: message.text_body,
+                    html_body: message.html_body,
+                    attachments: message
+                        .attachments
+                        .into_iter()
+                        .map(|a| OutgoingAttachment {
+                            filename: a.filename,
+                            content_type: a.content_type,
+                            data: a.data,
+                        })
+                        .collect(),
+                };
+                self.send_email(email).map_err(host_error)
+            }
+
+            fn http_post(
+                &mut self,
+                request: wit::HttpRequest,
+            ) -> Result<wit::HttpResponse, wit::HostError> {
+                let answer = self
+                    .http_post(HttpPost {
+                        url: request.url,
+                        headers: request.headers,
+                        body: request.body,
+                    })
+                    .map_err(host_error)?;
+                Ok(wit::HttpResponse {
+                    status: answer.status,
+                    headers: answer.headers,
+                    body: answer.body,
+                })
+            }
+
+            fn log(&mut self, level: wit::LogLevel, message: String) {
+                let level = match level {
+                    wit::LogLevel::Trace => tracing::Level::TRACE,
+                    wit::LogLevel::Debug => tracing::Level::DEBUG,
+                    wit::LogLevel::Info => tracing::Level::INFO,
+                    wit::LogLevel::Warn => tracing::Level::WARN,
+                    wit::LogLevel::Error => tracing::Level::ERROR,
+                };
+                HostState::log(self, level, &message);
+            }
+
+            fn config_get(&mut self, key: String) -> Option<String> {
+                self.plugin.manifest.config.get(&key).cloned()
+            }
+        }
+    };
+}
+
+pub(crate) use channel_host;
