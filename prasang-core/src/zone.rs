@@ -98,7 +98,7 @@ impl Zone {
 
     /// The instant `local` names in this zone, for the caller's `field`: a gap is refused, a
     /// fold means the earlier instant (see the module documentation).
-    pub(crate) fn instant_of(
+    pub fn instant_of(
         &self,
         local: LocalDateTime,
         field: &'static str,

@@ -317,9 +317,18 @@ fn a_version_1_store_reads_the_same_and_still_books() {
     assert_intact(&prasang);
 }
 
-/// Checks the events of a store written before time zones read as UTC (their local times are
-/// their instants at `+00:00`), and drops those fields, which the fixture predates.
+/// Checks the events and deliveries of a store written before time zones read as UTC (their
+/// local times are their instants at `+00:00`), and drops those fields, which the fixture
+/// predates.
 fn read_as_utc(mut view: Value) -> Value {
+    let deliveries = view["deliveries"].as_array_mut().expect("deliveries");
+    assert!(!deliveries.is_empty());
+    for delivery in deliveries {
+        let notification = delivery["notification"]
+            .as_object_mut()
+            .expect("a notification");
+        assert_eq!(notification.remove("time_zone"), Some(json!("UTC")));
+    }
     let events = view["events"].as_array_mut().expect("events");
     assert!(!events.is_empty());
     for event in events {

@@ -14,6 +14,7 @@ use std::time::Duration;
 use prasang_core::events::NewEvent;
 use prasang_core::tickets::{BookingRequest, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
+use prasang_core::zone::{LocalDateTime, Zone};
 use prasang_core::{
     Clock, Config, EventId, ManualClock, Prasang, SystemClock, TicketId, Timestamp, UserId,
 };
@@ -76,8 +77,13 @@ struct DemoEvent {
     title: &'static str,
     location: &'static str,
     description: &'static str,
-    /// Start, in days from the real "now" (negative: already happened).
+    /// Start, in days from the real "now" (negative: already happened), at `local_start` on the
+    /// venue's clock.
     starts_in_days: i64,
+    /// Local start time (hour, minute) in `time_zone`.
+    local_start: (u8, u8),
+    /// The venue's IANA time zone.
+    time_zone: &'static str,
     hours: i64,
     capacity: i64,
     price_minor: i64,
@@ -93,6 +99,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Bengaluru, Koramangala Hub",
         description: "Talks on tokio, cancellation and back-pressure, then pizza.",
         starts_in_days: -60,
+        local_start: (18, 30),
+        time_zone: "Asia/Kolkata",
         hours: 3,
         capacity: 40,
         price_minor: 0,
@@ -105,6 +113,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Sevilla, Teatro Central",
         description: "Live guitar, cante and baile.",
         starts_in_days: -30,
+        local_start: (21, 0),
+        time_zone: "Europe/Madrid",
         hours: 2,
         capacity: 12,
         price_minor: 2500,
@@ -114,9 +124,11 @@ const EVENTS: &[DemoEvent] = &[
     DemoEvent {
         organizer: 2,
         title: "Data Viz Workshop",
-        location: "Online",
+        location: "Online (Berlin time)",
         description: "Hands-on charts with Arrow, polars and SVG.",
         starts_in_days: -7,
+        local_start: (10, 0),
+        time_zone: "Europe/Berlin",
         hours: 4,
         capacity: 25,
         price_minor: 1500,
@@ -129,6 +141,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Bengaluru, Indiranagar Lab",
         description: "24 hours, open source, good food.",
         starts_in_days: 3,
+        local_start: (9, 0),
+        time_zone: "Asia/Kolkata",
         hours: 24,
         capacity: 60,
         price_minor: 0,
@@ -141,6 +155,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Lisbon, Rooftop 9",
         description: "A quartet and the sunset.",
         starts_in_days: 10,
+        local_start: (19, 30),
+        time_zone: "Europe/Lisbon",
         hours: 3,
         capacity: 8,
         price_minor: 3000,
@@ -153,6 +169,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Kyoto, Studio Tsuchi",
         description: "Wheel throwing for beginners; clay included.",
         starts_in_days: 21,
+        local_start: (10, 0),
+        time_zone: "Asia/Tokyo",
         hours: 2,
         capacity: 10,
         price_minor: 4000,
@@ -165,6 +183,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Pune, Convention Centre",
         description: "Storage engines, schedulers and the people who build them.",
         starts_in_days: 45,
+        local_start: (9, 0),
+        time_zone: "Asia/Kolkata",
         hours: 16,
         capacity: 300,
         price_minor: 9900,
@@ -177,6 +197,8 @@ const EVENTS: &[DemoEvent] = &[
         location: "Madrid, Retiro Park",
         description: "Every seat funds the local food bank.",
         starts_in_days: 60,
+        local_start: (8, 30),
+        time_zone: "Europe/Madrid",
         hours: 4,
         capacity: 200,
         price_minor: 0,
@@ -184,11 +206,41 @@ const EVENTS: &[DemoEvent] = &[
         popularity: 0.3,
     },
     DemoEvent {
+        organizer: 1,
+        title: "Samba Percussion Workshop",
+        location: "São Paulo, Vila Madalena",
+        description: "Surdo, tamborim and agogô for beginners; instruments provided.",
+        starts_in_days: 17,
+        local_start: (10, 0),
+        time_zone: "America/Sao_Paulo",
+        hours: 3,
+        capacity: 20,
+        price_minor: 1800,
+        per_user_limit: 2,
+        popularity: 0.4,
+    },
+    DemoEvent {
+        organizer: 2,
+        title: "Brooklyn Chamber Concert",
+        location: "New York, Brooklyn Music Hall",
+        description: "Schubert and Shostakovich by a string quartet.",
+        starts_in_days: 28,
+        local_start: (19, 30),
+        time_zone: "America/New_York",
+        hours: 2,
+        capacity: 80,
+        price_minor: 3500,
+        per_user_limit: 4,
+        popularity: 0.5,
+    },
+    DemoEvent {
         organizer: 2,
         title: "Open-Air Cinema (postponed)",
         location: "Osaka, Riverside",
         description: "Called off for the rainy season.",
         starts_in_days: 14,
+        local_start: (19, 0),
+        time_zone: "Asia/Tokyo",
         hours: 3,
         capacity: 50,
         price_minor: 0,
@@ -277,18 +329,32 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     // Events are announced on day 1 of the story.
     clock.set(at(start + DAY));
     let mut events: Vec<EventId> = Vec::new();
+    // When each event really starts (its local hour on its day), for the booking story.
+    let mut starts: Vec<i64> = Vec::new();
     for event in EVENTS {
         let actor = prasang.auth().trusted_actor(organizers[event.organizer])?;
-        let starts_at = now.as_millis() + event.starts_in_days * DAY;
+        let zone = Zone::new(event.time_zone)?;
+        let day = zone.local(at(now.as_millis() + event.starts_in_days * DAY));
+        let (hour, minute) = event.local_start;
+        let local = format!(
+            "{:04}-{:02}-{:02}T{hour:02}:{minute:02}",
+            day.year, day.month, day.day
+        );
+        let local = LocalDateTime::parse(&local).ok_or("a demo start is a local date-time")?;
+        let starts_at = zone.instant_of(local, "starts_at")?;
+        starts.push(starts_at.as_millis());
         let created = prasang.events().create(
             &actor,
             NewEvent {
                 title: event.title.into(),
                 description: event.description.into(),
                 location: event.location.into(),
-                starts_at: at(starts_at).into(),
-                ends_at: at(starts_at + event.hours * HOUR).into(),
-                time_zone: None,
+                starts_at: starts_at.into(),
+                // Durations are real hours, whatever the clocks do meanwhile.
+                ends_at: starts_at
+                    .plus(Duration::from_secs(event.hours.unsigned_abs() * 3600))
+                    .into(),
+                time_zone: Some(event.time_zone.into()),
                 capacity: event.capacity,
                 price_minor: event.price_minor,
                 currency: "EUR".into(),
@@ -307,7 +373,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         steps.insert((time, order), step);
     };
     for (e, event) in EVENTS.iter().enumerate() {
-        let last = (now.as_millis() + event.starts_in_days * DAY).min(now.as_millis()) - HOUR;
+        let last = starts[e].min(now.as_millis()) - HOUR;
         for a in 0..attendees.len() {
             if rng.gen_bool(event.popularity) {
                 let time = rng.gen_range(start + DAY + HOUR..last);
@@ -352,7 +418,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                         let ticket = outcome.ticket;
                         let roll: f64 = rng.r#gen();
                         let later = time + rng.gen_range(1..10) * 60_000;
-                        let before_start = now.as_millis() + EVENTS[event].starts_in_days * DAY;
+                        let before_start = starts[event];
                         if ticket.status == TicketStatus::Pending && roll < 0.8 {
                             schedule(
                                 &mut steps,
