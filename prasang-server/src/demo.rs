@@ -185,7 +185,7 @@ const EVENTS: &[DemoEvent] = &[
         starts_in_days: 45,
         local_start: (9, 0),
         time_zone: "Asia/Kolkata",
-        hours: 16,
+        hours: 9,
         capacity: 300,
         price_minor: 9900,
         per_user_limit: 4,
