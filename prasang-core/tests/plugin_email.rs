@@ -5,7 +5,7 @@ mod plugin_support;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use prasang_core::notify::{Channel, DeliveryError, NotificationKind};
-use prasang_core::plugin_host::{HostServices, PluginHost, SmtpSettings};
+use prasang_core::plugin_host::{HostServices, PluginChannel, PluginHost, SmtpSettings};
 use prasang_test_sinks::free_port;
 use prasang_test_sinks::smtp::SmtpSink;
 
@@ -102,14 +102,18 @@ fn smtp_down_is_temporary_and_the_retry_succeeds_once_it_is_back() {
     );
 }
 
+/// The bundled email plugin on a host without SMTP, writing into `<data>/outbox`.
+fn outbox_email(data: &std::path::Path) -> std::sync::Arc<PluginChannel> {
+    let host = PluginHost::new(HostServices::outbox(data.join("outbox"))).unwrap();
+    host.load(plugin_support::plugins_dir().join("email.toml"))
+        .unwrap()
+}
+
 #[test]
 fn without_smtp_the_email_lands_once_in_the_outbox() {
     let data = tempfile::tempdir().unwrap();
     let outbox = data.path().join("outbox");
-    let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
-    let email = host
-        .load(plugin_support::plugins_dir().join("email.toml"))
-        .unwrap();
+    let email = outbox_email(data.path());
     let mut notification = plugin_support::booked("email");
     notification.kind = NotificationKind::TicketCancelled;
 
@@ -140,7 +144,7 @@ fn without_smtp_the_email_lands_once_in_the_outbox() {
 
 /// The kit's 0.1.0 component (`ok.wat`, componentized against `plugins/wit/0.1.0`), which
 /// answers every delivery with an empty receipt.
-fn a_0_1_plugin(host: &PluginHost) -> std::sync::Arc<prasang_core::plugin_host::PluginChannel> {
+fn a_0_1_plugin(host: &PluginHost) -> std::sync::Arc<PluginChannel> {
     host.load_bytes(
         plugin_support::test_manifest("old"),
         &plugin_support::wat_component("ok"),
@@ -187,10 +191,7 @@ fn outbox_message(outbox: &std::path::Path) -> Vec<u8> {
 fn feedback_requests_reach_0_2_plugins_as_an_email() {
     let data = tempfile::tempdir().unwrap();
     let outbox = data.path().join("outbox");
-    let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
-    let email = host
-        .load(plugin_support::plugins_dir().join("email.toml"))
-        .unwrap();
+    let email = outbox_email(data.path());
     let mut request = prasang_test_sinks::sample::booked_in_kolkata(43, "email");
     request.kind = NotificationKind::FeedbackRequest;
     request.ticket = None;
@@ -228,10 +229,7 @@ fn python_with_icalendar() -> Option<String> {
 fn local_times_in_the_mail_and_a_calendar_file_an_independent_parser_places_right() {
     let data = tempfile::tempdir().unwrap();
     let outbox = data.path().join("outbox");
-    let host = PluginHost::new(HostServices::outbox(&outbox)).unwrap();
-    let email = host
-        .load(plugin_support::plugins_dir().join("email.toml"))
-        .unwrap();
+    let email = outbox_email(data.path());
     // 18:30-21:00 in Kolkata: 13:00-15:30 UTC.
     let booked = prasang_test_sinks::sample::booked_in_kolkata(44, "email");
     email.deliver(&booked).unwrap();

@@ -121,42 +121,27 @@ fn a_folded_local_time_means_the_earlier_instant_and_an_offset_picks_the_later()
     assert_eq!(later.starts_at_local, "2030-10-27T02:30:00+01:00");
 }
 
+/// An event created in `world` without a zone, 18:30-21:00 on 5 December 2030 local time.
+fn created_without_a_zone(world: &World) -> Event {
+    let olga = world.user("Olga", Role::Organizer);
+    let new = NewEvent {
+        starts_at: time("2030-12-05T18:30"),
+        ends_at: time("2030-12-05T21:00"),
+        ..new_event(10, 0, 1)
+    };
+    world.prasang.events().create(&olga, new).expect("create")
+}
+
 #[test]
 fn events_without_a_zone_take_the_configured_default() {
     let kolkata = Zone::new("Asia/Kolkata").expect("a known zone");
-    let world = World::with(|config| config.default_time_zone(kolkata));
-    let olga = world.user("Olga", Role::Organizer);
-    let event = world
-        .prasang
-        .events()
-        .create(
-            &olga,
-            NewEvent {
-                starts_at: time("2030-12-05T18:30"),
-                ends_at: time("2030-12-05T21:00"),
-                ..new_event(10, 0, 1)
-            },
-        )
-        .expect("create");
+    let event = created_without_a_zone(&World::with(|config| config.default_time_zone(kolkata)));
     assert_eq!(event.time_zone, "Asia/Kolkata");
     assert_eq!(event.starts_at, at("2030-12-05T13:00:00Z"));
     assert_eq!(event.starts_at_local, "2030-12-05T18:30:00+05:30");
 
     // A store without a configured default reads local times as UTC.
-    let plain = World::new();
-    let olga = plain.user("Olga", Role::Organizer);
-    let event = plain
-        .prasang
-        .events()
-        .create(
-            &olga,
-            NewEvent {
-                starts_at: time("2030-12-05T18:30"),
-                ends_at: time("2030-12-05T21:00"),
-                ..new_event(10, 0, 1)
-            },
-        )
-        .expect("create");
+    let event = created_without_a_zone(&World::new());
     assert_eq!(event.time_zone, "UTC");
     assert_eq!(event.starts_at_local, "2030-12-05T18:30:00+00:00");
 }
