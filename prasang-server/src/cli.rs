@@ -102,6 +102,10 @@ pub struct ServeArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
     #[arg(long, env = "PRASANG_LOG", default_value = "info")]
     pub log: String,
+    /// The server is reached over HTTPS (e.g. behind a TLS-terminating proxy): the web UI's
+    /// cookies are marked `Secure`.
+    #[arg(long, env = "PRASANG_BEHIND_TLS")]
+    pub behind_tls: bool,
     /// Worker threads for the async runtime (default: one per core).
     #[arg(long, env = "PRASANG_WORKERS")]
     pub workers: Option<usize>,
@@ -221,6 +225,10 @@ impl ServeArgs {
             auth_burst: self.auth_burst,
             token_cache_ttl: Duration::from_millis(self.token_cache_ms),
             channels: Some(self.notify.channel_settings(&self.data_dir)),
+            web: prasang_server::web::WebSettings {
+                secret_file: Some(self.data_dir.join("web-secret")),
+                secure_cookies: self.behind_tls,
+            },
             ..ServerConfig::new(self.store_config())
         }
     }
