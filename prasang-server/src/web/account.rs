@@ -285,7 +285,7 @@ pub(crate) fn notifications(cx: WebCx) -> BoxPage {
             @if deliveries.items.is_empty() {
                 p { "Nothing yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "When" } th scope="col" { "What" } th scope="col" { "Channel" } th scope="col" { "Status" } } }
                         tbody {

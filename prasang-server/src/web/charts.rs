@@ -101,7 +101,7 @@ impl BarChart<'_> {
                 p { a href=(self.csv) download { "Download CSV" } }
                 details {
                     summary { "Numbers" }
-                    div.table-wrap {
+                    div.table-wrap tabindex="0" {
                         table {
                             thead { tr { th scope="col" { "" } @for series in &self.series { th scope="col" { (series.name) } } } }
                             tbody {

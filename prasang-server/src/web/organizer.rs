@@ -48,7 +48,7 @@ pub(crate) fn home(cx: WebCx) -> BoxPage {
             @if events.items.is_empty() {
                 p { "No events yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "Event" } th scope="col" { "Starts" } th scope="col" { "Seats" } th scope="col" { span.hint { "Actions" } } } }
                         tbody {
@@ -376,7 +376,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             @if tickets.items.is_empty() {
                 p { "No tickets yet." }
             } @else {
-                div.table-wrap {
+                div.table-wrap tabindex="0" {
                     table {
                         thead { tr { th scope="col" { "Ticket" } th scope="col" { "Holder" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
                         tbody {

@@ -53,7 +53,7 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             @if rows.is_empty() {
                 p { "No tickets yet. " a href="/" { "Find an event" } "." }
             } @else {
-                div.table-wrap {
+                div.table-wrap tabindex="0" {
                     table {
                         caption.hint { "Newest last" }
                         thead { tr { th scope="col" { "Event" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
