@@ -17,7 +17,8 @@ use prasang_server::{Application, ServerConfig};
 
 /// Prasang: event management with bookings that never oversell.
 ///
-/// With no command, serves the REST API (see /api/v1/openapi.json) from the data folder.
+/// With no command, serves the web UI (/) and the REST API (see /api/v1/openapi.json) from the
+/// data folder.
 #[derive(Debug, Parser)]
 #[command(name = "prasang-server", version, about, long_about)]
 pub struct Cli {
@@ -342,6 +343,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     }
     let url = format!("http://{}", app.address());
     println!("Prasang is serving {} on {url}", args.data_dir.display());
+    println!("  Web UI:   {url}/   (open it in a browser)");
     println!("  API:      {url}/api/v1/events   (OpenAPI: {url}/api/v1/openapi.json)");
     println!(
         "  Register: curl -X POST {url}/api/v1/auth/register -H 'content-type: application/json' \\"

@@ -101,7 +101,14 @@ impl<'a> Browser<'a> {
 
     async fn log_in(&mut self, email: &str) {
         let reply = self
-            .submit("/login", &[("email", email), ("password", "password123"), ("next", "/me/tickets")])
+            .submit(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", "password123"),
+                    ("next", "/me/tickets"),
+                ],
+            )
             .await;
         assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
         assert_eq!(reply.header("location"), Some("/me/tickets"));
@@ -113,7 +120,10 @@ fn text(reply: &Reply) -> String {
 }
 
 fn assert_html(reply: &Reply) {
-    assert_eq!(reply.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert!(text(reply).starts_with("<!DOCTYPE html>"));
 }
 
@@ -125,7 +135,11 @@ async fn pages_carry_the_security_headers_and_errors_are_html_pages() {
     assert_eq!(home.status, StatusCode::OK);
     assert_html(&home);
     let csp = home.header("content-security-policy").unwrap();
-    for directive in ["default-src 'none'", "frame-ancestors 'none'", "form-action 'self'"] {
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
         assert!(csp.contains(directive), "{csp}");
     }
     assert!(!csp.contains("unsafe-inline"));
@@ -133,7 +147,11 @@ async fn pages_carry_the_security_headers_and_errors_are_html_pages() {
     assert_eq!(home.header("referrer-policy"), Some("same-origin"));
     assert!(!text(&home).contains("<script"), "the UI has no scripts");
 
-    for missing in ["/no-such-page", "/events/not-an-id", "/events/01ARZ3NDEKTSV4RRFFQ69G5FAV"] {
+    for missing in [
+        "/no-such-page",
+        "/events/not-an-id",
+        "/events/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    ] {
         let reply = browser.get(missing).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
         assert_html(&reply);
@@ -144,14 +162,23 @@ async fn pages_carry_the_security_headers_and_errors_are_html_pages() {
     assert_eq!(api.header("content-type"), Some("application/problem+json"));
     let doc = app.get("/api/v1/openapi.json", None).await.json();
     for path in doc["paths"].as_object().unwrap().keys() {
-        assert!(path.starts_with("/api/v1/") || path.starts_with("/.well-known/") || path == "/healthz" || path == "/metrics", "{path}");
+        assert!(
+            path.starts_with("/api/v1/")
+                || path.starts_with("/.well-known/")
+                || path == "/healthz"
+                || path == "/metrics",
+            "{path}"
+        );
     }
     let css = browser.get("/static/prasang.css").await;
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     // Pages need a user: to the login page and back.
     let tickets = browser.get("/me/tickets").await;
     assert_eq!(tickets.status, StatusCode::SEE_OTHER);
-    assert_eq!(tickets.header("location"), Some("/login?next=%2Fme%2Ftickets"));
+    assert_eq!(
+        tickets.header("location"),
+        Some("/login?next=%2Fme%2Ftickets")
+    );
     app.stop().await;
 }
 
@@ -166,18 +193,30 @@ async fn a_form_post_needs_this_browsers_token_and_this_sites_origin() {
     let mut with = vec![("csrf", token.as_str())];
     with.extend_from_slice(&login);
 
-    let no_token = browser.post("/login", &without, Some("http://localhost")).await;
+    let no_token = browser
+        .post("/login", &without, Some("http://localhost"))
+        .await;
     assert_eq!(no_token.status, StatusCode::FORBIDDEN);
     assert_html(&no_token);
-    let other_site = browser.post("/login", &with, Some("https://evil.example")).await;
+    let other_site = browser
+        .post("/login", &with, Some("https://evil.example"))
+        .await;
     assert_eq!(other_site.status, StatusCode::FORBIDDEN);
     let mut stranger = Browser::new(&app);
     stranger.get("/").await;
-    let other_browser = stranger.post("/login", &with, Some("http://localhost")).await;
-    assert_eq!(other_browser.status, StatusCode::FORBIDDEN, "a token is bound to its browser");
+    let other_browser = stranger
+        .post("/login", &with, Some("http://localhost"))
+        .await;
+    assert_eq!(
+        other_browser.status,
+        StatusCode::FORBIDDEN,
+        "a token is bound to its browser"
+    );
     assert!(!browser.cookies.contains_key("prasang_session"));
 
-    let accepted = browser.post("/login", &with, Some("http://localhost")).await;
+    let accepted = browser
+        .post("/login", &with, Some("http://localhost"))
+        .await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER);
     let cookie = accepted
         .headers
@@ -186,8 +225,14 @@ async fn a_form_post_needs_this_browsers_token_and_this_sites_origin() {
         .map(|v| v.to_str().unwrap())
         .find(|c| c.starts_with("prasang_session="))
         .expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain HTTP without --behind-tls");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP without --behind-tls"
+    );
     app.stop().await;
 }
 
@@ -206,7 +251,10 @@ async fn cookies_are_secure_behind_tls() {
 async fn user_text_is_shown_literally_never_as_markup() {
     let app = spawn().await;
     let organizer = app.user("org@example.org", "organizer").await;
-    let starts = app.prasang.now().plus(std::time::Duration::from_secs(86_400));
+    let starts = app
+        .prasang
+        .now()
+        .plus(std::time::Duration::from_secs(86_400));
     let title = "<script>alert('t')</script>";
     let created = app
         .post(
@@ -220,9 +268,16 @@ async fn user_text_is_shown_literally_never_as_markup() {
     assert_eq!(created.status, StatusCode::CREATED);
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let mut browser = Browser::new(&app);
-    for path in [format!("/events/{id}"), "/".to_owned(), "/?q=%3Cscript%3E".to_owned()] {
+    for path in [
+        format!("/events/{id}"),
+        "/".to_owned(),
+        "/?q=%3Cscript%3E".to_owned(),
+    ] {
         let page = text(&browser.get(&path).await);
-        assert!(page.contains("&lt;script&gt;alert('t')&lt;/script&gt;"), "{path}: {page}");
+        assert!(
+            page.contains("&lt;script&gt;alert('t')&lt;/script&gt;"),
+            "{path}: {page}"
+        );
         assert!(!page.contains("<script"), "{path}");
         assert!(!page.contains("<img"), "{path}");
     }
@@ -239,13 +294,19 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     browser.log_in("ada@example.org").await;
 
     let booked = browser
-        .submit(&format!("/events/{event}/book"), &[("quantity", "1"), ("key", "k1")])
+        .submit(
+            &format!("/events/{event}/book"),
+            &[("quantity", "1"), ("key", "k1")],
+        )
         .await;
     assert_eq!(booked.status, StatusCode::SEE_OTHER);
     assert_eq!(booked.header("location"), Some("/me/tickets?done=booked"));
     // The same form sent twice books once (its idempotency key).
     browser
-        .submit(&format!("/events/{event}/book"), &[("quantity", "1"), ("key", "k1")])
+        .submit(
+            &format!("/events/{event}/book"),
+            &[("quantity", "1"), ("key", "k1")],
+        )
         .await;
     assert_eq!(app.seats(&event).await["remaining"], 2);
     let tickets = text(&browser.get("/me/tickets").await);
@@ -253,17 +314,36 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     let start = tickets.find("/tickets/").unwrap();
     let cancel = &tickets[start..start + tickets[start..].find('"').unwrap()];
     let cancelled = browser.submit(cancel, &[]).await;
-    assert_eq!(cancelled.header("location"), Some("/me/tickets?done=cancelled"));
+    assert_eq!(
+        cancelled.header("location"),
+        Some("/me/tickets?done=cancelled")
+    );
     assert_eq!(app.seats(&event).await["remaining"], 3);
 
-    for page in ["/organizer", "/organizer/analytics", &format!("/organizer/events/{event}")] {
+    for page in [
+        "/organizer",
+        "/organizer/analytics",
+        &format!("/organizer/events/{event}"),
+    ] {
         let reply = browser.get(page).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");
         assert_html(&reply);
     }
     assert_eq!(browser.get("/admin").await.status, StatusCode::FORBIDDEN);
     let refused = browser
-        .submit("/organizer/events/new", &[("title", "Mine"), ("location", "Here"), ("starts_at", "2099-01-01T10:00"), ("ends_at", "2099-01-01T12:00"), ("capacity", "5"), ("per_user_limit", "1"), ("price", "0"), ("currency", "EUR")])
+        .submit(
+            "/organizer/events/new",
+            &[
+                ("title", "Mine"),
+                ("location", "Here"),
+                ("starts_at", "2099-01-01T10:00"),
+                ("ends_at", "2099-01-01T12:00"),
+                ("capacity", "5"),
+                ("per_user_limit", "1"),
+                ("price", "0"),
+                ("currency", "EUR"),
+            ],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     app.stop().await;
@@ -275,12 +355,27 @@ async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_fi
     app.register("org@example.org", "organizer").await;
     let mut browser = Browser::new(&app);
     browser.log_in("org@example.org").await;
-    let fields = [("title", "Poetry <night>"), ("location", "Library"), ("starts_at", "2099-01-01T19:00"), ("ends_at", "2099-01-01T18:00"), ("capacity", "40"), ("per_user_limit", "2"), ("price", "12.50"), ("currency", "EUR")];
+    let fields = [
+        ("title", "Poetry <night>"),
+        ("location", "Library"),
+        ("starts_at", "2099-01-01T19:00"),
+        ("ends_at", "2099-01-01T18:00"),
+        ("capacity", "40"),
+        ("per_user_limit", "2"),
+        ("price", "12.50"),
+        ("currency", "EUR"),
+    ];
     let refused = browser.submit("/organizer/events/new", &fields).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let page = text(&refused);
-    assert!(page.contains("id=\"f-ends_at-error\""), "the core's error is beside ends_at: {page}");
-    assert!(page.contains("value=\"Poetry &lt;night&gt;\""), "entered values are kept");
+    assert!(
+        page.contains("id=\"f-ends_at-error\""),
+        "the core's error is beside ends_at: {page}"
+    );
+    assert!(
+        page.contains("value=\"Poetry &lt;night&gt;\""),
+        "entered values are kept"
+    );
     assert!(page.contains("value=\"12.50\""));
     let mut fixed = fields.to_vec();
     fixed[3] = ("ends_at", "2099-01-01T21:00");
@@ -289,7 +384,10 @@ async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_fi
     let location = created.header("location").unwrap().to_owned();
     assert!(location.starts_with("/organizer/events/"));
     let page = text(&browser.get(&location).await);
-    assert!(page.contains("EUR 12.50") && page.contains("Thu 1 Jan 2099, 19:00 UTC"), "{page}");
+    assert!(
+        page.contains("EUR 12.50") && page.contains("Thu 1 Jan 2099, 19:00 UTC"),
+        "{page}"
+    );
     app.stop().await;
 }
 
@@ -309,17 +407,31 @@ async fn logout_and_a_role_change_end_the_cookie_session() {
     // The old cookie, replayed, is dead: logout revoked its session in the core.
     browser.cookies = old_cookies;
     let replay = text(&browser.get("/").await);
-    assert!(replay.contains("Log in") && !replay.contains("Log out"), "{replay}");
+    assert!(
+        replay.contains("Log in") && !replay.contains("Log out"),
+        "{replay}"
+    );
 
     // A role change ends older tokens: the page falls back to refreshing, with the new role.
     browser.cookies.clear();
     browser.log_in("ada@example.org").await;
-    let id = app.login("ada@example.org").await["user"]["id"].as_str().unwrap().to_owned();
+    let id = app.login("ada@example.org").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let promoted = app
-        .put(&format!("/api/v1/users/{id}/role"), Some(&admin), &serde_json::json!({ "role": "organizer" }))
+        .put(
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            &serde_json::json!({ "role": "organizer" }),
+        )
         .await;
     assert_eq!(promoted.status, StatusCode::OK);
-    assert_eq!(browser.get("/organizer").await.status, StatusCode::OK, "refreshed with the new role");
+    assert_eq!(
+        browser.get("/organizer").await.status,
+        StatusCode::OK,
+        "refreshed with the new role"
+    );
     app.stop().await;
 }
 
@@ -331,13 +443,21 @@ async fn the_login_form_is_rate_limited_like_the_api() {
     let app = spawn_with(config).await;
     let mut browser = Browser::new(&app);
     let token = browser.token("/login").await;
-    let fields = [("csrf", token.as_str()), ("email", "nobody@example.org"), ("password", "wrong-password")];
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", "nobody@example.org"),
+        ("password", "wrong-password"),
+    ];
     for _ in 0..2 {
-        let wrong = browser.post("/login", &fields, Some("http://localhost")).await;
+        let wrong = browser
+            .post("/login", &fields, Some("http://localhost"))
+            .await;
         assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
         assert!(text(&wrong).contains("do not match"));
     }
-    let limited = browser.post("/login", &fields, Some("http://localhost")).await;
+    let limited = browser
+        .post("/login", &fields, Some("http://localhost"))
+        .await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert_html(&limited);
     assert!(limited.header("retry-after").is_some());

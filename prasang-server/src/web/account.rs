@@ -80,9 +80,10 @@ pub(crate) fn login(cx: WebCx) -> BoxPage {
 /// Sets the session cookie and goes to `next`.
 fn signed_in(cx: &WebCx, session: &prasang_core::auth::Session, next: &str) -> PageReply {
     let mut response = see_other(next);
-    response
-        .headers_mut()
-        .append(SET_COOKIE, session::start(session, cx.state.web.secure_cookies));
+    response.headers_mut().append(
+        SET_COOKIE,
+        session::start(session, cx.state.web.secure_cookies),
+    );
     Ok(response)
 }
 
@@ -232,9 +233,7 @@ pub(crate) fn register(cx: WebCx) -> BoxPage {
                 return Err(error);
             }
         }
-        let session = cx
-            .core(move |p| p.auth().login(&email, &password))
-            .await?;
+        let session = cx.core(move |p| p.auth().login(&email, &password)).await?;
         signed_in(&cx, &session, "/?done=welcome")
     })
 }

@@ -35,9 +35,14 @@ pub(crate) fn users(cx: WebCx) -> BoxPage {
             None
         } else {
             let wanted = email.clone();
-            match cx.core(move |p| p.users().find_by_email(&actor, &wanted)).await {
+            match cx
+                .core(move |p| p.users().find_by_email(&actor, &wanted))
+                .await
+            {
                 Ok(user) => Some(Ok(user)),
-                Err(error) if error.is_not_found() => Some(Err("No account has that e-mail.".to_owned())),
+                Err(error) if error.is_not_found() => {
+                    Some(Err("No account has that e-mail.".to_owned()))
+                }
                 Err(error) if error.field().is_some() => Some(Err(error.message())),
                 Err(error) => return Err(error),
             }
@@ -88,11 +93,20 @@ pub(crate) fn set_role(cx: WebCx) -> BoxPage {
             .iter()
             .find(|(_, name)| *name == cx.form.get("role"))
             .map(|(role, _)| *role)
-            .ok_or_else(|| WebError::Api(crate::problem::RequestError::BadParameter("choose attendee, organizer or admin".into()).into()))?;
-        cx.core(move |p| p.users().set_role(&actor, id, role)).await?;
+            .ok_or_else(|| {
+                WebError::Api(
+                    crate::problem::RequestError::BadParameter(
+                        "choose attendee, organizer or admin".into(),
+                    )
+                    .into(),
+                )
+            })?;
+        cx.core(move |p| p.users().set_role(&actor, id, role))
+            .await?;
         // The core ended the user's older access tokens; no cached one may keep its old role.
         cx.state.tokens.clear();
-        let email = form_urlencoded::byte_serialize(cx.form.get("email").as_bytes()).collect::<String>();
+        let email =
+            form_urlencoded::byte_serialize(cx.form.get("email").as_bytes()).collect::<String>();
         redirect(&format!("/admin?email={email}&done=role"))
     })
 }

@@ -5,11 +5,14 @@ use maud::{Markup, html};
 
 /// Colours of the series, in order (also the legend's).
 const COLOURS: [&str; 3] = ["#1a4fb8", "#b3261e", "#1d7a3a"];
-const WIDTH: f64 = 600.0;
-const HEIGHT: f64 = 240.0;
-const LEFT: f64 = 48.0;
-const BOTTOM: f64 = 40.0;
+// A small drawing scaled to the card's width, so its text stays readable on a phone.
+const WIDTH: f64 = 360.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 40.0;
+const BOTTOM: f64 = 26.0;
 const TOP: f64 = 12.0;
+/// Most axis labels drawn under the bars (more would overlap).
+const MAX_LABELS: usize = 6;
 
 /// One row of numbers over the chart's labels.
 pub(crate) struct Series<'a> {
@@ -54,8 +57,7 @@ impl BarChart<'_> {
         let groups = self.labels.len().max(1) as f64;
         let group_width = plot_width / groups;
         let bar_width = (group_width * 0.8 / self.series.len().max(1) as f64).max(1.0);
-        // Label at most ~12 groups so the text never overlaps.
-        let label_every = (self.labels.len() / 12).max(1);
+        let label_every = self.labels.len().div_ceil(MAX_LABELS).max(1);
         let summary = format!(
             "{}: {} value{}, highest {}",
             self.title,
@@ -68,8 +70,8 @@ impl BarChart<'_> {
                 figcaption id=(title_id) { (self.title) }
                 svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(summary) xmlns="http://www.w3.org/2000/svg" {
                     line x1=(LEFT) y1=(TOP + plot_height) x2=(WIDTH - 8.0) y2=(TOP + plot_height) stroke="#8a93a3" {}
-                    text x=(LEFT - 6.0) y=(TOP + 10.0) text-anchor="end" font-size="12" fill="#4a5262" { ((self.show)(max)) }
-                    text x=(LEFT - 6.0) y=(TOP + plot_height) text-anchor="end" font-size="12" fill="#4a5262" { "0" }
+                    text x=(LEFT - 6.0) y=(TOP + 10.0) text-anchor="end" font-size="10" fill="#4a5262" { ((self.show)(max)) }
+                    text x=(LEFT - 6.0) y=(TOP + plot_height) text-anchor="end" font-size="10" fill="#4a5262" { "0" }
                     @if self.labels.is_empty() {
                         text x=(WIDTH / 2.0) y=(HEIGHT / 2.0) text-anchor="middle" font-size="14" fill="#4a5262" { "No data yet" }
                     }
@@ -86,8 +88,8 @@ impl BarChart<'_> {
                             }
                         }
                         @if index % label_every == 0 {
-                            text x=(format!("{:.1}", LEFT + group_width * (index as f64 + 0.5))) y=(HEIGHT - BOTTOM + 16.0)
-                                text-anchor="middle" font-size="11" fill="#1d2330" { (clip(label)) }
+                            text x=(format!("{:.1}", LEFT + group_width * (index as f64 + 0.5))) y=(HEIGHT - BOTTOM + 14.0)
+                                text-anchor="middle" font-size="10" fill="#1d2330" { (clip(label)) }
                         }
                     }
                 }
@@ -102,7 +104,7 @@ impl BarChart<'_> {
                 details {
                     summary { "Numbers" }
                     div.table-wrap tabindex="0" {
-                        table {
+                        table.numbers {
                             thead { tr { th scope="col" { "" } @for series in &self.series { th scope="col" { (series.name) } } } }
                             tbody {
                                 @for (index, label) in self.labels.iter().enumerate() {
@@ -124,8 +126,8 @@ impl BarChart<'_> {
 
 /// Axis labels stay short.
 fn clip(label: &str) -> String {
-    if label.chars().count() > 12 {
-        let short: String = label.chars().take(11).collect();
+    if label.chars().count() > 10 {
+        let short: String = label.chars().take(9).collect();
         format!("{short}…")
     } else {
         label.to_owned()

@@ -75,7 +75,11 @@ impl Csrf {
 }
 
 /// This browser's id from its cookie, or a new one (then set as a cookie).
-pub(crate) fn browser_id(headers: &HeaderMap, secure: bool, cookies: &mut Vec<HeaderValue>) -> String {
+pub(crate) fn browser_id(
+    headers: &HeaderMap,
+    secure: bool,
+    cookies: &mut Vec<HeaderValue>,
+) -> String {
     if let Some(id) = cookie(headers, COOKIE).filter(|id| id.len() == 43) {
         return id.to_owned();
     }
@@ -136,11 +140,26 @@ mod tests {
 
     #[test]
     fn origin_must_be_this_host() {
-        assert!(same_origin(&headers(&[("host", "a:1"), ("origin", "http://a:1")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("origin", "http://evil:1")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("origin", "null")])));
-        assert!(same_origin(&headers(&[("host", "a:1"), ("referer", "http://a:1/x")])));
-        assert!(!same_origin(&headers(&[("host", "a:1"), ("referer", "http://a:10/x")])));
+        assert!(same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "http://a:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "http://evil:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "null")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "a:1"),
+            ("referer", "http://a:1/x")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("referer", "http://a:10/x")
+        ])));
     }
 
     #[test]

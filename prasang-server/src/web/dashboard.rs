@@ -2,10 +2,10 @@
 
 use hyper::header::{CACHE_CONTROL, HeaderValue};
 use maud::html;
+use prasang_core::EventId;
 use prasang_core::analytics::{AgeGroup, ReportName, Scope, TopParams, TrendParams};
 use prasang_core::auth::Actor;
 use prasang_core::users::Gender;
-use prasang_core::EventId;
 
 use super::charts::{self, BarChart, Series};
 use super::layout::page;
@@ -25,22 +25,35 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let actor = cx.signed_in()?.actor;
         let scope = scope_of(&actor);
-        let group_by = match cx.query("group_by") {
-            Some(by @ ("day" | "week" | "month")) => by,
-            _ => "day",
-        };
+        let group_by = cx
+            .query("group_by")
+            .filter(|by| matches!(*by, "day" | "week" | "month"))
+            .unwrap_or("day");
         let analytics = cx.prasang().analytics();
         let trend_params = TrendParams {
             from: None,
             to: None,
             group_by: Some(group_by.to_owned()),
         };
-        let trends = analytics.trends(&actor, scope, &trend_params).map_err(WebError::from)?;
-        let demographics = analytics.demographics(&actor, scope).map_err(WebError::from)?;
-        let ratings = analytics.ratings_by_group(&actor, scope).map_err(WebError::from)?;
+        let trends = analytics
+            .trends(&actor, scope, &trend_params)
+            .map_err(WebError::from)?;
+        let demographics = analytics
+            .demographics(&actor, scope)
+            .map_err(WebError::from)?;
+        let ratings = analytics
+            .ratings_by_group(&actor, scope)
+            .map_err(WebError::from)?;
         let funnel = analytics.funnel(&actor, scope).map_err(WebError::from)?;
         let top = analytics
-            .top_events(&actor, scope, &TopParams { by: None, min_ratings: None })
+            .top_events(
+                &actor,
+                scope,
+                &TopParams {
+                    by: None,
+                    min_ratings: None,
+                },
+            )
             .map_err(WebError::from)?;
         let periods: Vec<String> = trends.rows.iter().map(|r| r.period.clone()).collect();
         let trend_chart = BarChart {
@@ -48,8 +61,14 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             title: "Bookings and cancellations",
             labels: periods.clone(),
             series: vec![
-                Series { name: "Bookings", values: trends.rows.iter().map(|r| r.bookings as f64).collect() },
-                Series { name: "Cancellations", values: trends.rows.iter().map(|r| r.cancellations as f64).collect() },
+                Series {
+                    name: "Bookings",
+                    values: trends.rows.iter().map(|r| r.bookings as f64).collect(),
+                },
+                Series {
+                    name: "Cancellations",
+                    values: trends.rows.iter().map(|r| r.cancellations as f64).collect(),
+                },
             ],
             csv: format!("/organizer/analytics/csv/trends?group_by={group_by}"),
             show: charts::count,
@@ -58,30 +77,57 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             id: "revenue",
             title: "Revenue (major units)",
             labels: periods,
-            series: vec![Series { name: "Revenue", values: trends.rows.iter().map(|r| r.revenue_minor as f64).collect() }],
+            series: vec![Series {
+                name: "Revenue",
+                values: trends.rows.iter().map(|r| r.revenue_minor as f64).collect(),
+            }],
             csv: format!("/organizer/analytics/csv/trends?group_by={group_by}"),
             show: charts::money,
         };
         let age_chart = BarChart {
             id: "age",
             title: "Ticket holders by age group",
-            labels: demographics.by_age_group.iter().map(|(g, _)| age_label(*g)).collect(),
-            series: vec![Series { name: "Holders", values: demographics.by_age_group.iter().map(|(_, n)| *n as f64).collect() }],
+            labels: demographics
+                .by_age_group
+                .iter()
+                .map(|(g, _)| age_label(*g))
+                .collect(),
+            series: vec![Series {
+                name: "Holders",
+                values: demographics
+                    .by_age_group
+                    .iter()
+                    .map(|(_, n)| *n as f64)
+                    .collect(),
+            }],
             csv: "/organizer/analytics/csv/demographics".into(),
             show: charts::count,
         };
         let gender_chart = BarChart {
             id: "gender",
             title: "Ticket holders by gender",
-            labels: demographics.by_gender.iter().map(|(g, _)| gender_label(*g).to_owned()).collect(),
-            series: vec![Series { name: "Holders", values: demographics.by_gender.iter().map(|(_, n)| *n as f64).collect() }],
+            labels: demographics
+                .by_gender
+                .iter()
+                .map(|(g, _)| gender_label(*g).to_owned())
+                .collect(),
+            series: vec![Series {
+                name: "Holders",
+                values: demographics
+                    .by_gender
+                    .iter()
+                    .map(|(_, n)| *n as f64)
+                    .collect(),
+            }],
             csv: "/organizer/analytics/csv/demographics".into(),
             show: charts::count,
         };
         // Mean rating per age group, over every gender (weighted by how many rated).
         let mut by_age: Vec<(AgeGroup, f64, u64)> = Vec::new();
         for group in &ratings.groups {
-            let Some(average) = group.average else { continue };
+            let Some(average) = group.average else {
+                continue;
+            };
             match by_age.iter_mut().find(|(g, _, _)| *g == group.age_group) {
                 Some((_, sum, n)) => {
                     *sum += average * group.count as f64;
@@ -95,15 +141,34 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             id: "rating",
             title: "Mean rating by age group",
             labels: by_age.iter().map(|(g, _, _)| age_label(*g)).collect(),
-            series: vec![Series { name: "Mean rating", values: by_age.iter().map(|(_, sum, n)| if *n > 0 { sum / *n as f64 } else { 0.0 }).collect() }],
+            series: vec![Series {
+                name: "Mean rating",
+                values: by_age
+                    .iter()
+                    .map(|(_, sum, n)| if *n > 0 { sum / *n as f64 } else { 0.0 })
+                    .collect(),
+            }],
             csv: "/organizer/analytics/csv/ratings-by-group".into(),
             show: charts::decimal,
         };
         let funnel_chart = BarChart {
             id: "funnel",
             title: "Funnel",
-            labels: ["Page views", "Holds", "Booked", "Cancelled", "Expired"].map(String::from).to_vec(),
-            series: vec![Series { name: "Count", values: [funnel.visits, funnel.holds, funnel.booked, funnel.cancelled, funnel.expired].map(|n| n as f64).to_vec() }],
+            labels: ["Page views", "Holds", "Booked", "Cancelled", "Expired"]
+                .map(String::from)
+                .to_vec(),
+            series: vec![Series {
+                name: "Count",
+                values: [
+                    funnel.visits,
+                    funnel.holds,
+                    funnel.booked,
+                    funnel.cancelled,
+                    funnel.expired,
+                ]
+                .map(|n| n as f64)
+                .to_vec(),
+            }],
             csv: "/organizer/analytics/csv/funnel".into(),
             show: charts::count,
         };
@@ -111,7 +176,10 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             id: "top",
             title: "Top events by bookings",
             labels: top.events.iter().map(|e| e.title.clone()).collect(),
-            series: vec![Series { name: "Bookings", values: top.events.iter().map(|e| e.bookings as f64).collect() }],
+            series: vec![Series {
+                name: "Bookings",
+                values: top.events.iter().map(|e| e.bookings as f64).collect(),
+            }],
             csv: "/organizer/analytics/csv/top-events".into(),
             show: charts::count,
         };
@@ -143,7 +211,11 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
 }
 
 fn age_label(group: AgeGroup) -> String {
-    group.as_str().replace('_', "–").replace("under–18", "under 18").replace("65–plus", "65+")
+    group
+        .as_str()
+        .replace('_', "–")
+        .replace("under–18", "under 18")
+        .replace("65–plus", "65+")
 }
 
 fn gender_label(gender: Gender) -> &'static str {

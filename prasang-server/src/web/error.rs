@@ -102,7 +102,12 @@ impl WebError {
                     (400..=499, _) => "Please check what you entered",
                     _ => "Something went wrong",
                 };
-                (problem.status, heading, capitalised(&problem.detail), problem.retry_after)
+                (
+                    problem.status,
+                    heading,
+                    capitalised(&problem.detail),
+                    problem.retry_after,
+                )
             }
         };
         let body = html! {

@@ -66,7 +66,7 @@ pub fn money(minor: i64, currency: &str) -> String {
 
 /// Major units as a form shows them ("12.50"; "0" for free).
 pub fn money_input(minor: u64) -> String {
-    if minor % 100 == 0 {
+    if minor.is_multiple_of(100) {
         (minor / 100).to_string()
     } else {
         format!("{}.{:02}", minor / 100, minor % 100)

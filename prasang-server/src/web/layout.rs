@@ -16,8 +16,14 @@ pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let mut response = Response::new(Full::new(Bytes::from_static(STYLESHEET.as_bytes())));
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-        headers.insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        );
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        );
         Ok(response)
     })
 }

@@ -14,8 +14,8 @@ mod csrf;
 mod dashboard;
 mod error;
 mod events;
-pub mod format;
 mod form;
+pub mod format;
 mod headers;
 mod layout;
 mod organizer;
@@ -120,8 +120,14 @@ static PAGES: &[Page] = &[
     get("/organizer/events/{id}/edit", organizer::edit_form),
     post("/organizer/events/{id}/edit", organizer::update),
     post("/organizer/events/{id}/cancel", organizer::cancel),
-    post("/organizer/tickets/{id}/confirm", organizer::confirm_payment),
-    post("/organizer/events/{id}/feedback/{user}/reply", organizer::reply),
+    post(
+        "/organizer/tickets/{id}/confirm",
+        organizer::confirm_payment,
+    ),
+    post(
+        "/organizer/events/{id}/feedback/{user}/reply",
+        organizer::reply,
+    ),
     get("/organizer/analytics", dashboard::show),
     get("/organizer/analytics/csv/{report}", dashboard::csv),
     get("/admin", admin::users),
@@ -289,7 +295,8 @@ async fn serve(
         .unwrap_or_default();
     if path.starts_with("/static/") {
         // Assets need no session (and must not race pages to refresh one).
-        return (PAGES[index].handler)(WebCx::anonymous(state, params, query, client_ip, here)).await;
+        return (PAGES[index].handler)(WebCx::anonymous(state, params, query, client_ip, here))
+            .await;
     }
     let (parts, body) = request.into_parts();
     let browser = csrf::browser_id(&parts.headers, state.web.secure_cookies, cookies);

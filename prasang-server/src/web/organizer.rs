@@ -224,10 +224,28 @@ fn form_field(core_field: &'static str) -> &'static str {
     }
 }
 
+/// A core message in the form's words (it names other fields by their API names).
+fn humane(message: &str) -> String {
+    let mut text = message.to_owned();
+    for (api, label) in [
+        ("starts_at", "the start"),
+        ("ends_at", "the end"),
+        ("price_minor", "the price"),
+        ("per_user_limit", "seats per person"),
+    ] {
+        text = text.replace(api, label);
+    }
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// The core's refusal of one field as a form error; anything else stays an error page.
 fn refused_field(error: WebError) -> Result<FieldErrors, WebError> {
     match error.field() {
-        Some(field) => Ok(vec![(form_field(field.field), field.message.clone())]),
+        Some(field) => Ok(vec![(form_field(field.field), humane(&field.message))]),
         None => Err(error),
     }
 }
@@ -252,7 +270,9 @@ pub(crate) fn create(cx: WebCx) -> BoxPage {
         let entered = EventForm::entered(&cx.form);
         let errors = match entered.parse() {
             Ok(new) => match cx.core(move |p| p.events().create(&actor, new)).await {
-                Ok(event) => return redirect(&format!("/organizer/events/{}?done=created", event.id)),
+                Ok(event) => {
+                    return redirect(&format!("/organizer/events/{}?done=created", event.id));
+                }
                 Err(error) => refused_field(error)?,
             },
             Err(errors) => errors,
@@ -278,12 +298,21 @@ pub(crate) fn edit_form(cx: WebCx) -> BoxPage {
                 button.danger type="submit" { "Cancel event" }
             }
         };
-        form_page(&cx, StatusCode::OK, &format!("Edit “{}”", event.title), html! { (form) (cancel) })
+        form_page(
+            &cx,
+            StatusCode::OK,
+            &format!("Edit “{}”", event.title),
+            html! { (form) (cancel) },
+        )
     })
 }
 
 /// The event, when the caller may manage it (the core's rule, through an organizer-only read).
-fn owned_event(cx: &WebCx, actor: &prasang_core::auth::Actor, id: EventId) -> Result<Event, WebError> {
+fn owned_event(
+    cx: &WebCx,
+    actor: &prasang_core::auth::Actor,
+    id: EventId,
+) -> Result<Event, WebError> {
     // The event's own analytics are readable by its organizer and admins only.
     cx.core_read(|p| p.analytics().popularity(actor, Scope::Event(id)))?;
     cx.core_read(|p| p.events().peek(id))
@@ -299,7 +328,10 @@ pub(crate) fn update(cx: WebCx) -> BoxPage {
         let errors = match entered.parse() {
             Ok(new) => {
                 let changed = changes(&event, new);
-                match cx.core(move |p| p.events().update(&actor, id, changed)).await {
+                match cx
+                    .core(move |p| p.events().update(&actor, id, changed))
+                    .await
+                {
                     Ok(_) => return redirect(&format!("/organizer/events/{id}?done=saved")),
                     Err(error) => refused_field(error)?,
                 }
@@ -308,7 +340,12 @@ pub(crate) fn update(cx: WebCx) -> BoxPage {
         };
         let action = format!("/organizer/events/{id}/edit");
         let form = entered.render(&cx, &action, "Save changes", &errors);
-        form_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, &format!("Edit “{}”", event.title), form)
+        form_page(
+            &cx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Edit “{}”", event.title),
+            form,
+        )
     })
 }
 
@@ -317,7 +354,8 @@ fn changes(event: &Event, new: NewEvent) -> EventUpdate {
     fn differs<T: PartialEq>(old: T, new: T) -> Option<T> {
         (old != new).then_some(new)
     }
-    let price_changed = event.price_minor as i64 != new.price_minor || event.currency != new.currency;
+    let price_changed =
+        event.price_minor as i64 != new.price_minor || event.currency != new.currency;
     EventUpdate {
         title: differs(event.title.clone(), new.title),
         description: differs(event.description.clone(), new.description),
@@ -359,8 +397,14 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             .await?;
         let event = cx.core_read(|p| p.events().peek(id))?;
         let feedback = cx.core_read(|p| {
-            p.feedback()
-                .list_for_event(&actor, id, &PageRequest { after: None, limit: Some(100) })
+            p.feedback().list_for_event(
+                &actor,
+                id,
+                &PageRequest {
+                    after: None,
+                    limit: Some(100),
+                },
+            )
         })?;
         let body = html! {
             h1 { (event.title) }
@@ -440,7 +484,10 @@ pub(crate) fn confirm_payment(cx: WebCx) -> BoxPage {
         let ticket = cx
             .core(move |p| p.tickets().confirm_payment(&actor, id))
             .await?;
-        redirect(&format!("/organizer/events/{}?done=confirmed#attendees", ticket.event))
+        redirect(&format!(
+            "/organizer/events/{}?done=confirmed#attendees",
+            ticket.event
+        ))
     })
 }
 

@@ -43,7 +43,12 @@ pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> 
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, whole site, `Secure` when asked;
 /// `max_age` 0 deletes it, `None` keeps it for the browser session.
-pub(crate) fn set_cookie(name: &str, value: &str, secure: bool, max_age: Option<u64>) -> HeaderValue {
+pub(crate) fn set_cookie(
+    name: &str,
+    value: &str,
+    secure: bool,
+    max_age: Option<u64>,
+) -> HeaderValue {
     let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if secure {
         text.push_str("; Secure");

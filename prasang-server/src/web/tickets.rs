@@ -55,7 +55,6 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             } @else {
                 div.table-wrap tabindex="0" {
                     table {
-                        caption.hint { "Newest last" }
                         thead { tr { th scope="col" { "Event" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
                         tbody {
                             @for (ticket, event) in &rows {
@@ -138,9 +137,11 @@ pub(crate) fn feedback(cx: WebCx) -> BoxPage {
             Err(error) => return Err(error),
         };
         let saved: Result<_, WebError> = if exists {
-            cx.core(move |p| p.feedback().edit(&actor, event, input)).await
+            cx.core(move |p| p.feedback().edit(&actor, event, input))
+                .await
         } else {
-            cx.core(move |p| p.feedback().give(&actor, event, input)).await
+            cx.core(move |p| p.feedback().give(&actor, event, input))
+                .await
         };
         saved?;
         redirect(&format!("/events/{event}?done=feedback#feedback"))
