@@ -464,3 +464,113 @@ async fn the_login_form_is_rate_limited_like_the_api() {
     assert!(text(&limited).contains("Too many attempts"));
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listing_pages_and_a_sold_out_booking_gets_its_own_page() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let mut events = Vec::new();
+    for _ in 0..13 {
+        events.push(app.event_id(&organizer, 1, 0).await);
+    }
+    let mut browser = Browser::new(&app);
+    let first = text(&browser.get("/").await);
+    assert_eq!(first.matches("class=\"card\"").count(), 12);
+    let start = first
+        .find("rel=\"next\"")
+        .map(|_| first.find("href=\"/?after=").unwrap())
+        .expect("a next page");
+    let next =
+        first[start + 6..start + 6 + first[start + 6..].find('"').unwrap()].replace("&amp;", "&");
+    let second = text(&browser.get(&next).await);
+    assert_eq!(second.matches("class=\"card\"").count(), 1);
+    assert!(second.contains("First page") && !second.contains("rel=\"next\""));
+
+    app.register("ada@example.org", "attendee").await;
+    app.register("bo@example.org", "attendee").await;
+    let seat = &events[0];
+    let mut ada = Browser::new(&app);
+    ada.log_in("ada@example.org").await;
+    let booked = ada
+        .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER);
+    let mut bo = Browser::new(&app);
+    bo.log_in("bo@example.org").await;
+    assert!(text(&bo.get(&format!("/events/{seat}")).await).contains("Sold out"));
+    let refused = bo
+        .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_html(&refused);
+    assert!(text(&refused).contains("<h1>Sold out</h1>"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 5, 1250).await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("org@example.org").await;
+    let form = text(
+        &browser
+            .get(&format!("/organizer/events/{event}/edit"))
+            .await,
+    );
+    assert!(form.contains("value=\"Concert\"") && form.contains("value=\"12.50\""));
+    let value = |name: &str| {
+        let marker = format!("name=\"{name}\" type=\"datetime-local\" value=\"");
+        let start = form.find(&marker).unwrap() + marker.len();
+        form[start..start + 16].to_owned()
+    };
+    let (starts, ends) = (value("starts_at"), value("ends_at"));
+    let saved = browser
+        .submit(
+            &format!("/organizer/events/{event}/edit"),
+            &[
+                ("title", "Concert, moved"),
+                ("description", ""),
+                ("location", "Hall"),
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "5"),
+                ("per_user_limit", "1"),
+                ("price", "12.50"),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{event}"), None)
+            .await
+            .json()["title"],
+        "Concert, moved"
+    );
+    let cancelled = browser
+        .submit(&format!("/organizer/events/{event}/cancel"), &[])
+        .await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{event}"), None)
+            .await
+            .json()["status"],
+        "cancelled"
+    );
+    assert!(text(&browser.get(&format!("/events/{event}")).await).contains("Cancelled"));
+
+    // No channel plugins here: choosing none is allowed, an unknown one is refused by the core.
+    let none = browser.submit("/me/notifications", &[]).await;
+    assert_eq!(
+        none.header("location"),
+        Some("/me/notifications?done=preferences")
+    );
+    let unknown = browser
+        .submit("/me/notifications", &[("channels", "pigeon")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_html(&unknown);
+    app.stop().await;
+}

@@ -2,15 +2,12 @@
 //! errors go through the server's single problem mapping (by their `kind()`), then get a
 //! friendly heading here. Pages never show a stack trace or JSON.
 
-use std::sync::Arc;
-
 use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 use maud::html;
 use prasang_core::DomainError;
 
 use super::layout;
-use crate::app::State;
 use crate::problem::ApiError;
 use crate::request::Body;
 
@@ -67,7 +64,7 @@ impl WebError {
     }
 
     /// The page for this error.
-    pub(crate) fn page(self, _state: &Arc<State>) -> Response<Body> {
+    pub(crate) fn page(self) -> Response<Body> {
         let (status, heading, detail, retry_after) = match &self {
             WebError::LoginRequired { next } => {
                 let target = format!(

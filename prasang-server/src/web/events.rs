@@ -90,7 +90,10 @@ pub(crate) fn facts(event: &Event) -> Markup {
             dt { "Starts" } dd { (format::event_time(event, event.starts_at)) }
             dt { "Ends" } dd { (format::event_time(event, event.ends_at)) }
             dt { "Where" } dd { (event.location) }
-            dt { "Price" } dd { (format::money(event.price_minor as i64, &event.currency)) " per seat" }
+            dt { "Price" } dd {
+                (format::money(event.price_minor as i64, &event.currency))
+                @if event.price_minor > 0 { " per seat" }
+            }
             dt { "Seats" } dd { (availability(event)) " of " (event.seats.capacity) }
             dt { "Rating" } dd { (format::rating(&event.rating)) }
         }

@@ -247,7 +247,7 @@ pub(crate) async fn dispatch(
     .unwrap_or(Err(WebError::Api(ApiError::Request(
         crate::problem::RequestError::Timeout,
     ))));
-    let mut response = outcome.unwrap_or_else(|error| error.page(&state));
+    let mut response = outcome.unwrap_or_else(WebError::page);
     // Cookies the dispatcher set (a refreshed or cleared session, a new CSRF cookie) go first,
     // so a page's own (login, logout) win.
     let own: Vec<HeaderValue> = response.headers_mut().remove_all(SET_COOKIE);
