@@ -12,7 +12,7 @@ use prasang_core::{EventId, PageRequest, TicketId, UserId};
 use super::events::{availability, facts};
 use super::form::Form;
 use super::layout::{Field, csrf_field, page, page_with, redirect};
-use super::tickets::{status_class, status_text};
+use super::tickets::ticket_cells;
 use super::{BoxPage, PageReply, WebCx, WebError, format};
 
 /// `GET /organizer`: the organizer's events and their totals (the core refuses attendees).
@@ -428,14 +428,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                                 tr {
                                     td { code { (short(&ticket.id.to_string())) } }
                                     td { code { (short(&ticket.user.to_string())) } }
-                                    td { (ticket.quantity) }
-                                    td { (format::money(ticket.amount_minor as i64, &event.currency)) }
-                                    td {
-                                        span class=(format!("badge {}", status_class(ticket.status))) { (status_text(ticket.status)) }
-                                        @if let (TicketStatus::Pending, Some(until)) = (ticket.status, ticket.expires_at) {
-                                            br; span.meta { "Held until " (format::instant(until)) }
-                                        }
-                                    }
+                                    (ticket_cells(ticket, &event.currency))
                                     td {
                                         @if ticket.status == TicketStatus::Pending {
                                             form.inline method="post" action=(format!("/organizer/tickets/{}/confirm", ticket.id)) {

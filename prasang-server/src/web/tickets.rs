@@ -1,8 +1,8 @@
 //! An attendee's tickets: booking, the list with cancel, and feedback on events they attended.
 
-use maud::html;
+use maud::{Markup, html};
 use prasang_core::feedback::FeedbackInput;
-use prasang_core::tickets::{BookingRequest, TicketStatus};
+use prasang_core::tickets::{BookingRequest, Ticket, TicketStatus};
 use prasang_core::{EventId, PageRequest, TicketId};
 
 use super::layout::{csrf_field, page, redirect};
@@ -63,14 +63,7 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
                                         a href=(format!("/events/{}", event.id)) { (event.title) }
                                         br; span.meta { (format::event_time(event, event.starts_at)) }
                                     }
-                                    td { (ticket.quantity) }
-                                    td { (format::money(ticket.amount_minor as i64, &event.currency)) }
-                                    td {
-                                        span class=(format!("badge {}", status_class(ticket.status))) { (status_text(ticket.status)) }
-                                        @if let (TicketStatus::Pending, Some(until)) = (ticket.status, ticket.expires_at) {
-                                            br; span.meta { "Held until " (format::instant(until)) }
-                                        }
-                                    }
+                                    (ticket_cells(ticket, &event.currency))
                                     td {
                                         @if ticket.status.is_active() {
                                             form.inline method="post" action=(format!("/tickets/{}/cancel", ticket.id)) {
@@ -93,7 +86,21 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
     })
 }
 
-pub(crate) fn status_text(status: TicketStatus) -> &'static str {
+/// A ticket's seats, amount and status cells (a pending hold shows when it lapses).
+pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str) -> Markup {
+    html! {
+        td { (ticket.quantity) }
+        td { (format::money(ticket.amount_minor as i64, currency)) }
+        td {
+            span class=(format!("badge {}", status_class(ticket.status))) { (status_text(ticket.status)) }
+            @if let (TicketStatus::Pending, Some(until)) = (ticket.status, ticket.expires_at) {
+                br; span.meta { "Held until " (format::instant(until)) }
+            }
+        }
+    }
+}
+
+fn status_text(status: TicketStatus) -> &'static str {
     match status {
         TicketStatus::Pending => "Awaiting payment",
         TicketStatus::Booked => "Booked",
@@ -102,7 +109,7 @@ pub(crate) fn status_text(status: TicketStatus) -> &'static str {
     }
 }
 
-pub(crate) fn status_class(status: TicketStatus) -> &'static str {
+fn status_class(status: TicketStatus) -> &'static str {
     match status {
         TicketStatus::Pending => "pending",
         TicketStatus::Booked => "booked",
