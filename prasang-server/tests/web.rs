@@ -324,6 +324,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
         "/organizer",
         "/organizer/analytics",
         &format!("/organizer/events/{event}"),
+        &format!("/organizer/events/{event}/edit"),
     ] {
         let reply = browser.get(page).await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");

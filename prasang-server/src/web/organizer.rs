@@ -307,15 +307,13 @@ pub(crate) fn edit_form(cx: WebCx) -> BoxPage {
     })
 }
 
-/// The event, when the caller may manage it (the core's rule, through an organizer-only read).
+/// The event, when the caller runs it (the core's rule).
 fn owned_event(
     cx: &WebCx,
     actor: &prasang_core::auth::Actor,
     id: EventId,
 ) -> Result<Event, WebError> {
-    // The event's own analytics are readable by its organizer and admins only.
-    cx.core_read(|p| p.analytics().popularity(actor, Scope::Event(id)))?;
-    cx.core_read(|p| p.events().peek(id))
+    cx.core_read(|p| p.events().get_managed(actor, id))
 }
 
 /// `POST /organizer/events/{id}/edit`: sends only what changed.
