@@ -296,7 +296,10 @@ async fn dispatch(
         // Everything outside the API is the web UI's (which has its own HTML 404).
         Found::NotFound if !path.starts_with("/api/") => {
             let response = crate::web::dispatch(Arc::clone(&state), client_ip, request).await;
-            (None, Ok(response))
+            let elapsed = started.elapsed();
+            state.metrics.page(response.status().as_u16(), elapsed);
+            tracing::debug!(%method, %path, status = response.status().as_u16(), ?elapsed, "page");
+            return response;
         }
         Found::NotFound => (None, Err(RequestError::RouteNotFound.into())),
         Found::WrongMethod(allow) => (None, Err(RequestError::MethodNotAllowed { allow }.into())),

@@ -170,6 +170,11 @@ async fn pages_carry_the_security_headers_and_errors_are_html_pages() {
             "{path}"
         );
     }
+    let metrics = String::from_utf8(app.get("/metrics", None).await.body.to_vec()).unwrap();
+    assert!(
+        metrics.contains(r#"route="web-ui",status="404"} 3"#),
+        "{metrics}"
+    );
     let css = browser.get("/static/prasang.css").await;
     assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
     // Pages need a user: to the login page and back.
