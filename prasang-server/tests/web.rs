@@ -580,3 +580,35 @@ async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
     assert_html(&unknown);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refresh_token_revokes_the_cookie_session_too() {
+    use base64::Engine;
+    let app = spawn().await;
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada@example.org").await;
+    let cookie = browser.cookies["prasang_session"].clone();
+    let refresh = cookie.split_once('~').unwrap().1;
+    let refresh = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(refresh)
+        .unwrap();
+    let refresh = String::from_utf8(refresh).unwrap();
+    let body = serde_json::json!({ "refresh_token": refresh });
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &body).await.status,
+        StatusCode::OK
+    );
+    // A stolen copy used twice: the core revokes the whole family, the browser's session with it.
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &body).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = browser.get("/me/tickets").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "signed out");
+    assert!(
+        !browser.cookies.contains_key("prasang_session"),
+        "the dead cookie is cleared"
+    );
+    app.stop().await;
+}
