@@ -555,6 +555,32 @@ async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
             .json()["title"],
         "Concert, moved"
     );
+    // Holders keep every notification but bookings (unticked), through the organizer's form.
+    let kinds = [
+        "ticket_pending",
+        "ticket_cancelled",
+        "ticket_expired",
+        "event_updated",
+        "event_cancelled",
+        "feedback_reply",
+        "feedback_request",
+    ];
+    let fields: Vec<_> = kinds.iter().map(|kind| ("send", *kind)).collect();
+    let saved = browser
+        .submit(&format!("/organizer/events/{event}/notifications"), &fields)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    let settings = app
+        .get(
+            &format!("/api/v1/events/{event}/notification-settings"),
+            Some(&organizer),
+        )
+        .await
+        .json();
+    assert_eq!(
+        settings["disabled_kinds"],
+        serde_json::json!(["ticket_booked"])
+    );
     let cancelled = browser
         .submit(&format!("/organizer/events/{event}/cancel"), &[])
         .await;

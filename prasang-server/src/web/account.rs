@@ -2,7 +2,7 @@
 
 use hyper::StatusCode;
 use hyper::header::SET_COOKIE;
-use maud::{Markup, html};
+use maud::html;
 use prasang_core::auth::AuthError;
 use prasang_core::notify::{DeliveryStatus, NotificationPreferences};
 use prasang_core::users::{Gender, NewUser, Role};
@@ -291,7 +291,7 @@ pub(crate) fn notifications(cx: WebCx) -> BoxPage {
                             @for delivery in &deliveries.items {
                                 tr {
                                     td { (format::instant(delivery.created_at)) }
-                                    td { (kind_text(&delivery.kind)) }
+                                    td { (format::notification_kind(delivery.kind).replace('_', " ")) }
                                     td { (delivery.channel) }
                                     td { (delivery_status(delivery.status)) }
                                 }
@@ -308,15 +308,8 @@ pub(crate) fn notifications(cx: WebCx) -> BoxPage {
     })
 }
 
-fn kind_text(kind: &prasang_core::notify::NotificationKind) -> Markup {
-    let text = serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(|s| s.replace('_', " ")))
-        .unwrap_or_default();
-    html! { (text) }
-}
-
-fn delivery_status(status: DeliveryStatus) -> &'static str {
+/// A delivery's status in words.
+pub(crate) fn delivery_status(status: DeliveryStatus) -> &'static str {
     match status {
         DeliveryStatus::Pending => "Waiting",
         DeliveryStatus::Sending => "Sending",

@@ -103,6 +103,14 @@ pub fn rating(rating: &EventRating) -> String {
     }
 }
 
+/// A notification kind's API name (`ticket_booked`).
+pub fn notification_kind(kind: prasang_core::notify::NotificationKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// "1 seat" / "3 seats".
 pub fn seats(count: u32) -> String {
     format!("{count} seat{}", if count == 1 { "" } else { "s" })

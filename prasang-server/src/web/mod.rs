@@ -121,6 +121,10 @@ static PAGES: &[Page] = &[
     post("/organizer/events/{id}/edit", organizer::update),
     post("/organizer/events/{id}/cancel", organizer::cancel),
     post(
+        "/organizer/events/{id}/notifications",
+        organizer::set_notifications,
+    ),
+    post(
         "/organizer/tickets/{id}/confirm",
         organizer::confirm_payment,
     ),

@@ -6,6 +6,7 @@ use maud::{Markup, html};
 use prasang_core::analytics::Scope;
 use prasang_core::events::{Event, EventStatus, EventUpdate, NewEvent};
 use prasang_core::feedback::ReplyInput;
+use prasang_core::notify::{EventNotificationSettings, NotificationKind};
 use prasang_core::tickets::TicketStatus;
 use prasang_core::{EventId, PageRequest, TicketId, UserId};
 
@@ -394,6 +395,22 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             .core(move |p| p.tickets().list_for_event(&actor, id, &page_request))
             .await?;
         let event = cx.core_read(|p| p.events().peek(id))?;
+        let settings = cx
+            .core(move |p| p.notifications().event_settings(&actor, id))
+            .await?;
+        let deliveries = cx
+            .core(move |p| {
+                p.notifications().deliveries_for_event(
+                    &actor,
+                    id,
+                    &PageRequest {
+                        after: None,
+                        limit: Some(20),
+                    },
+                )
+            })
+            .await?;
+        let channels = cx.prasang().notifications().channels();
         let feedback = cx.core_read(|p| {
             p.feedback().list_for_event(
                 &actor,
@@ -457,8 +474,82 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                     }
                 }
             }
+            h2 #notifications { "Notifications" }
+            form method="post" action=(format!("/organizer/events/{id}/notifications")) {
+                (csrf_field(&cx))
+                fieldset {
+                    legend { "Ticket holders are told when" }
+                    @for (kind, label) in KINDS {
+                        div { label {
+                            input type="checkbox" name="send" value=(format::notification_kind(kind)) checked[!settings.disabled_kinds.contains(&kind)];
+                            " " (label)
+                        } }
+                    }
+                }
+                @if !channels.is_empty() {
+                    fieldset {
+                        legend { "Also send a copy to" }
+                        @for channel in &channels {
+                            div { label {
+                                input type="checkbox" name="copy" value=(channel) checked[settings.extra_channels.contains(channel)];
+                                " " (channel)
+                            } }
+                        }
+                    }
+                }
+                button type="submit" { "Save notification settings" }
+            }
+            @if !deliveries.items.is_empty() {
+                h3 { "Latest deliveries" }
+                ul {
+                    @for delivery in &deliveries.items {
+                        li { (format::instant(delivery.created_at)) " · " (format::notification_kind(delivery.kind)) " · " (delivery.channel) " · " (super::account::delivery_status(delivery.status)) }
+                    }
+                }
+            }
         };
         page(&cx, &event.title, body)
+    })
+}
+
+/// The kinds of notification an organizer may turn off, as the form lists them.
+const KINDS: [(NotificationKind, &str); 8] = [
+    (NotificationKind::TicketBooked, "a ticket is booked"),
+    (
+        NotificationKind::TicketPending,
+        "seats are held awaiting payment",
+    ),
+    (NotificationKind::TicketCancelled, "a ticket is cancelled"),
+    (NotificationKind::TicketExpired, "a hold lapses"),
+    (NotificationKind::EventUpdated, "the event changes"),
+    (NotificationKind::EventCancelled, "the event is cancelled"),
+    (
+        NotificationKind::FeedbackReply,
+        "you reply to their feedback",
+    ),
+    (
+        NotificationKind::FeedbackRequest,
+        "the event ended (feedback request)",
+    ),
+];
+
+/// `POST /organizer/events/{id}/notifications` (send: kinds kept on; copy: extra channels)
+pub(crate) fn set_notifications(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let send = cx.form.all("send");
+        let settings = EventNotificationSettings {
+            disabled_kinds: KINDS
+                .iter()
+                .map(|(kind, _)| *kind)
+                .filter(|kind| !send.contains(&format::notification_kind(*kind)))
+                .collect(),
+            extra_channels: cx.form.all("copy"),
+        };
+        cx.core(move |p| p.notifications().set_event_settings(&actor, id, settings))
+            .await?;
+        redirect(&format!("/organizer/events/{id}?done=saved#notifications"))
     })
 }
 
