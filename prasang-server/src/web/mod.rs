@@ -30,7 +30,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderMap, HeaderValue, SET_COOKIE};
+use hyper::header::{HeaderValue, SET_COOKIE};
 use hyper::{Method, Request, Response};
 use prasang_core::{DomainError, InvalidId, Prasang};
 
@@ -254,25 +254,18 @@ pub(crate) async fn dispatch(
     let mut response = outcome.unwrap_or_else(WebError::page);
     // Cookies the dispatcher set (a refreshed or cleared session, a new CSRF cookie) go first,
     // so a page's own (login, logout) win.
-    let own: Vec<HeaderValue> = response.headers_mut().remove_all(SET_COOKIE);
+    let own: Vec<HeaderValue> = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    response.headers_mut().remove(SET_COOKIE);
     for cookie in cookies.into_iter().chain(own) {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
     headers::secure(response.headers_mut());
     response
-}
-
-trait RemoveAll {
-    fn remove_all(&mut self, name: hyper::header::HeaderName) -> Vec<HeaderValue>;
-}
-
-impl RemoveAll for HeaderMap {
-    fn remove_all(&mut self, name: hyper::header::HeaderName) -> Vec<HeaderValue> {
-        match self.entry(name) {
-            hyper::header::Entry::Occupied(entry) => entry.remove_entry_mult().1.collect(),
-            hyper::header::Entry::Vacant(_) => Vec::new(),
-        }
-    }
 }
 
 async fn serve(
