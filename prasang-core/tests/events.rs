@@ -94,6 +94,14 @@ fn only_the_owner_or_an_admin_edits_an_event() {
             world.prasang.events().cancel(&otto, event.id).map(|_| ()),
         ),
         ("delete", world.prasang.events().delete(&otto, event.id)),
+        (
+            "get_managed",
+            world
+                .prasang
+                .events()
+                .get_managed(&otto, event.id)
+                .map(|_| ()),
+        ),
     ] {
         assert!(
             matches!(result, Err(EventError::Common(CommonError::Forbidden(_)))),
@@ -104,6 +112,8 @@ fn only_the_owner_or_an_admin_edits_an_event() {
         world.prasang.events().peek(event.id).expect("event").title,
         "RustConf"
     );
+    let managed = world.prasang.events().get_managed(&olga, event.id);
+    assert_eq!(managed.expect("the organizer's own").title, "RustConf");
 }
 
 #[test]

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     /// Notification channel plugins to load into the store before it opens (and its delivery
     /// policy: see [`ChannelSettings::load`]). `None`: the store's `Config` is used as it is.
     pub channels: Option<ChannelSettings>,
+    /// The web UI's settings (cookie security, CSRF secret).
+    pub web: crate::web::WebSettings,
 }
 
 impl ServerConfig {
@@ -62,6 +64,7 @@ impl ServerConfig {
             token_cache_ttl: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(30),
             channels: None,
+            web: crate::web::WebSettings::default(),
         }
     }
 
@@ -89,6 +92,8 @@ pub struct State {
     /// The OpenAPI document, serialised once.
     pub openapi: Bytes,
     router: Router,
+    /// The web UI's router, CSRF secret and cookie settings.
+    pub(crate) web: crate::web::Web,
     max_body_bytes: usize,
     request_timeout: Duration,
 }
@@ -153,6 +158,7 @@ impl Application {
         let address = listener.local_addr()?;
         let jwks = Bytes::from(prasang.auth().jwks().to_string());
         let openapi = Bytes::from(crate::openapi::document().to_string());
+        let web = crate::web::Web::new(&config.web)?;
         let state = Arc::new(State {
             prasang,
             tokens: TokenCache::new(config.token_cache_ttl),
@@ -161,6 +167,7 @@ impl Application {
             jwks,
             openapi,
             router: Router::new(),
+            web,
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
         });
@@ -286,6 +293,14 @@ async fn dispatch(
             .unwrap_or(Err(ApiError::Request(RequestError::Timeout)));
             (Some(index), outcome)
         }
+        // Everything outside the API is the web UI's (which has its own HTML 404).
+        Found::NotFound if !path.starts_with("/api/") => {
+            let response = crate::web::dispatch(Arc::clone(&state), client_ip, request).await;
+            let elapsed = started.elapsed();
+            state.metrics.page(response.status().as_u16(), elapsed);
+            tracing::debug!(%method, %path, status = response.status().as_u16(), ?elapsed, "page");
+            return response;
+        }
         Found::NotFound => (None, Err(RequestError::RouteNotFound.into())),
         Found::WrongMethod(allow) => (None, Err(RequestError::MethodNotAllowed { allow }.into())),
     };
@@ -312,22 +327,7 @@ async fn handle(
         return Err(RequestError::RateLimited { retry_after }.into());
     }
     let (parts, body) = request.into_parts();
-    let limit = state.max_body_bytes;
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(RequestError::BodyTooLarge { limit }.into());
-    }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(collected) => collected.to_bytes(),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            return Err(RequestError::BodyTooLarge { limit }.into());
-        }
-        Err(error) => return Err(RequestError::BodyUnreadable(error.to_string()).into()),
-    };
+    let body = read_body(state, &parts, body).await?;
     let cx = Ctx {
         state: Arc::clone(state),
         headers: parts.headers,
@@ -337,4 +337,35 @@ async fn handle(
         client_ip,
     };
     (route.handler)(cx).await
+}
+
+/// The whole request body, refused when it is over the configured limit.
+pub(crate) async fn read_body(
+    state: &State,
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<Bytes, ApiError> {
+    let limit = state.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(RequestError::BodyTooLarge { limit }.into());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(RequestError::BodyTooLarge { limit }.into())
+        }
+        Err(error) => Err(RequestError::BodyUnreadable(error.to_string()).into()),
+    }
+}
+
+impl State {
+    /// How long one request may take.
+    pub(crate) fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
 }

@@ -18,7 +18,8 @@ use prasang_server::{Application, ServerConfig};
 
 /// Prasang: event management with bookings that never oversell.
 ///
-/// With no command, serves the REST API (see /api/v1/openapi.json) from the data folder.
+/// With no command, serves the web UI (/) and the REST API (see /api/v1/openapi.json) from the
+/// data folder.
 #[derive(Debug, Parser)]
 #[command(name = "prasang-server", version, about, long_about)]
 pub struct Cli {
@@ -107,6 +108,10 @@ pub struct ServeArgs {
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
     #[arg(long, env = "PRASANG_LOG", default_value = "info")]
     pub log: String,
+    /// The server is reached over HTTPS (e.g. behind a TLS-terminating proxy): the web UI's
+    /// cookies are marked `Secure`.
+    #[arg(long, env = "PRASANG_BEHIND_TLS")]
+    pub behind_tls: bool,
     /// Worker threads for the async runtime (default: one per core).
     #[arg(long, env = "PRASANG_WORKERS")]
     pub workers: Option<usize>,
@@ -227,6 +232,10 @@ impl ServeArgs {
             auth_burst: self.auth_burst,
             token_cache_ttl: Duration::from_millis(self.token_cache_ms),
             channels: Some(self.notify.channel_settings(&self.data_dir)),
+            web: prasang_server::web::WebSettings {
+                secret_file: Some(self.data_dir.join("web-secret")),
+                secure_cookies: self.behind_tls,
+            },
             ..ServerConfig::new(self.store_config())
         }
     }
@@ -340,6 +349,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     }
     let url = format!("http://{}", app.address());
     println!("Prasang is serving {} on {url}", args.data_dir.display());
+    println!("  Web UI:   {url}/   (open it in a browser)");
     println!("  API:      {url}/api/v1/events   (OpenAPI: {url}/api/v1/openapi.json)");
     println!(
         "  Register: curl -X POST {url}/api/v1/auth/register -H 'content-type: application/json' \\"

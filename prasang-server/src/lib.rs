@@ -24,5 +24,6 @@ pub mod openapi;
 pub mod problem;
 pub mod request;
 pub mod routes;
+pub mod web;
 
 pub use app::{Application, ServerConfig, ServerError, State, shutdown_signal};

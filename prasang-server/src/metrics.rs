@@ -34,7 +34,8 @@ impl RouteStats {
 
 /// The server's counters.
 pub struct Metrics {
-    /// One per route in [`ROUTES`], plus one for requests that matched no route.
+    /// One per route in [`ROUTES`], then one for requests that matched no route, then one for
+    /// the web UI's pages (labelled `web-ui`).
     routes: Vec<RouteStats>,
     bookings_created: AtomicU64,
     bookings_replayed: AtomicU64,
@@ -44,7 +45,7 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Metrics {
-            routes: (0..=ROUTES.len()).map(|_| RouteStats::new()).collect(),
+            routes: (0..ROUTES.len() + 2).map(|_| RouteStats::new()).collect(),
             bookings_created: AtomicU64::new(0),
             bookings_replayed: AtomicU64::new(0),
             bookings_rejected: AtomicU64::new(0),
@@ -55,7 +56,16 @@ impl Default for Metrics {
 impl Metrics {
     /// Records one request; `route` is an index into [`ROUTES`] or `None` when nothing matched.
     pub fn request(&self, route: Option<usize>, status: u16, elapsed: Duration) {
-        let stats = &self.routes[route.unwrap_or(ROUTES.len())];
+        self.record(route.unwrap_or(ROUTES.len()), status, elapsed);
+    }
+
+    /// Records one request for a page of the web UI.
+    pub fn page(&self, status: u16, elapsed: Duration) {
+        self.record(ROUTES.len() + 1, status, elapsed);
+    }
+
+    fn record(&self, slot: usize, status: u16, elapsed: Duration) {
+        let stats = &self.routes[slot];
         if let Some(counter) = stats.statuses.get(usize::from(status)) {
             counter.fetch_add(1, Relaxed);
         }
@@ -151,7 +161,9 @@ impl Metrics {
 }
 
 fn label(index: usize) -> (&'static str, &'static str) {
-    ROUTES
-        .get(index)
-        .map_or(("", "unmatched"), |r| (r.method, r.path))
+    match ROUTES.get(index) {
+        Some(route) => (route.method, route.path),
+        None if index == ROUTES.len() => ("", "unmatched"),
+        None => ("", "web-ui"),
+    }
 }

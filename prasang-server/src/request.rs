@@ -165,11 +165,24 @@ impl Ctx {
         T: Send + 'static,
         E: DomainError,
     {
-        let prasang = self.state.prasang.clone();
-        match tokio::task::spawn_blocking(move || call(&prasang)).await {
-            Ok(result) => Ok(result?),
-            Err(join) => Err(RequestError::Internal(join.to_string()).into()),
-        }
+        blocking(&self.state.prasang, call).await
+    }
+}
+
+/// Runs a (synchronous, possibly disk-waiting) core call on the blocking pool; shared by the
+/// REST handlers and the web pages.
+pub(crate) async fn blocking<T, E>(
+    prasang: &Prasang,
+    call: impl FnOnce(&Prasang) -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    E: DomainError,
+{
+    let prasang = prasang.clone();
+    match tokio::task::spawn_blocking(move || call(&prasang)).await {
+        Ok(result) => Ok(result?),
+        Err(join) => Err(RequestError::Internal(join.to_string()).into()),
     }
 }
 

@@ -709,9 +709,10 @@ pub static ROUTES: &[Route] = &[
     .refuses(&[422]),
 ];
 
-/// Path → methods router over [`ROUTES`].
+/// Path → methods router over a table of (method, path) pairs: [`ROUTES`], or the web pages.
 pub struct Router {
     inner: matchit::Router<Vec<usize>>,
+    methods: Vec<&'static str>,
 }
 
 /// What the router found for a request.
@@ -727,11 +728,18 @@ pub enum Found {
 impl Router {
     /// Builds the router from the route table.
     pub fn new() -> Self {
+        Router::over(ROUTES.iter().map(|route| (route.method, route.path)))
+    }
+
+    /// Builds a router over `(method, path)` entries; [`Found::Route`] gives an entry's index.
+    pub fn over(entries: impl IntoIterator<Item = (&'static str, &'static str)>) -> Self {
         let mut by_path: Vec<(&str, Vec<usize>)> = Vec::new();
-        for (index, route) in ROUTES.iter().enumerate() {
-            match by_path.iter_mut().find(|(path, _)| *path == route.path) {
+        let mut methods = Vec::new();
+        for (index, (method, path)) in entries.into_iter().enumerate() {
+            methods.push(method);
+            match by_path.iter_mut().find(|(known, _)| *known == path) {
                 Some((_, indexes)) => indexes.push(index),
-                None => by_path.push((route.path, vec![index])),
+                None => by_path.push((path, vec![index])),
             }
         }
         let mut inner = matchit::Router::new();
@@ -740,7 +748,7 @@ impl Router {
                 .insert(path, indexes)
                 .unwrap_or_else(|e| panic!("route table conflict at {path}: {e}"));
         }
-        Router { inner }
+        Router { inner, methods }
     }
 
     /// Finds the route for `method` and `path`.
@@ -754,18 +762,18 @@ impl Router {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
         let indexes = matched.value;
-        if let Some(&index) = indexes.iter().find(|&&i| ROUTES[i].method == method) {
+        if let Some(&index) = indexes.iter().find(|&&i| self.methods[i] == method) {
             return Found::Route(index, params);
         }
         // HEAD is answered like GET (hyper drops the body).
         if method == "HEAD"
-            && let Some(&index) = indexes.iter().find(|&&i| ROUTES[i].method == "GET")
+            && let Some(&index) = indexes.iter().find(|&&i| self.methods[i] == "GET")
         {
             return Found::Route(index, params);
         }
         let allow = indexes
             .iter()
-            .map(|&i| ROUTES[i].method)
+            .map(|&i| self.methods[i])
             .collect::<Vec<_>>()
             .join(", ");
         Found::WrongMethod(allow)

@@ -139,6 +139,13 @@ impl Events<'_> {
         }
         Ok(sale)
     }
+
+    /// An event for someone who runs it (its organizer or an admin), e.g. to show it in an edit
+    /// form; anyone else is refused as changing it would be. Counts no view.
+    pub fn get_managed(&self, actor: &Actor, id: EventId) -> Result<Event, EventError> {
+        self.require_run_by(actor, id, "only the event's organizer can manage it")?;
+        self.peek(id)
+    }
 }
 
 /// Whether `event` starts on local calendar day `date` in its own zone.

@@ -8,7 +8,8 @@ use hyper::StatusCode;
 use hyper::header::{ACCEPT, CONTENT_DISPOSITION, HeaderValue};
 use prasang_core::analytics::csv::{Table, to_csv};
 use prasang_core::analytics::{ReportName, Scope, TopParams, TrendParams};
-use prasang_core::{EventId, UserId};
+use prasang_core::auth::Actor;
+use prasang_core::{EventId, Prasang, UserId};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -108,56 +109,44 @@ async fn serve(cx: Ctx, report: ReportName, over: Over) -> Reply {
         (None, None) => Scope::Organizer(actor.user_id()),
     };
     let get = |name: &str| params.get(name).cloned();
+    answer(cx.prasang(), &actor, scope, report, get, csv)
+}
+
+/// Runs one report for `actor` over `scope` and answers it as JSON or CSV: shared by these
+/// routes and the web dashboard's CSV links. `get` reads the report's parameters.
+pub(crate) fn answer(
+    prasang: &Prasang,
+    actor: &Actor,
+    scope: Scope,
+    report: ReportName,
+    get: impl Fn(&str) -> Option<String>,
+    csv: bool,
+) -> Reply {
+    let analytics = prasang.analytics();
     let name = report.as_str();
     match report {
-        ReportName::Popularity => respond(
-            csv,
-            name,
-            &cx.core_read(|p| p.analytics().popularity(&actor, scope))?,
-        ),
-        ReportName::Demographics => respond(
-            csv,
-            name,
-            &cx.core_read(|p| p.analytics().demographics(&actor, scope))?,
-        ),
-        ReportName::RatingsByGroup => respond(
-            csv,
-            name,
-            &cx.core_read(|p| p.analytics().ratings_by_group(&actor, scope))?,
-        ),
+        ReportName::Popularity => respond(csv, name, &analytics.popularity(actor, scope)?),
+        ReportName::Demographics => respond(csv, name, &analytics.demographics(actor, scope)?),
+        ReportName::RatingsByGroup => {
+            respond(csv, name, &analytics.ratings_by_group(actor, scope)?)
+        }
         ReportName::Trends => {
             let query = TrendParams {
                 from: get("from"),
                 to: get("to"),
                 group_by: get("group_by"),
             };
-            respond(
-                csv,
-                name,
-                &cx.core_read(|p| p.analytics().trends(&actor, scope, &query))?,
-            )
+            respond(csv, name, &analytics.trends(actor, scope, &query)?)
         }
         ReportName::TopEvents => {
             let query = TopParams {
                 by: get("by"),
                 min_ratings: get("min_ratings"),
             };
-            respond(
-                csv,
-                name,
-                &cx.core_read(|p| p.analytics().top_events(&actor, scope, &query))?,
-            )
+            respond(csv, name, &analytics.top_events(actor, scope, &query)?)
         }
-        ReportName::Funnel => respond(
-            csv,
-            name,
-            &cx.core_read(|p| p.analytics().funnel(&actor, scope))?,
-        ),
-        ReportName::Revenue => respond(
-            csv,
-            name,
-            &cx.core_read(|p| p.analytics().revenue(&actor, scope))?,
-        ),
+        ReportName::Funnel => respond(csv, name, &analytics.funnel(actor, scope)?),
+        ReportName::Revenue => respond(csv, name, &analytics.revenue(actor, scope)?),
     }
 }
 

@@ -1,0 +1,135 @@
+//! Bar charts drawn on the server as inline SVG (no script, no library), each with its numbers
+//! as a table for screen readers and for copying.
+
+use maud::{Markup, html};
+
+/// Colours of the series, in order (also the legend's).
+const COLOURS: [&str; 3] = ["#1a4fb8", "#b3261e", "#1d7a3a"];
+// A small drawing scaled to the card's width, so its text stays readable on a phone.
+const WIDTH: f64 = 360.0;
+const HEIGHT: f64 = 200.0;
+const LEFT: f64 = 40.0;
+const BOTTOM: f64 = 26.0;
+const TOP: f64 = 12.0;
+/// Most axis labels drawn under the bars (more would overlap).
+const MAX_LABELS: usize = 6;
+
+/// One row of numbers over the chart's labels.
+pub(crate) struct Series<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) values: Vec<f64>,
+}
+
+/// A chart: a figure with a caption, the SVG bars, a legend, a CSV link and the numbers.
+pub(crate) struct BarChart<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) title: &'a str,
+    pub(crate) labels: Vec<String>,
+    pub(crate) series: Vec<Series<'a>>,
+    pub(crate) csv: String,
+    /// How a value is written (in tooltips, on the axis and in the table).
+    pub(crate) show: fn(f64) -> String,
+}
+
+pub(crate) fn count(value: f64) -> String {
+    format!("{value:.0}")
+}
+
+pub(crate) fn decimal(value: f64) -> String {
+    format!("{value:.1}")
+}
+
+pub(crate) fn money(value: f64) -> String {
+    format!("{:.2}", value / 100.0)
+}
+
+impl BarChart<'_> {
+    pub(crate) fn render(&self) -> Markup {
+        let title_id = format!("chart-{}-title", self.id);
+        let max = self
+            .series
+            .iter()
+            .flat_map(|s| s.values.iter().copied())
+            .fold(0.0_f64, f64::max);
+        let scale_max = if max > 0.0 { max } else { 1.0 };
+        let plot_width = WIDTH - LEFT - 8.0;
+        let plot_height = HEIGHT - TOP - BOTTOM;
+        let groups = self.labels.len().max(1) as f64;
+        let group_width = plot_width / groups;
+        let bar_width = (group_width * 0.8 / self.series.len().max(1) as f64).max(1.0);
+        let label_every = self.labels.len().div_ceil(MAX_LABELS).max(1);
+        let summary = format!(
+            "{}: {} value{}, highest {}",
+            self.title,
+            self.labels.len(),
+            if self.labels.len() == 1 { "" } else { "s" },
+            (self.show)(max)
+        );
+        html! {
+            figure.chart #(format!("chart-{}", self.id)) {
+                figcaption id=(title_id) { (self.title) }
+                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(summary) xmlns="http://www.w3.org/2000/svg" {
+                    line x1=(LEFT) y1=(TOP + plot_height) x2=(WIDTH - 8.0) y2=(TOP + plot_height) stroke="#8a93a3" {}
+                    text x=(LEFT - 6.0) y=(TOP + 10.0) text-anchor="end" font-size="10" fill="#4a5262" { ((self.show)(max)) }
+                    text x=(LEFT - 6.0) y=(TOP + plot_height) text-anchor="end" font-size="10" fill="#4a5262" { "0" }
+                    @if self.labels.is_empty() {
+                        text x=(WIDTH / 2.0) y=(HEIGHT / 2.0) text-anchor="middle" font-size="14" fill="#4a5262" { "No data yet" }
+                    }
+                    @for (index, label) in self.labels.iter().enumerate() {
+                        @for (series_index, series) in self.series.iter().enumerate() {
+                            @let value = series.values.get(index).copied().unwrap_or(0.0);
+                            @let height = (value / scale_max * plot_height).max(0.0);
+                            @let x = LEFT + group_width * index as f64 + group_width * 0.1 + bar_width * series_index as f64;
+                            rect.bar x=(format!("{x:.1}")) y=(format!("{:.1}", TOP + plot_height - height))
+                                width=(format!("{bar_width:.1}")) height=(format!("{height:.1}"))
+                                fill=(COLOURS[series_index % COLOURS.len()])
+                                data-label=(label) data-series=(series.name) data-value=(value) {
+                                title { (label) ", " (series.name) ": " ((self.show)(value)) }
+                            }
+                        }
+                        @if index % label_every == 0 {
+                            text x=(format!("{:.1}", LEFT + group_width * (index as f64 + 0.5))) y=(HEIGHT - BOTTOM + 14.0)
+                                text-anchor="middle" font-size="10" fill="#1d2330" { (clip(label)) }
+                        }
+                    }
+                }
+                @if self.series.len() > 1 {
+                    p.legend {
+                        @for (index, series) in self.series.iter().enumerate() {
+                            span class=(format!("sw-{}", ["a", "b", "c"][index % 3])) { "■ " } (series.name) " "
+                        }
+                    }
+                }
+                p { a href=(self.csv) download { "Download CSV" } }
+                details {
+                    summary { "Numbers" }
+                    div.table-wrap tabindex="0" {
+                        table.numbers {
+                            thead { tr { th scope="col" { "" } @for series in &self.series { th scope="col" { (series.name) } } } }
+                            tbody {
+                                @for (index, label) in self.labels.iter().enumerate() {
+                                    tr {
+                                        th scope="row" { (label) }
+                                        @for series in &self.series {
+                                            td { ((self.show)(series.values.get(index).copied().unwrap_or(0.0))) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Axis labels stay short.
+fn clip(label: &str) -> String {
+    if label.chars().count() > 10 {
+        let short: String = label.chars().take(9).collect();
+        format!("{short}…")
+    } else {
+        label.to_owned()
+    }
+}

@@ -1,0 +1,176 @@
+//! CSRF protection of every form post.
+//!
+//! Each browser gets a random id in an HttpOnly cookie; the token put in its forms is the
+//! HMAC-SHA256 of that id under a server secret (kept in the data folder, mode 0600). A post
+//! must carry the token of its own cookie, which another site can neither read nor forge, and,
+//! when the browser says where the post came from (`Origin`, else `Referer`), come from this
+//! server.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use hyper::header::{HOST, HeaderMap, HeaderValue, ORIGIN, REFERER};
+use rand::RngCore;
+use sha2::Sha256;
+
+use super::WebError;
+use super::form::Form;
+use super::session::{cookie, set_cookie};
+
+/// Name of the form field that carries the token.
+pub(crate) const FIELD: &str = "csrf";
+/// Name of the cookie holding the browser id.
+const COOKIE: &str = "prasang_browser";
+
+pub(crate) struct Csrf {
+    secret: [u8; 32],
+}
+
+impl Csrf {
+    /// Reads the secret from `file`, creating it (0600) with a random one when missing;
+    /// without a file, a random secret for this process.
+    pub(crate) fn new(file: Option<&Path>) -> std::io::Result<Csrf> {
+        let mut secret = [0u8; 32];
+        match file {
+            None => rand::thread_rng().fill_bytes(&mut secret),
+            Some(path) => match std::fs::read(path) {
+                Ok(bytes) if bytes.len() == 32 => secret.copy_from_slice(&bytes),
+                Ok(_) => {
+                    return Err(std::io::Error::other(format!(
+                        "{} is not a 32-byte web secret; delete it to make a new one",
+                        path.display()
+                    )));
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    rand::thread_rng().fill_bytes(&mut secret);
+                    if let Some(folder) = path.parent() {
+                        std::fs::create_dir_all(folder)?;
+                    }
+                    let mut options = std::fs::OpenOptions::new();
+                    options.write(true).create_new(true);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                    options.open(path)?.write_all(&secret)?;
+                }
+                Err(error) => return Err(error),
+            },
+        }
+        Ok(Csrf { secret })
+    }
+
+    fn mac(&self) -> Hmac<Sha256> {
+        <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length")
+    }
+
+    /// The token of a browser id.
+    pub(crate) fn token(&self, browser: &str) -> String {
+        let mut mac = self.mac();
+        mac.update(b"prasang-csrf:");
+        mac.update(browser.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
+
+/// This browser's id from its cookie, or a new one (then set as a cookie).
+pub(crate) fn browser_id(
+    headers: &HeaderMap,
+    secure: bool,
+    cookies: &mut Vec<HeaderValue>,
+) -> String {
+    if let Some(id) = cookie(headers, COOKIE).filter(|id| id.len() == 43) {
+        return id.to_owned();
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let id = URL_SAFE_NO_PAD.encode(bytes);
+    cookies.push(set_cookie(COOKIE, &id, secure, None));
+    id
+}
+
+/// Refuses a post without this browser's token or from another origin.
+pub(crate) fn check(headers: &HeaderMap, form: &Form, expected: &str) -> Result<(), WebError> {
+    if !same_origin(headers) {
+        return Err(WebError::Csrf);
+    }
+    let sent = form.get(FIELD).as_bytes();
+    // Constant-time comparison: the lengths are public (a fixed-size MAC).
+    let equal = sent.len() == expected.len()
+        && sent
+            .iter()
+            .zip(expected.as_bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if equal { Ok(()) } else { Err(WebError::Csrf) }
+}
+
+/// Whether `Origin` (or, without it, `Referer`) names this server's host; a request with
+/// neither relies on the token alone.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let source = headers
+        .get(ORIGIN)
+        .or_else(|| headers.get(REFERER))
+        .and_then(|v| v.to_str().ok());
+    let Some(source) = source else {
+        return true;
+    };
+    let rest = source
+        .strip_prefix("http://")
+        .or_else(|| source.strip_prefix("https://"));
+    rest.map(|rest| rest.split('/').next().unwrap_or(""))
+        .is_some_and(|origin_host| origin_host.eq_ignore_ascii_case(host))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    #[test]
+    fn origin_must_be_this_host() {
+        assert!(same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "http://a:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "http://evil:1")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("origin", "null")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "a:1"),
+            ("referer", "http://a:1/x")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "a:1"),
+            ("referer", "http://a:10/x")
+        ])));
+    }
+
+    #[test]
+    fn a_token_belongs_to_one_browser_and_one_secret() {
+        let csrf = Csrf::new(None).unwrap();
+        let form = |t: &str| Form::parse(format!("csrf={t}").as_bytes());
+        let host = headers(&[("host", "a")]);
+        let token = csrf.token("browser-1");
+        assert!(check(&host, &form(&token), &token).is_ok());
+        assert!(check(&host, &form(&csrf.token("browser-2")), &token).is_err());
+        assert!(check(&host, &form(""), &token).is_err());
+        assert_ne!(Csrf::new(None).unwrap().token("browser-1"), token);
+    }
+}

@@ -1,0 +1,196 @@
+//! Everyone's pages: upcoming events with search and paging, and one event.
+
+use maud::{Markup, html};
+use prasang_core::events::{Event, EventQuery, EventStatus};
+use prasang_core::{EventId, PageRequest};
+
+use super::layout::{Field, csrf_field, page};
+use super::{BoxPage, WebCx, format};
+
+const PAGE_SIZE: usize = 12;
+
+/// `GET /?q=&after=`
+pub(crate) fn list(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let text = cx.query("q").map(str::to_owned);
+        let query = EventQuery {
+            text: text.clone(),
+            page: PageRequest {
+                after: cx.query("after").map(str::to_owned),
+                limit: Some(PAGE_SIZE),
+            },
+        };
+        let events = cx.core_read(|p| p.events().list(&query))?;
+        let q = text.as_deref().unwrap_or("");
+        let next = events.next.as_ref().map(|after| {
+            let mut link = form_urlencoded::Serializer::new(String::new());
+            if !q.is_empty() {
+                link.append_pair("q", q);
+            }
+            link.append_pair("after", after);
+            format!("/?{}", link.finish())
+        });
+        let body = html! {
+            h1 { "Upcoming events" }
+            form.search method="get" action="/" role="search" {
+                label for="q" { "Search events" }
+                input #q type="search" name="q" value=(q) placeholder="Title, place or words";
+                button type="submit" { "Search" }
+            }
+            @if events.items.is_empty() {
+                p { @if q.is_empty() { "No upcoming events yet." } @else { "No upcoming events match “" (q) "”." } }
+            }
+            ul.cards {
+                @for event in &events.items {
+                    li.card { (card(event)) }
+                }
+            }
+            nav.pager aria-label="Pages" {
+                @if cx.query("after").is_some() {
+                    a href=(if q.is_empty() { "/".to_owned() } else { format!("/?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()) }) { "First page" }
+                }
+                @if let Some(next) = &next {
+                    a href=(next) rel="next" { "Next page" }
+                }
+            }
+        };
+        page(&cx, "Upcoming events", body)
+    })
+}
+
+fn card(event: &Event) -> Markup {
+    html! {
+        h2 { a href=(format!("/events/{}", event.id)) { (event.title) } }
+        p.meta { (format::event_time(event, event.starts_at)) }
+        p.meta { (event.location) }
+        p.meta {
+            (format::money(event.price_minor as i64, &event.currency)) " · "
+            (availability(event))
+        }
+    }
+}
+
+/// "12 seats left", "Sold out" or "Cancelled".
+pub(crate) fn availability(event: &Event) -> Markup {
+    html! {
+        @if event.status == EventStatus::Cancelled {
+            span.badge.cancelled { "Cancelled" }
+        } @else if event.seats.remaining == 0 {
+            span.badge.soldout { "Sold out" }
+        } @else {
+            span.badge { (format::seats(event.seats.remaining)) " left" }
+        }
+    }
+}
+
+/// The facts of an event as a description list.
+pub(crate) fn facts(event: &Event) -> Markup {
+    html! {
+        dl.facts {
+            dt { "Starts" } dd { (format::event_time(event, event.starts_at)) }
+            dt { "Ends" } dd { (format::event_time(event, event.ends_at)) }
+            dt { "Where" } dd { (event.location) }
+            dt { "Price" } dd {
+                (format::money(event.price_minor as i64, &event.currency))
+                @if event.price_minor > 0 { " per seat" }
+            }
+            dt { "Seats" } dd { (availability(event)) " of " (event.seats.capacity) }
+            dt { "Rating" } dd { (format::rating(&event.rating)) }
+        }
+    }
+}
+
+/// `GET /events/{id}`: details, the booking form, and (once it started) the user's feedback.
+pub(crate) fn show(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let event = cx.core_read(|p| p.events().get(id))?;
+        let now = cx.prasang().now();
+        let on_sale = event.status == EventStatus::Published && event.starts_at > now;
+        let started = event.starts_at <= now;
+        let mine = match &cx.user {
+            Some(user) if started => match cx.core_read(|p| p.feedback().mine(&user.actor, id)) {
+                Ok(feedback) => Some(feedback),
+                Err(error) if error.is_not_found() => None,
+                Err(error) => return Err(error),
+            },
+            _ => None,
+        };
+        let body = html! {
+            h1 { (event.title) }
+            (facts(&event))
+            @if !event.description.is_empty() {
+                h2 { "About" }
+                p.description { (event.description) }
+            }
+            @if on_sale {
+                h2 { "Book" }
+                @if event.seats.remaining == 0 {
+                    p { "This event is sold out." }
+                } @else if cx.user.is_some() {
+                    form method="post" action=(format!("/events/{id}/book")) {
+                        (csrf_field(&cx))
+                        input type="hidden" name="key" value=(ulid_like());
+                        div.field {
+                            label for="quantity" { "Seats" }
+                            input #quantity type="number" name="quantity" value="1" min="1"
+                                max=(event.per_user_limit.min(event.seats.remaining)) required
+                                aria-describedby="quantity-hint";
+                            small.hint #quantity-hint {
+                                "Up to " (format::seats(event.per_user_limit)) " per person."
+                                @if event.price_minor > 0 { " Seats are held for you until the organizer confirms your payment." }
+                            }
+                        }
+                        button type="submit" { "Book" }
+                    }
+                } @else {
+                    p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
+                }
+            }
+            @if started && cx.user.is_some() {
+                h2 #feedback { "Your feedback" }
+                (feedback_form(&cx, id, mine.as_ref()))
+            }
+        };
+        page(&cx, &event.title, body)
+    })
+}
+
+fn feedback_form(
+    cx: &WebCx,
+    event: EventId,
+    mine: Option<&prasang_core::feedback::Feedback>,
+) -> Markup {
+    let rating = mine.map_or(5, |f| f.rating);
+    let comment = mine.and_then(|f| f.comment.as_deref()).unwrap_or("");
+    html! {
+        @if let Some(reply) = mine.and_then(|f| f.reply.as_ref()) {
+            div.reply {
+                p { strong { "The organizer replied:" } }
+                p.reply-text { (reply.text) }
+            }
+        }
+        form method="post" action=(format!("/events/{event}/feedback")) {
+            (csrf_field(cx))
+            div.field {
+                label for="rating" { "Rating (1 to 5)" }
+                select #rating name="rating" {
+                    @for value in (1..=5u8).rev() {
+                        option value=(value) selected[value == rating] { (value) }
+                    }
+                }
+            }
+            (Field::new("comment", "Comment", comment).kind("textarea").optional().render())
+            button type="submit" { @if mine.is_some() { "Update feedback" } @else { "Send feedback" } }
+        }
+    }
+}
+
+/// A fresh idempotency key for a booking form: a double-submitted form books once.
+fn ulid_like() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -1,0 +1,145 @@
+//! How the UI writes times, money and ratings.
+//!
+//! Every event time shown or edited goes through [`event_time`] and [`event_time_input`] /
+//! [`parse_event_time_input`]: they use UTC today, so showing and entering event-local time is
+//! a change here alone.
+
+use prasang_core::Timestamp;
+use prasang_core::analytics::EventRating;
+use prasang_core::events::Event;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+/// The zone event times are shown in, as a label for forms.
+pub const EVENT_ZONE_LABEL: &str = "UTC";
+
+/// An instant of `event` as people read it, e.g. "Wed 2 Dec 2026, 18:30 UTC".
+pub fn event_time(_event: &Event, at: Timestamp) -> String {
+    instant(at)
+}
+
+/// An instant that belongs to no event (a hold's expiry, a delivery), in UTC.
+pub fn instant(at: Timestamp) -> String {
+    let format = format_description!(
+        "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+    );
+    date_time(at)
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| at.to_rfc3339())
+}
+
+/// The value of a `datetime-local` field for an event time.
+pub fn event_time_input(_event: Option<&Event>, at: Timestamp) -> String {
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    date_time(at)
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Reads a `datetime-local` field (`2026-12-24T18:30`, seconds optional) as an event time.
+pub fn parse_event_time_input(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let local = PrimitiveDateTime::parse(text, &minutes)
+        .or_else(|_| PrimitiveDateTime::parse(text, &seconds))
+        .ok()?;
+    let utc = local.assume_utc();
+    i64::try_from(utc.unix_timestamp_nanos() / 1_000_000)
+        .ok()
+        .map(Timestamp::from_millis)
+}
+
+fn date_time(at: Timestamp) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_millis()) * 1_000_000).ok()
+}
+
+/// A price or amount: "Free", or "EUR 12.50" (minor units are hundredths).
+pub fn money(minor: i64, currency: &str) -> String {
+    if minor == 0 {
+        return "Free".into();
+    }
+    let sign = if minor < 0 { "-" } else { "" };
+    let minor = minor.unsigned_abs();
+    format!("{currency} {sign}{}.{:02}", minor / 100, minor % 100)
+}
+
+/// Major units as a form shows them ("12.50"; "0" for free).
+pub fn money_input(minor: u64) -> String {
+    if minor.is_multiple_of(100) {
+        (minor / 100).to_string()
+    } else {
+        format!("{}.{:02}", minor / 100, minor % 100)
+    }
+}
+
+/// Reads a price in major units ("12", "12.5", "12.50") as minor units.
+pub fn parse_money_input(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Some(0);
+    }
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if fraction.len() > 2 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let cents: i64 = format!("{fraction:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(cents)
+}
+
+/// "4.3 of 5 (12 ratings)", or "No ratings yet".
+pub fn rating(rating: &EventRating) -> String {
+    match rating.average {
+        Some(average) if rating.count > 0 => format!(
+            "{average:.1} of 5 ({} rating{})",
+            rating.count,
+            if rating.count == 1 { "" } else { "s" }
+        ),
+        _ => "No ratings yet".into(),
+    }
+}
+
+/// A notification kind's API name (`ticket_booked`).
+pub fn notification_kind(kind: prasang_core::notify::NotificationKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// "1 seat" / "3 seats".
+pub fn seats(count: u32) -> String {
+    format!("{count} seat{}", if count == 1 { "" } else { "s" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_and_round_trip_through_forms() {
+        let at = Timestamp::parse_rfc3339("2026-12-02T18:30:00Z").unwrap();
+        assert_eq!(instant(at), "Wed 2 Dec 2026, 18:30 UTC");
+        assert_eq!(parse_event_time_input("2026-12-02T18:30"), Some(at));
+        assert_eq!(parse_event_time_input("2026-12-02T18:30:00"), Some(at));
+        assert_eq!(parse_event_time_input("tomorrow"), None);
+    }
+
+    #[test]
+    fn money_reads_and_writes_major_units() {
+        assert_eq!(money(1250, "EUR"), "EUR 12.50");
+        assert_eq!(money(0, "EUR"), "Free");
+        assert_eq!(parse_money_input("12.5"), Some(1250));
+        assert_eq!(parse_money_input("12"), Some(1200));
+        assert_eq!(parse_money_input(""), Some(0));
+        for bad in ["-1", "1.234", "abc", ".5", "1e3"] {
+            assert_eq!(parse_money_input(bad), None, "{bad}");
+        }
+        assert_eq!(money_input(1250), "12.50");
+        assert_eq!(money_input(1200), "12");
+    }
+}

@@ -1,0 +1,229 @@
+//! The page shell (header, navigation, notices), response helpers and the stylesheet.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::{Response, StatusCode};
+use maud::{DOCTYPE, Markup, html};
+
+use super::{BoxPage, PageReply, WebCx, csrf};
+use crate::request::Body;
+
+const STYLESHEET: &str = include_str!("prasang.css");
+
+/// `GET /static/prasang.css`
+pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let mut response = Response::new(Full::new(Bytes::from_static(STYLESHEET.as_bytes())));
+        let headers = response.headers_mut();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/css; charset=utf-8"),
+        );
+        headers.insert(
+            CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=3600"),
+        );
+        Ok(response)
+    })
+}
+
+/// An HTML response.
+pub(crate) fn html(status: StatusCode, markup: Markup) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(markup.into_string())));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// A page for the request's user.
+pub(crate) fn page(cx: &WebCx, title: &str, body: Markup) -> PageReply {
+    Ok(html(StatusCode::OK, document(Some(cx), title, body)))
+}
+
+/// A page with another status (a form shown again with its errors).
+pub(crate) fn page_with(cx: &WebCx, status: StatusCode, title: &str, body: Markup) -> PageReply {
+    Ok(html(status, document(Some(cx), title, body)))
+}
+
+/// `303 See Other` to a path of this site (after a form post).
+pub(crate) fn see_other(location: &str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    let location = HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/"));
+    response.headers_mut().insert(LOCATION, location);
+    response
+}
+
+/// The same, as a page's answer.
+pub(crate) fn redirect(location: &str) -> PageReply {
+    Ok(see_other(location))
+}
+
+/// Only a path of this site (not `//elsewhere`) may be a place to go back to.
+pub(crate) fn local_path(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// The hidden field that carries the CSRF token; every POST form has it.
+pub(crate) fn csrf_field(cx: &WebCx) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(cx.csrf_token); }
+}
+
+/// Messages a redirect may ask for with `?done=`: fixed texts, so nothing the address says
+/// is shown.
+fn notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "booked" => "Booked. Your ticket is below.",
+        "held" => "Your seats are held until the time shown: the organizer confirms the payment.",
+        "cancelled" => "The ticket is cancelled and its seats are free again.",
+        "feedback" => "Thank you: your feedback is saved.",
+        "logged-out" => "You are logged out.",
+        "welcome" => "Welcome! Your account is ready.",
+        "created" => "The event is published.",
+        "saved" => "Changes saved.",
+        "event-cancelled" => "The event is cancelled; ticket holders are told.",
+        "confirmed" => "Payment confirmed: the ticket is booked.",
+        "replied" => "Your reply is saved; the attendee is told.",
+        "role" => "The role is changed; the user's older sessions ended.",
+        "preferences" => "Your notification channels are saved.",
+        _ => return None,
+    })
+}
+
+/// The whole document: header with navigation for `cx`'s user (none on error pages), the
+/// notice a redirect asked for, then `body`.
+pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup {
+    let user = cx.and_then(|cx| cx.user.as_ref());
+    let notice = cx.and_then(|cx| cx.query("done")).and_then(notice);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Prasang" }
+                link rel="stylesheet" href="/static/prasang.css";
+            }
+            body {
+                a.skip href="#main" { "Skip to content" }
+                header.top {
+                    nav aria-label="Main" {
+                        a.brand href="/" { "Prasang" }
+                        ul {
+                            li { a href="/" { "Events" } }
+                            @if let Some(user) = user {
+                                li { a href="/me/tickets" { "My tickets" } }
+                                li { a href="/me/notifications" { "Notifications" } }
+                                @if user.actor.can_organize() {
+                                    li { a href="/organizer" { "Organizer" } }
+                                }
+                                @if user.actor.is_admin() {
+                                    li { a href="/admin" { "Admin" } }
+                                }
+                            } @else {
+                                li { a href="/login" { "Log in" } }
+                                li { a href="/register" { "Register" } }
+                            }
+                        }
+                        @if let (Some(user), Some(cx)) = (user, cx) {
+                            form.logout method="post" action="/logout" {
+                                (csrf_field(cx))
+                                span.who { (user.user.name) }
+                                button type="submit" { "Log out" }
+                            }
+                        }
+                    }
+                }
+                main #main {
+                    @if let Some(text) = notice {
+                        p.notice role="status" { (text) }
+                    }
+                    (body)
+                }
+                footer { p { "Prasang · times in " (super::format::EVENT_ZONE_LABEL) } }
+            }
+        }
+    }
+}
+
+/// A labelled form field with its error beside it (`aria-describedby`) and the entered value.
+pub(crate) struct Field<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) label: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) value: &'a str,
+    pub(crate) error: Option<&'a str>,
+    pub(crate) required: bool,
+    pub(crate) hint: Option<&'a str>,
+}
+
+impl<'a> Field<'a> {
+    pub(crate) fn new(name: &'a str, label: &'a str, value: &'a str) -> Self {
+        Field {
+            name,
+            label,
+            kind: "text",
+            value,
+            error: None,
+            required: true,
+            hint: None,
+        }
+    }
+    pub(crate) fn kind(mut self, kind: &'a str) -> Self {
+        self.kind = kind;
+        self
+    }
+    pub(crate) fn optional(mut self) -> Self {
+        self.required = false;
+        self
+    }
+    pub(crate) fn hint(mut self, hint: &'a str) -> Self {
+        self.hint = Some(hint);
+        self
+    }
+    pub(crate) fn error(mut self, error: Option<&'a str>) -> Self {
+        self.error = error;
+        self
+    }
+
+    pub(crate) fn render(&self) -> Markup {
+        let id = format!("f-{}", self.name);
+        let error_id = format!("{id}-error");
+        let hint_id = format!("{id}-hint");
+        let described = match (self.error.is_some(), self.hint.is_some()) {
+            (true, true) => Some(format!("{error_id} {hint_id}")),
+            (true, false) => Some(error_id.clone()),
+            (false, true) => Some(hint_id.clone()),
+            (false, false) => None,
+        };
+        html! {
+            div.field.invalid[self.error.is_some()] {
+                label for=(id) { (self.label) }
+                @if self.kind == "textarea" {
+                    textarea id=(id) name=(self.name) rows="5" required[self.required]
+                        aria-invalid=[self.error.map(|_| "true")]
+                        aria-describedby=[described.as_deref()] { (self.value) }
+                } @else {
+                    input id=(id) name=(self.name) type=(self.kind) value=(self.value)
+                        required[self.required]
+                        aria-invalid=[self.error.map(|_| "true")]
+                        aria-describedby=[described.as_deref()];
+                }
+                @if let Some(hint) = self.hint {
+                    small.hint id=(hint_id) { (hint) }
+                }
+                @if let Some(error) = self.error {
+                    p.field-error id=(error_id) { (error) }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,589 @@
+//! Organizer pages: my events; create, edit and cancel an event; its attendees (with payment
+//! confirmation) and feedback (with replies).
+
+use hyper::StatusCode;
+use maud::{Markup, html};
+use prasang_core::analytics::Scope;
+use prasang_core::events::{Event, EventStatus, EventUpdate, NewEvent};
+use prasang_core::feedback::ReplyInput;
+use prasang_core::notify::{EventNotificationSettings, NotificationKind};
+use prasang_core::tickets::TicketStatus;
+use prasang_core::{EventId, PageRequest, TicketId, UserId};
+
+use super::events::{availability, facts};
+use super::form::Form;
+use super::layout::{Field, csrf_field, page, page_with, redirect};
+use super::tickets::ticket_cells;
+use super::{BoxPage, PageReply, WebCx, WebError, format};
+
+/// `GET /organizer`: the organizer's events and their totals (the core refuses attendees).
+pub(crate) fn home(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let actor = cx.signed_in()?.actor;
+        let totals = cx.core_read(|p| {
+            p.analytics()
+                .popularity(&actor, Scope::Organizer(actor.user_id()))
+        })?;
+        let page_request = PageRequest {
+            after: cx.query("after").map(str::to_owned),
+            limit: Some(50),
+        };
+        let events = cx
+            .core(move |p| {
+                p.events()
+                    .list_by_organizer(&actor, actor.user_id(), &page_request)
+            })
+            .await?;
+        let body = html! {
+            h1 { "My events" }
+            p.row {
+                a.button href="/organizer/events/new" { "New event" }
+                a href="/organizer/analytics" { "Analytics dashboard" }
+            }
+            ul.stats aria-label="Totals" {
+                li { strong { (totals.visits) } "page views" }
+                li { strong { (totals.bookings) } "bookings" }
+                li { strong { (totals.cancellations) } "cancellations" }
+                li { strong { (format::rating(&prasang_core::analytics::EventRating { average: totals.average_rating, count: totals.rating_count })) } "rating" }
+            }
+            @if events.items.is_empty() {
+                p { "No events yet." }
+            } @else {
+                div.table-wrap tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "Event" } th scope="col" { "Starts" } th scope="col" { "Seats" } th scope="col" { span.hint { "Actions" } } } }
+                        tbody {
+                            @for event in &events.items {
+                                tr {
+                                    td { a href=(format!("/organizer/events/{}", event.id)) { (event.title) } }
+                                    td { (format::event_time(event, event.starts_at)) }
+                                    td { (availability(event)) " · " (event.seats.booked) " booked, " (event.seats.held) " held" }
+                                    td {
+                                        @if event.status == EventStatus::Published {
+                                            a href=(format!("/organizer/events/{}/edit", event.id)) { "Edit" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(after) = &events.next {
+                nav.pager aria-label="Pages" { a href=(format!("/organizer?after={after}")) rel="next" { "More events" } }
+            }
+        };
+        page(&cx, "My events", body)
+    })
+}
+
+/// The event form's values as entered (or as stored, when editing).
+struct EventForm {
+    title: String,
+    description: String,
+    location: String,
+    starts_at: String,
+    ends_at: String,
+    capacity: String,
+    price: String,
+    currency: String,
+    per_user_limit: String,
+}
+
+/// What went wrong with the form: field name → message.
+type FieldErrors = Vec<(&'static str, String)>;
+
+impl EventForm {
+    fn blank() -> Self {
+        EventForm {
+            title: String::new(),
+            description: String::new(),
+            location: String::new(),
+            starts_at: String::new(),
+            ends_at: String::new(),
+            capacity: "50".into(),
+            price: "0".into(),
+            currency: "EUR".into(),
+            per_user_limit: "4".into(),
+        }
+    }
+
+    fn of(event: &Event) -> Self {
+        EventForm {
+            title: event.title.clone(),
+            description: event.description.clone(),
+            location: event.location.clone(),
+            starts_at: format::event_time_input(Some(event), event.starts_at),
+            ends_at: format::event_time_input(Some(event), event.ends_at),
+            capacity: event.seats.capacity.to_string(),
+            price: format::money_input(event.price_minor),
+            currency: event.currency.clone(),
+            per_user_limit: event.per_user_limit.to_string(),
+        }
+    }
+
+    fn entered(form: &Form) -> Self {
+        let get = |name: &str| form.get(name).to_owned();
+        EventForm {
+            title: get("title"),
+            description: get("description"),
+            location: get("location"),
+            starts_at: get("starts_at"),
+            ends_at: get("ends_at"),
+            capacity: get("capacity"),
+            price: get("price"),
+            currency: get("currency"),
+            per_user_limit: get("per_user_limit"),
+        }
+    }
+
+    /// The typed values, or an error beside each field that is not even of the right kind
+    /// (the core checks the rules: lengths, ranges, start in the future, end after start).
+    fn parse(&self) -> Result<NewEvent, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut time = |name: &'static str, text: &str| {
+            format::parse_event_time_input(text).or_else(|| {
+                errors.push((name, "Enter a date and time.".into()));
+                None
+            })
+        };
+        let starts_at = time("starts_at", &self.starts_at);
+        let ends_at = time("ends_at", &self.ends_at);
+        let mut number = |name: &'static str, text: &str| {
+            text.trim().parse::<i64>().ok().or_else(|| {
+                errors.push((name, "Enter a whole number.".into()));
+                None
+            })
+        };
+        let capacity = number("capacity", &self.capacity);
+        let per_user_limit = number("per_user_limit", &self.per_user_limit);
+        let price = format::parse_money_input(&self.price).or_else(|| {
+            errors.push(("price", "Enter an amount such as 12 or 12.50.".into()));
+            None
+        });
+        match (starts_at, ends_at, capacity, per_user_limit, price) {
+            (Some(starts_at), Some(ends_at), Some(capacity), Some(per_user_limit), Some(price))
+                if errors.is_empty() =>
+            {
+                Ok(NewEvent {
+                    title: self.title.clone(),
+                    description: self.description.clone(),
+                    location: self.location.clone(),
+                    starts_at,
+                    ends_at,
+                    capacity,
+                    price_minor: price,
+                    currency: self.currency.trim().to_owned(),
+                    image_url: None,
+                    per_user_limit: Some(per_user_limit),
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    fn render(&self, cx: &WebCx, action: &str, submit: &str, errors: &FieldErrors) -> Markup {
+        let error = |name: &str| {
+            errors
+                .iter()
+                .find(|(field, _)| *field == name)
+                .map(|(_, message)| message.as_str())
+        };
+        let zone = format!("Date and time, {}.", format::EVENT_ZONE_LABEL);
+        html! {
+            @if !errors.is_empty() {
+                p.form-error role="alert" { "Please correct the marked field" @if errors.len() > 1 { "s" } "." }
+            }
+            form method="post" action=(action) novalidate {
+                (csrf_field(cx))
+                (Field::new("title", "Title", &self.title).error(error("title")).render())
+                (Field::new("description", "Description", &self.description).kind("textarea").optional().error(error("description")).render())
+                (Field::new("location", "Place", &self.location).error(error("location")).render())
+                div.row {
+                    (Field::new("starts_at", "Starts", &self.starts_at).kind("datetime-local").hint(&zone).error(error("starts_at")).render())
+                    (Field::new("ends_at", "Ends", &self.ends_at).kind("datetime-local").hint(&zone).error(error("ends_at")).render())
+                }
+                div.row {
+                    (Field::new("capacity", "Seats", &self.capacity).kind("number").error(error("capacity")).render())
+                    (Field::new("per_user_limit", "Seats per person", &self.per_user_limit).kind("number").error(error("per_user_limit")).render())
+                }
+                div.row {
+                    (Field::new("price", "Price per seat", &self.price).hint("0 for free.").error(error("price")).render())
+                    (Field::new("currency", "Currency", &self.currency).hint("Three letters, e.g. EUR.").error(error("currency")).render())
+                }
+                button type="submit" { (submit) }
+            }
+        }
+    }
+}
+
+/// The form's name for a field the core named.
+fn form_field(core_field: &'static str) -> &'static str {
+    match core_field {
+        "price_minor" => "price",
+        other => other,
+    }
+}
+
+/// A core message in the form's words (it names other fields by their API names).
+fn humane(message: &str) -> String {
+    let mut text = message.to_owned();
+    for (api, label) in [
+        ("starts_at", "the start"),
+        ("ends_at", "the end"),
+        ("price_minor", "the price"),
+        ("per_user_limit", "seats per person"),
+    ] {
+        text = text.replace(api, label);
+    }
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// The core's refusal of one field as a form error; anything else stays an error page.
+fn refused_field(error: WebError) -> Result<FieldErrors, WebError> {
+    match error.field() {
+        Some(field) => Ok(vec![(form_field(field.field), humane(&field.message))]),
+        None => Err(error),
+    }
+}
+
+fn form_page(cx: &WebCx, status: StatusCode, title: &str, body: Markup) -> PageReply {
+    page_with(cx, status, title, html! { h1 { (title) } (body) })
+}
+
+/// `GET /organizer/events/new`
+pub(crate) fn new_form(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        cx.signed_in()?;
+        let form = EventForm::blank().render(&cx, "/organizer/events/new", "Publish", &Vec::new());
+        form_page(&cx, StatusCode::OK, "New event", form)
+    })
+}
+
+/// `POST /organizer/events/new`: publishes, or shows the form again with the errors.
+pub(crate) fn create(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let actor = cx.signed_in()?.actor;
+        let entered = EventForm::entered(&cx.form);
+        let errors = match entered.parse() {
+            Ok(new) => match cx.core(move |p| p.events().create(&actor, new)).await {
+                Ok(event) => {
+                    return redirect(&format!("/organizer/events/{}?done=created", event.id));
+                }
+                Err(error) => refused_field(error)?,
+            },
+            Err(errors) => errors,
+        };
+        let form = entered.render(&cx, "/organizer/events/new", "Publish", &errors);
+        form_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, "New event", form)
+    })
+}
+
+/// `GET /organizer/events/{id}/edit`
+pub(crate) fn edit_form(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let event = owned_event(&cx, &actor, id)?;
+        let action = format!("/organizer/events/{id}/edit");
+        let form = EventForm::of(&event).render(&cx, &action, "Save changes", &Vec::new());
+        let cancel = html! {
+            h2 { "Cancel this event" }
+            p { "Ticket holders are told; this cannot be undone." }
+            form method="post" action=(format!("/organizer/events/{id}/cancel")) {
+                (csrf_field(&cx))
+                button.danger type="submit" { "Cancel event" }
+            }
+        };
+        form_page(
+            &cx,
+            StatusCode::OK,
+            &format!("Edit “{}”", event.title),
+            html! { (form) (cancel) },
+        )
+    })
+}
+
+/// The event, when the caller runs it (the core's rule).
+fn owned_event(
+    cx: &WebCx,
+    actor: &prasang_core::auth::Actor,
+    id: EventId,
+) -> Result<Event, WebError> {
+    cx.core_read(|p| p.events().get_managed(actor, id))
+}
+
+/// `POST /organizer/events/{id}/edit`: sends only what changed.
+pub(crate) fn update(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let event = owned_event(&cx, &actor, id)?;
+        let entered = EventForm::entered(&cx.form);
+        let errors = match entered.parse() {
+            Ok(new) => {
+                let changed = changes(&event, new);
+                match cx
+                    .core(move |p| p.events().update(&actor, id, changed))
+                    .await
+                {
+                    Ok(_) => return redirect(&format!("/organizer/events/{id}?done=saved")),
+                    Err(error) => refused_field(error)?,
+                }
+            }
+            Err(errors) => errors,
+        };
+        let action = format!("/organizer/events/{id}/edit");
+        let form = entered.render(&cx, &action, "Save changes", &errors);
+        form_page(
+            &cx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("Edit “{}”", event.title),
+            form,
+        )
+    })
+}
+
+/// The fields of `new` that differ from `event`.
+fn changes(event: &Event, new: NewEvent) -> EventUpdate {
+    fn differs<T: PartialEq>(old: T, new: T) -> Option<T> {
+        (old != new).then_some(new)
+    }
+    let price_changed =
+        event.price_minor as i64 != new.price_minor || event.currency != new.currency;
+    EventUpdate {
+        title: differs(event.title.clone(), new.title),
+        description: differs(event.description.clone(), new.description),
+        location: differs(event.location.clone(), new.location),
+        starts_at: differs(event.starts_at, new.starts_at),
+        ends_at: differs(event.ends_at, new.ends_at),
+        capacity: differs(i64::from(event.seats.capacity), new.capacity),
+        price_minor: price_changed.then_some(new.price_minor),
+        currency: price_changed.then_some(new.currency),
+        image_url: None,
+        per_user_limit: new
+            .per_user_limit
+            .filter(|limit| *limit != i64::from(event.per_user_limit)),
+    }
+}
+
+/// `POST /organizer/events/{id}/cancel`
+pub(crate) fn cancel(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        cx.core(move |p| p.events().cancel(&actor, id)).await?;
+        redirect(&format!("/organizer/events/{id}?done=event-cancelled"))
+    })
+}
+
+/// `GET /organizer/events/{id}`: the event, its tickets (confirm payment) and its feedback
+/// (reply).
+pub(crate) fn event(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let page_request = PageRequest {
+            after: cx.query("after").map(str::to_owned),
+            limit: Some(100),
+        };
+        let tickets = cx
+            .core(move |p| p.tickets().list_for_event(&actor, id, &page_request))
+            .await?;
+        let event = cx.core_read(|p| p.events().peek(id))?;
+        let settings = cx
+            .core(move |p| p.notifications().event_settings(&actor, id))
+            .await?;
+        let deliveries = cx
+            .core(move |p| {
+                p.notifications().deliveries_for_event(
+                    &actor,
+                    id,
+                    &PageRequest {
+                        after: None,
+                        limit: Some(20),
+                    },
+                )
+            })
+            .await?;
+        let channels = cx.prasang().notifications().channels();
+        let feedback = cx.core_read(|p| {
+            p.feedback().list_for_event(
+                &actor,
+                id,
+                &PageRequest {
+                    after: None,
+                    limit: Some(100),
+                },
+            )
+        })?;
+        let body = html! {
+            h1 { (event.title) }
+            p.row {
+                a href=(format!("/events/{id}")) { "Public page" }
+                @if event.status == EventStatus::Published {
+                    a href=(format!("/organizer/events/{id}/edit")) { "Edit or cancel" }
+                }
+                a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
+            }
+            (facts(&event))
+            h2 #attendees { "Attendees" }
+            @if tickets.items.is_empty() {
+                p { "No tickets yet." }
+            } @else {
+                div.table-wrap tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "Ticket" } th scope="col" { "Holder" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
+                        tbody {
+                            @for ticket in &tickets.items {
+                                tr {
+                                    td { code { (short(&ticket.id.to_string())) } }
+                                    td { code { (short(&ticket.user.to_string())) } }
+                                    (ticket_cells(ticket, &event.currency))
+                                    td {
+                                        @if ticket.status == TicketStatus::Pending {
+                                            form.inline method="post" action=(format!("/organizer/tickets/{}/confirm", ticket.id)) {
+                                                (csrf_field(&cx))
+                                                button type="submit" { "Confirm payment" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if let Some(after) = &tickets.next {
+                    nav.pager aria-label="Pages" { a href=(format!("/organizer/events/{id}?after={after}")) rel="next" { "More tickets" } }
+                }
+            }
+            h2 #feedback { "Feedback" }
+            @if feedback.items.is_empty() { p { "No feedback yet." } }
+            @for item in &feedback.items {
+                div.feedback {
+                    p { strong { (item.rating) " of 5" } " · from " code { (short(&item.user.to_string())) } " · " (format::instant(item.updated_at)) }
+                    @if let Some(comment) = &item.comment { p.comment { (comment) } }
+                    form method="post" action=(format!("/organizer/events/{id}/feedback/{}/reply", item.user)) {
+                        (csrf_field(&cx))
+                        (Field::new("text", "Your reply", item.reply.as_ref().map_or("", |r| r.text.as_str())).kind("textarea").render())
+                        button type="submit" { @if item.reply.is_some() { "Change reply" } @else { "Reply" } }
+                    }
+                }
+            }
+            h2 #notifications { "Notifications" }
+            form method="post" action=(format!("/organizer/events/{id}/notifications")) {
+                (csrf_field(&cx))
+                fieldset {
+                    legend { "Ticket holders are told when" }
+                    @for (kind, label) in KINDS {
+                        div { label {
+                            input type="checkbox" name="send" value=(format::notification_kind(kind)) checked[!settings.disabled_kinds.contains(&kind)];
+                            " " (label)
+                        } }
+                    }
+                }
+                @if !channels.is_empty() {
+                    fieldset {
+                        legend { "Also send a copy to" }
+                        @for channel in &channels {
+                            div { label {
+                                input type="checkbox" name="copy" value=(channel) checked[settings.extra_channels.contains(channel)];
+                                " " (channel)
+                            } }
+                        }
+                    }
+                }
+                button type="submit" { "Save notification settings" }
+            }
+            @if !deliveries.items.is_empty() {
+                h3 { "Latest deliveries" }
+                ul {
+                    @for delivery in &deliveries.items {
+                        li { (format::instant(delivery.created_at)) " · " (format::notification_kind(delivery.kind)) " · " (delivery.channel) " · " (super::account::delivery_status(delivery.status)) }
+                    }
+                }
+            }
+        };
+        page(&cx, &event.title, body)
+    })
+}
+
+/// The kinds of notification an organizer may turn off, as the form lists them.
+const KINDS: [(NotificationKind, &str); 8] = [
+    (NotificationKind::TicketBooked, "a ticket is booked"),
+    (
+        NotificationKind::TicketPending,
+        "seats are held awaiting payment",
+    ),
+    (NotificationKind::TicketCancelled, "a ticket is cancelled"),
+    (NotificationKind::TicketExpired, "a hold lapses"),
+    (NotificationKind::EventUpdated, "the event changes"),
+    (NotificationKind::EventCancelled, "the event is cancelled"),
+    (
+        NotificationKind::FeedbackReply,
+        "you reply to their feedback",
+    ),
+    (
+        NotificationKind::FeedbackRequest,
+        "the event ended (feedback request)",
+    ),
+];
+
+/// `POST /organizer/events/{id}/notifications` (send: kinds kept on; copy: extra channels)
+pub(crate) fn set_notifications(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let send = cx.form.all("send");
+        let settings = EventNotificationSettings {
+            disabled_kinds: KINDS
+                .iter()
+                .map(|(kind, _)| *kind)
+                .filter(|kind| !send.contains(&format::notification_kind(*kind)))
+                .collect(),
+            extra_channels: cx.form.all("copy"),
+        };
+        cx.core(move |p| p.notifications().set_event_settings(&actor, id, settings))
+            .await?;
+        redirect(&format!("/organizer/events/{id}?done=saved#notifications"))
+    })
+}
+
+/// The last 6 characters of an id: enough to tell rows apart.
+fn short(id: &str) -> &str {
+    &id[id.len().saturating_sub(6)..]
+}
+
+/// `POST /organizer/tickets/{id}/confirm`
+pub(crate) fn confirm_payment(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: TicketId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let ticket = cx
+            .core(move |p| p.tickets().confirm_payment(&actor, id))
+            .await?;
+        redirect(&format!(
+            "/organizer/events/{}?done=confirmed#attendees",
+            ticket.event
+        ))
+    })
+}
+
+/// `POST /organizer/events/{id}/feedback/{user}/reply` (text)
+pub(crate) fn reply(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let user: UserId = cx.id("user")?;
+        let actor = cx.signed_in()?.actor;
+        let input = ReplyInput {
+            text: cx.form.get("text").to_owned(),
+        };
+        cx.core(move |p| p.feedback().reply(&actor, id, user, input))
+            .await?;
+        redirect(&format!("/organizer/events/{id}?done=replied#feedback"))
+    })
+}

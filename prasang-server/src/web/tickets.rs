@@ -1,0 +1,156 @@
+//! An attendee's tickets: booking, the list with cancel, and feedback on events they attended.
+
+use maud::{Markup, html};
+use prasang_core::feedback::FeedbackInput;
+use prasang_core::tickets::{BookingRequest, Ticket, TicketStatus};
+use prasang_core::{EventId, PageRequest, TicketId};
+
+use super::layout::{csrf_field, page, redirect};
+use super::{BoxPage, WebCx, WebError, format};
+
+/// `POST /events/{id}/book` (quantity, key): a paid event gives a pending hold.
+pub(crate) fn book(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let quantity = cx.form.get("quantity").trim().parse::<i64>().unwrap_or(0);
+        let key = cx.form.get("key");
+        let request = BookingRequest {
+            event,
+            quantity,
+            idempotency_key: (!key.is_empty()).then(|| format!("web-{key}")),
+        };
+        let metrics = cx.state.metrics.clone();
+        let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
+        metrics.booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
+        let outcome = outcome?;
+        let done = match outcome.ticket.status {
+            TicketStatus::Pending => "held",
+            _ => "booked",
+        };
+        redirect(&format!("/me/tickets?done={done}"))
+    })
+}
+
+/// `GET /me/tickets?after=`: the user's tickets with status, hold expiry and cancel.
+pub(crate) fn mine(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let actor = cx.signed_in()?.actor;
+        let page_request = PageRequest {
+            after: cx.query("after").map(str::to_owned),
+            limit: Some(50),
+        };
+        let tickets = cx
+            .core(move |p| p.tickets().list_mine(&actor, &page_request))
+            .await?;
+        let mut rows = Vec::with_capacity(tickets.items.len());
+        for ticket in tickets.items {
+            let event = cx.core_read(|p| p.events().peek(ticket.event))?;
+            rows.push((ticket, event));
+        }
+        let body = html! {
+            h1 { "My tickets" }
+            @if rows.is_empty() {
+                p { "No tickets yet. " a href="/" { "Find an event" } "." }
+            } @else {
+                div.table-wrap tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "Event" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
+                        tbody {
+                            @for (ticket, event) in &rows {
+                                tr {
+                                    td {
+                                        a href=(format!("/events/{}", event.id)) { (event.title) }
+                                        br; span.meta { (format::event_time(event, event.starts_at)) }
+                                    }
+                                    (ticket_cells(ticket, &event.currency))
+                                    td {
+                                        @if ticket.status.is_active() {
+                                            form.inline method="post" action=(format!("/tickets/{}/cancel", ticket.id)) {
+                                                (csrf_field(&cx))
+                                                button.secondary type="submit" aria-label=(format!("Cancel ticket for {}", event.title)) { "Cancel" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(after) = &tickets.next {
+                nav.pager aria-label="Pages" { a href=(format!("/me/tickets?after={after}")) rel="next" { "More tickets" } }
+            }
+        };
+        page(&cx, "My tickets", body)
+    })
+}
+
+/// A ticket's seats, amount and status cells (a pending hold shows when it lapses).
+pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str) -> Markup {
+    html! {
+        td { (ticket.quantity) }
+        td { (format::money(ticket.amount_minor as i64, currency)) }
+        td {
+            span class=(format!("badge {}", status_class(ticket.status))) { (status_text(ticket.status)) }
+            @if let (TicketStatus::Pending, Some(until)) = (ticket.status, ticket.expires_at) {
+                br; span.meta { "Held until " (format::instant(until)) }
+            }
+        }
+    }
+}
+
+fn status_text(status: TicketStatus) -> &'static str {
+    match status {
+        TicketStatus::Pending => "Awaiting payment",
+        TicketStatus::Booked => "Booked",
+        TicketStatus::Cancelled => "Cancelled",
+        TicketStatus::Expired => "Hold expired",
+    }
+}
+
+fn status_class(status: TicketStatus) -> &'static str {
+    match status {
+        TicketStatus::Pending => "pending",
+        TicketStatus::Booked => "booked",
+        TicketStatus::Cancelled => "cancelled",
+        TicketStatus::Expired => "expired",
+    }
+}
+
+/// `POST /tickets/{id}/cancel`
+pub(crate) fn cancel(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: TicketId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        cx.core(move |p| p.tickets().cancel(&actor, id)).await?;
+        redirect("/me/tickets?done=cancelled")
+    })
+}
+
+/// `POST /events/{id}/feedback` (rating, comment): gives feedback, or changes the user's own.
+pub(crate) fn feedback(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let comment = cx.form.get("comment");
+        let input = FeedbackInput {
+            rating: cx.form.get("rating").trim().parse().unwrap_or(0),
+            comment: (!comment.trim().is_empty()).then(|| comment.to_owned()),
+        };
+        let exists = match cx.core_read(|p| p.feedback().mine(&actor, event)) {
+            Ok(_) => true,
+            Err(error) if error.is_not_found() => false,
+            Err(error) => return Err(error),
+        };
+        let saved: Result<_, WebError> = if exists {
+            cx.core(move |p| p.feedback().edit(&actor, event, input))
+                .await
+        } else {
+            cx.core(move |p| p.feedback().give(&actor, event, input))
+                .await
+        };
+        saved?;
+        redirect(&format!("/events/{event}?done=feedback#feedback"))
+    })
+}

@@ -1,0 +1,197 @@
+"""Fixtures of the browser suite: one release server with demo data on a free port and a
+temporary data folder, Debian's Chromium driven headless by Playwright, screenshots and the
+axe-core accessibility check.
+
+Run by scripts/suite-browser.sh (which sets PRASANG_SERVER_BIN and installs axe-core)."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = Path(os.environ.get("PRASANG_SCREENSHOTS", ROOT / "target" / "screenshots"))
+AXE = ROOT / "target" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = os.environ.get("PRASANG_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+ADMIN = ("admin@demo.prasang.org", "demo-admin-password")
+ORGANIZER = ("meera@demo.prasang.org", "demo-organizer")
+ATTENDEE_PASSWORD = "demo-attendee"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """The running server: its base URL and a small REST client for test set-up."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def api(self, method, path, token=None, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        if body is not None:
+            request.add_header("content-type", "application/json")
+        if token:
+            request.add_header("authorization", f"Bearer {token}")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as reply:
+                text = reply.read()
+                return json.loads(text) if text else None
+        except urllib.error.HTTPError as error:
+            raise AssertionError(f"{method} {path}: {error.code} {error.read()!r}") from None
+
+    def token(self, email, password):
+        return self.api("POST", "/api/v1/auth/login", body={"email": email, "password": password})[
+            "access_token"
+        ]
+
+
+@pytest.fixture(scope="session")
+def server():
+    binary = os.environ.get("PRASANG_SERVER_BIN")
+    if not binary:
+        pytest.fail("set PRASANG_SERVER_BIN to a prasang-server binary (scripts/suite-browser.sh does)")
+    data = tempfile.mkdtemp(prefix="prasang-browser-")
+    port = free_port()
+    log = open(Path(data) / "server.log", "w")
+    process = subprocess.Popen(
+        [binary, "--demo", "--data-dir", f"{data}/store", "--bind", f"127.0.0.1:{port}",
+         "--insecure-fast-password-hashing", "--auth-rate-per-minute", "0", "--log", "warn"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1).read()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log.close()
+                pytest.fail("the server did not start:\n" + (Path(data) / "server.log").read_text())
+            time.sleep(0.1)
+    yield Server(base)
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
+    shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class Visitor:
+    """One person's browser context (own cookies). Fails the test if any page opens a dialog
+    (alert/confirm/prompt) or logs a console error: an injected script would do either."""
+
+    def __init__(self, browser, server, viewport=DESKTOP, bypass_csp=False):
+        self.server = server
+        self.context = browser.new_context(viewport=viewport, bypass_csp=bypass_csp,
+                                           base_url=server.base)
+        self.page = self.context.new_page()
+        self.dialogs = []
+        self.errors = []
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def go(self, path):
+        reply = self.page.goto(path)
+        return reply
+
+    def log_in(self, email, password):
+        self.go("/login")
+        self.page.get_by_label("E-mail").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Log in").click()
+        assert "/login" not in self.page.url, self.page.content()
+
+    def register(self, name, email, password="a long password", role="attendee"):
+        self.go("/register")
+        self.page.get_by_label("Name").fill(name)
+        self.page.get_by_label("E-mail").fill(email)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_label("Age").fill("34")
+        self.page.get_by_label("Gender").select_option("female")
+        self.page.get_by_label("attend events" if role == "attendee" else "organize events").check()
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Create account").click()
+        assert self.page.url.endswith("/?done=welcome"), self.page.content()
+
+    def screenshot(self, name):
+        """Saves the page at desktop and phone width into the screenshots folder."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        size = self.page.viewport_size
+        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            self.page.set_viewport_size(viewport)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+        self.page.set_viewport_size(size)
+
+    def close(self):
+        assert self.dialogs == [], f"a page opened a dialog: {self.dialogs}"
+        assert self.errors == [], f"console errors: {self.errors}"
+        self.context.close()
+
+
+@pytest.fixture
+def visitors(browser, server):
+    """Makes visitors; checks and closes them at the end of the test."""
+    made = []
+
+    def make(**options):
+        visitor = Visitor(browser, server, **options)
+        made.append(visitor)
+        return visitor
+
+    yield make
+    for visitor in made:
+        visitor.close()
+
+
+def axe_violations(page):
+    """Serious and critical axe-core violations of the current page (the context must bypass
+    CSP: axe is injected as a script, which the UI's policy otherwise forbids)."""
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: scripts/suite-browser.sh installs axe-core")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]

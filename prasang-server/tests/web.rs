@@ -1,0 +1,640 @@
+//! The web UI over HTTP, as a browser without JavaScript would use it: status codes, security
+//! headers, escaping, CSRF refusal, the cookie session (refresh, logout) and the login limit.
+//! (The end-to-end journeys in a real browser are in tests/browser, run by
+//! scripts/suite-browser.sh.)
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use common::{TestApp, spawn, spawn_with};
+use http_body_util::Full;
+use hyper::{Method, Request, StatusCode};
+use prasang_http_client::Reply;
+use prasang_server::ServerConfig;
+
+/// A cookie-keeping client that posts forms like a browser (with `Origin`).
+struct Browser<'a> {
+    app: &'a TestApp,
+    cookies: BTreeMap<String, String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(app: &'a TestApp) -> Self {
+        Browser {
+            app,
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, reply: &Reply) {
+        for value in reply.headers.get_all("set-cookie") {
+            let text = value.to_str().unwrap();
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attributes.contains("Max-Age=0") {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Reply {
+        let request = Request::builder()
+            .method(Method::GET)
+            .uri(path)
+            .header("host", "localhost")
+            .header("cookie", self.cookie_header())
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let reply = self.app.raw(request).await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)], origin: Option<&str>) -> Reply {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("host", "localhost")
+            .header("cookie", self.cookie_header())
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        let reply = self
+            .app
+            .raw(request.body(Full::new(Bytes::from(body))).unwrap())
+            .await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// The CSRF token in the forms of `path`.
+    async fn token(&mut self, path: &str) -> String {
+        let page = text(&self.get(path).await);
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.find(marker).expect("the page has a form") + marker.len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    }
+
+    /// Posts a form of this site with this browser's token.
+    async fn submit(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let token = self.token("/login").await;
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post(path, &all, Some("http://localhost")).await
+    }
+
+    async fn log_in(&mut self, email: &str) {
+        let reply = self
+            .submit(
+                "/login",
+                &[
+                    ("email", email),
+                    ("password", "password123"),
+                    ("next", "/me/tickets"),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
+        assert_eq!(reply.header("location"), Some("/me/tickets"));
+    }
+}
+
+fn text(reply: &Reply) -> String {
+    String::from_utf8(reply.body.to_vec()).unwrap()
+}
+
+fn assert_html(reply: &Reply) {
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(text(reply).starts_with("<!DOCTYPE html>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_carry_the_security_headers_and_errors_are_html_pages() {
+    let app = spawn().await;
+    let mut browser = Browser::new(&app);
+    let home = browser.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_html(&home);
+    let csp = home.header("content-security-policy").unwrap();
+    for directive in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ] {
+        assert!(csp.contains(directive), "{csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"));
+    assert_eq!(home.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(home.header("referrer-policy"), Some("same-origin"));
+    assert!(!text(&home).contains("<script"), "the UI has no scripts");
+
+    for missing in [
+        "/no-such-page",
+        "/events/not-an-id",
+        "/events/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    ] {
+        let reply = browser.get(missing).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{missing}");
+        assert_html(&reply);
+        assert!(!text(&reply).contains("\"type\""), "no JSON on pages");
+    }
+    // The API keeps its problem documents, and its OpenAPI document lists no page.
+    let api = app.get("/api/v1/no-such-route", None).await;
+    assert_eq!(api.header("content-type"), Some("application/problem+json"));
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    for path in doc["paths"].as_object().unwrap().keys() {
+        assert!(
+            path.starts_with("/api/v1/")
+                || path.starts_with("/.well-known/")
+                || path == "/healthz"
+                || path == "/metrics",
+            "{path}"
+        );
+    }
+    let metrics = String::from_utf8(app.get("/metrics", None).await.body.to_vec()).unwrap();
+    assert!(
+        metrics.contains(r#"route="web-ui",status="404"} 3"#),
+        "{metrics}"
+    );
+    let css = browser.get("/static/prasang.css").await;
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    // Pages need a user: to the login page and back.
+    let tickets = browser.get("/me/tickets").await;
+    assert_eq!(tickets.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        tickets.header("location"),
+        Some("/login?next=%2Fme%2Ftickets")
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_post_needs_this_browsers_token_and_this_sites_origin() {
+    let app = spawn().await;
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::new(&app);
+    let token = browser.token("/login").await;
+    let login = [("email", "ada@example.org"), ("password", "password123")];
+    let without: Vec<_> = login.to_vec();
+    let mut with = vec![("csrf", token.as_str())];
+    with.extend_from_slice(&login);
+
+    let no_token = browser
+        .post("/login", &without, Some("http://localhost"))
+        .await;
+    assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+    assert_html(&no_token);
+    let other_site = browser
+        .post("/login", &with, Some("https://evil.example"))
+        .await;
+    assert_eq!(other_site.status, StatusCode::FORBIDDEN);
+    let mut stranger = Browser::new(&app);
+    stranger.get("/").await;
+    let other_browser = stranger
+        .post("/login", &with, Some("http://localhost"))
+        .await;
+    assert_eq!(
+        other_browser.status,
+        StatusCode::FORBIDDEN,
+        "a token is bound to its browser"
+    );
+    assert!(!browser.cookies.contains_key("prasang_session"));
+
+    let accepted = browser
+        .post("/login", &with, Some("http://localhost"))
+        .await;
+    assert_eq!(accepted.status, StatusCode::SEE_OTHER);
+    let cookie = accepted
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|c| c.starts_with("prasang_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain HTTP without --behind-tls"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cookies_are_secure_behind_tls() {
+    let mut config = ServerConfig::temporary();
+    config.web.secure_cookies = true;
+    let app = spawn_with(config).await;
+    let reply = Browser::new(&app).get("/").await;
+    let cookie = reply.header("set-cookie").unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_text_is_shown_literally_never_as_markup() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let starts = app
+        .prasang
+        .now()
+        .plus(std::time::Duration::from_secs(86_400));
+    let title = "<script>alert('t')</script>";
+    let created = app
+        .post(
+            "/api/v1/events",
+            Some(&organizer),
+            &serde_json::json!({ "title": title, "location": "\"><img src=x onerror=alert(1)>",
+                "starts_at": starts, "ends_at": starts.plus(std::time::Duration::from_secs(3600)),
+                "capacity": 5 }),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&app);
+    for path in [
+        format!("/events/{id}"),
+        "/".to_owned(),
+        "/?q=%3Cscript%3E".to_owned(),
+    ] {
+        let page = text(&browser.get(&path).await);
+        assert!(
+            page.contains("&lt;script&gt;alert('t')&lt;/script&gt;"),
+            "{path}: {page}"
+        );
+        assert!(!page.contains("<script"), "{path}");
+        assert!(!page.contains("<img"), "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 3, 0).await;
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada@example.org").await;
+
+    let booked = browser
+        .submit(
+            &format!("/events/{event}/book"),
+            &[("quantity", "1"), ("key", "k1")],
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER);
+    assert_eq!(booked.header("location"), Some("/me/tickets?done=booked"));
+    // The same form sent twice books once (its idempotency key).
+    browser
+        .submit(
+            &format!("/events/{event}/book"),
+            &[("quantity", "1"), ("key", "k1")],
+        )
+        .await;
+    assert_eq!(app.seats(&event).await["remaining"], 2);
+    let tickets = text(&browser.get("/me/tickets").await);
+    assert!(tickets.contains("Concert") && tickets.contains("Booked"));
+    let start = tickets.find("/tickets/").unwrap();
+    let cancel = &tickets[start..start + tickets[start..].find('"').unwrap()];
+    let cancelled = browser.submit(cancel, &[]).await;
+    assert_eq!(
+        cancelled.header("location"),
+        Some("/me/tickets?done=cancelled")
+    );
+    assert_eq!(app.seats(&event).await["remaining"], 3);
+
+    for page in [
+        "/organizer",
+        "/organizer/analytics",
+        &format!("/organizer/events/{event}"),
+        &format!("/organizer/events/{event}/edit"),
+    ] {
+        let reply = browser.get(page).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");
+        assert_html(&reply);
+    }
+    assert_eq!(browser.get("/admin").await.status, StatusCode::FORBIDDEN);
+    let refused = browser
+        .submit(
+            "/organizer/events/new",
+            &[
+                ("title", "Mine"),
+                ("location", "Here"),
+                ("starts_at", "2099-01-01T10:00"),
+                ("ends_at", "2099-01-01T12:00"),
+                ("capacity", "5"),
+                ("per_user_limit", "1"),
+                ("price", "0"),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_field() {
+    let app = spawn().await;
+    app.register("org@example.org", "organizer").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("org@example.org").await;
+    let fields = [
+        ("title", "Poetry <night>"),
+        ("location", "Library"),
+        ("starts_at", "2099-01-01T19:00"),
+        ("ends_at", "2099-01-01T18:00"),
+        ("capacity", "40"),
+        ("per_user_limit", "2"),
+        ("price", "12.50"),
+        ("currency", "EUR"),
+    ];
+    let refused = browser.submit("/organizer/events/new", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&refused);
+    assert!(
+        page.contains("id=\"f-ends_at-error\""),
+        "the core's error is beside ends_at: {page}"
+    );
+    assert!(
+        page.contains("value=\"Poetry &lt;night&gt;\""),
+        "entered values are kept"
+    );
+    assert!(page.contains("value=\"12.50\""));
+    let mut fixed = fields.to_vec();
+    fixed[3] = ("ends_at", "2099-01-01T21:00");
+    let created = browser.submit("/organizer/events/new", &fixed).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", text(&created));
+    let location = created.header("location").unwrap().to_owned();
+    assert!(location.starts_with("/organizer/events/"));
+    let page = text(&browser.get(&location).await);
+    assert!(
+        page.contains("EUR 12.50") && page.contains("Thu 1 Jan 2099, 19:00 UTC"),
+        "{page}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_and_a_role_change_end_the_cookie_session() {
+    let app = spawn().await;
+    app.register("ada@example.org", "attendee").await;
+    let admin = app.admin("root@example.org").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada@example.org").await;
+    let old_cookies = browser.cookies.clone();
+    assert!(text(&browser.get("/").await).contains("Log out"));
+
+    let out = browser.submit("/logout", &[]).await;
+    assert_eq!(out.header("location"), Some("/?done=logged-out"));
+    assert!(!browser.cookies.contains_key("prasang_session"));
+    // The old cookie, replayed, is dead: logout revoked its session in the core.
+    browser.cookies = old_cookies;
+    let replay = text(&browser.get("/").await);
+    assert!(
+        replay.contains("Log in") && !replay.contains("Log out"),
+        "{replay}"
+    );
+
+    // A role change ends older tokens: the page falls back to refreshing, with the new role.
+    browser.cookies.clear();
+    browser.log_in("ada@example.org").await;
+    let id = app.login("ada@example.org").await["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let promoted = app
+        .put(
+            &format!("/api/v1/users/{id}/role"),
+            Some(&admin),
+            &serde_json::json!({ "role": "organizer" }),
+        )
+        .await;
+    assert_eq!(promoted.status, StatusCode::OK);
+    assert_eq!(
+        browser.get("/organizer").await.status,
+        StatusCode::OK,
+        "refreshed with the new role"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_login_form_is_rate_limited_like_the_api() {
+    let mut config = ServerConfig::temporary();
+    config.auth_rate_per_minute = 1;
+    config.auth_burst = 2;
+    let app = spawn_with(config).await;
+    let mut browser = Browser::new(&app);
+    let token = browser.token("/login").await;
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", "nobody@example.org"),
+        ("password", "wrong-password"),
+    ];
+    for _ in 0..2 {
+        let wrong = browser
+            .post("/login", &fields, Some("http://localhost"))
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(text(&wrong).contains("do not match"));
+    }
+    let limited = browser
+        .post("/login", &fields, Some("http://localhost"))
+        .await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_html(&limited);
+    assert!(limited.header("retry-after").is_some());
+    assert!(text(&limited).contains("Too many attempts"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listing_pages_and_a_sold_out_booking_gets_its_own_page() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let mut events = Vec::new();
+    for _ in 0..13 {
+        events.push(app.event_id(&organizer, 1, 0).await);
+    }
+    let mut browser = Browser::new(&app);
+    let first = text(&browser.get("/").await);
+    assert_eq!(first.matches("class=\"card\"").count(), 12);
+    let start = first
+        .find("rel=\"next\"")
+        .map(|_| first.find("href=\"/?after=").unwrap())
+        .expect("a next page");
+    let next =
+        first[start + 6..start + 6 + first[start + 6..].find('"').unwrap()].replace("&amp;", "&");
+    let second = text(&browser.get(&next).await);
+    assert_eq!(second.matches("class=\"card\"").count(), 1);
+    assert!(second.contains("First page") && !second.contains("rel=\"next\""));
+
+    app.register("ada@example.org", "attendee").await;
+    app.register("bo@example.org", "attendee").await;
+    let seat = &events[0];
+    let mut ada = Browser::new(&app);
+    ada.log_in("ada@example.org").await;
+    let booked = ada
+        .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
+        .await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER);
+    let mut bo = Browser::new(&app);
+    bo.log_in("bo@example.org").await;
+    assert!(text(&bo.get(&format!("/events/{seat}")).await).contains("Sold out"));
+    let refused = bo
+        .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert_html(&refused);
+    assert!(text(&refused).contains("<h1>Sold out</h1>"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 5, 1250).await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("org@example.org").await;
+    let form = text(
+        &browser
+            .get(&format!("/organizer/events/{event}/edit"))
+            .await,
+    );
+    assert!(form.contains("value=\"Concert\"") && form.contains("value=\"12.50\""));
+    let value = |name: &str| {
+        let marker = format!("name=\"{name}\" type=\"datetime-local\" value=\"");
+        let start = form.find(&marker).unwrap() + marker.len();
+        form[start..start + 16].to_owned()
+    };
+    let (starts, ends) = (value("starts_at"), value("ends_at"));
+    let saved = browser
+        .submit(
+            &format!("/organizer/events/{event}/edit"),
+            &[
+                ("title", "Concert, moved"),
+                ("description", ""),
+                ("location", "Hall"),
+                ("starts_at", &starts),
+                ("ends_at", &ends),
+                ("capacity", "5"),
+                ("per_user_limit", "1"),
+                ("price", "12.50"),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{event}"), None)
+            .await
+            .json()["title"],
+        "Concert, moved"
+    );
+    // Holders keep every notification but bookings (unticked), through the organizer's form.
+    let kinds = [
+        "ticket_pending",
+        "ticket_cancelled",
+        "ticket_expired",
+        "event_updated",
+        "event_cancelled",
+        "feedback_reply",
+        "feedback_request",
+    ];
+    let fields: Vec<_> = kinds.iter().map(|kind| ("send", *kind)).collect();
+    let saved = browser
+        .submit(&format!("/organizer/events/{event}/notifications"), &fields)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    let settings = app
+        .get(
+            &format!("/api/v1/events/{event}/notification-settings"),
+            Some(&organizer),
+        )
+        .await
+        .json();
+    assert_eq!(
+        settings["disabled_kinds"],
+        serde_json::json!(["ticket_booked"])
+    );
+    let cancelled = browser
+        .submit(&format!("/organizer/events/{event}/cancel"), &[])
+        .await;
+    assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.get(&format!("/api/v1/events/{event}"), None)
+            .await
+            .json()["status"],
+        "cancelled"
+    );
+    assert!(text(&browser.get(&format!("/events/{event}")).await).contains("Cancelled"));
+
+    // No channel plugins here: choosing none is allowed, an unknown one is refused by the core.
+    let none = browser.submit("/me/notifications", &[]).await;
+    assert_eq!(
+        none.header("location"),
+        Some("/me/notifications?done=preferences")
+    );
+    let unknown = browser
+        .submit("/me/notifications", &[("channels", "pigeon")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_html(&unknown);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_refresh_token_revokes_the_cookie_session_too() {
+    use base64::Engine;
+    let app = spawn().await;
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("ada@example.org").await;
+    let cookie = browser.cookies["prasang_session"].clone();
+    let refresh = cookie.split_once('~').unwrap().1;
+    let refresh = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(refresh)
+        .unwrap();
+    let refresh = String::from_utf8(refresh).unwrap();
+    let body = serde_json::json!({ "refresh_token": refresh });
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &body).await.status,
+        StatusCode::OK
+    );
+    // A stolen copy used twice: the core revokes the whole family, the browser's session with it.
+    assert_eq!(
+        app.post("/api/v1/auth/refresh", None, &body).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let page = browser.get("/me/tickets").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "signed out");
+    assert!(
+        !browser.cookies.contains_key("prasang_session"),
+        "the dead cookie is cleared"
+    );
+    app.stop().await;
+}
