@@ -213,6 +213,35 @@ impl LocalTime {
         format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
     }
 
+    /// For people: `Sat 5 Dec 2026, 18:30 IST (UTC+05:30)`; just the offset where the tz
+    /// database has no real abbreviation (`Sat 5 Dec 2026, 18:00 (UTC-03:00)`); `… 18:30 UTC`
+    /// in UTC itself. The e-mail plugin writes the same text (`prasang_plugin_sdk::human_local`).
+    pub fn readable(&self) -> String {
+        const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let weekday = WEEKDAYS[usize::from(self.weekday.clamp(1, 7) - 1)];
+        let month = MONTHS[usize::from(self.month.clamp(1, 12) - 1)];
+        let day = format!(
+            "{weekday} {} {month} {}, {:02}:{:02}",
+            self.day, self.year, self.hour, self.minute
+        );
+        match self.abbreviation.as_deref() {
+            Some("UTC") if self.utc_offset_seconds == 0 => format!("{day} UTC"),
+            Some(abbreviation) => format!("{day} {abbreviation} (UTC{})", self.offset_text()),
+            None => format!("{day} (UTC{})", self.offset_text()),
+        }
+    }
+
+    /// The wall-clock time as a form's `datetime-local` value: `2026-12-05T18:30`.
+    pub fn to_input_value(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+
     /// RFC 3339 with the local offset, e.g. `2026-12-05T18:30:00+05:30`.
     pub fn to_rfc3339(&self) -> String {
         let fraction = if self.millisecond == 0 {
@@ -378,6 +407,22 @@ mod tests {
         let shown = sao_paulo.local(at("2026-12-05T21:00:00Z"));
         assert_eq!(shown.to_rfc3339(), "2026-12-05T18:00:00-03:00");
         assert_eq!(shown.abbreviation, None, "the database only has \"-03\"");
+    }
+
+    #[test]
+    fn readable_times_name_the_zone_as_people_do() {
+        let shown = |zone: &str, instant: &str| Zone::new(zone).expect("known").local(at(instant));
+        let kolkata = shown("Asia/Kolkata", "2026-12-05T13:00:00Z");
+        assert_eq!(kolkata.readable(), "Sat 5 Dec 2026, 18:30 IST (UTC+05:30)");
+        assert_eq!(kolkata.to_input_value(), "2026-12-05T18:30");
+        assert_eq!(
+            shown("America/Sao_Paulo", "2026-12-05T21:00:00Z").readable(),
+            "Sat 5 Dec 2026, 18:00 (UTC-03:00)"
+        );
+        assert_eq!(
+            shown("UTC", "2026-12-05T18:30:00Z").readable(),
+            "Sat 5 Dec 2026, 18:30 UTC"
+        );
     }
 
     #[test]

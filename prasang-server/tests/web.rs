@@ -398,6 +398,59 @@ async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_fi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_times_are_entered_and_shown_in_the_events_own_zone() {
+    let app = spawn().await;
+    app.register("org@example.org", "organizer").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("org@example.org").await;
+    let mut fields = vec![
+        ("title", "Sitar evening"),
+        ("location", "Bengaluru"),
+        ("starts_at", "2099-03-29T02:30"),
+        ("ends_at", "2099-03-29T21:00"),
+        ("time_zone", "Europe/Berlin"),
+        ("capacity", "40"),
+        ("per_user_limit", "2"),
+        ("price", "0"),
+        ("currency", "INR"),
+    ];
+    // 02:30 on the last Sunday of March does not exist in Berlin: refused beside the field.
+    let refused = browser.submit("/organizer/events/new", &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&refused);
+    assert!(page.contains("id=\"f-starts_at-error\""), "{page}");
+    assert!(page.contains("value=\"Europe/Berlin\""), "the zone is kept");
+    fields[2] = ("starts_at", "2099-03-29T19:00");
+    fields[4] = ("time_zone", "Asia/Kolkata");
+    let created = browser.submit("/organizer/events/new", &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", text(&created));
+    let location = created.header("location").unwrap().to_owned();
+    let id = location.trim_start_matches("/organizer/events/");
+    let id = id.split('?').next().unwrap().to_owned();
+    let api = app.get(&format!("/api/v1/events/{id}"), None).await.json();
+    assert_eq!(api["starts_at"], "2099-03-29T13:30:00Z");
+    let page = text(&browser.get(&format!("/events/{id}")).await);
+    assert!(
+        page.contains("Sun 29 Mar 2099, 19:00 IST (UTC+05:30)"),
+        "{page}"
+    );
+    // A new zone keeps the wall-clock times on the form: 19:00 in Berlin (summer time).
+    fields[4] = ("time_zone", "Europe/Berlin");
+    let saved = browser
+        .submit(&format!("/organizer/events/{id}/edit"), &fields)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    let api = app.get(&format!("/api/v1/events/{id}"), None).await.json();
+    assert_eq!(api["time_zone"], "Europe/Berlin");
+    assert_eq!(api["starts_at"], "2099-03-29T17:00:00Z");
+    let listed = text(&browser.get("/?date=2099-03-29").await);
+    assert!(listed.contains("Sitar evening"), "{listed}");
+    let other_day = text(&browser.get("/?date=2099-03-30").await);
+    assert!(!other_day.contains("Sitar evening"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_and_a_role_change_end_the_cookie_session() {
     let app = spawn().await;
     app.register("ada@example.org", "attendee").await;

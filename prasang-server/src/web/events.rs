@@ -9,36 +9,45 @@ use super::{BoxPage, WebCx, format};
 
 const PAGE_SIZE: usize = 12;
 
-/// `GET /?q=&after=`
+/// `GET /?q=&date=&after=` (`date`: events starting that day in their own time zone)
 pub(crate) fn list(cx: WebCx) -> BoxPage {
     Box::pin(async move {
-        let text = cx.query("q").map(str::to_owned);
+        let given = |name: &str| cx.query(name).filter(|value| !value.trim().is_empty());
+        let (q, date) = (given("q").unwrap_or(""), given("date").unwrap_or(""));
         let query = EventQuery {
-            text: text.clone(),
+            text: Some(q.to_owned()).filter(|q| !q.is_empty()),
+            local_date: Some(date.trim().to_owned()).filter(|d| !d.is_empty()),
             page: PageRequest {
                 after: cx.query("after").map(str::to_owned),
                 limit: Some(PAGE_SIZE),
             },
         };
         let events = cx.core_read(|p| p.events().list(&query))?;
-        let q = text.as_deref().unwrap_or("");
-        let next = events.next.as_ref().map(|after| {
+        let link = |after: Option<&str>| {
             let mut link = form_urlencoded::Serializer::new(String::new());
-            if !q.is_empty() {
-                link.append_pair("q", q);
+            for (name, value) in [("q", q), ("date", date)] {
+                if !value.is_empty() {
+                    link.append_pair(name, value);
+                }
             }
-            link.append_pair("after", after);
+            if let Some(after) = after {
+                link.append_pair("after", after);
+            }
             format!("/?{}", link.finish())
-        });
+        };
+        let next = events.next.as_deref().map(|after| link(Some(after)));
+        let filtered = !q.is_empty() || !date.is_empty();
         let body = html! {
             h1 { "Upcoming events" }
             form.search method="get" action="/" role="search" {
                 label for="q" { "Search events" }
                 input #q type="search" name="q" value=(q) placeholder="Title, place or words";
+                label for="date" { "On" }
+                input #date type="date" name="date" value=(date);
                 button type="submit" { "Search" }
             }
             @if events.items.is_empty() {
-                p { @if q.is_empty() { "No upcoming events yet." } @else { "No upcoming events match “" (q) "”." } }
+                p { @if filtered { "No upcoming events match." } @else { "No upcoming events yet." } }
             }
             ul.cards {
                 @for event in &events.items {
@@ -47,7 +56,7 @@ pub(crate) fn list(cx: WebCx) -> BoxPage {
             }
             nav.pager aria-label="Pages" {
                 @if cx.query("after").is_some() {
-                    a href=(if q.is_empty() { "/".to_owned() } else { format!("/?q={}", form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()) }) { "First page" }
+                    a href=(link(None)) { "First page" }
                 }
                 @if let Some(next) = &next {
                     a href=(next) rel="next" { "Next page" }
@@ -89,6 +98,7 @@ pub(crate) fn facts(event: &Event) -> Markup {
         dl.facts {
             dt { "Starts" } dd { (format::event_time(event, event.starts_at)) }
             dt { "Ends" } dd { (format::event_time(event, event.ends_at)) }
+            dt { "Time zone" } dd { (event.time_zone) }
             dt { "Where" } dd { (event.location) }
             dt { "Price" } dd {
                 (format::money(event.price_minor as i64, &event.currency))

@@ -1,21 +1,20 @@
 //! How the UI writes times, money and ratings.
 //!
 //! Every event time shown or edited goes through [`event_time`] and [`event_time_input`] /
-//! [`parse_event_time_input`]: they use UTC today, so showing and entering event-local time is
-//! a change here alone.
+//! [`parse_event_time_input`]: events show and take times in their own time zone (the core
+//! reads a form's local date-time in the event's zone and refuses times in a spring gap).
 
 use prasang_core::Timestamp;
 use prasang_core::analytics::EventRating;
 use prasang_core::events::Event;
+use prasang_core::zone::{EventTime, LocalDateTime, Zone};
+use time::OffsetDateTime;
 use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime};
 
-/// The zone event times are shown in, as a label for forms.
-pub const EVENT_ZONE_LABEL: &str = "UTC";
-
-/// An instant of `event` as people read it, e.g. "Wed 2 Dec 2026, 18:30 UTC".
-pub fn event_time(_event: &Event, at: Timestamp) -> String {
-    instant(at)
+/// An instant of `event` as people read it in the event's zone, e.g.
+/// "Sat 5 Dec 2026, 18:30 IST (UTC+05:30)".
+pub fn event_time(event: &Event, at: Timestamp) -> String {
+    zone_of(event).local(at).readable()
 }
 
 /// An instant that belongs to no event (a hold's expiry, a delivery), in UTC.
@@ -23,35 +22,26 @@ pub fn instant(at: Timestamp) -> String {
     let format = format_description!(
         "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
     );
-    date_time(at)
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_millis()) * 1_000_000)
+        .ok()
         .and_then(|t| t.format(&format).ok())
         .unwrap_or_else(|| at.to_rfc3339())
 }
 
-/// The value of a `datetime-local` field for an event time.
-pub fn event_time_input(_event: Option<&Event>, at: Timestamp) -> String {
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    date_time(at)
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+/// The value of a `datetime-local` field for an event time, in the event's zone.
+pub fn event_time_input(event: &Event, at: Timestamp) -> String {
+    zone_of(event).local(at).to_input_value()
 }
 
-/// Reads a `datetime-local` field (`2026-12-24T18:30`, seconds optional) as an event time.
-pub fn parse_event_time_input(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
-    let minutes = format_description!("[year]-[month]-[day]T[hour]:[minute]");
-    let seconds = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-    let local = PrimitiveDateTime::parse(text, &minutes)
-        .or_else(|_| PrimitiveDateTime::parse(text, &seconds))
-        .ok()?;
-    let utc = local.assume_utc();
-    i64::try_from(utc.unix_timestamp_nanos() / 1_000_000)
-        .ok()
-        .map(Timestamp::from_millis)
+/// Reads a `datetime-local` field (`2026-12-24T18:30`, seconds optional) as a wall-clock time
+/// the core reads in the event's zone.
+pub fn parse_event_time_input(text: &str) -> Option<EventTime> {
+    LocalDateTime::parse(text.trim()).map(EventTime::Local)
 }
 
-fn date_time(at: Timestamp) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_millis()) * 1_000_000).ok()
+/// The event's zone (events store checked names; UTC should one ever fail to load).
+fn zone_of(event: &Event) -> Zone {
+    Zone::new(&event.time_zone).unwrap_or_else(|_| Zone::utc())
 }
 
 /// A price or amount: "Free", or "EUR 12.50" (minor units are hundredths).
@@ -124,9 +114,18 @@ mod tests {
     fn times_read_and_round_trip_through_forms() {
         let at = Timestamp::parse_rfc3339("2026-12-02T18:30:00Z").unwrap();
         assert_eq!(instant(at), "Wed 2 Dec 2026, 18:30 UTC");
-        assert_eq!(parse_event_time_input("2026-12-02T18:30"), Some(at));
-        assert_eq!(parse_event_time_input("2026-12-02T18:30:00"), Some(at));
-        assert_eq!(parse_event_time_input("tomorrow"), None);
+        let local = |text: &str| LocalDateTime::parse(text).map(EventTime::Local);
+        assert_eq!(
+            parse_event_time_input(" 2026-12-02T18:30 "),
+            local("2026-12-02T18:30")
+        );
+        assert_eq!(
+            parse_event_time_input("2026-12-02T18:30:00"),
+            local("2026-12-02T18:30:00")
+        );
+        for bad in ["tomorrow", "2026-12-02T18:30Z", "2026-12-02"] {
+            assert_eq!(parse_event_time_input(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -148,7 +148,7 @@ pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup 
                     }
                     (body)
                 }
-                footer { p { "Prasang · times in " (super::format::EVENT_ZONE_LABEL) } }
+                footer { p { "Prasang · event times are each event's local time" } }
             }
         }
     }

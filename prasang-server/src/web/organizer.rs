@@ -8,7 +8,8 @@ use prasang_core::events::{Event, EventStatus, EventUpdate, NewEvent};
 use prasang_core::feedback::ReplyInput;
 use prasang_core::notify::{EventNotificationSettings, NotificationKind};
 use prasang_core::tickets::TicketStatus;
-use prasang_core::{EventId, PageRequest, TicketId, UserId};
+use prasang_core::zone::EventTime;
+use prasang_core::{EventId, PageRequest, TicketId, Timestamp, UserId};
 
 use super::events::{availability, facts};
 use super::form::Form;
@@ -84,6 +85,7 @@ struct EventForm {
     location: String,
     starts_at: String,
     ends_at: String,
+    time_zone: String,
     capacity: String,
     price: String,
     currency: String,
@@ -101,6 +103,8 @@ impl EventForm {
             location: String::new(),
             starts_at: String::new(),
             ends_at: String::new(),
+            // Empty: the server's --default-time-zone.
+            time_zone: String::new(),
             capacity: "50".into(),
             price: "0".into(),
             currency: "EUR".into(),
@@ -113,8 +117,9 @@ impl EventForm {
             title: event.title.clone(),
             description: event.description.clone(),
             location: event.location.clone(),
-            starts_at: format::event_time_input(Some(event), event.starts_at),
-            ends_at: format::event_time_input(Some(event), event.ends_at),
+            starts_at: format::event_time_input(event, event.starts_at),
+            ends_at: format::event_time_input(event, event.ends_at),
+            time_zone: event.time_zone.clone(),
             capacity: event.seats.capacity.to_string(),
             price: format::money_input(event.price_minor),
             currency: event.currency.clone(),
@@ -130,6 +135,7 @@ impl EventForm {
             location: get("location"),
             starts_at: get("starts_at"),
             ends_at: get("ends_at"),
+            time_zone: get("time_zone"),
             capacity: get("capacity"),
             price: get("price"),
             currency: get("currency"),
@@ -171,6 +177,9 @@ impl EventForm {
                     location: self.location.clone(),
                     starts_at,
                     ends_at,
+                    time_zone: Some(self.time_zone.trim())
+                        .filter(|zone| !zone.is_empty())
+                        .map(str::to_owned),
                     capacity,
                     price_minor: price,
                     currency: self.currency.trim().to_owned(),
@@ -189,7 +198,7 @@ impl EventForm {
                 .find(|(field, _)| *field == name)
                 .map(|(_, message)| message.as_str())
         };
-        let zone = format!("Date and time, {}.", format::EVENT_ZONE_LABEL);
+        let zone = "Date and time in the event's time zone.";
         html! {
             @if !errors.is_empty() {
                 p.form-error role="alert" { "Please correct the marked field" @if errors.len() > 1 { "s" } "." }
@@ -203,6 +212,7 @@ impl EventForm {
                     (Field::new("starts_at", "Starts", &self.starts_at).kind("datetime-local").hint(&zone).error(error("starts_at")).render())
                     (Field::new("ends_at", "Ends", &self.ends_at).kind("datetime-local").hint(&zone).error(error("ends_at")).render())
                 }
+                (Field::new("time_zone", "Time zone", &self.time_zone).optional().hint("IANA name such as Europe/Berlin or Asia/Kolkata; empty for the server's default.").error(error("time_zone")).render())
                 div.row {
                     (Field::new("capacity", "Seats", &self.capacity).kind("number").error(error("capacity")).render())
                     (Field::new("per_user_limit", "Seats per person", &self.per_user_limit).kind("number").error(error("per_user_limit")).render())
@@ -355,12 +365,18 @@ fn changes(event: &Event, new: NewEvent) -> EventUpdate {
     }
     let price_changed =
         event.price_minor as i64 != new.price_minor || event.currency != new.currency;
+    let zone_changed = new
+        .time_zone
+        .as_deref()
+        .is_some_and(|zone| zone != event.time_zone);
     EventUpdate {
         title: differs(event.title.clone(), new.title),
         description: differs(event.description.clone(), new.description),
         location: differs(event.location.clone(), new.location),
-        starts_at: differs(event.starts_at, new.starts_at),
-        ends_at: differs(event.ends_at, new.ends_at),
+        // A new zone keeps the wall-clock times on the form, so both go along with it.
+        starts_at: local_differs(event, event.starts_at, new.starts_at, zone_changed),
+        ends_at: local_differs(event, event.ends_at, new.ends_at, zone_changed),
+        time_zone: new.time_zone.filter(|_| zone_changed),
         capacity: differs(i64::from(event.seats.capacity), new.capacity),
         price_minor: price_changed.then_some(new.price_minor),
         currency: price_changed.then_some(new.currency),
@@ -369,6 +385,18 @@ fn changes(event: &Event, new: NewEvent) -> EventUpdate {
             .per_user_limit
             .filter(|limit| *limit != i64::from(event.per_user_limit)),
     }
+}
+
+/// `new` when it names another wall-clock time than `at` shows in the event's zone (or the zone
+/// changes).
+fn local_differs(
+    event: &Event,
+    at: Timestamp,
+    new: EventTime,
+    zone_changed: bool,
+) -> Option<EventTime> {
+    let shown = format::parse_event_time_input(&format::event_time_input(event, at));
+    (zone_changed || shown != Some(new)).then_some(new)
 }
 
 /// `POST /organizer/events/{id}/cancel`
