@@ -49,6 +49,27 @@ pub struct BenchArgs {
     pub server_workers: Option<usize>,
 }
 
+/// CPU time (user + system) a process has used and the bytes it has written to the block
+/// layer, from `/proc/<pid>` (zeros where /proc is missing).
+fn process_usage(pid: u32) -> (Duration, u64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command name (which may contain spaces) come fields 3.., so utime and stime
+    // (fields 14 and 15, in clock ticks of 10 ms on Linux) are the 12th and 13th.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
+    let written = io
+        .lines()
+        .find_map(|line| line.strip_prefix("write_bytes: "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    (Duration::from_millis(ticks * 10), written)
+}
+
 /// Kills a child process when dropped, so a failed run leaves nothing behind.
 struct ChildGuard(Child);
 
@@ -361,6 +382,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
+    let server_pid = server_child.0.id();
+    let (cpu_before, written_before) = process_usage(server_pid);
     let sale = load(
         server,
         c,
@@ -371,6 +394,11 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         bar(n as u64, "flash sale"),
     )
     .await?;
+
+    let (cpu_after, written_after) = process_usage(server_pid);
+    let cpu_per_request = (cpu_after - cpu_before).as_secs_f64() * 1e6 / n as f64;
+    let bytes_per_seat =
+        written_after.saturating_sub(written_before) as f64 / sale.count(201).max(1) as f64;
 
     // 4. Check through the API: exactly C seats sold, integrity holds.
     let event = client::call(
@@ -462,7 +490,11 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     println!();
     println!("| measurement | value |");
     println!("|---|---|");
-    println!("| booking requests/s (all {n}) | {:.0} |", sale.rate());
+    println!(
+        "| booking requests/s (all {n}) | {:.0} = {:.1}% of hello-world |",
+        sale.rate(),
+        100.0 * sale.rate() / hello_run.rate()
+    );
     println!(
         "| seats sold/s (C / time of the last 201) | {:.0} (sold out after {:.2} s) |",
         sale.count(201) as f64 / sale.last_created.as_secs_f64(),
@@ -483,6 +515,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             .join(", ")
     );
     println!("| transport errors | {} |", sale.transport_errors);
+    println!(
+        "| server CPU per booking request (µs, whole process, from /proc) | {cpu_per_request:.0} |"
+    );
+    println!("| bytes written per seat sold (server, /proc io) | {bytes_per_seat:.0} |");
     println!(
         "| seats booked / remaining (via API) | {booked} / {remaining} ({}) |",
         if sold_ok { "exactly C: OK" } else { "MISMATCH" }
