@@ -238,12 +238,36 @@ fn main() {
     let tx = raw_transaction(2, seconds, false);
     let tx_flush = raw_transaction(2, seconds, true);
     let rows = [
-        ("periodic flush (100 ms), no background threads", periodic, false, 2, 1),
-        ("periodic flush (100 ms), dispatcher running", periodic, true, 64, 1),
+        (
+            "periodic flush (100 ms), no background threads",
+            periodic,
+            false,
+            2,
+            1,
+        ),
+        (
+            "periodic flush (100 ms), dispatcher running",
+            periodic,
+            true,
+            64,
+            1,
+        ),
         ("durable (group commit)", durable, false, 2, 1),
         ("durable (group commit)", durable, false, 64, 1),
-        ("durable (group commit), dispatcher running", durable, true, 64, 1),
-        ("durable (group commit), 100 events", durable, false, 64, 100),
+        (
+            "durable (group commit), dispatcher running",
+            durable,
+            true,
+            64,
+            1,
+        ),
+        (
+            "durable (group commit), 100 events",
+            durable,
+            false,
+            64,
+            100,
+        ),
     ];
     let results: Vec<_> = rows
         .iter()
@@ -252,10 +276,15 @@ fn main() {
         })
         .collect();
 
-    println!("| measurement | threads | ops/s | vs. 2-tree transaction | CPU µs / booking | bytes written / booking |");
+    println!(
+        "| measurement | threads | ops/s | vs. 2-tree transaction | CPU µs / booking | bytes written / booking |"
+    );
     println!("|---|---|---|---|---|---|");
     let ceiling = |name: &str, threads: usize, rate: f64| {
-        println!("| {name} | {threads} | {rate:.0} | {:.0}% | | |", 100.0 * rate / tx);
+        println!(
+            "| {name} | {threads} | {rate:.0} | {:.0}% | | |",
+            100.0 * rate / tx
+        );
     };
     ceiling("sled CAS decrement, one key (ceiling)", 2, cas);
     ceiling("sled 2-tree transaction (ceiling)", 2, tx);
