@@ -20,6 +20,7 @@ use prasang_core::auth::Actor;
 use prasang_core::tickets::{BookingRequest, TicketError};
 use prasang_core::users::{PasswordCost, Role};
 use prasang_core::{Config, Durability, Prasang};
+use prasang_http_client::usage::process_usage;
 use prasang_test_sinks::sample::{account, flash_sale};
 use sled::Transactional;
 
@@ -102,27 +103,6 @@ fn raw_transaction(threads: usize, seconds: f64, flush_each: bool) -> f64 {
     })
 }
 
-/// Process-wide CPU time (user + system) and bytes written to the block layer so far, from
-/// `/proc/self` (zeros where /proc is missing).
-fn process_usage() -> (Duration, u64) {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // Fields after the command name (which may contain spaces) start at field 3; utime and
-    // stime are fields 14 and 15, in clock ticks (100 per second on Linux).
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
-    let written = io
-        .lines()
-        .find_map(|line| line.strip_prefix("write_bytes: "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    (Duration::from_millis(ticks * 10), written)
-}
-
 struct HotEvents {
     prasang: Prasang,
     events: Vec<prasang_core::EventId>,
@@ -180,7 +160,7 @@ fn bookings(
     let hot = Arc::new(hot_events(durability, background, events, 2_000));
     let per_thread = hot.users.len() / threads;
     let bench = Arc::clone(&hot);
-    let (cpu_before, written_before) = process_usage();
+    let (cpu_before, written_before) = process_usage("self");
     let started = Instant::now();
     let rate = measure(threads, seconds, move |thread, n| {
         let user = &bench.users[thread * per_thread + (n as usize % per_thread)];
@@ -196,7 +176,7 @@ fn bookings(
         }
     });
     let booked = rate * started.elapsed().as_secs_f64();
-    let (cpu_after, written_after) = process_usage();
+    let (cpu_after, written_after) = process_usage("self");
     let report = hot
         .prasang
         .verify_integrity(&hot.prasang.auth().system_actor())

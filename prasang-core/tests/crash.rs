@@ -51,14 +51,8 @@ fn crash_child() {
             let stdout = Arc::clone(&stdout);
             std::thread::spawn(move || {
                 for round in 0.. {
-                    let user = prasang
-                        .users()
-                        .register(common::new_user(
-                            &format!("Fan {run} {w} {round}"),
-                            Role::Attendee,
-                        ))
-                        .expect("user");
-                    let actor = prasang.auth().trusted_actor(user.id).expect("actor");
+                    let name = format!("Fan {run} {w} {round}");
+                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
                     for n in 0..100 {
                         let request = BookingRequest {
                             event: event.id,
@@ -88,16 +82,15 @@ fn crash_child() {
             let stdout = Arc::clone(&stdout);
             std::thread::spawn(move || {
                 for round in 0.. {
-                    let user = prasang
-                        .users()
-                        .register(common::new_user(
-                            &format!("Batcher {run} {w} {round}"),
-                            Role::Attendee,
-                        ))
-                        .expect("user");
+                    let name = format!("Batcher {run} {w} {round}");
+                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
                     // Announced before booking, so the parent checks unacknowledged batches too.
-                    writeln!(stdout.lock().expect("stdout"), "batcher {}", user.id).expect("print");
-                    let actor = prasang.auth().trusted_actor(user.id).expect("actor");
+                    writeln!(
+                        stdout.lock().expect("stdout"),
+                        "batcher {}",
+                        actor.user_id()
+                    )
+                    .expect("print");
                     let requests: Vec<_> = (0..BATCH)
                         .map(|_| (actor, common::booking(event.id, 1)))
                         .collect();

@@ -21,6 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use parking_lot::Mutex;
 use serde_json::json;
 
+use prasang_http_client::usage::process_usage;
 use prasang_http_client::{self as client, Connection, Reply};
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
@@ -51,27 +52,6 @@ pub struct BenchArgs {
     /// with the same load generator.
     #[arg(long)]
     pub server_bin: Option<std::path::PathBuf>,
-}
-
-/// CPU time (user + system) a process has used and the bytes it has written to the block
-/// layer, from `/proc/<pid>` (zeros where /proc is missing).
-fn process_usage(pid: u32) -> (Duration, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // After the command name (which may contain spaces) come fields 3.., so utime and stime
-    // (fields 14 and 15, in clock ticks of 10 ms on Linux) are the 12th and 13th.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks: u64 = [11, 12]
-        .iter()
-        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
-        .sum();
-    let io = std::fs::read_to_string(format!("/proc/{pid}/io")).unwrap_or_default();
-    let written = io
-        .lines()
-        .find_map(|line| line.strip_prefix("write_bytes: "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    (Duration::from_millis(ticks * 10), written)
 }
 
 /// Kills a child process when dropped, so a failed run leaves nothing behind.
@@ -440,8 +420,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
-    let server_pid = server_child.0.id();
-    let (cpu_before, written_before) = process_usage(server_pid);
+    let server_pid = server_child.0.id().to_string();
+    let (cpu_before, written_before) = process_usage(&server_pid);
     let sale = load(
         server,
         c,
@@ -453,7 +433,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     )
     .await?;
 
-    let (cpu_after, written_after) = process_usage(server_pid);
+    let (cpu_after, written_after) = process_usage(&server_pid);
     let cpu_per_request = (cpu_after - cpu_before).as_secs_f64() * 1e6 / n as f64;
     let bytes_per_seat =
         written_after.saturating_sub(written_before) as f64 / sale.count(201).max(1) as f64;
