@@ -198,6 +198,7 @@ fn crash_loses_no_acknowledged_booking() {
                 );
             }
         }
+        assert!(!batchers.is_empty(), "round {round}: no batch was booked");
         for user in &batchers {
             let holder = prasang.auth().trusted_actor(*user).expect("batcher");
             let mine = prasang
