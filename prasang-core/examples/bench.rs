@@ -8,7 +8,9 @@
 //! key, insert another), and that transaction followed by its own flush. Then Prasang bookings on
 //! one hot event, in periodic-flush mode and in durable group-commit mode, with 2 threads (one
 //! per core) and with 64 threads (a server's worth of concurrent requests). Results go to
-//! stdout as a Markdown table for BENCHMARKS.md.
+//! stdout as a Markdown table for BENCHMARKS.md, with the CPU time and the bytes written per
+//! booking (whole process, from `/proc/self`), and one row where the sale is spread over 100
+//! events.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -18,6 +20,7 @@ use prasang_core::auth::Actor;
 use prasang_core::tickets::{BookingRequest, TicketError};
 use prasang_core::users::{PasswordCost, Role};
 use prasang_core::{Config, Durability, Prasang};
+use prasang_http_client::usage::process_usage;
 use prasang_test_sinks::sample::{account, flash_sale};
 use sled::Transactional;
 
@@ -100,48 +103,69 @@ fn raw_transaction(threads: usize, seconds: f64, flush_each: bool) -> f64 {
     })
 }
 
-struct HotEvent {
+struct HotEvents {
     prasang: Prasang,
-    event: prasang_core::EventId,
+    events: Vec<prasang_core::EventId>,
     users: Vec<Actor>,
     _dir: tempfile::TempDir,
 }
 
-fn hot_event(durability: Durability, users: usize) -> HotEvent {
+fn hot_events(durability: Durability, background: bool, events: usize, users: usize) -> HotEvents {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config::new(dir.path())
         .durability(durability)
         .password_cost(PasswordCost::INSECURE_FAST)
-        .background_tasks(std::env::var("BENCH_BACKGROUND").is_ok());
+        .background_tasks(background);
     let prasang = Prasang::open(config).expect("open");
     let register = |name: String, role| account(&prasang, &name, role).expect("register");
     let organizer = register("organizer".into(), Role::Organizer);
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));
-    let event = prasang
-        .events()
-        .create(&organizer, flash_sale(starts_at, 1_000_000))
-        .expect("event")
-        .id;
+    let events = (0..events)
+        .map(|_| {
+            prasang
+                .events()
+                .create(&organizer, flash_sale(starts_at, 1_000_000))
+                .expect("event")
+                .id
+        })
+        .collect();
     let users = (0..users)
         .map(|i| register(format!("fan{i}"), Role::Attendee))
         .collect();
-    HotEvent {
+    HotEvents {
         prasang,
-        event,
+        events,
         users,
         _dir: dir,
     }
 }
 
-fn bookings(durability: Durability, threads: usize, seconds: f64) -> f64 {
+/// One scenario's result: bookings per second, CPU per booking (whole process) and bytes the
+/// process wrote per booking.
+struct Booked {
+    rate: f64,
+    cpu_us: f64,
+    bytes: f64,
+}
+
+/// `threads` callers book one seat at a time, spread round-robin over `events` events.
+fn bookings(
+    durability: Durability,
+    background: bool,
+    threads: usize,
+    events: usize,
+    seconds: f64,
+) -> Booked {
     // Each user may hold 100 seats; enough users that nobody reaches the limit.
-    let hot = Arc::new(hot_event(durability, 2_000));
+    let hot = Arc::new(hot_events(durability, background, events, 2_000));
     let per_thread = hot.users.len() / threads;
     let bench = Arc::clone(&hot);
+    let (cpu_before, written_before) = process_usage("self");
+    let started = Instant::now();
     let rate = measure(threads, seconds, move |thread, n| {
         let user = &bench.users[thread * per_thread + (n as usize % per_thread)];
         let request = BookingRequest {
-            event: bench.event,
+            event: bench.events[(thread + n as usize) % bench.events.len()],
             quantity: 1,
             idempotency_key: None,
         };
@@ -151,12 +175,18 @@ fn bookings(durability: Durability, threads: usize, seconds: f64) -> f64 {
             Err(other) => panic!("booking failed: {other:?}"),
         }
     });
+    let booked = rate * started.elapsed().as_secs_f64();
+    let (cpu_after, written_after) = process_usage("self");
     let report = hot
         .prasang
         .verify_integrity(&hot.prasang.auth().system_actor())
         .expect("integrity");
     assert!(report.is_ok(), "{:?}", report.problems);
-    rate
+    Booked {
+        rate,
+        cpu_us: (cpu_after - cpu_before).as_secs_f64() * 1e6 / booked,
+        bytes: written_after.saturating_sub(written_before) as f64 / booked,
+    }
 }
 
 fn main() {
@@ -168,36 +198,84 @@ fn main() {
     let periodic = Durability::Periodic {
         every: Duration::from_millis(100),
     };
+    let durable = Durability::GroupCommit;
     if let Some(only) = std::env::args().skip_while(|a| a != "--only").nth(1) {
-        // For profiling one scenario: `--only periodic|durable2|durable64`.
-        let rate = match only.as_str() {
-            "periodic" => bookings(periodic, 2, seconds),
-            "durable2" => bookings(Durability::GroupCommit, 2, seconds),
-            _ => bookings(Durability::GroupCommit, 64, seconds),
+        // For profiling one scenario: `--only periodic|durable2|durable64|spread64`.
+        let result = match only.as_str() {
+            "periodic" => bookings(periodic, true, 64, 1, seconds),
+            "durable2" => bookings(durable, false, 2, 1, seconds),
+            "spread64" => bookings(durable, false, 64, 100, seconds),
+            _ => bookings(durable, false, 64, 1, seconds),
         };
-        println!("{only}: {rate:.0} bookings/s");
+        println!(
+            "{only}: {:.0} bookings/s, {:.0} µs CPU and {:.0} bytes written per booking",
+            result.rate, result.cpu_us, result.bytes
+        );
         return;
     }
 
     let cas = raw_cas(2, seconds);
     let tx = raw_transaction(2, seconds, false);
     let tx_flush = raw_transaction(2, seconds, true);
-    let periodic_2 = bookings(periodic, 2, seconds);
-    let durable_2 = bookings(Durability::GroupCommit, 2, seconds);
-    let durable_64 = bookings(Durability::GroupCommit, 64, seconds);
+    let rows = [
+        (
+            "periodic flush (100 ms), no background threads",
+            periodic,
+            false,
+            2,
+            1,
+        ),
+        (
+            "periodic flush (100 ms), dispatcher running",
+            periodic,
+            true,
+            64,
+            1,
+        ),
+        ("durable (group commit)", durable, false, 2, 1),
+        ("durable (group commit)", durable, false, 64, 1),
+        (
+            "durable (group commit), dispatcher running",
+            durable,
+            true,
+            64,
+            1,
+        ),
+        (
+            "durable (group commit), 100 events",
+            durable,
+            false,
+            64,
+            100,
+        ),
+    ];
+    let results: Vec<_> = rows
+        .iter()
+        .map(|&(_, durability, background, threads, events)| {
+            bookings(durability, background, threads, events, seconds)
+        })
+        .collect();
 
-    println!("| measurement | threads | ops/s | vs. 2-tree transaction |");
-    println!("|---|---|---|---|");
-    let row = |name: &str, threads: usize, rate: f64| {
+    println!(
+        "| measurement | threads | ops/s | vs. 2-tree transaction | CPU µs / booking | bytes written / booking |"
+    );
+    println!("|---|---|---|---|---|---|");
+    let ceiling = |name: &str, threads: usize, rate: f64| {
         println!(
-            "| {name} | {threads} | {rate:.0} | {:.0}% |",
+            "| {name} | {threads} | {rate:.0} | {:.0}% | | |",
             100.0 * rate / tx
         );
     };
-    row("sled CAS decrement, one key (ceiling)", 2, cas);
-    row("sled 2-tree transaction (ceiling)", 2, tx);
-    row("sled 2-tree transaction + flush each", 2, tx_flush);
-    row("Prasang bookings, periodic flush (100 ms)", 2, periodic_2);
-    row("Prasang bookings, durable (group commit)", 2, durable_2);
-    row("Prasang bookings, durable (group commit)", 64, durable_64);
+    ceiling("sled CAS decrement, one key (ceiling)", 2, cas);
+    ceiling("sled 2-tree transaction (ceiling)", 2, tx);
+    ceiling("sled 2-tree transaction + flush each", 2, tx_flush);
+    for ((name, _, _, threads, _), result) in rows.iter().zip(&results) {
+        println!(
+            "| Prasang bookings, {name} | {threads} | {:.0} | {:.0}% | {:.0} | {:.0} |",
+            result.rate,
+            100.0 * result.rate / tx,
+            result.cpu_us,
+            result.bytes
+        );
+    }
 }

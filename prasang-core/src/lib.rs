@@ -96,6 +96,7 @@ pub(crate) struct Inner {
     pub(crate) notifier: notify::Notifier,
     pub(crate) hashing: users::Hashing,
     pub(crate) analytics: analytics::consumer::Runner,
+    pub(crate) booking: tickets::group::BookingQueue,
     data_dir: PathBuf,
     dummy_hash: OnceLock<String>,
     maintenance: Mutex<Option<Maintenance>>,
@@ -139,12 +140,15 @@ impl Prasang {
             notifier: notify::Notifier::new(&config)?,
             hashing: users::Hashing::new(config.password_cost, config.password_hashing),
             analytics: analytics::consumer::Runner::default(),
+            booking: tickets::group::BookingQueue::default(),
             data_dir,
             dummy_hash: OnceLock::new(),
             maintenance: Mutex::new(None),
             _temporary_dir: temporary_dir,
             config,
         });
+        // Bookings are written by this thread whatever the settings (see `tickets::group`).
+        inner.booking.start(Arc::downgrade(&inner))?;
         if inner.config.background_tasks {
             let maintenance =
                 Maintenance::start(Arc::downgrade(&inner), inner.config.maintenance_interval)?;
@@ -420,8 +424,10 @@ impl Maintenance {
 }
 
 impl Inner {
-    /// Stops the notification and maintenance threads (idempotent).
+    /// Stops the booking writer (after it answers what is queued), the notification and
+    /// maintenance threads (idempotent).
     fn stop_background(&self) {
+        self.booking.stop();
         self.notifier.shutdown();
         self.analytics.stop(|| self.log_signal.notify());
         if let Some(maintenance) = self.maintenance.lock().take() {

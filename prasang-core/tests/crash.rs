@@ -1,6 +1,8 @@
 //! Crash safety: a child process books in a loop and prints every acknowledged ticket; we kill
 //! it with SIGKILL mid-run, reopen the store and require every acknowledged booking (and
-//! cancellation) to be there, with all counters and indexes consistent.
+//! cancellation) to be there, with all counters and indexes consistent. Some workers hand the
+//! booking writer batches of requests (`book_many`), so the kill often lands while a batch is
+//! being written: a batch is all there or not there at all.
 
 mod common;
 
@@ -13,10 +15,14 @@ use std::time::Duration;
 
 use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{PasswordCost, Role};
-use prasang_core::{Config, Prasang, TicketId};
+use prasang_core::{Config, PageRequest, Prasang, TicketId, UserId};
 
 const CHILD_ENV: &str = "PRASANG_CRASH_CHILD_DIR";
 const WORKERS: usize = 4;
+/// Workers that book in batches, and the requests per batch (one seat each, all for one fresh
+/// user, so the user's ticket count tells whether the whole batch was written).
+const BATCH_WORKERS: usize = 2;
+const BATCH: usize = 8;
 
 /// The child's body. Only does anything when re-executed by the crash test with the env var set.
 #[test]
@@ -46,14 +52,8 @@ fn crash_child() {
             let stdout = Arc::clone(&stdout);
             std::thread::spawn(move || {
                 for round in 0.. {
-                    let user = prasang
-                        .users()
-                        .register(common::new_user(
-                            &format!("Fan {run} {w} {round}"),
-                            Role::Attendee,
-                        ))
-                        .expect("user");
-                    let actor = prasang.auth().trusted_actor(user.id).expect("actor");
+                    let name = format!("Fan {run} {w} {round}");
+                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
                     for n in 0..100 {
                         let request = BookingRequest {
                             event: event.id,
@@ -77,12 +77,47 @@ fn crash_child() {
             })
         })
         .collect();
-    for worker in workers {
+    let batchers: Vec<_> = (0..BATCH_WORKERS)
+        .map(|w| {
+            let prasang = prasang.clone();
+            let stdout = Arc::clone(&stdout);
+            std::thread::spawn(move || {
+                for round in 0.. {
+                    let name = format!("Batcher {run} {w} {round}");
+                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
+                    // Announced before booking, so the parent checks unacknowledged batches too.
+                    writeln!(
+                        stdout.lock().expect("stdout"),
+                        "batcher {}",
+                        actor.user_id()
+                    )
+                    .expect("print");
+                    let requests: Vec<_> = (0..BATCH)
+                        .map(|_| (actor, common::booking(event.id, 1)))
+                        .collect();
+                    for answer in prasang.tickets().book_many(&requests) {
+                        let ticket = answer.expect("batch booking").ticket;
+                        writeln!(stdout.lock().expect("stdout"), "booked {}", ticket.id)
+                            .expect("print");
+                    }
+                }
+            })
+        })
+        .collect();
+    for worker in workers.into_iter().chain(batchers) {
         let _ = worker.join();
     }
 }
 
-fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> HashMap<TicketId, TicketStatus> {
+/// What the child acknowledged before it died.
+#[derive(Default)]
+struct Acknowledged {
+    tickets: HashMap<TicketId, TicketStatus>,
+    /// Users who booked (or were about to book) one batch each.
+    batchers: Vec<UserId>,
+}
+
+fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> Acknowledged {
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "crash_child",
@@ -97,7 +132,7 @@ fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> HashMap<TicketId, T
         .spawn()
         .expect("spawn child");
     let stdout = child.stdout.take().expect("child stdout");
-    let mut acknowledged = HashMap::new();
+    let mut acknowledged = Acknowledged::default();
     let mut lines = BufReader::new(stdout).lines();
     let mut acks = 0;
     while acks < kill_after_acks {
@@ -115,15 +150,21 @@ fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> HashMap<TicketId, T
     acknowledged
 }
 
-fn record(line: &str, acknowledged: &mut HashMap<TicketId, TicketStatus>) -> usize {
+fn record(line: &str, acknowledged: &mut Acknowledged) -> usize {
     // The harness may print its own text in front of the child's first line.
     let words: Vec<&str> = line.split_whitespace().collect();
     let (status, id) = match words.as_slice() {
         [.., "booked", id] => (TicketStatus::Booked, *id),
         [.., "cancelled", id] => (TicketStatus::Cancelled, *id),
+        [.., "batcher", id] => {
+            acknowledged.batchers.push(id.parse().expect("user id"));
+            return 0;
+        }
         _ => return 0,
     };
-    acknowledged.insert(id.parse().expect("ticket id"), status);
+    acknowledged
+        .tickets
+        .insert(id.parse().expect("ticket id"), status);
     1
 }
 
@@ -131,7 +172,10 @@ fn record(line: &str, acknowledged: &mut HashMap<TicketId, TicketStatus>) -> usi
 fn crash_loses_no_acknowledged_booking() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (round, kill_after) in [(1, 400), (2, 250)] {
-        let acknowledged = run_child_and_kill(dir.path(), kill_after);
+        let Acknowledged {
+            tickets: acknowledged,
+            batchers,
+        } = run_child_and_kill(dir.path(), kill_after);
         assert!(
             acknowledged.len() >= kill_after / 2,
             "round {round}: too few acknowledgements"
@@ -154,6 +198,19 @@ fn crash_loses_no_acknowledged_booking() {
                     "round {round}: acknowledged cancel of {id} lost"
                 );
             }
+        }
+        assert!(!batchers.is_empty(), "round {round}: no batch was booked");
+        for user in &batchers {
+            let holder = prasang.auth().trusted_actor(*user).expect("batcher");
+            let mine = prasang
+                .tickets()
+                .list_mine(&holder, &PageRequest::first(100))
+                .expect("tickets");
+            assert!(
+                mine.items.is_empty() || mine.items.len() == BATCH,
+                "round {round}: half a batch survived: {} of {BATCH} tickets of {user}",
+                mine.items.len()
+            );
         }
         let report = prasang
             .verify_integrity(&prasang.auth().system_actor())

@@ -26,6 +26,11 @@ enum Op {
         paid: bool,
         quantity: u32,
     },
+    /// Several bookings handed to the booking writer back to back (one batch): the model
+    /// decides them one after the other.
+    BookMany {
+        requests: Vec<(usize, bool, u32)>,
+    },
     Cancel {
         ticket: usize,
         by: Option<usize>,
@@ -42,6 +47,7 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         4 => (0..USERS, any::<bool>(), 1..=3u32).prop_map(|(user, paid, quantity)| Op::Book { user, paid, quantity }),
+        2 => proptest::collection::vec((0..USERS, any::<bool>(), 1..=3u32), 1..6).prop_map(|requests| Op::BookMany { requests }),
         2 => (0..16usize, proptest::option::of(0..USERS)).prop_map(|(ticket, by)| Op::Cancel { ticket, by }),
         1 => (0..16usize).prop_map(|ticket| Op::Confirm { ticket }),
         1 => (0..1_200u64).prop_map(|secs| Op::Advance { secs }),
@@ -58,6 +64,7 @@ enum Answer {
     NotFound,
     WrongStatus(TicketStatus),
     Expired(usize),
+    Many(Vec<Answer>),
 }
 
 fn answer<T>(result: Result<T, TicketError>) -> Answer {
@@ -211,6 +218,17 @@ proptest! {
                         real.tickets.push(outcome.ticket.id);
                     }
                     (answer(result), model.book(user, paid, quantity))
+                }
+                Op::BookMany { requests } => {
+                    let batch: Vec<_> = requests.iter().map(|&(user, paid, quantity)| {
+                        (real.users[user], BookingRequest { event: real.events[&paid], quantity: quantity.into(), idempotency_key: None })
+                    }).collect();
+                    let results = tickets.book_many(&batch);
+                    for outcome in results.iter().flatten() {
+                        real.tickets.push(outcome.ticket.id);
+                    }
+                    let expected = requests.iter().map(|&(user, paid, quantity)| model.book(user, paid, quantity)).collect();
+                    (Answer::Many(results.into_iter().map(answer).collect()), Answer::Many(expected))
                 }
                 Op::Cancel { ticket, by } if !real.tickets.is_empty() => {
                     let index = ticket % real.tickets.len();

@@ -82,6 +82,26 @@ impl DomainError for StoreError {
     }
 }
 
+/// A copy for each caller of a batch that failed as a whole (the I/O error inside is copied by
+/// kind and message, as sled copies its own).
+impl Clone for StoreError {
+    fn clone(&self) -> Self {
+        match self {
+            StoreError::Engine(error) => StoreError::Engine(error.clone()),
+            StoreError::Corrupt { tree, reason } => StoreError::Corrupt {
+                tree,
+                reason: reason.clone(),
+            },
+            StoreError::Flush(reason) => StoreError::Flush(reason.clone()),
+            StoreError::Io(error) => {
+                StoreError::Io(std::io::Error::new(error.kind(), error.to_string()))
+            }
+            StoreError::Conflict => StoreError::Conflict,
+            StoreError::Signing(reason) => StoreError::Signing(reason.clone()),
+        }
+    }
+}
+
 impl From<UnabortableTransactionError> for StoreError {
     fn from(error: UnabortableTransactionError) -> Self {
         match error {

@@ -1,16 +1,23 @@
-//! Booking seats: the one transaction that takes them.
+//! Booking seats: the rules ([`decide_booking`]) and the transaction that applies them to a
+//! batch of requests in arrival order (see [`super::group`] for the queue in front of it).
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::group::{PendingBooking, Queued, Request};
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
+use crate::Inner;
 use crate::auth::Actor;
+use crate::error::{CommonError, Subject};
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId};
 use crate::limits::{self, IDEMPOTENCY_KEY};
 use crate::log::{self, DomainEvent};
-use crate::store::{abort, codec, decode_in_tx, finish, keys};
+use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
 
@@ -34,6 +41,9 @@ pub struct BookingOutcome {
     /// True when an earlier request with the same idempotency key made this ticket.
     pub replayed: bool,
 }
+
+/// The refusal for a booking of an event that does not exist.
+const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 /// What the `idempotency` tree remembers about a request.
 #[derive(Serialize, Deserialize)]
@@ -112,26 +122,39 @@ fn decide_booking(
     })
 }
 
+/// What an earlier request with the same idempotency key left behind.
+enum Replay {
+    /// No earlier request: book.
+    Fresh,
+    /// The ticket the earlier request made.
+    First(Ticket),
+    /// The key was used for another event or quantity, or its ticket is gone.
+    Refused(TicketError),
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
 /// Inside the booking transaction: the ticket an earlier request with the same idempotency `key`
-/// made, if there was one; the key may not be reused for another event or quantity.
+/// made, if there was one (also when that request is earlier in the same batch: the transaction
+/// reads its own writes); the key may not be reused for another event or quantity.
 fn replay(
     idempotency: &TransactionalTree,
     tickets: &TransactionalTree,
     key: &[u8],
     event: EventId,
     quantity: u32,
-) -> Result<Option<Ticket>, ConflictableTransactionError<TicketError>> {
+) -> TxResult<Replay> {
     let Some(bytes) = idempotency.get(key)? else {
-        return Ok(None);
+        return Ok(Replay::Fresh);
     };
     let first: IdempotencyRecord = decode_in_tx("idempotency", &bytes)?;
     if first.event != event || first.quantity != quantity {
-        return Err(abort(TicketError::IdempotencyKeyReused));
+        return Ok(Replay::Refused(TicketError::IdempotencyKeyReused));
     }
-    let bytes = tickets
-        .get(first.ticket.to_bytes())?
-        .ok_or_else(|| abort(NO_SUCH_TICKET))?;
-    record::decode(&bytes).map(Some).map_err(abort)
+    let Some(bytes) = tickets.get(first.ticket.to_bytes())? else {
+        return Ok(Replay::Refused(NO_SUCH_TICKET.into()));
+    };
+    record::decode(&bytes).map(Replay::First).map_err(abort)
 }
 
 /// The log entry for a newly issued ticket: pending (with its hold's end) or booked.
@@ -155,43 +178,180 @@ fn issued(ticket: &Ticket) -> DomainEvent {
     }
 }
 
-impl Tickets<'_> {
-    /// Books seats in one transaction: checks the event is on sale, that seats remain and the
-    /// per-user limit holds, takes the seats, writes the ticket, its indexes and the log entry.
-    /// Free events are booked at once; paid ones are held as `pending` until payment is
-    /// confirmed or the hold expires. Returns once the booking is durable.
-    pub fn book(
+/// The trees a booking batch touches, inside its transaction.
+struct BookingTrees<'t> {
+    inventory: &'t TransactionalTree,
+    tickets: &'t TransactionalTree,
+    by_event: &'t TransactionalTree,
+    by_user: &'t TransactionalTree,
+    holdings: &'t TransactionalTree,
+    idempotency: &'t TransactionalTree,
+    by_expiry: &'t TransactionalTree,
+    log: &'t TransactionalTree,
+}
+
+/// A value read once per batch, changed in memory by each booking and written back once.
+struct Cached<T> {
+    value: T,
+    changed: bool,
+}
+
+/// The sale states and holdings a batch has read, as its bookings changed them so far.
+#[derive(Default)]
+struct BatchState {
+    /// `None`: no such event.
+    sales: HashMap<EventId, Option<Cached<SaleState>>>,
+    holdings: HashMap<[u8; 32], Cached<u32>>,
+}
+
+impl BookingTrees<'_> {
+    /// Decides every request of a batch in order, writes the tickets and log entries of those
+    /// that book, then each changed sale state and holding once. A refusal writes nothing.
+    fn decide_batch(
         &self,
-        actor: &Actor,
-        request: &BookingRequest,
-    ) -> Result<BookingOutcome, TicketError> {
-        let quantity: u32 = validate::in_range(&limits::QUANTITY, request.quantity)?;
-        let idempotency_key = match &request.idempotency_key {
-            Some(key) => {
-                check_idempotency_key(key)?;
-                Some(keys::idempotency(actor.user_id(), key))
+        batch: &[Queued],
+        now: Timestamp,
+        hold_until: Timestamp,
+    ) -> TxResult<Vec<Result<BookingOutcome, TicketError>>> {
+        let mut state = BatchState::default();
+        let mut answers = Vec::with_capacity(batch.len());
+        for request in batch {
+            answers.push(self.decide_one(&mut state, request, now, hold_until)?);
+        }
+        for (event, sale) in &state.sales {
+            if let Some(sale) = sale.as_ref().filter(|sale| sale.changed) {
+                self.inventory
+                    .insert(&event.to_bytes(), codec::write(&sale.value))?;
             }
-            None => None,
+        }
+        for (key, held) in &state.holdings {
+            if held.changed {
+                self.holdings.insert(key, &keys::counter(held.value))?;
+            }
+        }
+        Ok(answers)
+    }
+
+    fn decide_one(
+        &self,
+        state: &mut BatchState,
+        request: &Queued,
+        now: Timestamp,
+        hold_until: Timestamp,
+    ) -> TxResult<Result<BookingOutcome, TicketError>> {
+        let quantity = request.quantity;
+        if let Some(key) = &request.idempotency_key {
+            match replay(self.idempotency, self.tickets, key, request.event, quantity)? {
+                Replay::Fresh => {}
+                Replay::First(ticket) => {
+                    return Ok(Ok(BookingOutcome {
+                        ticket,
+                        replayed: true,
+                    }));
+                }
+                Replay::Refused(error) => return Ok(Err(error)),
+            }
+        }
+        let sale = match state.sales.entry(request.event) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let stored = self.inventory.get(request.event.to_bytes())?;
+                let sale = match stored {
+                    Some(bytes) => Some(read_in_tx::<SaleState, StoreError>(&bytes)?),
+                    None => None,
+                };
+                entry.insert(sale.map(|value| Cached {
+                    value,
+                    changed: false,
+                }))
+            }
         };
-        let now = self.inner.now();
-        let hold_until = now.plus(self.inner.config.hold_duration);
+        let Some(sale) = sale else {
+            return Ok(Err(NO_SUCH_EVENT.into()));
+        };
+        let holding_key = keys::holding(request.event, request.user);
+        let held = match state.holdings.entry(holding_key) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let value = match self.holdings.get(holding_key)? {
+                    Some(bytes) => keys::counter_from(&bytes).unwrap_or(0),
+                    None => 0,
+                };
+                entry.insert(Cached {
+                    value,
+                    changed: false,
+                })
+            }
+        };
+        let decision = match decide_booking(&sale.value, held.value, quantity, now) {
+            Ok(decision) => decision,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        sale.value = decision.sale;
+        sale.changed = true;
+        held.value += quantity;
+        held.changed = true;
+        let pending = decision.status == TicketStatus::Pending;
         let ticket_id = TicketId::generate();
-        let event_key = request.event.to_bytes();
-        let holding_key = keys::holding(request.event, actor.user_id());
-        let store = &self.inner.store;
-        let outcome = finish::<_, TicketError>(
-            (
-                &store.inventory,
-                &store.tickets,
-                &store.tickets_by_event,
-                &store.tickets_by_user,
-                &store.holdings,
-                &store.idempotency,
-                &store.holds_by_expiry,
-                &store.log,
-            )
-                .transaction(
-                    |(
+        let ticket = Ticket {
+            id: ticket_id,
+            event: request.event,
+            user: request.user,
+            quantity,
+            status: decision.status,
+            amount_minor: decision.amount_minor,
+            created_at: now,
+            updated_at: now,
+            expires_at: pending.then_some(hold_until),
+        };
+        self.tickets
+            .insert(&ticket_id.to_bytes(), record::encode(&ticket))?;
+        self.by_event
+            .insert(&keys::ticket_by_event(ticket.event, ticket_id), &[])?;
+        self.by_user
+            .insert(&keys::ticket_by_user(ticket.user, ticket_id), &[])?;
+        if let Some(key) = &request.idempotency_key {
+            let remembered = IdempotencyRecord {
+                ticket: ticket_id,
+                event: request.event,
+                quantity,
+            };
+            self.idempotency
+                .insert(key.as_slice(), codec::encode(&remembered))?;
+        }
+        if let Some(expires_at) = ticket.expires_at {
+            self.by_expiry
+                .insert(&keys::hold_by_expiry(expires_at, ticket_id), &[])?;
+        }
+        log::append(self.log, now, &issued(&ticket))?;
+        Ok(Ok(BookingOutcome {
+            ticket,
+            replayed: false,
+        }))
+    }
+}
+
+/// The booking writer's step: decides `batch` in arrival order in one transaction, answers the
+/// refusals at once (they wrote nothing), waits until the bookings are durable (one shared
+/// flush for the whole batch), then answers them.
+pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>) {
+    let now = inner.now();
+    let hold_until = now.plus(inner.config.hold_duration);
+    let store = &inner.store;
+    let decided = finish::<_, StoreError>(
+        (
+            &store.inventory,
+            &store.tickets,
+            &store.tickets_by_event,
+            &store.tickets_by_user,
+            &store.holdings,
+            &store.idempotency,
+            &store.holds_by_expiry,
+            &store.log,
+        )
+            .transaction(
+                |(inventory, tickets, by_event, by_user, holdings, idempotency, by_expiry, log)| {
+                    BookingTrees {
                         inventory,
                         tickets,
                         by_event,
@@ -200,63 +360,114 @@ impl Tickets<'_> {
                         idempotency,
                         by_expiry,
                         log,
-                    )| {
-                        if let Some(key) = &idempotency_key
-                            && let Some(first) =
-                                replay(idempotency, tickets, key, request.event, quantity)?
-                        {
-                            return Ok(BookingOutcome {
-                                ticket: first,
-                                replayed: true,
-                            });
-                        }
-                        let sale = SaleState::read_in_tx(inventory, &event_key)?;
-                        let held = match holdings.get(holding_key)? {
-                            Some(bytes) => keys::counter_from(&bytes).unwrap_or(0),
-                            None => 0,
-                        };
-                        let decision = decide_booking(&sale, held, quantity, now).map_err(abort)?;
-                        let sale = decision.sale;
-                        let pending = decision.status == TicketStatus::Pending;
-                        let ticket = Ticket {
-                            id: ticket_id,
-                            event: request.event,
-                            user: actor.user_id(),
-                            quantity,
-                            status: decision.status,
-                            amount_minor: decision.amount_minor,
-                            created_at: now,
-                            updated_at: now,
-                            expires_at: pending.then_some(hold_until),
-                        };
-                        inventory.insert(&event_key, codec::write(&sale))?;
-                        tickets.insert(&ticket_id.to_bytes(), record::encode(&ticket))?;
-                        by_event.insert(&keys::ticket_by_event(ticket.event, ticket_id), &[])?;
-                        by_user.insert(&keys::ticket_by_user(ticket.user, ticket_id), &[])?;
-                        holdings.insert(&holding_key, &keys::counter(held + quantity))?;
-                        if let Some(key) = &idempotency_key {
-                            let remembered = IdempotencyRecord {
-                                ticket: ticket_id,
-                                event: request.event,
-                                quantity,
-                            };
-                            idempotency.insert(key.as_slice(), codec::encode(&remembered))?;
-                        }
-                        if let Some(expires_at) = ticket.expires_at {
-                            by_expiry.insert(&keys::hold_by_expiry(expires_at, ticket_id), &[])?;
-                        }
-                        log::append(log, now, &issued(&ticket))?;
-                        Ok(BookingOutcome {
-                            ticket,
-                            replayed: false,
-                        })
-                    },
-                ),
-        )?;
-        // A replay must be durable too: its first request may not have been acknowledged yet.
-        self.inner.committed_with_log()?;
-        Ok(outcome)
+                    }
+                    .decide_batch(&batch, now, hold_until)
+                },
+            ),
+    );
+    let answers = match decided {
+        Ok(answers) => answers,
+        Err(failure) => {
+            tracing::error!(?failure, requests = batch.len(), "a booking batch failed");
+            for request in batch {
+                request.answer(Err(failure.clone().into()));
+            }
+            return;
+        }
+    };
+    let mut booked = Vec::with_capacity(answers.len());
+    let mut wrote = false;
+    for (request, answer) in batch.into_iter().zip(answers) {
+        match answer {
+            Ok(outcome) => {
+                wrote |= !outcome.replayed;
+                booked.push((request, outcome));
+            }
+            Err(refusal) => request.answer(Err(refusal)),
+        }
     }
+    if booked.is_empty() {
+        return;
+    }
+    // A replay must be durable too: its first request may not have been acknowledged yet.
+    let durable = if wrote {
+        inner.committed_with_log()
+    } else {
+        store.durable()
+    };
+    for (request, outcome) in booked {
+        request.answer(match &durable {
+            Ok(()) => Ok(outcome),
+            Err(failure) => Err(failure.clone().into()),
+        });
+    }
+}
+
+impl Tickets<'_> {
+    /// Books seats: checks the event is on sale, that seats remain and the per-user limit
+    /// holds, takes the seats, writes the ticket, its indexes and the log entry, all in one
+    /// transaction. Free events are booked at once; paid ones are held as `pending` until
+    /// payment is confirmed or the hold expires. Returns once the booking is durable.
+    ///
+    /// Concurrent bookings are decided in arrival order by one writer and written together
+    /// (see [`Tickets::book_async`]).
+    pub fn book(
+        &self,
+        actor: &Actor,
+        request: &BookingRequest,
+    ) -> Result<BookingOutcome, TicketError> {
+        self.book_async(actor, request).wait()
+    }
+
+    /// [`Tickets::book`] without blocking: hands the request to the store's booking writer and
+    /// returns its pending answer, to `.await` (it needs no particular async runtime) or to
+    /// [`wait`](PendingBooking::wait) for. The writer takes every request waiting, decides them
+    /// in arrival order, writes them as one transaction and answers after one shared flush;
+    /// refusals (sold out, limit reached, not on sale) are answered without waiting for it.
+    pub fn book_async(&self, actor: &Actor, request: &BookingRequest) -> PendingBooking {
+        let checked = checked(actor, request);
+        let mut pending = self.inner.booking.submit([checked]);
+        pending
+            .pop()
+            .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
+    }
+
+    /// Books several requests, decided one after the other in the order given, with no other
+    /// caller's request between them (in one transaction unless the writer's batch is full).
+    /// Each request gets its own answer, as from [`Tickets::book`]; a request repeating an
+    /// earlier one's idempotency key gets that one's ticket.
+    pub fn book_many(
+        &self,
+        requests: &[(Actor, BookingRequest)],
+    ) -> Vec<Result<BookingOutcome, TicketError>> {
+        let checked = requests
+            .iter()
+            .map(|(actor, request)| checked(actor, request));
+        self.inner
+            .booking
+            .submit(checked)
+            .into_iter()
+            .map(PendingBooking::wait)
+            .collect()
+    }
+}
+
+/// The request with its fields checked, ready for the queue.
+fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketError> {
+    let quantity: u32 = validate::in_range(&limits::QUANTITY, request.quantity)?;
+    let idempotency_key = match &request.idempotency_key {
+        Some(key) => {
+            check_idempotency_key(key)?;
+            Some(keys::idempotency(actor.user_id(), key))
+        }
+        None => None,
+    };
+    Ok(Request {
+        user: actor.user_id(),
+        event: request.event,
+        quantity,
+        idempotency_key,
+    })
 }
 
 #[cfg(test)]

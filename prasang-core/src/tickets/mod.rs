@@ -2,15 +2,18 @@
 //!
 //! Every change is one sled transaction over the sale state, the ticket, its indexes and the log,
 //! so seat counters and tickets can never disagree: a seat is taken exactly once and released
-//! exactly once.
+//! exactly once. Bookings queue for one writer that decides everything waiting in arrival order
+//! and writes it as one transaction (group booking, [`group`]).
 
 mod booking;
+pub(crate) mod group;
 pub(crate) mod record;
 mod release;
 
 use serde::{Deserialize, Serialize};
 
 pub use booking::{BookingOutcome, BookingRequest};
+pub use group::PendingBooking;
 
 use crate::Inner;
 use crate::auth::Actor;

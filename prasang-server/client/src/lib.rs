@@ -3,6 +3,8 @@
 //! talks to a server on loopback). A crate of its own so that it is not part of the server
 //! library's API.
 
+pub mod usage;
+
 use std::net::SocketAddr;
 
 use bytes::Bytes;

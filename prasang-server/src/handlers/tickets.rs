@@ -32,7 +32,9 @@ pub(crate) fn book(cx: Ctx) -> BoxReply {
             idempotency_key: cx.header("idempotency-key")?.map(str::to_owned),
         };
         let metrics = cx.state.metrics.clone();
-        let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
+        // Awaited here on the async worker: the core's booking writer answers through the
+        // future, so a booking occupies no blocking-pool thread while it waits for its batch.
+        let outcome = cx.prasang().tickets().book_async(&actor, &request).await;
         metrics.booking(outcome.as_ref().map(|o| o.replayed));
         let outcome = outcome?;
         let mut response = created(
