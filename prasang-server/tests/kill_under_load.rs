@@ -12,9 +12,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use hyper::{Method, StatusCode};
-use prasang_core::{Clock, SystemClock};
-use prasang_http_client::{self as client, ClientError, Reply};
-use process::{ADMIN_EMAIL, PASSWORD, ServerProcess};
+use prasang_http_client::{ClientError, Reply};
+use process::ServerProcess;
 use rand::Rng;
 use serde_json::{Value, json};
 
@@ -34,61 +33,18 @@ async fn call(
     idempotency_key: Option<&str>,
 ) -> Result<Reply, ClientError> {
     let at = *address.read().expect("address lock");
-    let mut request = client::request(method, path, Some(token), body);
-    if let Some(key) = idempotency_key {
-        request
-            .headers_mut()
-            .insert("idempotency-key", key.parse().expect("a header value"));
-    }
-    client::Connection::open(at).await?.send(request).await
+    process::send(at, method, path, token, body, idempotency_key).await
 }
 
 /// Calls until the server answers (it may be dead or restarting meanwhile).
-async fn answered(
-    address: &Address,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<&Value>,
-) -> Reply {
+async fn answered(address: &Address, path: &str, token: &str) -> Reply {
     for _ in 0..600 {
-        if let Ok(reply) = call(address, method.clone(), path, token, body, None).await {
+        if let Ok(reply) = call(address, Method::GET, path, token, None, None).await {
             return reply;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("{method} {path} never answered");
-}
-
-async fn session(address: SocketAddr, body: Value) -> String {
-    let reply = client::call(
-        address,
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(&body),
-    )
-    .await
-    .expect("login answered");
-    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
-    reply.json()["access_token"].as_str().unwrap().to_owned()
-}
-
-async fn user(address: SocketAddr, email: &str, role: &str) -> String {
-    let reply = client::call(
-        address,
-        Method::POST,
-        "/api/v1/auth/register",
-        None,
-        Some(
-            &json!({ "name": "Load", "email": email, "password": PASSWORD,
-                      "gender": "undisclosed", "age": 30, "role": role }),
-        ),
-    )
-    .await
-    .expect("register answered");
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
-    session(address, json!({ "email": email, "password": PASSWORD })).await
+    panic!("GET {path} never answered");
 }
 
 /// What one attendee was told.
@@ -181,30 +137,14 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
     let log = folder.path().join("server.log");
     let mut server = ServerProcess::start(&data, &log);
     let address: Address = Arc::new(RwLock::new(server.address));
-
-    let organizer = user(server.address, "org@example.org", "organizer").await;
-    let starts = SystemClock.now().plus(Duration::from_secs(86_400));
-    let reply = call(
-        &address,
-        Method::POST,
-        "/api/v1/events",
-        &organizer,
-        Some(
-            &json!({ "title": "Crash sale", "location": "Hall", "starts_at": starts,
-                      "ends_at": starts.plus(Duration::from_secs(3600)),
-                      "capacity": CAPACITY, "per_user_limit": 20 }),
-        ),
-        None,
-    )
-    .await
-    .unwrap();
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
-    let event = reply.json()["id"].as_str().unwrap().to_owned();
+    let organizer = process::account(server.address, "org@example.org", "organizer").await;
+    let event = process::event(server.address, &organizer, CAPACITY, 20).await;
 
     let stop = Arc::new(AtomicBool::new(false));
     let mut load = Vec::new();
     for n in 0..ATTENDEES {
-        let token = user(server.address, &format!("a{n}@example.org"), "attendee").await;
+        let email = format!("a{n}@example.org");
+        let token = process::account(server.address, &email, "attendee").await;
         let task = attendee(
             n,
             token.clone(),
@@ -226,19 +166,12 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
     stop.store(true, Ordering::Relaxed);
 
     let mut acknowledged = 0;
-    let mut active_expected = HashMap::new();
+    let mut still_active = HashMap::new();
     for (token, task) in load {
         let outcomes = task.await.expect("the attendee task ends");
         acknowledged += outcomes.booked.len();
         for id in &outcomes.booked {
-            let reply = answered(
-                &address,
-                Method::GET,
-                &format!("/api/v1/tickets/{id}"),
-                &token,
-                None,
-            )
-            .await;
+            let reply = answered(&address, &format!("/api/v1/tickets/{id}"), &token).await;
             assert_eq!(
                 reply.status,
                 StatusCode::OK,
@@ -256,7 +189,7 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
                     "ticket {id} was booked and never cancelled"
                 );
             }
-            active_expected.insert(id.clone(), status == "booked");
+            still_active.insert(id.clone(), status == "booked");
         }
     }
     assert!(
@@ -265,27 +198,8 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
     );
 
     // The seats add up: capacity = booked + held + remaining, and booked = the active tickets.
-    let admin = session(
-        server.address,
-        json!({ "email": ADMIN_EMAIL, "password": PASSWORD }),
-    )
-    .await;
-    let seats = answered(
-        &address,
-        Method::GET,
-        &format!("/api/v1/events/{event}"),
-        &organizer,
-        None,
-    )
-    .await
-    .json()["seats"]
-        .clone();
-    let count = |field: &str| seats[field].as_u64().unwrap();
-    assert_eq!(
-        count("booked") + count("held") + count("remaining"),
-        CAPACITY,
-        "{seats}"
-    );
+    let at = server.address;
+    let seats = process::seats_adding_up(at, &organizer, &event, CAPACITY).await;
     let mut active_listed = 0;
     let mut after: Option<String> = None;
     loop {
@@ -293,9 +207,7 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
         if let Some(cursor) = &after {
             path.push_str(&format!("&after={cursor}"));
         }
-        let page = answered(&address, Method::GET, &path, &organizer, None)
-            .await
-            .json();
+        let page = answered(&address, &path, &organizer).await.json();
         for ticket in page["items"].as_array().unwrap() {
             if ticket["status"] == "booked" {
                 active_listed += ticket["quantity"].as_u64().unwrap();
@@ -308,26 +220,15 @@ async fn sigkill_under_booking_load_loses_no_acknowledged_booking_and_no_seat() 
     }
     assert_eq!(
         active_listed,
-        count("booked"),
-        "tickets listed vs seats booked: {seats}"
+        seats["booked"].as_u64().unwrap(),
+        "tickets listed vs {seats}"
     );
-    let active_acknowledged = active_expected.values().filter(|active| **active).count() as u64;
+    // Bookings in flight when the load stopped may have landed unanswered: at least, not equal.
+    let active_acknowledged = still_active.values().filter(|active| **active).count() as u64;
     assert!(
         active_listed >= active_acknowledged,
         "{active_listed} active tickets, but {active_acknowledged} acknowledged and not cancelled"
     );
-
-    let report = answered(
-        &address,
-        Method::GET,
-        "/api/v1/admin/integrity",
-        &admin,
-        None,
-    )
-    .await;
-    assert_eq!(report.status, StatusCode::OK);
-    assert_eq!(report.json()["ok"], true, "integrity: {:?}", report.json());
-    eprintln!(
-        "{KILLS} kills: {acknowledged} bookings acknowledged, {active_listed} seats booked at the end, {seats}"
-    );
+    process::assert_intact(at).await;
+    eprintln!("{KILLS} kills: {acknowledged} bookings acknowledged, at the end {seats}");
 }

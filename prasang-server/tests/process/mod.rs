@@ -3,10 +3,16 @@
 //! kill it or starve it: what an in-process server cannot show.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use hyper::{Method, StatusCode};
+use prasang_core::{Clock, SystemClock};
+use prasang_http_client::{self as client, ClientError, Reply};
+use serde_json::{Value, json};
 
 /// The server binary under test.
 pub fn binary() -> PathBuf {
@@ -69,17 +75,20 @@ impl ServerProcess {
     }
 
     fn spawn(mut command: Command, log: &Path) -> ServerProcess {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("the log file opens");
+        let open_log = || {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("the log file opens")
+        };
         let mut child = command
             .env("PRASANG_LOG", "info")
+            .env("NO_COLOR", "1")
             // Every acknowledged write durable, whatever the caller's environment says.
             .env_remove("PRASANG_PERIODIC_FLUSH_MS")
             .stdout(Stdio::piped())
-            .stderr(log)
+            .stderr(open_log())
             .spawn()
             .expect("the server binary starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
@@ -92,8 +101,14 @@ impl ServerProcess {
                 break url.trim().parse().expect("the banner names the address");
             }
         };
-        // Keep reading the banner so that the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
+        // The log goes to stdout after the banner: copy it to the log file (which also keeps
+        // the server from blocking on a full pipe).
+        let mut copy = open_log();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = writeln!(copy, "{line}");
+            }
+        });
         ServerProcess { child, address }
     }
 
@@ -113,4 +128,114 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Sends one request on a fresh connection (the server may have been killed since the last).
+pub async fn send(
+    address: SocketAddr,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<&Value>,
+    idempotency_key: Option<&str>,
+) -> Result<Reply, ClientError> {
+    let mut request = client::request(method, path, Some(token), body);
+    if let Some(key) = idempotency_key {
+        request
+            .headers_mut()
+            .insert("idempotency-key", key.parse().expect("a header value"));
+    }
+    client::Connection::open(address).await?.send(request).await
+}
+
+/// Logs in with [`PASSWORD`]; returns the access token.
+pub async fn login(address: SocketAddr, email: &str) -> String {
+    let body = json!({ "email": email, "password": PASSWORD });
+    let reply = client::call(
+        address,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&body),
+    )
+    .await
+    .expect("login answered");
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+    reply.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+/// Registers an account with `role` and logs in; returns the access token.
+pub async fn account(address: SocketAddr, email: &str, role: &str) -> String {
+    let body = json!({ "name": "Load", "email": email, "password": PASSWORD,
+                       "gender": "undisclosed", "age": 30, "role": role });
+    let reply = client::call(
+        address,
+        Method::POST,
+        "/api/v1/auth/register",
+        None,
+        Some(&body),
+    )
+    .await
+    .expect("register answered");
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
+    login(address, email).await
+}
+
+/// Creates a free event starting tomorrow as the organizer of `token`; returns its id.
+pub async fn event(address: SocketAddr, token: &str, capacity: u64, per_user_limit: u64) -> String {
+    let starts = SystemClock.now().plus(Duration::from_secs(86_400));
+    let body = json!({ "title": "Sale", "location": "Hall", "starts_at": starts,
+                       "ends_at": starts.plus(Duration::from_secs(3600)),
+                       "capacity": capacity, "per_user_limit": per_user_limit });
+    let reply = send(
+        address,
+        Method::POST,
+        "/api/v1/events",
+        token,
+        Some(&body),
+        None,
+    )
+    .await
+    .expect("event creation answered");
+    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
+    reply.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The `seats` object of `event`, after checking that capacity = booked + held + remaining.
+pub async fn seats_adding_up(
+    address: SocketAddr,
+    token: &str,
+    event: &str,
+    capacity: u64,
+) -> Value {
+    let path = format!("/api/v1/events/{event}");
+    let reply = send(address, Method::GET, &path, token, None, None)
+        .await
+        .expect("answered");
+    let seats = reply.json()["seats"].clone();
+    let count = |field: &str| seats[field].as_u64().unwrap();
+    assert_eq!(count("capacity"), capacity, "{seats}");
+    assert_eq!(
+        count("booked") + count("held") + count("remaining"),
+        capacity,
+        "{seats}"
+    );
+    seats
+}
+
+/// Asserts that the admin integrity endpoint finds nothing wrong.
+pub async fn assert_intact(address: SocketAddr) {
+    let admin = login(address, ADMIN_EMAIL).await;
+    let reply = send(
+        address,
+        Method::GET,
+        "/api/v1/admin/integrity",
+        &admin,
+        None,
+        None,
+    )
+    .await
+    .expect("answered");
+    assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+    assert_eq!(reply.json()["ok"], true, "integrity: {:?}", reply.json());
 }
