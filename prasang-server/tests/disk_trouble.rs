@@ -47,7 +47,8 @@ async fn a_full_disk_refuses_writes_with_503_and_loses_nothing_acknowledged() {
         ServerProcess::start_limited(&data, &log, &format!("trap '' XFSZ; ulimit -f {limit}"));
     let at = server.address;
     let book = format!("/api/v1/events/{event}/tickets");
-    let (mut booked, mut cancelled, mut refused) = (Vec::new(), Vec::new(), 0);
+    let (mut booked, mut cancelled, mut uncertain, mut refused) =
+        (Vec::new(), Vec::new(), Vec::new(), 0);
     // Book and cancel (keeping at most 50 seats) until the disk is "full", then 20 more tries.
     while refused < 20 && booked.len() < 20_000 {
         let active = booked.len() - cancelled.len();
@@ -74,6 +75,10 @@ async fn a_full_disk_refuses_writes_with_503_and_loses_nothing_acknowledged() {
                     "503 without Retry-After"
                 );
                 refused += 1;
+                if active >= 50 {
+                    // A refused cancellation may or may not have reached the disk.
+                    uncertain.push(booked[cancelled.len()].clone());
+                }
             }
             other => panic!("{other} {:?}", reply.json()),
         }
@@ -118,7 +123,9 @@ async fn a_full_disk_refuses_writes_with_503_and_loses_nothing_acknowledged() {
         } else {
             "booked"
         };
-        assert_eq!(reply.json()["status"], expected, "ticket {ticket}");
+        if !uncertain.contains(ticket) {
+            assert_eq!(reply.json()["status"], expected, "ticket {ticket}");
+        }
     }
     process::seats_adding_up(at, &organizer, &event, CAPACITY).await;
     process::assert_intact(at).await;
