@@ -56,7 +56,9 @@ def schemathesis(server, ids, label, *headers):
         "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
         "PRASANG_REAL_IDS": json.dumps(ids),
     }
-    return subprocess.run(command, env=env).returncode
+    # In the temporary folder: schemathesis keeps a cache of failures (.schemathesis/) in its
+    # working directory, and the repository is no place for it.
+    return subprocess.run(command, env=env, cwd=server.folder).returncode
 
 
 def main():

@@ -20,6 +20,7 @@ class Server:
         binary = os.environ.get("PRASANG_SERVER_BIN")
         if not binary:
             raise SystemExit("PRASANG_SERVER_BIN is not set (bash scripts/release-server.sh builds it)")
+        self.folder = data_dir
         self.log_path = os.path.join(data_dir, "server.log")
         self.log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
