@@ -15,7 +15,7 @@ use hyper::{Method, StatusCode};
 use prasang_http_client::{ClientError, Reply};
 use process::ServerProcess;
 use rand::Rng;
-use serde_json::{Value, json};
+use serde_json::json;
 
 const ATTENDEES: usize = 12;
 const CAPACITY: u64 = 150;
@@ -24,22 +24,22 @@ const KILLS: usize = 5;
 /// Where the server listens now (a restart binds a new port).
 type Address = Arc<RwLock<SocketAddr>>;
 
-async fn call(
+/// POSTs an empty JSON body to wherever the server listens now.
+async fn post(
     address: &Address,
-    method: Method,
     path: &str,
     token: &str,
-    body: Option<&Value>,
-    idempotency_key: Option<&str>,
+    key: Option<&str>,
 ) -> Result<Reply, ClientError> {
     let at = *address.read().expect("address lock");
-    process::send(at, method, path, token, body, idempotency_key).await
+    process::send(at, Method::POST, path, token, Some(&json!({})), key).await
 }
 
 /// Calls until the server answers (it may be dead or restarting meanwhile).
 async fn answered(address: &Address, path: &str, token: &str) -> Reply {
     for _ in 0..600 {
-        if let Ok(reply) = call(address, Method::GET, path, token, None, None).await {
+        let at = *address.read().expect("address lock");
+        if let Ok(reply) = process::send(at, Method::GET, path, token, None, None).await {
             return reply;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -79,16 +79,7 @@ async fn attendee(
         if cancel && !active.is_empty() {
             let ticket = active[rand::thread_rng().gen_range(0..active.len())].clone();
             let path = format!("/api/v1/tickets/{ticket}/cancel");
-            match call(
-                &address,
-                Method::POST,
-                &path,
-                &token,
-                Some(&json!({})),
-                None,
-            )
-            .await
-            {
+            match post(&address, &path, &token, None).await {
                 Ok(reply) if reply.status == StatusCode::OK => outcomes.cancelled.push(ticket),
                 Ok(reply) if reply.status == StatusCode::NOT_FOUND => {
                     panic!("acknowledged ticket {ticket} is gone (its cancellation got 404)")
@@ -102,16 +93,7 @@ async fn attendee(
         let key = format!("attendee-{n}-booking-{attempt}");
         let path = format!("/api/v1/events/{event}/tickets");
         loop {
-            match call(
-                &address,
-                Method::POST,
-                &path,
-                &token,
-                Some(&json!({})),
-                Some(&key),
-            )
-            .await
-            {
+            match post(&address, &path, &token, Some(&key)).await {
                 Ok(reply) if reply.status == StatusCode::CREATED => {
                     let id = reply.json()["id"].as_str().unwrap().to_owned();
                     if !outcomes.booked.contains(&id) {

@@ -26,6 +26,8 @@ pub struct ServerProcess {
     child: Child,
     /// Where it listens.
     pub address: SocketAddr,
+    /// Copies its stdout (the log, after the banner) to the log file.
+    log_copier: Option<std::thread::JoinHandle<()>>,
 }
 
 /// The flags every test server gets: a free port, cheap password hashes and no login rate
@@ -104,18 +106,25 @@ impl ServerProcess {
         // The log goes to stdout after the banner: copy it to the log file (which also keeps
         // the server from blocking on a full pipe).
         let mut copy = open_log();
-        std::thread::spawn(move || {
+        let log_copier = std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 let _ = writeln!(copy, "{line}");
             }
         });
-        ServerProcess { child, address }
+        ServerProcess {
+            child,
+            address,
+            log_copier: Some(log_copier),
+        }
     }
 
-    /// SIGKILL: no shutdown, no flush, nothing.
+    /// SIGKILL: no shutdown, no flush, nothing. Returns once its log is all in the log file.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(copier) = self.log_copier.take() {
+            let _ = copier.join();
+        }
     }
 
     /// Whether the process is still running.
