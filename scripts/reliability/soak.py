@@ -42,15 +42,23 @@ def main():
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--every", type=float, default=30, help="seconds between samples")
+    parser.add_argument("--keep", help="use this (new) folder and keep it, e.g. for store_footprint")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="prasang-soak-") as folder:
-        server = Server(folder, "--auth-rate-per-minute", "0")
-        store = os.path.join(folder, "store")
-        try:
-            run(server, store, args)
-        finally:
-            server.stop()
+    if args.keep:
+        os.makedirs(args.keep)
+        soak(args.keep, args)
+    else:
+        with tempfile.TemporaryDirectory(prefix="prasang-soak-") as folder:
+            soak(folder, args)
+
+
+def soak(folder, args):
+    server = Server(folder, "--auth-rate-per-minute", "0")
+    try:
+        run(server, os.path.join(folder, "store"), args)
+    finally:
+        server.stop()
 
 
 def run(server, store, args):
