@@ -10,9 +10,11 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(manifest) = Manifest::parse(text, "plugin.wasm".into()) {
         assert!(!manifest.id.is_empty() && manifest.id.len() <= 64);
-        assert!(manifest.id.bytes().all(|b| b.is_ascii_lowercase()
-            || b.is_ascii_digit()
-            || b == b'-'
-            || b == b'_'));
+        assert!(
+            manifest
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        );
     }
 });
