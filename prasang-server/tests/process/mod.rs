@@ -56,15 +56,15 @@ pub const ADMIN_EMAIL: &str = "root@example.org";
 pub const PASSWORD: &str = "password123";
 
 impl ServerProcess {
-    /// Starts the server on `data_dir` and waits until it serves; its log (stderr) is appended
-    /// to `log`.
+    /// Starts the server on `data_dir` and waits until it serves; its log (stdout after the
+    /// banner, and stderr) is appended to `log`.
     pub fn start(data_dir: &Path, log: &Path) -> ServerProcess {
         let mut command = Command::new(binary());
         command.args(serve_flags(data_dir));
         Self::spawn(command, log)
     }
 
-    /// Starts the server as [`ServerProcess::start`] does, inside `sh -c` with `limits` (shell
+    /// Starts the server as [`ServerProcess::start`] does, inside `bash -c` with `limits` (shell
     /// commands such as `ulimit -f 64`) applied first.
     pub fn start_limited(data_dir: &Path, log: &Path, limits: &str) -> ServerProcess {
         let mut command = Command::new("bash");
