@@ -19,3 +19,4 @@ cargo test -p prasang-core --no-default-features
 bash scripts/release-server.sh
 export PRASANG_SERVER_BIN="$PWD/target/release/prasang-server"
 bash scripts/suite-browser.sh
+bash scripts/suite-schemathesis.sh

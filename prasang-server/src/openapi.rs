@@ -340,11 +340,15 @@ pub fn document() -> Value {
         }
         let mut responses = Map::new();
         let success = match route.response {
-            Some(schema) => json!({
-                "description": "success",
-                "content": { route.media_type: {
-                    "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
-            }),
+            Some(schema) => {
+                let mut content = json!({ route.media_type: {
+                    "schema": { "$ref": format!("#/components/schemas/{schema}") } } });
+                // Reports also come as CSV (`?format=csv` or `Accept: text/csv`).
+                if route.query.contains(&"format") {
+                    content["text/csv"] = json!({ "schema": { "type": "string" } });
+                }
+                json!({ "description": "success", "content": content })
+            }
             None => json!({ "description": "success" }),
         };
         responses.insert(route.success.to_string(), success);

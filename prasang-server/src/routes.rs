@@ -490,7 +490,8 @@ pub static ROUTES: &[Route] = &[
     )
     .bearer()
     .body("FeedbackInput")
-    .returns(201, Some("Feedback")),
+    .returns(201, Some("Feedback"))
+    .refuses(&[409]),
     Route::new(
         "GET",
         "/api/v1/events/{id}/feedback",

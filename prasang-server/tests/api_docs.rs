@@ -186,3 +186,32 @@ async fn every_status_a_route_answers_with_is_documented() {
     }
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_media_type_a_route_answers_with_is_documented() {
+    let app = spawn().await;
+    let doc = app.get("/api/v1/openapi.json", None).await.json();
+    let organizer = app.user("o@example.org", "organizer").await;
+    let event = app.event_id(&organizer, 5, 0).await;
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.method == "GET" && !r.path.contains("{report}"))
+    {
+        let path = route.path.replace("{id}", &event);
+        for query in ["", "?format=csv"] {
+            let reply = app.get(&format!("{path}{query}"), Some(&organizer)).await;
+            if reply.status.as_u16() != route.success {
+                continue;
+            }
+            let media_type = reply.header("content-type").unwrap_or_default();
+            let media_type = media_type.split(';').next().unwrap_or_default().trim();
+            let content =
+                &doc["paths"][route.path]["get"]["responses"][route.success.to_string()]["content"];
+            assert!(
+                route.response.is_none() || content[media_type].is_object(),
+                "GET {path}{query} answered {media_type}, which its OpenAPI entry does not list"
+            );
+        }
+    }
+    app.stop().await;
+}

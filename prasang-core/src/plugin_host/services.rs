@@ -389,6 +389,75 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256, ..Default::default()
+        })]
+
+        /// Whatever e-mail a plugin asks for is built or refused as invalid, and what is built
+        /// goes to exactly the recipients asked for: no header smuggled in through a subject,
+        /// a display name or a file name.
+        #[test]
+        fn any_email_a_plugin_asks_for_is_built_or_refused(
+            to in proptest::collection::vec((
+                proptest::option::of(proptest::prelude::any::<String>()),
+                proptest::prop_oneof!["[a-z]{1,8}@[a-z]{1,8}\\.org", proptest::prelude::any::<String>()],
+            ), 0..3),
+            subject in proptest::prop_oneof!["[ -~]{0,20}\r\nBcc: x@evil\\.org", proptest::prelude::any::<String>()],
+            text_body in proptest::prelude::any::<String>(),
+            html_body in proptest::option::of(proptest::prelude::any::<String>()),
+            attachments in proptest::collection::vec((
+                proptest::prop_oneof!["[ -~]{0,12}\r\nCc: y@evil\\.org", proptest::prelude::any::<String>()],
+                proptest::prop_oneof!["text/calendar", "[a-z/;= -]{0,20}", proptest::prelude::any::<String>()],
+                proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            ), 0..2),
+        ) {
+            let recipients = to.len();
+            let email = OutgoingEmail {
+                to,
+                subject,
+                text_body,
+                html_body,
+                attachments: attachments
+                    .into_iter()
+                    .map(|(filename, content_type, data)| OutgoingAttachment { filename, content_type, data })
+                    .collect(),
+            };
+            let services = HostServices::outbox("unused");
+            match services.build_message(email, "<k@prasang.localhost>") {
+                Ok(message) => {
+                    let formatted = message.formatted();
+                    let parsed = mail_parser::MessageParser::default().parse(&formatted);
+                    let parsed = parsed.expect("a built e-mail parses");
+                    let to = parsed.to().map(|to| to.iter().count()).unwrap_or_default();
+                    proptest::prop_assert_eq!(to, recipients);
+                    proptest::prop_assert!(parsed.bcc().is_none() && parsed.cc().is_none());
+                }
+                Err(ServiceError::Invalid(_)) => {}
+                Err(other) => proptest::prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        /// A URL passes the allow-list only when it points at an allow-listed host and port.
+        #[test]
+        fn any_url_passes_only_to_an_allow_listed_host(url in proptest::prop_oneof![
+            proptest::prelude::any::<String>(),
+            "(https?|ftp|file)://[a-zA-Z.@:0-9\\[\\]%_-]{0,30}(/[ -~]{0,10})?",
+            "https?://(hooks\\.example\\.com|127\\.0\\.0\\.1)[:@.a-z0-9]{0,12}(/[ -~]{0,10})?",
+        ]) {
+            let allowed = vec!["hooks.example.com".to_owned(), "127.0.0.1:9000".to_owned()];
+            if check_allowed(&allowed, &url).is_ok() {
+                let uri: ureq::http::Uri = url.parse().expect("an allowed URL parses");
+                let host = uri.host().expect("an allowed URL has a host").to_ascii_lowercase();
+                let port = uri.port_u16().or(default_port(&uri));
+                proptest::prop_assert!(
+                    host == "hooks.example.com" || (host == "127.0.0.1" && port == Some(9000)),
+                    "{} passed as {}:{:?}", url, host, port
+                );
+            }
+        }
+    }
+
     #[test]
     fn message_ids_follow_the_idempotency_key() {
         let services = HostServices::outbox("unused");

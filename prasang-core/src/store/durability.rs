@@ -103,7 +103,17 @@ fn flush_loop(db: &sled::Db, shared: &Shared) {
         state = shared.state.lock();
         state.completed = this_flush;
         if let Err(error) = outcome {
-            tracing::error!(%error, "group commit flush failed");
+            if state.last_failure.is_none() {
+                // sled keeps refusing every write after an I/O error until the store is opened
+                // again: say so once, plainly, for the operator.
+                tracing::error!(
+                    %error,
+                    "the store cannot write to disk (full or failing?): writes are refused with \
+                     503 from now on; free space and restart the server"
+                );
+            } else {
+                tracing::warn!(%error, "group commit flush failed again");
+            }
             state.last_failure = Some((this_flush, error.to_string()));
         }
         shared.done.notify_all();

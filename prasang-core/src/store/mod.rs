@@ -217,10 +217,16 @@ impl Store {
         }
     }
 
-    /// Flushes now, whatever the mode.
+    /// Flushes now, whatever the mode: through the group commit when there is one (so that a
+    /// failing disk is reported once, plainly, by its flusher), else directly.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        match &self.group_commit {
+            Some(group) => group.wait_durable(),
+            None => {
+                self.db.flush()?;
+                Ok(())
+            }
+        }
     }
 
     /// Bytes the store occupies on disk.

@@ -5,8 +5,13 @@ use serde_json::json as value;
 
 use crate::request::{BoxReply, Ctx, json, text};
 
-pub(crate) fn health(_cx: Ctx) -> BoxReply {
-    Box::pin(async move { json(StatusCode::OK, &value!({ "status": "ok" })) })
+/// Healthy when the store can still write: a store that hit a disk error refuses every write
+/// until the server restarts, so the check answers 503 (storage-unavailable) then.
+pub(crate) fn health(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        cx.core(|p| p.flush()).await?;
+        json(StatusCode::OK, &value!({ "status": "ok" }))
+    })
 }
 
 pub(crate) fn metrics(cx: Ctx) -> BoxReply {
