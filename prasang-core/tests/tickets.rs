@@ -493,3 +493,45 @@ fn every_change_is_in_the_log_in_order() {
         entries[4..]
     );
 }
+
+#[test]
+fn organizers_see_the_names_of_their_attendees_only() {
+    let world = World::new();
+    let (organizer, ada, event) = world.organizer_attendee_event(10, 0, 2);
+    let bob = world.user("Bob", Role::Attendee);
+    let stranger = world.user("Stranger", Role::Attendee);
+    let other_organizer = world.user("Oscar", Role::Organizer);
+    world.book(&ada, event.id, 1);
+    let bobs = world.book(&bob, event.id, 1);
+    world
+        .prasang
+        .tickets()
+        .cancel(&bob, bobs.id)
+        .expect("cancel");
+    let people = [ada.user_id(), bob.user_id(), stranger.user_id()];
+    let names = world
+        .prasang
+        .tickets()
+        .attendee_names(&organizer, event.id, &people)
+        .expect("the organizer may");
+    assert_eq!(names.get(&ada.user_id()).map(String::as_str), Some("Ada"));
+    assert_eq!(
+        names.get(&bob.user_id()).map(String::as_str),
+        Some("Bob"),
+        "a cancelled ticket still makes an attendee"
+    );
+    assert!(
+        !names.contains_key(&stranger.user_id()),
+        "no name of someone without a ticket"
+    );
+    for outsider in [&other_organizer, &ada] {
+        let refused = world
+            .prasang
+            .tickets()
+            .attendee_names(outsider, event.id, &people);
+        assert!(
+            matches!(refused, Err(TicketError::Common(CommonError::Forbidden(_)))),
+            "{refused:?}"
+        );
+    }
+}

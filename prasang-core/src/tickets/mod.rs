@@ -10,6 +10,8 @@ pub(crate) mod group;
 pub(crate) mod record;
 mod release;
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
 pub use booking::{BookingOutcome, BookingRequest};
@@ -152,6 +154,51 @@ impl Tickets<'_> {
         )?;
         let prefix = event.to_bytes();
         self.list_index(&self.inner.store.tickets_by_event, &prefix, page)
+    }
+
+    /// The names of the people among `users` who hold or held a ticket for `event`, for its
+    /// organizer and admins (the attendee list, the names beside feedback). Anyone else in
+    /// `users` is left out, so the call reveals no name of a stranger.
+    pub fn attendee_names(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        users: &[UserId],
+    ) -> Result<HashMap<UserId, String>, TicketError> {
+        self.inner.events().require_run_by(
+            actor,
+            event,
+            "only the event's organizer can see its attendees",
+        )?;
+        let mut names = HashMap::new();
+        for &user in users {
+            if names.contains_key(&user) || !self.ever_held(user, event)? {
+                continue;
+            }
+            if let Some(record) = self.inner.users().load(user)? {
+                names.insert(user, record.name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// Whether `user` has (or had: cancelled and expired tickets stay) a ticket for `event`.
+    fn ever_held(&self, user: UserId, event: EventId) -> Result<bool, StoreError> {
+        for key in self
+            .inner
+            .store
+            .tickets_by_user
+            .scan_prefix(user.to_bytes())
+            .keys()
+        {
+            let Some(id) = keys::ticket_from_index_key(&key?) else {
+                continue;
+            };
+            if self.load(id)?.is_some_and(|ticket| ticket.event == event) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     fn list_index(

@@ -449,6 +449,19 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 },
             )
         })?;
+        let people: Vec<UserId> = tickets
+            .items
+            .iter()
+            .map(|ticket| ticket.user)
+            .chain(feedback.items.iter().map(|item| item.user))
+            .collect();
+        let names = cx.core_read(|p| p.tickets().attendee_names(&actor, id, &people))?;
+        let name = |user: &UserId| {
+            names
+                .get(user)
+                .cloned()
+                .unwrap_or_else(|| short(&user.to_string()).to_owned())
+        };
         let body = html! {
             h1 { (event.title) }
             p.row {
@@ -470,7 +483,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                             @for ticket in &tickets.items {
                                 tr {
                                     td { code { (short(&ticket.id.to_string())) } }
-                                    td { code { (short(&ticket.user.to_string())) } }
+                                    td { (name(&ticket.user)) }
                                     (ticket_cells(ticket, &event.currency))
                                     td {
                                         @if ticket.status == TicketStatus::Pending {
@@ -493,7 +506,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             @if feedback.items.is_empty() { p { "No feedback yet." } }
             @for item in &feedback.items {
                 div.feedback {
-                    p { strong { (item.rating) " of 5" } " · from " code { (short(&item.user.to_string())) } " · " (format::instant(item.updated_at)) }
+                    p { strong { (item.rating) " of 5" } " · from " (name(&item.user)) " · " (format::instant(item.updated_at)) }
                     @if let Some(comment) = &item.comment { p.comment { (comment) } }
                     form method="post" action=(format!("/organizer/events/{id}/feedback/{}/reply", item.user)) {
                         (csrf_field(&cx))
