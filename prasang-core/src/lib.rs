@@ -200,6 +200,18 @@ impl Prasang {
         snapshot::take(&self.inner, dest)
     }
 
+    /// [`Prasang::snapshot`] into `snapshots/NAME` of the data folder (admins only): what a
+    /// server offers, since its callers must not pick arbitrary paths on its disk.
+    pub fn snapshot_named(
+        &self,
+        actor: &auth::Actor,
+        name: &str,
+    ) -> Result<snapshot::SnapshotReport, snapshot::SnapshotError> {
+        snapshot::authorize(actor)?;
+        let dest = snapshot::named(&self.inner.data_dir, name)?;
+        snapshot::take(&self.inner, &dest)
+    }
+
     /// Reports, maintained incrementally from the event log.
     pub fn analytics(&self) -> analytics::Analytics<'_> {
         analytics::Analytics { inner: &self.inner }

@@ -56,6 +56,23 @@ use crate::validate::FieldError;
 /// The folder, inside a snapshot, that holds the database (as in a data folder).
 const STORE_DIR: &str = "store";
 
+/// The folder of the data folder that named snapshots go into.
+pub const SNAPSHOTS_DIR: &str = "snapshots";
+
+/// Where the snapshot called `name` goes in `data_dir`: `snapshots/NAME`. A name is 1–64
+/// letters, digits, `-`, `_` or `.`, not starting with `.`, so it stays inside that folder.
+pub(crate) fn named(data_dir: &Path, name: &str) -> Result<PathBuf, SnapshotError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 64 || name.starts_with('.') || !name.chars().all(allowed) {
+        return Err(CommonError::from(FieldError::new(
+            "name",
+            "1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+        ))
+        .into());
+    }
+    Ok(data_dir.join(SNAPSHOTS_DIR).join(name))
+}
+
 /// What a snapshot copied and how long writers waited for it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SnapshotReport {
