@@ -18,3 +18,4 @@ cargo test -p prasang-core --no-default-features
 # The suites below drive the release server (built once) and the Python package from Python.
 bash scripts/release-server.sh
 export PRASANG_SERVER_BIN="$PWD/target/release/prasang-server"
+bash scripts/suite-python.sh

@@ -297,7 +297,7 @@ pub enum OpenError {
     /// store.
     #[error(
         "the store in {} is in use by another process (a running server?); open a snapshot of \
-         it instead (POST /api/v1/admin/snapshot on the server, or `prasang-server snapshot`)",
+         it instead (POST /api/v1/admin/snapshot on the server)",
         .path.display()
     )]
     Locked {
