@@ -110,7 +110,7 @@ fn rfc3339(py: Python<'_>, field: &'static str, value: &Bound<'_, PyAny>) -> PyR
             "give RFC 3339 text or a timezone-aware datetime",
         ));
     }
-    Ok(value.call_method0("isoformat")?.extract()?)
+    value.call_method0("isoformat")?.extract()
 }
 
 impl Database {
@@ -134,7 +134,7 @@ impl Database {
         E: DomainError,
     {
         let prasang = self.handle()?;
-        let actor = self.current_user().unwrap_or_else(|| self.system.clone());
+        let actor = self.current_user().unwrap_or(self.system);
         py.detach(move || work(&prasang, &actor))
             .map_err(|e| errors::to_py(py, &e))
     }
@@ -169,10 +169,7 @@ impl Database {
     }
 
     fn current_user(&self) -> Option<Actor> {
-        self.user
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        *self.user.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -378,6 +375,7 @@ impl Database {
     /// Registers an account ("attendee" or "organizer"); gender is "female", "male",
     /// "non_binary" or "undisclosed". Returns the user id. Needs no login.
     #[pyo3(signature = (name, email, password, gender="undisclosed", age=30, role="attendee"))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn register(
         &self,
         py: Python<'_>,
@@ -412,7 +410,7 @@ impl Database {
     /// Creates an event as the logged-in organizer; times are RFC 3339 text or timezone-aware
     /// datetimes. Returns the event id.
     #[pyo3(signature = (title, location, starts_at, ends_at, capacity, price_minor=0, currency="EUR", per_user_limit=1, description=""))]
-    #[allow(clippy::too_many_arguments)]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn create_event(
         &self,
         py: Python<'_>,
