@@ -150,11 +150,22 @@ impl Wake for Unpark {
     }
 }
 
-/// Copies the live store into `dest` (a new or empty folder); see the module docs.
+/// Copies the live store into `dest` (a new or empty folder); see the module docs. A failed
+/// snapshot leaves no half copy behind.
 pub(crate) fn take(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
-    let started = Instant::now();
     check_destination(dest)?;
     std::fs::create_dir_all(dest)?;
+    let taken = copy_consistently(inner, dest);
+    if taken.is_err()
+        && let Err(error) = std::fs::remove_dir_all(dest)
+    {
+        tracing::warn!(?error, path = %dest.display(), "could not remove a failed snapshot");
+    }
+    taken
+}
+
+fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
+    let started = Instant::now();
     let copy = sled::Config::new().path(dest.join(STORE_DIR)).open()?;
     let live = &inner.store.db;
 
