@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/pyenv
 requirements=scripts/python/requirements.txt
+# A venv copied from another checkout still runs that checkout's python: start afresh.
+grep -qs "$PWD/$venv" "$venv/pyvenv.cfg" || rm -rf "$venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi

@@ -20,3 +20,4 @@ bash scripts/release-server.sh
 export PRASANG_SERVER_BIN="$PWD/target/release/prasang-server"
 bash scripts/suite-browser.sh
 bash scripts/suite-schemathesis.sh
+bash scripts/suite-python.sh

@@ -31,6 +31,7 @@ pub mod auth;
 mod config;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod feedback;
 mod ids;
 mod integrity;
@@ -40,6 +41,7 @@ pub mod notify;
 mod paging;
 #[cfg(feature = "plugins")]
 pub mod plugin_host;
+pub mod snapshot;
 mod store;
 pub mod tickets;
 mod time;
@@ -130,7 +132,8 @@ impl Prasang {
             &data_dir.join("store"),
             config.durability,
             config.cache_bytes,
-        )?;
+        )
+        .map_err(|error| OpenError::locked_or(error, &data_dir))?;
         auth::refresh::index_families(&store)?;
         let inner = Arc::new(Inner {
             store,
@@ -183,6 +186,35 @@ impl Prasang {
     /// Feedback on events.
     pub fn feedback(&self) -> feedback::Feedbacks<'_> {
         feedback::Feedbacks { inner: &self.inner }
+    }
+
+    /// Whole tables for analysts (admins): events, tickets, feedback, attendee demographics.
+    pub fn export(&self) -> export::Export<'_> {
+        export::Export { inner: &self.inner }
+    }
+
+    /// Copies the store into `dest` (a new or empty folder) while it keeps serving: the copy is
+    /// the store as it was at one instant, and writes wait only for a short cut (admins only).
+    /// See [`snapshot`] for how.
+    pub fn snapshot(
+        &self,
+        actor: &auth::Actor,
+        dest: &Path,
+    ) -> Result<snapshot::SnapshotReport, snapshot::SnapshotError> {
+        snapshot::authorize(actor)?;
+        snapshot::take(&self.inner, dest)
+    }
+
+    /// [`Prasang::snapshot`] into `snapshots/NAME` of the data folder (admins only): what a
+    /// server offers, since its callers must not pick arbitrary paths on its disk.
+    pub fn snapshot_named(
+        &self,
+        actor: &auth::Actor,
+        name: &str,
+    ) -> Result<snapshot::SnapshotReport, snapshot::SnapshotError> {
+        snapshot::authorize(actor)?;
+        let dest = snapshot::named(&self.inner.data_dir, name)?;
+        snapshot::take(&self.inner, &dest)
     }
 
     /// Reports, maintained incrementally from the event log.
@@ -266,6 +298,33 @@ pub enum OpenError {
     /// The data folder or the database could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Another process (a running server) has the store open; sled allows one process per
+    /// store.
+    #[error(
+        "the store in {} is in use by another process (a running server?); open a snapshot of \
+         it instead (POST /api/v1/admin/snapshot on the server)",
+        .path.display()
+    )]
+    Locked {
+        /// The data folder.
+        path: PathBuf,
+    },
+}
+
+impl OpenError {
+    /// [`OpenError::Locked`] when sled could not lock the database file, else the error as is.
+    fn locked_or(error: StoreError, data_dir: &Path) -> OpenError {
+        match &error {
+            StoreError::Engine(sled::Error::Io(io))
+                if io.to_string().contains("could not acquire lock") =>
+            {
+                OpenError::Locked {
+                    path: data_dir.to_path_buf(),
+                }
+            }
+            _ => OpenError::Store(error),
+        }
+    }
 }
 
 impl From<std::io::Error> for OpenError {
@@ -289,6 +348,9 @@ impl DomainError for OpenError {
                 "Invalid settings",
             ),
             OpenError::Store(store) => store.info(),
+            OpenError::Locked { .. } => {
+                ErrorInfo::new(ErrorKind::Conflict, "store-locked", "Store in use")
+            }
         }
     }
 }

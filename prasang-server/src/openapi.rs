@@ -279,6 +279,24 @@ fn schemas() -> Value {
                 "entries": { "type": "array", "items": { "type": "object" } },
                 "next": { "type": ["integer", "null"] }, "end": { "type": "integer" }
             }
+        },
+        "SnapshotRequest": {
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": false,
+            "properties": {
+                "name": { "type": "string", "minLength": 1, "maxLength": 64,
+                          "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]*$",
+                          "description": "folder under snapshots/ of the data folder; must not exist yet" }
+            }
+        },
+        "Snapshot": {
+            "type": "object",
+            "properties": {
+                "name": string(), "path": string(),
+                "keys": { "type": "integer" }, "replayed": { "type": "integer" },
+                "pause_ms": { "type": "number" }, "took_ms": { "type": "number" }
+            }
         }
     })
 }

@@ -482,6 +482,17 @@ pub static ROUTES: &[Route] = &[
     .returns(200, Some("LogPage")),
     Route::new(
         "POST",
+        "/api/v1/admin/snapshot",
+        admin::snapshot,
+        "takeSnapshot",
+        "admin",
+        "Copy the live store into snapshots/NAME of the data folder, consistently, while it keeps serving (admins)",
+    )
+    .bearer()
+    .body("SnapshotRequest")
+    .returns(201, Some("Snapshot")),
+    Route::new(
+        "POST",
         "/api/v1/events/{id}/feedback",
         feedback::give,
         "giveFeedback",

@@ -106,7 +106,7 @@ pub(crate) struct ReplyRecord {
 }
 
 impl FeedbackRecord {
-    fn to_api(&self, event: EventId, user: UserId) -> Feedback {
+    pub(crate) fn to_api(&self, event: EventId, user: UserId) -> Feedback {
         Feedback {
             event,
             user,

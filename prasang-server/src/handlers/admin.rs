@@ -1,5 +1,5 @@
-//! `/api/v1/admin/*`: operator endpoints (the integrity check and the raw log); the core
-//! refuses anyone but admins.
+//! `/api/v1/admin/*`: operator endpoints (the integrity check, the raw log, snapshots); the
+//! core refuses anyone but admins.
 
 use hyper::StatusCode;
 use serde_json::json as value;
@@ -57,6 +57,39 @@ pub(crate) fn log(cx: Ctx) -> BoxReply {
         json(
             StatusCode::OK,
             &value!({ "entries": entries, "next": next, "end": end }),
+        )
+    })
+}
+
+/// `POST /api/v1/admin/snapshot` body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnapshotRequest {
+    /// Folder name under `snapshots/` of the data folder.
+    name: String,
+}
+
+/// Takes a consistent snapshot of the live store into `snapshots/NAME` of the data folder,
+/// for analysts (`prasang.open()` in Python), while bookings go on.
+pub(crate) fn snapshot(cx: Ctx) -> BoxReply {
+    Box::pin(async move {
+        let actor = cx.actor().await?;
+        let request: SnapshotRequest = cx.json()?;
+        let name = request.name;
+        let taken = cx
+            .core(move |p| p.snapshot_named(&actor, &name).map(|r| (name, r)))
+            .await?;
+        let (name, report) = taken;
+        json(
+            StatusCode::CREATED,
+            &value!({
+                "name": name,
+                "path": report.path,
+                "keys": report.keys,
+                "replayed": report.replayed,
+                "pause_ms": report.pause.as_secs_f64() * 1e3,
+                "took_ms": report.took.as_secs_f64() * 1e3,
+            }),
         )
     })
 }

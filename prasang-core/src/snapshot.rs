@@ -1,0 +1,285 @@
+//! A consistent copy of a live store, taken while it keeps serving writes.
+//!
+//! sled lets one process open a store, so an analyst cannot open the folder a server holds;
+//! they open a snapshot instead. Copying every tree takes seconds at a million tickets, so
+//! writes cannot stop for the whole copy. Instead:
+//!
+//! 1. a subscriber (`Tree::watch_prefix`) is registered on every tree, so every write from then
+//!    on is captured, in commit order per tree;
+//! 2. every tree is copied by iteration. On its own this copy is inconsistent (a booking may land
+//!    in `tickets` after that tree was copied but before `inventory` was), but any key written
+//!    after step 1 is also in the captured events, and any key not written since holds its
+//!    current value in the copy;
+//! 3. the cut: in sled 0.34 a transaction runs its closure while holding the global lock every
+//!    write takes (non-transactional writes take it shared, transactions exclusively, and sled
+//!    reserves a subscriber's slot inside that lock). So a transaction whose closure only drains
+//!    the subscribers stops writes exactly between two commits: the events drained by then are
+//!    every write committed before the cut, and none after. This is the only pause writers see,
+//!    and it lasts as long as draining what arrived since the last drain;
+//! 4. replaying the captured events onto the copy, in order per tree (the last write per key
+//!    wins), turns it into the store as it was at the cut, every transaction in or out whole.
+//!
+//! A background thread drains the subscribers during the copy: sled's subscriber channels hold
+//! 1,024 events, and a writer that finds one full waits inside the global lock.
+//!
+//! ```
+//! use prasang_core::{Config, Prasang};
+//!
+//! let prasang = Prasang::open(Config::temporary())?;
+//! let admin = prasang.auth().system_actor();
+//! let dest = tempfile::tempdir()?.path().join("copy");
+//! let taken = prasang.snapshot(&admin, &dest)?;
+//! drop(prasang);
+//! let copy = Prasang::open(dest.as_path())?;
+//! assert!(copy.verify_integrity(&copy.auth().system_actor())?.is_ok());
+//! # assert!(taken.keys > 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use sled::{Event, Subscriber, Tree};
+
+use crate::Inner;
+use crate::auth::Actor;
+use crate::error::{CommonError, domain_error};
+use crate::store::StoreError;
+use crate::validate::FieldError;
+
+/// The folder, inside a snapshot, that holds the database (as in a data folder).
+const STORE_DIR: &str = "store";
+
+/// The folder of the data folder that named snapshots go into.
+pub const SNAPSHOTS_DIR: &str = "snapshots";
+
+/// Where the snapshot called `name` goes in `data_dir`: `snapshots/NAME`. A name is 1–64
+/// letters, digits, `-`, `_` or `.`, not starting with `.`, so it stays inside that folder.
+pub(crate) fn named(data_dir: &Path, name: &str) -> Result<PathBuf, SnapshotError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.is_empty() || name.len() > 64 || name.starts_with('.') || !name.chars().all(allowed) {
+        return Err(CommonError::from(FieldError::new(
+            "name",
+            "1 to 64 letters, digits, '-', '_' or '.', not starting with '.'",
+        ))
+        .into());
+    }
+    Ok(data_dir.join(SNAPSHOTS_DIR).join(name))
+}
+
+/// What a snapshot copied and how long writers waited for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SnapshotReport {
+    /// The snapshot's data folder (open it with [`crate::Prasang::open`]).
+    pub path: PathBuf,
+    /// Keys copied by iteration.
+    pub keys: u64,
+    /// Writes captured during the copy and replayed onto it.
+    pub replayed: u64,
+    /// How long writes were held at the cut.
+    pub pause: Duration,
+    /// When the cut began: every write acknowledged before this instant is in the snapshot,
+    /// none that began after it.
+    pub cut_at: Instant,
+    /// How long the whole snapshot took.
+    pub took: Duration,
+}
+
+/// Errors of [`crate::Prasang::snapshot`].
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not an admin, the destination is not an empty or new folder, or storage failed.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+}
+
+domain_error!(SnapshotError {});
+
+impl From<std::io::Error> for SnapshotError {
+    fn from(error: std::io::Error) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+impl From<sled::Error> for SnapshotError {
+    fn from(error: sled::Error) -> Self {
+        StoreError::from(error).into()
+    }
+}
+
+/// One tree's subscriber and the writes it captured so far.
+struct Capture {
+    name: sled::IVec,
+    subscriber: Subscriber,
+    events: Vec<Event>,
+}
+
+/// The captures, shared by the drain thread and the cut.
+struct Captures {
+    trees: Mutex<Vec<Capture>>,
+    cut: AtomicBool,
+}
+
+impl Captures {
+    /// Moves every event already in the subscribers' channels into the captures. Touches no
+    /// sled lock, so it may run inside a transaction.
+    fn drain(&self, waker: &Waker) {
+        let mut context = Context::from_waker(waker);
+        for capture in self.trees.lock().iter_mut() {
+            while let Poll::Ready(Some(event)) =
+                Pin::new(&mut capture.subscriber).poll(&mut context)
+            {
+                capture.events.push(event);
+            }
+        }
+    }
+}
+
+/// Wakes the drain thread when a subscriber has news.
+struct Unpark(Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Copies the live store into `dest` (a new or empty folder); see the module docs. A failed
+/// snapshot leaves no half copy behind.
+pub(crate) fn take(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
+    check_destination(dest)?;
+    std::fs::create_dir_all(dest)?;
+    let taken = copy_consistently(inner, dest);
+    if taken.is_err()
+        && let Err(error) = std::fs::remove_dir_all(dest)
+    {
+        tracing::warn!(?error, path = %dest.display(), "could not remove a failed snapshot");
+    }
+    taken
+}
+
+fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
+    let started = Instant::now();
+    let copy = sled::Config::new().path(dest.join(STORE_DIR)).open()?;
+    let live = &inner.store.db;
+
+    let mut trees: Vec<(sled::IVec, Tree)> = Vec::new();
+    let mut captures = Vec::new();
+    for name in live.tree_names() {
+        let tree = live.open_tree(&name)?;
+        captures.push(Capture {
+            name: name.clone(),
+            subscriber: tree.watch_prefix(vec![]),
+            events: Vec::new(),
+        });
+        trees.push((name, tree));
+    }
+    let captures = Arc::new(Captures {
+        trees: Mutex::new(captures),
+        cut: AtomicBool::new(false),
+    });
+    let drainer = {
+        let captures = Arc::clone(&captures);
+        thread::Builder::new()
+            .name("prasang-snapshot".into())
+            .spawn(move || {
+                let waker = Waker::from(Arc::new(Unpark(thread::current())));
+                while !captures.cut.load(Ordering::Acquire) {
+                    captures.drain(&waker);
+                    thread::park_timeout(Duration::from_millis(20));
+                }
+            })?
+    };
+    let copied = copy_trees(&trees, &copy);
+    let cut = cut(inner, &captures);
+    captures.cut.store(true, Ordering::Release);
+    drainer.thread().unpark();
+    let _ = drainer.join();
+    let keys = copied?;
+    let (cut_at, pause) = cut?;
+
+    let captures = std::mem::take(&mut *captures.trees.lock());
+    let mut replayed = 0u64;
+    for capture in captures {
+        let target = copy.open_tree(&capture.name)?;
+        // Unsubscribe first: replaying takes a while and nobody drains any more.
+        drop(capture.subscriber);
+        for event in capture.events {
+            match event {
+                Event::Insert { key, value } => target.insert(key, value)?,
+                Event::Remove { key } => target.remove(key)?,
+            };
+            replayed += 1;
+        }
+    }
+    copy.flush()?;
+    let report = SnapshotReport {
+        path: dest.to_path_buf(),
+        keys,
+        replayed,
+        pause,
+        cut_at,
+        took: started.elapsed(),
+    };
+    tracing::info!(path = %dest.display(), keys, replayed, pause_ms = pause.as_secs_f64() * 1e3,
+        took_ms = report.took.as_secs_f64() * 1e3, "snapshot taken");
+    Ok(report)
+}
+
+fn check_destination(dest: &Path) -> Result<(), SnapshotError> {
+    let occupied = match std::fs::read_dir(dest) {
+        Ok(mut entries) => entries.next().is_some(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => false,
+        Err(_) if dest.exists() => true,
+        Err(error) => return Err(error.into()),
+    };
+    if occupied {
+        return Err(CommonError::from(FieldError::new(
+            "dest",
+            "the snapshot folder must be new or empty",
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// Copies every tree by iteration (each key written with its own short lock, never a batch,
+/// which would hold sled's global lock for the whole batch).
+fn copy_trees(trees: &[(sled::IVec, Tree)], copy: &sled::Db) -> Result<u64, SnapshotError> {
+    let mut keys = 0u64;
+    for (name, tree) in trees {
+        let target = copy.open_tree(name)?;
+        for item in tree.iter() {
+            let (key, value) = item?;
+            target.insert(key, value)?;
+            keys += 1;
+        }
+    }
+    Ok(keys)
+}
+
+/// Drains the subscribers inside a transaction, which holds off every write (see the module
+/// docs); returns when the cut began and how long it held writes.
+fn cut(inner: &Inner, captures: &Captures) -> Result<(Instant, Duration), SnapshotError> {
+    let held = Mutex::new((Instant::now(), Duration::ZERO));
+    let waker = Waker::noop();
+    let result = inner.store.cursors.transaction(|_| {
+        let start = Instant::now();
+        captures.drain(waker);
+        *held.lock() = (start, start.elapsed());
+        Ok::<_, sled::transaction::ConflictableTransactionError<SnapshotError>>(())
+    });
+    crate::store::finish(result)?;
+    Ok(held.into_inner())
+}
+
+/// Who may take a snapshot: admins (it copies every record).
+pub(crate) fn authorize(actor: &Actor) -> Result<(), SnapshotError> {
+    Ok(actor.require_admin("only admins can take a snapshot")?)
+}

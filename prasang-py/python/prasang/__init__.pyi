@@ -1,0 +1,163 @@
+"""Type stubs of the prasang package (the native module prasang._prasang)."""
+
+from datetime import datetime
+from os import PathLike
+from types import TracebackType
+from typing import Any, Dict, List, Optional, Type, Union
+
+__version__: str
+
+class Error(Exception):
+    """Base class of every Prasang error; ``code`` is the stable error code (``sold-out``)."""
+    code: str
+    field: Optional[str]
+
+class InvalidInput(Error):
+    """The input breaks a rule; ``field`` names the field at fault, or is None."""
+
+class NotFound(Error):
+    """No such thing, or not visible to the caller."""
+
+class Forbidden(Error):
+    """The caller is known but may not do this."""
+
+class Unauthorized(Error):
+    """Not logged in, wrong password, or a bad or expired token."""
+
+class Conflict(Error):
+    """The request clashes with the current state: sold out, limit reached, e-mail taken."""
+
+class StoreLocked(Conflict):
+    """Another process (a running server) has the store open: open a snapshot instead."""
+
+class RateLimited(Error):
+    """Too many attempts; try again later."""
+
+class Unavailable(Error):
+    """Temporarily impossible; the same call may succeed later."""
+
+class Internal(Error):
+    """A fault inside Prasang (a bug or an unreadable record)."""
+
+class ReadOnly(Error):
+    """A write on a store opened read-only."""
+
+class Table:
+    """Arrow data; pass it to pyarrow.table(), polars.DataFrame(), or use the to_* methods."""
+    @property
+    def num_rows(self) -> int:
+        """Number of rows."""
+    @property
+    def column_names(self) -> List[str]:
+        """Column names, in order."""
+    def __len__(self) -> int:
+        """Number of rows."""
+    def __arrow_c_stream__(self, requested_schema: Optional[object] = None) -> object:
+        """The table as an Arrow C stream PyCapsule (the Arrow PyCapsule interface)."""
+    def to_pyarrow(self) -> Any:
+        """The table as a pyarrow.Table (needs pyarrow)."""
+    def to_pandas(self) -> Any:
+        """The table as a pandas.DataFrame (needs pyarrow and pandas)."""
+    def to_polars(self) -> Any:
+        """The table as a polars.DataFrame (needs polars)."""
+    def to_pylist(self) -> List[Dict[str, Any]]:
+        """The rows as dicts (needs pyarrow)."""
+
+Timestamp = Union[str, datetime]
+
+class Database:
+    """An open Prasang store; a context manager that closes it on exit."""
+    @property
+    def path(self) -> str:
+        """The data folder."""
+    @property
+    def writable(self) -> bool:
+        """Whether write methods are available."""
+    def close(self) -> None:
+        """Closes the store so another process can open the folder."""
+    def __enter__(self) -> "Database": ...
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> bool: ...
+    # reports
+    def popularity(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
+        """Visits, bookings, cancellations, expiries, conversion and rating (one row)."""
+    def demographics(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
+        """Ticket holders by gender x age group."""
+    def ratings_by_group(
+        self, event: Optional[str] = None, organizer: Optional[str] = None
+    ) -> Table:
+        """Mean rating by gender x age group."""
+    def trends(
+        self,
+        event: Optional[str] = None,
+        organizer: Optional[str] = None,
+        from_: Optional[str] = None,
+        to: Optional[str] = None,
+        group_by: Optional[str] = None,
+    ) -> Table:
+        """Bookings, cancellations and revenue per day, week or month."""
+    def top_events(
+        self,
+        organizer: Optional[str] = None,
+        by: Optional[str] = None,
+        min_ratings: Optional[int] = None,
+    ) -> Table:
+        """The top ten events by bookings, rating or revenue."""
+    def funnel(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
+        """Visits -> holds -> booked -> cancelled / expired (one row)."""
+    def revenue(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
+        """Revenue in minor units and seat utilisation (one row)."""
+    # raw tables
+    def events(self) -> Table:
+        """Every event with seat counters and rating."""
+    def tickets(self) -> Table:
+        """Every ticket."""
+    def feedback(self) -> Table:
+        """Every feedback entry with its reply."""
+    def attendees(self) -> Table:
+        """Every account as demographics only (id, role, gender, age group, created_at)."""
+    def log(self, from_seq: int = 0, limit: Optional[int] = None) -> Table:
+        """The event log from a sequence number: seq, at, kind, data (JSON text)."""
+    # writes (writable=True)
+    def login(self, email: str, password: str) -> str:
+        """Logs in; later writes act as this user. Returns the user id."""
+    def register(
+        self,
+        name: str,
+        email: str,
+        password: str,
+        gender: str = "undisclosed",
+        age: int = 30,
+        role: str = "attendee",
+    ) -> str:
+        """Registers an account; returns its id."""
+    def create_event(
+        self,
+        title: str,
+        location: str,
+        starts_at: Timestamp,
+        ends_at: Timestamp,
+        capacity: int,
+        price_minor: int = 0,
+        currency: str = "EUR",
+        per_user_limit: int = 1,
+        description: str = "",
+    ) -> str:
+        """Creates an event as the logged-in organizer; returns its id."""
+    def book(
+        self, event: str, quantity: int = 1, idempotency_key: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Books seats as the logged-in user: {"id", "status", "amount_minor"}."""
+    def cancel(self, ticket: str) -> None:
+        """Cancels one of the logged-in user's tickets."""
+    def give_feedback(self, event: str, rating: int, comment: Optional[str] = None) -> None:
+        """Rates an event the logged-in user holds a ticket for."""
+    def run_analytics(self) -> int:
+        """Folds new log entries into the report aggregates now; returns how many."""
+
+def open(path: Union[str, "PathLike[str]"], writable: bool = False) -> Database:
+    """Opens the store in a data folder; read-only unless writable=True."""

@@ -1,0 +1,505 @@
+//! `prasang.open()` and the `Database` it returns.
+//!
+//! Read-only by default: no background threads, no write methods (they raise
+//! `prasang.ReadOnly`), reads as the system actor (whoever can open the folder can read it all).
+//! `open(path, writable=True)` runs the store like an embedding application would (background
+//! analytics and maintenance) and, after `login()`, writes as that user.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use prasang_core::analytics::{Scope, TopParams, TrendParams};
+use prasang_core::auth::Actor;
+use prasang_core::events::NewEvent;
+use prasang_core::feedback::FeedbackInput;
+use prasang_core::tickets::BookingRequest;
+use prasang_core::users::NewUser;
+use prasang_core::{Config, DomainError, EventId, Prasang, TicketId, UserId};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyString};
+
+use crate::errors::{self, ReadOnly, Unauthorized};
+use crate::table::Table;
+use crate::{reports, tables, vocab};
+
+/// Log entries read per core call while building the log table.
+const LOG_PAGE: usize = 10_000;
+
+/// Opens the Prasang store in the data folder `path` (the folder holding `store/`).
+///
+/// Read-only unless `writable=True`. A folder a running server holds cannot be opened (sled
+/// allows one process per store): `prasang.StoreLocked` says so; open a snapshot instead.
+#[pyfunction]
+#[pyo3(signature = (path, writable=false))]
+pub(crate) fn open(py: Python<'_>, path: PathBuf, writable: bool) -> PyResult<Database> {
+    if !writable && !path.join("store").is_dir() {
+        return Err(errors::NotFound::new_err(format!(
+            "no Prasang store in {} (a data folder holds store/)",
+            path.display()
+        )));
+    }
+    let config = Config::new(&path).background_tasks(writable);
+    let prasang = py
+        .detach(|| Prasang::open(config))
+        .map_err(|e| errors::open_error(py, &e))?;
+    let system = prasang.auth().system_actor();
+    Ok(Database {
+        prasang: RwLock::new(Some(prasang)),
+        path,
+        writable,
+        system,
+        user: Mutex::new(None),
+    })
+}
+
+/// An open Prasang store. Use it as a context manager, or call `close()`, to release the
+/// folder.
+#[pyclass(module = "prasang", frozen)]
+pub struct Database {
+    prasang: RwLock<Option<Prasang>>,
+    path: PathBuf,
+    writable: bool,
+    system: Actor,
+    user: Mutex<Option<Actor>>,
+}
+
+fn scope(py: Python<'_>, event: Option<&str>, organizer: Option<&str>) -> PyResult<Scope> {
+    match (event, organizer) {
+        (Some(_), Some(_)) => Err(errors::invalid(
+            py,
+            "event",
+            "give an event or an organizer, not both",
+        )),
+        (Some(event), None) => Ok(Scope::Event(event_id(py, event)?)),
+        (None, Some(organizer)) => Ok(Scope::Organizer(organizer.parse::<UserId>().map_err(
+            |_| {
+                errors::invalid(
+                    py,
+                    "organizer",
+                    "not a user id (26 characters of Crockford base32)",
+                )
+            },
+        )?)),
+        (None, None) => Ok(Scope::All),
+    }
+}
+
+fn event_id(py: Python<'_>, text: &str) -> PyResult<EventId> {
+    text.parse().map_err(|_| {
+        errors::invalid(
+            py,
+            "event",
+            "not an event id (26 characters of Crockford base32)",
+        )
+    })
+}
+
+/// RFC 3339 text of a timezone-aware `datetime` or of a string.
+fn rfc3339(py: Python<'_>, field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if let Ok(text) = value.cast::<PyString>() {
+        return Ok(text.to_string());
+    }
+    let aware = value
+        .getattr("tzinfo")
+        .map(|tz| !tz.is_none())
+        .unwrap_or(false);
+    if !aware {
+        return Err(errors::invalid(
+            py,
+            field,
+            "give RFC 3339 text or a timezone-aware datetime",
+        ));
+    }
+    value.call_method0("isoformat")?.extract()
+}
+
+impl Database {
+    fn handle(&self) -> PyResult<Prasang> {
+        self.prasang
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+            .ok_or_else(|| errors::Error::new_err("the store is closed"))
+    }
+
+    /// Runs `work` on the store as the reader (the logged-in user, else the system actor),
+    /// without the GIL.
+    fn read<T, E>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&Prasang, &Actor) -> Result<T, E> + Send,
+    ) -> PyResult<T>
+    where
+        T: Send,
+        E: DomainError,
+    {
+        let prasang = self.handle()?;
+        let actor = self.current_user().unwrap_or(self.system);
+        py.detach(move || work(&prasang, &actor))
+            .map_err(|e| errors::to_py(py, &e))
+    }
+
+    /// Runs `work` as the logged-in user of a writable store, without the GIL.
+    fn write<T, E>(
+        &self,
+        py: Python<'_>,
+        work: impl FnOnce(&Prasang, &Actor) -> Result<T, E> + Send,
+    ) -> PyResult<T>
+    where
+        T: Send,
+        E: DomainError,
+    {
+        self.require_writable()?;
+        let actor = self
+            .current_user()
+            .ok_or_else(|| Unauthorized::new_err("log in first: db.login(email, password)"))?;
+        let prasang = self.handle()?;
+        py.detach(move || work(&prasang, &actor))
+            .map_err(|e| errors::to_py(py, &e))
+    }
+
+    fn require_writable(&self) -> PyResult<()> {
+        if self.writable {
+            Ok(())
+        } else {
+            Err(ReadOnly::new_err(
+                "the store is open read-only; use prasang.open(path, writable=True)",
+            ))
+        }
+    }
+
+    fn current_user(&self) -> Option<Actor> {
+        *self.user.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[pymethods]
+impl Database {
+    /// The data folder.
+    #[getter]
+    fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// Whether write methods are available.
+    #[getter]
+    fn writable(&self) -> bool {
+        self.writable
+    }
+
+    /// Closes the store (the folder can then be opened by another process). Idempotent.
+    fn close(&self, py: Python<'_>) {
+        let handle = self
+            .prasang
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        // Dropping the last handle joins background threads and flushes: not under the GIL.
+        py.detach(move || drop(handle));
+    }
+
+    /// `with prasang.open(path) as db:` closes the store on exit.
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Closes the store.
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+        self.close(py);
+        false
+    }
+
+    // ---- reports -------------------------------------------------------------------------
+
+    /// Visits, bookings, cancellations, expiries, conversion and rating (one row). Scope: one
+    /// `event`, one `organizer`'s events, or (neither) every event.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn popularity(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::popularity(&self.read(py, |p, a| p.analytics().popularity(a, scope))?)
+    }
+
+    /// Ticket holders by gender × age group (28 rows). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn demographics(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::demographics(&self.read(py, |p, a| p.analytics().demographics(a, scope))?)
+    }
+
+    /// Mean rating by gender × age group (groups with ratings only). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn ratings_by_group(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::ratings_by_group(&self.read(py, |p, a| p.analytics().ratings_by_group(a, scope))?)
+    }
+
+    /// Bookings, cancellations and revenue per `group_by` ("day", "week" or "month") from
+    /// `from_` to `to` (YYYY-MM-DD, defaults as in the REST API). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None, from_=None, to=None, group_by=None))]
+    fn trends(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+        from_: Option<String>,
+        to: Option<String>,
+        group_by: Option<String>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        let params = TrendParams {
+            from: from_,
+            to,
+            group_by,
+        };
+        reports::trends(&self.read(py, |p, a| p.analytics().trends(a, scope, &params))?)
+    }
+
+    /// The top ten events by "bookings", "rating" (with at least `min_ratings` ratings) or
+    /// "revenue", of one `organizer` or of everyone.
+    #[pyo3(signature = (organizer=None, by=None, min_ratings=None))]
+    fn top_events(
+        &self,
+        py: Python<'_>,
+        organizer: Option<&str>,
+        by: Option<String>,
+        min_ratings: Option<u64>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, None, organizer)?;
+        let params = TopParams {
+            by,
+            min_ratings: min_ratings.map(|n| n.to_string()),
+        };
+        reports::top_events(&self.read(py, |p, a| p.analytics().top_events(a, scope, &params))?)
+    }
+
+    /// Visits → holds → booked → cancelled / expired (one row). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn funnel(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::funnel(&self.read(py, |p, a| p.analytics().funnel(a, scope))?)
+    }
+
+    /// Revenue in minor units and seat utilisation (one row). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn revenue(
+        &self,
+        py: Python<'_>,
+        event: Option<&str>,
+        organizer: Option<&str>,
+    ) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::revenue(&self.read(py, |p, a| p.analytics().revenue(a, scope))?)
+    }
+
+    // ---- raw tables ----------------------------------------------------------------------
+
+    /// Every event (any status) with seat counters and rating.
+    fn events(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::events(&self.read(py, |p, a| p.export().events(a))?)
+    }
+
+    /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires.
+    fn tickets(&self, py: Python<'_>) -> PyResult<Table> {
+        Table::new(self.read(py, |p, a| tables::tickets(p.export().tickets(a)?))?)
+    }
+
+    /// Every feedback entry with the organizer's reply, if any.
+    fn feedback(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::feedback(&self.read(py, |p, a| p.export().feedback(a))?)
+    }
+
+    /// Every account as demographics only: id, role, gender, age group, created_at (never a
+    /// name, an e-mail address or a password hash).
+    fn attendees(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::attendees(&self.read(py, |p, a| p.export().attendees(a))?)
+    }
+
+    /// The event log from sequence number `from_seq`, at most `limit` entries (all by default):
+    /// seq, at, kind and the entry's fields as JSON text.
+    #[pyo3(signature = (from_seq=0, limit=None))]
+    fn log(&self, py: Python<'_>, from_seq: u64, limit: Option<usize>) -> PyResult<Table> {
+        let entries = self.read(py, |p, a| {
+            let mut entries = Vec::new();
+            let mut next = from_seq;
+            let mut left = limit.unwrap_or(usize::MAX);
+            while left > 0 {
+                let page = p.log().read(a, next, left.min(LOG_PAGE))?;
+                let Some(last) = page.last() else { break };
+                next = last.seq + 1;
+                left -= page.len();
+                entries.extend(page);
+            }
+            Ok::<_, prasang_core::log::LogError>(entries)
+        })?;
+        tables::log(&entries)
+    }
+
+    // ---- writes (writable=True) ---------------------------------------------------------
+
+    /// Logs in; later writes act as this user. Returns the user id.
+    fn login(&self, py: Python<'_>, email: &str, password: &str) -> PyResult<String> {
+        self.require_writable()?;
+        let prasang = self.handle()?;
+        let actor = py
+            .detach(|| {
+                let session = prasang.auth().login(email, password)?;
+                prasang.auth().verify(&session.access_token)
+            })
+            .map_err(|e| errors::to_py(py, &e))?;
+        let id = actor.user_id().to_string();
+        *self.user.lock().unwrap_or_else(PoisonError::into_inner) = Some(actor);
+        Ok(id)
+    }
+
+    /// Registers an account ("attendee" or "organizer"); gender is "female", "male",
+    /// "non_binary" or "undisclosed". Returns the user id. Needs no login.
+    #[pyo3(signature = (name, email, password, gender="undisclosed", age=30, role="attendee"))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+    fn register(
+        &self,
+        py: Python<'_>,
+        name: String,
+        email: String,
+        password: String,
+        gender: &str,
+        age: i64,
+        role: &str,
+    ) -> PyResult<String> {
+        self.require_writable()?;
+        let gender = vocab::gender_named(gender).ok_or_else(|| {
+            errors::invalid(py, "gender", "use female, male, non_binary or undisclosed")
+        })?;
+        let role = vocab::role_named(role)
+            .ok_or_else(|| errors::invalid(py, "role", "use attendee or organizer"))?;
+        let prasang = self.handle()?;
+        let new = NewUser {
+            name,
+            email,
+            password,
+            gender,
+            age,
+            role,
+        };
+        let user = py
+            .detach(|| prasang.users().register(new))
+            .map_err(|e| errors::to_py(py, &e))?;
+        Ok(user.id.to_string())
+    }
+
+    /// Creates an event as the logged-in organizer; times are RFC 3339 text or timezone-aware
+    /// datetimes. Returns the event id.
+    #[pyo3(signature = (title, location, starts_at, ends_at, capacity, price_minor=0, currency="EUR", per_user_limit=1, description=""))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+    fn create_event(
+        &self,
+        py: Python<'_>,
+        title: &str,
+        location: &str,
+        starts_at: &Bound<'_, PyAny>,
+        ends_at: &Bound<'_, PyAny>,
+        capacity: i64,
+        price_minor: i64,
+        currency: &str,
+        per_user_limit: i64,
+        description: &str,
+    ) -> PyResult<String> {
+        // Built from JSON so fields the core adds with defaults need no change here.
+        let new: NewEvent = serde_json::from_value(serde_json::json!({
+            "title": title,
+            "description": description,
+            "location": location,
+            "starts_at": rfc3339(py, "starts_at", starts_at)?,
+            "ends_at": rfc3339(py, "ends_at", ends_at)?,
+            "capacity": capacity,
+            "price_minor": price_minor,
+            "currency": currency,
+            "per_user_limit": per_user_limit,
+        }))
+        .map_err(|e| errors::invalid(py, "starts_at", format!("invalid event: {e}")))?;
+        let event = self.write(py, |p, a| p.events().create(a, new))?;
+        Ok(event.id.to_string())
+    }
+
+    /// Books `quantity` seats of `event` as the logged-in user; returns a dict with the
+    /// ticket's id, status and amount_minor.
+    #[pyo3(signature = (event, quantity=1, idempotency_key=None))]
+    fn book<'py>(
+        &self,
+        py: Python<'py>,
+        event: &str,
+        quantity: i64,
+        idempotency_key: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let request = BookingRequest {
+            event: event_id(py, event)?,
+            quantity,
+            idempotency_key,
+        };
+        let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
+        let ticket = outcome.ticket;
+        let out = PyDict::new(py);
+        out.set_item("id", ticket.id.to_string())?;
+        out.set_item(
+            "status",
+            vocab::TICKET_STATUSES[vocab::ticket_status(ticket.status)],
+        )?;
+        out.set_item("amount_minor", ticket.amount_minor)?;
+        Ok(out)
+    }
+
+    /// Cancels one of the logged-in user's tickets.
+    fn cancel(&self, py: Python<'_>, ticket: &str) -> PyResult<()> {
+        let id: TicketId = ticket
+            .parse()
+            .map_err(|_| errors::invalid(py, "ticket", "not a ticket id"))?;
+        self.write(py, |p, a| p.tickets().cancel(a, id))?;
+        Ok(())
+    }
+
+    /// Rates an event the logged-in user holds a ticket for (1–5, optional comment).
+    #[pyo3(signature = (event, rating, comment=None))]
+    fn give_feedback(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        rating: i64,
+        comment: Option<String>,
+    ) -> PyResult<()> {
+        let event = event_id(py, event)?;
+        let input = FeedbackInput { rating, comment };
+        self.write(py, |p, a| p.feedback().give(a, event, input))?;
+        Ok(())
+    }
+
+    /// Folds new log entries into the report aggregates now (writable stores do this in the
+    /// background too); returns how many entries were folded.
+    fn run_analytics(&self, py: Python<'_>) -> PyResult<usize> {
+        self.require_writable()?;
+        let prasang = self.handle()?;
+        let report = py
+            .detach(|| prasang.run_analytics_once())
+            .map_err(|e| errors::to_py(py, &e))?;
+        Ok(report.entries)
+    }
+}

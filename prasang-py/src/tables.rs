@@ -1,0 +1,170 @@
+//! Raw tables: events, tickets, feedback with replies, attendee demographics and the event log.
+//! No table has a name, an e-mail address or a password hash: the core's export API never
+//! hands them out.
+
+use prasang_core::Timestamp;
+use prasang_core::events::Event;
+use prasang_core::export::{Attendee, ExportError};
+use prasang_core::feedback::Feedback;
+use prasang_core::log::LogEntry;
+use prasang_core::tickets::Ticket;
+use pyo3::PyResult;
+
+use crate::table::{Columns, Table};
+use crate::vocab::{self, AGE_GROUPS, EVENT_STATUSES, GENDERS, ROLES, TICKET_STATUSES};
+
+fn ms(at: Timestamp) -> Option<i64> {
+    Some(at.as_millis())
+}
+
+fn minor(amount: u64) -> i64 {
+    i64::try_from(amount).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn events(rows: &[Event]) -> PyResult<Table> {
+    Table::new(
+        Columns::default()
+            .text("id", rows.iter().map(|e| e.id.to_string()))
+            .text("organizer", rows.iter().map(|e| e.organizer.to_string()))
+            .text("title", rows.iter().map(|e| e.title.as_str()))
+            .text("location", rows.iter().map(|e| e.location.as_str()))
+            .timestamp("starts_at", rows.iter().map(|e| ms(e.starts_at)))
+            .timestamp("ends_at", rows.iter().map(|e| ms(e.ends_at)))
+            .int("price_minor", rows.iter().map(|e| minor(e.price_minor)))
+            .text("currency", rows.iter().map(|e| e.currency.as_str()))
+            .int(
+                "per_user_limit",
+                rows.iter().map(|e| i64::from(e.per_user_limit)),
+            )
+            .category(
+                "status",
+                &EVENT_STATUSES,
+                rows.iter().map(|e| vocab::event_status(e.status)),
+            )
+            .int("capacity", rows.iter().map(|e| i64::from(e.seats.capacity)))
+            .int(
+                "remaining",
+                rows.iter().map(|e| i64::from(e.seats.remaining)),
+            )
+            .int("held", rows.iter().map(|e| i64::from(e.seats.held)))
+            .int("booked", rows.iter().map(|e| i64::from(e.seats.booked)))
+            .float("average_rating", rows.iter().map(|e| e.rating.average))
+            .int(
+                "rating_count",
+                rows.iter()
+                    .map(|e| i64::try_from(e.rating.count).unwrap_or(i64::MAX)),
+            )
+            .timestamp("created_at", rows.iter().map(|e| ms(e.created_at)))
+            .timestamp("updated_at", rows.iter().map(|e| ms(e.updated_at))),
+    )
+}
+
+/// Every ticket, column by column in one pass over the store.
+pub(crate) fn tickets(
+    rows: impl Iterator<Item = Result<Ticket, ExportError>>,
+) -> Result<Columns, ExportError> {
+    let mut id = Vec::new();
+    let mut event = Vec::new();
+    let mut user = Vec::new();
+    let mut quantity = Vec::new();
+    let mut status = Vec::new();
+    let mut amount = Vec::new();
+    let mut created = Vec::new();
+    let mut updated = Vec::new();
+    let mut expires = Vec::new();
+    for ticket in rows {
+        let t = ticket?;
+        id.push(t.id.to_string());
+        event.push(t.event.to_string());
+        user.push(t.user.to_string());
+        quantity.push(i64::from(t.quantity));
+        status.push(vocab::ticket_status(t.status));
+        amount.push(minor(t.amount_minor));
+        created.push(ms(t.created_at));
+        updated.push(ms(t.updated_at));
+        expires.push(t.expires_at.map(Timestamp::as_millis));
+    }
+    Ok(Columns::default()
+        .text("id", id)
+        .text("event", event)
+        .text("user", user)
+        .int("quantity", quantity)
+        .category("status", &TICKET_STATUSES, status)
+        .int("amount_minor", amount)
+        .timestamp("created_at", created)
+        .timestamp("updated_at", updated)
+        .timestamp("expires_at", expires))
+}
+
+pub(crate) fn feedback(rows: &[Feedback]) -> PyResult<Table> {
+    Table::new(
+        Columns::default()
+            .text("event", rows.iter().map(|f| f.event.to_string()))
+            .text("user", rows.iter().map(|f| f.user.to_string()))
+            .int("rating", rows.iter().map(|f| i64::from(f.rating)))
+            .text_opt("comment", rows.iter().map(|f| f.comment.as_deref()))
+            .timestamp("created_at", rows.iter().map(|f| ms(f.created_at)))
+            .timestamp("updated_at", rows.iter().map(|f| ms(f.updated_at)))
+            .text_opt(
+                "reply",
+                rows.iter()
+                    .map(|f| f.reply.as_ref().map(|r| r.text.as_str())),
+            )
+            .text_opt(
+                "reply_by",
+                rows.iter()
+                    .map(|f| f.reply.as_ref().map(|r| r.by.to_string())),
+            )
+            .timestamp(
+                "reply_updated_at",
+                rows.iter()
+                    .map(|f| f.reply.as_ref().map(|r| r.updated_at.as_millis())),
+            ),
+    )
+}
+
+pub(crate) fn attendees(rows: &[Attendee]) -> PyResult<Table> {
+    let group = |a: &Attendee| vocab::age_group(a.age_group);
+    Table::new(
+        Columns::default()
+            .text("id", rows.iter().map(|a| a.id.to_string()))
+            .category("role", &ROLES, rows.iter().map(|a| vocab::role(a.role)))
+            .category(
+                "gender",
+                &GENDERS,
+                rows.iter().map(|a| vocab::gender(a.gender)),
+            )
+            .category("age_group", &AGE_GROUPS, rows.iter().map(group))
+            .timestamp("created_at", rows.iter().map(|a| ms(a.created_at))),
+    )
+}
+
+/// The log: sequence number, time, kind (`ticket_booked`) and the entry's fields as JSON text.
+pub(crate) fn log(rows: &[LogEntry]) -> PyResult<Table> {
+    let mut kinds = Vec::with_capacity(rows.len());
+    let mut data = Vec::with_capacity(rows.len());
+    for entry in rows {
+        let (kind, fields) = match serde_json::to_value(&entry.event) {
+            Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
+                let (kind, fields) = map.into_iter().next().unwrap_or_default();
+                (kind, fields.to_string())
+            }
+            Ok(serde_json::Value::String(kind)) => (kind, "{}".to_owned()),
+            Ok(other) => ("unknown".to_owned(), other.to_string()),
+            Err(_) => ("unknown".to_owned(), "{}".to_owned()),
+        };
+        kinds.push(kind);
+        data.push(fields);
+    }
+    Table::new(
+        Columns::default()
+            .int(
+                "seq",
+                rows.iter()
+                    .map(|e| i64::try_from(e.seq).unwrap_or(i64::MAX)),
+            )
+            .timestamp("at", rows.iter().map(|e| ms(e.at)))
+            .text("kind", kinds)
+            .text("data", data),
+    )
+}
