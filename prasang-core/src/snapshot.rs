@@ -23,11 +23,18 @@
 //! 1,024 events, and a writer that finds one full waits inside the global lock.
 //!
 //! ```
+//! use prasang_core::users::{Gender, NewUser, Role};
 //! use prasang_core::{Config, Prasang};
 //!
 //! let prasang = Prasang::open(Config::temporary())?;
+//! # prasang.users().register(NewUser {
+//! #     name: "Ada".into(), email: "ada@example.org".into(),
+//! #     password: "a long password".into(), gender: Gender::Undisclosed, age: 30,
+//! #     role: Role::Attendee,
+//! # })?;
 //! let admin = prasang.auth().system_actor();
-//! let dest = tempfile::tempdir()?.path().join("copy");
+//! let folder = tempfile::tempdir()?;
+//! let dest = folder.path().join("copy");
 //! let taken = prasang.snapshot(&admin, &dest)?;
 //! drop(prasang);
 //! let copy = Prasang::open(dest.as_path())?;

@@ -120,6 +120,13 @@ impl Zone {
         Ok(Timestamp::from_millis(resolved.as_millisecond()))
     }
 
+    /// The instant the calendar day `year-month-day` starts in this zone (its first instant:
+    /// midnight, or the end of a gap that swallows midnight).
+    pub(crate) fn start_of_day(&self, year: i16, month: i8, day: i8) -> Option<Timestamp> {
+        let date = Date::new(year, month, day).ok()?;
+        self.day_bounds(LocalDate(date)).map(|(start, _)| start)
+    }
+
     /// The instants `[start, end)` of the local calendar day `date` in this zone.
     pub(crate) fn day_bounds(&self, date: LocalDate) -> Option<(Timestamp, Timestamp)> {
         let start = date.0.to_zoned_datetime(self.tz.clone()).ok()?;

@@ -55,8 +55,8 @@ struct Tot {
 struct Oracle {
     organizer: HashMap<EventId, UserId>,
     per_event: HashMap<EventId, Tot>,
-    /// (event, day) -> (bookings, cancellations, revenue)
-    days: BTreeMap<(EventId, i64), (i64, i64, i64)>,
+    /// (event, instant in ms, bookings, cancellations, revenue) of every dated entry.
+    dated: Vec<(EventId, i64, i64, i64, i64)>,
     booked: HashMap<(EventId, UserId), u32>,
     ratings: HashMap<(EventId, UserId), u8>,
     groups: HashMap<UserId, (Gender, AgeGroup)>,
@@ -73,7 +73,6 @@ fn avg(sum: i64, count: i64) -> Option<f64> {
 impl Oracle {
     fn recompute(prasang: &Prasang) -> Oracle {
         let mut o = Oracle::default();
-        let day = |at: Timestamp| at.as_millis().div_euclid(86_400_000);
         for entry in common::crash::log_entries(prasang) {
             match entry.event {
                 DomainEvent::UserRegistered {
@@ -110,9 +109,8 @@ impl Oracle {
                     t.bookings += 1;
                     t.seats += i64::from(quantity);
                     t.revenue += amount_minor as i64;
-                    let d = o.days.entry((event, day(entry.at))).or_default();
-                    d.0 += 1;
-                    d.2 += amount_minor as i64;
+                    o.dated
+                        .push((event, entry.at.as_millis(), 1, 0, amount_minor as i64));
                     *o.booked.entry((event, user)).or_default() += 1;
                 }
                 DomainEvent::TicketCancelled {
@@ -128,9 +126,7 @@ impl Oracle {
                     let t = o.per_event.entry(event).or_default();
                     t.cancellations += 1;
                     t.revenue -= refund;
-                    let d = o.days.entry((event, day(entry.at))).or_default();
-                    d.1 += 1;
-                    d.2 -= refund;
+                    o.dated.push((event, entry.at.as_millis(), 0, 1, -refund));
                     if was_booked {
                         t.seats -= i64::from(quantity);
                         *o.booked.entry((event, user)).or_default() -= 1;
@@ -315,13 +311,15 @@ impl Oracle {
     }
 
     /// Daily trend over `from..=to` (day numbers).
-    fn daily(&self, scope: Scope, from: i64, to: i64) -> Vec<(i64, u64, u64, i64)> {
+    /// Rows per local day of a zone `offset_ms` ahead of UTC (no daylight saving).
+    fn daily(&self, scope: Scope, from: i64, to: i64, offset_ms: i64) -> Vec<(i64, u64, u64, i64)> {
         let events: HashSet<_> = self.events_in(scope).into_iter().collect();
         (from..=to)
             .map(|day| {
                 let mut row = (day, 0u64, 0u64, 0i64);
-                for (&(event, d), &(b, c, r)) in &self.days {
-                    if d == day && events.contains(&event) {
+                for &(event, at, b, c, r) in &self.dated {
+                    let local_day = (at + offset_ms).div_euclid(86_400_000);
+                    if local_day == day && events.contains(&event) {
                         row.1 += b as u64;
                         row.2 += c as u64;
                         row.3 += r;
@@ -384,8 +382,9 @@ fn assert_reports_match(prasang: &Prasang) {
         scopes.push(Scope::Event(*event));
         scopes.push(Scope::Organizer(*organizer));
     }
-    let first_day = oracle.days.keys().map(|(_, d)| *d).min().unwrap_or(0);
-    let last_day = oracle.days.keys().map(|(_, d)| *d).max().unwrap_or(0);
+    let day = |at: i64| at.div_euclid(86_400_000);
+    let first_day = oracle.dated.iter().map(|e| day(e.1)).min().unwrap_or(0);
+    let last_day = oracle.dated.iter().map(|e| day(e.1)).max().unwrap_or(0);
     let (from, to) = (first_day - 1, last_day + 1);
     for scope in scopes {
         let why = format!("scope {scope:?}");
@@ -414,32 +413,45 @@ fn assert_reports_match(prasang: &Prasang) {
             oracle.ratings_by_group(scope),
             "{why}"
         );
+        // UTC (the default) from the day buckets; Kolkata (UTC+05:30 all year) from the
+        // quarter-hour buckets, whose local days cut UTC days in half.
+        for (zone, offset_ms) in [(None, 0), (Some("Asia/Kolkata"), 19_800_000)] {
+            let params = TrendParams {
+                from: Some(date(from)),
+                to: Some(date(to)),
+                group_by: Some("day".into()),
+                time_zone: zone.map(str::to_owned),
+            };
+            let expected = Trends {
+                group_by: GroupBy::Day,
+                from: date(from),
+                to: date(to),
+                time_zone: zone.unwrap_or("UTC").to_owned(),
+                rows: oracle
+                    .daily(scope, from, to, offset_ms)
+                    .into_iter()
+                    .map(|(day, bookings, cancellations, revenue_minor)| TrendRow {
+                        period: date(day),
+                        starts_on: date(day),
+                        bookings,
+                        cancellations,
+                        revenue_minor,
+                    })
+                    .collect(),
+            };
+            assert_eq!(
+                analytics.trends(&admin, scope, &params).expect("trends"),
+                expected,
+                "{why} {zone:?}"
+            );
+        }
         let params = TrendParams {
             from: Some(date(from)),
             to: Some(date(to)),
             group_by: Some("day".into()),
+            time_zone: None,
         };
-        let expected = Trends {
-            group_by: GroupBy::Day,
-            from: date(from),
-            to: date(to),
-            rows: oracle
-                .daily(scope, from, to)
-                .into_iter()
-                .map(|(day, bookings, cancellations, revenue_minor)| TrendRow {
-                    period: date(day),
-                    starts_on: date(day),
-                    bookings,
-                    cancellations,
-                    revenue_minor,
-                })
-                .collect(),
-        };
-        assert_eq!(
-            analytics.trends(&admin, scope, &params).expect("trends"),
-            expected,
-            "{why}"
-        );
+        let expected_rows = oracle.daily(scope, from, to, 0);
         for group_by in ["week", "month"] {
             let params = TrendParams {
                 group_by: Some(group_by.into()),
@@ -450,13 +462,10 @@ fn assert_reports_match(prasang: &Prasang) {
                 .expect("trends")
                 .rows;
             let sum = |f: fn(&TrendRow) -> i64| rows.iter().map(f).sum::<i64>();
-            let want = |f: fn(&TrendRow) -> i64| expected.rows.iter().map(f).sum::<i64>();
-            assert_eq!(
-                sum(|r| r.bookings as i64),
-                want(|r| r.bookings as i64),
-                "{why}"
-            );
-            assert_eq!(sum(|r| r.revenue_minor), want(|r| r.revenue_minor), "{why}");
+            let bookings: u64 = expected_rows.iter().map(|row| row.1).sum();
+            let revenue: i64 = expected_rows.iter().map(|row| row.3).sum();
+            assert_eq!(sum(|r| r.bookings as i64), bookings as i64, "{why}");
+            assert_eq!(sum(|r| r.revenue_minor), revenue, "{why}");
         }
         if !matches!(scope, Scope::Event(_)) {
             for (by, text, min) in [
@@ -1000,4 +1009,57 @@ fn analytics_survive_sigkill_mid_batch() {
     assert_reports_match(&prasang);
     let lag = prasang.analytics().lag().expect("lag");
     assert_eq!(lag.entries, 0);
+}
+
+#[test]
+fn trends_bucket_by_the_local_days_of_a_time_zone_across_daylight_saving() {
+    let world = common::World::new();
+    let p = &world.prasang;
+    let olga = person(p, ("Olga", Gender::Female, 40), Role::Organizer);
+    let ada = person(p, ("Ada", Gender::Female, 30), Role::Attendee);
+    let bo = person(p, ("Bo", Gender::Male, 30), Role::Attendee);
+    let event = p
+        .events()
+        .create(&olga, event_at(Duration::from_secs(400 * 86_400), 10, 0))
+        .expect("event")
+        .id;
+    // Berlin springs forward at 01:00 UTC on 31 March 2030, so its local 31 March runs from
+    // 30 March 23:00 UTC to 31 March 22:00 UTC (23 hours).
+    let at = |text: &str| Timestamp::parse_rfc3339(text).expect("instant");
+    world.clock.set(at("2030-03-30T23:30:00Z")); // Berlin: 31 March 00:30
+    common::book(p, &ada, event, 1);
+    world.clock.set(at("2030-03-31T22:30:00Z")); // Berlin: 1 April 00:30 (summer time)
+    common::book(p, &bo, event, 1);
+    p.run_analytics_once().expect("analytics");
+    let bookings = |zone: Option<&str>| {
+        let params = TrendParams {
+            from: Some("2030-03-30".into()),
+            to: Some("2030-04-01".into()),
+            group_by: Some("day".into()),
+            time_zone: zone.map(str::to_owned),
+        };
+        let trends = p
+            .analytics()
+            .trends(&olga, Scope::Event(event), &params)
+            .expect("trends");
+        let rows: Vec<u64> = trends.rows.iter().map(|row| row.bookings).collect();
+        (trends.time_zone, rows)
+    };
+    assert_eq!(bookings(None), ("UTC".into(), vec![1, 1, 0]));
+    assert_eq!(
+        bookings(Some("Europe/Berlin")),
+        ("Europe/Berlin".into(), vec![0, 1, 1])
+    );
+    let refused = p.analytics().trends(
+        &olga,
+        Scope::Event(event),
+        &TrendParams {
+            time_zone: Some("Mars/Olympus_Mons".into()),
+            ..TrendParams::default()
+        },
+    );
+    assert!(
+        matches!(&refused, Err(e) if e.field().map(|f| f.field) == Some("time_zone")),
+        "{refused:?}"
+    );
 }

@@ -250,8 +250,9 @@ impl Database {
     }
 
     /// Bookings, cancellations and revenue per `group_by` ("day", "week" or "month") from
-    /// `from_` to `to` (YYYY-MM-DD, defaults as in the REST API). Scope as in `popularity`.
-    #[pyo3(signature = (event=None, organizer=None, from_=None, to=None, group_by=None))]
+    /// `from_` to `to` (YYYY-MM-DD, defaults as in the REST API), as local days of `time_zone`
+    /// (an IANA name; default UTC). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None, from_=None, to=None, group_by=None, time_zone=None))]
     fn trends(
         &self,
         py: Python<'_>,
@@ -260,12 +261,14 @@ impl Database {
         from_: Option<String>,
         to: Option<String>,
         group_by: Option<String>,
+        time_zone: Option<String>,
     ) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         let params = TrendParams {
             from: from_,
             to,
             group_by,
+            time_zone,
         };
         reports::trends(&self.read(py, |p, a| p.analytics().trends(a, scope, &params))?)
     }

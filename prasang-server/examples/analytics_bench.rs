@@ -327,11 +327,13 @@ fn main() {
         from: Some(month_before.clone()),
         to: Some(last.clone()),
         group_by: Some("day".into()),
+        time_zone: None,
     };
     let trend_year = TrendParams {
         from: Some(year_before.clone()),
         to: Some(last.clone()),
         group_by: Some("week".into()),
+        time_zone: None,
     };
     let day_query = format!("from={month_before}&to={last}&group_by=day");
     let week_query = format!("from={year_before}&to={last}&group_by=week&format=csv");

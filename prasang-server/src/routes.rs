@@ -598,7 +598,7 @@ pub static ROUTES: &[Route] = &[
         "Bookings, cancellations and revenue by day, ISO week or month of the caller's events (admins: all events, or one organizer's)",
     )
     .bearer()
-    .query(&["format", "organizer", "from", "to", "group_by"])
+    .query(&["format", "organizer", "from", "to", "group_by", "time_zone"])
     .returns(200, Some("Trends")),
     Route::new(
         "GET",
@@ -685,7 +685,7 @@ pub static ROUTES: &[Route] = &[
         "Bookings, cancellations and revenue by day, ISO week or month of one event (its organizer and admins)",
     )
     .bearer()
-    .query(&["format", "from", "to", "group_by"])
+    .query(&["format", "from", "to", "group_by", "time_zone"])
     .returns(200, Some("Trends")),
     Route::new(
         "GET",

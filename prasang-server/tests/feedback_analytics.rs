@@ -210,6 +210,12 @@ async fn feedback_then_reports_as_json_and_csv() {
             Some("group_by"),
         ),
         (
+            "/api/v1/analytics/trends?time_zone=Mars/Olympus_Mons",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-field",
+            Some("time_zone"),
+        ),
+        (
             "/api/v1/analytics/top-events?by=mood",
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid-field",
@@ -269,6 +275,21 @@ async fn feedback_then_reports_as_json_and_csv() {
         .map(|r| r["bookings"].as_u64().unwrap())
         .sum();
     assert_eq!(bookings, 1);
+    let local = app
+        .get(
+            "/api/v1/analytics/trends?group_by=week&time_zone=Asia/Kolkata",
+            Some(&olga),
+        )
+        .await;
+    assert_eq!(local.status, StatusCode::OK, "{:?}", local.json());
+    assert_eq!(local.json()["time_zone"], "Asia/Kolkata");
+    let local_bookings: u64 = local.json()["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["bookings"].as_u64().unwrap())
+        .sum();
+    assert_eq!(local_bookings, 1, "the booking is in a Kolkata week too");
 
     let metrics = app.get("/metrics", None).await;
     assert!(

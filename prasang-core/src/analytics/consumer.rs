@@ -121,6 +121,7 @@ pub(crate) fn run_once(inner: &Inner) -> Result<ConsumerReport, StoreError> {
 /// Folds up to `max_batches` batches past the cursor. Returns entries folded.
 pub(crate) fn catch_up(inner: &Inner, max_batches: usize) -> Result<usize, StoreError> {
     let _one_at_a_time = inner.analytics.round.lock();
+    backfill_quarters(inner)?;
     let log = Log { inner };
     let mut folded = 0;
     for _ in 0..max_batches {
@@ -153,6 +154,120 @@ struct Fold<'a> {
     users_changed: HashSet<UserId>,
     /// Feedback-request queue changes, in log order: the event's end, or `None` for off.
     due: Vec<(EventId, Option<Timestamp>)>,
+}
+
+/// What an entry adds to the dated (day and quarter-hour) buckets of its event's scopes:
+/// bookings with their revenue, cancellations with their refund.
+fn dated_delta(event: &DomainEvent) -> Option<(EventId, Counters)> {
+    let money = |minor: u64| i64::try_from(minor).unwrap_or(i64::MAX);
+    match event {
+        DomainEvent::TicketBooked {
+            event,
+            amount_minor,
+            ..
+        } => Some((
+            *event,
+            Counters {
+                bookings: 1,
+                revenue_minor: money(*amount_minor),
+                ..Counters::default()
+            },
+        )),
+        DomainEvent::TicketCancelled {
+            event,
+            amount_minor,
+            previous,
+            ..
+        } => {
+            let refund = if *previous == TicketStatus::Booked {
+                money(*amount_minor)
+            } else {
+                0
+            };
+            Some((
+                *event,
+                Counters {
+                    cancellations: 1,
+                    revenue_minor: -refund,
+                    ..Counters::default()
+                },
+            ))
+        }
+        _ => None,
+    }
+}
+
+fn quarter_of(at: Timestamp) -> i64 {
+    at.as_millis().div_euclid(agg::QUARTER_MS)
+}
+
+/// Stores whose aggregates were folded before quarter-hour buckets existed get them once, from
+/// the entries already folded, in one transaction with this marker (in the cursor table, whose
+/// keys are the consumers' names; its value is the log position the backfill went up to).
+const QUARTERS_MARKER: &str = "analytics-quarter-hours";
+
+/// Fills the quarter-hour buckets for every entry folded before they existed (run under the
+/// round lock, before folding anything new).
+fn backfill_quarters(inner: &Inner) -> Result<(), StoreError> {
+    let store = &inner.store;
+    if store.cursors.contains_key(QUARTERS_MARKER)? {
+        return Ok(());
+    }
+    let log = Log { inner };
+    let upto = log.position(CURSOR)?;
+    let mut fold = Fold::new(inner);
+    let mut from = 0;
+    while from < upto {
+        let entries = log.entries(from, ENTRIES_PER_BATCH)?;
+        let Some(last) = entries.last() else { break };
+        from = last.seq + 1;
+        for entry in entries.iter().filter(|entry| entry.seq < upto) {
+            let Some((event, delta)) = dated_delta(&entry.event) else {
+                continue;
+            };
+            if let Some(scopes) = fold.scopes(event)? {
+                for scope in &scopes {
+                    fold.bump(agg::quarter(scope, quarter_of(entry.at)), &delta);
+                }
+            }
+        }
+    }
+    let counters: Vec<_> = fold.counters.into_iter().collect();
+    let marker = keys::log_seq(upto);
+    let written = (&store.agg_counters, &store.cursors).transaction(|(agg_counters, cursors)| {
+        for (key, delta) in &counters {
+            add_counters(agg_counters, key, delta)?;
+        }
+        cursors.insert(QUARTERS_MARKER, &marker)?;
+        Ok::<_, ConflictableTransactionError<StoreError>>(())
+    });
+    if !counters.is_empty() {
+        tracing::info!(
+            buckets = counters.len(),
+            entries = upto,
+            "analytics: filled the quarter-hour buckets of the entries folded before them"
+        );
+    }
+    store::finish(written)
+}
+
+/// Adds `delta` to the bucket under `key` inside a transaction (an all-zero bucket is removed).
+fn add_counters(
+    agg_counters: &sled::transaction::TransactionalTree,
+    key: &[u8],
+    delta: &Counters,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
+    let mut value: Counters = match agg_counters.get(key)? {
+        Some(bytes) => store::decode_in_tx("agg_counters", &bytes)?,
+        None => Counters::default(),
+    };
+    value.add(delta);
+    if value.is_zero() {
+        agg_counters.remove(key)?;
+    } else {
+        agg_counters.insert(key, codec::encode(&value))?;
+    }
+    Ok(())
 }
 
 fn user_info(gender: Gender, age: u8) -> UserInfo {
@@ -240,9 +355,11 @@ impl<'a> Fold<'a> {
         }
     }
 
-    fn days(&mut self, scopes: &[ScopeKey; 3], at: Timestamp, delta: Counters) {
+    /// Adds `delta` to the day and quarter-hour buckets of `at` in every scope.
+    fn dated(&mut self, scopes: &[ScopeKey; 3], at: Timestamp, delta: Counters) {
         for scope in scopes {
             self.bump(agg::day(scope, at.day_number()), &delta);
+            self.bump(agg::quarter(scope, quarter_of(at)), &delta);
         }
     }
 
@@ -398,12 +515,9 @@ impl<'a> Fold<'a> {
                     ..Counters::default()
                 };
                 self.totals(&scopes, delta);
-                let day = Counters {
-                    bookings: 1,
-                    revenue_minor: revenue,
-                    ..Counters::default()
-                };
-                self.days(&scopes, entry.at, day);
+                if let Some((_, dated)) = dated_delta(&entry.event) {
+                    self.dated(&scopes, entry.at, dated);
+                }
                 self.holder(&scopes, *event, *user, 1)?;
             }
             DomainEvent::TicketCancelled {
@@ -430,12 +544,9 @@ impl<'a> Fold<'a> {
                     ..Counters::default()
                 };
                 self.totals(&scopes, delta);
-                let day = Counters {
-                    cancellations: 1,
-                    revenue_minor: -refund,
-                    ..Counters::default()
-                };
-                self.days(&scopes, entry.at, day);
+                if let Some((_, dated)) = dated_delta(&entry.event) {
+                    self.dated(&scopes, entry.at, dated);
+                }
                 if was_booked {
                     self.holder(&scopes, *event, *user, -1)?;
                 }
@@ -612,16 +723,7 @@ impl<'a> Fold<'a> {
                     cursors,
                 )| {
                     for (key, delta) in &counters {
-                        let mut value: Counters = match agg_counters.get(key.as_slice())? {
-                            Some(bytes) => store::decode_in_tx("agg_counters", &bytes)?,
-                            None => Counters::default(),
-                        };
-                        value.add(delta);
-                        if value.is_zero() {
-                            agg_counters.remove(key.as_slice())?;
-                        } else {
-                            agg_counters.insert(key.as_slice(), codec::encode(&value))?;
-                        }
+                        add_counters(agg_counters, key, delta)?;
                     }
                     for (key, member) in &members {
                         match member {
@@ -646,5 +748,125 @@ impl<'a> Fold<'a> {
                 },
             );
         store::finish(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::analytics::{Scope, TrendParams};
+    use crate::auth::Actor;
+    use crate::events::NewEvent;
+    use crate::tickets::BookingRequest;
+    use crate::users::{NewUser, Role};
+    use crate::{Config, ManualClock, Prasang};
+
+    /// A store from before quarter-hour buckets: its aggregates were folded, but it has no
+    /// quarter buckets and no marker. The next round fills them from the folded entries.
+    #[test]
+    fn quarter_hour_buckets_are_filled_for_entries_folded_before_them() {
+        let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
+        let prasang = Prasang::open(
+            Config::temporary()
+                .clock(clock.clone())
+                .background_tasks(false),
+        )
+        .expect("open");
+        let register = |name: &str, role| {
+            let user = prasang
+                .users()
+                .register(NewUser {
+                    name: name.into(),
+                    email: format!("{name}@example.org"),
+                    password: format!("{name} has a long password"),
+                    gender: Gender::Undisclosed,
+                    age: 30,
+                    role,
+                })
+                .expect("register");
+            Actor::new(user.id, role)
+        };
+        let organizer = register("olga", Role::Organizer);
+        let starts_at =
+            Timestamp::from_millis(1_893_456_000_000).plus(Duration::from_secs(30 * 24 * 3600));
+        let event = prasang
+            .events()
+            .create(
+                &organizer,
+                NewEvent {
+                    title: "Ragas at dusk".into(),
+                    description: String::new(),
+                    location: "Bengaluru".into(),
+                    starts_at: starts_at.into(),
+                    ends_at: starts_at.plus(Duration::from_secs(3600)).into(),
+                    time_zone: None,
+                    capacity: 100,
+                    price_minor: 0,
+                    currency: "INR".into(),
+                    image_url: None,
+                    per_user_limit: Some(1),
+                },
+            )
+            .expect("create event")
+            .id;
+        let kolkata_days = |prasang: &Prasang| {
+            let params = TrendParams {
+                from: Some("2030-01-01".into()),
+                to: Some("2030-01-03".into()),
+                time_zone: Some("Asia/Kolkata".into()),
+                ..TrendParams::default()
+            };
+            let trends = prasang
+                .analytics()
+                .trends(&organizer, Scope::Event(event), &params)
+                .expect("trends");
+            trends
+                .rows
+                .iter()
+                .map(|row| row.bookings)
+                .collect::<Vec<_>>()
+        };
+        // Bookings every 5 hours from 2030-01-01 00:00 UTC (Kolkata 05:30) for two days.
+        for (n, hour) in (0..48).step_by(5).enumerate() {
+            clock.set(Timestamp::from_millis(1_893_456_000_000 + hour * 3_600_000));
+            let guest = register(&format!("guest{n}"), Role::Attendee);
+            let request = BookingRequest {
+                event,
+                quantity: 1,
+                idempotency_key: None,
+            };
+            prasang.tickets().book(&guest, &request).expect("book");
+        }
+        prasang.run_analytics_once().expect("fold");
+        let expected = kolkata_days(&prasang);
+        // By hand: UTC hours 0,5,10,15 are Kolkata 1 Jan (before 18:30 UTC); 20..40 are 2 Jan;
+        // 45 is 3 Jan 02:30.
+        assert_eq!(expected, vec![4, 5, 1]);
+
+        // Forget the quarter buckets and the marker, as a store folded by an older version.
+        let store = &prasang.inner.store;
+        let quarters: Vec<_> = store
+            .agg_counters
+            .scan_prefix([agg::QUARTER])
+            .keys()
+            .collect::<Result<_, _>>()
+            .expect("keys");
+        assert!(!quarters.is_empty());
+        for key in quarters {
+            store.agg_counters.remove(key).expect("remove");
+        }
+        store
+            .cursors
+            .remove(QUARTERS_MARKER)
+            .expect("remove marker");
+        assert_eq!(kolkata_days(&prasang), vec![0, 0, 0]);
+
+        prasang.run_analytics_once().expect("backfill");
+        assert_eq!(kolkata_days(&prasang), expected);
+        // Once only: another round adds nothing.
+        prasang.run_analytics_once().expect("again");
+        assert_eq!(kolkata_days(&prasang), expected);
     }
 }

@@ -52,6 +52,7 @@ use crate::log::Log;
 use crate::store::{StoreError, codec};
 use crate::users::Gender;
 use crate::validate::FieldError;
+use crate::zone::Zone;
 
 /// Longest date range a trend report covers.
 pub const MAX_TREND_DAYS: i64 = 3_653;
@@ -359,6 +360,8 @@ pub struct TrendParams {
     pub to: Option<String>,
     /// `day` (default), `week` or `month`.
     pub group_by: Option<String>,
+    /// IANA time zone whose local days (weeks, months) the rows cover (default: UTC).
+    pub time_zone: Option<String>,
 }
 
 /// One period of a trend.
@@ -385,6 +388,8 @@ pub struct Trends {
     pub from: String,
     /// Last day.
     pub to: String,
+    /// The zone whose local days the rows cover.
+    pub time_zone: String,
     /// One row per period, oldest first.
     pub rows: Vec<TrendRow>,
 }
@@ -577,21 +582,22 @@ impl Analytics<'_> {
         scope: Scope,
         params: &TrendParams,
     ) -> Result<Trends, AnalyticsError> {
-        let (from, to, group_by) = parse_trend(params, self.inner.now().day_number())?;
+        let zone = match params.time_zone.as_deref() {
+            Some(name) => Zone::check("time_zone", name)?,
+            None => Zone::utc(),
+        };
+        let today = zone.local(self.inner.now());
+        let today = date_of_parts(today.year, today.month, today.day)
+            .map(day_of)
+            .unwrap_or_else(|| self.inner.now().day_number());
+        let (from, to, group_by) = parse_trend(params, today)?;
         let scope = self.authorize(actor, scope)?;
-        let store = &self.inner.store;
-        let start = agg::day(&scope, from);
-        let end = agg::day(&scope, to);
+        let days = if zone == Zone::utc() {
+            self.utc_days(&scope, from, to)?
+        } else {
+            self.local_days(&scope, &zone, from, to)?
+        };
         let mut rows: Vec<TrendRow> = Vec::new();
-        let mut days = Vec::new();
-        for item in store.agg_counters.range(start..=end) {
-            let (key, value) = item.map_err(StoreError::from)?;
-            let Some(day) = agg::day_from(&key) else {
-                continue;
-            };
-            let counters: Counters = codec::decode("agg_counters", &value)?;
-            days.push((day, counters));
-        }
         let mut next = days.into_iter().peekable();
         let mut day = from;
         while day <= to {
@@ -617,8 +623,69 @@ impl Analytics<'_> {
             group_by,
             from: date_text(from),
             to: date_text(to),
+            time_zone: zone.name().to_owned(),
             rows,
         })
+    }
+
+    /// The day buckets of `scope` from day `from` to `to` (UTC days), oldest first.
+    fn utc_days(
+        &self,
+        scope: &ScopeKey,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, Counters)>, AnalyticsError> {
+        let range = agg::day(scope, from)..=agg::day(scope, to);
+        let mut days = Vec::new();
+        for item in self.inner.store.agg_counters.range(range) {
+            let (key, value) = item.map_err(StoreError::from)?;
+            if let Some(day) = agg::day_from(&key) {
+                days.push((day, codec::decode("agg_counters", &value)?));
+            }
+        }
+        Ok(days)
+    }
+
+    /// The local days `from` to `to` of `zone`, summed from the quarter-hour buckets of `scope`
+    /// (a local day starts on a quarter hour in every zone in use; 23 or 25 hours long across a
+    /// daylight-saving change).
+    fn local_days(
+        &self,
+        scope: &ScopeKey,
+        zone: &Zone,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(i64, Counters)>, AnalyticsError> {
+        // starts[i]: the first quarter hour of local day from + i; one more for the end.
+        let mut starts = Vec::new();
+        for day in from..=to + 1 {
+            let start = date_of(day)
+                .and_then(|d| {
+                    zone.start_of_day(d.year() as i16, u8::from(d.month()) as i8, d.day() as i8)
+                })
+                .ok_or_else(|| FieldError::new("to", "is out of range"))?;
+            starts.push(start.as_millis().div_euclid(agg::QUARTER_MS));
+        }
+        let (first, end) = (starts[0], starts[starts.len() - 1]);
+        let mut days: Vec<(i64, Counters)> = Vec::new();
+        for item in self
+            .inner
+            .store
+            .agg_counters
+            .range(agg::quarter(scope, first)..agg::quarter(scope, end))
+        {
+            let (key, value) = item.map_err(StoreError::from)?;
+            let Some(quarter) = agg::day_from(&key) else {
+                continue;
+            };
+            let counters: Counters = codec::decode("agg_counters", &value)?;
+            let day = from + starts.partition_point(|start| *start <= quarter) as i64 - 1;
+            match days.last_mut() {
+                Some((last, sum)) if *last == day => sum.add(&counters),
+                _ => days.push((day, counters)),
+            }
+        }
+        Ok(days)
     }
 
     /// The top [`TOP_N`] events of an organizer or of all events by bookings, mean rating or
@@ -813,6 +880,10 @@ pub(crate) fn event_rating(inner: &Inner, event: EventId) -> Result<EventRating,
     })
 }
 
+fn date_of_parts(year: i16, month: u8, day: u8) -> Option<Date> {
+    Date::from_calendar_date(i32::from(year), Month::try_from(month).ok()?, day).ok()
+}
+
 /// The Unix epoch as a `time::Date` day number offset.
 fn date_of(day: i64) -> Option<Date> {
     let julian = i32::try_from(day.checked_add(2_440_588)?).ok()?;
@@ -977,6 +1048,7 @@ mod tests {
             from: Some(from.into()),
             to: Some(to.into()),
             group_by: None,
+            time_zone: None,
         };
         let err = parse_trend(&params("2030-01-02", "2030-01-01"), 0).unwrap_err();
         assert_eq!(err.field, "to");

@@ -10,6 +10,7 @@
 //! | 0 `TOTALS` | — | everything of the scope |
 //! | 1 `DAY` | UTC day number, 8 bytes sign-flipped big-endian | bookings, cancellations, revenue that day |
 //! | 2 `GROUP` | gender, age group (1 byte each) | holders and ratings of one demographic group |
+//! | 3 `QUARTER` | quarter hour since the epoch, 8 bytes sign-flipped big-endian | the `DAY` counters per quarter hour, so trends can be bucketed by any zone's local days |
 //!
 //! A scope is `0 ++ 16 zero bytes` (all events), `1 ++ organizer id`, or `2 ++ event id`.
 
@@ -22,6 +23,10 @@ use crate::users::Gender;
 pub(crate) const TOTALS: u8 = 0;
 pub(crate) const DAY: u8 = 1;
 pub(crate) const GROUP: u8 = 2;
+pub(crate) const QUARTER: u8 = 3;
+
+/// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
+pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
 
 /// Member kinds in `agg_members`.
 pub(crate) const HOLDER: u8 = 0;
@@ -52,10 +57,19 @@ pub(crate) fn totals(scope: &ScopeKey) -> Vec<u8> {
 }
 
 pub(crate) fn day(scope: &ScopeKey, day: i64) -> Vec<u8> {
+    numbered(DAY, scope, day)
+}
+
+/// The bucket of quarter hour `quarter` (milliseconds since the epoch / [`QUARTER_MS`]).
+pub(crate) fn quarter(scope: &ScopeKey, quarter: i64) -> Vec<u8> {
+    numbered(QUARTER, scope, quarter)
+}
+
+fn numbered(kind: u8, scope: &ScopeKey, number: i64) -> Vec<u8> {
     let mut key = Vec::with_capacity(26);
-    key.push(DAY);
+    key.push(kind);
     key.extend_from_slice(scope);
-    key.extend_from_slice(&day_bytes(day));
+    key.extend_from_slice(&day_bytes(number));
     key
 }
 
@@ -63,6 +77,7 @@ pub(crate) fn day_bytes(day: i64) -> [u8; 8] {
     ((day as u64) ^ (1 << 63)).to_be_bytes()
 }
 
+/// The day (or quarter hour) number of a `DAY` (`QUARTER`) key.
 pub(crate) fn day_from(key: &[u8]) -> Option<i64> {
     let bytes: [u8; 8] = key.get(18..26)?.try_into().ok()?;
     Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)

@@ -98,8 +98,10 @@ class Database:
         from_: Optional[str] = None,
         to: Optional[str] = None,
         group_by: Optional[str] = None,
+        time_zone: Optional[str] = None,
     ) -> Table:
-        """Bookings, cancellations and revenue per day, week or month."""
+        """Bookings, cancellations and revenue per day, week or month (local days of
+        `time_zone`, an IANA name; default UTC)."""
     def top_events(
         self,
         organizer: Optional[str] = None,

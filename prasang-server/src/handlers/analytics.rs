@@ -73,7 +73,7 @@ pub(crate) fn unknown(cx: Ctx) -> BoxReply {
 /// Query parameters each report reads (besides `format` and, over the caller, `organizer`).
 pub(crate) fn query_of(report: ReportName) -> &'static [&'static str] {
     match report {
-        ReportName::Trends => &["from", "to", "group_by"],
+        ReportName::Trends => &["from", "to", "group_by", "time_zone"],
         ReportName::TopEvents => &["by", "min_ratings"],
         _ => &[],
     }
@@ -135,6 +135,7 @@ pub(crate) fn answer(
                 from: get("from"),
                 to: get("to"),
                 group_by: get("group_by"),
+                time_zone: get("time_zone"),
             };
             respond(csv, name, &analytics.trends(actor, scope, &query)?)
         }
@@ -207,6 +208,7 @@ pub(crate) fn schemas() -> Value {
         "Trends": { "type": "object", "properties": {
             "group_by": { "enum": ["day", "week", "month"] },
             "from": { "type": "string", "format": "date" }, "to": { "type": "string", "format": "date" },
+            "time_zone": { "type": "string", "description": "the IANA zone whose local days the rows cover" },
             "rows": { "type": "array", "items": { "type": "object", "properties": {
                 "period": { "type": "string", "description": "2030-01-07, 2030-W02 or 2030-01" },
                 "starts_on": { "type": "string", "format": "date" },
@@ -232,8 +234,10 @@ pub(crate) fn query_schema(name: &str) -> Option<Value> {
             json!({ "type": "string", "description": "an organizer's user id (admins)" })
         }
         "from" | "to" => {
-            json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD, UTC; at most 10 years apart" })
+            json!({ "type": "string", "format": "date", "description": "YYYY-MM-DD, a local day of time_zone; at most 10 years apart" })
         }
+        "time_zone" => json!({ "type": "string", "default": "UTC",
+            "description": "IANA zone (e.g. Asia/Kolkata) whose local days, weeks and months the rows cover" }),
         "group_by" => json!({ "enum": ["day", "week", "month"], "default": "day" }),
         "by" => json!({ "enum": ["bookings", "rating", "revenue"], "default": "bookings" }),
         "min_ratings" => json!({ "type": "integer", "minimum": 1, "default": 1 }),

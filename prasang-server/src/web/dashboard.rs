@@ -34,6 +34,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             from: None,
             to: None,
             group_by: Some(group_by.to_owned()),
+            time_zone: None,
         };
         let trends = analytics
             .trends(&actor, scope, &trend_params)
