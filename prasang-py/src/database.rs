@@ -253,6 +253,7 @@ impl Database {
     /// `from_` to `to` (YYYY-MM-DD, defaults as in the REST API), as local days of `time_zone`
     /// (an IANA name; default UTC). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None, from_=None, to=None, group_by=None, time_zone=None))]
+    #[allow(clippy::too_many_arguments)] // one keyword argument per parameter of the REST report
     fn trends(
         &self,
         py: Python<'_>,

@@ -209,8 +209,8 @@ impl EventForm {
                 (Field::new("description", "Description", &self.description).kind("textarea").optional().error(error("description")).render())
                 (Field::new("location", "Place", &self.location).error(error("location")).render())
                 div.row {
-                    (Field::new("starts_at", "Starts", &self.starts_at).kind("datetime-local").hint(&zone).error(error("starts_at")).render())
-                    (Field::new("ends_at", "Ends", &self.ends_at).kind("datetime-local").hint(&zone).error(error("ends_at")).render())
+                    (Field::new("starts_at", "Starts", &self.starts_at).kind("datetime-local").hint(zone).error(error("starts_at")).render())
+                    (Field::new("ends_at", "Ends", &self.ends_at).kind("datetime-local").hint(zone).error(error("ends_at")).render())
                 }
                 (Field::new("time_zone", "Time zone", &self.time_zone).optional().hint("IANA name such as Europe/Berlin or Asia/Kolkata; empty for the server's default.").error(error("time_zone")).render())
                 div.row {
