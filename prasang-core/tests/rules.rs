@@ -122,3 +122,44 @@ fn opening_with_an_unusable_default_channel_is_a_settings_error_not_a_storage_on
     assert!(matches!(refused, OpenError::Channels(_)), "{refused:?}");
     assert_eq!(refused.kind(), ErrorKind::InvalidInput);
 }
+
+#[test]
+fn admins_search_accounts_by_name_or_e_mail_and_others_may_not() {
+    let world = World::new();
+    let admin = world.prasang.auth().system_actor();
+    let ada = world.user("Ada Lovelace", Role::Attendee);
+    world.user("Bob", Role::Organizer);
+    world.user("Adam", Role::Attendee);
+    let names = |text: &str, limit: usize| {
+        let page = world
+            .prasang
+            .users()
+            .search(
+                &admin,
+                text,
+                &prasang_core::PageRequest {
+                    after: None,
+                    limit: Some(limit),
+                },
+            )
+            .expect("admins may search");
+        let names: Vec<String> = page.items.into_iter().map(|user| user.name).collect();
+        (names, page.next.is_some())
+    };
+    assert_eq!(
+        names("ada", 10),
+        (vec!["Ada Lovelace".to_owned(), "Adam".to_owned()], false),
+        "case-insensitive, in account order"
+    );
+    assert_eq!(names("BOB@EXAMPLE", 10), (vec!["Bob".to_owned()], false));
+    assert_eq!(names("", 2).0.len(), 2);
+    assert!(names("", 2).1, "a third account is on the next page");
+    let refused = world
+        .prasang
+        .users()
+        .search(&ada, "", &prasang_core::PageRequest::default());
+    assert!(
+        matches!(&refused, Err(e) if e.kind() == ErrorKind::Forbidden),
+        "{refused:?}"
+    );
+}

@@ -352,6 +352,16 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // The organizer's attendee list names the holder of the (cancelled) ticket.
+    let mut organizer_browser = Browser::new(&app);
+    organizer_browser.log_in("org@example.org").await;
+    let attendees = text(
+        &organizer_browser
+            .get(&format!("/organizer/events/{event}"))
+            .await,
+    );
+    assert!(attendees.contains("<td>ada</td>"), "{attendees}");
     app.stop().await;
 }
 
@@ -447,6 +457,38 @@ async fn event_times_are_entered_and_shown_in_the_events_own_zone() {
     assert!(listed.contains("Sitar evening"), "{listed}");
     let other_day = text(&browser.get("/?date=2099-03-30").await);
     assert!(!other_day.contains("Sitar evening"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_find_users_by_part_of_a_name_and_change_a_role() {
+    let app = spawn().await;
+    app.register("ada.lovelace@example.org", "attendee").await;
+    app.register("grace@example.org", "attendee").await;
+    app.admin("root@example.org").await;
+    let mut browser = Browser::new(&app);
+    browser.log_in("root@example.org").await;
+    let found = text(&browser.get("/admin?q=LOVE").await);
+    assert!(found.contains("ada.lovelace@example.org"), "{found}");
+    assert!(!found.contains("grace@example.org"));
+    let marker = "action=\"/admin/users/";
+    let start = found.find(marker).expect("a role form") + marker.len();
+    let id = &found[start..start + 26];
+    let changed = browser
+        .submit(
+            &format!("/admin/users/{id}/role"),
+            &[("role", "organizer"), ("q", "LOVE")],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", text(&changed));
+    assert_eq!(changed.header("location"), Some("/admin?q=LOVE&done=role"));
+    let after = text(&browser.get("/admin?q=LOVE").await);
+    assert!(
+        after.contains("ada.lovelace@example.org · organizer"),
+        "{after}"
+    );
+    let everyone = text(&browser.get("/admin").await);
+    assert!(everyone.contains("grace@example.org") && everyone.contains("root@example.org"));
     app.stop().await;
 }
 

@@ -16,6 +16,7 @@ use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::limits;
 use crate::log::{self, DomainEvent};
+use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, abort, codec, finish, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
@@ -267,6 +268,32 @@ impl Users<'_> {
         let normalised = validate::email(email)?;
         let id = self.id_by_email(&normalised)?.ok_or(NO_SUCH_USER)?;
         Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
+    }
+
+    /// Accounts whose name or e-mail contains `text` (case-insensitive; every account when it is
+    /// empty), in id order (oldest first), a page at a time (admins only).
+    pub fn search(
+        &self,
+        actor: &Actor,
+        text: &str,
+        page: &PageRequest,
+    ) -> Result<Page<User>, UserError> {
+        actor.require_admin("only admins can list accounts")?;
+        let needle = validate::text(&limits::SEARCH_TEXT, text, false)?.to_lowercase();
+        let found = paging::scan(&self.inner.store.users, &[], &[], page, |key| {
+            let Ok(bytes) = <[u8; 16]>::try_from(key) else {
+                return Ok(None);
+            };
+            let Some(record) = self.load(UserId::from_bytes(bytes))? else {
+                return Ok(None);
+            };
+            let matches = needle.is_empty()
+                || record.name.to_lowercase().contains(&needle)
+                || record.email.to_lowercase().contains(&needle);
+            Ok(matches.then(|| record.to_api()))
+        })
+        .map_err(CommonError::from)?;
+        Ok(found)
     }
 
     /// Changes a profile: the user themself or an admin. A new password ends every session of

@@ -1,12 +1,14 @@
-//! Admin pages: find a user by e-mail and change their role; the integrity check.
+//! Admin pages: find users by name or e-mail and change their role; the integrity check.
 
 use maud::html;
-use prasang_core::UserId;
 use prasang_core::users::Role;
+use prasang_core::{PageRequest, UserId};
 
 use super::layout::{csrf_field, page, redirect};
 use super::{BoxPage, WebCx, WebError};
 use crate::problem::ApiError;
+
+const PAGE_SIZE: usize = 20;
 
 const ROLES: [(Role, &str); 3] = [
     (Role::Attendee, "attendee"),
@@ -26,56 +28,67 @@ fn require_admin(cx: &WebCx) -> Result<prasang_core::auth::Actor, WebError> {
     }
 }
 
-/// `GET /admin?email=`: look a user up by e-mail; change their role.
+/// `GET /admin?q=&after=`: accounts whose name or e-mail contains `q` (all when empty), each
+/// with a role form.
 pub(crate) fn users(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let actor = require_admin(&cx)?;
-        let email = cx.query("email").unwrap_or("").to_owned();
-        let found = if email.is_empty() {
-            None
-        } else {
-            let wanted = email.clone();
-            match cx
-                .core(move |p| p.users().find_by_email(&actor, &wanted))
-                .await
-            {
-                Ok(user) => Some(Ok(user)),
-                Err(error) if error.is_not_found() => {
-                    Some(Err("No account has that e-mail.".to_owned()))
-                }
-                Err(error) if error.field().is_some() => Some(Err(error.message())),
-                Err(error) => return Err(error),
+        let q = cx.query("q").unwrap_or("").to_owned();
+        let request = PageRequest {
+            after: cx.query("after").map(str::to_owned),
+            limit: Some(PAGE_SIZE),
+        };
+        let wanted = q.clone();
+        let found = match cx
+            .core(move |p| p.users().search(&actor, &wanted, &request))
+            .await
+        {
+            Ok(page) => Ok(page),
+            Err(error) if error.field().is_some() => Err(error.message()),
+            Err(error) => return Err(error),
+        };
+        let query = |after: Option<&str>| {
+            let mut link = form_urlencoded::Serializer::new(String::new());
+            link.append_pair("q", &q);
+            if let Some(after) = after {
+                link.append_pair("after", after);
             }
+            format!("/admin?{}", link.finish())
         };
         let body = html! {
             h1 { "Users" }
             form.search method="get" action="/admin" role="search" {
-                label for="email" { "Find by e-mail" }
-                input #email type="email" name="email" value=(email) required;
+                label for="q" { "Find by name or e-mail" }
+                input #q type="search" name="q" value=(q);
                 button type="submit" { "Find" }
             }
             @match &found {
-                Some(Ok(user)) => {
-                    div.card {
-                        h2 { (user.name) }
-                        p.meta { (user.email) " · " (user.role.as_str()) " · " code { (user.id) } }
-                        form method="post" action=(format!("/admin/users/{}/role", user.id)) {
-                            (csrf_field(&cx))
-                            input type="hidden" name="email" value=(user.email);
-                            div.field {
-                                label for="role" { "Role" }
-                                select #role name="role" {
-                                    @for (role, name) in ROLES {
-                                        option value=(name) selected[role == user.role] { (name) }
+                Ok(page) => {
+                    @if page.items.is_empty() { p { "No account matches." } }
+                    @for user in &page.items {
+                        div.card {
+                            h2 { (user.name) }
+                            p.meta { (user.email) " · " (user.role.as_str()) " · " code { (user.id) } }
+                            form method="post" action=(format!("/admin/users/{}/role", user.id)) {
+                                (csrf_field(&cx))
+                                input type="hidden" name="q" value=(q);
+                                div.field {
+                                    label for=(format!("role-{}", user.id)) { "Role" }
+                                    select id=(format!("role-{}", user.id)) name="role" {
+                                        @for (role, name) in ROLES {
+                                            option value=(name) selected[role == user.role] { (name) }
+                                        }
                                     }
                                 }
+                                button type="submit" { "Change role" }
                             }
-                            button type="submit" { "Change role" }
                         }
                     }
+                    @if let Some(after) = &page.next {
+                        nav.pager aria-label="Pages" { a href=(query(Some(after))) rel="next" { "More accounts" } }
+                    }
                 }
-                Some(Err(message)) => { p.form-error role="alert" { (message) } }
-                None => {}
+                Err(message) => { p.form-error role="alert" { (message) } }
             }
             h2 { "Store" }
             p { a href="/admin/integrity" { "Run the integrity check" } " (recounts every counter and index; may take a while on a big store)." }
@@ -84,7 +97,7 @@ pub(crate) fn users(cx: WebCx) -> BoxPage {
     })
 }
 
-/// `POST /admin/users/{id}/role` (role, email)
+/// `POST /admin/users/{id}/role` (role, and the search `q` to return to)
 pub(crate) fn set_role(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let id: UserId = cx.id("id")?;
@@ -105,9 +118,8 @@ pub(crate) fn set_role(cx: WebCx) -> BoxPage {
             .await?;
         // The core ended the user's older access tokens; no cached one may keep its old role.
         cx.state.tokens.clear();
-        let email =
-            form_urlencoded::byte_serialize(cx.form.get("email").as_bytes()).collect::<String>();
-        redirect(&format!("/admin?email={email}&done=role"))
+        let q = form_urlencoded::byte_serialize(cx.form.get("q").as_bytes()).collect::<String>();
+        redirect(&format!("/admin?q={q}&done=role"))
     })
 }
 

@@ -182,7 +182,7 @@ def test_admin_grants_organizer_and_attendees_get_403_on_organizer_pages(visitor
     admin = visitors()
     admin.log_in(*ADMIN)
     admin.go("/admin")
-    admin.page.get_by_label("Find by e-mail").fill(email)
+    admin.page.get_by_label("Find by name or e-mail").fill(email)
     with admin.page.expect_navigation():
         admin.page.get_by_role("button", name="Find").click()
     admin.page.get_by_label("Role").select_option("organizer")
