@@ -153,6 +153,12 @@ def running():
                 "GET", "/api/v1/analytics/ratings-by-group", None, admin),
             "trends": server.call(
                 "GET", f"/api/v1/analytics/trends?group_by=day&{window}", None, admin),
+            "trends_kolkata": server.call(
+                "GET",
+                f"/api/v1/analytics/trends?group_by=day&time_zone=Asia/Kolkata&{window}",
+                None,
+                admin,
+            ),
             "funnel": server.call("GET", "/api/v1/analytics/funnel", None, admin),
             "revenue": server.call("GET", "/api/v1/analytics/revenue", None, admin),
             "top_events": server.call("GET", "/api/v1/analytics/top-events", None, admin),

@@ -25,14 +25,15 @@ def test_demographics_and_ratings_by_group_equal_rest(stopped):
 
 
 def test_trends_equal_rest(stopped):
-    rest = stopped["rest"]["trends"]
     start, end = stopped["window"]
-    with prasang.open(stopped["data_dir"]) as db:
-        table = rows(db.trends(from_=start, to=end, group_by="day"))
-    for row in table:
-        row["starts_on"] = row["starts_on"].isoformat()
-    assert table == rest["rows"]
-    assert sum(r["bookings"] for r in table) == 10
+    for zone, key in [(None, "trends"), ("Asia/Kolkata", "trends_kolkata")]:
+        rest = stopped["rest"][key]
+        with prasang.open(stopped["data_dir"]) as db:
+            table = rows(db.trends(from_=start, to=end, group_by="day", time_zone=zone))
+        for row in table:
+            row["starts_on"] = row["starts_on"].isoformat()
+        assert table == rest["rows"], zone
+        assert sum(r["bookings"] for r in table) == 10
 
 
 def test_top_events_equal_rest(stopped):
