@@ -43,6 +43,8 @@ mod paging;
 pub mod plugin_host;
 pub mod snapshot;
 mod store;
+#[cfg(test)]
+mod testing;
 pub mod tickets;
 mod time;
 pub mod users;

@@ -757,11 +757,9 @@ mod tests {
 
     use super::*;
     use crate::analytics::{Scope, TrendParams};
-    use crate::auth::Actor;
-    use crate::events::NewEvent;
     use crate::tickets::BookingRequest;
-    use crate::users::{NewUser, Role};
-    use crate::{Config, ManualClock, Prasang};
+    use crate::users::Role;
+    use crate::{Config, ManualClock, Prasang, testing};
 
     /// A store from before quarter-hour buckets: its aggregates were folded, but it has no
     /// quarter buckets and no marker. The next round fills them from the folded entries.
@@ -774,41 +772,13 @@ mod tests {
                 .background_tasks(false),
         )
         .expect("open");
-        let register = |name: &str, role| {
-            let user = prasang
-                .users()
-                .register(NewUser {
-                    name: name.into(),
-                    email: format!("{name}@example.org"),
-                    password: format!("{name} has a long password"),
-                    gender: Gender::Undisclosed,
-                    age: 30,
-                    role,
-                })
-                .expect("register");
-            Actor::new(user.id, role)
-        };
+        let register = |name: &str, role| testing::register(&prasang, name, role);
         let organizer = register("olga", Role::Organizer);
         let starts_at =
             Timestamp::from_millis(1_893_456_000_000).plus(Duration::from_secs(30 * 24 * 3600));
         let event = prasang
             .events()
-            .create(
-                &organizer,
-                NewEvent {
-                    title: "Ragas at dusk".into(),
-                    description: String::new(),
-                    location: "Bengaluru".into(),
-                    starts_at: starts_at.into(),
-                    ends_at: starts_at.plus(Duration::from_secs(3600)).into(),
-                    time_zone: None,
-                    capacity: 100,
-                    price_minor: 0,
-                    currency: "INR".into(),
-                    image_url: None,
-                    per_user_limit: Some(1),
-                },
-            )
+            .create(&organizer, testing::free_event(starts_at, 100))
             .expect("create event")
             .id;
         let kolkata_days = |prasang: &Prasang| {

@@ -268,12 +268,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::auth::Actor;
-    use crate::events::NewEvent;
     use crate::notify::Channel;
     use crate::tickets::BookingRequest;
-    use crate::users::{Gender, NewUser, Role};
-    use crate::{Clock, Config, ManualClock, Prasang};
+    use crate::users::Role;
+    use crate::{Clock, Config, ManualClock, Prasang, testing};
 
     /// Fails its first call (temporarily), then accepts; counts calls.
     #[derive(Default)]
@@ -314,41 +312,12 @@ mod tests {
                 .delivery_policy(policy),
         )
         .expect("open");
-        let register = |name: &str, role| {
-            let user = prasang
-                .users()
-                .register(NewUser {
-                    name: name.into(),
-                    email: format!("{name}@example.org"),
-                    password: format!("{name} has a long password"),
-                    gender: Gender::Undisclosed,
-                    age: 30,
-                    role,
-                })
-                .expect("register");
-            Actor::new(user.id, role)
-        };
-        let organizer = register("olga", Role::Organizer);
-        let ada = register("ada", Role::Attendee);
+        let organizer = testing::register(&prasang, "olga", Role::Organizer);
+        let ada = testing::register(&prasang, "ada", Role::Attendee);
         let starts_at = clock.now().plus(Duration::from_secs(7 * 24 * 3600));
         let event = prasang
             .events()
-            .create(
-                &organizer,
-                NewEvent {
-                    title: "RustConf".into(),
-                    description: "Talks".into(),
-                    location: "Montreal".into(),
-                    starts_at: starts_at.into(),
-                    ends_at: starts_at.plus(Duration::from_secs(3600)).into(),
-                    time_zone: None,
-                    capacity: 10,
-                    price_minor: 0,
-                    currency: "EUR".into(),
-                    image_url: None,
-                    per_user_limit: Some(1),
-                },
-            )
+            .create(&organizer, testing::free_event(starts_at, 10))
             .expect("create event");
         let request = BookingRequest {
             event: event.id,

@@ -1,0 +1,43 @@
+//! Fixtures for the crate's own unit tests (the integration tests have `tests/common`, which
+//! unit tests cannot reach).
+
+use std::time::Duration;
+
+use crate::Prasang;
+use crate::auth::Actor;
+use crate::events::NewEvent;
+use crate::time::Timestamp;
+use crate::users::{Gender, NewUser, Role};
+
+/// Registers `name` (`name@example.org`) with `role` and returns them as an actor.
+pub(crate) fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
+    let user = prasang
+        .users()
+        .register(NewUser {
+            name: name.into(),
+            email: format!("{name}@example.org"),
+            password: format!("{name} has a long password"),
+            gender: Gender::Undisclosed,
+            age: 30,
+            role,
+        })
+        .expect("register");
+    Actor::new(user.id, role)
+}
+
+/// A free one-hour event from `starts_at` with `capacity` seats, one per person.
+pub(crate) fn free_event(starts_at: Timestamp, capacity: i64) -> NewEvent {
+    NewEvent {
+        title: "RustConf".into(),
+        description: "Talks".into(),
+        location: "Montreal".into(),
+        starts_at: starts_at.into(),
+        ends_at: starts_at.plus(Duration::from_secs(3600)).into(),
+        time_zone: None,
+        capacity,
+        price_minor: 0,
+        currency: "EUR".into(),
+        image_url: None,
+        per_user_limit: Some(1),
+    }
+}
