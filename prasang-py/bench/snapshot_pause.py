@@ -82,13 +82,13 @@ def main():
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=book, args=(c,)) for c in range(args.clients)]
+    threads = [threading.Thread(target=book, args=(c,), daemon=True) for c in range(args.clients)]
     began = time.perf_counter()
     for thread in threads:
         thread.start()
     time.sleep(args.before)
     snap_start = time.perf_counter()
-    status, snapshot = call(connection, "POST", "/api/v1/admin/snapshot", admin, {"name": args.name})
+    status, snapshot = call(connect(), "POST", "/api/v1/admin/snapshot", admin, {"name": args.name})
     snap_end = time.perf_counter()
     time.sleep(args.after)
     stop.set()
