@@ -13,6 +13,12 @@
 //! cargo run --release -p prasang-server --example analytics_bench -- \
 //!     --events 1000 --users 100000 --tickets 1000000 --calls 100
 //! ```
+//!
+//! `--keep DIR` builds the data set in the data folder `DIR` (new or empty) instead of a
+//! temporary one, folds it into the aggregates, adds an admin (`admin@bench.example`, password
+//! `bench password`, like every bench user) and stops without measuring: `DIR` then opens with
+//! `prasang-server --data-dir DIR` or `prasang.open(DIR)` (the Python benchmark,
+//! `prasang-py/bench/bench.py`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,6 +43,11 @@ fn arg(name: &str, default: u64) -> u64 {
         .nth(1)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// The value after `name` as text, if given.
+fn text_arg(name: &str) -> Option<String> {
+    std::env::args().skip_while(|a| a != name).nth(1)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -83,6 +94,21 @@ fn register(prasang: &Prasang, name: String, role: Role, i: u64) -> Actor {
     prasang.auth().trusted_actor(user.id).expect("actor")
 }
 
+/// The admin the HTTP measurements (and a kept data folder's users) log in as.
+fn create_bench_admin(prasang: &Prasang) {
+    prasang
+        .users()
+        .create_admin(NewUser {
+            name: "Bench admin".into(),
+            email: "admin@bench.example".into(),
+            password: "bench password".into(),
+            gender: Gender::Undisclosed,
+            age: 40,
+            role: Role::Admin,
+        })
+        .expect("admin");
+}
+
 /// Runs `work(thread, range)` on 2 threads over `0..n`.
 fn parallel(n: u64, work: impl Fn(u64, std::ops::Range<u64>) + Sync) {
     std::thread::scope(|scope| {
@@ -100,12 +126,13 @@ fn main() {
     let calls = arg("--calls", 100) as usize;
     let organizers = (n_events / 100).max(1);
 
+    let keep = text_arg("--keep").map(std::path::PathBuf::from);
     let dir = tempfile::Builder::new()
         .prefix("prasang-analytics-bench-")
         .tempdir()
         .expect("temp dir");
     let clock = ManualClock::new(SystemClock.now());
-    let config = Config::new(dir.path())
+    let config = Config::new(keep.as_deref().unwrap_or(dir.path()))
         .clock(clock.clone())
         .background_tasks(false)
         .password_cost(PasswordCost::INSECURE_FAST)
@@ -249,6 +276,21 @@ fn main() {
         log_end,
         started.elapsed().as_secs_f64()
     );
+
+    if let Some(keep) = keep {
+        let folded = Instant::now();
+        let report = prasang.run_analytics_once().expect("catch up");
+        create_bench_admin(&prasang);
+        prasang.flush().expect("flush");
+        eprintln!(
+            "folded {} log entries in {:.1} s; kept the data folder {} ({} MB)",
+            report.entries,
+            folded.elapsed().as_secs_f64(),
+            keep.display(),
+            prasang.size_on_disk().unwrap_or(0) >> 20
+        );
+        return;
+    }
 
     // --- 1. Catch-up from scratch -----------------------------------------------------------
     let catch_up = Instant::now();
@@ -467,17 +509,7 @@ fn main() {
         let server = tokio::spawn(app.run_until(async {
             let _ = stopped.await;
         }));
-        prasang
-            .users()
-            .create_admin(NewUser {
-                name: "Bench admin".into(),
-                email: "admin@bench.example".into(),
-                password: "bench password".into(),
-                gender: Gender::Undisclosed,
-                age: 40,
-                role: Role::Admin,
-            })
-            .expect("admin");
+        create_bench_admin(&prasang);
         let session = prasang
             .auth()
             .login("admin@bench.example", "bench password")
