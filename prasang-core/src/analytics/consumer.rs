@@ -159,42 +159,47 @@ struct Fold<'a> {
 /// What an entry adds to the dated (day and quarter-hour) buckets of its event's scopes:
 /// bookings with their revenue, cancellations with their refund.
 fn dated_delta(event: &DomainEvent) -> Option<(EventId, Counters)> {
-    let money = |minor: u64| i64::try_from(minor).unwrap_or(i64::MAX);
     match event {
         DomainEvent::TicketBooked {
             event,
             amount_minor,
             ..
-        } => Some((
-            *event,
-            Counters {
-                bookings: 1,
-                revenue_minor: money(*amount_minor),
-                ..Counters::default()
-            },
-        )),
+        } => Some((*event, booked_delta(*amount_minor))),
         DomainEvent::TicketCancelled {
             event,
             amount_minor,
             previous,
             ..
-        } => {
-            let refund = if *previous == TicketStatus::Booked {
-                money(*amount_minor)
-            } else {
-                0
-            };
-            Some((
-                *event,
-                Counters {
-                    cancellations: 1,
-                    revenue_minor: -refund,
-                    ..Counters::default()
-                },
-            ))
-        }
+        } => Some((*event, cancelled_delta(*amount_minor, *previous))),
         _ => None,
     }
+}
+
+/// A ticket became booked: one booking and its amount as revenue.
+fn booked_delta(amount_minor: u64) -> Counters {
+    Counters {
+        bookings: 1,
+        revenue_minor: money(amount_minor),
+        ..Counters::default()
+    }
+}
+
+/// A ticket was cancelled: one cancellation, and a refund if it had been booked (paid).
+fn cancelled_delta(amount_minor: u64, previous: TicketStatus) -> Counters {
+    let refund = if previous == TicketStatus::Booked {
+        money(amount_minor)
+    } else {
+        0
+    };
+    Counters {
+        cancellations: 1,
+        revenue_minor: -refund,
+        ..Counters::default()
+    }
+}
+
+fn money(minor: u64) -> i64 {
+    i64::try_from(minor).unwrap_or(i64::MAX)
 }
 
 fn quarter_of(at: Timestamp) -> i64 {
@@ -507,17 +512,13 @@ impl<'a> Fold<'a> {
                 let Some(scopes) = self.scopes(*event)? else {
                     return Ok(());
                 };
-                let revenue = i64::try_from(*amount_minor).unwrap_or(i64::MAX);
+                let dated = booked_delta(*amount_minor);
                 let delta = Counters {
-                    bookings: 1,
                     seats_booked: i64::from(*quantity),
-                    revenue_minor: revenue,
-                    ..Counters::default()
+                    ..dated
                 };
                 self.totals(&scopes, delta);
-                if let Some((_, dated)) = dated_delta(&entry.event) {
-                    self.dated(&scopes, entry.at, dated);
-                }
+                self.dated(&scopes, entry.at, dated);
                 self.holder(&scopes, *event, *user, 1)?;
             }
             DomainEvent::TicketCancelled {
@@ -532,21 +533,13 @@ impl<'a> Fold<'a> {
                     return Ok(());
                 };
                 let was_booked = *previous == TicketStatus::Booked;
-                let refund = if was_booked {
-                    i64::try_from(*amount_minor).unwrap_or(i64::MAX)
-                } else {
-                    0
-                };
+                let dated = cancelled_delta(*amount_minor, *previous);
                 let delta = Counters {
-                    cancellations: 1,
                     seats_booked: if was_booked { -i64::from(*quantity) } else { 0 },
-                    revenue_minor: -refund,
-                    ..Counters::default()
+                    ..dated
                 };
                 self.totals(&scopes, delta);
-                if let Some((_, dated)) = dated_delta(&entry.event) {
-                    self.dated(&scopes, entry.at, dated);
-                }
+                self.dated(&scopes, entry.at, dated);
                 if was_booked {
                     self.holder(&scopes, *event, *user, -1)?;
                 }
