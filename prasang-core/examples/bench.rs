@@ -24,6 +24,11 @@ use prasang_http_client::usage::process_usage;
 use prasang_test_sinks::sample::{account, flash_sale};
 use sled::Transactional;
 
+/// The allocator the server uses, so these rows predict the server's booking path (BENCHMARKS.md,
+/// "Allocator", has the same scenarios on glibc's malloc).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Runs `op` on `threads` threads for `seconds`, returning operations per second.
 fn measure(threads: usize, seconds: f64, op: impl Fn(usize, u64) + Send + Sync + 'static) -> f64 {
     let op = Arc::new(op);

@@ -95,6 +95,7 @@ pub(crate) struct Inner {
     pub(crate) store: Store,
     pub(crate) config: Config,
     pub(crate) keys: SigningKeys,
+    pub(crate) known_tokens: auth::known::KnownTokens,
     pub(crate) visits: VisitCounter,
     pub(crate) log_signal: LogSignal,
     pub(crate) notifier: notify::Notifier,
@@ -140,6 +141,7 @@ impl Prasang {
         let inner = Arc::new(Inner {
             store,
             keys,
+            known_tokens: auth::known::KnownTokens::default(),
             visits: VisitCounter::default(),
             log_signal: LogSignal::default(),
             notifier: notify::Notifier::new(&config)?,

@@ -3,6 +3,7 @@
 
 pub(crate) mod generation;
 pub(crate) mod keys;
+pub(crate) mod known;
 pub(crate) mod refresh;
 
 use jsonwebtoken::{Algorithm, Header, Validation};
@@ -208,17 +209,18 @@ impl Auth<'_> {
     }
 
     /// Verifies a bearer access token (signature, issuer, expiry, session) into an [`Actor`].
+    ///
+    /// The signature is checked once per token (see `auth::known`); the rest on every call.
     pub fn verify(&self, access_token: &str) -> Result<Actor, AuthError> {
-        let keys = &self.inner.keys;
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[self.inner.config.issuer.as_str()]);
-        // Expiry is checked below against the store's clock so that it is testable.
-        validation.validate_exp = false;
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(access_token, &keys.decoding, &validation)
-            .map_err(|_| AuthError::InvalidToken)?;
-        let claims = data.claims;
         let now = self.inner.now().as_secs();
+        let claims = match self.inner.known_tokens.get(access_token) {
+            Some(claims) => claims,
+            None => {
+                let claims = self.check_signature(access_token)?;
+                self.inner.known_tokens.remember(access_token, &claims, now);
+                claims
+            }
+        };
         if claims.exp <= now {
             return Err(AuthError::TokenExpired);
         }
@@ -234,6 +236,19 @@ impl Auth<'_> {
             return Err(AuthError::SessionRevoked);
         }
         Ok(Actor::new(user_id, claims.role))
+    }
+
+    /// The claims of `access_token` if it carries our signature and issuer.
+    fn check_signature(&self, access_token: &str) -> Result<Claims, AuthError> {
+        self.inner.known_tokens.checked_one();
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[self.inner.config.issuer.as_str()]);
+        // Expiry is checked by `verify` against the store's clock so that it is testable.
+        validation.validate_exp = false;
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        jsonwebtoken::decode::<Claims>(access_token, &self.inner.keys.decoding, &validation)
+            .map(|data| data.claims)
+            .map_err(|_| AuthError::InvalidToken)
     }
 
     /// The public signing keys as a JWKS document (serve it at `/.well-known/jwks.json`).
@@ -284,6 +299,10 @@ impl Auth<'_> {
         header.kid = Some(self.inner.keys.kid.clone());
         let access_token = jsonwebtoken::encode(&header, &claims, &self.inner.keys.encoding)
             .map_err(|e| StoreError::Signing(e.to_string()))?;
+        // Signed here, so its signature is good: its first request skips the check.
+        self.inner
+            .known_tokens
+            .remember(&access_token, &claims, now.as_secs());
         Ok(Session {
             access_token,
             token_type: "Bearer",
@@ -297,4 +316,64 @@ impl Auth<'_> {
 /// The instant a token issued now expires.
 pub(crate) fn expiry_after(now: Timestamp, ttl: std::time::Duration) -> Timestamp {
     now.plus(ttl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::register;
+    use crate::users::PasswordCost;
+    use crate::{Config, Prasang};
+
+    fn store() -> Prasang {
+        Prasang::open(Config::temporary().password_cost(PasswordCost::INSECURE_FAST)).expect("open")
+    }
+
+    fn login(prasang: &Prasang, name: &str) -> Session {
+        register(prasang, name, Role::Attendee);
+        let password = format!("{name} has a long password");
+        prasang
+            .auth()
+            .login(&format!("{name}@example.org"), &password)
+            .expect("login")
+    }
+
+    #[test]
+    fn a_token_signed_here_needs_no_signature_check_and_others_need_one() {
+        let here = store();
+        let session = login(&here, "ada");
+        let known = &here.inner.known_tokens;
+        let checks = known.signature_checks();
+        here.auth().verify(&session.access_token).expect("valid");
+        assert_eq!(known.signature_checks(), checks, "signed here: known");
+
+        // A restarted server has forgotten it: one check, then it is known.
+        known.claims.lock().clear();
+        here.auth().verify(&session.access_token).expect("valid");
+        here.auth().verify(&session.access_token).expect("valid");
+        assert_eq!(known.signature_checks(), checks + 1);
+
+        // Refusals are not remembered: a forgery is checked (and refused) every time.
+        let elsewhere = store();
+        let foreign = login(&elsewhere, "eve");
+        for _ in 0..2 {
+            let refused = here.auth().verify(&foreign.access_token);
+            assert!(
+                matches!(refused, Err(AuthError::InvalidToken)),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(known.signature_checks(), checks + 3);
+    }
+
+    #[test]
+    fn a_known_token_still_ends_with_its_session() {
+        let prasang = store();
+        let session = login(&prasang, "ada");
+        let auth = prasang.auth();
+        auth.verify(&session.access_token).expect("valid");
+        auth.logout(&session.refresh_token).expect("logout");
+        let after = auth.verify(&session.access_token);
+        assert!(matches!(after, Err(AuthError::SessionRevoked)), "{after:?}");
+    }
 }
