@@ -359,6 +359,19 @@ impl Database {
         tables::log(&entries)
     }
 
+    /// Recomputes every seat counter and index from the records and compares (the core's
+    /// `verify_integrity`): a dict with the `events`, `tickets` and `users` checked and the
+    /// `problems` found, in words (empty when the store is sound). Reads the whole store.
+    fn verify_integrity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = self.read(py, |p, a| p.verify_integrity(a))?;
+        let result = PyDict::new(py);
+        result.set_item("events", report.events)?;
+        result.set_item("tickets", report.tickets)?;
+        result.set_item("users", report.users)?;
+        result.set_item("problems", report.problems)?;
+        Ok(result)
+    }
+
     // ---- writes (writable=True) ---------------------------------------------------------
 
     /// Logs in; later writes act as this user. Returns the user id.
