@@ -325,7 +325,11 @@ impl Database {
 
     /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires.
     fn tickets(&self, py: Python<'_>) -> PyResult<Table> {
-        Table::new(self.read(py, |p, a| tables::tickets(p.export().tickets(a)?))?)
+        let threads = tables::ticket_scan_threads();
+        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
+        Table::from_batches(self.read(py, |p, a| {
+            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads)
+        })?)
     }
 
     /// Every feedback entry with the organizer's reply, if any.
