@@ -240,7 +240,7 @@ mod tests {
         let attendee = testing::register(&prasang, "ada", Role::Attendee);
         let starts_at = prasang.now().plus(Duration::from_secs(86_400));
         let mut event = testing::free_event(starts_at, 1_000);
-        event.per_user_limit = Some(1_000);
+        event.per_user_limit = Some(100);
         let event = prasang
             .events()
             .create(&organizer, event)
