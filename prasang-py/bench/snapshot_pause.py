@@ -133,7 +133,11 @@ def main():
         thread.start()
     time.sleep(args.before)
     snap_start = time.perf_counter()
-    status, snapshot = call(connect(), "POST", "/api/v1/admin/snapshot", admin, {"name": args.name})
+    try:
+        status, snapshot = call(connect(), "POST", "/api/v1/admin/snapshot", admin,
+                                {"name": args.name})
+    except (OSError, http.client.HTTPException) as error:
+        status, snapshot = 0, repr(error)  # still report the bookings seen so far
     snap_end = time.perf_counter()
     time.sleep(args.after)
     stop.set()
