@@ -55,6 +55,44 @@ pub enum ExportError {
 
 domain_error!(ExportError {});
 
+/// A lazy read of tickets in id order, from [`Export::tickets`] or
+/// [`Export::tickets_in_parts`]; `Send`, so each part can be read on its own thread.
+pub struct TicketScan(sled::Iter);
+
+impl Iterator for TicketScan {
+    type Item = Result<Ticket, ExportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.0.next()?;
+        Some(
+            item.map_err(StoreError::from)
+                .and_then(|(_, value)| crate::tickets::record::decode(&value))
+                .map_err(ExportError::from),
+        )
+    }
+}
+
+/// The keys that cut the 16-byte keys from `first` to `last` into `parts` ranges of equal
+/// width (at most `parts - 1` cuts, strictly increasing, none at or below `first`).
+fn split_evenly(first: &[u8], last: &[u8], parts: usize) -> Vec<[u8; 16]> {
+    let as_number = |key: &[u8]| {
+        key.get(..16)
+            .and_then(|k| k.try_into().ok())
+            .map(u128::from_be_bytes)
+    };
+    let (Some(low), Some(high)) = (as_number(first), as_number(last)) else {
+        return Vec::new();
+    };
+    let parts = parts.max(1) as u128;
+    let width = high.saturating_sub(low) / parts;
+    if width == 0 {
+        return Vec::new();
+    }
+    (1..parts)
+        .map(|i| (low + width * i).to_be_bytes())
+        .collect()
+}
+
 /// Whole-table reads. Obtained from [`crate::Prasang::export`].
 pub struct Export<'a> {
     pub(crate) inner: &'a Inner,
@@ -79,15 +117,56 @@ impl Export<'_> {
 
     /// Every ticket in id (booking) order, read lazily: a million tickets never sit in memory
     /// as API values at once.
-    pub fn tickets(
+    pub fn tickets(&self, actor: &Actor) -> Result<TicketScan, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        Ok(TicketScan(self.inner.store.tickets.iter()))
+    }
+
+    /// Every ticket, as [`Export::tickets`] gives them, in `parts` scans of consecutive id
+    /// ranges, to read on as many threads: one after the other they hold every ticket once, in
+    /// id order. Ticket ids begin with their creation time, so the ranges split the time from
+    /// the first ticket to the last evenly (even in rows when bookings came at a steady pace).
+    ///
+    /// ```
+    /// # use prasang_core::{Config, Prasang};
+    /// # let prasang = Prasang::open(Config::temporary())?;
+    /// let admin = prasang.auth().system_actor();
+    /// let parts = prasang.export().tickets_in_parts(&admin, 2)?;
+    /// let counts = std::thread::scope(|s| {
+    ///     let scans: Vec<_> = parts.into_iter().map(|p| s.spawn(move || p.count())).collect();
+    ///     scans.into_iter().map(|scan| scan.join().unwrap_or(0)).sum::<usize>()
+    /// });
+    /// assert_eq!(counts, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tickets_in_parts(
         &self,
         actor: &Actor,
-    ) -> Result<impl Iterator<Item = Result<Ticket, ExportError>> + '_, ExportError> {
+        parts: usize,
+    ) -> Result<Vec<TicketScan>, ExportError> {
         actor.require_admin(ADMINS_ONLY)?;
-        Ok(self.inner.store.tickets.iter().map(|item| {
-            let (_, value) = item.map_err(StoreError::from)?;
-            Ok(crate::tickets::record::decode(&value)?)
-        }))
+        let tree = &self.inner.store.tickets;
+        let first = tree.first().map_err(StoreError::from)?;
+        let last = tree.last().map_err(StoreError::from)?;
+        let bounds = match (first, last) {
+            (Some((first, _)), Some((last, _))) => split_evenly(&first, &last, parts),
+            _ => Vec::new(),
+        };
+        // Unbounded at both ends, so a key of any length still lands in exactly one part.
+        let mut scans = Vec::with_capacity(bounds.len() + 1);
+        let mut start: Option<[u8; 16]> = None;
+        for bound in bounds {
+            scans.push(TicketScan(match start {
+                None => tree.range(..bound),
+                Some(start) => tree.range(start..bound),
+            }));
+            start = Some(bound);
+        }
+        scans.push(TicketScan(match start {
+            None => tree.iter(),
+            Some(start) => tree.range(start..),
+        }));
+        Ok(scans)
     }
 
     /// Every feedback entry with its reply, by event then user.
@@ -123,5 +202,107 @@ impl Export<'_> {
             });
         }
         Ok(attendees)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::error::ErrorKind;
+    use crate::ids::TicketId;
+    use crate::tickets::BookingRequest;
+    use crate::users::Role;
+    use crate::{Config, DomainError, Prasang, testing};
+
+    #[test]
+    fn cuts_split_the_key_range_evenly_and_stay_inside_it() {
+        let first = 1_000u128.to_be_bytes();
+        let last = 1_999u128.to_be_bytes();
+        let cuts: Vec<u128> = split_evenly(&first, &last, 4)
+            .into_iter()
+            .map(u128::from_be_bytes)
+            .collect();
+        assert_eq!(cuts, [1_249, 1_498, 1_747]);
+        assert!(split_evenly(&first, &last, 1).is_empty());
+        assert!(split_evenly(&first, &first, 4).is_empty());
+        assert!(
+            split_evenly(&[1, 2], &last, 4).is_empty(),
+            "short keys: one part"
+        );
+    }
+
+    /// Booked a few milliseconds apart, so the ids' time prefixes differ.
+    fn store_with_tickets(count: usize) -> (Prasang, Vec<TicketId>) {
+        let prasang = Prasang::open(Config::temporary().background_tasks(false)).expect("open");
+        let organizer = testing::register(&prasang, "olga", Role::Organizer);
+        let attendee = testing::register(&prasang, "ada", Role::Attendee);
+        let starts_at = prasang.now().plus(Duration::from_secs(86_400));
+        let mut event = testing::free_event(starts_at, 1_000);
+        event.per_user_limit = Some(100);
+        let event = prasang
+            .events()
+            .create(&organizer, event)
+            .expect("event")
+            .id;
+        let booked = (0..count)
+            .map(|_| {
+                std::thread::sleep(Duration::from_millis(2));
+                let request = BookingRequest {
+                    event,
+                    quantity: 1,
+                    idempotency_key: None,
+                };
+                prasang
+                    .tickets()
+                    .book(&attendee, &request)
+                    .expect("book")
+                    .ticket
+                    .id
+            })
+            .collect();
+        (prasang, booked)
+    }
+
+    #[test]
+    fn parts_hold_every_ticket_once_in_id_order() {
+        let (prasang, booked) = store_with_tickets(40);
+        let admin = prasang.auth().system_actor();
+        let whole: Vec<TicketId> = prasang
+            .export()
+            .tickets(&admin)
+            .expect("export")
+            .map(|t| t.expect("ticket").id)
+            .collect();
+        assert_eq!(whole, booked);
+        for parts in [1, 2, 3, 7] {
+            let scans = prasang
+                .export()
+                .tickets_in_parts(&admin, parts)
+                .expect("export in parts");
+            let read: Vec<Vec<TicketId>> = scans
+                .into_iter()
+                .map(|scan| scan.map(|t| t.expect("ticket").id).collect())
+                .collect();
+            let non_empty = read.iter().filter(|part| !part.is_empty()).count();
+            assert!(
+                non_empty >= parts.min(2),
+                "{parts} parts: only {non_empty} read anything"
+            );
+            assert_eq!(read.concat(), whole, "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn an_empty_store_has_one_empty_part_and_only_admins_export() {
+        let prasang = Prasang::open(Config::temporary()).expect("open");
+        let admin = prasang.auth().system_actor();
+        let parts = prasang.export().tickets_in_parts(&admin, 4).expect("parts");
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts.into_iter().flatten().count(), 0);
+        let attendee = testing::register(&prasang, "ada", Role::Attendee);
+        let refused = prasang.export().tickets_in_parts(&attendee, 2).err();
+        assert_eq!(refused.map(|e| e.kind()), Some(ErrorKind::Forbidden));
     }
 }

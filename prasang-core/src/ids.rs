@@ -11,6 +11,46 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::{Generator, Ulid};
 
+/// An id's text held on the stack: what `to_string()` gives, without allocating a `String`
+/// (bulk exports write millions of ids). Obtained from the `text()` method of every id type.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IdText([u8; ulid::ULID_LEN]);
+
+impl IdText {
+    /// The length of every id's text, in bytes (and characters).
+    pub const LEN: usize = ulid::ULID_LEN;
+
+    fn of(ulid: Ulid) -> Self {
+        let mut text = [0; ulid::ULID_LEN];
+        ulid.array_to_str(&mut text);
+        IdText(text)
+    }
+
+    /// The text, e.g. `01JDQ7Z8X3M4N5P6Q7R8S9T0VW`.
+    pub fn as_str(&self) -> &str {
+        // Crockford base32 digits are ASCII, so this never falls back.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl AsRef<str> for IdText {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl fmt::Display for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for IdText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 /// The text was not a valid identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("not a valid id: expected 26 characters of Crockford base32")]
@@ -47,6 +87,11 @@ macro_rules! typed_id {
             /// The id whose key bytes these are.
             pub fn from_bytes(bytes: [u8; 16]) -> Self {
                 $name(Ulid::from_bytes(bytes))
+            }
+
+            /// The id's text without allocating (equal to `to_string()`).
+            pub fn text(self) -> IdText {
+                IdText::of(self.0)
             }
 
             /// Reads an id back from the first 16 bytes of a store key.
@@ -132,6 +177,18 @@ mod tests {
             assert!(pair[0].to_bytes() < pair[1].to_bytes());
             assert!(pair[0].to_string() < pair[1].to_string());
         }
+    }
+
+    #[test]
+    fn id_text_is_the_display_text() {
+        for _ in 0..100 {
+            let id = TicketId::generate();
+            assert_eq!(id.text().as_str(), id.to_string());
+            assert_eq!(id.text().as_str().parse::<TicketId>(), Ok(id));
+        }
+        let zero = UserId::SYSTEM.text();
+        assert_eq!(zero.as_str(), "0".repeat(26));
+        assert_eq!(format!("{zero}"), zero.as_str());
     }
 
     #[test]

@@ -59,7 +59,7 @@ use parking_lot::{Condvar, Mutex};
 
 pub use config::Config;
 pub use error::{CommonError, DomainError, ErrorInfo, ErrorKind, Subject};
-pub use ids::{EventId, InvalidId, TicketId, UserId};
+pub use ids::{EventId, IdText, InvalidId, TicketId, UserId};
 pub use integrity::IntegrityReport;
 pub use paging::{MAX_PAGE_SIZE, Page, PageRequest};
 pub use store::{Durability, StoreError};

@@ -211,13 +211,18 @@ fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snaps
     let keys = copied?;
     let (cut_at, pause) = cut?;
 
-    let captures = std::mem::take(&mut *captures.trees.lock());
+    // Unsubscribe from every tree before replaying any: nobody drains any more, and a writer
+    // that finds a subscriber's channel full waits for room while holding sled's global lock,
+    // which the replay's own inserts need (with one subscriber per tree dropped as its turn
+    // came, a busy server deadlocked there).
+    let captured: Vec<(sled::IVec, Vec<Event>)> = std::mem::take(&mut *captures.trees.lock())
+        .into_iter()
+        .map(|capture| (capture.name, capture.events))
+        .collect();
     let mut replayed = 0u64;
-    for capture in captures {
-        let target = copy.open_tree(&capture.name)?;
-        // Unsubscribe first: replaying takes a while and nobody drains any more.
-        drop(capture.subscriber);
-        for event in capture.events {
+    for (name, events) in captured {
+        let target = copy.open_tree(&name)?;
+        for event in events {
             match event {
                 Event::Insert { key, value } => target.insert(key, value)?,
                 Event::Remove { key } => target.remove(key)?,

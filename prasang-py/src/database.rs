@@ -325,7 +325,11 @@ impl Database {
 
     /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires.
     fn tickets(&self, py: Python<'_>) -> PyResult<Table> {
-        Table::new(self.read(py, |p, a| tables::tickets(p.export().tickets(a)?))?)
+        let threads = tables::ticket_scan_threads();
+        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
+        Table::from_batches(self.read(py, |p, a| {
+            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads)
+        })?)
     }
 
     /// Every feedback entry with the organizer's reply, if any.
@@ -357,6 +361,19 @@ impl Database {
             Ok::<_, prasang_core::log::LogError>(entries)
         })?;
         tables::log(&entries)
+    }
+
+    /// Recomputes every seat counter and index from the records and compares (the core's
+    /// `verify_integrity`): a dict with the `events`, `tickets` and `users` checked and the
+    /// `problems` found, in words (empty when the store is sound). Reads the whole store.
+    fn verify_integrity<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let report = self.read(py, |p, a| p.verify_integrity(a))?;
+        let result = PyDict::new(py);
+        result.set_item("events", report.events)?;
+        result.set_item("tickets", report.tickets)?;
+        result.set_item("users", report.users)?;
+        result.set_item("problems", report.problems)?;
+        Ok(result)
     }
 
     // ---- writes (writable=True) ---------------------------------------------------------

@@ -18,6 +18,7 @@ use arrow_array::{
     RecordBatchIterator, StringArray,
 };
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+use prasang_core::IdText;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
 
@@ -113,16 +114,29 @@ impl Table {
 impl Table {
     /// A table of one batch.
     pub(crate) fn new(columns: Columns) -> PyResult<Table> {
-        let schema = Arc::new(Schema::new(columns.fields));
-        let batch = match columns.error {
-            Some(error) => Err(error),
-            None => RecordBatch::try_new(schema.clone(), columns.arrays),
+        Self::from_batches(vec![columns])
+    }
+
+    /// A table of one batch per `Columns`, in order; each has the same columns.
+    pub(crate) fn from_batches(parts: Vec<Columns>) -> PyResult<Table> {
+        let failed = |e: ArrowError| Internal::new_err(format!("could not build a table: {e}"));
+        let mut schema: Option<SchemaRef> = None;
+        let mut batches = Vec::with_capacity(parts.len());
+        for columns in parts {
+            if let Some(error) = columns.error {
+                return Err(failed(error));
+            }
+            let part_schema = Arc::new(Schema::new(columns.fields));
+            let schema = schema.get_or_insert(part_schema.clone());
+            if *schema != part_schema {
+                return Err(failed(ArrowError::SchemaError(
+                    "the batches have different columns".into(),
+                )));
+            }
+            batches.push(RecordBatch::try_new(schema.clone(), columns.arrays).map_err(failed)?);
         }
-        .map_err(|e| Internal::new_err(format!("could not build a table: {e}")))?;
-        Ok(Table {
-            schema,
-            batches: vec![batch],
-        })
+        let schema = schema.ok_or_else(|| failed(ArrowError::SchemaError("no batch".into())))?;
+        Ok(Table { schema, batches })
     }
 }
 
@@ -165,6 +179,15 @@ impl Columns {
     ) -> Self {
         let array = StringArray::from_iter_values(values);
         self.push(name, false, Arc::new(array))
+    }
+
+    /// A `string` column of ids, its buffer sized once (ids have one length).
+    pub(crate) fn ids(self, name: &str, ids: &[IdText]) -> Self {
+        let mut builder = StringBuilder::with_capacity(ids.len(), ids.len() * IdText::LEN);
+        for id in ids {
+            builder.append_value(id);
+        }
+        self.push(name, false, Arc::new(builder.finish()))
     }
 
     /// A nullable `string` column.

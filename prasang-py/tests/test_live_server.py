@@ -23,6 +23,11 @@ def test_a_snapshot_taken_by_the_running_server_opens_and_holds_everything(runni
         assert db.popularity().to_pylist()[0] == running["rest"]["popularity"]
         assert db.tickets().num_rows == 10
         assert db.log().num_rows >= running["rest"]["log_end"] - 1
+        checked = db.verify_integrity()
+        assert checked["problems"] == []
+        assert checked["tickets"] == 10
+        assert checked["events"] == db.events().num_rows
+        assert checked["users"] == db.attendees().num_rows
 
 
 def test_snapshot_names_that_leave_the_folder_are_refused(running):

@@ -124,6 +124,9 @@ class Database:
         """Every account as demographics only (id, role, gender, age group, created_at)."""
     def log(self, from_seq: int = 0, limit: Optional[int] = None) -> Table:
         """The event log from a sequence number: seq, at, kind, data (JSON text)."""
+    def verify_integrity(self) -> Dict[str, Any]:
+        """Recomputes seat counters and indexes from the records: events, tickets, users
+        checked and the problems found (an empty list when the store is sound)."""
     # writes (writable=True)
     def login(self, email: str, password: str) -> str:
         """Logs in; later writes act as this user. Returns the user id."""
