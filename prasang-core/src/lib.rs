@@ -439,7 +439,7 @@ impl Inner {
             return Ok(());
         }
         let at = self.now();
-        let written = self.store.log.transaction(|log| {
+        let written = self.store.transaction(&self.store.log, |log| {
             for (event, count) in &counts {
                 log::append(
                     log,

@@ -173,7 +173,7 @@ pub(crate) fn take(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snapsho
 
 fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
     let started = Instant::now();
-    let copy = sled::Config::new().path(dest.join(STORE_DIR)).open()?;
+    let copy = open_copy(dest)?;
     let live = &inner.store.db;
 
     let mut trees: Vec<(sled::IVec, Tree)> = Vec::new();
@@ -203,7 +203,7 @@ fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snaps
                 }
             })?
     };
-    let copied = copy_trees(&trees, &copy);
+    let copied = copy_trees(&trees, &copy, dest);
     let cut = cut(inner, &captures);
     captures.cut.store(true, Ordering::Release);
     drainer.thread().unpark();
@@ -230,6 +230,7 @@ fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snaps
             replayed += 1;
         }
     }
+    sync_copy(dest)?;
     copy.flush()?;
     let report = SnapshotReport {
         path: dest.to_path_buf(),
@@ -261,16 +262,65 @@ fn check_destination(dest: &Path) -> Result<(), SnapshotError> {
     Ok(())
 }
 
+/// The copy's page cache: it is written once, front to back, and read by nobody meanwhile.
+const COPY_CACHE_BYTES: u64 = 128 << 20;
+
+/// Bytes copied between two syncs of the copy's file (see [`sync_copy`]).
+const SYNC_EVERY_BYTES: usize = 1 << 20;
+
+/// Opens the copy's database without a background flusher: sled flushes under its
+/// process-wide lock, so a flusher writing and syncing the copy's megabytes would hold every
+/// transaction of the live store waiting. The copy is synced by [`sync_copy`] instead.
+fn open_copy(dest: &Path) -> Result<sled::Db, SnapshotError> {
+    Ok(sled::Config::new()
+        .path(dest.join(STORE_DIR))
+        .cache_capacity(COPY_CACHE_BYTES)
+        .flush_every_ms(None)
+        .open()?)
+}
+
+/// Puts what sled has written of the copy on disk from a file handle of our own, which takes
+/// none of sled's locks; the copy's own `flush` at the end then has little left to sync while
+/// it holds the live store's writers off.
+fn sync_copy(dest: &Path) -> Result<(), SnapshotError> {
+    std::fs::File::open(dest.join(STORE_DIR).join("db"))?.sync_data()?;
+    Ok(())
+}
+
+/// How the copy shares the machine: it works for `COPY_SLICE`, then rests for `COPY_REST`.
+/// Every copy step holds sled's process-wide lock shared, and on a busy machine a copy thread
+/// preempted inside a step keeps every writer of the live store waiting for a scheduler time
+/// slice; a copy that never rests is preempted all the time. Resting gives the cores to the
+/// live store while the copy holds nothing (measured in BENCHMARKS.md).
+const COPY_SLICE: Duration = Duration::from_millis(2);
+const COPY_REST: Duration = Duration::from_millis(1);
+
 /// Copies every tree by iteration (each key written with its own short lock, never a batch,
-/// which would hold sled's global lock for the whole batch).
-fn copy_trees(trees: &[(sled::IVec, Tree)], copy: &sled::Db) -> Result<u64, SnapshotError> {
+/// which would hold sled's global lock for the whole batch), syncing every
+/// [`SYNC_EVERY_BYTES`] and resting between slices of work.
+fn copy_trees(
+    trees: &[(sled::IVec, Tree)],
+    copy: &sled::Db,
+    dest: &Path,
+) -> Result<u64, SnapshotError> {
     let mut keys = 0u64;
+    let mut unsynced = 0usize;
+    let mut slice_began = Instant::now();
     for (name, tree) in trees {
         let target = copy.open_tree(name)?;
         for item in tree.iter() {
             let (key, value) = item?;
+            unsynced += key.len() + value.len();
             target.insert(key, value)?;
             keys += 1;
+            if unsynced >= SYNC_EVERY_BYTES {
+                sync_copy(dest)?;
+                unsynced = 0;
+            }
+            if slice_began.elapsed() >= COPY_SLICE {
+                thread::sleep(COPY_REST);
+                slice_began = Instant::now();
+            }
         }
     }
     Ok(keys)
@@ -281,7 +331,7 @@ fn copy_trees(trees: &[(sled::IVec, Tree)], copy: &sled::Db) -> Result<u64, Snap
 fn cut(inner: &Inner, captures: &Captures) -> Result<(Instant, Duration), SnapshotError> {
     let held = Mutex::new((Instant::now(), Duration::ZERO));
     let waker = Waker::noop();
-    let result = inner.store.cursors.transaction(|_| {
+    let result = inner.store.transaction(&inner.store.cursors, |_| {
         let start = Instant::now();
         captures.drain(waker);
         *held.lock() = (start, start.elapsed());

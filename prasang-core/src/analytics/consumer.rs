@@ -18,7 +18,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::store::{self as agg, Counters, EventInfo, Member, ScopeKey, UserInfo};
@@ -239,13 +238,16 @@ fn backfill_quarters(inner: &Inner) -> Result<(), StoreError> {
     }
     let counters: Vec<_> = fold.counters.into_iter().collect();
     let marker = keys::log_seq(upto);
-    let written = (&store.agg_counters, &store.cursors).transaction(|(agg_counters, cursors)| {
-        for (key, delta) in &counters {
-            add_counters(agg_counters, key, delta)?;
-        }
-        cursors.insert(QUARTERS_MARKER, &marker)?;
-        Ok::<_, ConflictableTransactionError<StoreError>>(())
-    });
+    let written = store.transaction(
+        (&store.agg_counters, &store.cursors),
+        |(agg_counters, cursors)| {
+            for (key, delta) in &counters {
+                add_counters(agg_counters, key, delta)?;
+            }
+            cursors.insert(QUARTERS_MARKER, &marker)?;
+            Ok::<_, ConflictableTransactionError<StoreError>>(())
+        },
+    );
     if !counters.is_empty() {
         tracing::info!(
             buckets = counters.len(),
@@ -696,50 +698,42 @@ impl<'a> Fold<'a> {
             .collect();
         let cursor = keys::log_seq(next);
         let due = self.due;
-        let written = (
-            &store.agg_counters,
-            &store.agg_members,
-            &store.agg_events,
-            &store.agg_users,
-            &store.feedback_due,
-            &store.feedback_due_by_event,
-            &store.cursors,
-        )
-            .transaction(
-                |(
-                    agg_counters,
-                    agg_members,
-                    agg_events,
-                    agg_users,
-                    due_tree,
-                    by_event,
-                    cursors,
-                )| {
-                    for (key, delta) in &counters {
-                        add_counters(agg_counters, key, delta)?;
-                    }
-                    for (key, member) in &members {
-                        match member {
-                            Some(bytes) => agg_members.insert(key.as_slice(), bytes.as_slice())?,
-                            None => agg_members.remove(key.as_slice())?,
-                        };
-                    }
-                    for (key, info) in &events {
-                        match info {
-                            Some(bytes) => agg_events.insert(key, bytes.as_slice())?,
-                            None => agg_events.remove(key)?,
-                        };
-                    }
-                    for (key, info) in &users {
-                        agg_users.insert(key, info.as_slice())?;
-                    }
-                    for (event, end) in &due {
-                        requests::reschedule(due_tree, by_event, *event, *end)?;
-                    }
-                    cursors.insert(CURSOR, &cursor)?;
-                    Ok::<_, ConflictableTransactionError<StoreError>>(())
-                },
-            );
+        let written = store.transaction(
+            (
+                &store.agg_counters,
+                &store.agg_members,
+                &store.agg_events,
+                &store.agg_users,
+                &store.feedback_due,
+                &store.feedback_due_by_event,
+                &store.cursors,
+            ),
+            |(agg_counters, agg_members, agg_events, agg_users, due_tree, by_event, cursors)| {
+                for (key, delta) in &counters {
+                    add_counters(agg_counters, key, delta)?;
+                }
+                for (key, member) in &members {
+                    match member {
+                        Some(bytes) => agg_members.insert(key.as_slice(), bytes.as_slice())?,
+                        None => agg_members.remove(key.as_slice())?,
+                    };
+                }
+                for (key, info) in &events {
+                    match info {
+                        Some(bytes) => agg_events.insert(key, bytes.as_slice())?,
+                        None => agg_events.remove(key)?,
+                    };
+                }
+                for (key, info) in &users {
+                    agg_users.insert(key, info.as_slice())?;
+                }
+                for (event, end) in &due {
+                    requests::reschedule(due_tree, by_event, *event, *end)?;
+                }
+                cursors.insert(CURSOR, &cursor)?;
+                Ok::<_, ConflictableTransactionError<StoreError>>(())
+            },
+        );
         store::finish(written)
     }
 }

@@ -6,7 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sled::Transactional;
 
 use super::{AuthError, expiry_after};
 use crate::Inner;
@@ -64,19 +63,19 @@ pub(super) fn start_family(inner: &Inner, user: UserId) -> Result<(String, Strin
         expires_at: expiry_after(now, inner.config.refresh_token_ttl),
         used: false,
     });
-    finish::<_, AuthError>(
+    finish::<_, AuthError>(store.transaction(
         (
             &store.token_families,
             &store.families_by_user,
             &store.refresh_tokens,
-        )
-            .transaction(|(families, by_user, tokens)| {
-                families.insert(&family, family_record.as_slice())?;
-                by_user.insert(&family_by_user(user, family), &[])?;
-                tokens.insert(&token_hash(&token), token_record.as_slice())?;
-                Ok(())
-            }),
-    )?;
+        ),
+        |(families, by_user, tokens)| {
+            families.insert(&family, family_record.as_slice())?;
+            by_user.insert(&family_by_user(user, family), &[])?;
+            tokens.insert(&token_hash(&token), token_record.as_slice())?;
+            Ok(())
+        },
+    ))?;
     inner.store.durable()?;
     Ok((token, family_text(family)))
 }
@@ -95,8 +94,9 @@ pub(super) fn rotate(
     let successor = new_token();
     let store = &inner.store;
     let ttl = inner.config.refresh_token_ttl;
-    let outcome = finish::<_, AuthError>(
-        (&store.token_families, &store.refresh_tokens).transaction(|(families, tokens)| {
+    let outcome = finish::<_, AuthError>(store.transaction(
+        (&store.token_families, &store.refresh_tokens),
+        |(families, tokens)| {
             let hash = token_hash(presented);
             let bytes = tokens
                 .get(hash)?
@@ -128,8 +128,8 @@ pub(super) fn rotate(
             };
             tokens.insert(&token_hash(&successor), codec::encode(&next))?;
             Ok(Rotation::Rotated(record.user, record.family))
-        }),
-    )?;
+        },
+    ))?;
     inner.store.durable()?;
     match outcome {
         Rotation::Rotated(user, family) => Ok((user, successor, family_text(family))),
@@ -143,7 +143,8 @@ pub(super) fn rotate(
 /// Revokes the family of a refresh token (logout).
 pub(super) fn revoke_by_token(inner: &Inner, presented: &str) -> Result<(), AuthError> {
     let store = &inner.store;
-    finish::<_, AuthError>((&store.token_families, &store.refresh_tokens).transaction(
+    finish::<_, AuthError>(store.transaction(
+        (&store.token_families, &store.refresh_tokens),
         |(families, tokens)| {
             let bytes = tokens
                 .get(token_hash(presented))?

@@ -16,7 +16,6 @@ pub(crate) mod visits;
 pub(crate) use record::{EventRecord, SaleState};
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::Inner;
@@ -260,30 +259,29 @@ impl Events<'_> {
         let id = event.id.to_bytes();
         let record = codec::write(&event);
         let sale_record = codec::write(&sale);
-        finish::<_, EventError>(
+        finish::<_, EventError>(store.transaction(
             (
                 &store.events,
                 &store.events_by_start,
                 &store.events_by_organizer,
                 &store.inventory,
                 &store.log,
-            )
-                .transaction(|(events, by_start, by_organizer, inventory, log)| {
-                    events.insert(&id, record.as_slice())?;
-                    inventory.insert(&id, sale_record.as_slice())?;
-                    by_start.insert(&keys::event_by_start(event.starts_at, event.id), &[])?;
-                    by_organizer
-                        .insert(&keys::event_by_organizer(event.organizer, event.id), &[])?;
-                    let created = DomainEvent::EventCreated {
-                        event: event.id,
-                        organizer: event.organizer,
-                        capacity: sale.seats.capacity,
-                        starts_at: event.starts_at,
-                    };
-                    log::append(log, now, &created)?;
-                    Ok(())
-                }),
-        )?;
+            ),
+            |(events, by_start, by_organizer, inventory, log)| {
+                events.insert(&id, record.as_slice())?;
+                inventory.insert(&id, sale_record.as_slice())?;
+                by_start.insert(&keys::event_by_start(event.starts_at, event.id), &[])?;
+                by_organizer.insert(&keys::event_by_organizer(event.organizer, event.id), &[])?;
+                let created = DomainEvent::EventCreated {
+                    event: event.id,
+                    organizer: event.organizer,
+                    capacity: sale.seats.capacity,
+                    starts_at: event.starts_at,
+                };
+                log::append(log, now, &created)?;
+                Ok(())
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(event.into_api(sale.seats))
     }
@@ -306,41 +304,40 @@ impl Events<'_> {
         let update = update.validate()?;
         let store = &self.inner.store;
         let key = id.to_bytes();
-        let event = finish::<_, EventError>(
+        let event = finish::<_, EventError>(store.transaction(
             (
                 &store.events,
                 &store.events_by_start,
                 &store.inventory,
                 &store.log,
-            )
-                .transaction(|(events, by_start, inventory, log)| {
-                    let (sale, event) = live_event_run_by(
-                        actor,
-                        &key,
-                        inventory,
-                        events,
-                        "only the event's organizer can change it",
-                    )?;
-                    let changes =
-                        rules::apply_update(&event, &sale, &update, now).map_err(abort)?;
-                    let (new, sale) = (changes.event, changes.sale);
-                    if changes.changed.is_empty() {
-                        return Ok(new.into_api(sale.seats));
-                    }
-                    if new.starts_at != event.starts_at {
-                        by_start.remove(&keys::event_by_start(event.starts_at, id))?;
-                        by_start.insert(&keys::event_by_start(new.starts_at, id), &[])?;
-                    }
-                    events.insert(&key, codec::write(&new))?;
-                    inventory.insert(&key, codec::write(&sale))?;
-                    let updated = DomainEvent::EventUpdated {
-                        event: id,
-                        changed: changes.changed,
-                    };
-                    log::append(log, now, &updated)?;
-                    Ok(new.into_api(sale.seats))
-                }),
-        )?;
+            ),
+            |(events, by_start, inventory, log)| {
+                let (sale, event) = live_event_run_by(
+                    actor,
+                    &key,
+                    inventory,
+                    events,
+                    "only the event's organizer can change it",
+                )?;
+                let changes = rules::apply_update(&event, &sale, &update, now).map_err(abort)?;
+                let (new, sale) = (changes.event, changes.sale);
+                if changes.changed.is_empty() {
+                    return Ok(new.into_api(sale.seats));
+                }
+                if new.starts_at != event.starts_at {
+                    by_start.remove(&keys::event_by_start(event.starts_at, id))?;
+                    by_start.insert(&keys::event_by_start(new.starts_at, id), &[])?;
+                }
+                events.insert(&key, codec::write(&new))?;
+                inventory.insert(&key, codec::write(&sale))?;
+                let updated = DomainEvent::EventUpdated {
+                    event: id,
+                    changed: changes.changed,
+                };
+                log::append(log, now, &updated)?;
+                Ok(new.into_api(sale.seats))
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(self.with_rating(event)?)
     }
@@ -351,33 +348,33 @@ impl Events<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = id.to_bytes();
-        let event =
-            finish::<_, EventError>((&store.events, &store.inventory, &store.log).transaction(
-                |(events, inventory, log)| {
-                    let (mut sale, mut event) = live_event_run_by(
-                        actor,
-                        &key,
-                        inventory,
-                        events,
-                        "only the event's organizer can cancel it",
-                    )?;
-                    let previous = sale.status;
-                    sale.status = EventStatus::Cancelled;
-                    event.status = EventStatus::Cancelled;
-                    event.updated_at = now;
-                    events.insert(&key, codec::write(&event))?;
-                    inventory.insert(&key, codec::write(&sale))?;
-                    log::append(
-                        log,
-                        now,
-                        &DomainEvent::EventCancelled {
-                            event: id,
-                            previous,
-                        },
-                    )?;
-                    Ok(event.into_api(sale.seats))
-                },
-            ))?;
+        let event = finish::<_, EventError>(store.transaction(
+            (&store.events, &store.inventory, &store.log),
+            |(events, inventory, log)| {
+                let (mut sale, mut event) = live_event_run_by(
+                    actor,
+                    &key,
+                    inventory,
+                    events,
+                    "only the event's organizer can cancel it",
+                )?;
+                let previous = sale.status;
+                sale.status = EventStatus::Cancelled;
+                event.status = EventStatus::Cancelled;
+                event.updated_at = now;
+                events.insert(&key, codec::write(&event))?;
+                inventory.insert(&key, codec::write(&sale))?;
+                log::append(
+                    log,
+                    now,
+                    &DomainEvent::EventCancelled {
+                        event: id,
+                        previous,
+                    },
+                )?;
+                Ok(event.into_api(sale.seats))
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(self.with_rating(event)?)
     }
@@ -387,32 +384,32 @@ impl Events<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = id.to_bytes();
-        finish::<_, EventError>(
+        finish::<_, EventError>(store.transaction(
             (
                 &store.events,
                 &store.events_by_start,
                 &store.events_by_organizer,
                 &store.inventory,
                 &store.log,
-            )
-                .transaction(|(events, by_start, by_organizer, inventory, log)| {
-                    let sale = SaleState::read_in_tx(inventory, &key)?;
-                    if !sale.is_run_by(actor) {
-                        return Err(abort(CommonError::Forbidden(
-                            "only the event's organizer can delete it",
-                        )));
-                    }
-                    if sale.tickets_issued > 0 {
-                        return Err(abort(EventError::HasTickets));
-                    }
-                    events.remove(&key)?;
-                    inventory.remove(&key)?;
-                    by_start.remove(&keys::event_by_start(sale.starts_at, id))?;
-                    by_organizer.remove(&keys::event_by_organizer(sale.organizer, id))?;
-                    log::append(log, now, &DomainEvent::EventDeleted { event: id })?;
-                    Ok(())
-                }),
-        )?;
+            ),
+            |(events, by_start, by_organizer, inventory, log)| {
+                let sale = SaleState::read_in_tx(inventory, &key)?;
+                if !sale.is_run_by(actor) {
+                    return Err(abort(CommonError::Forbidden(
+                        "only the event's organizer can delete it",
+                    )));
+                }
+                if sale.tickets_issued > 0 {
+                    return Err(abort(EventError::HasTickets));
+                }
+                events.remove(&key)?;
+                inventory.remove(&key)?;
+                by_start.remove(&keys::event_by_start(sale.starts_at, id))?;
+                by_organizer.remove(&keys::event_by_organizer(sale.organizer, id))?;
+                log::append(log, now, &DomainEvent::EventDeleted { event: id })?;
+                Ok(())
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(())
     }

@@ -42,7 +42,6 @@
 pub(crate) mod requests;
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::Inner;
@@ -218,36 +217,36 @@ impl Feedbacks<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = key(event, user);
-        let record = finish::<_, FeedbackError>(
+        let record = finish::<_, FeedbackError>(store.transaction(
             (
                 &store.feedback,
                 &store.tickets,
                 &store.inventory,
                 &store.log,
-            )
-                .transaction(|(feedback, tickets, inventory, log)| {
-                    check_open(inventory, event, now)?;
-                    if feedback.get(key)?.is_some() {
-                        return Err(abort(FeedbackError::AlreadyGiven));
-                    }
-                    check_holder(tickets, &candidates)?;
-                    let record = FeedbackRecord {
-                        rating,
-                        comment: comment.clone(),
-                        created_at: now,
-                        updated_at: now,
-                        reply: None,
-                    };
-                    feedback.insert(&key, codec::encode(&record))?;
-                    let given = DomainEvent::FeedbackGiven {
-                        event,
-                        user,
-                        rating,
-                    };
-                    log::append(log, now, &given)?;
-                    Ok(record)
-                }),
-        )?;
+            ),
+            |(feedback, tickets, inventory, log)| {
+                check_open(inventory, event, now)?;
+                if feedback.get(key)?.is_some() {
+                    return Err(abort(FeedbackError::AlreadyGiven));
+                }
+                check_holder(tickets, &candidates)?;
+                let record = FeedbackRecord {
+                    rating,
+                    comment: comment.clone(),
+                    created_at: now,
+                    updated_at: now,
+                    reply: None,
+                };
+                feedback.insert(&key, codec::encode(&record))?;
+                let given = DomainEvent::FeedbackGiven {
+                    event,
+                    user,
+                    rating,
+                };
+                log::append(log, now, &given)?;
+                Ok(record)
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(record.to_api(event, user))
     }
@@ -265,7 +264,8 @@ impl Feedbacks<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = key(event, user);
-        let record = finish::<_, FeedbackError>((&store.feedback, &store.log).transaction(
+        let record = finish::<_, FeedbackError>(store.transaction(
+            (&store.feedback, &store.log),
             |(feedback, log)| {
                 let mut record = existing(feedback, &key)?;
                 let previous = record.rating;
@@ -293,7 +293,8 @@ impl Feedbacks<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = key(event, user);
-        finish::<_, FeedbackError>((&store.feedback, &store.log).transaction(
+        finish::<_, FeedbackError>(store.transaction(
+            (&store.feedback, &store.log),
             |(feedback, log)| {
                 let record = existing(feedback, &key)?;
                 feedback.remove(&key)?;
@@ -364,7 +365,8 @@ impl Feedbacks<'_> {
         let store = &self.inner.store;
         let key = key(event, user);
         let by = actor.user_id();
-        let record = finish::<_, FeedbackError>((&store.feedback, &store.log).transaction(
+        let record = finish::<_, FeedbackError>(store.transaction(
+            (&store.feedback, &store.log),
             |(feedback, log)| {
                 let mut record = existing(feedback, &key)?;
                 record.reply = Some(ReplyRecord {

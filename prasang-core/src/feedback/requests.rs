@@ -11,7 +11,6 @@
 //! point neither skips nor repeats a request.
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
@@ -96,12 +95,13 @@ pub(crate) fn send_due(inner: &Inner) -> Result<usize, StoreError> {
             return Ok(requested);
         }
         let batch = due.len();
-        let written = (
-            &store.feedback_due,
-            &store.feedback_due_by_event,
-            &store.log,
-        )
-            .transaction(|(queue, by_event, log)| {
+        let written = store.transaction(
+            (
+                &store.feedback_due,
+                &store.feedback_due_by_event,
+                &store.log,
+            ),
+            |(queue, by_event, log)| {
                 let mut written = 0;
                 for &(at, event) in &due {
                     queue.remove(&due_key(at, event))?;
@@ -117,7 +117,8 @@ pub(crate) fn send_due(inner: &Inner) -> Result<usize, StoreError> {
                     written += 1;
                 }
                 Ok::<_, ConflictableTransactionError<StoreError>>(written)
-            });
+            },
+        );
         let written = store::finish(written)?;
         if written > 0 {
             inner.committed_with_log()?;

@@ -2,7 +2,6 @@
 
 use std::collections::HashSet;
 
-use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
 use super::delivery::{Delivery, DeliveryStatus};
@@ -105,14 +104,15 @@ fn write(inner: &Inner, planned: &[Delivery], cursor: Option<u64>) -> Result<usi
             )
         })
         .collect();
-    let written = (
-        &store.deliveries,
-        &store.deliveries_by_event,
-        &store.deliveries_by_user,
-        &store.deliveries_due,
-        &store.cursors,
-    )
-        .transaction(|(deliveries, by_event, by_user, due, cursors)| {
+    let written = store.transaction(
+        (
+            &store.deliveries,
+            &store.deliveries_by_event,
+            &store.deliveries_by_user,
+            &store.deliveries_due,
+            &store.cursors,
+        ),
+        |(deliveries, by_event, by_user, due, cursors)| {
             let mut written = 0;
             for (event_key, user_key, due_key, record, key) in &rows {
                 // Made before (a replay, or a crash before the cursor moved): keep it as is.
@@ -131,7 +131,8 @@ fn write(inner: &Inner, planned: &[Delivery], cursor: Option<u64>) -> Result<usi
                 cursors.insert(CURSOR, value)?;
             }
             Ok::<_, ConflictableTransactionError<StoreError>>(written)
-        });
+        },
+    );
     store::finish(written)
 }
 

@@ -4,11 +4,16 @@
 //! A flush covers every write that committed before it *started*. A caller therefore waits for
 //! the first flush that starts after its commit; while one flush runs, every caller that arrives
 //! meanwhile is covered by the next one, so N concurrent callers cost about two fsyncs, not N.
+//!
+//! Transactions wait for a running flush at a gate of their own ([`GroupCommit::hold_off_flush`])
+//! rather than inside sled: sled's flush holds its process-wide lock shared through the fsync,
+//! and that lock is fair, so one transaction queued on it for exclusive use would make every
+//! reader (a GET, a token check, a snapshot's copy) wait behind the fsync as well.
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use parking_lot::{Condvar, Mutex};
+use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
 
 use super::StoreError;
 
@@ -27,6 +32,8 @@ struct FlushState {
 
 struct Shared {
     state: Mutex<FlushState>,
+    /// Held exclusively by the flusher while it flushes, shared by transactions while they run.
+    flush_gate: RwLock<()>,
     work: Condvar,
     done: Condvar,
 }
@@ -42,6 +49,7 @@ impl GroupCommit {
     pub(crate) fn start(db: sled::Db) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             state: Mutex::new(FlushState::default()),
+            flush_gate: RwLock::new(()),
             work: Condvar::new(),
             done: Condvar::new(),
         });
@@ -53,6 +61,12 @@ impl GroupCommit {
             shared,
             thread: Some(thread),
         })
+    }
+
+    /// Waits until no flush is running and keeps the next one from starting until the guard is
+    /// dropped: taken around every transaction (see the module docs).
+    pub(crate) fn hold_off_flush(&self) -> RwLockReadGuard<'_, ()> {
+        self.shared.flush_gate.read()
     }
 
     /// Returns once everything this thread committed before the call is on disk.
@@ -99,7 +113,10 @@ fn flush_loop(db: &sled::Db, shared: &Shared) {
         state.started += 1;
         let this_flush = state.started;
         drop(state);
-        let outcome = db.flush();
+        let outcome = {
+            let _no_transaction_running = shared.flush_gate.write();
+            db.flush()
+        };
         state = shared.state.lock();
         state.completed = this_flush;
         if let Err(error) = outcome {
@@ -117,5 +134,42 @@ fn flush_loop(db: &sled::Db, shared: &Shared) {
             state.last_failure = Some((this_flush, error.to_string()));
         }
         shared.done.notify_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::GroupCommit;
+
+    /// A transaction in progress keeps the next flush from starting, and the flush follows as
+    /// soon as it ends: a transaction never waits for a flush inside sled's lock.
+    #[test]
+    fn a_flush_waits_for_the_transactions_in_progress() {
+        let db = sled::Config::new().temporary(true).open().expect("db");
+        let group = std::sync::Arc::new(GroupCommit::start(db).expect("flusher"));
+        let transaction = group.hold_off_flush();
+        let (flushed, until_flushed) = mpsc::channel();
+        let waiter = {
+            let group = std::sync::Arc::clone(&group);
+            std::thread::spawn(move || {
+                let outcome = group.wait_durable();
+                let _ = flushed.send(());
+                outcome
+            })
+        };
+        assert!(
+            until_flushed
+                .recv_timeout(Duration::from_millis(200))
+                .is_err(),
+            "a flush ran while a transaction was in progress"
+        );
+        drop(transaction);
+        until_flushed
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the flush follows the transaction");
+        waiter.join().expect("waiter").expect("flushed");
     }
 }

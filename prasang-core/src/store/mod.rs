@@ -12,8 +12,10 @@ pub(crate) mod keys;
 use std::path::Path;
 use std::time::Duration;
 
+use sled::Transactional;
 use sled::transaction::{
-    ConflictableTransactionError, TransactionError, UnabortableTransactionError,
+    ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
+    TransactionResult, UnabortableTransactionError,
 };
 use sled::{Db, Tree};
 
@@ -206,6 +208,22 @@ impl Store {
             db,
             group_commit,
         })
+    }
+
+    /// Runs a sled transaction over `trees`. Every transaction of the store goes through here:
+    /// under group commit it first waits for a running flush outside sled's lock (see
+    /// `durability`), which keeps reads flowing while the flush syncs.
+    #[allow(clippy::disallowed_methods)] // the one place that may start a sled transaction
+    pub(crate) fn transaction<T, A, E>(
+        &self,
+        trees: T,
+        body: impl Fn(&T::View) -> ConflictableTransactionResult<A, E>,
+    ) -> TransactionResult<A, E>
+    where
+        T: Transactional<E>,
+    {
+        let _no_flush_running = self.group_commit.as_ref().map(GroupCommit::hold_off_flush);
+        trees.transaction(body)
     }
 
     /// Makes everything committed so far durable according to the configured mode: waits for a

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::group::{PendingBooking, Queued, Request};
@@ -338,7 +337,7 @@ pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>) {
     let now = inner.now();
     let hold_until = now.plus(inner.config.hold_duration);
     let store = &inner.store;
-    let decided = finish::<_, StoreError>(
+    let decided = finish::<_, StoreError>(store.transaction(
         (
             &store.inventory,
             &store.tickets,
@@ -348,23 +347,21 @@ pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>) {
             &store.idempotency,
             &store.holds_by_expiry,
             &store.log,
-        )
-            .transaction(
-                |(inventory, tickets, by_event, by_user, holdings, idempotency, by_expiry, log)| {
-                    BookingTrees {
-                        inventory,
-                        tickets,
-                        by_event,
-                        by_user,
-                        holdings,
-                        idempotency,
-                        by_expiry,
-                        log,
-                    }
-                    .decide_batch(&batch, now, hold_until)
-                },
-            ),
-    );
+        ),
+        |(inventory, tickets, by_event, by_user, holdings, idempotency, by_expiry, log)| {
+            BookingTrees {
+                inventory,
+                tickets,
+                by_event,
+                by_user,
+                holdings,
+                idempotency,
+                by_expiry,
+                log,
+            }
+            .decide_batch(&batch, now, hold_until)
+        },
+    ));
     let answers = match decided {
         Ok(answers) => answers,
         Err(failure) => {

@@ -1,6 +1,5 @@
 //! Moving a ticket out of (or through) the states that occupy seats: cancel, expire, confirm.
 
-use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
@@ -113,24 +112,24 @@ impl Tickets<'_> {
         body: impl Fn(&ReleaseTrees<'_>) -> TxResult<T>,
     ) -> Result<T, TicketError> {
         let store = &self.inner.store;
-        let result = finish::<_, TicketError>(
+        let result = finish::<_, TicketError>(store.transaction(
             (
                 &store.inventory,
                 &store.tickets,
                 &store.holdings,
                 &store.holds_by_expiry,
                 &store.log,
-            )
-                .transaction(|(inventory, tickets, holdings, by_expiry, log)| {
-                    body(&ReleaseTrees {
-                        inventory,
-                        tickets,
-                        holdings,
-                        by_expiry,
-                        log,
-                    })
-                }),
-        )?;
+            ),
+            |(inventory, tickets, holdings, by_expiry, log)| {
+                body(&ReleaseTrees {
+                    inventory,
+                    tickets,
+                    holdings,
+                    by_expiry,
+                    log,
+                })
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(result)
     }

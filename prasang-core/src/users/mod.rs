@@ -4,7 +4,6 @@ mod password;
 mod record;
 
 use serde::{Deserialize, Serialize};
-use sled::Transactional;
 
 pub(crate) use password::{Busy, Hashing};
 pub use password::{HashingLimits, PasswordCost};
@@ -231,25 +230,24 @@ impl Users<'_> {
         let record = codec::write(&user);
         let store = &self.inner.store;
         let at = user.created_at;
-        finish::<_, UserError>(
-            (&store.users, &store.users_by_email, &store.log).transaction(
-                |(users, by_email, log)| {
-                    if by_email.get(user.email.as_bytes())?.is_some() {
-                        return Err(abort(UserError::EmailTaken));
-                    }
-                    by_email.insert(user.email.as_bytes(), &user.id.to_bytes())?;
-                    users.insert(&user.id.to_bytes(), record.as_slice())?;
-                    let event = DomainEvent::UserRegistered {
-                        user: user.id,
-                        role,
-                        gender: user.gender,
-                        age: user.age,
-                    };
-                    log::append(log, at, &event)?;
-                    Ok(())
-                },
-            ),
-        )?;
+        finish::<_, UserError>(store.transaction(
+            (&store.users, &store.users_by_email, &store.log),
+            |(users, by_email, log)| {
+                if by_email.get(user.email.as_bytes())?.is_some() {
+                    return Err(abort(UserError::EmailTaken));
+                }
+                by_email.insert(user.email.as_bytes(), &user.id.to_bytes())?;
+                users.insert(&user.id.to_bytes(), record.as_slice())?;
+                let event = DomainEvent::UserRegistered {
+                    user: user.id,
+                    role,
+                    gender: user.gender,
+                    age: user.age,
+                };
+                log::append(log, at, &event)?;
+                Ok(())
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(user.to_api())
     }
@@ -317,46 +315,46 @@ impl Users<'_> {
         };
         let store = &self.inner.store;
         let at = self.inner.now();
-        let user = finish::<_, UserError>(
+        let user = finish::<_, UserError>(store.transaction(
             (
                 &store.users,
                 &store.users_by_email,
                 &store.token_generations,
                 &store.log,
-            )
-                .transaction(|(users, by_email, generations, log)| {
-                    let bytes = users
-                        .get(id.to_bytes())?
-                        .ok_or_else(|| abort(NO_SUCH_USER))?;
-                    let mut record: UserRecord = read_in_tx(&bytes)?;
-                    if let Some(email) = &email
-                        && *email != record.email
-                    {
-                        if by_email.get(email.as_bytes())?.is_some() {
-                            return Err(abort(UserError::EmailTaken));
-                        }
-                        by_email.remove(record.email.as_bytes())?;
-                        by_email.insert(email.as_bytes(), &id.to_bytes())?;
-                        record.email = email.clone();
+            ),
+            |(users, by_email, generations, log)| {
+                let bytes = users
+                    .get(id.to_bytes())?
+                    .ok_or_else(|| abort(NO_SUCH_USER))?;
+                let mut record: UserRecord = read_in_tx(&bytes)?;
+                if let Some(email) = &email
+                    && *email != record.email
+                {
+                    if by_email.get(email.as_bytes())?.is_some() {
+                        return Err(abort(UserError::EmailTaken));
                     }
-                    if let Some(name) = &name {
-                        record.name = name.clone();
-                    }
-                    if let Some(gender) = update.gender {
-                        record.gender = gender;
-                    }
-                    if let Some(age) = age {
-                        record.age = age;
-                    }
-                    if let Some(hash) = &password_hash {
-                        record.password_hash = hash.clone();
-                        generation::advance(generations, id)?;
-                    }
-                    users.insert(&id.to_bytes(), codec::write(&record))?;
-                    log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-                    Ok(record.to_api())
-                }),
-        )?;
+                    by_email.remove(record.email.as_bytes())?;
+                    by_email.insert(email.as_bytes(), &id.to_bytes())?;
+                    record.email = email.clone();
+                }
+                if let Some(name) = &name {
+                    record.name = name.clone();
+                }
+                if let Some(gender) = update.gender {
+                    record.gender = gender;
+                }
+                if let Some(age) = age {
+                    record.age = age;
+                }
+                if let Some(hash) = &password_hash {
+                    record.password_hash = hash.clone();
+                    generation::advance(generations, id)?;
+                }
+                users.insert(&id.to_bytes(), codec::write(&record))?;
+                log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+                Ok(record.to_api())
+            },
+        ))?;
         if password_hash.is_some() {
             refresh::revoke_all(self.inner, id)?;
         }
@@ -370,21 +368,20 @@ impl Users<'_> {
         actor.require_admin("only admins can change roles")?;
         let store = &self.inner.store;
         let at = self.inner.now();
-        let user = finish::<_, UserError>(
-            (&store.users, &store.token_generations, &store.log).transaction(
-                |(users, generations, log)| {
-                    let bytes = users
-                        .get(id.to_bytes())?
-                        .ok_or_else(|| abort(NO_SUCH_USER))?;
-                    let mut record: UserRecord = read_in_tx(&bytes)?;
-                    record.role = role;
-                    generation::advance(generations, id)?;
-                    users.insert(&id.to_bytes(), codec::write(&record))?;
-                    log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
-                    Ok(record.to_api())
-                },
-            ),
-        )?;
+        let user = finish::<_, UserError>(store.transaction(
+            (&store.users, &store.token_generations, &store.log),
+            |(users, generations, log)| {
+                let bytes = users
+                    .get(id.to_bytes())?
+                    .ok_or_else(|| abort(NO_SUCH_USER))?;
+                let mut record: UserRecord = read_in_tx(&bytes)?;
+                record.role = role;
+                generation::advance(generations, id)?;
+                users.insert(&id.to_bytes(), codec::write(&record))?;
+                log::append(log, at, &DomainEvent::UserUpdated { user: id })?;
+                Ok(record.to_api())
+            },
+        ))?;
         self.inner.committed_with_log()?;
         Ok(user)
     }
