@@ -22,6 +22,13 @@
 //! A background thread drains the subscribers during the copy: sled's subscriber channels hold
 //! 1,024 events, and a writer that finds one full waits inside the global lock.
 //!
+//! The copy is background work and keeps out of the live store's way (BENCHMARKS.md measures
+//! each choice): its database has no flusher of its own (sled flushes under the global lock)
+//! and is synced every megabyte from a file handle of ours instead; it works in slices of 2 ms
+//! and rests 1 ms after each, so that on a busy machine it is not preempted inside a step while
+//! writers wait for the lock; and the store's transactions wait for a running flush outside
+//! sled's lock (`store/durability.rs`), so the copy's reads do not queue behind fsyncs.
+//!
 //! ```
 //! use prasang_core::users::{Gender, NewUser, Role};
 //! use prasang_core::{Config, Prasang};
