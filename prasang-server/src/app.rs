@@ -18,7 +18,7 @@ use prasang_core::plugin_host::{ChannelReport, ChannelSettings, PluginHostError}
 use prasang_core::{Config, OpenError, Prasang, StoreError};
 use tokio::net::TcpListener;
 
-use crate::gateway::{RateLimiter, TokenCache};
+use crate::gateway::RateLimiter;
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, RequestError};
 use crate::request::Ctx;
@@ -39,8 +39,6 @@ pub struct ServerConfig {
     pub auth_rate_per_minute: u32,
     /// Attempts a client may make at once before the per-minute rate applies.
     pub auth_burst: u32,
-    /// How long a verified access token is remembered (0: verify every request).
-    pub token_cache_ttl: Duration,
     /// How long in-flight requests may take to finish after a shutdown signal.
     pub shutdown_grace: Duration,
     /// Notification channel plugins to load into the store before it opens (and its delivery
@@ -61,7 +59,6 @@ impl ServerConfig {
             request_timeout: Duration::from_secs(10),
             auth_rate_per_minute: 10,
             auth_burst: 20,
-            token_cache_ttl: Duration::from_secs(2),
             shutdown_grace: Duration::from_secs(30),
             channels: None,
             web: crate::web::WebSettings::default(),
@@ -81,8 +78,6 @@ impl ServerConfig {
 pub struct State {
     /// The store.
     pub prasang: Prasang,
-    /// Verified-token cache.
-    pub tokens: TokenCache,
     /// Login/registration limiter.
     pub limiter: RateLimiter,
     /// Counters.
@@ -161,7 +156,6 @@ impl Application {
         let web = crate::web::Web::new(&config.web)?;
         let state = Arc::new(State {
             prasang,
-            tokens: TokenCache::new(config.token_cache_ttl),
             limiter: RateLimiter::new(config.auth_rate_per_minute, config.auth_burst),
             metrics: Arc::new(Metrics::default()),
             jwks,

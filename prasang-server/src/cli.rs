@@ -89,9 +89,6 @@ pub struct ServeArgs {
     /// Login/registration attempts allowed at once before the per-minute rate applies.
     #[arg(long, env = "PRASANG_AUTH_BURST", default_value_t = 20)]
     pub auth_burst: u32,
-    /// Milliseconds a verified access token is remembered (0 = verify every request).
-    #[arg(long, env = "PRASANG_TOKEN_CACHE_MS", default_value_t = 2000)]
-    pub token_cache_ms: u64,
     /// Hash passwords with a trivially cheap argon2 cost. ONLY for load-test servers with
     /// throwaway accounts: stolen hashes would be cracked at once.
     #[arg(long, env = "PRASANG_INSECURE_FAST_PASSWORD_HASHING")]
@@ -230,7 +227,6 @@ impl ServeArgs {
             request_timeout: Duration::from_secs(self.request_timeout_secs.max(1)),
             auth_rate_per_minute: self.auth_rate_per_minute,
             auth_burst: self.auth_burst,
-            token_cache_ttl: Duration::from_millis(self.token_cache_ms),
             channels: Some(self.notify.channel_settings(&self.data_dir)),
             web: prasang_server::web::WebSettings {
                 secret_file: Some(self.data_dir.join("web-secret")),

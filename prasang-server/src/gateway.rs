@@ -1,95 +1,11 @@
-//! Gateway duties in front of the core: a short-lived cache of verified access tokens and
-//! per-address rate limiting of login and registration.
+//! Gateway duties in front of the core: per-address rate limiting of login and registration.
+//! (Access tokens need no cache here: the core remembers the ones it signed or checked.)
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use parking_lot::Mutex;
-use prasang_core::auth::Actor;
-
-/// Remembers tokens the core verified, so a busy client does not pay for an Ed25519 check on
-/// every request.
-///
-/// Revocation still takes effect: an entry lives at most `ttl` (a couple of seconds), expiry is
-/// re-checked against the core's clock on every hit, and logout or a detected refresh reuse
-/// through this server clears the whole cache at once.
-pub struct TokenCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, CachedToken>>,
-}
-
-#[derive(Clone, Copy)]
-struct CachedToken {
-    actor: Actor,
-    /// The token's `exp` claim (seconds since the epoch).
-    expires: i64,
-    cached_at: Instant,
-}
-
-/// Entries beyond this are dropped wholesale rather than tracked in LRU order.
-const MAX_CACHED_TOKENS: usize = 100_000;
-
-impl TokenCache {
-    /// A cache keeping verified tokens for `ttl`; zero disables it.
-    pub fn new(ttl: Duration) -> Self {
-        TokenCache {
-            ttl,
-            entries: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The actor for `token` if it was verified recently and has not expired by `now_secs`.
-    pub fn get(&self, token: &str, now_secs: i64) -> Option<Actor> {
-        if self.ttl.is_zero() {
-            return None;
-        }
-        let entries = self.entries.lock();
-        let entry = entries.get(token)?;
-        (entry.cached_at.elapsed() < self.ttl && entry.expires > now_secs).then_some(entry.actor)
-    }
-
-    /// Records a token the core has just verified.
-    pub fn insert(&self, token: &str, actor: Actor) {
-        if self.ttl.is_zero() {
-            return;
-        }
-        let Some(expires) = expiry_claim(token) else {
-            return;
-        };
-        let mut entries = self.entries.lock();
-        if entries.len() >= MAX_CACHED_TOKENS {
-            let ttl = self.ttl;
-            entries.retain(|_, e| e.cached_at.elapsed() < ttl);
-            if entries.len() >= MAX_CACHED_TOKENS {
-                entries.clear();
-            }
-        }
-        entries.insert(
-            token.to_owned(),
-            CachedToken {
-                actor,
-                expires,
-                cached_at: Instant::now(),
-            },
-        );
-    }
-
-    /// Forgets every token (after a logout or a revoked session).
-    pub fn clear(&self) {
-        self.entries.lock().clear();
-    }
-}
-
-/// The `exp` claim of a token whose signature the core has already checked.
-fn expiry_claim(token: &str) -> Option<i64> {
-    let payload = token.split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_i64()
-}
 
 /// A token bucket per client address: `burst` attempts at once, refilled at `per_minute`.
 pub struct RateLimiter {

@@ -118,8 +118,7 @@ impl Ctx {
         })
     }
 
-    /// The verified caller: the bearer token checked by the core (or found in the short-lived
-    /// cache of tokens the core checked).
+    /// The verified caller: the bearer token checked by the core.
     pub async fn actor(&self) -> Result<Actor, ApiError> {
         let header = self
             .headers
@@ -133,18 +132,11 @@ impl Ctx {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .filter(|t| !t.is_empty())
-            .ok_or(RequestError::MissingToken)?
-            .to_owned();
-        let now = self.prasang().now().as_secs();
-        if let Some(actor) = self.state.tokens.get(&token, now) {
-            return Ok(actor);
-        }
-        // Checked here on the async worker (a signature check and one cached read, tens of
-        // microseconds): a first request with each token, as in a flash sale, then costs no
-        // blocking-pool hand-off.
-        let actor = self.core_read(|p| p.auth().verify(&token))?;
-        self.state.tokens.insert(&token, actor);
-        Ok(actor)
+            .ok_or(RequestError::MissingToken)?;
+        // Checked here on the async worker: the core remembers the tokens it signed or checked
+        // and whose sessions it found alive, so this is a lookup in memory (at most a signature
+        // check and two cached reads), cheaper than a blocking-pool hand-off.
+        self.core_read(|p| p.auth().verify(token))
     }
 
     /// Runs a read-only core call that never waits for a flush (an event, the listing) right

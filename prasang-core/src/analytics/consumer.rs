@@ -25,7 +25,7 @@ use super::{AgeGroup, Group};
 use crate::Inner;
 use crate::feedback::requests;
 use crate::ids::{EventId, UserId};
-use crate::log::{DomainEvent, EventField, Log, LogEntry};
+use crate::log::{self, DomainEvent, EventField, Log, LogEntry};
 use crate::store::{self, StoreError, codec, keys};
 use crate::tickets::TicketStatus;
 use crate::time::Timestamp;
@@ -63,6 +63,11 @@ impl Runner {
                         return;
                     };
                     let from = match run_once(&strong) {
+                        Ok(report) if report.entries > 0 => {
+                            drop(strong);
+                            std::thread::sleep(log::CONSUMER_GATHER);
+                            continue;
+                        }
                         Ok(report) => report.cursor,
                         Err(error) => {
                             tracing::warn!(?error, "analytics consumer failed; will retry");

@@ -187,20 +187,22 @@ impl Auth<'_> {
         {
             return Err(AuthError::InvalidCredentials);
         }
+        let sessions_version = self.inner.known_tokens.sessions_version();
         let (refresh_token, family) = refresh::start_family(self.inner, record.id)?;
-        self.session(record.to_api(), refresh_token, family)
+        self.session(record.to_api(), refresh_token, family, sessions_version)
     }
 
     /// Trades a refresh token for a new session. Each refresh token works once: presenting a used
     /// one again revokes every token of that session (someone has a stolen copy).
     pub fn refresh(&self, refresh_token: &str) -> Result<Session, AuthError> {
+        let sessions_version = self.inner.known_tokens.sessions_version();
         let (user_id, new_token, family) = refresh::rotate(self.inner, refresh_token)?;
         let record = self
             .inner
             .users()
             .load(user_id)?
             .ok_or(AuthError::InvalidToken)?;
-        self.session(record.to_api(), new_token, family)
+        self.session(record.to_api(), new_token, family, sessions_version)
     }
 
     /// Ends the session the refresh token belongs to; its access tokens stop working too.
@@ -213,12 +215,15 @@ impl Auth<'_> {
     /// The signature is checked once per token (see `auth::known`); the rest on every call.
     pub fn verify(&self, access_token: &str) -> Result<Actor, AuthError> {
         let now = self.inner.now().as_secs();
-        let claims = match self.inner.known_tokens.get(access_token) {
-            Some(claims) => claims,
+        let known = &self.inner.known_tokens;
+        // Read before the store is: a session ended after this read moves the version on.
+        let sessions_version = known.sessions_version();
+        let (claims, session_alive) = match known.get(access_token, sessions_version) {
+            Some(found) => found,
             None => {
                 let claims = self.check_signature(access_token)?;
-                self.inner.known_tokens.remember(access_token, &claims, now);
-                claims
+                known.remember(access_token, &claims, now, None);
+                (claims, false)
             }
         };
         if claims.exp <= now {
@@ -230,10 +235,13 @@ impl Auth<'_> {
             return Err(AuthError::InvalidToken);
         }
         let user_id = claims.sub.parse().map_err(|_| AuthError::InvalidToken)?;
-        if refresh::family_revoked(self.inner, &claims.sid)?
-            || claims.generation != generation::current(&self.inner.store, user_id)?
-        {
-            return Err(AuthError::SessionRevoked);
+        if !session_alive {
+            if refresh::family_revoked(self.inner, &claims.sid)?
+                || claims.generation != generation::current(&self.inner.store, user_id)?
+            {
+                return Err(AuthError::SessionRevoked);
+            }
+            known.session_alive(access_token, sessions_version);
         }
         Ok(Actor::new(user_id, claims.role))
     }
@@ -280,6 +288,7 @@ impl Auth<'_> {
         user: User,
         refresh_token: String,
         family: String,
+        sessions_version: u64,
     ) -> Result<Session, AuthError> {
         let now = self.inner.now();
         let ttl = self.inner.config.access_token_ttl;
@@ -299,10 +308,15 @@ impl Auth<'_> {
         header.kid = Some(self.inner.keys.kid.clone());
         let access_token = jsonwebtoken::encode(&header, &claims, &self.inner.keys.encoding)
             .map_err(|e| StoreError::Signing(e.to_string()))?;
-        // Signed here, so its signature is good: its first request skips the check.
-        self.inner
-            .known_tokens
-            .remember(&access_token, &claims, now.as_secs());
+        // Signed here, so its signature is good; its session was alive (just started or rotated)
+        // and its generation read after `sessions_version` was: its first request reads
+        // neither, unless a session ended since.
+        self.inner.known_tokens.remember(
+            &access_token,
+            &claims,
+            now.as_secs(),
+            Some(sessions_version),
+        );
         Ok(Session {
             access_token,
             token_type: "Bearer",

@@ -130,6 +130,9 @@ pub(super) fn rotate(
             Ok(Rotation::Rotated(record.user, record.family))
         },
     ))?;
+    if matches!(outcome, Rotation::Reused) {
+        inner.known_tokens.sessions_changed();
+    }
     inner.store.durable()?;
     match outcome {
         Rotation::Rotated(user, family) => Ok((user, successor, family_text(family))),
@@ -158,6 +161,7 @@ pub(super) fn revoke_by_token(inner: &Inner, presented: &str) -> Result<(), Auth
             Ok(())
         },
     ))?;
+    inner.known_tokens.sessions_changed();
     inner.store.durable()?;
     Ok(())
 }
@@ -205,6 +209,7 @@ pub(crate) fn revoke_all(inner: &Inner, user: UserId) -> Result<usize, StoreErro
             store
                 .token_families
                 .insert(family, codec::encode(&record))?;
+            inner.known_tokens.sessions_changed();
             revoked += 1;
         }
     }

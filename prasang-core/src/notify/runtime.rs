@@ -263,10 +263,18 @@ fn dispatcher(inner: &Weak<Inner>, shared: &Shared) {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        if let Err(error) = dispatch::dispatch_pending(&strong) {
-            tracing::warn!(?error, "notification dispatch failed; will retry");
-        }
+        let found = match dispatch::dispatch_pending(&strong) {
+            Ok((entries, _)) => entries > 0,
+            Err(error) => {
+                tracing::warn!(?error, "notification dispatch failed; will retry");
+                false
+            }
+        };
         drop(strong);
+        if found {
+            std::thread::sleep(crate::log::CONSUMER_GATHER);
+            continue;
+        }
         let mut state = shared.state.lock();
         if state.log_appends == seen && !shared.stopped.load(Ordering::SeqCst) {
             shared.log_grew.wait_for(&mut state, IDLE_POLL);

@@ -356,6 +356,8 @@ impl Users<'_> {
             },
         ))?;
         if password_hash.is_some() {
+            // The generation moved on: tokens known to be alive must be read again.
+            self.inner.known_tokens.sessions_changed();
             refresh::revoke_all(self.inner, id)?;
         }
         self.inner.committed_with_log()?;
@@ -382,6 +384,7 @@ impl Users<'_> {
                 Ok(record.to_api())
             },
         ))?;
+        self.inner.known_tokens.sessions_changed();
         self.inner.committed_with_log()?;
         Ok(user)
     }

@@ -1,7 +1,6 @@
 //! `/api/v1/auth/*`: register, login, refresh, logout.
 
 use hyper::StatusCode;
-use prasang_core::auth::AuthError;
 use prasang_core::users::{Gender, NewUser, Role};
 use serde::Deserialize;
 
@@ -66,14 +65,10 @@ pub(crate) fn login(cx: Ctx) -> BoxReply {
 pub(crate) fn refresh(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let body: RefreshToken = cx.json()?;
-        let result = cx
-            .core(move |p| Ok::<_, AuthError>(p.auth().refresh(&body.refresh_token)))
+        let session = cx
+            .core(move |p| p.auth().refresh(&body.refresh_token))
             .await?;
-        if let Err(AuthError::RefreshReused) = &result {
-            // The family is revoked: no cached access token of it may keep working.
-            cx.state.tokens.clear();
-        }
-        json(StatusCode::OK, &result?)
+        json(StatusCode::OK, &session)
     })
 }
 
@@ -82,7 +77,6 @@ pub(crate) fn logout(cx: Ctx) -> BoxReply {
         let body: RefreshToken = cx.json()?;
         cx.core(move |p| p.auth().logout(&body.refresh_token))
             .await?;
-        cx.state.tokens.clear();
         no_content()
     })
 }

@@ -27,14 +27,9 @@ pub(crate) fn update_me(cx: Ctx) -> BoxReply {
     Box::pin(async move {
         let actor = cx.actor().await?;
         let update: ProfileUpdate = cx.json()?;
-        let ends_sessions = update.password.is_some();
         let user = cx
             .core(move |p| p.users().update_profile(&actor, actor.user_id(), update))
             .await?;
-        if ends_sessions {
-            // The core ended every session of the user; no cached token of theirs may linger.
-            cx.state.tokens.clear();
-        }
         json(StatusCode::OK, &user)
     })
 }
@@ -56,8 +51,6 @@ pub(crate) fn set_role(cx: Ctx) -> BoxReply {
         let user = cx
             .core(move |p| p.users().set_role(&actor, id, change.role))
             .await?;
-        // The core ended the user's older access tokens; no cached one may keep its old role.
-        cx.state.tokens.clear();
         json(StatusCode::OK, &user)
     })
 }

@@ -94,7 +94,6 @@ pub(crate) fn logout(cx: WebCx) -> BoxPage {
             let refresh = user.refresh_token.clone();
             // An already-dead session is logged out all the same.
             let _ = cx.core(move |p| p.auth().logout(&refresh)).await;
-            cx.state.tokens.clear();
         }
         let mut response = see_other("/?done=logged-out");
         response

@@ -116,8 +116,6 @@ pub(crate) fn set_role(cx: WebCx) -> BoxPage {
             })?;
         cx.core(move |p| p.users().set_role(&actor, id, role))
             .await?;
-        // The core ended the user's older access tokens; no cached one may keep its old role.
-        cx.state.tokens.clear();
         let q = form_urlencoded::byte_serialize(cx.form.get("q").as_bytes()).collect::<String>();
         redirect(&format!("/admin?q={q}&done=role"))
     })

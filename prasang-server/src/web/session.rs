@@ -94,7 +94,7 @@ pub(crate) async fn resume(
         cookies.push(end(secure));
         return None;
     };
-    let (actor, refresh) = match verify(state, &access).await {
+    let (actor, refresh) = match verify(state, &access) {
         Some(actor) => (actor, refresh),
         None => {
             let outcome = blocking(&state.prasang, move |p| {
@@ -105,14 +105,10 @@ pub(crate) async fn resume(
             match outcome {
                 Ok(session) => {
                     cookies.push(start(&session, secure));
-                    let actor = verify(state, &session.access_token).await?;
+                    let actor = verify(state, &session.access_token)?;
                     (actor, session.refresh_token)
                 }
-                Err(error) => {
-                    if matches!(error, AuthError::RefreshReused) {
-                        // The family is revoked: no cached access token of it may keep working.
-                        state.tokens.clear();
-                    }
+                Err(_) => {
                     cookies.push(end(secure));
                     return None;
                 }
@@ -127,16 +123,8 @@ pub(crate) async fn resume(
     })
 }
 
-/// The actor of an access token the core accepts now.
-async fn verify(state: &Arc<State>, access: &str) -> Option<Actor> {
-    let now = state.prasang.now().as_secs();
-    if let Some(actor) = state.tokens.get(access, now) {
-        return Some(actor);
-    }
-    let token = access.to_owned();
-    let actor = blocking(&state.prasang, move |p| p.auth().verify(&token))
-        .await
-        .ok()?;
-    state.tokens.insert(access, actor);
-    Some(actor)
+/// The actor of an access token the core accepts now (checked on the async worker: the core
+/// remembers tokens it signed or checked, so this is mostly in-memory work).
+fn verify(state: &State, access: &str) -> Option<Actor> {
+    state.prasang.auth().verify(access).ok()
 }
