@@ -12,10 +12,11 @@
 
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use parking_lot::{Condvar, Mutex, RwLock, RwLockReadGuard};
 
-use super::StoreError;
+use super::{SLOW, StoreError};
 
 #[derive(Default)]
 struct FlushState {
@@ -115,7 +116,14 @@ fn flush_loop(db: &sled::Db, shared: &Shared) {
         drop(state);
         let outcome = {
             let _no_transaction_running = shared.flush_gate.write();
-            db.flush()
+            let started = Instant::now();
+            let outcome = db.flush();
+            let took = started.elapsed();
+            if took >= SLOW {
+                let bytes = outcome.as_ref().map_or(0, |bytes| *bytes);
+                tracing::debug!(took_ms = took.as_secs_f64() * 1e3, bytes, "slow flush");
+            }
+            outcome
         };
         state = shared.state.lock();
         state.completed = this_flush;

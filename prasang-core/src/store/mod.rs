@@ -9,8 +9,10 @@ pub(crate) mod codec;
 mod durability;
 pub(crate) mod keys;
 
+use std::cell::Cell;
+use std::panic::Location;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sled::Transactional;
 use sled::transaction::{
@@ -113,6 +115,10 @@ impl From<UnabortableTransactionError> for StoreError {
     }
 }
 
+/// A transaction or flush that takes this long is logged (at `debug`): what a slow request
+/// waited for, for the operator (`--log prasang_core::store=debug`).
+pub(crate) const SLOW: Duration = Duration::from_millis(20);
+
 /// Every tree of the keyspace, opened once.
 pub(crate) struct Store {
     pub(crate) db: Db,
@@ -213,7 +219,12 @@ impl Store {
     /// Runs a sled transaction over `trees`. Every transaction of the store goes through here:
     /// under group commit it first waits for a running flush outside sled's lock (see
     /// `durability`), which keeps reads flowing while the flush syncs.
+    ///
+    /// One that takes [`SLOW`] or longer is logged at `debug` with its caller and where the time
+    /// went: waiting for a flush, waiting for sled's lock (another transaction or a reader held
+    /// it), or its own work (reads that went to disk, many writes, retries after conflicts).
     #[allow(clippy::disallowed_methods)] // the one place that may start a sled transaction
+    #[track_caller]
     pub(crate) fn transaction<T, A, E>(
         &self,
         trees: T,
@@ -222,8 +233,29 @@ impl Store {
     where
         T: Transactional<E>,
     {
+        let caller = Location::caller();
+        let called = Instant::now();
         let _no_flush_running = self.group_commit.as_ref().map(GroupCommit::hold_off_flush);
-        trees.transaction(body)
+        let past_gate = Instant::now();
+        let entered = Cell::new(None);
+        let outcome = trees.transaction(|view| {
+            if entered.get().is_none() {
+                entered.set(Some(Instant::now()));
+            }
+            body(view)
+        });
+        let took = called.elapsed();
+        if took >= SLOW {
+            let entered = entered.get().unwrap_or(past_gate);
+            tracing::debug!(
+                at = %caller,
+                took_ms = took.as_secs_f64() * 1e3,
+                flush_wait_ms = (past_gate - called).as_secs_f64() * 1e3,
+                lock_wait_ms = (entered - past_gate).as_secs_f64() * 1e3,
+                "slow transaction"
+            );
+        }
+        outcome
     }
 
     /// Makes everything committed so far durable according to the configured mode: waits for a
