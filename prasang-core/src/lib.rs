@@ -319,13 +319,9 @@ impl OpenError {
     /// [`OpenError::Locked`] when sled could not lock the database file, else the error as is.
     fn locked_or(error: StoreError, data_dir: &Path) -> OpenError {
         match &error {
-            StoreError::Engine(sled::Error::Io(io))
-                if io.to_string().contains("could not acquire lock") =>
-            {
-                OpenError::Locked {
-                    path: data_dir.to_path_buf(),
-                }
-            }
+            StoreError::Engine(engine) if store::is_locked(engine) => OpenError::Locked {
+                path: data_dir.to_path_buf(),
+            },
             _ => OpenError::Store(error),
         }
     }

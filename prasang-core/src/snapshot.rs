@@ -64,7 +64,7 @@ use sled::{Event, Subscriber, Tree};
 use crate::Inner;
 use crate::auth::Actor;
 use crate::error::{CommonError, domain_error};
-use crate::store::StoreError;
+use crate::store::{SLOW, StoreError};
 use crate::validate::FieldError;
 
 /// The folder, inside a snapshot, that holds the database (as in a data folder).
@@ -315,11 +315,26 @@ fn copy_trees(
     let mut slice_began = Instant::now();
     for (name, tree) in trees {
         let target = copy.open_tree(name)?;
-        for item in tree.iter() {
+        let mut live = tree.iter();
+        loop {
+            let step = Instant::now();
+            let Some(item) = live.next() else { break };
             let (key, value) = item?;
+            let read = step.elapsed();
             unsynced += key.len() + value.len();
             target.insert(key, value)?;
             keys += 1;
+            let took = step.elapsed();
+            if took >= SLOW {
+                // Both halves hold sled's process-wide lock shared: the live store's writers
+                // waited this long.
+                tracing::debug!(
+                    tree = %String::from_utf8_lossy(name),
+                    read_ms = read.as_secs_f64() * 1e3,
+                    write_ms = (took - read).as_secs_f64() * 1e3,
+                    "slow snapshot copy step"
+                );
+            }
             if unsynced >= SYNC_EVERY_BYTES {
                 sync_copy(dest)?;
                 unsynced = 0;

@@ -10,10 +10,12 @@ mod durability;
 pub(crate) mod keys;
 
 use std::cell::Cell;
+use std::collections::BTreeSet;
 use std::panic::Location;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use sled::Transactional;
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
@@ -115,6 +117,45 @@ impl From<UnabortableTransactionError> for StoreError {
     }
 }
 
+/// Store folders this process has opened. sled's I/O threads may keep a closed store's file,
+/// and with it the lock on the store, for a moment after its last handle is dropped, so
+/// reopening one of these waits up to [`RELEASE_GRACE`] for that instead of failing at once as
+/// if another process held it.
+static OPENED_HERE: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
+
+/// How long reopening a store this process closed waits for sled to let go of its lock.
+const RELEASE_GRACE: Duration = Duration::from_secs(5);
+
+/// True when sled could not lock the database file: another handle has the store open.
+pub(crate) fn is_locked(error: &sled::Error) -> bool {
+    matches!(error, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
+}
+
+/// Opens the database in `dir`, waiting for a lock this process itself is still releasing.
+fn open_released(dir: &Path, config: &sled::Config) -> Result<Db, sled::Error> {
+    let deadline = Instant::now() + RELEASE_GRACE;
+    loop {
+        match config.open() {
+            Ok(db) => {
+                if let Ok(path) = dir.canonicalize() {
+                    OPENED_HERE.lock().insert(path);
+                }
+                return Ok(db);
+            }
+            Err(error) if is_locked(&error) && Instant::now() < deadline => {
+                let ours = dir
+                    .canonicalize()
+                    .is_ok_and(|path| OPENED_HERE.lock().contains(&path));
+                if !ours {
+                    return Err(error);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
 /// A transaction or flush that takes this long is logged (at `debug`): what a slow request
 /// waited for, for the operator (`--log prasang_core::store=debug`).
 pub(crate) const SLOW: Duration = Duration::from_millis(20);
@@ -169,11 +210,11 @@ impl Store {
                 Some(every.as_millis().clamp(1, u128::from(u64::MAX)) as u64)
             }
         };
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
-            .flush_every_ms(flush_every)
-            .open()?;
+            .flush_every_ms(flush_every);
+        let db = open_released(dir, &config)?;
         let group_commit = match durability {
             Durability::GroupCommit => Some(GroupCommit::start(db.clone())?),
             Durability::Periodic { .. } => None,
@@ -314,4 +355,40 @@ pub(crate) fn decode_in_tx<T: serde::de::DeserializeOwned, E: From<StoreError>>(
     bytes: &[u8],
 ) -> Result<T, ConflictableTransactionError<E>> {
     codec::decode(tree, bytes).map_err(abort)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{is_locked, open_released};
+
+    /// A store this process opened and is still closing (a handle kept alive elsewhere for a
+    /// moment, as sled's I/O threads do) opens once it is released; a store this process never
+    /// opened is reported locked at once.
+    #[test]
+    fn reopening_waits_for_this_process_to_let_go_but_not_for_others() {
+        let folder = tempfile::tempdir().expect("dir");
+        let dir = folder.path().join("store");
+        let config = sled::Config::new().path(&dir);
+        let first = open_released(&dir, &config).expect("first open");
+        let closing = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            drop(first);
+        });
+        let started = Instant::now();
+        let again = open_released(&dir, &config).expect("reopened after release");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        closing.join().expect("closer");
+
+        let elsewhere = tempfile::tempdir().expect("dir");
+        let other_dir = elsewhere.path().join("store");
+        let held = sled::Config::new().path(&other_dir).open().expect("held");
+        let started = Instant::now();
+        let refused = open_released(&other_dir, &sled::Config::new().path(&other_dir))
+            .expect_err("held by a handle not opened through here");
+        assert!(is_locked(&refused));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        drop((again, held));
+    }
 }
