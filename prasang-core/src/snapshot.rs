@@ -20,7 +20,9 @@
 //!    wins), turns it into the store as it was at the cut, every transaction in or out whole.
 //!
 //! A background thread drains the subscribers during the copy: sled's subscriber channels hold
-//! 1,024 events, and a writer that finds one full waits inside the global lock.
+//! 1,024 events, and a writer that finds one full waits inside the global lock. Captured writes
+//! go into chunks that never move ([`Captured`]), so neither that thread nor the cut ever stops
+//! to copy millions of them into a larger buffer.
 //!
 //! The copy is background work and keeps out of the live store's way (BENCHMARKS.md measures
 //! each choice): its database has no flusher of its own (sled flushes under the global lock)
@@ -131,7 +133,37 @@ impl From<sled::Error> for SnapshotError {
 struct Capture {
     name: sled::IVec,
     subscriber: Subscriber,
-    events: Vec<Event>,
+    events: Captured,
+}
+
+/// Writes captured from one tree, in order, in chunks that never move once allocated: a
+/// growing `Vec` copies everything captured so far each time it doubles (~100 MB at millions
+/// of writes), and a drain that did so inside the cut held every writer for ~100 ms
+/// (BENCHMARKS.md); during the copy, it left sled's channels full and writers waiting.
+#[derive(Default)]
+struct Captured {
+    chunks: Vec<Vec<Event>>,
+}
+
+/// Writes per chunk of [`Captured`].
+const EVENTS_PER_CHUNK: usize = 1 << 14;
+
+impl Captured {
+    fn push(&mut self, event: Event) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < EVENTS_PER_CHUNK => chunk.push(event),
+            _ => {
+                let mut chunk = Vec::with_capacity(EVENTS_PER_CHUNK);
+                chunk.push(event);
+                self.chunks.push(chunk);
+            }
+        }
+    }
+
+    /// The writes in the order they were captured.
+    fn into_writes(self) -> impl Iterator<Item = Event> {
+        self.chunks.into_iter().flatten()
+    }
 }
 
 /// The captures, shared by the drain thread and the cut.
@@ -190,7 +222,7 @@ fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snaps
         captures.push(Capture {
             name: name.clone(),
             subscriber: tree.watch_prefix(vec![]),
-            events: Vec::new(),
+            events: Captured::default(),
         });
         trees.push((name, tree));
     }
@@ -222,14 +254,14 @@ fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snaps
     // that finds a subscriber's channel full waits for room while holding sled's global lock,
     // which the replay's own inserts need (with one subscriber per tree dropped as its turn
     // came, a busy server deadlocked there).
-    let captured: Vec<(sled::IVec, Vec<Event>)> = std::mem::take(&mut *captures.trees.lock())
+    let captured: Vec<(sled::IVec, Captured)> = std::mem::take(&mut *captures.trees.lock())
         .into_iter()
         .map(|capture| (capture.name, capture.events))
         .collect();
     let mut replayed = 0u64;
     for (name, events) in captured {
         let target = copy.open_tree(&name)?;
-        for event in events {
+        for event in events.into_writes() {
             match event {
                 Event::Insert { key, value } => target.insert(key, value)?,
                 Event::Remove { key } => target.remove(key)?,
@@ -366,4 +398,39 @@ fn cut(inner: &Inner, captures: &Captures) -> Result<(Instant, Duration), Snapsh
 /// Who may take a snapshot: admins (it copies every record).
 pub(crate) fn authorize(actor: &Actor) -> Result<(), SnapshotError> {
     Ok(actor.require_admin("only admins can take a snapshot")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use sled::Event;
+
+    use super::{Captured, EVENTS_PER_CHUNK};
+
+    /// Writes captured across several chunks replay in the order they were captured.
+    #[test]
+    fn captured_writes_come_back_in_order_across_chunks() {
+        let mut captured = Captured::default();
+        let count = 2 * EVENTS_PER_CHUNK + 3;
+        for n in 0..count as u64 {
+            let key = sled::IVec::from(&n.to_be_bytes());
+            captured.push(if n % 3 == 0 {
+                Event::Remove { key }
+            } else {
+                Event::Insert {
+                    value: key.clone(),
+                    key,
+                }
+            });
+        }
+        assert_eq!(captured.chunks.len(), 3);
+        let keys: Vec<u64> = captured
+            .into_writes()
+            .map(|event| match event {
+                Event::Insert { key, .. } | Event::Remove { key } => {
+                    u64::from_be_bytes(key.as_ref().try_into().expect("8 bytes"))
+                }
+            })
+            .collect();
+        assert_eq!(keys, (0..count as u64).collect::<Vec<_>>());
+    }
 }
