@@ -349,29 +349,31 @@ fn copy_trees(
         let target = copy.open_tree(name)?;
         let mut live = tree.iter();
         loop {
-            let step = Instant::now();
+            let step_began = Instant::now();
             let Some(item) = live.next() else { break };
             let (key, value) = item?;
-            let read = step.elapsed();
+            let read_done = Instant::now();
             unsynced += key.len() + value.len();
             target.insert(key, value)?;
             keys += 1;
-            let took = step.elapsed();
-            if took >= SLOW {
-                // Both halves hold sled's process-wide lock shared: the live store's writers
-                // waited this long.
+            let step_done = Instant::now();
+            if step_done - step_began >= SLOW {
+                // Both halves take sled's process-wide lock shared: a slow one either held the
+                // live store's writers off this long or waited this long for one of them.
                 tracing::debug!(
                     tree = %String::from_utf8_lossy(name),
-                    read_ms = read.as_secs_f64() * 1e3,
-                    write_ms = (took - read).as_secs_f64() * 1e3,
+                    read_ms = (read_done - step_began).as_secs_f64() * 1e3,
+                    write_ms = (step_done - read_done).as_secs_f64() * 1e3,
                     "slow snapshot copy step"
                 );
             }
+            let mut now = step_done;
             if unsynced >= SYNC_EVERY_BYTES {
                 sync_copy(dest)?;
                 unsynced = 0;
+                now = Instant::now();
             }
-            if slice_began.elapsed() >= COPY_SLICE {
+            if now - slice_began >= COPY_SLICE {
                 thread::sleep(COPY_REST);
                 slice_began = Instant::now();
             }
