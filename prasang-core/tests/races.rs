@@ -1,10 +1,12 @@
 //! Concurrency: many threads booking, cancelling, confirming and expiring on one small event
-//! at once. Afterwards the log, replayed in order, must never show more seats taken than exist,
-//! and every counter must agree with the tickets.
+//! at once, two threads per user. Afterwards the log, replayed in order, must never show more
+//! seats taken than exist nor a user holding more than the per-user limit, and every counter
+//! must agree with the tickets.
 
 mod common;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
@@ -12,17 +14,25 @@ use common::{World, assert_intact};
 use prasang_core::log::DomainEvent;
 use prasang_core::tickets::{BookingRequest, TicketError};
 use prasang_core::users::Role;
-use prasang_core::{EventId, TicketId};
+use prasang_core::{EventId, TicketId, UserId};
 use rand::{Rng, SeedableRng};
 
 const THREADS: usize = 12;
 const OPERATIONS_PER_THREAD: usize = 150;
 
-/// Replays the log and returns the most seats ever taken at once for `event`.
-fn peak_seats_taken(world: &World, event: EventId) -> u32 {
+/// The most seats of one event ever taken at once, in all and by one user.
+struct Peaks {
+    seats: u32,
+    by_one_user: u32,
+}
+
+/// Replays the log and returns the peaks for `event`.
+fn peak_seats_taken(world: &World, event: EventId) -> Peaks {
     let mut taken = 0u32;
     let mut peak = 0u32;
-    let mut active: HashMap<TicketId, u32> = HashMap::new();
+    let mut active: HashMap<TicketId, (UserId, u32)> = HashMap::new();
+    let mut held: HashMap<UserId, u32> = HashMap::new();
+    let mut peak_by_one_user = 0u32;
     for entry in world
         .prasang
         .log()
@@ -33,20 +43,24 @@ fn peak_seats_taken(world: &World, event: EventId) -> u32 {
             DomainEvent::TicketPending {
                 ticket,
                 event: e,
+                user,
                 quantity,
                 ..
             } if e == event => {
-                active.insert(ticket, quantity);
+                active.insert(ticket, (user, quantity));
                 taken += quantity;
+                *held.entry(user).or_default() += quantity;
             }
             // A booking of a ticket already pending (payment confirmed) takes nothing new.
             DomainEvent::TicketBooked {
                 ticket,
                 event: e,
+                user,
                 quantity,
                 ..
-            } if e == event && active.insert(ticket, quantity).is_none() => {
+            } if e == event && active.insert(ticket, (user, quantity)).is_none() => {
                 taken += quantity;
+                *held.entry(user).or_default() += quantity;
             }
             DomainEvent::TicketCancelled {
                 ticket, event: e, ..
@@ -54,32 +68,40 @@ fn peak_seats_taken(world: &World, event: EventId) -> u32 {
             | DomainEvent::TicketExpired {
                 ticket, event: e, ..
             } if e == event => {
-                let quantity = active
+                let (user, quantity) = active
                     .remove(&ticket)
                     .expect("released a ticket that held nothing");
                 taken -= quantity;
+                *held.entry(user).or_default() -= quantity;
             }
             _ => {}
         }
         peak = peak.max(taken);
+        peak_by_one_user = peak_by_one_user.max(held.values().copied().max().unwrap_or(0));
     }
-    peak
+    Peaks {
+        seats: peak,
+        by_one_user: peak_by_one_user,
+    }
 }
 
 fn race(price_minor: i64) {
     let capacity = 5;
     let world = Arc::new(World::with(|c| c.hold_duration(Duration::from_secs(30))));
     let organizer = world.user("Olga", Role::Organizer);
-    let event = world.event(&organizer, capacity, price_minor, 2);
-    let users: Vec<_> = (0..THREADS)
+    let per_user_limit = 2;
+    let event = world.event(&organizer, capacity, price_minor, per_user_limit);
+    // Two threads per user, so one thread's cancel races the other's booking for that user.
+    let users: Vec<_> = (0..THREADS / 2)
         .map(|i| world.user(&format!("Racer {i}"), Role::Attendee))
         .collect();
     let start = Arc::new(Barrier::new(THREADS));
+    let limits_reached = Arc::new(AtomicUsize::new(0));
 
-    let handles: Vec<_> = users
-        .into_iter()
-        .enumerate()
-        .map(|(i, user)| {
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let user = users[i % users.len()];
+            let limits_reached = Arc::clone(&limits_reached);
             let world = Arc::clone(&world);
             let start = Arc::clone(&start);
             std::thread::spawn(move || {
@@ -97,9 +119,10 @@ fn race(price_minor: i64) {
                             };
                             match tickets.book(&user, &request) {
                                 Ok(outcome) => mine.push(outcome.ticket.id),
-                                Err(
-                                    TicketError::SoldOut { .. } | TicketError::LimitReached { .. },
-                                ) => {}
+                                Err(TicketError::LimitReached { .. }) => {
+                                    limits_reached.fetch_add(1, Ordering::Relaxed);
+                                }
+                                Err(TicketError::SoldOut { .. }) => {}
                                 Err(other) => panic!("unexpected booking error: {other:?}"),
                             }
                         }
@@ -134,7 +157,8 @@ fn race(price_minor: i64) {
     }
 
     assert_intact(&world.prasang);
-    let peak = peak_seats_taken(&world, event.id);
+    let peaks = peak_seats_taken(&world, event.id);
+    let peak = peaks.seats;
     assert!(
         peak <= capacity as u32,
         "oversold: {peak} seats taken of {capacity}"
@@ -142,6 +166,15 @@ fn race(price_minor: i64) {
     assert!(
         peak == capacity as u32,
         "the race never filled the event (peak {peak}); it tested nothing"
+    );
+    assert!(
+        peaks.by_one_user <= per_user_limit as u32,
+        "a user held {} seats, over the limit of {per_user_limit}",
+        peaks.by_one_user
+    );
+    assert!(
+        limits_reached.load(Ordering::Relaxed) > 0,
+        "nobody ever reached the per-user limit; the race tested nothing of it"
     );
     let seats = world.prasang.events().peek(event.id).expect("event").seats;
     assert_eq!(seats.remaining + seats.held + seats.booked, seats.capacity);
