@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::Inner;
 use crate::events::{EventRecord, SaleState};
-use crate::ids::{EventId, TicketId, UserId};
+use crate::ids::{EventId, TicketId};
 use crate::store::{StoreError, codec, keys};
 use crate::tickets::{Ticket, TicketStatus};
 use crate::users::UserRecord;
@@ -36,13 +36,12 @@ struct Expected {
 }
 
 /// Checks, on a quiescent store: for every event `remaining + held + booked == capacity` and the
-/// counters equal the sums over its tickets; per-user holdings equal their active seats; every
-/// index entry points at a matching record and every record has its index entries.
+/// counters equal the sums over its tickets; every index entry points at a matching record and
+/// every record has its index entries.
 pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
     let store = &inner.store;
     let mut report = IntegrityReport::default();
     let mut per_event: BTreeMap<EventId, Expected> = BTreeMap::new();
-    let mut per_holding: BTreeMap<(EventId, UserId), u32> = BTreeMap::new();
     let mut tickets: BTreeMap<TicketId, Ticket> = BTreeMap::new();
 
     for entry in store.tickets.iter() {
@@ -53,9 +52,6 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
             TicketStatus::Pending => expected.held += ticket.quantity,
             TicketStatus::Booked => expected.booked += ticket.quantity,
             TicketStatus::Cancelled | TicketStatus::Expired => {}
-        }
-        if ticket.status.is_active() {
-            *per_holding.entry((ticket.event, ticket.user)).or_default() += ticket.quantity;
         }
         tickets.insert(ticket.id, ticket);
     }
@@ -139,29 +135,6 @@ pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
                 .problems
                 .push("events_by_start entry without an event".into());
         }
-    }
-
-    for entry in store.holdings.iter() {
-        let (key, value) = entry?;
-        let (Some(event), Some(user)) = (
-            EventId::from_key_prefix(&key),
-            key.get(16..).and_then(UserId::from_key_prefix),
-        ) else {
-            report.problems.push("holdings key malformed".into());
-            continue;
-        };
-        let stored = keys::counter_from(&value).unwrap_or(u32::MAX);
-        let actual = per_holding.remove(&(event, user)).unwrap_or(0);
-        if stored != actual {
-            report.problems.push(format!(
-                "holding of {user} for {event}: stored {stored}, tickets say {actual}"
-            ));
-        }
-    }
-    for (event, user) in per_holding.keys() {
-        report.problems.push(format!(
-            "{user} holds seats of {event} but has no holdings entry"
-        ));
     }
 
     check_ticket_index(

@@ -138,6 +138,7 @@ impl Prasang {
         )
         .map_err(|error| OpenError::locked_or(error, &data_dir))?;
         auth::refresh::index_families(&store)?;
+        tickets::held::drop_stored_counts(&store)?;
         let inner = Arc::new(Inner {
             store,
             keys,

@@ -177,7 +177,7 @@ type TxResult<T> = Result<T, ConflictableTransactionError<FeedbackError>>;
 
 /// The `feedback` key: event, then user.
 pub(crate) fn key(event: EventId, user: UserId) -> [u8; 32] {
-    keys::holding(event, user)
+    keys::event_user(event, user)
 }
 
 fn check_rating(rating: i64) -> Result<u8, FieldError> {

@@ -56,8 +56,8 @@ pub(crate) fn ticket_from_index_key(key: &[u8]) -> Option<TicketId> {
     TicketId::from_key_prefix(key.get(16..)?)
 }
 
-/// `holdings`: event, then user; the value counts the user's active seats for that event.
-pub(crate) fn holding(event: EventId, user: UserId) -> [u8; 32] {
+/// `feedback`: event, then user.
+pub(crate) fn event_user(event: EventId, user: UserId) -> [u8; 32] {
     concat(&[&event.to_bytes(), &user.to_bytes()])
 }
 
@@ -87,16 +87,6 @@ pub(crate) fn log_seq(seq: u64) -> [u8; 8] {
 /// Reads a sequence number back from a `log` key.
 pub(crate) fn seq_from_key(key: &[u8]) -> Option<u64> {
     Some(u64::from_be_bytes(key.get(..8)?.try_into().ok()?))
-}
-
-/// A counter value (`holdings`).
-pub(crate) fn counter(value: u32) -> [u8; 4] {
-    value.to_be_bytes()
-}
-
-/// Reads a counter value; a malformed one reads as `None`.
-pub(crate) fn counter_from(bytes: &[u8]) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.try_into().ok()?))
 }
 
 /// Encodes the position after `key` as an opaque paging cursor.

@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::group::{PendingBooking, Queued, Request};
+use super::held::{self, Booked, HeldSeats};
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::Inner;
 use crate::auth::Actor;
 use crate::error::{CommonError, Subject};
 use crate::events::{EventStatus, SaleState};
-use crate::ids::{EventId, TicketId};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::limits::{self, IDEMPOTENCY_KEY};
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
@@ -183,7 +184,6 @@ struct BookingTrees<'t> {
     tickets: &'t TransactionalTree,
     by_event: &'t TransactionalTree,
     by_user: &'t TransactionalTree,
-    holdings: &'t TransactionalTree,
     idempotency: &'t TransactionalTree,
     by_expiry: &'t TransactionalTree,
     log: &'t TransactionalTree,
@@ -195,24 +195,32 @@ struct Cached<T> {
     changed: bool,
 }
 
-/// The sale states and holdings a batch has read, as its bookings changed them so far.
-#[derive(Default)]
-struct BatchState {
+/// The sale states a batch has read and the seats its users hold, as its bookings changed them
+/// so far.
+struct BatchState<'h> {
     /// `None`: no such event.
     sales: HashMap<EventId, Option<Cached<SaleState>>>,
-    holdings: HashMap<[u8; 32], Cached<u32>>,
+    /// What the writer knew before the batch (every user and event of it recalled).
+    remembered: &'h HeldSeats,
+    held: HashMap<(UserId, EventId), Booked>,
 }
 
 impl BookingTrees<'_> {
     /// Decides every request of a batch in order, writes the tickets and log entries of those
-    /// that book, then each changed sale state and holding once. A refusal writes nothing.
+    /// that book, then each changed sale state once. A refusal writes nothing. Returns the
+    /// answers and what the batch booked per user and event, for the writer's memory.
     fn decide_batch(
         &self,
         batch: &[Queued],
+        remembered: &HeldSeats,
         now: Timestamp,
         hold_until: Timestamp,
-    ) -> TxResult<Vec<Result<BookingOutcome, TicketError>>> {
-        let mut state = BatchState::default();
+    ) -> TxResult<Decided> {
+        let mut state = BatchState {
+            sales: HashMap::new(),
+            remembered,
+            held: HashMap::new(),
+        };
         let mut answers = Vec::with_capacity(batch.len());
         for request in batch {
             answers.push(self.decide_one(&mut state, request, now, hold_until)?);
@@ -223,17 +231,12 @@ impl BookingTrees<'_> {
                     .insert(&event.to_bytes(), codec::write(&sale.value))?;
             }
         }
-        for (key, held) in &state.holdings {
-            if held.changed {
-                self.holdings.insert(key, &keys::counter(held.value))?;
-            }
-        }
-        Ok(answers)
+        Ok((answers, state.held))
     }
 
     fn decide_one(
         &self,
-        state: &mut BatchState,
+        state: &mut BatchState<'_>,
         request: &Queued,
         now: Timestamp,
         hold_until: Timestamp,
@@ -268,30 +271,46 @@ impl BookingTrees<'_> {
         let Some(sale) = sale else {
             return Ok(Err(NO_SUCH_EVENT.into()));
         };
-        let holding_key = keys::holding(request.event, request.user);
-        let held = match state.holdings.entry(holding_key) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let value = match self.holdings.get(holding_key)? {
-                    Some(bytes) => keys::counter_from(&bytes).unwrap_or(0),
-                    None => 0,
-                };
-                entry.insert(Cached {
-                    value,
-                    changed: false,
-                })
-            }
+        let Some(remembered) = state.remembered.get(request.user, request.event) else {
+            // Recalled before the transaction; missing only if that went wrong: retryable.
+            return Err(abort(StoreError::Conflict));
         };
-        let decision = match decide_booking(&sale.value, held.value, quantity, now) {
+        let held = state
+            .held
+            .entry((request.user, request.event))
+            .or_insert_with(|| Booked {
+                before: remembered.at_most,
+                exact: remembered.at_most == 0,
+                added: 0,
+                issued: Vec::new(),
+            });
+        let mut decided = decide_booking(
+            &sale.value,
+            held.before.saturating_add(held.added),
+            quantity,
+            now,
+        );
+        if matches!(decided, Err(TicketError::LimitReached { .. })) && !held.exact {
+            // Refused by the remembered bound: a cancel may have freed seats; count exactly.
+            held.before = held::count_in_tx(self.tickets, &remembered.tickets)?;
+            held.exact = true;
+            decided = decide_booking(
+                &sale.value,
+                held.before.saturating_add(held.added),
+                quantity,
+                now,
+            );
+        }
+        let decision = match decided {
             Ok(decision) => decision,
             Err(refusal) => return Ok(Err(refusal)),
         };
         sale.value = decision.sale;
         sale.changed = true;
-        held.value += quantity;
-        held.changed = true;
+        held.added += quantity;
         let pending = decision.status == TicketStatus::Pending;
         let ticket_id = TicketId::generate();
+        held.issued.push(ticket_id);
         let ticket = Ticket {
             id: ticket_id,
             event: request.event,
@@ -330,40 +349,62 @@ impl BookingTrees<'_> {
     }
 }
 
-/// The booking writer's step: decides `batch` in arrival order in one transaction, answers the
-/// refusals at once (they wrote nothing), waits until the bookings are durable (one shared
-/// flush for the whole batch), then answers them.
-pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>) {
-    let now = inner.now();
+/// A batch's answers, and what it booked per user and event.
+type Decided = (
+    Vec<Result<BookingOutcome, TicketError>>,
+    HashMap<(UserId, EventId), Booked>,
+);
+
+/// Decides `batch` in arrival order in one transaction, given what the writer remembers of its
+/// users' seats (every user and event of the batch recalled).
+fn decide_in_tx(
+    inner: &Inner,
+    batch: &[Queued],
+    remembered: &HeldSeats,
+    now: Timestamp,
+) -> Result<Decided, StoreError> {
     let hold_until = now.plus(inner.config.hold_duration);
     let store = &inner.store;
-    let decided = finish::<_, StoreError>(store.transaction(
+    finish::<_, StoreError>(store.transaction(
         (
             &store.inventory,
             &store.tickets,
             &store.tickets_by_event,
             &store.tickets_by_user,
-            &store.holdings,
             &store.idempotency,
             &store.holds_by_expiry,
             &store.log,
         ),
-        |(inventory, tickets, by_event, by_user, holdings, idempotency, by_expiry, log)| {
+        |(inventory, tickets, by_event, by_user, idempotency, by_expiry, log)| {
             BookingTrees {
                 inventory,
                 tickets,
                 by_event,
                 by_user,
-                holdings,
                 idempotency,
                 by_expiry,
                 log,
             }
-            .decide_batch(&batch, now, hold_until)
+            .decide_batch(batch, remembered, now, hold_until)
         },
-    ));
+    ))
+}
+
+/// The booking writer's step: decides `batch` in arrival order in one transaction, answers the
+/// refusals at once (they wrote nothing), waits until the bookings are durable (one shared
+/// flush for the whole batch), then answers them. `held_seats` is the writer's memory of the
+/// seats its users hold (see [`held`]).
+pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>, held_seats: &mut HeldSeats) {
+    let now = inner.now();
+    let users = batch.iter().map(|queued| (queued.user, queued.event));
+    let decided = held_seats
+        .recall(&inner.store, users)
+        .and_then(|()| decide_in_tx(inner, &batch, held_seats, now));
     let answers = match decided {
-        Ok(answers) => answers,
+        Ok((answers, booked)) => {
+            held_seats.booked(booked);
+            answers
+        }
         Err(failure) => {
             tracing::error!(?failure, requests = batch.len(), "a booking batch failed");
             for request in batch {
@@ -390,7 +431,7 @@ pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>) {
     let durable = if wrote {
         inner.committed_with_log()
     } else {
-        store.durable()
+        inner.store.durable()
     };
     for (request, outcome) in booked {
         request.answer(match &durable {
@@ -471,7 +512,64 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
 mod tests {
     use super::*;
     use crate::events::record::SeatCounters;
-    use crate::ids::UserId;
+    use crate::testing::{free_event, register};
+    use crate::users::{PasswordCost, Role};
+    use crate::{Config, Prasang};
+
+    /// A batch decided after a cancel that the writer's memory has not seen: the remembered
+    /// bound refuses, the exact count inside the transaction books.
+    #[test]
+    fn a_cancel_the_writer_has_not_seen_still_frees_the_limit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = Config::new(dir.path())
+            .background_tasks(false)
+            .password_cost(PasswordCost::INSECURE_FAST);
+        let prasang = Prasang::open(config).expect("open");
+        let organizer = register(&prasang, "Olga", Role::Organizer);
+        let ada = register(&prasang, "Ada", Role::Attendee);
+        let starts_at = prasang.now().plus(std::time::Duration::from_secs(3_600));
+        let event = prasang
+            .events()
+            .create(&organizer, free_event(starts_at, 10))
+            .expect("event")
+            .id;
+        let request = BookingRequest {
+            event,
+            quantity: 1,
+            idempotency_key: None,
+        };
+        let first = prasang.tickets().book(&ada, &request).expect("book");
+        let inner = &prasang.inner;
+        let user = ada.user_id();
+        let recalled = || {
+            let mut memory = HeldSeats::default();
+            memory
+                .recall(&inner.store, [(user, event)])
+                .expect("recall");
+            memory
+        };
+        let decide = |memory: &HeldSeats| {
+            let batch = [Queued::unanswered(user, event, 1)];
+            decide_in_tx(inner, &batch, memory, inner.now())
+                .expect("decided")
+                .0
+        };
+
+        // Nothing changed: the limit (one seat) holds, counted exactly.
+        let refused = decide(&recalled());
+        assert!(matches!(
+            refused[0],
+            Err(TicketError::LimitReached { limit: 1, held: 1 })
+        ));
+
+        let stale = recalled();
+        prasang
+            .tickets()
+            .cancel(&ada, first.ticket.id)
+            .expect("cancel");
+        let booked = decide(&stale);
+        assert!(booked[0].is_ok(), "{:?}", booked[0]);
+    }
 
     const NOW: Timestamp = Timestamp::from_millis(1_893_456_000_000);
 

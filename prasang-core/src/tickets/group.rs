@@ -39,6 +39,18 @@ pub(super) struct Queued {
 }
 
 impl Queued {
+    /// A request nobody waits for, to decide in a unit test.
+    #[cfg(test)]
+    pub(super) fn unanswered(user: UserId, event: EventId, quantity: u32) -> Self {
+        Queued {
+            user,
+            event,
+            quantity,
+            idempotency_key: None,
+            answer: Arc::default(),
+        }
+    }
+
     /// Hands the caller its answer.
     pub(super) fn answer(self, result: Result<BookingOutcome, TicketError>) {
         self.answer.set(result);
@@ -209,6 +221,7 @@ impl BookingQueue {
 /// The writer: waits for requests, then decides and writes everything waiting (up to
 /// [`MAX_BATCH`]) as one batch, until the store stops and the queue is empty.
 fn write_batches(inner: &Weak<Inner>, shared: &Shared) {
+    let mut held_seats = super::held::HeldSeats::default();
     loop {
         let batch = {
             let mut waiting = shared.waiting.lock();
@@ -226,7 +239,7 @@ fn write_batches(inner: &Weak<Inner>, shared: &Shared) {
             }
         };
         match inner.upgrade() {
-            Some(inner) => super::booking::write_batch(&inner, batch),
+            Some(inner) => super::booking::write_batch(&inner, batch, &mut held_seats),
             None => {
                 for queued in batch {
                     let closing = StoreError::Flush("the store is closing".into());

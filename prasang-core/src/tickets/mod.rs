@@ -7,6 +7,7 @@
 
 mod booking;
 pub(crate) mod group;
+pub(crate) mod held;
 pub(crate) mod record;
 mod release;
 

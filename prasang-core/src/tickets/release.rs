@@ -20,7 +20,6 @@ type TxResult<T> = Result<T, ConflictableTransactionError<TicketError>>;
 struct ReleaseTrees<'t> {
     inventory: &'t TransactionalTree,
     tickets: &'t TransactionalTree,
-    holdings: &'t TransactionalTree,
     by_expiry: &'t TransactionalTree,
     log: &'t TransactionalTree,
 }
@@ -58,18 +57,6 @@ impl ReleaseTrees<'_> {
             _ => sale.seats.booked -= quantity.min(sale.seats.booked),
         }
         sale.seats.remaining += quantity;
-        let holding_key = keys::holding(ticket.event, ticket.user);
-        let held = match self.holdings.get(holding_key)? {
-            Some(bytes) => keys::counter_from(&bytes).unwrap_or(0),
-            None => 0,
-        };
-        let still_held = held.saturating_sub(quantity);
-        if still_held == 0 {
-            self.holdings.remove(&holding_key)?;
-        } else {
-            self.holdings
-                .insert(&holding_key, &keys::counter(still_held))?;
-        }
         if let Some(expires_at) = ticket
             .expires_at
             .filter(|_| previous == TicketStatus::Pending)
@@ -116,15 +103,13 @@ impl Tickets<'_> {
             (
                 &store.inventory,
                 &store.tickets,
-                &store.holdings,
                 &store.holds_by_expiry,
                 &store.log,
             ),
-            |(inventory, tickets, holdings, by_expiry, log)| {
+            |(inventory, tickets, by_expiry, log)| {
                 body(&ReleaseTrees {
                     inventory,
                     tickets,
-                    holdings,
                     by_expiry,
                     log,
                 })
