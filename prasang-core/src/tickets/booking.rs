@@ -284,22 +284,13 @@ impl BookingTrees<'_> {
                 added: 0,
                 issued: Vec::new(),
             });
-        let mut decided = decide_booking(
-            &sale.value,
-            held.before.saturating_add(held.added),
-            quantity,
-            now,
-        );
+        let decide = |held: &Booked| decide_booking(&sale.value, held.seats(), quantity, now);
+        let mut decided = decide(held);
         if matches!(decided, Err(TicketError::LimitReached { .. })) && !held.exact {
             // Refused by the remembered bound: a cancel may have freed seats; count exactly.
             held.before = held::count_in_tx(self.tickets, &remembered.tickets)?;
             held.exact = true;
-            decided = decide_booking(
-                &sale.value,
-                held.before.saturating_add(held.added),
-                quantity,
-                now,
-            );
+            decided = decide(held);
         }
         let decision = match decided {
             Ok(decision) => decision,

@@ -15,14 +15,14 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::{Ticket, record};
 use crate::ids::{EventId, TicketId, UserId};
-use crate::store::{Store, StoreError, keys};
+use crate::store::{Store, StoreError, abort, keys};
 
 /// Most (user, event) pairs remembered (about 10 MB); past that the memory starts over and reads
-/// again, one short scan per pair.
+/// each user's tickets again at their next booking.
 const MOST_REMEMBERED: usize = 1 << 16;
 
 /// The seats a ticket holds: its quantity while pending or booked, none once released.
-pub(crate) fn seats_held(ticket: &Ticket) -> u32 {
+fn seats_held(ticket: &Ticket) -> u32 {
     if ticket.status.is_active() {
         ticket.quantity
     } else {
@@ -49,6 +49,13 @@ pub(super) struct Booked {
     /// Seats booked by the batch, and its tickets.
     pub(super) added: u32,
     pub(super) issued: Vec<TicketId>,
+}
+
+impl Booked {
+    /// The seats the user holds for the event as the batch stands.
+    pub(super) fn seats(&self) -> u32 {
+        self.before.saturating_add(self.added)
+    }
 }
 
 /// The writer's memory (see the module docs).
@@ -111,7 +118,7 @@ impl HeldSeats {
     pub(super) fn booked(&mut self, batch: HashMap<(UserId, EventId), Booked>) {
         for (pair, booked) in batch {
             let holding = self.remembered.entry(pair).or_default();
-            holding.at_most = booked.before.saturating_add(booked.added);
+            holding.at_most = booked.seats();
             holding.tickets.extend(booked.issued);
         }
     }
@@ -125,14 +132,15 @@ pub(super) fn count_in_tx(
     let mut held = 0u32;
     for id in tickets {
         if let Some(bytes) = tickets_tree.get(id.to_bytes())? {
-            let ticket = record::decode(&bytes).map_err(ConflictableTransactionError::Abort)?;
+            let ticket = record::decode(&bytes).map_err(abort)?;
             held = held.saturating_add(seats_held(&ticket));
         }
     }
     Ok(held)
 }
 
-/// Drops the `holdings` tree that stores before this memory kept (its counts are not read).
+/// Drops the `holdings` tree that stores before this memory kept (its counts are not read); a
+/// no-op once it is gone.
 pub(crate) fn drop_stored_counts(store: &Store) -> Result<(), StoreError> {
     store.db.drop_tree("holdings")?;
     Ok(())
