@@ -182,6 +182,14 @@ fn bookings(
         }
     });
     let booked = rate * started.elapsed().as_secs_f64();
+    // The background consumers' work counts too: the rate is over the time until they have
+    // caught up with every booking, so one that falls behind cannot flatter it.
+    let rate = if background {
+        drain_consumers(&hot.prasang);
+        booked / started.elapsed().as_secs_f64()
+    } else {
+        rate
+    };
     let (cpu_after, written_after) = process_usage("self");
     let report = hot
         .prasang
@@ -192,6 +200,16 @@ fn bookings(
         rate,
         cpu_us: (cpu_after - cpu_before).as_secs_f64() * 1e6 / booked,
         bytes: written_after.saturating_sub(written_before) as f64 / booked,
+    }
+}
+
+/// Waits until the notification dispatcher and the analytics consumer have read the whole log.
+fn drain_consumers(prasang: &Prasang) {
+    let log = prasang.log();
+    let end = log.end().expect("log end");
+    let caught_up = |name| log.cursor(name).expect("cursor") >= end;
+    while !(caught_up(prasang_core::notify::CURSOR) && caught_up(prasang_core::analytics::CURSOR)) {
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 

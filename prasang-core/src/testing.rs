@@ -41,3 +41,36 @@ pub(crate) fn free_event(starts_at: Timestamp, capacity: i64) -> NewEvent {
         per_user_limit: Some(1),
     }
 }
+
+/// A store with one booking: organizer Olga's free event of 10 seats a week ahead, one seat of
+/// which attendee Ada holds.
+pub(crate) struct OneBooking {
+    pub(crate) prasang: Prasang,
+    pub(crate) organizer: Actor,
+    pub(crate) ada: Actor,
+    pub(crate) event: crate::events::Event,
+}
+
+/// Opens `config` and makes [`OneBooking`]'s booking (nothing dispatched yet).
+pub(crate) fn one_booking(config: crate::Config) -> OneBooking {
+    let prasang = Prasang::open(config).expect("open");
+    let organizer = register(&prasang, "olga", Role::Organizer);
+    let ada = register(&prasang, "ada", Role::Attendee);
+    let starts_at = prasang.now().plus(Duration::from_secs(7 * 24 * 3600));
+    let event = prasang
+        .events()
+        .create(&organizer, free_event(starts_at, 10))
+        .expect("create event");
+    let request = crate::tickets::BookingRequest {
+        event: event.id,
+        quantity: 1,
+        idempotency_key: None,
+    };
+    prasang.tickets().book(&ada, &request).expect("book");
+    OneBooking {
+        prasang,
+        organizer,
+        ada,
+        event,
+    }
+}

@@ -269,8 +269,6 @@ mod tests {
 
     use super::*;
     use crate::notify::Channel;
-    use crate::tickets::BookingRequest;
-    use crate::users::Role;
     use crate::{Clock, Config, ManualClock, Prasang, testing};
 
     /// Fails its first call (temporarily), then accepts; counts calls.
@@ -304,27 +302,14 @@ mod tests {
             backoff_base: BACKOFF,
             ..DeliveryPolicy::default()
         };
-        let prasang = Prasang::open(
+        let prasang = testing::one_booking(
             Config::temporary()
                 .clock(clock.clone())
                 .background_tasks(false)
                 .channel(Arc::clone(&channel) as Arc<dyn Channel>)
                 .delivery_policy(policy),
         )
-        .expect("open");
-        let organizer = testing::register(&prasang, "olga", Role::Organizer);
-        let ada = testing::register(&prasang, "ada", Role::Attendee);
-        let starts_at = clock.now().plus(Duration::from_secs(7 * 24 * 3600));
-        let event = prasang
-            .events()
-            .create(&organizer, testing::free_event(starts_at, 10))
-            .expect("create event");
-        let request = BookingRequest {
-            event: event.id,
-            quantity: 1,
-            idempotency_key: None,
-        };
-        prasang.tickets().book(&ada, &request).expect("book");
+        .prasang;
         let report = prasang.run_notifications_once().expect("run");
         assert_eq!(report.retrying, 1);
         let (_, record) = prasang

@@ -1,24 +1,26 @@
 //! Dispatch: log entries become delivery records.
 
-use std::collections::HashSet;
-
-use sled::transaction::ConflictableTransactionError;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use super::delivery::{Delivery, DeliveryStatus};
+use super::settings::EventNotificationSettings;
 use super::{
     CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketSummary, keys, settings,
 };
 use crate::Inner;
-use crate::events::Event;
+use crate::events::record::EventRecord;
 use crate::ids::{EventId, UserId};
 use crate::log::{DomainEvent, EventField, Log, LogEntry};
-use crate::store::{self, StoreError, codec};
+use crate::store::{StoreError, codec};
 use crate::tickets::{TicketStatus, Tickets};
+use crate::zone::Zone;
 
 /// Log entries read per round.
 const ENTRIES_PER_ROUND: usize = 256;
-/// Delivery records written per transaction (an event-wide notification can fan out to many).
-const DELIVERIES_PER_TRANSACTION: usize = 512;
+/// Delivery records planned before they are written (an event-wide notification can fan out to
+/// many).
+const DELIVERIES_PER_WRITE: usize = 512;
 
 /// Turns every log entry past the cursor into delivery records and advances the cursor.
 /// Returns (entries read, records created).
@@ -43,6 +45,13 @@ pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreErr
             inner,
             rows: Vec::new(),
             created: 0,
+            known: Known::default(),
+            replaying: inner
+                .store
+                .deliveries
+                .range(crate::store::keys::log_seq(from)..)
+                .next()
+                .is_some(),
         };
         for entry in &entries {
             plan(inner, entry, &mut batch)?;
@@ -62,19 +71,88 @@ pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreErr
     Ok((entries_read, created))
 }
 
-/// Delivery records on their way to the store, written a transaction's worth at a time so an
-/// event-wide notification to many holders never builds one huge transaction or vector.
+/// Delivery records on their way to the store, written a few hundred at a time so an event-wide
+/// notification to many holders never builds one huge vector.
 struct Batch<'a> {
     inner: &'a Inner,
     rows: Vec<Delivery>,
     created: usize,
+    known: Known,
+    /// Whether records of this round's entries may exist already: some record's entry is at or
+    /// past the cursor, left by a run cut off before it moved the cursor. Only dispatch makes
+    /// records, one round at a time, and a round never plans one record twice, so otherwise
+    /// none does and the round skips looking each one up.
+    replaying: bool,
+}
+
+/// The event and recipient records a round has read, each read once per round: a sale's
+/// bookings all name one event, and reading it again for each was most of the round's reads.
+/// A round covers a few milliseconds of the log, so it sees each record as of one moment.
+#[derive(Default)]
+struct Known {
+    events: HashMap<EventId, Option<Rc<AboutEvent>>>,
+    recipients: HashMap<UserId, Option<Rc<AboutRecipient>>>,
+}
+
+/// What a notification says about its event, and who else its organizer wants told.
+struct AboutEvent {
+    summary: EventSummary,
+    time_zone: String,
+    settings: EventNotificationSettings,
+}
+
+/// Who a recipient is and the channels they chose.
+struct AboutRecipient {
+    recipient: Recipient,
+    channels: Vec<String>,
+}
+
+impl Known {
+    fn event(&mut self, inner: &Inner, id: EventId) -> Result<Option<Rc<AboutEvent>>, StoreError> {
+        if let Some(known) = self.events.get(&id) {
+            return Ok(known.clone());
+        }
+        let about = match codec::get::<EventRecord>(&inner.store.events, &id.to_bytes())? {
+            Some(record) => Some(Rc::new(AboutEvent {
+                time_zone: Zone::stored(&record.time_zone).name().to_owned(),
+                settings: settings::event_settings(inner, id)?,
+                summary: summary(record),
+            })),
+            None => None,
+        };
+        self.events.insert(id, about.clone());
+        Ok(about)
+    }
+
+    fn recipient(
+        &mut self,
+        inner: &Inner,
+        id: UserId,
+    ) -> Result<Option<Rc<AboutRecipient>>, StoreError> {
+        if let Some(known) = self.recipients.get(&id) {
+            return Ok(known.clone());
+        }
+        let about = match inner.users().load(id)? {
+            Some(record) => Some(Rc::new(AboutRecipient {
+                recipient: Recipient {
+                    user_id: id,
+                    name: record.name,
+                    email: record.email,
+                },
+                channels: settings::preferences(inner, id)?.channels,
+            })),
+            None => None,
+        };
+        self.recipients.insert(id, about.clone());
+        Ok(about)
+    }
 }
 
 impl Batch<'_> {
     fn push(&mut self, delivery: Delivery) -> Result<(), StoreError> {
         self.rows.push(delivery);
-        if self.rows.len() >= DELIVERIES_PER_TRANSACTION {
-            self.created += write(self.inner, &self.rows, None)?;
+        if self.rows.len() >= DELIVERIES_PER_WRITE {
+            self.created += write(self.inner, &self.rows, None, self.replaying)?;
             self.rows.clear();
         }
         Ok(())
@@ -83,57 +161,61 @@ impl Batch<'_> {
     /// Writes the rest together with the cursor moved to `next`: the cursor never passes an
     /// entry whose records are not all written.
     fn finish(self, next: u64) -> Result<usize, StoreError> {
-        Ok(self.created + write(self.inner, &self.rows, Some(next))?)
+        Ok(self.created + write(self.inner, &self.rows, Some(next), self.replaying)?)
     }
 }
 
-/// Writes the records that do not exist yet (and the cursor, when given) in one transaction.
-fn write(inner: &Inner, planned: &[Delivery], cursor: Option<u64>) -> Result<usize, StoreError> {
+/// Writes the records that do not exist yet with their index entries, then the cursor when
+/// given; returns how many records it made.
+///
+/// Plain writes, not a transaction: sled 0.34 runs every transaction under one lock for the
+/// whole store, so a round's transaction of hundreds of records held up every booking until it
+/// was done. The order keeps a crash harmless instead: sled recovers a prefix of its writes,
+/// so a cursor that survived has every record and index entry before it, an index entry never
+/// points at a missing record, and the entries past a cursor that did not survive are planned
+/// again by the next round (`replaying`), which keeps each record it finds as it is and writes
+/// that record's index entries again (the same keys; a due entry the record has moved past is
+/// a leftover the next claim drops). Workers leave these records alone until the round is
+/// over: they take only deliveries of entries known to be durable.
+fn write(
+    inner: &Inner,
+    planned: &[Delivery],
+    cursor: Option<u64>,
+    replaying: bool,
+) -> Result<usize, StoreError> {
     let store = &inner.store;
-    let cursor_value = cursor.map(crate::store::keys::log_seq);
-    let rows: Vec<_> = planned
-        .iter()
-        .map(|d| {
-            let key = d.key();
-            (
-                keys::delivery_by_event(d.event, &key),
-                keys::delivery_by_user(d.log_seq, d.user, &d.channel),
-                d.due_key(),
-                codec::write(d),
-                key,
-            )
-        })
-        .collect();
-    let written = store.transaction(
-        (
-            &store.deliveries,
-            &store.deliveries_by_event,
-            &store.deliveries_by_user,
-            &store.deliveries_due,
-            &store.cursors,
-        ),
-        |(deliveries, by_event, by_user, due, cursors)| {
-            let mut written = 0;
-            for (event_key, user_key, due_key, record, key) in &rows {
-                // Made before (a replay, or a crash before the cursor moved): keep it as is.
-                if deliveries.get(key.as_slice())?.is_some() {
-                    continue;
-                }
-                deliveries.insert(key.as_slice(), record.as_slice())?;
-                by_event.insert(event_key.as_slice(), &[])?;
-                by_user.insert(user_key.as_slice(), &[])?;
-                if let Some(due_key) = due_key {
-                    due.insert(due_key.as_slice(), &[])?;
-                }
-                written += 1;
+    let mut made = 0;
+    for delivery in planned {
+        let key = delivery.key();
+        let stored = match replaying {
+            true => super::delivery::load(inner, &key)?,
+            false => None,
+        };
+        let indexed = match &stored {
+            Some(stored) => stored,
+            None => {
+                store
+                    .deliveries
+                    .insert(key.as_slice(), codec::write(delivery))?;
+                made += 1;
+                delivery
             }
-            if let Some(value) = &cursor_value {
-                cursors.insert(CURSOR, value)?;
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(written)
-        },
-    );
-    store::finish(written)
+        };
+        let by_user = keys::delivery_by_user(indexed.log_seq, indexed.user, &indexed.channel);
+        store
+            .deliveries_by_event
+            .insert(keys::delivery_by_event(indexed.event, &key), &[])?;
+        store.deliveries_by_user.insert(by_user, &[])?;
+        if let Some(due) = indexed.due_key() {
+            store.deliveries_due.insert(due, &[])?;
+        }
+    }
+    if let Some(next) = cursor {
+        store
+            .cursors
+            .insert(CURSOR, &crate::store::keys::log_seq(next))?;
+    }
+    Ok(made)
 }
 
 /// What a log entry tells, before recipients and channels are known.
@@ -332,17 +414,17 @@ fn holders(
     Ok(holders)
 }
 
-fn summary(event: &Event) -> EventSummary {
+fn summary(event: EventRecord) -> EventSummary {
     EventSummary {
         id: event.id,
-        title: event.title.clone(),
-        description: event.description.clone(),
-        location: event.location.clone(),
+        title: event.title,
+        description: event.description,
+        location: event.location,
         starts_at: event.starts_at,
         ends_at: event.ends_at,
         status: event.status,
         price_minor: event.price_minor,
-        currency: event.currency.clone(),
+        currency: event.currency,
     }
 }
 
@@ -351,22 +433,19 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
     let Some(plan) = what_to_tell(inner, entry)? else {
         return Ok(());
     };
-    let Some(event) = inner.events().load(plan.event)? else {
+    let Some(event) = out.known.event(inner, plan.event)? else {
         return Ok(());
     };
-    let settings = settings::event_settings(inner, plan.event)?;
-    if settings.disabled_kinds.contains(&plan.kind) {
+    if event.settings.disabled_kinds.contains(&plan.kind) {
         return Ok(());
     }
-    let time_zone = event.time_zone.clone();
-    let event = summary(&event);
     let now = inner.now();
     for user in plan.recipients {
-        let Some(record) = inner.users().load(user)? else {
+        let Some(recipient) = out.known.recipient(inner, user)? else {
             continue;
         };
-        let mut channels = settings::preferences(inner, user)?.channels;
-        for extra in &settings.extra_channels {
+        let mut channels = recipient.channels.clone();
+        for extra in &event.settings.extra_channels {
             if !channels.contains(extra) {
                 channels.push(extra.clone());
             }
@@ -377,16 +456,12 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
                 kind: plan.kind,
                 log_seq: entry.seq,
                 occurred_at: entry.at,
-                recipient: Recipient {
-                    user_id: user,
-                    name: record.name.clone(),
-                    email: record.email.clone(),
-                },
-                event: event.clone(),
+                recipient: recipient.recipient.clone(),
+                event: event.summary.clone(),
                 ticket: plan.ticket.clone(),
                 changed: plan.changed.clone(),
                 message: plan.message.clone(),
-                time_zone: time_zone.clone(),
+                time_zone: event.time_zone.clone(),
             };
             out.push(Delivery {
                 log_seq: entry.seq,
@@ -406,4 +481,76 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::notify::{Channel, DeliveryError, Receipt};
+    use crate::{Config, PageRequest, testing};
+
+    /// Accepts every notification and counts them.
+    #[derive(Default)]
+    struct Counting {
+        calls: AtomicU32,
+    }
+
+    impl Channel for Counting {
+        fn id(&self) -> &str {
+            "email"
+        }
+        fn deliver(&self, _: &Notification) -> Result<Receipt, DeliveryError> {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            Ok(Receipt {
+                remote_id: None,
+                detail: "accepted".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_round_cut_off_after_its_records_is_finished_by_the_next() {
+        let channel = Arc::new(Counting::default());
+        let testing::OneBooking {
+            prasang,
+            organizer,
+            ada,
+            event,
+        } = testing::one_booking(
+            Config::temporary()
+                .background_tasks(false)
+                .channel(Arc::clone(&channel) as Arc<dyn Channel>),
+        );
+
+        // What a crash leaves after a round wrote its records but none of their index entries,
+        // nor moved the cursor: the record of Ada's e-mail alone.
+        let store = &prasang.inner.store;
+        dispatch_pending(&prasang.inner).expect("dispatch");
+        assert_eq!(store.deliveries.len(), 1);
+        for index in [
+            &store.deliveries_by_event,
+            &store.deliveries_by_user,
+            &store.deliveries_due,
+        ] {
+            index.clear().expect("clear");
+        }
+        store.cursors.remove(CURSOR).expect("rewind");
+
+        let report = prasang.run_notifications_once().expect("run");
+        assert_eq!(report.created, 0, "the record made before is kept");
+        assert_eq!(report.sent, 1, "and it is due again");
+        assert_eq!(channel.calls.load(Ordering::SeqCst), 1);
+        let page = PageRequest::first(10);
+        let notifications = prasang.notifications();
+        let to_ada = notifications.deliveries_for_user(&ada, ada.user_id(), &page);
+        assert_eq!(to_ada.expect("list").items.len(), 1);
+        let about_event = notifications.deliveries_for_event(&organizer, event.id, &page);
+        assert_eq!(about_event.expect("list").items.len(), 1);
+
+        assert_eq!(prasang.run_notifications_once().expect("run").sent, 0);
+        assert_eq!(channel.calls.load(Ordering::SeqCst), 1, "sent once only");
+    }
 }
