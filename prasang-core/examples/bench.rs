@@ -203,6 +203,36 @@ fn bookings(
     }
 }
 
+/// The dispatcher alone: `bookings` bookings made with no background threads, then turned into
+/// deliveries by one `run_notifications_once` on this thread. Returns deliveries per second and
+/// the process's CPU µs per delivery.
+fn dispatch_alone(bookings: usize) -> (f64, f64) {
+    let periodic = Durability::Periodic {
+        every: Duration::from_millis(100),
+    };
+    let hot = hot_events(periodic, false, 1, 2_000);
+    for n in 0..bookings {
+        let request = BookingRequest {
+            event: hot.events[0],
+            quantity: 1,
+            idempotency_key: None,
+        };
+        let user = &hot.users[n % hot.users.len()];
+        hot.prasang.tickets().book(user, &request).expect("book");
+    }
+    let (cpu_before, _) = process_usage("self");
+    let started = Instant::now();
+    let report = hot.prasang.run_notifications_once().expect("dispatch");
+    let elapsed = started.elapsed().as_secs_f64();
+    let (cpu_after, _) = process_usage("self");
+    assert!(report.created >= bookings, "{report:?}");
+    let created = report.created as f64;
+    (
+        created / elapsed,
+        (cpu_after - cpu_before).as_secs_f64() * 1e6 / created,
+    )
+}
+
 /// Waits until the notification dispatcher and the analytics consumer have read the whole log.
 fn drain_consumers(prasang: &Prasang) {
     let log = prasang.log();
@@ -224,10 +254,16 @@ fn main() {
     };
     let durable = Durability::GroupCommit;
     if let Some(only) = std::env::args().skip_while(|a| a != "--only").nth(1) {
-        // For profiling one scenario: `--only periodic|durable2|durable64|spread64`.
+        if only == "dispatch" {
+            let (rate, cpu_us) = dispatch_alone(20_000);
+            println!("dispatch: {rate:.0} deliveries/s, {cpu_us:.1} µs CPU per delivery");
+            return;
+        }
+        // For profiling one scenario: `--only periodic|durable2|durable64|dispatch64|spread64|dispatch`.
         let result = match only.as_str() {
             "periodic" => bookings(periodic, true, 64, 1, seconds),
             "durable2" => bookings(durable, false, 2, 1, seconds),
+            "dispatch64" => bookings(durable, true, 64, 1, seconds),
             "spread64" => bookings(durable, false, 64, 100, seconds),
             _ => bookings(durable, false, 64, 1, seconds),
         };
