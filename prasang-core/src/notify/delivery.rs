@@ -2,8 +2,8 @@
 //! pending → sending → sent | retrying → … → failed.
 //!
 //! Write order, and why it is safe:
-//! 1. the record is created `pending` with an entry in its channel's due queue (by dispatch, in
-//!    the same transaction as the cursor);
+//! 1. the record is created `pending`, then its entry in its channel's due queue (by dispatch,
+//!    before the cursor moves past its log entry);
 //! 2. a worker claims it (in memory, see [`super::runtime`]) and writes `sending`;
 //! 3. the channel is called;
 //! 4. the outcome is written — a new due entry first (retrying), then the record, then the old
