@@ -2,19 +2,26 @@
 //! pending → sending → sent | retrying → … → failed.
 //!
 //! Write order, and why it is safe:
-//! 1. the record is created `pending`, then its entry in its channel's due queue (by dispatch,
-//!    before the cursor moves past its log entry);
-//! 2. a worker claims it (in memory, see [`super::runtime`]) and writes `sending`;
+//! 1. the record is created `pending` by dispatch; after a round's records, one entry in each
+//!    channel's due queue stands for all of the round's new deliveries over that channel
+//!    (`DueEntry::Fresh`: its log range), before the cursor moves past their log entries;
+//! 2. a worker claims a delivery (in memory, see [`super::runtime`]) and writes `sending`;
 //! 3. the channel is called;
-//! 4. the outcome is written — a new due entry first (retrying), then the record, then the old
-//!    due entry removed — and made durable.
+//! 4. the outcome is written — a due entry of the delivery's own first (retrying), then the
+//!    record, then its old own due entry removed, if it had one — and made durable.
 //!
-//! The due entry is removed only in step 4, so a crash anywhere before it leaves the delivery
-//! due: after a restart it is attempted again, with the same idempotency key.
+//! A round's entry goes only once none of its deliveries is `pending` or `sending`, and a
+//! delivery's own entry only in step 4, so a crash anywhere before a delivery's outcome is
+//! written leaves it due: after a restart it is attempted again, with the same idempotency key.
 
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 
-use super::{DeliveryError, DeliveryPolicy, Notification, NotificationKind, Receipt, keys};
+use super::keys::{self, DueEntry};
+use super::{DeliveryError, DeliveryPolicy, Notification, NotificationKind, Receipt};
 use crate::Inner;
 use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
@@ -119,50 +126,96 @@ pub(crate) fn load(inner: &Inner, key: &[u8]) -> Result<Option<Delivery>, StoreE
 
 /// What the next look at a channel's due queue found.
 pub(crate) enum Claim {
-    /// A delivery to attempt now; it is already marked `sending`.
-    Due(Box<Delivery>),
+    /// A delivery to attempt now, already marked `sending`, and where the next look at the
+    /// queue may start.
+    Due {
+        delivery: Box<Delivery>,
+        resume_at: Vec<u8>,
+    },
     /// Nothing due now; the earliest future due time, if any.
     Idle(Option<Timestamp>),
 }
 
-/// Claims the earliest delivery of `channel` due at `now` that `take` accepts (`take` is the
-/// in-memory claim: it refuses keys already being attempted; `release` gives a key back when it
-/// turns out not to be claimable). Scans from just after the due key `after` when given.
+/// Whether a delivery is waiting for its first attempt, or for one a crash cut off.
+fn awaits_attempt(delivery: &Delivery) -> bool {
+    matches!(
+        delivery.status,
+        DeliveryStatus::Pending | DeliveryStatus::Sending
+    )
+}
+
+/// The in-memory claim on deliveries (see [`super::runtime`]): `take` refuses a key already
+/// being attempted, or one whose log entry is not known to be durable yet; `release` gives a
+/// key back when it turns out not to be claimable.
+pub(crate) trait Claims {
+    fn take(&self, key: &[u8]) -> bool;
+    fn release(&self, key: &[u8]);
+    /// How far the claims from each round's entry have got.
+    fn fresh_progress(&self) -> &FreshProgress;
+}
+
+/// Per round's entry in a due queue (`DueEntry::Fresh`), how far the claims from it have got.
+/// Kept in memory only: after a restart the first claim scans the round's deliveries from the
+/// start.
+#[derive(Default)]
+pub(crate) struct FreshProgress(Mutex<HashMap<Vec<u8>, Arc<Mutex<RoundProgress>>>>);
+
+/// How far the claims from one round's entry have got.
+#[derive(Default)]
+struct RoundProgress {
+    /// Where the scan of the round's deliveries goes on (`None`: at its first).
+    next: Option<Vec<u8>>,
+    /// Deliveries behind `next` that awaited an attempt when the scan passed them, until they
+    /// are seen attempted: an attempt whose outcome could not be written is claimed again, and
+    /// the entry goes only once this is empty.
+    unsettled: BTreeSet<Vec<u8>>,
+}
+
+impl FreshProgress {
+    fn of(&self, due_key: &[u8]) -> Arc<Mutex<RoundProgress>> {
+        Arc::clone(self.0.lock().entry(due_key.to_vec()).or_default())
+    }
+
+    fn forget(&self, due_key: &[u8]) {
+        self.0.lock().remove(due_key);
+    }
+}
+
+/// Claims the earliest delivery of `channel` due at `now`, scanning its due queue from
+/// `resume_at` when given.
 pub(crate) fn claim_next(
     inner: &Inner,
     channel: &str,
     now: Timestamp,
-    after: Option<&[u8]>,
-    mut take: impl FnMut(&[u8]) -> bool,
-    mut release: impl FnMut(&[u8]),
+    resume_at: Option<&[u8]>,
+    claims: &impl Claims,
 ) -> Result<Claim, StoreError> {
     let due = &inner.store.deliveries_due;
     let prefix = keys::due_prefix(channel);
-    let start = match after {
-        Some(after) => {
-            let mut key = after.to_vec();
-            key.push(0);
-            key
-        }
-        None => prefix.clone(),
-    };
+    let start = resume_at.map_or_else(|| prefix.clone(), <[u8]>::to_vec);
     let end = keys::due_after(channel, now);
     if start < end {
         for item in due.range(start..end.clone()) {
             let (due_key, _) = item?;
-            let Some((_, key)) = keys::due_parts(&due_key, channel) else {
+            let Some((_, entry)) = keys::due_parts(&due_key, channel) else {
                 continue;
             };
-            if !take(&key) {
-                continue;
-            }
-            match claim_one(inner, &due_key, &key, now) {
-                Ok(Some(delivery)) => return Ok(Claim::Due(Box::new(delivery))),
-                Ok(None) => release(&key),
-                Err(error) => {
-                    release(&key);
-                    return Err(error);
+            let (claimed, resume_at) = match entry {
+                DueEntry::One(key) => {
+                    let mut after = due_key.to_vec();
+                    after.push(0);
+                    (claim_listed(inner, &due_key, &key, now, claims)?, after)
                 }
+                DueEntry::Fresh { from, to } => {
+                    let claimed = claim_fresh(inner, &due_key, channel, from..to, now, claims)?;
+                    (claimed, due_key.to_vec())
+                }
+            };
+            if let Some(delivery) = claimed {
+                return Ok(Claim::Due {
+                    delivery,
+                    resume_at,
+                });
             }
         }
     }
@@ -176,21 +229,118 @@ pub(crate) fn claim_next(
     Ok(Claim::Idle(next))
 }
 
-/// Marks the delivery behind `due_key` as `sending`, or drops a leftover due entry whose record
-/// has moved on (returning `None`).
-fn claim_one(
+/// Claims the delivery behind a due entry of its own, or drops the entry if it is a leftover
+/// whose record has moved on.
+fn claim_listed(
     inner: &Inner,
     due_key: &[u8],
     key: &[u8],
     now: Timestamp,
-) -> Result<Option<Delivery>, StoreError> {
-    let mut delivery = match load(inner, key)? {
-        Some(delivery) if delivery.due_key().as_deref() == Some(due_key) => delivery,
-        _ => {
+    claims: &impl Claims,
+) -> Result<Option<Box<Delivery>>, StoreError> {
+    let listed = |delivery: &Delivery| delivery.due_key().as_deref() == Some(due_key);
+    Ok(match claim_if(inner, key, now, claims, listed)? {
+        Taken::Claimed(delivery) => Some(delivery),
+        Taken::Busy => None,
+        Taken::Not => {
             inner.store.deliveries_due.remove(due_key)?;
-            return Ok(None);
+            None
         }
+    })
+}
+
+/// Claims the next delivery over `channel` of the log entries `seqs` that awaits an attempt,
+/// for the round's entry `due_key`; drops the entry once each of them has had its attempt.
+fn claim_fresh(
+    inner: &Inner,
+    due_key: &[u8],
+    channel: &str,
+    seqs: std::ops::Range<u64>,
+    now: Timestamp,
+    claims: &impl Claims,
+) -> Result<Option<Box<Delivery>>, StoreError> {
+    let progress = claims.fresh_progress().of(due_key);
+    let mut progress = progress.lock();
+    let all = keys::deliveries_of(seqs.start, seqs.end);
+    let start = progress.next.clone().unwrap_or_else(|| all.start.to_vec());
+    for key in inner.store.deliveries.range(start..all.end.to_vec()).keys() {
+        let key = key?;
+        let mut next = key.to_vec();
+        next.push(0);
+        progress.next = Some(next);
+        if !keys::delivery_is_over(&key, channel) {
+            continue;
+        }
+        // The record is read (once) under the claim; one held elsewhere is looked at again below.
+        match claim_if(inner, &key, now, claims, awaits_attempt)? {
+            Taken::Claimed(delivery) => {
+                progress.unsettled.insert(key.to_vec());
+                return Ok(Some(delivery));
+            }
+            Taken::Busy => {
+                progress.unsettled.insert(key.to_vec());
+            }
+            Taken::Not => {}
+        }
+    }
+    // Past the last: look again at those passed while they awaited an attempt.
+    for key in progress.unsettled.clone() {
+        // Neither pending nor sending: it has had its attempt (a retry has an entry of its own).
+        if !load(inner, &key)?.is_some_and(|delivery| awaits_attempt(&delivery)) {
+            progress.unsettled.remove(&key);
+        } else if let Taken::Claimed(delivery) = claim_if(inner, &key, now, claims, awaits_attempt)?
+        {
+            return Ok(Some(delivery));
+        }
+    }
+    if progress.unsettled.is_empty() {
+        inner.store.deliveries_due.remove(due_key)?;
+        claims.fresh_progress().forget(due_key);
+    }
+    Ok(None)
+}
+
+/// What became of an attempt to claim a delivery.
+enum Taken {
+    Claimed(Box<Delivery>),
+    /// Claimed by someone else, or its log entry is not known to be durable yet.
+    Busy,
+    /// Its record is not claimable (any more).
+    Not,
+}
+
+/// Claims `key` if its record, read again under the claim, is `claimable`, and marks it
+/// `sending`.
+fn claim_if(
+    inner: &Inner,
+    key: &[u8],
+    now: Timestamp,
+    claims: &impl Claims,
+    claimable: impl Fn(&Delivery) -> bool,
+) -> Result<Taken, StoreError> {
+    if !claims.take(key) {
+        return Ok(Taken::Busy);
+    }
+    let taken = match load(inner, key) {
+        Ok(Some(delivery)) if claimable(&delivery) => {
+            mark_sending(inner, key, delivery, now).map(|claimed| Taken::Claimed(Box::new(claimed)))
+        }
+        Ok(_) => Ok(Taken::Not),
+        Err(error) => Err(error),
     };
+    if !matches!(taken, Ok(Taken::Claimed(_))) {
+        claims.release(key);
+    }
+    taken
+}
+
+/// Writes a claimed delivery as `sending`, its attempt counted.
+fn mark_sending(
+    inner: &Inner,
+    key: &[u8],
+    mut delivery: Delivery,
+    now: Timestamp,
+) -> Result<Delivery, StoreError> {
     delivery.status = DeliveryStatus::Sending;
     delivery.attempts = delivery.attempts.saturating_add(1);
     delivery.updated_at = now;
@@ -198,7 +348,7 @@ fn claim_one(
         .store
         .deliveries
         .insert(key, codec::write(&delivery))?;
-    Ok(Some(delivery))
+    Ok(delivery)
 }
 
 /// How an attempt ended, as recorded.
@@ -312,17 +462,17 @@ mod tests {
         .prasang;
         let report = prasang.run_notifications_once().expect("run");
         assert_eq!(report.retrying, 1);
-        let (_, record) = prasang
-            .inner
-            .store
-            .deliveries
-            .iter()
-            .next()
-            .expect("one delivery")
-            .expect("readable");
-        let delivery: Delivery = codec::read(&record).expect("decodes");
+        let delivery = only_delivery(&prasang);
         assert_eq!(delivery.status, DeliveryStatus::Retrying);
         (prasang, clock, channel, delivery)
+    }
+
+    /// The store's one delivery record.
+    fn only_delivery(prasang: &Prasang) -> Delivery {
+        let deliveries = &prasang.inner.store.deliveries;
+        assert_eq!(deliveries.len(), 1);
+        let (_, record) = deliveries.iter().next().expect("one").expect("readable");
+        codec::read(&record).expect("decodes")
     }
 
     /// Puts `delivery` in its channel's due queue at `at`, as a cut outcome write can leave it.
@@ -372,5 +522,113 @@ mod tests {
         assert_eq!((report.sent, report.retrying), (0, 0), "sent once only");
         assert_eq!(channel.calls.load(Ordering::SeqCst), 2);
         assert_eq!(due_entries(&prasang), 0, "the stray entry was dropped");
+    }
+
+    /// Claims as the runtime's do, without its check for durability; keys stay taken until
+    /// released.
+    #[derive(Default)]
+    struct Held {
+        taken: Mutex<std::collections::HashSet<Vec<u8>>>,
+        progress: FreshProgress,
+    }
+
+    impl Claims for Held {
+        fn take(&self, key: &[u8]) -> bool {
+            self.taken.lock().insert(key.to_vec())
+        }
+        fn release(&self, key: &[u8]) {
+            self.taken.lock().remove(key);
+        }
+        fn fresh_progress(&self) -> &FreshProgress {
+            &self.progress
+        }
+    }
+
+    fn claim(prasang: &Prasang, claims: &Held) -> Option<Delivery> {
+        let now = prasang.now();
+        match claim_next(&prasang.inner, "email", now, None, claims).expect("claim") {
+            Claim::Due { delivery, .. } => Some(*delivery),
+            Claim::Idle(_) => None,
+        }
+    }
+
+    #[test]
+    fn a_rounds_due_entry_stays_until_each_of_its_deliveries_has_had_its_attempt() {
+        let testing::OneBooking { prasang, event, .. } =
+            testing::one_booking(Config::temporary().background_tasks(false));
+        for name in ["bob", "cy"] {
+            let attendee = testing::register(&prasang, name, crate::users::Role::Attendee);
+            let request = crate::tickets::BookingRequest {
+                event: event.id,
+                quantity: 1,
+                idempotency_key: None,
+            };
+            prasang.tickets().book(&attendee, &request).expect("book");
+        }
+        super::super::dispatch::dispatch_pending(&prasang.inner).expect("dispatch");
+        assert_eq!(prasang.inner.store.deliveries.len(), 3);
+        assert_eq!(due_entries(&prasang), 1, "one entry for the round's three");
+
+        let claims = Held::default();
+        let claimed: Vec<Delivery> = std::iter::from_fn(|| claim(&prasang, &claims)).collect();
+        assert_eq!(claimed.len(), 3, "each claimed once, none while claimed");
+        assert!(
+            claimed
+                .iter()
+                .all(|d| d.status == DeliveryStatus::Sending && d.attempts == 1)
+        );
+        assert_eq!(
+            due_entries(&prasang),
+            1,
+            "kept while they are being attempted"
+        );
+
+        // Two are sent; the third attempt is cut off before its outcome is written.
+        let policy = DeliveryPolicy::default();
+        let [first, second, cut] = <[Delivery; 3]>::try_from(claimed).expect("three");
+        let accepted = || {
+            Ok(Receipt {
+                remote_id: None,
+                detail: "accepted".into(),
+            })
+        };
+        for sent in [first, second] {
+            let key = sent.key();
+            let outcome = record(&prasang.inner, sent, accepted(), &policy);
+            assert_eq!(outcome.expect("recorded"), Outcome::Sent);
+            claims.release(&key);
+        }
+        claims.release(&cut.key());
+
+        let again = claim(&prasang, &claims).expect("the cut attempt is due again");
+        assert_eq!((again.key(), again.attempts), (cut.key(), 2));
+        let outcome = record(&prasang.inner, again, accepted(), &policy);
+        assert_eq!(outcome.expect("recorded"), Outcome::Sent);
+        claims.release(&cut.key());
+
+        assert!(claim(&prasang, &claims).is_none());
+        assert_eq!(due_entries(&prasang), 0, "dropped once all were attempted");
+    }
+
+    #[test]
+    fn a_pending_delivery_queued_by_its_own_entry_as_older_stores_did_is_sent_once() {
+        let channel = Arc::new(FailsOnce {
+            calls: AtomicU32::new(1), // past its failure: accepts every call
+        });
+        let config = Config::temporary()
+            .background_tasks(false)
+            .channel(Arc::clone(&channel) as Arc<dyn Channel>);
+        let prasang = testing::one_booking(config).prasang;
+        super::super::dispatch::dispatch_pending(&prasang.inner).expect("dispatch");
+        // What dispatch wrote before rounds had entries: the delivery's own entry, no round's.
+        prasang.inner.store.deliveries_due.clear().expect("clear");
+        let delivery = only_delivery(&prasang);
+        add_due_entry(&prasang, &delivery, delivery.created_at);
+
+        assert_eq!(prasang.run_notifications_once().expect("run").sent, 1);
+        assert_eq!(prasang.run_notifications_once().expect("run").sent, 0);
+        assert_eq!(channel.calls.load(Ordering::SeqCst), 2, "delivered once");
+        assert_eq!(only_delivery(&prasang).status, DeliveryStatus::Sent);
+        assert_eq!(due_entries(&prasang), 0);
     }
 }

@@ -68,12 +68,24 @@ pub(crate) fn due_prefix(channel: &str) -> Vec<u8> {
     key
 }
 
-/// `deliveries_due`: channel prefix, when the attempt is due, sequence, user.
+/// `deliveries_due`, one delivery's entry: channel prefix, when the attempt is due, sequence,
+/// user.
 pub(crate) fn due(channel: &str, at: Timestamp, seq: u64, user: UserId) -> Vec<u8> {
     let mut key = due_prefix(channel);
     key.extend_from_slice(&keys::timestamp(at));
     key.extend_from_slice(&keys::log_seq(seq));
     key.extend_from_slice(&user.to_bytes());
+    key
+}
+
+/// `deliveries_due`, a dispatch round's entry: channel prefix, when it is due, then the log
+/// range `from..to` whose new deliveries over the channel it stands for. Eight bytes shorter
+/// than a delivery's entry, which tells the two apart.
+pub(crate) fn due_fresh(channel: &str, at: Timestamp, from: u64, to: u64) -> Vec<u8> {
+    let mut key = due_prefix(channel);
+    key.extend_from_slice(&keys::timestamp(at));
+    key.extend_from_slice(&keys::log_seq(from));
+    key.extend_from_slice(&keys::log_seq(to));
     key
 }
 
@@ -86,14 +98,44 @@ pub(crate) fn due_after(channel: &str, at: Timestamp) -> Vec<u8> {
     key
 }
 
-/// The due time and delivery key inside a `deliveries_due` key of `channel`.
-pub(crate) fn due_parts(key: &[u8], channel: &str) -> Option<(Timestamp, Vec<u8>)> {
+/// What an entry of a channel's due queue stands for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum DueEntry {
+    /// One delivery, by its key.
+    One(Vec<u8>),
+    /// The deliveries over the channel made for log entries `from..to` that were never
+    /// attempted: one entry for a dispatch round's new deliveries instead of one each.
+    Fresh { from: u64, to: u64 },
+}
+
+/// The due time and what it stands for, inside a `deliveries_due` key of `channel`.
+pub(crate) fn due_parts(key: &[u8], channel: &str) -> Option<(Timestamp, DueEntry)> {
     let rest = key.get(1 + channel.len()..)?;
     let raw = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
     let at = Timestamp::from_millis((raw ^ (1 << 63)) as i64);
     let seq = keys::seq_from_key(rest.get(8..)?)?;
-    let user = UserId::from_key_prefix(rest.get(16..)?)?;
-    Some((at, delivery(seq, user, channel)))
+    let entry = match rest.len() {
+        24 => DueEntry::Fresh {
+            from: seq,
+            to: keys::seq_from_key(rest.get(16..)?)?,
+        },
+        _ => DueEntry::One(delivery(
+            seq,
+            UserId::from_key_prefix(rest.get(16..)?)?,
+            channel,
+        )),
+    };
+    Some((at, entry))
+}
+
+/// The `deliveries` keys of log entries `from..to`, as a range.
+pub(crate) fn deliveries_of(from: u64, to: u64) -> std::ops::Range<[u8; 8]> {
+    keys::log_seq(from)..keys::log_seq(to)
+}
+
+/// Whether the delivery key `key` is a delivery over `channel`.
+pub(crate) fn delivery_is_over(key: &[u8], channel: &str) -> bool {
+    key.get(SEQ_USER..) == Some(channel.as_bytes())
 }
 
 #[cfg(test)]
@@ -117,8 +159,15 @@ mod tests {
         let at = Timestamp::from_millis(1_700_000_000_123);
         assert_eq!(
             due_parts(&due("email", at, 42, user), "email"),
-            Some((at, key))
+            Some((at, DueEntry::One(key.clone())))
         );
+        assert_eq!(
+            due_parts(&due_fresh("email", at, 42, 50), "email"),
+            Some((at, DueEntry::Fresh { from: 42, to: 50 }))
+        );
+        assert!(delivery_is_over(&key, "email"));
+        assert!(!delivery_is_over(&key, "mail"));
+        assert!(deliveries_of(42, 43).contains(&keys::log_seq(42)));
     }
 
     #[test]

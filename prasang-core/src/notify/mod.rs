@@ -10,11 +10,12 @@
 //! How it runs, in two steps that share nothing but the store:
 //!
 //! 1. **Dispatch** reads the log from the cursor, builds one [`Delivery`] per (log entry,
-//!    recipient, channel) and writes those records, their indexes and their place in the
-//!    channel's due queue, *then* the advanced cursor (plain writes in that order: sled keeps a
-//!    prefix of them through a crash). Records are keyed by `(seq, user, channel)`, so
-//!    processing an entry again (a replay, or a crash before the cursor moved) finds them,
-//!    completes their indexes and creates nothing new.
+//!    recipient, channel) and writes those records and their indexes, then one entry in each
+//!    channel's due queue that stands for the round's new deliveries over it, *then* the
+//!    advanced cursor (plain writes in that order: sled keeps a prefix of them through a
+//!    crash). Records are keyed by `(seq, user, channel)`, so processing an entry again (a
+//!    replay, or a crash before the cursor moved) finds them, completes their indexes and
+//!    creates nothing new.
 //! 2. **Delivery**: each channel has its own due queue and its own worker threads
 //!    ([`DeliveryPolicy::workers_per_channel`]). A worker claims the earliest due delivery, marks
 //!    it `sending`, calls the channel *without holding the store*, then records `sent`,

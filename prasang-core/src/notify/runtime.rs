@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use super::delivery::{self, Claim, Outcome};
+use super::delivery::{self, Claim, Claims, FreshProgress, Outcome};
 use super::{
     Channel, DeliveryError, DispatchReport, Notification, NotifyError, Receipt, check_channel_id,
     dispatch,
@@ -57,6 +57,7 @@ struct Shared {
     /// Deliveries being attempted right now, by key: the claim that keeps two workers (or a
     /// worker and `run_notifications_once`) from attempting one delivery at the same time.
     in_flight: Mutex<HashSet<Vec<u8>>>,
+    fresh_progress: FreshProgress,
     workers_per_channel: usize,
     stopped: AtomicBool,
     /// Log entries below this sequence are known to be durable (see `entries_durable_before`).
@@ -69,7 +70,7 @@ struct State {
     work: u64,
 }
 
-impl Shared {
+impl Claims for Shared {
     /// Claims a delivery for an attempt, unless it is being attempted already or announces a
     /// log entry not yet known to be durable.
     fn take(&self, key: &[u8]) -> bool {
@@ -82,6 +83,12 @@ impl Shared {
         self.in_flight.lock().remove(key);
     }
 
+    fn fresh_progress(&self) -> &FreshProgress {
+        &self.fresh_progress
+    }
+}
+
+impl Shared {
     fn channel(&self, id: &str) -> Option<Arc<dyn Channel>> {
         self.channels.read().get(id).cloned()
     }
@@ -111,6 +118,7 @@ impl Notifier {
                 work_arrived: Condvar::new(),
                 exited: Condvar::new(),
                 in_flight: Mutex::new(HashSet::new()),
+                fresh_progress: FreshProgress::default(),
                 workers_per_channel: config.notify.policy.workers_per_channel.max(1),
                 stopped: AtomicBool::new(false),
                 durable_before: AtomicU64::new(0),
@@ -295,16 +303,11 @@ fn worker(inner: &Weak<Inner>, shared: &Shared, id: &str) {
             return;
         };
         let now = strong.now();
-        let claim = delivery::claim_next(
-            &strong,
-            id,
-            now,
-            None,
-            |key| shared.take(key),
-            |key| shared.release(key),
-        );
+        let claim = delivery::claim_next(&strong, id, now, None, shared);
         let wait = match claim {
-            Ok(Claim::Due(claimed)) => {
+            Ok(Claim::Due {
+                delivery: claimed, ..
+            }) => {
                 drop(strong);
                 let key = claimed.key();
                 let result = deliver(channel.as_ref(), &claimed.notification);
@@ -340,7 +343,7 @@ fn until(now: Timestamp, at: Timestamp) -> Duration {
 /// Dispatches every pending log entry, then attempts every due delivery of every channel once,
 /// on the calling thread.
 pub(crate) fn run_once(inner: &Inner) -> Result<DispatchReport, StoreError> {
-    let shared = &inner.notifier.shared;
+    let shared: &Shared = &inner.notifier.shared;
     let (entries, created) = dispatch::dispatch_pending(inner)?;
     let mut report = DispatchReport {
         entries,
@@ -355,22 +358,20 @@ pub(crate) fn run_once(inner: &Inner) -> Result<DispatchReport, StoreError> {
         // Keys attempted in this run stay claimed until it ends, so a retry that falls due
         // at once is not attempted twice in one run.
         let mut attempted = Vec::new();
-        let mut after = None;
+        let mut resume_at = None;
         let result = loop {
-            let claim = delivery::claim_next(
-                inner,
-                &id,
-                inner.now(),
-                after.as_deref(),
-                |key| shared.take(key),
-                |key| shared.release(key),
-            );
+            let claim = delivery::claim_next(inner, &id, inner.now(), resume_at.as_deref(), shared);
             let claimed = match claim {
-                Ok(Claim::Due(claimed)) => claimed,
+                Ok(Claim::Due {
+                    delivery,
+                    resume_at: next,
+                }) => {
+                    resume_at = Some(next);
+                    delivery
+                }
                 Ok(Claim::Idle(_)) => break Ok(()),
                 Err(error) => break Err(error),
             };
-            after = claimed.due_key();
             attempted.push(claimed.key());
             let result = deliver(channel.as_ref(), &claimed.notification);
             match delivery::record(inner, *claimed, result, &policy) {
