@@ -165,9 +165,9 @@ pub(crate) struct FreshProgress(Mutex<HashMap<Vec<u8>, Arc<Mutex<RoundProgress>>
 struct RoundProgress {
     /// Where the scan of the round's deliveries goes on (`None`: at its first).
     next: Option<Vec<u8>>,
-    /// Deliveries behind `next` that awaited an attempt when the scan passed them, until they
-    /// are seen attempted: an attempt whose outcome could not be written is claimed again, and
-    /// the entry goes only once this is empty.
+    /// Deliveries behind `next` that were claimed, here or elsewhere, when the scan passed them,
+    /// until they are seen attempted: an attempt whose outcome could not be written is claimed
+    /// again, and the entry goes only once this is empty.
     unsettled: BTreeSet<Vec<u8>>,
 }
 
@@ -283,7 +283,8 @@ fn claim_fresh(
             Taken::Not => {}
         }
     }
-    // Past the last: look again at those passed while they awaited an attempt.
+    // Past the last: look again at those passed while claimed. Read before claiming, so that
+    // one already attempted is settled even while its claim is still held.
     for key in progress.unsettled.clone() {
         // Neither pending nor sending: it has had its attempt (a retry has an entry of its own).
         if !load(inner, &key)?.is_some_and(|delivery| awaits_attempt(&delivery)) {
