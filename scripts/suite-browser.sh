@@ -17,4 +17,6 @@ axe_version=4.10.3
 if ! grep -qs "\"version\": \"$axe_version\"" target/axe/node_modules/axe-core/package.json; then
     npm install --silent --no-audit --no-fund --prefix target/axe "axe-core@$axe_version" >/dev/null
 fi
-"$python" -m pytest -q -p no:cacheprovider prasang-server/tests/browser
+# The server starter the Python suites share is in scripts/python.
+PYTHONPATH="$PWD/scripts/python${PYTHONPATH:+:$PYTHONPATH}" \
+    "$python" -m pytest -q -p no:cacheprovider prasang-server/tests/browser

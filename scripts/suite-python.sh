@@ -12,6 +12,8 @@ rm -rf target/wheels/prasang-*.whl
     --out target/wheels
 "$python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps \
     target/wheels/prasang-*.whl
-# Run from the tests folder so `import prasang` finds the installed wheel, not the sources.
+# Run from the tests folder so `import prasang` finds the installed wheel, not the sources;
+# the server starter the Python suites share is in scripts/python.
+export PYTHONPATH="$PWD/scripts/python${PYTHONPATH:+:$PYTHONPATH}"
 cd prasang-py/tests
 "$python" -m pytest -q -p no:cacheprovider .

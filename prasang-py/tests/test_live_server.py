@@ -34,6 +34,6 @@ def test_snapshot_names_that_leave_the_folder_are_refused(running):
     import urllib.error
 
     with pytest.raises(urllib.error.HTTPError) as refused:
-        running["server"].call("POST", "/api/v1/admin/snapshot", {"name": "../escape"},
-                               running["admin_token"])
+        running["server"].call("POST", "/api/v1/admin/snapshot", running["admin_token"],
+                               {"name": "../escape"})
     assert refused.value.code in (400, 422)

@@ -8,7 +8,8 @@ import subprocess
 import sys
 import tempfile
 
-from server import Server
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from prasang_testkit import Server  # noqa: E402 (after the path it is found on)
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 MAX_EXAMPLES = os.environ.get("PRASANG_SCHEMATHESIS_EXAMPLES", "25")
@@ -17,16 +18,16 @@ REPORTS = ["popularity", "demographics", "ratings-by-group", "trends", "funnel",
 
 def real_ids(server, token):
     """Ids of existing events, tickets and users (the organizer's own first)."""
-    _, own = server.call("GET", "/api/v1/me/events?limit=20", token)
-    _, public = server.call("GET", "/api/v1/events?limit=20")
+    _, own = server.request("GET", "/api/v1/me/events?limit=20", token)
+    _, public = server.request("GET", "/api/v1/events?limit=20")
     events = [e["id"] for e in (own or {}).get("items", [])] + [e["id"] for e in (public or {}).get("items", [])]
     tickets, users = [], []
     for event in events[:5]:
-        _, page = server.call("GET", f"/api/v1/events/{event}/tickets?limit=20", token)
+        _, page = server.request("GET", f"/api/v1/events/{event}/tickets?limit=20", token)
         for ticket in (page or {}).get("items", []):
             tickets.append(ticket["id"])
             users.append(ticket["user"])
-    _, me = server.call("GET", "/api/v1/me", token)
+    _, me = server.request("GET", "/api/v1/me", token)
     users.append(me["id"])
     if not (events and tickets):
         raise SystemExit(f"the demo data gave no events or tickets: {events} {tickets}")
@@ -67,7 +68,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="prasang-schemathesis-") as folder:
         # No login rate limit (429 is documented, but it would hide what comes after it) and
         # cheap password hashes: schemathesis registers and logs in many times.
-        server = Server(folder, "--demo", "--auth-rate-per-minute", "0", "--insecure-fast-password-hashing")
+        server = Server.in_folder(folder, "--demo", "--auth-rate-per-minute", "0", "--insecure-fast-password-hashing")
         try:
             email, password = server.demo_organizer()
             token = server.login(email, password)

@@ -10,11 +10,13 @@ import argparse
 import collections
 import os
 import random
+import sys
 import tempfile
 import threading
 import time
 
-from server import Server
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from prasang_testkit import Server  # noqa: E402 (after the path it is found on)
 
 PASSWORD = "soak-password"
 
@@ -31,9 +33,9 @@ def folder_bytes(path):
 
 
 def sample(server, store):
-    with open(f"/proc/{server.pid()}/status") as status:
+    with open(f"/proc/{server.process.pid}/status") as status:
         rss_kib = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    fds = len(os.listdir(f"/proc/{server.pid()}/fd"))
+    fds = len(os.listdir(f"/proc/{server.process.pid}/fd"))
     return rss_kib / 1024, fds, folder_bytes(store) / 1e6
 
 
@@ -54,7 +56,7 @@ def main():
 
 
 def soak(folder, args):
-    server = Server(folder, "--auth-rate-per-minute", "0")
+    server = Server.in_folder(folder, "--auth-rate-per-minute", "0")
     try:
         run(server, os.path.join(folder, "store"), args)
     finally:
@@ -65,7 +67,7 @@ def run(server, store, args):
     def account(email, role):
         body = {"name": "Soak", "email": email, "password": PASSWORD, "gender": "undisclosed",
                 "age": 30, "role": role}
-        status, _ = server.call("POST", "/api/v1/auth/register", body=body)
+        status, _ = server.request("POST", "/api/v1/auth/register", body=body)
         assert status == 201, status
         return server.login(email, PASSWORD)
 
@@ -76,7 +78,7 @@ def run(server, store, args):
     for n in range(20):
         body = {"title": f"Soak {n}", "location": "Hall", "starts_at": starts, "ends_at": ends,
                 "capacity": 500, "per_user_limit": 20}
-        status, event = server.call("POST", "/api/v1/events", organizer, body)
+        status, event = server.request("POST", "/api/v1/events", organizer, body)
         assert status == 201, (status, event)
         events.append(event["id"])
     attendees = [(f"a{n}@soak.example", account(f"a{n}@soak.example", "attendee")) for n in range(40)]
@@ -101,12 +103,12 @@ def run(server, store, args):
             roll = rng.random()
             if roll < 0.45:
                 op = "browse"
-                status, page = server.call("GET", "/api/v1/events?limit=20")
+                status, page = server.request("GET", "/api/v1/events?limit=20")
                 if status == 200 and page["items"]:
-                    status, _ = server.call("GET", f"/api/v1/events/{rng.choice(page['items'])['id']}")
+                    status, _ = server.request("GET", f"/api/v1/events/{rng.choice(page['items'])['id']}")
             elif roll < 0.75:
                 op = "book"
-                status, ticket = server.call("POST", f"/api/v1/events/{rng.choice(events)}/tickets",
+                status, ticket = server.request("POST", f"/api/v1/events/{rng.choice(events)}/tickets",
                                              tokens[email], {})
                 if status == 201:
                     mine.setdefault(email, []).append(ticket["id"])
@@ -116,11 +118,11 @@ def run(server, store, args):
                 if not held:
                     continue
                 ticket = held.pop(rng.randrange(len(held)))
-                status, _ = server.call("POST", f"/api/v1/tickets/{ticket}/cancel", tokens[email], {})
+                status, _ = server.request("POST", f"/api/v1/tickets/{ticket}/cancel", tokens[email], {})
             else:
                 op = "login"
                 body = {"email": email, "password": PASSWORD}
-                status, session = server.call("POST", "/api/v1/auth/login", body=body)
+                status, session = server.request("POST", "/api/v1/auth/login", body=body)
                 if status == 200:
                     tokens[email] = session["access_token"]
             with lock:

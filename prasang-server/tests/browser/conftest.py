@@ -4,17 +4,12 @@ axe-core accessibility check.
 
 Run by scripts/suite-browser.sh (which sets PRASANG_SERVER_BIN and installs axe-core)."""
 
-import json
 import os
 import shutil
-import socket
-import subprocess
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+import prasang_testkit as testkit
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -39,70 +34,18 @@ ORGANIZER = ("meera@demo.prasang.org", "demo-organizer")
 ATTENDEE_PASSWORD = "demo-attendee"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """The running server: its base URL and a small REST client for test set-up."""
-
-    def __init__(self, base):
-        self.base = base
-
-    def api(self, method, path, token=None, body=None):
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method)
-        if body is not None:
-            request.add_header("content-type", "application/json")
-        if token:
-            request.add_header("authorization", f"Bearer {token}")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as reply:
-                text = reply.read()
-                return json.loads(text) if text else None
-        except urllib.error.HTTPError as error:
-            raise AssertionError(f"{method} {path}: {error.code} {error.read()!r}") from None
-
-    def token(self, email, password):
-        return self.api("POST", "/api/v1/auth/login", body={"email": email, "password": password})[
-            "access_token"
-        ]
-
-
 @pytest.fixture(scope="session")
 def server():
-    binary = os.environ.get("PRASANG_SERVER_BIN")
-    if not binary:
+    """The release server with demo data (its `url`; `call` and `login` set tests up)."""
+    if testkit.server_binary() is None:
         pytest.fail("set PRASANG_SERVER_BIN to a prasang-server binary (scripts/suite-browser.sh does)")
     data = tempfile.mkdtemp(prefix="prasang-browser-")
-    port = free_port()
-    log = open(Path(data) / "server.log", "w")
-    process = subprocess.Popen(
-        [binary, "--demo", "--data-dir", f"{data}/store", "--bind", f"127.0.0.1:{port}",
-         "--insecure-fast-password-hashing", "--auth-rate-per-minute", "0", "--log", "warn"],
-        stdout=log, stderr=subprocess.STDOUT,
+    running = testkit.Server.in_folder(
+        data, "--demo", "--insecure-fast-password-hashing", "--auth-rate-per-minute", "0",
+        "--log", "warn",
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                log.close()
-                pytest.fail("the server did not start:\n" + (Path(data) / "server.log").read_text())
-            time.sleep(0.1)
-    yield Server(base)
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    yield running
+    running.stop()
     shutil.rmtree(data, ignore_errors=True)
 
 
@@ -121,7 +64,7 @@ class Visitor:
     def __init__(self, browser, server, viewport=DESKTOP, bypass_csp=False):
         self.server = server
         self.context = browser.new_context(viewport=viewport, bypass_csp=bypass_csp,
-                                           base_url=server.base)
+                                           base_url=server.url)
         self.page = self.context.new_page()
         self.dialogs = []
         self.errors = []

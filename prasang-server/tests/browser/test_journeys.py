@@ -123,17 +123,17 @@ def test_organizer_creates_an_event_and_sees_the_booking_in_charts_and_csv(visit
 
 def find_past_booking(server):
     """A past demo event of the demo organizer, and an attendee e-mail holding a booked ticket."""
-    organizer = server.token(*ORGANIZER)
-    admin = server.token(*ADMIN)
+    organizer = server.login(*ORGANIZER)
+    admin = server.login(*ADMIN)
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    events = server.api("GET", "/api/v1/me/events?limit=100", organizer)["items"]
+    events = server.call("GET", "/api/v1/me/events?limit=100", organizer)["items"]
     for event in events:
         if event["starts_at"] >= now:
             continue
-        tickets = server.api("GET", f"/api/v1/events/{event['id']}/tickets?limit=100", organizer)["items"]
+        tickets = server.call("GET", f"/api/v1/events/{event['id']}/tickets?limit=100", organizer)["items"]
         for ticket in tickets:
             if ticket["status"] == "booked":
-                user = server.api("GET", f"/api/v1/users/{ticket['user']}", admin)
+                user = server.call("GET", f"/api/v1/users/{ticket['user']}", admin)
                 return event, user["email"]
     raise AssertionError("the demo data has no past booked event of the demo organizer")
 
@@ -208,11 +208,11 @@ def test_a_post_without_the_token_or_from_another_site_is_refused(visitors, serv
     event_path = urlparse(ada.page.url).path
     # Same site, but no token (the browser's cookies go along).
     reply = ada.context.request.post(event_path + "/book", form={"quantity": "1"},
-                                     headers={"origin": server.base}, max_redirects=0)
+                                     headers={"origin": server.url}, max_redirects=0)
     assert reply.status == 403 and "could not be accepted" in reply.text()
     # Another site's page posting a form here (the token it cannot know; Origin: null).
     ada.page.set_content(
-        f'<form method="post" action="{server.base}{event_path}/book">'
+        f'<form method="post" action="{server.url}{event_path}/book">'
         '<input name="quantity" value="1"><input name="csrf" value="guess"><button>Go</button></form>'
     )
     with ada.page.expect_navigation():
