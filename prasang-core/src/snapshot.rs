@@ -24,9 +24,9 @@
 //! go into chunks that never move ([`Captured`]), so neither that thread nor the cut ever stops
 //! to copy millions of them into a larger buffer.
 //!
-//! The copy is background work and keeps out of the live store's way (BENCHMARKS.md measures
-//! each choice): its database has no flusher of its own (sled flushes under the global lock)
-//! and is synced every megabyte from a file handle of ours instead; it works in slices of 2 ms
+//! The copy is background work and keeps out of the live store's way
+//! (docs/performance-history.md measures each choice): its database has no flusher of its own
+//! (sled flushes under the global lock) and is synced every megabyte from a file handle of ours instead; it works in slices of 2 ms
 //! and rests 1 ms after each, so that on a busy machine it is not preempted inside a step while
 //! writers wait for the lock; and the store's transactions wait for a running flush outside
 //! sled's lock (`store/durability.rs`), so the copy's reads do not queue behind fsyncs.
@@ -139,7 +139,7 @@ struct Capture {
 /// Writes captured from one tree, in order, in chunks that never move once allocated: a
 /// growing `Vec` copies everything captured so far each time it doubles (~100 MB at millions
 /// of writes), and a drain that did so inside the cut held every writer for ~100 ms
-/// (BENCHMARKS.md); during the copy, it left sled's channels full and writers waiting.
+/// (docs/performance-history.md); during the copy, it left sled's channels full and writers waiting.
 #[derive(Default)]
 struct Captured {
     chunks: Vec<Vec<Event>>,
@@ -330,7 +330,7 @@ fn sync_copy(dest: &Path) -> Result<(), SnapshotError> {
 /// Every copy step holds sled's process-wide lock shared, and on a busy machine a copy thread
 /// preempted inside a step keeps every writer of the live store waiting for a scheduler time
 /// slice; a copy that never rests is preempted all the time. Resting gives the cores to the
-/// live store while the copy holds nothing (measured in BENCHMARKS.md).
+/// live store while the copy holds nothing (measured in docs/performance-history.md).
 const COPY_SLICE: Duration = Duration::from_millis(2);
 const COPY_REST: Duration = Duration::from_millis(1);
 

@@ -3,7 +3,7 @@
 //!
 //! A signature check costs tens of microseconds (Ed25519); in a flash sale every buyer's first
 //! request presents a token the server has not verified yet, and that check was a quarter of the
-//! server's CPU (BENCHMARKS.md). A token's signature never changes, so it is checked once per
+//! server's CPU (docs/performance-history.md). A token's signature never changes, so it is checked once per
 //! token. Expiry is checked by [`super::Auth::verify`] on every call. What can end a session
 //! early — its revocation, the user's token generation moving on — is read from the store
 //! (two reads, ~13% of an async worker's time in a flash sale) only when something of the kind

@@ -22,7 +22,7 @@ use crate::time::Timestamp;
 /// How long a background consumer of the log (analytics, the notification dispatcher) lets
 /// commits gather after a round that found entries, before its next round. A flash sale commits
 /// a booking batch every few milliseconds; a round per commit cost each consumer a wake-up and a
-/// transaction of its own per commit (BENCHMARKS.md, "Third round"). What a consumer sees, and
+/// transaction of its own per commit (docs/performance-history.md, third round). What a consumer sees, and
 /// that it sees every entry once, does not change; it only sees them a little later.
 pub(crate) const CONSUMER_GATHER: Duration = Duration::from_millis(20);
 

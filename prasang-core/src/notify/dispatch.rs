@@ -207,7 +207,7 @@ fn write(
         seqs.end = delivery.log_seq + 1;
     }
     // One due entry per channel stands for all of these deliveries: one key fewer per delivery
-    // took ~40% off dispatch's CPU (BENCHMARKS.md, issue 16). Workers find them in `deliveries`.
+    // took ~40% off dispatch's CPU (docs/performance-history.md). Workers find them in `deliveries`.
     let now = inner.now();
     for (channel, seqs) in fresh {
         let due = keys::due_fresh(channel, now, seqs.start, seqs.end);
