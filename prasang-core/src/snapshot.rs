@@ -26,10 +26,11 @@
 //!
 //! The copy is background work and keeps out of the live store's way
 //! (docs/performance-history.md measures each choice): its database has no flusher of its own
-//! (sled flushes under the global lock) and is synced every megabyte from a file handle of ours instead; it works in slices of 2 ms
-//! and rests 1 ms after each, so that on a busy machine it is not preempted inside a step while
-//! writers wait for the lock; and the store's transactions wait for a running flush outside
-//! sled's lock (`store/durability.rs`), so the copy's reads do not queue behind fsyncs.
+//! (sled flushes under the global lock) and is synced every megabyte from a file handle of ours
+//! instead; it works in slices of 2 ms and rests 1 ms after each, so that on a busy machine it is
+//! not preempted inside a step while writers wait for the lock; and the store's transactions
+//! wait for a running flush outside sled's lock (`store/durability.rs`), so the copy's reads do
+//! not queue behind fsyncs.
 //!
 //! ```
 //! use prasang_core::users::{Gender, NewUser, Role};
