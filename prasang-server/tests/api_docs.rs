@@ -72,8 +72,7 @@ async fn health_and_metrics_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     let app = spawn().await;
-    let organizer = app.user("o@example.org", "organizer").await;
-    let id = app.event_id(&organizer, 5, 0).await;
+    let (organizer, id) = app.organizer_with_event("o@example.org", 5, 0).await;
     let mut connection = prasang_http_client::Connection::open(app.address)
         .await
         .unwrap();
@@ -128,7 +127,7 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
             "starts_at": starts, "ends_at": ends,
         });
         event[field] = value;
-        let reply = app.post("/api/v1/events", Some(&organizer), &event).await;
+        let reply = app.create_event(&organizer, &event).await;
         common::assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
         assert_eq!(reply.json()["errors"][0]["field"], field);
     }
@@ -144,8 +143,7 @@ async fn every_status_a_route_answers_with_is_documented() {
     let app = spawn().await;
     let doc = app.get("/api/v1/openapi.json", None).await.json();
     let attendee = app.user("a@example.org", "attendee").await;
-    let organizer = app.user("o@example.org", "organizer").await;
-    let event = app.event_id(&organizer, 5, 0).await;
+    let (organizer, event) = app.organizer_with_event("o@example.org", 5, 0).await;
     for route in ROUTES {
         let documented = &doc["paths"][route.path][route.method.to_ascii_lowercase()]["responses"];
         let ids = [
@@ -191,8 +189,7 @@ async fn every_status_a_route_answers_with_is_documented() {
 async fn every_media_type_a_route_answers_with_is_documented() {
     let app = spawn().await;
     let doc = app.get("/api/v1/openapi.json", None).await.json();
-    let organizer = app.user("o@example.org", "organizer").await;
-    let event = app.event_id(&organizer, 5, 0).await;
+    let (organizer, event) = app.organizer_with_event("o@example.org", 5, 0).await;
     for route in ROUTES
         .iter()
         .filter(|r| r.method == "GET" && !r.path.contains("{report}"))

@@ -43,10 +43,7 @@ async fn protected_routes_need_a_bearer_token() {
         .insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
     assert_eq!(app.raw(request).await.status, StatusCode::UNAUTHORIZED);
     let garbage = app.get("/api/v1/me", Some("not.a.jwt")).await;
-    assert_eq!(
-        (garbage.status, problem(&garbage).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid-token")
-    );
+    assert_problem(&garbage, StatusCode::UNAUTHORIZED, "invalid-token");
     app.stop().await;
 }
 
@@ -59,10 +56,7 @@ async fn tampered_and_unsigned_tokens_are_rejected() {
     claims["role"] = json!("admin");
     let promoted = format!("{}.{}.{signature}", encode(&header), encode(&claims));
     let reply = app.get("/api/v1/me", Some(&promoted)).await;
-    assert_eq!(
-        (reply.status, problem(&reply).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid-token")
-    );
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "invalid-token");
 
     let none = json!({ "alg": "none", "typ": "JWT" });
     for unsigned in [
@@ -84,11 +78,11 @@ async fn tampered_and_unsigned_tokens_are_rejected() {
         encode(&parts(&token).1)
     );
     assert_eq!(
-        app.get("/api/v1/me", Some(&confused)).await.status,
+        app.status("/api/v1/me", Some(&confused)).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        app.get("/api/v1/me", Some(&token)).await.status,
+        app.status("/api/v1/me", Some(&token)).await,
         StatusCode::OK,
         "the real one still works"
     );
@@ -106,16 +100,10 @@ async fn expired_tokens_are_rejected_even_when_cached() {
     };
     let app = spawn_with(config).await;
     let token = app.user("tim@example.org", "attendee").await;
-    assert_eq!(
-        app.get("/api/v1/me", Some(&token)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.status("/api/v1/me", Some(&token)).await, StatusCode::OK);
     clock.advance(Duration::from_secs(61));
     let reply = app.get("/api/v1/me", Some(&token)).await;
-    assert_eq!(
-        (reply.status, problem(&reply).as_str()),
-        (StatusCode::UNAUTHORIZED, "token-expired")
-    );
+    assert_problem(&reply, StatusCode::UNAUTHORIZED, "token-expired");
     app.stop().await;
 }
 
@@ -124,51 +112,27 @@ async fn reusing_a_refresh_token_revokes_the_whole_session() {
     let app = spawn().await;
     app.register("rita@example.org", "attendee").await;
     let first = app.login("rita@example.org").await;
-    let old_refresh = first["refresh_token"].as_str().unwrap().to_owned();
-    let second = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": old_refresh }),
-        )
-        .await;
+    let old_refresh = first["refresh_token"].clone();
+    let second = app.refresh(&old_refresh).await;
     assert_eq!(second.status, StatusCode::OK);
     let second = second.json();
     let access = second["access_token"].as_str().unwrap().to_owned();
     assert_eq!(
-        app.get("/api/v1/me", Some(&access)).await.status,
+        app.status("/api/v1/me", Some(&access)).await,
         StatusCode::OK,
         "now cached"
     );
 
-    let reuse = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": old_refresh }),
-        )
-        .await;
-    assert_eq!(
-        (reuse.status, problem(&reuse).as_str()),
-        (StatusCode::UNAUTHORIZED, "refresh-reused")
-    );
-    let newest = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": second["refresh_token"] }),
-        )
-        .await;
+    let reuse = app.refresh(&old_refresh).await;
+    assert_problem(&reuse, StatusCode::UNAUTHORIZED, "refresh-reused");
+    let newest = app.refresh(&second["refresh_token"]).await;
     assert_eq!(
         newest.status,
         StatusCode::UNAUTHORIZED,
         "the family is revoked"
     );
     let revoked = app.get("/api/v1/me", Some(&access)).await;
-    assert_eq!(
-        (revoked.status, problem(&revoked).as_str()),
-        (StatusCode::UNAUTHORIZED, "session-revoked")
-    );
+    assert_problem(&revoked, StatusCode::UNAUTHORIZED, "session-revoked");
     app.stop().await;
 }
 
@@ -178,33 +142,15 @@ async fn logout_ends_the_session_at_once() {
     app.register("lou@example.org", "attendee").await;
     let session = app.login("lou@example.org").await;
     let access = session["access_token"].as_str().unwrap();
-    assert_eq!(
-        app.get("/api/v1/me", Some(access)).await.status,
-        StatusCode::OK
-    );
-    let out = app
-        .post(
-            "/api/v1/auth/logout",
-            None,
-            &json!({ "refresh_token": session["refresh_token"] }),
-        )
-        .await;
+    assert_eq!(app.status("/api/v1/me", Some(access)).await, StatusCode::OK);
+    let out = app.logout(&session["refresh_token"]).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        app.get("/api/v1/me", Some(access)).await.status,
+        app.status("/api/v1/me", Some(access)).await,
         StatusCode::UNAUTHORIZED
     );
-    let wrong = app
-        .post(
-            "/api/v1/auth/login",
-            None,
-            &json!({ "email": "lou@example.org", "password": "wrong password" }),
-        )
-        .await;
-    assert_eq!(
-        (wrong.status, problem(&wrong).as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid-credentials")
-    );
+    let wrong = app.try_login("lou@example.org", "wrong password").await;
+    assert_problem(&wrong, StatusCode::UNAUTHORIZED, "invalid-credentials");
     app.stop().await;
 }
 
@@ -216,13 +162,7 @@ async fn a_demoted_organizer_loses_the_role_at_once_even_with_a_cached_token() {
     let me = app.get("/api/v1/me", Some(&organizer)).await.json();
     let id = me["id"].as_str().unwrap().to_owned();
     app.event_id(&organizer, 5, 0).await; // the token is now in the gateway's cache
-    let demoted = app
-        .put(
-            &format!("/api/v1/users/{id}/role"),
-            Some(&admin),
-            &json!({ "role": "attendee" }),
-        )
-        .await;
+    let demoted = app.set_role(&admin, &id, "attendee").await;
     assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.json());
     let reply = app.get("/api/v1/me", Some(&organizer)).await;
     assert_problem(&reply, StatusCode::UNAUTHORIZED, "session-revoked");
@@ -240,26 +180,17 @@ async fn a_password_change_ends_the_other_sessions() {
         phone["access_token"].as_str().unwrap(),
     );
     assert_eq!(
-        app.get("/api/v1/me", Some(phone_access)).await.status,
+        app.status("/api/v1/me", Some(phone_access)).await,
         StatusCode::OK
     );
+    let new_password = json!({ "password": "another long password" });
     let changed = app
-        .patch(
-            "/api/v1/me",
-            Some(laptop_access),
-            &json!({ "password": "another long password" }),
-        )
+        .patch("/api/v1/me", Some(laptop_access), &new_password)
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json());
     let me = app.get("/api/v1/me", Some(phone_access)).await;
     assert_problem(&me, StatusCode::UNAUTHORIZED, "session-revoked");
-    let refresh = app
-        .post(
-            "/api/v1/auth/refresh",
-            None,
-            &json!({ "refresh_token": phone["refresh_token"] }),
-        )
-        .await;
+    let refresh = app.refresh(&phone["refresh_token"]).await;
     assert_problem(&refresh, StatusCode::UNAUTHORIZED, "session-revoked");
     app.stop().await;
 }
@@ -280,10 +211,7 @@ async fn logins_from_one_address_are_rate_limited() {
         );
     }
     let limited = app.post("/api/v1/auth/login", None, &body).await;
-    assert_eq!(
-        (limited.status, problem(&limited).as_str()),
-        (StatusCode::TOO_MANY_REQUESTS, "rate-limited")
-    );
+    assert_problem(&limited, StatusCode::TOO_MANY_REQUESTS, "rate-limited");
     let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=10).contains(&retry), "retry after {retry}");
     let register = app.post("/api/v1/auth/register", None, &json!({})).await;
@@ -293,7 +221,7 @@ async fn logins_from_one_address_are_rate_limited() {
         "registration shares the bucket"
     );
     assert_eq!(
-        app.get("/api/v1/events", None).await.status,
+        app.status("/api/v1/events", None).await,
         StatusCode::OK,
         "other routes are not limited"
     );

@@ -3,7 +3,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{problem, spawn, spawn_with};
+use common::{assert_problem, problem, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
 use prasang_server::ServerConfig;
@@ -85,28 +85,20 @@ async fn invalid_fields_name_the_field() {
     let app = spawn().await;
     let organizer = app.user("o@example.org", "organizer").await;
     let past = app
-        .post(
-            "/api/v1/events",
-            Some(&organizer),
+        .create_event(
+            &organizer,
             &json!({ "title": "t", "location": "x",
         "starts_at": "2001-01-01T00:00:00Z", "ends_at": "2001-01-02T00:00:00Z", "capacity": 1 }),
         )
         .await;
-    assert_eq!(
-        (past.status, problem(&past).as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, "invalid-field")
-    );
+    assert_problem(&past, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     assert_eq!(past.json()["errors"][0]["field"], "starts_at");
-    let capacity = app.post("/api/v1/events", Some(&organizer), &json!({ "title": "t", "location": "x",
+    let capacity = app.create_event(&organizer, &json!({ "title": "t", "location": "x",
         "starts_at": common::now_plus_days(1), "ends_at": common::now_plus_days(2), "capacity": -5 })).await;
     assert_eq!(capacity.json()["errors"][0]["field"], "capacity");
     let register = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            &json!({ "name": "n", "email": "not-an-email",
-        "password": "password123", "gender": "female", "age": 30 }),
-        )
+        .register_with(&json!({ "name": "n", "email": "not-an-email",
+        "password": "password123", "gender": "female", "age": 30 }))
         .await;
     assert_eq!(
         (
@@ -116,24 +108,13 @@ async fn invalid_fields_name_the_field() {
         (StatusCode::UNPROCESSABLE_ENTITY, json!("email"))
     );
     let taken = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            &json!({ "name": "n", "email": "o@example.org",
-        "password": "password123", "gender": "female", "age": 30 }),
-        )
+        .register_with(&json!({ "name": "n", "email": "o@example.org",
+        "password": "password123", "gender": "female", "age": 30 }))
         .await;
-    assert_eq!(
-        (taken.status, problem(&taken).as_str()),
-        (StatusCode::CONFLICT, "email-taken")
-    );
+    assert_problem(&taken, StatusCode::CONFLICT, "email-taken");
     let admin = app
-        .post(
-            "/api/v1/auth/register",
-            None,
-            &json!({ "name": "n", "email": "x@example.org",
-        "password": "password123", "gender": "female", "age": 30, "role": "admin" }),
-        )
+        .register_with(&json!({ "name": "n", "email": "x@example.org",
+        "password": "password123", "gender": "female", "age": 30, "role": "admin" }))
         .await;
     assert_eq!(
         admin.status,
@@ -160,10 +141,7 @@ async fn oversized_bodies_are_refused_with_413() {
             big,
         ))
         .await;
-    assert_eq!(
-        (declared.status, problem(&declared).as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, "body-too-large")
-    );
+    assert_problem(&declared, StatusCode::PAYLOAD_TOO_LARGE, "body-too-large");
     // Chunked (no Content-Length): the limit applies while reading.
     let chunks = Chunks(vec![Bytes::from(vec![b'a'; 800]), Bytes::from(vec![b'a'; 800])].into());
     let request = Request::builder()
@@ -219,15 +197,9 @@ async fn bad_ids_paths_methods_and_queries_are_client_errors() {
     let missing = app
         .get("/api/v1/events/01ARZ3NDEKTSV4RRFFQ69G5FAV", None)
         .await;
-    assert_eq!(
-        (missing.status, problem(&missing).as_str()),
-        (StatusCode::NOT_FOUND, "event-not-found")
-    );
+    assert_problem(&missing, StatusCode::NOT_FOUND, "event-not-found");
     let route = app.get("/api/v1/nothing-here", None).await;
-    assert_eq!(
-        (route.status, problem(&route).as_str()),
-        (StatusCode::NOT_FOUND, "route-not-found")
-    );
+    assert_problem(&route, StatusCode::NOT_FOUND, "route-not-found");
     let method = app.send(Method::PUT, "/api/v1/events", None, None).await;
     assert_eq!(method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(method.header("allow"), Some("GET, POST"));
@@ -257,8 +229,7 @@ async fn bad_ids_paths_methods_and_queries_are_client_errors() {
     assert!(reply.status.is_client_error(), "{:?}", reply.json());
 
     // Two different idempotency keys on one request: neither is picked.
-    let organizer = app.user("o@example.org", "organizer").await;
-    let event = app.event_id(&organizer, 5, 0).await;
+    let (organizer, event) = app.organizer_with_event("o@example.org", 5, 0).await;
     let mut twice = raw(
         Method::POST,
         &format!("/api/v1/events/{event}/tickets"),

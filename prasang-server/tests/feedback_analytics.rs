@@ -90,20 +90,13 @@ async fn feedback_then_reports_as_json_and_csv() {
     assert_problem(&stranger, StatusCode::FORBIDDEN, "not-a-ticket-holder");
 
     let ada_id = given.json()["user"].as_str().unwrap().to_owned();
+    let reply_to_ada = format!("{feedback}/{ada_id}/reply");
     let reply = app
-        .put(
-            &format!("{feedback}/{ada_id}/reply"),
-            Some(&olga),
-            &json!({ "text": "Thanks!" }),
-        )
+        .put(&reply_to_ada, Some(&olga), &json!({ "text": "Thanks!" }))
         .await;
     assert_eq!(reply.json()["reply"]["text"], "Thanks!");
     let not_yours = app
-        .put(
-            &format!("{feedback}/{ada_id}/reply"),
-            Some(&rita),
-            &json!({ "text": "Hi" }),
-        )
+        .put(&reply_to_ada, Some(&rita), &json!({ "text": "Hi" }))
         .await;
     assert_problem(&not_yours, StatusCode::FORBIDDEN, "forbidden");
     let listed = app.get(&feedback, Some(&olga)).await;
@@ -159,23 +152,15 @@ async fn feedback_then_reports_as_json_and_csv() {
     );
 
     // Another organizer's event and reports are refused.
-    let refused = app
-        .get(
-            &format!("/api/v1/events/{id}/analytics/trends"),
-            Some(&rita),
-        )
-        .await;
+    let trends = format!("/api/v1/events/{id}/analytics/trends");
+    let refused = app.get(&trends, Some(&rita)).await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
     let olga_id = app.get("/api/v1/me", Some(&olga)).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();
-    let refused = app
-        .get(
-            &format!("/api/v1/analytics/revenue?organizer={olga_id}"),
-            Some(&rita),
-        )
-        .await;
+    let revenue = format!("/api/v1/analytics/revenue?organizer={olga_id}");
+    let refused = app.get(&revenue, Some(&rita)).await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
 
     for (path, status, slug, name) in [

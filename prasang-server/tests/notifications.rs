@@ -191,13 +191,8 @@ async fn preferences_round_trip_and_unknown_channels_are_refused() {
         "users who never chose get e-mail, as it is installed"
     );
 
-    let set = app
-        .put(
-            path,
-            Some(&user),
-            &json!({ "channels": ["webhook", "email", "webhook"] }),
-        )
-        .await;
+    let twice = json!({ "channels": ["webhook", "email", "webhook"] });
+    let set = app.put(path, Some(&user), &twice).await;
     assert_eq!(set.status, StatusCode::OK, "{:?}", set.json());
     assert_eq!(set.json(), json!({ "channels": ["webhook", "email"] }));
     assert_eq!(app.get(path, Some(&user)).await.json(), set.json());
@@ -286,14 +281,8 @@ async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() 
     assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.json(), json!({ "items": [], "next": null }));
     let admin = app.admin("root@example.org").await;
-    assert_eq!(
-        app.get(&deliveries, Some(&admin)).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.get(&settings, Some(&admin)).await.status,
-        StatusCode::OK
-    );
+    assert_eq!(app.status(&deliveries, Some(&admin)).await, StatusCode::OK);
+    assert_eq!(app.status(&settings, Some(&admin)).await, StatusCode::OK);
     let bad_limit = app
         .get(&format!("{deliveries}?limit=0"), Some(&organizer))
         .await;

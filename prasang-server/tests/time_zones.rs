@@ -16,9 +16,10 @@ async fn app() -> TestApp {
     spawn_with(config).await
 }
 
-fn event(title: &str, zone: &str, starts_at: &str, ends_at: &str) -> Value {
+/// A new event in `zone` from `starts_at` to `ends_at`, as an organizer sends it.
+fn event(zone: &str, starts_at: &str, ends_at: &str) -> Value {
     json!({
-        "title": title, "location": "Town hall", "capacity": 50,
+        "title": "Town meeting", "location": "Town hall", "capacity": 50,
         "time_zone": zone, "starts_at": starts_at, "ends_at": ends_at,
     })
 }
@@ -27,18 +28,8 @@ fn event(title: &str, zone: &str, starts_at: &str, ends_at: &str) -> Value {
 async fn events_take_local_times_and_show_both_forms() {
     let app = app().await;
     let olga = app.user("olga@example.org", "organizer").await;
-    let created = app
-        .post(
-            "/api/v1/events",
-            Some(&olga),
-            &event(
-                "Hackathon",
-                "Asia/Kolkata",
-                "2030-12-05T18:30",
-                "2030-12-05T23:00",
-            ),
-        )
-        .await;
+    let body = event("Asia/Kolkata", "2030-12-05T18:30", "2030-12-05T23:00");
+    let created = app.create_event(&olga, &body).await;
     assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
     let body = created.json();
     assert_eq!(body["time_zone"], "Asia/Kolkata");
@@ -48,28 +39,14 @@ async fn events_take_local_times_and_show_both_forms() {
 
     // An RFC 3339 instant still works, as before, and keeps its instant.
     let id = body["id"].as_str().expect("an id");
-    let moved = app
-        .patch(
-            &format!("/api/v1/events/{id}"),
-            Some(&olga),
-            &json!({ "starts_at": "2030-12-05T12:00:00Z" }),
-        )
-        .await;
+    let instant = json!({ "starts_at": "2030-12-05T12:00:00Z" });
+    let path = format!("/api/v1/events/{id}");
+    let moved = app.patch(&path, Some(&olga), &instant).await;
     assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.json());
     assert_eq!(moved.json()["starts_at_local"], "2030-12-05T17:30:00+05:30");
 
-    let gap = app
-        .post(
-            "/api/v1/events",
-            Some(&olga),
-            &event(
-                "Night run",
-                "Europe/Berlin",
-                "2030-03-31T02:30",
-                "2030-03-31T05:00",
-            ),
-        )
-        .await;
+    let body = event("Europe/Berlin", "2030-03-31T02:30", "2030-03-31T05:00");
+    let gap = app.create_event(&olga, &body).await;
     assert_problem(&gap, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     let problem = gap.json();
     assert_eq!(problem["errors"][0]["field"], "starts_at");
@@ -79,23 +56,13 @@ async fn events_take_local_times_and_show_both_forms() {
         "{message}"
     );
 
-    let unknown = app
-        .post(
-            "/api/v1/events",
-            Some(&olga),
-            &event("x", "Mars/Base", "2030-12-05T18:30", "2030-12-05T19:30"),
-        )
-        .await;
+    let body = event("Mars/Base", "2030-12-05T18:30", "2030-12-05T19:30");
+    let unknown = app.create_event(&olga, &body).await;
     assert_problem(&unknown, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     assert_eq!(unknown.json()["errors"][0]["field"], "time_zone");
     // Neither an instant nor a local date-time: the body is refused with both forms shown.
-    let malformed = app
-        .post(
-            "/api/v1/events",
-            Some(&olga),
-            &event("x", "UTC", "2030-12-05 18:30", "2030-12-05T19:30"),
-        )
-        .await;
+    let body = event("UTC", "2030-12-05 18:30", "2030-12-05T19:30");
+    let malformed = app.create_event(&olga, &body).await;
     assert_eq!(malformed.status, StatusCode::UNPROCESSABLE_ENTITY);
     let detail = malformed.json()["detail"]
         .as_str()
@@ -109,27 +76,29 @@ async fn events_take_local_times_and_show_both_forms() {
 async fn listings_filter_by_the_local_date_of_each_event() {
     let app = app().await;
     let olga = app.user("olga@example.org", "organizer").await;
-    for body in [
-        event(
+    for (title, zone, starts_at, ends_at) in [
+        (
             "Late in LA",
             "America/Los_Angeles",
             "2030-12-05T23:30",
             "2030-12-06T01:00",
         ),
-        event(
+        (
             "Early in Kolkata",
             "Asia/Kolkata",
             "2030-12-05T00:30",
             "2030-12-05T02:00",
         ),
-        event(
+        (
             "Day before in Kolkata",
             "Asia/Kolkata",
             "2030-12-04T23:30",
             "2030-12-05T02:00",
         ),
     ] {
-        let created = app.post("/api/v1/events", Some(&olga), &body).await;
+        let mut body = event(zone, starts_at, ends_at);
+        body["title"] = title.into();
+        let created = app.create_event(&olga, &body).await;
         assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
     }
     let titles = |reply: &prasang_http_client::Reply| -> Vec<String> {

@@ -262,9 +262,8 @@ async fn user_text_is_shown_literally_never_as_markup() {
         .plus(std::time::Duration::from_secs(86_400));
     let title = "<script>alert('t')</script>";
     let created = app
-        .post(
-            "/api/v1/events",
-            Some(&organizer),
+        .create_event(
+            &organizer,
             &serde_json::json!({ "title": title, "location": "\"><img src=x onerror=alert(1)>",
                 "starts_at": starts, "ends_at": starts.plus(std::time::Duration::from_secs(3600)),
                 "capacity": 5 }),
@@ -292,8 +291,7 @@ async fn user_text_is_shown_literally_never_as_markup() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     let app = spawn().await;
-    let organizer = app.user("org@example.org", "organizer").await;
-    let event = app.event_id(&organizer, 3, 0).await;
+    let (organizer, event) = app.organizer_with_event("org@example.org", 3, 0).await;
     app.register("ada@example.org", "attendee").await;
     let mut browser = Browser::new(&app);
     browser.log_in("ada@example.org").await;
@@ -335,7 +333,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");
         assert_html(&reply);
     }
-    assert_eq!(browser.get("/admin").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(browser.status("/admin").await, StatusCode::FORBIDDEN);
     let refused = browser
         .submit(
             "/organizer/events/new",
@@ -520,16 +518,10 @@ async fn logout_and_a_role_change_end_the_cookie_session() {
         .as_str()
         .unwrap()
         .to_owned();
-    let promoted = app
-        .put(
-            &format!("/api/v1/users/{id}/role"),
-            Some(&admin),
-            &serde_json::json!({ "role": "organizer" }),
-        )
-        .await;
+    let promoted = app.set_role(&admin, &id, "organizer").await;
     assert_eq!(promoted.status, StatusCode::OK);
     assert_eq!(
-        browser.get("/organizer").await.status,
+        browser.status("/organizer").await,
         StatusCode::OK,
         "refreshed with the new role"
     );
@@ -611,8 +603,7 @@ async fn the_listing_pages_and_a_sold_out_booking_gets_its_own_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
     let app = spawn().await;
-    let organizer = app.user("org@example.org", "organizer").await;
-    let event = app.event_id(&organizer, 5, 1250).await;
+    let (organizer, event) = app.organizer_with_event("org@example.org", 5, 1250).await;
     let mut browser = Browser::new(&app);
     browser.log_in("org@example.org").await;
     let form = text(

@@ -105,6 +105,40 @@ impl TestApp {
         reply.json()
     }
 
+    /// `POST /api/v1/auth/refresh` with `refresh_token` (a JSON string, as a session holds it).
+    pub async fn refresh(&self, refresh_token: &Value) -> Reply {
+        let body = json!({ "refresh_token": refresh_token });
+        self.post("/api/v1/auth/refresh", None, &body).await
+    }
+
+    /// `POST /api/v1/auth/logout` of the session holding `refresh_token` (a JSON string).
+    pub async fn logout(&self, refresh_token: &Value) -> Reply {
+        let body = json!({ "refresh_token": refresh_token });
+        self.post("/api/v1/auth/logout", None, &body).await
+    }
+
+    /// `POST /api/v1/auth/login` with this password, whatever the answer.
+    pub async fn try_login(&self, email: &str, password: &str) -> Reply {
+        let body = json!({ "email": email, "password": password });
+        self.post("/api/v1/auth/login", None, &body).await
+    }
+
+    /// `PUT /api/v1/users/{user}/role` as the holder of `token`.
+    pub async fn set_role(&self, token: &str, user: &str, role: &str) -> Reply {
+        let path = format!("/api/v1/users/{user}/role");
+        self.put(&path, Some(token), &json!({ "role": role })).await
+    }
+
+    /// `POST /api/v1/auth/register` with `body` as it stands (for refusals).
+    pub async fn register_with(&self, body: &Value) -> Reply {
+        self.post("/api/v1/auth/register", None, body).await
+    }
+
+    /// The status `GET path` answers with, as the holder of `token`.
+    pub async fn status(&self, path: &str, token: Option<&str>) -> StatusCode {
+        self.get(path, token).await.status
+    }
+
     /// Logs in and returns the session JSON.
     pub async fn login(&self, email: &str) -> Value {
         let reply = self
@@ -165,21 +199,21 @@ impl TestApp {
         self.access_token(email).await
     }
 
+    /// `POST /api/v1/events` with `body` as the holder of `token`.
+    pub async fn create_event(&self, token: &str, body: &Value) -> Reply {
+        self.post("/api/v1/events", Some(token), body).await
+    }
+
     /// Creates an event starting in a day; returns its JSON.
     pub async fn event(&self, token: &str, capacity: u32, price_minor: u64) -> Value {
         let starts = self
             .prasang
             .now()
             .plus(std::time::Duration::from_secs(86_400));
-        let reply = self
-            .post(
-                "/api/v1/events",
-                Some(token),
-                &json!({ "title": "Concert", "location": "Hall", "starts_at": starts,
-                         "ends_at": starts.plus(std::time::Duration::from_secs(3600)),
-                         "capacity": capacity, "price_minor": price_minor }),
-            )
-            .await;
+        let body = json!({ "title": "Concert", "location": "Hall", "starts_at": starts,
+                           "ends_at": starts.plus(std::time::Duration::from_secs(3600)),
+                           "capacity": capacity, "price_minor": price_minor });
+        let reply = self.create_event(token, &body).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
         reply.json()
     }
@@ -190,6 +224,19 @@ impl TestApp {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// Registers `email` as an organizer who creates an event as [`TestApp::event`] does;
+    /// returns the organizer's access token and the event's id.
+    pub async fn organizer_with_event(
+        &self,
+        email: &str,
+        capacity: u32,
+        price_minor: u64,
+    ) -> (String, String) {
+        let organizer = self.user(email, "organizer").await;
+        let event = self.event_id(&organizer, capacity, price_minor).await;
+        (organizer, event)
     }
 
     /// The public `seats` object of `event` (an id): capacity, booked, remaining.

@@ -157,18 +157,17 @@ pub async fn send(
     client::Connection::open(address).await?.send(request).await
 }
 
+/// `POST path` with a JSON `body` and no token; the request must be answered.
+async fn post(address: SocketAddr, path: &str, body: &Value) -> Reply {
+    client::call(address, Method::POST, path, None, Some(body))
+        .await
+        .unwrap_or_else(|error| panic!("POST {path} not answered: {error}"))
+}
+
 /// Logs in with [`PASSWORD`]; returns the access token.
 pub async fn login(address: SocketAddr, email: &str) -> String {
     let body = json!({ "email": email, "password": PASSWORD });
-    let reply = client::call(
-        address,
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(&body),
-    )
-    .await
-    .expect("login answered");
+    let reply = post(address, "/api/v1/auth/login", &body).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
     reply.json()["access_token"].as_str().unwrap().to_owned()
 }
@@ -177,15 +176,7 @@ pub async fn login(address: SocketAddr, email: &str) -> String {
 pub async fn account(address: SocketAddr, email: &str, role: &str) -> String {
     let body = json!({ "name": "Load", "email": email, "password": PASSWORD,
                        "gender": "undisclosed", "age": 30, "role": role });
-    let reply = client::call(
-        address,
-        Method::POST,
-        "/api/v1/auth/register",
-        None,
-        Some(&body),
-    )
-    .await
-    .expect("register answered");
+    let reply = post(address, "/api/v1/auth/register", &body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
     login(address, email).await
 }
