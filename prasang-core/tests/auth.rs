@@ -70,10 +70,7 @@ fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
         .login("nobody@example.org", "Ada has a long password");
     let malformed = world.prasang.auth().login("not an email", "whatever");
     for result in [wrong, unknown, malformed] {
-        assert!(
-            matches!(result, Err(AuthError::InvalidCredentials)),
-            "{result:?}"
-        );
+        assert_matches!(result, Err(AuthError::InvalidCredentials));
     }
 }
 
@@ -83,7 +80,7 @@ fn expired_tokens_are_refused() {
     let session = world.signed_in("Ada", Role::Attendee);
     world.clock.advance(Duration::from_secs(15 * 60));
     let result = world.prasang.auth().verify(&session.access_token);
-    assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
+    assert_matches!(result, Err(AuthError::TokenExpired));
 }
 
 #[test]
@@ -137,14 +134,11 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
 
     // Someone replays the old refresh token: the family dies.
     let reuse = auth.refresh(&first.refresh_token);
-    assert!(matches!(reuse, Err(AuthError::RefreshReused)), "{reuse:?}");
+    assert_matches!(reuse, Err(AuthError::RefreshReused));
     let after = auth.refresh(&second.refresh_token);
-    assert!(matches!(after, Err(AuthError::SessionRevoked)), "{after:?}");
+    assert_matches!(after, Err(AuthError::SessionRevoked));
     let access = auth.verify(&second.access_token);
-    assert!(
-        matches!(access, Err(AuthError::SessionRevoked)),
-        "{access:?}"
-    );
+    assert_matches!(access, Err(AuthError::SessionRevoked));
 
     // Other sessions of the same user are unaffected.
     let other = world.login("Ada");
@@ -162,7 +156,7 @@ fn refresh_tokens_expire() {
     let session = world.signed_in("Ada", Role::Attendee);
     world.clock.advance(Duration::from_secs(61));
     let result = world.prasang.auth().refresh(&session.refresh_token);
-    assert!(matches!(result, Err(AuthError::TokenExpired)), "{result:?}");
+    assert_matches!(result, Err(AuthError::TokenExpired));
 }
 
 #[test]
@@ -251,12 +245,9 @@ fn profiles_change_only_by_their_owner_or_an_admin() {
         .prasang
         .users()
         .update_profile(&mallory, ada.user_id(), rename("pwned"));
-    assert!(
-        matches!(
-            result,
-            Err(UserError::Common(CommonError::NotFound(Subject::User)))
-        ),
-        "{result:?}"
+    assert_matches!(
+        result,
+        Err(UserError::Common(CommonError::NotFound(Subject::User)))
     );
     let renamed = world
         .prasang
@@ -348,10 +339,7 @@ fn a_role_change_ends_older_access_tokens_at_once_and_a_refresh_carries_the_new_
 
     for token in [&olga.access_token, &on_phone.access_token] {
         let refused = auth.verify(token);
-        assert!(
-            matches!(refused, Err(AuthError::SessionRevoked)),
-            "{refused:?}"
-        );
+        assert_matches!(refused, Err(AuthError::SessionRevoked));
     }
     let renewed = auth.refresh(&on_phone.refresh_token).expect("refresh");
     let actor = auth.verify(&renewed.access_token).expect("new token");
@@ -386,18 +374,12 @@ fn a_password_change_ends_every_session_until_a_fresh_login() {
 
     for session in [&laptop, &phone] {
         let access = auth.verify(&session.access_token);
-        assert!(
-            matches!(access, Err(AuthError::SessionRevoked)),
-            "{access:?}"
-        );
+        assert_matches!(access, Err(AuthError::SessionRevoked));
         let refresh = auth.refresh(&session.refresh_token);
-        assert!(
-            matches!(refresh, Err(AuthError::SessionRevoked)),
-            "{refresh:?}"
-        );
+        assert_matches!(refresh, Err(AuthError::SessionRevoked));
     }
     let old = auth.login(&common::email_of("Ada"), &common::password_of("Ada"));
-    assert!(matches!(old, Err(AuthError::InvalidCredentials)));
+    assert_matches!(old, Err(AuthError::InvalidCredentials));
     let fresh = auth
         .login(&common::email_of("Ada"), new_password)
         .expect("login with the new password");
@@ -437,8 +419,5 @@ fn tokens_issued_in_the_future_are_refused() {
         .clock
         .set(common::START.minus(Duration::from_secs(120)));
     let refused = auth.verify(&session.access_token);
-    assert!(
-        matches!(refused, Err(AuthError::InvalidToken)),
-        "{refused:?}"
-    );
+    assert_matches!(refused, Err(AuthError::InvalidToken));
 }

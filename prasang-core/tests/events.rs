@@ -7,19 +7,25 @@ use std::time::Duration;
 
 use common::{World, assert_intact, new_event};
 use prasang_core::PageRequest;
-use prasang_core::events::{EventError, EventQuery, EventStatus, EventUpdate};
+use prasang_core::auth::Actor;
+use prasang_core::events::{Event, EventError, EventQuery, EventStatus, EventUpdate};
 use prasang_core::log::{DomainEvent, EventField};
 use prasang_core::users::Role;
+
+/// Olga and Otto, two organizers, and an event of Olga's.
+fn two_organizers(world: &World) -> (Actor, Actor, Event) {
+    let olga = world.user("Olga", Role::Organizer);
+    let otto = world.user("Otto", Role::Organizer);
+    let event = world.event(&olga, 10, 0, 1);
+    (olga, otto, event)
+}
 
 #[test]
 fn attendees_cannot_create_events() {
     let world = World::new();
     let ada = world.user("Ada", Role::Attendee);
     let result = world.prasang.events().create(&ada, new_event(10, 0, 1));
-    assert!(
-        matches!(result, Err(EventError::Common(CommonError::Forbidden(_)))),
-        "{result:?}"
-    );
+    assert_matches!(result, Err(EventError::Common(CommonError::Forbidden(_))));
 }
 
 #[test]
@@ -73,9 +79,7 @@ fn bad_event_fields_are_typed_errors() {
 #[test]
 fn only_the_owner_or_an_admin_edits_an_event() {
     let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let otto = world.user("Otto", Role::Organizer);
-    let event = world.event(&olga, 10, 0, 1);
+    let (olga, otto, event) = two_organizers(&world);
     let retitle = || EventUpdate {
         title: Some("Hijacked".into()),
         ..Default::default()
@@ -176,10 +180,7 @@ fn updates_keep_the_seat_counters_and_log_what_changed() {
             ..Default::default()
         },
     );
-    assert!(
-        matches!(below, Err(EventError::CapacityBelowSold { sold: 3 })),
-        "{below:?}"
-    );
+    assert_matches!(below, Err(EventError::CapacityBelowSold { sold: 3 }));
     assert_intact(&world.prasang);
 }
 
@@ -329,9 +330,7 @@ fn views_are_counted_in_memory_and_logged_in_batches() {
 #[test]
 fn organizers_list_their_own_events_only() {
     let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let otto = world.user("Otto", Role::Organizer);
-    let event = world.event(&olga, 10, 0, 1);
+    let (olga, otto, event) = two_organizers(&world);
     world.event(&otto, 10, 0, 1);
     let mine = world
         .prasang
@@ -347,8 +346,5 @@ fn organizers_list_their_own_events_only() {
             .prasang
             .events()
             .list_by_organizer(&otto, olga.user_id(), &PageRequest::default());
-    assert!(matches!(
-        peek,
-        Err(EventError::Common(CommonError::Forbidden(_)))
-    ));
+    assert_matches!(peek, Err(EventError::Common(CommonError::Forbidden(_))));
 }

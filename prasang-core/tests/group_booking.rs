@@ -73,8 +73,7 @@ fn requests_in_one_batch_are_decided_in_arrival_order() {
 #[test]
 fn an_idempotent_retry_in_the_same_batch_returns_the_first_ticket() {
     let world = World::new();
-    let (_, ada, event) = world.organizer_attendee_event(10, 0, 4);
-    let bob = world.user("Bob", Role::Attendee);
+    let (_, ada, bob, event) = world.organizer_two_attendees_event(10, 0, 4);
     let keyed = |quantity| BookingRequest {
         event: event.id,
         quantity,
@@ -109,11 +108,7 @@ fn an_idempotent_retry_in_the_same_batch_returns_the_first_ticket() {
     assert_eq!(world.seats(event.id).remaining, 7);
     assert_eq!(issued_in_log_order(&world, event.id).len(), 2);
     // A retry in a later batch is answered the same way.
-    let later = world
-        .prasang
-        .tickets()
-        .book(&ada, &keyed(2))
-        .expect("later retry");
+    let later = world.book_with(&ada, &keyed(2));
     assert!(later.replayed);
     assert_eq!(later.ticket, first.ticket);
     assert_intact(&world.prasang);
@@ -122,8 +117,7 @@ fn an_idempotent_retry_in_the_same_batch_returns_the_first_ticket() {
 #[test]
 fn a_refusal_in_a_batch_writes_nothing_and_spoils_nothing_for_the_others() {
     let world = World::new();
-    let (_, ada, event) = world.organizer_attendee_event(10, 0, 2);
-    let bob = world.user("Bob", Role::Attendee);
+    let (_, ada, bob, event) = world.organizer_two_attendees_event(10, 0, 2);
     let answers = world.prasang.tickets().book_many(&[
         (ada, booking(event.id, 2)),
         (ada, booking(event.id, 1)),

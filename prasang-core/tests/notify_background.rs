@@ -57,11 +57,7 @@ fn a_slow_channel_does_not_delay_another_channels_deliveries() {
                 },
             )
             .expect("prefs");
-        world
-            .prasang
-            .tickets()
-            .book(&who, &request(event.id))
-            .expect("book");
+        world.book_with(&who, &request(event.id));
     }
 
     // The chat channel needs 16 s for its four messages; e-mail must not wait for it.
@@ -86,11 +82,7 @@ fn bookings_never_call_a_channel_and_a_stuck_one_does_not_slow_them() {
     for i in 0..12 {
         let who = world.user(&format!("Guest {i}"), Role::Attendee);
         let started = Instant::now();
-        world
-            .prasang
-            .tickets()
-            .book(&who, &request(event.id))
-            .expect("book");
+        world.book_with(&who, &request(event.id));
         slowest = slowest.max(started.elapsed());
     }
     assert!(
@@ -118,11 +110,7 @@ fn workers_deliver_new_bookings_promptly_and_record_them_sent() {
     let mut guests = Vec::new();
     for i in 0..20 {
         let who = world.user(&format!("Guest {i}"), Role::Attendee);
-        world
-            .prasang
-            .tickets()
-            .book(&who, &request(event.id))
-            .expect("book");
+        world.book_with(&who, &request(event.id));
         guests.push(who);
     }
     assert_eq!(email.wait_for(20, Duration::from_secs(10)), 20);

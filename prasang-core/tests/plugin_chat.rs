@@ -4,14 +4,12 @@
 mod plugin_support;
 
 use prasang_core::notify::Channel;
-use prasang_core::plugin_host::{HostServices, PluginHost};
 use prasang_test_sinks::http::HttpSink;
 
 #[test]
 fn chat_plugin_posts_a_slack_compatible_message() {
     let sink = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let mut manifest = plugin_support::manifest("chat");
     manifest.allowed_hosts.push(sink.host());
     manifest
@@ -48,8 +46,7 @@ fn chat_plugin_posts_a_slack_compatible_message() {
 fn a_server_error_from_the_chat_service_is_temporary() {
     let sink = HttpSink::start();
     sink.answer_with(503);
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let mut manifest = plugin_support::manifest("chat");
     manifest.allowed_hosts.push(sink.host());
     manifest.config.insert("webhook-url".into(), sink.url("/x"));

@@ -4,14 +4,13 @@
 mod plugin_support;
 
 use prasang_core::notify::{Channel, DeliveryError};
-use prasang_core::plugin_host::{HostServices, Manifest, PluginHost};
+use prasang_core::plugin_host::Manifest;
 use prasang_test_sinks::http::HttpSink;
 
 #[test]
 fn example_sms_plugin_posts_to_its_gateway() {
     let gateway = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let mut manifest =
         Manifest::from_file(&prasang_test_sinks::plugins::example_plugins_dir().join("sms.toml"))
             .unwrap();
@@ -47,5 +46,5 @@ fn example_sms_plugin_posts_to_its_gateway() {
     // A gateway that rejects the request for good makes a permanent failure.
     gateway.answer_with(400);
     let error = sms.deliver(&notification).unwrap_err();
-    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
+    assert_matches!(error, DeliveryError::Permanent(_));
 }

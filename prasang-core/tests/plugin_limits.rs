@@ -23,6 +23,14 @@ fn host(limits: Limits) -> (PluginHost, tempfile::TempDir) {
     (host, outbox)
 }
 
+/// [`host`] with the default limits but a CPU time of `ms` milliseconds per call.
+fn host_with_cpu_time(ms: u64) -> (PluginHost, tempfile::TempDir) {
+    host(Limits {
+        cpu_time: Duration::from_millis(ms),
+        ..Limits::default()
+    })
+}
+
 fn load(host: &PluginHost, fixture: &str) -> Arc<PluginChannel> {
     host.load_bytes(
         test_manifest(&fixture.replace('_', "-")),
@@ -48,11 +56,7 @@ fn a_well_behaved_fixture_delivers() {
 
 #[test]
 fn an_endless_loop_is_stopped_within_its_deadline() {
-    let limits = Limits {
-        cpu_time: Duration::from_millis(100),
-        ..Limits::default()
-    };
-    let (host, _outbox) = host(limits);
+    let (host, _outbox) = host_with_cpu_time(100);
     let endless = load(&host, "endless_loop");
     let started = Instant::now();
     let why = temporary_reason(endless.deliver(&booked("endless-loop")));
@@ -112,11 +116,7 @@ fn a_malformed_answer_is_a_temporary_failure() {
 
 #[test]
 fn the_host_keeps_serving_while_a_plugin_spins() {
-    let limits = Limits {
-        cpu_time: Duration::from_millis(400),
-        ..Limits::default()
-    };
-    let (host, _outbox) = host(limits);
+    let (host, _outbox) = host_with_cpu_time(400);
     let endless = load(&host, "endless_loop");
     let hog = load(&host, "memory_hog");
     let ok = load(&host, "ok");
@@ -209,11 +209,7 @@ fn bad_plugins_in_a_folder_are_reported_and_skipped() {
 
 #[test]
 fn bookings_go_on_while_a_plugin_channel_spins() {
-    let limits = Limits {
-        cpu_time: Duration::from_millis(200),
-        ..Limits::default()
-    };
-    let (host, _outbox) = host(limits);
+    let (host, _outbox) = host_with_cpu_time(200);
     let world = World::with(|config| {
         config
             .channel(load(&host, "endless_loop"))

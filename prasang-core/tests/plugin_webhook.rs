@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use prasang_core::notify::{Channel, DeliveryError};
-use prasang_core::plugin_host::{HostServices, PluginChannel, PluginHost};
+use prasang_core::plugin_host::{PluginChannel, PluginHost};
 use prasang_test_sinks::http::{HttpSink, Request};
 use sha2::Sha256;
 
@@ -48,8 +48,7 @@ fn webhook_to(host: &PluginHost, allowed: Option<String>, url: String) -> Arc<Pl
 #[test]
 fn webhook_is_signed_and_carries_the_idempotency_key() {
     let sink = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let channel = webhook(&host, &sink, true);
     let notification = plugin_support::booked("webhook");
 
@@ -96,8 +95,7 @@ fn webhook_is_signed_and_carries_the_idempotency_key() {
 #[test]
 fn a_host_missing_from_the_allow_list_is_refused() {
     let sink = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let channel = webhook(&host, &sink, false);
     let error = channel
         .deliver(&plugin_support::booked("webhook"))
@@ -113,8 +111,7 @@ fn a_host_missing_from_the_allow_list_is_refused() {
 #[test]
 fn an_unreachable_receiver_is_a_temporary_failure() {
     let sink = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     // Port 9 on loopback: nothing listens there.
     let channel = webhook_to(
         &host,
@@ -124,15 +121,14 @@ fn an_unreachable_receiver_is_a_temporary_failure() {
     let error = channel
         .deliver(&plugin_support::booked("webhook"))
         .unwrap_err();
-    assert!(matches!(error, DeliveryError::Temporary(_)), "{error:?}");
+    assert_matches!(error, DeliveryError::Temporary(_));
     drop(sink);
 }
 
 #[test]
 fn a_receiver_addressed_by_host_name_gets_every_webhook() {
     let sink = HttpSink::start();
-    let outbox = tempfile::tempdir().unwrap();
-    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    let (_outbox, host) = plugin_support::outbox_host();
     let channel = webhook_to(
         &host,
         Some(format!("localhost:{}", sink.port)),

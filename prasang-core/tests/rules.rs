@@ -63,8 +63,7 @@ fn a_trusted_actor_carries_the_role_the_account_has_now() {
 #[test]
 fn every_refusal_has_the_kind_front_ends_map() {
     let world = World::new();
-    let (organizer, ada, event) = world.organizer_attendee_event(1, 0, 1);
-    let bob = world.user("Bob", Role::Attendee);
+    let (organizer, ada, bob, event) = world.organizer_two_attendees_event(1, 0, 1);
     let tickets = world.prasang.tickets();
 
     let bad_quantity = tickets.book(&ada, &booking(event.id, 0)).unwrap_err();
@@ -119,7 +118,7 @@ fn opening_with_an_unusable_default_channel_is_a_settings_error_not_a_storage_on
         ..DeliveryPolicy::default()
     });
     let refused = Prasang::open(config).err().expect("refused");
-    assert!(matches!(refused, OpenError::Channels(_)), "{refused:?}");
+    assert_matches!(refused, OpenError::Channels(_));
     assert_eq!(refused.kind(), ErrorKind::InvalidInput);
 }
 

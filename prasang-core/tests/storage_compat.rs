@@ -294,12 +294,9 @@ fn reads_the_same_and_still_books(version: u32, normalize: impl Fn(Value) -> Val
     // The seats Ada held before count towards her limit, and her old tickets are listed.
     let ada = prasang.auth().trusted_actor(users[1]).expect("actor");
     let over_limit = prasang.tickets().book(&ada, &booking(events[0], 3));
-    assert!(
-        matches!(
-            over_limit,
-            Err(TicketError::LimitReached { limit: 4, held: 2 })
-        ),
-        "{over_limit:?}"
+    assert_matches!(
+        over_limit,
+        Err(TicketError::LimitReached { limit: 4, held: 2 })
     );
     let listed = prasang
         .tickets()

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{World, new_event};
-use prasang_core::events::{Event, EventQuery, EventUpdate, NewEvent};
+use prasang_core::auth::Actor;
+use prasang_core::events::{Event, EventError, EventQuery, EventUpdate, NewEvent};
 use prasang_core::users::Role;
 use prasang_core::zone::{EventTime, Zone};
 use prasang_core::{DomainError, ErrorKind, PageRequest, Timestamp};
@@ -26,6 +27,38 @@ fn zoned(zone: &str, starts_at: &str, ends_at: &str) -> NewEvent {
     }
 }
 
+/// A store with one organizer, Olga, who creates and changes events in their own zones.
+struct Olga {
+    world: World,
+    olga: Actor,
+}
+
+impl Olga {
+    fn new() -> Self {
+        let world = World::new();
+        let olga = world.user("Olga", Role::Organizer);
+        Olga { world, olga }
+    }
+
+    /// Creates an event in `zone` from `starts_at` to `ends_at` (local times or instants).
+    fn create(&self, zone: &str, starts_at: &str, ends_at: &str) -> Result<Event, EventError> {
+        let new = zoned(zone, starts_at, ends_at);
+        self.world.prasang.events().create(&self.olga, new)
+    }
+
+    /// Creates an event that must be valid.
+    fn event(&self, zone: &str, starts_at: &str, ends_at: &str) -> Event {
+        self.create(zone, starts_at, ends_at).expect("create")
+    }
+
+    fn update(&self, event: &Event, update: EventUpdate) -> Result<Event, EventError> {
+        self.world
+            .prasang
+            .events()
+            .update(&self.olga, event.id, update)
+    }
+}
+
 /// The field an error blames, when it is invalid input.
 fn invalid_field(error: &impl DomainError) -> &'static str {
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
@@ -34,17 +67,9 @@ fn invalid_field(error: &impl DomainError) -> &'static str {
 
 #[test]
 fn an_event_across_the_october_change_lasts_its_real_duration() {
-    let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
+    let olga = Olga::new();
     // Berlin leaves summer time at 03:00 CEST on 27 October 2030: the night has 25 hours.
-    let event = world
-        .prasang
-        .events()
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-10-26T22:00", "2030-10-27T06:00"),
-        )
-        .expect("create");
+    let event = olga.event("Europe/Berlin", "2030-10-26T22:00", "2030-10-27T06:00");
     assert_eq!(event.time_zone, "Europe/Berlin");
     assert_eq!(event.starts_at, at("2030-10-26T20:00:00Z"));
     assert_eq!(event.ends_at, at("2030-10-27T05:00:00Z"));
@@ -56,21 +81,16 @@ fn an_event_across_the_october_change_lasts_its_real_duration() {
     assert_eq!(event.starts_at_local, "2030-10-26T22:00:00+02:00");
     assert_eq!(event.ends_at_local, "2030-10-27T06:00:00+01:00");
     // The stored event reads back the same.
-    let read = world.prasang.events().peek(event.id).expect("read");
+    let read = olga.world.prasang.events().peek(event.id).expect("read");
     assert_eq!(read.ends_at_local, event.ends_at_local);
 }
 
 #[test]
 fn a_local_time_in_the_spring_gap_is_refused_naming_the_field() {
-    let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let events = world.prasang.events();
+    let olga = Olga::new();
     // On 31 March 2030 Berlin's clocks jump from 02:00 to 03:00.
-    let error = events
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-03-31T02:30", "2030-03-31T05:00"),
-        )
+    let error = olga
+        .create("Europe/Berlin", "2030-03-31T02:30", "2030-03-31T05:00")
         .expect_err("02:30 does not exist");
     assert_eq!(invalid_field(&error), "starts_at");
     assert!(
@@ -79,38 +99,23 @@ fn a_local_time_in_the_spring_gap_is_refused_naming_the_field() {
             .contains("does not exist in Europe/Berlin"),
         "{error}"
     );
-    let error = events
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-03-31T01:00", "2030-03-31T02:15"),
-        )
+    let error = olga
+        .create("Europe/Berlin", "2030-03-31T01:00", "2030-03-31T02:15")
         .expect_err("02:15 does not exist");
     assert_eq!(invalid_field(&error), "ends_at");
     // The same wall-clock time a day later exists.
-    events
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-04-01T02:30", "2030-04-01T05:00"),
-        )
+    olga.create("Europe/Berlin", "2030-04-01T02:30", "2030-04-01T05:00")
         .expect("an ordinary night");
 }
 
 #[test]
 fn a_folded_local_time_means_the_earlier_instant_and_an_offset_picks_the_later() {
-    let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let events = world.prasang.events();
-    let event = events
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-10-27T02:30", "2030-10-27T04:00"),
-        )
-        .expect("create");
+    let olga = Olga::new();
+    let event = olga.event("Europe/Berlin", "2030-10-27T02:30", "2030-10-27T04:00");
     assert_eq!(event.starts_at_local, "2030-10-27T02:30:00+02:00");
-    let later = events
+    let later = olga
         .update(
-            &olga,
-            event.id,
+            &event,
             EventUpdate {
                 starts_at: Some(time("2030-10-27T02:30:00+01:00")),
                 ..Default::default()
@@ -148,56 +153,33 @@ fn events_without_a_zone_take_the_configured_default() {
 
 #[test]
 fn unknown_zones_are_refused() {
-    let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let events = world.prasang.events();
+    let olga = Olga::new();
     for zone in ["Mars/Olympus_Mons", "", "+05:30", "../../etc/passwd"] {
-        let error = events
-            .create(&olga, zoned(zone, "2030-12-05T18:30", "2030-12-05T21:00"))
+        let error = olga
+            .create(zone, "2030-12-05T18:30", "2030-12-05T21:00")
             .expect_err("not a zone");
         assert_eq!(invalid_field(&error), "time_zone", "{zone:?}");
     }
-    let event = events.create(&olga, new_event(10, 0, 1)).expect("create");
-    let error = events
-        .update(
-            &olga,
-            event.id,
-            EventUpdate {
-                time_zone: Some("Europe/Atlantis".into()),
-                ..Default::default()
-            },
-        )
+    let events = olga.world.prasang.events();
+    let event = events
+        .create(&olga.olga, new_event(10, 0, 1))
+        .expect("create");
+    let error = olga
+        .move_to(&event, "Europe/Atlantis")
         .expect_err("not a zone");
     assert_eq!(invalid_field(&error), "time_zone");
 }
 
 #[test]
 fn changing_the_zone_keeps_the_instants_unless_local_times_come_with_it() {
-    let world = World::new();
-    let olga = world.user("Olga", Role::Organizer);
-    let events = world.prasang.events();
-    let event = events
-        .create(
-            &olga,
-            zoned("Europe/Berlin", "2030-06-01T19:00", "2030-06-01T22:00"),
-        )
-        .expect("create");
-    let moved = events
-        .update(
-            &olga,
-            event.id,
-            EventUpdate {
-                time_zone: Some("America/New_York".into()),
-                ..Default::default()
-            },
-        )
-        .expect("update");
+    let olga = Olga::new();
+    let event = olga.event("Europe/Berlin", "2030-06-01T19:00", "2030-06-01T22:00");
+    let moved = olga.move_to(&event, "America/New_York").expect("update");
     assert_eq!(moved.starts_at, event.starts_at);
     assert_eq!(moved.starts_at_local, "2030-06-01T13:00:00-04:00");
-    let rescheduled = events
+    let rescheduled = olga
         .update(
-            &olga,
-            event.id,
+            &event,
             EventUpdate {
                 time_zone: Some("Asia/Tokyo".into()),
                 starts_at: Some(time("2030-06-01T19:00")),

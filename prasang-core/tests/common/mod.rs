@@ -7,9 +7,18 @@ use std::time::Duration;
 
 use prasang_core::auth::{Actor, Session};
 use prasang_core::events::{Event, NewEvent, Seats};
-use prasang_core::tickets::{BookingRequest, Ticket};
+use prasang_core::tickets::{BookingOutcome, BookingRequest, Ticket};
 use prasang_core::users::{Gender, NewUser, Role, User};
 use prasang_core::{Config, EventId, ManualClock, Prasang, TicketId, Timestamp};
+
+/// Asserts that `value` matches `pattern`, and shows the value when it does not.
+#[macro_export]
+macro_rules! assert_matches {
+    ($value:expr, $pattern:pat $(,)?) => {{
+        let value = &$value;
+        assert!(matches!(value, $pattern), "{value:?}");
+    }};
+}
 
 /// 2030-01-01T00:00:00Z: tests run at a fixed "now".
 pub const START: Timestamp = Timestamp::from_millis(1_893_456_000_000);
@@ -80,9 +89,30 @@ impl World {
         (organizer, ada, event)
     }
 
+    /// [`World::organizer_attendee_event`], then registers Bob (attendee) too.
+    pub fn organizer_two_attendees_event(
+        &self,
+        capacity: i64,
+        price_minor: i64,
+        per_user_limit: i64,
+    ) -> (Actor, Actor, Actor, Event) {
+        let (organizer, ada, event) =
+            self.organizer_attendee_event(capacity, price_minor, per_user_limit);
+        let bob = self.user("Bob", Role::Attendee);
+        (organizer, ada, bob, event)
+    }
+
     /// Books `quantity` seats of `event` for `who` (no idempotency key); the booking must succeed.
     pub fn book(&self, who: &Actor, event: EventId, quantity: i64) -> Ticket {
         book(&self.prasang, who, event, quantity)
+    }
+
+    /// Books as `who` with a full request (idempotency key and all); the booking must succeed.
+    pub fn book_with(&self, who: &Actor, request: &BookingRequest) -> BookingOutcome {
+        self.prasang
+            .tickets()
+            .book(who, request)
+            .expect("book with a request")
     }
 
     /// Cancels `ticket` as `who`; the cancellation must succeed.
@@ -91,6 +121,14 @@ impl World {
             .tickets()
             .cancel(who, ticket)
             .expect("cancel ticket")
+    }
+
+    /// Confirms the payment of `ticket` as `organizer`; the confirmation must succeed.
+    pub fn confirm_payment(&self, organizer: &Actor, ticket: TicketId) -> Ticket {
+        self.prasang
+            .tickets()
+            .confirm_payment(organizer, ticket)
+            .expect("confirm payment")
     }
 
     /// The seat counters of `event` as they stand now (without counting a view).

@@ -3,11 +3,17 @@
 //! shared test kit, the `prasang-test-sinks` crate.
 #![allow(dead_code)]
 
-use std::path::Path;
-
 use prasang_core::notify::Notification;
-use prasang_core::plugin_host::Manifest;
+use prasang_core::plugin_host::{HostServices, Manifest, PluginHost};
 pub use prasang_test_sinks::plugins::plugins_dir;
+
+/// A plugin host whose e-mail goes to an outbox in a fresh temporary folder; keep the folder
+/// (the first of the pair) for as long as the host.
+pub fn outbox_host() -> (tempfile::TempDir, PluginHost) {
+    let outbox = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(outbox.path())).unwrap();
+    (outbox, host)
+}
 
 /// A bundled plugin's manifest, ready to adjust (config, allowed hosts) before loading.
 pub fn manifest(id: &str) -> Manifest {
@@ -20,29 +26,10 @@ pub fn booked(channel: &str) -> Notification {
     prasang_test_sinks::sample::booked(42, channel)
 }
 
-/// Turns `tests/fixtures/plugins/<name>.wat` (a core module exporting `deliver` by hand) into a
+/// `tests/fixtures/plugins/<name>.wat` (a core module exporting `deliver` by hand) as a
 /// prasang:channel@0.1.0 component.
 pub fn wat_component(name: &str) -> Vec<u8> {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/plugins");
-    let mut module = wat::parse_file(fixtures.join(format!("{name}.wat"))).unwrap();
-    let mut resolve = wit_parser::Resolve::default();
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/wit/0.1.0");
-    let (package, _) = resolve.push_dir(wit).unwrap();
-    let world = resolve.select_world(&[package], Some("channel")).unwrap();
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .unwrap();
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .unwrap()
-        .validate(true)
-        .encode()
-        .unwrap()
+    prasang_test_sinks::plugins::wat_component(name).unwrap()
 }
 
 /// A manifest for a test plugin.
