@@ -55,7 +55,7 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
     let email_outbox = outbox_host.load_manifest(email.clone()).map_err(text)?;
     let email_smtp = smtp_host.load_manifest(email).map_err(text)?;
     let noop_plugin = outbox_host
-        .load_bytes(noop_manifest()?, &noop_component()?)
+        .load_bytes(noop_manifest()?, &prasang_test_sinks::plugins::wat_component("ok")?)
         .map_err(text)?;
 
     // The raw clients send what the plugins send: one webhook body, one e-mail as the plugin
@@ -500,34 +500,6 @@ fn noop_manifest() -> Result<Manifest, String> {
         "noop.wasm".into(),
     )
     .map_err(text)
-}
-
-/// The `ok` WAT fixture of the plugin tests as a component.
-fn noop_component() -> Result<Vec<u8>, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut module =
-        wat::parse_file(root.join("prasang-core/tests/fixtures/plugins/ok.wat")).map_err(text)?;
-    let mut resolve = wit_parser::Resolve::default();
-    let (package, _) = resolve
-        .push_dir(root.join("plugins/wit/0.1.0"))
-        .map_err(text)?;
-    let world = resolve
-        .select_world(&[package], Some("channel"))
-        .map_err(text)?;
-    wit_component::embed_component_metadata(
-        &mut module,
-        &resolve,
-        world,
-        wit_component::StringEncoding::UTF8,
-        false,
-    )
-    .map_err(text)?;
-    wit_component::ComponentEncoder::default()
-        .module(&module)
-        .map_err(text)?
-        .validate(true)
-        .encode()
-        .map_err(text)
 }
 
 /// A booking notification like the dispatcher makes, numbered `i`.

@@ -1,5 +1,5 @@
 //! Where the tests find the built channel plugins: one lookup for prasang-core's plugin tests
-//! and prasang-server's notification tests.
+//! and prasang-server's notification tests; and the hand-written fixture components.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,4 +64,33 @@ fn build() -> PathBuf {
         "building the plugins failed; run `bash plugins/build.sh` to see why"
     );
     target
+}
+
+/// Turns the hand-written core module `prasang-core/tests/fixtures/plugins/<name>.wat` (which
+/// exports `deliver` by hand) into a prasang:channel@0.1.0 component: the plugin tests' fixtures
+/// and the benchmark's no-op plugin.
+pub fn wat_component(name: &str) -> Result<Vec<u8>, String> {
+    let fixture = workspace().join(format!("prasang-core/tests/fixtures/plugins/{name}.wat"));
+    let mut module = wat::parse_file(fixture).map_err(|e| e.to_string())?;
+    let mut resolve = wit_parser::Resolve::default();
+    let (package, _) = resolve
+        .push_dir(workspace().join("plugins/wit/0.1.0"))
+        .map_err(|e| e.to_string())?;
+    let world = resolve
+        .select_world(&[package], Some("channel"))
+        .map_err(|e| e.to_string())?;
+    wit_component::embed_component_metadata(
+        &mut module,
+        &resolve,
+        world,
+        wit_component::StringEncoding::UTF8,
+        false,
+    )
+    .map_err(|e| e.to_string())?;
+    wit_component::ComponentEncoder::default()
+        .module(&module)
+        .map_err(|e| e.to_string())?
+        .validate(true)
+        .encode()
+        .map_err(|e| e.to_string())
 }
