@@ -9,7 +9,7 @@ mod common;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,14 +118,8 @@ struct Acknowledged {
 }
 
 fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> Acknowledged {
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "crash_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let mut child = common::crash::child_test("crash_child")
+        .arg("--test-threads=1")
         .env(CHILD_ENV, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

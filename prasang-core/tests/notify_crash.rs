@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -105,13 +105,7 @@ fn key_lines(path: &Path) -> Vec<String> {
 fn notifications_survive_a_crash_mid_delivery() {
     let dir = tempfile::tempdir().expect("tempdir");
     let keys_path = dir.path().join("keys.txt");
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "crash_child_books_until_killed",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
+    let mut child = common::crash::child_test("crash_child_books_until_killed")
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::null())
         .spawn()

@@ -15,7 +15,7 @@ mod plugin_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mail_parser::MessageParser;
@@ -101,13 +101,7 @@ fn crash_child(dir: &Path, smtp: &SmtpSink, round: u32, kill: Kill) -> Vec<Strin
     if let Kill::WhileAnswersHeld = kill {
         smtp.hold_replies_after(answered);
     }
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "crash_child_books_and_emails_until_killed",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
+    let mut child = common::crash::child_test("crash_child_books_and_emails_until_killed")
         .env(DIR_ENV, dir)
         .env(PORT_ENV, smtp.port.to_string())
         .env(ROUND_ENV, round.to_string())

@@ -36,6 +36,13 @@ fn book_and_cancel(
     acknowledged
 }
 
+/// The ids of every ticket in `prasang`, as its export lists them.
+fn ticket_ids(prasang: &Prasang) -> HashSet<TicketId> {
+    let system = prasang.auth().system_actor();
+    let tickets = prasang.export().tickets(&system).expect("export");
+    tickets.map(|t| t.expect("ticket").id).collect()
+}
+
 #[test]
 fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_booking() {
     let world = World::with(|config| {
@@ -81,12 +88,7 @@ fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_b
     let system = copy.auth().system_actor();
     let integrity = copy.verify_integrity(&system).expect("integrity check");
     assert!(integrity.is_ok(), "problems: {:#?}", integrity.problems);
-    let in_copy: HashSet<TicketId> = copy
-        .export()
-        .tickets(&system)
-        .expect("export")
-        .map(|t| t.expect("ticket").id)
-        .collect();
+    let in_copy = ticket_ids(&copy);
     let before_cut: Vec<_> = acknowledged
         .iter()
         .filter(|(_, at)| *at < report.cut_at)
@@ -99,13 +101,7 @@ fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_b
         );
     }
     // Nothing in the copy that the live store does not have.
-    let live: HashSet<TicketId> = world
-        .prasang
-        .export()
-        .tickets(&admin)
-        .expect("export")
-        .map(|t| t.expect("ticket").id)
-        .collect();
+    let live = ticket_ids(&world.prasang);
     assert!(in_copy.is_subset(&live));
     eprintln!(
         "snapshot: {} keys copied, {} writes replayed, cut held writes {:?}, took {:?}",
@@ -134,8 +130,7 @@ fn opening_a_store_another_handle_holds_says_to_take_a_snapshot() {
     let _held = Prasang::open(dir.path()).expect("open");
     // sled's file lock is per process, so a second process is needed to see the refusal; in
     // one process a second open of the same folder is refused by the same lock.
-    let child = std::process::Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "second_process_open", "--ignored", "--nocapture"])
+    let child = common::crash::child_test("second_process_open")
         .env("PRASANG_LOCKED_DIR", dir.path())
         .output()
         .expect("run the second process");

@@ -1,6 +1,7 @@
 //! Pieces of the SIGKILL crash tests: what the killed child does, and how the parent reads back
 //! what survived.
 
+use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prasang_core::events::NewEvent;
@@ -8,6 +9,14 @@ use prasang_core::log::LogEntry;
 use prasang_core::notify::Delivery;
 use prasang_core::users::Role;
 use prasang_core::{EventId, PageRequest, Prasang, Timestamp, UserId};
+
+/// A command that runs the ignored test `name` of this test binary, alone, as a child process
+/// (the child a crash test kills, or a second process opening the same store).
+pub fn child_test(name: &str) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("test binary"));
+    command.args([name, "--exact", "--ignored", "--nocapture"]);
+    command
+}
 
 /// A free event with room for everyone, starting a year from the real "now" (the child runs on
 /// the system clock).
