@@ -26,6 +26,13 @@ fn book(world: &World, who: &Actor, event: EventId) -> TicketId {
     world.book(who, event, 1).id
 }
 
+/// A store whose only channel is a recording `email` channel.
+fn email_world() -> (Arc<Recording>, World) {
+    let email = Arc::new(Recording::new("email"));
+    let world = world_with(&[&email]);
+    (email, world)
+}
+
 fn world_with(channels: &[&Arc<Recording>]) -> World {
     world_with_policy(channels, DeliveryPolicy::default())
 }
@@ -106,8 +113,7 @@ fn update_event(world: &World, organizer: &Actor, event: EventId, change: EventU
 
 #[test]
 fn booking_a_free_ticket_tells_the_holder_once_by_email() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
+    let (email, world) = email_world();
     let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     let ticket = book(&world, &ada, event.id);
 
@@ -143,11 +149,8 @@ fn booking_a_free_ticket_tells_the_holder_once_by_email() {
 
 #[test]
 fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let bob = world.user("Bob", Role::Attendee);
+    let (email, world) = email_world();
+    let (organizer, ada, bob) = world.olga_ada_bob();
     let event = world.event(&organizer, 10, 2_500, 1);
 
     let held = book(&world, &ada, event.id);
@@ -184,8 +187,7 @@ fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
 
 #[test]
 fn cancelling_a_ticket_tells_its_holder() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
+    let (email, world) = email_world();
     let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);
     let ticket = book(&world, &ada, event.id);
     world.cancel_ticket(&ada, ticket);
@@ -205,8 +207,7 @@ fn cancelling_a_ticket_tells_its_holder() {
 
 #[test]
 fn moving_or_cancelling_an_event_tells_every_active_holder_and_retitling_tells_nobody() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
+    let (email, world) = email_world();
     let organizer = world.user("Olga", Role::Organizer);
     let event = world.event(&organizer, 10, 0, 2);
     let ada = world.user("Ada", Role::Attendee);
@@ -431,8 +432,7 @@ fn attempts_are_bounded_and_permanent_failures_are_not_retried() {
 
 #[test]
 fn replaying_the_log_from_the_start_creates_no_duplicate_deliveries() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
+    let (email, world) = email_world();
     let organizer = world.user("Olga", Role::Organizer);
     let event = world.event(&organizer, 10, 0, 1);
     for name in ["Ada", "Bob", "Cid"] {
@@ -480,11 +480,8 @@ fn deliveries_wait_for_a_channel_registered_after_open() {
 
 #[test]
 fn delivery_lists_page_and_are_private() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
-    let bob = world.user("Bob", Role::Attendee);
+    let (email, world) = email_world();
+    let (organizer, ada, bob) = world.olga_ada_bob();
     let admin_user = world
         .prasang
         .users()
@@ -533,8 +530,7 @@ fn delivery_lists_page_and_are_private() {
 
 #[test]
 fn cancelling_a_big_event_tells_each_of_its_many_holders_once() {
-    let email = Arc::new(Recording::new("email"));
-    let world = world_with(&[&email]);
+    let (email, world) = email_world();
     let organizer = world.user("Olga", Role::Organizer);
     let event = world.event(&organizer, 1_000, 0, 1);
     let holders = 600; // more than one transaction's worth of deliveries

@@ -45,6 +45,13 @@ fn webhook_to(host: &PluginHost, allowed: Option<String>, url: String) -> Arc<Pl
     host.load_manifest(manifest).unwrap()
 }
 
+/// How delivering the sample notification over `channel` fails.
+fn failure(channel: &PluginChannel) -> DeliveryError {
+    channel
+        .deliver(&plugin_support::booked("webhook"))
+        .unwrap_err()
+}
+
 #[test]
 fn webhook_is_signed_and_carries_the_idempotency_key() {
     let sink = HttpSink::start();
@@ -97,9 +104,7 @@ fn a_host_missing_from_the_allow_list_is_refused() {
     let sink = HttpSink::start();
     let (_outbox, host) = plugin_support::outbox_host();
     let channel = webhook(&host, &sink, false);
-    let error = channel
-        .deliver(&plugin_support::booked("webhook"))
-        .unwrap_err();
+    let error = failure(&channel);
     assert!(
         matches!(&error, DeliveryError::Permanent(why) if why.contains("not on the plugin's allowed-hosts")),
         "{error:?}"
@@ -118,9 +123,7 @@ fn an_unreachable_receiver_is_a_temporary_failure() {
         Some("127.0.0.1:9".into()),
         "http://127.0.0.1:9/x".into(),
     );
-    let error = channel
-        .deliver(&plugin_support::booked("webhook"))
-        .unwrap_err();
+    let error = failure(&channel);
     assert_matches!(error, DeliveryError::Temporary(_));
     drop(sink);
 }

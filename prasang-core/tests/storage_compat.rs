@@ -88,6 +88,11 @@ fn load_trees(dir: &Path, dump: &str) {
     db.flush().expect("flush");
 }
 
+/// `read` of each id, as JSON.
+fn each<I: Copy, T: serde::Serialize>(ids: &[I], read: impl Fn(I) -> T) -> Vec<Value> {
+    ids.iter().map(|&id| json!(read(id))).collect()
+}
+
 /// What the API reads for the fixture's records, as JSON (the shape the REST API returns).
 fn api_view(
     prasang: &Prasang,
@@ -97,18 +102,11 @@ fn api_view(
 ) -> Value {
     let admin = prasang.auth().system_actor();
     let all = PageRequest::default();
-    let users: Vec<Value> = users
-        .iter()
-        .map(|&id| json!(prasang.users().get(&admin, id).expect("user")))
-        .collect();
-    let events: Vec<Value> = events
-        .iter()
-        .map(|&id| json!(prasang.events().peek(id).expect("event")))
-        .collect();
-    let tickets: Vec<Value> = tickets
-        .iter()
-        .map(|&id| json!(prasang.tickets().get(&admin, id).expect("ticket")))
-        .collect();
+    let users = each(users, |id| prasang.users().get(&admin, id).expect("user"));
+    let events = each(events, |id| prasang.events().peek(id).expect("event"));
+    let tickets = each(tickets, |id| {
+        prasang.tickets().get(&admin, id).expect("ticket")
+    });
     let deliveries: Vec<Value> = events
         .iter()
         .flat_map(|event| {

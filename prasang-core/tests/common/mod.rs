@@ -89,6 +89,14 @@ impl World {
         (organizer, ada, event)
     }
 
+    /// Registers Olga (organizer), Ada and Bob (attendees), in that order.
+    pub fn olga_ada_bob(&self) -> (Actor, Actor, Actor) {
+        let olga = self.user("Olga", Role::Organizer);
+        let ada = self.user("Ada", Role::Attendee);
+        let bob = self.user("Bob", Role::Attendee);
+        (olga, ada, bob)
+    }
+
     /// [`World::organizer_attendee_event`], then registers Bob (attendee) too.
     pub fn organizer_two_attendees_event(
         &self,
