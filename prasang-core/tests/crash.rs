@@ -7,10 +7,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Stdout, Write};
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
@@ -25,6 +26,28 @@ const BATCH_WORKERS: usize = 2;
 const BATCH: usize = 8;
 
 /// The child's body. Only does anything when re-executed by the crash test with the env var set.
+/// Starts `count` threads of the child, each running `work` with the store, the shared stdout
+/// and its number.
+fn spawn_all(
+    count: usize,
+    prasang: &Prasang,
+    stdout: &Arc<Mutex<Stdout>>,
+    work: impl Fn(&Prasang, &Mutex<Stdout>, usize) + Send + Copy + 'static,
+) -> Vec<JoinHandle<()>> {
+    (0..count)
+        .map(|w| {
+            let prasang = prasang.clone();
+            let stdout = Arc::clone(stdout);
+            std::thread::spawn(move || work(&prasang, &stdout, w))
+        })
+        .collect()
+}
+
+/// Prints one line for the parent, whole (the child's threads share stdout).
+fn say(stdout: &Mutex<Stdout>, line: std::fmt::Arguments) {
+    writeln!(stdout.lock().expect("stdout"), "{line}").expect("print");
+}
+
 #[test]
 #[ignore = "run by crash_loses_no_acknowledged_booking in a child process"]
 fn crash_child() {
@@ -44,66 +67,51 @@ fn crash_child() {
     let starts_at = prasang.now().plus(Duration::from_secs(86_400));
     new.starts_at = starts_at.into();
     new.ends_at = starts_at.plus(Duration::from_secs(3_600)).into();
-    let event = prasang.events().create(&organizer, new).expect("event");
-    let stdout = Arc::new(std::sync::Mutex::new(std::io::stdout()));
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|w| {
-            let prasang = prasang.clone();
-            let stdout = Arc::clone(&stdout);
-            std::thread::spawn(move || {
-                for round in 0.. {
-                    let name = format!("Fan {run} {w} {round}");
-                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
-                    for n in 0..100 {
-                        let request = BookingRequest {
-                            event: event.id,
-                            quantity: 1,
-                            idempotency_key: None,
-                        };
-                        let ticket = match prasang.tickets().book(&actor, &request) {
-                            Ok(outcome) => outcome.ticket,
-                            Err(TicketError::LimitReached { .. }) => break,
-                            Err(other) => panic!("{other:?}"),
-                        };
-                        writeln!(stdout.lock().expect("stdout"), "booked {}", ticket.id)
-                            .expect("print");
-                        if n % 5 == 0 {
-                            prasang.tickets().cancel(&actor, ticket.id).expect("cancel");
-                            writeln!(stdout.lock().expect("stdout"), "cancelled {}", ticket.id)
-                                .expect("print");
-                        }
-                    }
+    let event = prasang.events().create(&organizer, new).expect("event").id;
+    let stdout = Arc::new(Mutex::new(std::io::stdout()));
+    let workers = spawn_all(WORKERS, &prasang, &stdout, move |prasang, stdout, w| {
+        for round in 0.. {
+            let name = format!("Fan {run} {w} {round}");
+            let actor = common::register_actor(prasang, &name, Role::Attendee);
+            for n in 0..100 {
+                let request = BookingRequest {
+                    event,
+                    quantity: 1,
+                    idempotency_key: None,
+                };
+                let ticket = match prasang.tickets().book(&actor, &request) {
+                    Ok(outcome) => outcome.ticket,
+                    Err(TicketError::LimitReached { .. }) => break,
+                    Err(other) => panic!("{other:?}"),
+                };
+                say(stdout, format_args!("booked {}", ticket.id));
+                if n % 5 == 0 {
+                    prasang.tickets().cancel(&actor, ticket.id).expect("cancel");
+                    say(stdout, format_args!("cancelled {}", ticket.id));
                 }
-            })
-        })
-        .collect();
-    let batchers: Vec<_> = (0..BATCH_WORKERS)
-        .map(|w| {
-            let prasang = prasang.clone();
-            let stdout = Arc::clone(&stdout);
-            std::thread::spawn(move || {
-                for round in 0.. {
-                    let name = format!("Batcher {run} {w} {round}");
-                    let actor = common::register_actor(&prasang, &name, Role::Attendee);
-                    // Announced before booking, so the parent checks unacknowledged batches too.
-                    writeln!(
-                        stdout.lock().expect("stdout"),
-                        "batcher {}",
-                        actor.user_id()
-                    )
-                    .expect("print");
-                    let requests: Vec<_> = (0..BATCH)
-                        .map(|_| (actor, common::booking(event.id, 1)))
-                        .collect();
-                    for answer in prasang.tickets().book_many(&requests) {
-                        let ticket = answer.expect("batch booking").ticket;
-                        writeln!(stdout.lock().expect("stdout"), "booked {}", ticket.id)
-                            .expect("print");
-                    }
+            }
+        }
+    });
+    let batchers = spawn_all(
+        BATCH_WORKERS,
+        &prasang,
+        &stdout,
+        move |prasang, stdout, w| {
+            for round in 0.. {
+                let name = format!("Batcher {run} {w} {round}");
+                let actor = common::register_actor(prasang, &name, Role::Attendee);
+                // Announced before booking, so the parent checks unacknowledged batches too.
+                say(stdout, format_args!("batcher {}", actor.user_id()));
+                let requests: Vec<_> = (0..BATCH)
+                    .map(|_| (actor, common::booking(event, 1)))
+                    .collect();
+                for answer in prasang.tickets().book_many(&requests) {
+                    let ticket = answer.expect("batch booking").ticket;
+                    say(stdout, format_args!("booked {}", ticket.id));
                 }
-            })
-        })
-        .collect();
+            }
+        },
+    );
     for worker in workers.into_iter().chain(batchers) {
         let _ = worker.join();
     }
