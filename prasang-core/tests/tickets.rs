@@ -7,9 +7,20 @@ use std::time::Duration;
 
 use common::{World, assert_intact, booking};
 use prasang_core::PageRequest;
+use prasang_core::auth::Actor;
+use prasang_core::events::Event;
 use prasang_core::log::DomainEvent;
-use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
+use prasang_core::tickets::{BookingRequest, Ticket, TicketError, TicketStatus};
 use prasang_core::users::Role;
+
+/// A store whose holds last 60 s, where Ada holds `seats` seats (all she may) of Olga's paid
+/// two-seat event: the world, Olga, Ada, the event and the held ticket.
+fn paid_hold(seats: i64) -> (World, Actor, Actor, Event, Ticket) {
+    let world = World::with(|config| config.hold_duration(Duration::from_secs(60)));
+    let (organizer, ada, event) = world.organizer_attendee_event(2, 1_000, seats);
+    let ticket = world.book(&ada, event.id, seats);
+    (world, organizer, ada, event, ticket)
+}
 
 #[test]
 fn free_tickets_are_booked_at_once_and_take_seats() {
@@ -108,9 +119,7 @@ fn paid_tickets_are_held_until_payment_is_confirmed() {
 
 #[test]
 fn holds_expire_and_release_their_seats_exactly_once() {
-    let world = World::with(|config| config.hold_duration(Duration::from_secs(60)));
-    let (organizer, ada, event) = world.organizer_attendee_event(2, 1_000, 2);
-    let ticket = world.book(&ada, event.id, 2);
+    let (world, organizer, ada, event, ticket) = paid_hold(2);
     let tickets = world.prasang.tickets();
 
     world.clock.advance(Duration::from_secs(59));
@@ -132,9 +141,7 @@ fn holds_expire_and_release_their_seats_exactly_once() {
 
 #[test]
 fn a_lapsed_hold_cannot_be_confirmed_even_before_the_sweeper_runs() {
-    let world = World::with(|config| config.hold_duration(Duration::from_secs(60)));
-    let (organizer, ada, event) = world.organizer_attendee_event(2, 1_000, 1);
-    let ticket = world.book(&ada, event.id, 1);
+    let (world, organizer, ada, event, ticket) = paid_hold(1);
     let tickets = world.prasang.tickets();
     world.clock.advance(Duration::from_secs(61));
     let late = tickets.confirm_payment(&organizer, ticket.id);
