@@ -6,8 +6,6 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 /// An instant in UTC with millisecond precision.
 ///
@@ -46,18 +44,25 @@ impl Timestamp {
 
     /// Parses RFC 3339 text such as `2026-12-01T18:30:00Z`.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-        i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000)
+        let parsed: jiff::Timestamp = text.parse().ok()?;
+        // Sub-millisecond digits are dropped (towards zero).
+        i64::try_from(parsed.as_nanosecond() / 1_000_000)
             .ok()
             .map(Timestamp)
     }
 
-    /// RFC 3339 text in UTC, e.g. `2026-12-01T18:30:00Z`.
+    /// RFC 3339 text in UTC, e.g. `2026-12-01T18:30:00Z` (fractional seconds only when not
+    /// zero, without trailing zeros); the bare millisecond count outside years 0000-9999,
+    /// which RFC 3339 cannot write.
     pub fn to_rfc3339(self) -> String {
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
-            .ok()
-            .and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_else(|| self.0.to_string())
+        /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
+        const RFC3339_MILLIS: std::ops::RangeInclusive<i64> =
+            -62_167_219_200_000..=253_402_300_799_999;
+        RFC3339_MILLIS
+            .contains(&self.0)
+            .then(|| jiff::Timestamp::from_millisecond(self.0).ok())
+            .flatten()
+            .map_or_else(|| self.0.to_string(), |t| t.to_string())
     }
 
     /// Days since the Unix epoch: the bucket analytics count per day in.
@@ -164,6 +169,29 @@ mod tests {
         assert_eq!(t.to_rfc3339(), "2026-12-01T18:30:00.25Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn rfc3339_text_is_utc_with_the_shortest_fraction() {
+        let at = |text| Timestamp::parse_rfc3339(text).expect(text).to_rfc3339();
+        assert_eq!(at("2026-12-01T18:30:00Z"), "2026-12-01T18:30:00Z");
+        assert_eq!(at("2026-12-01T18:30:00.001Z"), "2026-12-01T18:30:00.001Z");
+        assert_eq!(
+            at("2026-12-01T18:30:00.1204+05:30"),
+            "2026-12-01T13:00:00.12Z"
+        );
+        assert_eq!(at("1969-12-31T23:59:59.999Z"), "1969-12-31T23:59:59.999Z");
+        assert_eq!(at("0000-01-01T00:00:00Z"), "0000-01-01T00:00:00Z");
+        assert_eq!(at("9999-12-31T23:59:59.999Z"), "9999-12-31T23:59:59.999Z");
+        assert_eq!(
+            Timestamp::from_millis(-62_167_219_200_001).to_rfc3339(),
+            "-62167219200001"
+        );
+        assert_eq!(
+            Timestamp::from_millis(i64::MAX).to_rfc3339(),
+            i64::MAX.to_string()
+        );
+        assert_eq!(Timestamp::parse_rfc3339("2026-12-01T18:30:00"), None);
     }
 
     #[test]

@@ -12,15 +12,11 @@ fn count(value: u64) -> i64 {
     i64::try_from(value).unwrap_or(i64::MAX)
 }
 
-/// Julian day number of 1970-01-01.
-const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
-
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date the core wrote.
 fn days(date: &str) -> i32 {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(date, format)
-        .map(|d| d.to_julian_day() - UNIX_EPOCH_JULIAN_DAY)
-        .unwrap_or(0)
+    date.parse::<jiff::civil::Date>()
+        .and_then(|d| d.since(jiff::civil::date(1970, 1, 1)))
+        .map_or(0, |span| span.get_days())
 }
 
 pub(crate) fn popularity(r: &Popularity) -> PyResult<Table> {

@@ -38,8 +38,8 @@ pub(crate) mod store;
 
 use std::fmt;
 
+use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::{Date, Duration as Days, Month};
 
 pub use consumer::{CURSOR, ConsumerReport};
 
@@ -660,9 +660,7 @@ impl Analytics<'_> {
         let mut starts = Vec::new();
         for day in from..=to + 1 {
             let start = date_of(day)
-                .and_then(|d| {
-                    zone.start_of_day(d.year() as i16, u8::from(d.month()) as i8, d.day() as i8)
-                })
+                .and_then(|d| zone.start_of_day(d.year(), d.month(), d.day()))
                 .ok_or_else(|| FieldError::new("to", "is out of range"))?;
             starts.push(start.as_millis().div_euclid(agg::QUARTER_MS));
         }
@@ -881,27 +879,27 @@ pub(crate) fn event_rating(inner: &Inner, event: EventId) -> Result<EventRating,
 }
 
 fn date_of_parts(year: i16, month: u8, day: u8) -> Option<Date> {
-    Date::from_calendar_date(i32::from(year), Month::try_from(month).ok()?, day).ok()
+    Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()
 }
 
-/// The Unix epoch as a `time::Date` day number offset.
+const UNIX_EPOCH_DAY: Date = jiff::civil::date(1970, 1, 1);
+
+/// The date `day` days after 1970-01-01.
 fn date_of(day: i64) -> Option<Date> {
-    let julian = i32::try_from(day.checked_add(2_440_588)?).ok()?;
-    Date::from_julian_day(julian).ok()
+    UNIX_EPOCH_DAY
+        .checked_add(jiff::Span::new().try_days(day).ok()?)
+        .ok()
 }
 
+/// Days since 1970-01-01.
 fn day_of(date: Date) -> i64 {
-    i64::from(date.to_julian_day()) - 2_440_588
+    date.since(UNIX_EPOCH_DAY)
+        .map_or(0, |span| i64::from(span.get_days()))
 }
 
 fn date_text(day: i64) -> String {
     match date_of(day) {
-        Some(date) => format!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            u8::from(date.month()),
-            date.day()
-        ),
+        Some(date) => format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day()),
         None => day.to_string(),
     }
 }
@@ -915,11 +913,10 @@ fn parse_date(field: &'static str, text: &str) -> Result<i64, FieldError> {
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return Err(bad());
     }
-    let year: i32 = y.parse().map_err(|_| bad())?;
+    let year: i16 = y.parse().map_err(|_| bad())?;
     let month: u8 = m.parse().map_err(|_| bad())?;
     let day: u8 = d.parse().map_err(|_| bad())?;
-    let month = Month::try_from(month).map_err(|_| bad())?;
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| bad())?;
+    let date = date_of_parts(year, month, day).ok_or_else(bad)?;
     Ok(day_of(date))
 }
 
@@ -963,22 +960,13 @@ fn period_of(day: i64, group_by: GroupBy) -> (String, i64) {
     match group_by {
         GroupBy::Day => (date_text(day), day),
         GroupBy::Week => {
-            let (year, week, weekday) = date.to_iso_week_date();
-            let last = day + 6 - i64::from(weekday.number_days_from_monday());
-            (format!("{year:04}-W{week:02}"), last)
+            let week = date.iso_week_date();
+            let last = day + 6 - i64::from(week.weekday().to_monday_zero_offset());
+            (format!("{:04}-W{:02}", week.year(), week.week()), last)
         }
         GroupBy::Month => {
-            let first_of_next = match date.month() {
-                Month::December => Date::from_calendar_date(date.year() + 1, Month::January, 1),
-                month => Date::from_calendar_date(date.year(), month.next(), 1),
-            };
-            let last = first_of_next
-                .map(|d| day_of(d - Days::days(1)))
-                .unwrap_or(day);
-            (
-                format!("{:04}-{:02}", date.year(), u8::from(date.month())),
-                last,
-            )
+            let last = day_of(date.last_of_month());
+            (format!("{:04}-{:02}", date.year(), date.month()), last)
         }
     }
 }

@@ -8,8 +8,6 @@ use prasang_core::Timestamp;
 use prasang_core::analytics::EventRating;
 use prasang_core::events::Event;
 use prasang_core::zone::{EventTime, LocalDateTime, Zone};
-use time::OffsetDateTime;
-use time::macros::format_description;
 
 /// An instant of `event` as people read it in the event's zone, e.g.
 /// "Sat 5 Dec 2026, 18:30 IST (UTC+05:30)".
@@ -19,12 +17,9 @@ pub fn event_time(event: &Event, at: Timestamp) -> String {
 
 /// An instant that belongs to no event (a hold's expiry, a delivery), in UTC.
 pub fn instant(at: Timestamp) -> String {
-    let format = format_description!(
-        "[weekday repr:short] [day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
-    );
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.as_millis()) * 1_000_000)
+    jiff::Timestamp::from_millisecond(at.as_millis())
         .ok()
-        .and_then(|t| t.format(&format).ok())
+        .and_then(|t| jiff::fmt::strtime::format("%a %-d %b %Y, %H:%M UTC", t).ok())
         .unwrap_or_else(|| at.to_rfc3339())
 }
 
