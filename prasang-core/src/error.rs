@@ -160,6 +160,26 @@ impl DomainError for CommonError {
     }
 }
 
+/// Storage failures the caller cannot fix: the disk refused (retry later) or the data is wrong.
+impl DomainError for StoreError {
+    fn info(&self) -> ErrorInfo {
+        let unavailable = ErrorInfo::new(
+            ErrorKind::Unavailable,
+            "storage-unavailable",
+            "Storage unavailable",
+        );
+        let internal = ErrorInfo::new(ErrorKind::Internal, "internal", "Internal error");
+        match self {
+            // The disk refused a read or write (full, gone read-only): retrying later may work.
+            StoreError::Engine(sled::Error::Io(_))
+            | StoreError::Flush(_)
+            | StoreError::Io(_)
+            | StoreError::Conflict => unavailable,
+            StoreError::Engine(_) | StoreError::Corrupt { .. } | StoreError::Signing(_) => internal,
+        }
+    }
+}
+
 impl From<ScanError> for CommonError {
     fn from(error: ScanError) -> Self {
         match error {

@@ -23,7 +23,6 @@ use sled::transaction::{
 };
 use sled::{Db, Tree};
 
-use crate::error::{DomainError, ErrorInfo, ErrorKind};
 use durability::GroupCommit;
 
 /// How writes reach the disk.
@@ -67,25 +66,6 @@ pub enum StoreError {
     /// Signing a token failed (the signing key is unusable).
     #[error("signing failed: {0}")]
     Signing(String),
-}
-
-impl DomainError for StoreError {
-    fn info(&self) -> ErrorInfo {
-        let unavailable = ErrorInfo::new(
-            ErrorKind::Unavailable,
-            "storage-unavailable",
-            "Storage unavailable",
-        );
-        let internal = ErrorInfo::new(ErrorKind::Internal, "internal", "Internal error");
-        match self {
-            // The disk refused a read or write (full, gone read-only): retrying later may work.
-            StoreError::Engine(sled::Error::Io(_))
-            | StoreError::Flush(_)
-            | StoreError::Io(_)
-            | StoreError::Conflict => unavailable,
-            StoreError::Engine(_) | StoreError::Corrupt { .. } | StoreError::Signing(_) => internal,
-        }
-    }
 }
 
 /// A copy for each caller of a batch that failed as a whole (the I/O error inside is copied by
