@@ -4,29 +4,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::context::Settings;
 use crate::notify::{Channel, DeliveryPolicy, NotifyConfig};
 use crate::store::Durability;
 use crate::time::{Clock, SystemClock};
-use crate::users::{HashingLimits, PasswordCost};
+use crate::users::password::{HashingLimits, PasswordCost};
 use crate::zone::Zone;
 
 /// Settings for [`crate::Prasang::open`]. Start from [`Config::new`] or [`Config::temporary`]
 /// and adjust with the builder methods.
 #[derive(Clone)]
 pub struct Config {
-    pub(crate) location: Option<PathBuf>,
-    pub(crate) durability: Durability,
-    pub(crate) hold_duration: Duration,
-    pub(crate) access_token_ttl: Duration,
-    pub(crate) refresh_token_ttl: Duration,
-    pub(crate) issuer: String,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) background_tasks: bool,
-    pub(crate) maintenance_interval: Duration,
-    pub(crate) password_cost: PasswordCost,
-    pub(crate) password_hashing: HashingLimits,
-    pub(crate) cache_bytes: u64,
-    pub(crate) default_time_zone: Zone,
+    pub(crate) settings: Settings,
     /// Boxed to keep `Config` small (it travels by value in `OpenTarget`).
     pub(crate) notify: Box<NotifyConfig>,
 }
@@ -36,19 +25,21 @@ impl Config {
     /// `path/store`, the token signing key in `path/keys`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Config {
-            location: Some(path.into()),
-            durability: Durability::GroupCommit,
-            hold_duration: Duration::from_secs(15 * 60),
-            access_token_ttl: Duration::from_secs(15 * 60),
-            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
-            issuer: "prasang".into(),
-            clock: Arc::new(SystemClock),
-            background_tasks: true,
-            maintenance_interval: Duration::from_secs(1),
-            password_cost: PasswordCost::RECOMMENDED,
-            password_hashing: HashingLimits::default(),
-            cache_bytes: 256 * 1024 * 1024,
-            default_time_zone: Zone::utc(),
+            settings: Settings {
+                location: Some(path.into()),
+                durability: Durability::GroupCommit,
+                hold_duration: Duration::from_secs(15 * 60),
+                access_token_ttl: Duration::from_secs(15 * 60),
+                refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+                issuer: "prasang".into(),
+                clock: Arc::new(SystemClock),
+                background_tasks: true,
+                maintenance_interval: Duration::from_secs(1),
+                password_cost: PasswordCost::RECOMMENDED,
+                password_hashing: HashingLimits::default(),
+                cache_bytes: 256 * 1024 * 1024,
+                default_time_zone: Zone::utc(),
+            },
             notify: Box::default(),
         }
     }
@@ -56,47 +47,46 @@ impl Config {
     /// A throwaway store in a fresh temporary folder, deleted when the handle is dropped.
     /// Uses cheap password hashing: for tests only.
     pub fn temporary() -> Self {
-        Config {
-            location: None,
-            password_cost: PasswordCost::INSECURE_FAST,
-            cache_bytes: 16 * 1024 * 1024,
-            ..Config::new("")
-        }
+        let mut config = Config::new("");
+        config.settings.location = None;
+        config.settings.password_cost = PasswordCost::INSECURE_FAST;
+        config.settings.cache_bytes = 16 * 1024 * 1024;
+        config
     }
 
     /// How writes reach the disk (default: group commit, every `Ok` is durable).
     pub fn durability(mut self, durability: Durability) -> Self {
-        self.durability = durability;
+        self.settings.durability = durability;
         self
     }
 
     /// How long a paid ticket is held awaiting payment (default 15 minutes).
     pub fn hold_duration(mut self, duration: Duration) -> Self {
-        self.hold_duration = duration;
+        self.settings.hold_duration = duration;
         self
     }
 
     /// Lifetime of access tokens (default 15 minutes).
     pub fn access_token_ttl(mut self, ttl: Duration) -> Self {
-        self.access_token_ttl = ttl;
+        self.settings.access_token_ttl = ttl;
         self
     }
 
     /// Lifetime of refresh tokens (default 30 days).
     pub fn refresh_token_ttl(mut self, ttl: Duration) -> Self {
-        self.refresh_token_ttl = ttl;
+        self.settings.refresh_token_ttl = ttl;
         self
     }
 
     /// The `iss` claim of issued tokens (default `prasang`).
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
-        self.issuer = issuer.into();
+        self.settings.issuer = issuer.into();
         self
     }
 
     /// Where "now" comes from (default: the system clock).
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.settings.clock = Arc::new(clock);
         self
     }
 
@@ -104,38 +94,38 @@ impl Config {
     /// `maintenance_interval` (default on). Turn off to call
     /// [`crate::Prasang::run_maintenance`] yourself.
     pub fn background_tasks(mut self, enabled: bool) -> Self {
-        self.background_tasks = enabled;
+        self.settings.background_tasks = enabled;
         self
     }
 
     /// How often background maintenance runs (default 1 s).
     pub fn maintenance_interval(mut self, interval: Duration) -> Self {
-        self.maintenance_interval = interval;
+        self.settings.maintenance_interval = interval;
         self
     }
 
     /// argon2id cost for new password hashes.
     pub fn password_cost(mut self, cost: PasswordCost) -> Self {
-        self.password_cost = cost;
+        self.settings.password_cost = cost;
         self
     }
 
     /// How many password hashes run and wait at once (default: one per core, four per core
     /// waiting); logins and registrations beyond that are refused as busy.
     pub fn password_hashing(mut self, limits: HashingLimits) -> Self {
-        self.password_hashing = limits;
+        self.settings.password_hashing = limits;
         self
     }
 
     /// sled page cache size in bytes.
     pub fn cache_bytes(mut self, bytes: u64) -> Self {
-        self.cache_bytes = bytes;
+        self.settings.cache_bytes = bytes;
         self
     }
 
     /// The time zone of events created without one (default UTC).
     pub fn default_time_zone(mut self, zone: Zone) -> Self {
-        self.default_time_zone = zone;
+        self.settings.default_time_zone = zone;
         self
     }
 
@@ -156,12 +146,12 @@ impl Config {
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
-            .field("location", &self.location)
-            .field("durability", &self.durability)
-            .field("hold_duration", &self.hold_duration)
-            .field("issuer", &self.issuer)
-            .field("default_time_zone", &self.default_time_zone)
-            .field("background_tasks", &self.background_tasks)
+            .field("location", &self.settings.location)
+            .field("durability", &self.settings.durability)
+            .field("hold_duration", &self.settings.hold_duration)
+            .field("issuer", &self.settings.issuer)
+            .field("default_time_zone", &self.settings.default_time_zone)
+            .field("background_tasks", &self.settings.background_tasks)
             .field("delivery_policy", &self.notify.policy)
             .finish_non_exhaustive()
     }

@@ -16,11 +16,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::Inner;
 use crate::analytics::AgeGroup;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, domain_error};
 use crate::events::Event;
+use crate::events::Events;
 use crate::feedback::{Feedback, FeedbackRecord};
 use crate::ids::{EventId, UserId};
 use crate::store::{StoreError, codec};
@@ -95,7 +96,7 @@ fn split_evenly(first: &[u8], last: &[u8], parts: usize) -> Vec<[u8; 16]> {
 
 /// Whole-table reads. Obtained from [`crate::Prasang::export`].
 pub struct Export<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Export<'_> {
@@ -108,7 +109,7 @@ impl Export<'_> {
             let Some(id) = EventId::from_key_prefix(&key) else {
                 continue;
             };
-            if let Some(event) = self.inner.events().load(id)? {
+            if let Some(event) = Events::new(self.inner).load(id)? {
                 events.push(event);
             }
         }

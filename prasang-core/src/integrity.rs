@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::Inner;
+use crate::context::Context;
 use crate::events::{EventRecord, SaleState};
 use crate::ids::{EventId, TicketId};
 use crate::store::{StoreError, codec, keys};
@@ -38,7 +38,7 @@ struct Expected {
 /// Checks, on a quiescent store: for every event `remaining + held + booked == capacity` and the
 /// counters equal the sums over its tickets; every index entry points at a matching record and
 /// every record has its index entries.
-pub(crate) fn verify(inner: &Inner) -> Result<IntegrityReport, StoreError> {
+pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
     let store = &inner.store;
     let mut report = IntegrityReport::default();
     let mut per_event: BTreeMap<EventId, Expected> = BTreeMap::new();

@@ -29,6 +29,7 @@
 pub mod analytics;
 pub mod auth;
 mod config;
+mod context;
 pub mod error;
 pub mod events;
 pub mod export;
@@ -52,7 +53,7 @@ mod validate;
 pub mod zone;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
@@ -66,10 +67,13 @@ pub use store::{Durability, StoreError};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 pub use validate::FieldError;
 
+use analytics::consumer::Runner;
 use auth::keys::SigningKeys;
-use events::visits::VisitCounter;
-use log::{DomainEvent, LogSignal};
+use context::{Context, Handle};
+use log::DomainEvent;
+use notify::Notifier;
 use store::Store;
+use tickets::group::BookingQueue;
 
 /// An open Prasang store. Cheap to clone; all clones share one database.
 ///
@@ -91,22 +95,42 @@ impl Drop for OpenHandles {
     }
 }
 
-pub(crate) struct Inner {
-    pub(crate) store: Store,
-    pub(crate) config: Config,
-    pub(crate) keys: SigningKeys,
-    pub(crate) known_tokens: auth::known::KnownTokens,
-    pub(crate) visits: VisitCounter,
-    pub(crate) log_signal: LogSignal,
-    pub(crate) notifier: notify::Notifier,
-    pub(crate) hashing: users::Hashing,
-    pub(crate) analytics: analytics::consumer::Runner,
-    pub(crate) booking: tickets::group::BookingQueue,
-    data_dir: PathBuf,
-    dummy_hash: OnceLock<String>,
+/// The top of the house: the shared context and each module's own services.
+struct Inner {
+    ctx: Context,
+    notifier: Notifier,
+    analytics: Runner,
+    booking: BookingQueue,
     maintenance: Mutex<Option<Maintenance>>,
     // Declared last so the folder outlives the database files inside it.
     _temporary_dir: Option<tempfile::TempDir>,
+}
+
+impl Handle<Notifier> for Inner {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+    fn service(&self) -> &Notifier {
+        &self.notifier
+    }
+}
+
+impl Handle<Runner> for Inner {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+    fn service(&self) -> &Runner {
+        &self.analytics
+    }
+}
+
+impl Handle<BookingQueue> for Inner {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+    fn service(&self) -> &BookingQueue {
+        &self.booking
+    }
 }
 
 struct Maintenance {
@@ -122,7 +146,7 @@ impl Prasang {
             OpenTarget::Config(config) => *config,
             OpenTarget::Path(path) => Config::new(path),
         };
-        let (data_dir, temporary_dir) = match &config.location {
+        let (data_dir, temporary_dir) = match &config.settings.location {
             Some(path) => (path.clone(), None),
             None => {
                 let dir = tempfile::Builder::new().prefix("prasang-").tempdir()?;
@@ -131,38 +155,42 @@ impl Prasang {
         };
         std::fs::create_dir_all(&data_dir)?;
         let keys = SigningKeys::load_or_create(&data_dir.join("keys"))?;
+        let settings = config.settings;
         let store = Store::open(
             &data_dir.join("store"),
-            config.durability,
-            config.cache_bytes,
+            settings.durability,
+            settings.cache_bytes,
         )
         .map_err(|error| OpenError::locked_or(error, &data_dir))?;
         auth::refresh::index_families(&store)?;
         tickets::held::drop_stored_counts(&store)?;
+        let notifier = Notifier::new(&config.notify)?;
+        let listeners = vec![notifier.log_listener()];
         let inner = Arc::new(Inner {
-            store,
-            keys,
-            known_tokens: auth::known::KnownTokens::default(),
-            visits: VisitCounter::default(),
-            log_signal: LogSignal::default(),
-            notifier: notify::Notifier::new(&config)?,
-            hashing: users::Hashing::new(config.password_cost, config.password_hashing),
-            analytics: analytics::consumer::Runner::default(),
-            booking: tickets::group::BookingQueue::default(),
-            data_dir,
-            dummy_hash: OnceLock::new(),
+            ctx: Context::new(store, settings, data_dir, keys, listeners),
+            notifier,
+            analytics: Runner::default(),
+            booking: BookingQueue::default(),
             maintenance: Mutex::new(None),
             _temporary_dir: temporary_dir,
-            config,
         });
         // Bookings are written by this thread whatever the settings (see `tickets::group`).
-        inner.booking.start(Arc::downgrade(&inner))?;
-        if inner.config.background_tasks {
-            let maintenance =
-                Maintenance::start(Arc::downgrade(&inner), inner.config.maintenance_interval)?;
+        inner.booking.start(
+            Arc::downgrade(&inner) as Weak<dyn Handle<BookingQueue>>,
+            tickets::write_batch,
+        )?;
+        if inner.ctx.config.background_tasks {
+            let maintenance = Maintenance::start(
+                Arc::downgrade(&inner),
+                inner.ctx.config.maintenance_interval,
+            )?;
             *inner.maintenance.lock() = Some(maintenance);
-            inner.notifier.start(Arc::downgrade(&inner))?;
-            inner.analytics.start(Arc::downgrade(&inner))?;
+            inner
+                .notifier
+                .start(Arc::downgrade(&inner) as Weak<dyn Handle<Notifier>>)?;
+            inner
+                .analytics
+                .start(Arc::downgrade(&inner) as Weak<dyn Handle<Runner>>)?;
         }
         let open = Arc::new(OpenHandles(Arc::clone(&inner)));
         Ok(Prasang { inner, _open: open })
@@ -170,32 +198,43 @@ impl Prasang {
 
     /// User accounts.
     pub fn users(&self) -> users::Users<'_> {
-        self.inner.users()
+        users::Users {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Logins and tokens.
     pub fn auth(&self) -> auth::Auth<'_> {
-        auth::Auth { inner: &self.inner }
+        auth::Auth {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Events.
     pub fn events(&self) -> events::Events<'_> {
-        self.inner.events()
+        events::Events::new(&self.inner.ctx)
     }
 
     /// Tickets.
     pub fn tickets(&self) -> tickets::Tickets<'_> {
-        tickets::Tickets { inner: &self.inner }
+        tickets::Tickets {
+            inner: &self.inner.ctx,
+            booking: &self.inner.booking,
+        }
     }
 
     /// Feedback on events.
     pub fn feedback(&self) -> feedback::Feedbacks<'_> {
-        feedback::Feedbacks { inner: &self.inner }
+        feedback::Feedbacks {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Whole tables for analysts (admins): events, tickets, feedback, attendee demographics.
     pub fn export(&self) -> export::Export<'_> {
-        export::Export { inner: &self.inner }
+        export::Export {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Copies the store into `dest` (a new or empty folder) while it keeps serving: the copy is
@@ -207,7 +246,7 @@ impl Prasang {
         dest: &Path,
     ) -> Result<snapshot::SnapshotReport, snapshot::SnapshotError> {
         snapshot::authorize(actor)?;
-        snapshot::take(&self.inner, dest)
+        snapshot::take(&self.inner.ctx, dest)
     }
 
     /// [`Prasang::snapshot`] into `snapshots/NAME` of the data folder (admins only): what a
@@ -218,30 +257,37 @@ impl Prasang {
         name: &str,
     ) -> Result<snapshot::SnapshotReport, snapshot::SnapshotError> {
         snapshot::authorize(actor)?;
-        let dest = snapshot::named(&self.inner.data_dir, name)?;
-        snapshot::take(&self.inner, &dest)
+        let dest = snapshot::named(&self.inner.ctx.data_dir, name)?;
+        snapshot::take(&self.inner.ctx, &dest)
     }
 
     /// Reports, maintained incrementally from the event log.
     pub fn analytics(&self) -> analytics::Analytics<'_> {
-        analytics::Analytics { inner: &self.inner }
+        analytics::Analytics {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Folds new log entries into the analytics aggregates and asks the holders of events that
     /// have ended for feedback, on this thread. A background thread does this continuously
     /// unless [`Config::background_tasks`] turned it off.
     pub fn run_analytics_once(&self) -> Result<analytics::ConsumerReport, StoreError> {
-        analytics::consumer::run_once(&self.inner)
+        analytics::consumer::run_once(&self.inner.ctx, &self.inner.analytics)
     }
 
     /// The event log and consumer cursors.
     pub fn log(&self) -> log::Log<'_> {
-        log::Log { inner: &self.inner }
+        log::Log {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Notification preferences, organizer settings and the delivery log.
     pub fn notifications(&self) -> notify::Notifications<'_> {
-        notify::Notifications { inner: &self.inner }
+        notify::Notifications {
+            inner: &self.inner.ctx,
+            notifier: &self.inner.notifier,
+        }
     }
 
     /// Adds a notification channel (or replaces the one with the same id); see also
@@ -257,14 +303,14 @@ impl Prasang {
     /// this thread. Background workers do this continuously unless [`Config::background_tasks`]
     /// turned them off.
     pub fn run_notifications_once(&self) -> Result<notify::DispatchReport, StoreError> {
-        notify::run_once(&self.inner)
+        notify::run_once(&self.inner.ctx, &self.inner.notifier)
     }
 
     /// Recomputes every counter and index from the records (admins only); call on a quiet
     /// store.
     pub fn verify_integrity(&self, actor: &auth::Actor) -> Result<IntegrityReport, CommonError> {
         actor.require_admin("only admins can check the store's integrity")?;
-        Ok(integrity::verify(&self.inner)?)
+        Ok(integrity::verify(&self.inner.ctx)?)
     }
 
     /// Expires lapsed holds and writes batched page views to the log. Runs every second in the
@@ -275,22 +321,22 @@ impl Prasang {
 
     /// Writes everything to disk now.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.inner.store.flush()
+        self.inner.ctx.store.flush()
     }
 
     /// The data folder (the database lives in `store/`, the signing key in `keys/`).
     pub fn data_dir(&self) -> &Path {
-        &self.inner.data_dir
+        &self.inner.ctx.data_dir
     }
 
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64, StoreError> {
-        self.inner.store.size_on_disk()
+        self.inner.ctx.store.size_on_disk()
     }
 
     /// The current time by the configured clock.
     pub fn now(&self) -> Timestamp {
-        self.inner.now()
+        self.inner.ctx.now()
     }
 }
 
@@ -389,41 +435,12 @@ impl From<&str> for OpenTarget {
 }
 
 impl Inner {
-    pub(crate) fn now(&self) -> Timestamp {
-        self.config.clock.now()
-    }
-
-    pub(crate) fn users(&self) -> users::Users<'_> {
-        users::Users { inner: self }
-    }
-
-    pub(crate) fn events(&self) -> events::Events<'_> {
-        events::Events { inner: self }
-    }
-
-    /// After a transaction that appended to the log: wait until it is durable (per the
-    /// durability mode), then wake log consumers.
-    pub(crate) fn committed_with_log(&self) -> Result<(), StoreError> {
-        self.store.durable()?;
-        self.log_signal.notify();
-        self.notifier.log_appended();
-        Ok(())
-    }
-
-    /// A password hash of the configured cost that matches nothing anyone types.
-    pub(crate) fn dummy_password_hash(&self) -> Result<&str, users::Busy> {
-        if let Some(hash) = self.dummy_hash.get() {
-            return Ok(hash);
-        }
-        let hash = self
-            .hashing
-            .hash("not a password anyone can type \u{0}")?
-            .unwrap_or_default();
-        Ok(self.dummy_hash.get_or_init(|| hash))
-    }
-
     fn run_maintenance(&self) -> Result<(), tickets::TicketError> {
-        let expired = tickets::Tickets { inner: self }.expire_due()?;
+        let tickets = tickets::Tickets {
+            inner: &self.ctx,
+            booking: &self.booking,
+        };
+        let expired = tickets.expire_due()?;
         if expired > 0 {
             tracing::debug!(expired, "released lapsed holds");
         }
@@ -431,12 +448,12 @@ impl Inner {
     }
 
     fn record_visits(&self) -> Result<(), StoreError> {
-        let counts = self.visits.drain();
+        let counts = self.ctx.visits.drain();
         if counts.is_empty() {
             return Ok(());
         }
-        let at = self.now();
-        let written = self.store.transaction(&self.store.log, |log| {
+        let at = self.ctx.now();
+        let written = self.ctx.store.transaction(&self.ctx.store.log, |log| {
             for (event, count) in &counts {
                 log::append(
                     log,
@@ -450,10 +467,10 @@ impl Inner {
             Ok::<_, sled::transaction::ConflictableTransactionError<StoreError>>(())
         });
         if let Err(error) = store::finish(written) {
-            self.visits.restore(&counts);
+            self.ctx.visits.restore(&counts);
             return Err(error);
         }
-        self.log_signal.notify();
+        self.ctx.log_signal.notify();
         Ok(())
     }
 }
@@ -492,7 +509,7 @@ impl Inner {
     fn stop_background(&self) {
         self.booking.stop();
         self.notifier.shutdown();
-        self.analytics.stop(|| self.log_signal.notify());
+        self.analytics.stop(|| self.ctx.log_signal.notify());
         if let Some(maintenance) = self.maintenance.lock().take() {
             *maintenance.stop.0.lock() = true;
             maintenance.stop.1.notify_all();
@@ -510,7 +527,7 @@ impl Drop for Inner {
         if let Err(error) = self.record_visits() {
             tracing::warn!(?error, "could not record the last page views");
         }
-        if let Err(error) = self.store.flush() {
+        if let Err(error) = self.ctx.store.flush() {
             tracing::error!(?error, "final flush failed");
         }
     }

@@ -57,15 +57,15 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{self, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use sled::{Event, Subscriber, Tree};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, domain_error};
 use crate::store::{SLOW, StoreError};
 use crate::validate::FieldError;
@@ -177,7 +177,7 @@ impl Captures {
     /// Moves every event already in the subscribers' channels into the captures. Touches no
     /// sled lock, so it may run inside a transaction.
     fn drain(&self, waker: &Waker) {
-        let mut context = Context::from_waker(waker);
+        let mut context = task::Context::from_waker(waker);
         for capture in self.trees.lock().iter_mut() {
             while let Poll::Ready(Some(event)) =
                 Pin::new(&mut capture.subscriber).poll(&mut context)
@@ -199,7 +199,7 @@ impl Wake for Unpark {
 
 /// Copies the live store into `dest` (a new or empty folder); see the module docs. A failed
 /// snapshot leaves no half copy behind.
-pub(crate) fn take(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
+pub(crate) fn take(inner: &Context, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
     check_destination(dest)?;
     std::fs::create_dir_all(dest)?;
     let taken = copy_consistently(inner, dest);
@@ -211,7 +211,7 @@ pub(crate) fn take(inner: &Inner, dest: &Path) -> Result<SnapshotReport, Snapsho
     taken
 }
 
-fn copy_consistently(inner: &Inner, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
+fn copy_consistently(inner: &Context, dest: &Path) -> Result<SnapshotReport, SnapshotError> {
     let started = Instant::now();
     let copy = open_copy(dest)?;
     let live = &inner.store.db;
@@ -385,7 +385,7 @@ fn copy_trees(
 
 /// Drains the subscribers inside a transaction, which holds off every write (see the module
 /// docs); returns when the cut began and how long it held writes.
-fn cut(inner: &Inner, captures: &Captures) -> Result<(Instant, Duration), SnapshotError> {
+fn cut(inner: &Context, captures: &Captures) -> Result<(Instant, Duration), SnapshotError> {
     let held = Mutex::new((Instant::now(), Duration::ZERO));
     let waker = Waker::noop();
     let result = inner.store.transaction(&inner.store.cursors, |_| {

@@ -22,7 +22,8 @@ use sled::transaction::ConflictableTransactionError;
 
 use super::store::{self as agg, Counters, EventInfo, Member, ScopeKey, UserInfo};
 use super::{AgeGroup, Group};
-use crate::Inner;
+use crate::context::{Context, Handle};
+use crate::events::record as event_record;
 use crate::feedback::requests;
 use crate::ids::{EventId, UserId};
 use crate::log::{self, DomainEvent, EventField, Log, LogEntry};
@@ -53,7 +54,7 @@ pub(crate) struct Runner {
 
 impl Runner {
     /// Starts the background consumer.
-    pub(crate) fn start(&self, inner: Weak<Inner>) -> std::io::Result<()> {
+    pub(crate) fn start(&self, inner: Weak<dyn Handle<Runner>>) -> std::io::Result<()> {
         let stopped = Arc::clone(&self.stopped);
         let thread = std::thread::Builder::new()
             .name("prasang-analytics".into())
@@ -62,7 +63,7 @@ impl Runner {
                     let Some(strong) = inner.upgrade() else {
                         return;
                     };
-                    let from = match run_once(&strong) {
+                    let from = match run_once(strong.context(), strong.service()) {
                         Ok(report) if report.entries > 0 => {
                             drop(strong);
                             std::thread::sleep(log::CONSUMER_GATHER);
@@ -79,7 +80,10 @@ impl Runner {
                     if stopped.load(Ordering::SeqCst) {
                         return;
                     }
-                    let _ = Log { inner: &strong }.wait_for(from, IDLE_POLL);
+                    let _ = Log {
+                        inner: strong.context(),
+                    }
+                    .wait_for(from, IDLE_POLL);
                 }
             })?;
         *self.thread.lock() = Some(thread);
@@ -111,20 +115,24 @@ pub struct ConsumerReport {
 
 /// Folds every entry past the cursor, sends due feedback requests, and folds the entries those
 /// appended.
-pub(crate) fn run_once(inner: &Inner) -> Result<ConsumerReport, StoreError> {
+pub(crate) fn run_once(inner: &Context, runner: &Runner) -> Result<ConsumerReport, StoreError> {
     let mut report = ConsumerReport::default();
-    report.entries += catch_up(inner, usize::MAX)?;
+    report.entries += catch_up(inner, runner, usize::MAX)?;
     report.feedback_requests = requests::send_due(inner)?;
     if report.feedback_requests > 0 {
-        report.entries += catch_up(inner, usize::MAX)?;
+        report.entries += catch_up(inner, runner, usize::MAX)?;
     }
     report.cursor = Log { inner }.position(CURSOR)?;
     Ok(report)
 }
 
 /// Folds up to `max_batches` batches past the cursor. Returns entries folded.
-pub(crate) fn catch_up(inner: &Inner, max_batches: usize) -> Result<usize, StoreError> {
-    let _one_at_a_time = inner.analytics.round.lock();
+pub(crate) fn catch_up(
+    inner: &Context,
+    runner: &Runner,
+    max_batches: usize,
+) -> Result<usize, StoreError> {
+    let _one_at_a_time = runner.round.lock();
     backfill_quarters(inner)?;
     let log = Log { inner };
     let mut folded = 0;
@@ -148,7 +156,7 @@ pub(crate) fn catch_up(inner: &Inner, max_batches: usize) -> Result<usize, Store
 
 /// One batch's changes, in memory until [`Fold::commit`].
 struct Fold<'a> {
-    inner: &'a Inner,
+    inner: &'a Context,
     counters: HashMap<Vec<u8>, Counters>,
     members: HashMap<[u8; 33], Option<Member>>,
     events: HashMap<EventId, Option<EventInfo>>,
@@ -217,7 +225,7 @@ const QUARTERS_MARKER: &str = "analytics-quarter-hours";
 
 /// Fills the quarter-hour buckets for every entry folded before they existed (run under the
 /// round lock, before folding anything new).
-fn backfill_quarters(inner: &Inner) -> Result<(), StoreError> {
+fn backfill_quarters(inner: &Context) -> Result<(), StoreError> {
     let store = &inner.store;
     if store.cursors.contains_key(QUARTERS_MARKER)? {
         return Ok(());
@@ -290,7 +298,7 @@ fn user_info(gender: Gender, age: u8) -> UserInfo {
 }
 
 impl<'a> Fold<'a> {
-    fn new(inner: &'a Inner) -> Self {
+    fn new(inner: &'a Context) -> Self {
         Fold {
             inner,
             counters: HashMap::new(),
@@ -333,7 +341,7 @@ impl<'a> Fold<'a> {
             Some(info) => info,
             // Not registered through the log (cannot happen in a store made by this version),
             // so take the profile as it is now.
-            None => match self.inner.users().load(user)? {
+            None => match crate::users::record::load(&self.inner.store, user)? {
                 Some(record) => user_info(record.gender, record.age),
                 None => user_info(Gender::Undisclosed, 0),
             },
@@ -398,10 +406,7 @@ impl<'a> Fold<'a> {
     /// and nobody wants "how was it?" about last year's concert.
     fn end_of(&self, event: EventId) -> Result<Option<Timestamp>, StoreError> {
         let too_old = self.inner.now().minus(requests::ASK_WITHIN);
-        Ok(self
-            .inner
-            .events()
-            .load(event)?
+        Ok(event_record::load(&self.inner.store, event)?
             .filter(|e| e.status == crate::events::EventStatus::Published)
             .map(|e| e.ends_at)
             .filter(|ends_at| *ends_at >= too_old))
@@ -418,7 +423,7 @@ impl<'a> Fold<'a> {
             DomainEvent::UserUpdated { user } => {
                 // The log does not carry the new profile: later entries count the user in the
                 // group their profile shows now; what was counted before stays.
-                if let Some(record) = self.inner.users().load(*user)? {
+                if let Some(record) = crate::users::record::load(&self.inner.store, *user)? {
                     self.users
                         .insert(*user, user_info(record.gender, record.age));
                     self.users_changed.insert(*user);
@@ -449,7 +454,7 @@ impl<'a> Fold<'a> {
             DomainEvent::EventUpdated { event, changed } => {
                 if changed.contains(&EventField::Capacity)
                     && let Some(mut info) = self.event(*event)?
-                    && let Some(sale) = self.inner.events().sale_state(*event)?
+                    && let Some(sale) = event_record::sale_state(&self.inner.store, *event)?
                 {
                     let delta = i64::from(sale.seats.capacity) - i64::from(info.capacity);
                     info.capacity = sale.seats.capacity;
@@ -808,7 +813,7 @@ mod tests {
         assert_eq!(expected, vec![4, 5, 1]);
 
         // Forget the quarter buckets and the marker, as a store folded by an older version.
-        let store = &prasang.inner.store;
+        let store = &prasang.inner.ctx.store;
         let quarters: Vec<_> = store
             .agg_counters
             .scan_prefix([agg::QUARTER])

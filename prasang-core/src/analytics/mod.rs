@@ -44,9 +44,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use consumer::{CURSOR, ConsumerReport};
 
 use self::store::{self as agg, Counters, ScopeKey};
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, domain_error};
+use crate::events::record as event_record;
 use crate::ids::{EventId, UserId};
 use crate::log::Log;
 use crate::store::{StoreError, codec};
@@ -493,7 +494,7 @@ domain_error!(AnalyticsError {});
 
 /// Reports. Obtained from [`crate::Prasang::analytics`].
 pub struct Analytics<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Analytics<'_> {
@@ -746,10 +747,7 @@ impl Analytics<'_> {
         });
         let mut events = Vec::with_capacity(TOP_N);
         for (rank, (event, c)) in candidates.into_iter().take(TOP_N).enumerate() {
-            let title = self
-                .inner
-                .events()
-                .load(event)?
+            let title = event_record::load(&self.inner.store, event)?
                 .map(|e| e.title)
                 .unwrap_or_default();
             events.push(TopEvent {
@@ -811,7 +809,8 @@ impl Analytics<'_> {
     fn authorize(&self, actor: &Actor, scope: Scope) -> Result<ScopeKey, AnalyticsError> {
         match scope {
             Scope::Event(event) => {
-                self.inner.events().require_run_by(
+                event_record::require_run_by(
+                    &self.inner.store,
                     actor,
                     event,
                     "only the event's organizer can read its analytics",
@@ -859,7 +858,7 @@ const GENDERS: [Gender; 4] = [
     Gender::Undisclosed,
 ];
 
-fn totals(inner: &Inner, scope: &ScopeKey) -> Result<Counters, StoreError> {
+fn totals(inner: &Context, scope: &ScopeKey) -> Result<Counters, StoreError> {
     Ok(inner
         .store
         .agg_counters
@@ -870,7 +869,7 @@ fn totals(inner: &Inner, scope: &ScopeKey) -> Result<Counters, StoreError> {
 }
 
 /// The rating shown on an event (what the consumer has folded so far).
-pub(crate) fn event_rating(inner: &Inner, event: EventId) -> Result<EventRating, StoreError> {
+pub(crate) fn event_rating(inner: &Context, event: EventId) -> Result<EventRating, StoreError> {
     let c = totals(inner, &agg::event_scope(event))?;
     Ok(EventRating {
         average: average(c.rating_sum, c.rating_count),

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
-use super::Claims;
+use super::claims::Claims;
 
 /// Tokens remembered at most; when full, expired ones are dropped, and if that is not enough
 /// the memory starts over (the next request with each token pays one check again).

@@ -1,20 +1,23 @@
 //! Authentication: logins, EdDSA access tokens, rotating refresh tokens, and the [`Actor`] every
 //! rights-checked operation takes.
 
+mod claims;
 pub(crate) mod generation;
 pub(crate) mod keys;
 pub(crate) mod known;
 pub(crate) mod refresh;
 
-use jsonwebtoken::{Algorithm, Header, Validation};
-use serde::{Deserialize, Serialize};
+pub use claims::Claims;
 
-use crate::Inner;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::Serialize;
+
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::store::StoreError;
 use crate::time::Timestamp;
-use crate::users::{Role, User};
+use crate::users::record::{self as user_record, Role, User};
 use crate::validate;
 
 /// Who is calling: a verified user and their role. Every rights check of the core asks the
@@ -90,32 +93,6 @@ pub struct Session {
     pub user: User,
 }
 
-/// The claims of a Prasang access token.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Claims {
-    /// The user id.
-    pub sub: String,
-    /// The user's role.
-    pub role: Role,
-    /// Expiry, seconds since the epoch.
-    pub exp: i64,
-    /// Issue time, seconds since the epoch.
-    pub iat: i64,
-    /// Unique token id.
-    pub jti: String,
-    /// Issuer (the configured issuer name).
-    pub iss: String,
-    /// The refresh-token family (login session) this token belongs to; logging out revokes it.
-    pub sid: String,
-    /// The user's token generation when it was issued: a role or password change moves it on
-    /// and ends every older token.
-    #[serde(default, rename = "gen")]
-    pub generation: u64,
-    /// Not valid before (seconds since the epoch); our tokens do not set it, but it is honoured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<i64>,
-}
-
 /// Errors of the auth API.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -155,16 +132,16 @@ domain_error!(AuthError {
 
 /// Logins and tokens. Obtained from [`crate::Prasang::auth`].
 pub struct Auth<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Auth<'_> {
     /// Checks e-mail and password and starts a session.
     pub fn login(&self, email: &str, password: &str) -> Result<Session, AuthError> {
-        let users = self.inner.users();
+        let store = &self.inner.store;
         let record = match validate::email(email) {
-            Ok(normalised) => match users.id_by_email(&normalised)? {
-                Some(id) => users.load(id)?,
+            Ok(normalised) => match user_record::id_by_email(store, &normalised)? {
+                Some(id) => user_record::load(store, id)?,
                 None => None,
             },
             Err(_) => None,
@@ -197,11 +174,8 @@ impl Auth<'_> {
     pub fn refresh(&self, refresh_token: &str) -> Result<Session, AuthError> {
         let sessions_version = self.inner.known_tokens.sessions_version();
         let (user_id, new_token, family) = refresh::rotate(self.inner, refresh_token)?;
-        let record = self
-            .inner
-            .users()
-            .load(user_id)?
-            .ok_or(AuthError::InvalidToken)?;
+        let record =
+            user_record::load(&self.inner.store, user_id)?.ok_or(AuthError::InvalidToken)?;
         self.session(record.to_api(), new_token, family, sessions_version)
     }
 
@@ -268,10 +242,7 @@ impl Auth<'_> {
     /// authenticate users themselves (and for tests). Nothing is checked but that the user
     /// exists: whoever can call this holds the store.
     pub fn trusted_actor(&self, user_id: UserId) -> Result<Actor, AuthError> {
-        let record = self
-            .inner
-            .users()
-            .load(user_id)?
+        let record = user_record::load(&self.inner.store, user_id)?
             .ok_or(CommonError::NotFound(Subject::User))?;
         Ok(Actor::new(user_id, record.role))
     }
@@ -356,7 +327,7 @@ mod tests {
     fn a_token_signed_here_needs_no_signature_check_and_others_need_one() {
         let here = store();
         let session = login(&here, "ada");
-        let known = &here.inner.known_tokens;
+        let known = &here.inner.ctx.known_tokens;
         let checks = known.signature_checks();
         here.auth().verify(&session.access_token).expect("valid");
         assert_eq!(known.signature_checks(), checks, "signed here: known");

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{AuthError, expiry_after};
-use crate::Inner;
+use crate::context::Context;
 use crate::ids::UserId;
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish};
 use crate::time::Timestamp;
@@ -47,7 +47,7 @@ fn family_text(family: [u8; 16]) -> String {
 }
 
 /// Starts a login session: a new family and its first refresh token.
-pub(super) fn start_family(inner: &Inner, user: UserId) -> Result<(String, String), AuthError> {
+pub(super) fn start_family(inner: &Context, user: UserId) -> Result<(String, String), AuthError> {
     let family = random_bytes::<16>();
     let token = new_token();
     let now = inner.now();
@@ -87,7 +87,7 @@ enum Rotation {
 
 /// Uses a refresh token: marks it used and issues its successor in the same family.
 pub(super) fn rotate(
-    inner: &Inner,
+    inner: &Context,
     presented: &str,
 ) -> Result<(UserId, String, String), AuthError> {
     let now = inner.now();
@@ -144,7 +144,7 @@ pub(super) fn rotate(
 }
 
 /// Revokes the family of a refresh token (logout).
-pub(super) fn revoke_by_token(inner: &Inner, presented: &str) -> Result<(), AuthError> {
+pub(super) fn revoke_by_token(inner: &Context, presented: &str) -> Result<(), AuthError> {
     let store = &inner.store;
     finish::<_, AuthError>(store.transaction(
         (&store.token_families, &store.refresh_tokens),
@@ -167,7 +167,7 @@ pub(super) fn revoke_by_token(inner: &Inner, presented: &str) -> Result<(), Auth
 }
 
 /// Whether the session `family` (as carried in an access token's `sid`) has been revoked.
-pub(super) fn family_revoked(inner: &Inner, family: &str) -> Result<bool, AuthError> {
+pub(super) fn family_revoked(inner: &Context, family: &str) -> Result<bool, AuthError> {
     let bytes = URL_SAFE_NO_PAD
         .decode(family)
         .map_err(|_| AuthError::InvalidToken)?;
@@ -192,7 +192,7 @@ fn family_by_user(user: UserId, family: [u8; 16]) -> [u8; 32] {
 
 /// Ends every session of `user` (after a password change): each of their refresh-token families
 /// is revoked, so neither their refresh tokens nor their access tokens work any more.
-pub(crate) fn revoke_all(inner: &Inner, user: UserId) -> Result<usize, StoreError> {
+pub(crate) fn revoke_all(inner: &Context, user: UserId) -> Result<usize, StoreError> {
     let store = &inner.store;
     let mut revoked = 0;
     for entry in store.families_by_user.scan_prefix(user.to_bytes()) {

@@ -1,6 +1,6 @@
 //! Reading events: one by id, the public listing, an organizer's own list.
 
-use super::record::{EventRecord, SaleState};
+use super::record::{self, EventRecord, SaleState};
 use super::{Event, EventError, EventQuery, EventStatus, Events, NO_SUCH_EVENT};
 use crate::auth::Actor;
 use crate::error::CommonError;
@@ -121,29 +121,18 @@ impl Events<'_> {
     }
 
     pub(crate) fn sale_state(&self, id: EventId) -> Result<Option<SaleState>, StoreError> {
-        codec::get(&self.inner.store.inventory, &id.to_bytes())
-    }
-
-    /// Checks `actor` runs event `id` (its organizer, or an admin): the rule every sub-API that
-    /// shows or changes an event's own data asks. No such event is `NotFound`; someone else's is
-    /// `Forbidden(refusal)`.
-    pub(crate) fn require_run_by(
-        &self,
-        actor: &Actor,
-        id: EventId,
-        refusal: &'static str,
-    ) -> Result<SaleState, CommonError> {
-        let sale = self.sale_state(id)?.ok_or(NO_SUCH_EVENT)?;
-        if !sale.is_run_by(actor) {
-            return Err(CommonError::Forbidden(refusal));
-        }
-        Ok(sale)
+        record::sale_state(&self.inner.store, id)
     }
 
     /// An event for someone who runs it (its organizer or an admin), e.g. to show it in an edit
     /// form; anyone else is refused as changing it would be. Counts no view.
     pub fn get_managed(&self, actor: &Actor, id: EventId) -> Result<Event, EventError> {
-        self.require_run_by(actor, id, "only the event's organizer can manage it")?;
+        record::require_run_by(
+            &self.inner.store,
+            actor,
+            id,
+            "only the event's organizer can manage it",
+        )?;
         self.peek(id)
     }
 }

@@ -18,8 +18,8 @@ pub(crate) use record::{EventRecord, SaleState};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::{EventId, UserId};
 use crate::log::{self, DomainEvent};
@@ -214,6 +214,15 @@ domain_error!(EventError {
     EventError::HasTickets => ErrorInfo::new(Conflict, "event-has-tickets", "Event has tickets"),
 });
 
+/// The trees of [`Events::write_whole`], as its transaction sees them.
+struct EventTrees<'t> {
+    events: &'t TransactionalTree,
+    by_start: &'t TransactionalTree,
+    by_organizer: &'t TransactionalTree,
+    inventory: &'t TransactionalTree,
+    log: &'t TransactionalTree,
+}
+
 const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
 
 /// Inside a transaction: the records of event `key`, if it exists, is not cancelled and `actor`
@@ -238,7 +247,13 @@ fn live_event_run_by(
 
 /// Events. Obtained from [`crate::Prasang::events`].
 pub struct Events<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
+}
+
+impl<'a> Events<'a> {
+    pub(crate) fn new(inner: &'a Context) -> Self {
+        Events { inner }
+    }
 }
 
 impl Events<'_> {
@@ -255,10 +270,36 @@ impl Events<'_> {
             now,
             &self.inner.config.default_time_zone,
         )?;
-        let store = &self.inner.store;
         let id = event.id.to_bytes();
         let record = codec::write(&event);
         let sale_record = codec::write(&sale);
+        self.write_whole(|trees| {
+            trees.events.insert(&id, record.as_slice())?;
+            trees.inventory.insert(&id, sale_record.as_slice())?;
+            let by_start = keys::event_by_start(event.starts_at, event.id);
+            trees.by_start.insert(&by_start, &[])?;
+            let by_organizer = keys::event_by_organizer(event.organizer, event.id);
+            trees.by_organizer.insert(&by_organizer, &[])?;
+            let created = DomainEvent::EventCreated {
+                event: event.id,
+                organizer: event.organizer,
+                capacity: sale.seats.capacity,
+                starts_at: event.starts_at,
+            };
+            log::append(trees.log, now, &created)?;
+            Ok(())
+        })?;
+        Ok(event.into_api(sale.seats))
+    }
+
+    /// Runs `body` as one transaction over every tree that holds part of an event (its
+    /// description, sale state, both indexes) and the log, then waits until it is durable and
+    /// wakes log consumers: how an event comes and goes.
+    fn write_whole(
+        &self,
+        body: impl Fn(EventTrees<'_>) -> Result<(), ConflictableTransactionError<EventError>>,
+    ) -> Result<(), EventError> {
+        let store = &self.inner.store;
         finish::<_, EventError>(store.transaction(
             (
                 &store.events,
@@ -268,22 +309,16 @@ impl Events<'_> {
                 &store.log,
             ),
             |(events, by_start, by_organizer, inventory, log)| {
-                events.insert(&id, record.as_slice())?;
-                inventory.insert(&id, sale_record.as_slice())?;
-                by_start.insert(&keys::event_by_start(event.starts_at, event.id), &[])?;
-                by_organizer.insert(&keys::event_by_organizer(event.organizer, event.id), &[])?;
-                let created = DomainEvent::EventCreated {
-                    event: event.id,
-                    organizer: event.organizer,
-                    capacity: sale.seats.capacity,
-                    starts_at: event.starts_at,
-                };
-                log::append(log, now, &created)?;
-                Ok(())
+                body(EventTrees {
+                    events,
+                    by_start,
+                    by_organizer,
+                    inventory,
+                    log,
+                })
             },
         ))?;
-        self.inner.committed_with_log()?;
-        Ok(event.into_api(sale.seats))
+        Ok(self.inner.committed_with_log()?)
     }
 
     /// `event` with its ratings from the analytics aggregates (a transaction cannot read them).
@@ -382,35 +417,27 @@ impl Events<'_> {
     /// Deletes an event that never issued a ticket (its organizer or an admin).
     pub fn delete(&self, actor: &Actor, id: EventId) -> Result<(), EventError> {
         let now = self.inner.now();
-        let store = &self.inner.store;
         let key = id.to_bytes();
-        finish::<_, EventError>(store.transaction(
-            (
-                &store.events,
-                &store.events_by_start,
-                &store.events_by_organizer,
-                &store.inventory,
-                &store.log,
-            ),
-            |(events, by_start, by_organizer, inventory, log)| {
-                let sale = SaleState::read_in_tx(inventory, &key)?;
-                if !sale.is_run_by(actor) {
-                    return Err(abort(CommonError::Forbidden(
-                        "only the event's organizer can delete it",
-                    )));
-                }
-                if sale.tickets_issued > 0 {
-                    return Err(abort(EventError::HasTickets));
-                }
-                events.remove(&key)?;
-                inventory.remove(&key)?;
-                by_start.remove(&keys::event_by_start(sale.starts_at, id))?;
-                by_organizer.remove(&keys::event_by_organizer(sale.organizer, id))?;
-                log::append(log, now, &DomainEvent::EventDeleted { event: id })?;
-                Ok(())
-            },
-        ))?;
-        self.inner.committed_with_log()?;
-        Ok(())
+        self.write_whole(|trees| {
+            let sale = SaleState::read_in_tx(trees.inventory, &key)?;
+            if !sale.is_run_by(actor) {
+                return Err(abort(CommonError::Forbidden(
+                    "only the event's organizer can delete it",
+                )));
+            }
+            if sale.tickets_issued > 0 {
+                return Err(abort(EventError::HasTickets));
+            }
+            trees.events.remove(&key)?;
+            trees.inventory.remove(&key)?;
+            trees
+                .by_start
+                .remove(&keys::event_by_start(sale.starts_at, id))?;
+            trees
+                .by_organizer
+                .remove(&keys::event_by_organizer(sale.organizer, id))?;
+            log::append(trees.log, now, &DomainEvent::EventDeleted { event: id })?;
+            Ok(())
+        })
     }
 }

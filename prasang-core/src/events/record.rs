@@ -9,18 +9,22 @@ use super::{Event, EventStatus, NO_SUCH_EVENT, Seats};
 use crate::auth::Actor;
 use crate::error::CommonError;
 use crate::ids::{EventId, UserId};
-use crate::store::codec::Record;
-use crate::store::{StoreError, abort, read_in_tx};
+use crate::store::codec::{self, Record};
+use crate::store::{Store, StoreError, abort, read_in_tx};
 use crate::time::Timestamp;
 use crate::zone::Zone;
 
-/// An event's description as stored in `events`.
+/// An event's description as stored in `events` (version 3): the time zone is its last field.
+pub(crate) type EventRecord = EventRecordOf<String>;
+
+/// The fields every version of [`EventRecord`] has, then `time_zone: Z`.
 ///
 /// Version 1 stored the API `Event`, whose last field was a copy of the seat counters that was
-/// never read (the counters live in the sale state). Version 2 is the same fields without it.
-/// Version 3 adds the event's time zone as the last field; older events read as UTC.
+/// never read (the counters live in the sale state). Version 2 is the same fields without it:
+/// `EventRecordOf<()>` (a unit takes no bytes). Version 3 adds the event's time zone, an IANA
+/// name checked against the tz database when it was set; older events read as UTC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct EventRecord {
+pub(crate) struct EventRecordOf<Z> {
     pub(crate) id: EventId,
     pub(crate) organizer: UserId,
     pub(crate) title: String,
@@ -36,28 +40,7 @@ pub(crate) struct EventRecord {
     pub(crate) status: EventStatus,
     pub(crate) created_at: Timestamp,
     pub(crate) updated_at: Timestamp,
-    /// IANA name, checked against the tz database when it was set.
-    pub(crate) time_zone: String,
-}
-
-/// The fields of versions 1 and 2, only read (postcard has no field names: an old body must be
-/// decoded with its own shape, then given the zone those versions meant, UTC).
-#[derive(Deserialize)]
-struct EventRecordV2 {
-    id: EventId,
-    organizer: UserId,
-    title: String,
-    description: String,
-    location: String,
-    starts_at: Timestamp,
-    ends_at: Timestamp,
-    price_minor: u64,
-    currency: String,
-    image_url: Option<String>,
-    per_user_limit: u32,
-    status: EventStatus,
-    created_at: Timestamp,
-    updated_at: Timestamp,
+    pub(crate) time_zone: Z,
 }
 
 impl Record for EventRecord {
@@ -65,38 +48,19 @@ impl Record for EventRecord {
     const VERSION: u8 = 3;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        // Postcard writes a tuple as its parts in order, so a version-1 body is exactly a
-        // version-2 body followed by the unused seat counters, which are dropped.
-        let old = match version {
-            1 => {
-                postcard::from_bytes::<(EventRecordV2, SeatCounters)>(body).map(|(event, _)| event)
-            }
-            2 => postcard::from_bytes::<EventRecordV2>(body),
-            _ => return None,
-        };
-        Some(old.map(EventRecordV2::in_utc))
-    }
-}
-
-impl EventRecordV2 {
-    fn in_utc(self) -> EventRecord {
-        EventRecord {
-            id: self.id,
-            organizer: self.organizer,
-            title: self.title,
-            description: self.description,
-            location: self.location,
-            starts_at: self.starts_at,
-            ends_at: self.ends_at,
-            price_minor: self.price_minor,
-            currency: self.currency,
-            image_url: self.image_url,
-            per_user_limit: self.per_user_limit,
-            status: self.status,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-            time_zone: Zone::utc().name().to_owned(),
+        if !matches!(version, 1 | 2) {
+            return None;
         }
+        // Postcard writes fields in order without names, so the fields both older versions
+        // start with, followed by a zone, are a version-3 body. Version 1's seat counters come
+        // after those fields, and are dropped with what is left after the shared fields.
+        Some(
+            postcard::take_from_bytes::<EventRecordOf<()>>(body).and_then(|(_, unused)| {
+                let mut current = body[..body.len() - unused.len()].to_vec();
+                current.extend(postcard::to_allocvec(Zone::utc().name())?);
+                postcard::from_bytes(&current)
+            }),
+        )
     }
 }
 
@@ -207,6 +171,32 @@ impl SaleState {
     pub(crate) fn is_run_by(&self, actor: &Actor) -> bool {
         actor.can_manage(self.organizer)
     }
+}
+
+/// The stored description of event `id`.
+pub(crate) fn load(store: &Store, id: EventId) -> Result<Option<EventRecord>, StoreError> {
+    codec::get(&store.events, &id.to_bytes())
+}
+
+/// The sale state of event `id`.
+pub(crate) fn sale_state(store: &Store, id: EventId) -> Result<Option<SaleState>, StoreError> {
+    codec::get(&store.inventory, &id.to_bytes())
+}
+
+/// Checks `actor` runs event `id` (its organizer, or an admin): the rule every sub-API that
+/// shows or changes an event's own data asks. No such event is `NotFound`; someone else's is
+/// `Forbidden(refusal)`.
+pub(crate) fn require_run_by(
+    store: &Store,
+    actor: &Actor,
+    id: EventId,
+    refusal: &'static str,
+) -> Result<SaleState, CommonError> {
+    let sale = sale_state(store, id)?.ok_or(NO_SUCH_EVENT)?;
+    if !sale.is_run_by(actor) {
+        return Err(CommonError::Forbidden(refusal));
+    }
+    Ok(sale)
 }
 
 #[cfg(test)]

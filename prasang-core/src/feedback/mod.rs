@@ -44,9 +44,10 @@ pub(crate) mod requests;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
+use crate::events::record as event_record;
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::limits;
@@ -198,7 +199,7 @@ fn check_reply(text: &str) -> Result<String, FieldError> {
 
 /// Feedback. Obtained from [`crate::Prasang::feedback`].
 pub struct Feedbacks<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Feedbacks<'_> {
@@ -402,7 +403,7 @@ impl Feedbacks<'_> {
         event: EventId,
         refusal: &'static str,
     ) -> Result<(), FeedbackError> {
-        self.inner.events().require_run_by(actor, event, refusal)?;
+        event_record::require_run_by(&self.inner.store, actor, event, refusal)?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ use sled::transaction::{
     ConflictableTransactionError, TransactionalTree, UnabortableTransactionError,
 };
 
-use crate::Inner;
+use crate::context::Context;
 use crate::ids::EventId;
 use crate::log::{self, DomainEvent};
 use crate::store::{self, StoreError, codec, keys};
@@ -75,7 +75,7 @@ pub(crate) fn reschedule(
 }
 
 /// Requests feedback for every event whose end has passed. Returns how many were requested.
-pub(crate) fn send_due(inner: &Inner) -> Result<usize, StoreError> {
+pub(crate) fn send_due(inner: &Context) -> Result<usize, StoreError> {
     let store = &inner.store;
     let mut requested = 0;
     loop {

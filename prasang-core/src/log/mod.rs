@@ -7,14 +7,13 @@ mod events;
 
 use std::time::Duration;
 
-use parking_lot::{Condvar, Mutex};
 use serde::{Deserialize, Serialize};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
 pub use events::{DomainEvent, EventField};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, domain_error};
 use crate::store::{StoreError, codec, keys};
 use crate::time::Timestamp;
@@ -79,24 +78,9 @@ pub(crate) fn append(
     Ok(seq)
 }
 
-/// Wakes consumers waiting for new entries.
-#[derive(Default)]
-pub(crate) struct LogSignal {
-    appended: Mutex<u64>,
-    changed: Condvar,
-}
-
-impl LogSignal {
-    /// Called after a transaction that appended to the log has committed.
-    pub(crate) fn notify(&self) {
-        *self.appended.lock() += 1;
-        self.changed.notify_all();
-    }
-}
-
 /// Reading the log and keeping consumer cursors. Obtained from [`crate::Prasang::log`].
 pub struct Log<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Log<'_> {
@@ -171,23 +155,10 @@ impl Log<'_> {
     /// Blocks until the log holds an entry at or after `from`, or `timeout` passes. Returns
     /// whether such an entry exists.
     pub fn wait_for(&self, from: u64, timeout: Duration) -> Result<bool, LogError> {
-        let signal = &self.inner.log_signal;
-        let mut appended = signal.appended.lock();
-        if self.end()? > from {
-            return Ok(true);
-        }
-        let seen = *appended;
         let deadline = std::time::Instant::now() + timeout;
-        while *appended == seen {
-            if signal
-                .changed
-                .wait_until(&mut appended, deadline)
-                .timed_out()
-            {
-                break;
-            }
-        }
-        drop(appended);
+        self.inner
+            .log_signal
+            .wait_unless(deadline, || Ok::<_, LogError>(self.end()? > from))?;
         Ok(self.end()? > from)
     }
 }

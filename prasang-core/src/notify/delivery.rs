@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, DueEntry};
 use super::{DeliveryError, DeliveryPolicy, Notification, NotificationKind, Receipt};
-use crate::Inner;
+use crate::context::Context;
 use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
 use crate::store::codec::{self, Record};
@@ -115,7 +115,7 @@ impl Delivery {
 }
 
 /// A delivery record by key.
-pub(crate) fn load(inner: &Inner, key: &[u8]) -> Result<Option<Delivery>, StoreError> {
+pub(crate) fn load(inner: &Context, key: &[u8]) -> Result<Option<Delivery>, StoreError> {
     inner
         .store
         .deliveries
@@ -184,7 +184,7 @@ impl FreshProgress {
 /// Claims the earliest delivery of `channel` due at `now`, scanning its due queue from
 /// `resume_at` when given.
 pub(crate) fn claim_next(
-    inner: &Inner,
+    inner: &Context,
     channel: &str,
     now: Timestamp,
     resume_at: Option<&[u8]>,
@@ -232,7 +232,7 @@ pub(crate) fn claim_next(
 /// Claims the delivery behind a due entry of its own, or drops the entry if it is a leftover
 /// whose record has moved on.
 fn claim_listed(
-    inner: &Inner,
+    inner: &Context,
     due_key: &[u8],
     key: &[u8],
     now: Timestamp,
@@ -252,7 +252,7 @@ fn claim_listed(
 /// Claims the next delivery over `channel` of the log entries `seqs` that awaits an attempt,
 /// for the round's entry `due_key`; drops the entry once each of them has had its attempt.
 fn claim_fresh(
-    inner: &Inner,
+    inner: &Context,
     due_key: &[u8],
     channel: &str,
     seqs: std::ops::Range<u64>,
@@ -313,7 +313,7 @@ enum Taken {
 /// Claims `key` if its record, read again under the claim, is `claimable`, and marks it
 /// `sending`.
 fn claim_if(
-    inner: &Inner,
+    inner: &Context,
     key: &[u8],
     now: Timestamp,
     claims: &impl Claims,
@@ -337,7 +337,7 @@ fn claim_if(
 
 /// Writes a claimed delivery as `sending`, its attempt counted.
 fn mark_sending(
-    inner: &Inner,
+    inner: &Context,
     key: &[u8],
     mut delivery: Delivery,
     now: Timestamp,
@@ -362,7 +362,7 @@ pub(crate) enum Outcome {
 
 /// Records the result of an attempt on a claimed delivery and waits until it is durable.
 pub(crate) fn record(
-    inner: &Inner,
+    inner: &Context,
     mut delivery: Delivery,
     result: Result<Receipt, DeliveryError>,
     policy: &DeliveryPolicy,
@@ -470,7 +470,7 @@ mod tests {
 
     /// The store's one delivery record.
     fn only_delivery(prasang: &Prasang) -> Delivery {
-        let deliveries = &prasang.inner.store.deliveries;
+        let deliveries = &prasang.inner.ctx.store.deliveries;
         assert_eq!(deliveries.len(), 1);
         let (_, record) = deliveries.iter().next().expect("one").expect("readable");
         codec::read(&record).expect("decodes")
@@ -479,12 +479,12 @@ mod tests {
     /// Puts `delivery` in its channel's due queue at `at`, as a cut outcome write can leave it.
     fn add_due_entry(prasang: &Prasang, delivery: &Delivery, at: Timestamp) {
         let key = keys::due(&delivery.channel, at, delivery.log_seq, delivery.user);
-        let queue = &prasang.inner.store.deliveries_due;
+        let queue = &prasang.inner.ctx.store.deliveries_due;
         queue.insert(key, &[]).expect("insert a due entry");
     }
 
     fn due_entries(prasang: &Prasang) -> usize {
-        prasang.inner.store.deliveries_due.len()
+        prasang.inner.ctx.store.deliveries_due.len()
     }
 
     #[test]
@@ -547,7 +547,7 @@ mod tests {
 
     fn claim(prasang: &Prasang, claims: &Held) -> Option<Delivery> {
         let now = prasang.now();
-        match claim_next(&prasang.inner, "email", now, None, claims).expect("claim") {
+        match claim_next(&prasang.inner.ctx, "email", now, None, claims).expect("claim") {
             Claim::Due { delivery, .. } => Some(*delivery),
             Claim::Idle(_) => None,
         }
@@ -566,8 +566,9 @@ mod tests {
             };
             prasang.tickets().book(&attendee, &request).expect("book");
         }
-        super::super::dispatch::dispatch_pending(&prasang.inner).expect("dispatch");
-        assert_eq!(prasang.inner.store.deliveries.len(), 3);
+        super::super::runtime::dispatch_pending(&prasang.inner.ctx, &prasang.inner.notifier)
+            .expect("dispatch");
+        assert_eq!(prasang.inner.ctx.store.deliveries.len(), 3);
         assert_eq!(due_entries(&prasang), 1, "one entry for the round's three");
 
         let claims = Held::default();
@@ -595,7 +596,7 @@ mod tests {
         };
         for sent in [first, second] {
             let key = sent.key();
-            let outcome = record(&prasang.inner, sent, accepted(), &policy);
+            let outcome = record(&prasang.inner.ctx, sent, accepted(), &policy);
             assert_eq!(outcome.expect("recorded"), Outcome::Sent);
             claims.release(&key);
         }
@@ -603,7 +604,7 @@ mod tests {
 
         let again = claim(&prasang, &claims).expect("the cut attempt is due again");
         assert_eq!((again.key(), again.attempts), (cut.key(), 2));
-        let outcome = record(&prasang.inner, again, accepted(), &policy);
+        let outcome = record(&prasang.inner.ctx, again, accepted(), &policy);
         assert_eq!(outcome.expect("recorded"), Outcome::Sent);
         claims.release(&cut.key());
 
@@ -620,9 +621,16 @@ mod tests {
             .background_tasks(false)
             .channel(Arc::clone(&channel) as Arc<dyn Channel>);
         let prasang = testing::one_booking(config).prasang;
-        super::super::dispatch::dispatch_pending(&prasang.inner).expect("dispatch");
+        super::super::runtime::dispatch_pending(&prasang.inner.ctx, &prasang.inner.notifier)
+            .expect("dispatch");
         // What dispatch wrote before rounds had entries: the delivery's own entry, no round's.
-        prasang.inner.store.deliveries_due.clear().expect("clear");
+        prasang
+            .inner
+            .ctx
+            .store
+            .deliveries_due
+            .clear()
+            .expect("clear");
         let delivery = only_delivery(&prasang);
         add_due_entry(&prasang, &delivery, delivery.created_at);
 

@@ -9,12 +9,13 @@ use super::settings::EventNotificationSettings;
 use super::{
     CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketSummary, keys, settings,
 };
-use crate::Inner;
+use crate::context::Context;
 use crate::events::record::EventRecord;
 use crate::ids::{EventId, UserId};
 use crate::log::{DomainEvent, EventField, Log, LogEntry};
 use crate::store::{StoreError, codec};
-use crate::tickets::{TicketStatus, Tickets};
+use crate::tickets::TicketStatus;
+use crate::tickets::record as ticket_record;
 use crate::zone::Zone;
 
 /// Log entries read per round.
@@ -23,59 +24,59 @@ const ENTRIES_PER_ROUND: usize = 256;
 /// many).
 const DELIVERIES_PER_WRITE: usize = 512;
 
-/// Turns every log entry past the cursor into delivery records and advances the cursor.
-/// Returns (entries read, records created).
-pub(crate) fn dispatch_pending(inner: &Inner) -> Result<(usize, usize), StoreError> {
-    // One dispatcher at a time, so the cursor only moves forward.
-    let _one_at_a_time = inner.notifier.dispatch_lock.lock();
+/// What one round of dispatch found.
+pub(super) enum Round {
+    /// No entry at or past the cursor `from`.
+    Empty { from: u64 },
+    /// `entries` entries became `made` delivery records; the cursor moved to `next`.
+    Done {
+        next: u64,
+        entries: usize,
+        made: usize,
+    },
+}
+
+/// Turns the next entries past the cursor into delivery records and advances the cursor. The
+/// caller runs one round at a time (so the cursor only moves forward) and announces the records
+/// once their entries are durable (see `runtime::dispatch_pending`).
+pub(super) fn round(inner: &Context, default_channels: &[String]) -> Result<Round, StoreError> {
     let log = Log { inner };
-    let (mut entries_read, mut created) = (0, 0);
-    loop {
-        let from = log.position(CURSOR)?;
-        let entries = log.entries(from, ENTRIES_PER_ROUND)?;
-        let Some(last) = entries.last() else {
-            // After a restart: what the log holds survived, but make sure before announcing it.
-            if inner.notifier.durable_before() < from {
-                inner.store.durable()?;
-                inner.notifier.entries_durable_before(from);
-            }
-            break;
-        };
-        let next = last.seq + 1;
-        let mut batch = Batch {
-            inner,
-            rows: Vec::new(),
-            created: 0,
-            known: Known::default(),
-            replaying: inner
-                .store
-                .deliveries
-                .range(crate::store::keys::log_seq(from)..)
-                .next()
-                .is_some(),
-        };
-        for entry in &entries {
-            plan(inner, entry, &mut batch)?;
-        }
-        let made = batch.finish(next)?;
-        // Under group commit a log entry is visible before it is durable. Deliveries wait until
-        // the entries they announce are on disk, so a crash can never leave someone told about
-        // a booking that did not survive it.
-        inner.store.durable()?;
-        inner.notifier.entries_durable_before(next);
-        if made > 0 {
-            inner.notifier.wake_workers();
-        }
-        created += made;
-        entries_read += entries.len();
+    let from = log.position(CURSOR)?;
+    let entries = log.entries(from, ENTRIES_PER_ROUND)?;
+    let Some(last) = entries.last() else {
+        return Ok(Round::Empty { from });
+    };
+    let next = last.seq + 1;
+    let mut batch = Batch {
+        inner,
+        default_channels,
+        rows: Vec::new(),
+        created: 0,
+        known: Known::default(),
+        replaying: inner
+            .store
+            .deliveries
+            .range(crate::store::keys::log_seq(from)..)
+            .next()
+            .is_some(),
+    };
+    for entry in &entries {
+        plan(inner, entry, &mut batch)?;
     }
-    Ok((entries_read, created))
+    let made = batch.finish(next)?;
+    Ok(Round::Done {
+        next,
+        entries: entries.len(),
+        made,
+    })
 }
 
 /// Delivery records on their way to the store, written a few hundred at a time so an event-wide
 /// notification to many holders never builds one huge vector.
 struct Batch<'a> {
-    inner: &'a Inner,
+    inner: &'a Context,
+    /// The channels of users who never chose.
+    default_channels: &'a [String],
     rows: Vec<Delivery>,
     created: usize,
     known: Known,
@@ -109,7 +110,11 @@ struct AboutRecipient {
 }
 
 impl Known {
-    fn event(&mut self, inner: &Inner, id: EventId) -> Result<Option<Rc<AboutEvent>>, StoreError> {
+    fn event(
+        &mut self,
+        inner: &Context,
+        id: EventId,
+    ) -> Result<Option<Rc<AboutEvent>>, StoreError> {
         if let Some(known) = self.events.get(&id) {
             return Ok(known.clone());
         }
@@ -127,20 +132,21 @@ impl Known {
 
     fn recipient(
         &mut self,
-        inner: &Inner,
+        inner: &Context,
+        default_channels: &[String],
         id: UserId,
     ) -> Result<Option<Rc<AboutRecipient>>, StoreError> {
         if let Some(known) = self.recipients.get(&id) {
             return Ok(known.clone());
         }
-        let about = match inner.users().load(id)? {
+        let about = match crate::users::record::load(&inner.store, id)? {
             Some(record) => Some(Rc::new(AboutRecipient {
                 recipient: Recipient {
                     user_id: id,
                     name: record.name,
                     email: record.email,
                 },
-                channels: settings::preferences(inner, id)?.channels,
+                channels: settings::preferences(inner, default_channels, id)?.channels,
             })),
             None => None,
         };
@@ -179,7 +185,7 @@ impl Batch<'_> {
 /// its own due entry, if it needs one). Workers leave these records alone until the round is
 /// over: they take only deliveries of entries known to be durable.
 fn write(
-    inner: &Inner,
+    inner: &Context,
     planned: &[Delivery],
     cursor: Option<u64>,
     replaying: bool,
@@ -254,7 +260,7 @@ fn ticket_plan(
     })
 }
 
-fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreError> {
+fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, StoreError> {
     use NotificationKind as K;
     Ok(match &entry.event {
         DomainEvent::TicketBooked {
@@ -319,9 +325,8 @@ fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreEr
             user,
             quantity,
         } => {
-            let amount_minor = Tickets { inner }
-                .load(*ticket)?
-                .map_or(0, |t| t.amount_minor);
+            let amount_minor =
+                ticket_record::load(&inner.store, *ticket)?.map_or(0, |t| t.amount_minor);
             ticket_plan(
                 K::TicketExpired,
                 *event,
@@ -385,21 +390,20 @@ fn what_to_tell(inner: &Inner, entry: &LogEntry) -> Result<Option<Plan>, StoreEr
 }
 
 /// Everyone holding a pending or booked ticket for `event`, each once, in booking order.
-fn active_holders(inner: &Inner, event: EventId) -> Result<Vec<UserId>, StoreError> {
+fn active_holders(inner: &Context, event: EventId) -> Result<Vec<UserId>, StoreError> {
     holders(inner, event, TicketStatus::is_active)
 }
 
 /// Everyone holding a booked ticket for `event`, each once, in booking order.
-fn booked_holders(inner: &Inner, event: EventId) -> Result<Vec<UserId>, StoreError> {
+fn booked_holders(inner: &Context, event: EventId) -> Result<Vec<UserId>, StoreError> {
     holders(inner, event, |status| status == TicketStatus::Booked)
 }
 
 fn holders(
-    inner: &Inner,
+    inner: &Context,
     event: EventId,
     counts: impl Fn(TicketStatus) -> bool,
 ) -> Result<Vec<UserId>, StoreError> {
-    let tickets = Tickets { inner };
     let mut seen = HashSet::new();
     let mut holders = Vec::new();
     for item in inner.store.tickets_by_event.scan_prefix(event.to_bytes()) {
@@ -407,7 +411,7 @@ fn holders(
         let Some(id) = crate::store::keys::ticket_from_index_key(&key) else {
             continue;
         };
-        if let Some(ticket) = tickets.load(id)?
+        if let Some(ticket) = ticket_record::load(&inner.store, id)?
             && counts(ticket.status)
             && seen.insert(ticket.user)
         {
@@ -432,7 +436,7 @@ fn summary(event: EventRecord) -> EventSummary {
 }
 
 /// Adds the deliveries `entry` calls for to `out`, built from the current user and event records.
-fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), StoreError> {
+fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), StoreError> {
     let Some(plan) = what_to_tell(inner, entry)? else {
         return Ok(());
     };
@@ -444,7 +448,7 @@ fn plan(inner: &Inner, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), Stor
     }
     let now = inner.now();
     for user in plan.recipients {
-        let Some(recipient) = out.known.recipient(inner, user)? else {
+        let Some(recipient) = out.known.recipient(inner, out.default_channels, user)? else {
             continue;
         };
         let mut channels = recipient.channels.clone();
@@ -530,8 +534,9 @@ mod tests {
 
         // What a crash leaves after a round wrote its records but none of their index entries,
         // nor moved the cursor: the record of Ada's e-mail alone.
-        let store = &prasang.inner.store;
-        dispatch_pending(&prasang.inner).expect("dispatch");
+        let store = &prasang.inner.ctx.store;
+        super::super::runtime::dispatch_pending(&prasang.inner.ctx, &prasang.inner.notifier)
+            .expect("dispatch");
         assert_eq!(store.deliveries.len(), 1);
         for index in [
             &store.deliveries_by_event,

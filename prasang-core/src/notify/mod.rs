@@ -62,9 +62,10 @@ pub use settings::{EventNotificationSettings, NotificationPreferences};
 
 pub(crate) use runtime::{Notifier, run_once};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
+use crate::events::record as event_record;
 use crate::ids::{EventId, UserId};
 use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, codec};
@@ -172,13 +173,14 @@ pub(crate) fn check_channel_id(id: &str) -> Result<(), NotifyError> {
 /// Notification preferences, organizer settings and the delivery log. Obtained from
 /// [`crate::Prasang::notifications`].
 pub struct Notifications<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
+    pub(crate) notifier: &'a Notifier,
 }
 
 impl Notifications<'_> {
     /// Ids of the registered channels, sorted.
     pub fn channels(&self) -> Vec<String> {
-        self.inner.notifier.channel_ids()
+        self.notifier.channel_ids()
     }
 
     /// A user's channel preferences (the user themself or an admin). Users who never chose get
@@ -189,7 +191,11 @@ impl Notifications<'_> {
         user: UserId,
     ) -> Result<NotificationPreferences, NotifyError> {
         self.check_self_or_admin(actor, user)?;
-        Ok(settings::preferences(self.inner, user)?)
+        Ok(settings::preferences(
+            self.inner,
+            self.notifier.default_channels(),
+            user,
+        )?)
     }
 
     /// Sets a user's channel preferences (the user themself or an admin). An empty list turns
@@ -300,14 +306,15 @@ impl Notifications<'_> {
             )
             .into());
         }
-        if self.inner.users().load(user)?.is_none() {
+        if crate::users::record::load(&self.inner.store, user)?.is_none() {
             return Err(CommonError::NotFound(Subject::User).into());
         }
         Ok(())
     }
 
     fn check_runs_event(&self, actor: &Actor, event: EventId) -> Result<(), NotifyError> {
-        self.inner.events().require_run_by(
+        event_record::require_run_by(
+            &self.inner.store,
             actor,
             event,
             "only the event's organizer can see or change its notifications",

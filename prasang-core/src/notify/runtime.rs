@@ -22,13 +22,14 @@ use std::time::{Duration, Instant};
 use parking_lot::{Condvar, Mutex, RwLock};
 
 use super::delivery::{self, Claim, Claims, FreshProgress, Outcome};
+use super::dispatch::{self, Round};
 use super::{
-    Channel, DeliveryError, DispatchReport, Notification, NotifyError, Receipt, check_channel_id,
-    dispatch,
+    Channel, DeliveryError, DeliveryPolicy, DispatchReport, Notification, NotifyConfig,
+    NotifyError, Receipt, check_channel_id,
 };
-use crate::config::Config;
+use crate::context::{Context, Handle, LogListener};
 use crate::store::{StoreError, keys};
-use crate::{Inner, Timestamp};
+use crate::time::Timestamp;
 
 /// Longest a worker sleeps before looking at its queue again without being woken.
 const IDLE_POLL: Duration = Duration::from_secs(1);
@@ -40,9 +41,10 @@ pub(crate) struct Notifier {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     /// Set when background threads run; new channels then get workers too.
-    background: Mutex<Option<Weak<Inner>>>,
+    background: Mutex<Option<Weak<dyn Handle<Notifier>>>>,
+    policy: DeliveryPolicy,
     /// Serialises dispatch rounds so the cursor only moves forward.
-    pub(crate) dispatch_lock: Mutex<()>,
+    dispatch_lock: Mutex<()>,
 }
 
 struct Shared {
@@ -88,6 +90,14 @@ impl Claims for Shared {
     }
 }
 
+impl LogListener for Shared {
+    /// Wakes the dispatcher. Cheap; this is all the booking path ever does for notifications.
+    fn log_appended(&self) {
+        self.state.lock().log_appends += 1;
+        self.log_grew.notify_one();
+    }
+}
+
 impl Shared {
     fn channel(&self, id: &str) -> Option<Arc<dyn Channel>> {
         self.channels.read().get(id).cloned()
@@ -101,13 +111,13 @@ impl Shared {
 
 impl Notifier {
     /// The registry of the channels `config` names (their ids checked); no threads yet.
-    pub(crate) fn new(config: &Config) -> Result<Self, NotifyError> {
+    pub(crate) fn new(config: &NotifyConfig) -> Result<Self, NotifyError> {
         let mut channels = BTreeMap::new();
-        for channel in &config.notify.channels {
+        for channel in &config.channels {
             check_channel_id(channel.id())?;
             channels.insert(channel.id().to_owned(), Arc::clone(channel));
         }
-        for id in &config.notify.policy.default_channels {
+        for id in &config.policy.default_channels {
             check_channel_id(id)?;
         }
         Ok(Notifier {
@@ -119,18 +129,19 @@ impl Notifier {
                 exited: Condvar::new(),
                 in_flight: Mutex::new(HashSet::new()),
                 fresh_progress: FreshProgress::default(),
-                workers_per_channel: config.notify.policy.workers_per_channel.max(1),
+                workers_per_channel: config.policy.workers_per_channel.max(1),
                 stopped: AtomicBool::new(false),
                 durable_before: AtomicU64::new(0),
             }),
             threads: Mutex::new(Vec::new()),
             background: Mutex::new(None),
+            policy: config.policy.clone(),
             dispatch_lock: Mutex::new(()),
         })
     }
 
     /// Starts the dispatcher and every channel's workers.
-    pub(crate) fn start(&self, inner: Weak<Inner>) -> std::io::Result<()> {
+    pub(crate) fn start(&self, inner: Weak<dyn Handle<Notifier>>) -> std::io::Result<()> {
         let mut background = self.background.lock();
         let shared = Arc::clone(&self.shared);
         let weak = inner.clone();
@@ -157,7 +168,7 @@ impl Notifier {
         Ok(())
     }
 
-    fn spawn_workers(&self, inner: &Weak<Inner>, id: &str) -> std::io::Result<()> {
+    fn spawn_workers(&self, inner: &Weak<dyn Handle<Notifier>>, id: &str) -> std::io::Result<()> {
         for n in 0..self.shared.workers_per_channel {
             let (weak, shared, id_owned) = (inner.clone(), Arc::clone(&self.shared), id.to_owned());
             self.spawn(format!("prasang-notify-{id}-{n}"), move || {
@@ -205,11 +216,14 @@ impl Notifier {
         self.shared.durable_before.load(Ordering::SeqCst)
     }
 
-    /// Called after every commit that appended to the log: wakes the dispatcher. Cheap; this
-    /// is all the booking path ever does for notifications.
-    pub(crate) fn log_appended(&self) {
-        self.shared.state.lock().log_appends += 1;
-        self.shared.log_grew.notify_one();
+    /// What the context tells after every commit that appended to the log.
+    pub(crate) fn log_listener(&self) -> Arc<dyn LogListener> {
+        Arc::clone(&self.shared) as Arc<dyn LogListener>
+    }
+
+    /// The channels of users who never chose.
+    pub(crate) fn default_channels(&self) -> &[String] {
+        &self.policy.default_channels
     }
 
     /// Stops the threads: waits up to [`SHUTDOWN_GRACE`] for deliveries in progress.
@@ -250,6 +264,46 @@ impl Notifier {
     }
 }
 
+/// Turns every log entry past the cursor into delivery records and advances the cursor.
+/// Returns (entries read, records created).
+pub(crate) fn dispatch_pending(
+    inner: &Context,
+    notifier: &Notifier,
+) -> Result<(usize, usize), StoreError> {
+    // One dispatcher at a time, so the cursor only moves forward.
+    let _one_at_a_time = notifier.dispatch_lock.lock();
+    let (mut entries_read, mut created) = (0, 0);
+    loop {
+        match dispatch::round(inner, notifier.default_channels())? {
+            Round::Empty { from } => {
+                // After a restart: what the log holds survived, but make sure before announcing
+                // it.
+                if notifier.durable_before() < from {
+                    inner.store.durable()?;
+                    notifier.entries_durable_before(from);
+                }
+                return Ok((entries_read, created));
+            }
+            Round::Done {
+                next,
+                entries,
+                made,
+            } => {
+                // Under group commit a log entry is visible before it is durable. Deliveries
+                // wait until the entries they announce are on disk, so a crash can never leave
+                // someone told about a booking that did not survive it.
+                inner.store.durable()?;
+                notifier.entries_durable_before(next);
+                if made > 0 {
+                    notifier.wake_workers();
+                }
+                created += made;
+                entries_read += entries;
+            }
+        }
+    }
+}
+
 /// Calls a channel; a panic in it fails the delivery instead of the worker.
 fn deliver(channel: &dyn Channel, notification: &Notification) -> Result<Receipt, DeliveryError> {
     std::panic::catch_unwind(AssertUnwindSafe(|| channel.deliver(notification))).unwrap_or_else(
@@ -262,7 +316,7 @@ fn deliver(channel: &dyn Channel, notification: &Notification) -> Result<Receipt
     )
 }
 
-fn dispatcher(inner: &Weak<Inner>, shared: &Shared) {
+fn dispatcher(inner: &Weak<dyn Handle<Notifier>>, shared: &Shared) {
     loop {
         let seen = shared.state.lock().log_appends;
         if shared.stopped.load(Ordering::SeqCst) {
@@ -271,7 +325,7 @@ fn dispatcher(inner: &Weak<Inner>, shared: &Shared) {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let found = match dispatch::dispatch_pending(&strong) {
+        let found = match dispatch_pending(strong.context(), strong.service()) {
             Ok((entries, _)) => entries > 0,
             Err(error) => {
                 tracing::warn!(?error, "notification dispatch failed; will retry");
@@ -290,7 +344,7 @@ fn dispatcher(inner: &Weak<Inner>, shared: &Shared) {
     }
 }
 
-fn worker(inner: &Weak<Inner>, shared: &Shared, id: &str) {
+fn worker(inner: &Weak<dyn Handle<Notifier>>, shared: &Shared, id: &str) {
     loop {
         let seen = shared.state.lock().work;
         if shared.stopped.load(Ordering::SeqCst) {
@@ -302,8 +356,8 @@ fn worker(inner: &Weak<Inner>, shared: &Shared, id: &str) {
         let Some(strong) = inner.upgrade() else {
             return;
         };
-        let now = strong.now();
-        let claim = delivery::claim_next(&strong, id, now, None, shared);
+        let now = strong.context().now();
+        let claim = delivery::claim_next(strong.context(), id, now, None, shared);
         let wait = match claim {
             Ok(Claim::Due {
                 delivery: claimed, ..
@@ -312,8 +366,9 @@ fn worker(inner: &Weak<Inner>, shared: &Shared, id: &str) {
                 let key = claimed.key();
                 let result = deliver(channel.as_ref(), &claimed.notification);
                 if let Some(strong) = inner.upgrade() {
-                    let policy = strong.config.notify.policy.clone();
-                    if let Err(error) = delivery::record(&strong, *claimed, result, &policy) {
+                    let policy = &strong.service().policy;
+                    if let Err(error) = delivery::record(strong.context(), *claimed, result, policy)
+                    {
                         tracing::warn!(?error, channel = id, "could not record a delivery");
                     }
                 }
@@ -342,16 +397,16 @@ fn until(now: Timestamp, at: Timestamp) -> Duration {
 
 /// Dispatches every pending log entry, then attempts every due delivery of every channel once,
 /// on the calling thread.
-pub(crate) fn run_once(inner: &Inner) -> Result<DispatchReport, StoreError> {
-    let shared: &Shared = &inner.notifier.shared;
-    let (entries, created) = dispatch::dispatch_pending(inner)?;
+pub(crate) fn run_once(inner: &Context, notifier: &Notifier) -> Result<DispatchReport, StoreError> {
+    let shared: &Shared = &notifier.shared;
+    let (entries, created) = dispatch_pending(inner, notifier)?;
     let mut report = DispatchReport {
         entries,
         created,
         ..DispatchReport::default()
     };
-    let policy = inner.config.notify.policy.clone();
-    for id in inner.notifier.channel_ids() {
+    let policy = &notifier.policy;
+    for id in notifier.channel_ids() {
         let Some(channel) = shared.channel(&id) else {
             continue;
         };
@@ -374,7 +429,7 @@ pub(crate) fn run_once(inner: &Inner) -> Result<DispatchReport, StoreError> {
             };
             attempted.push(claimed.key());
             let result = deliver(channel.as_ref(), &claimed.notification);
-            match delivery::record(inner, *claimed, result, &policy) {
+            match delivery::record(inner, *claimed, result, policy) {
                 Ok(Outcome::Sent) => report.sent += 1,
                 Ok(Outcome::Retrying) => report.retrying += 1,
                 Ok(Outcome::Failed) => report.failed += 1,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::NotificationKind;
-use crate::Inner;
+use crate::context::Context;
 use crate::ids::{EventId, UserId};
 use crate::store::{StoreError, codec};
 
@@ -28,22 +28,23 @@ pub struct EventNotificationSettings {
     pub extra_channels: Vec<String>,
 }
 
-/// A user's preferences, or the configured default when they never chose.
+/// A user's preferences, or the configured `defaults` when they never chose.
 pub(crate) fn preferences(
-    inner: &Inner,
+    inner: &Context,
+    defaults: &[String],
     user: UserId,
 ) -> Result<NotificationPreferences, StoreError> {
     match inner.store.notify_prefs.get(user.to_bytes())? {
         Some(bytes) => codec::decode("notify_prefs", &bytes),
         None => Ok(NotificationPreferences {
-            channels: inner.config.notify.policy.default_channels.clone(),
+            channels: defaults.to_vec(),
         }),
     }
 }
 
 /// An event's settings, or the defaults.
 pub(crate) fn event_settings(
-    inner: &Inner,
+    inner: &Context,
     event: EventId,
 ) -> Result<EventNotificationSettings, StoreError> {
     match inner.store.notify_event_settings.get(event.to_bytes())? {

@@ -68,7 +68,7 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let host = uri.host().unwrap_or_default();
-        let Some(port) = uri.port_u16().or(super::services::default_port(uri)) else {
+        let Some(port) = uri.port_u16().or(default_port(uri)) else {
             // Not a URL the host would send; let ureq say what is wrong with it.
             return self.lookup.resolve(uri, config, timeout);
         };
@@ -104,6 +104,15 @@ impl<R: Resolver> Resolver for CachingResolver<R> {
             },
         );
         Ok(addrs)
+    }
+}
+
+/// The port an `http://` or `https://` URL without one connects to; `None` for other schemes.
+pub(super) fn default_port(uri: &ureq::http::Uri) -> Option<u16> {
+    match uri.scheme_str() {
+        Some("http") => Some(80),
+        Some("https") => Some(443),
+        _ => None,
     }
 }
 

@@ -11,6 +11,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use ureq::unversioned::transport::DefaultConnector;
 
+use super::resolver;
 use super::smtp::{SmtpMailer, SmtpSettings};
 
 /// Largest response body handed back to a plugin.
@@ -299,17 +300,8 @@ fn http_agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::with_parts(
         config,
         DefaultConnector::default(),
-        super::resolver::CachingResolver::new(),
+        resolver::CachingResolver::new(),
     )
-}
-
-/// The port an `http://` or `https://` URL without one connects to; `None` for other schemes.
-pub(super) fn default_port(uri: &ureq::http::Uri) -> Option<u16> {
-    match uri.scheme_str() {
-        Some("http") => Some(80),
-        Some("https") => Some(443),
-        _ => None,
-    }
 }
 
 /// Checks `url` against an allow-list of `host` or `host:port` entries.
@@ -317,7 +309,7 @@ pub(crate) fn check_allowed(allowed_hosts: &[String], url: &str) -> Result<(), S
     let uri: ureq::http::Uri = url
         .parse()
         .map_err(|e| ServiceError::Invalid(format!("URL `{url}`: {e}")))?;
-    let default_port = default_port(&uri)
+    let default_port = resolver::default_port(&uri)
         .ok_or_else(|| ServiceError::Invalid(format!("URL `{url}` is not http:// or https://")))?;
     let host = uri
         .host()
@@ -449,7 +441,7 @@ mod tests {
             if check_allowed(&allowed, &url).is_ok() {
                 let uri: ureq::http::Uri = url.parse().expect("an allowed URL parses");
                 let host = uri.host().expect("an allowed URL has a host").to_ascii_lowercase();
-                let port = uri.port_u16().or(default_port(&uri));
+                let port = uri.port_u16().or(resolver::default_port(&uri));
                 proptest::prop_assert!(
                     host == "hooks.example.com" || (host == "127.0.0.1" && port == Some(9000)),
                     "{} passed as {}:{:?}", url, host, port

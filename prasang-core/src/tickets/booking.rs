@@ -7,11 +7,11 @@ use std::collections::hash_map::Entry;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::group::{PendingBooking, Queued, Request};
+use super::group::{BookingOutcome, PendingBooking, Queued, Request};
 use super::held::{self, Booked, HeldSeats};
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, Subject};
 use crate::events::{EventStatus, SaleState};
 use crate::ids::{EventId, TicketId, UserId};
@@ -31,15 +31,6 @@ pub struct BookingRequest {
     /// A key of the caller's choosing (1–255 printable ASCII characters): repeating a request with
     /// the same key returns the first result instead of booking again.
     pub idempotency_key: Option<String>,
-}
-
-/// The result of [`Tickets::book`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BookingOutcome {
-    /// The ticket (`booked` for free events, `pending` for paid ones).
-    pub ticket: Ticket,
-    /// True when an earlier request with the same idempotency key made this ticket.
-    pub replayed: bool,
 }
 
 /// The refusal for a booking of an event that does not exist.
@@ -349,7 +340,7 @@ type Decided = (
 /// Decides `batch` in arrival order in one transaction, given what the writer remembers of its
 /// users' seats (every user and event of the batch recalled).
 fn decide_in_tx(
-    inner: &Inner,
+    inner: &Context,
     batch: &[Queued],
     remembered: &HeldSeats,
     now: Timestamp,
@@ -385,7 +376,7 @@ fn decide_in_tx(
 /// refusals at once (they wrote nothing), waits until the bookings are durable (one shared
 /// flush for the whole batch), then answers them. `held_seats` is the writer's memory of the
 /// seats its users hold (see [`held`]).
-pub(super) fn write_batch(inner: &Inner, batch: Vec<Queued>, held_seats: &mut HeldSeats) {
+pub(crate) fn write_batch(inner: &Context, batch: Vec<Queued>, held_seats: &mut HeldSeats) {
     let now = inner.now();
     let users = batch.iter().map(|queued| (queued.user, queued.event));
     let decided = held_seats
@@ -455,7 +446,7 @@ impl Tickets<'_> {
     /// refusals (sold out, limit reached, not on sale) are answered without waiting for it.
     pub fn book_async(&self, actor: &Actor, request: &BookingRequest) -> PendingBooking {
         let checked = checked(actor, request);
-        let mut pending = self.inner.booking.submit([checked]);
+        let mut pending = self.booking.submit([checked]);
         pending
             .pop()
             .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
@@ -472,8 +463,7 @@ impl Tickets<'_> {
         let checked = requests
             .iter()
             .map(|(actor, request)| checked(actor, request));
-        self.inner
-            .booking
+        self.booking
             .submit(checked)
             .into_iter()
             .map(PendingBooking::wait)
@@ -530,7 +520,7 @@ mod tests {
             idempotency_key: None,
         };
         let first = prasang.tickets().book(&ada, &request).expect("book");
-        let inner = &prasang.inner;
+        let inner = &prasang.inner.ctx;
         let user = ada.user_id();
         let recalled = || {
             let mut memory = HeldSeats::default();

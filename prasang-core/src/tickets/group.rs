@@ -20,16 +20,28 @@ use std::thread::JoinHandle;
 
 use parking_lot::{Condvar, Mutex};
 
-use super::{BookingOutcome, TicketError};
-use crate::Inner;
+use serde::Serialize;
+
+use super::held::HeldSeats;
+use super::{Ticket, TicketError};
+use crate::context::{self, Handle};
 use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
+
+/// The result of [`super::Tickets::book`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BookingOutcome {
+    /// The ticket (`booked` for free events, `pending` for paid ones).
+    pub ticket: Ticket,
+    /// True when an earlier request with the same idempotency key made this ticket.
+    pub replayed: bool,
+}
 
 /// Most requests decided and written in one transaction; the rest wait for the next batch.
 const MAX_BATCH: usize = 1024;
 
 /// A checked booking request in the queue.
-pub(super) struct Queued {
+pub(crate) struct Queued {
     pub(super) user: UserId,
     pub(super) event: EventId,
     pub(super) quantity: u32,
@@ -150,6 +162,9 @@ struct Shared {
     arrived: Condvar,
 }
 
+/// The writer's step: decides and writes one batch, answering every request in it.
+pub(crate) type WriteBatch = fn(&context::Context, Vec<Queued>, &mut HeldSeats);
+
 /// The queue in front of the booking writer, and the writer thread.
 #[derive(Default)]
 pub(crate) struct BookingQueue {
@@ -158,12 +173,17 @@ pub(crate) struct BookingQueue {
 }
 
 impl BookingQueue {
-    /// Starts the writer thread.
-    pub(crate) fn start(&self, inner: Weak<Inner>) -> std::io::Result<()> {
+    /// Starts the writer thread, which hands each batch to `write` (the booking step lives
+    /// above the queue, in `tickets::booking`).
+    pub(crate) fn start(
+        &self,
+        store: Weak<dyn Handle<BookingQueue>>,
+        write: WriteBatch,
+    ) -> std::io::Result<()> {
         let shared = Arc::clone(&self.shared);
         let thread = std::thread::Builder::new()
             .name("prasang-booking".into())
-            .spawn(move || write_batches(&inner, &shared))?;
+            .spawn(move || write_batches(&store, &shared, write))?;
         *self.thread.lock() = Some(thread);
         Ok(())
     }
@@ -220,8 +240,8 @@ impl BookingQueue {
 
 /// The writer: waits for requests, then decides and writes everything waiting (up to
 /// [`MAX_BATCH`]) as one batch, until the store stops and the queue is empty.
-fn write_batches(inner: &Weak<Inner>, shared: &Shared) {
-    let mut held_seats = super::held::HeldSeats::default();
+fn write_batches(store: &Weak<dyn Handle<BookingQueue>>, shared: &Shared, write: WriteBatch) {
+    let mut held_seats = HeldSeats::default();
     loop {
         let batch = {
             let mut waiting = shared.waiting.lock();
@@ -238,8 +258,8 @@ fn write_batches(inner: &Weak<Inner>, shared: &Shared) {
                 waiting.requests.drain(..take).collect()
             }
         };
-        match inner.upgrade() {
-            Some(inner) => super::booking::write_batch(&inner, batch, &mut held_seats),
+        match store.upgrade() {
+            Some(store) => write(store.context(), batch, &mut held_seats),
             None => {
                 for queued in batch {
                     let closing = StoreError::Flush("the store is closing".into());

@@ -15,15 +15,17 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use booking::{BookingOutcome, BookingRequest};
-pub use group::PendingBooking;
+pub use booking::BookingRequest;
+pub(crate) use booking::write_batch;
+pub use group::{BookingOutcome, PendingBooking};
 
-use crate::Inner;
 use crate::auth::Actor;
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
+use crate::events::record as event_record;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
-use crate::store::{StoreError, codec, keys};
+use crate::store::{StoreError, keys};
 use crate::time::Timestamp;
 
 /// Where a ticket is in its life.
@@ -116,7 +118,8 @@ pub(crate) const NO_SUCH_TICKET: CommonError = CommonError::NotFound(Subject::Ti
 
 /// Tickets. Obtained from [`crate::Prasang::tickets`].
 pub struct Tickets<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
+    pub(crate) booking: &'a group::BookingQueue,
 }
 
 impl Tickets<'_> {
@@ -148,7 +151,8 @@ impl Tickets<'_> {
         event: EventId,
         page: &PageRequest,
     ) -> Result<Page<Ticket>, TicketError> {
-        self.inner.events().require_run_by(
+        event_record::require_run_by(
+            &self.inner.store,
             actor,
             event,
             "only the event's organizer can list its tickets",
@@ -166,7 +170,8 @@ impl Tickets<'_> {
         event: EventId,
         users: &[UserId],
     ) -> Result<HashMap<UserId, String>, TicketError> {
-        self.inner.events().require_run_by(
+        event_record::require_run_by(
+            &self.inner.store,
             actor,
             event,
             "only the event's organizer can see its attendees",
@@ -176,7 +181,7 @@ impl Tickets<'_> {
             if names.contains_key(&user) || !self.ever_held(user, event)? {
                 continue;
             }
-            if let Some(record) = self.inner.users().load(user)? {
+            if let Some(record) = crate::users::record::load(&self.inner.store, user)? {
                 names.insert(user, record.name);
             }
         }
@@ -221,15 +226,11 @@ impl Tickets<'_> {
     }
 
     fn runs_event(&self, actor: &Actor, event: EventId) -> Result<bool, StoreError> {
-        Ok(self
-            .inner
-            .events()
-            .sale_state(event)?
+        Ok(event_record::sale_state(&self.inner.store, event)?
             .is_some_and(|sale| sale.is_run_by(actor)))
     }
 
-    pub(crate) fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
-        let stored = codec::get(&self.inner.store.tickets, &id.to_bytes())?;
-        Ok(stored.map(record::TicketRecord::into_api))
+    fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+        record::load(&self.inner.store, id)
     }
 }

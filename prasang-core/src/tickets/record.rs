@@ -4,8 +4,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Ticket, TicketStatus};
 use crate::ids::{EventId, TicketId, UserId};
-use crate::store::StoreError;
 use crate::store::codec::{self, Record};
+use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
 
 /// A ticket as stored: the same fields in the same order as version 1, which stored the API
@@ -70,6 +70,12 @@ pub(crate) fn encode(ticket: &Ticket) -> Vec<u8> {
 /// The ticket stored in `bytes`.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Ticket, StoreError> {
     codec::read::<TicketRecord>(bytes).map(TicketRecord::into_api)
+}
+
+/// Ticket `id`, as the API shows it.
+pub(crate) fn load(store: &Store, id: TicketId) -> Result<Option<Ticket>, StoreError> {
+    let stored = codec::get::<TicketRecord>(&store.tickets, &id.to_bytes())?;
+    Ok(stored.map(TicketRecord::into_api))
 }
 
 #[cfg(test)]

@@ -1,80 +1,24 @@
 //! User accounts: registration, profiles, roles.
 
-mod password;
-mod record;
+pub(crate) mod password;
+pub(crate) mod record;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-pub(crate) use password::{Busy, Hashing};
+pub(crate) use password::Busy;
 pub use password::{HashingLimits, PasswordCost};
 pub(crate) use record::UserRecord;
+pub use record::{Gender, Role, User};
 
-use crate::Inner;
 use crate::auth::{Actor, generation, refresh};
+use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::limits;
 use crate::log::{self, DomainEvent};
 use crate::paging::{self, Page, PageRequest};
-use crate::store::{StoreError, abort, codec, finish, read_in_tx};
-use crate::time::Timestamp;
+use crate::store::{abort, codec, finish, read_in_tx};
 use crate::validate::{self, FieldError};
-
-/// What a user may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Books tickets and leaves feedback.
-    Attendee,
-    /// Also creates and runs events.
-    Organizer,
-    /// May do anything.
-    Admin,
-}
-
-impl Role {
-    /// The role's name as used in tokens and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Attendee => "attendee",
-            Role::Organizer => "organizer",
-            Role::Admin => "admin",
-        }
-    }
-}
-
-/// Self-described gender, used only for aggregated analytics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Gender {
-    /// Female.
-    Female,
-    /// Male.
-    Male,
-    /// Non-binary.
-    NonBinary,
-    /// Prefers not to say.
-    Undisclosed,
-}
-
-/// A user account as the API shows it (never the password hash).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// The account's id.
-    pub id: UserId,
-    /// Display name.
-    pub name: String,
-    /// Normalised (trimmed, lower-case) e-mail address; unique.
-    pub email: String,
-    /// What the user may do.
-    pub role: Role,
-    /// For demographic analytics.
-    pub gender: Gender,
-    /// Age in years, for demographic analytics.
-    pub age: u8,
-    /// When the account was created.
-    pub created_at: Timestamp,
-}
 
 /// A registration request.
 #[derive(Debug, Clone, Deserialize)]
@@ -184,7 +128,7 @@ impl NewUser {
 
 /// User accounts. Obtained from [`crate::Prasang::users`].
 pub struct Users<'a> {
-    pub(crate) inner: &'a Inner,
+    pub(crate) inner: &'a Context,
 }
 
 impl Users<'_> {
@@ -257,15 +201,19 @@ impl Users<'_> {
         if !actor.can_access_account(id) {
             return Err(NO_SUCH_USER.into());
         }
-        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
+        Ok(record::load(&self.inner.store, id)?
+            .ok_or(NO_SUCH_USER)?
+            .to_api())
     }
 
     /// Finds an account by e-mail (admins only).
     pub fn find_by_email(&self, actor: &Actor, email: &str) -> Result<User, UserError> {
         actor.require_admin("only admins can look up accounts")?;
         let normalised = validate::email(email)?;
-        let id = self.id_by_email(&normalised)?.ok_or(NO_SUCH_USER)?;
-        Ok(self.load(id)?.ok_or(NO_SUCH_USER)?.to_api())
+        let id = record::id_by_email(&self.inner.store, &normalised)?.ok_or(NO_SUCH_USER)?;
+        Ok(record::load(&self.inner.store, id)?
+            .ok_or(NO_SUCH_USER)?
+            .to_api())
     }
 
     /// Accounts whose name or e-mail contains `text` (case-insensitive; every account when it is
@@ -282,7 +230,7 @@ impl Users<'_> {
             let Ok(bytes) = <[u8; 16]>::try_from(key) else {
                 return Ok(None);
             };
-            let Some(record) = self.load(UserId::from_bytes(bytes))? else {
+            let Some(record) = record::load(&self.inner.store, UserId::from_bytes(bytes))? else {
                 return Ok(None);
             };
             let matches = needle.is_empty()
@@ -394,18 +342,5 @@ impl Users<'_> {
             Ok(hashed) => hashed.map_err(|_| UserError::Hashing),
             Err(Busy) => Err(UserError::Busy),
         }
-    }
-
-    pub(crate) fn load(&self, id: UserId) -> Result<Option<UserRecord>, StoreError> {
-        codec::get(&self.inner.store.users, &id.to_bytes())
-    }
-
-    pub(crate) fn id_by_email(&self, normalised_email: &str) -> Result<Option<UserId>, StoreError> {
-        Ok(self
-            .inner
-            .store
-            .users_by_email
-            .get(normalised_email.as_bytes())?
-            .and_then(|bytes| UserId::from_key_prefix(&bytes)))
     }
 }

@@ -1,11 +1,68 @@
-//! What the `users` tree stores: [`UserRecord`], version 1.
+//! A user account ([`User`], its [`Role`] and [`Gender`]) and what the `users` tree stores:
+//! [`UserRecord`], version 1.
 
 use serde::{Deserialize, Serialize};
 
-use super::{Gender, Role, User};
 use crate::ids::UserId;
-use crate::store::codec::Record;
+use crate::store::codec::{self, Record};
+use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
+
+/// What a user may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Books tickets and leaves feedback.
+    Attendee,
+    /// Also creates and runs events.
+    Organizer,
+    /// May do anything.
+    Admin,
+}
+
+impl Role {
+    /// The role's name as used in tokens and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Attendee => "attendee",
+            Role::Organizer => "organizer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Self-described gender, used only for aggregated analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gender {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Non-binary.
+    NonBinary,
+    /// Prefers not to say.
+    Undisclosed,
+}
+
+/// A user account as the API shows it (never the password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// The account's id.
+    pub id: UserId,
+    /// Display name.
+    pub name: String,
+    /// Normalised (trimmed, lower-case) e-mail address; unique.
+    pub email: String,
+    /// What the user may do.
+    pub role: Role,
+    /// For demographic analytics.
+    pub gender: Gender,
+    /// Age in years, for demographic analytics.
+    pub age: u8,
+    /// When the account was created.
+    pub created_at: Timestamp,
+}
 
 /// An account as stored. Version 1 nested the API `User` followed by the hash; postcard writes a
 /// nested struct as its fields in order, so these flat fields are that same layout, now owned
@@ -42,6 +99,22 @@ impl UserRecord {
             created_at: self.created_at,
         }
     }
+}
+
+/// The account `id`, as stored.
+pub(crate) fn load(store: &Store, id: UserId) -> Result<Option<UserRecord>, StoreError> {
+    codec::get(&store.users, &id.to_bytes())
+}
+
+/// The account with this (normalised) e-mail address.
+pub(crate) fn id_by_email(
+    store: &Store,
+    normalised_email: &str,
+) -> Result<Option<UserId>, StoreError> {
+    Ok(store
+        .users_by_email
+        .get(normalised_email.as_bytes())?
+        .and_then(|bytes| UserId::from_key_prefix(&bytes)))
 }
 
 #[cfg(test)]
