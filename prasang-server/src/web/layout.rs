@@ -12,6 +12,8 @@ use super::error::WebError;
 use crate::request::Body;
 
 const STYLESHEET: &str = include_str!("prasang.css");
+/// The site's icon, small enough to serve as it is.
+const FAVICON: &str = include_str!("favicon.svg");
 
 /// `GET /static/prasang.css`
 pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
@@ -22,6 +24,12 @@ pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
             "public, max-age=3600",
         )
     })
+}
+
+/// `GET /static/favicon.svg`, and `GET /favicon.ico` for browsers that ask there whatever the
+/// page links (an SVG under that name: browsers go by its type). It never changes: cached a week.
+pub(crate) fn favicon(_cx: WebCx) -> BoxPage {
+    Box::pin(async { asset("image/svg+xml", FAVICON, "public, max-age=604800") })
 }
 
 /// A file built into the server, with its type and how long browsers may keep it.
@@ -116,6 +124,7 @@ pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Prasang" }
                 link rel="stylesheet" href="/static/prasang.css";
+                link rel="icon" type="image/svg+xml" href="/static/favicon.svg";
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -296,5 +305,22 @@ impl<'a> Field<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page's head links the icon, as SVG (the CSP's `img-src 'self'` allows it).
+    #[test]
+    fn every_page_links_the_svg_icon() {
+        let page = document(None, "Title", html! { p { "body" } }).into_string();
+        assert!(
+            page.contains(r#"<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">"#),
+            "{page}"
+        );
+        assert!(FAVICON.starts_with("<svg") && FAVICON.len() < 1024);
+        assert!(super::super::headers::CONTENT_SECURITY_POLICY_VALUE.contains("img-src 'self'"));
     }
 }

@@ -108,6 +108,8 @@ const fn asset(path: &'static str, handler: PageHandler) -> Page {
 static PAGES: &[Page] = &[
     get("/", events::list),
     asset("/static/prasang.css", layout::stylesheet),
+    asset("/static/favicon.svg", layout::favicon),
+    asset("/favicon.ico", layout::favicon),
     get("/events/{id}", events::show),
     post("/events/{id}/book", tickets::book),
     post("/events/{id}/feedback", tickets::feedback),
@@ -229,4 +231,22 @@ async fn serve(
         secure_cookies: web.secure_cookies,
     };
     (page.handler)(cx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The icon answers at the address the layout links and at the one browsers try on their
+    /// own, both without a session (a static file must not refresh one).
+    #[test]
+    fn the_icon_is_served_at_both_addresses_as_an_asset() {
+        let router = Router::over(PAGES.iter().map(|page| (page.method, page.path)));
+        for path in ["/favicon.ico", "/static/favicon.svg"] {
+            let Found::Route(index, _) = router.find("GET", path) else {
+                panic!("{path} is not served");
+            };
+            assert!(PAGES[index].asset, "{path}");
+        }
+    }
 }
