@@ -384,6 +384,12 @@ fn main() {
         min_ratings: Some("10".into()),
     };
     type Call<'a> = Box<dyn Fn() + 'a>;
+    /// A report call to time; its answer is kept from the optimizer and dropped.
+    fn timed<'a, T>(call: impl Fn() -> T + 'a) -> Call<'a> {
+        Box::new(move || {
+            std::hint::black_box(call());
+        })
+    }
     let a = || prasang.analytics();
     let scopes = [
         ("event", Scope::Event(hot)),
@@ -413,63 +419,38 @@ fn main() {
                 format!("{scope_path}/{report}?{query}")
             }
         };
+        // A report under its own name, without parameters.
+        let plain = |report, call| (report, call, path(report, ""));
         let mut reports: Vec<(&str, Call<'_>, String)> = vec![
-            (
+            plain(
                 "popularity",
-                Box::new(|| {
-                    std::hint::black_box(a().popularity(&admin, scope).expect("r"));
-                }),
-                path("popularity", ""),
+                timed(|| a().popularity(&admin, scope).expect("r")),
             ),
-            (
+            plain(
                 "demographics",
-                Box::new(|| {
-                    std::hint::black_box(a().demographics(&admin, scope).expect("r"));
-                }),
-                path("demographics", ""),
+                timed(|| a().demographics(&admin, scope).expect("r")),
             ),
-            (
+            plain(
                 "ratings-by-group",
-                Box::new(|| {
-                    std::hint::black_box(a().ratings_by_group(&admin, scope).expect("r"));
-                }),
-                path("ratings-by-group", ""),
+                timed(|| a().ratings_by_group(&admin, scope).expect("r")),
             ),
             (
                 "trends (30 days by day)",
-                Box::new(|| {
-                    std::hint::black_box(a().trends(&admin, scope, &trend).expect("r"));
-                }),
+                timed(|| a().trends(&admin, scope, &trend).expect("r")),
                 path("trends", &day_query),
             ),
             (
                 "trends (a year by week; CSV over HTTP)",
-                Box::new(|| {
-                    std::hint::black_box(a().trends(&admin, scope, &trend_year).expect("r"));
-                }),
+                timed(|| a().trends(&admin, scope, &trend_year).expect("r")),
                 path("trends", &week_query),
             ),
-            (
-                "funnel",
-                Box::new(|| {
-                    std::hint::black_box(a().funnel(&admin, scope).expect("r"));
-                }),
-                path("funnel", ""),
-            ),
-            (
-                "revenue",
-                Box::new(|| {
-                    std::hint::black_box(a().revenue(&admin, scope).expect("r"));
-                }),
-                path("revenue", ""),
-            ),
+            plain("funnel", timed(|| a().funnel(&admin, scope).expect("r"))),
+            plain("revenue", timed(|| a().revenue(&admin, scope).expect("r"))),
         ];
         if !matches!(scope, Scope::Event(_)) {
             reports.push((
                 "top-events (by rating, min 10)",
-                Box::new(|| {
-                    std::hint::black_box(a().top_events(&admin, scope, &top).expect("r"));
-                }),
+                timed(|| a().top_events(&admin, scope, &top).expect("r")),
                 path("top-events", "by=rating&min_ratings=10"),
             ));
         }
