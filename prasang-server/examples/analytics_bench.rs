@@ -316,39 +316,28 @@ fn main() {
     let (mut bookings, mut ratings, mut rating_sum) = (0u64, 0u64, 0u64);
     for (i, event) in events.iter().enumerate() {
         let organizer = &organizer_actors[i % organizers as usize];
-        let mut page = PageRequest::first(100);
-        loop {
-            let tickets = prasang
+        let tickets = |page: &PageRequest| {
+            prasang
                 .tickets()
-                .list_for_event(organizer, *event, &page)
-                .expect("tickets");
-            bookings += tickets
-                .items
+                .list_for_event(organizer, *event, page)
+                .expect("tickets")
+        };
+        each_page(tickets, |items| {
+            bookings += items
                 .iter()
                 .filter(|t| t.status == prasang_core::tickets::TicketStatus::Booked)
                 .count() as u64;
-            match tickets.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
-        let mut page = PageRequest::first(100);
-        loop {
-            let feedback = prasang
+        });
+        let feedback = |page: &PageRequest| {
+            prasang
                 .feedback()
-                .list_for_event(organizer, *event, &page)
-                .expect("feedback");
-            ratings += feedback.items.len() as u64;
-            rating_sum += feedback
-                .items
-                .iter()
-                .map(|f| u64::from(f.rating))
-                .sum::<u64>();
-            match feedback.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
+                .list_for_event(organizer, *event, page)
+                .expect("feedback")
+        };
+        each_page(feedback, |items| {
+            ratings += items.len() as u64;
+            rating_sum += items.iter().map(|f| u64::from(f.rating)).sum::<u64>();
+        });
     }
     let recompute = recompute.elapsed().as_secs_f64();
     println!(
@@ -597,4 +586,20 @@ fn main() {
         max_lag.0,
         max_lag.1
     );
+}
+
+/// Hands each page of a listing to `each`, from the first to the last.
+fn each_page<T>(
+    mut list: impl FnMut(&PageRequest) -> prasang_core::Page<T>,
+    mut each: impl FnMut(&[T]),
+) {
+    let mut page = PageRequest::first(100);
+    loop {
+        let got = list(&page);
+        each(&got.items);
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
 }

@@ -167,6 +167,33 @@ impl Ctx {
         self.core(move |p| call(p, &actor)).await
     }
 
+    /// [`Ctx::as_caller`], answered `200 OK` with the result as JSON.
+    pub async fn answer<T, E>(
+        &self,
+        call: impl FnOnce(&Prasang, &Actor) -> Result<T, E> + Send + 'static,
+    ) -> Reply
+    where
+        T: Serialize + Send + 'static,
+        E: DomainError,
+    {
+        ok(&self.as_caller(call).await?)
+    }
+
+    /// The verified caller and the JSON body (see [`Ctx::caller_and_body`]), then `call` with
+    /// both on the blocking pool, answered `200 OK` with its result as JSON.
+    pub async fn answer_with_body<B, T, E>(
+        &self,
+        call: impl FnOnce(&Prasang, &Actor, B) -> Result<T, E> + Send + 'static,
+    ) -> Reply
+    where
+        B: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: DomainError,
+    {
+        let (actor, body) = self.caller_and_body().await?;
+        ok(&self.core(move |p| call(p, &actor, body)).await?)
+    }
+
     /// The verified caller and the JSON body, read in that order (a request without a token
     /// is refused as such before its body is looked at).
     pub async fn caller_and_body<T: DeserializeOwned>(&self) -> Result<(Actor, T), ApiError> {

@@ -18,9 +18,8 @@ pub(crate) async fn list(cx: Ctx) -> Reply {
 
 pub(crate) async fn list_mine(cx: Ctx) -> Reply {
     let (page, _) = page_request(&cx, &[])?;
-    ok(&cx
-        .as_caller(move |p, actor| p.events().list_by_organizer(actor, actor.user_id(), &page))
-        .await?)
+    cx.answer(move |p, actor| p.events().list_by_organizer(actor, actor.user_id(), &page))
+        .await
 }
 
 pub(crate) async fn get(cx: Ctx) -> Reply {
@@ -36,10 +35,8 @@ pub(crate) async fn create(cx: Ctx) -> Reply {
 
 pub(crate) async fn update(cx: Ctx) -> Reply {
     let id: EventId = cx.id("id")?;
-    let (actor, update): (_, EventUpdate) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| p.events().update(&actor, id, update))
-        .await?)
+    cx.answer_with_body(move |p, actor, update: EventUpdate| p.events().update(actor, id, update))
+        .await
 }
 
 pub(crate) async fn delete(cx: Ctx) -> Reply {
@@ -51,7 +48,6 @@ pub(crate) async fn delete(cx: Ctx) -> Reply {
 
 pub(crate) async fn cancel(cx: Ctx) -> Reply {
     let id: EventId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.events().cancel(actor, id))
-        .await?)
+    cx.answer(move |p, actor| p.events().cancel(actor, id))
+        .await
 }

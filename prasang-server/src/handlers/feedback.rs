@@ -26,10 +26,10 @@ pub(crate) async fn mine(cx: Ctx) -> Reply {
 
 pub(crate) async fn edit(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
-    let (actor, input): (_, FeedbackInput) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| p.feedback().edit(&actor, event, input))
-        .await?)
+    cx.answer_with_body(move |p, actor, input: FeedbackInput| {
+        p.feedback().edit(actor, event, input)
+    })
+    .await
 }
 
 pub(crate) async fn delete(cx: Ctx) -> Reply {
@@ -49,10 +49,10 @@ pub(crate) async fn list(cx: Ctx) -> Reply {
 pub(crate) async fn reply(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
     let user: UserId = cx.id("user")?;
-    let (actor, input): (_, ReplyInput) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| p.feedback().reply(&actor, event, user, input))
-        .await?)
+    cx.answer_with_body(move |p, actor, input: ReplyInput| {
+        p.feedback().reply(actor, event, user, input)
+    })
+    .await
 }
 
 /// OpenAPI schemas of the feedback routes.

@@ -23,37 +23,30 @@ pub(crate) async fn channels(cx: Ctx) -> Reply {
 }
 
 pub(crate) async fn my_preferences(cx: Ctx) -> Reply {
-    ok(&cx
-        .as_caller(|p, actor| p.notifications().preferences(actor, actor.user_id()))
-        .await?)
+    cx.answer(|p, actor| p.notifications().preferences(actor, actor.user_id()))
+        .await
 }
 
 pub(crate) async fn set_my_preferences(cx: Ctx) -> Reply {
-    let (actor, chosen): (_, NotificationPreferences) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| {
-            p.notifications()
-                .set_preferences(&actor, actor.user_id(), chosen)
-        })
-        .await?)
+    cx.answer_with_body(move |p, actor, chosen: NotificationPreferences| {
+        p.notifications()
+            .set_preferences(actor, actor.user_id(), chosen)
+    })
+    .await
 }
 
 pub(crate) async fn event_settings(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.notifications().event_settings(actor, event))
-        .await?)
+    cx.answer(move |p, actor| p.notifications().event_settings(actor, event))
+        .await
 }
 
 pub(crate) async fn set_event_settings(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
-    let (actor, settings): (_, EventNotificationSettings) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| {
-            p.notifications()
-                .set_event_settings(&actor, event, settings)
-        })
-        .await?)
+    cx.answer_with_body(move |p, actor, settings: EventNotificationSettings| {
+        p.notifications().set_event_settings(actor, event, settings)
+    })
+    .await
 }
 
 pub(crate) async fn my_deliveries(cx: Ctx) -> Reply {

@@ -6,7 +6,7 @@ use prasang_core::{EventId, TicketId};
 use serde::Deserialize;
 
 use super::page_request;
-use crate::request::{Ctx, Reply, created, ok};
+use crate::request::{Ctx, Reply, created};
 
 /// Booking body; `quantity` defaults to 1 and the body may be empty.
 #[derive(Deserialize)]
@@ -48,36 +48,30 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
 
 pub(crate) async fn get(cx: Ctx) -> Reply {
     let id: TicketId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.tickets().get(actor, id))
-        .await?)
+    cx.answer(move |p, actor| p.tickets().get(actor, id)).await
 }
 
 pub(crate) async fn cancel(cx: Ctx) -> Reply {
     let id: TicketId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.tickets().cancel(actor, id))
-        .await?)
+    cx.answer(move |p, actor| p.tickets().cancel(actor, id))
+        .await
 }
 
 pub(crate) async fn confirm_payment(cx: Ctx) -> Reply {
     let id: TicketId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.tickets().confirm_payment(actor, id))
-        .await?)
+    cx.answer(move |p, actor| p.tickets().confirm_payment(actor, id))
+        .await
 }
 
 pub(crate) async fn list_mine(cx: Ctx) -> Reply {
     let (page, _) = page_request(&cx, &[])?;
-    ok(&cx
-        .as_caller(move |p, actor| p.tickets().list_mine(actor, &page))
-        .await?)
+    cx.answer(move |p, actor| p.tickets().list_mine(actor, &page))
+        .await
 }
 
 pub(crate) async fn list_for_event(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
     let (page, _) = page_request(&cx, &[])?;
-    ok(&cx
-        .as_caller(move |p, actor| p.tickets().list_for_event(actor, event, &page))
-        .await?)
+    cx.answer(move |p, actor| p.tickets().list_for_event(actor, event, &page))
+        .await
 }

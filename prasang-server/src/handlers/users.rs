@@ -4,7 +4,7 @@ use prasang_core::UserId;
 use prasang_core::users::{ProfileUpdate, Role};
 use serde::Deserialize;
 
-use crate::request::{Ctx, Reply, ok};
+use crate::request::{Ctx, Reply};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,29 +13,26 @@ struct RoleChange {
 }
 
 pub(crate) async fn me(cx: Ctx) -> Reply {
-    ok(&cx
-        .as_caller(|p, actor| p.users().get(actor, actor.user_id()))
-        .await?)
+    cx.answer(|p, actor| p.users().get(actor, actor.user_id()))
+        .await
 }
 
 pub(crate) async fn update_me(cx: Ctx) -> Reply {
-    let (actor, update): (_, ProfileUpdate) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| p.users().update_profile(&actor, actor.user_id(), update))
-        .await?)
+    cx.answer_with_body(move |p, actor, update: ProfileUpdate| {
+        p.users().update_profile(actor, actor.user_id(), update)
+    })
+    .await
 }
 
 pub(crate) async fn get(cx: Ctx) -> Reply {
     let id: UserId = cx.id("id")?;
-    ok(&cx
-        .as_caller(move |p, actor| p.users().get(actor, id))
-        .await?)
+    cx.answer(move |p, actor| p.users().get(actor, id)).await
 }
 
 pub(crate) async fn set_role(cx: Ctx) -> Reply {
     let id: UserId = cx.id("id")?;
-    let (actor, change): (_, RoleChange) = cx.caller_and_body().await?;
-    ok(&cx
-        .core(move |p| p.users().set_role(&actor, id, change.role))
-        .await?)
+    cx.answer_with_body(move |p, actor, change: RoleChange| {
+        p.users().set_role(actor, id, change.role)
+    })
+    .await
 }
