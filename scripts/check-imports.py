@@ -4,7 +4,8 @@
     python3 scripts/check-imports.py prasang-core/src prasang-server/src
 
 Each file of a crate is a module. A module depends on another when its code names it: a `use`
-line or a path in the code (`crate::store::Store`, `super::keys::DueEntry`). A name the crate root
+line or a path in the code (`crate::store::Store`, `super::keys::DueEntry`, or `keys::DueEntry`
+for a child module `keys`). A name the crate root
 re-exports (`crate::Timestamp`, from `pub use time::Timestamp`) counts as the module it comes from.
 Two edges are not counted: a module's own tests (`#[cfg(test)]` blocks and test-only modules)
 and a file reaching its own parent `mod.rs` (a module and its private parts are one unit).
@@ -126,15 +127,25 @@ class Crate:
         for path, text in self.modules.items():
             if path in self.test_only:
                 continue
+            # A path that starts with one of the module's own children (`use cx::WebCx`,
+            # `organizer::edit::create`) is read from here, as if it said `self::`.
+            children = [p[-1] for p in self.modules if p[:-1] == path and len(p) == len(path) + 1]
             refs = []
             for m in USE_RE.finditer(text):
-                refs.extend(expand_use(m.group(1)))
+                refs.extend(
+                    "self::" + r if r.split("::")[0] in children else r for r in expand_use(m.group(1))
+                )
             refs.extend(m.group(1) + m.group(2) for m in PATH_RE.finditer(text))
+            if children:
+                child_re = re.compile(r"(?<![\w:])(" + "|".join(children) + r")((?:::\w+)+)")
+                refs.extend("self::" + m.group(1) + m.group(2) for m in child_re.finditer(text))
             parent = path[:-1]
             for ref in refs:
                 segs = ref.split("::")
                 if segs[0] == "crate":
                     target = self.module_of(tuple(segs[1:]))
+                elif segs[0] == "self":
+                    target = self.module_of(path + tuple(segs[1:]))
                 elif segs[0] == "super":
                     base = parent
                     segs = segs[1:]

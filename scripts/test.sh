@@ -8,6 +8,8 @@
 # JWKS, and PRASANG_REQUIRE_PYJWT=1 makes that test fail instead of skip without it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The crates' modules import each other one way (no loops, nothing imports the crate root).
+python3 scripts/check-imports.py prasang-core/src prasang-server/src
 bash scripts/pyenv.sh
 export PRASANG_PYTHON="$PWD/target/pyenv/bin/python"
 export PRASANG_REQUIRE_PYJWT=1

@@ -316,39 +316,28 @@ fn main() {
     let (mut bookings, mut ratings, mut rating_sum) = (0u64, 0u64, 0u64);
     for (i, event) in events.iter().enumerate() {
         let organizer = &organizer_actors[i % organizers as usize];
-        let mut page = PageRequest::first(100);
-        loop {
-            let tickets = prasang
+        let tickets = |page: &PageRequest| {
+            prasang
                 .tickets()
-                .list_for_event(organizer, *event, &page)
-                .expect("tickets");
-            bookings += tickets
-                .items
+                .list_for_event(organizer, *event, page)
+                .expect("tickets")
+        };
+        each_page(tickets, |items| {
+            bookings += items
                 .iter()
                 .filter(|t| t.status == prasang_core::tickets::TicketStatus::Booked)
                 .count() as u64;
-            match tickets.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
-        let mut page = PageRequest::first(100);
-        loop {
-            let feedback = prasang
+        });
+        let feedback = |page: &PageRequest| {
+            prasang
                 .feedback()
-                .list_for_event(organizer, *event, &page)
-                .expect("feedback");
-            ratings += feedback.items.len() as u64;
-            rating_sum += feedback
-                .items
-                .iter()
-                .map(|f| u64::from(f.rating))
-                .sum::<u64>();
-            match feedback.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
+                .list_for_event(organizer, *event, page)
+                .expect("feedback")
+        };
+        each_page(feedback, |items| {
+            ratings += items.len() as u64;
+            rating_sum += items.iter().map(|f| u64::from(f.rating)).sum::<u64>();
+        });
     }
     let recompute = recompute.elapsed().as_secs_f64();
     println!(
@@ -384,6 +373,12 @@ fn main() {
         min_ratings: Some("10".into()),
     };
     type Call<'a> = Box<dyn Fn() + 'a>;
+    /// A report call to time; its answer is kept from the optimizer and dropped.
+    fn timed<'a, T>(call: impl Fn() -> T + 'a) -> Call<'a> {
+        Box::new(move || {
+            std::hint::black_box(call());
+        })
+    }
     let a = || prasang.analytics();
     let scopes = [
         ("event", Scope::Event(hot)),
@@ -413,63 +408,38 @@ fn main() {
                 format!("{scope_path}/{report}?{query}")
             }
         };
+        // A report under its own name, without parameters.
+        let plain = |report, call| (report, call, path(report, ""));
         let mut reports: Vec<(&str, Call<'_>, String)> = vec![
-            (
+            plain(
                 "popularity",
-                Box::new(|| {
-                    std::hint::black_box(a().popularity(&admin, scope).expect("r"));
-                }),
-                path("popularity", ""),
+                timed(|| a().popularity(&admin, scope).expect("r")),
             ),
-            (
+            plain(
                 "demographics",
-                Box::new(|| {
-                    std::hint::black_box(a().demographics(&admin, scope).expect("r"));
-                }),
-                path("demographics", ""),
+                timed(|| a().demographics(&admin, scope).expect("r")),
             ),
-            (
+            plain(
                 "ratings-by-group",
-                Box::new(|| {
-                    std::hint::black_box(a().ratings_by_group(&admin, scope).expect("r"));
-                }),
-                path("ratings-by-group", ""),
+                timed(|| a().ratings_by_group(&admin, scope).expect("r")),
             ),
             (
                 "trends (30 days by day)",
-                Box::new(|| {
-                    std::hint::black_box(a().trends(&admin, scope, &trend).expect("r"));
-                }),
+                timed(|| a().trends(&admin, scope, &trend).expect("r")),
                 path("trends", &day_query),
             ),
             (
                 "trends (a year by week; CSV over HTTP)",
-                Box::new(|| {
-                    std::hint::black_box(a().trends(&admin, scope, &trend_year).expect("r"));
-                }),
+                timed(|| a().trends(&admin, scope, &trend_year).expect("r")),
                 path("trends", &week_query),
             ),
-            (
-                "funnel",
-                Box::new(|| {
-                    std::hint::black_box(a().funnel(&admin, scope).expect("r"));
-                }),
-                path("funnel", ""),
-            ),
-            (
-                "revenue",
-                Box::new(|| {
-                    std::hint::black_box(a().revenue(&admin, scope).expect("r"));
-                }),
-                path("revenue", ""),
-            ),
+            plain("funnel", timed(|| a().funnel(&admin, scope).expect("r"))),
+            plain("revenue", timed(|| a().revenue(&admin, scope).expect("r"))),
         ];
         if !matches!(scope, Scope::Event(_)) {
             reports.push((
                 "top-events (by rating, min 10)",
-                Box::new(|| {
-                    std::hint::black_box(a().top_events(&admin, scope, &top).expect("r"));
-                }),
+                timed(|| a().top_events(&admin, scope, &top).expect("r")),
                 path("top-events", "by=rating&min_ratings=10"),
             ));
         }
@@ -616,4 +586,20 @@ fn main() {
         max_lag.0,
         max_lag.1
     );
+}
+
+/// Hands each page of a listing to `each`, from the first to the last.
+fn each_page<T>(
+    mut list: impl FnMut(&PageRequest) -> prasang_core::Page<T>,
+    mut each: impl FnMut(&[T]),
+) {
+    let mut page = PageRequest::first(100);
+    loop {
+        let got = list(&page);
+        each(&got.items);
+        match got.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
 }

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::CONTENT_LENGTH;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -21,8 +20,10 @@ use tokio::net::TcpListener;
 use crate::gateway::RateLimiter;
 use crate::metrics::Metrics;
 use crate::problem::{ApiError, RequestError};
-use crate::request::Ctx;
-use crate::routes::{Found, ROUTES, Router};
+use crate::request::{Ctx, read_body};
+use crate::router::{Found, Router};
+use crate::routes::{Route, served};
+use crate::state::State;
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -74,25 +75,6 @@ impl ServerConfig {
     }
 }
 
-/// Shared by every request.
-pub struct State {
-    /// The store.
-    pub prasang: Prasang,
-    /// Login/registration limiter.
-    pub limiter: RateLimiter,
-    /// Counters.
-    pub metrics: Arc<Metrics>,
-    /// The JWKS document, serialised once.
-    pub jwks: Bytes,
-    /// The OpenAPI document, serialised once.
-    pub openapi: Bytes,
-    router: Router,
-    /// The web UI's router, CSRF secret and cookie settings.
-    pub(crate) web: crate::web::Web,
-    max_body_bytes: usize,
-    request_timeout: Duration,
-}
-
 /// Failure to start or stop the server.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -115,9 +97,18 @@ pub enum ServerError {
 pub struct Application {
     listener: TcpListener,
     address: SocketAddr,
-    state: Arc<State>,
+    server: Arc<Server>,
     shutdown_grace: Duration,
     channels: Option<ChannelReport>,
+}
+
+/// The shared state and the two tables on top of it: the REST routes and the web pages.
+struct Server {
+    state: Arc<State>,
+    /// Every route served, in the order of [`served`] (the router's and the metrics' indexes).
+    routes: Vec<&'static Route>,
+    router: Router,
+    web: crate::web::Web,
 }
 
 impl Application {
@@ -154,21 +145,26 @@ impl Application {
         let jwks = Bytes::from(prasang.auth().jwks().to_string());
         let openapi = Bytes::from(crate::openapi::document().to_string());
         let web = crate::web::Web::new(&config.web)?;
+        let routes: Vec<&'static Route> = served().collect();
+        let labels = routes.iter().map(|route| (route.method, route.path));
         let state = Arc::new(State {
             prasang,
             limiter: RateLimiter::new(config.auth_rate_per_minute, config.auth_burst),
-            metrics: Arc::new(Metrics::default()),
+            metrics: Arc::new(Metrics::new(labels.clone())),
             jwks,
             openapi,
-            router: Router::new(),
-            web,
             max_body_bytes: config.max_body_bytes,
             request_timeout: config.request_timeout,
         });
         Ok(Application {
             listener,
             address,
-            state,
+            server: Arc::new(Server {
+                state,
+                router: Router::over(labels),
+                routes,
+                web,
+            }),
             shutdown_grace: config.shutdown_grace,
             channels: None,
         })
@@ -181,7 +177,7 @@ impl Application {
 
     /// The store the server runs on.
     pub fn prasang(&self) -> &Prasang {
-        &self.state.prasang
+        &self.server.state.prasang
     }
 
     /// What loading the channel plugins did, when [`Application::build`] loaded them.
@@ -194,7 +190,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), ServerError> {
         let Application {
             listener,
-            state,
+            server,
             shutdown_grace,
             ..
         } = self;
@@ -218,10 +214,10 @@ impl Application {
                 () = &mut shutdown => break,
             };
             let _ = stream.set_nodelay(true);
-            let state = Arc::clone(&state);
+            let server = Arc::clone(&server);
             let service = service_fn(move |request| {
-                let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(dispatch(state, peer.ip(), request).await) }
+                let server = Arc::clone(&server);
+                async move { Ok::<_, Infallible>(dispatch(server, peer.ip(), request).await) }
             });
             let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
             tokio::spawn(async move {
@@ -238,7 +234,7 @@ impl Application {
                 tracing::warn!("grace period over; dropping remaining connections");
             }
         }
-        let prasang = state.prasang.clone();
+        let prasang = server.state.prasang.clone();
         tokio::task::spawn_blocking(move || prasang.flush())
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))??;
@@ -270,18 +266,19 @@ pub async fn shutdown_signal() {
 }
 
 async fn dispatch(
-    state: Arc<State>,
+    server: Arc<Server>,
     client_ip: IpAddr,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
+    let state = &server.state;
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let (route, response) = match state.router.find(method.as_str(), &path) {
+    let (route, response) = match server.router.find(method.as_str(), &path) {
         Found::Route(index, params) => {
             let outcome = tokio::time::timeout(
                 state.request_timeout,
-                handle(&state, index, params, client_ip, request),
+                handle(state, server.routes[index], params, client_ip, request),
             )
             .await
             .unwrap_or(Err(ApiError::Request(RequestError::Timeout)));
@@ -289,7 +286,8 @@ async fn dispatch(
         }
         // Everything outside the API is the web UI's (which has its own HTML 404).
         Found::NotFound if !path.starts_with("/api/") => {
-            let response = crate::web::dispatch(Arc::clone(&state), client_ip, request).await;
+            let response =
+                crate::web::dispatch(Arc::clone(state), &server.web, client_ip, request).await;
             let elapsed = started.elapsed();
             state.metrics.page(response.status().as_u16(), elapsed);
             tracing::debug!(%method, %path, status = response.status().as_u16(), ?elapsed, "page");
@@ -309,12 +307,11 @@ async fn dispatch(
 
 async fn handle(
     state: &Arc<State>,
-    index: usize,
+    route: &Route,
     params: Vec<(String, String)>,
     client_ip: IpAddr,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, ApiError> {
-    let route = &ROUTES[index];
     if route.rate_limited
         && let Err(retry_after) = state.limiter.check(client_ip)
     {
@@ -331,35 +328,4 @@ async fn handle(
         client_ip,
     };
     (route.handler)(cx).await
-}
-
-/// The whole request body, refused when it is over the configured limit.
-pub(crate) async fn read_body(
-    state: &State,
-    parts: &hyper::http::request::Parts,
-    body: Incoming,
-) -> Result<Bytes, ApiError> {
-    let limit = state.max_body_bytes;
-    let declared = parts
-        .headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(RequestError::BodyTooLarge { limit }.into());
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
-            Err(RequestError::BodyTooLarge { limit }.into())
-        }
-        Err(error) => Err(RequestError::BodyUnreadable(error.to_string()).into()),
-    }
-}
-
-impl State {
-    /// How long one request may take.
-    pub(crate) fn request_timeout(&self) -> Duration {
-        self.request_timeout
-    }
 }

@@ -254,6 +254,50 @@ fn timed_bar(label: &str) -> ProgressBar {
     bar
 }
 
+/// The access token of a login (empty when refused: the calls made with it then fail).
+async fn access_token(
+    server: SocketAddr,
+    email: &str,
+    password: &str,
+) -> Result<String, BenchError> {
+    let login = json!({ "email": email, "password": password });
+    let session = client::call(
+        server,
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(&login),
+    )
+    .await?
+    .json();
+    Ok(session["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
+}
+
+/// `concurrency` connections asking `GET path` for `span`: a ceiling beside the sale.
+async fn timed_get(
+    address: SocketAddr,
+    concurrency: usize,
+    span: Duration,
+    path: &str,
+    label: &str,
+) -> Result<LoadResult, BenchError> {
+    let path = path.to_owned();
+    let make: MakeRequest = Arc::new(move |_| client::request(Method::GET, &path, None, None));
+    load(
+        address,
+        concurrency,
+        None,
+        Some(span),
+        make,
+        None,
+        timed_bar(label),
+    )
+    .await
+}
+
 fn post(path: String, token: Option<String>, body: serde_json::Value) -> Request<Full<Bytes>> {
     client::request(Method::POST, &path, token.as_deref(), Some(&body))
 }
@@ -369,19 +413,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     if reply.status != 201 {
         return Err(format!("organizer registration failed: {}", reply.status).into());
     }
-    let session = client::call(
-        server,
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(&json!({ "email": "promoter@bench.example", "password": "bench password" })),
-    )
-    .await?
-    .json();
-    let organizer = session["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let organizer = access_token(server, "promoter@bench.example", "bench password").await?;
     let starts =
         prasang_core::Clock::now(&prasang_core::SystemClock).plus(Duration::from_secs(86_400));
     let event = client::call(
@@ -450,19 +482,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     .json();
     let booked = event["seats"]["booked"].as_u64().unwrap_or(u64::MAX);
     let remaining = event["seats"]["remaining"].as_u64().unwrap_or(u64::MAX);
-    let admin = client::call(
-        server,
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(&json!({ "email": admin_email, "password": admin_password })),
-    )
-    .await?
-    .json();
-    let admin_token = admin["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let admin_token = access_token(server, admin_email, admin_password).await?;
     let integrity = client::call(
         server,
         Method::GET,
@@ -475,37 +495,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
 
     // 5. Ceilings, with the same load generator.
     let span = Duration::from_secs(args.ceiling_secs.max(1));
-    let hello_run = load(
-        hello,
-        c,
-        None,
-        Some(span),
-        Arc::new(|_| client::request(Method::GET, "/", None, None)),
-        None,
-        timed_bar("hello-world"),
-    )
-    .await?;
-    let listing = load(
-        server,
-        c,
-        None,
-        Some(span),
-        Arc::new(|_| client::request(Method::GET, "/api/v1/events?limit=20", None, None)),
-        None,
-        timed_bar("GET /events"),
-    )
-    .await?;
+    let hello_run = timed_get(hello, c, span, "/", "hello-world").await?;
+    let listing = timed_get(server, c, span, "/api/v1/events?limit=20", "GET /events").await?;
     let event_get_path = format!("/api/v1/events/{event_id}");
-    let event_get = load(
-        server,
-        c,
-        None,
-        Some(span),
-        Arc::new(move |_| client::request(Method::GET, &event_get_path, None, None)),
-        None,
-        timed_bar("GET /events/id"),
-    )
-    .await?;
+    let event_get = timed_get(server, c, span, &event_get_path, "GET /events/id").await?;
 
     // Stop the server gracefully so its final flush is part of the run.
     drop(server_child);

@@ -76,7 +76,7 @@ pub struct ServeArgs {
     pub admin_email: Option<String>,
     /// Password of the --admin-email account.
     #[arg(long, env = "PRASANG_ADMIN_PASSWORD", hide_env_values = true)]
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Password>,
     /// Largest request body, bytes.
     #[arg(long, env = "PRASANG_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
@@ -118,7 +118,7 @@ pub struct ServeArgs {
 }
 
 /// Notification channels: where the plugins are and where their e-mail goes.
-#[derive(Clone, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct NotifyArgs {
     /// Folder of channel plugins (`<id>.wasm` beside `<id>.toml`; `bash plugins/build.sh` builds
     /// the bundled ones into target/plugins). Default: `<data-dir>/plugins`. A missing folder
@@ -154,7 +154,7 @@ pub struct NotifyArgs {
         hide_env_values = true,
         requires = "smtp_username"
     )]
-    pub smtp_password: Option<String>,
+    pub smtp_password: Option<Password>,
     /// Seconds an SMTP connection or command may take.
     #[arg(long, env = "PRASANG_SMTP_TIMEOUT_SECS", default_value_t = 10)]
     pub smtp_timeout_secs: u64,
@@ -164,17 +164,21 @@ pub struct NotifyArgs {
     pub mail_from: Option<String>,
 }
 
-impl std::fmt::Debug for NotifyArgs {
-    /// Never prints the SMTP password.
+/// A password from the command line or the environment: its `Debug` never shows it, so no log of
+/// the settings can.
+#[derive(Clone)]
+pub struct Password(String);
+
+impl std::str::FromStr for Password {
+    type Err = std::convert::Infallible;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Password(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotifyArgs")
-            .field("plugins_dir", &self.plugins_dir)
-            .field("smtp_host", &self.smtp_host)
-            .field("smtp_port", &self.smtp_port)
-            .field("smtp_tls", &self.smtp_tls)
-            .field("smtp_username", &self.smtp_username)
-            .field("mail_from", &self.mail_from)
-            .finish_non_exhaustive()
+        f.write_str("<hidden>")
     }
 }
 
@@ -186,7 +190,10 @@ impl NotifyArgs {
                 let mut smtp = SmtpSettings::new(host.clone(), self.smtp_port);
                 smtp.tls = self.smtp_tls;
                 smtp.timeout = Duration::from_secs(self.smtp_timeout_secs.max(1));
-                smtp.credentials = self.smtp_username.clone().zip(self.smtp_password.clone());
+                smtp.credentials = self
+                    .smtp_username
+                    .clone()
+                    .zip(self.smtp_password.as_ref().map(|p| p.0.clone()));
                 Mail::Smtp(smtp)
             }
             None => Mail::Outbox(data_dir.join("outbox")),
@@ -334,7 +341,7 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     let app = Application::build(args.server_config()).await?;
     if let (Some(email), Some(password)) = (&args.admin_email, &args.admin_password) {
         let prasang = app.prasang().clone();
-        let (email, password) = (email.clone(), password.clone());
+        let (email, password) = (email.clone(), password.0.clone());
         let created = tokio::task::spawn_blocking(move || {
             ensure_admin(&prasang, &email, &password, "Administrator")
         })

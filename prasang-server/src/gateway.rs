@@ -67,24 +67,22 @@ impl RateLimiter {
 mod tests {
     use super::*;
 
+    /// Whether `limiter` lets `ip` through `times` times in a row.
+    fn allows(limiter: &RateLimiter, ip: &str, times: usize) -> bool {
+        let ip: IpAddr = ip.parse().unwrap();
+        (0..times).all(|_| limiter.check(ip).is_ok())
+    }
+
     #[test]
     fn a_bucket_allows_its_burst_then_asks_to_wait() {
         let limiter = RateLimiter::new(60, 3);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..3 {
-            assert!(limiter.check(ip).is_ok());
-        }
-        assert_eq!(limiter.check(ip), Err(1));
-        let other: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(limiter.check(other).is_ok(), "buckets are per address");
+        assert!(allows(&limiter, "192.0.2.1", 3));
+        assert_eq!(limiter.check("192.0.2.1".parse().unwrap()), Err(1));
+        assert!(allows(&limiter, "192.0.2.2", 1), "buckets are per address");
     }
 
     #[test]
     fn zero_rate_disables_limiting() {
-        let limiter = RateLimiter::new(0, 1);
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        for _ in 0..100 {
-            assert!(limiter.check(ip).is_ok());
-        }
+        assert!(allows(&RateLimiter::new(0, 1), "192.0.2.1", 100));
     }
 }

@@ -23,7 +23,10 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod request;
+pub mod router;
 pub mod routes;
+pub mod state;
 pub mod web;
 
-pub use app::{Application, ServerConfig, ServerError, State, shutdown_signal};
+pub use app::{Application, ServerConfig, ServerError, shutdown_signal};
+pub use state::State;

@@ -5,8 +5,6 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::routes::ROUTES;
-
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 13] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
@@ -34,34 +32,37 @@ impl RouteStats {
 
 /// The server's counters.
 pub struct Metrics {
-    /// One per route in [`ROUTES`], then one for requests that matched no route, then one for
-    /// the web UI's pages (labelled `web-ui`).
+    /// The (method, path) label of each route, in the order the router numbers them.
+    labels: Vec<(&'static str, &'static str)>,
+    /// One per route, then one for requests that matched no route, then one for the web UI's
+    /// pages (labelled `web-ui`).
     routes: Vec<RouteStats>,
     bookings_created: AtomicU64,
     bookings_replayed: AtomicU64,
     bookings_rejected: AtomicU64,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// Counters for the routes labelled `(method, path)`, numbered in this order.
+    pub fn new(labels: impl IntoIterator<Item = (&'static str, &'static str)>) -> Self {
+        let labels: Vec<_> = labels.into_iter().collect();
         Metrics {
-            routes: (0..ROUTES.len() + 2).map(|_| RouteStats::new()).collect(),
+            routes: (0..labels.len() + 2).map(|_| RouteStats::new()).collect(),
+            labels,
             bookings_created: AtomicU64::new(0),
             bookings_replayed: AtomicU64::new(0),
             bookings_rejected: AtomicU64::new(0),
         }
     }
-}
 
-impl Metrics {
-    /// Records one request; `route` is an index into [`ROUTES`] or `None` when nothing matched.
+    /// Records one request; `route` is the index of its label, `None` when nothing matched.
     pub fn request(&self, route: Option<usize>, status: u16, elapsed: Duration) {
-        self.record(route.unwrap_or(ROUTES.len()), status, elapsed);
+        self.record(route.unwrap_or(self.labels.len()), status, elapsed);
     }
 
     /// Records one request for a page of the web UI.
     pub fn page(&self, status: u16, elapsed: Duration) {
-        self.record(ROUTES.len() + 1, status, elapsed);
+        self.record(self.labels.len() + 1, status, elapsed);
     }
 
     fn record(&self, slot: usize, status: u16, elapsed: Duration) {
@@ -96,7 +97,7 @@ impl Metrics {
         out.push_str("# HELP prasang_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE prasang_http_requests_total counter\n");
         for (index, stats) in self.routes.iter().enumerate() {
-            let (method, route) = label(index);
+            let (method, route) = self.label(index);
             for (status, counter) in stats.statuses.iter().enumerate() {
                 let n = counter.load(Relaxed);
                 if n > 0 {
@@ -114,7 +115,7 @@ impl Metrics {
             if count == 0 {
                 continue;
             }
-            let (method, route) = label(index);
+            let (method, route) = self.label(index);
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             let mut cumulative = 0;
             for (bound, bucket) in BUCKETS.iter().zip(&stats.buckets) {
@@ -158,12 +159,12 @@ impl Metrics {
         }
         out
     }
-}
 
-fn label(index: usize) -> (&'static str, &'static str) {
-    match ROUTES.get(index) {
-        Some(route) => (route.method, route.path),
-        None if index == ROUTES.len() => ("", "unmatched"),
-        None => ("", "web-ui"),
+    fn label(&self, index: usize) -> (&'static str, &'static str) {
+        match self.labels.get(index) {
+            Some(&label) => label,
+            None if index == self.labels.len() => ("", "unmatched"),
+            None => ("", "web-ui"),
+        }
     }
 }

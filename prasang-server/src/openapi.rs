@@ -411,3 +411,34 @@ pub fn document() -> Value {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each report is documented once, under its own name: no `{report}` path beside the named
+    /// ones (those only refuse names the named ones do not have, and stay undocumented).
+    #[test]
+    fn reports_are_documented_by_name_only() {
+        let doc = document();
+        let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+        let parameterised: Vec<_> = paths.iter().filter(|p| p.contains("{report}")).collect();
+        assert!(parameterised.is_empty(), "{parameterised:?}");
+        for report in [
+            "popularity",
+            "demographics",
+            "ratings-by-group",
+            "trends",
+            "funnel",
+            "revenue",
+        ] {
+            for path in [
+                format!("/api/v1/analytics/{report}"),
+                format!("/api/v1/events/{{id}}/analytics/{report}"),
+            ] {
+                assert!(doc["paths"][&path]["get"].is_object(), "{path}");
+            }
+        }
+        assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
+    }
+}

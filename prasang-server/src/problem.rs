@@ -114,6 +114,12 @@ impl Problem {
         }
     }
 
+    /// The same, telling the client when to retry (`Retry-After`, seconds).
+    fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     /// The `type` URI.
     pub fn type_uri(&self) -> String {
         format!("{PROBLEM_TYPE_PREFIX}{}", self.slug)
@@ -182,14 +188,13 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => {
             // What failed underneath is for the log, not for the client.
-            let mut problem = Problem::new(
+            return Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 info.code,
                 info.title,
                 "the server is busy or cannot store this right now; please retry shortly",
-            );
-            problem.retry_after = Some(5);
-            return problem;
+            )
+            .with_retry_after(5);
         }
         _ => return internal_error(),
     };
@@ -253,26 +258,22 @@ pub fn request_problem(error: &RequestError) -> Problem {
             "Not found",
             "no such resource; see /api/v1/openapi.json",
         ),
-        RequestError::MethodNotAllowed { allow } => {
-            let mut problem = Problem::new(
+        RequestError::MethodNotAllowed { allow } => Problem {
+            allow: Some(allow.clone()),
+            ..Problem::new(
                 S::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
                 "Method not allowed",
                 format!("this resource accepts {allow}"),
-            );
-            problem.allow = Some(allow.clone());
-            problem
-        }
-        RequestError::RateLimited { retry_after } => {
-            let mut problem = Problem::new(
-                S::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many attempts",
-                format!("too many attempts from your address; retry in {retry_after} s"),
-            );
-            problem.retry_after = Some(*retry_after);
-            problem
-        }
+            )
+        },
+        RequestError::RateLimited { retry_after } => Problem::new(
+            S::TOO_MANY_REQUESTS,
+            "rate-limited",
+            "Too many attempts",
+            format!("too many attempts from your address; retry in {retry_after} s"),
+        )
+        .with_retry_after(*retry_after),
         RequestError::Timeout => Problem::new(
             S::SERVICE_UNAVAILABLE,
             "timeout",

@@ -8,16 +8,19 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{
+    AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION,
+};
 use hyper::{Response, StatusCode};
 use prasang_core::auth::Actor;
 use prasang_core::{DomainError, InvalidId, Prasang};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::app::State;
 use crate::problem::{ApiError, RequestError};
+use crate::state::State;
 
 /// The response body type of every route.
 pub type Body = Full<Bytes>;
@@ -25,6 +28,18 @@ pub type Body = Full<Bytes>;
 pub type Reply = Result<Response<Body>, ApiError>;
 /// A boxed handler future.
 pub type BoxReply = Pin<Box<dyn Future<Output = Reply> + Send>>;
+
+/// The boxed, table-friendly form of an `async fn(Ctx) -> Reply` handler (the route table holds
+/// plain function pointers, which an `async fn` is not).
+macro_rules! handler {
+    ($handler:path) => {{
+        fn boxed(cx: crate::request::Ctx) -> crate::request::BoxReply {
+            Box::pin($handler(cx))
+        }
+        boxed
+    }};
+}
+pub(crate) use handler;
 
 /// One request, as a handler sees it.
 pub struct Ctx {
@@ -139,6 +154,53 @@ impl Ctx {
         self.core_read(|p| p.auth().verify(token))
     }
 
+    /// The verified caller, then `call` with it on the blocking pool: what most handlers do.
+    pub async fn as_caller<T, E>(
+        &self,
+        call: impl FnOnce(&Prasang, &Actor) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: DomainError,
+    {
+        let actor = self.actor().await?;
+        self.core(move |p| call(p, &actor)).await
+    }
+
+    /// [`Ctx::as_caller`], answered `200 OK` with the result as JSON.
+    pub async fn answer<T, E>(
+        &self,
+        call: impl FnOnce(&Prasang, &Actor) -> Result<T, E> + Send + 'static,
+    ) -> Reply
+    where
+        T: Serialize + Send + 'static,
+        E: DomainError,
+    {
+        ok(&self.as_caller(call).await?)
+    }
+
+    /// The verified caller and the JSON body (see [`Ctx::caller_and_body`]), then `call` with
+    /// both on the blocking pool, answered `200 OK` with its result as JSON.
+    pub async fn answer_with_body<B, T, E>(
+        &self,
+        call: impl FnOnce(&Prasang, &Actor, B) -> Result<T, E> + Send + 'static,
+    ) -> Reply
+    where
+        B: DeserializeOwned + Send + 'static,
+        T: Serialize + Send + 'static,
+        E: DomainError,
+    {
+        let (actor, body) = self.caller_and_body().await?;
+        ok(&self.core(move |p| call(p, &actor, body)).await?)
+    }
+
+    /// The verified caller and the JSON body, read in that order (a request without a token
+    /// is refused as such before its body is looked at).
+    pub async fn caller_and_body<T: DeserializeOwned>(&self) -> Result<(Actor, T), ApiError> {
+        let actor = self.actor().await?;
+        Ok((actor, self.json()?))
+    }
+
     /// Runs a read-only core call that never waits for a flush (an event, the listing) right
     /// here on the async worker: sled serves it from its page cache in microseconds, and handing
     /// it to the blocking pool would cost more than the call (the listing ran at 28% of the
@@ -209,6 +271,11 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Reply {
     Ok(response)
 }
 
+/// `200 OK` with a JSON body.
+pub fn ok<T: Serialize>(value: &T) -> Reply {
+    json(StatusCode::OK, value)
+}
+
 /// `201 Created` with a `Location` header.
 pub fn created<T: Serialize>(location: String, value: &T) -> Reply {
     let mut response = json(StatusCode::CREATED, value)?;
@@ -232,4 +299,28 @@ pub fn text(content_type: &'static str, body: impl Into<Bytes>) -> Reply {
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     Ok(response)
+}
+
+/// The whole request body, refused when it is over the configured limit.
+pub(crate) async fn read_body(
+    state: &State,
+    parts: &hyper::http::request::Parts,
+    body: Incoming,
+) -> Result<Bytes, ApiError> {
+    let limit = state.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(RequestError::BodyTooLarge { limit }.into());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => {
+            Err(RequestError::BodyTooLarge { limit }.into())
+        }
+        Err(error) => Err(RequestError::BodyUnreadable(error.to_string()).into()),
+    }
 }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::problem::{ApiError, RequestError};
-use crate::request::{BoxReply, Ctx, Reply, json, text};
+use crate::request::{Ctx, Reply, json, text};
 
 /// Where a report's events come from.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -28,11 +28,11 @@ enum Over {
 macro_rules! report_handlers {
     ($($name:ident, $event_name:ident => $report:expr;)*) => {
         $(
-            pub(crate) fn $name(cx: Ctx) -> BoxReply {
-                Box::pin(serve(cx, $report, Over::Caller))
+            pub(crate) async fn $name(cx: Ctx) -> Reply {
+                serve(cx, $report, Over::Caller).await
             }
-            pub(crate) fn $event_name(cx: Ctx) -> BoxReply {
-                Box::pin(serve(cx, $report, Over::Event))
+            pub(crate) async fn $event_name(cx: Ctx) -> Reply {
+                serve(cx, $report, Over::Event).await
             }
         )*
     };
@@ -47,27 +47,25 @@ report_handlers! {
     revenue, event_revenue => ReportName::Revenue;
 }
 
-pub(crate) fn top_events(cx: Ctx) -> BoxReply {
-    Box::pin(serve(cx, ReportName::TopEvents, Over::Caller))
+pub(crate) async fn top_events(cx: Ctx) -> Reply {
+    serve(cx, ReportName::TopEvents, Over::Caller).await
 }
 
 /// Any other name under `/analytics/`: refused with the `report` field named.
-pub(crate) fn unknown(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let name = cx
-            .params
-            .iter()
-            .find(|(k, _)| k == "report")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        let report = ReportName::parse(&name)?;
-        let over = if cx.params.iter().any(|(k, _)| k == "id") {
-            Over::Event
-        } else {
-            Over::Caller
-        };
-        serve(cx, report, over).await
-    })
+pub(crate) async fn unknown(cx: Ctx) -> Reply {
+    let name = cx
+        .params
+        .iter()
+        .find(|(k, _)| k == "report")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let report = ReportName::parse(&name)?;
+    let over = if cx.params.iter().any(|(k, _)| k == "id") {
+        Over::Event
+    } else {
+        Over::Caller
+    };
+    serve(cx, report, over).await
 }
 
 /// Query parameters each report reads (besides `format` and, over the caller, `organizer`).

@@ -1,78 +1,58 @@
 //! `/api/v1/events/{id}/feedback*`: attendees rate events they attended; organizers list and
 //! answer. Every rule (holder, started, one each, who may read or reply) is in the core.
 
-use hyper::StatusCode;
 use prasang_core::feedback::{FeedbackInput, ReplyInput};
 use prasang_core::limits;
 use prasang_core::{EventId, UserId};
 use serde_json::{Value, json};
 
 use super::page_request;
-use crate::request::{BoxReply, Ctx, created, json, no_content};
+use crate::request::{Ctx, Reply, created, no_content, ok};
 
-pub(crate) fn give(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let input: FeedbackInput = cx.json()?;
-        let feedback = cx
-            .core(move |p| p.feedback().give(&actor, event, input))
-            .await?;
-        created(format!("/api/v1/events/{event}/feedback/mine"), &feedback)
-    })
+pub(crate) async fn give(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    let (actor, input): (_, FeedbackInput) = cx.caller_and_body().await?;
+    let feedback = cx
+        .core(move |p| p.feedback().give(&actor, event, input))
+        .await?;
+    created(format!("/api/v1/events/{event}/feedback/mine"), &feedback)
 }
 
-pub(crate) fn mine(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let feedback = cx.core_read(|p| p.feedback().mine(&actor, event))?;
-        json(StatusCode::OK, &feedback)
-    })
+pub(crate) async fn mine(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    let actor = cx.actor().await?;
+    ok(&cx.core_read(|p| p.feedback().mine(&actor, event))?)
 }
 
-pub(crate) fn edit(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let input: FeedbackInput = cx.json()?;
-        let feedback = cx
-            .core(move |p| p.feedback().edit(&actor, event, input))
-            .await?;
-        json(StatusCode::OK, &feedback)
+pub(crate) async fn edit(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    cx.answer_with_body(move |p, actor, input: FeedbackInput| {
+        p.feedback().edit(actor, event, input)
     })
+    .await
 }
 
-pub(crate) fn delete(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        cx.core(move |p| p.feedback().delete(&actor, event)).await?;
-        no_content()
-    })
+pub(crate) async fn delete(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    cx.as_caller(move |p, actor| p.feedback().delete(actor, event))
+        .await?;
+    no_content()
 }
 
-pub(crate) fn list(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let (page, _) = page_request(&cx, &[])?;
-        let actor = cx.actor().await?;
-        let page = cx.core_read(|p| p.feedback().list_for_event(&actor, event, &page))?;
-        json(StatusCode::OK, &page)
-    })
+pub(crate) async fn list(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    let (page, _) = page_request(&cx, &[])?;
+    let actor = cx.actor().await?;
+    ok(&cx.core_read(|p| p.feedback().list_for_event(&actor, event, &page))?)
 }
 
-pub(crate) fn reply(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let user: UserId = cx.id("user")?;
-        let actor = cx.actor().await?;
-        let input: ReplyInput = cx.json()?;
-        let feedback = cx
-            .core(move |p| p.feedback().reply(&actor, event, user, input))
-            .await?;
-        json(StatusCode::OK, &feedback)
+pub(crate) async fn reply(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    let user: UserId = cx.id("user")?;
+    cx.answer_with_body(move |p, actor, input: ReplyInput| {
+        p.feedback().reply(actor, event, user, input)
     })
+    .await
 }
 
 /// OpenAPI schemas of the feedback routes.

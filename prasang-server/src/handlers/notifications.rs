@@ -4,7 +4,6 @@
 //! `/api/v1/events/{id}/deliveries`. Who may see or change what (and how much of a failure
 //! they may read) is decided by the core.
 
-use hyper::StatusCode;
 use prasang_core::notify::{
     Delivery, DeliveryStatus, EventNotificationSettings, NotificationKind, NotificationPreferences,
     NotifyError, Recipient,
@@ -14,91 +13,60 @@ use serde::Serialize;
 use serde_json::json as value;
 
 use super::page_request;
-use crate::request::{BoxReply, Ctx, json};
+use crate::request::{Ctx, Reply, ok};
 
-pub(crate) fn channels(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        cx.actor().await?;
-        let ids = cx.core_read(|p| Ok::<_, NotifyError>(p.notifications().channels()))?;
-        let items: Vec<_> = ids.iter().map(|id| value!({ "id": id })).collect();
-        json(StatusCode::OK, &value!({ "items": items }))
-    })
+pub(crate) async fn channels(cx: Ctx) -> Reply {
+    cx.actor().await?;
+    let ids = cx.core_read(|p| Ok::<_, NotifyError>(p.notifications().channels()))?;
+    let items: Vec<_> = ids.iter().map(|id| value!({ "id": id })).collect();
+    ok(&value!({ "items": items }))
 }
 
-pub(crate) fn my_preferences(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let actor = cx.actor().await?;
-        let preferences = cx
-            .core(move |p| p.notifications().preferences(&actor, actor.user_id()))
-            .await?;
-        json(StatusCode::OK, &preferences)
-    })
+pub(crate) async fn my_preferences(cx: Ctx) -> Reply {
+    cx.answer(|p, actor| p.notifications().preferences(actor, actor.user_id()))
+        .await
 }
 
-pub(crate) fn set_my_preferences(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let actor = cx.actor().await?;
-        let preferences: NotificationPreferences = cx.json()?;
-        let preferences = cx
-            .core(move |p| {
-                p.notifications()
-                    .set_preferences(&actor, actor.user_id(), preferences)
-            })
-            .await?;
-        json(StatusCode::OK, &preferences)
+pub(crate) async fn set_my_preferences(cx: Ctx) -> Reply {
+    cx.answer_with_body(move |p, actor, chosen: NotificationPreferences| {
+        p.notifications()
+            .set_preferences(actor, actor.user_id(), chosen)
     })
+    .await
 }
 
-pub(crate) fn event_settings(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let settings = cx
-            .core(move |p| p.notifications().event_settings(&actor, event))
-            .await?;
-        json(StatusCode::OK, &settings)
-    })
+pub(crate) async fn event_settings(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    cx.answer(move |p, actor| p.notifications().event_settings(actor, event))
+        .await
 }
 
-pub(crate) fn set_event_settings(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let settings: EventNotificationSettings = cx.json()?;
-        let settings = cx
-            .core(move |p| {
-                p.notifications()
-                    .set_event_settings(&actor, event, settings)
-            })
-            .await?;
-        json(StatusCode::OK, &settings)
+pub(crate) async fn set_event_settings(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    cx.answer_with_body(move |p, actor, settings: EventNotificationSettings| {
+        p.notifications().set_event_settings(actor, event, settings)
     })
+    .await
 }
 
-pub(crate) fn my_deliveries(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let (page, _) = page_request(&cx, &[])?;
-        let actor = cx.actor().await?;
-        let deliveries = cx
-            .core(move |p| {
-                p.notifications()
-                    .deliveries_for_user(&actor, actor.user_id(), &page)
-            })
-            .await?;
-        json(StatusCode::OK, &shown(&deliveries))
-    })
+pub(crate) async fn my_deliveries(cx: Ctx) -> Reply {
+    let (page, _) = page_request(&cx, &[])?;
+    let deliveries = cx
+        .as_caller(move |p, actor| {
+            p.notifications()
+                .deliveries_for_user(actor, actor.user_id(), &page)
+        })
+        .await?;
+    ok(&shown(&deliveries))
 }
 
-pub(crate) fn event_deliveries(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let (page, _) = page_request(&cx, &[])?;
-        let actor = cx.actor().await?;
-        let deliveries = cx
-            .core(move |p| p.notifications().deliveries_for_event(&actor, event, &page))
-            .await?;
-        json(StatusCode::OK, &shown(&deliveries))
-    })
+pub(crate) async fn event_deliveries(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    let (page, _) = page_request(&cx, &[])?;
+    let deliveries = cx
+        .as_caller(move |p, actor| p.notifications().deliveries_for_event(actor, event, &page))
+        .await?;
+    ok(&shown(&deliveries))
 }
 
 /// A delivery as the API shows it: the record without the full notification it carries.

@@ -1,11 +1,10 @@
 //! `/api/v1/me` and `/api/v1/users/*`.
 
-use hyper::StatusCode;
 use prasang_core::UserId;
 use prasang_core::users::{ProfileUpdate, Role};
 use serde::Deserialize;
 
-use crate::request::{BoxReply, Ctx, json};
+use crate::request::{Ctx, Reply};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -13,44 +12,27 @@ struct RoleChange {
     role: Role,
 }
 
-pub(crate) fn me(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let actor = cx.actor().await?;
-        let user = cx
-            .core(move |p| p.users().get(&actor, actor.user_id()))
-            .await?;
-        json(StatusCode::OK, &user)
-    })
+pub(crate) async fn me(cx: Ctx) -> Reply {
+    cx.answer(|p, actor| p.users().get(actor, actor.user_id()))
+        .await
 }
 
-pub(crate) fn update_me(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let actor = cx.actor().await?;
-        let update: ProfileUpdate = cx.json()?;
-        let user = cx
-            .core(move |p| p.users().update_profile(&actor, actor.user_id(), update))
-            .await?;
-        json(StatusCode::OK, &user)
+pub(crate) async fn update_me(cx: Ctx) -> Reply {
+    cx.answer_with_body(move |p, actor, update: ProfileUpdate| {
+        p.users().update_profile(actor, actor.user_id(), update)
     })
+    .await
 }
 
-pub(crate) fn get(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let id: UserId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let user = cx.core(move |p| p.users().get(&actor, id)).await?;
-        json(StatusCode::OK, &user)
-    })
+pub(crate) async fn get(cx: Ctx) -> Reply {
+    let id: UserId = cx.id("id")?;
+    cx.answer(move |p, actor| p.users().get(actor, id)).await
 }
 
-pub(crate) fn set_role(cx: Ctx) -> BoxReply {
-    Box::pin(async move {
-        let id: UserId = cx.id("id")?;
-        let actor = cx.actor().await?;
-        let change: RoleChange = cx.json()?;
-        let user = cx
-            .core(move |p| p.users().set_role(&actor, id, change.role))
-            .await?;
-        json(StatusCode::OK, &user)
+pub(crate) async fn set_role(cx: Ctx) -> Reply {
+    let id: UserId = cx.id("id")?;
+    cx.answer_with_body(move |p, actor, change: RoleChange| {
+        p.users().set_role(actor, id, change.role)
     })
+    .await
 }

@@ -3,13 +3,15 @@
 use hyper::StatusCode;
 use hyper::header::SET_COOKIE;
 use maud::html;
+use prasang_core::ErrorKind;
 use prasang_core::auth::AuthError;
 use prasang_core::notify::{DeliveryStatus, NotificationPreferences};
 use prasang_core::users::{Gender, NewUser, Role};
-use prasang_core::{ErrorKind, PageRequest};
 
+use super::cx::{BoxPage, PageReply, WebCx};
+use super::error::WebError;
 use super::layout::{Field, csrf_field, local_path, page, page_with, redirect, see_other};
-use super::{BoxPage, PageReply, WebCx, WebError, format, session};
+use super::{format, session};
 use crate::problem::{ApiError, RequestError};
 
 /// Takes one login/registration attempt from the client's address (the API's limiter).
@@ -80,10 +82,9 @@ pub(crate) fn login(cx: WebCx) -> BoxPage {
 /// Sets the session cookie and goes to `next`.
 fn signed_in(cx: &WebCx, session: &prasang_core::auth::Session, next: &str) -> PageReply {
     let mut response = see_other(next);
-    response.headers_mut().append(
-        SET_COOKIE,
-        session::start(session, cx.state.web.secure_cookies),
-    );
+    response
+        .headers_mut()
+        .append(SET_COOKIE, session::start(session, cx.secure_cookies));
     Ok(response)
 }
 
@@ -98,7 +99,7 @@ pub(crate) fn logout(cx: WebCx) -> BoxPage {
         let mut response = see_other("/?done=logged-out");
         response
             .headers_mut()
-            .append(SET_COOKIE, session::end(cx.state.web.secure_cookies));
+            .append(SET_COOKIE, session::end(cx.secure_cookies));
         Ok(response)
     })
 }
@@ -245,10 +246,7 @@ pub(crate) fn notifications(cx: WebCx) -> BoxPage {
         let preferences = cx
             .core(move |p| p.notifications().preferences(&actor, actor.user_id()))
             .await?;
-        let page_request = PageRequest {
-            after: cx.query("after").map(str::to_owned),
-            limit: Some(50),
-        };
+        let page_request = cx.page_request(50);
         let deliveries = cx
             .core(move |p| {
                 p.notifications()

@@ -1,11 +1,12 @@
 //! Admin pages: find users by name or e-mail and change their role; the integrity check.
 
 use maud::html;
+use prasang_core::UserId;
 use prasang_core::users::Role;
-use prasang_core::{PageRequest, UserId};
 
+use super::cx::{BoxPage, WebCx};
+use super::error::WebError;
 use super::layout::{csrf_field, page, redirect};
-use super::{BoxPage, WebCx, WebError};
 use crate::problem::ApiError;
 
 const PAGE_SIZE: usize = 20;
@@ -34,10 +35,7 @@ pub(crate) fn users(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let actor = require_admin(&cx)?;
         let q = cx.query("q").unwrap_or("").to_owned();
-        let request = PageRequest {
-            after: cx.query("after").map(str::to_owned),
-            limit: Some(PAGE_SIZE),
-        };
+        let request = cx.page_request(PAGE_SIZE);
         let wanted = q.clone();
         let found = match cx
             .core(move |p| p.users().search(&actor, &wanted, &request))

@@ -3,13 +3,14 @@
 use hyper::header::{CACHE_CONTROL, HeaderValue};
 use maud::html;
 use prasang_core::EventId;
-use prasang_core::analytics::{AgeGroup, ReportName, Scope, TopParams, TrendParams};
+use prasang_core::analytics::{AgeGroup, ReportName, Scope, TopParams, TrendParams, TrendRow};
 use prasang_core::auth::Actor;
 use prasang_core::users::Gender;
 
 use super::charts::{self, BarChart, Series};
+use super::cx::{BoxPage, WebCx};
+use super::error::WebError;
 use super::layout::page;
-use super::{BoxPage, WebCx, WebError};
 
 /// The caller's events, or everyone's for admins (as the REST reports).
 fn scope_of(actor: &Actor) -> Scope {
@@ -57,32 +58,29 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             )
             .map_err(WebError::from)?;
         let periods: Vec<String> = trends.rows.iter().map(|r| r.period.clone()).collect();
+        let trends_csv = format!("/organizer/analytics/csv/trends?group_by={group_by}");
+        // One series of the trend rows, by period.
+        let per_period = |name, value: fn(&TrendRow) -> f64| Series {
+            name,
+            values: trends.rows.iter().map(value).collect(),
+        };
         let trend_chart = BarChart {
             id: "trend",
             title: "Bookings and cancellations",
             labels: periods.clone(),
             series: vec![
-                Series {
-                    name: "Bookings",
-                    values: trends.rows.iter().map(|r| r.bookings as f64).collect(),
-                },
-                Series {
-                    name: "Cancellations",
-                    values: trends.rows.iter().map(|r| r.cancellations as f64).collect(),
-                },
+                per_period("Bookings", |r| r.bookings as f64),
+                per_period("Cancellations", |r| r.cancellations as f64),
             ],
-            csv: format!("/organizer/analytics/csv/trends?group_by={group_by}"),
+            csv: trends_csv.clone(),
             show: charts::count,
         };
         let revenue_chart = BarChart {
             id: "revenue",
             title: "Revenue (major units)",
             labels: periods,
-            series: vec![Series {
-                name: "Revenue",
-                values: trends.rows.iter().map(|r| r.revenue_minor as f64).collect(),
-            }],
-            csv: format!("/organizer/analytics/csv/trends?group_by={group_by}"),
+            series: vec![per_period("Revenue", |r| r.revenue_minor as f64)],
+            csv: trends_csv,
             show: charts::money,
         };
         let age_chart = BarChart {

@@ -1,15 +1,10 @@
-//! Everything a page can fail with, and the one place that turns it into an HTML page: core
-//! errors go through the server's single problem mapping (by their `kind()`), then get a
-//! friendly heading here. Pages never show a stack trace or JSON.
+//! Everything a page can fail with. Core errors go through the server's single problem mapping
+//! (by their `kind()`); [`super::layout::error_page`] is the one place that turns any of these
+//! into an HTML page, with a friendly heading. Pages never show a stack trace or JSON.
 
-use hyper::header::{HeaderValue, RETRY_AFTER};
-use hyper::{Response, StatusCode};
-use maud::html;
 use prasang_core::DomainError;
 
-use super::layout;
 use crate::problem::ApiError;
-use crate::request::Body;
 
 /// Why a page could not be shown.
 #[derive(Debug)]
@@ -61,71 +56,5 @@ impl WebError {
             WebError::LoginRequired { .. } => "Please log in first.".into(),
             WebError::Csrf => "This form expired or was sent from another site.".into(),
         }
-    }
-
-    /// The page for this error.
-    pub(crate) fn page(self) -> Response<Body> {
-        let (status, heading, detail, retry_after) = match &self {
-            WebError::LoginRequired { next } => {
-                let target = format!(
-                    "/login?next={}",
-                    form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
-                );
-                return layout::see_other(&target);
-            }
-            WebError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is no such page. It may have been removed, or the address is mistyped."
-                    .to_owned(),
-                None,
-            ),
-            WebError::Csrf => (
-                StatusCode::FORBIDDEN,
-                "This form could not be accepted",
-                "It expired or was sent from another site. Go back, reload the page and try again."
-                    .to_owned(),
-                None,
-            ),
-            WebError::Api(error) => {
-                let problem = error.problem();
-                let heading = match (problem.status.as_u16(), problem.slug) {
-                    (409, "sold-out") => "Sold out",
-                    (404, _) => "Not found",
-                    (403, _) => "Not allowed",
-                    (401, _) => "Please log in again",
-                    (409, _) => "That cannot be done now",
-                    (429, _) => "Too many attempts",
-                    (400..=499, _) => "Please check what you entered",
-                    _ => "Something went wrong",
-                };
-                (
-                    problem.status,
-                    heading,
-                    capitalised(&problem.detail),
-                    problem.retry_after,
-                )
-            }
-        };
-        let body = html! {
-            h1 { (heading) }
-            p.error-detail { (detail) }
-            p { a href="/" { "Back to the events" } }
-        };
-        let mut response = layout::html(status, layout::document(None, heading, body));
-        if let Some(seconds) = retry_after {
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(seconds));
-        }
-        response
-    }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }

@@ -1,11 +1,12 @@
 //! Everyone's pages: upcoming events with search and paging, and one event.
 
 use maud::{Markup, html};
+use prasang_core::EventId;
 use prasang_core::events::{Event, EventQuery, EventStatus};
-use prasang_core::{EventId, PageRequest};
 
+use super::cx::{BoxPage, WebCx};
+use super::format;
 use super::layout::{Field, csrf_field, page};
-use super::{BoxPage, WebCx, format};
 
 const PAGE_SIZE: usize = 12;
 
@@ -17,10 +18,7 @@ pub(crate) fn list(cx: WebCx) -> BoxPage {
         let query = EventQuery {
             text: Some(q.to_owned()).filter(|q| !q.is_empty()),
             local_date: Some(date.trim().to_owned()).filter(|d| !d.is_empty()),
-            page: PageRequest {
-                after: cx.query("after").map(str::to_owned),
-                limit: Some(PAGE_SIZE),
-            },
+            page: cx.page_request(PAGE_SIZE),
         };
         let events = cx.core_read(|p| p.events().list(&query))?;
         let link = |after: Option<&str>| {

@@ -2,30 +2,43 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION};
+use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue, LOCATION, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 use maud::{DOCTYPE, Markup, html};
 
-use super::{BoxPage, PageReply, WebCx, csrf};
+use super::csrf;
+use super::cx::{BoxPage, PageReply, WebCx};
+use super::error::WebError;
 use crate::request::Body;
 
 const STYLESHEET: &str = include_str!("prasang.css");
+/// The site's icon, small enough to serve as it is.
+const FAVICON: &str = include_str!("favicon.svg");
 
 /// `GET /static/prasang.css`
 pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
-    Box::pin(async move {
-        let mut response = Response::new(Full::new(Bytes::from_static(STYLESHEET.as_bytes())));
-        let headers = response.headers_mut();
-        headers.insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        );
-        headers.insert(
-            CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=3600"),
-        );
-        Ok(response)
+    Box::pin(async {
+        asset(
+            "text/css; charset=utf-8",
+            STYLESHEET,
+            "public, max-age=3600",
+        )
     })
+}
+
+/// `GET /static/favicon.svg`, and `GET /favicon.ico` for browsers that ask there whatever the
+/// page links (an SVG under that name: browsers go by its type). It never changes: cached a week.
+pub(crate) fn favicon(_cx: WebCx) -> BoxPage {
+    Box::pin(async { asset("image/svg+xml", FAVICON, "public, max-age=604800") })
+}
+
+/// A file built into the server, with its type and how long browsers may keep it.
+fn asset(content_type: &'static str, body: &'static str, cache: &'static str) -> PageReply {
+    let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(response)
 }
 
 /// An HTML response.
@@ -111,6 +124,7 @@ pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup 
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Prasang" }
                 link rel="stylesheet" href="/static/prasang.css";
+                link rel="icon" type="image/svg+xml" href="/static/favicon.svg";
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -151,6 +165,72 @@ pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup 
                 footer { p { "Prasang · event times are each event's local time" } }
             }
         }
+    }
+}
+
+/// The page for an error of a page (a redirect to the login page when it needs a user).
+pub(crate) fn error_page(error: WebError) -> Response<Body> {
+    let (status, heading, detail, retry_after) = match &error {
+        WebError::LoginRequired { next } => {
+            let target = format!(
+                "/login?next={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            );
+            return see_other(&target);
+        }
+        WebError::NotFound => (
+            StatusCode::NOT_FOUND,
+            "Page not found",
+            "There is no such page. It may have been removed, or the address is mistyped."
+                .to_owned(),
+            None,
+        ),
+        WebError::Csrf => (
+            StatusCode::FORBIDDEN,
+            "This form could not be accepted",
+            "It expired or was sent from another site. Go back, reload the page and try again."
+                .to_owned(),
+            None,
+        ),
+        WebError::Api(error) => {
+            let problem = error.problem();
+            let heading = match (problem.status.as_u16(), problem.slug) {
+                (409, "sold-out") => "Sold out",
+                (404, _) => "Not found",
+                (403, _) => "Not allowed",
+                (401, _) => "Please log in again",
+                (409, _) => "That cannot be done now",
+                (429, _) => "Too many attempts",
+                (400..=499, _) => "Please check what you entered",
+                _ => "Something went wrong",
+            };
+            (
+                problem.status,
+                heading,
+                capitalised(&problem.detail),
+                problem.retry_after,
+            )
+        }
+    };
+    let body = html! {
+        h1 { (heading) }
+        p.error-detail { (detail) }
+        p { a href="/" { "Back to the events" } }
+    };
+    let mut response = html(status, document(None, heading, body));
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -225,5 +305,22 @@ impl<'a> Field<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page's head links the icon, as SVG (the CSP's `img-src 'self'` allows it).
+    #[test]
+    fn every_page_links_the_svg_icon() {
+        let page = document(None, "Title", html! { p { "body" } }).into_string();
+        assert!(
+            page.contains(r#"<link rel="icon" type="image/svg+xml" href="/static/favicon.svg">"#),
+            "{page}"
+        );
+        assert!(FAVICON.starts_with("<svg") && FAVICON.len() < 1024);
+        assert!(super::super::headers::CONTENT_SECURITY_POLICY_VALUE.contains("img-src 'self'"));
     }
 }

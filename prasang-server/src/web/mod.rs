@@ -2,15 +2,20 @@
 //!
 //! Pages work without JavaScript (plain links and forms), are drawn with `maud` (checked at
 //! compile time, every interpolated string escaped) and make the same core calls as the REST
-//! handlers: rules live in the core, and core errors become HTML pages in one place
-//! ([`error`]). Every answer carries the security headers of [`headers`]; every POST must pass
-//! the CSRF check of [`csrf`]; the signed-in user is the core session kept in a cookie
-//! ([`session`]).
+//! handlers: rules live in the core, and core errors ([`error`]) become HTML pages in one place
+//! ([`layout::error_page`]). Every answer carries the security headers of [`headers`]; every
+//! POST must pass the CSRF check of [`csrf`]; the signed-in user is the core session kept in a
+//! cookie ([`session`]).
+//!
+//! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
+//! `cx` (what a page gets); `layout`; the pages (`events`, `tickets`, `account`, `organizer`,
+//! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
 mod admin;
 mod charts;
 mod csrf;
+mod cx;
 mod dashboard;
 mod error;
 mod events;
@@ -22,26 +27,21 @@ mod organizer;
 mod session;
 mod tickets;
 
-use std::future::Future;
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, SET_COOKIE};
 use hyper::{Method, Request, Response};
-use prasang_core::{DomainError, InvalidId, Prasang};
 
-use crate::app::State;
-use crate::problem::ApiError;
-use crate::request::Body;
-use crate::routes::{Found, Router};
-
+use crate::problem::{ApiError, RequestError};
+use crate::request::{Body, read_body};
+use crate::router::{Found, Router};
+use crate::state::State;
+use cx::{BoxPage, PageReply, WebCx};
 pub use error::WebError;
 use form::Form;
-use session::SignedIn;
 
 /// Settings of the web UI.
 #[derive(Debug, Clone, Default)]
@@ -53,7 +53,8 @@ pub struct WebSettings {
     pub secure_cookies: bool,
 }
 
-/// The web UI's shared state.
+/// What the pages share beyond the server's [`State`]: their router, the CSRF signer and the
+/// cookie setting.
 pub(crate) struct Web {
     router: Router,
     csrf: csrf::Csrf,
@@ -70,15 +71,14 @@ impl Web {
     }
 }
 
-/// What a page handler returns.
-pub(crate) type PageReply = Result<Response<Body>, WebError>;
-type BoxPage = Pin<Box<dyn Future<Output = PageReply> + Send>>;
 type PageHandler = fn(WebCx) -> BoxPage;
 
 struct Page {
     method: &'static str,
     path: &'static str,
     handler: PageHandler,
+    /// A static file: served without a session (and must not race pages to refresh one).
+    asset: bool,
 }
 
 const fn get(path: &'static str, handler: PageHandler) -> Page {
@@ -86,21 +86,30 @@ const fn get(path: &'static str, handler: PageHandler) -> Page {
         method: "GET",
         path,
         handler,
+        asset: false,
     }
 }
 
 const fn post(path: &'static str, handler: PageHandler) -> Page {
     Page {
         method: "POST",
-        path,
-        handler,
+        ..get(path, handler)
+    }
+}
+
+const fn asset(path: &'static str, handler: PageHandler) -> Page {
+    Page {
+        asset: true,
+        ..get(path, handler)
     }
 }
 
 /// Every page of the UI. (The REST route table and its OpenAPI document do not list these.)
 static PAGES: &[Page] = &[
     get("/", events::list),
-    get("/static/prasang.css", layout::stylesheet),
+    asset("/static/prasang.css", layout::stylesheet),
+    asset("/static/favicon.svg", layout::favicon),
+    asset("/favicon.ico", layout::favicon),
     get("/events/{id}", events::show),
     post("/events/{id}/book", tickets::book),
     post("/events/{id}/feedback", tickets::feedback),
@@ -114,23 +123,23 @@ static PAGES: &[Page] = &[
     get("/me/notifications", account::notifications),
     post("/me/notifications", account::set_notifications),
     get("/organizer", organizer::home),
-    get("/organizer/events/new", organizer::new_form),
-    post("/organizer/events/new", organizer::create),
+    get("/organizer/events/new", organizer::edit::new_form),
+    post("/organizer/events/new", organizer::edit::create),
     get("/organizer/events/{id}", organizer::event),
-    get("/organizer/events/{id}/edit", organizer::edit_form),
-    post("/organizer/events/{id}/edit", organizer::update),
-    post("/organizer/events/{id}/cancel", organizer::cancel),
+    get("/organizer/events/{id}/edit", organizer::edit::edit_form),
+    post("/organizer/events/{id}/edit", organizer::edit::update),
+    post("/organizer/events/{id}/cancel", organizer::edit::cancel),
     post(
         "/organizer/events/{id}/notifications",
-        organizer::set_notifications,
+        organizer::settings::set_notifications,
     ),
     post(
         "/organizer/tickets/{id}/confirm",
-        organizer::confirm_payment,
+        organizer::attendees::confirm_payment,
     ),
     post(
         "/organizer/events/{id}/feedback/{user}/reply",
-        organizer::reply,
+        organizer::feedback::reply,
     ),
     get("/organizer/analytics", dashboard::show),
     get("/organizer/analytics/csv/{report}", dashboard::csv),
@@ -139,119 +148,22 @@ static PAGES: &[Page] = &[
     get("/admin/integrity", admin::integrity),
 ];
 
-/// One page request.
-pub(crate) struct WebCx {
-    pub(crate) state: Arc<State>,
-    params: Vec<(String, String)>,
-    query: Vec<(String, String)>,
-    /// The submitted form (empty for GET).
-    pub(crate) form: Form,
-    pub(crate) client_ip: IpAddr,
-    /// The signed-in user, if any.
-    pub(crate) user: Option<SignedIn>,
-    /// This browser's CSRF token, to put in every form.
-    pub(crate) csrf_token: String,
-    /// The path and query asked for (where to come back to after logging in).
-    pub(crate) here: String,
-}
-
-impl WebCx {
-    fn anonymous(
-        state: Arc<State>,
-        params: Vec<(String, String)>,
-        query: Vec<(String, String)>,
-        client_ip: IpAddr,
-        here: String,
-    ) -> WebCx {
-        WebCx {
-            state,
-            params,
-            query,
-            form: Form::default(),
-            client_ip,
-            user: None,
-            csrf_token: String::new(),
-            here,
-        }
-    }
-
-    pub(crate) fn prasang(&self) -> &Prasang {
-        &self.state.prasang
-    }
-
-    /// A path parameter as an id; a malformed one is a missing page.
-    pub(crate) fn id<T: FromStr<Err = InvalidId>>(&self, name: &str) -> Result<T, WebError> {
-        self.params
-            .iter()
-            .find(|(key, _)| key == name)
-            .and_then(|(_, value)| value.parse().ok())
-            .ok_or(WebError::NotFound)
-    }
-
-    /// A path parameter as text.
-    pub(crate) fn param(&self, name: &str) -> &str {
-        self.params
-            .iter()
-            .find(|(key, _)| key == name)
-            .map_or("", |(_, value)| value.as_str())
-    }
-
-    /// A query parameter (the first, if repeated); unknown ones are ignored, as browsers
-    /// and people add them.
-    pub(crate) fn query(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.as_str())
-            .filter(|value| !value.is_empty())
-    }
-
-    /// The signed-in user, or a redirect to the login page.
-    pub(crate) fn signed_in(&self) -> Result<&SignedIn, WebError> {
-        self.user.as_ref().ok_or_else(|| WebError::LoginRequired {
-            next: self.here.clone(),
-        })
-    }
-
-    /// A read-only core call that never waits for the disk (see [`crate::request::Ctx::core_read`]).
-    pub(crate) fn core_read<T, E: DomainError>(
-        &self,
-        call: impl FnOnce(&Prasang) -> Result<T, E>,
-    ) -> Result<T, WebError> {
-        Ok(call(&self.state.prasang)?)
-    }
-
-    /// A core call on the blocking pool.
-    pub(crate) async fn core<T, E>(
-        &self,
-        call: impl FnOnce(&Prasang) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, WebError>
-    where
-        T: Send + 'static,
-        E: DomainError,
-    {
-        Ok(crate::request::blocking(&self.state.prasang, call).await?)
-    }
-}
-
 /// Serves one request for a page: resolves the session, checks CSRF on POST, runs the page
 /// under the request timeout, and adds cookies and security headers to whatever comes back.
 pub(crate) async fn dispatch(
     state: Arc<State>,
+    web: &Web,
     client_ip: IpAddr,
     request: Request<Incoming>,
 ) -> Response<Body> {
-    let timeout = state.request_timeout();
     let mut cookies = Vec::new();
     let outcome = tokio::time::timeout(
-        timeout,
-        serve(Arc::clone(&state), client_ip, request, &mut cookies),
+        state.request_timeout,
+        serve(state, web, client_ip, request, &mut cookies),
     )
     .await
-    .unwrap_or(Err(WebError::Api(ApiError::Request(
-        crate::problem::RequestError::Timeout,
-    ))));
-    let mut response = outcome.unwrap_or_else(WebError::page);
+    .unwrap_or(Err(WebError::Api(ApiError::Request(RequestError::Timeout))));
+    let mut response = outcome.unwrap_or_else(layout::error_page);
     // Cookies the dispatcher set (a refreshed or cleared session, a new CSRF cookie) go first,
     // so a page's own (login, logout) win.
     let own: Vec<HeaderValue> = response
@@ -270,13 +182,14 @@ pub(crate) async fn dispatch(
 
 async fn serve(
     state: Arc<State>,
+    web: &Web,
     client_ip: IpAddr,
     request: Request<Incoming>,
     cookies: &mut Vec<HeaderValue>,
 ) -> PageReply {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let (index, params) = match state.web.router.find(method.as_str(), &path) {
+    let (index, params) = match web.router.find(method.as_str(), &path) {
         Found::Route(index, params) => (index, params),
         Found::NotFound => return Err(WebError::NotFound),
         Found::WrongMethod(_) => return Err(WebError::NotFound),
@@ -290,23 +203,22 @@ async fn serve(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    if path.starts_with("/static/") {
-        // Assets need no session (and must not race pages to refresh one).
-        return (PAGES[index].handler)(WebCx::anonymous(state, params, query, client_ip, here))
-            .await;
+    let page = &PAGES[index];
+    if page.asset {
+        return (page.handler)(WebCx::anonymous(state, params, query, client_ip, here)).await;
     }
     let (parts, body) = request.into_parts();
-    let browser = csrf::browser_id(&parts.headers, state.web.secure_cookies, cookies);
-    let csrf_token = state.web.csrf.token(&browser);
+    let browser = csrf::browser_id(&parts.headers, web.secure_cookies, cookies);
+    let csrf_token = web.csrf.token(&browser);
     let form = if method == Method::POST {
-        let body = crate::app::read_body(&state, &parts, body).await?;
+        let body = read_body(&state, &parts, body).await?;
         let form = Form::parse(&body);
         csrf::check(&parts.headers, &form, &csrf_token)?;
         form
     } else {
         Form::default()
     };
-    let user = session::resume(&state, &parts.headers, cookies).await;
+    let user = session::resume(&state, web.secure_cookies, &parts.headers, cookies).await;
     let cx = WebCx {
         state: Arc::clone(&state),
         params,
@@ -316,6 +228,25 @@ async fn serve(
         user,
         csrf_token,
         here,
+        secure_cookies: web.secure_cookies,
     };
-    (PAGES[index].handler)(cx).await
+    (page.handler)(cx).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The icon answers at the address the layout links and at the one browsers try on their
+    /// own, both without a session (a static file must not refresh one).
+    #[test]
+    fn the_icon_is_served_at_both_addresses_as_an_asset() {
+        let router = Router::over(PAGES.iter().map(|page| (page.method, page.path)));
+        for path in ["/favicon.ico", "/static/favicon.svg"] {
+            let Found::Route(index, _) = router.find("GET", path) else {
+                panic!("{path} is not served");
+            };
+            assert!(PAGES[index].asset, "{path}");
+        }
+    }
 }

@@ -14,8 +14,8 @@ use hyper::header::{COOKIE, HeaderMap, HeaderValue};
 use prasang_core::auth::{Actor, AuthError, Session};
 use prasang_core::users::User;
 
-use crate::app::State;
 use crate::request::blocking;
+use crate::state::State;
 
 const SESSION_COOKIE: &str = "prasang_session";
 
@@ -85,10 +85,10 @@ fn decode(value: &str) -> Option<(String, String)> {
 /// that clears a dead session, is pushed onto `cookies`).
 pub(crate) async fn resume(
     state: &Arc<State>,
+    secure: bool,
     headers: &HeaderMap,
     cookies: &mut Vec<HeaderValue>,
 ) -> Option<SignedIn> {
-    let secure = state.web.secure_cookies;
     let value = cookie(headers, SESSION_COOKIE)?;
     let Some((access, refresh)) = decode(value) else {
         cookies.push(end(secure));

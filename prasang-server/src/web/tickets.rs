@@ -3,10 +3,12 @@
 use maud::{Markup, html};
 use prasang_core::feedback::FeedbackInput;
 use prasang_core::tickets::{BookingRequest, Ticket, TicketStatus};
-use prasang_core::{EventId, PageRequest, TicketId};
+use prasang_core::{EventId, TicketId};
 
+use super::cx::{BoxPage, WebCx};
+use super::error::WebError;
+use super::format;
 use super::layout::{csrf_field, page, redirect};
-use super::{BoxPage, WebCx, WebError, format};
 
 /// `POST /events/{id}/book` (quantity, key): a paid event gives a pending hold.
 pub(crate) fn book(cx: WebCx) -> BoxPage {
@@ -36,10 +38,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
 pub(crate) fn mine(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let actor = cx.signed_in()?.actor;
-        let page_request = PageRequest {
-            after: cx.query("after").map(str::to_owned),
-            limit: Some(50),
-        };
+        let page_request = cx.page_request(50);
         let tickets = cx
             .core(move |p| p.tickets().list_mine(&actor, &page_request))
             .await?;

@@ -59,7 +59,12 @@ def browser():
 
 class Visitor:
     """One person's browser context (own cookies). Fails the test if any page opens a dialog
-    (alert/confirm/prompt) or logs a console error: an injected script would do either."""
+    (alert/confirm/prompt), logs a console error (an injected script would do either; so does a
+    missing icon or stylesheet) or fails to load anything it asks for.
+
+    The one error a page may log is its own document's status when a test meant to reach an
+    error page (a 404, a refused form): the browser reports that as "Failed to load resource"
+    for the document's address, which is matched exactly."""
 
     def __init__(self, browser, server, viewport=DESKTOP, bypass_csp=False):
         self.server = server
@@ -68,9 +73,34 @@ class Visitor:
         self.page = self.context.new_page()
         self.dialogs = []
         self.errors = []
+        # Documents answered with an error status: their own "Failed to load resource" is expected.
+        self.error_documents = set()
         self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        self.page.on("console", lambda m: m.type == "error" and "Failed to load resource" not in m.text and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("response", self._response)
+        self.page.on("requestfailed", self._request_failed)
+
+    def _console(self, message):
+        if message.type != "error":
+            return
+        expected = (message.text.startswith("Failed to load resource")
+                    and message.location.get("url") in self.error_documents)
+        if not expected:
+            self.errors.append(f"{message.text} ({message.location.get('url')})")
+
+    def _response(self, response):
+        if response.status < 400:
+            return
+        if response.request.is_navigation_request():
+            self.error_documents.add(response.url)
+        else:
+            self.errors.append(f"{response.request.method} {response.url}: {response.status}")
+
+    def _request_failed(self, request):
+        # A navigation is aborted when the next one starts, or when it is a download (CSV).
+        if not request.is_navigation_request():
+            self.errors.append(f"{request.method} {request.url} failed: {request.failure}")
 
     def go(self, path):
         reply = self.page.goto(path)

@@ -304,3 +304,18 @@ def test_main_pages_have_no_serious_accessibility_violations(visitors, server):
                 if violations:
                     found[f"{path} at {viewport['width']} px"] = violations
     assert found == {}, found
+
+
+def test_pages_link_an_icon_that_is_served(visitors):
+    """Every page links the SVG icon, and /favicon.ico (which browsers ask for whatever a page
+    links) answers too, cached: no page logs a 404 for it (the visitors fixture fails on that)."""
+    visitor = visitors()
+    visitor.go("/")
+    icon = visitor.page.locator('link[rel="icon"]')
+    assert icon.get_attribute("type") == "image/svg+xml"
+    for path in (icon.get_attribute("href"), "/favicon.ico"):
+        reply = visitor.context.request.get(path)
+        assert reply.status == 200, path
+        assert reply.headers["content-type"] == "image/svg+xml", path
+        assert "max-age=604800" in reply.headers["cache-control"], path
+        assert reply.body().startswith(b"<svg"), path

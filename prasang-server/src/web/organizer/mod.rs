@@ -1,0 +1,145 @@
+//! Organizer pages: my events, and one event's page with its attendees (payment confirmation),
+//! feedback (replies) and notification settings; creating, editing and cancelling an event is in
+//! [`edit`].
+
+pub(super) mod attendees;
+pub(super) mod edit;
+pub(super) mod feedback;
+pub(super) mod settings;
+
+use maud::html;
+use prasang_core::analytics::Scope;
+use prasang_core::events::EventStatus;
+use prasang_core::{EventId, PageRequest, UserId};
+
+use super::cx::{BoxPage, WebCx};
+use super::events::{availability, facts};
+use super::format;
+use super::layout::page;
+use attendees::short;
+
+/// `GET /organizer`: the organizer's events and their totals (the core refuses attendees).
+pub(crate) fn home(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let actor = cx.signed_in()?.actor;
+        let totals = cx.core_read(|p| {
+            p.analytics()
+                .popularity(&actor, Scope::Organizer(actor.user_id()))
+        })?;
+        let page_request = cx.page_request(50);
+        let events = cx
+            .core(move |p| {
+                p.events()
+                    .list_by_organizer(&actor, actor.user_id(), &page_request)
+            })
+            .await?;
+        let body = html! {
+            h1 { "My events" }
+            p.row {
+                a.button href="/organizer/events/new" { "New event" }
+                a href="/organizer/analytics" { "Analytics dashboard" }
+            }
+            ul.stats aria-label="Totals" {
+                li { strong { (totals.visits) } "page views" }
+                li { strong { (totals.bookings) } "bookings" }
+                li { strong { (totals.cancellations) } "cancellations" }
+                li { strong { (format::rating(&prasang_core::analytics::EventRating { average: totals.average_rating, count: totals.rating_count })) } "rating" }
+            }
+            @if events.items.is_empty() {
+                p { "No events yet." }
+            } @else {
+                div.table-wrap tabindex="0" {
+                    table {
+                        thead { tr { th scope="col" { "Event" } th scope="col" { "Starts" } th scope="col" { "Seats" } th scope="col" { span.hint { "Actions" } } } }
+                        tbody {
+                            @for event in &events.items {
+                                tr {
+                                    td { a href=(format!("/organizer/events/{}", event.id)) { (event.title) } }
+                                    td { (format::event_time(event, event.starts_at)) }
+                                    td { (availability(event)) " · " (event.seats.booked) " booked, " (event.seats.held) " held" }
+                                    td {
+                                        @if event.status == EventStatus::Published {
+                                            a href=(format!("/organizer/events/{}/edit", event.id)) { "Edit" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(after) = &events.next {
+                nav.pager aria-label="Pages" { a href=(format!("/organizer?after={after}")) rel="next" { "More events" } }
+            }
+        };
+        page(&cx, "My events", body)
+    })
+}
+
+/// `GET /organizer/events/{id}`: the event, its tickets (confirm payment) and its feedback
+/// (reply).
+pub(crate) fn event(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let id: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let page_request = cx.page_request(100);
+        let tickets = cx
+            .core(move |p| p.tickets().list_for_event(&actor, id, &page_request))
+            .await?;
+        let event = cx.core_read(|p| p.events().peek(id))?;
+        let settings = cx
+            .core(move |p| p.notifications().event_settings(&actor, id))
+            .await?;
+        let deliveries = cx
+            .core(move |p| {
+                p.notifications().deliveries_for_event(
+                    &actor,
+                    id,
+                    &PageRequest {
+                        after: None,
+                        limit: Some(20),
+                    },
+                )
+            })
+            .await?;
+        let channels = cx.prasang().notifications().channels();
+        let feedback = cx.core_read(|p| {
+            p.feedback().list_for_event(
+                &actor,
+                id,
+                &PageRequest {
+                    after: None,
+                    limit: Some(100),
+                },
+            )
+        })?;
+        let people: Vec<UserId> = tickets
+            .items
+            .iter()
+            .map(|ticket| ticket.user)
+            .chain(feedback.items.iter().map(|item| item.user))
+            .collect();
+        let names = cx.core_read(|p| p.tickets().attendee_names(&actor, id, &people))?;
+        let name = |user: &UserId| {
+            names
+                .get(user)
+                .cloned()
+                .unwrap_or_else(|| short(&user.to_string()).to_owned())
+        };
+        let body = html! {
+            h1 { (event.title) }
+            p.row {
+                a href=(format!("/events/{id}")) { "Public page" }
+                @if event.status == EventStatus::Published {
+                    a href=(format!("/organizer/events/{id}/edit")) { "Edit or cancel" }
+                }
+                a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
+            }
+            (facts(&event))
+            (attendees::section(&cx, &event, &tickets, &name))
+            (feedback::section(&cx, id, &feedback, &name))
+            (settings::section(&cx, id, &settings, &channels, &deliveries))
+        };
+        page(&cx, &event.title, body)
+    })
+}
