@@ -480,7 +480,7 @@ fn deliveries_wait_for_a_channel_registered_after_open() {
 
 #[test]
 fn delivery_lists_page_and_are_private() {
-    let (email, world) = email_world();
+    let (_email, world) = email_world();
     let (organizer, ada, bob) = world.olga_ada_bob();
     let admin_user = world
         .prasang

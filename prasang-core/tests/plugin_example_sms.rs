@@ -46,5 +46,5 @@ fn example_sms_plugin_posts_to_its_gateway() {
     // A gateway that rejects the request for good makes a permanent failure.
     gateway.answer_with(400);
     let error = sms.deliver(&notification).unwrap_err();
-    assert_matches!(error, DeliveryError::Permanent(_));
+    assert!(matches!(error, DeliveryError::Permanent(_)), "{error:?}");
 }

@@ -124,7 +124,7 @@ fn an_unreachable_receiver_is_a_temporary_failure() {
         "http://127.0.0.1:9/x".into(),
     );
     let error = failure(&channel);
-    assert_matches!(error, DeliveryError::Temporary(_));
+    assert!(matches!(error, DeliveryError::Temporary(_)), "{error:?}");
     drop(sink);
 }
 

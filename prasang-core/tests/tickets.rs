@@ -141,7 +141,7 @@ fn holds_expire_and_release_their_seats_exactly_once() {
 
 #[test]
 fn a_lapsed_hold_cannot_be_confirmed_even_before_the_sweeper_runs() {
-    let (world, organizer, ada, event, ticket) = paid_hold(1);
+    let (world, organizer, _, _, ticket) = paid_hold(1);
     let tickets = world.prasang.tickets();
     world.clock.advance(Duration::from_secs(61));
     let late = tickets.confirm_payment(&organizer, ticket.id);

@@ -57,6 +57,15 @@ impl Olga {
             .events()
             .update(&self.olga, event.id, update)
     }
+
+    /// Moves `event` to `zone`, its times left as they are.
+    fn move_to(&self, event: &Event, zone: &str) -> Result<Event, EventError> {
+        let update = EventUpdate {
+            time_zone: Some(zone.into()),
+            ..Default::default()
+        };
+        self.update(event, update)
+    }
 }
 
 /// The field an error blames, when it is invalid input.

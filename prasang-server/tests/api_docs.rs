@@ -72,7 +72,7 @@ async fn health_and_metrics_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_in_flight_requests_finish_and_flushes() {
     let app = spawn().await;
-    let (organizer, id) = app.organizer_with_event("o@example.org", 5, 0).await;
+    let (_, id) = app.organizer_with_event("o@example.org", 5, 0).await;
     let mut connection = prasang_http_client::Connection::open(app.address)
         .await
         .unwrap();

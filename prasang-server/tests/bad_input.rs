@@ -229,7 +229,7 @@ async fn bad_ids_paths_methods_and_queries_are_client_errors() {
     assert!(reply.status.is_client_error(), "{:?}", reply.json());
 
     // Two different idempotency keys on one request: neither is picked.
-    let (organizer, event) = app.organizer_with_event("o@example.org", 5, 0).await;
+    let (_, event) = app.organizer_with_event("o@example.org", 5, 0).await;
     let mut twice = raw(
         Method::POST,
         &format!("/api/v1/events/{event}/tickets"),

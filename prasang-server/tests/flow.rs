@@ -71,7 +71,7 @@ async fn register_login_create_book_cancel_and_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sold_out_is_a_conflict_and_seats_are_never_oversold() {
     let app = spawn().await;
-    let (organizer, id) = app.organizer_with_event("o@example.org", 3, 0).await;
+    let (_, id) = app.organizer_with_event("o@example.org", 3, 0).await;
     let mut tokens = Vec::new();
     for i in 0..8 {
         tokens.push(app.user(&format!("fan{i}@example.org"), "attendee").await);

@@ -291,7 +291,7 @@ async fn user_text_is_shown_literally_never_as_markup() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     let app = spawn().await;
-    let (organizer, event) = app.organizer_with_event("org@example.org", 3, 0).await;
+    let (_, event) = app.organizer_with_event("org@example.org", 3, 0).await;
     app.register("ada@example.org", "attendee").await;
     let mut browser = Browser::new(&app);
     browser.log_in("ada@example.org").await;
@@ -333,7 +333,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{page}");
         assert_html(&reply);
     }
-    assert_eq!(browser.status("/admin").await, StatusCode::FORBIDDEN);
+    assert_eq!(browser.get("/admin").await.status, StatusCode::FORBIDDEN);
     let refused = browser
         .submit(
             "/organizer/events/new",
@@ -521,7 +521,7 @@ async fn logout_and_a_role_change_end_the_cookie_session() {
     let promoted = app.set_role(&admin, &id, "organizer").await;
     assert_eq!(promoted.status, StatusCode::OK);
     assert_eq!(
-        browser.status("/organizer").await,
+        browser.get("/organizer").await.status,
         StatusCode::OK,
         "refreshed with the new role"
     );
