@@ -6,7 +6,8 @@
 Each file of a crate is a module. A module depends on another when its code names it: a `use`
 line or a path in the code (`crate::store::Store`, `super::keys::DueEntry`, or `keys::DueEntry`
 for a child module `keys`). A name the crate root
-re-exports (`crate::Timestamp`, from `pub use time::Timestamp`) counts as the module it comes from.
+or any module re-exports (`crate::Timestamp`, from `pub use time::Timestamp`) counts as the module
+it comes from.
 Two edges are not counted: a module's own tests (`#[cfg(test)]` blocks and test-only modules)
 and a file reaching its own parent `mod.rs` (a module and its private parts are one unit).
 
@@ -101,25 +102,53 @@ class Crate:
                     self._load(child, candidate)
                     break
 
+    def children(self, path):
+        return {p[-1] for p in self.modules if len(p) == len(path) + 1 and p[:-1] == path}
+
+    def absolute(self, path, ref):
+        """The segments from the crate root of a path written in module `path`, or None when it
+        names something outside the crate (std, another crate, a local item)."""
+        segs = [s for s in ref.split("::") if s]
+        if not segs:
+            return None
+        if segs[0] == "crate":
+            return tuple(segs[1:])
+        if segs[0] == "self":
+            return path + tuple(segs[1:])
+        if segs[0] == "super":
+            base = path
+            while segs and segs[0] == "super":
+                base, segs = base[:-1], segs[1:]
+            return base + tuple(segs)
+        if segs[0] in self.children(path):
+            return path + tuple(segs)
+        return None
+
     def _reexports(self):
+        """Per module, the names it re-exports (`pub use record::Role`) and where they come from."""
         names = {}
-        for m in USE_RE.finditer(self.modules[()]):
-            if not m.group(0).lstrip().startswith("pub"):
-                continue
-            for path in expand_use(m.group(1)):
-                segs = [s for s in path.split("::") if s not in ("crate", "self")]
-                if segs:
-                    names[segs[-1]] = tuple(segs)
+        for path, text in self.modules.items():
+            for m in USE_RE.finditer(text):
+                if not m.group(0).lstrip().startswith("pub"):
+                    continue
+                for ref in expand_use(m.group(1)):
+                    target = self.absolute(path, ref)
+                    if target and target[-1] != "*":
+                        names.setdefault(path, {})[target[-1]] = target
         return names
 
     def module_of(self, segs, seen=0):
-        """The deepest known module named by a path (a tuple of segments from the root)."""
+        """The module that defines what a path (segments from the root) names, following
+        re-exports (`crate::Timestamp` is `time`, `crate::users::Role` is `users::record`)."""
         best = ()
         for i in range(1, len(segs) + 1):
             if segs[:i] in self.modules:
                 best = segs[:i]
-        if best == () and segs and segs[0] in self.reexports and seen < 4:
-            return self.module_of(self.reexports[segs[0]], seen + 1)
+        rest = segs[len(best) :]
+        if rest and seen < 8:
+            source = self.reexports.get(best, {}).get(rest[0])
+            if source and source != segs[: len(best) + 1]:
+                return self.module_of(source + rest[1:], seen + 1)
         return best
 
     def edges(self):
@@ -127,41 +156,26 @@ class Crate:
         for path, text in self.modules.items():
             if path in self.test_only:
                 continue
-            # A path that starts with one of the module's own children (`use cx::WebCx`,
-            # `organizer::edit::create`) is read from here, as if it said `self::`.
-            children = [p[-1] for p in self.modules if p[:-1] == path and len(p) == len(path) + 1]
             refs = []
             for m in USE_RE.finditer(text):
-                refs.extend(
-                    "self::" + r if r.split("::")[0] in children else r for r in expand_use(m.group(1))
-                )
+                refs.extend(expand_use(m.group(1)))
             refs.extend(m.group(1) + m.group(2) for m in PATH_RE.finditer(text))
+            # A path that starts with one of the module's own children (`use cx::WebCx`,
+            # `organizer::edit::create`) is read from here, as if it said `self::`.
+            children = self.children(path)
             if children:
-                child_re = re.compile(r"(?<![\w:])(" + "|".join(children) + r")((?:::\w+)+)")
-                refs.extend("self::" + m.group(1) + m.group(2) for m in child_re.finditer(text))
+                child_re = re.compile(r"(?<![\w:])(" + "|".join(sorted(children)) + r")((?:::\w+)+)")
+                refs.extend(m.group(1) + m.group(2) for m in child_re.finditer(text))
             parent = path[:-1]
             for ref in refs:
-                segs = ref.split("::")
-                if segs[0] == "crate":
-                    target = self.module_of(tuple(segs[1:]))
-                elif segs[0] == "self":
-                    target = self.module_of(path + tuple(segs[1:]))
-                elif segs[0] == "super":
-                    base = parent
-                    segs = segs[1:]
-                    while segs and segs[0] == "super":
-                        base, segs = base[:-1], segs[1:]
-                    target = self.module_of(base + tuple(segs))
-                    if target == () and base != ():
-                        target = base
-                else:
+                segs = self.absolute(path, ref)
+                if segs is None:
                     continue
+                target = self.module_of(segs)
                 if target == path or target in self.test_only:
                     continue
-                if target == parent and path and target != ():
-                    continue  # a file reaching its own mod.rs
                 if path[: len(target)] == target and target != ():
-                    continue  # an ancestor directory module of itself
+                    continue  # a file reaching its own mod.rs (or an ancestor's): one unit
                 result.add((path, target))
         return result
 
