@@ -238,13 +238,12 @@ impl Feedbacks<'_> {
                     updated_at: now,
                     reply: None,
                 };
-                feedback.insert(&key, codec::encode(&record))?;
                 let given = DomainEvent::FeedbackGiven {
                     event,
                     user,
                     rating,
                 };
-                log::append(log, now, &given)?;
+                put(feedback, log, &key, &record, now, &given)?;
                 Ok(record)
             },
         ))?;
@@ -263,29 +262,18 @@ impl Feedbacks<'_> {
         let comment = check_comment(input.comment.as_deref())?;
         let user = actor.user_id();
         let now = self.inner.now();
-        let store = &self.inner.store;
-        let key = key(event, user);
-        let record = finish::<_, FeedbackError>(store.transaction(
-            (&store.feedback, &store.log),
-            |(feedback, log)| {
-                let mut record = existing(feedback, &key)?;
-                let previous = record.rating;
-                record.rating = rating;
-                record.comment = comment.clone();
-                record.updated_at = now;
-                feedback.insert(&key, codec::encode(&record))?;
-                let edited = DomainEvent::FeedbackEdited {
-                    event,
-                    user,
-                    rating,
-                    previous,
-                };
-                log::append(log, now, &edited)?;
-                Ok(record)
-            },
-        ))?;
-        self.inner.committed_with_log()?;
-        Ok(record.to_api(event, user))
+        self.update(event, user, now, |record| {
+            let previous = record.rating;
+            record.rating = rating;
+            record.comment = comment.clone();
+            record.updated_at = now;
+            DomainEvent::FeedbackEdited {
+                event,
+                user,
+                rating,
+                previous,
+            }
+        })
     }
 
     /// Withdraws the caller's feedback (and any reply to it).
@@ -363,20 +351,34 @@ impl Feedbacks<'_> {
         )?;
         let text = check_reply(&input.text)?;
         let now = self.inner.now();
+        let by = actor.user_id();
+        self.update(event, user, now, |record| {
+            record.reply = Some(ReplyRecord {
+                text: text.clone(),
+                by,
+                updated_at: now,
+            });
+            DomainEvent::FeedbackReplied { event, user, by }
+        })
+    }
+
+    /// Changes `user`'s feedback on `event` in one transaction (`change` says what to log),
+    /// then waits until it is durable and wakes log consumers.
+    fn update(
+        &self,
+        event: EventId,
+        user: UserId,
+        now: Timestamp,
+        change: impl Fn(&mut FeedbackRecord) -> DomainEvent,
+    ) -> Result<Feedback, FeedbackError> {
         let store = &self.inner.store;
         let key = key(event, user);
-        let by = actor.user_id();
         let record = finish::<_, FeedbackError>(store.transaction(
             (&store.feedback, &store.log),
             |(feedback, log)| {
                 let mut record = existing(feedback, &key)?;
-                record.reply = Some(ReplyRecord {
-                    text: text.clone(),
-                    by,
-                    updated_at: now,
-                });
-                feedback.insert(&key, codec::encode(&record))?;
-                log::append(log, now, &DomainEvent::FeedbackReplied { event, user, by })?;
+                let what = change(&mut record);
+                put(feedback, log, &key, &record, now, &what)?;
                 Ok(record)
             },
         ))?;
@@ -455,6 +457,20 @@ fn check_holder(tickets: &TransactionalTree, candidates: &[TicketId]) -> TxResul
         }
     }
     Err(abort(FeedbackError::NotAHolder))
+}
+
+/// Inside a transaction: stores `record` under `key` and logs `what` happened.
+fn put(
+    feedback: &TransactionalTree,
+    log: &TransactionalTree,
+    key: &[u8],
+    record: &FeedbackRecord,
+    at: Timestamp,
+    what: &DomainEvent,
+) -> TxResult<()> {
+    feedback.insert(key, codec::encode(record))?;
+    log::append(log, at, what)?;
+    Ok(())
 }
 
 fn existing(feedback: &TransactionalTree, key: &[u8]) -> TxResult<FeedbackRecord> {

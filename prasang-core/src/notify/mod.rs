@@ -209,12 +209,7 @@ impl Notifications<'_> {
         self.check_self_or_admin(actor, user)?;
         let channels = self.checked_channels("channels", preferences.channels)?;
         let preferences = NotificationPreferences { channels };
-        self.inner
-            .store
-            .notify_prefs
-            .insert(user.to_bytes(), codec::encode(&preferences))
-            .map_err(StoreError::from)?;
-        self.inner.store.durable()?;
+        self.save(&self.inner.store.notify_prefs, &user.to_bytes(), &preferences)?;
         Ok(preferences)
     }
 
@@ -244,12 +239,7 @@ impl Notifications<'_> {
             disabled_kinds,
             extra_channels: self.checked_channels("extra_channels", settings.extra_channels)?,
         };
-        self.inner
-            .store
-            .notify_event_settings
-            .insert(event.to_bytes(), codec::encode(&settings))
-            .map_err(StoreError::from)?;
-        self.inner.store.durable()?;
+        self.save(&self.inner.store.notify_event_settings, &event.to_bytes(), &settings)?;
         Ok(settings)
     }
 
@@ -310,6 +300,12 @@ impl Notifications<'_> {
             return Err(CommonError::NotFound(Subject::User).into());
         }
         Ok(())
+    }
+
+    /// Stores a user's or an event's settings and waits until they are durable.
+    fn save(&self, tree: &sled::Tree, key: &[u8], value: &impl Serialize) -> Result<(), StoreError> {
+        tree.insert(key, codec::encode(value))?;
+        self.inner.store.durable()
     }
 
     fn check_runs_event(&self, actor: &Actor, event: EventId) -> Result<(), NotifyError> {
