@@ -159,7 +159,10 @@ class Crate:
             refs = []
             for m in USE_RE.finditer(text):
                 refs.extend(expand_use(m.group(1)))
-            refs.extend(m.group(1) + m.group(2) for m in PATH_RE.finditer(text))
+            # Paths in the code; those of `use` lines were read whole above (the prefix of
+            # `use crate::users::{Gender, Role}` names no item of `users` itself).
+            code = USE_RE.sub("", text)
+            refs.extend(m.group(1) + m.group(2) for m in PATH_RE.finditer(code))
             # A path that starts with one of the module's own children (`use cx::WebCx`,
             # `organizer::edit::create`) is read from here, as if it said `self::`.
             children = self.children(path)

@@ -39,11 +39,14 @@ pub(crate) mod store;
 use std::fmt;
 
 use jiff::civil::Date;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use consumer::{CURSOR, ConsumerReport};
 
-use self::store::{self as agg, Counters, ScopeKey};
+pub use self::store::EventRating;
+pub(crate) use self::store::event_rating;
+
+use self::store::{self as agg, Counters, ScopeKey, average, count, read_totals, round3};
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, domain_error};
@@ -212,67 +215,8 @@ pub enum Scope {
     All,
 }
 
-/// An event's average rating, shown on the API `Event`. Filled at read time from the
-/// aggregates; never stored in the event record.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct EventRating {
-    /// Mean of the current ratings, if any.
-    pub average: Option<f64>,
-    /// How many users rated the event.
-    pub count: u64,
-}
-
-#[derive(Serialize, Deserialize)]
-struct EventRatingJson {
-    average: Option<f64>,
-    count: u64,
-}
-
-// In the store format the rating is nothing at all (a unit takes no bytes), so event records
-// written before it existed still read and no rating is ever stored; in JSON it is an object.
-impl Serialize for EventRating {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if serializer.is_human_readable() {
-            EventRatingJson {
-                average: self.average,
-                count: self.count,
-            }
-            .serialize(serializer)
-        } else {
-            serializer.serialize_unit()
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for EventRating {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        if deserializer.is_human_readable() {
-            let json = EventRatingJson::deserialize(deserializer)?;
-            Ok(EventRating {
-                average: json.average,
-                count: json.count,
-            })
-        } else {
-            <()>::deserialize(deserializer)?;
-            Ok(EventRating::default())
-        }
-    }
-}
-
-fn average(sum: i64, count: i64) -> Option<f64> {
-    (count > 0).then(|| round3(sum as f64 / count as f64))
-}
-
 fn ratio(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| round3(part as f64 / whole as f64))
-}
-
-fn round3(value: f64) -> f64 {
-    (value * 1000.0).round() / 1000.0
-}
-
-fn count(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
 }
 
 /// Popularity: how many looked, booked, cancelled, lapsed, and how they rated it.
@@ -834,7 +778,7 @@ impl Analytics<'_> {
     }
 
     fn totals(&self, scope: &ScopeKey) -> Result<Counters, StoreError> {
-        totals(self.inner, scope)
+        read_totals(self.inner, scope)
     }
 
     fn groups(&self, scope: &ScopeKey) -> Result<Vec<(Group, Counters)>, StoreError> {
@@ -857,25 +801,6 @@ const GENDERS: [Gender; 4] = [
     Gender::NonBinary,
     Gender::Undisclosed,
 ];
-
-fn totals(inner: &Context, scope: &ScopeKey) -> Result<Counters, StoreError> {
-    Ok(inner
-        .store
-        .agg_counters
-        .get(agg::totals(scope))?
-        .map(|bytes| codec::decode("agg_counters", &bytes))
-        .transpose()?
-        .unwrap_or_default())
-}
-
-/// The rating shown on an event (what the consumer has folded so far).
-pub(crate) fn event_rating(inner: &Context, event: EventId) -> Result<EventRating, StoreError> {
-    let c = totals(inner, &agg::event_scope(event))?;
-    Ok(EventRating {
-        average: average(c.rating_sum, c.rating_count),
-        count: count(c.rating_count),
-    })
-}
 
 fn date_of_parts(year: i16, month: u8, day: u8) -> Option<Date> {
     Date::new(year, i8::try_from(month).ok()?, i8::try_from(day).ok()?).ok()

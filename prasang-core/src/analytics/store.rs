@@ -14,10 +14,12 @@
 //!
 //! A scope is `0 ++ 16 zero bytes` (all events), `1 ++ organizer id`, or `2 ++ event id`.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{AgeGroup, Group};
+use crate::context::Context;
 use crate::ids::{EventId, UserId};
+use crate::store::{StoreError, codec};
 use crate::users::Gender;
 
 pub(crate) const TOTALS: u8 = 0;
@@ -216,4 +218,82 @@ pub(crate) struct EventInfo {
 pub(crate) struct UserInfo {
     pub(crate) gender: u8,
     pub(crate) age: u8,
+}
+
+/// An event's average rating, shown on the API `Event`. Filled at read time from the
+/// aggregates; never stored in the event record.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EventRating {
+    /// Mean of the current ratings, if any.
+    pub average: Option<f64>,
+    /// How many users rated the event.
+    pub count: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventRatingJson {
+    average: Option<f64>,
+    count: u64,
+}
+
+// In the store format the rating is nothing at all (a unit takes no bytes), so event records
+// written before it existed still read and no rating is ever stored; in JSON it is an object.
+impl Serialize for EventRating {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if serializer.is_human_readable() {
+            EventRatingJson {
+                average: self.average,
+                count: self.count,
+            }
+            .serialize(serializer)
+        } else {
+            serializer.serialize_unit()
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for EventRating {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() {
+            let json = EventRatingJson::deserialize(deserializer)?;
+            Ok(EventRating {
+                average: json.average,
+                count: json.count,
+            })
+        } else {
+            <()>::deserialize(deserializer)?;
+            Ok(EventRating::default())
+        }
+    }
+}
+
+pub(super) fn average(sum: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| round3(sum as f64 / count as f64))
+}
+
+pub(super) fn round3(value: f64) -> f64 {
+    (value * 1000.0).round() / 1000.0
+}
+
+pub(super) fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+pub(super) fn read_totals(inner: &Context, scope: &ScopeKey) -> Result<Counters, StoreError> {
+    Ok(inner
+        .store
+        .agg_counters
+        .get(totals(scope))?
+        .map(|bytes| codec::decode("agg_counters", &bytes))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+/// The rating shown on an event (what the consumer has folded so far).
+pub(crate) fn event_rating(inner: &Context, event: EventId) -> Result<EventRating, StoreError> {
+    let c = read_totals(inner, &event_scope(event))?;
+    Ok(EventRating {
+        average: average(c.rating_sum, c.rating_count),
+        count: count(c.rating_count),
+    })
 }

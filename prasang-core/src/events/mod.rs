@@ -12,6 +12,7 @@ mod listing;
 pub(crate) mod record;
 mod rules;
 pub(crate) mod visits;
+pub use record::EventStatus;
 
 pub(crate) use record::{EventRecord, SaleState};
 
@@ -27,16 +28,6 @@ use crate::paging::PageRequest;
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::zone::EventTime;
-
-/// Whether an event is on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventStatus {
-    /// Listed and on sale until it starts.
-    Published,
-    /// Called off: not listed, not on sale.
-    Cancelled,
-}
 
 /// Seat counters; `remaining + held + booked == capacity` always.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

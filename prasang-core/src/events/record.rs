@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::{Event, EventStatus, NO_SUCH_EVENT, Seats};
+use super::{Event, NO_SUCH_EVENT, Seats};
 use crate::auth::Actor;
 use crate::error::CommonError;
 use crate::ids::{EventId, UserId};
@@ -13,6 +13,16 @@ use crate::store::codec::{self, Record};
 use crate::store::{Store, StoreError, abort, read_in_tx};
 use crate::time::Timestamp;
 use crate::zone::Zone;
+
+/// Whether an event is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventStatus {
+    /// Listed and on sale until it starts.
+    Published,
+    /// Called off: not listed, not on sale.
+    Cancelled,
+}
 
 /// An event's description as stored in `events` (version 3): the time zone is its last field.
 pub(crate) type EventRecord = EventRecordOf<String>;

@@ -209,7 +209,11 @@ impl Notifications<'_> {
         self.check_self_or_admin(actor, user)?;
         let channels = self.checked_channels("channels", preferences.channels)?;
         let preferences = NotificationPreferences { channels };
-        self.save(&self.inner.store.notify_prefs, &user.to_bytes(), &preferences)?;
+        self.save(
+            &self.inner.store.notify_prefs,
+            &user.to_bytes(),
+            &preferences,
+        )?;
         Ok(preferences)
     }
 
@@ -239,7 +243,11 @@ impl Notifications<'_> {
             disabled_kinds,
             extra_channels: self.checked_channels("extra_channels", settings.extra_channels)?,
         };
-        self.save(&self.inner.store.notify_event_settings, &event.to_bytes(), &settings)?;
+        self.save(
+            &self.inner.store.notify_event_settings,
+            &event.to_bytes(),
+            &settings,
+        )?;
         Ok(settings)
     }
 
@@ -303,7 +311,12 @@ impl Notifications<'_> {
     }
 
     /// Stores a user's or an event's settings and waits until they are durable.
-    fn save(&self, tree: &sled::Tree, key: &[u8], value: &impl Serialize) -> Result<(), StoreError> {
+    fn save(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+        value: &impl Serialize,
+    ) -> Result<(), StoreError> {
         tree.insert(key, codec::encode(value))?;
         self.inner.store.durable()
     }

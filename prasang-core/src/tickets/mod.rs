@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 pub use booking::BookingRequest;
 pub(crate) use booking::write_batch;
 pub use group::{BookingOutcome, PendingBooking};
+pub use record::TicketStatus;
 
 use crate::auth::Actor;
 use crate::context::Context;
@@ -27,27 +28,6 @@ use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, keys};
 use crate::time::Timestamp;
-
-/// Where a ticket is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketStatus {
-    /// Seats held until `expires_at`, awaiting payment.
-    Pending,
-    /// Seats booked.
-    Booked,
-    /// Cancelled; seats released.
-    Cancelled,
-    /// The hold lapsed; seats released.
-    Expired,
-}
-
-impl TicketStatus {
-    /// Whether the ticket still occupies seats.
-    pub fn is_active(self) -> bool {
-        matches!(self, TicketStatus::Pending | TicketStatus::Booked)
-    }
-}
 
 /// A ticket: one booking of one or more seats of one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,11 +2,32 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Ticket, TicketStatus};
+use super::Ticket;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::codec::{self, Record};
 use crate::store::{Store, StoreError};
 use crate::time::Timestamp;
+
+/// Where a ticket is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Seats held until `expires_at`, awaiting payment.
+    Pending,
+    /// Seats booked.
+    Booked,
+    /// Cancelled; seats released.
+    Cancelled,
+    /// The hold lapsed; seats released.
+    Expired,
+}
+
+impl TicketStatus {
+    /// Whether the ticket still occupies seats.
+    pub fn is_active(self) -> bool {
+        matches!(self, TicketStatus::Pending | TicketStatus::Booked)
+    }
+}
 
 /// A ticket as stored: the same fields in the same order as version 1, which stored the API
 /// `Ticket` itself, so version-1 values read as they are.
