@@ -55,7 +55,10 @@ pub fn run(options: &Options, plugins: &Path) -> Result<(), String> {
     let email_outbox = outbox_host.load_manifest(email.clone()).map_err(text)?;
     let email_smtp = smtp_host.load_manifest(email).map_err(text)?;
     let noop_plugin = outbox_host
-        .load_bytes(noop_manifest()?, &prasang_test_sinks::plugins::wat_component("ok")?)
+        .load_bytes(
+            noop_manifest()?,
+            &prasang_test_sinks::plugins::wat_component("ok")?,
+        )
         .map_err(text)?;
 
     // The raw clients send what the plugins send: one webhook body, one e-mail as the plugin
