@@ -19,6 +19,13 @@ fn field(reply: &prasang_http_client::Reply) -> String {
         .to_owned()
 }
 
+/// The bookings of every row of a trends report, added up.
+fn bookings_in(trends: &prasang_http_client::Reply) -> u64 {
+    let report = trends.json();
+    let rows = report["rows"].as_array().expect("rows");
+    rows.iter().map(|r| r["bookings"].as_u64().unwrap()).sum()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feedback_then_reports_as_json_and_csv() {
     let clock = ManualClock::new(SystemClock.now());
@@ -253,12 +260,7 @@ async fn feedback_then_reports_as_json_and_csv() {
         .get("/api/v1/analytics/trends?group_by=week", Some(&olga))
         .await;
     assert_eq!(trends.status, StatusCode::OK, "{:?}", trends.json());
-    let bookings: u64 = trends.json()["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["bookings"].as_u64().unwrap())
-        .sum();
+    let bookings = bookings_in(&trends);
     assert_eq!(bookings, 1);
     let local = app
         .get(
@@ -268,12 +270,7 @@ async fn feedback_then_reports_as_json_and_csv() {
         .await;
     assert_eq!(local.status, StatusCode::OK, "{:?}", local.json());
     assert_eq!(local.json()["time_zone"], "Asia/Kolkata");
-    let local_bookings: u64 = local.json()["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["bookings"].as_u64().unwrap())
-        .sum();
+    let local_bookings = bookings_in(&local);
     assert_eq!(local_bookings, 1, "the booking is in a Kolkata week too");
 
     let metrics = app.get("/metrics", None).await;
