@@ -19,9 +19,9 @@ use std::time::Duration;
 
 use common::World;
 use prasang_core::analytics::{
-    AgeGroup, DemographicRow, Demographics, Funnel, GroupBy, GroupRating, Popularity,
-    RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams, TrendRow,
-    Trends,
+    AgeGroup, CurrencyTotals, DemographicRow, Demographics, Funnel, GroupBy, GroupRating,
+    Popularity, RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams,
+    TrendRow, Trends,
 };
 use prasang_core::auth::Actor;
 use prasang_core::events::NewEvent;
@@ -30,7 +30,8 @@ use prasang_core::log::DomainEvent;
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
 use prasang_core::{
-    Config, DomainError, ErrorKind, EventId, ManualClock, Prasang, TicketId, Timestamp, UserId,
+    Config, DomainError, ErrorKind, EventId, ManualClock, PageRequest, Prasang, TicketId,
+    Timestamp, UserId,
 };
 use proptest::prelude::*;
 
@@ -54,6 +55,7 @@ struct Tot {
 #[derive(Default)]
 struct Oracle {
     organizer: HashMap<EventId, UserId>,
+    currency: HashMap<EventId, String>,
     per_event: HashMap<EventId, Tot>,
     /// (event, instant in ms, bookings, cancellations, revenue) of every dated entry.
     dated: Vec<(EventId, i64, i64, i64, i64)>,
@@ -107,6 +109,8 @@ impl Oracle {
                 } => {
                     let t = o.per_event.entry(event).or_default();
                     t.bookings += 1;
+                    // A free booking is a hold confirmed at once.
+                    t.holds += i64::from(amount_minor == 0);
                     t.seats += i64::from(quantity);
                     t.revenue += amount_minor as i64;
                     o.dated
@@ -135,23 +139,19 @@ impl Oracle {
                 DomainEvent::TicketExpired { event, .. } => {
                     o.per_event.entry(event).or_default().expiries += 1;
                 }
-                DomainEvent::FeedbackGiven {
-                    event,
-                    user,
-                    rating,
-                }
-                | DomainEvent::FeedbackEdited {
-                    event,
-                    user,
-                    rating,
-                    ..
-                } => {
-                    o.ratings.insert((event, user), rating);
-                }
-                DomainEvent::FeedbackDeleted { event, user, .. } => {
-                    o.ratings.remove(&(event, user));
-                }
                 _ => {}
+            }
+        }
+        // Ratings from the feedback records themselves: each user's current rating.
+        let admin = prasang.auth().system_actor();
+        let page = PageRequest {
+            after: None,
+            limit: Some(100),
+        };
+        for &event in o.organizer.keys() {
+            let feedback = prasang.feedback().list_for_event(&admin, event, &page);
+            for item in feedback.expect("feedback").items {
+                o.ratings.insert((event, item.user), item.rating);
             }
         }
         for (&(event, _), &rating) in &o.ratings {
@@ -160,9 +160,22 @@ impl Oracle {
             t.rating_count += 1;
         }
         for (&event, t) in &mut o.per_event {
-            t.capacity = i64::from(prasang.events().peek(event).expect("event").seats.capacity);
+            let record = prasang.events().peek(event).expect("event");
+            t.capacity = i64::from(record.seats.capacity);
+            o.currency.insert(event, record.currency);
         }
         o
+    }
+
+    /// The scope's events priced in each currency, by code.
+    fn by_currency(&self, scope: Scope) -> BTreeMap<String, Vec<EventId>> {
+        let mut out: BTreeMap<String, Vec<EventId>> = BTreeMap::new();
+        for event in self.events_in(scope) {
+            out.entry(self.currency[&event].clone())
+                .or_default()
+                .push(event);
+        }
+        out
     }
 
     fn events_in(&self, scope: Scope) -> Vec<EventId> {
@@ -181,8 +194,12 @@ impl Oracle {
     }
 
     fn total(&self, scope: Scope) -> Tot {
+        self.sum(&self.events_in(scope))
+    }
+
+    fn sum(&self, events: &[EventId]) -> Tot {
         let mut sum = Tot::default();
-        for event in self.events_in(scope) {
+        for &event in events {
             let t = self.per_event[&event];
             sum.visits += t.visits;
             sum.holds += t.holds;
@@ -200,12 +217,14 @@ impl Oracle {
 
     fn popularity(&self, scope: Scope) -> Popularity {
         let t = self.total(scope);
+        // Every hold stands for a visit at least (bookings made without viewing the page).
+        let visits = t.visits.max(t.holds);
         Popularity {
-            visits: t.visits as u64,
+            visits: visits as u64,
             bookings: t.bookings as u64,
             cancellations: t.cancellations as u64,
             expiries: t.expiries as u64,
-            conversion: (t.visits > 0).then(|| round3(t.bookings as f64 / t.visits as f64)),
+            conversion: (visits > 0).then(|| round3(t.bookings as f64 / visits as f64)),
             average_rating: avg(t.rating_sum, t.rating_count),
             rating_count: t.rating_count as u64,
         }
@@ -214,7 +233,7 @@ impl Oracle {
     fn funnel(&self, scope: Scope) -> Funnel {
         let t = self.total(scope);
         Funnel {
-            visits: t.visits as u64,
+            visits: t.visits.max(t.holds) as u64,
             holds: t.holds as u64,
             booked: t.bookings as u64,
             cancelled: t.cancellations as u64,
@@ -224,8 +243,20 @@ impl Oracle {
 
     fn revenue(&self, scope: Scope) -> Revenue {
         let t = self.total(scope);
+        let by_currency = self
+            .by_currency(scope)
+            .into_iter()
+            .map(|(currency, events)| (currency, self.sum(&events)))
+            .filter(|(_, t)| t.bookings != 0 || t.cancellations != 0)
+            .map(|(currency, t)| CurrencyTotals {
+                currency,
+                bookings: t.bookings as u64,
+                cancellations: t.cancellations as u64,
+                revenue_minor: t.revenue,
+            })
+            .collect();
         Revenue {
-            revenue_minor: t.revenue,
+            by_currency,
             seats_booked: t.seats as u64,
             capacity: t.capacity as u64,
             utilisation: (t.capacity > 0).then(|| round3(t.seats as f64 / t.capacity as f64)),
@@ -310,10 +341,45 @@ impl Oracle {
         }
     }
 
-    /// Daily trend over `from..=to` (day numbers).
-    /// Rows per local day of a zone `offset_ms` ahead of UTC (no daylight saving).
-    fn daily(&self, scope: Scope, from: i64, to: i64, offset_ms: i64) -> Vec<(i64, u64, u64, i64)> {
-        let events: HashSet<_> = self.events_in(scope).into_iter().collect();
+    /// Daily trend rows over `from..=to` (day numbers) per local day of a zone `offset_ms`
+    /// ahead of UTC (no daylight saving), with a column per currency that has entries in it.
+    fn daily(&self, scope: Scope, from: i64, to: i64, offset_ms: i64) -> Vec<TrendRow> {
+        let totals = self.daily_of(&self.events_in(scope), from, to, offset_ms);
+        let currencies: Vec<_> = self
+            .by_currency(scope)
+            .into_iter()
+            .map(|(currency, events)| (currency, self.daily_of(&events, from, to, offset_ms)))
+            .filter(|(_, rows)| rows.iter().any(|row| row.1 + row.2 > 0))
+            .collect();
+        totals
+            .into_iter()
+            .enumerate()
+            .map(|(i, (day, bookings, cancellations, _))| TrendRow {
+                period: date(day),
+                starts_on: date(day),
+                bookings,
+                cancellations,
+                by_currency: currencies
+                    .iter()
+                    .map(|(currency, rows)| CurrencyTotals {
+                        currency: currency.clone(),
+                        bookings: rows[i].1,
+                        cancellations: rows[i].2,
+                        revenue_minor: rows[i].3,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn daily_of(
+        &self,
+        events: &[EventId],
+        from: i64,
+        to: i64,
+        offset_ms: i64,
+    ) -> Vec<(i64, u64, u64, i64)> {
+        let events: HashSet<_> = events.iter().copied().collect();
         (from..=to)
             .map(|day| {
                 let mut row = (day, 0u64, 0u64, 0i64);
@@ -359,11 +425,21 @@ impl Oracle {
                     title: prasang.events().peek(event).expect("event").title,
                     bookings: t.bookings as u64,
                     revenue_minor: t.revenue,
+                    currency: self.currency[&event].clone(),
                     average_rating: avg(t.rating_sum, t.rating_count),
                     rating_count: t.rating_count as u64,
                 })
                 .collect(),
         }
+    }
+}
+
+fn trend_params(from: &str, to: &str, group_by: &str, zone: Option<&str>) -> TrendParams {
+    TrendParams {
+        from: Some(from.into()),
+        to: Some(to.into()),
+        group_by: Some(group_by.into()),
+        time_zone: zone.map(str::to_owned),
     }
 }
 
@@ -388,56 +464,24 @@ fn assert_reports_match(prasang: &Prasang) {
     let (from, to) = (first_day - 1, last_day + 1);
     for scope in scopes {
         let why = format!("scope {scope:?}");
-        assert_eq!(
-            analytics.popularity(&admin, scope).expect("popularity"),
-            oracle.popularity(scope),
-            "{why}"
-        );
-        assert_eq!(
-            analytics.funnel(&admin, scope).expect("funnel"),
-            oracle.funnel(scope),
-            "{why}"
-        );
-        assert_eq!(
-            analytics.revenue(&admin, scope).expect("revenue"),
-            oracle.revenue(scope),
-            "{why}"
-        );
-        assert_eq!(
-            analytics.demographics(&admin, scope).expect("demographics"),
-            oracle.demographics(scope),
-            "{why}"
-        );
-        assert_eq!(
-            analytics.ratings_by_group(&admin, scope).expect("ratings"),
-            oracle.ratings_by_group(scope),
-            "{why}"
-        );
+        // The reports without parameters: the core's equals the oracle's.
+        macro_rules! match_oracle {
+            ($($report:ident),*) => {$(
+                let report = analytics.$report(&admin, scope).expect(stringify!($report));
+                assert_eq!(report, oracle.$report(scope), "{why}");
+            )*};
+        }
+        match_oracle!(popularity, funnel, revenue, demographics, ratings_by_group);
         // UTC (the default) from the day buckets; Kolkata (UTC+05:30 all year) from the
         // quarter-hour buckets, whose local days cut UTC days in half.
         for (zone, offset_ms) in [(None, 0), (Some("Asia/Kolkata"), 19_800_000)] {
-            let params = TrendParams {
-                from: Some(date(from)),
-                to: Some(date(to)),
-                group_by: Some("day".into()),
-                time_zone: zone.map(str::to_owned),
-            };
+            let params = trend_params(&date(from), &date(to), "day", zone);
             let expected = Trends {
                 group_by: GroupBy::Day,
                 from: date(from),
                 to: date(to),
                 time_zone: zone.unwrap_or("UTC").to_owned(),
-                rows: oracle
-                    .daily(scope, from, to, offset_ms)
-                    .into_iter()
-                    .map(|(day, bookings, cancellations, revenue_minor)| TrendRow {
-                        period: date(day),
-                        starts_on: date(day),
-                        bookings,
-                        cancellations,
-                        revenue_minor,
-                    })
-                    .collect(),
+                rows: oracle.daily(scope, from, to, offset_ms),
             };
             assert_eq!(
                 analytics.trends(&admin, scope, &params).expect("trends"),
@@ -445,27 +489,23 @@ fn assert_reports_match(prasang: &Prasang) {
                 "{why} {zone:?}"
             );
         }
-        let params = TrendParams {
-            from: Some(date(from)),
-            to: Some(date(to)),
-            group_by: Some("day".into()),
-            time_zone: None,
-        };
         let expected_rows = oracle.daily(scope, from, to, 0);
         for group_by in ["week", "month"] {
-            let params = TrendParams {
-                group_by: Some(group_by.into()),
-                ..params.clone()
-            };
+            let params = trend_params(&date(from), &date(to), group_by, None);
             let rows = analytics
                 .trends(&admin, scope, &params)
                 .expect("trends")
                 .rows;
-            let sum = |f: fn(&TrendRow) -> i64| rows.iter().map(f).sum::<i64>();
-            let bookings: u64 = expected_rows.iter().map(|row| row.1).sum();
-            let revenue: i64 = expected_rows.iter().map(|row| row.3).sum();
-            assert_eq!(sum(|r| r.bookings as i64), bookings as i64, "{why}");
-            assert_eq!(sum(|r| r.revenue_minor), revenue, "{why}");
+            let bookings = |rows: &[TrendRow]| rows.iter().map(|r| r.bookings).sum::<u64>();
+            assert_eq!(bookings(&rows), bookings(&expected_rows), "{why}");
+            let revenue = |rows: &[TrendRow]| {
+                let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+                for c in rows.iter().flat_map(|r| &r.by_currency) {
+                    *sums.entry(c.currency.clone()).or_default() += c.revenue_minor;
+                }
+                sums
+            };
+            assert_eq!(revenue(&rows), revenue(&expected_rows), "{why}");
         }
         if !matches!(scope, Scope::Event(_)) {
             for (by, text, min) in [
@@ -601,14 +641,20 @@ impl Run {
             .map(|who| person(p, *who, Role::Attendee))
             .collect();
         let hour = Duration::from_secs(3600);
-        let plans = [(0, 2 * hour, 0), (0, 5 * hour, 700), (1, 30 * hour, 1_000)];
+        // Olga sells in two currencies, so her reports must keep them apart.
+        let plans = [
+            (0, 2 * hour, 0, "INR"),
+            (0, 5 * hour, 700, "EUR"),
+            (1, 30 * hour, 1_000, "INR"),
+        ];
         let events = plans
             .iter()
-            .map(|&(org, start, price)| {
-                let e = p
-                    .events()
-                    .create(&organizers[org], event_at(start, 8, price))
-                    .expect("event");
+            .map(|&(org, start, price, currency)| {
+                let new = NewEvent {
+                    currency: currency.into(),
+                    ..event_at(start, 8, price)
+                };
+                let e = p.events().create(&organizers[org], new).expect("event");
                 (e.id, org)
             })
             .collect();
@@ -619,6 +665,22 @@ impl Run {
             events,
             tickets: Vec::new(),
         }
+    }
+
+    /// The organizer of the event `ticket` (held by person `user`) is for.
+    fn organizer_of(&self, ticket: TicketId, user: usize) -> &Actor {
+        let p = &self.world.prasang;
+        let event = p
+            .tickets()
+            .get(&self.people[user], ticket)
+            .expect("ticket")
+            .event;
+        let org = self
+            .events
+            .iter()
+            .find(|(e, _)| *e == event)
+            .map_or(0, |e| e.1);
+        &self.organizers[org]
     }
 
     fn apply(&mut self, op: &Op) {
@@ -640,17 +702,7 @@ impl Run {
             } => {
                 if let Some(&(id, user)) = self.tickets.get(ticket) {
                     let who = if by_organizer {
-                        let event = p
-                            .tickets()
-                            .get(&self.people[user], id)
-                            .expect("ticket")
-                            .event;
-                        let org = self
-                            .events
-                            .iter()
-                            .find(|(e, _)| *e == event)
-                            .map_or(0, |e| e.1);
-                        &self.organizers[org]
+                        self.organizer_of(id, user)
                     } else {
                         &self.people[user]
                     };
@@ -659,17 +711,7 @@ impl Run {
             }
             Op::Confirm { ticket } => {
                 if let Some(&(id, user)) = self.tickets.get(ticket) {
-                    let event = p
-                        .tickets()
-                        .get(&self.people[user], id)
-                        .expect("ticket")
-                        .event;
-                    let org = self
-                        .events
-                        .iter()
-                        .find(|(e, _)| *e == event)
-                        .map_or(0, |e| e.1);
-                    let _ = p.tickets().confirm_payment(&self.organizers[org], id);
+                    let _ = p.tickets().confirm_payment(self.organizer_of(id, user), id);
                 }
             }
             Op::Advance { minutes } => self.world.clock.advance(Duration::from_secs(minutes * 60)),
@@ -806,18 +848,29 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
     );
     assert_eq!(popularity.conversion, Some(0.5));
     let funnel = p.analytics().funnel(olga, scope).expect("funnel");
-    assert_eq!((funnel.holds, funnel.booked, funnel.expired), (2, 2, 1));
+    // Two pending holds (one paid, one lapsed) and the free booking, a hold confirmed at once.
+    assert_eq!((funnel.holds, funnel.booked, funnel.expired), (3, 2, 1));
     let revenue = p
         .analytics()
         .revenue(olga, Scope::Event(paid))
         .expect("revenue");
     assert_eq!(
         (
-            revenue.revenue_minor,
+            revenue.by_currency.as_slice(),
             revenue.seats_booked,
             revenue.capacity
         ),
-        (700, 1, 8)
+        (
+            [CurrencyTotals {
+                currency: "EUR".into(),
+                bookings: 1,
+                cancellations: 0,
+                revenue_minor: 700
+            }]
+            .as_slice(),
+            1,
+            8
+        )
     );
     let groups = p
         .analytics()
@@ -838,6 +891,113 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
         .expect("bo");
     assert_eq!(bo_group.age_group, AgeGroup::Under18);
     assert_reports_match(p);
+}
+
+/// An organizer selling in EUR and INR gets one total per currency, never their sum, in every
+/// report that carries money and in its CSV.
+#[test]
+fn revenue_is_kept_per_currency_and_never_summed_across_currencies() {
+    let run = Run::new();
+    let p = &run.world.prasang;
+    let olga = &run.organizers[0];
+    // Olga's second event sells in EUR (700); give her a paid INR event too.
+    let new = NewEvent {
+        currency: "INR".into(),
+        ..event_at(Duration::from_secs(10 * 3600), 8, 50_000)
+    };
+    let inr = p.events().create(olga, new).expect("event").id;
+    let eur = run.events[1].0;
+    for (who, event) in [(&run.people[0], eur), (&run.people[1], inr)] {
+        let held = common::book(p, who, event, 1);
+        p.tickets().confirm_payment(olga, held.id).expect("confirm");
+    }
+    p.run_analytics_once().expect("analytics");
+    let scope = Scope::Organizer(olga.user_id());
+    let a = p.analytics();
+
+    let revenue = a.revenue(olga, scope).expect("revenue");
+    let totals: Vec<(&str, i64)> = revenue
+        .by_currency
+        .iter()
+        .map(|c| (c.currency.as_str(), c.revenue_minor))
+        .collect();
+    assert_eq!(totals, [("EUR", 700), ("INR", 50_000)]);
+    let json = serde_json::to_string(&revenue).expect("json");
+    assert!(!json.contains("50700"), "no cross-currency sum: {json}");
+    assert_eq!(
+        prasang_core::analytics::csv::to_csv(&revenue),
+        "currency,revenue_minor,seats_booked,capacity,utilisation\r\n\
+         EUR,700,2,24,0.083\r\nINR,50000,2,24,0.083\r\n"
+    );
+
+    let trends = a
+        .trends(olga, scope, &TrendParams::default())
+        .expect("trends");
+    let mut by_currency: BTreeMap<&str, i64> = BTreeMap::new();
+    for c in trends.rows.iter().flat_map(|row| &row.by_currency) {
+        *by_currency.entry(c.currency.as_str()).or_default() += c.revenue_minor;
+    }
+    assert_eq!(by_currency, BTreeMap::from([("EUR", 700), ("INR", 50_000)]));
+    let csv = prasang_core::analytics::csv::to_csv(&trends);
+    assert!(
+        csv.starts_with("period,starts_on,currency,bookings,cancellations,revenue_minor\r\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",INR,1,0,50000\r\n") && csv.contains(",EUR,1,0,700\r\n"),
+        "{csv}"
+    );
+
+    let by_revenue = TopParams {
+        by: Some("revenue".into()),
+        min_ratings: None,
+    };
+    let top = a.top_events(olga, scope, &by_revenue).expect("top");
+    let ranked: Vec<(&str, i64)> = top
+        .events
+        .iter()
+        .map(|e| (e.currency.as_str(), e.revenue_minor))
+        .collect();
+    assert_eq!(ranked, [("INR", 50_000), ("EUR", 700), ("INR", 0)]);
+}
+
+/// Bookings made without a page view (through the API) and free bookings (never pending) still
+/// give a funnel that narrows and a conversion between 0 and 1.
+#[test]
+fn conversion_and_the_funnel_narrow_even_when_bookings_skip_the_page() {
+    let run = Run::new();
+    let p = &run.world.prasang;
+    let (free, paid) = (run.events[0].0, run.events[1].0);
+    for _ in 0..2 {
+        p.events().get(free).expect("view");
+    }
+    p.run_maintenance().expect("record the views");
+    for who in &run.people[..5] {
+        common::book(p, who, free, 1);
+    }
+    let held = common::book(p, &run.people[5], paid, 1);
+    p.tickets()
+        .confirm_payment(&run.organizers[0], held.id)
+        .expect("confirm");
+    p.run_analytics_once().expect("analytics");
+    let olga = &run.organizers[0];
+    let scope = Scope::Organizer(olga.user_id());
+    let funnel = p.analytics().funnel(olga, scope).expect("funnel");
+    assert!(
+        funnel.visits >= funnel.holds && funnel.holds >= funnel.booked,
+        "{funnel:?}"
+    );
+    assert_eq!((funnel.visits, funnel.holds, funnel.booked), (6, 6, 6));
+    let popularity = p.analytics().popularity(olga, scope).expect("popularity");
+    assert_eq!(popularity.conversion, Some(1.0), "{popularity:?}");
+    // With more views than bookings, conversion is the plain share.
+    for _ in 0..10 {
+        p.events().get(paid).expect("view");
+    }
+    p.run_maintenance().expect("record the views");
+    p.run_analytics_once().expect("analytics");
+    let popularity = p.analytics().popularity(olga, scope).expect("popularity");
+    assert_eq!((popularity.visits, popularity.conversion), (12, Some(0.5)));
 }
 
 #[test]
@@ -1032,12 +1192,7 @@ fn trends_bucket_by_the_local_days_of_a_time_zone_across_daylight_saving() {
     common::book(p, &bo, event, 1);
     p.run_analytics_once().expect("analytics");
     let bookings = |zone: Option<&str>| {
-        let params = TrendParams {
-            from: Some("2030-03-30".into()),
-            to: Some("2030-04-01".into()),
-            group_by: Some("day".into()),
-            time_zone: zone.map(str::to_owned),
-        };
+        let params = trend_params("2030-03-30", "2030-04-01", "day", zone);
         let trends = p
             .analytics()
             .trends(&olga, Scope::Event(event), &params)

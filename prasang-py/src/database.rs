@@ -22,6 +22,9 @@ use crate::errors::{self, ReadOnly, Unauthorized};
 use crate::table::Table;
 use crate::{reports, tables, vocab};
 
+/// An optional id argument (`event=`, `organizer=`), as Python passes it.
+type Id<'a> = Option<&'a str>;
+
 /// Log entries read per core call while building the log table.
 const LOG_PAGE: usize = 10_000;
 
@@ -215,36 +218,21 @@ impl Database {
     /// Visits, bookings, cancellations, expiries, conversion and rating (one row). Scope: one
     /// `event`, one `organizer`'s events, or (neither) every event.
     #[pyo3(signature = (event=None, organizer=None))]
-    fn popularity(
-        &self,
-        py: Python<'_>,
-        event: Option<&str>,
-        organizer: Option<&str>,
-    ) -> PyResult<Table> {
+    fn popularity(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         reports::popularity(&self.read(py, |p, a| p.analytics().popularity(a, scope))?)
     }
 
     /// Ticket holders by gender × age group (28 rows). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None))]
-    fn demographics(
-        &self,
-        py: Python<'_>,
-        event: Option<&str>,
-        organizer: Option<&str>,
-    ) -> PyResult<Table> {
+    fn demographics(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         reports::demographics(&self.read(py, |p, a| p.analytics().demographics(a, scope))?)
     }
 
     /// Mean rating by gender × age group (groups with ratings only). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None))]
-    fn ratings_by_group(
-        &self,
-        py: Python<'_>,
-        event: Option<&str>,
-        organizer: Option<&str>,
-    ) -> PyResult<Table> {
+    fn ratings_by_group(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         reports::ratings_by_group(&self.read(py, |p, a| p.analytics().ratings_by_group(a, scope))?)
     }
@@ -294,24 +282,14 @@ impl Database {
 
     /// Visits → holds → booked → cancelled / expired (one row). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None))]
-    fn funnel(
-        &self,
-        py: Python<'_>,
-        event: Option<&str>,
-        organizer: Option<&str>,
-    ) -> PyResult<Table> {
+    fn funnel(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         reports::funnel(&self.read(py, |p, a| p.analytics().funnel(a, scope))?)
     }
 
     /// Revenue in minor units and seat utilisation (one row). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None))]
-    fn revenue(
-        &self,
-        py: Python<'_>,
-        event: Option<&str>,
-        organizer: Option<&str>,
-    ) -> PyResult<Table> {
+    fn revenue(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
         reports::revenue(&self.read(py, |p, a| p.analytics().revenue(a, scope))?)
     }

@@ -1,8 +1,10 @@
 //! The analytics reports as tables: the same rows and columns as the REST API's CSV.
 
 use prasang_core::analytics::{
-    Demographics, Funnel, Popularity, RatingsByGroup, Revenue, TopEvents, Trends,
+    AgeGroup, CurrencyTotals, Demographics, Funnel, Popularity, RatingsByGroup, Revenue, TopEvents,
+    Trends,
 };
+use prasang_core::users::Gender;
 use pyo3::PyResult;
 
 use crate::table::{Columns, Table};
@@ -32,20 +34,25 @@ pub(crate) fn popularity(r: &Popularity) -> PyResult<Table> {
     )
 }
 
+/// The gender and age group columns of rows by demographic group.
+fn groups<R>(rows: &[R], group: impl Fn(&R) -> (Gender, AgeGroup)) -> Columns {
+    Columns::default()
+        .category(
+            "gender",
+            &GENDERS,
+            rows.iter().map(|r| vocab::gender(group(r).0)),
+        )
+        .category(
+            "age_group",
+            &AGE_GROUPS,
+            rows.iter().map(|r| vocab::age_group(group(r).1)),
+        )
+}
+
 pub(crate) fn demographics(r: &Demographics) -> PyResult<Table> {
     let rows = &r.groups;
     Table::new(
-        Columns::default()
-            .category(
-                "gender",
-                &GENDERS,
-                rows.iter().map(|g| vocab::gender(g.gender)),
-            )
-            .category(
-                "age_group",
-                &AGE_GROUPS,
-                rows.iter().map(|g| vocab::age_group(g.age_group)),
-            )
+        groups(rows, |g| (g.gender, g.age_group))
             .int("holders", rows.iter().map(|g| count(g.holders))),
     )
 }
@@ -53,31 +60,51 @@ pub(crate) fn demographics(r: &Demographics) -> PyResult<Table> {
 pub(crate) fn ratings_by_group(r: &RatingsByGroup) -> PyResult<Table> {
     let rows = &r.groups;
     Table::new(
-        Columns::default()
-            .category(
-                "gender",
-                &GENDERS,
-                rows.iter().map(|g| vocab::gender(g.gender)),
-            )
-            .category(
-                "age_group",
-                &AGE_GROUPS,
-                rows.iter().map(|g| vocab::age_group(g.age_group)),
-            )
+        groups(rows, |g| (g.gender, g.age_group))
             .int("count", rows.iter().map(|g| count(g.count)))
             .float("average", rows.iter().map(|g| g.average)),
     )
 }
 
+/// The rows of a per-currency table: each row with each of its currencies (or with none, so a
+/// row without any still shows), as the CSV has them.
+fn in_currencies<'a, R>(
+    rows: impl IntoIterator<Item = &'a R>,
+    currencies: impl Fn(&'a R) -> &'a [CurrencyTotals],
+) -> Vec<(&'a R, Option<&'a CurrencyTotals>)> {
+    let mut out = Vec::new();
+    for row in rows {
+        match currencies(row) {
+            [] => out.push((row, None)),
+            list => out.extend(list.iter().map(|c| (row, Some(c)))),
+        }
+    }
+    out
+}
+
+/// Trends in long form: one row per period and currency, with the bookings, cancellations and
+/// revenue of the events priced in it.
 pub(crate) fn trends(r: &Trends) -> PyResult<Table> {
-    let rows = &r.rows;
+    let rows = in_currencies(&r.rows, |t| &t.by_currency);
     Table::new(
         Columns::default()
-            .text("period", rows.iter().map(|t| t.period.as_str()))
-            .date("starts_on", rows.iter().map(|t| days(&t.starts_on)))
-            .int("bookings", rows.iter().map(|t| count(t.bookings)))
-            .int("cancellations", rows.iter().map(|t| count(t.cancellations)))
-            .int("revenue_minor", rows.iter().map(|t| t.revenue_minor)),
+            .text("period", rows.iter().map(|(t, _)| t.period.as_str()))
+            .date("starts_on", rows.iter().map(|(t, _)| days(&t.starts_on)))
+            .text_opt("currency", rows.iter().map(|(_, c)| c.map(|c| &c.currency)))
+            .int(
+                "bookings",
+                rows.iter()
+                    .map(|(t, c)| count(c.map_or(t.bookings, |c| c.bookings))),
+            )
+            .int(
+                "cancellations",
+                rows.iter()
+                    .map(|(t, c)| count(c.map_or(t.cancellations, |c| c.cancellations))),
+            )
+            .int(
+                "revenue_minor",
+                rows.iter().map(|(_, c)| c.map_or(0, |c| c.revenue_minor)),
+            ),
     )
 }
 
@@ -90,6 +117,7 @@ pub(crate) fn top_events(r: &TopEvents) -> PyResult<Table> {
             .text("title", rows.iter().map(|e| e.title.as_str()))
             .int("bookings", rows.iter().map(|e| count(e.bookings)))
             .int("revenue_minor", rows.iter().map(|e| e.revenue_minor))
+            .text("currency", rows.iter().map(|e| e.currency.as_str()))
             .float("average_rating", rows.iter().map(|e| e.average_rating))
             .int("rating_count", rows.iter().map(|e| count(e.rating_count))),
     )
@@ -106,12 +134,21 @@ pub(crate) fn funnel(r: &Funnel) -> PyResult<Table> {
     )
 }
 
+/// One row per currency; the seat columns are the whole scope's, the same on every row.
 pub(crate) fn revenue(r: &Revenue) -> PyResult<Table> {
+    let rows = in_currencies([r], |r| &r.by_currency);
     Table::new(
         Columns::default()
-            .int("revenue_minor", [r.revenue_minor])
-            .int("seats_booked", [count(r.seats_booked)])
-            .int("capacity", [count(r.capacity)])
-            .float("utilisation", [r.utilisation]),
+            .text_opt("currency", rows.iter().map(|(_, c)| c.map(|c| &c.currency)))
+            .int(
+                "revenue_minor",
+                rows.iter().map(|(_, c)| c.map_or(0, |c| c.revenue_minor)),
+            )
+            .int(
+                "seats_booked",
+                rows.iter().map(|(r, _)| count(r.seats_booked)),
+            )
+            .int("capacity", rows.iter().map(|(r, _)| count(r.capacity)))
+            .float("utilisation", rows.iter().map(|(r, _)| r.utilisation)),
     )
 }

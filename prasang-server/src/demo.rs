@@ -1,5 +1,6 @@
-//! Demo data: organizers, attendees of varied gender and age, past and upcoming events,
-//! bookings, payments, cancellations and lapsed holds.
+//! Demo data: organizers, attendees of varied gender and age, past and upcoming events in
+//! several currencies, page views, bookings, payments, cancellations and lapsed holds, and on the
+//! past events ratings, comments and the organizers' replies.
 //!
 //! Everything goes through the public core API. The core refuses events that start in the past,
 //! so the loader opens the store with a [`ManualClock`] set 90 days back and lets time run forward
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use prasang_core::events::NewEvent;
+use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
 use prasang_core::tickets::{BookingRequest, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
 use prasang_core::zone::{LocalDateTime, Zone};
@@ -87,6 +89,8 @@ struct DemoEvent {
     hours: i64,
     capacity: i64,
     price_minor: i64,
+    /// ISO 4217 code of the price.
+    currency: &'static str,
     per_user_limit: i64,
     /// Share of attendees who try to book.
     popularity: f64,
@@ -104,6 +108,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 3,
         capacity: 40,
         price_minor: 0,
+        currency: "INR",
         per_user_limit: 1,
         popularity: 0.8,
     },
@@ -118,6 +123,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 2,
         capacity: 12,
         price_minor: 2500,
+        currency: "EUR",
         per_user_limit: 2,
         popularity: 0.6,
     },
@@ -132,6 +138,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 4,
         capacity: 25,
         price_minor: 1500,
+        currency: "EUR",
         per_user_limit: 1,
         popularity: 0.5,
     },
@@ -146,6 +153,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 24,
         capacity: 60,
         price_minor: 0,
+        currency: "INR",
         per_user_limit: 1,
         popularity: 0.7,
     },
@@ -160,6 +168,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 3,
         capacity: 8,
         price_minor: 3000,
+        currency: "EUR",
         per_user_limit: 2,
         popularity: 0.6,
     },
@@ -174,6 +183,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 2,
         capacity: 10,
         price_minor: 4000,
+        currency: "EUR",
         per_user_limit: 1,
         popularity: 0.4,
     },
@@ -187,7 +197,8 @@ const EVENTS: &[DemoEvent] = &[
         time_zone: "Asia/Kolkata",
         hours: 9,
         capacity: 300,
-        price_minor: 9900,
+        price_minor: 499_900,
+        currency: "INR",
         per_user_limit: 4,
         popularity: 0.5,
     },
@@ -202,6 +213,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 4,
         capacity: 200,
         price_minor: 0,
+        currency: "EUR",
         per_user_limit: 2,
         popularity: 0.3,
     },
@@ -216,6 +228,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 3,
         capacity: 20,
         price_minor: 1800,
+        currency: "BRL",
         per_user_limit: 2,
         popularity: 0.4,
     },
@@ -230,6 +243,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 2,
         capacity: 80,
         price_minor: 3500,
+        currency: "USD",
         per_user_limit: 4,
         popularity: 0.5,
     },
@@ -244,6 +258,7 @@ const EVENTS: &[DemoEvent] = &[
         hours: 3,
         capacity: 50,
         price_minor: 0,
+        currency: "EUR",
         per_user_limit: 2,
         popularity: 0.3,
     },
@@ -267,6 +282,59 @@ enum Step {
     CancelEvent {
         event: usize,
     },
+    /// A holder rates a past event (if they still hold a booked ticket).
+    Rate {
+        attendee: usize,
+        event: usize,
+    },
+    /// The organizer answers a rating.
+    Reply {
+        attendee: usize,
+        event: usize,
+    },
+}
+
+/// Comments by rating (1 to 5), so the words match the stars.
+const COMMENTS: [&[&str]; 5] = [
+    &["Disappointing: started late and the sound was poor."],
+    &["Too crowded to enjoy.", "The venue was hard to find."],
+    &[
+        "Fine, if a little long.",
+        "Good content, chaotic organisation.",
+    ],
+    &["Really enjoyed it.", "Great people; would come again."],
+    &[
+        "Wonderful evening, thank you!",
+        "The best event I went to this year.",
+    ],
+];
+
+/// How a demo attendee rates an event: a little lower when young, higher when older, so the
+/// ratings-by-age chart has a shape.
+fn demo_rating(rng: &mut StdRng, age: i64) -> i64 {
+    let lean = match age {
+        ..=24 => -0.8,
+        25..=44 => 0.0,
+        45..=64 => 0.5,
+        _ => 0.9,
+    };
+    let rating: f64 = 3.6 + lean + rng.gen_range(-1.2..1.2);
+    (rating.round() as i64).clamp(1, 5)
+}
+
+/// Page views of an event by people who only look: a few hundred for a popular one. Views are
+/// counted in memory and written to the log in one entry per maintenance run, so this is cheap.
+fn browse(
+    prasang: &Prasang,
+    rng: &mut StdRng,
+    event: EventId,
+    popularity: f64,
+) -> Result<(), DemoError> {
+    let views = (rng.gen_range(150.0..400.0) * popularity) as usize;
+    for _ in 0..views {
+        prasang.events().get(event)?;
+    }
+    Ok(())
 }
 
 fn email_of(name: &str) -> String {
@@ -357,7 +425,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 time_zone: Some(event.time_zone.into()),
                 capacity: event.capacity,
                 price_minor: event.price_minor,
-                currency: "EUR".into(),
+                currency: event.currency.into(),
                 image_url: None,
                 per_user_limit: Some(event.per_user_limit),
             },
@@ -390,6 +458,18 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             }
         }
     }
+    for (e, event) in EVENTS.iter().enumerate() {
+        let ends = starts[e] + event.hours * HOUR;
+        if ends >= now.as_millis() - 2 * HOUR {
+            continue;
+        }
+        for attendee in 0..attendees.len() {
+            if rng.gen_bool(0.8) {
+                let time = (ends + rng.gen_range(1..72) * HOUR).min(now.as_millis() - 2 * HOUR);
+                schedule(&mut steps, time, Step::Rate { attendee, event: e });
+            }
+        }
+    }
     let postponed = EVENTS.len() - 1;
     schedule(
         &mut steps,
@@ -397,7 +477,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         Step::CancelEvent { event: postponed },
     );
 
-    let (mut booked, mut sold_out) = (0, 0);
+    let (mut booked, mut sold_out, mut rated) = (0, 0, 0);
     while let Some(((time, _), step)) = steps.pop_first() {
         clock.set(at(time));
         match step {
@@ -407,6 +487,10 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 quantity,
             } => {
                 let actor = prasang.auth().trusted_actor(attendees[attendee])?;
+                // People look at the page (once or a few times) before they book.
+                for _ in 0..rng.gen_range(1..=3) {
+                    prasang.events().get(events[event])?;
+                }
                 let request = BookingRequest {
                     event: events[event],
                     quantity,
@@ -467,9 +551,53 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     .trusted_actor(organizers[EVENTS[event].organizer])?;
                 prasang.events().cancel(&actor, events[event])?;
             }
+            Step::Rate { attendee, event } => {
+                let actor = prasang.auth().trusted_actor(attendees[attendee])?;
+                let rating = demo_rating(&mut rng, ATTENDEES[attendee].2);
+                let comments = COMMENTS[rating as usize - 1];
+                let comment = rng
+                    .gen_bool(0.7)
+                    .then(|| comments[rng.gen_range(0..comments.len())].to_owned());
+                let input = FeedbackInput { rating, comment };
+                match prasang.feedback().give(&actor, events[event], input) {
+                    Ok(_) => {
+                        rated += 1;
+                        let later =
+                            (time + rng.gen_range(2..30) * HOUR).min(now.as_millis() - HOUR);
+                        if later > time && rng.gen_bool(0.5) {
+                            schedule(&mut steps, later, Step::Reply { attendee, event });
+                        }
+                    }
+                    // Only holders of a booked ticket rate; most who were asked hold none.
+                    Err(FeedbackError::NotAHolder) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
+            Step::Reply { attendee, event } => {
+                let actor = prasang
+                    .auth()
+                    .trusted_actor(organizers[EVENTS[event].organizer])?;
+                let text = format!(
+                    "Thank you for coming, {}! We read every comment.",
+                    ATTENDEES[attendee]
+                        .0
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("friend")
+                );
+                prasang.feedback().reply(
+                    &actor,
+                    events[event],
+                    attendees[attendee],
+                    ReplyInput { text },
+                )?;
+            }
         }
     }
     clock.set(now);
+    for (e, event) in EVENTS.iter().enumerate() {
+        browse(&prasang, &mut rng, events[e], event.popularity)?;
+    }
     prasang.run_maintenance()?;
     // The story is history: nobody is e-mailed about it. Notifications start with the first
     // thing that happens on the running server.
@@ -482,7 +610,8 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
 
     let mut text = String::from("\nDemo data loaded");
     text.push_str(&format!(
-        " ({} events, {booked} bookings, {sold_out} turned away as sold out). Demo accounts:\n",
+        " ({} events, {booked} bookings, {sold_out} turned away as sold out, {rated} ratings). \
+         Demo accounts:\n",
         EVENTS.len()
     ));
     text.push_str(&format!(
@@ -505,4 +634,72 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         ATTENDEES.len() - 4
     ));
     Ok(Some(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use prasang_core::PageRequest;
+    use prasang_core::analytics::{Scope, TopParams};
+    use prasang_core::users::PasswordCost;
+
+    use super::*;
+
+    #[test]
+    fn every_report_of_the_demo_shows_something() {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let config = || Config::new(dir.path()).password_cost(PasswordCost::INSECURE_FAST);
+        let loaded = load_if_empty(config()).expect("demo loads");
+        assert!(loaded.is_some(), "an empty store gets the demo");
+        let prasang = Prasang::open(config().background_tasks(false)).expect("reopen");
+        prasang.run_analytics_once().expect("fold the story");
+        let admin = prasang.auth().system_actor();
+        let analytics = prasang.analytics();
+
+        let ratings = analytics
+            .ratings_by_group(&admin, Scope::All)
+            .expect("ratings");
+        assert!(ratings.groups.len() >= 5, "{ratings:?}");
+        let funnel = analytics.funnel(&admin, Scope::All).expect("funnel");
+        assert!(funnel.visits > 5 * funnel.booked, "{funnel:?}");
+        assert!(
+            funnel.holds >= funnel.booked && funnel.booked > 20,
+            "{funnel:?}"
+        );
+        let revenue = analytics.revenue(&admin, Scope::All).expect("revenue");
+        let currencies: Vec<&str> = revenue
+            .by_currency
+            .iter()
+            .map(|c| c.currency.as_str())
+            .collect();
+        assert!(currencies.len() >= 3, "{currencies:?}");
+        assert!(revenue.by_currency.iter().any(|c| c.revenue_minor > 0));
+
+        // Comments and replies are there to read on the rated (past) events.
+        let by_rating = TopParams {
+            by: Some("rating".into()),
+            min_ratings: None,
+        };
+        let rated = analytics
+            .top_events(&admin, Scope::All, &by_rating)
+            .expect("top");
+        assert!(rated.events.len() >= 3, "{rated:?}");
+        let page = PageRequest {
+            after: None,
+            limit: Some(100),
+        };
+        let (mut comments, mut replies) = (0, 0);
+        for event in &rated.events {
+            let feedback = prasang
+                .feedback()
+                .list_for_event(&admin, event.event, &page);
+            for item in feedback.expect("feedback").items {
+                comments += usize::from(item.comment.is_some());
+                replies += usize::from(item.reply.is_some());
+            }
+        }
+        assert!(
+            comments >= 10 && replies >= 5,
+            "{comments} comments, {replies} replies"
+        );
+    }
 }

@@ -285,3 +285,62 @@ async fn feedback_then_reports_as_json_and_csv() {
     assert!(doc["components"]["schemas"]["TopEvents"].is_object());
     app.stop().await;
 }
+
+/// An organizer selling in EUR and INR gets two revenue totals over HTTP, as JSON and as CSV,
+/// and no figure adds the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revenue_comes_per_currency_as_json_and_csv() {
+    let app = common::spawn().await;
+    let olga = app.user("olga@example.org", "organizer").await;
+    let ada = app.user("ada@example.org", "attendee").await;
+    for (currency, price) in [("EUR", 2_500), ("INR", 99_900)] {
+        let id = app.event_id(&olga, 10, price).await;
+        let changed = app
+            .patch(
+                &format!("/api/v1/events/{id}"),
+                Some(&olga),
+                &json!({ "price_minor": price, "currency": currency }),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json());
+        let held = app.book(&id, &ada).await;
+        assert_eq!(held.status, StatusCode::CREATED, "{:?}", held.json());
+        let ticket = held.json()["id"].as_str().unwrap().to_owned();
+        let paid = app
+            .post(
+                &format!("/api/v1/tickets/{ticket}/confirm-payment"),
+                Some(&olga),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(paid.status, StatusCode::OK, "{:?}", paid.json());
+    }
+    app.prasang.run_analytics_once().expect("analytics");
+
+    let revenue = app.get("/api/v1/analytics/revenue", Some(&olga)).await;
+    assert_eq!(revenue.status, StatusCode::OK);
+    assert_eq!(
+        revenue.json()["by_currency"],
+        json!([
+            { "currency": "EUR", "bookings": 1, "cancellations": 0, "revenue_minor": 2_500 },
+            { "currency": "INR", "bookings": 1, "cancellations": 0, "revenue_minor": 99_900 },
+        ])
+    );
+    assert!(revenue.json().get("revenue_minor").is_none());
+    let csv = app
+        .get("/api/v1/analytics/revenue?format=csv", Some(&olga))
+        .await;
+    assert_eq!(
+        String::from_utf8(csv.body.to_vec()).unwrap(),
+        "currency,revenue_minor,seats_booked,capacity,utilisation\r\n\
+         EUR,2500,2,20,0.1\r\nINR,99900,2,20,0.1\r\n"
+    );
+    let trends = app
+        .get("/api/v1/analytics/trends", Some(&olga))
+        .await
+        .json();
+    let today = trends["rows"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(today["by_currency"][0]["currency"], "EUR");
+    assert_eq!(today["by_currency"][1]["revenue_minor"], 99_900);
+    app.stop().await;
+}

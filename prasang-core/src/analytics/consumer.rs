@@ -20,7 +20,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use sled::transaction::ConflictableTransactionError;
 
-use super::store::{self as agg, Counters, EventInfo, Member, ScopeKey, UserInfo};
+use super::store::{
+    self as agg, Counters, Currency, EventInfo, Member, ScopeKey, Series, UserInfo,
+};
 use super::{AgeGroup, Group};
 use crate::context::{Context, Handle};
 use crate::events::record as event_record;
@@ -133,7 +135,7 @@ pub(crate) fn catch_up(
     max_batches: usize,
 ) -> Result<usize, StoreError> {
     let _one_at_a_time = runner.round.lock();
-    backfill_quarters(inner)?;
+    backfill(inner)?;
     let log = Log { inner };
     let mut folded = 0;
     for _ in 0..max_batches {
@@ -161,6 +163,8 @@ struct Fold<'a> {
     members: HashMap<[u8; 33], Option<Member>>,
     events: HashMap<EventId, Option<EventInfo>>,
     users: HashMap<UserId, UserInfo>,
+    /// The currency of each event seen (read from its record: the log does not carry it).
+    currencies: HashMap<EventId, Option<Currency>>,
     /// Events and users whose record this batch changed (the maps above also cache reads).
     events_changed: HashSet<EventId>,
     users_changed: HashSet<UserId>,
@@ -210,6 +214,12 @@ fn cancelled_delta(amount_minor: u64, previous: TicketStatus) -> Counters {
     }
 }
 
+/// One hold taken.
+const HOLD: Counters = Counters {
+    holds: 1,
+    ..Counters::ZERO
+};
+
 fn money(minor: u64) -> i64 {
     i64::try_from(minor).unwrap_or(i64::MAX)
 }
@@ -218,18 +228,42 @@ fn quarter_of(at: Timestamp) -> i64 {
     at.as_millis().div_euclid(agg::QUARTER_MS)
 }
 
-/// Stores whose aggregates were folded before quarter-hour buckets existed get them once, from
-/// the entries already folded, in one transaction with this marker (in the cursor table, whose
-/// keys are the consumers' names; its value is the log position the backfill went up to).
-const QUARTERS_MARKER: &str = "analytics-quarter-hours";
+/// A bucket set added after stores had already folded entries into the others, filled once from
+/// the entries folded before it: its marker (in the cursor table, whose keys are the consumers'
+/// names; its value is the log position the backfill went up to) and what one entry adds.
+type Backfill = (
+    &'static str,
+    fn(&mut Fold, &LogEntry) -> Result<(), StoreError>,
+);
 
-/// Fills the quarter-hour buckets for every entry folded before they existed (run under the
-/// round lock, before folding anything new).
-fn backfill_quarters(inner: &Context) -> Result<(), StoreError> {
-    let store = &inner.store;
-    if store.cursors.contains_key(QUARTERS_MARKER)? {
-        return Ok(());
+/// Oldest first; a store made by this version writes every marker in its first round.
+const BACKFILLS: [Backfill; 3] = [
+    ("analytics-quarter-hours", |fold, entry| {
+        fold.quarters_of(entry)
+    }),
+    ("analytics-currencies", |fold, entry| fold.money_of(entry)),
+    ("analytics-free-holds", |fold, entry| {
+        fold.free_hold_of(entry)
+    }),
+];
+
+/// Runs the backfills a store has not had yet (under the round lock, before folding anything
+/// new), each in one transaction with its marker.
+fn backfill(inner: &Context) -> Result<(), StoreError> {
+    for (marker, fold_entry) in BACKFILLS {
+        if !inner.store.cursors.contains_key(marker)? {
+            backfill_one(inner, marker, fold_entry)?;
+        }
     }
+    Ok(())
+}
+
+fn backfill_one(
+    inner: &Context,
+    marker: &'static str,
+    fold_entry: fn(&mut Fold, &LogEntry) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let store = &inner.store;
     let log = Log { inner };
     let upto = log.position(CURSOR)?;
     let mut fold = Fold::new(inner);
@@ -239,25 +273,18 @@ fn backfill_quarters(inner: &Context) -> Result<(), StoreError> {
         let Some(last) = entries.last() else { break };
         from = last.seq + 1;
         for entry in entries.iter().filter(|entry| entry.seq < upto) {
-            let Some((event, delta)) = dated_delta(&entry.event) else {
-                continue;
-            };
-            if let Some(scopes) = fold.scopes(event)? {
-                for scope in &scopes {
-                    fold.bump(agg::quarter(scope, quarter_of(entry.at)), &delta);
-                }
-            }
+            fold_entry(&mut fold, entry)?;
         }
     }
     let counters: Vec<_> = fold.counters.into_iter().collect();
-    let marker = keys::log_seq(upto);
+    let position = keys::log_seq(upto);
     let written = store.transaction(
         (&store.agg_counters, &store.cursors),
         |(agg_counters, cursors)| {
             for (key, delta) in &counters {
                 add_counters(agg_counters, key, delta)?;
             }
-            cursors.insert(QUARTERS_MARKER, &marker)?;
+            cursors.insert(marker, &position)?;
             Ok::<_, ConflictableTransactionError<StoreError>>(())
         },
     );
@@ -265,7 +292,8 @@ fn backfill_quarters(inner: &Context) -> Result<(), StoreError> {
         tracing::info!(
             buckets = counters.len(),
             entries = upto,
-            "analytics: filled the quarter-hour buckets of the entries folded before them"
+            marker,
+            "analytics: filled new buckets from the entries folded before them"
         );
     }
     store::finish(written)
@@ -305,6 +333,7 @@ impl<'a> Fold<'a> {
             members: HashMap::new(),
             events: HashMap::new(),
             users: HashMap::new(),
+            currencies: HashMap::new(),
             events_changed: HashSet::new(),
             users_changed: HashSet::new(),
             due: Vec::new(),
@@ -315,13 +344,7 @@ impl<'a> Fold<'a> {
         if let Some(info) = self.events.get(&event) {
             return Ok(*info);
         }
-        let stored = self
-            .inner
-            .store
-            .agg_events
-            .get(event.to_bytes())?
-            .map(|bytes| codec::decode("agg_events", &bytes))
-            .transpose()?;
+        let stored = codec::get(&self.inner.store.agg_events, &event.to_bytes())?;
         self.events.insert(event, stored);
         Ok(stored)
     }
@@ -330,13 +353,7 @@ impl<'a> Fold<'a> {
         if let Some(info) = self.users.get(&user) {
             return Ok(*info);
         }
-        let stored: Option<UserInfo> = self
-            .inner
-            .store
-            .agg_users
-            .get(user.to_bytes())?
-            .map(|bytes| codec::decode("agg_users", &bytes))
-            .transpose()?;
+        let stored: Option<UserInfo> = codec::get(&self.inner.store.agg_users, &user.to_bytes())?;
         let info = match stored {
             Some(info) => info,
             // Not registered through the log (cannot happen in a store made by this version),
@@ -354,14 +371,7 @@ impl<'a> Fold<'a> {
         if let Some(member) = self.members.get(&key) {
             return Ok(*member);
         }
-        let stored = self
-            .inner
-            .store
-            .agg_members
-            .get(key)?
-            .map(|bytes| codec::decode("agg_members", &bytes))
-            .transpose()?;
-        Ok(stored)
+        codec::get(&self.inner.store.agg_members, &key)
     }
 
     fn bump(&mut self, key: Vec<u8>, delta: &Counters) {
@@ -381,6 +391,73 @@ impl<'a> Fold<'a> {
             self.bump(agg::day(scope, at.day_number()), &delta);
             self.bump(agg::quarter(scope, quarter_of(at)), &delta);
         }
+    }
+
+    /// Adds a dated delta to the currency buckets (totals, day, quarter hour) of its event.
+    fn money(
+        &mut self,
+        scopes: &[ScopeKey; 3],
+        event: EventId,
+        at: Timestamp,
+        delta: Counters,
+    ) -> Result<(), StoreError> {
+        let Some(currency) = self.currency(event)? else {
+            return Ok(());
+        };
+        let series = Series::Currency(currency);
+        for scope in scopes {
+            self.bump(agg::money(scope, currency), &delta);
+            self.bump(series.day(scope, at.day_number()), &delta);
+            self.bump(series.quarter(scope, quarter_of(at)), &delta);
+        }
+        Ok(())
+    }
+
+    fn currency(&mut self, event: EventId) -> Result<Option<Currency>, StoreError> {
+        if let Some(currency) = self.currencies.get(&event) {
+            return Ok(*currency);
+        }
+        let currency =
+            event_record::load(&self.inner.store, event)?.map(|e| agg::currency_code(&e.currency));
+        self.currencies.insert(event, currency);
+        Ok(currency)
+    }
+
+    /// Backfill: the quarter-hour buckets of a booking or cancellation.
+    fn quarters_of(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        if let Some((event, delta)) = dated_delta(&entry.event)
+            && let Some(scopes) = self.scopes(event)?
+        {
+            for scope in &scopes {
+                self.bump(agg::quarter(scope, quarter_of(entry.at)), &delta);
+            }
+        }
+        Ok(())
+    }
+
+    /// Backfill: the currency buckets of a booking or cancellation (in the event's currency
+    /// now: the log does not say which it had then).
+    fn money_of(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        if let Some((event, delta)) = dated_delta(&entry.event)
+            && let Some(scopes) = self.scopes(event)?
+        {
+            self.money(&scopes, event, entry.at, delta)?;
+        }
+        Ok(())
+    }
+
+    /// Backfill: a free booking as the hold it stands for.
+    fn free_hold_of(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        if let DomainEvent::TicketBooked {
+            event,
+            amount_minor: 0,
+            ..
+        } = &entry.event
+            && let Some(scopes) = self.scopes(*event)?
+        {
+            self.totals(&scopes, HOLD);
+        }
+        Ok(())
     }
 
     fn groups(&mut self, scopes: &[ScopeKey; 3], group: Group, delta: Counters) {
@@ -479,14 +556,8 @@ impl<'a> Fold<'a> {
                 // counted is their capacity and page views: take those back out.
                 if let Some(scopes) = self.scopes(*event)? {
                     let key = agg::totals(&scopes[0]);
-                    let mut current: Counters = self
-                        .inner
-                        .store
-                        .agg_counters
-                        .get(&key)?
-                        .map(|bytes| codec::decode("agg_counters", &bytes))
-                        .transpose()?
-                        .unwrap_or_default();
+                    let mut current: Counters =
+                        codec::get(&self.inner.store.agg_counters, &key)?.unwrap_or_default();
                     if let Some(pending) = self.counters.get(&key) {
                         current.add(pending);
                     }
@@ -507,11 +578,7 @@ impl<'a> Fold<'a> {
             }
             DomainEvent::TicketPending { event, .. } => {
                 if let Some(scopes) = self.scopes(*event)? {
-                    let delta = Counters {
-                        holds: 1,
-                        ..Counters::default()
-                    };
-                    self.totals(&scopes, delta);
+                    self.totals(&scopes, HOLD);
                 }
             }
             DomainEvent::TicketBooked {
@@ -527,10 +594,14 @@ impl<'a> Fold<'a> {
                 let dated = booked_delta(*amount_minor);
                 let delta = Counters {
                     seats_booked: i64::from(*quantity),
+                    // Free tickets are booked at once: count the hold they skip, so every
+                    // booking passed through a hold (the funnel narrows).
+                    holds: i64::from(*amount_minor == 0),
                     ..dated
                 };
                 self.totals(&scopes, delta);
                 self.dated(&scopes, entry.at, dated);
+                self.money(&scopes, *event, entry.at, dated)?;
                 self.holder(&scopes, *event, *user, 1)?;
             }
             DomainEvent::TicketCancelled {
@@ -552,6 +623,7 @@ impl<'a> Fold<'a> {
                 };
                 self.totals(&scopes, delta);
                 self.dated(&scopes, entry.at, dated);
+                self.money(&scopes, *event, entry.at, dated)?;
                 if was_booked {
                     self.holder(&scopes, *event, *user, -1)?;
                 }
@@ -824,10 +896,7 @@ mod tests {
         for key in quarters {
             store.agg_counters.remove(key).expect("remove");
         }
-        store
-            .cursors
-            .remove(QUARTERS_MARKER)
-            .expect("remove marker");
+        store.cursors.remove(BACKFILLS[0].0).expect("remove marker");
         assert_eq!(kolkata_days(&prasang), vec![0, 0, 0]);
 
         prasang.run_analytics_once().expect("backfill");
@@ -835,5 +904,70 @@ mod tests {
         // Once only: another round adds nothing.
         prasang.run_analytics_once().expect("again");
         assert_eq!(kolkata_days(&prasang), expected);
+    }
+
+    /// A store from before currency buckets: the next round fills them from the entries
+    /// already folded, in each event's currency.
+    #[test]
+    fn currency_buckets_are_filled_for_entries_folded_before_them() {
+        let prasang = Prasang::open(Config::temporary().background_tasks(false)).expect("open");
+        let organizer = testing::register(&prasang, "olga", Role::Organizer);
+        let starts_at = prasang.now().plus(Duration::from_secs(30 * 24 * 3600));
+        for (currency, guest) in [("EUR", "ada"), ("INR", "bo")] {
+            let new = crate::events::NewEvent {
+                price_minor: 500,
+                currency: currency.into(),
+                ..testing::free_event(starts_at, 10)
+            };
+            let event = prasang.events().create(&organizer, new).expect("event").id;
+            let guest = testing::register(&prasang, guest, Role::Attendee);
+            let request = BookingRequest {
+                event,
+                quantity: 1,
+                idempotency_key: None,
+            };
+            let held = prasang
+                .tickets()
+                .book(&guest, &request)
+                .expect("book")
+                .ticket;
+            prasang
+                .tickets()
+                .confirm_payment(&organizer, held.id)
+                .expect("confirm");
+        }
+        prasang.run_analytics_once().expect("fold");
+        let revenue = || {
+            let scope = Scope::Organizer(organizer.user_id());
+            let report = prasang
+                .analytics()
+                .revenue(&organizer, scope)
+                .expect("revenue");
+            report
+                .by_currency
+                .into_iter()
+                .map(|c| (c.currency, c.revenue_minor))
+                .collect::<Vec<_>>()
+        };
+        let expected = vec![("EUR".to_owned(), 500), ("INR".to_owned(), 500)];
+        assert_eq!(revenue(), expected);
+
+        // Forget the currency buckets and their marker, as a store folded by an older version.
+        let store = &prasang.inner.ctx.store;
+        for kind in [agg::MONEY, agg::MONEY_DAY, agg::MONEY_QUARTER] {
+            for key in store.agg_counters.scan_prefix([kind]).keys() {
+                store
+                    .agg_counters
+                    .remove(key.expect("key"))
+                    .expect("remove");
+            }
+        }
+        store.cursors.remove(BACKFILLS[1].0).expect("remove marker");
+        assert_eq!(revenue(), vec![]);
+
+        prasang.run_analytics_once().expect("backfill");
+        assert_eq!(revenue(), expected);
+        prasang.run_analytics_once().expect("again");
+        assert_eq!(revenue(), expected);
     }
 }

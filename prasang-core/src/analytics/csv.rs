@@ -17,7 +17,8 @@
 //! ```
 
 use super::{
-    Demographics, Funnel, Popularity, RatingsByGroup, Revenue, TopEvents, Trends, gender_str,
+    CurrencyTotals, DemographicRow, Demographics, Funnel, GroupRating, Popularity, RatingsByGroup,
+    Revenue, TopEvent, TopEvents, TrendRow, Trends, gender_str,
 };
 
 /// A report as rows of text cells.
@@ -73,152 +74,135 @@ fn opt(value: Option<f64>) -> String {
     value.map(|v| v.to_string()).unwrap_or_default()
 }
 
-impl Table for Popularity {
-    fn header(&self) -> Vec<&'static str> {
-        vec![
-            "visits",
-            "bookings",
-            "cancellations",
-            "expiries",
-            "conversion",
-            "average_rating",
-            "rating_count",
-        ]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        vec![vec![
-            self.visits.to_string(),
-            self.bookings.to_string(),
-            self.cancellations.to_string(),
-            self.expiries.to_string(),
-            opt(self.conversion),
-            opt(self.average_rating),
-            self.rating_count.to_string(),
-        ]]
-    }
+/// A column: its name and how to write one row's cell.
+type Column<R> = (&'static str, fn(&R) -> String);
+
+/// Implements [`Table`] for a report from its rows (references to `R`, bound to `$this`) and
+/// its columns (`&[Column<R>]`).
+macro_rules! table {
+    ($report:ty, |$this:ident| $rows:expr, $columns:expr) => {
+        impl Table for $report {
+            fn header(&self) -> Vec<&'static str> {
+                $columns.iter().map(|(name, _)| *name).collect()
+            }
+            fn rows(&self) -> Vec<Vec<String>> {
+                let $this = self;
+                $rows
+                    .into_iter()
+                    .map(|row| $columns.iter().map(|(_, cell)| cell(row)).collect())
+                    .collect()
+            }
+        }
+    };
 }
 
-impl Table for Demographics {
-    fn header(&self) -> Vec<&'static str> {
-        vec!["gender", "age_group", "holders"]
+const POPULARITY: &[Column<Popularity>] = &[
+    ("visits", |r| r.visits.to_string()),
+    ("bookings", |r| r.bookings.to_string()),
+    ("cancellations", |r| r.cancellations.to_string()),
+    ("expiries", |r| r.expiries.to_string()),
+    ("conversion", |r| opt(r.conversion)),
+    ("average_rating", |r| opt(r.average_rating)),
+    ("rating_count", |r| r.rating_count.to_string()),
+];
+table!(Popularity, |r| [r], POPULARITY);
+
+const DEMOGRAPHICS: &[Column<DemographicRow>] = &[
+    ("gender", |r| gender_str(r.gender).to_owned()),
+    ("age_group", |r| r.age_group.as_str().to_owned()),
+    ("holders", |r| r.holders.to_string()),
+];
+table!(Demographics, |r| &r.groups, DEMOGRAPHICS);
+
+const RATINGS_BY_GROUP: &[Column<GroupRating>] = &[
+    ("gender", |r| gender_str(r.gender).to_owned()),
+    ("age_group", |r| r.age_group.as_str().to_owned()),
+    ("count", |r| r.count.to_string()),
+    ("average", |r| opt(r.average)),
+];
+table!(RatingsByGroup, |r| &r.groups, RATINGS_BY_GROUP);
+
+/// A row of a per-currency table: the report's row and one of its currencies (none when the
+/// row has no currency at all, so the row still shows).
+type InCurrency<'a, R> = (&'a R, Option<&'a CurrencyTotals>);
+
+fn in_currencies<'a, R>(row: &'a R, currencies: &'a [CurrencyTotals]) -> Vec<InCurrency<'a, R>> {
+    if currencies.is_empty() {
+        return vec![(row, None)];
     }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.groups
-            .iter()
-            .map(|r| {
-                vec![
-                    gender_str(r.gender).to_owned(),
-                    r.age_group.as_str().to_owned(),
-                    r.holders.to_string(),
-                ]
-            })
-            .collect()
-    }
+    currencies.iter().map(|c| (row, Some(c))).collect()
 }
 
-impl Table for RatingsByGroup {
-    fn header(&self) -> Vec<&'static str> {
-        vec!["gender", "age_group", "count", "average"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.groups
-            .iter()
-            .map(|r| {
-                vec![
-                    gender_str(r.gender).to_owned(),
-                    r.age_group.as_str().to_owned(),
-                    r.count.to_string(),
-                    opt(r.average),
-                ]
-            })
-            .collect()
-    }
+fn currency<R>(row: &InCurrency<'_, R>) -> String {
+    row.1.map(|c| c.currency.clone()).unwrap_or_default()
 }
 
-impl Table for Trends {
-    fn header(&self) -> Vec<&'static str> {
-        vec![
-            "period",
-            "starts_on",
-            "bookings",
-            "cancellations",
-            "revenue_minor",
-        ]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.rows
-            .iter()
-            .map(|r| {
-                vec![
-                    r.period.clone(),
-                    r.starts_on.clone(),
-                    r.bookings.to_string(),
-                    r.cancellations.to_string(),
-                    r.revenue_minor.to_string(),
-                ]
-            })
-            .collect()
-    }
+fn revenue_minor<R>(row: &InCurrency<'_, R>) -> String {
+    row.1.map_or(0, |c| c.revenue_minor).to_string()
 }
 
-impl Table for TopEvents {
-    fn header(&self) -> Vec<&'static str> {
-        vec![
-            "rank",
-            "event",
-            "title",
-            "bookings",
-            "revenue_minor",
-            "average_rating",
-            "rating_count",
-        ]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        self.events
-            .iter()
-            .map(|e| {
-                vec![
-                    e.rank.to_string(),
-                    e.event.to_string(),
-                    e.title.clone(),
-                    e.bookings.to_string(),
-                    e.revenue_minor.to_string(),
-                    opt(e.average_rating),
-                    e.rating_count.to_string(),
-                ]
-            })
-            .collect()
-    }
+/// One row per period and currency: the bookings, cancellations and revenue of the events
+/// priced in that currency (so the rows of a period add up to its totals).
+fn trend_columns<'a>() -> [Column<InCurrency<'a, TrendRow>>; 6] {
+    [
+        ("period", |(r, _)| r.period.clone()),
+        ("starts_on", |(r, _)| r.starts_on.clone()),
+        ("currency", currency),
+        ("bookings", |(r, c)| {
+            c.map_or(r.bookings, |c| c.bookings).to_string()
+        }),
+        ("cancellations", |(r, c)| {
+            c.map_or(r.cancellations, |c| c.cancellations).to_string()
+        }),
+        ("revenue_minor", revenue_minor),
+    ]
 }
+table!(
+    Trends,
+    |t| &t
+        .rows
+        .iter()
+        .flat_map(|row| in_currencies(row, &row.by_currency))
+        .collect::<Vec<_>>(),
+    trend_columns()
+);
 
-impl Table for Funnel {
-    fn header(&self) -> Vec<&'static str> {
-        vec!["visits", "holds", "booked", "cancelled", "expired"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        vec![vec![
-            self.visits.to_string(),
-            self.holds.to_string(),
-            self.booked.to_string(),
-            self.cancelled.to_string(),
-            self.expired.to_string(),
-        ]]
-    }
-}
+const TOP_EVENTS: &[Column<TopEvent>] = &[
+    ("rank", |e| e.rank.to_string()),
+    ("event", |e| e.event.to_string()),
+    ("title", |e| e.title.clone()),
+    ("bookings", |e| e.bookings.to_string()),
+    ("revenue_minor", |e| e.revenue_minor.to_string()),
+    ("currency", |e| e.currency.clone()),
+    ("average_rating", |e| opt(e.average_rating)),
+    ("rating_count", |e| e.rating_count.to_string()),
+];
+table!(TopEvents, |r| &r.events, TOP_EVENTS);
 
-impl Table for Revenue {
-    fn header(&self) -> Vec<&'static str> {
-        vec!["revenue_minor", "seats_booked", "capacity", "utilisation"]
-    }
-    fn rows(&self) -> Vec<Vec<String>> {
-        vec![vec![
-            self.revenue_minor.to_string(),
-            self.seats_booked.to_string(),
-            self.capacity.to_string(),
-            opt(self.utilisation),
-        ]]
-    }
+const FUNNEL: &[Column<Funnel>] = &[
+    ("visits", |r| r.visits.to_string()),
+    ("holds", |r| r.holds.to_string()),
+    ("booked", |r| r.booked.to_string()),
+    ("cancelled", |r| r.cancelled.to_string()),
+    ("expired", |r| r.expired.to_string()),
+];
+table!(Funnel, |r| [r], FUNNEL);
+
+/// One row per currency; the seat columns are the whole scope's, the same on every row.
+fn revenue_columns<'a>() -> [Column<InCurrency<'a, Revenue>>; 5] {
+    [
+        ("currency", currency),
+        ("revenue_minor", revenue_minor),
+        ("seats_booked", |(r, _)| r.seats_booked.to_string()),
+        ("capacity", |(r, _)| r.capacity.to_string()),
+        ("utilisation", |(r, _)| opt(r.utilisation)),
+    ]
 }
+table!(
+    Revenue,
+    |r| &in_currencies(r, &r.by_currency),
+    revenue_columns()
+);
 
 #[cfg(test)]
 mod tests {

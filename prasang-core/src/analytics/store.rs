@@ -11,6 +11,11 @@
 //! | 1 `DAY` | UTC day number, 8 bytes sign-flipped big-endian | bookings, cancellations, revenue that day |
 //! | 2 `GROUP` | gender, age group (1 byte each) | holders and ratings of one demographic group |
 //! | 3 `QUARTER` | quarter hour since the epoch, 8 bytes sign-flipped big-endian | the `DAY` counters per quarter hour, so trends can be bucketed by any zone's local days |
+//! | 4 `MONEY` | currency (3 ASCII bytes) | bookings, cancellations, revenue of the scope's events priced in that currency |
+//! | 5 `MONEY_DAY` | currency ++ UTC day number | the same per day |
+//! | 6 `MONEY_QUARTER` | currency ++ quarter hour | the same per quarter hour |
+//!
+//! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
 //! A scope is `0 ++ 16 zero bytes` (all events), `1 ++ organizer id`, or `2 ++ event id`.
 
@@ -19,6 +24,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use super::{AgeGroup, Group};
 use crate::context::Context;
 use crate::ids::{EventId, UserId};
+use crate::store::codec::Record;
 use crate::store::{StoreError, codec};
 use crate::users::Gender;
 
@@ -26,6 +32,9 @@ pub(crate) const TOTALS: u8 = 0;
 pub(crate) const DAY: u8 = 1;
 pub(crate) const GROUP: u8 = 2;
 pub(crate) const QUARTER: u8 = 3;
+pub(crate) const MONEY: u8 = 4;
+pub(crate) const MONEY_DAY: u8 = 5;
+pub(crate) const MONEY_QUARTER: u8 = 6;
 
 /// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
 pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
@@ -36,6 +45,51 @@ pub(crate) const RATER: u8 = 1;
 
 /// The 17-byte scope prefix.
 pub(crate) type ScopeKey = [u8; 17];
+
+/// An ISO 4217 code as stored in keys (`EUR`).
+pub(crate) type Currency = [u8; 3];
+
+/// The key form of an event's currency (validated as three ASCII letters; `XXX`, ISO's "no
+/// currency", if a record ever held anything else).
+pub(crate) fn currency_code(text: &str) -> Currency {
+    text.as_bytes().try_into().unwrap_or(*b"XXX")
+}
+
+/// The dated buckets a trend reads: all of the scope, or its events priced in one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Series {
+    All,
+    Currency(Currency),
+}
+
+impl Series {
+    pub(crate) fn day(self, scope: &ScopeKey, day: i64) -> Vec<u8> {
+        match self {
+            Series::All => numbered(DAY, scope, &[], day),
+            Series::Currency(code) => numbered(MONEY_DAY, scope, &code, day),
+        }
+    }
+
+    pub(crate) fn quarter(self, scope: &ScopeKey, quarter: i64) -> Vec<u8> {
+        match self {
+            Series::All => numbered(QUARTER, scope, &[], quarter),
+            Series::Currency(code) => numbered(MONEY_QUARTER, scope, &code, quarter),
+        }
+    }
+}
+
+/// The totals of the scope's events priced in `currency`.
+pub(crate) fn money(scope: &ScopeKey, currency: Currency) -> Vec<u8> {
+    let mut key = totals(scope);
+    key[0] = MONEY;
+    key.extend_from_slice(&currency);
+    key
+}
+
+/// The currency of a `MONEY` key.
+pub(crate) fn currency_from(key: &[u8]) -> Option<Currency> {
+    key.get(18..21)?.try_into().ok()
+}
 
 pub(crate) const ALL: ScopeKey = [0; 17];
 
@@ -59,18 +113,19 @@ pub(crate) fn totals(scope: &ScopeKey) -> Vec<u8> {
 }
 
 pub(crate) fn day(scope: &ScopeKey, day: i64) -> Vec<u8> {
-    numbered(DAY, scope, day)
+    Series::All.day(scope, day)
 }
 
 /// The bucket of quarter hour `quarter` (milliseconds since the epoch / [`QUARTER_MS`]).
 pub(crate) fn quarter(scope: &ScopeKey, quarter: i64) -> Vec<u8> {
-    numbered(QUARTER, scope, quarter)
+    Series::All.quarter(scope, quarter)
 }
 
-fn numbered(kind: u8, scope: &ScopeKey, number: i64) -> Vec<u8> {
-    let mut key = Vec::with_capacity(26);
+fn numbered(kind: u8, scope: &ScopeKey, currency: &[u8], number: i64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(29);
     key.push(kind);
     key.extend_from_slice(scope);
+    key.extend_from_slice(currency);
     key.extend_from_slice(&day_bytes(number));
     key
 }
@@ -79,9 +134,10 @@ pub(crate) fn day_bytes(day: i64) -> [u8; 8] {
     ((day as u64) ^ (1 << 63)).to_be_bytes()
 }
 
-/// The day (or quarter hour) number of a `DAY` (`QUARTER`) key.
+/// The day (or quarter hour) number of a dated key: its last 8 bytes.
 pub(crate) fn day_from(key: &[u8]) -> Option<i64> {
-    let bytes: [u8; 8] = key.get(18..26)?.try_into().ok()?;
+    let start = key.len().checked_sub(8).filter(|start| *start >= 18)?;
+    let bytes: [u8; 8] = key.get(start..)?.try_into().ok()?;
     Some((u64::from_be_bytes(bytes) ^ (1 << 63)) as i64)
 }
 
@@ -150,6 +206,21 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    /// Nothing counted (`Default`, usable in constants).
+    pub(crate) const ZERO: Counters = Counters {
+        visits: 0,
+        holds: 0,
+        bookings: 0,
+        seats_booked: 0,
+        cancellations: 0,
+        expiries: 0,
+        revenue_minor: 0,
+        rating_sum: 0,
+        rating_count: 0,
+        holders: 0,
+        capacity: 0,
+    };
+
     pub(crate) fn add(&mut self, other: &Counters) {
         self.visits += other.visits;
         self.holds += other.holds;
@@ -186,6 +257,24 @@ impl Counters {
         *self == Counters::default()
     }
 }
+
+/// Implements `Record` for aggregate values, all at their first layout (the bytes
+/// `codec::encode` writes).
+macro_rules! first_layout {
+    ($($value:ty => $tree:literal),*) => {$(
+        impl Record for $value {
+            const TREE: &'static str = $tree;
+            const VERSION: u8 = 1;
+        }
+    )*};
+}
+
+first_layout!(
+    Counters => "agg_counters",
+    Member => "agg_members",
+    EventInfo => "agg_events",
+    UserInfo => "agg_users"
+);
 
 /// Per (event, user) state in `agg_members`: booked tickets held (holders) or the rating given
 /// (raters), and the demographic group the user was counted in, so taking them out later hits
@@ -280,13 +369,7 @@ pub(super) fn count(value: i64) -> u64 {
 }
 
 pub(super) fn read_totals(inner: &Context, scope: &ScopeKey) -> Result<Counters, StoreError> {
-    Ok(inner
-        .store
-        .agg_counters
-        .get(totals(scope))?
-        .map(|bytes| codec::decode("agg_counters", &bytes))
-        .transpose()?
-        .unwrap_or_default())
+    Ok(codec::get(&inner.store.agg_counters, &totals(scope))?.unwrap_or_default())
 }
 
 /// The rating shown on an event (what the consumer has folded so far).

@@ -190,6 +190,11 @@ pub(crate) fn schemas() -> Value {
         json!({ "enum": ["under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus"] });
     let id = json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$" });
     let pair = |first: &Value| json!({ "type": "array", "prefixItems": [first, int], "minItems": 2, "maxItems": 2 });
+    let currency = json!({ "type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217" });
+    // Money is reported per currency only: minor units of two currencies never add up.
+    let by_currency = json!({ "type": "array", "items": { "type": "object", "properties": {
+        "currency": currency, "bookings": int, "cancellations": int,
+        "revenue_minor": { "type": "integer", "description": "payments minus refunds, minor units of currency" } } } });
     json!({
         "Popularity": { "type": "object", "properties": {
             "visits": int, "bookings": int, "cancellations": int, "expiries": int,
@@ -210,16 +215,18 @@ pub(crate) fn schemas() -> Value {
             "rows": { "type": "array", "items": { "type": "object", "properties": {
                 "period": { "type": "string", "description": "2030-01-07, 2030-W02 or 2030-01" },
                 "starts_on": { "type": "string", "format": "date" },
-                "bookings": int, "cancellations": int, "revenue_minor": int } } } } },
+                "bookings": int, "cancellations": int, "by_currency": by_currency } } } } },
         "TopEvents": { "type": "object", "properties": {
             "by": { "enum": ["bookings", "rating", "revenue"] },
             "events": { "type": "array", "maxItems": 10, "items": { "type": "object", "properties": {
                 "rank": int, "event": id, "title": { "type": "string" }, "bookings": int,
-                "revenue_minor": int, "average_rating": num, "rating_count": int } } } } },
-        "Funnel": { "type": "object", "properties": {
+                "revenue_minor": int, "currency": currency, "average_rating": num,
+                "rating_count": int } } } } },
+        "Funnel": { "type": "object", "description": "visits ≥ holds ≥ booked (docs/api.md)",
+            "properties": {
             "visits": int, "holds": int, "booked": int, "cancelled": int, "expired": int } },
         "Revenue": { "type": "object", "properties": {
-            "revenue_minor": int, "seats_booked": int, "capacity": int, "utilisation": num } }
+            "by_currency": by_currency, "seats_booked": int, "capacity": int, "utilisation": num } }
     })
 }
 

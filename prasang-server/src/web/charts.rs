@@ -11,8 +11,11 @@ const HEIGHT: f64 = 200.0;
 const LEFT: f64 = 40.0;
 const BOTTOM: f64 = 26.0;
 const TOP: f64 = 12.0;
-/// Most axis labels drawn under the bars (more would overlap).
-const MAX_LABELS: usize = 6;
+/// Width of one character of an axis label (font size 10, in drawing units): digits and
+/// dashes of a sans-serif face are ~0.55 em, so this errs wide.
+const LABEL_CHAR_WIDTH: f64 = 6.2;
+/// Space kept between two axis labels.
+const LABEL_GAP: f64 = 8.0;
 
 /// One row of numbers over the chart's labels.
 pub(crate) struct Series<'a> {
@@ -57,7 +60,7 @@ impl BarChart<'_> {
         let groups = self.labels.len().max(1) as f64;
         let group_width = plot_width / groups;
         let bar_width = (group_width * 0.8 / self.series.len().max(1) as f64).max(1.0);
-        let label_every = self.labels.len().div_ceil(MAX_LABELS).max(1);
+        let label_every = label_every(&self.labels, group_width);
         let summary = format!(
             "{}: {} value{}, highest {}",
             self.title,
@@ -124,6 +127,19 @@ impl BarChart<'_> {
     }
 }
 
+/// Label every k-th group so that neighbouring labels never overlap: k groups must be at least
+/// as wide as the widest (clipped) label and a gap. The drawing scales as a whole (text with it),
+/// so what holds in the view box holds on a desktop and on a phone alike.
+fn label_every(labels: &[String], group_width: f64) -> usize {
+    let widest = labels
+        .iter()
+        .map(|label| clip(label).chars().count())
+        .max()
+        .unwrap_or(0);
+    let needed = widest as f64 * LABEL_CHAR_WIDTH + LABEL_GAP;
+    ((needed / group_width).ceil() as usize).max(1)
+}
+
 /// Axis labels stay short.
 fn clip(label: &str) -> String {
     if label.chars().count() > 10 {
@@ -131,5 +147,68 @@ fn clip(label: &str) -> String {
         format!("{short}…")
     } else {
         label.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The x positions and texts of the axis labels under the bars.
+    fn axis_labels(svg: &str) -> Vec<(f64, String)> {
+        let y = format!("y=\"{}\"", HEIGHT - BOTTOM + 14.0);
+        svg.split("<text ")
+            .skip(1)
+            .filter(|text| text.contains(&y))
+            .map(|text| {
+                let x = text
+                    .split("x=\"")
+                    .nth(1)
+                    .and_then(|rest| rest.split('"').next())
+                    .and_then(|x| x.parse().ok())
+                    .expect("an x position");
+                let label = text
+                    .split('>')
+                    .nth(1)
+                    .and_then(|rest| rest.split('<').next())
+                    .unwrap_or_default();
+                (x, label.to_owned())
+            })
+            .collect()
+    }
+
+    fn days(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| format!("2026-{:02}-{:02}", 1 + i / 28 % 12, 1 + i % 28))
+            .collect()
+    }
+
+    #[test]
+    fn day_labels_never_overlap_at_any_range() {
+        for n in [1, 7, 30, 90, 365] {
+            let chart = BarChart {
+                id: "t",
+                title: "T",
+                labels: days(n),
+                series: vec![Series {
+                    name: "S",
+                    values: vec![1.0; n],
+                }],
+                csv: String::new(),
+                show: count,
+            };
+            let labels = axis_labels(&chart.render().into_string());
+            assert!(!labels.is_empty(), "{n} days: some label is drawn");
+            for pair in labels.windows(2) {
+                let ((x0, a), (x1, b)) = (&pair[0], &pair[1]);
+                // Centred labels clear each other when their centres are half of each
+                // width apart, at 0.6 em (6 units) a character.
+                let room = 6.0 * (a.chars().count() + b.chars().count()) as f64 / 2.0;
+                assert!(
+                    x1 - x0 >= room,
+                    "{n} days: {a} at {x0} runs into {b} at {x1}"
+                );
+            }
+        }
     }
 }

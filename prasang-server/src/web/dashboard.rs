@@ -75,14 +75,56 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             csv: trends_csv.clone(),
             show: charts::count,
         };
-        let revenue_chart = BarChart {
-            id: "revenue",
-            title: "Revenue (major units)",
-            labels: periods,
-            series: vec![per_period("Revenue", |r| r.revenue_minor as f64)],
-            csv: trends_csv,
-            show: charts::money,
+        // One chart per currency: minor units of two currencies do not add up.
+        let currencies: Vec<&str> = trends
+            .rows
+            .first()
+            .map(|row| {
+                row.by_currency
+                    .iter()
+                    .map(|c| c.currency.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // (id, title); the first keeps the id `revenue` the page always had.
+        let revenue_titles: Vec<(String, String)> = if currencies.is_empty() {
+            vec![("revenue".to_owned(), "Revenue".to_owned())]
+        } else {
+            currencies
+                .iter()
+                .enumerate()
+                .map(|(index, code)| {
+                    let id = match index {
+                        0 => "revenue".to_owned(),
+                        _ => format!("revenue-{}", code.to_ascii_lowercase()),
+                    };
+                    (id, format!("Revenue in {code} (major units)"))
+                })
+                .collect()
         };
+        let revenue_charts: Vec<BarChart> = revenue_titles
+            .iter()
+            .enumerate()
+            .map(|(index, (id, title))| BarChart {
+                id,
+                title,
+                labels: periods.clone(),
+                series: vec![Series {
+                    name: "Revenue",
+                    values: trends
+                        .rows
+                        .iter()
+                        .map(|r| {
+                            r.by_currency
+                                .get(index)
+                                .map_or(0.0, |c| c.revenue_minor as f64)
+                        })
+                        .collect(),
+                }],
+                csv: trends_csv.clone(),
+                show: charts::money,
+            })
+            .collect();
         let age_chart = BarChart {
             id: "age",
             title: "Ticket holders by age group",
@@ -197,7 +239,9 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             p.hint { "From " (trends.from) " to " (trends.to) " (UTC)." }
             div.charts {
                 (trend_chart.render())
-                (revenue_chart.render())
+                @for chart in &revenue_charts {
+                    (chart.render())
+                }
                 (funnel_chart.render())
                 (top_chart.render())
                 (age_chart.render())
