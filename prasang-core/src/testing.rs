@@ -1,11 +1,13 @@
 //! Fixtures for the crate's own unit tests (the integration tests have `tests/common`, which
 //! unit tests cannot reach).
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use crate::Prasang;
 use crate::auth::Actor;
 use crate::events::NewEvent;
+use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 use crate::time::Timestamp;
 use crate::users::{Gender, NewUser, Role};
 
@@ -72,5 +74,36 @@ pub(crate) fn one_booking(config: crate::Config) -> OneBooking {
         organizer,
         ada,
         event,
+    }
+}
+
+/// An `email` channel that counts its calls and fails (temporarily) every call it is told to
+/// before it accepts.
+#[derive(Default)]
+pub(crate) struct EmailChannel {
+    pub(crate) calls: AtomicU32,
+    /// Calls that fail before the first accepted one.
+    pub(crate) failures: u32,
+}
+
+impl EmailChannel {
+    /// Calls made so far.
+    pub(crate) fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl Channel for EmailChannel {
+    fn id(&self) -> &str {
+        "email"
+    }
+    fn deliver(&self, _: &Notification) -> Result<Receipt, DeliveryError> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) < self.failures {
+            return Err(DeliveryError::Temporary("not yet".into()));
+        }
+        Ok(Receipt {
+            remote_id: None,
+            detail: "accepted".into(),
+        })
     }
 }

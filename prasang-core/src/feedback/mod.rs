@@ -181,16 +181,16 @@ pub(crate) fn key(event: EventId, user: UserId) -> [u8; 32] {
     keys::event_user(event, user)
 }
 
-fn check_rating(rating: i64) -> Result<u8, FieldError> {
-    validate::in_range(&limits::RATING, rating)
-}
-
-fn check_comment(comment: Option<&str>) -> Result<Option<String>, FieldError> {
-    let Some(comment) = comment else {
-        return Ok(None);
-    };
-    let text = validate::text(&limits::COMMENT, comment, true)?;
-    Ok((!text.is_empty()).then_some(text))
+impl FeedbackInput {
+    /// The rating, and the comment trimmed (an empty one is none).
+    fn check(&self) -> Result<(u8, Option<String>), FieldError> {
+        let rating = validate::in_range(&limits::RATING, self.rating)?;
+        let Some(comment) = self.comment.as_deref() else {
+            return Ok((rating, None));
+        };
+        let text = validate::text(&limits::COMMENT, comment, true)?;
+        Ok((rating, (!text.is_empty()).then_some(text)))
+    }
 }
 
 fn check_reply(text: &str) -> Result<String, FieldError> {
@@ -211,8 +211,7 @@ impl Feedbacks<'_> {
         event: EventId,
         input: FeedbackInput,
     ) -> Result<Feedback, FeedbackError> {
-        let rating = check_rating(input.rating)?;
-        let comment = check_comment(input.comment.as_deref())?;
+        let (rating, comment) = input.check()?;
         let user = actor.user_id();
         let candidates = self.candidate_tickets(user, event)?;
         let now = self.inner.now();
@@ -258,8 +257,7 @@ impl Feedbacks<'_> {
         event: EventId,
         input: FeedbackInput,
     ) -> Result<Feedback, FeedbackError> {
-        let rating = check_rating(input.rating)?;
-        let comment = check_comment(input.comment.as_deref())?;
+        let (rating, comment) = input.check()?;
         let user = actor.user_id();
         let now = self.inner.now();
         self.update(event, user, now, |record| {

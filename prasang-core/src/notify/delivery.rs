@@ -415,40 +415,22 @@ pub(crate) fn record(
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
     use super::*;
     use crate::notify::Channel;
-    use crate::{Clock, Config, ManualClock, Prasang, testing};
-
-    /// Fails its first call (temporarily), then accepts; counts calls.
-    #[derive(Default)]
-    struct FailsOnce {
-        calls: AtomicU32,
-    }
-
-    impl Channel for FailsOnce {
-        fn id(&self) -> &str {
-            "email"
-        }
-        fn deliver(&self, _: &Notification) -> Result<Receipt, DeliveryError> {
-            match self.calls.fetch_add(1, Ordering::SeqCst) {
-                0 => Err(DeliveryError::Temporary("not yet".into())),
-                _ => Ok(Receipt {
-                    remote_id: None,
-                    detail: "accepted".into(),
-                }),
-            }
-        }
-    }
+    use crate::testing::{self, EmailChannel};
+    use crate::{Clock, Config, ManualClock, Prasang};
 
     const BACKOFF: Duration = Duration::from_secs(10);
 
     /// A store whose one booking's e-mail has failed once and is `retrying`.
-    fn retrying_delivery() -> (Prasang, ManualClock, Arc<FailsOnce>, Delivery) {
+    fn retrying_delivery() -> (Prasang, ManualClock, Arc<EmailChannel>, Delivery) {
         let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
-        let channel = Arc::new(FailsOnce::default());
+        let channel = Arc::new(EmailChannel {
+            failures: 1,
+            ..EmailChannel::default()
+        });
         let policy = DeliveryPolicy {
             backoff_base: BACKOFF,
             ..DeliveryPolicy::default()
@@ -496,16 +478,12 @@ mod tests {
         assert_eq!(due_entries(&prasang), 2);
 
         prasang.run_notifications_once().expect("run");
-        assert_eq!(
-            channel.calls.load(Ordering::SeqCst),
-            1,
-            "not attempted before its time"
-        );
+        assert_eq!(channel.calls(), 1, "not attempted before its time");
         assert_eq!(due_entries(&prasang), 1, "the leftover was dropped");
 
         clock.advance(BACKOFF);
         assert_eq!(prasang.run_notifications_once().expect("run").sent, 1);
-        assert_eq!(channel.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(channel.calls(), 2);
         assert_eq!(due_entries(&prasang), 0);
     }
 
@@ -521,7 +499,7 @@ mod tests {
         clock.advance(BACKOFF * 3);
         let report = prasang.run_notifications_once().expect("run");
         assert_eq!((report.sent, report.retrying), (0, 0), "sent once only");
-        assert_eq!(channel.calls.load(Ordering::SeqCst), 2);
+        assert_eq!(channel.calls(), 2);
         assert_eq!(due_entries(&prasang), 0, "the stray entry was dropped");
     }
 
@@ -614,9 +592,7 @@ mod tests {
 
     #[test]
     fn a_pending_delivery_queued_by_its_own_entry_as_older_stores_did_is_sent_once() {
-        let channel = Arc::new(FailsOnce {
-            calls: AtomicU32::new(1), // past its failure: accepts every call
-        });
+        let channel = Arc::new(EmailChannel::default());
         let config = Config::temporary()
             .background_tasks(false)
             .channel(Arc::clone(&channel) as Arc<dyn Channel>);
@@ -636,7 +612,7 @@ mod tests {
 
         assert_eq!(prasang.run_notifications_once().expect("run").sent, 1);
         assert_eq!(prasang.run_notifications_once().expect("run").sent, 0);
-        assert_eq!(channel.calls.load(Ordering::SeqCst), 2, "delivered once");
+        assert_eq!(channel.calls(), 1, "delivered once");
         assert_eq!(only_delivery(&prasang).status, DeliveryStatus::Sent);
         assert_eq!(due_entries(&prasang), 0);
     }

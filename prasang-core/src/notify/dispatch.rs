@@ -493,34 +493,15 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::notify::{Channel, DeliveryError, Receipt};
-    use crate::{Config, PageRequest, testing};
-
-    /// Accepts every notification and counts them.
-    #[derive(Default)]
-    struct Counting {
-        calls: AtomicU32,
-    }
-
-    impl Channel for Counting {
-        fn id(&self) -> &str {
-            "email"
-        }
-        fn deliver(&self, _: &Notification) -> Result<Receipt, DeliveryError> {
-            self.calls.fetch_add(1, Ordering::SeqCst);
-            Ok(Receipt {
-                remote_id: None,
-                detail: "accepted".into(),
-            })
-        }
-    }
+    use crate::notify::Channel;
+    use crate::testing::{self, EmailChannel};
+    use crate::{Config, PageRequest};
 
     #[test]
     fn a_round_cut_off_after_its_records_is_finished_by_the_next() {
-        let channel = Arc::new(Counting::default());
+        let channel = Arc::new(EmailChannel::default());
         let testing::OneBooking {
             prasang,
             organizer,
@@ -550,7 +531,7 @@ mod tests {
         let report = prasang.run_notifications_once().expect("run");
         assert_eq!(report.created, 0, "the record made before is kept");
         assert_eq!(report.sent, 1, "and it is due again");
-        assert_eq!(channel.calls.load(Ordering::SeqCst), 1);
+        assert_eq!(channel.calls(), 1);
         let page = PageRequest::first(10);
         let notifications = prasang.notifications();
         let to_ada = notifications.deliveries_for_user(&ada, ada.user_id(), &page);
@@ -559,6 +540,6 @@ mod tests {
         assert_eq!(about_event.expect("list").items.len(), 1);
 
         assert_eq!(prasang.run_notifications_once().expect("run").sent, 0);
-        assert_eq!(channel.calls.load(Ordering::SeqCst), 1, "sent once only");
+        assert_eq!(channel.calls(), 1, "sent once only");
     }
 }
