@@ -99,7 +99,7 @@ impl ChannelSettings {
     /// next start skips that.
     pub fn load(&self, mut config: Config) -> Result<(Config, ChannelReport), PluginHostError> {
         let mut host = PluginHost::new(self.services()?)?;
-        if let Some(data) = &config.location {
+        if let Some(data) = &config.settings.location {
             host = host.with_cache(data.join(CACHE_FOLDER));
         }
         // Absolute, so a banner and the log say exactly which folder was read, whatever the
