@@ -4,17 +4,22 @@
 # and with it (warm) — starts the server RUNS times on one data folder, times the spawn to the
 # first 200 from /healthz, then reads the idle resident set 2 s later from /proc/PID/status
 # (VmRSS) and /proc/PID/smaps_rollup (Anonymous). Prints median and range per case.
-# Usage: scripts/bench-startup.sh [RUNS]   (default 10; needs the plugins: bash plugins/build.sh)
+# Usage: scripts/bench-startup.sh [RUNS]   (default 10; builds the plugins if missing).
+# PROFILE=dev measures the dev-profile binary (dependencies at opt-level 2) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
-cargo build --release --quiet -p prasang-server
+case ${PROFILE:-release} in
+  release) cargo build --release --quiet -p prasang-server; dir=release ;;
+  dev) cargo build --quiet -p prasang-server; dir=debug ;;
+  *) echo "PROFILE is release or dev" >&2; exit 2 ;;
+esac
 [ -e target/plugins/email.wasm ] || bash plugins/build.sh
-exec python3 - "$runs" <<'EOF'
+exec python3 - "$runs" "target/$dir/prasang-server" <<'EOF'
 import os, shutil, socket, statistics, subprocess, sys, tempfile, time
 
 RUNS = int(sys.argv[1])
-SERVER = os.path.abspath("target/release/prasang-server")
+SERVER = os.path.abspath(sys.argv[2])
 PLUGINS = os.path.abspath("target/plugins")
 
 
