@@ -7,6 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// 1970-01-01, the day the millisecond count starts on.
+const UNIX_EPOCH_DATE: jiff::civil::Date = jiff::civil::date(1970, 1, 1);
+
 /// An instant in UTC with millisecond precision.
 ///
 /// Stored as milliseconds since the Unix epoch; rendered as RFC 3339 text in human-readable
@@ -42,27 +45,102 @@ impl Timestamp {
         Timestamp(self.0.saturating_sub(millis))
     }
 
-    /// Parses RFC 3339 text such as `2026-12-01T18:30:00Z`.
+    /// Parses RFC 3339 text such as `2026-12-01T18:30:00Z`: `YYYY-MM-DD`, one separator
+    /// character (`T` by the RFC), `HH:MM:SS`, an optional fraction, then `Z` or `±HH:MM`.
+    /// Digits past the millisecond are dropped (towards zero); a leap second reads as the last
+    /// instant of its minute.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
-        let parsed: jiff::Timestamp = text.parse().ok()?;
-        // Sub-millisecond digits are dropped (towards zero).
-        i64::try_from(parsed.as_nanosecond() / 1_000_000)
-            .ok()
-            .map(Timestamp)
+        let b = text.as_bytes();
+        let number = |from: usize, to: usize| -> Option<i64> {
+            let digits = b.get(from..to)?;
+            digits.iter().all(u8::is_ascii_digit).then(|| {
+                digits
+                    .iter()
+                    .fold(0, |n, digit| n * 10 + i64::from(digit - b'0'))
+            })
+        };
+        let punctuation = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
+        if punctuation.iter().any(|&(at, c)| b.get(at) != Some(&c)) || !b.get(10)?.is_ascii() {
+            return None;
+        }
+        let date = jiff::civil::Date::new(
+            i16::try_from(number(0, 4)?).ok()?,
+            i8::try_from(number(5, 7)?).ok()?,
+            i8::try_from(number(8, 10)?).ok()?,
+        )
+        .ok()?;
+        let (hour, minute, mut second) = (number(11, 13)?, number(14, 16)?, number(17, 19)?);
+        let mut nanos: i64 = 0;
+        if hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let mut rest = &b[19..];
+        if let Some(fraction) = rest.strip_prefix(b".") {
+            let digits = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            nanos = fraction[..digits]
+                .iter()
+                .chain(std::iter::repeat(&b'0'))
+                .take(9)
+                .fold(0, |n, digit| n * 10 + i64::from(digit - b'0'));
+            rest = &fraction[digits..];
+        }
+        if second == 60 {
+            (second, nanos) = (59, 999_999_999);
+        }
+        let offset = match rest {
+            b"Z" | b"z" => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+                let two = |tens: &u8, ones: &u8| {
+                    (tens.is_ascii_digit() && ones.is_ascii_digit())
+                        .then(|| i64::from(tens - b'0') * 10 + i64::from(ones - b'0'))
+                };
+                let (hours, minutes) = (two(h1, h2)?, two(m1, m2)?);
+                if hours > 23 || minutes > 59 {
+                    return None;
+                }
+                let seconds = hours * 3600 + minutes * 60;
+                if *sign == b'-' { -seconds } else { seconds }
+            }
+            _ => return None,
+        };
+        let days = i64::from(date.since(UNIX_EPOCH_DATE).ok()?.get_days());
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset;
+        let nanos = i128::from(seconds) * 1_000_000_000 + i128::from(nanos);
+        i64::try_from(nanos / 1_000_000).ok().map(Timestamp)
     }
 
     /// RFC 3339 text in UTC, e.g. `2026-12-01T18:30:00Z` (fractional seconds only when not
     /// zero, without trailing zeros); the bare millisecond count outside years 0000-9999,
     /// which RFC 3339 cannot write.
     pub fn to_rfc3339(self) -> String {
-        /// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z.
-        const RFC3339_MILLIS: std::ops::RangeInclusive<i64> =
-            -62_167_219_200_000..=253_402_300_799_999;
-        RFC3339_MILLIS
-            .contains(&self.0)
-            .then(|| jiff::Timestamp::from_millisecond(self.0).ok())
-            .flatten()
-            .map_or_else(|| self.0.to_string(), |t| t.to_string())
+        let (day, millis) = (self.0.div_euclid(86_400_000), self.0.rem_euclid(86_400_000));
+        let date = jiff::Span::new()
+            .try_days(day)
+            .and_then(|days| UNIX_EPOCH_DATE.checked_add(days))
+            .ok()
+            .filter(|date| (0..=9999).contains(&date.year()));
+        let Some(date) = date else {
+            return self.0.to_string();
+        };
+        let (seconds, millis) = (millis / 1000, millis % 1000);
+        let mut text = format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            date.year(),
+            date.month(),
+            date.day(),
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        );
+        if millis != 0 {
+            let fraction = format!(".{millis:03}");
+            text.push_str(fraction.trim_end_matches('0'));
+        }
+        text.push('Z');
+        text
     }
 
     /// Days since the Unix epoch: the bucket analytics count per day in.
@@ -191,7 +269,23 @@ mod tests {
             Timestamp::from_millis(i64::MAX).to_rfc3339(),
             i64::MAX.to_string()
         );
-        assert_eq!(Timestamp::parse_rfc3339("2026-12-01T18:30:00"), None);
+        assert_eq!(at("2016-12-31T23:59:60Z"), "2016-12-31T23:59:59.999Z");
+        assert_eq!(
+            at("2026-12-01 18:30:00.1234567891z"),
+            "2026-12-01T18:30:00.123Z"
+        );
+        for bad in [
+            "2026-12-01T18:30:00",
+            "2026-12-01T18:30Z",
+            "2026-12-05T18:30+05",
+            "2026-12-01T18:30:00+24:00",
+            "2026-02-30T18:30:00Z",
+            "2026-12-01T18:30:00.Z",
+            "2026-12-01T18:30:00Z ",
+            "+2026-12-01T18:30:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

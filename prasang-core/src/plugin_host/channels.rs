@@ -14,8 +14,11 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use super::{HostServices, PluginHost, PluginHostError, SmtpSettings, SmtpTls};
+use super::{CacheStats, HostServices, PluginHost, PluginHostError, SmtpSettings, SmtpTls};
 use crate::Config;
+
+/// Where in the data folder [`ChannelSettings::load`] keeps compiled plugins.
+pub const CACHE_FOLDER: &str = "plugin-cache";
 
 /// The channel that users who never chose are told through, when it is installed.
 pub const DEFAULT_CHANNEL: &str = "email";
@@ -74,6 +77,8 @@ pub struct ChannelReport {
     pub default_channels: Vec<String>,
     /// Where e-mail goes, in words.
     pub mail: String,
+    /// What the compiled-plugin cache did: plugins read from it, compiled, files refused.
+    pub cache: CacheStats,
 }
 
 impl ChannelSettings {
@@ -90,9 +95,13 @@ impl ChannelSettings {
     /// delivery policy's default channels to installed ones (see the module docs); the rest of
     /// `config`'s delivery policy is kept. A missing plugins folder is logged and means no
     /// channels; an unreadable one, or an unusable mail setting, is an error. Blocks while the
-    /// plugins compile.
+    /// plugins compile; compiled plugins are kept in the data folder's [`CACHE_FOLDER`], so the
+    /// next start skips that.
     pub fn load(&self, mut config: Config) -> Result<(Config, ChannelReport), PluginHostError> {
-        let host = PluginHost::new(self.services()?)?;
+        let mut host = PluginHost::new(self.services()?)?;
+        if let Some(data) = &config.settings.location {
+            host = host.with_cache(data.join(CACHE_FOLDER));
+        }
         // Absolute, so a banner and the log say exactly which folder was read, whatever the
         // working directory (the server's demo passes `target/plugins`).
         let folder =
@@ -126,6 +135,7 @@ impl ChannelSettings {
             }
             Err(error) => return Err(error),
         }
+        report.cache = host.cache_stats();
         report.default_channels = default_channels(&report.loaded);
         config.notify.policy.default_channels = report.default_channels.clone();
         Ok((config, report))

@@ -43,6 +43,7 @@
 //! # Ok::<(), prasang_core::plugin_host::PluginHostError>(())
 //! ```
 
+mod cache;
 mod channels;
 mod manifest;
 mod resolver;
@@ -62,7 +63,9 @@ use wasmtime::{Engine, Store, StoreLimits, StoreLimitsBuilder, Trap, UpdateDeadl
 
 use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 
-pub use channels::{ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail};
+pub use cache::CacheStats;
+use cache::CompileCache;
+pub use channels::{CACHE_FOLDER, ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail};
 pub use manifest::Manifest;
 pub use services::{HostServices, MAX_RESPONSE_BODY};
 use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
@@ -188,6 +191,7 @@ pub struct SkippedPlugin {
 #[derive(Clone)]
 pub struct PluginHost {
     shared: Arc<Shared>,
+    cache: Option<Arc<CompileCache>>,
 }
 
 struct Shared {
@@ -222,12 +226,9 @@ impl PluginHost {
             ));
         }
         let engine = new_engine(&limits)?;
-        let mut linker_v0_1 = Linker::new(&engine);
-        v0_1::add_to_linker(&mut linker_v0_1)
-            .map_err(|e| PluginHostError::Engine(format!("{e:#}")))?;
-        let mut linker_v0_2 = Linker::new(&engine);
-        v0_2::add_to_linker(&mut linker_v0_2)
-            .map_err(|e| PluginHostError::Engine(format!("{e:#}")))?;
+        let linker_error = |e: wasmtime::Error| PluginHostError::Engine(format!("{e:#}"));
+        let linker_v0_1 = v0_1::linker(&engine).map_err(linker_error)?;
+        let linker_v0_2 = v0_2::linker(&engine).map_err(linker_error)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_epoch_ticker(engine.clone(), Arc::clone(&ticker_stop))
             .map_err(|e| PluginHostError::Engine(format!("starting the epoch ticker: {e}")))?;
@@ -240,7 +241,26 @@ impl PluginHost {
                 linker_v0_2,
                 ticker_stop,
             }),
+            cache: None,
         })
+    }
+
+    /// Keeps compiled plugins in `folder` (created owner-only when first written), so the next
+    /// start reads them instead of compiling again. A cache file is used only for the same
+    /// component bytes and the same engine; anything else there is ignored and rewritten.
+    pub fn with_cache(mut self, folder: impl Into<PathBuf>) -> Self {
+        self.cache = Some(Arc::new(CompileCache::new(
+            folder.into(),
+            &self.shared.engine,
+        )));
+        self
+    }
+
+    /// What the compiled-plugin cache did so far (all zero without [`PluginHost::with_cache`]).
+    pub fn cache_stats(&self) -> CacheStats {
+        self.cache
+            .as_ref()
+            .map_or_else(CacheStats::default, |cache| cache.stats())
     }
 
     /// Loads every plugin in `folder` (each `*.toml` manifest with its component beside it).
@@ -309,28 +329,24 @@ impl PluginHost {
                 api: manifest.api.clone(),
                 supported: SUPPORTED_API_VERSIONS.join(", "),
             })?;
-        let component = Component::new(&self.shared.engine, component)
-            .map_err(|e| invalid(format!("not a valid component: {e:#}")))?;
+        let engine = &self.shared.engine;
+        let component = match &self.cache {
+            Some(cache) => cache.component(engine, component),
+            None => Component::new(engine, component),
+        }
+        .map_err(|e| invalid(format!("not a valid component: {e:#}")))?;
         check_imports(&self.shared.engine, &component, version).map_err(invalid)?;
+        let shared = &self.shared;
         let bindings = match version {
             v0_1::VERSION => {
-                let pre = self
-                    .shared
-                    .linker_v0_1
-                    .instantiate_pre(&component)
-                    .map_err(|e| invalid(format!("{e:#}")))?;
-                Bindings::V0_1(v0_1::ChannelPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?)
+                v0_1::instantiate_pre(&shared.linker_v0_1, &component).map(Bindings::V0_1)
             }
             v0_2::VERSION => {
-                let pre = self
-                    .shared
-                    .linker_v0_2
-                    .instantiate_pre(&component)
-                    .map_err(|e| invalid(format!("{e:#}")))?;
-                Bindings::V0_2(v0_2::ChannelPre::new(pre).map_err(|e| invalid(format!("{e:#}")))?)
+                v0_2::instantiate_pre(&shared.linker_v0_2, &component).map(Bindings::V0_2)
             }
             other => unreachable!("version {other} is listed but has no bindings"),
-        };
+        }
+        .map_err(|e| invalid(format!("{e:#}")))?;
         tracing::info!(plugin = %manifest.id, version = %manifest.version, api = version, "plugin loaded");
         Ok(Arc::new(PluginChannel {
             plugin: Arc::new(PluginInfo { manifest }),
@@ -606,15 +622,11 @@ impl Channel for PluginChannel {
                 let Some(input) = v0_1::notification(notification, unix_millis()) else {
                     return Ok(skipped(notification, v0_1::VERSION));
                 };
-                pre.instantiate(&mut store)
-                    .and_then(|channel| channel.call_deliver(&mut store, &input))
-                    .map(v0_1::outcome)
+                v0_1::deliver(pre, &mut store, &input)
             }
             Bindings::V0_2(pre) => {
                 let input = v0_2::notification(notification, unix_millis());
-                pre.instantiate(&mut store)
-                    .and_then(|channel| channel.call_deliver(&mut store, &input))
-                    .map(v0_2::outcome)
+                v0_2::deliver(pre, &mut store, &input)
             }
         };
         match result {

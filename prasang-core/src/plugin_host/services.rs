@@ -150,16 +150,7 @@ impl HostServices {
     /// The Message-ID for the `n`th (from 0) e-mail of the delivery with this idempotency key:
     /// the same key always gives the same id, so receivers can drop a repeated message.
     pub fn message_id(&self, idempotency_key: &str, n: u32) -> String {
-        let local: String = idempotency_key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let local = only_ascii(idempotency_key, "!#$%&'*+-/=?^_`{|}~.");
         let local = local.trim_matches('.');
         let suffix = if n == 0 {
             String::new()
@@ -334,19 +325,22 @@ pub(crate) fn check_allowed(allowed_hosts: &[String], url: &str) -> Result<(), S
     }
 }
 
-fn write_eml(folder: &Path, message_id: &str, bytes: &[u8]) -> std::io::Result<()> {
-    std::fs::create_dir_all(folder)?;
-    let name: String = message_id
-        .trim_matches(['<', '>'])
-        .chars()
+/// `text` with every character other than ASCII letters, digits and `also` replaced by `_`.
+fn only_ascii(text: &str, also: &str) -> String {
+    text.chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.@".contains(c) {
+            if c.is_ascii_alphanumeric() || also.contains(c) {
                 c
             } else {
                 '_'
             }
         })
-        .collect();
+        .collect()
+}
+
+fn write_eml(folder: &Path, message_id: &str, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let name = only_ascii(message_id.trim_matches(['<', '>']), "-_.@");
     let path = folder.join(format!("{name}.eml"));
     let partial = folder.join(format!(".{name}.partial"));
     std::fs::write(&partial, bytes)?;

@@ -1,14 +1,91 @@
-//! What every `prasang:channel` version's bindings share: the host functions (`send-email`,
-//! `http-post`, `log`, `config-get`) and the records that did not change between versions.
-//! Each version's `bindgen!` makes its own Rust types, so [`channel_host!`] writes these once
-//! and each version module expands it over its own `wit` types.
+//! What every `prasang:channel` version's bindings share: the generated bindings themselves,
+//! the host functions (`send-email`, `http-post`, `log`, `config-get`), delivering through a
+//! pre-instantiated component, and the records that did not change between versions. Each
+//! version's `bindgen!` makes its own Rust types, so [`channel_host!`] writes these once and each
+//! version module expands it over its own `wit` types.
 
-/// Expands, inside a version module that has `wit` (its `types` interface) and `prasang` (its
-/// generated package) in scope: `outcome`, `host_error`, the shared record conversions and the
-/// `Host` impls for [`HostState`](super::HostState).
+/// A `wit::Notification` of `$n` (a `notify::Notification`), with the version's own `kind` and
+/// any extra `EventSummary` fields: what every version's notification shares.
+macro_rules! wit_notification {
+    ($n:expr, $attempted_at:expr, $kind:expr, { $($event_extra:tt)* }) => {
+        wit::Notification {
+            idempotency_key: $n.idempotency_key.clone(),
+            kind: $kind,
+            log_seq: $n.log_seq,
+            occurred_at: $n.occurred_at.as_millis(),
+            attempted_at: $attempted_at,
+            recipient: recipient($n),
+            event: wit::EventSummary {
+                id: $n.event.id.to_string(),
+                title: $n.event.title.clone(),
+                description: $n.event.description.clone(),
+                location: $n.event.location.clone(),
+                starts_at: $n.event.starts_at.as_millis(),
+                ends_at: $n.event.ends_at.as_millis(),
+                status: event_status($n.event.status),
+                price_minor: $n.event.price_minor,
+                currency: $n.event.currency.clone(),
+                $($event_extra)*
+            },
+            ticket: ticket($n),
+            changed: changed($n),
+            message: $n.message.clone(),
+        }
+    };
+}
+
+pub(crate) use wit_notification;
+
+/// Expands, inside a version module: the `bindgen!` of the WIT folder `$wit` (which gives `wit`,
+/// its `types` interface, and `prasang`, its package), `VERSION` (`$version`), `linker`,
+/// `instantiate_pre`, `deliver`, the shared record conversions and the `Host` impls for
+/// [`HostState`](super::HostState).
 macro_rules! channel_host {
-    () => {
-        pub(crate) fn outcome(
+    ($version:tt, $wit:tt) => {
+        use wasmtime::component::{Component, HasSelf, Linker};
+
+        use super::HostState;
+        use super::services::{HttpPost, OutgoingAttachment, OutgoingEmail, ServiceError};
+        use crate::events::EventStatus;
+        use crate::notify::{self, NotificationKind};
+        use crate::tickets::TicketStatus;
+
+        wasmtime::component::bindgen!({
+            world: "channel",
+            path: $wit,
+        });
+
+        use prasang::channel::types as wit;
+
+        /// The WIT package version these bindings implement.
+        pub const VERSION: &str = $version;
+
+        /// A linker that gives components of this version the host functions.
+        pub(crate) fn linker(engine: &wasmtime::Engine) -> wasmtime::Result<Linker<HostState>> {
+            let mut linker = Linker::new(engine);
+            Channel::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
+            Ok(linker)
+        }
+
+        /// `component` linked and type-checked once, ready to instantiate per delivery.
+        pub(crate) fn instantiate_pre(
+            linker: &Linker<HostState>,
+            component: &Component,
+        ) -> wasmtime::Result<ChannelPre<HostState>> {
+            ChannelPre::new(linker.instantiate_pre(component)?)
+        }
+
+        /// One delivery of `input` in a fresh instance in `store`.
+        pub(crate) fn deliver(
+            pre: &ChannelPre<HostState>,
+            store: &mut wasmtime::Store<HostState>,
+            input: &wit::Notification,
+        ) -> wasmtime::Result<Result<notify::Receipt, notify::DeliveryError>> {
+            let channel = pre.instantiate(&mut *store)?;
+            channel.call_deliver(store, input).map(outcome)
+        }
+
+        fn outcome(
             result: Result<wit::Receipt, wit::DeliveryError>,
         ) -> Result<notify::Receipt, notify::DeliveryError> {
             match result {

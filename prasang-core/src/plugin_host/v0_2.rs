@@ -2,59 +2,21 @@
 //! event's time zone with local start and end times, computed here from the tz database so
 //! plugins need none.
 
-use wasmtime::component::{HasSelf, Linker};
-
-use super::HostState;
-use super::services::{HttpPost, OutgoingAttachment, OutgoingEmail, ServiceError};
-use crate::events::EventStatus;
-use crate::notify::{self, NotificationKind};
-use crate::tickets::TicketStatus;
 use crate::time::Timestamp;
 use crate::zone::Zone;
 
-wasmtime::component::bindgen!({
-    world: "channel",
-    path: "../plugins/wit/0.2.0",
-});
-
-use prasang::channel::types as wit;
-
-/// The WIT package version these bindings implement.
-pub const VERSION: &str = "0.2.0";
-
-pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
-    Channel::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)
-}
+super::shared_bindings::channel_host!("0.2.0", "../plugins/wit/0.2.0");
 
 /// The notification as 0.2.0 plugins see it (every kind).
 pub(crate) fn notification(n: &notify::Notification, attempted_at: i64) -> wit::Notification {
     let zone = Zone::stored(&n.time_zone);
-    wit::Notification {
-        idempotency_key: n.idempotency_key.clone(),
-        // The one kind 0.1.0 lacks is the only one `shared_kind` leaves out.
-        kind: shared_kind(n.kind).unwrap_or(wit::NotificationKind::FeedbackRequest),
-        log_seq: n.log_seq,
-        occurred_at: n.occurred_at.as_millis(),
-        attempted_at,
-        recipient: recipient(n),
-        event: wit::EventSummary {
-            id: n.event.id.to_string(),
-            title: n.event.title.clone(),
-            description: n.event.description.clone(),
-            location: n.event.location.clone(),
-            starts_at: n.event.starts_at.as_millis(),
-            ends_at: n.event.ends_at.as_millis(),
-            time_zone: zone.name().to_owned(),
-            starts_at_local: local_time(&zone, n.event.starts_at),
-            ends_at_local: local_time(&zone, n.event.ends_at),
-            status: event_status(n.event.status),
-            price_minor: n.event.price_minor,
-            currency: n.event.currency.clone(),
-        },
-        ticket: ticket(n),
-        changed: changed(n),
-        message: n.message.clone(),
-    }
+    // The one kind 0.1.0 lacks is the only one `shared_kind` leaves out.
+    let kind = shared_kind(n.kind).unwrap_or(wit::NotificationKind::FeedbackRequest);
+    super::shared_bindings::wit_notification!(n, attempted_at, kind, {
+        time_zone: zone.name().to_owned(),
+        starts_at_local: local_time(&zone, n.event.starts_at),
+        ends_at_local: local_time(&zone, n.event.ends_at),
+    })
 }
 
 fn local_time(zone: &Zone, at: Timestamp) -> wit::LocalTime {
@@ -73,5 +35,3 @@ fn local_time(zone: &Zone, at: Timestamp) -> wit::LocalTime {
         abbreviation: local.abbreviation,
     }
 }
-
-super::shared_bindings::channel_host!();
