@@ -35,6 +35,13 @@ async fn spawn_with_plugins(outbox: &Path) -> TestApp {
     .await
 }
 
+/// [`spawn_with_plugins`] with its outbox in a fresh temporary folder (keep the folder).
+async fn spawn_with_plugins_in_temp() -> (tempfile::TempDir, TestApp) {
+    let data = tempfile::tempdir().unwrap();
+    let app = spawn_with_plugins(&data.path().join("outbox")).await;
+    (data, app)
+}
+
 /// Polls `path` until its first item has `status`, or gives up after 30 s.
 async fn first_item_once(app: &TestApp, path: &str, token: &str, status: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -178,8 +185,7 @@ async fn with_an_smtp_relay_the_booking_email_goes_over_smtp_from_the_configured
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preferences_round_trip_and_unknown_channels_are_refused() {
-    let data = tempfile::tempdir().unwrap();
-    let app = spawn_with_plugins(&data.path().join("outbox")).await;
+    let (_data, app) = spawn_with_plugins_in_temp().await;
     let user = app.user("ada@example.org", "attendee").await;
     let path = "/api/v1/me/notification-preferences";
 
@@ -249,8 +255,7 @@ async fn preferences_round_trip_and_unknown_channels_are_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_organizer_or_an_admin_sees_and_sets_an_events_notifications() {
-    let data = tempfile::tempdir().unwrap();
-    let app = spawn_with_plugins(&data.path().join("outbox")).await;
+    let (_data, app) = spawn_with_plugins_in_temp().await;
     let organizer = app.user("olga@example.org", "organizer").await;
     let rival = app.user("rita@example.org", "organizer").await;
     let attendee = app.user("arun@example.org", "attendee").await;
