@@ -243,6 +243,8 @@ pub(crate) struct Field<'a> {
     pub(crate) error: Option<&'a str>,
     pub(crate) required: bool,
     pub(crate) hint: Option<&'a str>,
+    /// Tells this field's id apart from the same field in other forms of the page.
+    pub(crate) scope: Option<&'a str>,
 }
 
 impl<'a> Field<'a> {
@@ -255,7 +257,14 @@ impl<'a> Field<'a> {
             error: None,
             required: true,
             hint: None,
+            scope: None,
         }
+    }
+    /// For a field repeated in several forms of one page (one reply form per feedback item):
+    /// its label must point at its own control.
+    pub(crate) fn scoped(mut self, scope: &'a str) -> Self {
+        self.scope = Some(scope);
+        self
     }
     pub(crate) fn kind(mut self, kind: &'a str) -> Self {
         self.kind = kind;
@@ -275,7 +284,10 @@ impl<'a> Field<'a> {
     }
 
     pub(crate) fn render(&self) -> Markup {
-        let id = format!("f-{}", self.name);
+        let id = match self.scope {
+            Some(scope) => format!("f-{scope}-{}", self.name),
+            None => format!("f-{}", self.name),
+        };
         let error_id = format!("{id}-error");
         let hint_id = format!("{id}-hint");
         let described = match (self.error.is_some(), self.hint.is_some()) {
@@ -311,6 +323,26 @@ impl<'a> Field<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two forms on one page with the same field: each label points at its own control.
+    #[test]
+    fn scoped_fields_have_their_own_ids() {
+        let field = |scope| {
+            Field::new("text", "Your reply", "")
+                .scoped(scope)
+                .render()
+                .into_string()
+        };
+        let (first, second) = (field("a"), field("b"));
+        assert!(
+            first.contains(r#"for="f-a-text""#) && first.contains(r#"id="f-a-text""#),
+            "{first}"
+        );
+        assert!(
+            second.contains(r#"for="f-b-text""#) && second.contains(r#"id="f-b-text""#),
+            "{second}"
+        );
+    }
 
     /// Every page's head links the icon, as SVG (the CSP's `img-src 'self'` allows it).
     #[test]

@@ -19,12 +19,13 @@ pub(crate) fn section(
         h2 #feedback { "Feedback" }
         @if feedback.items.is_empty() { p { "No feedback yet." } }
         @for item in &feedback.items {
+            @let author = item.user.to_string();
             div.feedback {
                 p { strong { (item.rating) " of 5" } " · from " (name(&item.user)) " · " (format::instant(item.updated_at)) }
                 @if let Some(comment) = &item.comment { p.comment { (comment) } }
                 form method="post" action=(format!("/organizer/events/{id}/feedback/{}/reply", item.user)) {
                     (csrf_field(cx))
-                    (Field::new("text", "Your reply", item.reply.as_ref().map_or("", |r| r.text.as_str())).kind("textarea").render())
+                    (Field::new("text", "Your reply", item.reply.as_ref().map_or("", |r| r.text.as_str())).kind("textarea").scoped(&author).render())
                     button type="submit" { @if item.reply.is_some() { "Change reply" } @else { "Reply" } }
                 }
             }
