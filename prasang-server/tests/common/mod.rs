@@ -149,6 +149,11 @@ impl TestApp {
         self.me(token).await.status
     }
 
+    /// Asserts that `GET /api/v1/me` refuses `token` as unauthorized, with this problem slug.
+    pub async fn assert_me_refused(&self, token: &str, slug: &str) {
+        assert_problem(&self.me(token).await, StatusCode::UNAUTHORIZED, slug);
+    }
+
     /// Logs in and returns the session JSON.
     pub async fn login(&self, email: &str) -> Value {
         let reply = self
@@ -285,6 +290,13 @@ impl TestApp {
             server.await.expect("server task");
         }
     }
+}
+
+/// The access token a session JSON (as login answers) holds.
+pub fn access_of(session: &Value) -> &str {
+    session["access_token"]
+        .as_str()
+        .expect("the session has an access token")
 }
 
 /// Asserts that `reply` is a problem with this status and `type` slug.
