@@ -173,37 +173,45 @@ impl Export<'_> {
     /// Every feedback entry with its reply, by event then user.
     pub fn feedback(&self, actor: &Actor) -> Result<Vec<Feedback>, ExportError> {
         actor.require_admin(ADMINS_ONLY)?;
-        let mut entries = Vec::new();
-        for item in self.inner.store.feedback.iter() {
-            let (key, value) = item.map_err(StoreError::from)?;
+        every_record(&self.inner.store.feedback, |key, value| {
             let event = key.get(..16).and_then(EventId::from_key_prefix);
             let user = key.get(16..).and_then(UserId::from_key_prefix);
             let (Some(event), Some(user)) = (event, user) else {
-                continue;
+                return Ok(None);
             };
-            let record: FeedbackRecord = codec::decode("feedback", &value)?;
-            entries.push(record.to_api(event, user));
-        }
-        Ok(entries)
+            let record: FeedbackRecord = codec::decode("feedback", value)?;
+            Ok(Some(record.to_api(event, user)))
+        })
     }
 
     /// Every account as demographics (id, role, gender, age group, creation time), in id order.
     pub fn attendees(&self, actor: &Actor) -> Result<Vec<Attendee>, ExportError> {
         actor.require_admin(ADMINS_ONLY)?;
-        let mut attendees = Vec::new();
-        for item in self.inner.store.users.iter() {
-            let (_, value) = item.map_err(StoreError::from)?;
-            let record: UserRecord = codec::read(&value)?;
-            attendees.push(Attendee {
+        every_record(&self.inner.store.users, |_, value| {
+            let record: UserRecord = codec::read(value)?;
+            Ok(Some(Attendee {
                 id: record.id,
                 role: record.role,
                 gender: record.gender,
                 age_group: AgeGroup::of(record.age),
                 created_at: record.created_at,
-            });
-        }
-        Ok(attendees)
+            }))
+        })
     }
+}
+
+/// Reads every entry of `tree` in key order through `read`, keeping what it returns (`None`:
+/// an entry whose key is not one of ours, skipped).
+fn every_record<T>(
+    tree: &sled::Tree,
+    mut read: impl FnMut(&[u8], &[u8]) -> Result<Option<T>, ExportError>,
+) -> Result<Vec<T>, ExportError> {
+    let mut records = Vec::new();
+    for item in tree.iter() {
+        let (key, value) = item.map_err(StoreError::from)?;
+        records.extend(read(&key, &value)?);
+    }
+    Ok(records)
 }
 
 #[cfg(test)]

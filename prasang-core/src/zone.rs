@@ -289,11 +289,17 @@ impl LocalDateTime {
     }
 }
 
-impl fmt::Display for LocalDateTime {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
+/// Shows a wrapper over a jiff civil type exactly as the wrapped value.
+macro_rules! display_as_inner {
+    ($($wrapper:ty),+) => {$(
+        impl fmt::Display for $wrapper {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    )+};
 }
+display_as_inner!(LocalDateTime, LocalDate);
 
 /// A calendar date (`2026-12-05`), e.g. the local day a listing is filtered by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,12 +312,6 @@ impl LocalDate {
             return None;
         }
         text.parse().ok().map(LocalDate)
-    }
-}
-
-impl fmt::Display for LocalDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
     }
 }
 

@@ -667,6 +667,12 @@ impl Run {
         }
     }
 
+    /// Olga, the first organizer, and the scope of her own reports.
+    fn olga(&self) -> (&Actor, Scope) {
+        let olga = &self.organizers[0];
+        (olga, Scope::Organizer(olga.user_id()))
+    }
+
     /// The organizer of the event `ticket` (held by person `user`) is for.
     fn organizer_of(&self, ticket: TicketId, user: usize) -> &Actor {
         let p = &self.world.prasang;
@@ -835,8 +841,7 @@ fn a_fixed_scenario_gives_the_numbers_by_hand() {
         .expect("rate");
     p.run_analytics_once().expect("analytics");
 
-    let olga = &run.organizers[0];
-    let scope = Scope::Organizer(olga.user_id());
+    let (olga, scope) = run.olga();
     let popularity = p.analytics().popularity(olga, scope).expect("popularity");
     assert_eq!(
         (popularity.visits, popularity.bookings, popularity.expiries),
@@ -980,8 +985,7 @@ fn conversion_and_the_funnel_narrow_even_when_bookings_skip_the_page() {
         .confirm_payment(&run.organizers[0], held.id)
         .expect("confirm");
     p.run_analytics_once().expect("analytics");
-    let olga = &run.organizers[0];
-    let scope = Scope::Organizer(olga.user_id());
+    let (olga, scope) = run.olga();
     let funnel = p.analytics().funnel(olga, scope).expect("funnel");
     assert!(
         funnel.visits >= funnel.holds && funnel.holds >= funnel.booked,

@@ -8,8 +8,15 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{World, assert_intact, new_user, sign_in};
-use prasang_core::auth::AuthError;
+use prasang_core::auth::{AuthError, Session};
 use prasang_core::users::{ProfileUpdate, Role, UserError};
+
+/// A fresh world in which the attendee Ada has signed in, and her session.
+fn ada_session() -> (World, Session) {
+    let world = World::new();
+    let session = world.signed_in("Ada", Role::Attendee);
+    (world, session)
+}
 
 #[test]
 fn login_returns_a_token_that_verifies_into_the_user() {
@@ -33,8 +40,7 @@ fn login_returns_a_token_that_verifies_into_the_user() {
 
 #[test]
 fn access_tokens_carry_the_documented_claims_and_an_eddsa_header() {
-    let world = World::new();
-    let session = world.signed_in("Ada", Role::Attendee);
+    let (world, session) = ada_session();
     let parts: Vec<&str> = session.access_token.split('.').collect();
     assert_eq!(parts.len(), 3);
     let header: serde_json::Value =
@@ -76,8 +82,7 @@ fn wrong_passwords_and_unknown_emails_get_the_same_answer() {
 
 #[test]
 fn expired_tokens_are_refused() {
-    let world = World::new();
-    let session = world.signed_in("Ada", Role::Attendee);
+    let (world, session) = ada_session();
     world.clock.advance(Duration::from_secs(15 * 60));
     let result = world.prasang.auth().verify(&session.access_token);
     assert_matches!(result, Err(AuthError::TokenExpired));
@@ -85,8 +90,7 @@ fn expired_tokens_are_refused() {
 
 #[test]
 fn tampered_forged_and_unsigned_tokens_are_refused() {
-    let world = World::new();
-    let session = world.signed_in("Ada", Role::Attendee);
+    let (world, session) = ada_session();
     let parts: Vec<&str> = session.access_token.split('.').collect();
 
     // Promote ourselves to admin, keep the signature.
@@ -102,8 +106,7 @@ fn tampered_forged_and_unsigned_tokens_are_refused() {
     let hs_header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let confused = format!("{hs_header}.{forged_claims}.{}", parts[2]);
     // A token from another Prasang (different signing key).
-    let other = World::new();
-    let foreign = other.signed_in("Ada", Role::Attendee);
+    let (_other, foreign) = ada_session();
 
     for token in [
         tampered.as_str(),
@@ -124,8 +127,7 @@ fn tampered_forged_and_unsigned_tokens_are_refused() {
 
 #[test]
 fn refresh_tokens_rotate_and_reuse_revokes_the_whole_session() {
-    let world = World::new();
-    let first = world.signed_in("Ada", Role::Attendee);
+    let (world, first) = ada_session();
     let auth = world.prasang.auth();
     let second = auth.refresh(&first.refresh_token).expect("rotate");
     assert_ne!(second.refresh_token, first.refresh_token);
@@ -161,8 +163,7 @@ fn refresh_tokens_expire() {
 
 #[test]
 fn logout_ends_refresh_and_access_tokens() {
-    let world = World::new();
-    let session = world.signed_in("Ada", Role::Attendee);
+    let (world, session) = ada_session();
     let auth = world.prasang.auth();
     auth.logout(&session.refresh_token).expect("logout");
     assert!(matches!(
@@ -353,8 +354,7 @@ fn a_role_change_ends_older_access_tokens_at_once_and_a_refresh_carries_the_new_
 
 #[test]
 fn a_password_change_ends_every_session_until_a_fresh_login() {
-    let world = World::new();
-    let laptop = world.signed_in("Ada", Role::Attendee);
+    let (world, laptop) = ada_session();
     let phone = world.login("Ada");
     let auth = world.prasang.auth();
     let ada = auth.verify(&laptop.access_token).expect("actor");
@@ -406,8 +406,7 @@ fn a_password_change_ends_every_session_until_a_fresh_login() {
 
 #[test]
 fn tokens_issued_in_the_future_are_refused() {
-    let world = World::new();
-    let session = world.signed_in("Ada", Role::Attendee);
+    let (world, session) = ada_session();
     let auth = world.prasang.auth();
     // Our clock goes back (or the token came from a host whose clock runs ahead).
     world

@@ -188,8 +188,7 @@ fn updates_keep_the_seat_counters_and_log_what_changed() {
 fn events_with_tickets_are_cancelled_not_deleted() {
     let world = World::new();
     let (olga, ada, sold) = world.organizer_attendee_event(10, 0, 1);
-    let ticket = world.book(&ada, sold.id, 1);
-    world.cancel_ticket(&ada, ticket.id);
+    world.book_and_cancel(&ada, sold.id, 1);
     assert!(matches!(
         world.prasang.events().delete(&olga, sold.id),
         Err(EventError::HasTickets)

@@ -79,8 +79,7 @@ fn only_holders_of_a_booked_ticket_may_rate() {
     let pending = world.user("Pia", Role::Attendee);
     world.book(&pending, paid.id, 1);
     let cancelled = world.user("Cai", Role::Attendee);
-    let ticket = world.book(&cancelled, free.id, 1);
-    world.cancel_ticket(&cancelled, ticket.id);
+    world.book_and_cancel(&cancelled, free.id, 1);
     let stranger = world.user("Sam", Role::Attendee);
     let confirmed = world.user("Con", Role::Attendee);
     let paid_ticket = world.book(&confirmed, paid.id, 1);

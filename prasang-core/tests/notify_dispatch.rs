@@ -33,6 +33,14 @@ fn email_world() -> (Arc<Recording>, World) {
     (email, world)
 }
 
+/// A world delivering by email and over one more recorded channel named `other`.
+fn email_and(other: &str) -> (Arc<Recording>, Arc<Recording>, World) {
+    let email = Arc::new(Recording::new("email"));
+    let other = Arc::new(Recording::new(other));
+    let world = world_with(&[&email, &other]);
+    (email, other, world)
+}
+
 fn world_with(channels: &[&Arc<Recording>]) -> World {
     world_with_policy(channels, DeliveryPolicy::default())
 }
@@ -258,9 +266,7 @@ fn moving_or_cancelling_an_event_tells_every_active_holder_and_retitling_tells_n
 
 #[test]
 fn users_choose_their_channels_and_only_their_own() {
-    let email = Arc::new(Recording::new("email"));
-    let sms = Arc::new(Recording::new("sms"));
-    let world = world_with(&[&email, &sms]);
+    let (email, sms, world) = email_and("sms");
     let organizer = world.user("Olga", Role::Organizer);
     let event = world.event(&organizer, 10, 0, 1);
     let ada = world.user("Ada", Role::Attendee);
@@ -304,9 +310,7 @@ fn users_choose_their_channels_and_only_their_own() {
 
 #[test]
 fn organizers_mute_kinds_and_copy_notifications_to_their_own_channel() {
-    let email = Arc::new(Recording::new("email"));
-    let webhook = Arc::new(Recording::new("webhook"));
-    let world = world_with(&[&email, &webhook]);
+    let (email, webhook, world) = email_and("webhook");
     let organizer = world.user("Olga", Role::Organizer);
     let other = world.user("Oscar", Role::Organizer);
     let ada = world.user("Ada", Role::Attendee);

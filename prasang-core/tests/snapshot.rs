@@ -57,8 +57,7 @@ fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_b
         .collect();
     // Enough records that the copy takes a while.
     for _ in 0..3_000 {
-        let ticket = world.book(&bookers[0], event.id, 1);
-        world.cancel_ticket(&bookers[0], ticket.id);
+        world.book_and_cancel(&bookers[0], event.id, 1);
     }
 
     let stop = Arc::new(AtomicBool::new(false));

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{assert_problem, problem, spawn, spawn_with};
+use common::{access_of, assert_problem, problem, spawn, spawn_with};
 use hyper::StatusCode;
 use prasang_core::{Clock, Config, ManualClock, SystemClock};
 use prasang_server::ServerConfig;
@@ -42,8 +42,7 @@ async fn protected_routes_need_a_bearer_token() {
         .headers_mut()
         .insert("authorization", "Basic dXNlcjpwYXNz".parse().unwrap());
     assert_eq!(app.raw(request).await.status, StatusCode::UNAUTHORIZED);
-    let garbage = app.get("/api/v1/me", Some("not.a.jwt")).await;
-    assert_problem(&garbage, StatusCode::UNAUTHORIZED, "invalid-token");
+    app.assert_me_refused("not.a.jwt", "invalid-token").await;
     app.stop().await;
 }
 
@@ -55,8 +54,7 @@ async fn tampered_and_unsigned_tokens_are_rejected() {
 
     claims["role"] = json!("admin");
     let promoted = format!("{}.{}.{signature}", encode(&header), encode(&claims));
-    let reply = app.get("/api/v1/me", Some(&promoted)).await;
-    assert_problem(&reply, StatusCode::UNAUTHORIZED, "invalid-token");
+    app.assert_me_refused(&promoted, "invalid-token").await;
 
     let none = json!({ "alg": "none", "typ": "JWT" });
     for unsigned in [
@@ -64,7 +62,7 @@ async fn tampered_and_unsigned_tokens_are_rejected() {
         format!("{}.{}", encode(&none), encode(&claims)),
         format!("{}.{}.{signature}", encode(&none), encode(&parts(&token).1)),
     ] {
-        let reply = app.get("/api/v1/me", Some(&unsigned)).await;
+        let reply = app.me(&unsigned).await;
         assert_eq!(
             reply.status,
             StatusCode::UNAUTHORIZED,
@@ -77,12 +75,9 @@ async fn tampered_and_unsigned_tokens_are_rejected() {
         encode(&hs256),
         encode(&parts(&token).1)
     );
+    assert_eq!(app.me_status(&confused).await, StatusCode::UNAUTHORIZED);
     assert_eq!(
-        app.status("/api/v1/me", Some(&confused)).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        app.status("/api/v1/me", Some(&token)).await,
+        app.me_status(&token).await,
         StatusCode::OK,
         "the real one still works"
     );
@@ -100,28 +95,22 @@ async fn expired_tokens_are_rejected_even_when_cached() {
     };
     let app = spawn_with(config).await;
     let token = app.user("tim@example.org", "attendee").await;
-    assert_eq!(app.status("/api/v1/me", Some(&token)).await, StatusCode::OK);
+    assert_eq!(app.me_status(&token).await, StatusCode::OK);
     clock.advance(Duration::from_secs(61));
-    let reply = app.get("/api/v1/me", Some(&token)).await;
-    assert_problem(&reply, StatusCode::UNAUTHORIZED, "token-expired");
+    app.assert_me_refused(&token, "token-expired").await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reusing_a_refresh_token_revokes_the_whole_session() {
     let app = spawn().await;
-    app.register("rita@example.org", "attendee").await;
-    let first = app.login("rita@example.org").await;
+    let first = app.attendee_session("rita@example.org").await;
     let old_refresh = first["refresh_token"].clone();
     let second = app.refresh(&old_refresh).await;
     assert_eq!(second.status, StatusCode::OK);
     let second = second.json();
-    let access = second["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(
-        app.status("/api/v1/me", Some(&access)).await,
-        StatusCode::OK,
-        "now cached"
-    );
+    let access = access_of(&second).to_owned();
+    assert_eq!(app.me_status(&access).await, StatusCode::OK, "now cached");
 
     let reuse = app.refresh(&old_refresh).await;
     assert_problem(&reuse, StatusCode::UNAUTHORIZED, "refresh-reused");
@@ -131,24 +120,19 @@ async fn reusing_a_refresh_token_revokes_the_whole_session() {
         StatusCode::UNAUTHORIZED,
         "the family is revoked"
     );
-    let revoked = app.get("/api/v1/me", Some(&access)).await;
-    assert_problem(&revoked, StatusCode::UNAUTHORIZED, "session-revoked");
+    app.assert_me_refused(&access, "session-revoked").await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logout_ends_the_session_at_once() {
     let app = spawn().await;
-    app.register("lou@example.org", "attendee").await;
-    let session = app.login("lou@example.org").await;
-    let access = session["access_token"].as_str().unwrap();
-    assert_eq!(app.status("/api/v1/me", Some(access)).await, StatusCode::OK);
+    let session = app.attendee_session("lou@example.org").await;
+    let access = access_of(&session);
+    assert_eq!(app.me_status(access).await, StatusCode::OK);
     let out = app.logout(&session["refresh_token"]).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        app.status("/api/v1/me", Some(access)).await,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_status(access).await, StatusCode::UNAUTHORIZED);
     let wrong = app.try_login("lou@example.org", "wrong password").await;
     assert_problem(&wrong, StatusCode::UNAUTHORIZED, "invalid-credentials");
     app.stop().await;
@@ -159,37 +143,28 @@ async fn a_demoted_organizer_loses_the_role_at_once_even_with_a_cached_token() {
     let app = spawn().await;
     let admin = app.admin("root@example.org").await;
     let organizer = app.user("olga@example.org", "organizer").await;
-    let me = app.get("/api/v1/me", Some(&organizer)).await.json();
+    let me = app.me(&organizer).await.json();
     let id = me["id"].as_str().unwrap().to_owned();
     app.event_id(&organizer, 5, 0).await; // the token is now in the gateway's cache
     let demoted = app.set_role(&admin, &id, "attendee").await;
     assert_eq!(demoted.status, StatusCode::OK, "{:?}", demoted.json());
-    let reply = app.get("/api/v1/me", Some(&organizer)).await;
-    assert_problem(&reply, StatusCode::UNAUTHORIZED, "session-revoked");
+    app.assert_me_refused(&organizer, "session-revoked").await;
     app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_password_change_ends_the_other_sessions() {
     let app = spawn().await;
-    app.register("lou@example.org", "attendee").await;
-    let laptop = app.login("lou@example.org").await;
+    let laptop = app.attendee_session("lou@example.org").await;
     let phone = app.login("lou@example.org").await;
-    let (laptop_access, phone_access) = (
-        laptop["access_token"].as_str().unwrap(),
-        phone["access_token"].as_str().unwrap(),
-    );
-    assert_eq!(
-        app.status("/api/v1/me", Some(phone_access)).await,
-        StatusCode::OK
-    );
+    let (laptop_access, phone_access) = (access_of(&laptop), access_of(&phone));
+    assert_eq!(app.me_status(phone_access).await, StatusCode::OK);
     let new_password = json!({ "password": "another long password" });
     let changed = app
         .patch("/api/v1/me", Some(laptop_access), &new_password)
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json());
-    let me = app.get("/api/v1/me", Some(phone_access)).await;
-    assert_problem(&me, StatusCode::UNAUTHORIZED, "session-revoked");
+    app.assert_me_refused(phone_access, "session-revoked").await;
     let refresh = app.refresh(&phone["refresh_token"]).await;
     assert_problem(&refresh, StatusCode::UNAUTHORIZED, "session-revoked");
     app.stop().await;

@@ -162,7 +162,7 @@ async fn feedback_then_reports_as_json_and_csv() {
     let trends = format!("/api/v1/events/{id}/analytics/trends");
     let refused = app.get(&trends, Some(&rita)).await;
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
-    let olga_id = app.get("/api/v1/me", Some(&olga)).await.json()["id"]
+    let olga_id = app.me(&olga).await.json()["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -17,7 +17,7 @@ async fn register_login_create_book_cancel_and_list() {
     let organizer = app.user("olga@example.org", "organizer").await;
     let attendee = app.user("arun@example.org", "attendee").await;
 
-    let me = app.get("/api/v1/me", Some(&attendee)).await;
+    let me = app.me(&attendee).await;
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(me.json()["email"], "arun@example.org");
 
@@ -102,9 +102,7 @@ async fn sold_out_is_a_conflict_and_seats_are_never_oversold() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_ticket() {
     let app = spawn().await;
-    let organizer = app.user("o@example.org", "organizer").await;
-    let attendee = app.user("a@example.org", "attendee").await;
-    let id = app.event_id(&organizer, 10, 0).await;
+    let (_, attendee, id) = app.organizer_attendee_event(10, 0).await;
     let book = |quantity: u32| {
         let mut request = prasang_http_client::request(
             Method::POST,
@@ -135,9 +133,7 @@ async fn repeating_a_booking_with_the_same_idempotency_key_returns_the_first_tic
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_tickets_are_pending_until_the_organizer_confirms_payment() {
     let app = spawn().await;
-    let organizer = app.user("o@example.org", "organizer").await;
-    let attendee = app.user("a@example.org", "attendee").await;
-    let id = app.event_id(&organizer, 10, 2500).await;
+    let (organizer, attendee, id) = app.organizer_attendee_event(10, 2500).await;
     let ticket = app.book(&id, &attendee).await.json();
     assert_eq!(ticket["status"], "pending");
     assert_eq!(ticket["amount_minor"], 2500);

@@ -104,18 +104,14 @@ fn arbitrary_requests_get_documented_answers() {
         .unwrap();
     let (app, organizer, event, ticket) = runtime.block_on(async {
         let app = common::spawn().await;
-        let organizer = app.user("o@example.org", "organizer").await;
-        let attendee = app.user("a@example.org", "attendee").await;
-        let event = app.event_id(&organizer, 10, 0).await;
+        let (organizer, attendee, event) = app.organizer_attendee_event(10, 0).await;
         let ticket = app.book(&event, &attendee).await.json()["id"]
             .as_str()
             .unwrap()
             .to_owned();
         (app, organizer, event, ticket)
     });
-    let user = runtime
-        .block_on(app.get("/api/v1/me", Some(&organizer)))
-        .json()["id"]
+    let user = runtime.block_on(app.me(&organizer)).json()["id"]
         .as_str()
         .unwrap()
         .to_owned();

@@ -28,6 +28,19 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A browser in which `email` (registered, password `password123`) has logged in.
+    async fn logged_in(app: &'a TestApp, email: &str) -> Self {
+        let mut browser = Browser::new(app);
+        browser.log_in(email).await;
+        browser
+    }
+
+    /// A browser in which a newly registered organizer, `org@example.org`, has logged in.
+    async fn organizer(app: &'a TestApp) -> Self {
+        app.register("org@example.org", "organizer").await;
+        Browser::logged_in(app, "org@example.org").await
+    }
+
     fn cookie_header(&self) -> String {
         self.cookies
             .iter()
@@ -256,10 +269,7 @@ async fn cookies_are_secure_behind_tls() {
 async fn user_text_is_shown_literally_never_as_markup() {
     let app = spawn().await;
     let organizer = app.user("org@example.org", "organizer").await;
-    let starts = app
-        .prasang
-        .now()
-        .plus(std::time::Duration::from_secs(86_400));
+    let starts = common::now_plus_days(1);
     let title = "<script>alert('t')</script>";
     let created = app
         .create_event(
@@ -293,8 +303,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     let app = spawn().await;
     let (_, event) = app.organizer_with_event("org@example.org", 3, 0).await;
     app.register("ada@example.org", "attendee").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("ada@example.org").await;
+    let mut browser = Browser::logged_in(&app, "ada@example.org").await;
 
     let booked = browser
         .submit(
@@ -352,8 +361,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     // The organizer's attendee list names the holder of the (cancelled) ticket.
-    let mut organizer_browser = Browser::new(&app);
-    organizer_browser.log_in("org@example.org").await;
+    let mut organizer_browser = Browser::logged_in(&app, "org@example.org").await;
     let attendees = text(
         &organizer_browser
             .get(&format!("/organizer/events/{event}"))
@@ -366,9 +374,7 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_field() {
     let app = spawn().await;
-    app.register("org@example.org", "organizer").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("org@example.org").await;
+    let mut browser = Browser::organizer(&app).await;
     let fields = [
         ("title", "Poetry <night>"),
         ("location", "Library"),
@@ -408,9 +414,7 @@ async fn the_event_form_keeps_what_was_entered_and_shows_the_error_beside_the_fi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn event_times_are_entered_and_shown_in_the_events_own_zone() {
     let app = spawn().await;
-    app.register("org@example.org", "organizer").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("org@example.org").await;
+    let mut browser = Browser::organizer(&app).await;
     let mut fields = vec![
         ("title", "Sitar evening"),
         ("location", "Bengaluru"),
@@ -464,8 +468,7 @@ async fn admins_find_users_by_part_of_a_name_and_change_a_role() {
     app.register("ada.lovelace@example.org", "attendee").await;
     app.register("grace@example.org", "attendee").await;
     app.admin("root@example.org").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("root@example.org").await;
+    let mut browser = Browser::logged_in(&app, "root@example.org").await;
     let found = text(&browser.get("/admin?q=LOVE").await);
     assert!(found.contains("ada.lovelace@example.org"), "{found}");
     assert!(!found.contains("grace@example.org"));
@@ -495,8 +498,7 @@ async fn logout_and_a_role_change_end_the_cookie_session() {
     let app = spawn().await;
     app.register("ada@example.org", "attendee").await;
     let admin = app.admin("root@example.org").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("ada@example.org").await;
+    let mut browser = Browser::logged_in(&app, "ada@example.org").await;
     let old_cookies = browser.cookies.clone();
     assert!(text(&browser.get("/").await).contains("Log out"));
 
@@ -582,14 +584,12 @@ async fn the_listing_pages_and_a_sold_out_booking_gets_its_own_page() {
     app.register("ada@example.org", "attendee").await;
     app.register("bo@example.org", "attendee").await;
     let seat = &events[0];
-    let mut ada = Browser::new(&app);
-    ada.log_in("ada@example.org").await;
+    let mut ada = Browser::logged_in(&app, "ada@example.org").await;
     let booked = ada
         .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
         .await;
     assert_eq!(booked.status, StatusCode::SEE_OTHER);
-    let mut bo = Browser::new(&app);
-    bo.log_in("bo@example.org").await;
+    let mut bo = Browser::logged_in(&app, "bo@example.org").await;
     assert!(text(&bo.get(&format!("/events/{seat}")).await).contains("Sold out"));
     let refused = bo
         .submit(&format!("/events/{seat}/book"), &[("quantity", "1")])
@@ -604,8 +604,7 @@ async fn the_listing_pages_and_a_sold_out_booking_gets_its_own_page() {
 async fn an_organizer_edits_and_cancels_and_a_user_sets_channels() {
     let app = spawn().await;
     let (organizer, event) = app.organizer_with_event("org@example.org", 5, 1250).await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("org@example.org").await;
+    let mut browser = Browser::logged_in(&app, "org@example.org").await;
     let form = text(
         &browser
             .get(&format!("/organizer/events/{event}/edit"))
@@ -698,8 +697,7 @@ async fn a_reused_refresh_token_revokes_the_cookie_session_too() {
     use base64::Engine;
     let app = spawn().await;
     app.register("ada@example.org", "attendee").await;
-    let mut browser = Browser::new(&app);
-    browser.log_in("ada@example.org").await;
+    let mut browser = Browser::logged_in(&app, "ada@example.org").await;
     let cookie = browser.cookies["prasang_session"].clone();
     let refresh = cookie.split_once('~').unwrap().1;
     let refresh = base64::engine::general_purpose::URL_SAFE_NO_PAD

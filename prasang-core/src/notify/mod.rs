@@ -49,6 +49,7 @@ mod keys;
 mod runtime;
 mod settings;
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -260,18 +261,11 @@ impl Notifications<'_> {
         page: &PageRequest,
     ) -> Result<Page<Delivery>, NotifyError> {
         self.check_runs_event(actor, event)?;
-        let prefix = event.to_bytes();
-        let page = paging::scan(
-            &self.inner.store.deliveries_by_event,
-            &prefix,
-            &prefix,
-            page,
-            |key| match keys::delivery_from_by_event(key) {
-                Some(delivery) => delivery::load(self.inner, delivery),
-                None => Ok(None),
-            },
-        )?;
-        Ok(shown_to(actor, page))
+        let index = &self.inner.store.deliveries_by_event;
+        // The index key ends with the delivery's own key: borrow it.
+        self.deliveries_in(actor, index, &event.to_bytes(), page, |key| {
+            keys::delivery_from_by_event(key).map(Cow::Borrowed)
+        })
     }
 
     /// Deliveries to a user, oldest first (the user themself or an admin). Why a delivery
@@ -283,17 +277,27 @@ impl Notifications<'_> {
         page: &PageRequest,
     ) -> Result<Page<Delivery>, NotifyError> {
         self.check_self_or_admin(actor, user)?;
-        let prefix = user.to_bytes();
-        let page = paging::scan(
-            &self.inner.store.deliveries_by_user,
-            &prefix,
-            &prefix,
-            page,
-            |key| match keys::delivery_from_by_user(key) {
-                Some(delivery) => delivery::load(self.inner, &delivery),
-                None => Ok(None),
-            },
-        )?;
+        let index = &self.inner.store.deliveries_by_user;
+        // The index key is reordered: the delivery's own key must be built.
+        self.deliveries_in(actor, index, &user.to_bytes(), page, |key| {
+            keys::delivery_from_by_user(key).map(Cow::Owned)
+        })
+    }
+
+    /// One page of the deliveries `index` lists under `prefix`, as `actor` may see them;
+    /// `delivery_key` reads a delivery's own key out of an index key.
+    fn deliveries_in(
+        &self,
+        actor: &Actor,
+        index: &sled::Tree,
+        prefix: &[u8],
+        page: &PageRequest,
+        delivery_key: impl Fn(&[u8]) -> Option<Cow<'_, [u8]>>,
+    ) -> Result<Page<Delivery>, NotifyError> {
+        let page = paging::scan(index, prefix, prefix, page, |key| match delivery_key(key) {
+            Some(delivery) => delivery::load(self.inner, &delivery),
+            None => Ok(None),
+        })?;
         Ok(shown_to(actor, page))
     }
 

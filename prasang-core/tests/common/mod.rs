@@ -131,6 +131,13 @@ impl World {
             .expect("cancel ticket")
     }
 
+    /// Books `quantity` seats of `event` as `who` and cancels them again; both must succeed.
+    /// Returns the cancelled ticket.
+    pub fn book_and_cancel(&self, who: &Actor, event: EventId, quantity: i64) -> Ticket {
+        let ticket = self.book(who, event, quantity);
+        self.cancel_ticket(who, ticket.id)
+    }
+
     /// Confirms the payment of `ticket` as `organizer`; the confirmation must succeed.
     pub fn confirm_payment(&self, organizer: &Actor, ticket: TicketId) -> Ticket {
         self.prasang

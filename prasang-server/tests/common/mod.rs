@@ -139,6 +139,21 @@ impl TestApp {
         self.get(path, token).await.status
     }
 
+    /// `GET /api/v1/me` as the holder of `token`.
+    pub async fn me(&self, token: &str) -> Reply {
+        self.get("/api/v1/me", Some(token)).await
+    }
+
+    /// The status `GET /api/v1/me` answers with for the holder of `token`.
+    pub async fn me_status(&self, token: &str) -> StatusCode {
+        self.me(token).await.status
+    }
+
+    /// Asserts that `GET /api/v1/me` refuses `token` as unauthorized, with this problem slug.
+    pub async fn assert_me_refused(&self, token: &str, slug: &str) {
+        assert_problem(&self.me(token).await, StatusCode::UNAUTHORIZED, slug);
+    }
+
     /// Logs in and returns the session JSON.
     pub async fn login(&self, email: &str) -> Value {
         let reply = self
@@ -150,6 +165,12 @@ impl TestApp {
             .await;
         assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
         reply.json()
+    }
+
+    /// Registers `email` as an attendee and logs in; returns the session JSON.
+    pub async fn attendee_session(&self, email: &str) -> Value {
+        self.register(email, "attendee").await;
+        self.login(email).await
     }
 
     /// Logs in; returns only the access token.
@@ -239,6 +260,19 @@ impl TestApp {
         (organizer, event)
     }
 
+    /// Registers `o@example.org` (organizer) and `a@example.org` (attendee) and has the organizer
+    /// create an event as [`TestApp::event`] does; returns both access tokens and the event's id.
+    pub async fn organizer_attendee_event(
+        &self,
+        capacity: u32,
+        price_minor: u64,
+    ) -> (String, String, String) {
+        let organizer = self.user("o@example.org", "organizer").await;
+        let attendee = self.user("a@example.org", "attendee").await;
+        let event = self.event_id(&organizer, capacity, price_minor).await;
+        (organizer, attendee, event)
+    }
+
     /// The public `seats` object of `event` (an id): capacity, booked, remaining.
     pub async fn seats(&self, event: &str) -> Value {
         self.get(&format!("/api/v1/events/{event}"), None)
@@ -256,6 +290,13 @@ impl TestApp {
             server.await.expect("server task");
         }
     }
+}
+
+/// The access token a session JSON (as login answers) holds.
+pub fn access_of(session: &Value) -> &str {
+    session["access_token"]
+        .as_str()
+        .expect("the session has an access token")
 }
 
 /// Asserts that `reply` is a problem with this status and `type` slug.
