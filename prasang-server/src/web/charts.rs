@@ -16,6 +16,9 @@ const TOP: f64 = 12.0;
 const LABEL_CHAR_WIDTH: f64 = 6.2;
 /// Space kept between two axis labels.
 const LABEL_GAP: f64 = 8.0;
+/// Baseline of the first row of axis labels, and the drop to the second.
+const LABEL_Y: f64 = HEIGHT - BOTTOM + 14.0;
+const LABEL_ROW: f64 = 11.0;
 
 /// One row of numbers over the chart's labels.
 pub(crate) struct Series<'a> {
@@ -60,7 +63,8 @@ impl BarChart<'_> {
         let groups = self.labels.len().max(1) as f64;
         let group_width = plot_width / groups;
         let bar_width = (group_width * 0.8 / self.series.len().max(1) as f64).max(1.0);
-        let label_every = label_every(&self.labels, group_width);
+        let axis = axis_labels(&self.labels, group_width);
+        let height = HEIGHT + LABEL_ROW * (axis.rows - 1) as f64;
         let summary = format!(
             "{}: {} value{}, highest {}",
             self.title,
@@ -71,7 +75,7 @@ impl BarChart<'_> {
         html! {
             figure.chart #(format!("chart-{}", self.id)) {
                 figcaption id=(title_id) { (self.title) }
-                svg viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-label=(summary) xmlns="http://www.w3.org/2000/svg" {
+                svg viewBox=(format!("0 0 {WIDTH} {height}")) role="img" aria-label=(summary) xmlns="http://www.w3.org/2000/svg" {
                     line x1=(LEFT) y1=(TOP + plot_height) x2=(WIDTH - 8.0) y2=(TOP + plot_height) stroke="#8a93a3" {}
                     text x=(LEFT - 6.0) y=(TOP + 10.0) text-anchor="end" font-size="10" fill="#4a5262" { ((self.show)(max)) }
                     text x=(LEFT - 6.0) y=(TOP + plot_height) text-anchor="end" font-size="10" fill="#4a5262" { "0" }
@@ -90,10 +94,10 @@ impl BarChart<'_> {
                                 title { (label) ", " (series.name) ": " ((self.show)(value)) }
                             }
                         }
-                        @if index % label_every == 0 {
-                            text x=(format!("{:.1}", LEFT + group_width * (index as f64 + 0.5))) y=(HEIGHT - BOTTOM + 14.0)
-                                text-anchor="middle" font-size="10" fill="#1d2330" { (clip(label)) }
-                        }
+                    }
+                    @for label in &axis.labels {
+                        text x=(format!("{:.1}", label.x)) y=(LABEL_Y + LABEL_ROW * label.row as f64)
+                            text-anchor="middle" font-size="10" fill="#1d2330" { (label.text) }
                     }
                 }
                 @if self.series.len() > 1 {
@@ -127,17 +131,55 @@ impl BarChart<'_> {
     }
 }
 
-/// Label every k-th group so that neighbouring labels never overlap: k groups must be at least
-/// as wide as the widest (clipped) label and a gap. The drawing scales as a whole (text with it),
-/// so what holds in the view box holds on a desktop and on a phone alike.
-fn label_every(labels: &[String], group_width: f64) -> usize {
-    let widest = labels
-        .iter()
-        .map(|label| clip(label).chars().count())
-        .max()
-        .unwrap_or(0);
-    let needed = widest as f64 * LABEL_CHAR_WIDTH + LABEL_GAP;
-    ((needed / group_width).ceil() as usize).max(1)
+/// An axis label placed under its group.
+struct AxisLabel {
+    x: f64,
+    row: usize,
+    text: String,
+}
+
+/// The labels under the bars, never overlapping and never past the drawing's edges. Every label
+/// when each fits its group (one row) or two groups (two staggered rows: categories such as age
+/// groups or funnel steps keep every name); otherwise every k-th label (days, weeks), k chosen
+/// so that k groups hold the widest. The drawing scales as a whole (text with it), so what
+/// holds in the view box holds on a desktop and on a phone alike.
+struct Axis {
+    rows: usize,
+    labels: Vec<AxisLabel>,
+}
+
+fn axis_labels(labels: &[String], group_width: f64) -> Axis {
+    let texts: Vec<String> = labels.iter().map(|label| clip(label)).collect();
+    let widest = texts.iter().map(|t| label_width(t)).fold(0.0, f64::max) + LABEL_GAP;
+    let (rows, every) = if widest <= group_width {
+        (1, 1)
+    } else if widest <= 2.0 * group_width {
+        (2, 1)
+    } else {
+        (1, (widest / group_width).ceil() as usize)
+    };
+    let mut right_edges = vec![f64::NEG_INFINITY; rows];
+    let mut placed = Vec::new();
+    for (index, text) in texts.into_iter().enumerate().step_by(every) {
+        let half = label_width(&text) / 2.0;
+        let centre = LEFT + group_width * (index as f64 + 0.5);
+        let x = centre.clamp(half, WIDTH - half);
+        let row = index % rows;
+        // Only a label pulled back from the edge can reach its neighbour: it gives way.
+        if x - half < right_edges[row] + LABEL_GAP {
+            continue;
+        }
+        right_edges[row] = x + half;
+        placed.push(AxisLabel { x, row, text });
+    }
+    Axis {
+        rows,
+        labels: placed,
+    }
+}
+
+fn label_width(text: &str) -> f64 {
+    text.chars().count() as f64 * LABEL_CHAR_WIDTH
 }
 
 /// Axis labels stay short.
@@ -154,27 +196,70 @@ fn clip(label: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The x positions and texts of the axis labels under the bars.
-    fn axis_labels(svg: &str) -> Vec<(f64, String)> {
-        let y = format!("y=\"{}\"", HEIGHT - BOTTOM + 14.0);
+    /// The x and y positions and texts of the axis labels under the bars.
+    fn drawn_labels(svg: &str) -> Vec<(f64, f64, String)> {
+        let attribute = |text: &str, name: &str| -> Option<f64> {
+            text.split(&format!(" {name}=\""))
+                .nth(1)?
+                .split('"')
+                .next()?
+                .parse()
+                .ok()
+        };
         svg.split("<text ")
             .skip(1)
-            .filter(|text| text.contains(&y))
-            .map(|text| {
-                let x = text
-                    .split("x=\"")
-                    .nth(1)
-                    .and_then(|rest| rest.split('"').next())
-                    .and_then(|x| x.parse().ok())
-                    .expect("an x position");
-                let label = text
-                    .split('>')
-                    .nth(1)
-                    .and_then(|rest| rest.split('<').next())
-                    .unwrap_or_default();
-                (x, label.to_owned())
+            .filter_map(|text| {
+                let text = format!(" {text}");
+                let y = attribute(&text, "y")?;
+                (y >= LABEL_Y).then(|| {
+                    let x = attribute(&text, "x").expect("an x position");
+                    let label = text
+                        .split('>')
+                        .nth(1)
+                        .and_then(|rest| rest.split('<').next())
+                        .unwrap_or_default();
+                    (x, y, label.to_owned())
+                })
             })
             .collect()
+    }
+
+    fn chart(labels: Vec<String>) -> String {
+        let n = labels.len();
+        BarChart {
+            id: "t",
+            title: "T",
+            labels,
+            series: vec![Series {
+                name: "S",
+                values: vec![1.0; n],
+            }],
+            csv: String::new(),
+            show: count,
+        }
+        .render()
+        .into_string()
+    }
+
+    /// Labels on one row clear each other (centred, 0.6 em = 6 units a character) and the
+    /// drawing's edges.
+    fn assert_apart(what: &str, labels: &[(f64, f64, String)]) {
+        for (x, _, label) in labels {
+            let half = 6.0 * label.chars().count() as f64 / 2.0;
+            assert!(
+                x - half >= 0.0 && x + half <= WIDTH,
+                "{what}: {label} at {x} leaves the chart"
+            );
+        }
+        for (i, (x0, y0, a)) in labels.iter().enumerate() {
+            for (x1, y1, b) in &labels[i + 1..] {
+                let room = 6.0 * (a.chars().count() + b.chars().count()) as f64 / 2.0;
+                assert!(
+                    y0 != y1 || (x1 - x0).abs() >= room,
+                    "{what}: {a} at {x0} runs into {b} at {x1}"
+                );
+            }
+        }
     }
 
     fn days(n: usize) -> Vec<String> {
@@ -186,29 +271,24 @@ mod tests {
     #[test]
     fn day_labels_never_overlap_at_any_range() {
         for n in [1, 7, 30, 90, 365] {
-            let chart = BarChart {
-                id: "t",
-                title: "T",
-                labels: days(n),
-                series: vec![Series {
-                    name: "S",
-                    values: vec![1.0; n],
-                }],
-                csv: String::new(),
-                show: count,
-            };
-            let labels = axis_labels(&chart.render().into_string());
+            let labels = drawn_labels(&chart(days(n)));
             assert!(!labels.is_empty(), "{n} days: some label is drawn");
-            for pair in labels.windows(2) {
-                let ((x0, a), (x1, b)) = (&pair[0], &pair[1]);
-                // Centred labels clear each other when their centres are half of each
-                // width apart, at 0.6 em (6 units) a character.
-                let room = 6.0 * (a.chars().count() + b.chars().count()) as f64 / 2.0;
-                assert!(
-                    x1 - x0 >= room,
-                    "{n} days: {a} at {x0} runs into {b} at {x1}"
-                );
-            }
+            assert_apart(&format!("{n} days"), &labels);
+        }
+    }
+
+    /// Categories keep every name (on two rows where one is too narrow), unclipped.
+    #[test]
+    fn category_labels_are_all_drawn() {
+        let groups = [
+            "under 18", "18–24", "25–34", "35–44", "45–54", "55–64", "65+",
+        ];
+        let steps = ["Page views", "Holds", "Booked", "Cancelled", "Expired"];
+        for names in [&groups[..], &steps[..]] {
+            let labels = drawn_labels(&chart(names.iter().map(|n| n.to_string()).collect()));
+            let texts: Vec<&str> = labels.iter().map(|(_, _, t)| t.as_str()).collect();
+            assert_eq!(texts, names, "every category is named");
+            assert_apart("categories", &labels);
         }
     }
 }
