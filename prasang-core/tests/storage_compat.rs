@@ -245,6 +245,12 @@ fn a_version_2_store_reads_the_same_and_still_books() {
     reads_the_same_and_still_books(2, |view| view);
 }
 
+/// Version 3 (recorded 2026-12-06): the format just before ticket types and promo codes.
+#[test]
+fn a_version_3_store_reads_the_same_and_still_books() {
+    reads_the_same_and_still_books(3, |view| view);
+}
+
 /// Loads the `store-v<version>` fixture, checks the API reads what it read when the fixture was
 /// recorded (after `normalize`, which leaves out what that version could not store), then that
 /// logins, bookings within the per-user limit, replays, payments and cancels work on it.
