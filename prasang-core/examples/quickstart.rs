@@ -54,6 +54,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             currency: "INR".into(),
             image_url: None,
             per_user_limit: Some(2),
+            ticket_types: None,
         },
     )?;
 

@@ -97,6 +97,10 @@ pub enum Subject {
     Ticket,
     /// A feedback entry.
     Feedback,
+    /// A ticket type of an event.
+    TicketType,
+    /// A promo code of an event.
+    PromoCode,
 }
 
 impl fmt::Display for Subject {
@@ -106,6 +110,8 @@ impl fmt::Display for Subject {
             Subject::Event => "event",
             Subject::Ticket => "ticket",
             Subject::Feedback => "feedback",
+            Subject::TicketType => "ticket type",
+            Subject::PromoCode => "promo code",
         })
     }
 }
@@ -146,6 +152,14 @@ impl DomainError for CommonError {
             }
             CommonError::NotFound(Subject::Feedback) => {
                 ErrorInfo::new(K::NotFound, "feedback-not-found", "Feedback not found")
+            }
+            CommonError::NotFound(Subject::TicketType) => ErrorInfo::new(
+                K::NotFound,
+                "ticket-type-not-found",
+                "Ticket type not found",
+            ),
+            CommonError::NotFound(Subject::PromoCode) => {
+                ErrorInfo::new(K::NotFound, "promo-code-not-found", "Promo code not found")
             }
             CommonError::Forbidden(_) => ErrorInfo::new(K::Forbidden, "forbidden", "Not allowed"),
             CommonError::Storage(store) => store.info(),

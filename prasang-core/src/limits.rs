@@ -53,6 +53,32 @@ pub const RATING: Limit = limit("rating", 1, 5);
 pub const COMMENT: Limit = limit("comment", 0, 2_000);
 /// An organizer's reply to feedback, in characters (it may span lines).
 pub const REPLY: Limit = limit("text", 1, 2_000);
+/// Ticket types of one event.
+pub const TICKET_TYPES: Limit = limit("ticket_types", 1, 50);
+/// A ticket type's name, in characters.
+pub const TICKET_TYPE_NAME: Limit = limit("name", 1, 80);
+/// A ticket type's description, in characters.
+pub const TICKET_TYPE_DESCRIPTION: Limit = limit("description", 0, 1_000);
+/// Seats of one ticket type.
+pub const TICKET_TYPE_QUOTA: Limit = limit("quota", 1, CAPACITY.max);
+/// Seats of one ticket type one user may hold.
+pub const TYPE_PER_USER_LIMIT: Limit = limit("per_user_limit", 1, PER_USER_LIMIT.max);
+/// Fewest seats of one ticket type in one booking.
+pub const MIN_PER_ORDER: Limit = limit("min_per_order", 1, PER_USER_LIMIT.max);
+/// Most seats of one ticket type in one booking.
+pub const MAX_PER_ORDER: Limit = limit("max_per_order", 1, PER_USER_LIMIT.max);
+/// Lines (ticket types) in one booking.
+pub const BOOKING_LINES: Limit = limit("lines", 1, TICKET_TYPES.max);
+/// A promo code, in letters, digits and dashes.
+pub const PROMO_CODE: Limit = limit("code", 3, 32);
+/// A percentage discount.
+pub const PROMO_PERCENT: Limit = limit("percent", 1, 100);
+/// A fixed discount per seat, in minor units.
+pub const PROMO_AMOUNT: Limit = limit("amount_minor", 1, PRICE_MINOR.max);
+/// Seats a promo code may be used for.
+pub const PROMO_MAX_USES: Limit = limit("max_uses", 1, CAPACITY.max);
+/// Promo codes of one event.
+pub const PROMO_CODES_PER_EVENT: Limit = limit("codes", 0, 1_000);
 /// Items per page of a listing.
 pub const PAGE_SIZE: Limit = limit("limit", 1, 100);
 
@@ -69,7 +95,17 @@ mod tests {
             let error = validate::text(&limit, &format!("{longest}x"), false).unwrap_err();
             assert_eq!(error.field, limit.field);
         }
-        for limit in [AGE, CAPACITY, PRICE_MINOR, PER_USER_LIMIT, QUANTITY] {
+        for limit in [
+            AGE,
+            CAPACITY,
+            PRICE_MINOR,
+            PER_USER_LIMIT,
+            QUANTITY,
+            TICKET_TYPE_QUOTA,
+            MIN_PER_ORDER,
+            PROMO_PERCENT,
+            PROMO_MAX_USES,
+        ] {
             assert!(validate::in_range::<u64>(&limit, limit.min).is_ok());
             assert!(validate::in_range::<u64>(&limit, limit.max).is_ok());
             assert!(validate::in_range::<u64>(&limit, limit.max + 1).is_err());

@@ -41,6 +41,7 @@ pub(crate) fn free_event(starts_at: Timestamp, capacity: i64) -> NewEvent {
         currency: "EUR".into(),
         image_url: None,
         per_user_limit: Some(1),
+        ticket_types: None,
     }
 }
 

@@ -168,6 +168,7 @@ fn main() {
                         currency: "EUR".into(),
                         image_url: None,
                         per_user_limit: Some(100),
+                        ticket_types: None,
                     },
                 )
                 .expect("event")
@@ -537,6 +538,7 @@ fn main() {
                 currency: "EUR".into(),
                 image_url: None,
                 per_user_limit: Some(100),
+                ticket_types: None,
             },
         )
         .expect("event")

@@ -428,6 +428,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 currency: event.currency.into(),
                 image_url: None,
                 per_user_limit: Some(event.per_user_limit),
+                ticket_types: None,
             },
         )?;
         events.push(created.id);

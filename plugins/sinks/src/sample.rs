@@ -100,5 +100,6 @@ pub fn flash_sale(starts_at: Timestamp, capacity: u32) -> NewEvent {
         currency: "EUR".into(),
         image_url: None,
         per_user_limit: Some(100),
+        ticket_types: None,
     }
 }

@@ -649,7 +649,11 @@ impl<'a> Fold<'a> {
                 ..
             } => self.rating(*event, *user, Some(*rating))?,
             DomainEvent::FeedbackDeleted { event, user, .. } => self.rating(*event, *user, None)?,
-            DomainEvent::FeedbackReplied { .. } | DomainEvent::FeedbackRequested { .. } => {}
+            DomainEvent::FeedbackReplied { .. }
+            | DomainEvent::FeedbackRequested { .. }
+            | DomainEvent::TicketOrdered { .. }
+            | DomainEvent::TicketTypeChanged { .. }
+            | DomainEvent::PromoCodeChanged { .. } => {}
         }
         Ok(())
     }

@@ -11,8 +11,13 @@
 mod listing;
 pub(crate) mod record;
 mod rules;
+pub(crate) mod types;
+mod types_api;
 pub(crate) mod visits;
 pub use record::EventStatus;
+pub use types::{
+    DEFAULT_TYPE_NAME, NewTicketType, TicketType, TicketTypeId, TicketTypeUpdate, TypeAvailability,
+};
 
 pub(crate) use record::{EventRecord, SaleState};
 
@@ -66,7 +71,8 @@ pub struct Event {
     pub starts_at_local: String,
     /// `ends_at` as local time in `time_zone`.
     pub ends_at_local: String,
-    /// Price of one seat in minor units (cents); 0 for free events.
+    /// The lowest price of its listed ticket types ("from"), in minor units (cents); 0 for
+    /// free events. Each type has its own price ([`Events::ticket_types`]).
     pub price_minor: u64,
     /// ISO 4217 currency code.
     pub currency: String,
@@ -108,7 +114,8 @@ pub struct NewEvent {
     pub time_zone: Option<String>,
     /// 1–1,000,000 seats.
     pub capacity: i64,
-    /// Price per seat in minor units, 0 for free (the default).
+    /// Price per seat in minor units, 0 for free (the default): the price of the one
+    /// "Admission" type an event made without `ticket_types` has.
     #[serde(default)]
     pub price_minor: i64,
     /// ISO 4217 code such as `EUR` (default `EUR`).
@@ -117,9 +124,13 @@ pub struct NewEvent {
     /// Optional http(s) picture URL.
     #[serde(default)]
     pub image_url: Option<String>,
-    /// Seats one user may hold, 1–100 (default 1).
+    /// Seats one user may hold, 1–100 (default 1), across all ticket types.
     #[serde(default)]
     pub per_user_limit: Option<i64>,
+    /// Its ticket types (1–50), each with its own price; left out: one "Admission" type at
+    /// `price_minor`.
+    #[serde(default)]
+    pub ticket_types: Option<Vec<NewTicketType>>,
 }
 
 fn default_currency() -> String {
@@ -146,7 +157,8 @@ pub struct EventUpdate {
     pub time_zone: Option<String>,
     /// New capacity: at least the seats already held or booked.
     pub capacity: Option<i64>,
-    /// New price per seat (existing tickets keep theirs).
+    /// New price per seat of an event with one ticket type (existing tickets keep theirs); an
+    /// event with several types changes each type's price instead.
     pub price_minor: Option<i64>,
     /// New currency.
     pub currency: Option<String>,
@@ -157,13 +169,15 @@ pub struct EventUpdate {
     pub per_user_limit: Option<i64>,
 }
 
+/// A field that can be left out (`None`), set (`Some(Some(_))`) or removed with `null`
+/// (`Some(None)`).
 mod double_option {
     use serde::{Deserialize, Deserializer};
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
         d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(Some)
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
     }
 }
 
@@ -194,6 +208,18 @@ pub enum EventError {
     /// An event with tickets cannot be deleted (cancel it instead).
     #[error("the event has tickets; cancel it instead of deleting it")]
     HasTickets,
+    /// A ticket type with tickets cannot be deleted (close it instead).
+    #[error("tickets of this type were issued; close it instead of deleting it")]
+    TypeHasTickets,
+    /// An event keeps at least one ticket type.
+    #[error("an event needs at least one ticket type")]
+    LastType,
+    /// A type's quota below the seats of it already held or booked.
+    #[error("the quota cannot drop below the {sold} seats of this type already sold or held")]
+    QuotaBelowSold {
+        /// Seats of the type held or booked.
+        sold: u32,
+    },
     /// Shared refusals and failures: invalid field, event not found, forbidden, storage.
     #[error(transparent)]
     Common(#[from] CommonError),
@@ -203,6 +229,9 @@ domain_error!(EventError {
     EventError::CapacityBelowSold { .. } => ErrorInfo::new(Conflict, "capacity-below-sold", "Capacity too small"),
     EventError::Cancelled => ErrorInfo::new(Conflict, "event-cancelled", "Event cancelled"),
     EventError::HasTickets => ErrorInfo::new(Conflict, "event-has-tickets", "Event has tickets"),
+    EventError::TypeHasTickets => ErrorInfo::new(Conflict, "ticket-type-has-tickets", "Ticket type has tickets"),
+    EventError::LastType => ErrorInfo::new(Conflict, "last-ticket-type", "Last ticket type"),
+    EventError::QuotaBelowSold { .. } => ErrorInfo::new(Conflict, "quota-below-sold", "Quota too small"),
 });
 
 /// The trees of [`Events::write_whole`], as its transaction sees them.
@@ -215,6 +244,7 @@ struct EventTrees<'t> {
 }
 
 const NO_SUCH_EVENT: CommonError = CommonError::NotFound(Subject::Event);
+const NO_SUCH_TYPE: CommonError = CommonError::NotFound(Subject::TicketType);
 
 /// Inside a transaction: the records of event `key`, if it exists, is not cancelled and `actor`
 /// runs it (else `refusal` as the forbidden message).

@@ -1,10 +1,11 @@
 //! What the `events` and `inventory` trees store: [`EventRecord`] (version 3) and [`SaleState`]
-//! (version 1).
+//! (version 2).
 
 use serde::{Deserialize, Serialize};
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::types::{TicketTypeId, TypeSale};
 use super::{Event, NO_SUCH_EVENT, Seats};
 use crate::auth::Actor;
 use crate::error::CommonError;
@@ -135,37 +136,96 @@ impl From<SeatCounters> for Seats {
     }
 }
 
-/// The sale state in `inventory`: everything a booking checks and changes, so a booking never
-/// reads or rewrites the event's description.
+/// The sale state in `inventory` (version 2): everything a booking checks and changes, so a
+/// booking never reads or rewrites the event's description. Version 2 replaced the one price
+/// with the event's ticket types; a version-1 state reads as one type, "Admission", at its price.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SaleState {
     pub(crate) organizer: UserId,
     pub(crate) seats: SeatCounters,
     pub(crate) per_user_limit: u32,
-    pub(crate) price_minor: u64,
     pub(crate) starts_at: Timestamp,
     pub(crate) status: EventStatus,
     /// Tickets ever issued (any status); an event with tickets cannot be deleted.
     pub(crate) tickets_issued: u64,
+    /// Its ticket types in display order (1–50).
+    pub(crate) types: Vec<TypeSale>,
+    /// The highest type number ever given, so a deleted type's number is never reused.
+    pub(crate) last_type_id: TicketTypeId,
+}
+
+/// The sale state as version 1 stored it: one price for every seat.
+#[derive(Deserialize)]
+struct SaleStateV1 {
+    organizer: UserId,
+    seats: SeatCounters,
+    per_user_limit: u32,
+    price_minor: u64,
+    starts_at: Timestamp,
+    status: EventStatus,
+    tickets_issued: u64,
+}
+
+impl From<SaleStateV1> for SaleState {
+    fn from(v1: SaleStateV1) -> Self {
+        let admission = TypeSale {
+            held: v1.seats.held,
+            booked: v1.seats.booked,
+            tickets_issued: u32::try_from(v1.tickets_issued).unwrap_or(u32::MAX),
+            ..TypeSale::admission(v1.price_minor)
+        };
+        SaleState {
+            organizer: v1.organizer,
+            seats: v1.seats,
+            per_user_limit: v1.per_user_limit,
+            starts_at: v1.starts_at,
+            status: v1.status,
+            tickets_issued: v1.tickets_issued,
+            last_type_id: admission.id,
+            types: vec![admission],
+        }
+    }
 }
 
 impl Record for SaleState {
     const TREE: &'static str = "inventory";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
+        (version == 1).then(|| postcard::from_bytes::<SaleStateV1>(body).map(SaleState::from))
+    }
 }
 
 impl SaleState {
-    /// The sale state of a new event: every seat free, nothing issued.
-    pub(crate) fn of_new(event: &EventRecord, capacity: u32) -> Self {
+    /// The sale state of a new event: every seat free, nothing issued, its first types.
+    pub(crate) fn of_new(event: &EventRecord, capacity: u32, types: Vec<TypeSale>) -> Self {
         SaleState {
             organizer: event.organizer,
             seats: SeatCounters::empty(capacity),
             per_user_limit: event.per_user_limit,
-            price_minor: event.price_minor,
             starts_at: event.starts_at,
             status: event.status,
             tickets_issued: 0,
+            last_type_id: types.iter().map(|t| t.id).max().unwrap_or(0),
+            types,
         }
+    }
+
+    /// A number for a new type of this event.
+    pub(crate) fn next_type_id(&mut self) -> TicketTypeId {
+        self.last_type_id += 1;
+        self.last_type_id
+    }
+
+    /// Type `id` of this event.
+    pub(crate) fn ticket_type(&self, id: TicketTypeId) -> Option<&TypeSale> {
+        self.types.iter().find(|sale_type| sale_type.id == id)
+    }
+
+    /// Type `id` of this event, to change.
+    #[allow(dead_code)] // used by the booking engine next
+    pub(crate) fn ticket_type_mut(&mut self, id: TicketTypeId) -> Option<&mut TypeSale> {
+        self.types.iter_mut().find(|sale_type| sale_type.id == id)
     }
 
     /// Inside a transaction: the sale state of the event keyed `key`, or `NotFound`.

@@ -3,6 +3,7 @@
 //! the records become, and write the answer.
 
 use super::record::{EventRecord, SaleState};
+use super::types;
 use super::{EventError, EventStatus, EventUpdate, NewEvent};
 use crate::ids::{EventId, UserId};
 use crate::limits;
@@ -80,6 +81,8 @@ pub(super) fn new_event(
     check_starts_in_future(starts_at, now)?;
     check_ends_after_start(starts_at, ends_at)?;
     let capacity = check_capacity(new.capacity)?;
+    let price_minor = check_price(new.price_minor)?;
+    let types = types::initial_types(new.ticket_types.as_deref(), price_minor, &zone)?;
     let event = EventRecord {
         id,
         organizer,
@@ -88,7 +91,7 @@ pub(super) fn new_event(
         location: check_location(&new.location)?,
         starts_at,
         ends_at,
-        price_minor: check_price(new.price_minor)?,
+        price_minor: types::listed_price(&types),
         currency: check_currency(&new.currency)?,
         image_url: check_image(new.image_url.as_deref())?,
         per_user_limit: check_per_user_limit(new.per_user_limit.unwrap_or(1))?,
@@ -97,7 +100,7 @@ pub(super) fn new_event(
         updated_at: now,
         time_zone: zone.name().to_owned(),
     };
-    let sale = SaleState::of_new(&event, capacity);
+    let sale = SaleState::of_new(&event, capacity, types);
     Ok((event, sale))
 }
 
@@ -235,9 +238,23 @@ pub(super) fn apply_update(
         &mut event.per_user_limit,
         &mut changed,
     );
+    // The event's price is its one type's: with several, each type has its own.
+    if let Some(price) = u.price_minor {
+        match sale.types.as_mut_slice() {
+            [only] => only.price_minor = price,
+            _ => {
+                return Err(FieldError::new(
+                    "price_minor",
+                    "this event has several ticket types: change the price of each type",
+                )
+                .into());
+            }
+        }
+    }
+    let u_price = u.price_minor.map(|_| types::listed_price(&sale.types));
     // Price and currency are one change: a price means nothing without its currency.
     let new_price = (
-        u.price_minor.unwrap_or(event.price_minor),
+        u_price.unwrap_or(event.price_minor),
         u.currency.unwrap_or_else(|| event.currency.clone()),
     );
     let mut price = (event.price_minor, event.currency.clone());
@@ -262,7 +279,6 @@ pub(super) fn apply_update(
     }
     if !changed.is_empty() {
         sale.per_user_limit = event.per_user_limit;
-        sale.price_minor = event.price_minor;
         sale.starts_at = event.starts_at;
         event.updated_at = now;
     }
@@ -297,6 +313,7 @@ mod tests {
             currency: "eur".into(),
             image_url: None,
             per_user_limit: Some(2),
+            ticket_types: None,
         };
         new_event(
             &new,

@@ -28,7 +28,7 @@
 //!     title: "Meetup".into(), description: String::new(), location: "Pune".into(),
 //!     starts_at: starts_at.into(), ends_at: starts_at.plus(Duration::from_secs(7200)).into(),
 //!     time_zone: None, capacity: 10, price_minor: 0,
-//!     currency: "INR".into(), image_url: None, per_user_limit: None,
+//!     currency: "INR".into(), image_url: None, per_user_limit: None, ticket_types: None,
 //! })?;
 //! prasang.tickets().book(&ada, &BookingRequest { event: event.id, quantity: 1, idempotency_key: None })?;
 //! clock.advance(Duration::from_secs(2 * 3600)); // the event has started

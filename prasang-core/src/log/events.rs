@@ -39,6 +39,31 @@ pub enum EventField {
     TimeZone,
 }
 
+/// What happened to a ticket type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeChange {
+    /// It was added.
+    Added,
+    /// Its settings changed (price, quota, window, limits, visibility, closing, place).
+    Updated,
+    /// It was deleted (it never had tickets).
+    Deleted,
+}
+
+/// One line of an order as the log records it: seats of one ticket type at one price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedLine {
+    /// The ticket type's number within its event.
+    pub ticket_type: u32,
+    /// Seats.
+    pub quantity: u32,
+    /// Price of one seat before any discount, minor units.
+    pub unit_price_minor: u64,
+    /// Discount on the whole line, minor units.
+    pub discount_minor: u64,
+}
+
 /// Something that happened, as recorded in the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,5 +219,34 @@ pub enum DomainEvent {
     FeedbackRequested {
         /// The event.
         event: EventId,
+    },
+    /// The lines of a newly issued ticket: seats per ticket type at their prices, and the promo
+    /// code it used. Written just before the ticket's `TicketPending` or `TicketBooked`, in the
+    /// same transaction.
+    TicketOrdered {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
+        /// Seats per type (at least one line).
+        lines: Vec<LoggedLine>,
+        /// The promo code applied (upper case), if any.
+        promo_code: Option<String>,
+    },
+    /// A ticket type was added, changed or deleted.
+    TicketTypeChanged {
+        /// The event.
+        event: EventId,
+        /// The type's number within it.
+        ticket_type: u32,
+        /// What happened.
+        change: TypeChange,
+    },
+    /// A promo code was created or changed.
+    PromoCodeChanged {
+        /// The event.
+        event: EventId,
+        /// The code (upper case).
+        code: String,
     },
 }

@@ -94,7 +94,8 @@ fn decide_booking(
         });
     }
     let mut sale = sale.clone();
-    let paid = sale.price_minor > 0;
+    let price_minor = sale.types.first().map_or(0, |first| first.price_minor);
+    let paid = price_minor > 0;
     sale.seats.remaining -= quantity;
     if paid {
         sale.seats.held += quantity;
@@ -103,7 +104,7 @@ fn decide_booking(
     }
     sale.tickets_issued += 1;
     Ok(Decision {
-        amount_minor: sale.price_minor.saturating_mul(u64::from(quantity)),
+        amount_minor: price_minor.saturating_mul(u64::from(quantity)),
         status: if paid {
             TicketStatus::Pending
         } else {
@@ -493,6 +494,7 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
 mod tests {
     use super::*;
     use crate::events::record::SeatCounters;
+    use crate::events::types::TypeSale;
     use crate::testing::{free_event, register};
     use crate::users::{PasswordCost, Role};
     use crate::{Config, Prasang};
@@ -564,10 +566,11 @@ mod tests {
                 booked: 10 - remaining,
             },
             per_user_limit: 4,
-            price_minor,
             starts_at: NOW.plus(std::time::Duration::from_secs(3600)),
             status: EventStatus::Published,
             tickets_issued: 0,
+            types: vec![TypeSale::admission(price_minor)],
+            last_type_id: 1,
         }
     }
 

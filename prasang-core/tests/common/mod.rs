@@ -236,6 +236,7 @@ pub fn new_event(capacity: i64, price_minor: i64, per_user_limit: i64) -> NewEve
         currency: "EUR".into(),
         image_url: None,
         per_user_limit: Some(per_user_limit),
+        ticket_types: None,
     }
 }
 

@@ -120,6 +120,7 @@ impl EventForm {
                     currency: self.currency.trim().to_owned(),
                     image_url: None,
                     per_user_limit: Some(per_user_limit),
+                    ticket_types: None,
                 })
             }
             _ => Err(errors),
