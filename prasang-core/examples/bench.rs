@@ -176,6 +176,8 @@ fn bookings(
             event: bench.events[(thread + n as usize) % bench.events.len()],
             quantity: 1,
             idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
         };
         match bench.prasang.tickets().book(user, &request) {
             Ok(_) => {}
@@ -218,6 +220,8 @@ fn dispatch_alone(bookings: usize) -> (f64, f64) {
             event: hot.events[0],
             quantity: 1,
             idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
         };
         let user = &hot.users[n % hot.users.len()];
         hot.prasang.tickets().book(user, &request).expect("book");

@@ -60,6 +60,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             event: event.id,
             quantity: 1,
             idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
         };
         prasang.tickets().book(guest, &request)?;
     }

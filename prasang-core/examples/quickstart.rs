@@ -63,6 +63,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         event: event.id,
         quantity: 2,
         idempotency_key: Some("checkout-1".into()),
+        lines: Vec::new(),
+        promo_code: None,
     };
     let booked = prasang.tickets().book(&ada, &request)?;
     println!(

@@ -204,10 +204,13 @@ impl From<ScanError> for CommonError {
 }
 
 /// Implements [`DomainError`] for a module error with a `Common(CommonError)` variant, given the
-/// info of its own variants, plus the conversions that let `?` lift field, storage and paging
-/// errors into it.
+/// info of its own variants (and, after `fields`, the field at fault of those that have one), plus
+/// the conversions that let `?` lift field, storage and paging errors into it.
 macro_rules! domain_error {
     ($error:ident { $($variant:pat => $info:expr),* $(,)? }) => {
+        $crate::error::domain_error!($error { $($variant => $info),* } fields {});
+    };
+    ($error:ident { $($variant:pat => $info:expr),* $(,)? } fields { $($fvariant:pat => $field:expr),* $(,)? }) => {
         impl $crate::error::DomainError for $error {
             fn info(&self) -> $crate::error::ErrorInfo {
                 #[allow(unused_imports)]
@@ -221,6 +224,7 @@ macro_rules! domain_error {
             fn field(&self) -> Option<&$crate::validate::FieldError> {
                 match self {
                     $error::Common(common) => common.field(),
+                    $($fvariant => $field,)*
                     #[allow(unreachable_patterns)]
                     _ => None,
                 }

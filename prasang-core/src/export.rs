@@ -262,6 +262,8 @@ mod tests {
                     event,
                     quantity: 1,
                     idempotency_key: None,
+                    lines: Vec::new(),
+                    promo_code: None,
                 };
                 prasang
                     .tickets()

@@ -42,6 +42,7 @@ pub mod notify;
 mod paging;
 #[cfg(feature = "plugins")]
 pub mod plugin_host;
+pub mod promo;
 pub mod snapshot;
 mod store;
 #[cfg(test)]
@@ -213,6 +214,13 @@ impl Prasang {
     /// Events.
     pub fn events(&self) -> events::Events<'_> {
         events::Events::new(&self.inner.ctx)
+    }
+
+    /// Promo codes of events.
+    pub fn promo_codes(&self) -> promo::PromoCodes<'_> {
+        promo::PromoCodes {
+            inner: &self.inner.ctx,
+        }
     }
 
     /// Tickets.

@@ -68,6 +68,8 @@ pub(crate) fn one_booking(config: crate::Config) -> OneBooking {
         event: event.id,
         quantity: 1,
         idempotency_key: None,
+        lines: Vec::new(),
+        promo_code: None,
     };
     prasang.tickets().book(&ada, &request).expect("book");
     OneBooking {

@@ -78,6 +78,8 @@ fn crash_child() {
                     event,
                     quantity: 1,
                     idempotency_key: None,
+                    lines: Vec::new(),
+                    promo_code: None,
                 };
                 let ticket = match prasang.tickets().book(&actor, &request) {
                     Ok(outcome) => outcome.ticket,

@@ -78,6 +78,8 @@ fn an_idempotent_retry_in_the_same_batch_returns_the_first_ticket() {
         event: event.id,
         quantity,
         idempotency_key: Some("ada-checkout-1".into()),
+        lines: Vec::new(),
+        promo_code: None,
     };
     let answers = world.prasang.tickets().book_many(&[
         (ada, keyed(2)),
@@ -168,6 +170,8 @@ fn concurrent_retries_and_strangers_book_each_key_once_and_never_oversell() {
                     event,
                     quantity: 2,
                     idempotency_key: Some(format!("key-{}", i / 2)),
+                    lines: Vec::new(),
+                    promo_code: None,
                 };
                 start.wait();
                 (

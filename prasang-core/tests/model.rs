@@ -212,7 +212,7 @@ proptest! {
             let tickets = real.world.prasang.tickets();
             let (got, expected) = match op {
                 Op::Book { user, paid, quantity } => {
-                    let request = BookingRequest { event: real.events[&paid], quantity: quantity.into(), idempotency_key: None };
+                    let request = BookingRequest { event: real.events[&paid], quantity: quantity.into(), idempotency_key: None, lines: Vec::new(), promo_code: None, };
                     let result = tickets.book(&real.users[user], &request);
                     if let Ok(outcome) = &result {
                         real.tickets.push(outcome.ticket.id);
@@ -221,7 +221,7 @@ proptest! {
                 }
                 Op::BookMany { requests } => {
                     let batch: Vec<_> = requests.iter().map(|&(user, paid, quantity)| {
-                        (real.users[user], BookingRequest { event: real.events[&paid], quantity: quantity.into(), idempotency_key: None })
+                        (real.users[user], BookingRequest { event: real.events[&paid], quantity: quantity.into(), idempotency_key: None, lines: Vec::new(), promo_code: None, })
                     }).collect();
                     let results = tickets.book_many(&batch);
                     for outcome in results.iter().flatten() {

@@ -29,11 +29,7 @@ fn background_world(channels: &[&Arc<Recording>], workers: usize) -> World {
 }
 
 fn request(event: prasang_core::EventId) -> BookingRequest {
-    BookingRequest {
-        event,
-        quantity: 1,
-        idempotency_key: None,
-    }
+    BookingRequest::seats(event, 1)
 }
 
 #[test]

@@ -231,6 +231,8 @@ fn bookings_go_on_while_a_plugin_channel_spins() {
             event: event.id,
             quantity: 1,
             idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
         };
         world.prasang.tickets().book(attendee, &request).unwrap();
     }

@@ -116,6 +116,8 @@ fn race(price_minor: i64) {
                                 event: event.id,
                                 quantity: rng.gen_range(1..=2),
                                 idempotency_key: Some(format!("{i}-{n}")),
+                                lines: Vec::new(),
+                                promo_code: None,
                             };
                             match tickets.book(&user, &request) {
                                 Ok(outcome) => mine.push(outcome.ticket.id),

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use common::{START, assert_intact, booking, email_of, new_event, new_user, password_of};
 use notify_support::Recording;
-use prasang_core::events::EventUpdate;
+use prasang_core::events::{DEFAULT_TYPE_NAME, EventUpdate};
 use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{PasswordCost, ProfileUpdate, Role};
 use prasang_core::{Config, EventId, ManualClock, PageRequest, Prasang, TicketId, UserId};
@@ -236,19 +236,21 @@ fn record_store_fixture() {
 
 #[test]
 fn a_version_1_store_reads_the_same_and_still_books() {
-    reads_the_same_and_still_books(1, |view| without_derived_fields(read_as_utc(view)));
+    reads_the_same_and_still_books(1, |view| {
+        without_derived_fields(read_as_utc(one_admission_line(view)))
+    });
 }
 
 /// Version 2 (recorded 2026-12-03): events with time zones, deliveries as records.
 #[test]
 fn a_version_2_store_reads_the_same_and_still_books() {
-    reads_the_same_and_still_books(2, |view| view);
+    reads_the_same_and_still_books(2, one_admission_line);
 }
 
 /// Version 3 (recorded 2026-12-06): the format just before ticket types and promo codes.
 #[test]
 fn a_version_3_store_reads_the_same_and_still_books() {
-    reads_the_same_and_still_books(3, |view| view);
+    reads_the_same_and_still_books(3, one_admission_line);
 }
 
 /// Loads the `store-v<version>` fixture, checks the API reads what it read when the fixture was
@@ -279,6 +281,23 @@ fn reads_the_same_and_still_books(version: u32, normalize: impl Fn(Value) -> Val
         .auth()
         .login(&email_of("Ada"), &password_of("Ada"))
         .expect("login with the stored hash");
+
+    // Each old event reads as one "Admission" type at its price, holding all its seats.
+    let organizer_actor = prasang.auth().trusted_actor(users[0]).expect("actor");
+    for &id in &events {
+        let event = prasang.events().peek(id).expect("event");
+        let types = prasang
+            .events()
+            .ticket_types(&organizer_actor, id)
+            .expect("types");
+        assert_eq!(types.len(), 1, "{types:?}");
+        assert_eq!(types[0].name, DEFAULT_TYPE_NAME);
+        assert_eq!(types[0].price_minor, event.price_minor);
+        assert_eq!(
+            (types[0].held, types[0].booked),
+            (event.seats.held, event.seats.booked)
+        );
+    }
 
     // Seat counters from the old sale state still drive bookings.
     let bob = prasang.auth().trusted_actor(users[2]).expect("actor");
@@ -348,6 +367,30 @@ fn reads_the_same_and_still_books(version: u32, normalize: impl Fn(Value) -> Val
         )
         .expect("update an old event");
     assert_intact(&prasang);
+}
+
+/// Checks every ticket of a store written before ticket types reads as one line of type 1
+/// ("Admission") at the price it was charged, with no promo code, and drops those fields,
+/// which the fixture predates.
+fn one_admission_line(mut view: Value) -> Value {
+    let tickets = view["tickets"].as_array_mut().expect("tickets");
+    assert!(!tickets.is_empty());
+    for ticket in tickets {
+        let ticket = ticket.as_object_mut().expect("a ticket");
+        let quantity = ticket["quantity"].as_u64().expect("quantity");
+        let amount = ticket["amount_minor"].as_u64().expect("amount");
+        let line = json!({
+            "ticket_type": 1,
+            "quantity": quantity,
+            "unit_price_minor": amount / quantity,
+            "discount_minor": 0,
+        });
+        assert_eq!(ticket.remove("lines"), Some(json!([line])));
+        assert_eq!(ticket.remove("promo_code"), Some(Value::Null));
+        assert_eq!(ticket.remove("promo_seats"), Some(json!(0)));
+        assert_eq!(ticket.remove("discount_minor"), Some(json!(0)));
+    }
+    view
 }
 
 /// Checks the events and deliveries of a store written before time zones read as UTC (their

@@ -454,6 +454,8 @@ impl Database {
             event: event_id(py, event)?,
             quantity,
             idempotency_key,
+            lines: Vec::new(),
+            promo_code: None,
         };
         let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
         let ticket = outcome.ticket;

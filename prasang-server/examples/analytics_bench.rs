@@ -216,6 +216,8 @@ fn main() {
                 event: events[event],
                 quantity: 1 + (rng.below(10) == 0) as i64,
                 idempotency_key: None,
+                lines: Vec::new(),
+                promo_code: None,
             };
             let Ok(outcome) = prasang.tickets().book(&users[user], &request) else {
                 continue;
@@ -560,6 +562,8 @@ fn main() {
                         event: hot,
                         quantity: 1,
                         idempotency_key: None,
+                        lines: Vec::new(),
+                        promo_code: None,
                     };
                     if flash
                         .tickets()

@@ -496,6 +496,8 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     event: events[event],
                     quantity,
                     idempotency_key: None,
+                    lines: Vec::new(),
+                    promo_code: None,
                 };
                 match prasang.tickets().book(&actor, &request) {
                     Ok(outcome) => {

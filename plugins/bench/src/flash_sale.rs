@@ -229,6 +229,8 @@ fn sell_out(
                     event,
                     quantity: 1,
                     idempotency_key: None,
+                    lines: Vec::new(),
+                    promo_code: None,
                 };
                 barrier.wait();
                 let mut n = t;

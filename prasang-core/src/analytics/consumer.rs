@@ -879,6 +879,8 @@ mod tests {
                 event,
                 quantity: 1,
                 idempotency_key: None,
+                lines: Vec::new(),
+                promo_code: None,
             };
             prasang.tickets().book(&guest, &request).expect("book");
         }
@@ -929,6 +931,8 @@ mod tests {
                 event,
                 quantity: 1,
                 idempotency_key: None,
+                lines: Vec::new(),
+                promo_code: None,
             };
             let held = prasang
                 .tickets()

@@ -223,7 +223,6 @@ impl SaleState {
     }
 
     /// Type `id` of this event, to change.
-    #[allow(dead_code)] // used by the booking engine next
     pub(crate) fn ticket_type_mut(&mut self, id: TicketTypeId) -> Option<&mut TypeSale> {
         self.types.iter_mut().find(|sale_type| sale_type.id == id)
     }

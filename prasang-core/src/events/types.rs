@@ -8,7 +8,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{EventRecord, SaleState};
 use crate::limits;
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
@@ -365,7 +364,7 @@ pub(crate) fn initial_types(
     Ok(types)
 }
 
-fn check_type_count(count: usize) -> Result<(), FieldError> {
+pub(crate) fn check_type_count(count: usize) -> Result<(), FieldError> {
     if !limits::TICKET_TYPES.contains(count as i64) {
         return Err(FieldError::new(
             limits::TICKET_TYPES.field,
@@ -451,19 +450,6 @@ pub(crate) fn apply_update(
     Ok(())
 }
 
-/// Adds a type to an event, numbered after every type it ever had.
-pub(crate) fn add(
-    sale: &mut SaleState,
-    new: &NewTicketType,
-    zone: &Zone,
-) -> Result<TicketTypeId, FieldError> {
-    check_type_count(sale.types.len() + 1)?;
-    let id = sale.next_type_id();
-    let sale_type = new_type(new, id, zone, &sale.types)?;
-    sale.types.push(sale_type);
-    Ok(id)
-}
-
 /// The lowest price among the types anyone can see: what listings show as "from".
 pub(crate) fn listed_price(types: &[TypeSale]) -> u64 {
     types
@@ -472,11 +458,6 @@ pub(crate) fn listed_price(types: &[TypeSale]) -> u64 {
         .map(|sale_type| sale_type.price_minor)
         .min()
         .unwrap_or(0)
-}
-
-/// Keeps the event record's listed price ("from") true after its types changed.
-pub(crate) fn sync_listed_price(event: &mut EventRecord, sale: &SaleState) {
-    event.price_minor = listed_price(&sale.types);
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use crate::auth::Actor;
 use crate::ids::EventId;
 use crate::log::{self, DomainEvent, TypeChange};
 use crate::store::{abort, codec, finish};
+use crate::validate::FieldError;
 use crate::zone::Zone;
 
 const REFUSAL: &str = "only the event's organizer can change its ticket types";
@@ -45,7 +46,7 @@ impl Events<'_> {
         new: NewTicketType,
     ) -> Result<TicketType, EventError> {
         self.edit_types(actor, id, TypeChange::Added, |editing| {
-            types::add(&mut editing.sale, &new, &editing.zone)
+            add_type(&mut editing.sale, &new, &editing.zone)
                 .map_err(|invalid| abort(EventError::from(invalid)))
         })
     }
@@ -126,7 +127,7 @@ impl Events<'_> {
                     .or_else(|| before.ticket_type(type_id))
                     .map(|sale_type| sale_type.to_api(&zone, now, sale.seats.remaining))
                     .ok_or_else(|| abort(NO_SUCH_TYPE))?;
-                types::sync_listed_price(&mut event, &sale);
+                sync_listed_price(&mut event, &sale);
                 event.updated_at = now;
                 events.insert(&key, codec::write(&event))?;
                 inventory.insert(&key, codec::write(&sale))?;
@@ -153,4 +154,22 @@ fn type_index(
         .iter()
         .position(|sale_type| sale_type.id == type_id)
         .ok_or_else(|| abort(NO_SUCH_TYPE))
+}
+
+/// Adds a type to an event, numbered after every type it ever had.
+fn add_type(
+    sale: &mut SaleState,
+    new: &NewTicketType,
+    zone: &Zone,
+) -> Result<TicketTypeId, FieldError> {
+    types::check_type_count(sale.types.len() + 1)?;
+    let id = sale.next_type_id();
+    let sale_type = types::new_type(new, id, zone, &sale.types)?;
+    sale.types.push(sale_type);
+    Ok(id)
+}
+
+/// Keeps the event record's listed price ("from") true after its types changed.
+fn sync_listed_price(event: &mut EventRecord, sale: &SaleState) {
+    event.price_minor = types::listed_price(&sale.types);
 }

@@ -30,7 +30,7 @@
 //!     time_zone: None, capacity: 10, price_minor: 0,
 //!     currency: "INR".into(), image_url: None, per_user_limit: None, ticket_types: None,
 //! })?;
-//! prasang.tickets().book(&ada, &BookingRequest { event: event.id, quantity: 1, idempotency_key: None })?;
+//! prasang.tickets().book(&ada, &BookingRequest::seats(event.id, 1))?;
 //! clock.advance(Duration::from_secs(2 * 3600)); // the event has started
 //! let given = prasang.feedback().give(&ada, event.id, FeedbackInput { rating: 5, comment: Some("Great".into()) })?;
 //! assert_eq!(given.rating, 5);
@@ -54,7 +54,7 @@ use crate::limits;
 use crate::log::{self, DomainEvent};
 use crate::paging::{self, Page, PageRequest};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys};
-use crate::tickets::{Ticket, TicketStatus};
+use crate::tickets::TicketStatus;
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
 
@@ -418,7 +418,7 @@ impl Feedbacks<'_> {
                 continue;
             };
             if let Some(bytes) = store.tickets.get(id.to_bytes())? {
-                let ticket: Ticket = codec::decode("tickets", &bytes)?;
+                let ticket = crate::tickets::record::decode(&bytes)?;
                 if ticket.event == event {
                     out.push(id);
                 }
@@ -431,7 +431,7 @@ impl Feedbacks<'_> {
 /// Inside a transaction: the event exists, is not cancelled and has started.
 fn check_open(inventory: &TransactionalTree, event: EventId, now: Timestamp) -> TxResult<()> {
     let sale: SaleState = match inventory.get(event.to_bytes())? {
-        Some(bytes) => decode_in_tx("inventory", &bytes)?,
+        Some(bytes) => crate::store::read_in_tx(&bytes)?,
         None => return Err(abort(NO_SUCH_EVENT)),
     };
     if sale.status == EventStatus::Cancelled {
@@ -448,7 +448,7 @@ fn check_open(inventory: &TransactionalTree, event: EventId, now: Timestamp) -> 
 fn check_holder(tickets: &TransactionalTree, candidates: &[TicketId]) -> TxResult<()> {
     for id in candidates {
         if let Some(bytes) = tickets.get(id.to_bytes())? {
-            let ticket: Ticket = decode_in_tx("tickets", &bytes)?;
+            let ticket = crate::tickets::record::decode(&bytes).map_err(abort)?;
             if ticket.status == TicketStatus::Booked {
                 return Ok(());
             }

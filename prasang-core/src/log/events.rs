@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::EventStatus;
 use crate::ids::{EventId, TicketId, UserId};
-use crate::tickets::TicketStatus;
+use crate::tickets::{TicketLine, TicketStatus};
 use crate::time::Timestamp;
 use crate::users::{Gender, Role};
 
@@ -49,19 +49,6 @@ pub enum TypeChange {
     Updated,
     /// It was deleted (it never had tickets).
     Deleted,
-}
-
-/// One line of an order as the log records it: seats of one ticket type at one price.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LoggedLine {
-    /// The ticket type's number within its event.
-    pub ticket_type: u32,
-    /// Seats.
-    pub quantity: u32,
-    /// Price of one seat before any discount, minor units.
-    pub unit_price_minor: u64,
-    /// Discount on the whole line, minor units.
-    pub discount_minor: u64,
 }
 
 /// Something that happened, as recorded in the log.
@@ -229,7 +216,7 @@ pub enum DomainEvent {
         /// Its event.
         event: EventId,
         /// Seats per type (at least one line).
-        lines: Vec<LoggedLine>,
+        lines: Vec<TicketLine>,
         /// The promo code applied (upper case), if any.
         promo_code: Option<String>,
     },

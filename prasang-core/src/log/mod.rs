@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{TransactionalTree, UnabortableTransactionError};
 
-pub use events::{DomainEvent, EventField, LoggedLine, TypeChange};
+pub use events::{DomainEvent, EventField, TypeChange};
 
 use crate::auth::Actor;
 use crate::context::Context;

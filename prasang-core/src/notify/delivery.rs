@@ -541,6 +541,8 @@ mod tests {
                 event: event.id,
                 quantity: 1,
                 idempotency_key: None,
+                lines: Vec::new(),
+                promo_code: None,
             };
             prasang.tickets().book(&attendee, &request).expect("book");
         }

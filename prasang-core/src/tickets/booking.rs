@@ -7,30 +7,64 @@ use std::collections::hash_map::Entry;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::group::{BookingOutcome, PendingBooking, Queued, Request};
+use super::group::{BookingOutcome, PendingBooking, Queued, Request, Wanted};
 use super::held::{self, Booked, HeldSeats};
-use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
+use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, order, record};
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, Subject};
-use crate::events::{EventStatus, SaleState};
+use crate::events::{SaleState, TicketTypeId};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::limits::{self, IDEMPOTENCY_KEY};
 use crate::log::{self, DomainEvent};
+use crate::promo::PromoRefusal;
+use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
 
-/// A request for seats.
+/// A request for seats: `quantity` seats of the event's first listed type on sale, or seats
+/// per ticket type in `lines`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BookingRequest {
     /// The event.
     pub event: EventId,
-    /// Seats, 1 up to the event's per-user limit.
+    /// Seats, 1 up to the event's per-user limit. With `lines`, leave it out (0) or give their
+    /// sum.
+    #[serde(default)]
     pub quantity: i64,
     /// A key of the caller's choosing (1–255 printable ASCII characters): repeating a request with
     /// the same key returns the first result instead of booking again.
     pub idempotency_key: Option<String>,
+    /// Seats per ticket type (each type once): all are booked or none.
+    #[serde(default)]
+    pub lines: Vec<BookingLine>,
+    /// A promo code of the event (any case); empty means none.
+    #[serde(default)]
+    pub promo_code: Option<String>,
+}
+
+impl BookingRequest {
+    /// `quantity` seats of `event`'s default type, with no key, lines or code.
+    pub fn seats(event: EventId, quantity: i64) -> Self {
+        BookingRequest {
+            event,
+            quantity,
+            idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
+        }
+    }
+}
+
+/// Seats of one ticket type in a [`BookingRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingLine {
+    /// The ticket type's number within the event.
+    pub ticket_type: TicketTypeId,
+    /// Seats of it, 1 up to the limits.
+    pub quantity: i64,
 }
 
 /// The refusal for a booking of an event that does not exist.
@@ -56,64 +90,6 @@ fn check_idempotency_key(key: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// What a booking does to the sale state, and the ticket it issues.
-#[derive(Debug, PartialEq)]
-struct Decision {
-    /// The sale state with the seats taken.
-    sale: SaleState,
-    /// `Booked` for free events; `Pending` (held until paid) for paid ones.
-    status: TicketStatus,
-    /// The price of all the seats.
-    amount_minor: u64,
-}
-
-/// Decides a booking of `quantity` seats by a user who already holds `held` seats of the event,
-/// at `now`: the event must be on sale, the per-user limit hold and enough seats remain, in
-/// that order (so a user over the limit hears that, not "sold out").
-fn decide_booking(
-    sale: &SaleState,
-    held: u32,
-    quantity: u32,
-    now: Timestamp,
-) -> Result<Decision, TicketError> {
-    if sale.status == EventStatus::Cancelled {
-        return Err(TicketError::NotOnSale("the event is cancelled"));
-    }
-    if sale.starts_at <= now {
-        return Err(TicketError::NotOnSale("the event has already started"));
-    }
-    if held + quantity > sale.per_user_limit {
-        return Err(TicketError::LimitReached {
-            limit: sale.per_user_limit,
-            held,
-        });
-    }
-    if quantity > sale.seats.remaining {
-        return Err(TicketError::SoldOut {
-            remaining: sale.seats.remaining,
-        });
-    }
-    let mut sale = sale.clone();
-    let price_minor = sale.types.first().map_or(0, |first| first.price_minor);
-    let paid = price_minor > 0;
-    sale.seats.remaining -= quantity;
-    if paid {
-        sale.seats.held += quantity;
-    } else {
-        sale.seats.booked += quantity;
-    }
-    sale.tickets_issued += 1;
-    Ok(Decision {
-        amount_minor: price_minor.saturating_mul(u64::from(quantity)),
-        status: if paid {
-            TicketStatus::Pending
-        } else {
-            TicketStatus::Booked
-        },
-        sale,
-    })
-}
-
 /// What an earlier request with the same idempotency key left behind.
 enum Replay {
     /// No earlier request: book.
@@ -128,25 +104,37 @@ type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 /// Inside the booking transaction: the ticket an earlier request with the same idempotency `key`
 /// made, if there was one (also when that request is earlier in the same batch: the transaction
-/// reads its own writes); the key may not be reused for another event or quantity.
+/// reads its own writes); the key may not be reused for another event, other seats or another
+/// promo code.
 fn replay(
     idempotency: &TransactionalTree,
     tickets: &TransactionalTree,
     key: &[u8],
-    event: EventId,
-    quantity: u32,
+    request: &Queued,
 ) -> TxResult<Replay> {
     let Some(bytes) = idempotency.get(key)? else {
         return Ok(Replay::Fresh);
     };
     let first: IdempotencyRecord = decode_in_tx("idempotency", &bytes)?;
-    if first.event != event || first.quantity != quantity {
+    if first.event != request.event || first.quantity != request.wanted.total() {
         return Ok(Replay::Refused(TicketError::IdempotencyKeyReused));
     }
     let Some(bytes) = tickets.get(first.ticket.to_bytes())? else {
         return Ok(Replay::Refused(NO_SUCH_TICKET.into()));
     };
-    record::decode(&bytes).map(Replay::First).map_err(abort)
+    let ticket = record::decode(&bytes).map_err(abort)?;
+    let same_lines = match &request.wanted {
+        Wanted::Default(_) => true,
+        Wanted::Lines(lines) => ticket
+            .lines
+            .iter()
+            .map(|line| (line.ticket_type, line.quantity))
+            .eq(lines.iter().copied()),
+    };
+    if !same_lines || ticket.promo_code != request.promo_code {
+        return Ok(Replay::Refused(TicketError::IdempotencyKeyReused));
+    }
+    Ok(Replay::First(ticket))
 }
 
 /// The log entry for a newly issued ticket: pending (with its hold's end) or booked.
@@ -179,6 +167,8 @@ struct BookingTrees<'t> {
     idempotency: &'t TransactionalTree,
     by_expiry: &'t TransactionalTree,
     log: &'t TransactionalTree,
+    promo_codes: &'t TransactionalTree,
+    promo_uses: &'t TransactionalTree,
 }
 
 /// A value read once per batch, changed in memory by each booking and written back once.
@@ -187,11 +177,15 @@ struct Cached<T> {
     changed: bool,
 }
 
-/// The sale states a batch has read and the seats its users hold, as its bookings changed them
-/// so far.
+/// The sale states and promo codes a batch has read and the seats its users hold, as its
+/// bookings changed them so far.
 struct BatchState<'h> {
     /// `None`: no such event.
     sales: HashMap<EventId, Option<Cached<SaleState>>>,
+    /// By `promo_codes` key; `None`: no such code.
+    promos: HashMap<Vec<u8>, Option<Cached<PromoRecord>>>,
+    /// By `promo_uses` key: a user's active tickets with a code.
+    promo_users: HashMap<Vec<u8>, Cached<u32>>,
     /// What the writer knew before the batch (every user and event of it recalled).
     remembered: &'h HeldSeats,
     held: HashMap<(UserId, EventId), Booked>,
@@ -210,6 +204,8 @@ impl BookingTrees<'_> {
     ) -> TxResult<Decided> {
         let mut state = BatchState {
             sales: HashMap::new(),
+            promos: HashMap::new(),
+            promo_users: HashMap::new(),
             remembered,
             held: HashMap::new(),
         };
@@ -223,6 +219,16 @@ impl BookingTrees<'_> {
                     .insert(&event.to_bytes(), codec::write(&sale.value))?;
             }
         }
+        for (key, promo) in &state.promos {
+            if let Some(promo) = promo.as_ref().filter(|promo| promo.changed) {
+                self.promo_codes
+                    .insert(key.as_slice(), codec::write(&promo.value))?;
+            }
+        }
+        for (key, uses) in state.promo_users.iter().filter(|(_, uses)| uses.changed) {
+            self.promo_uses
+                .insert(key.as_slice(), &uses.value.to_be_bytes())?;
+        }
         Ok((answers, state.held))
     }
 
@@ -233,9 +239,8 @@ impl BookingTrees<'_> {
         now: Timestamp,
         hold_until: Timestamp,
     ) -> TxResult<Result<BookingOutcome, TicketError>> {
-        let quantity = request.quantity;
         if let Some(key) = &request.idempotency_key {
-            match replay(self.idempotency, self.tickets, key, request.event, quantity)? {
+            match replay(self.idempotency, self.tickets, key, request)? {
                 Replay::Fresh => {}
                 Replay::First(ticket) => {
                     return Ok(Ok(BookingOutcome {
@@ -254,10 +259,7 @@ impl BookingTrees<'_> {
                     Some(bytes) => Some(read_in_tx::<SaleState, StoreError>(&bytes)?),
                     None => None,
                 };
-                entry.insert(sale.map(|value| Cached {
-                    value,
-                    changed: false,
-                }))
+                entry.insert(sale.map(Cached::read))
             }
         };
         let Some(sale) = sale else {
@@ -270,19 +272,24 @@ impl BookingTrees<'_> {
         let held = state
             .held
             .entry((request.user, request.event))
-            .or_insert_with(|| Booked {
-                before: remembered.at_most,
-                exact: remembered.at_most == 0,
-                added: 0,
-                issued: Vec::new(),
-            });
-        let decide = |held: &Booked| decide_booking(&sale.value, held.seats(), quantity, now);
-        let mut decided = decide(held);
-        if matches!(decided, Err(TicketError::LimitReached { .. })) && !held.exact {
+            .or_insert_with(|| Booked::from_memory(remembered));
+        let mut promo = match &request.promo_code {
+            Some(code) => {
+                Some(self.promo(&mut state.promos, &mut state.promo_users, request, code)?)
+            }
+            None => None,
+        };
+        let decide = |held: &Booked, promo: &Option<PromoSlot<'_>>| {
+            let promo = promo.as_ref().map(PromoSlot::as_order);
+            order::decide(&sale.value, held, &request.wanted, promo, now)
+        };
+        let mut decided = decide(held, &promo);
+        if matches!(&decided, Err(refusal) if order::is_limit(refusal)) && !held.exact {
             // Refused by the remembered bound: a cancel may have freed seats; count exactly.
-            held.before = held::count_in_tx(self.tickets, &remembered.tickets)?;
+            (held.before, held.before_by_type) =
+                held::count_in_tx(self.tickets, &remembered.tickets)?;
             held.exact = true;
-            decided = decide(held);
+            decided = decide(held, &promo);
         }
         let decision = match decided {
             Ok(decision) => decision,
@@ -290,7 +297,16 @@ impl BookingTrees<'_> {
         };
         sale.value = decision.sale;
         sale.changed = true;
-        held.added += quantity;
+        held.added += request.wanted.total();
+        for line in &decision.lines {
+            held.added_by_type.add(line.ticket_type, line.quantity);
+        }
+        if let Some(PromoSlot::Found { record, uses }) = promo.as_mut() {
+            record.value.used += decision.promo_seats;
+            record.changed = true;
+            uses.value += 1;
+            uses.changed = true;
+        }
         let pending = decision.status == TicketStatus::Pending;
         let ticket_id = TicketId::generate();
         held.issued.push(ticket_id);
@@ -298,9 +314,13 @@ impl BookingTrees<'_> {
             id: ticket_id,
             event: request.event,
             user: request.user,
-            quantity,
+            quantity: request.wanted.total(),
             status: decision.status,
             amount_minor: decision.amount_minor,
+            discount_minor: decision.lines.iter().map(|line| line.discount_minor).sum(),
+            lines: decision.lines,
+            promo_code: request.promo_code.clone(),
+            promo_seats: decision.promo_seats,
             created_at: now,
             updated_at: now,
             expires_at: pending.then_some(hold_until),
@@ -315,7 +335,7 @@ impl BookingTrees<'_> {
             let remembered = IdempotencyRecord {
                 ticket: ticket_id,
                 event: request.event,
-                quantity,
+                quantity: ticket.quantity,
             };
             self.idempotency
                 .insert(key.as_slice(), codec::encode(&remembered))?;
@@ -324,12 +344,87 @@ impl BookingTrees<'_> {
             self.by_expiry
                 .insert(&keys::hold_by_expiry(expires_at, ticket_id), &[])?;
         }
+        let ordered = DomainEvent::TicketOrdered {
+            ticket: ticket.id,
+            event: ticket.event,
+            lines: ticket.lines.clone(),
+            promo_code: ticket.promo_code.clone(),
+        };
+        log::append(self.log, now, &ordered)?;
         log::append(self.log, now, &issued(&ticket))?;
         Ok(Ok(BookingOutcome {
             ticket,
             replayed: false,
         }))
     }
+
+    /// The promo code `code` a request names, and its buyer's active tickets with it, read once
+    /// per batch and then kept in `promos` and `users` as the batch's bookings change them.
+    fn promo<'s>(
+        &self,
+        promos: &'s mut HashMap<Vec<u8>, Option<Cached<PromoRecord>>>,
+        users: &'s mut HashMap<Vec<u8>, Cached<u32>>,
+        request: &Queued,
+        code: &str,
+    ) -> TxResult<PromoSlot<'s>> {
+        let key = promo_record::key(request.event, code);
+        let record = match promos.entry(key) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let stored = match self.promo_codes.get(entry.key())? {
+                    Some(bytes) => Some(read_in_tx::<PromoRecord, StoreError>(&bytes)?),
+                    None => None,
+                };
+                entry.insert(stored.map(Cached::read))
+            }
+        };
+        let Some(record) = record else {
+            return Ok(PromoSlot::Unknown);
+        };
+        let use_key = promo_record::use_key(request.event, code, request.user);
+        let uses = match users.entry(use_key) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let stored = self.promo_uses.get(entry.key())?;
+                entry.insert(Cached::read(stored.as_deref().map_or(0, uses_count)))
+            }
+        };
+        Ok(PromoSlot::Found { record, uses })
+    }
+}
+
+/// A batch's promo code for one request.
+enum PromoSlot<'s> {
+    Unknown,
+    Found {
+        record: &'s mut Cached<PromoRecord>,
+        /// The buyer's active tickets with the code.
+        uses: &'s mut Cached<u32>,
+    },
+}
+
+impl PromoSlot<'_> {
+    fn as_order(&self) -> order::Promo<'_> {
+        match self {
+            PromoSlot::Unknown => order::Promo::Unknown,
+            PromoSlot::Found { record, uses } => order::Promo::Found(&record.value, uses.value),
+        }
+    }
+}
+
+impl<T> Cached<T> {
+    /// A value as read, unchanged so far.
+    fn read(value: T) -> Self {
+        Cached {
+            value,
+            changed: false,
+        }
+    }
+}
+
+/// A `promo_uses` value: a big-endian count (anything else reads as none).
+pub(crate) fn uses_count(bytes: &[u8]) -> u32 {
+    <[u8; 4]>::try_from(bytes).map_or(0, u32::from_be_bytes)
 }
 
 /// A batch's answers, and what it booked per user and event.
@@ -357,8 +452,20 @@ fn decide_in_tx(
             &store.idempotency,
             &store.holds_by_expiry,
             &store.log,
+            &store.promo_codes,
+            &store.promo_uses,
         ),
-        |(inventory, tickets, by_event, by_user, idempotency, by_expiry, log)| {
+        |(
+            inventory,
+            tickets,
+            by_event,
+            by_user,
+            idempotency,
+            by_expiry,
+            log,
+            promo_codes,
+            promo_uses,
+        )| {
             BookingTrees {
                 inventory,
                 tickets,
@@ -367,6 +474,8 @@ fn decide_in_tx(
                 idempotency,
                 by_expiry,
                 log,
+                promo_codes,
+                promo_uses,
             }
             .decide_batch(batch, remembered, now, hold_until)
         },
@@ -474,7 +583,15 @@ impl Tickets<'_> {
 
 /// The request with its fields checked, ready for the queue.
 fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketError> {
-    let quantity: u32 = validate::in_range(&limits::QUANTITY, request.quantity)?;
+    let wanted = wanted(request)?;
+    let promo_code = match request.promo_code.as_deref().map(str::trim) {
+        None | Some("") => None,
+        // A code that cannot exist is unknown, whatever is wrong with its spelling.
+        Some(code) => Some(
+            promo_record::normalize("promo_code", code)
+                .map_err(|_| TicketError::from(PromoRefusal::Unknown))?,
+        ),
+    };
     let idempotency_key = match &request.idempotency_key {
         Some(key) => {
             check_idempotency_key(key)?;
@@ -485,16 +602,58 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
     Ok(Request {
         user: actor.user_id(),
         event: request.event,
-        quantity,
+        wanted,
+        promo_code,
         idempotency_key,
     })
+}
+
+/// The seats a request asks for: `quantity` of the default type, or its lines, each type once,
+/// with `quantity` left out or equal to their sum.
+pub(super) fn wanted(request: &BookingRequest) -> Result<Wanted, FieldError> {
+    if request.lines.is_empty() {
+        return Ok(Wanted::Default(validate::in_range(
+            &limits::QUANTITY,
+            request.quantity,
+        )?));
+    }
+    if !limits::BOOKING_LINES.contains(request.lines.len() as i64) {
+        return Err(FieldError::new(
+            "lines",
+            format!("a booking has at most {} lines", limits::BOOKING_LINES.max),
+        ));
+    }
+    let mut lines: Vec<(TicketTypeId, u32)> = Vec::with_capacity(request.lines.len());
+    for line in &request.lines {
+        let quantity = validate::in_range(&limits::QUANTITY, line.quantity)?;
+        if lines.iter().any(|(id, _)| *id == line.ticket_type) {
+            return Err(FieldError::new(
+                "lines",
+                "name each ticket type in one line only",
+            ));
+        }
+        lines.push((line.ticket_type, quantity));
+    }
+    let wanted = Wanted::Lines(lines);
+    let total = i64::from(wanted.total());
+    if total > limits::QUANTITY.max {
+        return Err(FieldError::new(
+            "quantity",
+            format!("a booking has at most {} seats", limits::QUANTITY.max),
+        ));
+    }
+    if request.quantity != 0 && request.quantity != total {
+        return Err(FieldError::new(
+            "quantity",
+            "must be the sum of the lines' quantities, or left out",
+        ));
+    }
+    Ok(wanted)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::record::SeatCounters;
-    use crate::events::types::TypeSale;
     use crate::testing::{free_event, register};
     use crate::users::{PasswordCost, Role};
     use crate::{Config, Prasang};
@@ -520,6 +679,8 @@ mod tests {
             event,
             quantity: 1,
             idempotency_key: None,
+            lines: Vec::new(),
+            promo_code: None,
         };
         let first = prasang.tickets().book(&ada, &request).expect("book");
         let inner = &prasang.inner.ctx;
@@ -552,78 +713,5 @@ mod tests {
             .expect("cancel");
         let booked = decide(&stale);
         assert!(booked[0].is_ok(), "{:?}", booked[0]);
-    }
-
-    const NOW: Timestamp = Timestamp::from_millis(1_893_456_000_000);
-
-    fn on_sale(remaining: u32, price_minor: u64) -> SaleState {
-        SaleState {
-            organizer: UserId::generate(),
-            seats: SeatCounters {
-                capacity: 10,
-                remaining,
-                held: 0,
-                booked: 10 - remaining,
-            },
-            per_user_limit: 4,
-            starts_at: NOW.plus(std::time::Duration::from_secs(3600)),
-            status: EventStatus::Published,
-            tickets_issued: 0,
-            types: vec![TypeSale::admission(price_minor)],
-            last_type_id: 1,
-        }
-    }
-
-    #[test]
-    fn a_free_booking_takes_the_seats_at_once() {
-        let decision = decide_booking(&on_sale(10, 0), 0, 3, NOW).expect("booked");
-        assert_eq!(decision.status, TicketStatus::Booked);
-        assert_eq!(decision.amount_minor, 0);
-        let seats = decision.sale.seats;
-        assert_eq!((seats.remaining, seats.held, seats.booked), (7, 0, 3));
-        assert_eq!(decision.sale.tickets_issued, 1);
-    }
-
-    #[test]
-    fn a_paid_booking_holds_the_seats_at_the_full_price() {
-        let decision = decide_booking(&on_sale(10, 2_500), 0, 2, NOW).expect("held");
-        assert_eq!(decision.status, TicketStatus::Pending);
-        assert_eq!(decision.amount_minor, 5_000);
-        assert_eq!(
-            (decision.sale.seats.remaining, decision.sale.seats.held),
-            (8, 2)
-        );
-    }
-
-    #[test]
-    fn the_per_user_limit_counts_seats_already_held_and_is_checked_before_stock() {
-        assert!(matches!(
-            decide_booking(&on_sale(1, 0), 3, 2, NOW),
-            Err(TicketError::LimitReached { limit: 4, held: 3 })
-        ));
-        assert!(decide_booking(&on_sale(10, 0), 3, 1, NOW).is_ok());
-    }
-
-    #[test]
-    fn no_more_seats_than_remain() {
-        assert!(matches!(
-            decide_booking(&on_sale(1, 0), 0, 2, NOW),
-            Err(TicketError::SoldOut { remaining: 1 })
-        ));
-    }
-
-    #[test]
-    fn cancelled_or_started_events_are_not_on_sale() {
-        let mut cancelled = on_sale(10, 0);
-        cancelled.status = EventStatus::Cancelled;
-        assert!(matches!(
-            decide_booking(&cancelled, 0, 1, NOW),
-            Err(TicketError::NotOnSale(_))
-        ));
-        let started = on_sale(10, 0);
-        assert!(matches!(
-            decide_booking(&started, 0, 1, started.starts_at),
-            Err(TicketError::NotOnSale(_))
-        ));
     }
 }

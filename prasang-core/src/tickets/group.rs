@@ -25,6 +25,7 @@ use serde::Serialize;
 use super::held::HeldSeats;
 use super::{Ticket, TicketError};
 use crate::context::{self, Handle};
+use crate::events::TicketTypeId;
 use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
 
@@ -40,11 +41,33 @@ pub struct BookingOutcome {
 /// Most requests decided and written in one transaction; the rest wait for the next batch.
 const MAX_BATCH: usize = 1024;
 
+/// The seats a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// This many seats of the event's default type (its first listed type on sale): the
+    /// request of clients that know nothing of types.
+    Default(u32),
+    /// Seats per ticket type, each type once, in the caller's order.
+    Lines(Vec<(TicketTypeId, u32)>),
+}
+
+impl Wanted {
+    /// Seats in all.
+    pub(super) fn total(&self) -> u32 {
+        match self {
+            Wanted::Default(quantity) => *quantity,
+            Wanted::Lines(lines) => lines.iter().map(|(_, quantity)| quantity).sum(),
+        }
+    }
+}
+
 /// A checked booking request in the queue.
 pub(crate) struct Queued {
     pub(super) user: UserId,
     pub(super) event: EventId,
-    pub(super) quantity: u32,
+    pub(super) wanted: Wanted,
+    /// The promo code, upper case.
+    pub(super) promo_code: Option<String>,
     /// The `idempotency` key (user ++ the caller's key), if the caller gave one.
     pub(super) idempotency_key: Option<Vec<u8>>,
     answer: Arc<Answer>,
@@ -57,7 +80,8 @@ impl Queued {
         Queued {
             user,
             event,
-            quantity,
+            wanted: Wanted::Default(quantity),
+            promo_code: None,
             idempotency_key: None,
             answer: Arc::default(),
         }
@@ -73,7 +97,8 @@ impl Queued {
 pub(super) struct Request {
     pub(super) user: UserId,
     pub(super) event: EventId,
-    pub(super) quantity: u32,
+    pub(super) wanted: Wanted,
+    pub(super) promo_code: Option<String>,
     pub(super) idempotency_key: Option<Vec<u8>>,
 }
 
@@ -214,7 +239,8 @@ impl BookingQueue {
             waiting.requests.push(Queued {
                 user: request.user,
                 event: request.event,
-                quantity: request.quantity,
+                wanted: request.wanted,
+                promo_code: request.promo_code,
                 idempotency_key: request.idempotency_key,
                 answer: Arc::clone(&answer),
             });

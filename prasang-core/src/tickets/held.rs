@@ -14,12 +14,53 @@ use std::collections::{HashMap, HashSet};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::{Ticket, record};
+use crate::events::TicketTypeId;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::{Store, StoreError, abort, keys};
 
 /// Most (user, event) pairs remembered (about 10 MB); past that the memory starts over and reads
 /// each user's tickets again at their next booking.
 const MOST_REMEMBERED: usize = 1 << 16;
+
+/// Seats per ticket type (an event has few types, so a short list beats a map).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct TypeSeats(Vec<(TicketTypeId, u32)>);
+
+impl TypeSeats {
+    /// Seats of `ticket_type`.
+    pub(super) fn of(&self, ticket_type: TicketTypeId) -> u32 {
+        self.0
+            .iter()
+            .find(|(id, _)| *id == ticket_type)
+            .map_or(0, |(_, seats)| *seats)
+    }
+
+    /// Adds `seats` of `ticket_type`.
+    pub(super) fn add(&mut self, ticket_type: TicketTypeId, seats: u32) {
+        match self.0.iter_mut().find(|(id, _)| *id == ticket_type) {
+            Some((_, held)) => *held = held.saturating_add(seats),
+            None => self.0.push((ticket_type, seats)),
+        }
+    }
+
+    /// Adds the seats a ticket holds (none once it is released).
+    fn add_ticket(&mut self, ticket: &Ticket) {
+        if ticket.status.is_active() {
+            for line in &ticket.lines {
+                self.add(line.ticket_type, line.quantity);
+            }
+        }
+    }
+
+    /// These seats plus `more`.
+    fn plus(&self, more: &TypeSeats) -> TypeSeats {
+        let mut sum = self.clone();
+        for &(id, seats) in &more.0 {
+            sum.add(id, seats);
+        }
+        sum
+    }
+}
 
 /// The seats a ticket holds: its quantity while pending or booked, none once released.
 fn seats_held(ticket: &Ticket) -> u32 {
@@ -35,8 +76,19 @@ fn seats_held(ticket: &Ticket) -> u32 {
 pub(super) struct Holding {
     /// At least the seats `tickets` hold now.
     pub(super) at_most: u32,
+    /// At least the seats of each type `tickets` hold now.
+    pub(super) by_type: TypeSeats,
     /// Every ticket of the user for the event.
     pub(super) tickets: Vec<TicketId>,
+}
+
+impl Holding {
+    /// Counts `ticket` in: its seats while it holds them, and its id.
+    pub(super) fn add(&mut self, ticket: &Ticket) {
+        self.at_most = self.at_most.saturating_add(seats_held(ticket));
+        self.by_type.add_ticket(ticket);
+        self.tickets.push(ticket.id);
+    }
 }
 
 /// What a batch changed of one [`Holding`], applied once the batch has committed.
@@ -44,17 +96,39 @@ pub(super) struct Booked {
     /// The seats the earlier tickets held: the remembered bound, or the exact count if the batch
     /// needed it.
     pub(super) before: u32,
+    /// The same per ticket type.
+    pub(super) before_by_type: TypeSeats,
     /// Whether `before` was counted exactly inside the batch's transaction.
     pub(super) exact: bool,
-    /// Seats booked by the batch, and its tickets.
+    /// Seats booked by the batch (in all and per type), and its tickets.
     pub(super) added: u32,
+    pub(super) added_by_type: TypeSeats,
     pub(super) issued: Vec<TicketId>,
 }
 
 impl Booked {
+    /// What a batch starts from: the remembered bounds.
+    pub(super) fn from_memory(holding: &Holding) -> Self {
+        Booked {
+            before: holding.at_most,
+            before_by_type: holding.by_type.clone(),
+            exact: holding.at_most == 0,
+            added: 0,
+            added_by_type: TypeSeats::default(),
+            issued: Vec::new(),
+        }
+    }
+
     /// The seats the user holds for the event as the batch stands.
     pub(super) fn seats(&self) -> u32 {
         self.before.saturating_add(self.added)
+    }
+
+    /// The seats of `ticket_type` the user holds for the event as the batch stands.
+    pub(super) fn seats_of(&self, ticket_type: TicketTypeId) -> u32 {
+        self.before_by_type
+            .of(ticket_type)
+            .saturating_add(self.added_by_type.of(ticket_type))
     }
 }
 
@@ -97,9 +171,7 @@ impl HeldSeats {
                     continue;
                 };
                 let ticket = record::decode(&bytes)?;
-                let holding = found.entry(ticket.event).or_default();
-                holding.at_most = holding.at_most.saturating_add(seats_held(&ticket));
-                holding.tickets.push(id);
+                found.entry(ticket.event).or_default().add(&ticket);
             }
             for (event, holding) in found {
                 self.remembered.insert((user, event), holding);
@@ -119,24 +191,27 @@ impl HeldSeats {
         for (pair, booked) in batch {
             let holding = self.remembered.entry(pair).or_default();
             holding.at_most = booked.seats();
+            holding.by_type = booked.before_by_type.plus(&booked.added_by_type);
             holding.tickets.extend(booked.issued);
         }
     }
 }
 
-/// Inside a transaction: the seats `tickets` hold now.
+/// Inside a transaction: the seats `tickets` hold now, in all and per type.
 pub(super) fn count_in_tx(
     tickets_tree: &TransactionalTree,
     tickets: &[TicketId],
-) -> Result<u32, ConflictableTransactionError<StoreError>> {
+) -> Result<(u32, TypeSeats), ConflictableTransactionError<StoreError>> {
     let mut held = 0u32;
+    let mut by_type = TypeSeats::default();
     for id in tickets {
         if let Some(bytes) = tickets_tree.get(id.to_bytes())? {
             let ticket = record::decode(&bytes).map_err(abort)?;
             held = held.saturating_add(seats_held(&ticket));
+            by_type.add_ticket(&ticket);
         }
     }
-    Ok(held)
+    Ok((held, by_type))
 }
 
 /// Drops the `holdings` tree that stores before this memory kept (its counts are not read); a

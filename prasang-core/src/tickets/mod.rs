@@ -8,26 +8,32 @@
 mod booking;
 pub(crate) mod group;
 pub(crate) mod held;
+mod order;
 pub(crate) mod record;
 mod release;
+mod shop;
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use booking::BookingRequest;
 pub(crate) use booking::write_batch;
+pub use booking::{BookingLine, BookingRequest};
 pub use group::{BookingOutcome, PendingBooking};
-pub use record::TicketStatus;
+pub use record::{TicketLine, TicketStatus};
+pub use shop::{Quote, QuoteLine};
 
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
+use crate::events::TicketTypeId;
 use crate::events::record as event_record;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
+use crate::promo::PromoRefusal;
 use crate::store::{StoreError, keys};
 use crate::time::Timestamp;
+use crate::validate::FieldError;
 
 /// A ticket: one booking of one or more seats of one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,8 +48,16 @@ pub struct Ticket {
     pub quantity: u32,
     /// Where it is in its life.
     pub status: TicketStatus,
-    /// Price of all seats at booking time, minor units.
+    /// What was charged for all seats at booking time (after any discount), minor units.
     pub amount_minor: u64,
+    /// Seats per ticket type, at the prices charged then.
+    pub lines: Vec<TicketLine>,
+    /// The promo code used, upper case.
+    pub promo_code: Option<String>,
+    /// Seats the promo code was used for (0 without one).
+    pub promo_seats: u32,
+    /// What the promo code took off, minor units (the sum over the lines).
+    pub discount_minor: u64,
     /// When it was booked.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -78,6 +92,41 @@ pub enum TicketError {
     /// The ticket is not in a state that allows this.
     #[error("the ticket is {0:?}, so this is not possible")]
     WrongStatus(TicketStatus),
+    /// Not enough seats of a ticket type are left (its quota).
+    #[error("only {remaining} seats of this ticket type are left")]
+    TypeSoldOut {
+        /// Seats of the type still available.
+        remaining: u32,
+    },
+    /// A line asks for fewer or more seats of its type than one booking may.
+    #[error("{}", order_limit(*min, *max))]
+    OrderLimit {
+        /// Fewest seats of the type per booking.
+        min: u32,
+        /// Most seats of the type per booking.
+        max: Option<u32>,
+    },
+    /// The promo code cannot be used for this booking.
+    #[error("{}", field.message)]
+    PromoRefused {
+        /// Why.
+        refusal: PromoRefusal,
+        /// The field at fault (`promo_code`) with the reason in words.
+        field: FieldError,
+    },
+    /// One line of a booking with lines was refused; nothing was booked. Its kind and code are
+    /// those of `refusal`.
+    #[error("lines[{line}] ({name}): {refusal}")]
+    InLine {
+        /// The line's index in the request's `lines`, from 0.
+        line: usize,
+        /// The ticket type it named.
+        ticket_type: TicketTypeId,
+        /// The type's name (empty when the event has no such type).
+        name: String,
+        /// Why it does not fit.
+        refusal: Box<TicketError>,
+    },
     /// Shared refusals and failures: invalid field, event or ticket not found, forbidden,
     /// storage.
     #[error(transparent)]
@@ -90,7 +139,76 @@ domain_error!(TicketError {
     TicketError::NotOnSale(_) => ErrorInfo::new(Conflict, "not-on-sale", "Not on sale"),
     TicketError::IdempotencyKeyReused => ErrorInfo::new(InvalidInput, "idempotency-key-reused", "Idempotency key reused"),
     TicketError::WrongStatus(_) => ErrorInfo::new(Conflict, "wrong-ticket-status", "Ticket in the wrong state"),
+    TicketError::TypeSoldOut { .. } => ErrorInfo::new(Conflict, "ticket-type-sold-out", "Ticket type sold out"),
+    TicketError::OrderLimit { .. } => ErrorInfo::new(InvalidInput, "order-limit", "Seats per booking out of range"),
+    TicketError::PromoRefused { refusal, .. } => promo_info(*refusal),
+    TicketError::InLine { refusal, .. } => refusal.info(),
+} fields {
+    TicketError::PromoRefused { field, .. } => Some(field),
+    TicketError::InLine { refusal, .. } => refusal.field(),
 });
+
+impl TicketError {
+    /// For a refused line of a booking: its index in `lines` and the ticket type it named.
+    pub fn line(&self) -> Option<(usize, TicketTypeId)> {
+        match self {
+            TicketError::InLine {
+                line, ticket_type, ..
+            } => Some((*line, *ticket_type)),
+            _ => None,
+        }
+    }
+}
+
+impl From<PromoRefusal> for TicketError {
+    fn from(refusal: PromoRefusal) -> Self {
+        TicketError::PromoRefused {
+            field: FieldError::new("promo_code", refusal.message()),
+            refusal,
+        }
+    }
+}
+
+fn order_limit(min: u32, max: Option<u32>) -> String {
+    match max {
+        Some(max) => format!("book {min} to {max} seats of this ticket type at a time"),
+        None => format!("book at least {min} seats of this ticket type at a time"),
+    }
+}
+
+/// Each promo refusal has its own code, so clients can tell them apart.
+fn promo_info(refusal: PromoRefusal) -> ErrorInfo {
+    use crate::error::ErrorKind::{Conflict, InvalidInput};
+    match refusal {
+        PromoRefusal::Unknown => {
+            ErrorInfo::new(InvalidInput, "promo-code-unknown", "Unknown promo code")
+        }
+        PromoRefusal::Inactive => {
+            ErrorInfo::new(Conflict, "promo-code-inactive", "Promo code inactive")
+        }
+        PromoRefusal::NotYetValid => ErrorInfo::new(
+            Conflict,
+            "promo-code-not-yet-valid",
+            "Promo code not valid yet",
+        ),
+        PromoRefusal::Expired => {
+            ErrorInfo::new(Conflict, "promo-code-expired", "Promo code expired")
+        }
+        PromoRefusal::UsedUp { .. } => {
+            ErrorInfo::new(Conflict, "promo-code-used-up", "Promo code used up")
+        }
+        PromoRefusal::NotApplicable => ErrorInfo::new(
+            InvalidInput,
+            "promo-code-not-applicable",
+            "Promo code not applicable",
+        ),
+        PromoRefusal::AlreadyUsed => ErrorInfo::new(
+            Conflict,
+            "promo-code-already-used",
+            "Promo code already used",
+        ),
+    }
+}
 
 /// The refusal for a ticket that does not exist or that the caller may not see (the same, so
 /// ids cannot be probed).

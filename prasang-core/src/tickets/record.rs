@@ -1,8 +1,9 @@
-//! What the `tickets` tree stores: [`TicketRecord`], version 1.
+//! What the `tickets` tree stores: [`TicketRecord`], version 2.
 
 use serde::{Deserialize, Serialize};
 
 use super::Ticket;
+use crate::events::TicketTypeId;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::codec::{self, Record};
 use crate::store::{Store, StoreError};
@@ -29,8 +30,31 @@ impl TicketStatus {
     }
 }
 
-/// A ticket as stored: the same fields in the same order as version 1, which stored the API
-/// `Ticket` itself, so version-1 values read as they are.
+/// Seats of one ticket type on a ticket, at the price charged when it was booked (a later
+/// price change never rewrites it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketLine {
+    /// The ticket type's number within the event.
+    pub ticket_type: TicketTypeId,
+    /// Seats.
+    pub quantity: u32,
+    /// Price of one seat before any discount, minor units.
+    pub unit_price_minor: u64,
+    /// What the promo code took off the whole line, minor units.
+    pub discount_minor: u64,
+}
+
+impl TicketLine {
+    /// What was charged for the line.
+    pub fn amount_minor(&self) -> u64 {
+        self.unit_price_minor
+            .saturating_mul(u64::from(self.quantity))
+            .saturating_sub(self.discount_minor)
+    }
+}
+
+/// A ticket as stored (version 2): version 1's fields in the same order, then its lines and
+/// promo code.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TicketRecord {
     id: TicketId,
@@ -42,11 +66,59 @@ pub(crate) struct TicketRecord {
     created_at: Timestamp,
     updated_at: Timestamp,
     expires_at: Option<Timestamp>,
+    lines: Vec<TicketLine>,
+    promo_code: Option<String>,
+    promo_seats: u32,
+}
+
+/// Version 1, which stored the API `Ticket` of its day: one price for every seat of the event.
+#[derive(Deserialize)]
+struct TicketRecordV1 {
+    id: TicketId,
+    event: EventId,
+    user: UserId,
+    quantity: u32,
+    status: TicketStatus,
+    amount_minor: u64,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    expires_at: Option<Timestamp>,
+}
+
+impl From<TicketRecordV1> for TicketRecord {
+    /// A version-1 ticket is one line of the type its event reads as ("Admission", number 1),
+    /// at the price it was charged.
+    fn from(v1: TicketRecordV1) -> Self {
+        let line = TicketLine {
+            ticket_type: 1,
+            quantity: v1.quantity,
+            unit_price_minor: v1.amount_minor / u64::from(v1.quantity.max(1)),
+            discount_minor: 0,
+        };
+        TicketRecord {
+            id: v1.id,
+            event: v1.event,
+            user: v1.user,
+            quantity: v1.quantity,
+            status: v1.status,
+            amount_minor: v1.amount_minor,
+            created_at: v1.created_at,
+            updated_at: v1.updated_at,
+            expires_at: v1.expires_at,
+            lines: vec![line],
+            promo_code: None,
+            promo_seats: 0,
+        }
+    }
 }
 
 impl Record for TicketRecord {
     const TREE: &'static str = "tickets";
-    const VERSION: u8 = 1;
+    const VERSION: u8 = 2;
+
+    fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
+        (version == 1).then(|| postcard::from_bytes::<TicketRecordV1>(body).map(Self::from))
+    }
 }
 
 impl From<&Ticket> for TicketRecord {
@@ -61,6 +133,9 @@ impl From<&Ticket> for TicketRecord {
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
             expires_at: ticket.expires_at,
+            lines: ticket.lines.clone(),
+            promo_code: ticket.promo_code.clone(),
+            promo_seats: ticket.promo_seats,
         }
     }
 }
@@ -69,12 +144,16 @@ impl TicketRecord {
     /// The ticket as the API shows it.
     pub(crate) fn into_api(self) -> Ticket {
         Ticket {
+            discount_minor: self.lines.iter().map(|line| line.discount_minor).sum(),
             id: self.id,
             event: self.event,
             user: self.user,
             quantity: self.quantity,
             status: self.status,
             amount_minor: self.amount_minor,
+            lines: self.lines,
+            promo_code: self.promo_code,
+            promo_seats: self.promo_seats,
             created_at: self.created_at,
             updated_at: self.updated_at,
             expires_at: self.expires_at,
@@ -103,6 +182,45 @@ pub(crate) fn load(store: &Store, id: TicketId) -> Result<Option<Ticket>, StoreE
 mod tests {
     use super::*;
     use crate::store::codec::variant_indexes;
+
+    /// A version-1 ticket reads as one Admission line at the price it was charged.
+    #[test]
+    fn version_1_reads_as_one_admission_line() {
+        let at = Timestamp::from_millis(1_900_000_000_000);
+        let v1 = (
+            TicketId::generate(),
+            EventId::generate(),
+            UserId::generate(),
+            3u32,
+            TicketStatus::Pending,
+            7_500u64,
+            at,
+            at,
+            Some(at),
+        );
+        let mut bytes = vec![1];
+        bytes.extend(postcard::to_allocvec(&v1).expect("encodes"));
+        let ticket = decode(&bytes).expect("reads version 1");
+        assert_eq!(
+            (ticket.id, ticket.quantity, ticket.amount_minor),
+            (v1.0, 3, 7_500)
+        );
+        assert_eq!(
+            ticket.lines,
+            [TicketLine {
+                ticket_type: 1,
+                quantity: 3,
+                unit_price_minor: 2_500,
+                discount_minor: 0
+            }]
+        );
+        assert_eq!(
+            (ticket.promo_code.as_deref(), ticket.discount_minor),
+            (None, 0)
+        );
+        let again = decode(&encode(&ticket)).expect("reads version 2");
+        assert_eq!(again.lines, ticket.lines);
+    }
 
     /// Statuses are stored by variant index: reordering them would change what old tickets say.
     #[test]

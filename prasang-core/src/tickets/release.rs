@@ -2,13 +2,15 @@
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::booking::uses_count;
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, record};
 use crate::auth::Actor;
 use crate::error::{CommonError, Subject};
 use crate::events::SaleState;
 use crate::ids::TicketId;
 use crate::log::{self, DomainEvent};
-use crate::store::{StoreError, abort, codec, finish, keys};
+use crate::promo::record::{self as promo_record, PromoRecord};
+use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 
 /// Most holds released by one expiry transaction.
@@ -22,6 +24,8 @@ struct ReleaseTrees<'t> {
     tickets: &'t TransactionalTree,
     by_expiry: &'t TransactionalTree,
     log: &'t TransactionalTree,
+    promo_codes: &'t TransactionalTree,
+    promo_uses: &'t TransactionalTree,
 }
 
 impl ReleaseTrees<'_> {
@@ -52,11 +56,24 @@ impl ReleaseTrees<'_> {
         }
         let mut sale = self.sale(&ticket)?;
         let quantity = ticket.quantity;
-        match previous {
-            TicketStatus::Pending => sale.seats.held -= quantity.min(sale.seats.held),
-            _ => sale.seats.booked -= quantity.min(sale.seats.booked),
+        let pending = previous == TicketStatus::Pending;
+        let release = |counter: &mut u32, seats: u32| *counter -= seats.min(*counter);
+        if pending {
+            release(&mut sale.seats.held, quantity);
+        } else {
+            release(&mut sale.seats.booked, quantity);
         }
         sale.seats.remaining += quantity;
+        for line in &ticket.lines {
+            if let Some(sale_type) = sale.ticket_type_mut(line.ticket_type) {
+                if pending {
+                    release(&mut sale_type.held, line.quantity);
+                } else {
+                    release(&mut sale_type.booked, line.quantity);
+                }
+            }
+        }
+        self.give_back_promo(&ticket)?;
         if let Some(expires_at) = ticket
             .expires_at
             .filter(|_| previous == TicketStatus::Pending)
@@ -92,6 +109,29 @@ impl ReleaseTrees<'_> {
     }
 }
 
+impl ReleaseTrees<'_> {
+    /// Gives a released ticket's promo-code uses back: the seats to the code, the ticket to
+    /// its holder's count.
+    fn give_back_promo(&self, ticket: &Ticket) -> TxResult<()> {
+        let Some(code) = &ticket.promo_code else {
+            return Ok(());
+        };
+        let key = promo_record::key(ticket.event, code);
+        if let Some(bytes) = self.promo_codes.get(&key)? {
+            let mut promo: PromoRecord = read_in_tx(&bytes)?;
+            promo.used = promo.used.saturating_sub(ticket.promo_seats);
+            self.promo_codes.insert(key, codec::write(&promo))?;
+        }
+        let use_key = promo_record::use_key(ticket.event, code, ticket.user);
+        let uses = self.promo_uses.get(&use_key)?;
+        match uses.as_deref().map_or(0, uses_count) {
+            0 | 1 => self.promo_uses.remove(use_key)?,
+            more => self.promo_uses.insert(use_key, &(more - 1).to_be_bytes())?,
+        };
+        Ok(())
+    }
+}
+
 impl Tickets<'_> {
     /// Runs `body` in a transaction over the trees a release touches.
     fn in_release_tx<T>(
@@ -105,13 +145,17 @@ impl Tickets<'_> {
                 &store.tickets,
                 &store.holds_by_expiry,
                 &store.log,
+                &store.promo_codes,
+                &store.promo_uses,
             ),
-            |(inventory, tickets, by_expiry, log)| {
+            |(inventory, tickets, by_expiry, log, promo_codes, promo_uses)| {
                 body(&ReleaseTrees {
                     inventory,
                     tickets,
                     by_expiry,
                     log,
+                    promo_codes,
+                    promo_uses,
                 })
             },
         ))?;
@@ -170,6 +214,12 @@ impl Tickets<'_> {
             }
             sale.seats.held -= ticket.quantity.min(sale.seats.held);
             sale.seats.booked += ticket.quantity;
+            for line in &ticket.lines {
+                if let Some(sale_type) = sale.ticket_type_mut(line.ticket_type) {
+                    sale_type.held -= line.quantity.min(sale_type.held);
+                    sale_type.booked += line.quantity;
+                }
+            }
             if let Some(expires_at) = ticket.expires_at.take() {
                 trees
                     .by_expiry

@@ -215,11 +215,7 @@ pub fn book(prasang: &Prasang, who: &Actor, event: EventId, quantity: i64) -> Ti
 
 /// A plain booking request: `quantity` seats of `event`, no idempotency key.
 pub fn booking(event: EventId, quantity: i64) -> BookingRequest {
-    BookingRequest {
-        event,
-        quantity,
-        idempotency_key: None,
-    }
+    BookingRequest::seats(event, quantity)
 }
 
 pub fn new_event(capacity: i64, price_minor: i64, per_user_limit: i64) -> NewEvent {

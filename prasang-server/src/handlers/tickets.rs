@@ -27,6 +27,8 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
         event,
         quantity: body.quantity,
         idempotency_key: cx.header("idempotency-key")?.map(str::to_owned),
+        lines: Vec::new(),
+        promo_code: None,
     };
     let metrics = cx.state.metrics.clone();
     // Awaited here on the async worker: the core's booking writer answers through the

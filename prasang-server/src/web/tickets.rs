@@ -21,6 +21,8 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
             event,
             quantity,
             idempotency_key: (!key.is_empty()).then(|| format!("web-{key}")),
+            lines: Vec::new(),
+            promo_code: None,
         };
         let metrics = cx.state.metrics.clone();
         let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
