@@ -52,6 +52,54 @@ pub struct BenchArgs {
     /// with the same load generator.
     #[arg(long)]
     pub server_bin: Option<std::path::PathBuf>,
+    /// What is on sale: one price (an event made without types), one type of a three-type
+    /// event, all three types in turn, or one type with every buyer using one promo code.
+    #[arg(long, value_enum, default_value_t = Sale::OnePrice)]
+    pub sale: Sale,
+}
+
+/// The kinds of flash sale `--sale` chooses between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sale {
+    /// An event made without ticket types (one "Admission" type), `{"quantity": 1}`.
+    OnePrice,
+    /// Every buyer books one seat of the second of three types, naming it in `lines`.
+    OneType,
+    /// Buyer i books one seat of type i mod 3.
+    Spread,
+    /// Every buyer books one seat of the second type with one promo code that makes it free
+    /// and has a use for every seat.
+    Promo,
+}
+
+/// The bench event's three types: none has a quota, so the event's capacity decides.
+const BENCH_TYPES: [&str; 3] = ["Early bird", "Regular", "Student"];
+/// The promo code of `--sale promo`.
+const BENCH_CODE: &str = "FLASH-FREE";
+
+impl Sale {
+    /// The event's `ticket_types` when it has them. The promo sale's type has a price the code
+    /// takes off entirely, so its bookings are booked at once like the free ones of the others.
+    fn ticket_types(self) -> Option<serde_json::Value> {
+        let price = if self == Sale::Promo { 2_500 } else { 0 };
+        (self != Sale::OnePrice).then(|| {
+            BENCH_TYPES
+                .iter()
+                .map(|name| json!({ "name": name, "price_minor": price }))
+                .collect()
+        })
+    }
+
+    /// The booking body of buyer `i`.
+    fn booking(self, i: usize) -> serde_json::Value {
+        match self {
+            Sale::OnePrice => json!({ "quantity": 1 }),
+            Sale::OneType => json!({ "lines": [{ "ticket_type": 2, "quantity": 1 }] }),
+            Sale::Spread => json!({ "lines": [{ "ticket_type": i % 3 + 1, "quantity": 1 }] }),
+            Sale::Promo => json!({ "lines": [{ "ticket_type": 2, "quantity": 1 }],
+                                   "promo_code": BENCH_CODE }),
+        }
+    }
 }
 
 /// Kills a child process when dropped, so a failed run leaves nothing behind.
@@ -416,16 +464,18 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let organizer = access_token(server, "promoter@bench.example", "bench password").await?;
     let starts =
         prasang_core::Clock::now(&prasang_core::SystemClock).plus(Duration::from_secs(86_400));
+    let mut new_event = json!({ "title": "Flash sale", "location": "Loopback Arena",
+                      "starts_at": starts, "ends_at": starts.plus(Duration::from_secs(7200)),
+                      "capacity": args.capacity, "per_user_limit": 1 });
+    if let Some(types) = args.sale.ticket_types() {
+        new_event["ticket_types"] = types;
+    }
     let event = client::call(
         server,
         Method::POST,
         "/api/v1/events",
         Some(&organizer),
-        Some(
-            &json!({ "title": "Flash sale", "location": "Loopback Arena",
-                      "starts_at": starts, "ends_at": starts.plus(Duration::from_secs(7200)),
-                      "capacity": args.capacity }),
-        ),
+        Some(&new_event),
     )
     .await?;
     if event.status != 201 {
@@ -437,10 +487,24 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         .into());
     }
     let event_id = event.json()["id"].as_str().unwrap_or_default().to_owned();
+    if args.sale == Sale::Promo {
+        let code = client::call(
+            server,
+            Method::POST,
+            &format!("/api/v1/events/{event_id}/promo-codes"),
+            Some(&organizer),
+            Some(&json!({ "code": BENCH_CODE, "discount": "free", "max_uses": args.capacity })),
+        )
+        .await?;
+        if code.status != 201 {
+            return Err(format!("promo code creation failed: {}", code.status).into());
+        }
+    }
 
     // 3. The flash sale: every user tries once.
     let tokens: Arc<Vec<String>> = Arc::new(std::mem::take(&mut *tokens.lock()));
     let book_path = format!("/api/v1/events/{event_id}/tickets");
+    let sale_kind = args.sale;
     let book: MakeRequest = {
         let tokens = Arc::clone(&tokens);
         Arc::new(move |i| {
@@ -448,7 +512,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
                 Method::POST,
                 &book_path,
                 Some(&tokens[i]),
-                Some(&json!({ "quantity": 1 })),
+                Some(&sale_kind.booking(i)),
             )
         })
     };
@@ -510,8 +574,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     println!("## Flash sale result");
     println!();
     println!(
-        "{n} users, {} seats, concurrency {c}, {}, loopback; {} cores",
+        "{n} users, {} seats, sale {:?}, concurrency {c}, {}, loopback; {} cores",
         args.capacity,
+        args.sale,
         match args.periodic_flush_ms {
             Some(ms) => format!("periodic flush every {ms} ms (NOT durable per booking)"),
             None => "durable group commit".to_owned(),

@@ -1,4 +1,4 @@
-//! Booking seats: the rules ([`decide_booking`]) and the transaction that applies them to a
+//! Booking seats: the transaction that applies the rules of an order ([`super::order`]) to a
 //! batch of requests in arrival order (see [`super::group`] for the queue in front of it).
 
 use std::collections::HashMap;
