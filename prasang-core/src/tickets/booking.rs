@@ -295,7 +295,7 @@ impl BookingTrees<'_> {
             Ok(decision) => decision,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        sale.value = decision.sale;
+        decision.apply(&mut sale.value);
         sale.changed = true;
         held.added += request.wanted.total();
         for line in &decision.lines {

@@ -22,11 +22,9 @@ pub(super) enum Promo<'a> {
     Found(&'a PromoRecord, u32),
 }
 
-/// What an order does to the sale state, and the ticket it issues.
+/// What an order takes and charges: [`Decision::apply`] takes it from the sale state.
 #[derive(Debug, PartialEq)]
 pub(super) struct Decision {
-    /// The sale state with the seats taken.
-    pub(super) sale: SaleState,
     /// `Booked` when nothing is to be paid; `Pending` (held until paid) otherwise.
     pub(super) status: TicketStatus,
     /// What is charged for all seats.
@@ -99,14 +97,20 @@ pub(super) fn decide(
         }
     };
     let named = matches!(wanted, Wanted::Lines(_));
-    let lines: Vec<(TicketTypeId, u32)> = match wanted {
+    let default_line;
+    let lines: &[(TicketTypeId, u32)] = match wanted {
         Wanted::Default(quantity) => match default_type(sale, now) {
-            Some(sale_type) => vec![(sale_type.id, *quantity)],
+            Some(sale_type) => {
+                default_line = [(sale_type.id, *quantity)];
+                &default_line
+            }
             None => return Err(TicketError::NotOnSale("no ticket type is on sale")),
         },
-        Wanted::Lines(lines) => lines.clone(),
+        Wanted::Lines(lines) => lines,
     };
-    let mut after = sale.clone();
+    // Each type appears in one line only (checked with the request), so each line is checked
+    // against its type as stored and against the event's seats the earlier lines left.
+    let mut remaining = sale.seats.remaining;
     let mut decided = Vec::with_capacity(lines.len());
     let mut promo_seats = 0u32;
     for (index, &(type_id, quantity)) in lines.iter().enumerate() {
@@ -123,9 +127,8 @@ pub(super) fn decide(
             }
         };
         let revealed = promo.is_some_and(|(record, _)| record.reveals(type_id));
-        let remaining = after.seats.remaining;
-        let Some(sale_type) = after
-            .ticket_type_mut(type_id)
+        let Some(sale_type) = sale
+            .ticket_type(type_id)
             .filter(|sale_type| !sale_type.hidden || revealed)
         else {
             let missing = CommonError::NotFound(Subject::TicketType).into();
@@ -144,8 +147,7 @@ pub(super) fn decide(
         if applies {
             promo_seats += quantity;
         }
-        sale_type.tickets_issued = sale_type.tickets_issued.saturating_add(1);
-        after.seats.remaining -= quantity;
+        remaining -= quantity;
         decided.push(TicketLine {
             discount_minor,
             ..line
@@ -160,26 +162,40 @@ pub(super) fn decide(
     } else {
         TicketStatus::Booked
     };
-    for line in &decided {
-        if let Some(sale_type) = after.ticket_type_mut(line.ticket_type) {
-            match status {
-                TicketStatus::Pending => sale_type.held += line.quantity,
-                _ => sale_type.booked += line.quantity,
-            }
-        }
-    }
-    match status {
-        TicketStatus::Pending => after.seats.held += total,
-        _ => after.seats.booked += total,
-    }
-    after.tickets_issued += 1;
     Ok(Decision {
-        sale: after,
         status,
         amount_minor,
         lines: decided,
         promo_seats,
     })
+}
+
+impl Decision {
+    /// Takes the order's seats from the sale state it was decided on: held while pending,
+    /// booked otherwise, from the event and from each line's type.
+    pub(super) fn apply(&self, sale: &mut SaleState) {
+        let pending = self.status == TicketStatus::Pending;
+        let mut total = 0;
+        for line in &self.lines {
+            if let Some(sale_type) = sale.ticket_type_mut(line.ticket_type) {
+                let counter = if pending {
+                    &mut sale_type.held
+                } else {
+                    &mut sale_type.booked
+                };
+                *counter += line.quantity;
+                sale_type.tickets_issued = sale_type.tickets_issued.saturating_add(1);
+            }
+            total += line.quantity;
+        }
+        sale.seats.remaining -= total;
+        if pending {
+            sale.seats.held += total;
+        } else {
+            sale.seats.booked += total;
+        }
+        sale.tickets_issued += 1;
+    }
 }
 
 /// Checks one line of `quantity` seats of `sale_type` fits, with `remaining` seats of the
@@ -313,7 +329,8 @@ mod tests {
         assert_eq!(decision.status, TicketStatus::Pending);
         assert_eq!(decision.amount_minor, 5_000);
         assert_eq!(decision.lines.len(), 2);
-        let after = &decision.sale;
+        let mut after = sale.clone();
+        decision.apply(&mut after);
         assert_eq!((after.seats.remaining, after.seats.held), (7, 3));
         assert_eq!(after.types[0].held, 2);
         assert_eq!(after.types[1].held, 1);
@@ -322,17 +339,13 @@ mod tests {
 
     #[test]
     fn an_order_that_costs_nothing_is_booked_at_once() {
-        let decision = decide(
-            &family_event(),
-            &nothing_held(),
-            &order(&[(2, 2)]),
-            None,
-            NOW,
-        )
-        .expect("free");
+        let mut sale = family_event();
+        let decision = decide(&sale, &nothing_held(), &order(&[(2, 2)]), None, NOW).expect("free");
         assert_eq!(decision.status, TicketStatus::Booked);
-        assert_eq!(decision.sale.types[1].booked, 2);
-        assert_eq!(decision.sale.seats.booked, 2);
+        decision.apply(&mut sale);
+        assert_eq!(sale.types[1].booked, 2);
+        assert_eq!(sale.seats.booked, 2);
+        assert_eq!(sale.tickets_issued, 1);
     }
 
     #[test]
