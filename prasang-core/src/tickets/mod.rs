@@ -17,8 +17,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use booking::write_batch;
 pub use booking::{BookingLine, BookingRequest};
+pub(crate) use booking::{uses_count, write_batch};
 pub use group::{BookingOutcome, PendingBooking};
 pub use record::{TicketLine, TicketStatus};
 pub use shop::{Quote, QuoteLine};
