@@ -10,11 +10,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+use common::crash::log_entries;
+use common::types::{
+    code_used, order, promo_code, refusal_code, replay_log, ticket_type, type_counters, typed_event,
+};
 use common::{World, assert_intact};
+use prasang_core::auth::Actor;
 use prasang_core::log::DomainEvent;
-use prasang_core::tickets::{BookingRequest, TicketError};
+use prasang_core::promo::Discount;
+use prasang_core::tickets::{BookingRequest, Ticket, TicketError};
 use prasang_core::users::Role;
-use prasang_core::{EventId, TicketId, UserId};
+use prasang_core::{Durability, EventId, TicketId, UserId};
 use rand::{Rng, SeedableRng};
 
 const THREADS: usize = 12;
@@ -190,4 +196,311 @@ fn racing_bookings_and_cancellations_never_oversell_a_free_event() {
 #[test]
 fn racing_holds_confirmations_and_expiry_never_oversell_a_paid_event() {
     race(1_500);
+}
+
+// Ticket types and promo codes: the booking writer decides a code's uses and a type's quota in
+// memory per batch, so racing buyers must never get more than either allows.
+
+/// Sends every request at once from `threads` threads: even threads book their share one by one
+/// (`book`), odd threads hand theirs to `book_many` together. The answers, in request order.
+fn race_requests(
+    world: &Arc<World>,
+    requests: Vec<(Actor, BookingRequest)>,
+    threads: usize,
+) -> Vec<Result<Ticket, TicketError>> {
+    let count = requests.len();
+    let start = Arc::new(Barrier::new(threads));
+    let mut shares: Vec<Vec<(usize, (Actor, BookingRequest))>> = vec![Vec::new(); threads];
+    for (i, request) in requests.into_iter().enumerate() {
+        shares[i % threads].push((i, request));
+    }
+    let handles: Vec<_> = shares
+        .into_iter()
+        .enumerate()
+        .map(|(thread, share)| {
+            let world = Arc::clone(world);
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let tickets = world.prasang.tickets();
+                let (indexes, requests): (Vec<usize>, Vec<_>) = share.into_iter().unzip();
+                start.wait();
+                let answers = if thread % 2 == 0 {
+                    requests
+                        .iter()
+                        .map(|(actor, request)| tickets.book(actor, request))
+                        .collect()
+                } else {
+                    tickets.book_many(&requests)
+                };
+                indexes
+                    .into_iter()
+                    .zip(answers.into_iter().map(|answer| answer.map(|o| o.ticket)))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut answers: Vec<Option<Result<Ticket, TicketError>>> = (0..count).map(|_| None).collect();
+    for handle in handles {
+        for (i, answer) in handle.join().expect("buyer thread") {
+            answers[i] = Some(answer);
+        }
+    }
+    answers
+        .into_iter()
+        .map(|answer| answer.expect("every request answered"))
+        .collect()
+}
+
+/// The booked tickets among `answers`, and the problem codes of the refusals, counted.
+fn tally(answers: Vec<Result<Ticket, TicketError>>) -> (Vec<Ticket>, HashMap<&'static str, usize>) {
+    let mut booked = Vec::new();
+    let mut refused = HashMap::new();
+    for answer in answers {
+        match answer {
+            Ok(ticket) => booked.push(ticket),
+            Err(error) => *refused.entry(refusal_code(&error)).or_default() += 1,
+        }
+    }
+    (booked, refused)
+}
+
+fn group_commit_world() -> Arc<World> {
+    Arc::new(World::with(|c| {
+        c.durability(Durability::GroupCommit)
+            .hold_duration(Duration::from_secs(600))
+    }))
+}
+
+#[test]
+fn sixty_four_buyers_racing_for_ten_uses_of_a_code_get_exactly_ten() {
+    const BUYERS: usize = 64;
+    const USES: u32 = 10;
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let types = vec![ticket_type("Adult", 2_000, None)];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(100, 1, types))
+        .expect("event")
+        .id;
+    let code = promo_code("SPRING", Discount::Percent(25), Some(USES.into()), false);
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let buyers: Vec<Actor> = (0..BUYERS)
+        .map(|i| world.user(&format!("Buyer {i}"), Role::Attendee))
+        .collect();
+    let requests = |who: &[Actor]| {
+        who.iter()
+            .map(|buyer| (*buyer, order(event, &[(1, 1)], Some("spring"))))
+            .collect::<Vec<_>>()
+    };
+
+    let (booked, refused) = tally(race_requests(&world, requests(&buyers), 16));
+    assert_eq!(booked.len(), USES as usize, "refusals: {refused:?}");
+    assert_eq!(
+        refused.get("promo-code-used-up"),
+        Some(&(BUYERS - USES as usize))
+    );
+    for ticket in &booked {
+        assert_eq!(ticket.promo_code.as_deref(), Some("SPRING"));
+        assert_eq!((ticket.promo_seats, ticket.discount_minor), (1, 500));
+        assert_eq!(ticket.amount_minor, 1_500);
+    }
+    assert_eq!(code_used(&world.prasang, &organizer, event, "SPRING"), USES);
+    assert_intact(&world.prasang);
+
+    // Four cancels give four uses back; the 54 who lost race again and exactly four win.
+    const GIVEN_BACK: usize = 4;
+    for ticket in &booked[..GIVEN_BACK] {
+        let holder = buyers
+            .iter()
+            .find(|b| b.user_id() == ticket.user)
+            .expect("holder");
+        world.cancel_ticket(holder, ticket.id);
+    }
+    assert_eq!(
+        code_used(&world.prasang, &organizer, event, "SPRING"),
+        USES - GIVEN_BACK as u32
+    );
+    let losers: Vec<Actor> = buyers
+        .iter()
+        .filter(|b| !booked.iter().any(|t| t.user == b.user_id()))
+        .copied()
+        .collect();
+    let (again, refused) = tally(race_requests(&world, requests(&losers), 16));
+    assert_eq!(again.len(), GIVEN_BACK, "refusals: {refused:?}");
+    assert_eq!(
+        refused.get("promo-code-used-up"),
+        Some(&(losers.len() - GIVEN_BACK))
+    );
+    assert_eq!(code_used(&world.prasang, &organizer, event, "SPRING"), USES);
+    let uses = world
+        .prasang
+        .promo_codes()
+        .uses(&organizer, event, "SPRING")
+        .expect("uses");
+    let active = uses.iter().filter(|used| used.status.is_active()).count();
+    assert_eq!(
+        (uses.len(), active),
+        (USES as usize + GIVEN_BACK, USES as usize)
+    );
+    assert_intact(&world.prasang);
+}
+
+#[test]
+fn racing_for_a_types_quota_and_the_last_seats_across_two_types_never_oversells() {
+    const CAPACITY: u32 = 10;
+    const QUOTA: u32 = 6;
+    const THREADS: usize = 12;
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    // Two types of 6 seats each share 10: the quotas and the event's capacity both bind.
+    let types = vec![
+        ticket_type("Paid", 1_500, Some(QUOTA.into())),
+        ticket_type("Free", 0, Some(QUOTA.into())),
+    ];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(CAPACITY.into(), 10, types))
+        .expect("event")
+        .id;
+    let users: Vec<Actor> = (0..THREADS / 2)
+        .map(|i| world.user(&format!("Racer {i}"), Role::Attendee))
+        .collect();
+    let start = Arc::new(Barrier::new(THREADS));
+    let handles: Vec<_> = (0..THREADS)
+        .map(|i| {
+            let user = users[i % users.len()];
+            let world = Arc::clone(&world);
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(100 + i as u64);
+                let mut refusals: HashMap<&'static str, usize> = HashMap::new();
+                let mut mine: Vec<TicketId> = Vec::new();
+                let tickets = world.prasang.tickets();
+                start.wait();
+                for _ in 0..OPERATIONS_PER_THREAD {
+                    let mut lines = Vec::new();
+                    match rng.gen_range(0..10) {
+                        0..=6 => {
+                            for ticket_type in [1, 2] {
+                                if rng.gen_bool(0.6) || (ticket_type == 2 && lines.is_empty()) {
+                                    lines.push((ticket_type, rng.gen_range(1..=3)));
+                                }
+                            }
+                            let request = order(event, &lines, None);
+                            let answers = if rng.gen_bool(0.5) {
+                                vec![tickets.book(&user, &request)]
+                            } else {
+                                tickets.book_many(&[(user, request.clone()), (user, request)])
+                            };
+                            for answer in answers {
+                                match answer {
+                                    Ok(outcome) => mine.push(outcome.ticket.id),
+                                    Err(error) => {
+                                        *refusals.entry(refusal_code(&error)).or_default() += 1
+                                    }
+                                }
+                            }
+                        }
+                        7..=8 if !mine.is_empty() => {
+                            let ticket = mine.swap_remove(rng.gen_range(0..mine.len()));
+                            match tickets.cancel(&user, ticket) {
+                                Ok(_) | Err(TicketError::WrongStatus(_)) => {}
+                                Err(other) => panic!("unexpected cancel error: {other:?}"),
+                            }
+                        }
+                        _ => {
+                            if let Some(&ticket) = mine.first() {
+                                match tickets.confirm_payment(&organizer, ticket) {
+                                    Ok(_) | Err(TicketError::WrongStatus(_)) => {}
+                                    Err(other) => panic!("unexpected confirm error: {other:?}"),
+                                }
+                            }
+                        }
+                    }
+                }
+                refusals
+            })
+        })
+        .collect();
+    let mut refusals: HashMap<&'static str, usize> = HashMap::new();
+    for handle in handles {
+        for (code, n) in handle.join().expect("racer thread") {
+            *refusals.entry(code).or_default() += n;
+        }
+    }
+
+    assert_intact(&world.prasang);
+    let replayed = replay_log(&log_entries(&world.prasang), event, |_, _| false);
+    for ticket_type in [1, 2] {
+        let peak = replayed.peak_by_type[&ticket_type];
+        assert!(
+            peak <= QUOTA,
+            "type {ticket_type}: {peak} seats over its quota of {QUOTA}"
+        );
+    }
+    assert!(
+        replayed.peak <= CAPACITY,
+        "oversold: {} of {CAPACITY}",
+        replayed.peak
+    );
+    assert_eq!(replayed.peak, CAPACITY, "the race never filled the event");
+    assert!(
+        replayed.peak_by_type.values().any(|&peak| peak == QUOTA),
+        "no type ever reached its quota; the race tested nothing of it"
+    );
+    for expected in ["sold-out", "ticket-type-sold-out"] {
+        assert!(
+            refusals.contains_key(expected),
+            "never refused {expected}: {refusals:?}"
+        );
+    }
+    let now = type_counters(&world.prasang, &organizer, event);
+    assert_eq!(now, replayed.by_type);
+    let seats = world.seats(event);
+    assert_eq!(
+        seats.held + seats.booked,
+        now.values().map(|t| t.total()).sum::<u32>()
+    );
+}
+
+#[test]
+fn a_once_per_user_code_raced_by_one_user_from_eight_threads_gives_one_ticket() {
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let types = vec![ticket_type("Adult", 2_000, None)];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(100, 20, types))
+        .expect("event")
+        .id;
+    let code = promo_code("ONCE", Discount::PerSeat(500), None, true);
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let requests: Vec<_> = (0..16)
+        .map(|_| (ada, order(event, &[(1, 1)], Some("once"))))
+        .collect();
+
+    let (booked, refused) = tally(race_requests(&world, requests.clone(), 8));
+    assert_eq!(booked.len(), 1, "refusals: {refused:?}");
+    assert_eq!(refused.get("promo-code-already-used"), Some(&15));
+    assert_eq!(code_used(&world.prasang, &organizer, event, "ONCE"), 1);
+    assert_intact(&world.prasang);
+
+    // Cancelled, the code is Ada's to use once again.
+    world.cancel_ticket(&ada, booked[0].id);
+    let (again, _) = tally(race_requests(&world, requests, 8));
+    assert_eq!(again.len(), 1);
+    assert_intact(&world.prasang);
 }
