@@ -15,9 +15,11 @@ use common::types::{
     code_used, order, promo_code, refusal_code, replay_log, ticket_type, type_counters, typed_event,
 };
 use common::{World, assert_intact};
+use prasang_core::DomainError;
 use prasang_core::auth::Actor;
+use prasang_core::events::TicketTypeUpdate;
 use prasang_core::log::DomainEvent;
-use prasang_core::promo::Discount;
+use prasang_core::promo::{Discount, PromoCodeUpdate};
 use prasang_core::tickets::{BookingRequest, Ticket, TicketError};
 use prasang_core::users::Role;
 use prasang_core::{Durability, EventId, TicketId, UserId};
@@ -502,5 +504,135 @@ fn a_once_per_user_code_raced_by_one_user_from_eight_threads_gives_one_ticket() 
     world.cancel_ticket(&ada, booked[0].id);
     let (again, _) = tally(race_requests(&world, requests, 8));
     assert_eq!(again.len(), 1);
+    assert_intact(&world.prasang);
+}
+
+/// The organizer changes the code's maximum and a type's price and quota while buyers book and
+/// cancel with the code: the changes and the bookings write the same records (the code, the
+/// sale state), so neither may lose the other's writes.
+#[test]
+fn organizer_changes_racing_bookings_lose_no_write() {
+    const BUYER_THREADS: usize = 8;
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let types = vec![
+        ticket_type("Adult", 2_000, Some(60)),
+        ticket_type("Child", 500, None),
+    ];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(100, 10, types))
+        .expect("event")
+        .id;
+    let code = promo_code("FLASH", Discount::Percent(10), Some(20), false);
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let buyers: Vec<Actor> = (0..BUYER_THREADS)
+        .map(|i| world.user(&format!("Buyer {i}"), Role::Attendee))
+        .collect();
+    let start = Arc::new(Barrier::new(BUYER_THREADS + 1));
+    let handles: Vec<_> = buyers
+        .iter()
+        .enumerate()
+        .map(|(i, &buyer)| {
+            let world = Arc::clone(&world);
+            let start = Arc::clone(&start);
+            std::thread::spawn(move || {
+                let mut rng = rand::rngs::StdRng::seed_from_u64(200 + i as u64);
+                let tickets = world.prasang.tickets();
+                let mut mine: Vec<TicketId> = Vec::new();
+                let mut booked = 0;
+                start.wait();
+                for _ in 0..OPERATIONS_PER_THREAD {
+                    if rng.gen_bool(0.4) && !mine.is_empty() {
+                        let ticket = mine.swap_remove(rng.gen_range(0..mine.len()));
+                        tickets.cancel(&buyer, ticket).expect("cancel");
+                        continue;
+                    }
+                    let lines = [(rng.gen_range(1..=2), rng.gen_range(1..=2))];
+                    let code = rng.gen_bool(0.7).then_some("flash");
+                    match tickets.book(&buyer, &order(event, &lines, code)) {
+                        Ok(outcome) => {
+                            mine.push(outcome.ticket.id);
+                            booked += 1;
+                        }
+                        Err(error) => match refusal_code(&error) {
+                            "promo-code-used-up"
+                            | "limit-reached"
+                            | "ticket-type-sold-out"
+                            | "sold-out" => {}
+                            other => panic!("unexpected refusal {other}: {error:?}"),
+                        },
+                    }
+                }
+                booked
+            })
+        })
+        .collect();
+
+    // The organizer's last accepted settings; a maximum below the uses is refused.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(300);
+    let (mut max_uses, mut price) = (20, 2_000);
+    let (mut changes, mut maxima_refused) = (0, 0);
+    start.wait();
+    while changes < 300 {
+        let wanted = rng.gen_range(5..=40);
+        let update = PromoCodeUpdate {
+            max_uses: Some(Some(wanted)),
+            ..Default::default()
+        };
+        match world
+            .prasang
+            .promo_codes()
+            .update(&organizer, event, "FLASH", update)
+        {
+            Ok(code) => max_uses = code.max_uses.expect("a maximum"),
+            Err(error) if error.field().is_some_and(|f| f.field == "max_uses") => {
+                maxima_refused += 1
+            }
+            Err(other) => panic!("unexpected code update error: {other:?}"),
+        }
+        let wanted_price = rng.gen_range(1..=40) * 100;
+        let update = TicketTypeUpdate {
+            price_minor: Some(wanted_price),
+            ..Default::default()
+        };
+        let changed = world
+            .prasang
+            .events()
+            .update_ticket_type(&organizer, event, 1, update)
+            .expect("reprice");
+        price = changed.price_minor;
+        changes += 1;
+    }
+    let booked: usize = handles
+        .into_iter()
+        .map(|h| h.join().expect("buyer thread"))
+        .sum();
+
+    assert!(
+        booked > 100,
+        "only {booked} bookings; the race tested little"
+    );
+    assert!(maxima_refused > 0, "no maximum was ever below the uses");
+    let code = world
+        .prasang
+        .promo_codes()
+        .get(&organizer, event, "FLASH")
+        .expect("code");
+    assert_eq!(code.max_uses, Some(max_uses), "a code change was lost");
+    let adult = world
+        .prasang
+        .events()
+        .ticket_types(&organizer, event)
+        .expect("types")
+        .into_iter()
+        .find(|t| t.id == 1)
+        .expect("adult");
+    assert_eq!(adult.price_minor, price, "a price change was lost");
     assert_intact(&world.prasang);
 }
