@@ -7,15 +7,17 @@ use std::rc::Rc;
 use super::delivery::{Delivery, DeliveryStatus};
 use super::settings::EventNotificationSettings;
 use super::{
-    CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketSummary, keys, settings,
+    CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketLineSummary,
+    TicketSummary, keys, settings,
 };
 use crate::context::Context;
 use crate::events::record::EventRecord;
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::log::{DomainEvent, EventField, Log, LogEntry};
 use crate::store::{StoreError, codec};
 use crate::tickets::TicketStatus;
 use crate::tickets::record as ticket_record;
+use crate::time::Timestamp;
 use crate::zone::Zone;
 
 /// Log entries read per round.
@@ -260,6 +262,39 @@ fn ticket_plan(
     })
 }
 
+/// The ticket a notification tells about: `quantity` seats charged `amount_minor` in all, as
+/// its log entry says, with the lines they were booked in.
+fn ticket_summary(
+    id: TicketId,
+    status: TicketStatus,
+    quantity: u32,
+    amount_minor: u64,
+    expires_at: Option<Timestamp>,
+) -> TicketSummary {
+    TicketSummary {
+        id,
+        quantity,
+        status,
+        amount_minor,
+        expires_at,
+        lines: ticket_lines(quantity, amount_minor),
+        discount_minor: 0,
+        promo_code: None,
+    }
+}
+
+/// A ticket's seats by type. Every ticket has the one type an event with a single price has
+/// (`Admission`, at that price), until tickets record their types.
+fn ticket_lines(quantity: u32, amount_minor: u64) -> Vec<TicketLineSummary> {
+    vec![TicketLineSummary {
+        ticket_type: "Admission".into(),
+        quantity,
+        unit_price_minor: amount_minor.checked_div(u64::from(quantity)).unwrap_or(0),
+        discount_minor: 0,
+        amount_minor,
+    }]
+}
+
 fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, StoreError> {
     use NotificationKind as K;
     Ok(match &entry.event {
@@ -273,13 +308,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketBooked,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Booked,
-                amount_minor: *amount_minor,
-                expires_at: None,
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Booked,
+                *quantity,
+                *amount_minor,
+                None,
+            ),
         ),
         DomainEvent::TicketPending {
             ticket,
@@ -292,13 +327,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketPending,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Pending,
-                amount_minor: *amount_minor,
-                expires_at: Some(*expires_at),
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Pending,
+                *quantity,
+                *amount_minor,
+                Some(*expires_at),
+            ),
         ),
         DomainEvent::TicketCancelled {
             ticket,
@@ -311,13 +346,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketCancelled,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Cancelled,
-                amount_minor: *amount_minor,
-                expires_at: None,
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Cancelled,
+                *quantity,
+                *amount_minor,
+                None,
+            ),
         ),
         DomainEvent::TicketExpired {
             ticket,
@@ -331,13 +366,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 K::TicketExpired,
                 *event,
                 *user,
-                TicketSummary {
-                    id: *ticket,
-                    quantity: *quantity,
-                    status: TicketStatus::Expired,
+                ticket_summary(
+                    *ticket,
+                    TicketStatus::Expired,
+                    *quantity,
                     amount_minor,
-                    expires_at: None,
-                },
+                    None,
+                ),
             )
         }
         DomainEvent::EventUpdated { event, changed }
