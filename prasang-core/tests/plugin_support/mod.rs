@@ -32,6 +32,11 @@ pub fn wat_component(name: &str) -> Vec<u8> {
     prasang_test_sinks::plugins::wat_component(name).unwrap()
 }
 
+/// [`wat_component`] as a prasang:channel@`<version>` component.
+pub fn wat_component_at(name: &str, version: &str) -> Vec<u8> {
+    prasang_test_sinks::plugins::wat_component_at(name, version).unwrap()
+}
+
 /// A manifest for a test plugin.
 pub fn test_manifest(id: &str) -> Manifest {
     Manifest::parse(
