@@ -11,13 +11,14 @@ use std::time::Duration;
 use common::World;
 use notify_support::Recording;
 use prasang_core::auth::Actor;
-use prasang_core::events::EventUpdate;
+use prasang_core::events::{EventUpdate, NewTicketType, TicketTypeUpdate};
 use prasang_core::log::EventField;
 use prasang_core::notify::{
     CURSOR, Delivery, DeliveryPolicy, DeliveryStatus, EventNotificationSettings, NotificationKind,
     NotificationPreferences, NotifyError,
 };
-use prasang_core::tickets::TicketStatus;
+use prasang_core::promo::{Discount, NewPromoCode};
+use prasang_core::tickets::{BookingLine, BookingRequest, TicketStatus};
 use prasang_core::users::Role;
 use prasang_core::{EventId, PageRequest, TicketId};
 
@@ -138,6 +139,13 @@ fn booking_a_free_ticket_tells_the_holder_once_by_email() {
     assert_eq!(n.event.title, "RustConf");
     let summary = n.ticket.as_ref().expect("ticket summary");
     assert_eq!((summary.id, summary.status), (ticket, TicketStatus::Booked));
+    // An event with one price sells one type, which the notification names.
+    let lines: Vec<_> = summary
+        .lines
+        .iter()
+        .map(|l| (l.ticket_type.as_str(), l.quantity))
+        .collect();
+    assert_eq!(lines, [("Admission", 1)]);
     assert_eq!(
         n.idempotency_key,
         format!("{}.{}.email", n.log_seq, ada.user_id())
@@ -626,4 +634,94 @@ fn only_admins_read_why_a_delivery_failed() {
         for_event(&world.prasang.auth().system_actor()).as_deref(),
         Some(full)
     );
+}
+
+/// A booking across ticket types tells each line with its type's name (as the event calls it
+/// when the notification is made) and what was charged for it, the discount and the code.
+#[test]
+fn a_booking_of_two_types_tells_both_lines_by_name_with_the_discount_and_code() {
+    let (email, world) = email_world();
+    let (organizer, ada, event) = world.organizer_attendee_event(10, 2_500, 4);
+    let events = world.prasang.events();
+    let adult = TicketTypeUpdate {
+        name: Some("Adult".into()),
+        ..Default::default()
+    };
+    events
+        .update_ticket_type(&organizer, event.id, 1, adult)
+        .expect("rename the default type");
+    let child = NewTicketType {
+        name: "Child".into(),
+        price_minor: 1_000,
+        ..Default::default()
+    };
+    let child = events
+        .add_ticket_type(&organizer, event.id, child)
+        .expect("add a type");
+    let family = NewPromoCode {
+        code: "family".into(),
+        discount: Discount::Percent(20),
+        applies_to: vec![child.id],
+        reveals: Vec::new(),
+        max_uses: None,
+        valid_from: None,
+        valid_until: None,
+        once_per_user: false,
+    };
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event.id, family)
+        .expect("create a code");
+    let request = BookingRequest {
+        lines: vec![
+            BookingLine {
+                ticket_type: 1,
+                quantity: 2,
+            },
+            BookingLine {
+                ticket_type: child.id,
+                quantity: 1,
+            },
+        ],
+        promo_code: Some("Family".into()),
+        ..BookingRequest::seats(event.id, 0)
+    };
+    let held = world.book_with(&ada, &request).ticket;
+    world.confirm_payment(&organizer, held.id);
+    run(&world);
+
+    let told = email.notifications();
+    let kinds: Vec<_> = told.iter().map(|n| n.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            NotificationKind::TicketPending,
+            NotificationKind::TicketBooked
+        ]
+    );
+    for n in &told {
+        let ticket = n.ticket.as_ref().expect("a ticket");
+        let lines: Vec<_> = ticket
+            .lines
+            .iter()
+            .map(|line| {
+                (
+                    line.ticket_type.as_str(),
+                    line.quantity,
+                    line.unit_price_minor,
+                    line.discount_minor,
+                    line.amount_minor,
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [("Adult", 2, 2_500, 0, 5_000), ("Child", 1, 1_000, 200, 800)]
+        );
+        assert_eq!(ticket.quantity, 3);
+        assert_eq!(ticket.amount_minor, 5_800);
+        assert_eq!(ticket.discount_minor, 200);
+        assert_eq!(ticket.promo_code.as_deref(), Some("FAMILY"));
+    }
 }

@@ -33,12 +33,16 @@ fn chat_plugin_posts_a_slack_compatible_message() {
         "Ada Lovelace booked 2 seat(s) for *Rust &amp; Wasm Night*"
     );
     assert_eq!(body["blocks"][0]["type"], "section");
+    let details = body["blocks"][1]["elements"][0]["text"].as_str().unwrap();
     assert!(
-        body["blocks"][1]["elements"][0]["text"]
-            .as_str()
-            .unwrap()
-            .contains("Tue 1 Dec 2026, 18:30 UTC · Hall 1, Pune")
+        details.contains("Tue 1 Dec 2026, 18:30 UTC · Hall 1, Pune"),
+        "{details}"
     );
+    assert!(
+        details.contains("1 × Adult (600.00 INR), 1 × Child (400.00 INR, 100.00 INR off)"),
+        "{details}"
+    );
+    assert!(details.contains("total 1000.00 INR"), "{details}");
     assert_eq!(body["username"], "Prasang");
 }
 

@@ -5,7 +5,9 @@ mod plugin_support;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use prasang_core::notify::{Channel, DeliveryError, NotificationKind};
-use prasang_core::plugin_host::{HostServices, PluginChannel, PluginHost, SmtpSettings};
+use prasang_core::plugin_host::{
+    HostServices, PluginChannel, PluginHost, PluginLoadError, SmtpSettings,
+};
 use prasang_test_sinks::free_port;
 use prasang_test_sinks::smtp::SmtpSink;
 
@@ -61,9 +63,20 @@ fn booking_email_reaches_the_smtp_server_with_both_bodies_and_the_calendar() {
     );
     assert!(text.contains("Where: Hall 1, Pune"), "{text}");
     assert!(text.contains("Total: 1000.00 INR"), "{text}");
+    // The ticket's types with what each cost, through the 0.3.0 bindings.
+    assert!(text.contains("    1 × Adult (600.00 INR)"), "{text}");
+    assert!(
+        text.contains("    1 × Child (400.00 INR, 100.00 INR off)"),
+        "{text}"
+    );
+    assert!(text.contains("Code:  FAMILY (100.00 INR off)"), "{text}");
     let html = message.body_html(0).unwrap();
     assert!(html.contains("<th colspan=\"2\""), "{html}");
     assert!(html.contains("Rust &amp; Wasm Night"), "{html}");
+    assert!(
+        html.contains("1 × Adult (600.00 INR)<br>1 × Child"),
+        "{html}"
+    );
 
     let attachment = message.attachments().next().expect("an .ics attachment");
     assert_eq!(attachment.attachment_name(), Some("event.ics"));
@@ -167,18 +180,58 @@ fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_kno
     assert_eq!(receipt.remote_id, None);
 
     // Every kind 0.1.0 has reaches it, through the 0.1.0 bindings, event in any zone.
-    for kind in [
-        NotificationKind::TicketBooked,
-        NotificationKind::FeedbackReply,
-    ] {
-        let mut known = prasang_test_sinks::sample::booked_in_kolkata(42, "old");
-        known.kind = kind;
-        let receipt = old.deliver(&known).unwrap();
+    assert_called_for(
+        &old,
+        &[
+            NotificationKind::TicketBooked,
+            NotificationKind::FeedbackReply,
+        ],
+    );
+}
+
+/// Delivers the kit's booking in Kolkata as each of `kinds` through `plugin` (a fixture built
+/// from `ok.wat`) and checks the plugin's own empty receipt came back: it was called.
+fn assert_called_for(plugin: &PluginChannel, kinds: &[NotificationKind]) {
+    for &kind in kinds {
+        let mut notification = prasang_test_sinks::sample::booked_in_kolkata(42, plugin.id());
+        notification.kind = kind;
+        let receipt = plugin.deliver(&notification).unwrap();
         assert_eq!(
             receipt.detail, "",
             "the plugin's own (empty) receipt for {kind:?}"
         );
     }
+}
+
+/// Plugins built against 0.2.0 (before ticket lines) keep loading after the SDK moved to
+/// 0.3.0, through their own bindings, and get every kind, ticket notifications included.
+#[test]
+fn a_0_2_plugin_still_loads_and_gets_every_kind() {
+    let data = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(data.path().join("outbox"))).unwrap();
+    let older = host
+        .load_bytes(
+            plugin_support::test_manifest_at("older", "0.2.0"),
+            &plugin_support::wat_component_at("ok", "0.2.0"),
+        )
+        .unwrap();
+    assert_called_for(
+        &older,
+        &[
+            NotificationKind::TicketBooked,
+            NotificationKind::FeedbackRequest,
+        ],
+    );
+    // A 0.3.0 component does not pass for a 0.2.0 plugin: it imports 0.3.0's types.
+    let refused = host.load_bytes(
+        plugin_support::test_manifest_at("mismatched", "0.2.0"),
+        &plugin_support::wat_component_at("ok", "0.3.0"),
+    );
+    assert!(
+        matches!(&refused, Err(PluginLoadError::Invalid { reason, .. }) if reason.contains("types@0.3.0")),
+        "a 0.3.0 component loaded as 0.2.0: {:?}",
+        refused.err()
+    );
 }
 
 fn outbox_message(outbox: &std::path::Path) -> Vec<u8> {

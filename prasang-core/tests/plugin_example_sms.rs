@@ -40,7 +40,8 @@ fn example_sms_plugin_posts_to_its_gateway() {
     );
     assert_eq!(
         body["text"],
-        "Booked: 2 seat(s) for Rust & Wasm Night, Tue 1 Dec 2026, 18:30 UTC."
+        "Booked: 1 × Adult, 1 × Child for Rust & Wasm Night, Tue 1 Dec 2026, 18:30 UTC. \
+         Paid 1000.00 INR (code FAMILY)."
     );
 
     // A gateway that rejects the request for good makes a permanent failure.

@@ -154,7 +154,7 @@ fn bad_plugins_in_a_folder_are_reported_and_skipped() {
     std::fs::write(folder.path().join("future.wasm"), wat_component("ok")).unwrap();
     write(
         "future.toml",
-        "id = \"future\"\nversion = \"1.0.0\"\napi = \"0.3.0\"\n",
+        "id = \"future\"\nversion = \"1.0.0\"\napi = \"0.4.0\"\n",
     );
     write("garbage.wasm", "this is not wasm");
     write(
@@ -188,7 +188,7 @@ fn bad_plugins_in_a_folder_are_reported_and_skipped() {
     assert_eq!(loaded.skipped.len(), 5, "{:?}", loaded.skipped);
     assert!(matches!(
         skipped("future.toml"),
-        PluginLoadError::UnsupportedApi { api, .. } if api == "0.3.0"
+        PluginLoadError::UnsupportedApi { api, .. } if api == "0.4.0"
     ));
     assert!(
         matches!(skipped("garbage.toml"), PluginLoadError::Invalid { id, .. } if id == "garbage")

@@ -87,7 +87,16 @@ fn webhook_is_signed_and_carries_the_idempotency_key() {
     assert_eq!(body["data"]["recipient"]["email"], "ada@example.org");
     assert_eq!(body["data"]["event"]["title"], "Rust & Wasm Night");
     assert_eq!(body["data"]["event"]["starts_at"], "2026-12-01T18:30:00Z");
-    assert_eq!(body["data"]["ticket"]["quantity"], 2);
+    let ticket = &body["data"]["ticket"];
+    assert_eq!(ticket["quantity"], 2);
+    assert_eq!(ticket["amount_minor"], 100_000);
+    assert_eq!(ticket["lines"][0]["ticket_type"], "Adult");
+    assert_eq!(ticket["lines"][0]["amount_minor"], 60_000);
+    assert_eq!(ticket["lines"][1]["ticket_type"], "Child");
+    assert_eq!(ticket["lines"][1]["unit_price_minor"], 50_000);
+    assert_eq!(ticket["lines"][1]["discount_minor"], 10_000);
+    assert_eq!(ticket["discount_minor"], 10_000);
+    assert_eq!(ticket["promo_code"], "FAMILY");
 
     // A retry repeats the same id, so the receiver can drop it.
     channel.deliver(&notification).unwrap();

@@ -19,9 +19,10 @@
 //! POST /v1/messages
 //! authorization: Bearer <api-key>
 //! idempotency-key: <the notification's idempotency key>
-//! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 seat(s) ..."}
+//! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 × Adult for ..."}
 //! ```
 
+use prasang_plugin_sdk::ticket;
 use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, log,
@@ -77,12 +78,22 @@ prasang_plugin_sdk::export_plugin!(Sms);
 /// The SMS text, at most 160 characters.
 pub fn text(n: &Notification) -> String {
     let when = human_local(&n.event.starts_at_local);
-    let seats = n.ticket.as_ref().map_or(0, |t| t.quantity);
+    // `2 × Adult, 1 × Child` and `1000.00 INR (code FAMILY)`: the types and what is paid.
+    let seats = n.ticket.as_ref().map_or_else(String::new, ticket::seats);
+    let paid = n.ticket.as_ref().map_or_else(String::new, |t| {
+        let total = ticket::money(t.amount_minor, &n.event.currency);
+        match &t.promo_code {
+            Some(code) => format!("{total} (code {code})"),
+            None => total,
+        }
+    });
     let title = &n.event.title;
     let full = match n.kind {
-        NotificationKind::TicketBooked => format!("Booked: {seats} seat(s) for {title}, {when}."),
+        NotificationKind::TicketBooked => {
+            format!("Booked: {seats} for {title}, {when}. Paid {paid}.")
+        }
         NotificationKind::TicketPending => {
-            format!("Held: {seats} seat(s) for {title}. Pay soon to keep them.")
+            format!("Held: {seats} for {title}. Pay {paid} soon to keep them.")
         }
         NotificationKind::TicketCancelled => format!("Cancelled: your seats for {title}."),
         NotificationKind::TicketExpired => format!("Expired: your hold for {title}."),
@@ -112,12 +123,21 @@ mod tests {
         let mut n = booked_notification();
         assert_eq!(
             text(&n),
-            "Booked: 2 seat(s) for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC."
+            "Booked: 1 × Adult, 1 × Child for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 UTC. \
+             Paid 1000.00 INR (code FAMILY)."
         );
         let local = prasang_plugin_sdk::testing::booked_in_kolkata();
         assert_eq!(
             text(&local),
-            "Booked: 2 seat(s) for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)."
+            "Booked: 1 × Adult, 1 × Child for Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST \
+             (UTC+05:30). Paid 1000.00 INR (code FAMILY)."
+        );
+        let mut held = booked_notification();
+        held.kind = NotificationKind::TicketPending;
+        held.ticket.as_mut().expect("a ticket").promo_code = None;
+        assert_eq!(
+            text(&held),
+            "Held: 1 × Adult, 1 × Child for Rust & <Wasm> Night. Pay 1000.00 INR soon to keep them."
         );
         n.event.title = "x".repeat(300);
         assert_eq!(text(&n).chars().count(), MAX_CHARS);

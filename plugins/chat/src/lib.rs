@@ -2,6 +2,7 @@
 //! `blocks`) to the URL in the `webhook-url` setting. Works with Slack, Mattermost, Rocket.Chat
 //! and anything else that accepts Slack's incoming-webhook JSON.
 
+use prasang_plugin_sdk::ticket::{line, money, promo};
 use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host,
@@ -63,6 +64,18 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
     let text = headline(n);
     let when = human_local(&n.event.starts_at_local);
     let mut details = format!("{when} · {}", escape(&n.event.location));
+    if let Some(ticket) = &n.ticket {
+        let currency = &n.event.currency;
+        let lines: Vec<String> = ticket.lines.iter().map(|l| line(l, currency)).collect();
+        details.push_str(&format!("\n{}", escape(&lines.join(", "))));
+        details.push_str(&format!(
+            " · total {}",
+            money(ticket.amount_minor, currency)
+        ));
+        if let Some(promo) = promo(ticket, currency) {
+            details.push_str(&format!(" · code {}", escape(&promo)));
+        }
+    }
     if let Some(message) = &n.message {
         details.push_str(&format!("\n> {}", escape(message)));
     }
@@ -77,4 +90,29 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
         payload["username"] = Value::from(username);
     }
     payload
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prasang_plugin_sdk::testing::booked_notification;
+
+    #[test]
+    fn ticket_messages_show_each_type_with_its_amount_the_total_and_the_code() {
+        let payload = message(&booked_notification(), None);
+        let details = payload["blocks"][1]["elements"][0]["text"]
+            .as_str()
+            .expect("the context text");
+        assert!(
+            details.ends_with(
+                "\n1 × Adult (600.00 INR), 1 × Child (400.00 INR, 100.00 INR off) \
+                 · total 1000.00 INR · code FAMILY (100.00 INR off)"
+            ),
+            "{details}"
+        );
+        assert_eq!(
+            payload["text"],
+            "Ada Lovelace booked 2 seat(s) for *Rust &amp; &lt;Wasm&gt; Night*"
+        );
+    }
 }

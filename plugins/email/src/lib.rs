@@ -82,8 +82,24 @@ mod tests {
         assert!(email.text_body.contains("Until: Tue 1 Dec 2026, 21:00 UTC"));
         assert!(email.text_body.contains("Rust & <Wasm> Night"));
         assert!(email.text_body.contains("Seats: 2"));
+        let text = &email.text_body;
+        assert!(text.contains("\n    1 × Adult (600.00 INR)\n"), "{text}");
+        assert!(
+            text.contains("\n    1 × Child (400.00 INR, 100.00 INR off)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  Code:  FAMILY (100.00 INR off)\n"),
+            "{text}"
+        );
+        assert!(text.contains("\n  Total: 1000.00 INR\n"), "{text}");
         let html = email.html_body.unwrap();
         assert!(html.contains("Rust &amp; &lt;Wasm&gt; Night"), "{html}");
+        assert!(
+            html.contains("1 × Adult (600.00 INR)<br>1 × Child (400.00 INR, 100.00 INR off)"),
+            "{html}"
+        );
+        assert!(html.contains("FAMILY (100.00 INR off)"), "{html}");
         assert!(!html.contains("{{"), "unfilled placeholder in {html}");
         assert_eq!(email.attachments[0].filename, "event.ics");
     }

@@ -1,5 +1,6 @@
 //! Fills the text and HTML templates.
 
+use prasang_plugin_sdk::ticket::{line, money, promo};
 use prasang_plugin_sdk::time::{UtcDateTime, human_local};
 use prasang_plugin_sdk::{Notification, NotificationKind};
 
@@ -93,12 +94,23 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
     let mut text_details = format!("  Until: {until}\n");
     let mut html_details = row("Until", &escape(&until));
     if let Some(ticket) = &n.ticket {
-        let amount = money(ticket.amount_minor, &n.event.currency);
-        text_details.push_str(&format!(
-            "  Seats: {}\n  Total: {amount}\n  Ticket: {}\n",
-            ticket.quantity, ticket.id
-        ));
+        let currency = &n.event.currency;
+        let lines: Vec<String> = ticket.lines.iter().map(|l| line(l, currency)).collect();
+        let amount = money(ticket.amount_minor, currency);
+        text_details.push_str(&format!("  Seats: {}\n", ticket.quantity));
         html_details.push_str(&row("Seats", &ticket.quantity.to_string()));
+        for line in &lines {
+            text_details.push_str(&format!("    {line}\n"));
+        }
+        if !lines.is_empty() {
+            let escaped: Vec<String> = lines.iter().map(|line| escape(line)).collect();
+            html_details.push_str(&row("Tickets", &escaped.join("<br>")));
+        }
+        if let Some(promo) = promo(ticket, currency) {
+            text_details.push_str(&format!("  Code:  {promo}\n"));
+            html_details.push_str(&row("Code", &escape(&promo)));
+        }
+        text_details.push_str(&format!("  Total: {amount}\n  Ticket: {}\n", ticket.id));
         html_details.push_str(&row("Total", &escape(&amount)));
         html_details.push_str(&row("Ticket", &escape(&ticket.id)));
     }
@@ -152,11 +164,6 @@ fn row(label: &str, value_html: &str) -> String {
     format!(
         "<tr><td style=\"padding-right: 1em; color: #666;\">{label}</td><td>{value_html}</td></tr>"
     )
-}
-
-/// `1000.00 INR` from minor units (two decimals; good for the currencies Prasang sells in).
-fn money(minor: u64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", minor / 100, minor % 100)
 }
 
 /// Replaces each `{{name}}` by its value in one pass, so values are never re-scanned.

@@ -29,7 +29,7 @@ pub mod bindings {
     #![allow(missing_docs)]
     wit_bindgen::generate!({
         world: "channel",
-        path: "../wit/0.2.0",
+        path: "../wit/0.3.0",
         pub_export_macro: true,
         export_macro_name: "__export_channel",
         default_bindings_module: "::prasang_plugin_sdk::bindings",
@@ -51,13 +51,14 @@ static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::Line
 pub use bindings::prasang::channel::types::{
     Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
     HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Receipt, Recipient,
-    TicketStatus, TicketSummary,
+    TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The version of the `prasang:channel` WIT package this SDK builds plugins for. Put it in the
 /// plugin manifest as `api = "…"`.
-/// (Plugins built with an earlier SDK for 0.1.0 keep loading: the host supports both.)
-pub const API_VERSION: &str = "0.2.0";
+/// (Plugins built with an earlier SDK for 0.1.0 or 0.2.0 keep loading: the host supports all
+/// three.)
+pub const API_VERSION: &str = "0.3.0";
 
 /// What a channel plugin implements.
 pub trait ChannelPlugin {
@@ -189,6 +190,7 @@ pub mod config {
     }
 }
 
+pub mod ticket;
 pub mod time;
 
 pub mod testing;

@@ -1,8 +1,8 @@
 //! Sample data for plugin unit tests (which run natively, outside the host).
 
 use crate::{
-    EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient, TicketStatus,
-    TicketSummary,
+    EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient, TicketLine,
+    TicketStatus, TicketSummary,
 };
 
 /// The wall-clock time `hour:minute` on Tuesday 1 Dec 2026 at `offset` (seconds, text), as the
@@ -35,7 +35,9 @@ pub fn booked_in_kolkata() -> Notification {
     n
 }
 
-/// A booked-ticket notification for a concert on 1 Dec 2026, 18:30–21:00 UTC (zone `UTC`).
+/// A booked-ticket notification for a concert on 1 Dec 2026, 18:30–21:00 UTC (zone `UTC`): an
+/// Adult seat at INR 600 and a Child seat at INR 500 less 100 with the code `FAMILY`, INR 1000
+/// in all.
 pub fn booked_notification() -> Notification {
     Notification {
         idempotency_key: "42.01JBOOKER0000000000000000.email".into(),
@@ -68,8 +70,25 @@ pub fn booked_notification() -> Notification {
             status: TicketStatus::Booked,
             amount_minor: 100_000,
             expires_at: None,
+            lines: vec![
+                one_seat("Adult", 60_000, 0),
+                one_seat("Child", 50_000, 10_000),
+            ],
+            discount_minor: 10_000,
+            promo_code: Some("FAMILY".into()),
         }),
         changed: Vec::new(),
         message: None,
+    }
+}
+
+/// One seat of `ticket_type` at `unit_price_minor`, less `discount_minor`.
+fn one_seat(ticket_type: &str, unit_price_minor: u64, discount_minor: u64) -> TicketLine {
+    TicketLine {
+        ticket_type: ticket_type.into(),
+        quantity: 1,
+        unit_price_minor,
+        discount_minor,
+        amount_minor: unit_price_minor - discount_minor,
     }
 }

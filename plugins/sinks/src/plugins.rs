@@ -70,11 +70,18 @@ fn build() -> PathBuf {
 /// exports `deliver` by hand) into a prasang:channel@0.1.0 component: the plugin tests' fixtures
 /// and the benchmark's no-op plugin.
 pub fn wat_component(name: &str) -> Result<Vec<u8>, String> {
+    wat_component_at(name, "0.1.0")
+}
+
+/// [`wat_component`] against `plugins/wit/<version>`: the fixtures take the notification as one
+/// pointer and answer with one, which fits every version's `deliver`, so they stand in for a
+/// plugin built against an older version after the SDK has moved on.
+pub fn wat_component_at(name: &str, version: &str) -> Result<Vec<u8>, String> {
     let fixture = workspace().join(format!("prasang-core/tests/fixtures/plugins/{name}.wat"));
     let mut module = wat::parse_file(fixture).map_err(|e| e.to_string())?;
     let mut resolve = wit_parser::Resolve::default();
     let (package, _) = resolve
-        .push_dir(workspace().join("plugins/wit/0.1.0"))
+        .push_dir(workspace().join("plugins/wit").join(version))
         .map_err(|e| e.to_string())?;
     let world = resolve
         .select_world(&[package], Some("channel"))

@@ -5,14 +5,14 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
 use prasang_core::events::NewEvent;
 use prasang_core::notify::{
-    EventSummary, Notification, NotificationKind, Recipient, TicketSummary,
+    EventSummary, Notification, NotificationKind, Recipient, TicketLineSummary, TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, Role};
 use prasang_core::{EventId, Prasang, TicketId, Timestamp, UserId};
 
-/// Ada Lovelace booked 2 seats (INR 1000) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00
-/// UTC (the event's zone is `UTC`; [`booked_in_kolkata`] is the same in Pune's own time): the
+/// Ada Lovelace booked 2 seats (an Adult at INR 600 and a Child at INR 500 less 100 with the
+/// code `FAMILY`: INR 1000 in all) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00 UTC (the event's zone is `UTC`; [`booked_in_kolkata`] is the same in Pune's own time): the
 /// notification the dispatcher makes for log entry `log_seq` and `channel` (the idempotency
 /// key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it).
 pub fn booked(log_seq: u64, channel: &str) -> Notification {
@@ -44,6 +44,9 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
             status: TicketStatus::Booked,
             amount_minor: 100_000,
             expires_at: None,
+            lines: vec![line("Adult", 60_000, 0), line("Child", 50_000, 10_000)],
+            discount_minor: 10_000,
+            promo_code: Some("FAMILY".into()),
         }),
         changed: Vec::new(),
         message: None,
@@ -58,6 +61,17 @@ pub fn booked_in_kolkata(log_seq: u64, channel: &str) -> Notification {
     notification.event.starts_at = Timestamp::from_millis(1_796_130_000_000);
     notification.event.ends_at = Timestamp::from_millis(1_796_139_000_000);
     notification
+}
+
+/// One seat of `ticket_type` at `unit_price_minor`, less `discount_minor`.
+fn line(ticket_type: &str, unit_price_minor: u64, discount_minor: u64) -> TicketLineSummary {
+    TicketLineSummary {
+        ticket_type: ticket_type.into(),
+        quantity: 1,
+        unit_price_minor,
+        discount_minor,
+        amount_minor: unit_price_minor - discount_minor,
+    }
 }
 
 fn ulid<T: std::str::FromStr>(text: &str) -> T

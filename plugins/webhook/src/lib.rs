@@ -101,6 +101,15 @@ pub fn payload(n: &Notification) -> Value {
             },
             "amount_minor": t.amount_minor,
             "expires_at": t.expires_at.map(time),
+            "lines": t.lines.iter().map(|line| json!({
+                "ticket_type": line.ticket_type,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "discount_minor": line.discount_minor,
+                "amount_minor": line.amount_minor,
+            })).collect::<Vec<_>>(),
+            "discount_minor": t.discount_minor,
+            "promo_code": t.promo_code,
         })
     });
     json!({
@@ -168,7 +177,22 @@ mod tests {
             local["data"]["event"]["starts_at_local"],
             "2026-12-01T18:30:00+05:30"
         );
-        assert_eq!(body["data"]["ticket"]["quantity"], 2);
+        let ticket = &body["data"]["ticket"];
+        assert_eq!(ticket["quantity"], 2);
+        assert_eq!(ticket["amount_minor"], 100_000);
+        assert_eq!(ticket["discount_minor"], 10_000);
+        assert_eq!(ticket["promo_code"], "FAMILY");
+        assert_eq!(
+            ticket["lines"][1],
+            json!({
+                "ticket_type": "Child",
+                "quantity": 1,
+                "unit_price_minor": 50_000,
+                "discount_minor": 10_000,
+                "amount_minor": 40_000,
+            })
+        );
+        assert_eq!(ticket["lines"][0]["ticket_type"], "Adult");
         assert!(signing_key("").is_err());
     }
 }

@@ -74,10 +74,32 @@ pub struct TicketSummary {
     pub quantity: u32,
     /// Its status when the notification was made.
     pub status: TicketStatus,
-    /// Price of all seats, minor units.
+    /// Charged for all seats, minor units, after any discount.
     pub amount_minor: u64,
     /// For pending tickets: when the hold lapses.
     pub expires_at: Option<Timestamp>,
+    /// The seats by ticket type, in booking order (empty in deliveries recorded before ticket
+    /// types existed).
+    pub lines: Vec<TicketLineSummary>,
+    /// Discount on the whole ticket, minor units (the lines' discounts together).
+    pub discount_minor: u64,
+    /// The promo code applied, if any.
+    pub promo_code: Option<String>,
+}
+
+/// Seats of one ticket type within a ticket; amounts in the event's currency, minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketLineSummary {
+    /// The type's name, e.g. `Adult`.
+    pub ticket_type: String,
+    /// Seats of this type.
+    pub quantity: u32,
+    /// Price of one seat before any discount.
+    pub unit_price_minor: u64,
+    /// Discount on the whole line.
+    pub discount_minor: u64,
+    /// Charged for the line: `quantity * unit_price_minor - discount_minor`.
+    pub amount_minor: u64,
 }
 
 /// One message to one recipient over one channel.

@@ -27,7 +27,6 @@ use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
 use crate::store::codec::{self, Record};
 use crate::time::Timestamp;
-use crate::zone::Zone;
 
 /// Where a delivery is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -85,18 +84,95 @@ pub struct Delivery {
     pub notification: Notification,
 }
 
-/// Version 2 added [`Notification::time_zone`], the last field of the last field: a version-1
-/// body followed by the encoding of `"UTC"` is a version-2 body, the zone old events had.
+/// Version 2 added [`Notification::time_zone`]; version 3 added the ticket's `lines`,
+/// `discount_minor` and `promo_code` at the end of [`TicketSummary`].
 impl Record for Delivery {
     const TREE: &'static str = "deliveries";
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        (version == 1).then(|| {
-            let mut upgraded = body.to_vec();
-            upgraded.extend(postcard::to_allocvec(Zone::utc().name()).unwrap_or_default());
-            postcard::from_bytes(&upgraded)
-        })
+        match version {
+            1 => Some(older::with_utc_zone(body).and_then(|v2| older::from_v2(&v2))),
+            2 => Some(older::from_v2(body)),
+            _ => None,
+        }
+    }
+}
+
+/// Reading deliveries of older layouts. Postcard writes a struct's fields one after another
+/// without names or lengths, nested structs included, so an older body is upgraded by rewriting
+/// the bytes of what changed and leaving the rest as it is.
+mod older {
+    use serde::Deserialize;
+
+    use super::{Delivery, DeliveryStatus};
+    use crate::ids::{EventId, TicketId, UserId};
+    use crate::notify::{EventSummary, NotificationKind, Receipt, Recipient, TicketSummary};
+    use crate::tickets::TicketStatus;
+    use crate::time::Timestamp;
+    use crate::zone::Zone;
+
+    /// A version-1 body followed by the encoding of `"UTC"` (the zone old events had) is a
+    /// version-2 body: the zone is the last field of the last field.
+    pub(super) fn with_utc_zone(v1: &[u8]) -> postcard::Result<Vec<u8>> {
+        postcard::to_extend(Zone::utc().name(), v1.to_vec())
+    }
+
+    /// What a version-2 (and 3) body holds before the notification's ticket: the delivery's
+    /// fields up to its notification, then the notification's up to its ticket.
+    type BeforeTicket = (
+        (
+            u64,
+            UserId,
+            EventId,
+            String,
+            NotificationKind,
+            DeliveryStatus,
+            u32,
+            Option<Timestamp>,
+            Option<String>,
+            Option<Receipt>,
+            Timestamp,
+            Timestamp,
+        ),
+        (
+            String,
+            NotificationKind,
+            u64,
+            Timestamp,
+            Recipient,
+            EventSummary,
+        ),
+    );
+
+    /// A [`TicketSummary`] as versions 1 and 2 stored it.
+    #[derive(Deserialize)]
+    struct TicketSummaryV2 {
+        id: TicketId,
+        quantity: u32,
+        status: TicketStatus,
+        amount_minor: u64,
+        expires_at: Option<Timestamp>,
+    }
+
+    /// A version-2 body as version 3: its ticket, if any, without lines, discount or code.
+    pub(super) fn from_v2(v2: &[u8]) -> postcard::Result<Delivery> {
+        let (_, at_ticket) = postcard::take_from_bytes::<BeforeTicket>(v2)?;
+        let (ticket, after) = postcard::take_from_bytes::<Option<TicketSummaryV2>>(at_ticket)?;
+        let ticket = ticket.map(|old| TicketSummary {
+            id: old.id,
+            quantity: old.quantity,
+            status: old.status,
+            amount_minor: old.amount_minor,
+            expires_at: old.expires_at,
+            lines: Vec::new(),
+            discount_minor: 0,
+            promo_code: None,
+        });
+        let mut v3 = v2[..v2.len() - at_ticket.len()].to_vec();
+        v3 = postcard::to_extend(&ticket, v3)?;
+        v3.extend_from_slice(after);
+        postcard::from_bytes(&v3)
     }
 }
 
@@ -617,5 +693,59 @@ mod tests {
         assert_eq!(channel.calls(), 1, "delivered once");
         assert_eq!(only_delivery(&prasang).status, DeliveryStatus::Sent);
         assert_eq!(due_entries(&prasang), 0);
+    }
+
+    /// The body of `delivery` in layout version 2, built from the parts postcard writes one
+    /// after another: what comes before the ticket, the ticket's five fields of then, the rest.
+    fn v2_body(delivery: &Delivery) -> Vec<u8> {
+        let ticket = delivery.notification.ticket.clone().expect("a ticket");
+        let mut without_ticket = delivery.clone();
+        without_ticket.notification.ticket = None;
+        let none = postcard::to_allocvec(&without_ticket).expect("encodes");
+        let some = postcard::to_allocvec(delivery).expect("encodes");
+        // The option's tag (0 = none, 1 = some) is the first byte where the two differ.
+        let at = none
+            .iter()
+            .zip(&some)
+            .position(|(a, b)| a != b)
+            .expect("differ");
+        let mut v2 = none[..at].to_vec();
+        let old = (
+            ticket.id,
+            ticket.quantity,
+            ticket.status,
+            ticket.amount_minor,
+            ticket.expires_at,
+        );
+        v2 = postcard::to_extend(&Some(old), v2).expect("encodes");
+        v2.extend_from_slice(&none[at + 1..]);
+        v2
+    }
+
+    #[test]
+    fn versions_1_and_2_read_with_a_ticket_of_no_lines_discount_or_code() {
+        let (_, _, _, mut delivery) = retrying_delivery();
+        delivery.notification.time_zone = "Asia/Kolkata".into();
+        delivery.notification.message = Some("after the ticket".into());
+        let ticket = delivery.notification.ticket.as_mut().expect("a ticket");
+        ticket.expires_at = Some(delivery.created_at);
+        ticket.discount_minor = 500;
+        ticket.promo_code = Some("EARLY".into());
+        assert!(!ticket.lines.is_empty());
+        let mut as_of_then = delivery.clone();
+        let ticket = as_of_then.notification.ticket.as_mut().expect("a ticket");
+        ticket.lines.clear();
+        ticket.discount_minor = 0;
+        ticket.promo_code = None;
+
+        let v2 = [&[2][..], &v2_body(&delivery)].concat();
+        assert_eq!(codec::read::<Delivery>(&v2).expect("reads v2"), as_of_then);
+        let zone = postcard::to_allocvec("Asia/Kolkata").expect("encodes");
+        let v1 = [&[1][..], &v2[1..v2.len() - zone.len()]].concat();
+        as_of_then.notification.time_zone = "UTC".into();
+        assert_eq!(codec::read::<Delivery>(&v1).expect("reads v1"), as_of_then);
+        let v3 = codec::write(&delivery);
+        assert_eq!(v3[0], 3);
+        assert_eq!(codec::read::<Delivery>(&v3).expect("reads v3"), delivery);
     }
 }

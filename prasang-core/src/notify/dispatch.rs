@@ -7,15 +7,18 @@ use std::rc::Rc;
 use super::delivery::{Delivery, DeliveryStatus};
 use super::settings::EventNotificationSettings;
 use super::{
-    CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketSummary, keys, settings,
+    CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketLineSummary,
+    TicketSummary, keys, settings,
 };
 use crate::context::Context;
-use crate::events::record::EventRecord;
-use crate::ids::{EventId, UserId};
+use crate::events::TicketTypeId;
+use crate::events::record::{EventRecord, sale_state};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::log::{DomainEvent, EventField, Log, LogEntry};
 use crate::store::{StoreError, codec};
 use crate::tickets::TicketStatus;
 use crate::tickets::record as ticket_record;
+use crate::time::Timestamp;
 use crate::zone::Zone;
 
 /// Log entries read per round.
@@ -101,6 +104,19 @@ struct AboutEvent {
     summary: EventSummary,
     time_zone: String,
     settings: EventNotificationSettings,
+    /// Its ticket types' names by number, as its sale state has them.
+    type_names: HashMap<TicketTypeId, String>,
+}
+
+impl AboutEvent {
+    /// A type's name; types that sold seats are never deleted, so the fallback is for a sale
+    /// state gone missing.
+    fn type_name(&self, id: TicketTypeId) -> String {
+        self.type_names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("Type {id}"))
+    }
 }
 
 /// Who a recipient is and the channels they chose.
@@ -123,6 +139,9 @@ impl Known {
                 time_zone: Zone::stored(&record.time_zone).name().to_owned(),
                 settings: settings::event_settings(inner, id)?,
                 summary: summary(record),
+                type_names: sale_state(&inner.store, id)?
+                    .map(|sale| sale.types.into_iter().map(|t| (t.id, t.name)).collect())
+                    .unwrap_or_default(),
             })),
             None => None,
         };
@@ -260,6 +279,53 @@ fn ticket_plan(
     })
 }
 
+/// The ticket a notification tells about: `quantity` seats charged `amount_minor` in all, as
+/// its log entry says. What it is made of is added by [`add_lines`] once its event is known.
+fn ticket_summary(
+    id: TicketId,
+    status: TicketStatus,
+    quantity: u32,
+    amount_minor: u64,
+    expires_at: Option<Timestamp>,
+) -> TicketSummary {
+    TicketSummary {
+        id,
+        quantity,
+        status,
+        amount_minor,
+        expires_at,
+        lines: Vec::new(),
+        discount_minor: 0,
+        promo_code: None,
+    }
+}
+
+/// Adds to `ticket` what its record says it is made of: its lines with the names their types
+/// have now, its discount and its promo code (the prices are the ones charged at booking).
+fn add_lines(
+    inner: &Context,
+    event: &AboutEvent,
+    ticket: &mut TicketSummary,
+) -> Result<(), StoreError> {
+    let Some(record) = ticket_record::load(&inner.store, ticket.id)? else {
+        return Ok(());
+    };
+    ticket.lines = record
+        .lines
+        .iter()
+        .map(|line| TicketLineSummary {
+            ticket_type: event.type_name(line.ticket_type),
+            quantity: line.quantity,
+            unit_price_minor: line.unit_price_minor,
+            discount_minor: line.discount_minor,
+            amount_minor: line.amount_minor(),
+        })
+        .collect();
+    ticket.discount_minor = record.discount_minor;
+    ticket.promo_code = record.promo_code;
+    Ok(())
+}
+
 fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, StoreError> {
     use NotificationKind as K;
     Ok(match &entry.event {
@@ -273,13 +339,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketBooked,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Booked,
-                amount_minor: *amount_minor,
-                expires_at: None,
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Booked,
+                *quantity,
+                *amount_minor,
+                None,
+            ),
         ),
         DomainEvent::TicketPending {
             ticket,
@@ -292,13 +358,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketPending,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Pending,
-                amount_minor: *amount_minor,
-                expires_at: Some(*expires_at),
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Pending,
+                *quantity,
+                *amount_minor,
+                Some(*expires_at),
+            ),
         ),
         DomainEvent::TicketCancelled {
             ticket,
@@ -311,13 +377,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             K::TicketCancelled,
             *event,
             *user,
-            TicketSummary {
-                id: *ticket,
-                quantity: *quantity,
-                status: TicketStatus::Cancelled,
-                amount_minor: *amount_minor,
-                expires_at: None,
-            },
+            ticket_summary(
+                *ticket,
+                TicketStatus::Cancelled,
+                *quantity,
+                *amount_minor,
+                None,
+            ),
         ),
         DomainEvent::TicketExpired {
             ticket,
@@ -331,13 +397,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 K::TicketExpired,
                 *event,
                 *user,
-                TicketSummary {
-                    id: *ticket,
-                    quantity: *quantity,
-                    status: TicketStatus::Expired,
+                ticket_summary(
+                    *ticket,
+                    TicketStatus::Expired,
+                    *quantity,
                     amount_minor,
-                    expires_at: None,
-                },
+                    None,
+                ),
             )
         }
         DomainEvent::EventUpdated { event, changed }
@@ -437,7 +503,7 @@ fn summary(event: EventRecord) -> EventSummary {
 
 /// Adds the deliveries `entry` calls for to `out`, built from the current user and event records.
 fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), StoreError> {
-    let Some(plan) = what_to_tell(inner, entry)? else {
+    let Some(mut plan) = what_to_tell(inner, entry)? else {
         return Ok(());
     };
     let Some(event) = out.known.event(inner, plan.event)? else {
@@ -445,6 +511,9 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
     };
     if event.settings.disabled_kinds.contains(&plan.kind) {
         return Ok(());
+    }
+    if let Some(ticket) = &mut plan.ticket {
+        add_lines(inner, &event, ticket)?;
     }
     let now = inner.now();
     for user in plan.recipients {

@@ -56,7 +56,7 @@ use serde::Serialize;
 
 pub use channel::{
     Channel, DeliveryError, EventSummary, Notification, NotificationKind, Receipt, Recipient,
-    TicketSummary,
+    TicketLineSummary, TicketSummary,
 };
 pub use delivery::{Delivery, DeliveryStatus};
 pub use settings::{EventNotificationSettings, NotificationPreferences};

@@ -52,6 +52,7 @@ mod shared_bindings;
 mod smtp;
 mod v0_1;
 mod v0_2;
+mod v0_3;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -72,7 +73,7 @@ use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
 pub use smtp::{SmtpSettings, SmtpTls};
 
 /// `prasang:channel` versions this host can load, newest first.
-pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_2::VERSION, v0_1::VERSION];
+pub const SUPPORTED_API_VERSIONS: &[&str] = &[v0_3::VERSION, v0_2::VERSION, v0_1::VERSION];
 
 /// Bytes of each memory and table slot reset in place instead of returned to the kernel.
 const KEEP_RESIDENT: usize = 1 << 20;
@@ -200,6 +201,7 @@ struct Shared {
     limits: Limits,
     linker_v0_1: Linker<HostState>,
     linker_v0_2: Linker<HostState>,
+    linker_v0_3: Linker<HostState>,
     ticker_stop: Arc<AtomicBool>,
 }
 
@@ -229,6 +231,7 @@ impl PluginHost {
         let linker_error = |e: wasmtime::Error| PluginHostError::Engine(format!("{e:#}"));
         let linker_v0_1 = v0_1::linker(&engine).map_err(linker_error)?;
         let linker_v0_2 = v0_2::linker(&engine).map_err(linker_error)?;
+        let linker_v0_3 = v0_3::linker(&engine).map_err(linker_error)?;
         let ticker_stop = Arc::new(AtomicBool::new(false));
         start_epoch_ticker(engine.clone(), Arc::clone(&ticker_stop))
             .map_err(|e| PluginHostError::Engine(format!("starting the epoch ticker: {e}")))?;
@@ -239,6 +242,7 @@ impl PluginHost {
                 limits,
                 linker_v0_1,
                 linker_v0_2,
+                linker_v0_3,
                 ticker_stop,
             }),
             cache: None,
@@ -344,6 +348,9 @@ impl PluginHost {
             v0_2::VERSION => {
                 v0_2::instantiate_pre(&shared.linker_v0_2, &component).map(Bindings::V0_2)
             }
+            v0_3::VERSION => {
+                v0_3::instantiate_pre(&shared.linker_v0_3, &component).map(Bindings::V0_3)
+            }
             other => unreachable!("version {other} is listed but has no bindings"),
         }
         .map_err(|e| invalid(format!("{e:#}")))?;
@@ -445,6 +452,7 @@ fn check_imports(engine: &Engine, component: &Component, version: &str) -> Resul
 enum Bindings {
     V0_1(v0_1::ChannelPre<HostState>),
     V0_2(v0_2::ChannelPre<HostState>),
+    V0_3(v0_3::ChannelPre<HostState>),
 }
 
 struct PluginInfo {
@@ -627,6 +635,10 @@ impl Channel for PluginChannel {
             Bindings::V0_2(pre) => {
                 let input = v0_2::notification(notification, unix_millis());
                 v0_2::deliver(pre, &mut store, &input)
+            }
+            Bindings::V0_3(pre) => {
+                let input = v0_3::notification(notification, unix_millis());
+                v0_3::deliver(pre, &mut store, &input)
             }
         };
         match result {

@@ -2,7 +2,8 @@
 //! the host functions (`send-email`, `http-post`, `log`, `config-get`), delivering through a
 //! pre-instantiated component, and the records that did not change between versions. Each
 //! version's `bindgen!` makes its own Rust types, so [`channel_host!`] writes these once and each
-//! version module expands it over its own `wit` types.
+//! version module expands it over its own `wit` types; [`zoned_notification!`] does the same for
+//! the notification of the versions with local times (0.2.0 on).
 
 /// A `wit::Notification` of `$n` (a `notify::Notification`), with the version's own `kind` and
 /// any extra `EventSummary` fields: what every version's notification shares.
@@ -40,8 +41,14 @@ pub(crate) use wit_notification;
 /// its `types` interface, and `prasang`, its package), `VERSION` (`$version`), `linker`,
 /// `instantiate_pre`, `deliver`, the shared record conversions and the `Host` impls for
 /// [`HostState`](super::HostState).
+///
+/// A version whose `ticket-summary` has fields past 0.1.0's names them after `ticket |t|`, as
+/// struct fields built from `t`, the core's [`TicketSummary`](crate::notify::TicketSummary).
 macro_rules! channel_host {
     ($version:tt, $wit:tt) => {
+        super::shared_bindings::channel_host!($version, $wit, ticket |_t| {});
+    };
+    ($version:tt, $wit:tt, ticket |$t:ident| { $($ticket_extra:tt)* }) => {
         use wasmtime::component::{Component, HasSelf, Linker};
 
         use super::HostState;
@@ -132,17 +139,18 @@ macro_rules! channel_host {
         }
 
         fn ticket(n: &notify::Notification) -> Option<wit::TicketSummary> {
-            n.ticket.as_ref().map(|t| wit::TicketSummary {
-                id: t.id.to_string(),
-                quantity: t.quantity,
-                status: match t.status {
+            n.ticket.as_ref().map(|$t| wit::TicketSummary {
+                id: $t.id.to_string(),
+                quantity: $t.quantity,
+                status: match $t.status {
                     TicketStatus::Pending => wit::TicketStatus::Pending,
                     TicketStatus::Booked => wit::TicketStatus::Booked,
                     TicketStatus::Cancelled => wit::TicketStatus::Cancelled,
                     TicketStatus::Expired => wit::TicketStatus::Expired,
                 },
-                amount_minor: t.amount_minor,
-                expires_at: t.expires_at.map(|at| at.as_millis()),
+                amount_minor: $t.amount_minor,
+                expires_at: $t.expires_at.map(|at| at.as_millis()),
+                $($ticket_extra)*
             })
         }
 
@@ -230,3 +238,45 @@ macro_rules! channel_host {
 }
 
 pub(crate) use channel_host;
+
+/// Expands, after [`channel_host!`] in a version module whose WIT has local times (0.2.0 on):
+/// `notification`, the notification as that version's plugins see it (every kind the core has,
+/// the one 0.1.0 lacks included), with the event's time zone and its local start and end,
+/// computed here from the tz database so plugins need none.
+macro_rules! zoned_notification {
+    () => {
+        /// The notification as this version's plugins see it (every kind).
+        pub(crate) fn notification(
+            n: &notify::Notification,
+            attempted_at: i64,
+        ) -> wit::Notification {
+            let zone = crate::zone::Zone::stored(&n.time_zone);
+            // The one kind 0.1.0 lacks is the only one `shared_kind` leaves out.
+            let kind = shared_kind(n.kind).unwrap_or(wit::NotificationKind::FeedbackRequest);
+            super::shared_bindings::wit_notification!(n, attempted_at, kind, {
+                time_zone: zone.name().to_owned(),
+                starts_at_local: local_time(&zone, n.event.starts_at),
+                ends_at_local: local_time(&zone, n.event.ends_at),
+            })
+        }
+
+        fn local_time(zone: &crate::zone::Zone, at: crate::time::Timestamp) -> wit::LocalTime {
+            let local = zone.local(at);
+            wit::LocalTime {
+                year: i32::from(local.year),
+                month: local.month,
+                day: local.day,
+                weekday: local.weekday,
+                hour: local.hour,
+                minute: local.minute,
+                second: local.second,
+                utc_offset_seconds: local.utc_offset_seconds,
+                utc_offset: local.offset_text(),
+                rfc3339: local.to_rfc3339(),
+                abbreviation: local.abbreviation,
+            }
+        }
+    };
+}
+
+pub(crate) use zoned_notification;

@@ -32,10 +32,20 @@ pub fn wat_component(name: &str) -> Vec<u8> {
     prasang_test_sinks::plugins::wat_component(name).unwrap()
 }
 
+/// [`wat_component`] as a prasang:channel@`<version>` component.
+pub fn wat_component_at(name: &str, version: &str) -> Vec<u8> {
+    prasang_test_sinks::plugins::wat_component_at(name, version).unwrap()
+}
+
 /// A manifest for a test plugin.
 pub fn test_manifest(id: &str) -> Manifest {
+    test_manifest_at(id, "0.1.0")
+}
+
+/// A manifest for a test plugin built against prasang:channel@`api`.
+pub fn test_manifest_at(id: &str, api: &str) -> Manifest {
     Manifest::parse(
-        &format!("id = \"{id}\"\nversion = \"0.0.1\"\napi = \"0.1.0\"\n"),
+        &format!("id = \"{id}\"\nversion = \"0.0.1\"\napi = \"{api}\"\n"),
         format!("{id}.wasm").into(),
     )
     .unwrap()

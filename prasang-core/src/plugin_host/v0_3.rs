@@ -1,0 +1,20 @@
+//! Bindings for `prasang:channel@0.3.0`: 0.2.0 plus what a ticket is made of and what was paid
+//! for it (its lines by ticket type, its discount and promo code). The SDK and the bundled
+//! plugins build for this version.
+
+super::shared_bindings::channel_host!("0.3.0", "../plugins/wit/0.3.0", ticket |t| {
+    lines: t.lines.iter().map(line).collect(),
+    discount_minor: t.discount_minor,
+    promo_code: t.promo_code.clone(),
+});
+super::shared_bindings::zoned_notification!();
+
+fn line(line: &notify::TicketLineSummary) -> wit::TicketLine {
+    wit::TicketLine {
+        ticket_type: line.ticket_type.clone(),
+        quantity: line.quantity,
+        unit_price_minor: line.unit_price_minor,
+        discount_minor: line.discount_minor,
+        amount_minor: line.amount_minor,
+    }
+}
