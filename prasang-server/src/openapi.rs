@@ -12,12 +12,16 @@ fn id() -> Value {
     json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" })
 }
 /// A string of `limit.min..=limit.max` characters, as the core checks it.
-fn text(limit: Limit) -> Value {
+pub(crate) fn text(limit: Limit) -> Value {
     json!({ "type": "string", "minLength": limit.min, "maxLength": limit.max })
 }
 /// An integer in `limit.min..=limit.max`, as the core checks it.
-fn integer(limit: Limit) -> Value {
+pub(crate) fn integer(limit: Limit) -> Value {
     json!({ "type": "integer", "minimum": limit.min, "maximum": limit.max })
+}
+/// `schema`, or JSON `null` (which removes an optional setting in an update).
+pub(crate) fn nullable(schema: Value) -> Value {
+    json!({ "oneOf": [schema, { "type": "null" }] })
 }
 /// [`integer`] with the default the core applies when the field is left out.
 fn integer_or(limit: Limit, default: i64) -> Value {
@@ -73,7 +77,7 @@ fn time_zone() -> Value {
         "description": "IANA time zone name" })
 }
 /// An event's start or end as the organizer gives it: an instant, or a local time in the zone.
-fn event_time() -> Value {
+pub(crate) fn event_time() -> Value {
     json!({ "type": "string",
         "description": "RFC 3339 instant (`2026-12-05T13:00:00Z`, `2026-12-05T18:30:00+05:30`) \
             or a local date-time without offset (`2026-12-05T18:30`) read in the event's \
@@ -196,7 +200,13 @@ fn schemas() -> Value {
                 "price_minor": integer_or(limits::PRICE_MINOR, 0),
                 "currency": { "type": "string", "default": "EUR" },
                 "image_url": { "type": ["string", "null"] },
-                "per_user_limit": integer_or(limits::PER_USER_LIMIT, 1)
+                "per_user_limit": integer_or(limits::PER_USER_LIMIT, 1),
+                "ticket_types": {
+                    "type": "array", "minItems": limits::TICKET_TYPES.min,
+                    "maxItems": limits::TICKET_TYPES.max,
+                    "items": { "$ref": "#/components/schemas/NewTicketType" },
+                    "description": "its ticket types, each with its own price (then leave price_minor out); left out: one \"Admission\" type at price_minor"
+                }
             }
         },
         "EventUpdate": {
@@ -301,11 +311,12 @@ fn schemas() -> Value {
     })
 }
 
-/// The schemas of the feedback and analytics handlers, beside the others.
-fn with_feedback_and_analytics(mut schemas: Value) -> Value {
+/// The schemas the handlers of feedback, analytics and ticket types define, beside the others.
+fn with_handler_schemas(mut schemas: Value) -> Value {
     for extra in [
         crate::handlers::feedback::schemas(),
         crate::handlers::analytics::schemas(),
+        crate::handlers::ticket_types::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -329,7 +340,11 @@ pub fn document() -> Value {
         let mut parameters = Vec::new();
         for segment in route.path.split('/') {
             if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                let schema = crate::handlers::analytics::query_schema(name).unwrap_or_else(id);
+                let schema = match name {
+                    "type_id" => json!({ "type": "integer", "minimum": 1,
+                        "description": "the ticket type's number within the event" }),
+                    _ => crate::handlers::analytics::query_schema(name).unwrap_or_else(id),
+                };
                 parameters.push(json!({
                     "name": name, "in": "path", "required": true, "schema": schema
                 }));
@@ -404,7 +419,7 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": with_feedback_and_analytics(schemas()),
+            "schemas": with_handler_schemas(schemas()),
             "securitySchemes": {
                 "bearer": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT (EdDSA)" }
             }

@@ -72,6 +72,17 @@ impl Ctx {
             .ok_or(ApiError::Request(RequestError::InvalidId))
     }
 
+    /// A path parameter that is a number (a ticket type's), refused as a bad parameter if not.
+    pub fn number<T: FromStr>(&self, name: &str) -> Result<T, ApiError> {
+        self.params
+            .iter()
+            .find(|(key, _)| key == name)
+            .and_then(|(_, value)| value.parse().ok())
+            .ok_or_else(|| {
+                RequestError::BadParameter(format!("`{name}` must be a whole number")).into()
+            })
+    }
+
     /// Query parameters; any name outside `allowed` is an error, as is a repeated one.
     pub fn query_params(&self, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
         let mut params = HashMap::new();

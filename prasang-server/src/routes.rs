@@ -2,7 +2,7 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, analytics, auth, events, feedback, meta, notifications, tickets, users,
+    admin, analytics, auth, events, feedback, meta, notifications, ticket_types, tickets, users,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -329,6 +329,51 @@ const API: &[Route] = &[
     )
     .bearer()
     .returns(200, Some("Event"))
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/ticket-types",
+        handler!(ticket_types::list),
+        "listTicketTypes",
+        "ticket-types",
+        "Every ticket type of an event in display order, hidden and closed ones included (its organizer or an admin)",
+    )
+    .bearer()
+    .returns(200, Some("TicketTypeList")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/ticket-types",
+        handler!(ticket_types::add),
+        "addTicketType",
+        "ticket-types",
+        "Add a ticket type to an event (its organizer or an admin)",
+    )
+    .bearer()
+    .body("NewTicketType")
+    .returns(201, Some("TicketType"))
+    .refuses(&[409]),
+    Route::new(
+        "PATCH",
+        "/api/v1/events/{id}/ticket-types/{type_id}",
+        handler!(ticket_types::update),
+        "updateTicketType",
+        "ticket-types",
+        "Change, move, hide, close or reopen a ticket type; a new price applies to later bookings only",
+    )
+    .bearer()
+    .body("TicketTypeUpdate")
+    .returns(200, Some("TicketType"))
+    .refuses(&[409]),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}/ticket-types/{type_id}",
+        handler!(ticket_types::delete),
+        "deleteTicketType",
+        "ticket-types",
+        "Delete a ticket type no ticket was issued with (close it otherwise); an event keeps one",
+    )
+    .bearer()
+    .returns(204, None)
     .refuses(&[409]),
     Route::new(
         "GET",

@@ -112,6 +112,32 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     documented("NewEvent", limits::CAPACITY, "minimum", "maximum");
     documented("NewEvent", limits::PRICE_MINOR, "minimum", "maximum");
     documented("Booking", limits::QUANTITY, "minimum", "maximum");
+    for schema in ["NewTicketType", "TicketTypeUpdate"] {
+        documented(schema, limits::TICKET_TYPE_NAME, "minLength", "maxLength");
+        documented(schema, limits::PRICE_MINOR, "minimum", "maximum");
+        documented(schema, limits::MIN_PER_ORDER, "minimum", "maximum");
+    }
+    documented(
+        "NewTicketType",
+        limits::TICKET_TYPE_QUOTA,
+        "minimum",
+        "maximum",
+    );
+    documented("NewTicketType", limits::MAX_PER_ORDER, "minimum", "maximum");
+    documented(
+        "NewTicketType",
+        limits::TYPE_PER_USER_LIMIT,
+        "minimum",
+        "maximum",
+    );
+    let types = &schemas["NewEvent"]["properties"]["ticket_types"];
+    assert_eq!(
+        (types["minItems"].as_i64(), types["maxItems"].as_i64()),
+        (
+            Some(limits::TICKET_TYPES.min),
+            Some(limits::TICKET_TYPES.max)
+        )
+    );
 
     // And the server refuses one past each documented maximum, naming the field.
     let organizer = app.user("o@example.org", "organizer").await;

@@ -25,6 +25,8 @@ def _kind_of(path, name):
         return "users"
     if name == "report":
         return "reports"
+    if name == "type_id":
+        return "ticket_types"
     for prefix in ("events", "tickets", "users"):
         if path.startswith(f"/api/v1/{prefix}/"):
             return prefix

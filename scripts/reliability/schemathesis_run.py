@@ -32,7 +32,9 @@ def real_ids(server, token):
     if not (events and tickets):
         raise SystemExit(f"the demo data gave no events or tickets: {events} {tickets}")
     dedup = lambda ids: list(dict.fromkeys(ids))
-    return {"events": dedup(events), "tickets": dedup(tickets), "users": dedup(users), "reports": REPORTS}
+    # Ticket types are numbered per event from 1: the first few exist on every event.
+    return {"events": dedup(events), "tickets": dedup(tickets), "users": dedup(users), "reports": REPORTS,
+            "ticket_types": [1, 2, 3]}
 
 
 def schemathesis(server, ids, label, *headers):
