@@ -25,6 +25,7 @@ pub mod problem;
 pub mod request;
 pub mod router;
 pub mod routes;
+mod schema;
 pub mod state;
 pub mod web;
 

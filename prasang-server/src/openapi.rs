@@ -1,34 +1,13 @@
 //! The OpenAPI 3.1 document, generated from the route table so it cannot drift from the router.
 
-use prasang_core::limits::{self, Limit};
+use prasang_core::limits;
 use serde_json::{Map, Value, json};
 
 use crate::routes::{Access, ROUTES, Route};
+use crate::schema::{
+    event_time, id, integer, integer_or, local_time, page_of, string, text, time, time_zone,
+};
 
-fn string() -> Value {
-    json!({ "type": "string" })
-}
-fn id() -> Value {
-    json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" })
-}
-/// A string of `limit.min..=limit.max` characters, as the core checks it.
-pub(crate) fn text(limit: Limit) -> Value {
-    json!({ "type": "string", "minLength": limit.min, "maxLength": limit.max })
-}
-/// An integer in `limit.min..=limit.max`, as the core checks it.
-pub(crate) fn integer(limit: Limit) -> Value {
-    json!({ "type": "integer", "minimum": limit.min, "maximum": limit.max })
-}
-/// `schema`, or JSON `null` (which removes an optional setting in an update).
-pub(crate) fn nullable(schema: Value) -> Value {
-    json!({ "oneOf": [schema, { "type": "null" }] })
-}
-/// [`integer`] with the default the core applies when the field is left out.
-fn integer_or(limit: Limit, default: i64) -> Value {
-    let mut schema = integer(limit);
-    schema["default"] = json!(default);
-    schema
-}
 /// Every error status `route` can answer with, and why: those its shape implies (an id in the
 /// path, a body, a token, a query), the refusals the route table names for it, and 503, which any
 /// route gives when storage refuses a write or password hashing is saturated.
@@ -66,38 +45,6 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
     }
     statuses.push((503, "busy or storage unavailable; see Retry-After"));
     statuses
-}
-
-fn time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
-}
-/// An IANA time zone name, checked against the tz database compiled into the server.
-fn time_zone() -> Value {
-    json!({ "type": "string", "examples": ["Asia/Kolkata", "Europe/Berlin", "UTC"],
-        "description": "IANA time zone name" })
-}
-/// An event's start or end as the organizer gives it: an instant, or a local time in the zone.
-pub(crate) fn event_time() -> Value {
-    json!({ "type": "string",
-        "description": "RFC 3339 instant (`2026-12-05T13:00:00Z`, `2026-12-05T18:30:00+05:30`) \
-            or a local date-time without offset (`2026-12-05T18:30`) read in the event's \
-            time_zone; a local time skipped by a daylight-saving change is refused (422), one \
-            that happens twice means the earlier instant" })
-}
-/// A local time with its UTC offset.
-fn local_time() -> Value {
-    json!({ "type": "string", "format": "date-time",
-        "description": "local time in the event's time_zone, with its offset" })
-}
-fn page_of(item: &str) -> Value {
-    json!({
-        "type": "object",
-        "required": ["items"],
-        "properties": {
-            "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } },
-            "next": { "type": ["string", "null"], "description": "cursor for `after`" }
-        }
-    })
 }
 
 fn schemas() -> Value {

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::page_request;
 use crate::request::{Ctx, Reply, created, no_content, ok};
+use crate::schema::{id, time};
 
 pub(crate) async fn give(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
@@ -57,9 +58,7 @@ pub(crate) async fn reply(cx: Ctx) -> Reply {
 
 /// OpenAPI schemas of the feedback routes.
 pub(crate) fn schemas() -> Value {
-    let id =
-        json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$", "description": "ULID" });
-    let time = json!({ "type": "string", "format": "date-time" });
+    let (id, time) = (id(), time());
     json!({
         "Feedback": {
             "type": "object",

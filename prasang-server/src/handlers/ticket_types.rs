@@ -6,8 +6,8 @@ use prasang_core::events::{NewTicketType, TicketTypeId, TicketTypeUpdate};
 use prasang_core::limits;
 use serde_json::{Value, json};
 
-use crate::openapi::{event_time, integer, nullable, text};
 use crate::request::{Ctx, Reply, created, no_content, ok};
+use crate::schema::{event_time, integer, nullable, text};
 
 pub(crate) async fn list(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
