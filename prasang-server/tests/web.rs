@@ -722,3 +722,92 @@ async fn a_reused_refresh_token_revokes_the_cookie_session_too() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_adds_edits_moves_closes_and_deletes_ticket_types() {
+    let app = spawn().await;
+    let mut browser = Browser::organizer(&app).await;
+    let token = app.access_token("org@example.org").await;
+    let event = app.event_id(&token, 10, 1500).await;
+    let page_path = format!("/organizer/events/{event}/types");
+    let api_types = || async {
+        let path = format!("/api/v1/events/{event}/ticket-types");
+        app.get(&path, Some(&token)).await.json()["items"].clone()
+    };
+
+    let page = text(&browser.get(&page_path).await);
+    assert!(
+        page.contains("Admission") && page.contains("EUR 15.00"),
+        "{page}"
+    );
+    let organizer_page = text(&browser.get(&format!("/organizer/events/{event}")).await);
+    assert!(organizer_page.contains(&format!("href=\"{page_path}\"")));
+
+    let child = [
+        ("name", "admission"),
+        ("price", "7.50"),
+        ("quota", "5"),
+        ("sales_open_at", "2098-12-31T18:30"),
+        ("min_per_order", "1"),
+        ("hidden", "1"),
+    ];
+    // A name another type has (whatever its case): the form again, the error beside the name.
+    let refused = browser.submit(&page_path, &child).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&refused);
+    assert!(page.contains("id=\"f-new-name-error\""), "{page}");
+    assert!(page.contains("value=\"7.50\""), "entered values are kept");
+    let mut child = child.to_vec();
+    child[0] = ("name", "Child");
+    let added = browser.submit(&page_path, &child).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", text(&added));
+    assert_eq!(
+        added.header("location"),
+        Some(format!("{page_path}?done=type-added#type-2").as_str())
+    );
+    let page = text(&browser.get(&page_path).await);
+    assert!(
+        page.contains("From Wed 31 Dec 2098, 18:30 UTC") && page.contains("Not on sale yet"),
+        "the window in the event's time: {page}"
+    );
+    assert!(page.contains("Hidden") && page.contains("id=\"f-t2-name\""));
+
+    // Edit: the change is saved; the window it did not touch keeps its instant.
+    let type_path = format!("{page_path}/2");
+    let mut edited = child.clone();
+    edited[1] = ("price", "8");
+    edited.push(("do", "save"));
+    let saved = browser.submit(&type_path, &edited).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    let types = api_types().await;
+    assert_eq!(types[1]["price_minor"], 800);
+    assert_eq!(types[1]["sales_open_at"], "2098-12-31T18:30:00Z");
+
+    let up = browser.submit(&type_path, &[("do", "up")]).await;
+    assert_eq!(up.status, StatusCode::SEE_OTHER);
+    assert_eq!(api_types().await[0]["name"], "Child");
+    let admission = format!("{page_path}/1");
+    browser.submit(&admission, &[("do", "close")]).await;
+    assert_eq!(api_types().await[1]["availability"], "closed");
+    let deleted = browser.submit(&admission, &[("do", "delete")]).await;
+    assert_eq!(
+        deleted.header("location"),
+        Some(format!("{page_path}?done=type-deleted").as_str())
+    );
+    // The last type stays: the page says why, above the table.
+    let last = browser.submit(&type_path, &[("do", "delete")]).await;
+    assert_eq!(last.status, StatusCode::CONFLICT);
+    assert!(
+        text(&last).contains("An event needs at least one ticket type"),
+        "{}",
+        text(&last)
+    );
+    assert_eq!(api_types().await.as_array().unwrap().len(), 1);
+
+    app.register("ada@example.org", "attendee").await;
+    let mut attendee = Browser::logged_in(&app, "ada@example.org").await;
+    assert_eq!(attendee.get(&page_path).await.status, StatusCode::FORBIDDEN);
+    let refused = attendee.submit(&type_path, &[("do", "close")]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}

@@ -48,6 +48,20 @@ impl WebError {
         matches!(self, WebError::Api(ApiError::Core(e)) if e.kind() == prasang_core::ErrorKind::NotFound)
     }
 
+    /// The status of a refusal the user can act on where they are (a conflict, or a value the
+    /// core refused): the page shows it above its form rather than as an error page.
+    pub(crate) fn refusal_status(&self) -> Option<hyper::StatusCode> {
+        use prasang_core::ErrorKind;
+        match self {
+            WebError::Api(ApiError::Core(e)) => match e.kind() {
+                ErrorKind::Conflict => Some(hyper::StatusCode::CONFLICT),
+                ErrorKind::InvalidInput => Some(hyper::StatusCode::UNPROCESSABLE_ENTITY),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// What the user is told, in one sentence.
     pub(crate) fn message(&self) -> String {
         match self {

@@ -6,7 +6,7 @@
 
 use prasang_core::Timestamp;
 use prasang_core::analytics::EventRating;
-use prasang_core::events::Event;
+use prasang_core::events::{Event, TypeAvailability};
 use prasang_core::zone::{EventTime, LocalDateTime, Zone};
 
 /// An instant of `event` as people read it in the event's zone, e.g.
@@ -94,6 +94,28 @@ pub fn notification_kind(kind: prasang_core::notify::NotificationKind) -> String
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
+}
+
+/// Whether a ticket type sells now, in words, and the badge class that goes with it.
+pub fn type_availability(availability: TypeAvailability) -> (&'static str, &'static str) {
+    match availability {
+        TypeAvailability::OnSale => ("On sale", "booked"),
+        TypeAvailability::NotYetOpen => ("Not on sale yet", "pending"),
+        TypeAvailability::SaleEnded => ("Sale ended", "expired"),
+        TypeAvailability::Closed => ("Closed", "cancelled"),
+        TypeAvailability::SoldOut => ("Sold out", "soldout"),
+    }
+}
+
+/// When a ticket type sells, in the event's time ("Until the event starts" without a window).
+pub fn sale_window(event: &Event, open: Option<Timestamp>, close: Option<Timestamp>) -> String {
+    let at = |at| event_time(event, at);
+    match (open, close) {
+        (None, None) => "Until the event starts".into(),
+        (Some(open), None) => format!("From {}", at(open)),
+        (None, Some(close)) => format!("Until {}", at(close)),
+        (Some(open), Some(close)) => format!("{} to {}", at(open), at(close)),
+    }
 }
 
 /// "1 seat" / "3 seats".

@@ -107,6 +107,8 @@ fn notice(code: &str) -> Option<&'static str> {
         "replied" => "Your reply is saved; the attendee is told.",
         "role" => "The role is changed; the user's older sessions ended.",
         "preferences" => "Your notification channels are saved.",
+        "type-added" => "The ticket type is added.",
+        "type-deleted" => "The ticket type is deleted.",
         _ => return None,
     })
 }
@@ -226,7 +228,8 @@ pub(crate) fn error_page(error: WebError) -> Response<Body> {
     response
 }
 
-fn capitalised(text: &str) -> String {
+/// `text` with a capital first letter (core messages start in lower case).
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),

@@ -129,6 +129,12 @@ static PAGES: &[Page] = &[
     get("/organizer/events/{id}/edit", organizer::edit::edit_form),
     post("/organizer/events/{id}/edit", organizer::edit::update),
     post("/organizer/events/{id}/cancel", organizer::edit::cancel),
+    get("/organizer/events/{id}/types", organizer::types::page),
+    post("/organizer/events/{id}/types", organizer::types::add),
+    post(
+        "/organizer/events/{id}/types/{type}",
+        organizer::types::change,
+    ),
     post(
         "/organizer/events/{id}/notifications",
         organizer::settings::set_notifications,

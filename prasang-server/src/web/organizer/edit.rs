@@ -7,6 +7,7 @@ use prasang_core::events::{Event, EventUpdate, NewEvent};
 use prasang_core::zone::EventTime;
 use prasang_core::{EventId, Timestamp};
 
+use super::input::{Entry, FieldErrors, error_of, error_summary, refused_field};
 use crate::web::cx::{BoxPage, PageReply, WebCx};
 use crate::web::error::WebError;
 use crate::web::form::Form;
@@ -26,9 +27,6 @@ struct EventForm {
     currency: String,
     per_user_limit: String,
 }
-
-/// What went wrong with the form: field name → message.
-type FieldErrors = Vec<(&'static str, String)>;
 
 impl EventForm {
     fn blank() -> Self {
@@ -81,64 +79,38 @@ impl EventForm {
     /// The typed values, or an error beside each field that is not even of the right kind
     /// (the core checks the rules: lengths, ranges, start in the future, end after start).
     fn parse(&self) -> Result<NewEvent, FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let mut time = |name: &'static str, text: &str| {
-            format::parse_event_time_input(text).or_else(|| {
-                errors.push((name, "Enter a date and time.".into()));
-                None
+        let mut entry = Entry::default();
+        let starts_at = entry.time("starts_at", &self.starts_at);
+        let ends_at = entry.time("ends_at", &self.ends_at);
+        let capacity = entry.number("capacity", &self.capacity);
+        let per_user_limit = entry.number("per_user_limit", &self.per_user_limit);
+        let price = entry.money("price", &self.price);
+        let new = (|| {
+            Some(NewEvent {
+                title: self.title.clone(),
+                description: self.description.clone(),
+                location: self.location.clone(),
+                starts_at: starts_at?,
+                ends_at: ends_at?,
+                time_zone: Some(self.time_zone.trim())
+                    .filter(|zone| !zone.is_empty())
+                    .map(str::to_owned),
+                capacity: capacity?,
+                price_minor: price?,
+                currency: self.currency.trim().to_owned(),
+                image_url: None,
+                per_user_limit: Some(per_user_limit?),
+                ticket_types: None,
             })
-        };
-        let starts_at = time("starts_at", &self.starts_at);
-        let ends_at = time("ends_at", &self.ends_at);
-        let mut number = |name: &'static str, text: &str| {
-            text.trim().parse::<i64>().ok().or_else(|| {
-                errors.push((name, "Enter a whole number.".into()));
-                None
-            })
-        };
-        let capacity = number("capacity", &self.capacity);
-        let per_user_limit = number("per_user_limit", &self.per_user_limit);
-        let price = format::parse_money_input(&self.price).or_else(|| {
-            errors.push(("price", "Enter an amount such as 12 or 12.50.".into()));
-            None
-        });
-        match (starts_at, ends_at, capacity, per_user_limit, price) {
-            (Some(starts_at), Some(ends_at), Some(capacity), Some(per_user_limit), Some(price))
-                if errors.is_empty() =>
-            {
-                Ok(NewEvent {
-                    title: self.title.clone(),
-                    description: self.description.clone(),
-                    location: self.location.clone(),
-                    starts_at,
-                    ends_at,
-                    time_zone: Some(self.time_zone.trim())
-                        .filter(|zone| !zone.is_empty())
-                        .map(str::to_owned),
-                    capacity,
-                    price_minor: price,
-                    currency: self.currency.trim().to_owned(),
-                    image_url: None,
-                    per_user_limit: Some(per_user_limit),
-                    ticket_types: None,
-                })
-            }
-            _ => Err(errors),
-        }
+        })();
+        entry.finish(new)
     }
 
     fn render(&self, cx: &WebCx, action: &str, submit: &str, errors: &FieldErrors) -> Markup {
-        let error = |name: &str| {
-            errors
-                .iter()
-                .find(|(field, _)| *field == name)
-                .map(|(_, message)| message.as_str())
-        };
+        let error = |name: &str| error_of(errors, name);
         let zone = "Date and time in the event's time zone.";
         html! {
-            @if !errors.is_empty() {
-                p.form-error role="alert" { "Please correct the marked field" @if errors.len() > 1 { "s" } "." }
-            }
+            (error_summary(errors))
             form method="post" action=(action) novalidate {
                 (csrf_field(cx))
                 (Field::new("title", "Title", &self.title).error(error("title")).render())
@@ -163,41 +135,7 @@ impl EventForm {
     }
 }
 
-/// The form's name for a field the core named.
-fn form_field(core_field: &'static str) -> &'static str {
-    match core_field {
-        "price_minor" => "price",
-        other => other,
-    }
-}
-
-/// A core message in the form's words (it names other fields by their API names).
-fn humane(message: &str) -> String {
-    let mut text = message.to_owned();
-    for (api, label) in [
-        ("starts_at", "the start"),
-        ("ends_at", "the end"),
-        ("price_minor", "the price"),
-        ("per_user_limit", "seats per person"),
-    ] {
-        text = text.replace(api, label);
-    }
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
-}
-
-/// The core's refusal of one field as a form error; anything else stays an error page.
-fn refused_field(error: WebError) -> Result<FieldErrors, WebError> {
-    match error.field() {
-        Some(field) => Ok(vec![(form_field(field.field), humane(&field.message))]),
-        None => Err(error),
-    }
-}
-
-fn form_page(cx: &WebCx, status: StatusCode, title: &str, body: Markup) -> PageReply {
+pub(super) fn form_page(cx: &WebCx, status: StatusCode, title: &str, body: Markup) -> PageReply {
     page_with(cx, status, title, html! { h1 { (title) } (body) })
 }
 

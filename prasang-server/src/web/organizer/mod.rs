@@ -5,7 +5,9 @@
 pub(super) mod attendees;
 pub(super) mod edit;
 pub(super) mod feedback;
+mod input;
 pub(super) mod settings;
+pub(super) mod types;
 
 use maud::html;
 use prasang_core::analytics::Scope;
@@ -133,6 +135,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 @if event.status == EventStatus::Published {
                     a href=(format!("/organizer/events/{id}/edit")) { "Edit or cancel" }
                 }
+                a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
             (facts(&event))
