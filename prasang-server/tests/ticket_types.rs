@@ -246,7 +246,6 @@ async fn refusals_name_the_field_or_the_conflict() {
 
 /// A type with tickets is closed, not deleted, and its quota stays at or above what it sold.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "until bookings count seats per ticket type (issue 26, booking lines)"]
 async fn a_type_that_sold_seats_is_closed_not_deleted() {
     let app = spawn().await;
     let (organizer, attendee, event) = app.organizer_attendee_event(10, 0).await;
