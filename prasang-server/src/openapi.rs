@@ -258,12 +258,14 @@ fn schemas() -> Value {
     })
 }
 
-/// The schemas the handlers of feedback, analytics and ticket types define, beside the others.
+/// The schemas the handlers of feedback, analytics, ticket types and promo codes define, beside
+/// the others.
 fn with_handler_schemas(mut schemas: Value) -> Value {
     for extra in [
         crate::handlers::feedback::schemas(),
         crate::handlers::analytics::schemas(),
         crate::handlers::ticket_types::schemas(),
+        crate::handlers::promo_codes::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -290,6 +292,7 @@ pub fn document() -> Value {
                 let schema = match name {
                     "type_id" => json!({ "type": "integer", "minimum": 1,
                         "description": "the ticket type's number within the event" }),
+                    "code" => crate::handlers::promo_codes::code_schema(),
                     _ => crate::handlers::analytics::query_schema(name).unwrap_or_else(id),
                 };
                 parameters.push(json!({

@@ -72,15 +72,19 @@ impl Ctx {
             .ok_or(ApiError::Request(RequestError::InvalidId))
     }
 
-    /// A path parameter that is a number (a ticket type's), refused as a bad parameter if not.
-    pub fn number<T: FromStr>(&self, name: &str) -> Result<T, ApiError> {
+    /// A path parameter as text ("" if the route has none of that name).
+    pub fn param(&self, name: &str) -> &str {
         self.params
             .iter()
             .find(|(key, _)| key == name)
-            .and_then(|(_, value)| value.parse().ok())
-            .ok_or_else(|| {
-                RequestError::BadParameter(format!("`{name}` must be a whole number")).into()
-            })
+            .map_or("", |(_, value)| value.as_str())
+    }
+
+    /// A path parameter that is a number (a ticket type's), refused as a bad parameter if not.
+    pub fn number<T: FromStr>(&self, name: &str) -> Result<T, ApiError> {
+        self.param(name).parse().map_err(|_| {
+            RequestError::BadParameter(format!("`{name}` must be a whole number")).into()
+        })
     }
 
     /// Query parameters; any name outside `allowed` is an error, as is a repeated one.

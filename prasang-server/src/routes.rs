@@ -2,7 +2,8 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, analytics, auth, events, feedback, meta, notifications, ticket_types, tickets, users,
+    admin, analytics, auth, events, feedback, meta, notifications, promo_codes, ticket_types,
+    tickets, users,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -375,6 +376,59 @@ const API: &[Route] = &[
     .bearer()
     .returns(204, None)
     .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/promo-codes",
+        handler!(promo_codes::list),
+        "listPromoCodes",
+        "promo-codes",
+        "An event's promo codes in code order, with their uses (its organizer or an admin)",
+    )
+    .bearer()
+    .returns(200, Some("PromoCodeList")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/promo-codes",
+        handler!(promo_codes::create),
+        "createPromoCode",
+        "promo-codes",
+        "Create a promo code for an event (its organizer or an admin)",
+    )
+    .bearer()
+    .body("NewPromoCode")
+    .returns(201, Some("PromoCode"))
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/promo-codes/{code}",
+        handler!(promo_codes::get),
+        "getPromoCode",
+        "promo-codes",
+        "One promo code of an event, in any case (its organizer or an admin)",
+    )
+    .bearer()
+    .returns(200, Some("PromoCode")),
+    Route::new(
+        "PATCH",
+        "/api/v1/events/{id}/promo-codes/{code}",
+        handler!(promo_codes::update),
+        "updatePromoCode",
+        "promo-codes",
+        "Change or deactivate a promo code; tickets already issued keep what they were charged",
+    )
+    .bearer()
+    .body("PromoCodeUpdate")
+    .returns(200, Some("PromoCode")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/promo-codes/{code}/uses",
+        handler!(promo_codes::uses),
+        "listPromoCodeUses",
+        "promo-codes",
+        "The tickets that used a promo code, oldest first (its organizer or an admin)",
+    )
+    .bearer()
+    .returns(200, Some("PromoUseList")),
     Route::new(
         "GET",
         "/api/v1/events/{id}/tickets",

@@ -63,3 +63,13 @@ pub(crate) fn page_of(item: &str) -> Value {
         }
     })
 }
+/// A whole list of `item`s, not paged: `{"items": [...]}`.
+pub(crate) fn list_of(item: &str) -> Value {
+    json!({
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{item}") } }
+        }
+    })
+}

@@ -130,6 +130,20 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
         "minimum",
         "maximum",
     );
+    documented("NewPromoCode", limits::PROMO_CODE, "minLength", "maxLength");
+    documented("NewPromoCode", limits::PROMO_MAX_USES, "minimum", "maximum");
+    let discounts = &schemas["NewPromoCode"]["properties"]["discount"]["oneOf"];
+    for (index, key, limit) in [
+        (0, "percent", limits::PROMO_PERCENT),
+        (1, "per_seat", limits::PROMO_AMOUNT),
+    ] {
+        let amount = &discounts[index]["properties"][key];
+        assert_eq!(
+            (amount["minimum"].as_i64(), amount["maximum"].as_i64()),
+            (Some(limit.min), Some(limit.max)),
+            "discount {key}"
+        );
+    }
     let types = &schemas["NewEvent"]["properties"]["ticket_types"];
     assert_eq!(
         (types["minItems"].as_i64(), types["maxItems"].as_i64()),

@@ -27,6 +27,8 @@ def _kind_of(path, name):
         return "reports"
     if name == "type_id":
         return "ticket_types"
+    if name == "code":
+        return "promo_codes"
     for prefix in ("events", "tickets", "users"):
         if path.startswith(f"/api/v1/{prefix}/"):
             return prefix

@@ -27,6 +27,10 @@ def real_ids(server, token):
         for ticket in (page or {}).get("items", []):
             tickets.append(ticket["id"])
             users.append(ticket["user"])
+    codes = []
+    for event in events[:5]:
+        _, listed = server.request("GET", f"/api/v1/events/{event}/promo-codes", token)
+        codes += [code["code"] for code in (listed or {}).get("items", [])]
     _, me = server.request("GET", "/api/v1/me", token)
     users.append(me["id"])
     if not (events and tickets):
@@ -34,7 +38,7 @@ def real_ids(server, token):
     dedup = lambda ids: list(dict.fromkeys(ids))
     # Ticket types are numbered per event from 1: the first few exist on every event.
     return {"events": dedup(events), "tickets": dedup(tickets), "users": dedup(users), "reports": REPORTS,
-            "ticket_types": [1, 2, 3]}
+            "ticket_types": [1, 2, 3], "promo_codes": dedup(codes)}
 
 
 def schemathesis(server, ids, label, *headers):

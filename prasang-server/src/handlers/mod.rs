@@ -8,6 +8,7 @@ pub mod events;
 pub mod feedback;
 pub mod meta;
 pub mod notifications;
+pub mod promo_codes;
 pub mod ticket_types;
 pub mod tickets;
 pub mod users;

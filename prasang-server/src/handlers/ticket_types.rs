@@ -7,7 +7,7 @@ use prasang_core::limits;
 use serde_json::{Value, json};
 
 use crate::request::{Ctx, Reply, created, no_content, ok};
-use crate::schema::{event_time, integer, nullable, text};
+use crate::schema::{event_time, integer, list_of, nullable, text};
 
 pub(crate) async fn list(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
@@ -80,6 +80,8 @@ pub(crate) fn schemas() -> Value {
     let time = json!({ "type": ["string", "null"], "format": "date-time" });
     let local = json!({ "type": ["string", "null"], "format": "date-time",
         "description": "the same instant as local time in the event's time_zone, with its offset" });
+    let mut list = list_of("TicketType");
+    list["properties"]["items"]["maxItems"] = json!(limits::TICKET_TYPES.max);
     json!({
         "TicketType": {
             "type": "object",
@@ -101,11 +103,7 @@ pub(crate) fn schemas() -> Value {
                 "has_tickets": { "type": "boolean", "description": "tickets were issued with it: it can be closed, not deleted" }
             }
         },
-        "TicketTypeList": {
-            "type": "object", "required": ["items"],
-            "properties": { "items": { "type": "array", "maxItems": limits::TICKET_TYPES.max,
-                "items": { "$ref": "#/components/schemas/TicketType" } } }
-        },
+        "TicketTypeList": list,
         "NewTicketType": {
             "type": "object", "additionalProperties": false, "required": ["name"],
             "properties": type_fields(false)
