@@ -1069,21 +1069,110 @@ mod tests {
         assert_eq!(revenue(), expected);
 
         // Forget the currency buckets and their marker, as a store folded by an older version.
-        let store = &prasang.inner.ctx.store;
-        for kind in [agg::MONEY, agg::MONEY_DAY, agg::MONEY_QUARTER] {
-            for key in store.agg_counters.scan_prefix([kind]).keys() {
-                store
-                    .agg_counters
-                    .remove(key.expect("key"))
-                    .expect("remove");
-            }
-        }
-        store.cursors.remove(BACKFILLS[1].0).expect("remove marker");
+        forget(
+            &prasang,
+            &[agg::MONEY, agg::MONEY_DAY, agg::MONEY_QUARTER],
+            1,
+        );
         assert_eq!(revenue(), vec![]);
 
         prasang.run_analytics_once().expect("backfill");
         assert_eq!(revenue(), expected);
         prasang.run_analytics_once().expect("again");
         assert_eq!(revenue(), expected);
+    }
+
+    /// Removes every bucket of `kinds` and the marker of backfill `backfill`, as in a store
+    /// folded by a version before them.
+    fn forget(prasang: &Prasang, kinds: &[u8], backfill: usize) {
+        let store = &prasang.inner.ctx.store;
+        for kind in kinds {
+            for key in store.agg_counters.scan_prefix([*kind]).keys() {
+                store
+                    .agg_counters
+                    .remove(key.expect("key"))
+                    .expect("remove");
+            }
+        }
+        store
+            .cursors
+            .remove(BACKFILLS[backfill].0)
+            .expect("remove marker");
+    }
+
+    /// A store from before ticket-type and promo-code buckets: the next round fills them from
+    /// the tickets booked and cancelled before, each line in its type and the ticket in its code.
+    #[test]
+    fn sale_buckets_are_filled_for_entries_folded_before_them() {
+        let prasang = Prasang::open(Config::temporary().background_tasks(false)).expect("open");
+        let organizer = testing::register(&prasang, "olga", Role::Organizer);
+        let starts_at = prasang.now().plus(Duration::from_secs(30 * 24 * 3600));
+        let new = crate::events::NewEvent {
+            price_minor: 1_000,
+            per_user_limit: Some(10),
+            ..testing::free_event(starts_at, 10)
+        };
+        let event = prasang.events().create(&organizer, new).expect("event").id;
+        let child = crate::events::NewTicketType {
+            name: "Child".into(),
+            price_minor: 400,
+            ..Default::default()
+        };
+        let child = prasang
+            .events()
+            .add_ticket_type(&organizer, event, child)
+            .expect("type")
+            .id;
+        let code = crate::promo::NewPromoCode {
+            code: "half".into(),
+            discount: crate::promo::Discount::Percent(50),
+            applies_to: vec![child],
+            reveals: Vec::new(),
+            max_uses: None,
+            valid_from: None,
+            valid_until: None,
+            once_per_user: false,
+        };
+        prasang
+            .promo_codes()
+            .create(&organizer, event, code)
+            .expect("code");
+        let guest = testing::register(&prasang, "ada", Role::Attendee);
+        let line = |ticket_type, quantity| crate::tickets::BookingLine {
+            ticket_type,
+            quantity,
+        };
+        let request = BookingRequest {
+            event,
+            quantity: 0,
+            idempotency_key: None,
+            lines: vec![line(1, 1), line(child, 2)],
+            promo_code: Some("HALF".into()),
+        };
+        let tickets = prasang.tickets();
+        let held = tickets.book(&guest, &request).expect("book").ticket;
+        tickets.confirm_payment(&organizer, held.id).expect("pay");
+        let again = tickets.book(&guest, &request).expect("book").ticket;
+        tickets.cancel(&guest, again.id).expect("cancel");
+        prasang.run_analytics_once().expect("fold");
+        let sales = || {
+            let analytics = prasang.analytics();
+            let types = analytics.by_ticket_type(&organizer, event).expect("types");
+            let codes = analytics.by_promo_code(&organizer, event).expect("codes");
+            (types, codes)
+        };
+        let expected = sales();
+        let child_row = &expected.0.types[1].sales;
+        assert_eq!((child_row.seats_booked, child_row.revenue_minor), (2, 400));
+        assert_eq!(expected.1.codes[0].sales.discount_minor, 400);
+        assert_eq!(expected.1.codes[0].sales.cancellations, 1);
+
+        forget(&prasang, &[agg::TYPE, agg::CODE], 3);
+        assert_eq!(sales().0.types[1].sales.seats_booked, 0);
+
+        prasang.run_analytics_once().expect("backfill");
+        assert_eq!(sales(), expected);
+        prasang.run_analytics_once().expect("again");
+        assert_eq!(sales(), expected);
     }
 }
