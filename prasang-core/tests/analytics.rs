@@ -19,15 +19,16 @@ use std::time::Duration;
 
 use common::World;
 use prasang_core::analytics::{
-    AgeGroup, CurrencyTotals, DemographicRow, Demographics, Funnel, GroupBy, GroupRating,
-    Popularity, RatingsByGroup, Revenue, Scope, TopBy, TopEvent, TopEvents, TopParams, TrendParams,
-    TrendRow, Trends,
+    AgeGroup, ByPromoCode, ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics,
+    Funnel, GroupBy, GroupRating, Popularity, RatingsByGroup, Revenue, Sales, Scope, TopBy,
+    TopEvent, TopEvents, TopParams, TrendParams, TrendRow, Trends, TypeSales,
 };
 use prasang_core::auth::Actor;
-use prasang_core::events::NewEvent;
+use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::feedback::FeedbackInput;
 use prasang_core::log::DomainEvent;
-use prasang_core::tickets::TicketStatus;
+use prasang_core::promo::{Discount, NewPromoCode};
+use prasang_core::tickets::{BookingLine, TicketLine, TicketStatus};
 use prasang_core::users::{Gender, NewUser, PasswordCost, Role};
 use prasang_core::{
     Config, DomainError, ErrorKind, EventId, ManualClock, PageRequest, Prasang, TicketId,
@@ -62,6 +63,53 @@ struct Oracle {
     booked: HashMap<(EventId, UserId), u32>,
     ratings: HashMap<(EventId, UserId), u8>,
     groups: HashMap<UserId, (Gender, AgeGroup)>,
+    /// Each ticket's lines and code, from its `TicketOrdered`.
+    orders: HashMap<TicketId, (Vec<TicketLine>, Option<String>)>,
+    /// Per (event, type) and per (event, code): what [`SaleTot`] counts.
+    by_type: BTreeMap<(EventId, TicketTypeId), SaleTot>,
+    by_code: BTreeMap<(EventId, String), SaleTot>,
+}
+
+/// A ticket type's or code's sales: tickets booked, seats booked now, cancellations, revenue,
+/// refunds, discounts.
+#[derive(Debug, Default, Clone, Copy)]
+struct SaleTot([i64; 6]);
+
+impl SaleTot {
+    /// Books (`previous: None`) or cancels a ticket's `seats` charged `amount` after `discount`.
+    fn add(&mut self, previous: Option<TicketStatus>, seats: u32, amount: u64, discount: u64) {
+        let (seats, amount, discount) = (i64::from(seats), amount as i64, discount as i64);
+        let t = &mut self.0;
+        match previous {
+            None => {
+                t[0] += 1;
+                t[1] += seats;
+                t[3] += amount;
+                t[5] += discount;
+            }
+            Some(TicketStatus::Booked) => {
+                t[2] += 1;
+                t[1] -= seats;
+                t[3] -= amount;
+                t[4] += amount;
+                t[5] -= discount;
+            }
+            Some(_) => t[2] += 1,
+        }
+    }
+
+    fn sales(self, currency: &str) -> Sales {
+        let [bookings, seats, cancellations, revenue, refund, discount] = self.0;
+        Sales {
+            currency: currency.to_owned(),
+            bookings: bookings as u64,
+            seats_booked: seats as u64,
+            cancellations: cancellations as u64,
+            revenue_minor: revenue,
+            refund_minor: refund,
+            discount_minor: discount,
+        }
+    }
 }
 
 fn round3(value: f64) -> f64 {
@@ -100,13 +148,23 @@ impl Oracle {
                 DomainEvent::TicketPending { event, .. } => {
                     o.per_event.entry(event).or_default().holds += 1;
                 }
+                DomainEvent::TicketOrdered {
+                    ticket,
+                    lines,
+                    promo_code,
+                    ..
+                } => {
+                    o.orders.insert(ticket, (lines, promo_code));
+                }
                 DomainEvent::TicketBooked {
+                    ticket,
                     event,
                     user,
                     quantity,
                     amount_minor,
                     ..
                 } => {
+                    o.sale(event, ticket, None);
                     let t = o.per_event.entry(event).or_default();
                     t.bookings += 1;
                     // A free booking is a hold confirmed at once.
@@ -118,6 +176,7 @@ impl Oracle {
                     *o.booked.entry((event, user)).or_default() += 1;
                 }
                 DomainEvent::TicketCancelled {
+                    ticket,
                     event,
                     user,
                     quantity,
@@ -125,6 +184,7 @@ impl Oracle {
                     previous,
                     ..
                 } => {
+                    o.sale(event, ticket, Some(previous));
                     let was_booked = previous == TicketStatus::Booked;
                     let refund = if was_booked { amount_minor as i64 } else { 0 };
                     let t = o.per_event.entry(event).or_default();
@@ -165,6 +225,65 @@ impl Oracle {
             o.currency.insert(event, record.currency);
         }
         o
+    }
+
+    /// A ticket booked (`previous: None`) or cancelled, in its types' and its code's sales.
+    fn sale(&mut self, event: EventId, ticket: TicketId, previous: Option<TicketStatus>) {
+        let (lines, code) = self.orders[&ticket].clone();
+        let mut whole = (0, 0, 0);
+        for line in &lines {
+            let amount = line.unit_price_minor * u64::from(line.quantity) - line.discount_minor;
+            let tot = self.by_type.entry((event, line.ticket_type)).or_default();
+            tot.add(previous, line.quantity, amount, line.discount_minor);
+            whole = (
+                whole.0 + line.quantity,
+                whole.1 + amount,
+                whole.2 + line.discount_minor,
+            );
+        }
+        if let Some(code) = code {
+            let tot = self.by_code.entry((event, code)).or_default();
+            tot.add(previous, whole.0, whole.1, whole.2);
+        }
+    }
+
+    /// Every type of the event in display order, with what it sold.
+    fn by_ticket_type(&self, prasang: &Prasang, event: EventId) -> ByTicketType {
+        let admin = prasang.auth().system_actor();
+        let types = prasang.events().ticket_types(&admin, event).expect("types");
+        let types = types
+            .into_iter()
+            .map(|t| TypeSales {
+                ticket_type: t.id,
+                sales: self
+                    .by_type
+                    .get(&(event, t.id))
+                    .copied()
+                    .unwrap_or_default()
+                    .sales(&self.currency[&event]),
+                name: t.name,
+            })
+            .collect();
+        ByTicketType { event, types }
+    }
+
+    /// Every code of the event in code order, with what its tickets sold.
+    fn by_promo_code(&self, prasang: &Prasang, event: EventId) -> ByPromoCode {
+        let admin = prasang.auth().system_actor();
+        let codes = prasang.promo_codes().list(&admin, event).expect("codes");
+        let codes = codes
+            .into_iter()
+            .map(|c| CodeSales {
+                sales: self
+                    .by_code
+                    .get(&(event, c.code.clone()))
+                    .copied()
+                    .unwrap_or_default()
+                    .sales(&self.currency[&event]),
+                code: c.code,
+            })
+            .collect();
+        ByPromoCode { event, codes }
     }
 
     /// The scope's events priced in each currency, by code.
@@ -507,7 +626,12 @@ fn assert_reports_match(prasang: &Prasang) {
             };
             assert_eq!(revenue(&rows), revenue(&expected_rows), "{why}");
         }
-        if !matches!(scope, Scope::Event(_)) {
+        if let Scope::Event(event) = scope {
+            let by_type = analytics.by_ticket_type(&admin, event).expect("by type");
+            assert_eq!(by_type, oracle.by_ticket_type(prasang, event), "{why}");
+            let by_code = analytics.by_promo_code(&admin, event).expect("by code");
+            assert_eq!(by_code, oracle.by_promo_code(prasang, event), "{why}");
+        } else {
             for (by, text, min) in [
                 (TopBy::Bookings, "bookings", 1),
                 (TopBy::Revenue, "revenue", 1),
@@ -571,6 +695,10 @@ enum Op {
         user: usize,
         event: usize,
         quantity: i64,
+        /// Child seats besides (events with a Child type).
+        child: i64,
+        /// With the event's promo code, if it has one.
+        code: bool,
     },
     Cancel {
         ticket: usize,
@@ -606,7 +734,8 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..6usize, 0..3usize, 1..=2i64).prop_map(|(user, event, quantity)| Op::Book { user, event, quantity }),
+        6 => (0..6usize, 0..3usize, 1..=2i64, 0..=1i64, any::<bool>())
+            .prop_map(|(user, event, quantity, child, code)| Op::Book { user, event, quantity, child, code }),
         2 => (0..24usize, any::<bool>()).prop_map(|(ticket, by_organizer)| Op::Cancel { ticket, by_organizer }),
         2 => (0..24usize).prop_map(|ticket| Op::Confirm { ticket }),
         2 => (0..600u64).prop_map(|minutes| Op::Advance { minutes }),
@@ -626,6 +755,22 @@ struct Run {
     people: Vec<Actor>,
     events: Vec<(EventId, usize)>,
     tickets: Vec<(TicketId, usize)>,
+    /// Per event: its Child type and its promo code, if it has them.
+    extras: Vec<(Option<TicketTypeId>, Option<&'static str>)>,
+}
+
+/// A promo code taking `discount` off each seat, for at most `max_uses` seats.
+fn promo(code: &str, discount: Discount, max_uses: Option<i64>) -> NewPromoCode {
+    NewPromoCode {
+        code: code.into(),
+        discount,
+        applies_to: Vec::new(),
+        reveals: Vec::new(),
+        max_uses,
+        valid_from: None,
+        valid_until: None,
+        once_per_user: false,
+    }
 }
 
 impl Run {
@@ -647,7 +792,7 @@ impl Run {
             (0, 5 * hour, 700, "EUR"),
             (1, 30 * hour, 1_000, "INR"),
         ];
-        let events = plans
+        let events: Vec<_> = plans
             .iter()
             .map(|&(org, start, price, currency)| {
                 let new = NewEvent {
@@ -658,12 +803,37 @@ impl Run {
                 (e.id, org)
             })
             .collect();
+        // The EUR event also sells Child seats (a quota of 3) and has a 10% code; Omar's a code
+        // of 100 off each seat for 4 seats at most.
+        let (eur, omar) = (events[1], events[2]);
+        let child = NewTicketType {
+            name: "Child".into(),
+            price_minor: 300,
+            quota: Some(3),
+            ..NewTicketType::default()
+        };
+        let child = p.events().add_ticket_type(&organizers[0], eur.0, child);
+        let codes = [
+            (eur, promo("ten", Discount::Percent(10), None)),
+            (omar, promo("five", Discount::PerSeat(100), Some(4))),
+        ];
+        for ((event, org), code) in codes {
+            p.promo_codes()
+                .create(&organizers[org], event, code)
+                .expect("code");
+        }
+        let extras = vec![
+            (None, None),
+            (Some(child.expect("child").id), Some("ten")),
+            (None, Some("FIVE")),
+        ];
         Run {
             world,
             organizers,
             people,
             events,
             tickets: Vec::new(),
+            extras,
         }
     }
 
@@ -696,8 +866,25 @@ impl Run {
                 user,
                 event,
                 quantity,
+                child,
+                code,
             } => {
-                let request = common::booking(self.events[event].0, quantity);
+                let mut request = common::booking(self.events[event].0, quantity);
+                let (child_type, promo_code) = self.extras[event];
+                if let Some(child_type) = child_type.filter(|_| child > 0) {
+                    request.quantity = 0;
+                    request.lines = vec![
+                        BookingLine {
+                            ticket_type: 1,
+                            quantity,
+                        },
+                        BookingLine {
+                            ticket_type: child_type,
+                            quantity: child,
+                        },
+                    ];
+                }
+                request.promo_code = promo_code.filter(|_| code).map(str::to_owned);
                 if let Ok(outcome) = p.tickets().book(&self.people[user], &request) {
                     self.tickets.push((outcome.ticket.id, user));
                 }
@@ -1221,4 +1408,69 @@ fn trends_bucket_by_the_local_days_of_a_time_zone_across_daylight_saving() {
         matches!(&refused, Err(e) if e.field().map(|f| f.field) == Some("time_zone")),
         "{refused:?}"
     );
+}
+
+/// Sales by ticket type and by code, by hand: a paid 2 Adult + 1 Child order with the 10% code,
+/// confirmed in a later round than its order (so the consumer reads its lines from the ticket),
+/// and a paid Adult seat cancelled after booking (a refund).
+#[test]
+fn sales_by_ticket_type_and_promo_code_by_hand() {
+    let run = Run::new();
+    let p = &run.world.prasang;
+    let (event, olga) = (run.events[1].0, &run.organizers[0]);
+    let child = run.extras[1].0.expect("child type");
+    let (ada, bo) = (&run.people[0], &run.people[1]);
+    let lines = vec![
+        BookingLine {
+            ticket_type: 1,
+            quantity: 2,
+        },
+        BookingLine {
+            ticket_type: child,
+            quantity: 1,
+        },
+    ];
+    let order = prasang_core::tickets::BookingRequest {
+        quantity: 0,
+        lines,
+        promo_code: Some("Ten".into()),
+        ..common::booking(event, 0)
+    };
+    let family = p.tickets().book(ada, &order).expect("book").ticket;
+    // 2 × 700 − 140 and 300 − 30.
+    assert_eq!(family.amount_minor, 1_530);
+    p.run_analytics_once().expect("fold the order");
+    p.tickets().confirm_payment(olga, family.id).expect("pay");
+    let single = common::book(p, bo, event, 1);
+    p.tickets().confirm_payment(olga, single.id).expect("pay");
+    p.tickets().cancel(bo, single.id).expect("cancel");
+    p.run_analytics_once().expect("analytics");
+
+    let sales = |numbers: [i64; 6]| SaleTot(numbers).sales("EUR");
+    let by_type = p.analytics().by_ticket_type(olga, event).expect("by type");
+    let rows: Vec<_> = by_type
+        .types
+        .iter()
+        .map(|t| (t.ticket_type, t.name.as_str(), t.sales.clone()))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (1, "Admission", sales([2, 2, 1, 1_260, 700, 140])),
+            (child, "Child", sales([1, 1, 0, 270, 0, 30])),
+        ]
+    );
+    let by_code = p.analytics().by_promo_code(olga, event).expect("by code");
+    assert_eq!(
+        by_code.codes,
+        vec![CodeSales {
+            code: "TEN".into(),
+            sales: sales([1, 3, 0, 1_530, 0, 170]),
+        }]
+    );
+    // Only for the event's organizer and admins.
+    let omar = &run.organizers[1];
+    let refused = p.analytics().by_ticket_type(omar, event).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Forbidden);
+    assert_reports_match(p);
 }

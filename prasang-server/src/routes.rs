@@ -667,6 +667,28 @@ const API: &[Route] = &[
     .bearer()
     .query(&["format", "organizer", "by", "min_ratings"])
     .returns(200, Some("TopEvents")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/by-ticket-type",
+        handler!(analytics::by_ticket_type),
+        "eventAnalyticsByTicketType",
+        "analytics",
+        "Tickets, seats, revenue, refunds and discounts per ticket type of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("ByTicketType")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/by-promo-code",
+        handler!(analytics::by_promo_code),
+        "eventAnalyticsByPromoCode",
+        "analytics",
+        "Tickets, seats, revenue, refunds and discounts per promo code of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("ByPromoCode")),
 ];
 
 /// A report over the caller's events and the same report over one event: the two differ only in

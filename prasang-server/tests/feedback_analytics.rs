@@ -344,3 +344,125 @@ async fn revenue_comes_per_currency_as_json_and_csv() {
     assert_eq!(today["by_currency"][1]["revenue_minor"], 99_900);
     app.stop().await;
 }
+
+/// Sales by ticket type and by promo code of one event over HTTP, as JSON and CSV: a paid
+/// Adult + Child order with a 10% code confirmed later, a free Child order, and a cancelled
+/// booked ticket refunded; the reports are the event's only (422 over the caller's events).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sales_by_ticket_type_and_promo_code_as_json_and_csv() {
+    use prasang_core::events::NewTicketType;
+    use prasang_core::promo::{Discount, NewPromoCode};
+    use prasang_core::tickets::{BookingLine, BookingRequest};
+
+    let app = common::spawn().await;
+    let olga = app.user("olga@example.org", "organizer").await;
+    let rita = app.user("rita@example.org", "organizer").await;
+    let ada = app.user("ada@example.org", "attendee").await;
+    let id = app.event_id(&olga, 20, 2_000).await;
+    let limit = json!({ "per_user_limit": 10 });
+    let changed = app
+        .patch(&format!("/api/v1/events/{id}"), Some(&olga), &limit)
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{:?}", changed.json());
+    let prasang = &app.prasang;
+    let organizer = prasang.auth().verify(&olga).expect("olga");
+    let buyer = prasang.auth().verify(&ada).expect("ada");
+    let event = id.parse().expect("event id");
+    let child = NewTicketType {
+        name: "Child".into(),
+        price_minor: 500,
+        ..NewTicketType::default()
+    };
+    let child = prasang
+        .events()
+        .add_ticket_type(&organizer, event, child)
+        .expect("child type")
+        .id;
+    let code = NewPromoCode {
+        code: "ten".into(),
+        discount: Discount::Percent(10),
+        applies_to: Vec::new(),
+        reveals: Vec::new(),
+        max_uses: None,
+        valid_from: None,
+        valid_until: None,
+        once_per_user: false,
+    };
+    prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let order = |lines: &[(u32, i64)], code: Option<&str>| BookingRequest {
+        lines: lines
+            .iter()
+            .map(|&(ticket_type, quantity)| BookingLine {
+                ticket_type,
+                quantity,
+            })
+            .collect(),
+        promo_code: code.map(str::to_owned),
+        ..BookingRequest::seats(event, 0)
+    };
+    let tickets = prasang.tickets();
+    // 2 Adult (2 × 2,000 − 400) + 1 Child (500 − 50) with TEN: 4,050, paid.
+    let paid = tickets
+        .book(&buyer, &order(&[(1, 2), (child, 1)], Some("ten")))
+        .expect("book")
+        .ticket;
+    tickets.confirm_payment(&organizer, paid.id).expect("pay");
+    // 1 Adult at 2,000, paid, then cancelled: refunded.
+    let refunded = tickets
+        .book(&buyer, &order(&[(1, 1)], None))
+        .expect("book")
+        .ticket;
+    tickets
+        .confirm_payment(&organizer, refunded.id)
+        .expect("pay");
+    tickets.cancel(&buyer, refunded.id).expect("cancel");
+    prasang.run_analytics_once().expect("analytics");
+
+    let path = format!("/api/v1/events/{id}/analytics/by-ticket-type");
+    let types = app.get(&path, Some(&olga)).await;
+    assert_eq!(types.status, StatusCode::OK, "{:?}", types.json());
+    let row = |ticket_type: u32, name: &str, numbers: [i64; 6]| {
+        json!({ "ticket_type": ticket_type, "name": name, "currency": "EUR",
+            "bookings": numbers[0], "seats_booked": numbers[1], "cancellations": numbers[2],
+            "revenue_minor": numbers[3], "refund_minor": numbers[4], "discount_minor": numbers[5] })
+    };
+    assert_eq!(
+        types.json()["types"],
+        json!([
+            row(1, "Admission", [2, 2, 1, 3_600, 2_000, 400]),
+            row(child, "Child", [1, 1, 0, 450, 0, 50]),
+        ])
+    );
+    let csv = app.get(&format!("{path}?format=csv"), Some(&olga)).await;
+    assert_eq!(
+        String::from_utf8(csv.body.to_vec()).unwrap(),
+        "ticket_type,name,currency,bookings,seats_booked,cancellations,revenue_minor,\
+         refund_minor,discount_minor\r\n\
+         1,Admission,EUR,2,2,1,3600,2000,400\r\n2,Child,EUR,1,1,0,450,0,50\r\n"
+    );
+    let codes = app
+        .get(
+            &format!("/api/v1/events/{id}/analytics/by-promo-code"),
+            Some(&olga),
+        )
+        .await;
+    assert_eq!(
+        codes.json()["codes"],
+        json!([{ "code": "TEN", "currency": "EUR", "bookings": 1, "seats_booked": 3,
+            "cancellations": 0, "revenue_minor": 4_050, "refund_minor": 0, "discount_minor": 450 }])
+    );
+    // Someone else's event, and the caller's events as a whole, are refused.
+    assert_eq!(
+        app.get(&path, Some(&rita)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let everyone = app
+        .get("/api/v1/analytics/by-ticket-type", Some(&olga))
+        .await;
+    assert_problem(&everyone, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
+    assert_eq!(field(&everyone), "report");
+    app.stop().await;
+}

@@ -27,10 +27,11 @@ use super::{AgeGroup, Group};
 use crate::context::{Context, Handle};
 use crate::events::record as event_record;
 use crate::feedback::requests;
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::log::{self, DomainEvent, EventField, Log, LogEntry};
 use crate::store::{self, StoreError, codec, keys};
-use crate::tickets::TicketStatus;
+use crate::tickets::record as ticket_record;
+use crate::tickets::{TicketLine, TicketStatus};
 use crate::time::Timestamp;
 use crate::users::Gender;
 
@@ -170,6 +171,16 @@ struct Fold<'a> {
     users_changed: HashSet<UserId>,
     /// Feedback-request queue changes, in log order: the event's end, or `None` for off.
     due: Vec<(EventId, Option<Timestamp>)>,
+    /// The lines and promo code of tickets ordered in this batch (`TicketOrdered`), so their
+    /// `TicketBooked` need not read the ticket.
+    orders: HashMap<TicketId, Order>,
+}
+
+/// What a ticket was ordered with: fixed when it is made, so the ticket record (read for
+/// tickets ordered in an earlier batch, or before the log named lines) says the same.
+struct Order {
+    lines: Vec<TicketLine>,
+    promo_code: Option<String>,
 }
 
 /// What an entry adds to the dated (day and quarter-hour) buckets of its event's scopes:
@@ -214,6 +225,32 @@ fn cancelled_delta(amount_minor: u64, previous: TicketStatus) -> Counters {
     }
 }
 
+/// What a booking or cancellation adds to a sale bucket of `seats` seats charged `amount_minor`
+/// after `discount_minor` off: the dated delta with the seats, discount and refund it moves.
+fn sale_delta(event: &DomainEvent, seats: u32, amount_minor: u64, discount_minor: u64) -> Counters {
+    let seats = i64::from(seats);
+    let discount = money(discount_minor);
+    match event {
+        DomainEvent::TicketCancelled { previous, .. } => {
+            let dated = cancelled_delta(amount_minor, *previous);
+            if *previous != TicketStatus::Booked {
+                return dated;
+            }
+            Counters {
+                seats_booked: -seats,
+                discount_minor: -discount,
+                refund_minor: -dated.revenue_minor,
+                ..dated
+            }
+        }
+        _ => Counters {
+            seats_booked: seats,
+            discount_minor: discount,
+            ..booked_delta(amount_minor)
+        },
+    }
+}
+
 /// One hold taken.
 const HOLD: Counters = Counters {
     holds: 1,
@@ -237,7 +274,7 @@ type Backfill = (
 );
 
 /// Oldest first; a store made by this version writes every marker in its first round.
-const BACKFILLS: [Backfill; 3] = [
+const BACKFILLS: [Backfill; 4] = [
     ("analytics-quarter-hours", |fold, entry| {
         fold.quarters_of(entry)
     }),
@@ -245,6 +282,7 @@ const BACKFILLS: [Backfill; 3] = [
     ("analytics-free-holds", |fold, entry| {
         fold.free_hold_of(entry)
     }),
+    ("analytics-ticket-types", |fold, entry| fold.sales(entry)),
 ];
 
 /// Runs the backfills a store has not had yet (under the round lock, before folding anything
@@ -306,14 +344,14 @@ fn add_counters(
     delta: &Counters,
 ) -> Result<(), ConflictableTransactionError<StoreError>> {
     let mut value: Counters = match agg_counters.get(key)? {
-        Some(bytes) => store::decode_in_tx("agg_counters", &bytes)?,
+        Some(bytes) => codec::read(&bytes).map_err(store::abort)?,
         None => Counters::default(),
     };
     value.add(delta);
     if value.is_zero() {
         agg_counters.remove(key)?;
     } else {
-        agg_counters.insert(key, codec::encode(&value))?;
+        agg_counters.insert(key, codec::write(&value))?;
     }
     Ok(())
 }
@@ -337,6 +375,7 @@ impl<'a> Fold<'a> {
             events_changed: HashSet::new(),
             users_changed: HashSet::new(),
             due: Vec::new(),
+            orders: HashMap::new(),
         }
     }
 
@@ -421,6 +460,62 @@ impl<'a> Fold<'a> {
             event_record::load(&self.inner.store, event)?.map(|e| agg::currency_code(&e.currency));
         self.currencies.insert(event, currency);
         Ok(currency)
+    }
+
+    /// A booking or cancellation in its event's ticket-type and promo-code buckets (in the
+    /// event's currency now, as [`Fold::money`]): each line in its type's, the whole ticket in
+    /// its code's. Also the backfill of those buckets, where an older ticket reads as one line
+    /// of type 1.
+    fn sales(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        let (DomainEvent::TicketBooked { event, ticket, .. }
+        | DomainEvent::TicketCancelled { event, ticket, .. }) = &entry.event
+        else {
+            return Ok(());
+        };
+        if self.event(*event)?.is_none() {
+            return Ok(());
+        }
+        let Some(currency) = self.currency(*event)? else {
+            return Ok(());
+        };
+        let Some(order) = self.order(*ticket)? else {
+            return Ok(());
+        };
+        let mut whole = (0u32, 0u64, 0u64);
+        for line in &order.lines {
+            let delta = sale_delta(
+                &entry.event,
+                line.quantity,
+                line.amount_minor(),
+                line.discount_minor,
+            );
+            let name = agg::type_name(line.ticket_type);
+            self.bump(agg::sale(agg::TYPE, *event, currency, &name), &delta);
+            whole.0 = whole.0.saturating_add(line.quantity);
+            whole.1 = whole.1.saturating_add(line.amount_minor());
+            whole.2 = whole.2.saturating_add(line.discount_minor);
+        }
+        if let Some(code) = &order.promo_code {
+            let delta = sale_delta(&entry.event, whole.0, whole.1, whole.2);
+            self.bump(
+                agg::sale(agg::CODE, *event, currency, code.as_bytes()),
+                &delta,
+            );
+        }
+        Ok(())
+    }
+
+    /// The lines and code of `ticket`: from its `TicketOrdered` in this batch, else its record.
+    fn order(&mut self, ticket: TicketId) -> Result<Option<Order>, StoreError> {
+        if let Some(order) = self.orders.remove(&ticket) {
+            return Ok(Some(order));
+        }
+        Ok(
+            ticket_record::load(&self.inner.store, ticket)?.map(|ticket| Order {
+                lines: ticket.lines,
+                promo_code: ticket.promo_code,
+            }),
+        )
     }
 
     /// Backfill: the quarter-hour buckets of a booking or cancellation.
@@ -603,6 +698,7 @@ impl<'a> Fold<'a> {
                 self.dated(&scopes, entry.at, dated);
                 self.money(&scopes, *event, entry.at, dated)?;
                 self.holder(&scopes, *event, *user, 1)?;
+                self.sales(entry)?;
             }
             DomainEvent::TicketCancelled {
                 event,
@@ -627,6 +723,19 @@ impl<'a> Fold<'a> {
                 if was_booked {
                     self.holder(&scopes, *event, *user, -1)?;
                 }
+                self.sales(entry)?;
+            }
+            DomainEvent::TicketOrdered {
+                ticket,
+                lines,
+                promo_code,
+                ..
+            } => {
+                let order = Order {
+                    lines: lines.clone(),
+                    promo_code: promo_code.clone(),
+                };
+                self.orders.insert(*ticket, order);
             }
             DomainEvent::TicketExpired { event, .. } => {
                 if let Some(scopes) = self.scopes(*event)? {
@@ -651,7 +760,6 @@ impl<'a> Fold<'a> {
             DomainEvent::FeedbackDeleted { event, user, .. } => self.rating(*event, *user, None)?,
             DomainEvent::FeedbackReplied { .. }
             | DomainEvent::FeedbackRequested { .. }
-            | DomainEvent::TicketOrdered { .. }
             | DomainEvent::TicketTypeChanged { .. }
             | DomainEvent::PromoCodeChanged { .. } => {}
         }
@@ -961,21 +1069,110 @@ mod tests {
         assert_eq!(revenue(), expected);
 
         // Forget the currency buckets and their marker, as a store folded by an older version.
-        let store = &prasang.inner.ctx.store;
-        for kind in [agg::MONEY, agg::MONEY_DAY, agg::MONEY_QUARTER] {
-            for key in store.agg_counters.scan_prefix([kind]).keys() {
-                store
-                    .agg_counters
-                    .remove(key.expect("key"))
-                    .expect("remove");
-            }
-        }
-        store.cursors.remove(BACKFILLS[1].0).expect("remove marker");
+        forget(
+            &prasang,
+            &[agg::MONEY, agg::MONEY_DAY, agg::MONEY_QUARTER],
+            1,
+        );
         assert_eq!(revenue(), vec![]);
 
         prasang.run_analytics_once().expect("backfill");
         assert_eq!(revenue(), expected);
         prasang.run_analytics_once().expect("again");
         assert_eq!(revenue(), expected);
+    }
+
+    /// Removes every bucket of `kinds` and the marker of backfill `backfill`, as in a store
+    /// folded by a version before them.
+    fn forget(prasang: &Prasang, kinds: &[u8], backfill: usize) {
+        let store = &prasang.inner.ctx.store;
+        for kind in kinds {
+            for key in store.agg_counters.scan_prefix([*kind]).keys() {
+                store
+                    .agg_counters
+                    .remove(key.expect("key"))
+                    .expect("remove");
+            }
+        }
+        store
+            .cursors
+            .remove(BACKFILLS[backfill].0)
+            .expect("remove marker");
+    }
+
+    /// A store from before ticket-type and promo-code buckets: the next round fills them from
+    /// the tickets booked and cancelled before, each line in its type and the ticket in its code.
+    #[test]
+    fn sale_buckets_are_filled_for_entries_folded_before_them() {
+        let prasang = Prasang::open(Config::temporary().background_tasks(false)).expect("open");
+        let organizer = testing::register(&prasang, "olga", Role::Organizer);
+        let starts_at = prasang.now().plus(Duration::from_secs(30 * 24 * 3600));
+        let new = crate::events::NewEvent {
+            price_minor: 1_000,
+            per_user_limit: Some(10),
+            ..testing::free_event(starts_at, 10)
+        };
+        let event = prasang.events().create(&organizer, new).expect("event").id;
+        let child = crate::events::NewTicketType {
+            name: "Child".into(),
+            price_minor: 400,
+            ..Default::default()
+        };
+        let child = prasang
+            .events()
+            .add_ticket_type(&organizer, event, child)
+            .expect("type")
+            .id;
+        let code = crate::promo::NewPromoCode {
+            code: "half".into(),
+            discount: crate::promo::Discount::Percent(50),
+            applies_to: vec![child],
+            reveals: Vec::new(),
+            max_uses: None,
+            valid_from: None,
+            valid_until: None,
+            once_per_user: false,
+        };
+        prasang
+            .promo_codes()
+            .create(&organizer, event, code)
+            .expect("code");
+        let guest = testing::register(&prasang, "ada", Role::Attendee);
+        let line = |ticket_type, quantity| crate::tickets::BookingLine {
+            ticket_type,
+            quantity,
+        };
+        let request = BookingRequest {
+            event,
+            quantity: 0,
+            idempotency_key: None,
+            lines: vec![line(1, 1), line(child, 2)],
+            promo_code: Some("HALF".into()),
+        };
+        let tickets = prasang.tickets();
+        let held = tickets.book(&guest, &request).expect("book").ticket;
+        tickets.confirm_payment(&organizer, held.id).expect("pay");
+        let again = tickets.book(&guest, &request).expect("book").ticket;
+        tickets.cancel(&guest, again.id).expect("cancel");
+        prasang.run_analytics_once().expect("fold");
+        let sales = || {
+            let analytics = prasang.analytics();
+            let types = analytics.by_ticket_type(&organizer, event).expect("types");
+            let codes = analytics.by_promo_code(&organizer, event).expect("codes");
+            (types, codes)
+        };
+        let expected = sales();
+        let child_row = &expected.0.types[1].sales;
+        assert_eq!((child_row.seats_booked, child_row.revenue_minor), (2, 400));
+        assert_eq!(expected.1.codes[0].sales.discount_minor, 400);
+        assert_eq!(expected.1.codes[0].sales.cancellations, 1);
+
+        forget(&prasang, &[agg::TYPE, agg::CODE], 3);
+        assert_eq!(sales().0.types[1].sales.seats_booked, 0);
+
+        prasang.run_analytics_once().expect("backfill");
+        assert_eq!(sales(), expected);
+        prasang.run_analytics_once().expect("again");
+        assert_eq!(sales(), expected);
     }
 }

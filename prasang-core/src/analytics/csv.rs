@@ -17,8 +17,9 @@
 //! ```
 
 use super::{
-    CurrencyTotals, DemographicRow, Demographics, Funnel, GroupRating, Popularity, RatingsByGroup,
-    Revenue, TopEvent, TopEvents, TrendRow, Trends, gender_str,
+    ByPromoCode, ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics, Funnel,
+    GroupRating, Popularity, RatingsByGroup, Revenue, TopEvent, TopEvents, TrendRow, Trends,
+    TypeSales, gender_str,
 };
 
 /// A report as rows of text cells.
@@ -203,6 +204,35 @@ table!(
     |r| &in_currencies(r, &r.by_currency),
     revenue_columns()
 );
+
+/// A sales row's own columns (its type or code), then those of its `sales`.
+macro_rules! sales_columns {
+    ($row:ty, [$($own:expr),*]) => {
+        &[
+            $($own,)*
+            ("currency", |r: &$row| r.sales.currency.clone()),
+            ("bookings", |r: &$row| r.sales.bookings.to_string()),
+            ("seats_booked", |r: &$row| r.sales.seats_booked.to_string()),
+            ("cancellations", |r: &$row| r.sales.cancellations.to_string()),
+            ("revenue_minor", |r: &$row| r.sales.revenue_minor.to_string()),
+            ("refund_minor", |r: &$row| r.sales.refund_minor.to_string()),
+            ("discount_minor", |r: &$row| r.sales.discount_minor.to_string()),
+        ]
+    };
+}
+
+const BY_TICKET_TYPE: &[Column<TypeSales>] = sales_columns!(
+    TypeSales,
+    [
+        ("ticket_type", |r: &TypeSales| r.ticket_type.to_string()),
+        ("name", |r: &TypeSales| r.name.clone())
+    ]
+);
+table!(ByTicketType, |r| &r.types, BY_TICKET_TYPE);
+
+const BY_PROMO_CODE: &[Column<CodeSales>] =
+    sales_columns!(CodeSales, [("code", |r: &CodeSales| r.code.clone())]);
+table!(ByPromoCode, |r| &r.codes, BY_PROMO_CODE);
 
 #[cfg(test)]
 mod tests {

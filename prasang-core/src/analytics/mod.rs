@@ -37,6 +37,7 @@
 pub(crate) mod consumer;
 pub mod csv;
 mod groups;
+mod sales;
 pub(crate) mod store;
 mod top;
 mod totals;
@@ -46,6 +47,7 @@ use serde::{Deserialize, Serialize};
 
 pub use consumer::{CURSOR, ConsumerReport};
 pub use groups::{DemographicRow, Demographics, GroupRating, RatingsByGroup};
+pub use sales::{ByPromoCode, ByTicketType, CodeSales, Sales, TypeSales};
 pub use top::{TOP_N, TopBy, TopEvent, TopEvents, TopParams};
 pub use totals::{CurrencyTotals, Funnel, Popularity, Revenue};
 pub use trends::{GroupBy, MAX_TREND_DAYS, TrendParams, TrendRow, Trends};
@@ -175,11 +177,15 @@ pub enum ReportName {
     Funnel,
     /// [`Analytics::revenue`].
     Revenue,
+    /// [`Analytics::by_ticket_type`] (one event only).
+    ByTicketType,
+    /// [`Analytics::by_promo_code`] (one event only).
+    ByPromoCode,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 7] = [
+    pub const ALL: [ReportName; 9] = [
         ReportName::Popularity,
         ReportName::Demographics,
         ReportName::RatingsByGroup,
@@ -187,6 +193,8 @@ impl ReportName {
         ReportName::TopEvents,
         ReportName::Funnel,
         ReportName::Revenue,
+        ReportName::ByTicketType,
+        ReportName::ByPromoCode,
     ];
 
     /// The name.
@@ -199,6 +207,8 @@ impl ReportName {
             ReportName::TopEvents => "top-events",
             ReportName::Funnel => "funnel",
             ReportName::Revenue => "revenue",
+            ReportName::ByTicketType => "by-ticket-type",
+            ReportName::ByPromoCode => "by-promo-code",
         }
     }
 
@@ -211,7 +221,7 @@ impl ReportName {
                 FieldError::new(
                     "report",
                     "unknown report; use popularity, demographics, ratings-by-group, trends, \
-                     top-events, funnel or revenue",
+                     top-events, funnel, revenue, by-ticket-type or by-promo-code",
                 )
                 .into()
             })
@@ -227,6 +237,24 @@ pub enum Scope {
     Organizer(UserId),
     /// Every event (admins).
     All,
+}
+
+impl Scope {
+    /// The event of a report that covers one event only (`by-ticket-type`, `by-promo-code`:
+    /// ticket types and codes belong to one event); any other scope is an invalid `report`.
+    pub fn event_only(self, report: ReportName) -> Result<EventId, AnalyticsError> {
+        match self {
+            Scope::Event(event) => Ok(event),
+            _ => Err(FieldError::new(
+                "report",
+                format!(
+                    "{} covers one event: ask for it under that event",
+                    report.as_str()
+                ),
+            )
+            .into()),
+        }
+    }
 }
 
 pub(super) fn ratio(part: i64, whole: i64) -> Option<f64> {
@@ -320,7 +348,7 @@ impl Analytics<'_> {
         for item in self.inner.store.agg_counters.scan_prefix(prefix) {
             let (key, value) = item?;
             if let Some(group) = agg::group_from(&key) {
-                out.push((group, codec::decode("agg_counters", &value)?));
+                out.push((group, codec::read(&value)?));
             }
         }
         Ok(out)

@@ -14,6 +14,8 @@
 //! | 4 `MONEY` | currency (3 ASCII bytes) | bookings, cancellations, revenue of the scope's events priced in that currency |
 //! | 5 `MONEY_DAY` | currency ++ UTC day number | the same per day |
 //! | 6 `MONEY_QUARTER` | currency ++ quarter hour | the same per quarter hour |
+//! | 7 `TYPE` | currency ++ ticket type number (4 bytes big-endian) | the seats of one ticket type: tickets, seats, revenue, refunds, discounts (event scope only) |
+//! | 8 `CODE` | currency ++ promo code (upper case) | the same for the tickets sold with one promo code (event scope only) |
 //!
 //! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
@@ -23,6 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{AgeGroup, Group};
 use crate::context::Context;
+use crate::events::TicketTypeId;
 use crate::ids::{EventId, UserId};
 use crate::store::codec::Record;
 use crate::store::{StoreError, codec};
@@ -35,6 +38,8 @@ pub(crate) const QUARTER: u8 = 3;
 pub(crate) const MONEY: u8 = 4;
 pub(crate) const MONEY_DAY: u8 = 5;
 pub(crate) const MONEY_QUARTER: u8 = 6;
+pub(crate) const TYPE: u8 = 7;
+pub(crate) const CODE: u8 = 8;
 
 /// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
 pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
@@ -89,6 +94,36 @@ pub(crate) fn money(scope: &ScopeKey, currency: Currency) -> Vec<u8> {
 /// The currency of a `MONEY` key.
 pub(crate) fn currency_from(key: &[u8]) -> Option<Currency> {
     key.get(18..21)?.try_into().ok()
+}
+
+/// A sale bucket (`TYPE` or `CODE`) of one event: `name` is the type's number or the code.
+pub(crate) fn sale(kind: u8, event: EventId, currency: Currency, name: &[u8]) -> Vec<u8> {
+    let mut key = sale_prefix(kind, event);
+    key.extend_from_slice(&currency);
+    key.extend_from_slice(name);
+    key
+}
+
+/// The start of every `kind` sale bucket of `event`.
+pub(crate) fn sale_prefix(kind: u8, event: EventId) -> Vec<u8> {
+    let mut key = totals(&event_scope(event));
+    key[0] = kind;
+    key
+}
+
+/// The currency and name of a sale bucket's key.
+pub(crate) fn sale_from(key: &[u8]) -> Option<(Currency, &[u8])> {
+    Some((currency_from(key)?, key.get(21..)?))
+}
+
+/// The key form of a ticket type's number.
+pub(crate) fn type_name(id: TicketTypeId) -> [u8; 4] {
+    id.to_be_bytes()
+}
+
+/// The ticket type number of a `TYPE` bucket's name.
+pub(crate) fn type_from(name: &[u8]) -> Option<TicketTypeId> {
+    Some(TicketTypeId::from_be_bytes(name.try_into().ok()?))
 }
 
 pub(crate) const ALL: ScopeKey = [0; 17];
@@ -203,6 +238,55 @@ pub(crate) struct Counters {
     pub(crate) holders: i64,
     /// Seats on sale (sum of capacities).
     pub(crate) capacity: i64,
+    /// Promo-code discounts of booked tickets, less those of cancelled ones, minor units
+    /// (`TYPE` and `CODE` buckets only).
+    pub(crate) discount_minor: i64,
+    /// Refunds of cancelled booked tickets, minor units (`TYPE` and `CODE` buckets only).
+    pub(crate) refund_minor: i64,
+}
+
+/// Version 1 of [`Counters`], before the discount and refund of sale buckets.
+#[derive(Deserialize)]
+struct CountersV1 {
+    visits: i64,
+    holds: i64,
+    bookings: i64,
+    seats_booked: i64,
+    cancellations: i64,
+    expiries: i64,
+    revenue_minor: i64,
+    rating_sum: i64,
+    rating_count: i64,
+    holders: i64,
+    capacity: i64,
+}
+
+impl From<CountersV1> for Counters {
+    fn from(v1: CountersV1) -> Self {
+        Counters {
+            visits: v1.visits,
+            holds: v1.holds,
+            bookings: v1.bookings,
+            seats_booked: v1.seats_booked,
+            cancellations: v1.cancellations,
+            expiries: v1.expiries,
+            revenue_minor: v1.revenue_minor,
+            rating_sum: v1.rating_sum,
+            rating_count: v1.rating_count,
+            holders: v1.holders,
+            capacity: v1.capacity,
+            ..Counters::ZERO
+        }
+    }
+}
+
+impl Record for Counters {
+    const TREE: &'static str = "agg_counters";
+    const VERSION: u8 = 2;
+
+    fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
+        (version == 1).then(|| postcard::from_bytes::<CountersV1>(body).map(Counters::from))
+    }
 }
 
 impl Counters {
@@ -219,6 +303,8 @@ impl Counters {
         rating_count: 0,
         holders: 0,
         capacity: 0,
+        discount_minor: 0,
+        refund_minor: 0,
     };
 
     pub(crate) fn add(&mut self, other: &Counters) {
@@ -233,6 +319,8 @@ impl Counters {
         self.rating_count += other.rating_count;
         self.holders += other.holders;
         self.capacity += other.capacity;
+        self.discount_minor += other.discount_minor;
+        self.refund_minor += other.refund_minor;
     }
 
     pub(crate) fn negated(&self) -> Counters {
@@ -249,6 +337,8 @@ impl Counters {
             rating_count: -self.rating_count,
             holders: -self.holders,
             capacity: -self.capacity,
+            discount_minor: -self.discount_minor,
+            refund_minor: -self.refund_minor,
         });
         out
     }
@@ -270,7 +360,6 @@ macro_rules! first_layout {
 }
 
 first_layout!(
-    Counters => "agg_counters",
     Member => "agg_members",
     EventInfo => "agg_events",
     UserInfo => "agg_users"

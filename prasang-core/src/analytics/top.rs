@@ -99,7 +99,7 @@ impl Analytics<'_> {
                 for item in store.agg_counters.scan_prefix(prefix) {
                     let (key, value) = item.map_err(StoreError::from)?;
                     if let Some(event) = key.get(2..18).and_then(EventId::from_key_prefix) {
-                        candidates.push((event, codec::decode("agg_counters", &value)?));
+                        candidates.push((event, codec::read(&value)?));
                     }
                 }
             }

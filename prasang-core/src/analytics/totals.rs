@@ -141,7 +141,7 @@ impl Analytics<'_> {
         for item in self.inner.store.agg_counters.scan_prefix(&prefix[..18]) {
             let (key, value) = item?;
             if let Some(currency) = agg::currency_from(&key) {
-                out.push((currency, codec::decode("agg_counters", &value)?));
+                out.push((currency, codec::read(&value)?));
             }
         }
         Ok(out)

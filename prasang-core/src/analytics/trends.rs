@@ -141,7 +141,7 @@ impl Analytics<'_> {
         for item in self.inner.store.agg_counters.range(range) {
             let (key, value) = item.map_err(StoreError::from)?;
             if let Some(day) = agg::day_from(&key) {
-                days.push((day, codec::decode("agg_counters", &value)?));
+                days.push((day, codec::read(&value)?));
             }
         }
         Ok(days)
@@ -178,7 +178,7 @@ impl Analytics<'_> {
             let Some(quarter) = agg::day_from(&key) else {
                 continue;
             };
-            let counters: Counters = codec::decode("agg_counters", &value)?;
+            let counters: Counters = codec::read(&value)?;
             let day = from + starts.partition_point(|start| *start <= quarter) as i64 - 1;
             match days.last_mut() {
                 Some((last, sum)) if *last == day => sum.add(&counters),

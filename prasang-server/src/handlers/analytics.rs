@@ -51,6 +51,14 @@ pub(crate) async fn top_events(cx: Ctx) -> Reply {
     serve(cx, ReportName::TopEvents, Over::Caller).await
 }
 
+pub(crate) async fn by_ticket_type(cx: Ctx) -> Reply {
+    serve(cx, ReportName::ByTicketType, Over::Event).await
+}
+
+pub(crate) async fn by_promo_code(cx: Ctx) -> Reply {
+    serve(cx, ReportName::ByPromoCode, Over::Event).await
+}
+
 /// Any other name under `/analytics/`: refused with the `report` field named.
 pub(crate) async fn unknown(cx: Ctx) -> Reply {
     let name = cx
@@ -146,6 +154,14 @@ pub(crate) fn answer(
         }
         ReportName::Funnel => respond(csv, name, &analytics.funnel(actor, scope)?),
         ReportName::Revenue => respond(csv, name, &analytics.revenue(actor, scope)?),
+        ReportName::ByTicketType => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.by_ticket_type(actor, event)?)
+        }
+        ReportName::ByPromoCode => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.by_promo_code(actor, event)?)
+        }
     }
 }
 
@@ -195,7 +211,20 @@ pub(crate) fn schemas() -> Value {
     let by_currency = json!({ "type": "array", "items": { "type": "object", "properties": {
         "currency": currency, "bookings": int, "cancellations": int,
         "revenue_minor": { "type": "integer", "description": "payments minus refunds, minor units of currency" } } } });
+    let sales = |own: Value| {
+        let mut properties = json!({ "currency": currency, "bookings": int, "seats_booked": int,
+            "cancellations": int, "revenue_minor": { "type": "integer", "description": "payments minus refunds, minor units of currency" },
+            "refund_minor": int, "discount_minor": { "type": "integer", "description": "promo-code discounts of booked seats, minor units" } });
+        if let (Some(all), Some(own)) = (properties.as_object_mut(), own.as_object()) {
+            all.extend(own.clone());
+        }
+        json!({ "type": "array", "items": { "type": "object", "properties": properties } })
+    };
     json!({
+        "ByTicketType": { "type": "object", "properties": { "event": id,
+            "types": sales(json!({ "ticket_type": int, "name": { "type": "string" } })) } },
+        "ByPromoCode": { "type": "object", "properties": { "event": id,
+            "codes": sales(json!({ "code": { "type": "string" } })) } },
         "Popularity": { "type": "object", "properties": {
             "visits": int, "bookings": int, "cancellations": int, "expiries": int,
             "conversion": num, "average_rating": num, "rating_count": int } },
