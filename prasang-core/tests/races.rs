@@ -439,7 +439,7 @@ fn racing_for_a_types_quota_and_the_last_seats_across_two_types_never_oversells(
     }
 
     assert_intact(&world.prasang);
-    let replayed = replay_log(&log_entries(&world.prasang), event, |_, _| false);
+    let replayed = replay_log(&log_entries(&world.prasang), event);
     for ticket_type in [1, 2] {
         let peak = replayed.peak_by_type[&ticket_type];
         assert!(

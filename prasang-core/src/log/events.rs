@@ -219,6 +219,10 @@ pub enum DomainEvent {
         lines: Vec<TicketLine>,
         /// The promo code applied (upper case), if any.
         promo_code: Option<String>,
+        /// Seats the code was used for (what counts against its maximum; 0 without one). The
+        /// lines alone do not tell: a line the code applies to may have nothing taken off (a
+        /// free type, a code that only reveals), and the types a code applies to can change.
+        promo_seats: u32,
     },
     /// A ticket type was added, changed or deleted.
     TicketTypeChanged {

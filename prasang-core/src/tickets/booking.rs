@@ -349,6 +349,7 @@ impl BookingTrees<'_> {
             event: ticket.event,
             lines: ticket.lines.clone(),
             promo_code: ticket.promo_code.clone(),
+            promo_seats: ticket.promo_seats,
         };
         log::append(self.log, now, &ordered)?;
         log::append(self.log, now, &issued(&ticket))?;

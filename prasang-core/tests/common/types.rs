@@ -133,14 +133,9 @@ struct Ordered {
 }
 
 /// Replays the log (see [`super::crash::log_entries`]) for `event`: `TicketOrdered` gives each
-/// ticket's lines and code, `TicketPending`/`TicketBooked` take its seats, `TicketCancelled` and
-/// `TicketExpired` give them back. `applies(code, type)` says which lines a code counts (the log
-/// names the code, not the seats it was used for).
-pub fn replay_log(
-    entries: &[prasang_core::log::LogEntry],
-    event: EventId,
-    applies: impl Fn(&str, TicketTypeId) -> bool,
-) -> Replayed {
+/// ticket's lines, code and the seats the code was used for, `TicketPending`/`TicketBooked` take
+/// them, `TicketCancelled` and `TicketExpired` give them back.
+pub fn replay_log(entries: &[prasang_core::log::LogEntry], event: EventId) -> Replayed {
     let mut replayed = Replayed::default();
     let mut tickets: HashMap<TicketId, Ordered> = HashMap::new();
     for entry in entries {
@@ -150,15 +145,9 @@ pub fn replay_log(
                 event: of,
                 lines,
                 promo_code,
+                promo_seats,
             } if *of == event => {
-                let code_seats = promo_code.as_ref().map(|code| {
-                    let seats = lines
-                        .iter()
-                        .filter(|line| applies(code, line.ticket_type))
-                        .map(|line| line.quantity)
-                        .sum();
-                    (code.clone(), seats)
-                });
+                let code_seats = promo_code.clone().map(|code| (code, *promo_seats));
                 let ordered = Ordered {
                     lines: lines.clone(),
                     code_seats,
