@@ -6,7 +6,8 @@
 //! a promo code reveals) with a code that halves the price of two types, has a maximum of uses
 //! and is once per user. Operations book seats or lines (alone or as one batch, with or without
 //! the code), cancel, confirm, let time pass and expire holds, close and reopen a type and
-//! change its price (tickets already issued keep theirs).
+//! change its price (tickets already issued keep theirs). Every single booking is quoted first:
+//! the quote must answer as the booking does and cost what it charges.
 
 mod common;
 
@@ -658,11 +659,19 @@ proptest! {
             let (got, expected) = match op {
                 Op::Book(request) => {
                     let (actor, booking) = real.request(&request);
+                    // A quote answers as the booking will, and costs what it will.
+                    let quote = tickets.quote(&actor, &booking);
+                    let quoted = quote.as_ref().ok().map(|q| (q.amount_minor, q.discount_minor));
+                    let quote = answer(quote);
                     let result = tickets.book(&actor, &booking);
+                    let expected = model.book(&request);
+                    prop_assert_eq!(&quote, &expected, "the quote");
                     if let Ok(outcome) = &result {
                         real.tickets.push(outcome.ticket.id);
+                        let ticket = &outcome.ticket;
+                        prop_assert_eq!(quoted, Some((ticket.amount_minor, ticket.discount_minor)));
                     }
-                    (answer(result), model.book(&request))
+                    (answer(result), expected)
                 }
                 Op::BookMany(requests) => {
                     let batch: Vec<_> = requests.iter().map(|request| real.request(request)).collect();
