@@ -20,7 +20,7 @@ use prasang_core::auth::Actor;
 use prasang_core::events::TicketTypeUpdate;
 use prasang_core::log::DomainEvent;
 use prasang_core::promo::{Discount, PromoCodeUpdate};
-use prasang_core::tickets::{BookingRequest, Ticket, TicketError};
+use prasang_core::tickets::{BookingRequest, Ticket, TicketError, TicketStatus};
 use prasang_core::users::Role;
 use prasang_core::{Durability, EventId, TicketId, UserId};
 use rand::{Rng, SeedableRng};
@@ -634,5 +634,144 @@ fn organizer_changes_racing_bookings_lose_no_write() {
         .find(|t| t.id == 1)
         .expect("adult");
     assert_eq!(adult.price_minor, price, "a price change was lost");
+    assert_intact(&world.prasang);
+}
+
+/// Holds with a code lapse while their holders cancel them, the sweeper expires them and new
+/// buyers race for the uses they give back: each hold gives its use back once, and the new
+/// buyers get exactly the uses there are.
+#[test]
+fn lapsing_holds_give_their_code_uses_back_once_to_racing_buyers() {
+    const USES: usize = 10;
+    const NEWCOMERS: usize = 30;
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let types = vec![ticket_type("Adult", 2_000, None)];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(100, 1, types))
+        .expect("event")
+        .id;
+    let code = promo_code("LAPSE", Discount::PerSeat(300), Some(USES as i64), false);
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let holders: Vec<Actor> = (0..USES)
+        .map(|i| world.user(&format!("Holder {i}"), Role::Attendee))
+        .collect();
+    let holds: Vec<Ticket> = holders
+        .iter()
+        .map(|holder| {
+            world
+                .book_with(holder, &order(event, &[(1, 1)], Some("LAPSE")))
+                .ticket
+        })
+        .collect();
+    assert!(holds.iter().all(|t| t.status == TicketStatus::Pending));
+    let newcomers: Vec<Actor> = (0..NEWCOMERS)
+        .map(|i| world.user(&format!("Newcomer {i}"), Role::Attendee))
+        .collect();
+    world.clock.advance(Duration::from_secs(601));
+
+    // The holders cancel and the sweeper expires, at once; new buyers race in while they do.
+    let start = Arc::new(Barrier::new(3));
+    let cancels = {
+        let (world, start) = (Arc::clone(&world), Arc::clone(&start));
+        let pairs: Vec<_> = holders
+            .iter()
+            .copied()
+            .zip(holds.iter().map(|t| t.id))
+            .collect();
+        std::thread::spawn(move || {
+            start.wait();
+            for (holder, ticket) in pairs {
+                match world.prasang.tickets().cancel(&holder, ticket) {
+                    Ok(_) | Err(TicketError::WrongStatus(TicketStatus::Expired)) => {}
+                    Err(other) => panic!("unexpected cancel error: {other:?}"),
+                }
+            }
+        })
+    };
+    let sweeper = {
+        let (world, start) = (Arc::clone(&world), Arc::clone(&start));
+        std::thread::spawn(move || {
+            start.wait();
+            (0..20)
+                .map(|_| world.prasang.tickets().expire_due().expect("expire"))
+                .sum::<usize>()
+        })
+    };
+    start.wait();
+    let requests = newcomers
+        .iter()
+        .map(|buyer| (*buyer, order(event, &[(1, 1)], Some("lapse"))))
+        .collect();
+    let (early, _) = tally(race_requests(&world, requests, 8));
+    cancels.join().expect("cancels");
+    let expired = sweeper.join().expect("sweeper");
+    // Whatever the race left of the uses, the newcomers who lost it try once more.
+    let losers: Vec<_> = newcomers
+        .iter()
+        .filter(|b| !early.iter().any(|t| t.user == b.user_id()))
+        .map(|buyer| (*buyer, order(event, &[(1, 1)], Some("lapse"))))
+        .collect();
+    let (late, refused) = tally(race_requests(&world, losers, 8));
+
+    let released = holds
+        .iter()
+        .map(|t| world.prasang.tickets().get(&organizer, t.id).expect("hold"))
+        .filter(|t| !t.status.is_active())
+        .count();
+    assert_eq!(released, USES, "every hold is released");
+    assert!(expired <= USES);
+    assert_eq!(early.len() + late.len(), USES, "refusals: {refused:?}");
+    assert_eq!(refused.get("promo-code-used-up"), Some(&(NEWCOMERS - USES)));
+    assert_eq!(
+        code_used(&world.prasang, &organizer, event, "LAPSE"),
+        USES as u32
+    );
+    assert_intact(&world.prasang);
+}
+
+/// One booking with a code retried from eight threads with the same idempotency key is one
+/// ticket and one use of the code.
+#[test]
+fn a_retried_booking_with_a_code_is_one_ticket_and_one_use() {
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let ada = world.user("Ada", Role::Attendee);
+    let types = vec![
+        ticket_type("Adult", 2_000, None),
+        ticket_type("Child", 0, Some(5)),
+    ];
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, typed_event(100, 10, types))
+        .expect("event")
+        .id;
+    let code = promo_code("RETRY", Discount::Percent(50), Some(5), false);
+    world
+        .prasang
+        .promo_codes()
+        .create(&organizer, event, code)
+        .expect("code");
+    let request = BookingRequest {
+        idempotency_key: Some("checkout-1".into()),
+        ..order(event, &[(1, 2), (2, 1)], Some("retry"))
+    };
+    let requests = (0..16).map(|_| (ada, request.clone())).collect();
+
+    let (tickets, refused) = tally(race_requests(&world, requests, 8));
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(
+        tickets.iter().all(|t| t.id == tickets[0].id),
+        "more than one ticket"
+    );
+    assert_eq!(tickets[0].amount_minor, 2_000);
+    assert_eq!(code_used(&world.prasang, &organizer, event, "RETRY"), 3);
     assert_intact(&world.prasang);
 }
