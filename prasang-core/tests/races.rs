@@ -2,6 +2,11 @@
 //! at once, two threads per user. Afterwards the log, replayed in order, must never show more
 //! seats taken than exist nor a user holding more than the per-user limit, and every counter
 //! must agree with the tickets.
+//!
+//! Ticket types and promo codes (real threads through `book` and `book_many`, group commit):
+//! buyers racing for a code's last uses, for types' quotas and the event's last seats, for a
+//! once-per-user code, with one idempotency key, against lapsing holds and against the
+//! organizer's changes never get more than the code, the type or the event allows.
 
 mod common;
 
