@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use common::types::{order, promo_code, ticket_type, typed_event};
+use common::types::{event_with_code, order, promo_code, ticket_type, typed_event};
 use prasang_core::auth::Actor;
 use prasang_core::events::NewEvent;
 use prasang_core::promo::{Discount, NewPromoCode};
@@ -174,20 +174,11 @@ fn typed_event_with_code(prasang: &Prasang, organizer: &Actor) -> EventId {
         ticket_type("Child", 0, Some(500_000)),
     ];
     let new = starting_tomorrow(prasang, typed_event(1_000_000, 100, types));
-    let event = prasang
-        .events()
-        .create(organizer, new)
-        .expect("typed event")
-        .id;
     let code = NewPromoCode {
         applies_to: vec![1],
         ..promo_code(CODE, Discount::Percent(20), Some(1_000_000), false)
     };
-    prasang
-        .promo_codes()
-        .create(organizer, event, code)
-        .expect("code");
-    event
+    event_with_code(prasang, organizer, new, code)
 }
 
 /// The `n`th order of a family: 2 Adult + 1 Child with the code, 1 Adult with it, 2 Child

@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::World;
 use common::crash::log_entries;
 use common::types::{
-    Taken, code_used, order, promo_code, refusal_code, replay_log, ticket_type, type_counters,
-    typed_event,
+    Taken, code_used, event_with_code, order, promo_code, refusal_code, replay_log, ticket_type,
+    type_counters, typed_event,
 };
 use prasang_core::auth::Actor;
 use prasang_core::events::{NewTicketType, TicketTypeId, TicketTypeUpdate};
@@ -506,11 +506,6 @@ impl Real {
             },
         ];
         let new = typed_event(TYPED_CAPACITY.into(), TYPED_LIMIT.into(), types);
-        let typed = world
-            .prasang
-            .events()
-            .create(&organizer, new)
-            .expect("event");
         let code = prasang_core::promo::NewPromoCode {
             applies_to: vec![ADULT, VIP],
             reveals: vec![VIP],
@@ -521,12 +516,7 @@ impl Real {
                 true,
             )
         };
-        world
-            .prasang
-            .promo_codes()
-            .create(&organizer, typed.id, code)
-            .expect("code");
-        events.push(typed.id);
+        events.push(event_with_code(&world.prasang, &organizer, new, code));
         Real {
             world,
             organizer,

@@ -17,14 +17,15 @@ use std::time::Duration;
 
 use common::crash::log_entries;
 use common::types::{
-    code_used, order, promo_code, refusal_code, replay_log, ticket_type, type_counters, typed_event,
+    code_used, event_with_code, order, promo_code, refusal_code, replay_log, ticket_type,
+    type_counters, typed_event,
 };
 use common::{World, assert_intact};
 use prasang_core::DomainError;
 use prasang_core::auth::Actor;
-use prasang_core::events::TicketTypeUpdate;
+use prasang_core::events::{NewTicketType, TicketTypeUpdate};
 use prasang_core::log::DomainEvent;
-use prasang_core::promo::{Discount, PromoCodeUpdate};
+use prasang_core::promo::{Discount, NewPromoCode, PromoCodeUpdate};
 use prasang_core::tickets::{BookingRequest, Ticket, TicketError, TicketStatus};
 use prasang_core::users::Role;
 use prasang_core::{Durability, EventId, TicketId, UserId};
@@ -271,6 +272,20 @@ fn tally(answers: Vec<Result<Ticket, TicketError>>) -> (Vec<Ticket>, HashMap<&'s
     (booked, refused)
 }
 
+/// A group-commit world in which Olga sells `types` (100 seats, `per_user_limit` per person)
+/// with `code`.
+fn coded_sale(
+    per_user_limit: i64,
+    types: Vec<NewTicketType>,
+    code: NewPromoCode,
+) -> (Arc<World>, Actor, EventId) {
+    let world = group_commit_world();
+    let organizer = world.user("Olga", Role::Organizer);
+    let new = typed_event(100, per_user_limit, types);
+    let event = event_with_code(&world.prasang, &organizer, new, code);
+    (world, organizer, event)
+}
+
 fn group_commit_world() -> Arc<World> {
     Arc::new(World::with(|c| {
         c.durability(Durability::GroupCommit)
@@ -282,21 +297,9 @@ fn group_commit_world() -> Arc<World> {
 fn sixty_four_buyers_racing_for_ten_uses_of_a_code_get_exactly_ten() {
     const BUYERS: usize = 64;
     const USES: u32 = 10;
-    let world = group_commit_world();
-    let organizer = world.user("Olga", Role::Organizer);
     let types = vec![ticket_type("Adult", 2_000, None)];
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, typed_event(100, 1, types))
-        .expect("event")
-        .id;
     let code = promo_code("SPRING", Discount::Percent(25), Some(USES.into()), false);
-    world
-        .prasang
-        .promo_codes()
-        .create(&organizer, event, code)
-        .expect("code");
+    let (world, organizer, event) = coded_sale(1, types, code);
     let buyers: Vec<Actor> = (0..BUYERS)
         .map(|i| world.user(&format!("Buyer {i}"), Role::Attendee))
         .collect();
@@ -479,22 +482,10 @@ fn racing_for_a_types_quota_and_the_last_seats_across_two_types_never_oversells(
 
 #[test]
 fn a_once_per_user_code_raced_by_one_user_from_eight_threads_gives_one_ticket() {
-    let world = group_commit_world();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
     let types = vec![ticket_type("Adult", 2_000, None)];
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, typed_event(100, 20, types))
-        .expect("event")
-        .id;
     let code = promo_code("ONCE", Discount::PerSeat(500), None, true);
-    world
-        .prasang
-        .promo_codes()
-        .create(&organizer, event, code)
-        .expect("code");
+    let (world, organizer, event) = coded_sale(20, types, code);
+    let ada = world.user("Ada", Role::Attendee);
     let requests: Vec<_> = (0..16)
         .map(|_| (ada, order(event, &[(1, 1)], Some("once"))))
         .collect();
@@ -518,24 +509,12 @@ fn a_once_per_user_code_raced_by_one_user_from_eight_threads_gives_one_ticket() 
 #[test]
 fn organizer_changes_racing_bookings_lose_no_write() {
     const BUYER_THREADS: usize = 8;
-    let world = group_commit_world();
-    let organizer = world.user("Olga", Role::Organizer);
     let types = vec![
         ticket_type("Adult", 2_000, Some(60)),
         ticket_type("Child", 500, None),
     ];
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, typed_event(100, 10, types))
-        .expect("event")
-        .id;
     let code = promo_code("FLASH", Discount::Percent(10), Some(20), false);
-    world
-        .prasang
-        .promo_codes()
-        .create(&organizer, event, code)
-        .expect("code");
+    let (world, organizer, event) = coded_sale(10, types, code);
     let buyers: Vec<Actor> = (0..BUYER_THREADS)
         .map(|i| world.user(&format!("Buyer {i}"), Role::Attendee))
         .collect();
@@ -649,21 +628,9 @@ fn organizer_changes_racing_bookings_lose_no_write() {
 fn lapsing_holds_give_their_code_uses_back_once_to_racing_buyers() {
     const USES: usize = 10;
     const NEWCOMERS: usize = 30;
-    let world = group_commit_world();
-    let organizer = world.user("Olga", Role::Organizer);
     let types = vec![ticket_type("Adult", 2_000, None)];
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, typed_event(100, 1, types))
-        .expect("event")
-        .id;
     let code = promo_code("LAPSE", Discount::PerSeat(300), Some(USES as i64), false);
-    world
-        .prasang
-        .promo_codes()
-        .create(&organizer, event, code)
-        .expect("code");
+    let (world, organizer, event) = coded_sale(1, types, code);
     let holders: Vec<Actor> = (0..USES)
         .map(|i| world.user(&format!("Holder {i}"), Role::Attendee))
         .collect();
@@ -745,25 +712,13 @@ fn lapsing_holds_give_their_code_uses_back_once_to_racing_buyers() {
 /// ticket and one use of the code.
 #[test]
 fn a_retried_booking_with_a_code_is_one_ticket_and_one_use() {
-    let world = group_commit_world();
-    let organizer = world.user("Olga", Role::Organizer);
-    let ada = world.user("Ada", Role::Attendee);
     let types = vec![
         ticket_type("Adult", 2_000, None),
         ticket_type("Child", 0, Some(5)),
     ];
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, typed_event(100, 10, types))
-        .expect("event")
-        .id;
     let code = promo_code("RETRY", Discount::Percent(50), Some(5), false);
-    world
-        .prasang
-        .promo_codes()
-        .create(&organizer, event, code)
-        .expect("code");
+    let (world, organizer, event) = coded_sale(10, types, code);
+    let ada = world.user("Ada", Role::Attendee);
     let request = BookingRequest {
         idempotency_key: Some("checkout-1".into()),
         ..order(event, &[(1, 2), (2, 1)], Some("retry"))

@@ -48,6 +48,25 @@ pub fn promo_code(
     }
 }
 
+/// Creates `event` as `organizer`, then `code` for it; both must succeed.
+pub fn event_with_code(
+    prasang: &Prasang,
+    organizer: &Actor,
+    event: NewEvent,
+    code: NewPromoCode,
+) -> EventId {
+    let event = prasang
+        .events()
+        .create(organizer, event)
+        .expect("create event")
+        .id;
+    prasang
+        .promo_codes()
+        .create(organizer, event, code)
+        .expect("create promo code");
+    event
+}
+
 /// A booking of `lines` (type, seats) of `event`, with `code` if given.
 pub fn order(event: EventId, lines: &[(TicketTypeId, i64)], code: Option<&str>) -> BookingRequest {
     BookingRequest {
