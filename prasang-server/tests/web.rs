@@ -811,3 +811,76 @@ async fn an_organizer_adds_edits_moves_closes_and_deletes_ticket_types() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_creates_edits_and_deactivates_promo_codes_and_sees_their_uses() {
+    let app = spawn().await;
+    let mut browser = Browser::organizer(&app).await;
+    let token = app.access_token("org@example.org").await;
+    let event = app.event_id(&token, 10, 2000).await;
+    let list = format!("/organizer/events/{event}/codes");
+    let api_code = || async {
+        let path = format!("/api/v1/events/{event}/promo-codes/SPRING");
+        app.get(&path, Some(&token)).await.json()
+    };
+
+    let mut fields = vec![
+        ("code", "x"),
+        ("kind", "percent"),
+        ("amount", "20"),
+        ("applies_to", "1"),
+        ("max_uses", ""),
+    ];
+    let refused = browser.submit(&list, &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(&refused).contains("id=\"f-code-error\""),
+        "{}",
+        text(&refused)
+    );
+    fields[0] = ("code", "spring");
+    let created = browser.submit(&list, &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", text(&created));
+    let page_path = format!("{list}/SPRING");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("{page_path}?done=code-created").as_str())
+    );
+    assert_eq!(
+        api_code().await["discount"],
+        serde_json::json!({ "percent": 20 })
+    );
+    let listed = text(&browser.get(&list).await);
+    assert!(
+        listed.contains("20 % off") && listed.contains("Admission"),
+        "{listed}"
+    );
+
+    fields.retain(|(name, _)| *name != "code");
+    fields[3] = ("max_uses", "5");
+    fields.push(("do", "save"));
+    let saved = browser.submit(&page_path, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    assert_eq!(api_code().await["max_uses"], 5);
+    let deactivated = browser.submit(&page_path, &[("do", "deactivate")]).await;
+    assert_eq!(deactivated.status, StatusCode::SEE_OTHER);
+    assert_eq!(api_code().await["active"], false);
+    browser.submit(&page_path, &[("do", "activate")]).await;
+
+    app.register("ada@example.org", "attendee").await;
+    let ada = app.access_token("ada@example.org").await;
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{event}/tickets"),
+            Some(&ada),
+            &serde_json::json!({ "promo_code": "Spring" }),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.json());
+    let page = text(&browser.get(&page_path).await);
+    assert!(
+        page.contains("EUR 4.00") && page.contains("Awaiting payment"),
+        "{page}"
+    );
+    app.stop().await;
+}

@@ -135,6 +135,16 @@ static PAGES: &[Page] = &[
         "/organizer/events/{id}/types/{type}",
         organizer::types::change,
     ),
+    get("/organizer/events/{id}/codes", organizer::codes::list),
+    post("/organizer/events/{id}/codes", organizer::codes::create),
+    get(
+        "/organizer/events/{id}/codes/{code}",
+        organizer::codes::show,
+    ),
+    post(
+        "/organizer/events/{id}/codes/{code}",
+        organizer::codes::change,
+    ),
     post(
         "/organizer/events/{id}/notifications",
         organizer::settings::set_notifications,

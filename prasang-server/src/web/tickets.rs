@@ -101,7 +101,8 @@ pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str) -> Markup {
     }
 }
 
-fn status_text(status: TicketStatus) -> &'static str {
+/// A ticket's status in words.
+pub(crate) fn status_text(status: TicketStatus) -> &'static str {
     match status {
         TicketStatus::Pending => "Awaiting payment",
         TicketStatus::Booked => "Booked",

@@ -3,6 +3,7 @@
 //! [`edit`].
 
 pub(super) mod attendees;
+pub(super) mod codes;
 pub(super) mod edit;
 pub(super) mod feedback;
 mod input;
@@ -136,6 +137,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                     a href=(format!("/organizer/events/{id}/edit")) { "Edit or cancel" }
                 }
                 a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
+                a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
             (facts(&event))
