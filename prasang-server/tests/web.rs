@@ -884,3 +884,98 @@ async fn an_organizer_creates_edits_and_deactivates_promo_codes_and_sees_their_u
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_applies_a_code_sees_the_total_and_books_two_adults_and_a_child() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let body = serde_json::json!({ "title": "Circus", "location": "Tent", "capacity": 50,
+        "per_user_limit": 6, "starts_at": common::now_plus_days(2),
+        "ends_at": common::now_plus_days(3), "ticket_types": [
+            { "name": "Adult", "price_minor": 2000 },
+            { "name": "Child", "price_minor": 1000, "quota": 2 },
+            { "name": "Ringside", "price_minor": 5000, "hidden": true }
+        ] });
+    let event = app.create_event(&organizer, &body).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = serde_json::json!({ "code": "FAMILY", "discount": { "percent": 10 },
+        "reveals": [3] });
+    let path = format!("/api/v1/events/{event}/promo-codes");
+    assert_eq!(
+        app.post(&path, Some(&organizer), &code).await.status,
+        StatusCode::CREATED
+    );
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::logged_in(&app, "ada@example.org").await;
+    let book = format!("/events/{event}/book");
+
+    let page = text(&browser.get(&format!("/events/{event}")).await);
+    assert!(
+        page.contains("name=\"seats-1\"") && page.contains("name=\"seats-2\""),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Ringside"),
+        "a hidden type is not listed without its code"
+    );
+
+    // A code that does not exist: the page again, the reason beside the code field.
+    let mut order = vec![
+        ("seats-1", "2"),
+        ("seats-2", "1"),
+        ("promo_code", "famly"),
+        ("step", "quote"),
+        ("key", "k"),
+    ];
+    let refused = browser.submit(&book, &order).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&refused);
+    assert!(
+        page.contains("id=\"promo_code-error\"") && page.contains("value=\"famly\""),
+        "{page}"
+    );
+    order[2] = ("promo_code", "family");
+    let quoted = browser.submit(&book, &order).await;
+    assert_eq!(quoted.status, StatusCode::OK);
+    let page = text(&quoted);
+    assert!(
+        page.contains("Ringside"),
+        "the code reveals the hidden type: {page}"
+    );
+    assert!(
+        page.contains("takes off EUR 5.00") && page.contains("Total: EUR 45.00"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"seats-1\" type=\"number\" min=\"0\" max=\"6\" value=\"2\""),
+        "{page}"
+    );
+    assert_eq!(app.seats(&event).await["held"], 0, "a quote holds nothing");
+
+    // More children than are left: the page says which, and nothing is held.
+    let mut too_many = order.clone();
+    too_many[1] = ("seats-2", "3");
+    too_many[3] = ("step", "book");
+    let refused = browser.submit(&book, &too_many).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        text(&refused).contains("Child: only 2 seats of this ticket type are left"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(app.seats(&event).await["held"], 0);
+
+    order[3] = ("step", "book");
+    let booked = browser.submit(&book, &order).await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", text(&booked));
+    assert_eq!(booked.header("location"), Some("/me/tickets?done=held"));
+    let mine = text(&browser.get("/me/tickets").await);
+    assert!(
+        mine.contains("2 × Adult") && mine.contains("1 × Child") && mine.contains("EUR 45.00"),
+        "{mine}"
+    );
+    assert!(mine.contains("Code FAMILY: −EUR 5.00"), "{mine}");
+    app.stop().await;
+}
