@@ -77,11 +77,18 @@ impl Order {
         self.quantity.is_none() && self.seats.iter().all(|(_, text)| none(text))
     }
 
-    fn seats_of(&self, type_id: TicketTypeId) -> &str {
+    /// The seats entered for a type (before anything was entered: one of the only type, else
+    /// none).
+    fn seats_of(&self, type_id: TicketTypeId, single: bool) -> &str {
+        let unentered = if single && self.seats.is_empty() {
+            "1"
+        } else {
+            "0"
+        };
         self.seats
             .iter()
             .find(|(id, _)| *id == type_id)
-            .map_or("0", |(_, text)| text.as_str())
+            .map_or(unentered, |(_, text)| text.as_str())
     }
 }
 
@@ -144,6 +151,8 @@ pub(crate) fn section(
         let per_order = sale_type.max_per_order.unwrap_or(u32::MAX);
         sale_type.available.min(per_order).min(event.per_user_limit)
     };
+    // One type on offer: its field is simply "Seats", one seat to start with.
+    let single = types.len() == 1;
     let code_error = purchase
         .refusal
         .as_deref()
@@ -155,33 +164,7 @@ pub(crate) fn section(
         form #book method="post" action=(format!("/events/{id}/book#book")) {
             (csrf_field(cx))
             input type="hidden" name="key" value=(key);
-            div.table-wrap tabindex="0" {
-                table {
-                    thead { tr { th scope="col" { "Ticket" } th scope="col" { "Price" } th scope="col" { "Seats" } } }
-                    tbody {
-                        @for sale_type in types {
-                            @let field = seats_field(sale_type.id);
-                            tr {
-                                td {
-                                    label for=(field) { strong { (sale_type.name) } }
-                                    @if !sale_type.description.is_empty() { br; span.meta { (sale_type.description) } }
-                                    br; span.meta { (offer(event, sale_type)) }
-                                }
-                                td { (format::money(sale_type.price_minor as i64, &event.currency)) }
-                                td {
-                                    @if sale_type.availability == TypeAvailability::OnSale {
-                                        input id=(field) name=(field) type="number" min="0" max=(most(sale_type))
-                                            value=(purchase.order.seats_of(sale_type.id)) inputmode="numeric";
-                                    } @else {
-                                        span.hint { "—" }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            p.hint { "Up to " (format::seats(event.per_user_limit)) " per person in all." }
+            // The code first: applying it may list more types to choose from.
             div.row {
                 div.field.invalid[code_error.is_some()] {
                     label for="promo_code" { "Promo code" }
@@ -194,6 +177,35 @@ pub(crate) fn section(
                 }
                 button.secondary type="submit" name="step" value="quote" { "Apply and show the total" }
             }
+            div.table-wrap tabindex="0" {
+                table {
+                    thead { tr { th scope="col" { "Ticket" } th scope="col" { "Price" } th scope="col" { "Seats" } } }
+                    tbody {
+                        @for sale_type in types {
+                            @let field = seats_field(sale_type.id);
+                            tr {
+                                td {
+                                    @if single { strong { (sale_type.name) } }
+                                    @else { label for=(field) { strong { (sale_type.name) } } }
+                                    @if !sale_type.description.is_empty() { br; span.meta { (sale_type.description) } }
+                                    br; span.meta { (offer(event, sale_type)) }
+                                }
+                                td { (format::money(sale_type.price_minor as i64, &event.currency)) }
+                                td {
+                                    @if sale_type.availability == TypeAvailability::OnSale {
+                                        @if single { label for=(field) { "Seats" } " " }
+                                        input id=(field) name=(field) type="number" min="0" max=(most(sale_type))
+                                            value=(purchase.order.seats_of(sale_type.id, single)) inputmode="numeric";
+                                    } @else {
+                                        span.hint { "—" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            p.hint { "Up to " (format::seats(event.per_user_limit)) " per person in all." }
             @if let Some(quote) = &purchase.quote {
                 (quote_table(quote))
             }
