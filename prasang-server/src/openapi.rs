@@ -18,7 +18,7 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
     if has_id || has_query || route.request.is_some() {
         statuses.push((400, "invalid id, bad parameter or malformed body"));
     }
-    if route.access == Access::Bearer || route.refusals.contains(&401) {
+    if route.access != Access::Public || route.refusals.contains(&401) {
         statuses.push((
             401,
             "missing, invalid, expired or revoked token or credentials",
@@ -61,7 +61,9 @@ fn schemas() -> Value {
                 "detail": string(),
                 "errors": { "type": "array", "items": { "type": "object",
                     "properties": { "field": string(), "message": string() } } },
-                "retry_after": { "type": "integer" }
+                "retry_after": { "type": "integer" },
+                "line": { "type": "integer", "description": "a refused booking line's index in `lines`, from 0" },
+                "ticket_type": { "type": "integer", "description": "the ticket type the refused line named" }
             }
         },
         "Health": { "type": "object", "properties": { "status": string() } },
@@ -168,16 +170,16 @@ fn schemas() -> Value {
             }
         },
         "EventPage": page_of("Event"),
-        "Booking": {
-            "type": "object", "additionalProperties": false,
-            "properties": { "quantity": integer_or(limits::QUANTITY, 1) }
-        },
         "Ticket": {
             "type": "object",
             "properties": {
                 "id": id(), "event": id(), "user": id(), "quantity": { "type": "integer" },
                 "status": { "enum": ["pending", "booked", "cancelled", "expired"] },
-                "amount_minor": { "type": "integer" }, "created_at": time(),
+                "amount_minor": { "type": "integer", "description": "charged for all seats, after the discount" },
+                "lines": { "type": "array", "items": { "$ref": "#/components/schemas/TicketLine" } },
+                "promo_code": { "type": ["string", "null"] },
+                "promo_seats": { "type": "integer" }, "discount_minor": { "type": "integer" },
+                "created_at": time(),
                 "updated_at": time(), "expires_at": { "type": ["string", "null"], "format": "date-time" }
             }
         },
@@ -258,14 +260,15 @@ fn schemas() -> Value {
     })
 }
 
-/// The schemas the handlers of feedback, analytics, ticket types and promo codes define, beside
-/// the others.
+/// The schemas the handlers of feedback, analytics, ticket types, promo codes and bookings
+/// define, beside the others.
 fn with_handler_schemas(mut schemas: Value) -> Value {
     for extra in [
         crate::handlers::feedback::schemas(),
         crate::handlers::analytics::schemas(),
         crate::handlers::ticket_types::schemas(),
         crate::handlers::promo_codes::schemas(),
+        crate::handlers::tickets::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -308,6 +311,8 @@ pub fn document() -> Value {
                 "limit" => integer(limits::PAGE_SIZE),
                 "text" => text(limits::SEARCH_TEXT),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
+                "code" => json!({ "type": "string", "maxLength": limits::PROMO_CODE.max,
+                    "description": "a promo code of the event (any case): the hidden types it reveals are listed too" }),
                 "local_date" => json!({ "type": "string", "format": "date",
                     "description": "YYYY-MM-DD: only events starting on that date in their own time zone" }),
                 _ => string(),
@@ -347,13 +352,15 @@ pub fn document() -> Value {
         });
         if let Some(schema) = route.request {
             operation["requestBody"] = json!({
-                "required": !route.path.ends_with("/tickets"),
+                "required": route.request != Some("Booking"),
                 "content": { "application/json": {
                     "schema": { "$ref": format!("#/components/schemas/{schema}") } } }
             });
         }
-        if route.access == Access::Bearer {
-            operation["security"] = json!([{ "bearer": [] }]);
+        match route.access {
+            Access::Bearer => operation["security"] = json!([{ "bearer": [] }]),
+            Access::OptionalBearer => operation["security"] = json!([{}, { "bearer": [] }]),
+            Access::Public => {}
         }
         let item = paths
             .entry(route.path.to_owned())

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
+use prasang_core::tickets::TicketError;
 use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
 
@@ -91,6 +92,8 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// `Allow` header for 405.
     pub allow: Option<String>,
+    /// Extension members (RFC 9457 §3.2): a refused booking line's `line` and `ticket_type`.
+    pub members: Vec<(&'static str, serde_json::Value)>,
 }
 
 /// The `type` URI prefix of every Prasang problem.
@@ -111,6 +114,7 @@ impl Problem {
             field: None,
             retry_after: None,
             allow: None,
+            members: Vec::new(),
         }
     }
 
@@ -138,6 +142,9 @@ impl Problem {
         }
         if let Some(seconds) = self.retry_after {
             body["retry_after"] = json!(seconds);
+        }
+        for (name, value) in &self.members {
+            body[*name] = value.clone();
         }
         let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
         *response.status_mut() = self.status;
@@ -200,6 +207,14 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
     };
     let mut problem = Problem::new(status, info.code, info.title, error);
     problem.field = error.field().cloned();
+    // A booking's refused line is named, so a client can point at it.
+    let error: &(dyn std::error::Error + 'static) = error;
+    if let Some((line, ticket_type)) = error
+        .downcast_ref::<TicketError>()
+        .and_then(TicketError::line)
+    {
+        problem.members = vec![("line", json!(line)), ("ticket_type", json!(ticket_type))];
+    }
     problem
 }
 

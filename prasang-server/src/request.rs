@@ -169,6 +169,15 @@ impl Ctx {
         self.core_read(|p| p.auth().verify(token))
     }
 
+    /// The verified caller if the request carries a token (a bad one is refused), else none.
+    pub async fn optional_actor(&self) -> Result<Option<Actor>, ApiError> {
+        if self.headers.contains_key(AUTHORIZATION) {
+            self.actor().await.map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     /// The verified caller, then `call` with it on the blocking pool: what most handlers do.
     pub async fn as_caller<T, E>(
         &self,

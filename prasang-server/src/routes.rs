@@ -17,6 +17,8 @@ pub enum Access {
     Public,
     /// A valid bearer token (role and ownership are then checked by the core).
     Bearer,
+    /// Anyone; a bearer token, if sent, must be valid and may show the caller more.
+    OptionalBearer,
 }
 
 /// One operation of the API.
@@ -86,6 +88,10 @@ impl Route {
     }
     const fn bearer(mut self) -> Route {
         self.access = Access::Bearer;
+        self
+    }
+    const fn optional_bearer(mut self) -> Route {
+        self.access = Access::OptionalBearer;
         self
     }
     const fn rate_limited(mut self) -> Route {
@@ -337,10 +343,12 @@ const API: &[Route] = &[
         handler!(ticket_types::list),
         "listTicketTypes",
         "ticket-types",
-        "Every ticket type of an event in display order, hidden and closed ones included (its organizer or an admin)",
+        "An event's ticket types in display order: the listed ones, plus the hidden ones `code` reveals; its organizer and admins see every type",
     )
-    .bearer()
-    .returns(200, Some("TicketTypeList")),
+    .optional_bearer()
+    .query(&["code"])
+    .returns(200, Some("TicketTypeList"))
+    .refuses(&[409]),
     Route::new(
         "POST",
         "/api/v1/events/{id}/ticket-types",
@@ -452,6 +460,18 @@ const API: &[Route] = &[
     .body("Booking")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
+    .refuses(&[409]),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/quote",
+        handler!(tickets::quote),
+        "quoteBooking",
+        "tickets",
+        "What a booking would cost the caller now, line by line with the promo code's discount; refused as the booking would be, and nothing is held",
+    )
+    .bearer()
+    .body("Booking")
+    .returns(200, Some("Quote"))
     .refuses(&[409]),
     Route::new(
         "GET",

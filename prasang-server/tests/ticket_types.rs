@@ -138,11 +138,6 @@ async fn only_the_organizer_or_an_admin_manages_types() {
     assert_eq!(listed["items"][0]["price_minor"], 1500);
 
     for token in [&attendee, &other] {
-        assert_problem(
-            &app.get(&path, Some(token)).await,
-            StatusCode::FORBIDDEN,
-            "forbidden",
-        );
         let add = app.post(&path, Some(token), &new_type).await;
         assert_problem(&add, StatusCode::FORBIDDEN, "forbidden");
         let change = app
@@ -155,10 +150,11 @@ async fn only_the_organizer_or_an_admin_manages_types() {
             "forbidden",
         );
     }
-    assert_problem(
-        &app.get(&path, None).await,
+    let forged = app.get(&path, Some("not-a-token")).await;
+    assert_eq!(
+        forged.status,
         StatusCode::UNAUTHORIZED,
-        "missing-token",
+        "a bad token is refused"
     );
     let unknown = types_path("01ARZ3NDEKTSV4RRFFQ69G5FAV", None);
     assert_problem(
@@ -282,5 +278,60 @@ async fn a_type_that_sold_seats_is_closed_not_deleted() {
     );
 
     common::assert_intact(&app.prasang);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buyers_see_hidden_types_only_with_a_code_that_reveals_them() {
+    let app = spawn().await;
+    let (organizer, attendee, event) = app.organizer_attendee_event(10, 1500).await;
+    let path = types_path(&event, None);
+    let vip = app
+        .post(
+            &path,
+            Some(&organizer),
+            &json!({ "name": "VIP", "price_minor": 9000, "hidden": true }),
+        )
+        .await;
+    assert_eq!(vip.status, StatusCode::CREATED);
+    let codes = format!("/api/v1/events/{event}/promo-codes");
+    for body in [
+        json!({ "code": "BACKSTAGE", "discount": "none", "reveals": [2] }),
+        json!({ "code": "TENOFF", "discount": { "percent": 10 } }),
+    ] {
+        assert_eq!(
+            app.post(&codes, Some(&organizer), &body).await.status,
+            StatusCode::CREATED
+        );
+    }
+    assert_eq!(names(&app, &organizer, &event).await, ["Admission", "VIP"]);
+    for token in [None, Some(attendee.as_str())] {
+        let listed = app.get(&path, token).await;
+        assert_eq!(listed.status, StatusCode::OK, "{:?}", listed.json());
+        assert_eq!(
+            listed.json()["items"].as_array().unwrap().len(),
+            1,
+            "no hidden type"
+        );
+        let other_code = app.get(&format!("{path}?code=tenoff"), token).await.json();
+        assert_eq!(other_code["items"].as_array().unwrap().len(), 1);
+        let revealed = app
+            .get(&format!("{path}?code=backstage"), token)
+            .await
+            .json();
+        assert_eq!(revealed["items"][1]["name"], "VIP");
+    }
+    let unknown = app.get(&format!("{path}?code=NOPE"), None).await;
+    assert_problem(
+        &unknown,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "promo-code-unknown",
+    );
+    assert_eq!(unknown.json()["errors"][0]["field"], "promo_code");
+    let deactivate = json!({ "active": false });
+    app.patch(&format!("{codes}/BACKSTAGE"), Some(&organizer), &deactivate)
+        .await;
+    let inactive = app.get(&format!("{path}?code=backstage"), None).await;
+    assert_problem(&inactive, StatusCode::CONFLICT, "promo-code-inactive");
     app.stop().await;
 }

@@ -811,3 +811,171 @@ async fn an_organizer_adds_edits_moves_closes_and_deletes_ticket_types() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_organizer_creates_edits_and_deactivates_promo_codes_and_sees_their_uses() {
+    let app = spawn().await;
+    let mut browser = Browser::organizer(&app).await;
+    let token = app.access_token("org@example.org").await;
+    let event = app.event_id(&token, 10, 2000).await;
+    let list = format!("/organizer/events/{event}/codes");
+    let api_code = || async {
+        let path = format!("/api/v1/events/{event}/promo-codes/SPRING");
+        app.get(&path, Some(&token)).await.json()
+    };
+
+    let mut fields = vec![
+        ("code", "x"),
+        ("kind", "percent"),
+        ("amount", "20"),
+        ("applies_to", "1"),
+        ("max_uses", ""),
+    ];
+    let refused = browser.submit(&list, &fields).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text(&refused).contains("id=\"f-code-error\""),
+        "{}",
+        text(&refused)
+    );
+    fields[0] = ("code", "spring");
+    let created = browser.submit(&list, &fields).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", text(&created));
+    let page_path = format!("{list}/SPRING");
+    assert_eq!(
+        created.header("location"),
+        Some(format!("{page_path}?done=code-created").as_str())
+    );
+    assert_eq!(
+        api_code().await["discount"],
+        serde_json::json!({ "percent": 20 })
+    );
+    let listed = text(&browser.get(&list).await);
+    assert!(
+        listed.contains("20 % off") && listed.contains("Admission"),
+        "{listed}"
+    );
+
+    fields.retain(|(name, _)| *name != "code");
+    fields[3] = ("max_uses", "5");
+    fields.push(("do", "save"));
+    let saved = browser.submit(&page_path, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
+    assert_eq!(api_code().await["max_uses"], 5);
+    let deactivated = browser.submit(&page_path, &[("do", "deactivate")]).await;
+    assert_eq!(deactivated.status, StatusCode::SEE_OTHER);
+    assert_eq!(api_code().await["active"], false);
+    browser.submit(&page_path, &[("do", "activate")]).await;
+
+    app.register("ada@example.org", "attendee").await;
+    let ada = app.access_token("ada@example.org").await;
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{event}/tickets"),
+            Some(&ada),
+            &serde_json::json!({ "promo_code": "Spring" }),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.json());
+    let page = text(&browser.get(&page_path).await);
+    assert!(
+        page.contains("EUR 4.00") && page.contains("Awaiting payment"),
+        "{page}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_buyer_applies_a_code_sees_the_total_and_books_two_adults_and_a_child() {
+    let app = spawn().await;
+    let organizer = app.user("org@example.org", "organizer").await;
+    let body = serde_json::json!({ "title": "Circus", "location": "Tent", "capacity": 50,
+        "per_user_limit": 6, "starts_at": common::now_plus_days(2),
+        "ends_at": common::now_plus_days(3), "ticket_types": [
+            { "name": "Adult", "price_minor": 2000 },
+            { "name": "Child", "price_minor": 1000, "quota": 2 },
+            { "name": "Ringside", "price_minor": 5000, "hidden": true }
+        ] });
+    let event = app.create_event(&organizer, &body).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let code = serde_json::json!({ "code": "FAMILY", "discount": { "percent": 10 },
+        "reveals": [3] });
+    let path = format!("/api/v1/events/{event}/promo-codes");
+    assert_eq!(
+        app.post(&path, Some(&organizer), &code).await.status,
+        StatusCode::CREATED
+    );
+    app.register("ada@example.org", "attendee").await;
+    let mut browser = Browser::logged_in(&app, "ada@example.org").await;
+    let book = format!("/events/{event}/book");
+
+    let page = text(&browser.get(&format!("/events/{event}")).await);
+    assert!(
+        page.contains("name=\"seats-1\"") && page.contains("name=\"seats-2\""),
+        "{page}"
+    );
+    assert!(
+        !page.contains("Ringside"),
+        "a hidden type is not listed without its code"
+    );
+
+    // A code that does not exist: the page again, the reason beside the code field.
+    let mut order = vec![
+        ("seats-1", "2"),
+        ("seats-2", "1"),
+        ("promo_code", "famly"),
+        ("step", "quote"),
+        ("key", "k"),
+    ];
+    let refused = browser.submit(&book, &order).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&refused);
+    assert!(
+        page.contains("id=\"promo_code-error\"") && page.contains("value=\"famly\""),
+        "{page}"
+    );
+    order[2] = ("promo_code", "family");
+    let quoted = browser.submit(&book, &order).await;
+    assert_eq!(quoted.status, StatusCode::OK);
+    let page = text(&quoted);
+    assert!(
+        page.contains("Ringside"),
+        "the code reveals the hidden type: {page}"
+    );
+    assert!(
+        page.contains("takes off EUR 5.00") && page.contains("Total: EUR 45.00"),
+        "{page}"
+    );
+    assert!(
+        page.contains("name=\"seats-1\" type=\"number\" min=\"0\" max=\"6\" value=\"2\""),
+        "{page}"
+    );
+    assert_eq!(app.seats(&event).await["held"], 0, "a quote holds nothing");
+
+    // More children than are left: the page says which, and nothing is held.
+    let mut too_many = order.clone();
+    too_many[1] = ("seats-2", "3");
+    too_many[3] = ("step", "book");
+    let refused = browser.submit(&book, &too_many).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        text(&refused).contains("Child: only 2 seats of this ticket type are left"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(app.seats(&event).await["held"], 0);
+
+    order[3] = ("step", "book");
+    let booked = browser.submit(&book, &order).await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", text(&booked));
+    assert_eq!(booked.header("location"), Some("/me/tickets?done=held"));
+    let mine = text(&browser.get("/me/tickets").await);
+    assert!(
+        mine.contains("2 × Adult") && mine.contains("1 × Child") && mine.contains("EUR 45.00"),
+        "{mine}"
+    );
+    assert!(mine.contains("Code FAMILY: −EUR 5.00"), "{mine}");
+    app.stop().await;
+}

@@ -1,5 +1,6 @@
-//! `/api/v1/events/{id}/ticket-types*`: an event's ticket types. Its organizer (or an admin)
-//! lists, adds, changes, reorders, closes and deletes them; every rule is the core's.
+//! `/api/v1/events/{id}/ticket-types*`: an event's ticket types. Buyers list the ones on offer
+//! to them; its organizer (or an admin) lists all, adds, changes, reorders, closes and deletes
+//! them. Every rule is the core's.
 
 use prasang_core::EventId;
 use prasang_core::events::{NewTicketType, TicketTypeId, TicketTypeUpdate};
@@ -9,10 +10,14 @@ use serde_json::{Value, json};
 use crate::request::{Ctx, Reply, created, no_content, ok};
 use crate::schema::{event_time, integer, list_of, nullable, text};
 
+/// What a buyer may see (the listed types, and hidden ones `?code=` reveals); the event's
+/// organizer and admins, signed in, see every type.
 pub(crate) async fn list(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
-    let actor = cx.actor().await?;
-    let items = cx.core_read(|p| p.events().ticket_types(&actor, event))?;
+    let params = cx.query_params(&["code"])?;
+    let viewer = cx.optional_actor().await?;
+    let code = params.get("code").map(String::as_str);
+    let items = cx.core_read(|p| p.tickets().types_for(viewer.as_ref(), event, code))?;
     ok(&json!({ "items": items }))
 }
 

@@ -1,35 +1,49 @@
 //! `/api/v1/tickets/*`, booking under `/api/v1/events/{id}/tickets`, and `/api/v1/me/tickets`.
 
 use hyper::header::HeaderValue;
-use prasang_core::tickets::BookingRequest;
+use prasang_core::limits;
+use prasang_core::tickets::{BookingLine, BookingRequest};
 use prasang_core::{EventId, TicketId};
 use serde::Deserialize;
+use serde_json::{Value, json};
 
 use super::page_request;
 use crate::request::{Ctx, Reply, created};
+use crate::schema::{integer, string};
 
-/// Booking body; `quantity` defaults to 1 and the body may be empty.
+/// Booking body: `quantity` seats of the event's default type, or seats per type in `lines`,
+/// with an optional promo code; the body may be empty (one seat).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Booking {
-    #[serde(default = "one")]
-    quantity: i64,
+    quantity: Option<i64>,
+    #[serde(default)]
+    lines: Vec<BookingLine>,
+    #[serde(default)]
+    promo_code: Option<String>,
 }
 
-fn one() -> i64 {
-    1
+impl Booking {
+    fn request(self, event: EventId, idempotency_key: Option<String>) -> BookingRequest {
+        // Without lines, one seat unless told; with lines, their sum is the quantity.
+        let quantity = self
+            .quantity
+            .unwrap_or(if self.lines.is_empty() { 1 } else { 0 });
+        BookingRequest {
+            event,
+            quantity,
+            idempotency_key,
+            lines: self.lines,
+            promo_code: self.promo_code,
+        }
+    }
 }
 
 pub(crate) async fn book(cx: Ctx) -> Reply {
     let event: EventId = cx.id("id")?;
     let (actor, body): (_, Booking) = cx.caller_and_body().await?;
-    let request = BookingRequest {
-        event,
-        quantity: body.quantity,
-        idempotency_key: cx.header("idempotency-key")?.map(str::to_owned),
-        lines: Vec::new(),
-        promo_code: None,
-    };
+    let key = cx.header("idempotency-key")?.map(str::to_owned);
+    let request = body.request(event, key);
     let metrics = cx.state.metrics.clone();
     // Awaited here on the async worker: the core's booking writer answers through the
     // future, so a booking occupies no blocking-pool thread while it waits for its batch.
@@ -46,6 +60,15 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// What the booking in the body would cost the caller now; nothing is held.
+pub(crate) async fn quote(cx: Ctx) -> Reply {
+    let event: EventId = cx.id("id")?;
+    cx.answer_with_body(move |p, actor, body: Booking| {
+        p.tickets().quote(actor, &body.request(event, None))
+    })
+    .await
 }
 
 pub(crate) async fn get(cx: Ctx) -> Reply {
@@ -76,4 +99,51 @@ pub(crate) async fn list_for_event(cx: Ctx) -> Reply {
     let (page, _) = page_request(&cx, &[])?;
     cx.answer(move |p, actor| p.tickets().list_for_event(actor, event, &page))
         .await
+}
+
+/// OpenAPI schemas of booking bodies, their lines and quotes.
+pub(crate) fn schemas() -> Value {
+    json!({
+        "Booking": {
+            "type": "object", "additionalProperties": false,
+            "description": "`quantity` seats of the event's first listed type on sale, or seats per type in `lines` (all booked or none)",
+            "properties": {
+                "quantity": { "type": "integer", "minimum": limits::QUANTITY.min,
+                    "maximum": limits::QUANTITY.max, "default": 1,
+                    "description": "without lines: the seats (default 1); with lines: leave it out or give their sum" },
+                "lines": { "type": "array", "maxItems": limits::BOOKING_LINES.max,
+                    "items": { "$ref": "#/components/schemas/BookingLine" } },
+                "promo_code": { "type": ["string", "null"], "maxLength": limits::PROMO_CODE.max,
+                    "description": "a promo code of the event, any case; empty: none" }
+            }
+        },
+        "BookingLine": {
+            "type": "object", "additionalProperties": false, "required": ["ticket_type", "quantity"],
+            "properties": {
+                "ticket_type": { "type": "integer", "minimum": 1 },
+                "quantity": integer(limits::QUANTITY)
+            }
+        },
+        "TicketLine": {
+            "type": "object",
+            "properties": {
+                "ticket_type": { "type": "integer" }, "quantity": { "type": "integer" },
+                "unit_price_minor": { "type": "integer", "description": "one seat before the discount, as charged then" },
+                "discount_minor": { "type": "integer", "description": "what the promo code took off the line" }
+            }
+        },
+        "Quote": {
+            "type": "object",
+            "properties": {
+                "currency": string(),
+                "lines": { "type": "array", "items": { "type": "object", "properties": {
+                    "ticket_type": { "type": "integer" }, "name": string(),
+                    "quantity": { "type": "integer" }, "unit_price_minor": { "type": "integer" },
+                    "discount_minor": { "type": "integer" }, "amount_minor": { "type": "integer" } } } },
+                "discount_minor": { "type": "integer" }, "amount_minor": { "type": "integer" },
+                "status": { "enum": ["pending", "booked"], "description": "booked when nothing is to be paid" },
+                "promo_code": { "type": ["string", "null"] }
+            }
+        }
+    })
 }

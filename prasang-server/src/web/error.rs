@@ -62,6 +62,21 @@ impl WebError {
         }
     }
 
+    /// What a buyer is told of a refused order: a refused line by its type's name ("Child:
+    /// only 2 seats of this ticket type are left"), anything else as [`WebError::message`].
+    pub(crate) fn order_message(&self) -> String {
+        use prasang_core::tickets::TicketError;
+        if let WebError::Api(ApiError::Core(error)) = self {
+            let error: &(dyn std::error::Error + 'static) = error.as_ref();
+            if let Some(TicketError::InLine { name, refusal, .. }) = error.downcast_ref()
+                && !name.is_empty()
+            {
+                return format!("{name}: {refusal}");
+            }
+        }
+        self.message()
+    }
+
     /// What the user is told, in one sentence.
     pub(crate) fn message(&self) -> String {
         match self {

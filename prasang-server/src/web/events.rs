@@ -1,12 +1,17 @@
-//! Everyone's pages: upcoming events with search and paging, and one event.
+//! Everyone's pages: upcoming events with search and paging, and one event with its booking
+//! form ([`booking`]).
 
+use hyper::StatusCode;
 use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::{Event, EventQuery, EventStatus};
+use prasang_core::tickets::TicketStatus;
 
-use super::cx::{BoxPage, WebCx};
+use super::booking::{self, Order, Purchase};
+use super::cx::{BoxPage, PageReply, WebCx};
+use super::error::WebError;
 use super::format;
-use super::layout::{Field, csrf_field, page};
+use super::layout::{Field, csrf_field, page, page_with, redirect};
 
 const PAGE_SIZE: usize = 12;
 
@@ -112,56 +117,120 @@ pub(crate) fn facts(event: &Event) -> Markup {
 pub(crate) fn show(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let id: EventId = cx.id("id")?;
-        let event = cx.core_read(|p| p.events().get(id))?;
-        let now = cx.prasang().now();
-        let on_sale = event.status == EventStatus::Published && event.starts_at > now;
-        let started = event.starts_at <= now;
-        let mine = match &cx.user {
-            Some(user) if started => match cx.core_read(|p| p.feedback().mine(&user.actor, id)) {
-                Ok(feedback) => Some(feedback),
-                Err(error) if error.is_not_found() => None,
-                Err(error) => return Err(error),
-            },
-            _ => None,
-        };
-        let body = html! {
-            h1 { (event.title) }
-            (facts(&event))
-            @if !event.description.is_empty() {
-                h2 { "About" }
-                p.description { (event.description) }
-            }
-            @if on_sale {
-                h2 { "Book" }
-                @if event.seats.remaining == 0 {
-                    p { "This event is sold out." }
-                } @else if cx.user.is_some() {
-                    form method="post" action=(format!("/events/{id}/book")) {
-                        (csrf_field(&cx))
-                        input type="hidden" name="key" value=(ulid_like());
-                        div.field {
-                            label for="quantity" { "Seats" }
-                            input #quantity type="number" name="quantity" value="1" min="1"
-                                max=(event.per_user_limit.min(event.seats.remaining)) required
-                                aria-describedby="quantity-hint";
-                            small.hint #quantity-hint {
-                                "Up to " (format::seats(event.per_user_limit)) " per person."
-                                @if event.price_minor > 0 { " Seats are held for you until the organizer confirms your payment." }
-                            }
-                        }
-                        button type="submit" { "Book" }
-                    }
-                } @else {
-                    p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
-                }
-            }
-            @if started && cx.user.is_some() {
-                h2 #feedback { "Your feedback" }
-                (feedback_form(&cx, id, mine.as_ref()))
-            }
-        };
-        page(&cx, &event.title, body)
+        render(&cx, id, Purchase::default(), StatusCode::OK)
     })
+}
+
+/// `POST /events/{id}/book` (`seats-{type}` per type, or the one `quantity` of the form of
+/// before; `promo_code`; `key`; `step`): `step=quote` shows the page again with the types the
+/// code reveals and what the order would cost; otherwise it books (a paid order gives a pending
+/// hold). A refusal of the form per type is shown above it; of the old form, on its own page.
+pub(crate) fn book(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let order = Order::entered(&cx.form);
+        let request = order.request(event);
+        if cx.form.get("step") == "quote" {
+            if order.is_empty() {
+                let purchase = Purchase {
+                    order,
+                    ..Purchase::default()
+                };
+                return render(&cx, event, purchase, StatusCode::OK);
+            }
+            let (purchase, status) = match cx.core_read(|p| p.tickets().quote(&actor, &request)) {
+                Ok(quote) => {
+                    let purchase = Purchase {
+                        order,
+                        quote: Some(quote),
+                        ..Purchase::default()
+                    };
+                    (purchase, StatusCode::OK)
+                }
+                Err(error) => refused(order, error)?,
+            };
+            return render(&cx, event, purchase, status);
+        }
+        let metrics = cx.state.metrics.clone();
+        let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
+        metrics.booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(error) if order.quantity.is_none() => {
+                let (purchase, status) = refused(order, error)?;
+                return render(&cx, event, purchase, status);
+            }
+            Err(error) => return Err(error),
+        };
+        let done = match outcome.ticket.status {
+            TicketStatus::Pending => "held",
+            _ => "booked",
+        };
+        redirect(&format!("/me/tickets?done={done}"))
+    })
+}
+
+/// The page again with the order and why the core refused it, if the buyer can act on it
+/// there (a line that does not fit, a code); anything else is an error page.
+fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebError> {
+    let status = error.refusal_status().or_else(|| {
+        // A line naming a type the buyer may not see.
+        error.is_not_found().then_some(StatusCode::NOT_FOUND)
+    });
+    match status {
+        Some(status) => Ok((Purchase::refused(order, &error), status)),
+        None => Err(error),
+    }
+}
+
+/// The event page with the booking section as `purchase` has it.
+fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -> PageReply {
+    let event = cx.core_read(|p| p.events().get(id))?;
+    let now = cx.prasang().now();
+    let on_sale = event.status == EventStatus::Published && event.starts_at > now;
+    let started = event.starts_at <= now;
+    let mine = match &cx.user {
+        Some(user) if started => match cx.core_read(|p| p.feedback().mine(&user.actor, id)) {
+            Ok(feedback) => Some(feedback),
+            Err(error) if error.is_not_found() => None,
+            Err(error) => return Err(error),
+        },
+        _ => None,
+    };
+    let viewer = cx.user.as_ref().map(|user| user.actor);
+    let types = if on_sale {
+        booking::offered(cx, viewer, id, &mut purchase)?
+    } else {
+        Vec::new()
+    };
+    let key = Some(purchase.order.key.clone())
+        .filter(|key| !key.is_empty())
+        .unwrap_or_else(ulid_like);
+    let body = html! {
+        h1 { (event.title) }
+        (facts(&event))
+        @if !event.description.is_empty() {
+            h2 { "About" }
+            p.description { (event.description) }
+        }
+        @if on_sale {
+            h2 #booking { "Book" }
+            @if event.seats.remaining == 0 {
+                p { "This event is sold out." }
+            } @else if cx.user.is_some() {
+                (booking::section(cx, &event, &types, &purchase, &key))
+            } @else {
+                (booking::prices(&event, &types))
+                p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
+            }
+        }
+        @if started && cx.user.is_some() {
+            h2 #feedback { "Your feedback" }
+            (feedback_form(cx, id, mine.as_ref()))
+        }
+    };
+    page_with(cx, status, &event.title, body)
 }
 
 fn feedback_form(

@@ -21,6 +21,13 @@ impl Form {
             .map_or("", |(_, value)| value.as_str())
     }
 
+    /// Every field in the order sent.
+    pub(crate) fn fields(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.fields
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+    }
+
     /// Every value of a repeated field.
     pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.fields

@@ -109,6 +109,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "preferences" => "Your notification channels are saved.",
         "type-added" => "The ticket type is added.",
         "type-deleted" => "The ticket type is deleted.",
+        "code-created" => "The promo code is created; it works at once.",
         _ => return None,
     })
 }

@@ -8,11 +8,12 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events`, `tickets`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets`, `account`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
 mod admin;
+mod booking;
 mod charts;
 mod csrf;
 mod cx;
@@ -111,7 +112,7 @@ static PAGES: &[Page] = &[
     asset("/static/favicon.svg", layout::favicon),
     asset("/favicon.ico", layout::favicon),
     get("/events/{id}", events::show),
-    post("/events/{id}/book", tickets::book),
+    post("/events/{id}/book", events::book),
     post("/events/{id}/feedback", tickets::feedback),
     get("/login", account::login_form),
     post("/login", account::login),
@@ -134,6 +135,16 @@ static PAGES: &[Page] = &[
     post(
         "/organizer/events/{id}/types/{type}",
         organizer::types::change,
+    ),
+    get("/organizer/events/{id}/codes", organizer::codes::list),
+    post("/organizer/events/{id}/codes", organizer::codes::create),
+    get(
+        "/organizer/events/{id}/codes/{code}",
+        organizer::codes::show,
+    ),
+    post(
+        "/organizer/events/{id}/codes/{code}",
+        organizer::codes::change,
     ),
     post(
         "/organizer/events/{id}/notifications",

@@ -2,39 +2,17 @@
 
 use maud::{Markup, html};
 use prasang_core::feedback::FeedbackInput;
-use prasang_core::tickets::{BookingRequest, Ticket, TicketStatus};
+use std::collections::HashMap;
+
+use prasang_core::auth::Actor;
+use prasang_core::events::{TicketType, TicketTypeId};
+use prasang_core::tickets::{Ticket, TicketStatus};
 use prasang_core::{EventId, TicketId};
 
 use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{csrf_field, page, redirect};
-
-/// `POST /events/{id}/book` (quantity, key): a paid event gives a pending hold.
-pub(crate) fn book(cx: WebCx) -> BoxPage {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.signed_in()?.actor;
-        let quantity = cx.form.get("quantity").trim().parse::<i64>().unwrap_or(0);
-        let key = cx.form.get("key");
-        let request = BookingRequest {
-            event,
-            quantity,
-            idempotency_key: (!key.is_empty()).then(|| format!("web-{key}")),
-            lines: Vec::new(),
-            promo_code: None,
-        };
-        let metrics = cx.state.metrics.clone();
-        let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
-        metrics.booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
-        let outcome = outcome?;
-        let done = match outcome.ticket.status {
-            TicketStatus::Pending => "held",
-            _ => "booked",
-        };
-        redirect(&format!("/me/tickets?done={done}"))
-    })
-}
 
 /// `GET /me/tickets?after=`: the user's tickets with status, hold expiry and cancel.
 pub(crate) fn mine(cx: WebCx) -> BoxPage {
@@ -47,7 +25,8 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
         let mut rows = Vec::with_capacity(tickets.items.len());
         for ticket in tickets.items {
             let event = cx.core_read(|p| p.events().peek(ticket.event))?;
-            rows.push((ticket, event));
+            let names = type_names(&cx, &actor, &ticket);
+            rows.push((ticket, event, names));
         }
         let body = html! {
             h1 { "My tickets" }
@@ -58,13 +37,13 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
                     table {
                         thead { tr { th scope="col" { "Event" } th scope="col" { "Seats" } th scope="col" { "Amount" } th scope="col" { "Status" } th scope="col" { span.hint { "Actions" } } } }
                         tbody {
-                            @for (ticket, event) in &rows {
+                            @for (ticket, event, names) in &rows {
                                 tr {
                                     td {
                                         a href=(format!("/events/{}", event.id)) { (event.title) }
                                         br; span.meta { (format::event_time(event, event.starts_at)) }
                                     }
-                                    (ticket_cells(ticket, &event.currency))
+                                    (ticket_cells(ticket, &event.currency, names))
                                     td {
                                         @if ticket.status.is_active() {
                                             form.inline method="post" action=(format!("/tickets/{}/cancel", ticket.id)) {
@@ -87,11 +66,52 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
     })
 }
 
-/// A ticket's seats, amount and status cells (a pending hold shows when it lapses).
-pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str) -> Markup {
+/// The names of the ticket types a holder may see of `ticket`'s event: the listed ones and
+/// those its code revealed (when the code no longer works, the listed ones; none once the event
+/// is cancelled, and the seats then show without a name).
+fn type_names(cx: &WebCx, actor: &Actor, ticket: &Ticket) -> TypeNames {
+    let types = |code: Option<&str>| {
+        cx.core_read(|p| p.tickets().types_for(Some(actor), ticket.event, code))
+    };
+    types(ticket.promo_code.as_deref())
+        .or_else(|_| types(None))
+        .map(|types| TypeNames::of(&types))
+        .unwrap_or_default()
+}
+
+/// Ticket type names by number, as far as the viewer may see them.
+#[derive(Default)]
+pub(crate) struct TypeNames(HashMap<TicketTypeId, String>);
+
+impl TypeNames {
+    pub(crate) fn of(types: &[TicketType]) -> Self {
+        TypeNames(types.iter().map(|t| (t.id, t.name.clone())).collect())
+    }
+}
+
+/// A ticket's seats per type, amount (with the code and what it took off) and status cells (a
+/// pending hold shows when it lapses).
+pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str, names: &TypeNames) -> Markup {
+    let money = |minor: u64| format::money(minor as i64, currency);
     html! {
-        td { (ticket.quantity) }
-        td { (format::money(ticket.amount_minor as i64, currency)) }
+        td {
+            @for (index, line) in ticket.lines.iter().enumerate() {
+                @if index > 0 { br; }
+                (line.quantity)
+                @if let Some(name) = names.0.get(&line.ticket_type) { " × " (name) }
+                @else { " " @if line.quantity == 1 { "seat" } @else { "seats" } }
+            }
+            @if ticket.lines.is_empty() { (ticket.quantity) }
+        }
+        td {
+            (money(ticket.amount_minor))
+            @if let Some(code) = &ticket.promo_code {
+                br; span.meta {
+                    "Code " (code)
+                    @if ticket.discount_minor > 0 { ": −" (money(ticket.discount_minor)) }
+                }
+            }
+        }
         td {
             span class=(format!("badge {}", status_class(ticket.status))) { (status_text(ticket.status)) }
             @if let (TicketStatus::Pending, Some(until)) = (ticket.status, ticket.expires_at) {
@@ -101,7 +121,8 @@ pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str) -> Markup {
     }
 }
 
-fn status_text(status: TicketStatus) -> &'static str {
+/// A ticket's status in words.
+pub(crate) fn status_text(status: TicketStatus) -> &'static str {
     match status {
         TicketStatus::Pending => "Awaiting payment",
         TicketStatus::Booked => "Booked",

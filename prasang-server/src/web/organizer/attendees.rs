@@ -7,7 +7,7 @@ use prasang_core::{Page, TicketId, UserId};
 
 use crate::web::cx::{BoxPage, WebCx};
 use crate::web::layout::{csrf_field, redirect};
-use crate::web::tickets::ticket_cells;
+use crate::web::tickets::{TypeNames, ticket_cells};
 
 /// The event page's attendees section: each ticket, with a payment button while it is held.
 pub(crate) fn section(
@@ -15,6 +15,7 @@ pub(crate) fn section(
     event: &Event,
     tickets: &Page<Ticket>,
     name: &dyn Fn(&UserId) -> String,
+    names: &TypeNames,
 ) -> Markup {
     let id = event.id;
     html! {
@@ -30,7 +31,7 @@ pub(crate) fn section(
                             tr {
                                 td { code { (short(&ticket.id.to_string())) } }
                                 td { (name(&ticket.user)) }
-                                (ticket_cells(ticket, &event.currency))
+                                (ticket_cells(ticket, &event.currency, names))
                                 td {
                                     @if ticket.status == TicketStatus::Pending {
                                         form.inline method="post" action=(format!("/organizer/tickets/{}/confirm", ticket.id)) {

@@ -3,6 +3,7 @@
 //! [`edit`].
 
 pub(super) mod attendees;
+pub(super) mod codes;
 pub(super) mod edit;
 pub(super) mod feedback;
 mod input;
@@ -128,6 +129,8 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 .cloned()
                 .unwrap_or_else(|| short(&user.to_string()).to_owned())
         };
+        let types = cx.core_read(|p| p.events().ticket_types(&actor, id))?;
+        let type_names = crate::web::tickets::TypeNames::of(&types);
         let body = html! {
             h1 { (event.title) }
             p.row {
@@ -136,10 +139,11 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                     a href=(format!("/organizer/events/{id}/edit")) { "Edit or cancel" }
                 }
                 a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
+                a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
             (facts(&event))
-            (attendees::section(&cx, &event, &tickets, &name))
+            (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
         };
