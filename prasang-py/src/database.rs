@@ -174,6 +174,15 @@ impl Database {
     fn current_user(&self) -> Option<Actor> {
         *self.user.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Every ticket as `columns` makes them, read on one thread per core.
+    fn ticket_scan(&self, py: Python<'_>, columns: tables::TicketColumns) -> PyResult<Table> {
+        let threads = tables::ticket_scan_threads();
+        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
+        Table::from_batches(self.read(py, |p, a| {
+            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads, columns)
+        })?)
+    }
 }
 
 #[pymethods]
@@ -294,6 +303,19 @@ impl Database {
         reports::revenue(&self.read(py, |p, a| p.analytics().revenue(a, scope))?)
     }
 
+    /// Tickets, seats, revenue, refunds and discounts per ticket type of one `event` (every
+    /// type, a row per currency it sold in).
+    fn by_ticket_type(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::by_ticket_type(&self.read(py, |p, a| p.analytics().by_ticket_type(a, event))?)
+    }
+
+    /// The same per promo code of one `event`: the tickets booked with each code.
+    fn by_promo_code(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::by_promo_code(&self.read(py, |p, a| p.analytics().by_promo_code(a, event))?)
+    }
+
     // ---- raw tables ----------------------------------------------------------------------
 
     /// Every event (any status) with seat counters and rating.
@@ -301,13 +323,28 @@ impl Database {
         tables::events(&self.read(py, |p, a| p.export().events(a))?)
     }
 
-    /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires.
+    /// Every ticket type of every event: event, ticket_type, name, price, quota, held, booked,
+    /// hidden, closed and the sale window.
+    fn ticket_types(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::ticket_types(&self.read(py, |p, a| p.export().ticket_types(a))?)
+    }
+
+    /// Every promo code of every event: code, discount, max_uses, used, validity, active (never
+    /// who used it).
+    fn promo_codes(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::promo_codes(&self.read(py, |p, a| p.export().promo_codes(a))?)
+    }
+
+    /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires,
+    /// its ticket type (when it has one line), promo code and discount.
     fn tickets(&self, py: Python<'_>) -> PyResult<Table> {
-        let threads = tables::ticket_scan_threads();
-        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
-        Table::from_batches(self.read(py, |p, a| {
-            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads)
-        })?)
+        self.ticket_scan(py, tables::ticket_columns)
+    }
+
+    /// Every ticket line: ticket, event, ticket_type, quantity, unit price, discount, amount
+    /// and the ticket's status.
+    fn ticket_lines(&self, py: Python<'_>) -> PyResult<Table> {
+        self.ticket_scan(py, tables::ticket_line_columns)
     }
 
     /// Every feedback entry with the organizer's reply, if any.
