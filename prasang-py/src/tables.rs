@@ -77,7 +77,7 @@ pub(crate) fn ticket_types(rows: &[(EventId, TicketType)]) -> PyResult<Table> {
         Columns::default()
             .text("event", rows.iter().map(|(e, _)| e.to_string()))
             .int("ticket_type", rows.iter().map(|(_, t)| count(t.id)))
-            .text("name", rows.iter().map(|(_, t)| t.name.as_str()))
+            .text("type_name", rows.iter().map(|(_, t)| t.name.as_str()))
             .int(
                 "price_minor",
                 rows.iter().map(|(_, t)| minor(t.price_minor)),
