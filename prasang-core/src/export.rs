@@ -1,5 +1,5 @@
-//! Whole tables for analysts: every event, ticket and feedback entry, and the attendees as
-//! demographics only (never a name, an e-mail address or a password hash).
+//! Whole tables for analysts: every event, ticket type, promo code, ticket and feedback entry,
+//! and the attendees as demographics only (never a name, an e-mail address or a password hash).
 //!
 //! Each read covers the whole store, so only admins (and the system actor) may make it; an
 //! organizer reads their own events through the paged APIs and the reports. Reads are not one
@@ -20,14 +20,16 @@ use crate::analytics::AgeGroup;
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, domain_error};
-use crate::events::Event;
-use crate::events::Events;
+use crate::events::record::{self as event_record, SaleState};
+use crate::events::{Event, Events, TicketType};
 use crate::feedback::{Feedback, FeedbackRecord};
 use crate::ids::{EventId, UserId};
+use crate::promo::PromoCode;
 use crate::store::{StoreError, codec};
 use crate::tickets::Ticket;
 use crate::time::Timestamp;
 use crate::users::{Gender, Role, UserRecord};
+use crate::zone::Zone;
 
 const ADMINS_ONLY: &str = "only admins can export whole tables";
 
@@ -168,6 +170,40 @@ impl Export<'_> {
             Some(start) => tree.range(start..),
         }));
         Ok(scans)
+    }
+
+    /// Every ticket type of every event with its event, by event then display order.
+    pub fn ticket_types(&self, actor: &Actor) -> Result<Vec<(EventId, TicketType)>, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        let now = self.inner.now();
+        let per_event = every_record(&self.inner.store.inventory, |key, value| {
+            let Some(event) = EventId::from_key_prefix(key) else {
+                return Ok(None);
+            };
+            let sale: SaleState = codec::read(value)?;
+            let zone = event_record::load(&self.inner.store, event)?
+                .map_or_else(|| Zone::stored(""), |e| Zone::stored(&e.time_zone));
+            let remaining = sale.seats.remaining;
+            Ok(Some(
+                sale.types
+                    .iter()
+                    .map(move |t| (event, t.to_api(&zone, now, remaining)))
+                    .collect::<Vec<_>>(),
+            ))
+        })?;
+        Ok(per_event.into_iter().flatten().collect())
+    }
+
+    /// Every promo code of every event (their uses in seats, never who used them), by event
+    /// then code.
+    pub fn promo_codes(&self, actor: &Actor) -> Result<Vec<PromoCode>, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        every_record(&self.inner.store.promo_codes, |key, value| {
+            let Some(event) = key.get(..16).and_then(EventId::from_key_prefix) else {
+                return Ok(None);
+            };
+            Ok(Some(PromoCode::of(event, codec::read(value)?)))
+        })
     }
 
     /// Every feedback entry with its reply, by event then user.

@@ -97,6 +97,25 @@ fn event_id(py: Python<'_>, text: &str) -> PyResult<EventId> {
     })
 }
 
+fn ticket_id(py: Python<'_>, text: &str) -> PyResult<TicketId> {
+    text.parse()
+        .map_err(|_| errors::invalid(py, "ticket", "not a ticket id"))
+}
+
+/// A Python value (dicts, lists, numbers, text) as the JSON the REST API takes, read as `T`;
+/// a value that does not fit is an invalid `field`.
+fn from_python<T: serde::de::DeserializeOwned>(
+    py: Python<'_>,
+    field: &'static str,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<T> {
+    let text: String = py
+        .import("json")?
+        .call_method1("dumps", (value,))?
+        .extract()?;
+    serde_json::from_str(&text).map_err(|e| errors::invalid(py, field, e.to_string()))
+}
+
 /// RFC 3339 text of a timezone-aware `datetime` or of a string.
 fn rfc3339(py: Python<'_>, field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
@@ -173,6 +192,15 @@ impl Database {
 
     fn current_user(&self) -> Option<Actor> {
         *self.user.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Every ticket as `columns` makes them, read on one thread per core.
+    fn ticket_scan(&self, py: Python<'_>, columns: tables::TicketColumns) -> PyResult<Table> {
+        let threads = tables::ticket_scan_threads();
+        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
+        Table::from_batches(self.read(py, |p, a| {
+            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads, columns)
+        })?)
     }
 }
 
@@ -294,6 +322,19 @@ impl Database {
         reports::revenue(&self.read(py, |p, a| p.analytics().revenue(a, scope))?)
     }
 
+    /// Tickets, seats, revenue, refunds and discounts per ticket type of one `event` (every
+    /// type, a row per currency it sold in).
+    fn by_ticket_type(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::by_ticket_type(&self.read(py, |p, a| p.analytics().by_ticket_type(a, event))?)
+    }
+
+    /// The same per promo code of one `event`: the tickets booked with each code.
+    fn by_promo_code(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::by_promo_code(&self.read(py, |p, a| p.analytics().by_promo_code(a, event))?)
+    }
+
     // ---- raw tables ----------------------------------------------------------------------
 
     /// Every event (any status) with seat counters and rating.
@@ -301,13 +342,28 @@ impl Database {
         tables::events(&self.read(py, |p, a| p.export().events(a))?)
     }
 
-    /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires.
+    /// Every ticket type of every event: event, ticket_type, name, price, quota, held, booked,
+    /// hidden, closed and the sale window.
+    fn ticket_types(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::ticket_types(&self.read(py, |p, a| p.export().ticket_types(a))?)
+    }
+
+    /// Every promo code of every event: code, discount, max_uses, used, validity, active (never
+    /// who used it).
+    fn promo_codes(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::promo_codes(&self.read(py, |p, a| p.export().promo_codes(a))?)
+    }
+
+    /// Every ticket: id, event, user, quantity, status, amount_minor, created/updated/expires,
+    /// its ticket type (when it has one line), promo code and discount.
     fn tickets(&self, py: Python<'_>) -> PyResult<Table> {
-        let threads = tables::ticket_scan_threads();
-        let parts = threads * tables::TICKET_PARTS_PER_THREAD;
-        Table::from_batches(self.read(py, |p, a| {
-            tables::tickets(p.export().tickets_in_parts(a, parts)?, threads)
-        })?)
+        self.ticket_scan(py, tables::ticket_columns)
+    }
+
+    /// Every ticket line: ticket, event, ticket_type, quantity, unit price, discount, amount
+    /// and the ticket's status.
+    fn ticket_lines(&self, py: Python<'_>) -> PyResult<Table> {
+        self.ticket_scan(py, tables::ticket_line_columns)
     }
 
     /// Every feedback entry with the organizer's reply, if any.
@@ -440,22 +496,59 @@ impl Database {
         Ok(event.id.to_string())
     }
 
-    /// Books `quantity` seats of `event` as the logged-in user; returns a dict with the
-    /// ticket's id, status and amount_minor.
-    #[pyo3(signature = (event, quantity=1, idempotency_key=None))]
+    /// Adds a ticket type to an event as its logged-in organizer; `ticket_type` is a dict of
+    /// the REST API's fields (`{"name": "Child", "price_minor": 500, "quota": 20}`). Returns the
+    /// type's number.
+    fn add_ticket_type(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        ticket_type: &Bound<'_, PyAny>,
+    ) -> PyResult<u32> {
+        let event = event_id(py, event)?;
+        let new = from_python(py, "ticket_type", ticket_type)?;
+        Ok(self
+            .write(py, |p, a| p.events().add_ticket_type(a, event, new))?
+            .id)
+    }
+
+    /// Creates a promo code for an event as its logged-in organizer; `code` is a dict of the
+    /// REST API's fields (`{"code": "TEN", "discount": {"percent": 10}}`).
+    fn create_promo_code(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        code: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let event = event_id(py, event)?;
+        let new = from_python(py, "code", code)?;
+        self.write(py, |p, a| p.promo_codes().create(a, event, new))?;
+        Ok(())
+    }
+
+    /// Books `quantity` seats of `event` as the logged-in user, or the seats per type in
+    /// `lines` (`[{"ticket_type": 1, "quantity": 2}, ...]`), with `promo_code` if given;
+    /// returns a dict with the ticket's id, status, amount_minor and discount_minor.
+    #[pyo3(signature = (event, quantity=1, idempotency_key=None, lines=None, promo_code=None))]
     fn book<'py>(
         &self,
         py: Python<'py>,
         event: &str,
         quantity: i64,
         idempotency_key: Option<String>,
+        lines: Option<&Bound<'py, PyAny>>,
+        promo_code: Option<String>,
     ) -> PyResult<Bound<'py, PyDict>> {
+        let lines: Vec<_> = match lines {
+            Some(lines) => from_python(py, "lines", lines)?,
+            None => Vec::new(),
+        };
         let request = BookingRequest {
             event: event_id(py, event)?,
-            quantity,
+            quantity: if lines.is_empty() { quantity } else { 0 },
             idempotency_key,
-            lines: Vec::new(),
-            promo_code: None,
+            lines,
+            promo_code,
         };
         let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
         let ticket = outcome.ticket;
@@ -466,15 +559,22 @@ impl Database {
             vocab::TICKET_STATUSES[vocab::ticket_status(ticket.status)],
         )?;
         out.set_item("amount_minor", ticket.amount_minor)?;
+        out.set_item("discount_minor", ticket.discount_minor)?;
         Ok(out)
     }
 
     /// Cancels one of the logged-in user's tickets.
     fn cancel(&self, py: Python<'_>, ticket: &str) -> PyResult<()> {
-        let id: TicketId = ticket
-            .parse()
-            .map_err(|_| errors::invalid(py, "ticket", "not a ticket id"))?;
+        let id = ticket_id(py, ticket)?;
         self.write(py, |p, a| p.tickets().cancel(a, id))?;
+        Ok(())
+    }
+
+    /// Confirms the payment of a pending ticket as its event's logged-in organizer: it becomes
+    /// booked.
+    fn confirm_payment(&self, py: Python<'_>, ticket: &str) -> PyResult<()> {
+        let id = ticket_id(py, ticket)?;
+        self.write(py, |p, a| p.tickets().confirm_payment(a, id))?;
         Ok(())
     }
 

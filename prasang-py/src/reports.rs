@@ -1,8 +1,8 @@
 //! The analytics reports as tables: the same rows and columns as the REST API's CSV.
 
 use prasang_core::analytics::{
-    AgeGroup, CurrencyTotals, Demographics, Funnel, Popularity, RatingsByGroup, Revenue, TopEvents,
-    Trends,
+    AgeGroup, ByPromoCode, ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity,
+    RatingsByGroup, Revenue, Sales, TopEvents, Trends,
 };
 use prasang_core::users::Gender;
 use pyo3::PyResult;
@@ -151,4 +151,38 @@ pub(crate) fn revenue(r: &Revenue) -> PyResult<Table> {
             .int("capacity", rows.iter().map(|(r, _)| count(r.capacity)))
             .float("utilisation", rows.iter().map(|(r, _)| r.utilisation)),
     )
+}
+
+/// A sales report's columns after the row's own (its type or code), as the CSV has them.
+fn sales<R>(own: Columns, rows: &[R], sales: impl Fn(&R) -> &Sales) -> Columns {
+    own.text("currency", rows.iter().map(|r| sales(r).currency.as_str()))
+        .int("bookings", rows.iter().map(|r| count(sales(r).bookings)))
+        .int(
+            "seats_booked",
+            rows.iter().map(|r| count(sales(r).seats_booked)),
+        )
+        .int(
+            "cancellations",
+            rows.iter().map(|r| count(sales(r).cancellations)),
+        )
+        .int("revenue_minor", rows.iter().map(|r| sales(r).revenue_minor))
+        .int("refund_minor", rows.iter().map(|r| sales(r).refund_minor))
+        .int(
+            "discount_minor",
+            rows.iter().map(|r| sales(r).discount_minor),
+        )
+}
+
+pub(crate) fn by_ticket_type(r: &ByTicketType) -> PyResult<Table> {
+    let rows = &r.types;
+    let own = Columns::default()
+        .int("ticket_type", rows.iter().map(|t| i64::from(t.ticket_type)))
+        .text("name", rows.iter().map(|t| t.name.as_str()));
+    Table::new(sales(own, rows, |t| &t.sales))
+}
+
+pub(crate) fn by_promo_code(r: &ByPromoCode) -> PyResult<Table> {
+    let rows = &r.codes;
+    let own = Columns::default().text("code", rows.iter().map(|c| c.code.as_str()));
+    Table::new(sales(own, rows, |c| &c.sales))
 }

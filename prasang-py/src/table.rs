@@ -14,8 +14,8 @@ use arrow_array::builder::{StringBuilder, TimestampMillisecondBuilder};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::types::Int8Type;
 use arrow_array::{
-    ArrayRef, Date32Array, DictionaryArray, Float64Array, Int8Array, Int64Array, RecordBatch,
-    RecordBatchIterator, StringArray,
+    ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int8Array, Int64Array,
+    RecordBatch, RecordBatchIterator, StringArray,
 };
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use prasang_core::IdText;
@@ -164,6 +164,17 @@ impl Columns {
     /// An `int64` column.
     pub(crate) fn int(self, name: &str, values: impl IntoIterator<Item = i64>) -> Self {
         self.push(name, false, Arc::new(Int64Array::from_iter_values(values)))
+    }
+
+    /// A nullable `int64` column.
+    pub(crate) fn int_opt(self, name: &str, values: impl IntoIterator<Item = Option<i64>>) -> Self {
+        self.push(name, true, Arc::new(Int64Array::from_iter(values)))
+    }
+
+    /// A `bool` column.
+    pub(crate) fn boolean(self, name: &str, values: impl IntoIterator<Item = bool>) -> Self {
+        let array = BooleanArray::from_iter(values.into_iter().map(Some));
+        self.push(name, false, Arc::new(array))
     }
 
     /// A nullable `float64` column.

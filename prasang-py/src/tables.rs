@@ -1,4 +1,5 @@
-//! Raw tables: events, tickets, feedback with replies, attendee demographics and the event log.
+//! Raw tables: events, their ticket types and promo codes, tickets and their lines, feedback with
+//! replies, attendee demographics and the event log.
 //! No table has a name, an e-mail address or a password hash: the core's export API never
 //! hands them out.
 
@@ -6,15 +7,18 @@ use std::num::NonZeroUsize;
 use std::sync::{Mutex, PoisonError};
 use std::{panic, thread};
 
+use prasang_core::EventId;
 use prasang_core::Timestamp;
-use prasang_core::events::Event;
+use prasang_core::events::{Event, TicketType};
 use prasang_core::export::{Attendee, ExportError, TicketScan};
 use prasang_core::feedback::Feedback;
 use prasang_core::log::LogEntry;
+use prasang_core::promo::PromoCode;
+use prasang_core::tickets::Ticket;
 use pyo3::PyResult;
 
 use crate::table::{Columns, Table};
-use crate::vocab::{self, AGE_GROUPS, EVENT_STATUSES, GENDERS, ROLES, TICKET_STATUSES};
+use crate::vocab::{self, AGE_GROUPS, DISCOUNTS, EVENT_STATUSES, GENDERS, ROLES, TICKET_STATUSES};
 
 fn ms(at: Timestamp) -> Option<i64> {
     Some(at.as_millis())
@@ -62,10 +66,75 @@ pub(crate) fn events(rows: &[Event]) -> PyResult<Table> {
     )
 }
 
-/// Every ticket, column by column, one table batch per part of `scans` (consecutive id
-/// ranges), in id order. `threads` workers take the parts from a queue: many small parts keep
-/// the workers equally busy however unevenly tickets are spread over the id (time) range.
-pub(crate) fn tickets(scans: Vec<TicketScan>, threads: usize) -> Result<Vec<Columns>, ExportError> {
+fn count(value: u32) -> i64 {
+    i64::from(value)
+}
+
+/// Every ticket type of every event.
+pub(crate) fn ticket_types(rows: &[(EventId, TicketType)]) -> PyResult<Table> {
+    let window = |at: Option<Timestamp>| at.map(Timestamp::as_millis);
+    Table::new(
+        Columns::default()
+            .text("event", rows.iter().map(|(e, _)| e.to_string()))
+            .int("ticket_type", rows.iter().map(|(_, t)| count(t.id)))
+            .text("type_name", rows.iter().map(|(_, t)| t.name.as_str()))
+            .int(
+                "price_minor",
+                rows.iter().map(|(_, t)| minor(t.price_minor)),
+            )
+            .int_opt("quota", rows.iter().map(|(_, t)| t.quota.map(count)))
+            .int("held", rows.iter().map(|(_, t)| count(t.held)))
+            .int("booked", rows.iter().map(|(_, t)| count(t.booked)))
+            .boolean("hidden", rows.iter().map(|(_, t)| t.hidden))
+            .boolean("closed", rows.iter().map(|(_, t)| t.closed))
+            .timestamp(
+                "sales_open_at",
+                rows.iter().map(|(_, t)| window(t.sales_open_at)),
+            )
+            .timestamp(
+                "sales_close_at",
+                rows.iter().map(|(_, t)| window(t.sales_close_at)),
+            ),
+    )
+}
+
+/// Every promo code of every event: its rules and how many seats use it, never who.
+pub(crate) fn promo_codes(rows: &[PromoCode]) -> PyResult<Table> {
+    let window = |at: Option<Timestamp>| at.map(Timestamp::as_millis);
+    Table::new(
+        Columns::default()
+            .text("event", rows.iter().map(|c| c.event.to_string()))
+            .text("code", rows.iter().map(|c| c.code.as_str()))
+            .category(
+                "discount",
+                &DISCOUNTS,
+                rows.iter().map(|c| vocab::discount(c.discount).0),
+            )
+            .int_opt(
+                "discount_value",
+                rows.iter().map(|c| vocab::discount(c.discount).1),
+            )
+            .int_opt("max_uses", rows.iter().map(|c| c.max_uses.map(count)))
+            .int("used", rows.iter().map(|c| count(c.used)))
+            .timestamp("valid_from", rows.iter().map(|c| window(c.valid_from)))
+            .timestamp("valid_until", rows.iter().map(|c| window(c.valid_until)))
+            .boolean("once_per_user", rows.iter().map(|c| c.once_per_user))
+            .boolean("active", rows.iter().map(|c| c.active)),
+    )
+}
+
+/// How one batch of tickets becomes columns: one row per ticket, or per ticket line.
+pub(crate) type TicketColumns = fn(TicketScan) -> Result<Columns, ExportError>;
+
+/// Every ticket, column by column through `columns`, one table batch per part of `scans`
+/// (consecutive id ranges), in id order. `threads` workers take the parts from a queue: many
+/// small parts keep the workers equally busy however unevenly tickets are spread over the id
+/// (time) range.
+pub(crate) fn tickets(
+    scans: Vec<TicketScan>,
+    threads: usize,
+    columns: TicketColumns,
+) -> Result<Vec<Columns>, ExportError> {
     let queue = Mutex::new(scans.into_iter().enumerate());
     let take = || queue.lock().unwrap_or_else(PoisonError::into_inner).next();
     let mut batches: Vec<(usize, Columns)> = thread::scope(|scope| {
@@ -74,7 +143,7 @@ pub(crate) fn tickets(scans: Vec<TicketScan>, threads: usize) -> Result<Vec<Colu
                 scope.spawn(|| {
                     let mut done = Vec::new();
                     while let Some((index, scan)) = take() {
-                        done.push((index, ticket_columns(scan)?));
+                        done.push((index, columns(scan)?));
                     }
                     Ok::<_, ExportError>(done)
                 })
@@ -101,9 +170,10 @@ pub(crate) fn ticket_scan_threads() -> usize {
 /// How many id ranges the tickets tree is cut into per thread.
 pub(crate) const TICKET_PARTS_PER_THREAD: usize = 16;
 
-/// One batch of tickets. Ids go in as stack text (no `String` per id): at a million rows the
-/// allocations were a large part of the scan.
-fn ticket_columns(rows: TicketScan) -> Result<Columns, ExportError> {
+/// One batch of tickets, a row each. Ids go in as stack text (no `String` per id): at a million
+/// rows the allocations were a large part of the scan. `ticket_type` is the type of a ticket of
+/// one line (null for several: `ticket_lines()` has them).
+pub(crate) fn ticket_columns(rows: TicketScan) -> Result<Columns, ExportError> {
     let mut id = Vec::new();
     let mut event = Vec::new();
     let mut user = Vec::new();
@@ -113,8 +183,17 @@ fn ticket_columns(rows: TicketScan) -> Result<Columns, ExportError> {
     let mut created = Vec::new();
     let mut updated = Vec::new();
     let mut expires = Vec::new();
+    let mut ticket_type = Vec::new();
+    let mut discount = Vec::new();
+    let mut code = Vec::new();
     for ticket in rows {
         let t = ticket?;
+        ticket_type.push(match t.lines.as_slice() {
+            [line] => Some(count(line.ticket_type)),
+            _ => None,
+        });
+        discount.push(minor(t.discount_minor));
+        code.push(t.promo_code);
         id.push(t.id.text());
         event.push(t.event.text());
         user.push(t.user.text());
@@ -134,7 +213,56 @@ fn ticket_columns(rows: TicketScan) -> Result<Columns, ExportError> {
         .int("amount_minor", amount)
         .timestamp("created_at", created)
         .timestamp("updated_at", updated)
-        .timestamp("expires_at", expires))
+        .timestamp("expires_at", expires)
+        .int_opt("ticket_type", ticket_type)
+        .text_opt("promo_code", code)
+        .int("discount_minor", discount))
+}
+
+/// One batch of tickets, a row per line: the seats of one type at the price charged.
+pub(crate) fn ticket_line_columns(rows: TicketScan) -> Result<Columns, ExportError> {
+    let mut tickets: Vec<Ticket> = Vec::new();
+    for ticket in rows {
+        tickets.push(ticket?);
+    }
+    let lines: Vec<_> = tickets
+        .iter()
+        .flat_map(|t| t.lines.iter().map(move |line| (t, line)))
+        .collect();
+    Ok(Columns::default()
+        .ids(
+            "ticket",
+            &lines.iter().map(|(t, _)| t.id.text()).collect::<Vec<_>>(),
+        )
+        .ids(
+            "event",
+            &lines
+                .iter()
+                .map(|(t, _)| t.event.text())
+                .collect::<Vec<_>>(),
+        )
+        .int(
+            "ticket_type",
+            lines.iter().map(|(_, l)| count(l.ticket_type)),
+        )
+        .int("quantity", lines.iter().map(|(_, l)| count(l.quantity)))
+        .int(
+            "unit_price_minor",
+            lines.iter().map(|(_, l)| minor(l.unit_price_minor)),
+        )
+        .int(
+            "discount_minor",
+            lines.iter().map(|(_, l)| minor(l.discount_minor)),
+        )
+        .int(
+            "amount_minor",
+            lines.iter().map(|(_, l)| minor(l.amount_minor())),
+        )
+        .category(
+            "status",
+            &TICKET_STATUSES,
+            lines.iter().map(|(t, _)| vocab::ticket_status(t.status)),
+        ))
 }
 
 pub(crate) fn feedback(rows: &[Feedback]) -> PyResult<Table> {

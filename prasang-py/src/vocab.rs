@@ -3,6 +3,7 @@
 
 use prasang_core::analytics::AgeGroup;
 use prasang_core::events::EventStatus;
+use prasang_core::promo::Discount;
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, Role};
 
@@ -13,6 +14,18 @@ pub(crate) const AGE_GROUPS: [&str; 7] = [
 pub(crate) const ROLES: [&str; 3] = ["attendee", "organizer", "admin"];
 pub(crate) const TICKET_STATUSES: [&str; 4] = ["pending", "booked", "cancelled", "expired"];
 pub(crate) const EVENT_STATUSES: [&str; 2] = ["published", "cancelled"];
+pub(crate) const DISCOUNTS: [&str; 4] = ["percent", "per_seat", "free", "none"];
+
+/// A promo code's discount kind (an index into [`DISCOUNTS`]) and its amount: the percentage,
+/// or the minor units off each seat; none for free seats and for no discount.
+pub(crate) fn discount(discount: Discount) -> (usize, Option<i64>) {
+    match discount {
+        Discount::Percent(percent) => (0, Some(i64::from(percent))),
+        Discount::PerSeat(amount) => (1, Some(i64::try_from(amount).unwrap_or(i64::MAX))),
+        Discount::Free => (2, None),
+        Discount::None => (3, None),
+    }
+}
 
 pub(crate) fn gender(gender: Gender) -> usize {
     match gender {

@@ -9,7 +9,8 @@ import pyarrow as pa
 
 import prasang
 
-TABLES = ["events", "tickets", "feedback", "attendees", "log"]
+TABLES = ["events", "ticket_types", "promo_codes", "tickets", "ticket_lines", "feedback",
+          "attendees", "log"]
 
 
 def test_tickets_round_trip_with_the_right_types(stopped):

@@ -12,9 +12,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use prasang_core::events::NewEvent;
+use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
-use prasang_core::tickets::{BookingRequest, TicketStatus};
+use prasang_core::promo::{Discount, NewPromoCode};
+use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
 use prasang_core::zone::{LocalDateTime, Zone};
 use prasang_core::{
@@ -244,8 +245,8 @@ const EVENTS: &[DemoEvent] = &[
         capacity: 80,
         price_minor: 3500,
         currency: "USD",
-        per_user_limit: 4,
-        popularity: 0.5,
+        per_user_limit: 6,
+        popularity: 0.8,
     },
     DemoEvent {
         organizer: 2,
@@ -263,6 +264,129 @@ const EVENTS: &[DemoEvent] = &[
         popularity: 0.3,
     },
 ];
+
+/// The event that sells several ticket types and takes promo codes: the chamber concert.
+const TYPED_EVENT: usize = 9;
+
+/// A ticket type of [`TYPED_EVENT`]; numbered 1, 2, ... in this order.
+struct DemoType {
+    name: &'static str,
+    price_minor: i64,
+    quota: Option<i64>,
+    /// Its sale closes this many days from the real "now" (negative: already closed).
+    closes_in_days: Option<i64>,
+    hidden: bool,
+}
+
+const TYPES: &[DemoType] = &[
+    DemoType {
+        name: "Early bird",
+        price_minor: 2500,
+        quota: Some(30),
+        closes_in_days: Some(-20),
+        hidden: false,
+    },
+    DemoType {
+        name: "Regular",
+        price_minor: 3500,
+        quota: None,
+        closes_in_days: None,
+        hidden: false,
+    },
+    DemoType {
+        name: "Student",
+        price_minor: 1500,
+        quota: Some(12),
+        closes_in_days: None,
+        hidden: false,
+    },
+    DemoType {
+        name: "Child",
+        price_minor: 500,
+        quota: None,
+        closes_in_days: None,
+        hidden: false,
+    },
+    DemoType {
+        name: "VIP",
+        price_minor: 9000,
+        quota: Some(6),
+        closes_in_days: None,
+        hidden: true,
+    },
+];
+const EARLY_BIRD: TicketTypeId = 1;
+const REGULAR: TicketTypeId = 2;
+const STUDENT: TicketTypeId = 3;
+const CHILD: TicketTypeId = 4;
+const VIP: TicketTypeId = 5;
+
+/// [`TYPED_EVENT`]'s codes: 10% off for friends of the quartet, and the VIP guest list (which
+/// reveals the hidden VIP type and takes nothing off).
+const FRIENDS: &str = "FRIENDS10";
+const VIP_GUEST: &str = "VIP-GUEST";
+
+fn demo_types(now: Timestamp) -> Vec<NewTicketType> {
+    TYPES
+        .iter()
+        .map(|t| NewTicketType {
+            name: t.name.into(),
+            price_minor: t.price_minor,
+            quota: t.quota,
+            sales_close_at: t
+                .closes_in_days
+                .map(|days| Timestamp::from_millis(now.as_millis() + days * DAY).into()),
+            hidden: t.hidden,
+            ..NewTicketType::default()
+        })
+        .collect()
+}
+
+fn demo_codes() -> [NewPromoCode; 2] {
+    let code = |code: &str, discount, reveals, max_uses| NewPromoCode {
+        code: code.into(),
+        discount,
+        applies_to: Vec::new(),
+        reveals,
+        max_uses: Some(max_uses),
+        valid_from: None,
+        valid_until: None,
+        once_per_user: false,
+    };
+    [
+        code(FRIENDS, Discount::Percent(10), Vec::new(), 40),
+        code(VIP_GUEST, Discount::None, vec![VIP], 6),
+    ]
+}
+
+/// What a buyer of [`TYPED_EVENT`] orders at `time`: early-bird seats while they sell, then
+/// Regular seats (some with a Child seat), a Student seat, or a VIP seat through the guest
+/// list; some use the friends' code.
+fn typed_order(
+    rng: &mut StdRng,
+    time: i64,
+    early_bird_closes: i64,
+    quantity: i64,
+) -> (Vec<BookingLine>, Option<String>) {
+    let line = |ticket_type, quantity| BookingLine {
+        ticket_type,
+        quantity,
+    };
+    let friends = rng.gen_bool(0.3).then(|| FRIENDS.to_owned());
+    if time < early_bird_closes {
+        return (vec![line(EARLY_BIRD, quantity)], friends);
+    }
+    let roll: f64 = rng.r#gen();
+    if roll < 0.15 {
+        (vec![line(VIP, 1)], Some(VIP_GUEST.to_owned()))
+    } else if roll < 0.35 {
+        (vec![line(STUDENT, 1)], friends)
+    } else if roll < 0.65 {
+        (vec![line(REGULAR, quantity), line(CHILD, 1)], friends)
+    } else {
+        (vec![line(REGULAR, quantity)], friends)
+    }
+}
 
 /// What happens when, in story order.
 enum Step {
@@ -399,7 +523,8 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     let mut events: Vec<EventId> = Vec::new();
     // When each event really starts (its local hour on its day), for the booking story.
     let mut starts: Vec<i64> = Vec::new();
-    for event in EVENTS {
+    for (e, event) in EVENTS.iter().enumerate() {
+        let typed = e == TYPED_EVENT;
         let actor = prasang.auth().trusted_actor(organizers[event.organizer])?;
         let zone = Zone::new(event.time_zone)?;
         let day = zone.local(at(now.as_millis() + event.starts_in_days * DAY));
@@ -424,13 +549,18 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     .into(),
                 time_zone: Some(event.time_zone.into()),
                 capacity: event.capacity,
-                price_minor: event.price_minor,
+                price_minor: if typed { 0 } else { event.price_minor },
                 currency: event.currency.into(),
                 image_url: None,
                 per_user_limit: Some(event.per_user_limit),
-                ticket_types: None,
+                ticket_types: typed.then(|| demo_types(now)),
             },
         )?;
+        if typed {
+            for code in demo_codes() {
+                prasang.promo_codes().create(&actor, created.id, code)?;
+            }
+        }
         events.push(created.id);
     }
 
@@ -443,7 +573,9 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     };
     for (e, event) in EVENTS.iter().enumerate() {
         let last = starts[e].min(now.as_millis()) - HOUR;
-        for a in 0..attendees.len() {
+        // The concert's buyers come back for a second order (a Child seat, a friend's).
+        let orders = if e == TYPED_EVENT { 2 } else { 1 };
+        for a in (0..attendees.len()).flat_map(|a| std::iter::repeat_n(a, orders)) {
             if rng.gen_bool(event.popularity) {
                 let time = rng.gen_range(start + DAY + HOUR..last);
                 let quantity = rng.gen_range(1..=event.per_user_limit.min(2));
@@ -492,12 +624,18 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 for _ in 0..rng.gen_range(1..=3) {
                     prasang.events().get(events[event])?;
                 }
+                let early_bird_closes = now.as_millis() - 20 * DAY;
+                let (lines, promo_code) = if event == TYPED_EVENT {
+                    typed_order(&mut rng, time, early_bird_closes, quantity)
+                } else {
+                    (Vec::new(), None)
+                };
                 let request = BookingRequest {
                     event: events[event],
-                    quantity,
+                    quantity: if lines.is_empty() { quantity } else { 0 },
                     idempotency_key: None,
-                    lines: Vec::new(),
-                    promo_code: None,
+                    lines,
+                    promo_code,
                 };
                 match prasang.tickets().book(&actor, &request) {
                     Ok(outcome) => {
@@ -531,8 +669,13 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                             }
                         }
                     }
-                    Err(prasang_core::tickets::TicketError::SoldOut { .. }) => sold_out += 1,
-                    Err(prasang_core::tickets::TicketError::NotOnSale(_)) => {}
+                    // The event, a type's quota (in a line) or a code's uses ran out.
+                    Err(
+                        TicketError::SoldOut { .. }
+                        | TicketError::InLine { .. }
+                        | TicketError::PromoRefused { .. },
+                    ) => sold_out += 1,
+                    Err(TicketError::NotOnSale(_)) => {}
                     Err(error) => return Err(error.into()),
                 }
             }
@@ -676,6 +819,29 @@ mod tests {
             .collect();
         assert!(currencies.len() >= 3, "{currencies:?}");
         assert!(revenue.by_currency.iter().any(|c| c.revenue_minor > 0));
+
+        // The concert sold early-bird seats before that sale closed, then the other types, some
+        // with the friends' code and VIP seats through the guest list.
+        let concert = prasang.export().events(&admin).expect("events");
+        let concert = concert
+            .iter()
+            .find(|e| e.title == EVENTS[TYPED_EVENT].title)
+            .expect("the concert")
+            .id;
+        let by_type = analytics.by_ticket_type(&admin, concert).expect("types");
+        let sold: Vec<_> = by_type
+            .types
+            .iter()
+            .map(|t| (t.name.as_str(), t.sales.bookings))
+            .collect();
+        assert_eq!(sold.len(), TYPES.len(), "{sold:?}");
+        assert!(sold.iter().all(|(_, bookings)| *bookings > 0), "{sold:?}");
+        let by_code = analytics.by_promo_code(&admin, concert).expect("codes");
+        assert!(
+            by_code.codes.iter().all(|c| c.sales.bookings > 0)
+                && by_code.codes.iter().any(|c| c.sales.discount_minor > 0),
+            "{by_code:?}"
+        );
 
         // Comments and replies are there to read on the rated (past) events.
         let by_rating = TopParams {

@@ -61,7 +61,7 @@ pub struct PromoCode {
 }
 
 impl PromoCode {
-    fn of(event: EventId, record: PromoRecord) -> Self {
+    pub(crate) fn of(event: EventId, record: PromoRecord) -> Self {
         PromoCode {
             event,
             code: record.code,

@@ -113,11 +113,26 @@ class Database:
         """Visits -> holds -> booked -> cancelled / expired (one row)."""
     def revenue(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
         """Revenue in minor units and seat utilisation (one row)."""
+    def by_ticket_type(self, event: str) -> Table:
+        """One event's tickets, seats, revenue, refunds and discounts per ticket type (a row per
+        type and currency)."""
+    def by_promo_code(self, event: str) -> Table:
+        """The same per promo code: the tickets booked with each code."""
     # raw tables
     def events(self) -> Table:
         """Every event with seat counters and rating."""
+    def ticket_types(self) -> Table:
+        """Every ticket type of every event: event, ticket_type, type_name, price_minor, quota,
+        held, booked, hidden, closed, sales_open_at, sales_close_at."""
+    def promo_codes(self) -> Table:
+        """Every promo code: event, code, discount, discount_value, max_uses, used, valid_from,
+        valid_until, once_per_user, active (never who used it)."""
     def tickets(self) -> Table:
-        """Every ticket."""
+        """Every ticket, with its ticket_type (null for several lines), promo_code and
+        discount_minor."""
+    def ticket_lines(self) -> Table:
+        """Every ticket line: ticket, event, ticket_type, quantity, unit_price_minor,
+        discount_minor, amount_minor, status."""
     def feedback(self) -> Table:
         """Every feedback entry with its reply."""
     def attendees(self) -> Table:
@@ -153,10 +168,23 @@ class Database:
         description: str = "",
     ) -> str:
         """Creates an event as the logged-in organizer; returns its id."""
+    def add_ticket_type(self, event: str, ticket_type: Dict[str, Any]) -> int:
+        """Adds a ticket type (the REST API's fields) as the logged-in organizer; returns its
+        number."""
+    def create_promo_code(self, event: str, code: Dict[str, Any]) -> None:
+        """Creates a promo code (the REST API's fields) as the logged-in organizer."""
     def book(
-        self, event: str, quantity: int = 1, idempotency_key: Optional[str] = None
+        self,
+        event: str,
+        quantity: int = 1,
+        idempotency_key: Optional[str] = None,
+        lines: Optional[List[Dict[str, int]]] = None,
+        promo_code: Optional[str] = None,
     ) -> Dict[str, Any]:
-        """Books seats as the logged-in user: {"id", "status", "amount_minor"}."""
+        """Books seats (or `lines`: [{"ticket_type", "quantity"}]) as the logged-in user:
+        {"id", "status", "amount_minor", "discount_minor"}."""
+    def confirm_payment(self, ticket: str) -> None:
+        """Confirms a held ticket's payment as its event's logged-in organizer."""
     def cancel(self, ticket: str) -> None:
         """Cancels one of the logged-in user's tickets."""
     def give_feedback(self, event: str, rating: int, comment: Optional[str] = None) -> None:

@@ -7,6 +7,7 @@ pub(super) mod codes;
 pub(super) mod edit;
 pub(super) mod feedback;
 mod input;
+mod sales;
 pub(super) mod settings;
 pub(super) mod types;
 
@@ -123,6 +124,8 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             .chain(feedback.items.iter().map(|item| item.user))
             .collect();
         let names = cx.core_read(|p| p.tickets().attendee_names(&actor, id, &people))?;
+        let by_type = cx.core_read(|p| p.analytics().by_ticket_type(&actor, id))?;
+        let by_code = cx.core_read(|p| p.analytics().by_promo_code(&actor, id))?;
         let name = |user: &UserId| {
             names
                 .get(user)
@@ -143,6 +146,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
             (facts(&event))
+            (sales::section(id, &by_type, &by_code))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
