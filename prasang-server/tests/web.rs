@@ -973,7 +973,9 @@ async fn a_buyer_applies_a_code_sees_the_total_and_books_two_adults_and_a_child(
     assert_eq!(booked.header("location"), Some("/me/tickets?done=held"));
     let mine = text(&browser.get("/me/tickets").await);
     assert!(
-        mine.contains("2 × Adult") && mine.contains("1 × Child") && mine.contains("EUR 45.00"),
+        mine.contains("2\u{a0}×\u{a0}Adult")
+            && mine.contains("1\u{a0}×\u{a0}Child")
+            && mine.contains("EUR 45.00"),
         "{mine}"
     );
     assert!(mine.contains("Code FAMILY: −EUR 5.00"), "{mine}");

@@ -98,7 +98,8 @@ pub(crate) fn ticket_cells(ticket: &Ticket, currency: &str, names: &TypeNames) -
             @for (index, line) in ticket.lines.iter().enumerate() {
                 @if index > 0 { br; }
                 (line.quantity)
-                @if let Some(name) = names.0.get(&line.ticket_type) { " × " (name) }
+                // Kept on one line: "2 × Adult".
+                @if let Some(name) = names.0.get(&line.ticket_type) { "\u{a0}×\u{a0}" (name) }
                 @else { " " @if line.quantity == 1 { "seat" } @else { "seats" } }
             }
             @if ticket.lines.is_empty() { (ticket.quantity) }

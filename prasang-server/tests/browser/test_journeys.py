@@ -283,11 +283,15 @@ def test_booking_works_with_the_keyboard_alone(visitors):
 
 def test_main_pages_have_no_serious_accessibility_violations(visitors, server):
     event, email = find_past_booking(server)
+    # An upcoming event: its page shows the booking form to someone signed in.
+    upcoming = server.call("GET", "/api/v1/events?limit=1")["items"][0]
     checks = {
         None: ["/", "/login", "/register", f"/events/{event['id']}", "/no-such-page"],
-        (email, ATTENDEE_PASSWORD): ["/me/tickets", "/me/notifications", f"/events/{event['id']}"],
+        (email, ATTENDEE_PASSWORD): ["/me/tickets", "/me/notifications", f"/events/{event['id']}",
+                                     f"/events/{upcoming['id']}"],
         ORGANIZER: ["/organizer", "/organizer/events/new", "/organizer/analytics",
-                    f"/organizer/events/{event['id']}"],
+                    f"/organizer/events/{event['id']}", f"/organizer/events/{event['id']}/types",
+                    f"/organizer/events/{event['id']}/codes"],
         ADMIN: ["/admin"],
     }
     found = {}
@@ -319,3 +323,40 @@ def test_pages_link_an_icon_that_is_served(visitors):
         assert reply.headers["content-type"] == "image/svg+xml", path
         assert "max-age=604800" in reply.headers["cache-control"], path
         assert reply.body().startswith(b"<svg"), path
+
+
+def test_a_buyer_books_two_adults_and_a_child_with_a_code_and_sees_the_total(visitors, server):
+    token = server.login(*ORGANIZER)
+    title = unique("Circus")
+    event = server.call("POST", "/api/v1/events", token, {
+        "title": title, "location": "Big tent", "capacity": 40, "per_user_limit": 6,
+        "starts_at": "2031-05-01T19:00", "ends_at": "2031-05-01T22:00", "time_zone": "Europe/Madrid",
+        "ticket_types": [
+            {"name": "Adult", "price_minor": 2000},
+            {"name": "Child", "price_minor": 1000, "quota": 10},
+            {"name": "Ringside", "price_minor": 5000, "hidden": True},
+        ],
+    })
+    server.call("POST", f"/api/v1/events/{event['id']}/promo-codes", token,
+                {"code": "FAMILY", "discount": {"percent": 10}, "reveals": [3]})
+    ada = visitors()
+    ada.register("Ada Family", f"{unique('ada')}@example.org")
+    ada.go(f"/events/{event['id']}")
+    page = ada.page
+    assert page.get_by_text("Ringside").count() == 0, "a hidden type is not listed without its code"
+    page.get_by_label("Adult", exact=True).fill("2")
+    page.get_by_label("Child", exact=True).fill("1")
+    page.get_by_label("Promo code").fill("family")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Apply and show the total").click()
+    assert page.get_by_label("Ringside", exact=True).count() == 1, "the code reveals Ringside"
+    assert page.get_by_label("Adult", exact=True).input_value() == "2", "the seats are kept"
+    total = page.locator("p.total").inner_text()
+    assert "takes off EUR 5.00" in total and "Total: EUR 45.00" in total, total
+    ada.screenshot("event-quote")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Book", exact=True).click()
+    assert "/me/tickets" in page.url
+    row = page.locator("tr", has_text=title).inner_text()
+    assert "EUR 45.00" in row and "Adult" in row and "Child" in row and "FAMILY" in row, row
+    ada.screenshot("my-tickets-types")
