@@ -920,6 +920,10 @@ async fn a_buyer_applies_a_code_sees_the_total_and_books_two_adults_and_a_child(
         !page.contains("Ringside"),
         "a hidden type is not listed without its code"
     );
+    assert!(
+        page.contains("From EUR 10.00"),
+        "the lowest of several prices: {page}"
+    );
 
     // A code that does not exist: the page again, the reason beside the code field.
     let mut order = vec![

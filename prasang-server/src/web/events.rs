@@ -4,7 +4,7 @@
 use hyper::StatusCode;
 use maud::{Markup, html};
 use prasang_core::EventId;
-use prasang_core::events::{Event, EventQuery, EventStatus};
+use prasang_core::events::{Event, EventQuery, EventStatus, TicketType};
 use prasang_core::tickets::TicketStatus;
 
 use super::booking::{self, Order, Purchase};
@@ -95,8 +95,12 @@ pub(crate) fn availability(event: &Event) -> Markup {
     }
 }
 
-/// The facts of an event as a description list.
-pub(crate) fn facts(event: &Event) -> Markup {
+/// The facts of an event as a description list; with `types` of several prices, the price is
+/// the lowest ("From EUR 10.00").
+pub(crate) fn facts(event: &Event, types: &[TicketType]) -> Markup {
+    let several_prices = types
+        .iter()
+        .any(|sale_type| sale_type.price_minor != event.price_minor);
     html! {
         dl.facts {
             dt { "Starts" } dd { (format::event_time(event, event.starts_at)) }
@@ -104,8 +108,12 @@ pub(crate) fn facts(event: &Event) -> Markup {
             dt { "Time zone" } dd { (event.time_zone) }
             dt { "Where" } dd { (event.location) }
             dt { "Price" } dd {
-                (format::money(event.price_minor as i64, &event.currency))
-                @if event.price_minor > 0 { " per seat" }
+                @if several_prices {
+                    "From " (format::money(event.price_minor as i64, &event.currency))
+                } @else {
+                    (format::money(event.price_minor as i64, &event.currency))
+                    @if event.price_minor > 0 { " per seat" }
+                }
             }
             dt { "Seats" } dd { (availability(event)) " of " (event.seats.capacity) }
             dt { "Rating" } dd { (format::rating(&event.rating)) }
@@ -209,7 +217,7 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         .unwrap_or_else(ulid_like);
     let body = html! {
         h1 { (event.title) }
-        (facts(&event))
+        (facts(&event, &types))
         @if !event.description.is_empty() {
             h2 { "About" }
             p.description { (event.description) }

@@ -145,7 +145,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
-            (facts(&event))
+            (facts(&event, &types))
             (sales::section(id, &by_type, &by_code))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
