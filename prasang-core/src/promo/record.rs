@@ -133,9 +133,18 @@ impl PromoRefusal {
 }
 
 impl PromoRecord {
-    /// Whether the code applies to seats of `ticket_type`.
+    /// Whether the code applies to seats of `ticket_type` (those count as its uses): the types
+    /// it names, or if it names none, every type — except a code that takes nothing off, which
+    /// then applies to the hidden types it reveals (a guest-list code is not used up by the
+    /// ordinary seats booked beside a VIP seat).
     pub(crate) fn applies_to(&self, ticket_type: TicketTypeId) -> bool {
-        self.applies_to.is_empty() || self.applies_to.contains(&ticket_type)
+        if !self.applies_to.is_empty() {
+            self.applies_to.contains(&ticket_type)
+        } else if self.discount == Discount::None {
+            self.reveals.contains(&ticket_type)
+        } else {
+            true
+        }
     }
 
     /// Whether the code makes hidden `ticket_type` bookable.
@@ -272,6 +281,18 @@ mod tests {
         let once = record(None, 0, true);
         assert_eq!(once.check_use(1, 1), Err(PromoRefusal::AlreadyUsed));
         assert!(code.applies_to(2) && !code.applies_to(1));
+        let guest_list = PromoRecord {
+            discount: Discount::None,
+            applies_to: vec![],
+            reveals: vec![3],
+            ..record(Some(5), 0, false)
+        };
+        assert!(guest_list.applies_to(3) && !guest_list.applies_to(1));
+        let everything = PromoRecord {
+            applies_to: vec![],
+            ..record(None, 0, false)
+        };
+        assert!(everything.applies_to(1) && everything.applies_to(3));
     }
 
     #[test]
