@@ -24,6 +24,10 @@ fn ms(at: Timestamp) -> Option<i64> {
     Some(at.as_millis())
 }
 
+fn ms_opt(at: Option<Timestamp>) -> Option<i64> {
+    at.map(Timestamp::as_millis)
+}
+
 fn minor(amount: u64) -> i64 {
     i64::try_from(amount).unwrap_or(i64::MAX)
 }
@@ -72,7 +76,6 @@ fn count(value: u32) -> i64 {
 
 /// Every ticket type of every event.
 pub(crate) fn ticket_types(rows: &[(EventId, TicketType)]) -> PyResult<Table> {
-    let window = |at: Option<Timestamp>| at.map(Timestamp::as_millis);
     Table::new(
         Columns::default()
             .text("event", rows.iter().map(|(e, _)| e.to_string()))
@@ -89,18 +92,17 @@ pub(crate) fn ticket_types(rows: &[(EventId, TicketType)]) -> PyResult<Table> {
             .boolean("closed", rows.iter().map(|(_, t)| t.closed))
             .timestamp(
                 "sales_open_at",
-                rows.iter().map(|(_, t)| window(t.sales_open_at)),
+                rows.iter().map(|(_, t)| ms_opt(t.sales_open_at)),
             )
             .timestamp(
                 "sales_close_at",
-                rows.iter().map(|(_, t)| window(t.sales_close_at)),
+                rows.iter().map(|(_, t)| ms_opt(t.sales_close_at)),
             ),
     )
 }
 
 /// Every promo code of every event: its rules and how many seats use it, never who.
 pub(crate) fn promo_codes(rows: &[PromoCode]) -> PyResult<Table> {
-    let window = |at: Option<Timestamp>| at.map(Timestamp::as_millis);
     Table::new(
         Columns::default()
             .text("event", rows.iter().map(|c| c.event.to_string()))
@@ -116,8 +118,8 @@ pub(crate) fn promo_codes(rows: &[PromoCode]) -> PyResult<Table> {
             )
             .int_opt("max_uses", rows.iter().map(|c| c.max_uses.map(count)))
             .int("used", rows.iter().map(|c| count(c.used)))
-            .timestamp("valid_from", rows.iter().map(|c| window(c.valid_from)))
-            .timestamp("valid_until", rows.iter().map(|c| window(c.valid_until)))
+            .timestamp("valid_from", rows.iter().map(|c| ms_opt(c.valid_from)))
+            .timestamp("valid_until", rows.iter().map(|c| ms_opt(c.valid_until)))
             .boolean("once_per_user", rows.iter().map(|c| c.once_per_user))
             .boolean("active", rows.iter().map(|c| c.active)),
     )

@@ -368,6 +368,22 @@ async fn an_attendee_books_and_cancels_through_forms_and_may_not_organize() {
             .await,
     );
     assert!(attendees.contains("<td>ada</td>"), "{attendees}");
+
+    // Its sales by ticket type: the one free Admission ticket, booked then cancelled; no codes.
+    app.prasang.run_analytics_once().expect("analytics");
+    let page = format!("/organizer/events/{event}");
+    let sales = text(&organizer_browser.get(&page).await);
+    assert!(
+        sales.contains("<th scope=\"row\">Admission</th><td>1</td><td>0</td><td>1</td>"),
+        "{sales}"
+    );
+    let csv_path = format!("/organizer/analytics/csv/by-ticket-type?event={event}");
+    assert!(sales.contains(&csv_path.replace('&', "&amp;")), "{sales}");
+    let csv = text(&organizer_browser.get(&csv_path).await);
+    assert!(
+        csv.starts_with("ticket_type,name,currency,bookings"),
+        "{csv}"
+    );
     app.stop().await;
 }
 
