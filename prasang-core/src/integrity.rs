@@ -455,14 +455,9 @@ mod tests {
         };
         let event = prasang.events().create(&organizer, new).expect("event").id;
         let code = NewPromoCode {
-            code: "family".into(),
-            discount: Discount::Percent(10),
             applies_to: vec![1],
-            reveals: vec![],
             max_uses: Some(5),
-            valid_from: None,
-            valid_until: None,
-            once_per_user: false,
+            ..NewPromoCode::new("family", Discount::Percent(10))
         };
         prasang
             .promo_codes()

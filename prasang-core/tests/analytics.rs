@@ -762,14 +762,8 @@ struct Run {
 /// A promo code taking `discount` off each seat, for at most `max_uses` seats.
 fn promo(code: &str, discount: Discount, max_uses: Option<i64>) -> NewPromoCode {
     NewPromoCode {
-        code: code.into(),
-        discount,
-        applies_to: Vec::new(),
-        reveals: Vec::new(),
         max_uses,
-        valid_from: None,
-        valid_until: None,
-        once_per_user: false,
+        ..NewPromoCode::new(code, discount)
     }
 }
 

@@ -659,14 +659,8 @@ fn a_booking_of_two_types_tells_both_lines_by_name_with_the_discount_and_code() 
         .add_ticket_type(&organizer, event.id, child)
         .expect("add a type");
     let family = NewPromoCode {
-        code: "family".into(),
-        discount: Discount::Percent(20),
         applies_to: vec![child.id],
-        reveals: Vec::new(),
-        max_uses: None,
-        valid_from: None,
-        valid_until: None,
-        once_per_user: false,
+        ..NewPromoCode::new("family", Discount::Percent(20))
     };
     world
         .prasang

@@ -344,14 +344,9 @@ fn demo_types(now: Timestamp) -> Vec<NewTicketType> {
 
 fn demo_codes() -> [NewPromoCode; 2] {
     let code = |code: &str, discount, reveals, max_uses| NewPromoCode {
-        code: code.into(),
-        discount,
-        applies_to: Vec::new(),
         reveals,
         max_uses: Some(max_uses),
-        valid_from: None,
-        valid_until: None,
-        once_per_user: false,
+        ..NewPromoCode::new(code, discount)
     };
     [
         code(FRIENDS, Discount::Percent(10), Vec::new(), 40),

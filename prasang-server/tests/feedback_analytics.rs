@@ -378,16 +378,7 @@ async fn sales_by_ticket_type_and_promo_code_as_json_and_csv() {
         .add_ticket_type(&organizer, event, child)
         .expect("child type")
         .id;
-    let code = NewPromoCode {
-        code: "ten".into(),
-        discount: Discount::Percent(10),
-        applies_to: Vec::new(),
-        reveals: Vec::new(),
-        max_uses: None,
-        valid_from: None,
-        valid_until: None,
-        once_per_user: false,
-    };
+    let code = NewPromoCode::new("ten", Discount::Percent(10));
     prasang
         .promo_codes()
         .create(&organizer, event, code)

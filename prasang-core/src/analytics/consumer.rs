@@ -1124,14 +1124,8 @@ mod tests {
             .expect("type")
             .id;
         let code = crate::promo::NewPromoCode {
-            code: "half".into(),
-            discount: crate::promo::Discount::Percent(50),
             applies_to: vec![child],
-            reveals: Vec::new(),
-            max_uses: None,
-            valid_from: None,
-            valid_until: None,
-            once_per_user: false,
+            ..crate::promo::NewPromoCode::new("half", crate::promo::Discount::Percent(50))
         };
         prasang
             .promo_codes()

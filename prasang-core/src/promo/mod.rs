@@ -109,6 +109,23 @@ pub struct NewPromoCode {
     pub once_per_user: bool,
 }
 
+impl NewPromoCode {
+    /// A code taking `discount` off every type's seats, unlimited, always valid, any number
+    /// of times per user; set the other fields with struct update syntax.
+    pub fn new(code: impl Into<String>, discount: Discount) -> Self {
+        NewPromoCode {
+            code: code.into(),
+            discount,
+            applies_to: Vec::new(),
+            reveals: Vec::new(),
+            max_uses: None,
+            valid_from: None,
+            valid_until: None,
+            once_per_user: false,
+        }
+    }
+}
+
 /// Changes to a promo code; `None` leaves a field as it is, and for the optional fields JSON
 /// `null` removes the setting.
 #[derive(Debug, Clone, Default, Deserialize)]

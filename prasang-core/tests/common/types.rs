@@ -37,14 +37,9 @@ pub fn promo_code(
     once_per_user: bool,
 ) -> NewPromoCode {
     NewPromoCode {
-        code: code.into(),
-        discount,
-        applies_to: Vec::new(),
-        reveals: Vec::new(),
         max_uses,
-        valid_from: None,
-        valid_until: None,
         once_per_user,
+        ..NewPromoCode::new(code, discount)
     }
 }
 
