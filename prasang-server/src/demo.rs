@@ -354,11 +354,14 @@ fn demo_codes() -> [NewPromoCode; 2] {
     ]
 }
 
-/// What a buyer of [`TYPED_EVENT`] orders at `time`: early-bird seats while they sell, then
-/// Regular seats (some with a Child seat), a Student seat, or a VIP seat through the guest
-/// list; some use the friends' code.
+/// What the `n`th buyer of [`TYPED_EVENT`] orders at `time`: early-bird seats while they sell,
+/// then in turn Regular seats with a Child seat (with the friends' code), a VIP seat through
+/// the guest list, a Student seat, Regular seats, and so on; some others use the friends' code
+/// too. The turn, not chance, picks the kind, so every type and code has orders whatever day
+/// the demo is loaded on.
 fn typed_order(
     rng: &mut StdRng,
+    n: usize,
     time: i64,
     early_bird_closes: i64,
     quantity: i64,
@@ -367,19 +370,15 @@ fn typed_order(
         ticket_type,
         quantity,
     };
-    let friends = rng.gen_bool(0.3).then(|| FRIENDS.to_owned());
+    let friends = (n % 4 == 0 || rng.gen_bool(0.2)).then(|| FRIENDS.to_owned());
     if time < early_bird_closes {
         return (vec![line(EARLY_BIRD, quantity)], friends);
     }
-    let roll: f64 = rng.r#gen();
-    if roll < 0.15 {
-        (vec![line(VIP, 1)], Some(VIP_GUEST.to_owned()))
-    } else if roll < 0.35 {
-        (vec![line(STUDENT, 1)], friends)
-    } else if roll < 0.65 {
-        (vec![line(REGULAR, quantity), line(CHILD, 1)], friends)
-    } else {
-        (vec![line(REGULAR, quantity)], friends)
+    match n % 4 {
+        0 => (vec![line(REGULAR, quantity), line(CHILD, 1)], friends),
+        1 => (vec![line(VIP, 1)], Some(VIP_GUEST.to_owned())),
+        2 => (vec![line(STUDENT, 1)], friends),
+        _ => (vec![line(REGULAR, quantity)], friends),
     }
 }
 
@@ -606,6 +605,8 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     );
 
     let (mut booked, mut sold_out, mut rated) = (0, 0, 0);
+    // Orders of the typed event after its early-bird sale closed, in story order.
+    let mut late_orders = 0;
     while let Some(((time, _), step)) = steps.pop_first() {
         clock.set(at(time));
         match step {
@@ -620,8 +621,15 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     prasang.events().get(events[event])?;
                 }
                 let early_bird_closes = now.as_millis() - 20 * DAY;
+                // The first round of the typed event's late orders is always paid, so each of
+                // its types and codes shows in the reports.
+                let mut always_paid = false;
                 let (lines, promo_code) = if event == TYPED_EVENT {
-                    typed_order(&mut rng, time, early_bird_closes, quantity)
+                    let late = time >= early_bird_closes;
+                    let n = if late { late_orders } else { 0 };
+                    always_paid = late && n < 4;
+                    late_orders += usize::from(late);
+                    typed_order(&mut rng, n, time, early_bird_closes, quantity)
                 } else {
                     (Vec::new(), None)
                 };
@@ -639,7 +647,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                         let roll: f64 = rng.r#gen();
                         let later = time + rng.gen_range(1..10) * 60_000;
                         let before_start = starts[event];
-                        if ticket.status == TicketStatus::Pending && roll < 0.8 {
+                        if ticket.status == TicketStatus::Pending && (roll < 0.8 || always_paid) {
                             schedule(
                                 &mut steps,
                                 later,
