@@ -370,7 +370,7 @@ fn typed_order(
         ticket_type,
         quantity,
     };
-    let friends = (n % 4 == 0 || rng.gen_bool(0.2)).then(|| FRIENDS.to_owned());
+    let friends = (n.is_multiple_of(4) || rng.gen_bool(0.2)).then(|| FRIENDS.to_owned());
     if time < early_bird_closes {
         return (vec![line(EARLY_BIRD, quantity)], friends);
     }
