@@ -60,6 +60,7 @@ fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_b
         world.book_and_cancel(&bookers[0], event.id, 1);
     }
 
+    let set_up = world.prasang.log().end().expect("log end");
     let stop = Arc::new(AtomicBool::new(false));
     let threads: Vec<_> = bookers
         .into_iter()
@@ -69,7 +70,7 @@ fn a_snapshot_taken_during_bookings_is_consistent_and_holds_every_acknowledged_b
         })
         .collect();
     // Let every booker get going before the snapshot starts.
-    while world.prasang.log().end().expect("log end") < 6_000 + 40 {
+    while world.prasang.log().end().expect("log end") < set_up + 40 {
         std::thread::yield_now();
     }
     let dest = tempfile::tempdir().expect("temp dir");

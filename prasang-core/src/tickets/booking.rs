@@ -286,9 +286,7 @@ impl BookingTrees<'_> {
         let mut decided = decide(held, &promo);
         if matches!(&decided, Err(refusal) if order::is_limit(refusal)) && !held.exact {
             // Refused by the remembered bound: a cancel may have freed seats; count exactly.
-            (held.before, held.before_by_type) =
-                held::count_in_tx(self.tickets, &remembered.tickets)?;
-            held.exact = true;
+            held::count_in_tx(self.tickets, &remembered.tickets, held)?;
             decided = decide(held, &promo);
         }
         let decision = match decided {
@@ -693,12 +691,11 @@ mod tests {
                 .expect("recall");
             memory
         };
-        let decide = |memory: &HeldSeats| {
+        let decide_batch = |memory: &HeldSeats| {
             let batch = [Queued::unanswered(user, event, 1)];
-            decide_in_tx(inner, &batch, memory, inner.now())
-                .expect("decided")
-                .0
+            decide_in_tx(inner, &batch, memory, inner.now()).expect("decided")
         };
+        let decide = |memory: &HeldSeats| decide_batch(memory).0;
 
         // Nothing changed: the limit (one seat) holds, counted exactly.
         let refused = decide(&recalled());
@@ -712,7 +709,18 @@ mod tests {
             .tickets()
             .cancel(&ada, first.ticket.id)
             .expect("cancel");
-        let booked = decide(&stale);
+        let (booked, changed) = decide_batch(&stale);
         assert!(booked[0].is_ok(), "{:?}", booked[0]);
+
+        // The exact count found the cancelled ticket holds nothing: the writer forgets it, so
+        // later counts read only tickets that still hold seats.
+        let Ok(outcome) = &booked[0] else {
+            unreachable!("checked above")
+        };
+        let mut memory = stale;
+        memory.booked(changed);
+        let holding = memory.get(user, event).expect("remembered");
+        assert_eq!(holding.tickets, [outcome.ticket.id]);
+        assert_eq!(holding.at_most, 1);
     }
 }

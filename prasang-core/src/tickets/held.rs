@@ -100,6 +100,9 @@ pub(super) struct Booked {
     pub(super) before_by_type: TypeSeats,
     /// Whether `before` was counted exactly inside the batch's transaction.
     pub(super) exact: bool,
+    /// After an exact count: the earlier tickets that still hold seats (the others are
+    /// forgotten when the batch commits).
+    pub(super) still_held: Option<Vec<TicketId>>,
     /// Seats booked by the batch (in all and per type), and its tickets.
     pub(super) added: u32,
     pub(super) added_by_type: TypeSeats,
@@ -113,6 +116,7 @@ impl Booked {
             before: holding.at_most,
             before_by_type: holding.by_type.clone(),
             exact: holding.at_most == 0,
+            still_held: None,
             added: 0,
             added_by_type: TypeSeats::default(),
             issued: Vec::new(),
@@ -192,26 +196,41 @@ impl HeldSeats {
             let holding = self.remembered.entry(pair).or_default();
             holding.at_most = booked.seats();
             holding.by_type = booked.before_by_type.plus(&booked.added_by_type);
+            if let Some(still_held) = booked.still_held {
+                holding.tickets = still_held;
+            }
             holding.tickets.extend(booked.issued);
         }
     }
 }
 
-/// Inside a transaction: the seats `tickets` hold now, in all and per type.
+/// Inside a transaction: counts exactly what `tickets` hold now, in all and per type, and
+/// keeps in `booked` the ones that still hold seats: a released ticket never holds any again,
+/// so the writer forgets it once the batch commits (else a user who books and cancels again and
+/// again would have every old ticket read at each recount).
 pub(super) fn count_in_tx(
     tickets_tree: &TransactionalTree,
     tickets: &[TicketId],
-) -> Result<(u32, TypeSeats), ConflictableTransactionError<StoreError>> {
+    booked: &mut Booked,
+) -> Result<(), ConflictableTransactionError<StoreError>> {
     let mut held = 0u32;
     let mut by_type = TypeSeats::default();
+    let mut active = Vec::new();
     for id in tickets {
         if let Some(bytes) = tickets_tree.get(id.to_bytes())? {
             let ticket = record::decode(&bytes).map_err(abort)?;
-            held = held.saturating_add(seats_held(&ticket));
-            by_type.add_ticket(&ticket);
+            if ticket.status.is_active() {
+                held = held.saturating_add(ticket.quantity);
+                by_type.add_ticket(&ticket);
+                active.push(*id);
+            }
         }
     }
-    Ok((held, by_type))
+    booked.before = held;
+    booked.before_by_type = by_type;
+    booked.still_held = Some(active);
+    booked.exact = true;
+    Ok(())
 }
 
 /// Drops the `holdings` tree that stores before this memory kept (its counts are not read); a
