@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::admission::keys::AdmissionKeys;
 use crate::auth::keys::SigningKeys;
 use crate::auth::known::KnownTokens;
 use crate::events::visits::VisitCounter;
@@ -88,6 +89,7 @@ pub(crate) struct Context {
     pub(crate) config: Settings,
     pub(crate) data_dir: PathBuf,
     pub(crate) keys: SigningKeys,
+    pub(crate) admission_keys: AdmissionKeys,
     pub(crate) known_tokens: KnownTokens,
     pub(crate) visits: VisitCounter,
     pub(crate) log_signal: LogSignal,
@@ -108,6 +110,7 @@ impl Context {
             hashing: Hashing::new(config.password_cost, config.password_hashing),
             store,
             config,
+            admission_keys: AdmissionKeys::new(data_dir.join("keys").join("admission")),
             data_dir,
             keys,
             known_tokens: KnownTokens::default(),

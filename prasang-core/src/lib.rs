@@ -26,6 +26,7 @@
 //! against the [`auth::Actor`] each call takes, so every front end refuses alike. See
 //! `docs/storage.md` for the keyspace and transaction boundaries.
 
+pub mod admission;
 pub mod analytics;
 pub mod auth;
 mod config;
@@ -219,6 +220,13 @@ impl Prasang {
     /// Promo codes of events.
     pub fn promo_codes(&self) -> promo::PromoCodes<'_> {
         promo::PromoCodes {
+            inner: &self.inner.ctx,
+        }
+    }
+
+    /// Admission codes of booked seats and the public keys that verify them.
+    pub fn admissions(&self) -> admission::Admissions<'_> {
+        admission::Admissions {
             inner: &self.inner.ctx,
         }
     }

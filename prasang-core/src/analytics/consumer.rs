@@ -761,7 +761,10 @@ impl<'a> Fold<'a> {
             DomainEvent::FeedbackReplied { .. }
             | DomainEvent::FeedbackRequested { .. }
             | DomainEvent::TicketTypeChanged { .. }
-            | DomainEvent::PromoCodeChanged { .. } => {}
+            | DomainEvent::PromoCodeChanged { .. }
+            // Attendance is counted by the check-in analytics (issue 27).
+            | DomainEvent::Admitted { .. }
+            | DomainEvent::AdmissionUndone { .. } => {}
         }
         Ok(())
     }

@@ -240,4 +240,33 @@ pub enum DomainEvent {
         /// The code (upper case).
         code: String,
     },
+    /// A seat was admitted at the door: scanned online, or scanned by an offline gate and
+    /// uploaded later.
+    Admitted {
+        /// The event.
+        event: EventId,
+        /// The ticket.
+        ticket: TicketId,
+        /// The seat within the ticket, from 1.
+        seat: u32,
+        /// The gate that scanned it, as the gate names itself.
+        gate: String,
+        /// Who scanned it (door staff, the organizer or an admin).
+        by: UserId,
+        /// When it was scanned, by the gate's clock for offline scans.
+        scanned_at: Timestamp,
+        /// Whether an offline gate scanned it and uploaded it later.
+        offline: bool,
+    },
+    /// An organizer or admin undid a wrong admission: the seat may enter again.
+    AdmissionUndone {
+        /// The event.
+        event: EventId,
+        /// The ticket.
+        ticket: TicketId,
+        /// The seat within the ticket, from 1.
+        seat: u32,
+        /// Who undid it.
+        by: UserId,
+    },
 }

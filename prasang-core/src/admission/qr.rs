@@ -1,0 +1,82 @@
+//! QR codes of admission codes, drawn as SVG (web pages) and PNG (e-mail, where clients do not
+//! show SVG). The text is upper-case base32, so the encoder picks alphanumeric mode.
+
+use qrcode::{Color, EcLevel, QrCode};
+
+/// Modules of empty border the QR specification asks for around the symbol.
+const QUIET_ZONE: usize = 4;
+
+fn matrix(text: &str) -> Option<(usize, Vec<bool>)> {
+    // Level M survives a crease or a scratch on a printed ticket and still fits an admission
+    // code in a version 6 symbol.
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M).ok()?;
+    let dark = code
+        .to_colors()
+        .into_iter()
+        .map(|color| color == Color::Dark)
+        .collect();
+    Some((code.width(), dark))
+}
+
+/// An SVG image of `text`'s QR code, one unit per module, scaled by the page (`width`/`height`
+/// in CSS). `None` if the text is too long for a QR code.
+pub fn svg(text: &str) -> Option<String> {
+    let (width, dark) = matrix(text)?;
+    let size = width + 2 * QUIET_ZONE;
+    let mut path = String::new();
+    for (index, _) in dark.iter().enumerate().filter(|(_, dark)| **dark) {
+        let (x, y) = (index % width + QUIET_ZONE, index / width + QUIET_ZONE);
+        path.push_str(&format!("M{x} {y}h1v1h-1z"));
+    }
+    Some(format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
+         shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code\">\
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>\
+         <path fill=\"#000\" d=\"{path}\"/></svg>"
+    ))
+}
+
+/// A black-and-white PNG of `text`'s QR code, `scale` pixels per module. `None` if the text is
+/// too long for a QR code.
+pub fn png(text: &str, scale: usize) -> Option<Vec<u8>> {
+    let (width, dark) = matrix(text)?;
+    let scale = scale.max(1);
+    let side = (width + 2 * QUIET_ZONE) * scale;
+    // One byte per pixel (8-bit grayscale): simple, and deflate squeezes the runs.
+    let mut pixels = vec![255u8; side * side];
+    for (index, _) in dark.iter().enumerate().filter(|(_, dark)| **dark) {
+        let (x, y) = (index % width + QUIET_ZONE, index / width + QUIET_ZONE);
+        for row in y * scale..(y + 1) * scale {
+            pixels[row * side + x * scale..row * side + (x + 1) * scale].fill(0);
+        }
+    }
+    let side = u32::try_from(side).ok()?;
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side, side);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().ok()?;
+    writer.write_image_data(&pixels).ok()?;
+    writer.finish().ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_have_the_symbol_size() {
+        let text = "A".repeat(141);
+        let (width, _) = matrix(&text).expect("fits");
+        let image = svg(&text).expect("svg");
+        let side = width + 2 * QUIET_ZONE;
+        assert!(image.contains(&format!("viewBox=\"0 0 {side} {side}\"")));
+        let png = png(&text, 4).expect("png");
+        assert_eq!(&png[1..4], b"PNG");
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let reader = decoder.read_info().expect("reads back");
+        assert_eq!(reader.info().width as usize, side * 4);
+        assert!(svg(&"A".repeat(5000)).is_none());
+    }
+}
