@@ -238,10 +238,12 @@ pub(super) fn apply_update(
         &mut event.per_user_limit,
         &mut changed,
     );
-    // The event's price is its one type's: with several, each type has its own.
+    // The event's price is its one type's: with several, each type has its own. A form that
+    // sends the listed price back unchanged (with a new currency, say) changes no price.
     if let Some(price) = u.price_minor {
         match sale.types.as_mut_slice() {
             [only] => only.price_minor = price,
+            types if price == types::listed_price(types) => {}
             _ => {
                 return Err(FieldError::new(
                     "price_minor",
@@ -432,5 +434,25 @@ mod tests {
         assert_eq!(changes.event.currency, "USD");
         assert_eq!(changes.sale.starts_at, starts_at);
         assert_eq!(changes.sale.per_user_limit, 4);
+    }
+
+    #[test]
+    fn with_several_types_the_listed_price_sent_back_is_no_price_change() {
+        let (mut event, mut sale) = on_sale(10);
+        let mut child = sale.types[0].clone();
+        child.price_minor = 400;
+        sale.types.push(child);
+        event.price_minor = types::listed_price(&sale.types);
+        let resend = |price_minor| EventUpdate {
+            price_minor: Some(price_minor),
+            currency: Some("usd".into()),
+            ..Default::default()
+        };
+        let changes = apply_update(&event, &sale, &update(resend(400)), NOW).expect("applies");
+        assert_eq!(changes.changed, [EventField::Price]);
+        assert_eq!(changes.event.currency, "USD");
+        let prices: Vec<u64> = changes.sale.types.iter().map(|t| t.price_minor).collect();
+        assert_eq!(prices, [1_000, 400], "no type's price changed");
+        assert!(apply_update(&event, &sale, &update(resend(900)), NOW).is_err());
     }
 }
