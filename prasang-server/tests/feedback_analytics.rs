@@ -352,7 +352,7 @@ async fn revenue_comes_per_currency_as_json_and_csv() {
 async fn sales_by_ticket_type_and_promo_code_as_json_and_csv() {
     use prasang_core::events::NewTicketType;
     use prasang_core::promo::{Discount, NewPromoCode};
-    use prasang_core::tickets::{BookingLine, BookingRequest};
+    use prasang_core::tickets::BookingRequest;
 
     let app = common::spawn().await;
     let olga = app.user("olga@example.org", "organizer").await;
@@ -383,17 +383,8 @@ async fn sales_by_ticket_type_and_promo_code_as_json_and_csv() {
         .promo_codes()
         .create(&organizer, event, code)
         .expect("code");
-    let order = |lines: &[(u32, i64)], code: Option<&str>| BookingRequest {
-        lines: lines
-            .iter()
-            .map(|&(ticket_type, quantity)| BookingLine {
-                ticket_type,
-                quantity,
-            })
-            .collect(),
-        promo_code: code.map(str::to_owned),
-        ..BookingRequest::seats(event, 0)
-    };
+    let order =
+        |lines: &[(u32, i64)], code: Option<&str>| BookingRequest::order(event, lines, code);
     let tickets = prasang.tickets();
     // 2 Adult (2 × 2,000 − 400) + 1 Child (500 − 50) with TEN: 4,050, paid.
     let paid = tickets

@@ -55,6 +55,21 @@ impl BookingRequest {
             promo_code: None,
         }
     }
+
+    /// An order of `lines` (ticket type, seats) of `event`, with `promo_code` if given.
+    pub fn order(event: EventId, lines: &[(TicketTypeId, i64)], promo_code: Option<&str>) -> Self {
+        BookingRequest {
+            lines: lines
+                .iter()
+                .map(|&(ticket_type, quantity)| BookingLine {
+                    ticket_type,
+                    quantity,
+                })
+                .collect(),
+            promo_code: promo_code.map(str::to_owned),
+            ..BookingRequest::seats(event, 0)
+        }
+    }
 }
 
 /// Seats of one ticket type in a [`BookingRequest`].

@@ -8,7 +8,7 @@ use prasang_core::auth::Actor;
 use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::log::DomainEvent;
 use prasang_core::promo::{Discount, NewPromoCode};
-use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketLine};
+use prasang_core::tickets::{BookingRequest, TicketError, TicketLine};
 use prasang_core::{DomainError, EventId, Prasang, TicketId};
 
 /// A ticket type named `name` at `price_minor` a seat, with its own `quota` if given.
@@ -64,17 +64,7 @@ pub fn event_with_code(
 
 /// A booking of `lines` (type, seats) of `event`, with `code` if given.
 pub fn order(event: EventId, lines: &[(TicketTypeId, i64)], code: Option<&str>) -> BookingRequest {
-    BookingRequest {
-        lines: lines
-            .iter()
-            .map(|&(ticket_type, quantity)| BookingLine {
-                ticket_type,
-                quantity,
-            })
-            .collect(),
-        promo_code: code.map(str::to_owned),
-        ..BookingRequest::seats(event, 0)
-    }
+    BookingRequest::order(event, lines, code)
 }
 
 /// Seats held and booked.
