@@ -420,3 +420,96 @@ fn door_staff_scan_their_event_only_and_see_nothing_else() {
     assert_eq!(nobody.kind(), ErrorKind::NotFound);
     assert_intact(&world.prasang);
 }
+
+/// 16 gates scan the same 1,000 codes at once, each in its own order: every seat is admitted
+/// exactly once, every other scan is answered "already admitted", and the counters, the log and
+/// the feed agree.
+#[test]
+fn sixteen_gates_scanning_the_same_thousand_codes_admit_each_seat_once() {
+    const GATES: usize = 16;
+    const HOLDERS: usize = 100;
+    const SEATS_EACH: i64 = 10;
+    let world = World::new();
+    let olga = world.user("Olga", Role::Organizer);
+    let event = world.event(&olga, 2_000, 0, SEATS_EACH);
+    let mut all_codes = Vec::new();
+    for n in 0..HOLDERS {
+        let holder = world.user(&format!("Holder {n}"), Role::Attendee);
+        let ticket = world.book(&holder, event.id, SEATS_EACH);
+        all_codes.extend(codes(&world, &holder, ticket.id));
+    }
+    assert_eq!(all_codes.len(), 1_000);
+    let all_codes = std::sync::Arc::new(all_codes);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(GATES));
+    let gates: Vec<_> = (0..GATES)
+        .map(|gate| {
+            let (prasang, codes, barrier) = (
+                world.prasang.clone(),
+                std::sync::Arc::clone(&all_codes),
+                std::sync::Arc::clone(&barrier),
+            );
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut admitted = Vec::new();
+                let mut already = 0usize;
+                // Each gate starts elsewhere in the list and half go backwards.
+                let order: Vec<usize> = (0..codes.len())
+                    .map(|i| (i * 7 + gate * 61) % codes.len())
+                    .map(|i| {
+                        if gate % 2 == 0 {
+                            i
+                        } else {
+                            codes.len() - 1 - i
+                        }
+                    })
+                    .collect();
+                for i in order {
+                    let answer = prasang.check_ins().check_in(
+                        &olga,
+                        CheckInRequest {
+                            event: event.id,
+                            code: &codes[i],
+                            gate: format!("Gate {gate}"),
+                            scan_id: format!("g{gate}-{i}"),
+                        },
+                    );
+                    match answer {
+                        Ok(seat) => admitted.push((seat.ticket, seat.seat)),
+                        Err(CheckInError::AlreadyAdmitted { .. }) => already += 1,
+                        Err(other) => panic!("gate {gate}: {other:?}"),
+                    }
+                }
+                (admitted, already)
+            })
+        })
+        .collect();
+    let mut admitted = Vec::new();
+    let mut already = 0;
+    for gate in gates {
+        let (seats, refused) = gate.join().expect("gate thread");
+        admitted.extend(seats);
+        already += refused;
+    }
+    let distinct: std::collections::HashSet<_> = admitted.iter().copied().collect();
+    assert_eq!(admitted.len(), 1_000, "each seat admitted exactly once");
+    assert_eq!(distinct.len(), 1_000);
+    assert_eq!(already, 1_000 * (GATES - 1));
+    let counts = world
+        .prasang
+        .check_ins()
+        .counts(&olga, event.id)
+        .expect("counts");
+    assert_eq!((counts.admitted, counts.expected), (1_000, 1_000));
+    let logged = common::crash::log_entries(&world.prasang)
+        .into_iter()
+        .filter(|entry| matches!(entry.event, prasang_core::log::DomainEvent::Admitted { .. }))
+        .count();
+    assert_eq!(logged, 1_000);
+    let sync = world
+        .prasang
+        .check_ins()
+        .sync(&olga, event.id, 0)
+        .expect("sync");
+    assert_eq!(sync.admissions.len(), 1_000);
+    assert_intact(&world.prasang);
+}

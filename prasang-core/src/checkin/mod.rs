@@ -71,7 +71,7 @@ pub struct Admitted {
 }
 
 /// Why a ticket's codes no longer admit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RevokedReason {
     /// The ticket was cancelled (or refunded).
@@ -124,7 +124,7 @@ impl InvalidReason {
 }
 
 /// Where and when a gate scanned a seat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct GateScan {
     /// The gate.
     pub gate: String,
@@ -135,7 +135,7 @@ pub struct GateScan {
 }
 
 /// Why an offline scan conflicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "reason")]
 pub enum ConflictReason {
     /// Another scan had already admitted the seat.

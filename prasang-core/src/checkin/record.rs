@@ -12,7 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ConflictReason, GateScan};
+use super::{ConflictReason, GateScan, RevokedReason};
 use crate::events::TicketTypeId;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::store::codec::Record;
@@ -43,13 +43,66 @@ impl Record for AdmissionRecord {
 }
 
 impl AdmissionRecord {
-    /// Where and when, as conflicts and refusals show it.
-    pub(crate) fn gate_scan(&self) -> GateScan {
-        GateScan {
+    /// Where and when, as a conflict stores it.
+    pub(crate) fn gate_scan(&self) -> StoredScan {
+        StoredScan {
             gate: self.gate.clone(),
             at: self.at,
             scan_id: self.scan_id.clone(),
         }
+    }
+}
+
+/// A gate's scan as a conflict stores it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct StoredScan {
+    pub(crate) gate: String,
+    pub(crate) at: Timestamp,
+    pub(crate) scan_id: String,
+}
+
+impl From<StoredScan> for GateScan {
+    fn from(stored: StoredScan) -> Self {
+        GateScan {
+            gate: stored.gate,
+            at: stored.at,
+            scan_id: stored.scan_id,
+        }
+    }
+}
+
+/// Why a scan conflicts, as stored (a flat enum: the API's is tagged for JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum StoredReason {
+    AlreadyAdmitted,
+    Cancelled,
+    Expired,
+    NotPaid,
+    EventCancelled,
+}
+
+impl From<ConflictReason> for StoredReason {
+    fn from(reason: ConflictReason) -> Self {
+        match reason {
+            ConflictReason::AlreadyAdmitted => StoredReason::AlreadyAdmitted,
+            ConflictReason::Revoked(RevokedReason::Cancelled) => StoredReason::Cancelled,
+            ConflictReason::Revoked(RevokedReason::Expired) => StoredReason::Expired,
+            ConflictReason::Revoked(RevokedReason::NotPaid) => StoredReason::NotPaid,
+            ConflictReason::Revoked(RevokedReason::EventCancelled) => StoredReason::EventCancelled,
+        }
+    }
+}
+
+impl From<StoredReason> for ConflictReason {
+    fn from(reason: StoredReason) -> Self {
+        let revoked = match reason {
+            StoredReason::AlreadyAdmitted => return ConflictReason::AlreadyAdmitted,
+            StoredReason::Cancelled => RevokedReason::Cancelled,
+            StoredReason::Expired => RevokedReason::Expired,
+            StoredReason::NotPaid => RevokedReason::NotPaid,
+            StoredReason::EventCancelled => RevokedReason::EventCancelled,
+        };
+        ConflictReason::Revoked(revoked)
     }
 }
 
@@ -110,10 +163,10 @@ pub(crate) struct ConflictRecord {
     pub(crate) ticket: TicketId,
     pub(crate) seat: u32,
     /// The admission already recorded for the seat, if that is the conflict.
-    pub(crate) first: Option<GateScan>,
+    pub(crate) first: Option<StoredScan>,
     /// The uploaded scan.
-    pub(crate) this: GateScan,
-    pub(crate) reason: ConflictReason,
+    pub(crate) this: StoredScan,
+    pub(crate) reason: StoredReason,
     /// Who uploaded it.
     pub(crate) by: UserId,
     pub(crate) recorded_at: Timestamp,
@@ -270,14 +323,19 @@ mod tests {
     /// Stored enums are written by variant index: reordering them would change old records.
     #[test]
     fn stored_variant_indexes_never_change() {
-        use super::super::RevokedReason;
         let reasons = [
-            RevokedReason::Cancelled,
-            RevokedReason::Expired,
-            RevokedReason::NotPaid,
-            RevokedReason::EventCancelled,
+            StoredReason::AlreadyAdmitted,
+            StoredReason::Cancelled,
+            StoredReason::Expired,
+            StoredReason::NotPaid,
+            StoredReason::EventCancelled,
         ];
-        assert_eq!(variant_indexes(&reasons), [0, 1, 2, 3]);
+        assert_eq!(variant_indexes(&reasons), [0, 1, 2, 3, 4]);
+        let round_trip: Vec<StoredReason> = reasons
+            .iter()
+            .map(|&reason| StoredReason::from(ConflictReason::from(reason)))
+            .collect();
+        assert_eq!(round_trip, reasons);
         let feed = [
             FeedEntry::Undone {
                 ticket: TicketId::generate(),

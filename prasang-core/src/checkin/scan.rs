@@ -12,6 +12,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::record::{
     self, AdmissionRecord, ConflictRecord, CountsRecord, FeedEntry, ScanAnswer, ScanRecord,
+    StoredScan,
 };
 use super::{
     Admitted, CheckInError, CheckInRequest, CheckIns, Conflict, ConflictReason, GateScan,
@@ -154,7 +155,7 @@ impl ScanTrees<'_> {
                 InvalidReason::NoSuchSeat,
             )));
         };
-        let this = GateScan {
+        let this = StoredScan {
             gate: gate.name.to_owned(),
             at: scan.at,
             scan_id: scan.scan_id.to_owned(),
@@ -281,8 +282,8 @@ impl ScanTrees<'_> {
         gate: &Gate<'_>,
         ticket: Ticket,
         scan: &Scan<'_>,
-        first: Option<GateScan>,
-        this: GateScan,
+        first: Option<StoredScan>,
+        this: StoredScan,
         reason: ConflictReason,
     ) -> TxResult<Decision> {
         let event = gate.event;
@@ -292,7 +293,7 @@ impl ScanTrees<'_> {
             seat: scan.seat,
             first,
             this,
-            reason,
+            reason: reason.into(),
             by: gate.by,
             recorded_at: gate.now,
         };
@@ -478,21 +479,23 @@ impl CheckIns<'_> {
                 })
             }
             // A retry online of a scan id an offline gate uploaded: the same refusal.
-            Decision::Conflict { ticket, record, .. } => Err(match (record.reason, record.first) {
-                (ConflictReason::Revoked(reason), _) => CheckInError::Revoked {
-                    ticket: ticket.id,
-                    seat: record.seat,
-                    reason,
-                },
-                (ConflictReason::AlreadyAdmitted, first) => {
-                    let first = first.unwrap_or(record.this);
-                    let first =
-                        names.admitted(&ticket, record.seat, &first.gate, first.at, false)?;
-                    CheckInError::AlreadyAdmitted {
-                        first: Box::new(first),
+            Decision::Conflict { ticket, record, .. } => {
+                Err(match (record.reason.into(), record.first) {
+                    (ConflictReason::Revoked(reason), _) => CheckInError::Revoked {
+                        ticket: ticket.id,
+                        seat: record.seat,
+                        reason,
+                    },
+                    (ConflictReason::AlreadyAdmitted, first) => {
+                        let first = first.unwrap_or(record.this);
+                        let first =
+                            names.admitted(&ticket, record.seat, &first.gate, first.at, false)?;
+                        CheckInError::AlreadyAdmitted {
+                            first: Box::new(first),
+                        }
                     }
-                }
-            }),
+                })
+            }
             Decision::Refused(refusal) => Err(refusal),
         }
     }
@@ -670,9 +673,9 @@ pub(super) fn conflict(
         of: ticket.quantity,
         name: shown.name,
         ticket_type_name: shown.ticket_type_name,
-        reason: record.reason,
-        first: record.first,
-        this: record.this,
+        reason: record.reason.into(),
+        first: record.first.map(GateScan::from),
+        this: record.this.into(),
         recorded_at: record.recorded_at,
         replayed,
     })
