@@ -50,3 +50,18 @@ pub fn base32(bytes: &[u8]) -> String {
         })
         .collect()
 }
+
+/// Reads RFC 4648 base32 (upper case, no padding) back into bytes.
+pub fn unbase32(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let bits: Vec<bool> = text
+        .bytes()
+        .flat_map(|c| {
+            let value = ALPHABET.iter().position(|&a| a == c).expect("base32");
+            (0..5).rev().map(move |i| value >> i & 1 == 1)
+        })
+        .collect();
+    bits.chunks_exact(8)
+        .map(|byte| byte.iter().fold(0u8, |acc, &bit| acc << 1 | u8::from(bit)))
+        .collect()
+}
