@@ -513,3 +513,32 @@ fn sixteen_gates_scanning_the_same_thousand_codes_admit_each_seat_once() {
     assert_eq!(sync.admissions.len(), 1_000);
     assert_intact(&world.prasang);
 }
+
+/// The worked example in docs/check-in.md: a third-party scanner can check its encoder and
+/// verifier against it.
+#[test]
+fn the_documented_test_vector_holds() {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[0x42; 32]);
+    let event: EventId = "01JF0000000000000000000001".parse().expect("event id");
+    let ticket: TicketId = "01JF0000000000000000000002".parse().expect("ticket id");
+    let code = common::codes::sign(&key, 1, event, ticket, 2);
+    let public = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        key.verifying_key().to_bytes(),
+    );
+    let tag = prasang_core::admission::code::event_tag(event);
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/check-in.md"))
+        .expect("docs/check-in.md");
+    for shown in [code.as_str(), public.as_str(), &hex(&tag)] {
+        assert!(doc.contains(shown), "docs/check-in.md should show {shown}");
+    }
+    let parsed = prasang_core::admission::parse(&code).expect("parses");
+    assert_eq!((parsed.key_id, parsed.ticket, parsed.seat), (1, ticket, 2));
+    parsed
+        .verify(event, &key.verifying_key())
+        .expect("verifies");
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
