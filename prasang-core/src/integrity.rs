@@ -19,6 +19,8 @@ pub struct IntegrityReport {
     pub tickets: usize,
     /// Users checked.
     pub users: usize,
+    /// Admitted seats checked.
+    pub admissions: usize,
     /// Every disagreement found, in words.
     pub problems: Vec<String>,
 }
@@ -69,7 +71,8 @@ struct PromoExpected {
 /// the types add up to the event and none is over its quota; each ticket's lines add up to it;
 /// every promo code's uses equal its active tickets' seats and stay within its maximum, and each
 /// user's count of tickets with a code is right; every index entry points at a matching record
-/// and every record has its index entries.
+/// and every record has its index entries; and the admissions agree with their tickets, counters
+/// and feed (see `checkin::integrity`).
 pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
     let store = &inner.store;
     let mut report = IntegrityReport::default();
@@ -214,6 +217,8 @@ pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
         |t| keys::hold_by_expiry(t.expires_at.unwrap_or(t.created_at), t.id).to_vec(),
         &mut report,
     )?;
+
+    report.admissions = crate::checkin::integrity::verify(store, &tickets, &mut report.problems)?;
 
     let mut emails = BTreeSet::new();
     for entry in store.users.iter() {

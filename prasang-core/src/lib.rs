@@ -29,6 +29,7 @@
 pub mod admission;
 pub mod analytics;
 pub mod auth;
+pub mod checkin;
 mod config;
 mod context;
 pub mod error;
@@ -236,6 +237,13 @@ impl Prasang {
         tickets::Tickets {
             inner: &self.inner.ctx,
             booking: &self.inner.booking,
+        }
+    }
+
+    /// Check-in at the door: scanning admission codes, door staff, counts, offline gates.
+    pub fn check_ins(&self) -> checkin::CheckIns<'_> {
+        checkin::CheckIns {
+            inner: &self.inner.ctx,
         }
     }
 

@@ -79,6 +79,15 @@ pub const PROMO_AMOUNT: Limit = limit("amount_minor", 1, PRICE_MINOR.max);
 pub const PROMO_MAX_USES: Limit = limit("max_uses", 1, CAPACITY.max);
 /// Promo codes of one event.
 pub const PROMO_CODES_PER_EVENT: Limit = limit("codes", 0, 1_000);
+/// A check-in gate's name, in characters.
+pub const GATE: Limit = limit("gate", 1, 64);
+/// A scan's id, in printable ASCII characters.
+pub const SCAN_ID: Limit = limit("scan_id", 1, 128);
+/// An admission code as scanned, in bytes (a code is 141 characters; anything much longer is
+/// refused before it is decoded).
+pub const ADMISSION_CODE: Limit = limit("code", 1, 256);
+/// Scans in one upload of an offline gate.
+pub const UPLOAD_SCANS: Limit = limit("scans", 1, 1_000);
 /// Items per page of a listing.
 pub const PAGE_SIZE: Limit = limit("limit", 1, 100);
 

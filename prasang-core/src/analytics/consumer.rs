@@ -764,7 +764,10 @@ impl<'a> Fold<'a> {
             | DomainEvent::PromoCodeChanged { .. }
             // Attendance is counted by the check-in analytics (issue 27).
             | DomainEvent::Admitted { .. }
-            | DomainEvent::AdmissionUndone { .. } => {}
+            | DomainEvent::AdmissionUndone { .. }
+            | DomainEvent::AdmissionConflict { .. }
+            | DomainEvent::DoorStaffAdded { .. }
+            | DomainEvent::DoorStaffRemoved { .. } => {}
         }
         Ok(())
     }

@@ -269,4 +269,38 @@ pub enum DomainEvent {
         /// Who undid it.
         by: UserId,
     },
+    /// An offline gate uploaded a scan it could not have admitted: the seat was admitted by
+    /// another scan, or its ticket was revoked. Stored as a conflict for the organizer.
+    AdmissionConflict {
+        /// The event.
+        event: EventId,
+        /// The ticket.
+        ticket: TicketId,
+        /// The seat, 1-based.
+        seat: u32,
+        /// The gate that uploaded it.
+        gate: String,
+        /// Who uploaded it.
+        by: UserId,
+        /// When the gate scanned it, by its clock.
+        scanned_at: Timestamp,
+    },
+    /// A user was made door staff of an event.
+    DoorStaffAdded {
+        /// The event.
+        event: EventId,
+        /// The new staff member.
+        user: UserId,
+        /// Who added them (the organizer or an admin).
+        by: UserId,
+    },
+    /// A user was taken off an event's door staff.
+    DoorStaffRemoved {
+        /// The event.
+        event: EventId,
+        /// The former staff member.
+        user: UserId,
+        /// Who removed them.
+        by: UserId,
+    },
 }

@@ -175,6 +175,13 @@ pub(crate) struct Store {
     pub(crate) agg_events: Tree,
     pub(crate) agg_users: Tree,
     pub(crate) agg_members: Tree,
+    pub(crate) admissions: Tree,
+    pub(crate) admission_scans: Tree,
+    pub(crate) admission_feed: Tree,
+    pub(crate) admission_conflicts: Tree,
+    pub(crate) admission_counts: Tree,
+    pub(crate) door_staff: Tree,
+    pub(crate) door_staff_by_user: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -234,6 +241,13 @@ impl Store {
             agg_events: tree("agg_events")?,
             agg_users: tree("agg_users")?,
             agg_members: tree("agg_members")?,
+            admissions: tree("admissions")?,
+            admission_scans: tree("admission_scans")?,
+            admission_feed: tree("admission_feed")?,
+            admission_conflicts: tree("admission_conflicts")?,
+            admission_counts: tree("admission_counts")?,
+            door_staff: tree("door_staff")?,
+            door_staff_by_user: tree("door_staff_by_user")?,
             db,
             group_commit,
         })

@@ -26,6 +26,7 @@ struct ReleaseTrees<'t> {
     log: &'t TransactionalTree,
     promo_codes: &'t TransactionalTree,
     promo_uses: &'t TransactionalTree,
+    admission_feed: &'t TransactionalTree,
 }
 
 impl ReleaseTrees<'_> {
@@ -105,6 +106,10 @@ impl ReleaseTrees<'_> {
             },
         };
         log::append(self.log, at, &event)?;
+        if previous == TicketStatus::Booked {
+            // Its seats had admission codes: offline gates learn they no longer admit.
+            crate::checkin::revoke_in_tx(self.admission_feed, &ticket)?;
+        }
         Ok(ticket)
     }
 }
@@ -147,8 +152,9 @@ impl Tickets<'_> {
                 &store.log,
                 &store.promo_codes,
                 &store.promo_uses,
+                &store.admission_feed,
             ),
-            |(inventory, tickets, by_expiry, log, promo_codes, promo_uses)| {
+            |(inventory, tickets, by_expiry, log, promo_codes, promo_uses, admission_feed)| {
                 body(&ReleaseTrees {
                     inventory,
                     tickets,
@@ -156,6 +162,7 @@ impl Tickets<'_> {
                     log,
                     promo_codes,
                     promo_uses,
+                    admission_feed,
                 })
             },
         ))?;
