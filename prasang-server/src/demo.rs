@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use prasang_core::auth::Actor;
+use prasang_core::checkin::CheckInRequest;
 use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
 use prasang_core::promo::{Discount, NewPromoCode};
@@ -19,7 +21,8 @@ use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketStat
 use prasang_core::users::{Gender, NewUser, Role};
 use prasang_core::zone::{LocalDateTime, Zone};
 use prasang_core::{
-    Clock, Config, EventId, ManualClock, Prasang, SystemClock, TicketId, Timestamp, UserId,
+    Clock, Config, EventId, ManualClock, PageRequest, Prasang, SystemClock, TicketId, Timestamp,
+    UserId,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -33,6 +36,12 @@ pub const ORGANIZER_PASSWORD: &str = "demo-organizer";
 pub const ATTENDEE_PASSWORD: &str = "demo-attendee";
 /// The demo admin.
 pub const ADMIN: (&str, &str) = ("admin@demo.prasang.org", "demo-admin-password");
+/// The door staff of every demo event: scans tickets at `/events/{id}/door`.
+pub const DOOR_STAFF: (&str, &str, &str) = ("Noor Haddad", "door@demo.prasang.org", "demo-door");
+/// The gates the demo's past events admitted their audience through.
+const GATES: [&str; 2] = ["Main door", "Side door"];
+/// Doors open this long before an event starts.
+const DOORS_OPEN: i64 = 45 * 60_000;
 
 const DAY: i64 = 86_400_000;
 const HOUR: i64 = 3_600_000;
@@ -410,6 +419,16 @@ enum Step {
         attendee: usize,
         event: usize,
     },
+    /// The doors of a past event open: most holders of a booked ticket will arrive.
+    OpenDoors {
+        event: usize,
+    },
+    /// A seat is scanned at a gate.
+    Admit {
+        event: usize,
+        code: String,
+        gate: &'static str,
+    },
 }
 
 /// Comments by rating (1 to 5), so the words match the stars.
@@ -442,6 +461,29 @@ fn demo_rating(rng: &mut StdRng, age: i64) -> i64 {
 
 /// Page views of an event by people who only look: a few hundred for a popular one. Views are
 /// counted in memory and written to the log in one entry per maintenance run, so this is cheap.
+/// The admission codes of every seat of `event`'s booked tickets.
+fn booked_seat_codes(
+    prasang: &Prasang,
+    organizer: &Actor,
+    event: EventId,
+) -> Result<Vec<String>, DemoError> {
+    let mut codes = Vec::new();
+    let mut page = PageRequest::first(100);
+    loop {
+        let tickets = prasang.tickets().list_for_event(organizer, event, &page)?;
+        for ticket in tickets.items {
+            if ticket.status == TicketStatus::Booked {
+                let seats = prasang.admissions().codes(organizer, ticket.id)?;
+                codes.extend(seats.into_iter().map(|seat| seat.code));
+            }
+        }
+        match tickets.next {
+            Some(next) => page.after = Some(next),
+            None => return Ok(codes),
+        }
+    }
+}
+
 fn browse(
     prasang: &Prasang,
     rng: &mut StdRng,
@@ -511,6 +553,15 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         })?;
         attendees.push(user.id);
     }
+    let door_staff = prasang.users().register(NewUser {
+        name: DOOR_STAFF.0.into(),
+        email: DOOR_STAFF.1.into(),
+        password: DOOR_STAFF.2.into(),
+        gender: Gender::Undisclosed,
+        age: 30,
+        role: Role::Attendee,
+    })?;
+    let door_staff = prasang.auth().trusted_actor(door_staff.id)?;
 
     // Events are announced on day 1 of the story.
     clock.set(at(start + DAY));
@@ -555,6 +606,9 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 prasang.promo_codes().create(&actor, created.id, code)?;
             }
         }
+        prasang
+            .check_ins()
+            .add_staff(&actor, created.id, door_staff.user_id())?;
         events.push(created.id);
     }
 
@@ -597,6 +651,11 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             }
         }
     }
+    for (e, start) in starts.iter().enumerate() {
+        if *start < now.as_millis() - HOUR {
+            schedule(&mut steps, start - DOORS_OPEN, Step::OpenDoors { event: e });
+        }
+    }
     let postponed = EVENTS.len() - 1;
     schedule(
         &mut steps,
@@ -604,7 +663,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         Step::CancelEvent { event: postponed },
     );
 
-    let (mut booked, mut sold_out, mut rated) = (0, 0, 0);
+    let (mut booked, mut sold_out, mut rated, mut admitted) = (0, 0, 0, 0);
     // Orders of the typed event after its early-bird sale closed, in story order.
     let mut late_orders = 0;
     while let Some(((time, _), step)) = steps.pop_first() {
@@ -722,6 +781,30 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     Err(error) => return Err(error.into()),
                 }
             }
+            Step::OpenDoors { event } => {
+                let organizer = prasang
+                    .auth()
+                    .trusted_actor(organizers[EVENTS[event].organizer])?;
+                for code in booked_seat_codes(&prasang, &organizer, events[event])? {
+                    if rng.gen_bool(0.85) {
+                        // Arrivals peak a little before the start and trail off after it.
+                        let (a, b): (f64, f64) = (rng.r#gen(), rng.r#gen());
+                        let offset = ((a + b) / 2.0 * 80.0) as i64 * 60_000;
+                        let gate = GATES[usize::from(rng.gen_bool(0.3))];
+                        schedule(&mut steps, time + offset, Step::Admit { event, code, gate });
+                    }
+                }
+            }
+            Step::Admit { event, code, gate } => {
+                admitted += 1;
+                let request = CheckInRequest {
+                    event: events[event],
+                    code: &code,
+                    gate: gate.into(),
+                    scan_id: format!("demo-{admitted}"),
+                };
+                prasang.check_ins().check_in(&door_staff, request)?;
+            }
             Step::Reply { attendee, event } => {
                 let actor = prasang
                     .auth()
@@ -759,8 +842,8 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
 
     let mut text = String::from("\nDemo data loaded");
     text.push_str(&format!(
-        " ({} events, {booked} bookings, {sold_out} turned away as sold out, {rated} ratings). \
-         Demo accounts:\n",
+        " ({} events, {booked} bookings, {sold_out} turned away as sold out, {rated} ratings, \
+         {admitted} seats checked in at the door). Demo accounts:\n",
         EVENTS.len()
     ));
     text.push_str(&format!(
@@ -772,6 +855,10 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             "  organizer  {email:<28} password: {ORGANIZER_PASSWORD}  ({name})\n"
         ));
     }
+    text.push_str(&format!(
+        "  door staff {:<28} password: {}  ({}, scans at every event's door page)\n",
+        DOOR_STAFF.1, DOOR_STAFF.2, DOOR_STAFF.0
+    ));
     for (name, _, _) in ATTENDEES.iter().take(4) {
         text.push_str(&format!(
             "  attendee   {:<28} password: {ATTENDEE_PASSWORD}  ({name})\n",
@@ -844,6 +931,19 @@ mod tests {
             by_code.codes.iter().all(|c| c.sales.bookings > 0)
                 && by_code.codes.iter().any(|c| c.sales.discount_minor > 0),
             "{by_code:?}"
+        );
+
+        // Most holders of the past events came through the doors, a few did not.
+        let first = prasang.export().events(&admin).expect("events");
+        let first = first
+            .iter()
+            .find(|e| e.title == EVENTS[0].title)
+            .expect("the first event")
+            .id;
+        let counts = prasang.check_ins().counts(&admin, first).expect("counts");
+        assert!(
+            counts.admitted > 0 && counts.admitted < counts.expected,
+            "{counts:?}"
         );
 
         // Comments and replies are there to read on the rated (past) events.
