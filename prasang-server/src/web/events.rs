@@ -214,7 +214,7 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
     };
     let key = Some(purchase.order.key.clone())
         .filter(|key| !key.is_empty())
-        .unwrap_or_else(ulid_like);
+        .unwrap_or_else(fresh_key);
     let body = html! {
         h1 { (event.title) }
         (facts(&event, &types))
@@ -271,8 +271,9 @@ fn feedback_form(
     }
 }
 
-/// A fresh idempotency key for a booking form: a double-submitted form books once.
-fn ulid_like() -> String {
+/// A fresh idempotency key for a form (a booking, a scan at the door): a form sent twice counts
+/// once.
+pub(crate) fn fresh_key() -> String {
     use base64::Engine;
     use rand::RngCore;
     let mut bytes = [0u8; 16];
