@@ -269,6 +269,7 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::ticket_types::schemas(),
         crate::handlers::promo_codes::schemas(),
         crate::handlers::tickets::schemas(),
+        crate::handlers::admission::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);

@@ -2,8 +2,8 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, analytics, auth, events, feedback, meta, notifications, promo_codes, ticket_types,
-    tickets, users,
+    admin, admission, analytics, auth, events, feedback, meta, notifications, promo_codes,
+    ticket_types, tickets, users,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -154,6 +154,24 @@ const API: &[Route] = &[
     )
     .returns(200, Some("Jwks"))
     .media("application/jwk-set+json"),
+    Route::new(
+        "GET",
+        "/.well-known/admission-keys.json",
+        handler!(admission::keys),
+        "admissionKeysWellKnown",
+        "check-in",
+        "The public keys that verify admission codes offline (the same as /api/v1/admission-keys)",
+    )
+    .returns(200, Some("AdmissionKeys")),
+    Route::new(
+        "GET",
+        "/api/v1/admission-keys",
+        handler!(admission::keys),
+        "admissionKeys",
+        "check-in",
+        "The public keys that verify admission codes offline, by key id (the current one signs new codes)",
+    )
+    .returns(200, Some("AdmissionKeys")),
     Route::new(
         "GET",
         "/api/v1/openapi.json",
@@ -483,6 +501,17 @@ const API: &[Route] = &[
     )
     .bearer()
     .returns(200, Some("Ticket")),
+    Route::new(
+        "GET",
+        "/api/v1/tickets/{id}/admissions",
+        handler!(admission::ticket_codes),
+        "listTicketAdmissions",
+        "check-in",
+        "A booked ticket's admission code per seat (its holder, the event's organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("SeatCodeList"))
+    .refuses(&[409]),
     Route::new(
         "POST",
         "/api/v1/tickets/{id}/cancel",

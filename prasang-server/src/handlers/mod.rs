@@ -2,6 +2,7 @@
 //! blocking pool and shapes the answer; rules (who may do what) live in the core.
 
 pub mod admin;
+pub mod admission;
 pub mod analytics;
 pub mod auth;
 pub mod events;

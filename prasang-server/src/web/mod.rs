@@ -8,11 +8,12 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets` with `admission`, `account`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
 mod admin;
+mod admission;
 mod booking;
 mod charts;
 mod csrf;
@@ -121,6 +122,7 @@ static PAGES: &[Page] = &[
     post("/logout", account::logout),
     get("/me/tickets", tickets::mine),
     post("/tickets/{id}/cancel", tickets::cancel),
+    get("/tickets/{id}/print", admission::print),
     get("/me/notifications", account::notifications),
     post("/me/notifications", account::set_notifications),
     get("/organizer", organizer::home),
