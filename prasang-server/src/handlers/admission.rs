@@ -7,7 +7,7 @@ use prasang_core::admission::CODE_LEN;
 use serde_json::{Value, json};
 
 use crate::request::{Ctx, Reply, ok};
-use crate::schema::{id, list_of};
+use crate::schema::id;
 
 /// `GET /api/v1/admission-keys` (also `/.well-known/admission-keys.json`).
 pub(crate) async fn keys(cx: Ctx) -> Reply {
@@ -19,8 +19,8 @@ pub(crate) async fn keys(cx: Ctx) -> Reply {
 pub(crate) async fn ticket_codes(cx: Ctx) -> Reply {
     let ticket: TicketId = cx.id("id")?;
     let actor = cx.actor().await?;
-    let items = cx.core_read(|p| p.admissions().codes(&actor, ticket))?;
-    ok(&json!({ "items": items }))
+    let seats = cx.core_read(|p| p.admissions().codes(&actor, ticket))?;
+    ok(&json!({ "seats": seats }))
 }
 
 /// The schema of an admission code's text.
@@ -33,19 +33,21 @@ pub(crate) fn code_schema() -> Value {
 /// OpenAPI schemas of the admission routes.
 pub(crate) fn schemas() -> Value {
     json!({
+        "AdmissionKey": {
+            "type": "object",
+            "properties": {
+                "key_id": { "type": "integer", "minimum": 0, "maximum": 255,
+                    "description": "the id codes carry (their second byte)" },
+                "algorithm": { "const": "Ed25519" },
+                "public_key": { "type": "string",
+                    "description": "the 32-byte public key, base64url without padding" },
+                "current": { "type": "boolean", "description": "whether it signs new codes" }
+            }
+        },
         "AdmissionKeys": {
             "type": "object", "required": ["keys"],
-            "properties": { "keys": { "type": "array", "items": {
-                "type": "object",
-                "properties": {
-                    "key_id": { "type": "integer", "minimum": 0, "maximum": 255,
-                        "description": "the id codes carry (their second byte)" },
-                    "algorithm": { "const": "Ed25519" },
-                    "public_key": { "type": "string",
-                        "description": "the 32-byte public key, base64url without padding" },
-                    "current": { "type": "boolean", "description": "whether it signs new codes" }
-                }
-            } } }
+            "properties": { "keys": { "type": "array",
+                "items": { "$ref": "#/components/schemas/AdmissionKey" } } }
         },
         "SeatCode": {
             "type": "object",
@@ -55,6 +57,10 @@ pub(crate) fn schemas() -> Value {
                 "code": code_schema()
             }
         },
-        "SeatCodeList": list_of("SeatCode")
+        "SeatCodes": {
+            "type": "object", "required": ["seats"],
+            "properties": { "seats": { "type": "array",
+                "items": { "$ref": "#/components/schemas/SeatCode" } } }
+        }
     })
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod admission;
 pub mod analytics;
 pub mod auth;
+pub mod check_in;
 pub mod events;
 pub mod feedback;
 pub mod meta;

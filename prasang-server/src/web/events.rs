@@ -207,6 +207,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         _ => None,
     };
     let viewer = cx.user.as_ref().map(|user| user.actor);
+    // The door page is for who may scan here (the core's rule, asked through the counts).
+    let scans_here =
+        viewer.is_some_and(|actor| cx.core_read(|p| p.check_ins().counts(&actor, id)).is_ok());
     let types = if on_sale {
         booking::offered(cx, viewer, id, &mut purchase)?
     } else {
@@ -217,6 +220,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         .unwrap_or_else(fresh_key);
     let body = html! {
         h1 { (event.title) }
+        @if scans_here {
+            p.row { a.button href=(format!("/events/{id}/door")) { "Door page (check-in)" } }
+        }
         (facts(&event, &types))
         @if !event.description.is_empty() {
             h2 { "About" }

@@ -37,8 +37,28 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             }
             rows.push((ticket, event, names));
         }
+        // Events whose door the user works: their door pages are found here.
+        let door_duty = cx.core_read(|p| p.check_ins().staff_events(&actor))?;
+        // (An event deleted since is left out.)
+        let doors: Vec<_> = door_duty
+            .into_iter()
+            .filter_map(|event| cx.core_read(|p| p.events().peek(event)).ok())
+            .collect();
         let body = html! {
             h1 { "My tickets" }
+            @if !doors.is_empty() {
+                section.door-duty aria-labelledby="door-duty" {
+                    h2 #door-duty { "Door duty" }
+                    ul {
+                        @for event in &doors {
+                            li {
+                                a href=(format!("/events/{}/door", event.id)) { "Door page: " (event.title) }
+                                " · " span.meta { (format::event_time(event, event.starts_at)) }
+                            }
+                        }
+                    }
+                }
+            }
             @if rows.is_empty() {
                 p { "No tickets yet. " a href="/" { "Find an event" } "." }
             } @else {
