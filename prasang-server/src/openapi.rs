@@ -63,7 +63,12 @@ fn schemas() -> Value {
                     "properties": { "field": string(), "message": string() } } },
                 "retry_after": { "type": "integer" },
                 "line": { "type": "integer", "description": "a refused booking line's index in `lines`, from 0" },
-                "ticket_type": { "type": "integer", "description": "the ticket type the refused line named" }
+                "ticket_type": { "type": "integer", "description": "the ticket type the refused line named" },
+                "first": { "$ref": "#/components/schemas/Admitted",
+                    "description": "admission-already-admitted: the seat's first admission" },
+                "ticket": { "type": "string", "description": "admission-revoked: the ticket" },
+                "seat": { "type": "integer", "description": "admission-revoked: the seat scanned" },
+                "reason": { "type": "string", "description": "admission-revoked: cancelled, expired, not_paid or event_cancelled; admission-code-invalid: malformed, unsupported_version, unknown_key, bad_signature or no_such_seat" }
             }
         },
         "Health": { "type": "object", "properties": { "status": string() } },
@@ -269,6 +274,8 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::ticket_types::schemas(),
         crate::handlers::promo_codes::schemas(),
         crate::handlers::tickets::schemas(),
+        crate::handlers::admission::schemas(),
+        crate::handlers::check_in::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -296,6 +303,8 @@ pub fn document() -> Value {
                     "type_id" => json!({ "type": "integer", "minimum": 1,
                         "description": "the ticket type's number within the event" }),
                     "code" => crate::handlers::promo_codes::code_schema(),
+                    "seat" => json!({ "type": "integer", "minimum": 1,
+                        "description": "the seat within the ticket, from 1" }),
                     _ => crate::handlers::analytics::query_schema(name).unwrap_or_else(id),
                 };
                 parameters.push(json!({
@@ -311,6 +320,8 @@ pub fn document() -> Value {
                 "limit" => integer(limits::PAGE_SIZE),
                 "text" => text(limits::SEARCH_TEXT),
                 "from" => json!({ "type": "integer", "minimum": 0 }),
+                "cursor" => json!({ "type": "integer", "minimum": 0, "default": 0,
+                    "description": "0 the first time, then the last answer's next_cursor" }),
                 "code" => json!({ "type": "string", "maxLength": limits::PROMO_CODE.max,
                     "description": "a promo code of the event (any case): the hidden types it reveals are listed too" }),
                 "local_date" => json!({ "type": "string", "format": "date",

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
+use prasang_core::checkin::CheckInError;
 use prasang_core::tickets::TicketError;
 use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
@@ -92,7 +93,8 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// `Allow` header for 405.
     pub allow: Option<String>,
-    /// Extension members (RFC 9457 §3.2): a refused booking line's `line` and `ticket_type`.
+    /// Extension members (RFC 9457 §3.2): a refused booking line's `line` and `ticket_type`, a
+    /// refused scan's `first` admission or `reason` (see [`core_problem`]).
     pub members: Vec<(&'static str, serde_json::Value)>,
 }
 
@@ -129,8 +131,9 @@ impl Problem {
         format!("{PROBLEM_TYPE_PREFIX}{}", self.slug)
     }
 
-    /// The response carrying this problem.
-    pub fn into_response(self) -> Response<Full<Bytes>> {
+    /// The problem document (also a member of answers that carry several outcomes, such as an
+    /// offline gate's upload).
+    pub fn body(&self) -> serde_json::Value {
         let mut body = json!({
             "type": self.type_uri(),
             "title": self.title,
@@ -146,6 +149,12 @@ impl Problem {
         for (name, value) in &self.members {
             body[*name] = value.clone();
         }
+        body
+    }
+
+    /// The response carrying this problem.
+    pub fn into_response(self) -> Response<Full<Bytes>> {
+        let body = self.body();
         let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
         *response.status_mut() = self.status;
         let headers = response.headers_mut();
@@ -207,15 +216,34 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
     };
     let mut problem = Problem::new(status, info.code, info.title, error);
     problem.field = error.field().cloned();
-    // A booking's refused line is named, so a client can point at it.
-    let error: &(dyn std::error::Error + 'static) = error;
+    problem.members = members(error);
+    problem
+}
+
+/// What a refusal says beyond its code, as extension members (RFC 9457 §3.2): a booking's
+/// refused line (so a client can point at it); a refused scan's first admission (when, at which
+/// gate), why a ticket is revoked or why a code is invalid (so a gate can say it).
+fn members(error: &(dyn std::error::Error + 'static)) -> Vec<(&'static str, serde_json::Value)> {
     if let Some((line, ticket_type)) = error
         .downcast_ref::<TicketError>()
         .and_then(TicketError::line)
     {
-        problem.members = vec![("line", json!(line)), ("ticket_type", json!(ticket_type))];
+        return vec![("line", json!(line)), ("ticket_type", json!(ticket_type))];
     }
-    problem
+    match error.downcast_ref::<CheckInError>() {
+        Some(CheckInError::AlreadyAdmitted { first }) => vec![("first", json!(first))],
+        Some(CheckInError::Revoked {
+            ticket,
+            seat,
+            reason,
+        }) => vec![
+            ("ticket", json!(ticket)),
+            ("seat", json!(seat)),
+            ("reason", json!(reason)),
+        ],
+        Some(CheckInError::CodeInvalid(reason)) => vec![("reason", json!(reason))],
+        _ => Vec::new(),
+    }
 }
 
 /// Maps request-level failures (before or around the core call) to problems.

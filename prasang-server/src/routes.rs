@@ -2,8 +2,8 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, analytics, auth, events, feedback, meta, notifications, promo_codes, ticket_types,
-    tickets, users,
+    admin, admission, analytics, auth, check_in, events, feedback, meta, notifications,
+    promo_codes, ticket_types, tickets, users,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -154,6 +154,24 @@ const API: &[Route] = &[
     )
     .returns(200, Some("Jwks"))
     .media("application/jwk-set+json"),
+    Route::new(
+        "GET",
+        "/.well-known/admission-keys.json",
+        handler!(admission::keys),
+        "admissionKeysWellKnown",
+        "check-in",
+        "The public keys that verify admission codes offline (the same as /api/v1/admission-keys)",
+    )
+    .returns(200, Some("AdmissionKeys")),
+    Route::new(
+        "GET",
+        "/api/v1/admission-keys",
+        handler!(admission::keys),
+        "admissionKeys",
+        "check-in",
+        "The public keys that verify admission codes offline, by key id (the current one signs new codes)",
+    )
+    .returns(200, Some("AdmissionKeys")),
     Route::new(
         "GET",
         "/api/v1/openapi.json",
@@ -484,6 +502,17 @@ const API: &[Route] = &[
     .bearer()
     .returns(200, Some("Ticket")),
     Route::new(
+        "GET",
+        "/api/v1/tickets/{id}/admissions",
+        handler!(admission::ticket_codes),
+        "listTicketAdmissions",
+        "check-in",
+        "A booked ticket's admission code per seat (its holder, the event's organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("SeatCodes"))
+    .refuses(&[409]),
+    Route::new(
         "POST",
         "/api/v1/tickets/{id}/cancel",
         handler!(tickets::cancel),
@@ -579,6 +608,113 @@ const API: &[Route] = &[
     .bearer()
     .query(PAGE_QUERY)
     .returns(200, Some("DeliveryPage")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/check-ins",
+        handler!(check_in::check_in),
+        "checkIn",
+        "check-in",
+        "Check a scanned admission code in at a gate (its organizer, admins, its door staff); a retried scan_id answers the first answer",
+    )
+    .bearer()
+    .body("CheckIn")
+    .returns(200, Some("Admitted"))
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/check-ins",
+        handler!(check_in::recent),
+        "listCheckIns",
+        "check-in",
+        "The last admissions, newest first (its organizer, admins, its door staff)",
+    )
+    .bearer()
+    .query(&["limit"])
+    .returns(200, Some("RecentAdmissionList")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/check-ins/summary",
+        handler!(check_in::summary),
+        "checkInSummary",
+        "check-in",
+        "Seats admitted and expected, in all and per ticket type (its organizer, admins, its door staff)",
+    )
+    .bearer()
+    .returns(200, Some("CheckInSummary")),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}/check-ins/{ticket}/{seat}",
+        handler!(check_in::undo),
+        "undoCheckIn",
+        "check-in",
+        "Undo a wrong admission: the seat may come in again (its organizer, admins; logged)",
+    )
+    .bearer()
+    .returns(204, None)
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/door-staff",
+        handler!(check_in::staff),
+        "listDoorStaff",
+        "check-in",
+        "The users who may scan at this event's door (its organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("DoorStaffList")),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/door-staff/{user}",
+        handler!(check_in::add_staff),
+        "addDoorStaff",
+        "check-in",
+        "Let an existing user scan at this event's door, and nothing else (its organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("DoorStaffMember")),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}/door-staff/{user}",
+        handler!(check_in::remove_staff),
+        "removeDoorStaff",
+        "check-in",
+        "Take a user off this event's door staff (its organizer, admins)",
+    )
+    .bearer()
+    .returns(204, None),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/check-in-sync",
+        handler!(check_in::sync),
+        "checkInSync",
+        "check-in",
+        "What an offline gate needs since its cursor: keys, revoked tickets, admissions and undos (its organizer, admins, its door staff)",
+    )
+    .bearer()
+    .query(&["cursor"])
+    .returns(200, Some("CheckInSync")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/check-in-uploads",
+        handler!(check_in::upload),
+        "uploadCheckIns",
+        "check-in",
+        "Upload the scans an offline gate made (1 to 1,000): one outcome per scan, a seat admitted twice is a conflict (its organizer, admins, its door staff)",
+    )
+    .bearer()
+    .body("CheckInUpload")
+    .returns(200, Some("CheckInUploadResult")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/check-in-conflicts",
+        handler!(check_in::conflicts),
+        "listCheckInConflicts",
+        "check-in",
+        "Offline scans that conflicted, oldest first (its organizer, admins)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("CheckInConflictPage")),
     Route::new(
         "GET",
         "/api/v1/admin/integrity",

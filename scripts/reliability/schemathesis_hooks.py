@@ -23,6 +23,8 @@ def _kind_of(path, name):
     """Which kind of object the path parameter `name` of `path` names."""
     if name == "user":
         return "users"
+    if name == "ticket":
+        return "tickets"
     if name == "report":
         return "reports"
     if name == "type_id":

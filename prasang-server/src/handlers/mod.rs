@@ -2,8 +2,10 @@
 //! blocking pool and shapes the answer; rules (who may do what) live in the core.
 
 pub mod admin;
+pub mod admission;
 pub mod analytics;
 pub mod auth;
+pub mod check_in;
 pub mod events;
 pub mod feedback;
 pub mod meta;

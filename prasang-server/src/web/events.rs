@@ -207,6 +207,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         _ => None,
     };
     let viewer = cx.user.as_ref().map(|user| user.actor);
+    // The door page is for who may scan here (the core's rule, asked through the counts).
+    let scans_here =
+        viewer.is_some_and(|actor| cx.core_read(|p| p.check_ins().counts(&actor, id)).is_ok());
     let types = if on_sale {
         booking::offered(cx, viewer, id, &mut purchase)?
     } else {
@@ -214,9 +217,12 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
     };
     let key = Some(purchase.order.key.clone())
         .filter(|key| !key.is_empty())
-        .unwrap_or_else(ulid_like);
+        .unwrap_or_else(fresh_key);
     let body = html! {
         h1 { (event.title) }
+        @if scans_here {
+            p.row { a.button href=(format!("/events/{id}/door")) { "Door page (check-in)" } }
+        }
         (facts(&event, &types))
         @if !event.description.is_empty() {
             h2 { "About" }
@@ -271,8 +277,9 @@ fn feedback_form(
     }
 }
 
-/// A fresh idempotency key for a booking form: a double-submitted form books once.
-fn ulid_like() -> String {
+/// A fresh idempotency key for a form (a booking, a scan at the door): a form sent twice counts
+/// once.
+pub(crate) fn fresh_key() -> String {
     use base64::Engine;
     use rand::RngCore;
     let mut bytes = [0u8; 16];

@@ -110,6 +110,9 @@ fn notice(code: &str) -> Option<&'static str> {
         "type-added" => "The ticket type is added.",
         "type-deleted" => "The ticket type is deleted.",
         "code-created" => "The promo code is created; it works at once.",
+        "staff-added" => "Added to the door staff: they can scan at this event's door now.",
+        "staff-removed" => "Removed from the door staff.",
+        "admission-undone" => "The admission is undone: the seat's code admits once more.",
         _ => return None,
     })
 }

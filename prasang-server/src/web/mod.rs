@@ -8,16 +8,18 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets` with `admission`, `door`, `account`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
 mod admin;
+mod admission;
 mod booking;
 mod charts;
 mod csrf;
 mod cx;
 mod dashboard;
+mod door;
 mod error;
 mod events;
 mod form;
@@ -114,6 +116,8 @@ static PAGES: &[Page] = &[
     get("/events/{id}", events::show),
     post("/events/{id}/book", events::book),
     post("/events/{id}/feedback", tickets::feedback),
+    get("/events/{id}/door", door::show),
+    post("/events/{id}/door", door::scan),
     get("/login", account::login_form),
     post("/login", account::login),
     get("/register", account::register_form),
@@ -121,6 +125,7 @@ static PAGES: &[Page] = &[
     post("/logout", account::logout),
     get("/me/tickets", tickets::mine),
     post("/tickets/{id}/cancel", tickets::cancel),
+    get("/tickets/{id}/print", admission::print),
     get("/me/notifications", account::notifications),
     post("/me/notifications", account::set_notifications),
     get("/organizer", organizer::home),
@@ -135,6 +140,19 @@ static PAGES: &[Page] = &[
     post(
         "/organizer/events/{id}/types/{type}",
         organizer::types::change,
+    ),
+    get("/organizer/events/{id}/check-in", organizer::check_in::page),
+    post(
+        "/organizer/events/{id}/check-in/staff",
+        organizer::check_in::add_staff,
+    ),
+    post(
+        "/organizer/events/{id}/check-in/staff/{user}/remove",
+        organizer::check_in::remove_staff,
+    ),
+    post(
+        "/organizer/events/{id}/check-in/undo",
+        organizer::check_in::undo,
     ),
     get("/organizer/events/{id}/codes", organizer::codes::list),
     post("/organizer/events/{id}/codes", organizer::codes::create),

@@ -1,4 +1,5 @@
-//! An attendee's tickets: booking, the list with cancel, and feedback on events they attended.
+//! An attendee's tickets: booking, the list with cancel and each booked seat's admission code
+//! ([`super::admission`]), and feedback on events they attended.
 
 use maud::{Markup, html};
 use prasang_core::feedback::FeedbackInput;
@@ -9,6 +10,7 @@ use prasang_core::events::{TicketType, TicketTypeId};
 use prasang_core::tickets::{Ticket, TicketStatus};
 use prasang_core::{EventId, TicketId};
 
+use super::admission;
 use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
@@ -23,13 +25,40 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             .core(move |p| p.tickets().list_mine(&actor, &page_request))
             .await?;
         let mut rows = Vec::with_capacity(tickets.items.len());
+        let mut codes = Vec::new();
+        let now = cx.prasang().now();
         for ticket in tickets.items {
             let event = cx.core_read(|p| p.events().peek(ticket.event))?;
             let names = type_names(&cx, &actor, &ticket);
+            // Codes of events that are over would only weigh the page down.
+            if ticket.status == TicketStatus::Booked && event.ends_at > now {
+                let seats = admission::codes(&cx, actor, ticket.id)?;
+                codes.push((ticket.id, event.title.clone(), seats));
+            }
             rows.push((ticket, event, names));
         }
+        // Events whose door the user works: their door pages are found here.
+        let door_duty = cx.core_read(|p| p.check_ins().staff_events(&actor))?;
+        // (An event deleted since is left out.)
+        let doors: Vec<_> = door_duty
+            .into_iter()
+            .filter_map(|event| cx.core_read(|p| p.events().peek(event)).ok())
+            .collect();
         let body = html! {
             h1 { "My tickets" }
+            @if !doors.is_empty() {
+                section.door-duty aria-labelledby="door-duty" {
+                    h2 #door-duty { "Door duty" }
+                    ul {
+                        @for event in &doors {
+                            li {
+                                a href=(format!("/events/{}/door", event.id)) { "Door page: " (event.title) }
+                                " · " span.meta { (format::event_time(event, event.starts_at)) }
+                            }
+                        }
+                    }
+                }
+            }
             @if rows.is_empty() {
                 p { "No tickets yet. " a href="/" { "Find an event" } "." }
             } @else {
@@ -60,6 +89,11 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             }
             @if let Some(after) = &tickets.next {
                 nav.pager aria-label="Pages" { a href=(format!("/me/tickets?after={after}")) rel="next" { "More tickets" } }
+            }
+            @if !codes.is_empty() {
+                h2 #codes { "Admission codes" }
+                p.hint { "Show a seat's code at the door (on your phone or printed); each admits one person once." }
+                @for (ticket, title, seats) in &codes { (admission::seats_section(*ticket, title, seats)) }
             }
         };
         page(&cx, "My tickets", body)

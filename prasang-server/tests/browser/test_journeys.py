@@ -360,3 +360,56 @@ def test_a_buyer_books_two_adults_and_a_child_with_a_code_and_sees_the_total(vis
     row = page.locator("tr", has_text=title).inner_text()
     assert "EUR 45.00" in row and "Adult" in row and "Child" in row and "FAMILY" in row, row
     ada.screenshot("my-tickets-types")
+
+
+def test_the_door_page_admits_a_scanned_code_and_is_ready_for_the_next(visitors, server):
+    """A keyboard-wedge scanner types the code and Enter: the answer shows in words, and the
+    field is empty and focused again for the next scan, without any script."""
+    organizer = server.login(*ORGANIZER)
+    title = unique("Door night")
+    event = server.call("POST", "/api/v1/events", organizer, {
+        "title": title, "location": "Club", "capacity": 10, "per_user_limit": 2,
+        "starts_at": "2031-06-01T20:00", "ends_at": "2031-06-01T23:00", "time_zone": "Europe/Berlin",
+    })
+    email = f"{unique('guest')}@example.org"
+    server.call("POST", "/api/v1/auth/register", body={
+        "name": "Gita Guest", "email": email, "password": "a long password", "gender": "female",
+        "age": 29, "role": "attendee"})
+    guest = server.login(email, "a long password")
+    ticket = server.call("POST", f"/api/v1/events/{event['id']}/tickets", guest, {"quantity": 2})
+    codes = server.call("GET", f"/api/v1/tickets/{ticket['id']}/admissions", guest)["seats"]
+    assert [c["seat"] for c in codes] == [1, 2]
+
+    meera = visitors()
+    meera.log_in(*ORGANIZER)
+    meera.go(f"/events/{event['id']}/door")
+    page = meera.page
+    field = page.get_by_label("Scan or type an admission code")
+    assert page.evaluate("document.activeElement.id") == "code", "the field has the focus at once"
+
+    def scan(text):
+        page.keyboard.type(text)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert field.input_value() == "", "the field is empty again"
+        assert page.evaluate("document.activeElement.id") == "code", "and focused again"
+        return page.locator("section.answer").inner_text()
+
+    answer = scan(codes[0]["code"])
+    assert answer.startswith("Admitted") and "Gita Guest" in answer and "seat 1 of 2" in answer, answer
+    meera.screenshot("door-admitted")
+    assert page.locator("ul.stats").inner_text().split()[:2] == ["1", "admitted"]
+    answer = scan(codes[0]["code"])
+    assert answer.startswith("Already admitted at") and "by gate Door" in answer, answer
+    meera.screenshot("door-already-admitted")
+    second = codes[1]["code"]
+    answer = scan(second[:-1] + ("B" if second[-1] != "B" else "C"))
+    assert answer.startswith("Invalid code"), answer
+    answer = scan(codes[1]["code"])
+    assert answer.startswith("Admitted") and "seat 2 of 2" in answer, answer
+    assert "Gita Guest" in page.locator("table").inner_text(), "the last scans list it"
+
+    # An attendee is not let in behind the door.
+    stranger = visitors()
+    stranger.log_in(email, "a long password")
+    assert stranger.go(f"/events/{event['id']}/door").status in (403, 404)

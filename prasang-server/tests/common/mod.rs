@@ -2,6 +2,8 @@
 //! as any HTTP client would.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::net::SocketAddr;
 
 use bytes::Bytes;

@@ -1,8 +1,9 @@
 //! Organizer pages: my events, and one event's page with its attendees (payment confirmation),
 //! feedback (replies) and notification settings; creating, editing and cancelling an event is in
-//! [`edit`].
+//! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`].
 
 pub(super) mod attendees;
+pub(super) mod check_in;
 pub(super) mod codes;
 pub(super) mod edit;
 pub(super) mod feedback;
@@ -143,6 +144,8 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 }
                 a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
                 a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
+                a href=(format!("/organizer/events/{id}/check-in")) { "Check-in" }
+                a href=(format!("/events/{id}/door")) { "Door page" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
             (facts(&event, &types))
