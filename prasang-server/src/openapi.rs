@@ -403,6 +403,8 @@ mod tests {
             "trends",
             "funnel",
             "revenue",
+            "attendance",
+            "attendance-by-group",
         ] {
             for path in [
                 format!("/api/v1/analytics/{report}"),
@@ -412,5 +414,9 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
+        for report in ["attendance-by-ticket-type", "arrivals"] {
+            let path = format!("/api/v1/events/{{id}}/analytics/{report}");
+            assert!(doc["paths"][&path]["get"].is_object(), "{path}");
+        }
     }
 }

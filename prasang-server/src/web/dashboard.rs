@@ -195,9 +195,16 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
         let funnel_chart = BarChart {
             id: "funnel",
             title: "Funnel",
-            labels: ["Page views", "Holds", "Booked", "Cancelled", "Expired"]
-                .map(String::from)
-                .to_vec(),
+            labels: [
+                "Page views",
+                "Holds",
+                "Booked",
+                "Cancelled",
+                "Expired",
+                "Checked in",
+            ]
+            .map(String::from)
+            .to_vec(),
             series: vec![Series {
                 name: "Count",
                 values: [
@@ -206,6 +213,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
                     funnel.booked,
                     funnel.cancelled,
                     funnel.expired,
+                    funnel.checked_in,
                 ]
                 .map(|n| n as f64)
                 .to_vec(),
@@ -253,7 +261,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
     })
 }
 
-fn age_label(group: AgeGroup) -> String {
+pub(crate) fn age_label(group: AgeGroup) -> String {
     group
         .as_str()
         .replace('_', "–")
@@ -261,7 +269,7 @@ fn age_label(group: AgeGroup) -> String {
         .replace("65–plus", "65+")
 }
 
-fn gender_label(gender: Gender) -> &'static str {
+pub(crate) fn gender_label(gender: Gender) -> &'static str {
     match gender {
         Gender::Female => "Female",
         Gender::Male => "Male",
