@@ -28,8 +28,8 @@ use prasang_http_client::usage::process_usage;
 use prasang_http_client::{self as client};
 
 use super::{
-    BenchArgs, BenchError, MakeRequest, OnReply, Servers, bar, fans, integrity_ok,
-    load, organizer_event, statuses, timed_get,
+    BenchArgs, BenchError, MakeRequest, OnReply, Servers, bar, fans, integrity_ok, load,
+    organizer_event, statuses, timed_get,
 };
 
 /// Every `code` string anywhere in a JSON answer, in order (the admissions route lists one per
@@ -66,7 +66,10 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let tokens = Arc::new(tokens);
     let ticket_ids = Arc::new(Mutex::new(vec![String::new(); n]));
     let book: MakeRequest = {
-        let (tokens, path) = (Arc::clone(&tokens), format!("/api/v1/events/{event_id}/tickets"));
+        let (tokens, path) = (
+            Arc::clone(&tokens),
+            format!("/api/v1/events/{event_id}/tickets"),
+        );
         Arc::new(move |i| {
             let body = json!({ "quantity": per_ticket });
             client::request(Method::POST, &path, Some(&tokens[i]), Some(&body))
@@ -78,7 +81,16 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
             keep.lock()[i] = id.to_owned();
         }
     });
-    let booked = load(server, c, Some(n), None, book, Some(keep_id), bar(n as u64, "book")).await?;
+    let booked = load(
+        server,
+        c,
+        Some(n),
+        None,
+        book,
+        Some(keep_id),
+        bar(n as u64, "book"),
+    )
+    .await?;
     if booked.count(201) != n {
         return Err(format!("booking failed: {}", statuses(&booked)).into());
     }
@@ -99,7 +111,16 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
         codes_in(&reply.json(), &mut found);
         keep.lock().extend(found);
     });
-    load(server, c, Some(n), None, fetch, Some(keep_codes), bar(n as u64, "codes")).await?;
+    load(
+        server,
+        c,
+        Some(n),
+        None,
+        fetch,
+        Some(keep_codes),
+        bar(n as u64, "codes"),
+    )
+    .await?;
     let codes: Arc<Vec<String>> = Arc::new(std::mem::take(&mut *codes.lock()));
     if codes.len() != seats {
         return Err(format!("{} codes fetched for {seats} seats", codes.len()).into());
@@ -172,9 +193,7 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     );
     println!("| statuses | {} |", statuses(&burst));
     println!("| transport errors | {} |", burst.transport_errors);
-    println!(
-        "| server CPU per check-in (µs, whole process, from /proc) | {cpu_per_scan:.0} |"
-    );
+    println!("| server CPU per check-in (µs, whole process, from /proc) | {cpu_per_scan:.0} |");
     println!("| bytes written per admission (server, /proc io) | {bytes_per_admission:.0} |");
     println!(
         "| admitted / checked in (attendance report) | {admitted} / {checked_in} ({}) |",
