@@ -552,6 +552,25 @@ async fn integrity_ok(server: SocketAddr) -> Result<bool, BenchError> {
     Ok(integrity["ok"].as_bool() == Some(true))
 }
 
+/// Prints a report's heading, the run's set-up (then how writes reach the disk, durable per
+/// `unit` or not, and the cores) and the head of its table.
+fn report_head(title: &str, setup: &str, args: &BenchArgs, unit: &str) {
+    println!();
+    println!("## {title}");
+    println!();
+    println!(
+        "{setup}, {}, loopback; {} cores",
+        match args.periodic_flush_ms {
+            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per {unit})"),
+            None => "durable group commit".to_owned(),
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| measurement | value |");
+    println!("|---|---|");
+}
+
 /// The statuses of a run as `201: 10, 409: 3`.
 fn statuses(run: &LoadResult) -> String {
     run.statuses
@@ -657,22 +676,15 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
 
     let sold_ok =
         booked == args.capacity as u64 && remaining == 0 && sale.count(201) == args.capacity;
-    println!();
-    println!("## Flash sale result");
-    println!();
-    println!(
-        "{n} users, {} seats, sale {:?}, concurrency {c}, {}, loopback; {} cores",
-        args.capacity,
-        args.sale,
-        match args.periodic_flush_ms {
-            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per booking)"),
-            None => "durable group commit".to_owned(),
-        },
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+    report_head(
+        "Flash sale result",
+        &format!(
+            "{n} users, {} seats, sale {:?}, concurrency {c}",
+            args.capacity, args.sale
+        ),
+        &args,
+        "booking",
     );
-    println!();
-    println!("| measurement | value |");
-    println!("|---|---|");
     println!(
         "| booking requests/s (all {n}) | {:.0} = {:.1}% of hello-world |",
         sale.rate(),

@@ -1215,16 +1215,7 @@ mod tests {
             ..testing::free_event(starts_at, 10)
         };
         let event = prasang.events().create(&organizer, new).expect("event").id;
-        let child = crate::events::NewTicketType {
-            name: "Child".into(),
-            price_minor: 400,
-            ..Default::default()
-        };
-        let child = prasang
-            .events()
-            .add_ticket_type(&organizer, event, child)
-            .expect("type")
-            .id;
+        let child = testing::child_type(&prasang, &organizer, event, 400);
         let code = crate::promo::NewPromoCode {
             applies_to: vec![child],
             ..crate::promo::NewPromoCode::new("half", crate::promo::Discount::Percent(50))

@@ -29,7 +29,7 @@ use prasang_http_client::{self as client};
 
 use super::{
     BenchArgs, BenchError, MakeRequest, OnReply, Servers, bar, fans, integrity_ok, load,
-    organizer_event, statuses, timed_get,
+    organizer_event, report_head, statuses, timed_get,
 };
 
 /// Every `code` string anywhere in a JSON answer, in order (the admissions route lists one per
@@ -165,20 +165,12 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     drop(servers);
 
     let every_seat_once = admitted == seats && checked_in == seats as u64;
-    println!();
-    println!("## Check-in result (doors open)");
-    println!();
-    println!(
-        "{n} tickets of {per_ticket} seat(s) = {seats} seats, {gates} gates, {}, loopback; {} cores",
-        match args.periodic_flush_ms {
-            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per admission)"),
-            None => "durable group commit".to_owned(),
-        },
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+    report_head(
+        "Check-in result (doors open)",
+        &format!("{n} tickets of {per_ticket} seat(s) = {seats} seats, {gates} gates"),
+        &args,
+        "admission",
     );
-    println!();
-    println!("| measurement | value |");
-    println!("|---|---|");
     println!(
         "| admissions/s (all {seats}) | {:.0} = {:.3} of hello-world ({:.1}%) |",
         burst.rate(),

@@ -12,6 +12,16 @@ use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::layout::page;
 
+/// The funnel chart's bars.
+pub(crate) const FUNNEL_STEPS: [&str; 6] = [
+    "Page views",
+    "Holds",
+    "Booked",
+    "Cancelled",
+    "Expired",
+    "Checked in",
+];
+
 /// The caller's events, or everyone's for admins (as the REST reports).
 fn scope_of(actor: &Actor) -> Scope {
     if actor.is_admin() {
@@ -195,16 +205,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
         let funnel_chart = BarChart {
             id: "funnel",
             title: "Funnel",
-            labels: [
-                "Page views",
-                "Holds",
-                "Booked",
-                "Cancelled",
-                "Expired",
-                "Checked in",
-            ]
-            .map(String::from)
-            .to_vec(),
+            labels: FUNNEL_STEPS.map(String::from).to_vec(),
             series: vec![Series {
                 name: "Count",
                 values: [

@@ -179,10 +179,9 @@ mod tests {
     use super::*;
     use crate::analytics::{Attendance, Scope};
     use crate::auth::Actor;
-    use crate::events::NewTicketType;
     use crate::log::DomainEvent;
     use crate::tickets::{BookingLine, BookingRequest};
-    use crate::users::{Gender, NewUser, Role};
+    use crate::users::{Gender, Role};
     use crate::{Config, ManualClock, Prasang, testing};
 
     #[test]
@@ -205,21 +204,6 @@ mod tests {
 
     fn minutes(n: i64) -> Timestamp {
         Timestamp::from_millis(DOORS + n * 60_000)
-    }
-
-    fn person(prasang: &Prasang, name: &str, gender: Gender, age: i64) -> Actor {
-        let user = prasang
-            .users()
-            .register(NewUser {
-                name: name.into(),
-                email: format!("{name}@example.org"),
-                password: format!("{name} has a long password"),
-                gender,
-                age,
-                role: Role::Attendee,
-            })
-            .expect("register");
-        Actor::new(user.id, Role::Attendee)
     }
 
     /// Appends `event` to the log as the check-in engine would.
@@ -293,17 +277,9 @@ mod tests {
             ..testing::free_event(minutes(0), 100)
         };
         let event = prasang.events().create(&organizer, new).expect("event").id;
-        let child = NewTicketType {
-            name: "Child".into(),
-            ..Default::default()
-        };
-        let child = prasang
-            .events()
-            .add_ticket_type(&organizer, event, child)
-            .expect("type")
-            .id;
-        let ada = person(&prasang, "ada", Gender::Female, 22);
-        let bo = person(&prasang, "bo", Gender::Male, 35);
+        let child = testing::child_type(&prasang, &organizer, event, 0);
+        let ada = testing::person(&prasang, "ada", Role::Attendee, Gender::Female, 22);
+        let bo = testing::person(&prasang, "bo", Role::Attendee, Gender::Male, 35);
         let book = |who: &Actor, lines: Vec<BookingLine>| {
             let request = BookingRequest {
                 event,
@@ -479,7 +455,7 @@ mod tests {
             ..testing::free_event(starts_at, 10)
         };
         let event = prasang.events().create(&organizer, new).expect("event").id;
-        let ada = person(&prasang, "ada", Gender::Female, 22);
+        let ada = testing::person(&prasang, "ada", Role::Attendee, Gender::Female, 22);
         let request = BookingRequest {
             event,
             quantity: 3,
