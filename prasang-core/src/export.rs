@@ -17,13 +17,14 @@
 //! ```
 
 use crate::analytics::AgeGroup;
+use crate::analytics::store as agg;
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, domain_error};
 use crate::events::record::{self as event_record, SaleState};
-use crate::events::{Event, Events, TicketType};
+use crate::events::{Event, Events, TicketType, TicketTypeId};
 use crate::feedback::{Feedback, FeedbackRecord};
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::promo::PromoCode;
 use crate::store::{StoreError, codec};
 use crate::tickets::Ticket;
@@ -46,6 +47,26 @@ pub struct Attendee {
     pub age_group: AgeGroup,
     /// When the account was created.
     pub created_at: Timestamp,
+}
+
+/// A seat checked in at the door, as analysts see it: where and when, never who (join `ticket`
+/// with the tickets table for the holder's id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeatCheckIn {
+    /// The event.
+    pub event: EventId,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// The seat within the ticket, from 1.
+    pub seat: u32,
+    /// The seat's ticket type (seats take the ticket's lines in order).
+    pub ticket_type: TicketTypeId,
+    /// The gate that scanned it, as the gate named itself.
+    pub gate: String,
+    /// When it was scanned (by the gate's own clock when offline).
+    pub scanned_at: Timestamp,
+    /// Scanned while the gate was offline and uploaded later.
+    pub offline: bool,
 }
 
 /// Errors of the export API.
@@ -217,6 +238,28 @@ impl Export<'_> {
             };
             let record: FeedbackRecord = codec::decode("feedback", value)?;
             Ok(Some(record.to_api(event, user)))
+        })
+    }
+
+    /// Every seat checked in now (an undone admission or a cancelled ticket's seats are not), in
+    /// event, ticket and seat order, as the analytics consumer has folded them: the same seats
+    /// the attendance reports count.
+    pub fn check_ins(&self, actor: &Actor) -> Result<Vec<SeatCheckIn>, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        every_record(&self.inner.store.agg_admissions, |key, value| {
+            let Some((event, ticket, seat)) = agg::admission_from(key) else {
+                return Ok(None);
+            };
+            let admission: agg::Admission = codec::read(value)?;
+            Ok(Some(SeatCheckIn {
+                event,
+                ticket,
+                seat,
+                ticket_type: admission.ticket_type,
+                gate: admission.gate,
+                scanned_at: admission.scanned_at,
+                offline: admission.offline,
+            }))
         })
     }
 

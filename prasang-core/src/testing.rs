@@ -13,18 +13,42 @@ use crate::users::{Gender, NewUser, Role};
 
 /// Registers `name` (`name@example.org`) with `role` and returns them as an actor.
 pub(crate) fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
+    person(prasang, name, role, Gender::Undisclosed, 30)
+}
+
+/// [`register`] with a gender and an age, for the demographic reports.
+pub(crate) fn person(prasang: &Prasang, name: &str, role: Role, gender: Gender, age: i64) -> Actor {
     let user = prasang
         .users()
         .register(NewUser {
             name: name.into(),
             email: format!("{name}@example.org"),
             password: format!("{name} has a long password"),
-            gender: Gender::Undisclosed,
-            age: 30,
+            gender,
+            age,
             role,
         })
         .expect("register");
     Actor::new(user.id, role)
+}
+
+/// Adds a ticket type "Child" at `price_minor` to `event`; returns its number.
+pub(crate) fn child_type(
+    prasang: &Prasang,
+    organizer: &Actor,
+    event: crate::EventId,
+    price_minor: i64,
+) -> crate::events::TicketTypeId {
+    let child = crate::events::NewTicketType {
+        name: "Child".into(),
+        price_minor,
+        ..Default::default()
+    };
+    prasang
+        .events()
+        .add_ticket_type(organizer, event, child)
+        .expect("type")
+        .id
 }
 
 /// A free one-hour event from `starts_at` with `capacity` seats, one per person.

@@ -12,16 +12,16 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::World;
 use prasang_core::analytics::{
-    AgeGroup, ByPromoCode, ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics,
-    Funnel, GroupBy, GroupRating, Popularity, RatingsByGroup, Revenue, Sales, Scope, TopBy,
-    TopEvent, TopEvents, TopParams, TrendParams, TrendRow, Trends, TypeSales,
+    AgeGroup, Attendance, ByPromoCode, ByTicketType, CodeSales, CurrencyTotals, DemographicRow,
+    Demographics, Funnel, GroupBy, GroupRating, Popularity, RatingsByGroup, Revenue, Sales, Scope,
+    TopBy, TopEvent, TopEvents, TopParams, TrendParams, TrendRow, Trends, TypeSales,
 };
 use prasang_core::auth::Actor;
 use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
@@ -68,6 +68,8 @@ struct Oracle {
     /// Per (event, type) and per (event, code): what [`SaleTot`] counts.
     by_type: BTreeMap<(EventId, TicketTypeId), SaleTot>,
     by_code: BTreeMap<(EventId, String), SaleTot>,
+    /// The seats checked in of each ticket (undone ones and cancelled tickets' taken out).
+    admitted: BTreeMap<(EventId, TicketId), BTreeSet<u32>>,
 }
 
 /// A ticket type's or code's sales: tickets booked, seats booked now, cancellations, revenue,
@@ -194,6 +196,25 @@ impl Oracle {
                     if was_booked {
                         t.seats -= i64::from(quantity);
                         *o.booked.entry((event, user)).or_default() -= 1;
+                        o.admitted.remove(&(event, ticket));
+                    }
+                }
+                DomainEvent::Admitted {
+                    event,
+                    ticket,
+                    seat,
+                    ..
+                } => {
+                    o.admitted.entry((event, ticket)).or_default().insert(seat);
+                }
+                DomainEvent::AdmissionUndone {
+                    event,
+                    ticket,
+                    seat,
+                    ..
+                } => {
+                    if let Some(seats) = o.admitted.get_mut(&(event, ticket)) {
+                        seats.remove(&seat);
                     }
                 }
                 DomainEvent::TicketExpired { event, .. } => {
@@ -349,6 +370,16 @@ impl Oracle {
         }
     }
 
+    /// The seats checked in of each ticket of the scope's events.
+    fn admitted_in(&self, scope: Scope) -> Vec<usize> {
+        let events = self.events_in(scope);
+        self.admitted
+            .iter()
+            .filter(|((event, _), _)| events.contains(event))
+            .map(|(_, seats)| seats.len())
+            .collect()
+    }
+
     fn funnel(&self, scope: Scope) -> Funnel {
         let t = self.total(scope);
         Funnel {
@@ -357,6 +388,18 @@ impl Oracle {
             booked: t.bookings as u64,
             cancelled: t.cancellations as u64,
             expired: t.expiries as u64,
+            checked_in: self.admitted_in(scope).iter().filter(|n| **n > 0).count() as u64,
+        }
+    }
+
+    fn attendance(&self, scope: Scope) -> Attendance {
+        let booked = self.total(scope).seats;
+        let checked_in = self.admitted_in(scope).iter().sum::<usize>() as i64;
+        Attendance {
+            booked_seats: booked as u64,
+            checked_in: checked_in as u64,
+            no_shows: (booked - checked_in) as u64,
+            rate: (booked > 0).then(|| round3(checked_in as f64 / booked as f64)),
         }
     }
 
@@ -590,7 +633,14 @@ fn assert_reports_match(prasang: &Prasang) {
                 assert_eq!(report, oracle.$report(scope), "{why}");
             )*};
         }
-        match_oracle!(popularity, funnel, revenue, demographics, ratings_by_group);
+        match_oracle!(
+            popularity,
+            funnel,
+            revenue,
+            demographics,
+            ratings_by_group,
+            attendance
+        );
         // UTC (the default) from the day buckets; Kolkata (UTC+05:30 all year) from the
         // quarter-hour buckets, whose local days cut UTC days in half.
         for (zone, offset_ms) in [(None, 0), (Some("Asia/Kolkata"), 19_800_000)] {

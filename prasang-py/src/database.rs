@@ -308,7 +308,8 @@ impl Database {
         reports::top_events(&self.read(py, |p, a| p.analytics().top_events(a, scope, &params))?)
     }
 
-    /// Visits → holds → booked → cancelled / expired (one row). Scope as in `popularity`.
+    /// Visits → holds → booked → cancelled / expired, and checked in (tickets with a seat
+    /// checked in) (one row). Scope as in `popularity`.
     #[pyo3(signature = (event=None, organizer=None))]
     fn funnel(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
         let scope = scope(py, event, organizer)?;
@@ -333,6 +334,36 @@ impl Database {
     fn by_promo_code(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
         let event = event_id(py, event)?;
         reports::by_promo_code(&self.read(py, |p, a| p.analytics().by_promo_code(a, event))?)
+    }
+
+    /// Seats booked, checked in and no-shows (one row). Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn attendance(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::attendance_totals(&self.read(py, |p, a| p.analytics().attendance(a, scope))?)
+    }
+
+    /// The same per ticket type of one `event` (every type).
+    fn attendance_by_ticket_type(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::attendance_by_ticket_type(
+            &self.read(py, |p, a| p.analytics().attendance_by_ticket_type(a, event))?,
+        )
+    }
+
+    /// The same per gender × age group of the ticket holders. Scope as in `popularity`.
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn attendance_by_group(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::attendance_by_group(
+            &self.read(py, |p, a| p.analytics().attendance_by_group(a, scope))?,
+        )
+    }
+
+    /// Check-ins per quarter hour of one `event`, on its local clock (the arrival curve).
+    fn arrivals(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::arrivals(&self.read(py, |p, a| p.analytics().arrivals(a, event))?)
     }
 
     // ---- raw tables ----------------------------------------------------------------------
@@ -364,6 +395,12 @@ impl Database {
     /// and the ticket's status.
     fn ticket_lines(&self, py: Python<'_>) -> PyResult<Table> {
         self.ticket_scan(py, tables::ticket_line_columns)
+    }
+
+    /// Every seat checked in: event, ticket, seat, ticket_type, gate, scanned_at, offline (no
+    /// names, no e-mail addresses), as the attendance reports count them.
+    fn check_ins(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::check_ins(&self.read(py, |p, a| p.export().check_ins(a))?)
     }
 
     /// Every feedback entry with the organizer's reply, if any.

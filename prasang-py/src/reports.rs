@@ -1,8 +1,9 @@
 //! The analytics reports as tables: the same rows and columns as the REST API's CSV.
 
 use prasang_core::analytics::{
-    AgeGroup, ByPromoCode, ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity,
-    RatingsByGroup, Revenue, Sales, TopEvents, Trends,
+    AgeGroup, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
+    ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity, RatingsByGroup, Revenue, Sales,
+    TopEvents, Trends,
 };
 use prasang_core::users::Gender;
 use pyo3::PyResult;
@@ -130,7 +131,8 @@ pub(crate) fn funnel(r: &Funnel) -> PyResult<Table> {
             .int("holds", [count(r.holds)])
             .int("booked", [count(r.booked)])
             .int("cancelled", [count(r.cancelled)])
-            .int("expired", [count(r.expired)]),
+            .int("expired", [count(r.expired)])
+            .int("checked_in", [count(r.checked_in)]),
     )
 }
 
@@ -185,4 +187,52 @@ pub(crate) fn by_promo_code(r: &ByPromoCode) -> PyResult<Table> {
     let rows = &r.codes;
     let own = Columns::default().text("code", rows.iter().map(|c| c.code.as_str()));
     Table::new(sales(own, rows, |c| &c.sales))
+}
+
+/// An attendance report's columns after the row's own (none, its type, its group), as the CSV
+/// has them.
+fn attendance<R>(own: Columns, rows: &[R], attendance: impl Fn(&R) -> &Attendance) -> Columns {
+    own.int(
+        "booked_seats",
+        rows.iter().map(|r| count(attendance(r).booked_seats)),
+    )
+    .int(
+        "checked_in",
+        rows.iter().map(|r| count(attendance(r).checked_in)),
+    )
+    .int(
+        "no_shows",
+        rows.iter().map(|r| count(attendance(r).no_shows)),
+    )
+    .float("rate", rows.iter().map(|r| attendance(r).rate))
+}
+
+pub(crate) fn attendance_totals(r: &Attendance) -> PyResult<Table> {
+    Table::new(attendance(Columns::default(), &[r], |r| r))
+}
+
+pub(crate) fn attendance_by_ticket_type(r: &AttendanceByTicketType) -> PyResult<Table> {
+    let rows = &r.types;
+    let own = Columns::default()
+        .int("ticket_type", rows.iter().map(|t| i64::from(t.ticket_type)))
+        .text("name", rows.iter().map(|t| t.name.as_str()));
+    Table::new(attendance(own, rows, |t| &t.attendance))
+}
+
+pub(crate) fn attendance_by_group(r: &AttendanceByGroup) -> PyResult<Table> {
+    let rows = &r.groups;
+    let own = groups(rows, |g| (g.gender, g.age_group));
+    Table::new(attendance(own, rows, |g| &g.attendance))
+}
+
+/// The arrival curve: the quarter hour's local start (RFC 3339 with its offset, as the REST
+/// API writes it), its `HH:MM`, and the seats checked in.
+pub(crate) fn arrivals(r: &Arrivals) -> PyResult<Table> {
+    let rows = &r.rows;
+    Table::new(
+        Columns::default()
+            .text("starts_at", rows.iter().map(|a| a.starts_at.as_str()))
+            .text("time", rows.iter().map(|a| a.time.as_str()))
+            .int("checked_in", rows.iter().map(|a| count(a.checked_in))),
+    )
 }

@@ -10,7 +10,7 @@ use std::{panic, thread};
 use prasang_core::EventId;
 use prasang_core::Timestamp;
 use prasang_core::events::{Event, TicketType};
-use prasang_core::export::{Attendee, ExportError, TicketScan};
+use prasang_core::export::{Attendee, ExportError, SeatCheckIn, TicketScan};
 use prasang_core::feedback::Feedback;
 use prasang_core::log::LogEntry;
 use prasang_core::promo::PromoCode;
@@ -265,6 +265,20 @@ pub(crate) fn ticket_line_columns(rows: TicketScan) -> Result<Columns, ExportErr
             &TICKET_STATUSES,
             lines.iter().map(|(t, _)| vocab::ticket_status(t.status)),
         ))
+}
+
+/// Every seat checked in: where and when, never who.
+pub(crate) fn check_ins(rows: &[SeatCheckIn]) -> PyResult<Table> {
+    Table::new(
+        Columns::default()
+            .text("event", rows.iter().map(|c| c.event.to_string()))
+            .text("ticket", rows.iter().map(|c| c.ticket.to_string()))
+            .int("seat", rows.iter().map(|c| count(c.seat)))
+            .int("ticket_type", rows.iter().map(|c| count(c.ticket_type)))
+            .text("gate", rows.iter().map(|c| c.gate.as_str()))
+            .timestamp("scanned_at", rows.iter().map(|c| ms(c.scanned_at)))
+            .boolean("offline", rows.iter().map(|c| c.offline)),
+    )
 }
 
 pub(crate) fn feedback(rows: &[Feedback]) -> PyResult<Table> {

@@ -108,6 +108,13 @@ def running():
             ),
             "funnel": server.call("GET", "/api/v1/analytics/funnel", admin),
             "revenue": server.call("GET", "/api/v1/analytics/revenue", admin),
+            "attendance": server.call("GET", "/api/v1/analytics/attendance", admin),
+            "attendance_by_group": server.call(
+                "GET", "/api/v1/analytics/attendance-by-group", admin),
+            "event_attendance_by_ticket_type": server.call(
+                "GET", f"/api/v1/events/{soon['id']}/analytics/attendance-by-ticket-type", admin),
+            "event_arrivals": server.call(
+                "GET", f"/api/v1/events/{soon['id']}/analytics/arrivals", admin),
             "top_events": server.call("GET", "/api/v1/analytics/top-events", admin),
             "event_popularity": server.call(
                 "GET", f"/api/v1/events/{soon['id']}/analytics/popularity", admin),

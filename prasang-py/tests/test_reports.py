@@ -76,3 +76,18 @@ def test_revenue_and_trends_have_a_row_per_currency():
         assert {r["currency"] for r in trends} == {"EUR", "INR"}, "a row per day and currency"
         booked = [(r["currency"], r["bookings"]) for r in trends if r["bookings"]]
         assert booked == [("EUR", 1), ("INR", 1)]
+
+
+def test_attendance_reports_equal_rest(stopped):
+    rest = stopped["rest"]
+    soon = stopped["soon"]
+    with prasang.open(stopped["data_dir"]) as db:
+        assert rows(db.attendance()) == [rest["attendance"]]
+        assert rows(db.attendance_by_group()) == rest["attendance_by_group"]["groups"]
+        assert rows(db.attendance_by_ticket_type(soon)) == (
+            rest["event_attendance_by_ticket_type"]["types"])
+        assert rows(db.arrivals(soon)) == rest["event_arrivals"]["rows"]
+    # Five people booked one seat of the first event and two of the second; one ticket of two
+    # was cancelled: 13 seats, each in its holder's group.
+    assert rest["attendance"]["booked_seats"] == 13
+    assert sum(g["booked_seats"] for g in rest["attendance_by_group"]["groups"]) == 13

@@ -6,6 +6,11 @@
 //! the given concurrency, and checks through the API that exactly C seats were sold and that the
 //! store's integrity check passes. In the same run it measures two ceilings with the same load
 //! generator: hyper hello-world and the public event listing.
+//!
+//! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
+//! of admission codes ([`check_in`]).
+
+mod check_in;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -56,6 +61,20 @@ pub struct BenchArgs {
     /// event, all three types in turn, or one type with every buyer using one promo code.
     #[arg(long, value_enum, default_value_t = Sale::OnePrice)]
     pub sale: Sale,
+    /// Instead of the sale: the doors-open burst. Every user books `--seats-per-ticket` seats,
+    /// then `--gates` gates check every seat in once over HTTP.
+    #[arg(long, conflicts_with = "verify_codes")]
+    pub check_in: bool,
+    /// Gates scanning at once in `--check-in` (one keep-alive connection each).
+    #[arg(long, default_value_t = 16)]
+    pub gates: usize,
+    /// Seats of each user's ticket in `--check-in`.
+    #[arg(long, default_value_t = 1)]
+    pub seats_per_ticket: usize,
+    /// Instead of the sale: how many admission codes one core verifies per second offline
+    /// (parse + Ed25519 signature), in this process; the number of codes to make.
+    #[arg(long)]
+    pub verify_codes: Option<usize>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -350,51 +369,75 @@ fn post(path: String, token: Option<String>, body: serde_json::Value) -> Request
     client::request(Method::POST, &path, token.as_deref(), Some(&body))
 }
 
-/// Runs the benchmark and prints a Markdown report.
-pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
-    let exe = std::env::current_exe()?;
-    let data = tempfile::Builder::new()
-        .prefix("prasang-bench-")
-        .tempdir()?;
-    let (server, hello) = (free_port()?, free_port()?);
-    let (admin_email, admin_password) = ("bench-admin@example.org", "bench admin password");
-    let mut command = Command::new(args.server_bin.as_ref().unwrap_or(&exe));
-    command
-        .arg("--data-dir")
-        .arg(data.path())
-        .args(["--bind", &server.to_string()])
-        .args([
-            "--insecure-fast-password-hashing",
-            "--auth-rate-per-minute",
-            "0",
-        ])
-        .args([
-            "--admin-email",
-            admin_email,
-            "--admin-password",
-            admin_password,
-        ])
-        .args(["--log", "warn"])
-        .stdout(Stdio::null());
-    if let Some(ms) = args.periodic_flush_ms {
-        command.args(["--periodic-flush-ms", &ms.to_string()]);
-    }
-    if let Some(workers) = args.server_workers {
-        command.args(["--workers", &workers.to_string()]);
-    }
-    let server_child = ChildGuard(command.spawn()?);
-    let _hello_child = ChildGuard(
-        Command::new(&exe)
-            .args(["hello", "--bind", &hello.to_string()])
-            .stdout(Stdio::null())
-            .spawn()?,
-    );
-    wait_until_up(server, "/healthz").await?;
-    wait_until_up(hello, "/").await?;
-    let c = args.concurrency.max(1);
-    let n = args.users;
+/// The server under test and the hello-world ceiling, running on loopback until dropped.
+struct Servers {
+    server: SocketAddr,
+    hello: SocketAddr,
+    server_child: ChildGuard,
+    _hello_child: ChildGuard,
+    /// The server's data folder, deleted when dropped (after the children).
+    _data: tempfile::TempDir,
+}
 
-    // 1. Users register and log in.
+const ADMIN: (&str, &str) = ("bench-admin@example.org", "bench admin password");
+
+impl Servers {
+    /// Starts both and waits until they answer.
+    async fn start(args: &BenchArgs) -> Result<Servers, BenchError> {
+        let exe = std::env::current_exe()?;
+        let data = tempfile::Builder::new()
+            .prefix("prasang-bench-")
+            .tempdir()?;
+        let (server, hello) = (free_port()?, free_port()?);
+        let mut command = Command::new(args.server_bin.as_ref().unwrap_or(&exe));
+        command
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(["--bind", &server.to_string()])
+            .args([
+                "--insecure-fast-password-hashing",
+                "--auth-rate-per-minute",
+                "0",
+            ])
+            .args(["--admin-email", ADMIN.0, "--admin-password", ADMIN.1])
+            .args(["--log", "warn"])
+            .stdout(Stdio::null());
+        if let Some(ms) = args.periodic_flush_ms {
+            command.args(["--periodic-flush-ms", &ms.to_string()]);
+        }
+        if let Some(workers) = args.server_workers {
+            command.args(["--workers", &workers.to_string()]);
+        }
+        let server_child = ChildGuard(command.spawn()?);
+        let hello_child = ChildGuard(
+            Command::new(&exe)
+                .args(["hello", "--bind", &hello.to_string()])
+                .stdout(Stdio::null())
+                .spawn()?,
+        );
+        wait_until_up(server, "/healthz").await?;
+        wait_until_up(hello, "/").await?;
+        Ok(Servers {
+            server,
+            hello,
+            server_child,
+            _hello_child: hello_child,
+            _data: data,
+        })
+    }
+
+    fn server_pid(&self) -> String {
+        self.server_child.0.id().to_string()
+    }
+}
+
+/// Registers and logs in `n` users (`fan{i}@bench.example`) over `c` connections, sending again
+/// what the server shed; their access tokens by index and the two load runs.
+async fn fans(
+    server: SocketAddr,
+    n: usize,
+    c: usize,
+) -> Result<(Vec<String>, LoadResult, LoadResult), BenchError> {
     let register: MakeRequest = Arc::new(|i| {
         post(
             "/api/v1/auth/register".into(),
@@ -453,8 +496,16 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     if logged_in.count(200) + resent != n {
         return Err(format!("login failed: {:?}", logged_in.statuses).into());
     }
+    let tokens = std::mem::take(&mut *tokens.lock());
+    Ok((tokens, registered, logged_in))
+}
 
-    // 2. An organizer puts one event on sale.
+/// Registers the organizer and creates the event `new_event` (its start a day from now is set
+/// here); the organizer's token and the event's id.
+async fn organizer_event(
+    server: SocketAddr,
+    mut new_event: serde_json::Value,
+) -> Result<(String, String), BenchError> {
     let reply = client::call(server, Method::POST, "/api/v1/auth/register", None,
         Some(&json!({ "name": "Promoter", "email": "promoter@bench.example", "password": "bench password",
                       "gender": "undisclosed", "age": 40, "role": "organizer" }))).await?;
@@ -464,12 +515,8 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let organizer = access_token(server, "promoter@bench.example", "bench password").await?;
     let starts =
         prasang_core::Clock::now(&prasang_core::SystemClock).plus(Duration::from_secs(86_400));
-    let mut new_event = json!({ "title": "Flash sale", "location": "Loopback Arena",
-                      "starts_at": starts, "ends_at": starts.plus(Duration::from_secs(7200)),
-                      "capacity": args.capacity, "per_user_limit": 1 });
-    if let Some(types) = args.sale.ticket_types() {
-        new_event["ticket_types"] = types;
-    }
+    new_event["starts_at"] = json!(starts);
+    new_event["ends_at"] = json!(starts.plus(Duration::from_secs(7200)));
     let event = client::call(
         server,
         Method::POST,
@@ -487,6 +534,75 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         .into());
     }
     let event_id = event.json()["id"].as_str().unwrap_or_default().to_owned();
+    Ok((organizer, event_id))
+}
+
+/// Whether the store's integrity check passes (`GET /api/v1/admin/integrity`).
+async fn integrity_ok(server: SocketAddr) -> Result<bool, BenchError> {
+    let admin_token = access_token(server, ADMIN.0, ADMIN.1).await?;
+    let integrity = client::call(
+        server,
+        Method::GET,
+        "/api/v1/admin/integrity",
+        Some(&admin_token),
+        None,
+    )
+    .await?
+    .json();
+    Ok(integrity["ok"].as_bool() == Some(true))
+}
+
+/// Prints a report's heading, the run's set-up (then how writes reach the disk, durable per
+/// `unit` or not, and the cores) and the head of its table.
+fn report_head(title: &str, setup: &str, args: &BenchArgs, unit: &str) {
+    println!();
+    println!("## {title}");
+    println!();
+    println!(
+        "{setup}, {}, loopback; {} cores",
+        match args.periodic_flush_ms {
+            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per {unit})"),
+            None => "durable group commit".to_owned(),
+        },
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!();
+    println!("| measurement | value |");
+    println!("|---|---|");
+}
+
+/// The statuses of a run as `201: 10, 409: 3`.
+fn statuses(run: &LoadResult) -> String {
+    run.statuses
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs the benchmark chosen by the flags and prints a Markdown report.
+pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
+    if let Some(codes) = args.verify_codes {
+        return check_in::verify_codes(codes);
+    }
+    if args.check_in {
+        return check_in::run(args).await;
+    }
+    let servers = Servers::start(&args).await?;
+    let server = servers.server;
+    let c = args.concurrency.max(1);
+    let n = args.users;
+
+    // 1. Users register and log in.
+    let (tokens, registered, logged_in) = fans(server, n, c).await?;
+
+    // 2. An organizer puts one event on sale.
+    let mut new_event = json!({ "title": "Flash sale", "location": "Loopback Arena",
+                      "capacity": args.capacity, "per_user_limit": 1 });
+    if let Some(types) = args.sale.ticket_types() {
+        new_event["ticket_types"] = types;
+    }
+    let (organizer, event_id) = organizer_event(server, new_event).await?;
     if args.sale == Sale::Promo {
         let code = client::call(
             server,
@@ -502,7 +618,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
 
     // 3. The flash sale: every user tries once.
-    let tokens: Arc<Vec<String>> = Arc::new(std::mem::take(&mut *tokens.lock()));
+    let tokens: Arc<Vec<String>> = Arc::new(tokens);
     let book_path = format!("/api/v1/events/{event_id}/tickets");
     let sale_kind = args.sale;
     let book: MakeRequest = {
@@ -516,7 +632,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
-    let server_pid = server_child.0.id().to_string();
+    let server_pid = servers.server_pid();
     let (cpu_before, written_before) = process_usage(&server_pid);
     let sale = load(
         server,
@@ -546,46 +662,29 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     .json();
     let booked = event["seats"]["booked"].as_u64().unwrap_or(u64::MAX);
     let remaining = event["seats"]["remaining"].as_u64().unwrap_or(u64::MAX);
-    let admin_token = access_token(server, admin_email, admin_password).await?;
-    let integrity = client::call(
-        server,
-        Method::GET,
-        "/api/v1/admin/integrity",
-        Some(&admin_token),
-        None,
-    )
-    .await?
-    .json();
+    let integrity_ok = integrity_ok(server).await?;
 
     // 5. Ceilings, with the same load generator.
     let span = Duration::from_secs(args.ceiling_secs.max(1));
-    let hello_run = timed_get(hello, c, span, "/", "hello-world").await?;
+    let hello_run = timed_get(servers.hello, c, span, "/", "hello-world").await?;
     let listing = timed_get(server, c, span, "/api/v1/events?limit=20", "GET /events").await?;
     let event_get_path = format!("/api/v1/events/{event_id}");
     let event_get = timed_get(server, c, span, &event_get_path, "GET /events/id").await?;
 
     // Stop the server gracefully so its final flush is part of the run.
-    drop(server_child);
+    drop(servers);
 
     let sold_ok =
         booked == args.capacity as u64 && remaining == 0 && sale.count(201) == args.capacity;
-    let integrity_ok = integrity["ok"].as_bool() == Some(true);
-    println!();
-    println!("## Flash sale result");
-    println!();
-    println!(
-        "{n} users, {} seats, sale {:?}, concurrency {c}, {}, loopback; {} cores",
-        args.capacity,
-        args.sale,
-        match args.periodic_flush_ms {
-            Some(ms) => format!("periodic flush every {ms} ms (NOT durable per booking)"),
-            None => "durable group commit".to_owned(),
-        },
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+    report_head(
+        "Flash sale result",
+        &format!(
+            "{n} users, {} seats, sale {:?}, concurrency {c}",
+            args.capacity, args.sale
+        ),
+        &args,
+        "booking",
     );
-    println!();
-    println!("| measurement | value |");
-    println!("|---|---|");
     println!(
         "| booking requests/s (all {n}) | {:.0} = {:.1}% of hello-world |",
         sale.rate(),
@@ -602,14 +701,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         sale.percentile(0.99),
         sale.percentile(1.0)
     );
-    println!(
-        "| statuses | {} |",
-        sale.statuses
-            .iter()
-            .map(|(s, n)| format!("{s}: {n}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    println!("| statuses | {} |", statuses(&sale));
     println!("| transport errors | {} |", sale.transport_errors);
     println!(
         "| server CPU per booking request (µs, whole process, from /proc) | {cpu_per_request:.0} |"

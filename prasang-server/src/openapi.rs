@@ -414,6 +414,8 @@ mod tests {
             "trends",
             "funnel",
             "revenue",
+            "attendance",
+            "attendance-by-group",
         ] {
             for path in [
                 format!("/api/v1/analytics/{report}"),
@@ -423,5 +425,9 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
+        for report in ["attendance-by-ticket-type", "arrivals"] {
+            let path = format!("/api/v1/events/{{id}}/analytics/{report}");
+            assert!(doc["paths"][&path]["get"].is_object(), "{path}");
+        }
     }
 }

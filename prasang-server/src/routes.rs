@@ -845,6 +845,28 @@ const API: &[Route] = &[
     .bearer()
     .query(&["format"])
     .returns(200, Some("ByPromoCode")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/attendance-by-ticket-type",
+        handler!(analytics::attendance_by_ticket_type),
+        "eventAnalyticsAttendanceByTicketType",
+        "analytics",
+        "Seats booked, checked in and no-shows per ticket type of one event (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("AttendanceByTicketType")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/arrivals",
+        handler!(analytics::arrivals),
+        "eventAnalyticsArrivals",
+        "analytics",
+        "Check-ins per quarter hour on the event's local clock (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("Arrivals")),
 ];
 
 /// A report over the caller's events and the same report over one event: the two differ only in
@@ -896,6 +918,11 @@ const REPORTS: &[Route] = report_routes! {
         "Visits, holds, bookings, cancellations and expiries", [];
     "revenue", "Revenue", analytics::revenue, analytics::event_revenue, "Revenue",
         "Revenue (confirmed payments less refunds) and seat utilisation", [];
+    "attendance", "Attendance", analytics::attendance, analytics::event_attendance, "Attendance",
+        "Seats booked, checked in and no-shows", [];
+    "attendance-by-group", "AttendanceByGroup", analytics::attendance_by_group,
+        analytics::event_attendance_by_group, "AttendanceByGroup",
+        "Seats booked, checked in and no-shows by the holders' gender and age group", [];
 };
 
 /// Any other name where a report's is refused (422 naming the `report` field) rather than

@@ -10,6 +10,8 @@
 //! Only this consumer writes the `agg_*` trees, and one round runs at a time (a lock), so the
 //! reads outside the transaction cannot go stale.
 
+mod admissions;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Weak;
@@ -174,6 +176,8 @@ struct Fold<'a> {
     /// The lines and promo code of tickets ordered in this batch (`TicketOrdered`), so their
     /// `TicketBooked` need not read the ticket.
     orders: HashMap<TicketId, Order>,
+    /// The seats checked in of each ticket the batch touched.
+    check_ins: HashMap<(EventId, TicketId), admissions::TicketCheckIns>,
 }
 
 /// What a ticket was ordered with: fixed when it is made, so the ticket record (read for
@@ -274,7 +278,7 @@ type Backfill = (
 );
 
 /// Oldest first; a store made by this version writes every marker in its first round.
-const BACKFILLS: [Backfill; 4] = [
+const BACKFILLS: [Backfill; 5] = [
     ("analytics-quarter-hours", |fold, entry| {
         fold.quarters_of(entry)
     }),
@@ -283,6 +287,9 @@ const BACKFILLS: [Backfill; 4] = [
         fold.free_hold_of(entry)
     }),
     ("analytics-ticket-types", |fold, entry| fold.sales(entry)),
+    ("analytics-group-seats", |fold, entry| {
+        fold.group_seats_of(entry)
+    }),
 ];
 
 /// Runs the backfills a store has not had yet (under the round lock, before folding anything
@@ -376,6 +383,7 @@ impl<'a> Fold<'a> {
             users_changed: HashSet::new(),
             due: Vec::new(),
             orders: HashMap::new(),
+            check_ins: HashMap::new(),
         }
     }
 
@@ -541,6 +549,38 @@ impl<'a> Fold<'a> {
         Ok(())
     }
 
+    /// Backfill: the seats booked of each demographic group, in the group of the user's booked
+    /// tickets now (so cancellations to come take them from the same group), or their
+    /// profile's when they hold none (their seats then add up to zero).
+    fn group_seats_of(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
+        let (event, user, seats) = match &entry.event {
+            DomainEvent::TicketBooked {
+                event,
+                user,
+                quantity,
+                ..
+            } => (*event, *user, i64::from(*quantity)),
+            DomainEvent::TicketCancelled {
+                event,
+                user,
+                quantity,
+                previous: TicketStatus::Booked,
+                ..
+            } => (*event, *user, -i64::from(*quantity)),
+            _ => return Ok(()),
+        };
+        if let Some(scopes) = self.scopes(event)? {
+            let (gender, age) = self.holder_group(event, user)?;
+            let group = agg::group_of(gender, age);
+            let delta = Counters {
+                seats_booked: seats,
+                ..Counters::default()
+            };
+            self.groups(&scopes, group, delta);
+        }
+        Ok(())
+    }
+
     /// Backfill: a free booking as the hold it stands for.
     fn free_hold_of(&mut self, entry: &LogEntry) -> Result<(), StoreError> {
         if let DomainEvent::TicketBooked {
@@ -697,11 +737,12 @@ impl<'a> Fold<'a> {
                 self.totals(&scopes, delta);
                 self.dated(&scopes, entry.at, dated);
                 self.money(&scopes, *event, entry.at, dated)?;
-                self.holder(&scopes, *event, *user, 1)?;
+                self.holder(&scopes, *event, *user, 1, i64::from(*quantity))?;
                 self.sales(entry)?;
             }
             DomainEvent::TicketCancelled {
                 event,
+                ticket,
                 user,
                 quantity,
                 amount_minor,
@@ -721,7 +762,8 @@ impl<'a> Fold<'a> {
                 self.dated(&scopes, entry.at, dated);
                 self.money(&scopes, *event, entry.at, dated)?;
                 if was_booked {
-                    self.holder(&scopes, *event, *user, -1)?;
+                    self.holder(&scopes, *event, *user, -1, -i64::from(*quantity))?;
+                    self.check_ins_cancelled(&scopes, *event, *ticket)?;
                 }
                 self.sales(entry)?;
             }
@@ -762,24 +804,45 @@ impl<'a> Fold<'a> {
             | DomainEvent::FeedbackRequested { .. }
             | DomainEvent::TicketTypeChanged { .. }
             | DomainEvent::PromoCodeChanged { .. }
-            // Attendance is counted by the check-in analytics (issue 27).
-            | DomainEvent::Admitted { .. }
-            | DomainEvent::AdmissionUndone { .. }
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
             | DomainEvent::DoorStaffRemoved { .. } => {}
+            DomainEvent::Admitted {
+                event,
+                ticket,
+                seat,
+                gate,
+                scanned_at,
+                offline,
+                ..
+            } => self.admitted(admissions::Scan {
+                event: *event,
+                ticket: *ticket,
+                seat: *seat,
+                gate,
+                scanned_at: *scanned_at,
+                offline: *offline,
+            })?,
+            DomainEvent::AdmissionUndone {
+                event,
+                ticket,
+                seat,
+                ..
+            } => self.admission_undone(*event, *ticket, *seat)?,
         }
         Ok(())
     }
 
-    /// One more (`+1`) or one fewer (`-1`) booked ticket of `user` for `event`; the user is a
-    /// holder while they have at least one.
+    /// One more (`+1`) or one fewer (`-1`) booked ticket of `user` for `event`, of `seats`
+    /// seats (negative for one fewer); the user is a holder while they have at least one, and
+    /// the seats count in the holder's group.
     fn holder(
         &mut self,
         scopes: &[ScopeKey; 3],
         event: EventId,
         user: UserId,
         change: i32,
+        seats: i64,
     ) -> Result<(), StoreError> {
         let key = agg::member(agg::HOLDER, event, user);
         let before = self.member(key)?;
@@ -810,8 +873,13 @@ impl<'a> Fold<'a> {
                 ..Counters::default()
             };
             self.totals(scopes, delta);
-            self.groups(scopes, group, delta);
         }
+        let delta = Counters {
+            holders,
+            seats_booked: seats,
+            ..Counters::default()
+        };
+        self.groups(scopes, group, delta);
         let next = (after > 0).then_some(Member {
             value: after,
             ..member
@@ -896,6 +964,18 @@ impl<'a> Fold<'a> {
             .iter()
             .filter_map(|id| Some((id.to_bytes(), codec::encode(self.users.get(id)?))))
             .collect();
+        let mut check_ins = Vec::new();
+        for ((event, ticket), seats) in &self.check_ins {
+            for seat in &seats.stored {
+                if !seats.seats.contains_key(seat) {
+                    check_ins.push((agg::admission(*event, *ticket, *seat), None));
+                }
+            }
+            for (seat, admission) in &seats.seats {
+                let value = Some(codec::encode(admission));
+                check_ins.push((agg::admission(*event, *ticket, *seat), value));
+            }
+        }
         let cursor = keys::log_seq(next);
         let due = self.due;
         let written = store.transaction(
@@ -907,8 +987,18 @@ impl<'a> Fold<'a> {
                 &store.feedback_due,
                 &store.feedback_due_by_event,
                 &store.cursors,
+                &store.agg_admissions,
             ),
-            |(agg_counters, agg_members, agg_events, agg_users, due_tree, by_event, cursors)| {
+            |(
+                agg_counters,
+                agg_members,
+                agg_events,
+                agg_users,
+                due_tree,
+                by_event,
+                cursors,
+                agg_admissions,
+            )| {
                 for (key, delta) in &counters {
                     add_counters(agg_counters, key, delta)?;
                 }
@@ -929,6 +1019,12 @@ impl<'a> Fold<'a> {
                 }
                 for (event, end) in &due {
                     requests::reschedule(due_tree, by_event, *event, *end)?;
+                }
+                for (key, admission) in &check_ins {
+                    match admission {
+                        Some(bytes) => agg_admissions.insert(key.as_slice(), bytes.as_slice())?,
+                        None => agg_admissions.remove(key.as_slice())?,
+                    };
                 }
                 cursors.insert(CURSOR, &cursor)?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())
@@ -1119,16 +1215,7 @@ mod tests {
             ..testing::free_event(starts_at, 10)
         };
         let event = prasang.events().create(&organizer, new).expect("event").id;
-        let child = crate::events::NewTicketType {
-            name: "Child".into(),
-            price_minor: 400,
-            ..Default::default()
-        };
-        let child = prasang
-            .events()
-            .add_ticket_type(&organizer, event, child)
-            .expect("type")
-            .id;
+        let child = testing::child_type(&prasang, &organizer, event, 400);
         let code = crate::promo::NewPromoCode {
             applies_to: vec![child],
             ..crate::promo::NewPromoCode::new("half", crate::promo::Discount::Percent(50))

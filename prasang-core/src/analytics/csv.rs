@@ -17,9 +17,10 @@
 //! ```
 
 use super::{
-    ByPromoCode, ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics, Funnel,
+    ArrivalRow, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
+    ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics, Funnel, GroupAttendance,
     GroupRating, Popularity, RatingsByGroup, Revenue, TopEvent, TopEvents, TrendRow, Trends,
-    TypeSales, gender_str,
+    TypeAttendance, TypeSales, gender_str,
 };
 
 /// A report as rows of text cells.
@@ -186,6 +187,7 @@ const FUNNEL: &[Column<Funnel>] = &[
     ("booked", |r| r.booked.to_string()),
     ("cancelled", |r| r.cancelled.to_string()),
     ("expired", |r| r.expired.to_string()),
+    ("checked_in", |r| r.checked_in.to_string()),
 ];
 table!(Funnel, |r| [r], FUNNEL);
 
@@ -233,6 +235,59 @@ table!(ByTicketType, |r| &r.types, BY_TICKET_TYPE);
 const BY_PROMO_CODE: &[Column<CodeSales>] =
     sales_columns!(CodeSales, [("code", |r: &CodeSales| r.code.clone())]);
 table!(ByPromoCode, |r| &r.codes, BY_PROMO_CODE);
+
+/// An attendance row's own columns (none, its type, its group), then the attendance's.
+macro_rules! attendance_columns {
+    ($row:ty, |$r:ident| $attendance:expr, [$($own:expr),*]) => {
+        &[
+            $($own,)*
+            ("booked_seats", |$r: &$row| $attendance.booked_seats.to_string()),
+            ("checked_in", |$r: &$row| $attendance.checked_in.to_string()),
+            ("no_shows", |$r: &$row| $attendance.no_shows.to_string()),
+            ("rate", |$r: &$row| opt($attendance.rate)),
+        ]
+    };
+}
+
+const ATTENDANCE: &[Column<Attendance>] = attendance_columns!(Attendance, |r| r, []);
+table!(Attendance, |r| [r], ATTENDANCE);
+
+const ATTENDANCE_BY_TICKET_TYPE: &[Column<TypeAttendance>] = attendance_columns!(
+    TypeAttendance,
+    |r| r.attendance,
+    [
+        ("ticket_type", |r: &TypeAttendance| r
+            .ticket_type
+            .to_string()),
+        ("name", |r: &TypeAttendance| r.name.clone())
+    ]
+);
+table!(
+    AttendanceByTicketType,
+    |r| &r.types,
+    ATTENDANCE_BY_TICKET_TYPE
+);
+
+const ATTENDANCE_BY_GROUP: &[Column<GroupAttendance>] = attendance_columns!(
+    GroupAttendance,
+    |r| r.attendance,
+    [
+        ("gender", |r: &GroupAttendance| gender_str(r.gender)
+            .to_owned()),
+        ("age_group", |r: &GroupAttendance| r
+            .age_group
+            .as_str()
+            .to_owned())
+    ]
+);
+table!(AttendanceByGroup, |r| &r.groups, ATTENDANCE_BY_GROUP);
+
+const ARRIVALS: &[Column<ArrivalRow>] = &[
+    ("starts_at", |r| r.starts_at.clone()),
+    ("time", |r| r.time.clone()),
+    ("checked_in", |r| r.checked_in.to_string()),
+];
+table!(Arrivals, |r| &r.rows, ARRIVALS);
 
 #[cfg(test)]
 mod tests {

@@ -52,7 +52,7 @@ pub struct RatingsByGroup {
     pub groups: Vec<GroupRating>,
 }
 
-const GENDERS: [Gender; 4] = [
+pub(super) const GENDERS: [Gender; 4] = [
     Gender::Female,
     Gender::Male,
     Gender::NonBinary,

@@ -34,6 +34,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod attendance;
 pub(crate) mod consumer;
 pub mod csv;
 mod groups;
@@ -45,6 +46,10 @@ mod trends;
 
 use serde::{Deserialize, Serialize};
 
+pub use attendance::{
+    ArrivalRow, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, GroupAttendance,
+    MAX_ARRIVAL_QUARTERS, TypeAttendance,
+};
 pub use consumer::{CURSOR, ConsumerReport};
 pub use groups::{DemographicRow, Demographics, GroupRating, RatingsByGroup};
 pub use sales::{ByPromoCode, ByTicketType, CodeSales, Sales, TypeSales};
@@ -181,11 +186,19 @@ pub enum ReportName {
     ByTicketType,
     /// [`Analytics::by_promo_code`] (one event only).
     ByPromoCode,
+    /// [`Analytics::attendance`].
+    Attendance,
+    /// [`Analytics::attendance_by_ticket_type`] (one event only).
+    AttendanceByTicketType,
+    /// [`Analytics::attendance_by_group`].
+    AttendanceByGroup,
+    /// [`Analytics::arrivals`] (one event only).
+    Arrivals,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 9] = [
+    pub const ALL: [ReportName; 13] = [
         ReportName::Popularity,
         ReportName::Demographics,
         ReportName::RatingsByGroup,
@@ -195,6 +208,10 @@ impl ReportName {
         ReportName::Revenue,
         ReportName::ByTicketType,
         ReportName::ByPromoCode,
+        ReportName::Attendance,
+        ReportName::AttendanceByTicketType,
+        ReportName::AttendanceByGroup,
+        ReportName::Arrivals,
     ];
 
     /// The name.
@@ -209,6 +226,10 @@ impl ReportName {
             ReportName::Revenue => "revenue",
             ReportName::ByTicketType => "by-ticket-type",
             ReportName::ByPromoCode => "by-promo-code",
+            ReportName::Attendance => "attendance",
+            ReportName::AttendanceByTicketType => "attendance-by-ticket-type",
+            ReportName::AttendanceByGroup => "attendance-by-group",
+            ReportName::Arrivals => "arrivals",
         }
     }
 
@@ -218,10 +239,10 @@ impl ReportName {
             .into_iter()
             .find(|r| r.as_str() == name)
             .ok_or_else(|| {
+                let names: Vec<_> = ReportName::ALL.iter().map(|r| r.as_str()).collect();
                 FieldError::new(
                     "report",
-                    "unknown report; use popularity, demographics, ratings-by-group, trends, \
-                     top-events, funnel, revenue, by-ticket-type or by-promo-code",
+                    format!("unknown report; use one of {}", names.join(", ")),
                 )
                 .into()
             })
@@ -240,8 +261,9 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The event of a report that covers one event only (`by-ticket-type`, `by-promo-code`:
-    /// ticket types and codes belong to one event); any other scope is an invalid `report`.
+    /// The event of a report that covers one event only (`by-ticket-type`, `by-promo-code`,
+    /// `attendance-by-ticket-type`: ticket types and codes belong to one event; `arrivals`: on
+    /// its local clock); any other scope is an invalid `report`.
     pub fn event_only(self, report: ReportName) -> Result<EventId, AnalyticsError> {
         match self {
             Scope::Event(event) => Ok(event),

@@ -16,19 +16,26 @@
 //! | 6 `MONEY_QUARTER` | currency ++ quarter hour | the same per quarter hour |
 //! | 7 `TYPE` | currency ++ ticket type number (4 bytes big-endian) | the seats of one ticket type: tickets, seats, revenue, refunds, discounts (event scope only) |
 //! | 8 `CODE` | currency ++ promo code (upper case) | the same for the tickets sold with one promo code (event scope only) |
+//! | 9 `ADMIT_TYPE` | ticket type number (4 bytes big-endian) | the seats of one ticket type checked in (event scope only) |
+//! | 10 `ARRIVAL` | quarter hour of the scan, as `QUARTER` | seats checked in then (event scope only) |
 //!
 //! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
 //! A scope is `0 ++ 16 zero bytes` (all events), `1 ++ organizer id`, or `2 ++ event id`.
+//!
+//! `agg_admissions` holds each seat checked in, under `event id ++ ticket id ++ seat (4 bytes
+//! big-endian)`: when, where, and the buckets it was counted in, so an undo or a cancellation
+//! takes it out of the same ones.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{AgeGroup, Group};
 use crate::context::Context;
 use crate::events::TicketTypeId;
-use crate::ids::{EventId, UserId};
+use crate::ids::{EventId, TicketId, UserId};
 use crate::store::codec::Record;
 use crate::store::{StoreError, codec};
+use crate::time::Timestamp;
 use crate::users::Gender;
 
 pub(crate) const TOTALS: u8 = 0;
@@ -40,6 +47,8 @@ pub(crate) const MONEY_DAY: u8 = 5;
 pub(crate) const MONEY_QUARTER: u8 = 6;
 pub(crate) const TYPE: u8 = 7;
 pub(crate) const CODE: u8 = 8;
+pub(crate) const ADMIT_TYPE: u8 = 9;
+pub(crate) const ARRIVAL: u8 = 10;
 
 /// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
 pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
@@ -124,6 +133,44 @@ pub(crate) fn type_name(id: TicketTypeId) -> [u8; 4] {
 /// The ticket type number of a `TYPE` bucket's name.
 pub(crate) fn type_from(name: &[u8]) -> Option<TicketTypeId> {
     Some(TicketTypeId::from_be_bytes(name.try_into().ok()?))
+}
+
+/// The check-ins of one ticket type of `event`.
+pub(crate) fn admit_type(event: EventId, id: TicketTypeId) -> Vec<u8> {
+    let mut key = sale_prefix(ADMIT_TYPE, event);
+    key.extend_from_slice(&type_name(id));
+    key
+}
+
+/// The check-ins of `event` scanned in quarter hour `quarter`.
+pub(crate) fn arrival(event: EventId, quarter: i64) -> Vec<u8> {
+    numbered(ARRIVAL, &event_scope(event), &[], quarter)
+}
+
+/// The key of a seat in `agg_admissions`; its first 32 bytes are [`admissions_of`].
+pub(crate) type AdmissionKey = [u8; 36];
+
+pub(crate) fn admission(event: EventId, ticket: TicketId, seat: u32) -> AdmissionKey {
+    let mut key = [0; 36];
+    key[..32].copy_from_slice(&admissions_of(event, ticket));
+    key[32..].copy_from_slice(&seat.to_be_bytes());
+    key
+}
+
+/// The start of every seat of `ticket` checked in.
+pub(crate) fn admissions_of(event: EventId, ticket: TicketId) -> [u8; 32] {
+    let mut key = [0; 32];
+    key[..16].copy_from_slice(&event.to_bytes());
+    key[16..].copy_from_slice(&ticket.to_bytes());
+    key
+}
+
+/// The event, ticket and seat of an `agg_admissions` key.
+pub(crate) fn admission_from(key: &[u8]) -> Option<(EventId, TicketId, u32)> {
+    let event = EventId::from_key_prefix(key.get(..16)?)?;
+    let ticket = TicketId::from_key_prefix(key.get(16..32)?)?;
+    let seat = u32::from_be_bytes(key.get(32..36)?.try_into().ok()?);
+    Some((event, ticket, seat))
 }
 
 pub(crate) const ALL: ScopeKey = [0; 17];
@@ -243,49 +290,27 @@ pub(crate) struct Counters {
     pub(crate) discount_minor: i64,
     /// Refunds of cancelled booked tickets, minor units (`TYPE` and `CODE` buckets only).
     pub(crate) refund_minor: i64,
-}
-
-/// Version 1 of [`Counters`], before the discount and refund of sale buckets.
-#[derive(Deserialize)]
-struct CountersV1 {
-    visits: i64,
-    holds: i64,
-    bookings: i64,
-    seats_booked: i64,
-    cancellations: i64,
-    expiries: i64,
-    revenue_minor: i64,
-    rating_sum: i64,
-    rating_count: i64,
-    holders: i64,
-    capacity: i64,
-}
-
-impl From<CountersV1> for Counters {
-    fn from(v1: CountersV1) -> Self {
-        Counters {
-            visits: v1.visits,
-            holds: v1.holds,
-            bookings: v1.bookings,
-            seats_booked: v1.seats_booked,
-            cancellations: v1.cancellations,
-            expiries: v1.expiries,
-            revenue_minor: v1.revenue_minor,
-            rating_sum: v1.rating_sum,
-            rating_count: v1.rating_count,
-            holders: v1.holders,
-            capacity: v1.capacity,
-            ..Counters::ZERO
-        }
-    }
+    /// Seats checked in now.
+    pub(crate) admitted: i64,
+    /// Tickets with at least one seat checked in now.
+    pub(crate) admitted_tickets: i64,
 }
 
 impl Record for Counters {
     const TREE: &'static str = "agg_counters";
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
+    /// Each version added fields at the end (2: the discount and refund of sale buckets; 3: the
+    /// check-ins), so an older body reads with them zero: a zero varint is one zero byte.
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        (version == 1).then(|| postcard::from_bytes::<CountersV1>(body).map(Counters::from))
+        let missing = match version {
+            1 => 4,
+            2 => 2,
+            _ => return None,
+        };
+        let mut padded = body.to_vec();
+        padded.resize(body.len() + missing, 0);
+        Some(postcard::from_bytes(&padded))
     }
 }
 
@@ -305,6 +330,8 @@ impl Counters {
         capacity: 0,
         discount_minor: 0,
         refund_minor: 0,
+        admitted: 0,
+        admitted_tickets: 0,
     };
 
     pub(crate) fn add(&mut self, other: &Counters) {
@@ -321,6 +348,8 @@ impl Counters {
         self.capacity += other.capacity;
         self.discount_minor += other.discount_minor;
         self.refund_minor += other.refund_minor;
+        self.admitted += other.admitted;
+        self.admitted_tickets += other.admitted_tickets;
     }
 
     pub(crate) fn negated(&self) -> Counters {
@@ -339,6 +368,8 @@ impl Counters {
             capacity: -self.capacity,
             discount_minor: -self.discount_minor,
             refund_minor: -self.refund_minor,
+            admitted: -self.admitted,
+            admitted_tickets: -self.admitted_tickets,
         });
         out
     }
@@ -362,8 +393,36 @@ macro_rules! first_layout {
 first_layout!(
     Member => "agg_members",
     EventInfo => "agg_events",
-    UserInfo => "agg_users"
+    UserInfo => "agg_users",
+    Admission => "agg_admissions"
 );
+
+/// A seat checked in (`agg_admissions`): the scan, and the ticket type and demographic group it
+/// was counted in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Admission {
+    /// When the gate scanned it (its own clock when offline).
+    pub(crate) scanned_at: Timestamp,
+    pub(crate) gate: String,
+    /// Scanned by a gate without network and uploaded later.
+    pub(crate) offline: bool,
+    pub(crate) ticket_type: TicketTypeId,
+    pub(crate) gender: u8,
+    pub(crate) age: u8,
+}
+
+impl Admission {
+    pub(crate) fn group(&self) -> Group {
+        group_of(self.gender, self.age)
+    }
+}
+
+pub(crate) fn group_of(gender: u8, age: u8) -> Group {
+    (
+        gender_from(gender).unwrap_or(Gender::Undisclosed),
+        AgeGroup::from_byte(age).unwrap_or(AgeGroup::Under18),
+    )
+}
 
 /// Per (event, user) state in `agg_members`: booked tickets held (holders) or the rating given
 /// (raters), and the demographic group the user was counted in, so taking them out later hits
@@ -377,10 +436,7 @@ pub(crate) struct Member {
 
 impl Member {
     pub(crate) fn group(&self) -> Group {
-        (
-            gender_from(self.gender).unwrap_or(Gender::Undisclosed),
-            AgeGroup::from_byte(self.age).unwrap_or(AgeGroup::Under18),
-        )
+        group_of(self.gender, self.age)
     }
 }
 

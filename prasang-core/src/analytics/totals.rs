@@ -32,8 +32,8 @@ pub struct Popularity {
     pub rating_count: u64,
 }
 
-/// The path from a page view to a booking; each stage is at most the one before
-/// (`visits ≥ holds ≥ booked`).
+/// The path from a page view to a booking and through the door; each stage is at most the one
+/// before (`visits ≥ holds ≥ booked ≥ checked_in`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Funnel {
     /// Event page views. A hold taken without a recorded view (through the API, or a link
@@ -48,6 +48,8 @@ pub struct Funnel {
     pub cancelled: u64,
     /// Holds that lapsed.
     pub expired: u64,
+    /// Tickets with at least one seat checked in (a cancelled ticket's no longer count).
+    pub checked_in: u64,
 }
 
 /// Bookings and revenue of the events priced in one currency.
@@ -102,7 +104,7 @@ impl Analytics<'_> {
         })
     }
 
-    /// Visits → holds → booked → cancelled or expired.
+    /// Visits → holds → booked → cancelled or expired, and booked → checked in.
     pub fn funnel(&self, actor: &Actor, scope: Scope) -> Result<Funnel, AnalyticsError> {
         let c = self.totals(&self.authorize(actor, scope)?)?;
         Ok(Funnel {
@@ -111,6 +113,7 @@ impl Analytics<'_> {
             booked: count(c.bookings),
             cancelled: count(c.cancellations),
             expired: count(c.expiries),
+            checked_in: count(c.admitted_tickets),
         })
     }
 

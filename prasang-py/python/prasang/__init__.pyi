@@ -110,7 +110,8 @@ class Database:
     ) -> Table:
         """The top ten events by bookings, rating or revenue."""
     def funnel(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
-        """Visits -> holds -> booked -> cancelled / expired (one row)."""
+        """Visits -> holds -> booked -> cancelled / expired, and checked_in (tickets with a
+        seat checked in) (one row)."""
     def revenue(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
         """Revenue in minor units and seat utilisation (one row)."""
     def by_ticket_type(self, event: str) -> Table:
@@ -118,6 +119,17 @@ class Database:
         type and currency)."""
     def by_promo_code(self, event: str) -> Table:
         """The same per promo code: the tickets booked with each code."""
+    def attendance(self, event: Optional[str] = None, organizer: Optional[str] = None) -> Table:
+        """Seats booked, checked in and no-shows, and the rate (one row)."""
+    def attendance_by_ticket_type(self, event: str) -> Table:
+        """The same per ticket type of one event (every type)."""
+    def attendance_by_group(
+        self, event: Optional[str] = None, organizer: Optional[str] = None
+    ) -> Table:
+        """The same per gender x age group of the ticket holders."""
+    def arrivals(self, event: str) -> Table:
+        """Check-ins per quarter hour on the event's local clock: starts_at (local RFC 3339),
+        time (HH:MM), checked_in."""
     # raw tables
     def events(self) -> Table:
         """Every event with seat counters and rating."""
@@ -133,6 +145,9 @@ class Database:
     def ticket_lines(self) -> Table:
         """Every ticket line: ticket, event, ticket_type, quantity, unit_price_minor,
         discount_minor, amount_minor, status."""
+    def check_ins(self) -> Table:
+        """Every seat checked in: event, ticket, seat, ticket_type, gate, scanned_at, offline
+        (no names or e-mail addresses)."""
     def feedback(self) -> Table:
         """Every feedback entry with its reply."""
     def attendees(self) -> Table:

@@ -45,6 +45,8 @@ report_handlers! {
     trends, event_trends => ReportName::Trends;
     funnel, event_funnel => ReportName::Funnel;
     revenue, event_revenue => ReportName::Revenue;
+    attendance, event_attendance => ReportName::Attendance;
+    attendance_by_group, event_attendance_by_group => ReportName::AttendanceByGroup;
 }
 
 pub(crate) async fn top_events(cx: Ctx) -> Reply {
@@ -57,6 +59,14 @@ pub(crate) async fn by_ticket_type(cx: Ctx) -> Reply {
 
 pub(crate) async fn by_promo_code(cx: Ctx) -> Reply {
     serve(cx, ReportName::ByPromoCode, Over::Event).await
+}
+
+pub(crate) async fn attendance_by_ticket_type(cx: Ctx) -> Reply {
+    serve(cx, ReportName::AttendanceByTicketType, Over::Event).await
+}
+
+pub(crate) async fn arrivals(cx: Ctx) -> Reply {
+    serve(cx, ReportName::Arrivals, Over::Event).await
 }
 
 /// Any other name under `/analytics/`: refused with the `report` field named.
@@ -162,6 +172,22 @@ pub(crate) fn answer(
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.by_promo_code(actor, event)?)
         }
+        ReportName::Attendance => respond(csv, name, &analytics.attendance(actor, scope)?),
+        ReportName::AttendanceByTicketType => {
+            let event = scope.event_only(report)?;
+            respond(
+                csv,
+                name,
+                &analytics.attendance_by_ticket_type(actor, event)?,
+            )
+        }
+        ReportName::AttendanceByGroup => {
+            respond(csv, name, &analytics.attendance_by_group(actor, scope)?)
+        }
+        ReportName::Arrivals => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.arrivals(actor, event)?)
+        }
     }
 }
 
@@ -220,7 +246,30 @@ pub(crate) fn schemas() -> Value {
         }
         json!({ "type": "array", "items": { "type": "object", "properties": properties } })
     };
+    // An attendance row: its own fields (none, its type, its group), then the seats.
+    let attendance = |own: Value| {
+        let mut properties = json!({ "booked_seats": int, "checked_in": int,
+            "no_shows": { "type": "integer", "description": "booked_seats - checked_in" },
+            "rate": { "type": ["number", "null"], "description": "checked_in / booked_seats" } });
+        if let (Some(all), Some(own)) = (properties.as_object_mut(), own.as_object()) {
+            all.extend(own.clone());
+        }
+        json!({ "type": "object", "properties": properties })
+    };
+    let rows = |row: Value| json!({ "type": "array", "items": row });
     json!({
+        "Attendance": attendance(json!({})),
+        "AttendanceByTicketType": { "type": "object", "properties": { "event": id,
+            "types": rows(attendance(json!({ "ticket_type": int, "name": { "type": "string" } }))) } },
+        "AttendanceByGroup": { "type": "object", "properties": {
+            "groups": rows(attendance(json!({ "gender": gender, "age_group": age }))) } },
+        "Arrivals": { "type": "object", "description": "check-ins per quarter hour of scanning on the event's local clock",
+            "properties": { "event": id,
+            "time_zone": { "type": "string", "description": "the event's IANA zone" },
+            "rows": rows(json!({ "type": "object", "properties": {
+                "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
+                "time": { "type": "string", "description": "HH:MM, local" },
+                "checked_in": int } })) } },
         "ByTicketType": { "type": "object", "properties": { "event": id,
             "types": sales(json!({ "ticket_type": int, "name": { "type": "string" } })) } },
         "ByPromoCode": { "type": "object", "properties": { "event": id,
@@ -251,9 +300,10 @@ pub(crate) fn schemas() -> Value {
                 "rank": int, "event": id, "title": { "type": "string" }, "bookings": int,
                 "revenue_minor": int, "currency": currency, "average_rating": num,
                 "rating_count": int } } } } },
-        "Funnel": { "type": "object", "description": "visits ≥ holds ≥ booked (docs/api.md)",
+        "Funnel": { "type": "object", "description": "visits ≥ holds ≥ booked ≥ checked_in (docs/api.md)",
             "properties": {
-            "visits": int, "holds": int, "booked": int, "cancelled": int, "expired": int } },
+            "visits": int, "holds": int, "booked": int, "cancelled": int, "expired": int,
+            "checked_in": { "type": "integer", "description": "tickets with a seat checked in" } } },
         "Revenue": { "type": "object", "properties": {
             "by_currency": by_currency, "seats_booked": int, "capacity": int, "utilisation": num } }
     })

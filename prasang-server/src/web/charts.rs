@@ -283,7 +283,7 @@ mod tests {
         let groups = [
             "under 18", "18–24", "25–34", "35–44", "45–54", "55–64", "65+",
         ];
-        let steps = ["Page views", "Holds", "Booked", "Cancelled", "Expired"];
+        let steps = crate::web::dashboard::FUNNEL_STEPS;
         for names in [&groups[..], &steps[..]] {
             let labels = drawn_labels(&chart(names.iter().map(|n| n.to_string()).collect()));
             let texts: Vec<&str> = labels.iter().map(|(_, _, t)| t.as_str()).collect();

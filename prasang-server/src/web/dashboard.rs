@@ -12,6 +12,16 @@ use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::layout::page;
 
+/// The funnel chart's bars.
+pub(crate) const FUNNEL_STEPS: [&str; 6] = [
+    "Page views",
+    "Holds",
+    "Booked",
+    "Cancelled",
+    "Expired",
+    "Checked in",
+];
+
 /// The caller's events, or everyone's for admins (as the REST reports).
 fn scope_of(actor: &Actor) -> Scope {
     if actor.is_admin() {
@@ -195,9 +205,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
         let funnel_chart = BarChart {
             id: "funnel",
             title: "Funnel",
-            labels: ["Page views", "Holds", "Booked", "Cancelled", "Expired"]
-                .map(String::from)
-                .to_vec(),
+            labels: FUNNEL_STEPS.map(String::from).to_vec(),
             series: vec![Series {
                 name: "Count",
                 values: [
@@ -206,6 +214,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
                     funnel.booked,
                     funnel.cancelled,
                     funnel.expired,
+                    funnel.checked_in,
                 ]
                 .map(|n| n as f64)
                 .to_vec(),
@@ -253,7 +262,7 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
     })
 }
 
-fn age_label(group: AgeGroup) -> String {
+pub(crate) fn age_label(group: AgeGroup) -> String {
     group
         .as_str()
         .replace('_', "–")
@@ -261,7 +270,7 @@ fn age_label(group: AgeGroup) -> String {
         .replace("65–plus", "65+")
 }
 
-fn gender_label(gender: Gender) -> &'static str {
+pub(crate) fn gender_label(gender: Gender) -> &'static str {
     match gender {
         Gender::Female => "Female",
         Gender::Male => "Male",

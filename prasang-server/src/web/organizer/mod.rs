@@ -2,6 +2,7 @@
 //! feedback (replies) and notification settings; creating, editing and cancelling an event is in
 //! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`].
 
+mod attendance;
 pub(super) mod attendees;
 pub(super) mod check_in;
 pub(super) mod codes;
@@ -127,6 +128,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
         let names = cx.core_read(|p| p.tickets().attendee_names(&actor, id, &people))?;
         let by_type = cx.core_read(|p| p.analytics().by_ticket_type(&actor, id))?;
         let by_code = cx.core_read(|p| p.analytics().by_promo_code(&actor, id))?;
+        let attendance = cx.core_read(|p| attendance::Reports::of(p, &actor, id))?;
         let name = |user: &UserId| {
             names
                 .get(user)
@@ -150,6 +152,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             }
             (facts(&event, &types))
             (sales::section(id, &by_type, &by_code))
+            (attendance::section(id, &attendance))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
