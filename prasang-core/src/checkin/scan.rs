@@ -95,11 +95,15 @@ impl Decision {
         )
     }
 
-    /// Whether it answers from what an earlier scan wrote (which may not be durable yet).
-    fn replayed(&self) -> bool {
+    /// Whether it answers from what an earlier scan wrote, which may not be durable yet: a
+    /// replayed scan id, or "already admitted" (a gate must not turn someone away for an
+    /// admission a crash could still take back).
+    fn reads_earlier_write(&self) -> bool {
         matches!(
             self,
-            Decision::Admitted { replayed: true, .. } | Decision::Conflict { replayed: true, .. }
+            Decision::Admitted { replayed: true, .. }
+                | Decision::Conflict { replayed: true, .. }
+                | Decision::AlreadyAdmitted { .. }
         )
     }
 }
@@ -606,8 +610,7 @@ impl CheckIns<'_> {
         })?;
         if decided.iter().any(Decision::wrote) {
             self.inner.committed_with_log()?;
-        } else if decided.iter().any(Decision::replayed) {
-            // Its first scan may not have been acknowledged yet.
+        } else if decided.iter().any(Decision::reads_earlier_write) {
             self.inner.store.durable()?;
         }
         Ok(decided)

@@ -161,7 +161,17 @@ impl CheckIns<'_> {
             .keys()
         {
             let key = key.map_err(StoreError::from)?;
-            if let Some(event) = key.get(16..).and_then(EventId::from_key_prefix) {
+            let Some(event) = key.get(16..).and_then(EventId::from_key_prefix) else {
+                continue;
+            };
+            // An event without tickets may have been deleted since.
+            if self
+                .inner
+                .store
+                .inventory
+                .contains_key(event.to_bytes())
+                .map_err(StoreError::from)?
+            {
                 events.push(event);
             }
         }
