@@ -6,9 +6,8 @@
 mod common;
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use prasang_core::checkin::{CheckInError, CheckInRequest, OfflineScan, UploadOutcome};
@@ -44,11 +43,7 @@ fn check_in_crash_child() {
     for n in 0..HOLDERS {
         let holder = common::register_actor(&prasang, &format!("Fan {run} {n}"), Role::Attendee);
         let ticket = common::book(&prasang, &holder, event, SEATS_EACH);
-        let seats = prasang
-            .admissions()
-            .codes(&holder, ticket.id)
-            .expect("codes");
-        codes.extend(seats.into_iter().map(|seat| seat.code));
+        codes.extend(common::codes::seat_codes(&prasang, &holder, ticket.id));
     }
     let codes = Arc::new(codes);
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
@@ -152,29 +147,11 @@ fn record(line: &str, acknowledged: &mut Acknowledged) -> usize {
 }
 
 fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> Acknowledged {
-    let mut child = common::crash::child_test("check_in_crash_child")
-        .arg("--test-threads=1")
-        .env(CHILD_ENV, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn child");
-    let stdout = child.stdout.take().expect("child stdout");
     let mut acknowledged = Acknowledged::default();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut acks = 0;
-    while acks < kill_after_acks {
-        let Some(Ok(line)) = lines.next() else {
-            panic!("child exited early after {acks} acknowledgements");
-        };
-        acks += record(&line, &mut acknowledged);
-    }
-    child.kill().expect("SIGKILL the child");
-    // Acknowledgements already written to the pipe before the kill count too.
-    for line in lines.map_while(Result::ok) {
-        record(&line, &mut acknowledged);
-    }
-    let _ = child.wait();
+    let child = "check_in_crash_child";
+    common::crash::run_child_and_kill(child, CHILD_ENV, dir, kill_after_acks, |line| {
+        record(line, &mut acknowledged)
+    });
     acknowledged
 }
 

@@ -28,14 +28,7 @@ fn door() -> &'static Door {
         let world = World::new();
         let (olga, ada, event) = world.organizer_attendee_event(10, 0, 5);
         let ticket = world.book(&ada, event.id, 3).id;
-        let codes = world
-            .prasang
-            .admissions()
-            .codes(&ada, ticket)
-            .expect("codes")
-            .into_iter()
-            .map(|seat| seat.code)
-            .collect();
+        let codes = common::codes::seat_codes(&world.prasang, &ada, ticket);
         Door {
             world,
             olga,
@@ -151,13 +144,7 @@ fn the_unchanged_codes_admit() {
     let world = World::new();
     let (olga, ada, event) = world.organizer_attendee_event(10, 0, 5);
     let ticket = world.book(&ada, event.id, 1).id;
-    let code = world
-        .prasang
-        .admissions()
-        .codes(&ada, ticket)
-        .expect("codes")[0]
-        .code
-        .clone();
+    let code = common::codes::seat_codes(&world.prasang, &ada, ticket).remove(0);
     let decoded = common::codes::unbase32(&code);
     assert_eq!(
         common::codes::base32(&decoded),

@@ -7,6 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::{World, assert_intact};
+use prasang_core::auth::Actor;
 use prasang_core::checkin::{
     CheckInError, CheckInRequest, ConflictReason, OfflineScan, RevokedReason, SeatRef,
     UploadOutcome,
@@ -16,15 +17,8 @@ use prasang_core::limits::UPLOAD_SCANS;
 use prasang_core::users::Role;
 use prasang_core::{PageRequest, TicketId, Timestamp};
 
-fn codes(world: &World, holder: &prasang_core::auth::Actor, ticket: TicketId) -> Vec<String> {
-    world
-        .prasang
-        .admissions()
-        .codes(holder, ticket)
-        .expect("codes")
-        .into_iter()
-        .map(|seat| seat.code)
-        .collect()
+fn codes(world: &World, holder: &Actor, ticket: TicketId) -> Vec<String> {
+    common::codes::seat_codes(&world.prasang, holder, ticket)
 }
 
 fn offline(scan_id: &str, code: &str, scanned_at: Timestamp) -> OfflineScan {

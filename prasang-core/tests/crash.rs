@@ -10,9 +10,8 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Stdout, Write};
+use std::io::{Stdout, Write};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -229,29 +228,10 @@ struct Acknowledged {
 }
 
 fn run_child_and_kill(dir: &Path, kill_after_acks: usize) -> Acknowledged {
-    let mut child = common::crash::child_test("crash_child")
-        .arg("--test-threads=1")
-        .env(CHILD_ENV, dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn child");
-    let stdout = child.stdout.take().expect("child stdout");
     let mut acknowledged = Acknowledged::default();
-    let mut lines = BufReader::new(stdout).lines();
-    let mut acks = 0;
-    while acks < kill_after_acks {
-        let Some(Ok(line)) = lines.next() else {
-            panic!("child exited early after {acks} acknowledgements");
-        };
-        acks += record(&line, &mut acknowledged);
-    }
-    child.kill().expect("SIGKILL the child");
-    // Acknowledgements already written to the pipe before the kill count too.
-    for line in lines.map_while(Result::ok) {
-        record(&line, &mut acknowledged);
-    }
-    let _ = child.wait();
+    common::crash::run_child_and_kill("crash_child", CHILD_ENV, dir, kill_after_acks, |line| {
+        record(line, &mut acknowledged)
+    });
     acknowledged
 }
 

@@ -5,7 +5,19 @@
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::{Signer, SigningKey};
 use prasang_core::admission::code::{event_tag, signed_message};
+use prasang_core::auth::Actor;
 use prasang_core::{EventId, Prasang, TicketId};
+
+/// The codes of every seat of `ticket`, as `holder` sees them.
+pub fn seat_codes(prasang: &Prasang, holder: &Actor, ticket: TicketId) -> Vec<String> {
+    prasang
+        .admissions()
+        .codes(holder, ticket)
+        .expect("codes")
+        .into_iter()
+        .map(|seat| seat.code)
+        .collect()
+}
 
 /// The store's admission key `id`, read from its data folder (the key exists once a code or
 /// the public keys were asked for).

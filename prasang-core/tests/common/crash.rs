@@ -1,7 +1,9 @@
 //! Pieces of the SIGKILL crash tests: what the killed child does, and how the parent reads back
 //! what survived.
 
-use std::process::Command;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use prasang_core::events::NewEvent;
@@ -16,6 +18,40 @@ pub fn child_test(name: &str) -> Command {
     let mut command = Command::new(std::env::current_exe().expect("test binary"));
     command.args([name, "--exact", "--ignored", "--nocapture"]);
     command
+}
+
+/// Runs the ignored test `name` as a child with `env` set to the store folder `dir`, hands each
+/// line it prints to `record` (which returns how many acknowledgements the line holds) until
+/// `kill_after_acks`, kills it with SIGKILL, then hands over the lines already in the pipe too:
+/// they were acknowledged before the kill.
+pub fn run_child_and_kill(
+    name: &str,
+    env: &str,
+    dir: &Path,
+    kill_after_acks: usize,
+    mut record: impl FnMut(&str) -> usize,
+) {
+    let mut child = child_test(name)
+        .arg("--test-threads=1")
+        .env(env, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("child stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut acks = 0;
+    while acks < kill_after_acks {
+        let Some(Ok(line)) = lines.next() else {
+            panic!("child exited early after {acks} acknowledgements");
+        };
+        acks += record(&line);
+    }
+    child.kill().expect("SIGKILL the child");
+    for line in lines.map_while(Result::ok) {
+        record(&line);
+    }
+    let _ = child.wait();
 }
 
 /// A free event with room for everyone, starting a year from the real "now" (the child runs on
