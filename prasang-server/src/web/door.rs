@@ -104,8 +104,13 @@ fn refusal(cx: &WebCx, id: EventId, error: WebError) -> Result<Answer, WebError>
         Some(CheckInError::AlreadyAdmitted { first }) => {
             let event = cx.core_read(|p| p.events().peek(id))?;
             let when = format::event_time(&event, first.at);
-            let heading = format!("Already admitted at {when} by gate {}", first.gate);
-            answer("warning", heading, Some(first.clone()))
+            Answer::Refused {
+                class: "warning",
+                heading: format!("Already admitted at {when} by gate {}", first.gate),
+                // (The core's sentence says the same with a UTC instant.)
+                detail: "This seat is in already: do not let it in again.".into(),
+                seat: Some(first.clone()),
+            }
         }
         Some(CheckInError::Revoked { .. }) => answer("refused", "Revoked".into(), None),
         Some(CheckInError::WrongEvent) => answer("refused", "Wrong event".into(), None),

@@ -285,13 +285,17 @@ def test_main_pages_have_no_serious_accessibility_violations(visitors, server):
     event, email = find_past_booking(server)
     # An upcoming event: its page shows the booking form to someone signed in.
     upcoming = server.call("GET", "/api/v1/events?limit=1")["items"][0]
+    holder = server.login(email, ATTENDEE_PASSWORD)
+    booked = [t for t in server.call("GET", "/api/v1/me/tickets?limit=100", holder)["items"]
+              if t["status"] == "booked"]
     checks = {
         None: ["/", "/login", "/register", f"/events/{event['id']}", "/no-such-page"],
         (email, ATTENDEE_PASSWORD): ["/me/tickets", "/me/notifications", f"/events/{event['id']}",
-                                     f"/events/{upcoming['id']}"],
+                                     f"/events/{upcoming['id']}", f"/tickets/{booked[0]['id']}/print"],
         ORGANIZER: ["/organizer", "/organizer/events/new", "/organizer/analytics",
                     f"/organizer/events/{event['id']}", f"/organizer/events/{event['id']}/types",
-                    f"/organizer/events/{event['id']}/codes"],
+                    f"/organizer/events/{event['id']}/codes", f"/organizer/events/{event['id']}/check-in",
+                    f"/events/{event['id']}/door"],
         ADMIN: ["/admin"],
     }
     found = {}
