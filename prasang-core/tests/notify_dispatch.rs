@@ -202,6 +202,71 @@ fn paid_holds_confirmations_and_lapses_each_tell_the_holder() {
 }
 
 #[test]
+fn booked_tickets_carry_each_seats_signed_code_and_the_delivery_log_keeps_none() {
+    let (email, world) = email_world();
+    let (organizer, ada, bob) = world.olga_ada_bob();
+    let free = world.event(&organizer, 10, 0, 3);
+    let paid = world.event(&organizer, 10, 2_500, 3);
+    let ada_ticket = world.book(&ada, free.id, 3).id;
+    let bob_ticket = world.book(&bob, paid.id, 2).id;
+    run(&world);
+    world.confirm_payment(&organizer, bob_ticket);
+    world.cancel_ticket(&ada, ada_ticket);
+    run(&world);
+
+    let told = email.notifications();
+    let kinds: Vec<_> = told.iter().map(|n| n.kind).collect();
+    use NotificationKind as K;
+    assert_eq!(
+        kinds,
+        [
+            K::TicketBooked,
+            K::TicketPending,
+            K::TicketBooked,
+            K::TicketCancelled
+        ]
+    );
+    let admissions = world.prasang.admissions();
+    for (n, holder, ticket, seats) in [
+        (&told[0], &ada, ada_ticket, 3),
+        (&told[2], &bob, bob_ticket, 2),
+    ] {
+        let summary = n.ticket.as_ref().expect("a ticket");
+        let numbers: Vec<u32> = summary.admissions.iter().map(|a| a.seat).collect();
+        assert_eq!(numbers, (1..=seats).collect::<Vec<_>>());
+        for admission in &summary.admissions {
+            // Each code verifies offline with the published keys and names its own seat.
+            let parsed = admissions
+                .verify(n.event.id, &admission.code)
+                .expect("a valid code");
+            assert_eq!((parsed.ticket, parsed.seat), (ticket, admission.seat));
+        }
+        if holder.user_id() == bob.user_id() {
+            // Bob's were signed after his payment: the codes his ticket page shows.
+            let shown: Vec<String> = admissions
+                .codes(holder, ticket)
+                .expect("codes")
+                .into_iter()
+                .map(|c| c.code)
+                .collect();
+            let sent: Vec<&str> = summary.admissions.iter().map(|a| a.code.as_str()).collect();
+            assert_eq!(sent, shown);
+        }
+    }
+    for unbooked in [&told[1], &told[3]] {
+        let summary = unbooked.ticket.as_ref().expect("a ticket");
+        assert!(summary.admissions.is_empty(), "{:?}", unbooked.kind);
+    }
+    // The codes were signed for the channel, not stored with the deliveries.
+    for who in [&ada, &bob] {
+        for delivery in deliveries_in_full(&world, who) {
+            let ticket = delivery.notification.ticket.expect("a ticket");
+            assert!(ticket.admissions.is_empty(), "{:?}", delivery.kind);
+        }
+    }
+}
+
+#[test]
 fn cancelling_a_ticket_tells_its_holder() {
     let (email, world) = email_world();
     let (_organizer, ada, event) = world.organizer_attendee_event(10, 0, 1);

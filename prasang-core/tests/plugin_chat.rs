@@ -43,6 +43,13 @@ fn chat_plugin_posts_a_slack_compatible_message() {
         "{details}"
     );
     assert!(details.contains("total 1000.00 INR"), "{details}");
+    let admission = prasang_test_sinks::sample::admission;
+    let codes = format!(
+        "\nAdmission codes: seat 1 `{}` · seat 2 `{}`",
+        admission(1).code,
+        admission(2).code
+    );
+    assert!(details.ends_with(&codes), "{details}");
     assert_eq!(body["username"], "Prasang");
 }
 

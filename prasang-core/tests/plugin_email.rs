@@ -3,11 +3,13 @@
 
 mod plugin_support;
 
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use prasang_core::admission::qr;
 use prasang_core::notify::{Channel, DeliveryError, NotificationKind};
 use prasang_core::plugin_host::{
     HostServices, PluginChannel, PluginHost, PluginLoadError, SmtpSettings,
 };
+use prasang_core::tickets::TicketStatus;
 use prasang_test_sinks::free_port;
 use prasang_test_sinks::smtp::SmtpSink;
 
@@ -78,7 +80,10 @@ fn booking_email_reaches_the_smtp_server_with_both_bodies_and_the_calendar() {
         "{html}"
     );
 
-    let attachment = message.attachments().next().expect("an .ics attachment");
+    let attachment = message
+        .attachments()
+        .find(|a| a.attachment_name() == Some("event.ics"))
+        .expect("an .ics attachment");
     assert_eq!(attachment.attachment_name(), Some("event.ics"));
     let content_type = attachment.content_type().unwrap();
     assert_eq!(content_type.c_type, "text");
@@ -129,6 +134,9 @@ fn without_smtp_the_email_lands_once_in_the_outbox() {
     let email = outbox_email(data.path());
     let mut notification = plugin_support::booked("email");
     notification.kind = NotificationKind::TicketCancelled;
+    let ticket = notification.ticket.as_mut().unwrap();
+    ticket.status = TicketStatus::Cancelled;
+    ticket.admissions.clear();
 
     // Delivered twice (a retry after a crash): still one file, under the same Message-ID.
     let first = email.deliver(&notification).unwrap();
@@ -151,8 +159,82 @@ fn without_smtp_the_email_lands_once_in_the_outbox() {
     assert_eq!(
         message.attachments().count(),
         0,
-        "only booked tickets get a calendar"
+        "only booked tickets get a calendar and admission codes"
     );
+}
+
+/// The `cid:` references of `html`'s images, in order.
+fn image_cids(html: &str) -> Vec<String> {
+    html.split("<img src=\"cid:")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_booking_email_shows_each_seats_qr_code_inline_with_its_code_under_it() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let email = outbox_email(data.path());
+    let notification = plugin_support::booked("email");
+    let admissions = notification.ticket.as_ref().unwrap().admissions.clone();
+    assert_eq!(admissions.len(), 2);
+    email.deliver(&notification).unwrap();
+
+    let bytes = outbox_message(&outbox);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    let html = message.body_html(0).unwrap();
+    let cids = image_cids(&html);
+    assert_eq!(cids.len(), 2, "{html}");
+    let text = message.body_text(0).unwrap();
+    for (admission, cid) in admissions.iter().zip(&cids) {
+        // One inline image/png part per seat, named by the cid the HTML shows.
+        let parts: Vec<_> = message
+            .parts
+            .iter()
+            .filter(|p| p.content_id() == Some(cid.as_str()))
+            .collect();
+        assert_eq!(parts.len(), 1, "one part for cid:{cid}");
+        let part = parts[0];
+        let content_type = part.content_type().unwrap();
+        assert_eq!(
+            (content_type.ctype(), content_type.subtype()),
+            ("image", Some("png"))
+        );
+        assert!(part.content_disposition().unwrap().is_inline());
+        // It is the QR code of this seat's code, as the host draws it.
+        let png = part.contents();
+        assert_eq!(Some(png), qr::png(&admission.code, 6).as_deref());
+        let image = png::Decoder::new(std::io::Cursor::new(png))
+            .read_info()
+            .unwrap();
+        assert!(image.info().width >= 200, "{}", image.info().width);
+        // The code's text under the image, and in the plain text.
+        let after_image = &html[html.find(cid.as_str()).unwrap()..];
+        assert!(after_image.contains(&admission.code), "{html}");
+        let line = format!("Seat {} of 2: {}", admission.seat, admission.code);
+        assert!(text.contains(&line), "{text}");
+    }
+    // multipart/alternative { text/plain, multipart/related { text/html, image/png × 2 } }.
+    let related = message
+        .parts
+        .iter()
+        .position(|p| p.content_type().and_then(|t| t.subtype()) == Some("related"))
+        .expect("a multipart/related part");
+    let PartType::Multipart(children) = &message.parts[related].body else {
+        panic!("multipart/related has no parts");
+    };
+    let kinds: Vec<_> = children
+        .iter()
+        .map(|&i| {
+            message.parts[i as usize]
+                .content_type()
+                .unwrap()
+                .subtype()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(kinds, ["html", "png", "png"]);
 }
 
 /// The kit's 0.1.0 component (`ok.wat`, componentized against `plugins/wit/0.1.0`), which
@@ -306,7 +388,7 @@ fn local_times_in_the_mail_and_a_calendar_file_an_independent_parser_places_righ
 
     let ics = message
         .attachments()
-        .next()
+        .find(|a| a.attachment_name() == Some("event.ics"))
         .expect("an .ics attachment")
         .contents()
         .to_vec();

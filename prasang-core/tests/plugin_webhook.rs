@@ -97,6 +97,15 @@ fn webhook_is_signed_and_carries_the_idempotency_key() {
     assert_eq!(ticket["lines"][1]["discount_minor"], 10_000);
     assert_eq!(ticket["discount_minor"], 10_000);
     assert_eq!(ticket["promo_code"], "FAMILY");
+    // Each seat's admission code, through the 0.3.0 bindings.
+    let admission = prasang_test_sinks::sample::admission;
+    assert_eq!(
+        ticket["admissions"],
+        serde_json::json!([
+            { "seat": 1, "code": admission(1).code },
+            { "seat": 2, "code": admission(2).code },
+        ])
+    );
 
     // A retry repeats the same id, so the receiver can drop it.
     channel.deliver(&notification).unwrap();

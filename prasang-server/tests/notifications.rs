@@ -11,7 +11,7 @@ use bytes::Bytes;
 use common::{TestApp, assert_problem, serve, spawn, spawn_with};
 use http_body_util::Full;
 use hyper::{Method, Request, StatusCode};
-use mail_parser::MessageParser;
+use mail_parser::{MessageParser, MimeHeaders};
 use prasang_core::plugin_host::{ChannelSettings, Mail, SmtpSettings};
 use prasang_server::{Application, ServerConfig, ServerError};
 use prasang_test_sinks::plugins::plugins_dir;
@@ -139,6 +139,41 @@ async fn booking_mails_the_holder_into_the_outbox_and_the_delivery_log_shows_it_
     assert!(
         message.body_text(0).unwrap().contains("1 seat(s)"),
         "the e-mail carries the booking"
+    );
+    // The seat's admission code, as the holder's ticket shows it: its text in both bodies, and
+    // its QR code as an inline image/png part that the HTML shows by its Content-ID.
+    let shown = app
+        .get(
+            &format!("/api/v1/tickets/{ticket_id}/admissions"),
+            Some(&attendee),
+        )
+        .await
+        .json();
+    let code = shown["seats"][0]["code"].as_str().unwrap();
+    assert!(
+        message
+            .body_text(0)
+            .unwrap()
+            .contains(&format!("Seat 1 of 1: {code}")),
+        "the text has the code"
+    );
+    let html = message.body_html(0).unwrap();
+    let cid = format!("seat1.{ticket_id}@prasang");
+    assert!(html.contains(&format!("src=\"cid:{cid}\"")), "{html}");
+    assert!(html.contains(code), "{html}");
+    let image = message
+        .parts
+        .iter()
+        .find(|part| part.content_id() == Some(cid.as_str()))
+        .expect("the inline image");
+    let content_type = image.content_type().unwrap();
+    assert_eq!(
+        (content_type.ctype(), content_type.subtype()),
+        ("image", Some("png"))
+    );
+    assert_eq!(
+        Some(image.contents()),
+        prasang_core::admission::qr::png(code, 6).as_deref()
     );
     app.stop().await;
 }

@@ -75,6 +75,14 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
         if let Some(promo) = promo(ticket, currency) {
             details.push_str(&format!(" · code {}", escape(&promo)));
         }
+        if !ticket.admissions.is_empty() {
+            let codes: Vec<String> = ticket
+                .admissions
+                .iter()
+                .map(|a| format!("seat {} `{}`", a.seat, escape(&a.code)))
+                .collect();
+            details.push_str(&format!("\nAdmission codes: {}", codes.join(" · ")));
+        }
     }
     if let Some(message) = &n.message {
         details.push_str(&format!("\n> {}", escape(message)));
@@ -103,11 +111,15 @@ mod tests {
         let details = payload["blocks"][1]["elements"][0]["text"]
             .as_str()
             .expect("the context text");
+        let sample = prasang_plugin_sdk::testing::sample_admission;
         assert!(
-            details.ends_with(
+            details.ends_with(&format!(
                 "\n1 × Adult (600.00 INR), 1 × Child (400.00 INR, 100.00 INR off) \
-                 · total 1000.00 INR · code FAMILY (100.00 INR off)"
-            ),
+                 · total 1000.00 INR · code FAMILY (100.00 INR off)\n\
+                 Admission codes: seat 1 `{}` · seat 2 `{}`",
+                sample(1).code,
+                sample(2).code
+            )),
             "{details}"
         );
         assert_eq!(

@@ -1,7 +1,8 @@
 //! E-mail channel: renders the notification into plain-text and HTML bodies from the templates
-//! in `templates/`, attaches an iCalendar (`.ics`) invitation for booked tickets, and hands the
-//! message to the host, which sends it over SMTP (or into the outbox folder) with a Message-ID
-//! derived from the notification's idempotency key.
+//! in `templates/`, attaches an iCalendar (`.ics`) invitation for booked tickets and each seat's
+//! admission code as an inline QR code image (a PNG the host draws), and hands the message to
+//! the host, which sends it over SMTP (or into the outbox folder) with a Message-ID derived from
+//! the notification's idempotency key.
 //!
 //! Settings: `signature` (closing line), `subject-prefix`.
 
@@ -9,12 +10,12 @@ mod ics;
 mod render;
 
 use prasang_plugin_sdk::{
-    Attachment, ChannelPlugin, DeliveryError, Email, Mailbox, Notification, NotificationKind,
-    Receipt, config, host,
+    Attachment, ChannelPlugin, DeliveryError, Email, HostError, Mailbox, Notification,
+    NotificationKind, Receipt, config, host,
 };
 
 pub use ics::calendar;
-pub use render::{Rendered, render};
+pub use render::{Rendered, content_id, render};
 
 struct EmailChannel;
 
@@ -24,7 +25,7 @@ impl ChannelPlugin for EmailChannel {
             signature: config::get("signature").unwrap_or_else(|| "The Prasang team".into()),
             subject_prefix: config::get("subject-prefix").unwrap_or_default(),
         };
-        let email = compose(&notification, &settings);
+        let email = compose(&notification, &settings, host::qr_code_png)?;
         let message_id = host::send_email(&email)?;
         Ok(Receipt {
             remote_id: Some(message_id),
@@ -35,22 +36,40 @@ impl ChannelPlugin for EmailChannel {
 
 prasang_plugin_sdk::export_plugin!(EmailChannel);
 
-/// The complete e-mail for a notification.
-pub fn compose(n: &Notification, settings: &render::Settings) -> Email {
+/// The complete e-mail for a notification. `qr` draws an admission code as a PNG image: the
+/// host's [`host::qr_code_png`] in a delivery (its errors fail the delivery), a stand-in in
+/// unit tests, which run outside the host.
+pub fn compose(
+    n: &Notification,
+    settings: &render::Settings,
+    qr: impl Fn(&str) -> Result<Vec<u8>, HostError>,
+) -> Result<Email, HostError> {
     let Rendered {
         subject,
         text,
         html,
     } = render(n, settings);
     let mut attachments = Vec::new();
+    // The HTML shows these by their Content-ID; the host sends them beside it, inline.
+    if let Some(ticket) = &n.ticket {
+        for admission in &ticket.admissions {
+            attachments.push(Attachment {
+                filename: format!("seat-{}.png", admission.seat),
+                content_type: "image/png".into(),
+                data: qr(&admission.code)?,
+                content_id: Some(content_id(&ticket.id, admission.seat)),
+            });
+        }
+    }
     if n.kind == NotificationKind::TicketBooked {
         attachments.push(Attachment {
             filename: "event.ics".into(),
             content_type: "text/calendar; charset=utf-8; method=PUBLISH".into(),
             data: calendar(n).into_bytes(),
+            content_id: None,
         });
     }
-    Email {
+    Ok(Email {
         to: vec![Mailbox {
             name: Some(n.recipient.name.clone()),
             address: n.recipient.email.clone(),
@@ -59,13 +78,24 @@ pub fn compose(n: &Notification, settings: &render::Settings) -> Email {
         text_body: text,
         html_body: Some(html),
         attachments,
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use prasang_plugin_sdk::TicketStatus;
     use prasang_plugin_sdk::testing::{booked_in_kolkata, booked_notification};
+
+    /// A stand-in for the host's QR code drawing: the text's bytes after a marker.
+    fn fake_qr(text: &str) -> Result<Vec<u8>, HostError> {
+        Ok([b"QR:".as_slice(), text.as_bytes()].concat())
+    }
+
+    /// [`compose`] with [`fake_qr`].
+    fn compose(n: &Notification, settings: &render::Settings) -> Email {
+        super::compose(n, settings, fake_qr).expect("composed")
+    }
 
     #[test]
     fn booked_tickets_get_both_bodies_and_a_calendar_file() {
@@ -101,7 +131,57 @@ mod tests {
         );
         assert!(html.contains("FAMILY (100.00 INR off)"), "{html}");
         assert!(!html.contains("{{"), "unfilled placeholder in {html}");
-        assert_eq!(email.attachments[0].filename, "event.ics");
+        assert_eq!(email.attachments[2].filename, "event.ics");
+        assert_eq!(email.attachments[2].content_id, None);
+    }
+
+    #[test]
+    fn each_booked_seat_gets_its_qr_code_inline_with_the_code_under_it() {
+        let n = booked_notification();
+        let ticket = n.ticket.clone().expect("a ticket");
+        let email = compose(&n, &render::Settings::default());
+        let html = email.html_body.as_deref().expect("an HTML body");
+        let text = &email.text_body;
+        for (admission, part) in ticket.admissions.iter().zip(&email.attachments) {
+            let cid = format!("seat{}.01JTICKET0000000000000000@prasang", admission.seat);
+            assert_eq!(part.content_id.as_deref(), Some(cid.as_str()));
+            assert_eq!(part.content_type, "image/png");
+            assert_eq!(part.filename, format!("seat-{}.png", admission.seat));
+            assert_eq!(part.data, fake_qr(&admission.code).unwrap());
+            let img = format!(
+                "<img src=\"cid:{cid}\" alt=\"QR code for Seat {} of 2\"",
+                admission.seat
+            );
+            let at = html
+                .find(&img)
+                .unwrap_or_else(|| panic!("no {img} in {html}"));
+            let code_at = html[at..].find(&admission.code).map(|i| at + i);
+            assert!(code_at.is_some(), "the code follows its image: {html}");
+            let line = format!("\n    Seat {} of 2: {}\n", admission.seat, admission.code);
+            assert!(text.contains(&line), "{text}");
+        }
+        assert!(
+            text.contains("Admission codes. One code per seat"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_ticket_without_codes_shows_none_and_a_failed_drawing_fails_the_mail() {
+        let mut n = booked_notification();
+        let ticket = n.ticket.as_mut().expect("a ticket");
+        ticket.status = TicketStatus::Pending;
+        ticket.admissions.clear();
+        n.kind = NotificationKind::TicketPending;
+        let email = compose(&n, &render::Settings::default());
+        assert!(email.attachments.is_empty());
+        assert!(!email.text_body.contains("Admission codes"));
+        assert!(!email.html_body.unwrap().contains("cid:"));
+
+        let refused = super::compose(&booked_notification(), &render::Settings::default(), |_| {
+            Err(HostError::Invalid("too long".into()))
+        });
+        assert!(matches!(refused, Err(HostError::Invalid(_))));
     }
 
     #[test]
@@ -152,6 +232,9 @@ mod tests {
     fn other_notifications_have_no_calendar_file() {
         let mut n = booked_notification();
         n.kind = NotificationKind::TicketCancelled;
+        let ticket = n.ticket.as_mut().expect("a ticket");
+        ticket.status = TicketStatus::Cancelled;
+        ticket.admissions.clear();
         let email = compose(&n, &render::Settings::default());
         assert!(email.attachments.is_empty());
         assert!(email.subject.starts_with("Cancelled: "));

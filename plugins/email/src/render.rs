@@ -1,6 +1,6 @@
 //! Fills the text and HTML templates.
 
-use prasang_plugin_sdk::ticket::{line, money, promo};
+use prasang_plugin_sdk::ticket::{line, money, promo, seat};
 use prasang_plugin_sdk::time::{UtcDateTime, human_local};
 use prasang_plugin_sdk::{Notification, NotificationKind};
 
@@ -114,6 +114,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         html_details.push_str(&row("Total", &escape(&amount)));
         html_details.push_str(&row("Ticket", &escape(&ticket.id)));
     }
+    let (text_admissions, html_admissions) = admissions(n);
     let (text_message, html_message) = match &n.message {
         Some(message) => (
             format!("\n  \"{message}\"\n"),
@@ -134,6 +135,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
             ("when", when.clone()),
             ("location", n.event.location.clone()),
             ("details", text_details),
+            ("admissions", text_admissions),
             ("message", text_message),
             ("description", n.event.description.clone()),
             ("signature", settings.signature.clone()),
@@ -148,6 +150,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
             ("when", escape(&when)),
             ("location", escape(&n.event.location)),
             ("details", html_details),
+            ("admissions", html_admissions),
             ("message", html_message),
             ("description", escape(&n.event.description)),
             ("signature", escape(&settings.signature)),
@@ -158,6 +161,46 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         text,
         html,
     }
+}
+
+/// The Content-ID of the inline image of a seat's QR code, which the HTML shows as
+/// `cid:seat<n>.<ticket>@prasang` (a ticket id is a ULID: letters and digits).
+pub fn content_id(ticket_id: &str, seat: u32) -> String {
+    format!("seat{seat}.{ticket_id}@prasang")
+}
+
+/// Side of a QR code image in the HTML, in CSS pixels.
+const QR_DISPLAY_PX: u32 = 200;
+
+/// The admission codes of a booked ticket, one per seat: in the text, each seat's code; in the
+/// HTML, each seat's QR code (the inline image [`content_id`] names) with its code under it.
+/// Both empty when the notification carries none.
+fn admissions(n: &Notification) -> (String, String) {
+    let Some(ticket) = n.ticket.as_ref().filter(|t| !t.admissions.is_empty()) else {
+        return (String::new(), String::new());
+    };
+    const INTRO: &str = "One code per seat: show it at the door, printed or on your phone.";
+    let mut text = format!("\n  Admission codes. {INTRO}\n");
+    let mut html = format!(
+        "<h2 style=\"font-size: 1.1em; margin-top: 1.5em;\">Admission codes</h2><p>{INTRO}</p>"
+    );
+    for admission in &ticket.admissions {
+        let label = seat(admission, ticket);
+        text.push_str(&format!("    {label}: {}\n", admission.code));
+        html.push_str(&format!(
+            "<div style=\"display: inline-block; vertical-align: top; text-align: center; \
+             max-width: 16em; margin: 0 1.5em 1.5em 0;\">\
+             <img src=\"cid:{cid}\" alt=\"QR code for {label}\" width=\"{QR_DISPLAY_PX}\" \
+             height=\"{QR_DISPLAY_PX}\" style=\"display: block; margin: 0 auto;\">\
+             <div style=\"font-weight: bold;\">{label}</div>\
+             <div style=\"font-family: monospace; font-size: 0.8em; word-break: break-all;\">\
+             {code}</div></div>",
+            cid = escape(&content_id(&ticket.id, admission.seat)),
+            label = escape(&label),
+            code = escape(&admission.code),
+        ));
+    }
+    (text, html)
 }
 
 fn row(label: &str, value_html: &str) -> String {

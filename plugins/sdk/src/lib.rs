@@ -49,7 +49,7 @@ pub mod heap;
 static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::LinearMemory);
 
 pub use bindings::prasang::channel::types::{
-    Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
+    Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
     HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Receipt, Recipient,
     TicketLine, TicketStatus, TicketSummary,
 };
@@ -119,6 +119,13 @@ pub mod host {
             body: body.to_vec(),
         };
         host::http_post(&request)
+    }
+
+    /// Draws `text` (e.g. an [`Admission`](crate::Admission)'s code) as a QR code: a PNG image
+    /// the host renders, ready for an inline e-mail part (see [`Attachment`](crate::Attachment)'s
+    /// `content_id`). `HostError::Invalid` for empty text or text over 1024 bytes.
+    pub fn qr_code_png(text: &str) -> Result<Vec<u8>, HostError> {
+        host::qr_code_png(text)
     }
 
     /// Turns an HTTP status into a delivery outcome: 2xx is success, 408/429/5xx are worth

@@ -1,8 +1,8 @@
 //! Sample data for plugin unit tests (which run natively, outside the host).
 
 use crate::{
-    EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient, TicketLine,
-    TicketStatus, TicketSummary,
+    Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient,
+    TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The wall-clock time `hour:minute` on Tuesday 1 Dec 2026 at `offset` (seconds, text), as the
@@ -37,7 +37,7 @@ pub fn booked_in_kolkata() -> Notification {
 
 /// A booked-ticket notification for a concert on 1 Dec 2026, 18:30–21:00 UTC (zone `UTC`): an
 /// Adult seat at INR 600 and a Child seat at INR 500 less 100 with the code `FAMILY`, INR 1000
-/// in all.
+/// in all; each seat with an admission code (sample text, not signed).
 pub fn booked_notification() -> Notification {
     Notification {
         idempotency_key: "42.01JBOOKER0000000000000000.email".into(),
@@ -76,6 +76,7 @@ pub fn booked_notification() -> Notification {
             ],
             discount_minor: 10_000,
             promo_code: Some("FAMILY".into()),
+            admissions: vec![sample_admission(1), sample_admission(2)],
         }),
         changed: Vec::new(),
         message: None,
@@ -90,5 +91,15 @@ fn one_seat(ticket_type: &str, unit_price_minor: u64, discount_minor: u64) -> Ti
         unit_price_minor,
         discount_minor,
         amount_minor: unit_price_minor - discount_minor,
+    }
+}
+
+/// Seat `seat`'s admission code in the sample: text shaped like a real one, not signed.
+pub fn sample_admission(seat: u32) -> Admission {
+    Admission {
+        seat,
+        code: format!(
+            "PA1.01JEVENT00000000000000000.01JTICKET0000000000000000.{seat}.k1.c2lnbmF0dXJl"
+        ),
     }
 }

@@ -1,7 +1,7 @@
 //! Wording for what a ticket is made of and what was paid for it, shared by the bundled
 //! plugins so an e-mail, a chat message and an SMS say it the same way.
 
-use crate::{TicketLine, TicketSummary};
+use crate::{Admission, TicketLine, TicketSummary};
 
 /// `1000.00 INR` from minor units (two decimals; good for the currencies Prasang sells in).
 ///
@@ -49,6 +49,11 @@ pub fn promo(ticket: &TicketSummary, currency: &str) -> Option<String> {
     }
 }
 
+/// Which seat an admission code admits: `Seat 1 of 2`.
+pub fn seat(admission: &Admission, ticket: &TicketSummary) -> String {
+    format!("Seat {} of {}", admission.seat, ticket.quantity)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +72,7 @@ mod tests {
             promo(&ticket, "INR").as_deref(),
             Some("FAMILY (100.00 INR off)")
         );
+        assert_eq!(seat(&ticket.admissions[1], &ticket), "Seat 2 of 2");
     }
 
     #[test]

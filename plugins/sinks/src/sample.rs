@@ -5,7 +5,8 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
 use prasang_core::events::NewEvent;
 use prasang_core::notify::{
-    EventSummary, Notification, NotificationKind, Recipient, TicketLineSummary, TicketSummary,
+    EventSummary, Notification, NotificationKind, Recipient, SeatAdmission, TicketLineSummary,
+    TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, Role};
@@ -14,7 +15,9 @@ use prasang_core::{EventId, Prasang, TicketId, Timestamp, UserId};
 /// Ada Lovelace booked 2 seats (an Adult at INR 600 and a Child at INR 500 less 100 with the
 /// code `FAMILY`: INR 1000 in all) for "Rust & Wasm Night" on 1 Dec 2026, 18:30–21:00 UTC (the event's zone is `UTC`; [`booked_in_kolkata`] is the same in Pune's own time): the
 /// notification the dispatcher makes for log entry `log_seq` and `channel` (the idempotency
-/// key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it).
+/// key is `<log_seq>.<user>.<channel>`, as the dispatcher writes it), with an admission code
+/// per seat as the notifier adds them before a delivery ([`admission`]: shaped like one, not
+/// signed).
 pub fn booked(log_seq: u64, channel: &str) -> Notification {
     let user: UserId = ulid("01JBQ8ZK3N2V4W6X8Y0A2C4E6G");
     Notification {
@@ -47,6 +50,7 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
             lines: vec![line("Adult", 60_000, 0), line("Child", 50_000, 10_000)],
             discount_minor: 10_000,
             promo_code: Some("FAMILY".into()),
+            admissions: vec![admission(1), admission(2)],
         }),
         changed: Vec::new(),
         message: None,
@@ -61,6 +65,16 @@ pub fn booked_in_kolkata(log_seq: u64, channel: &str) -> Notification {
     notification.event.starts_at = Timestamp::from_millis(1_796_130_000_000);
     notification.event.ends_at = Timestamp::from_millis(1_796_139_000_000);
     notification
+}
+
+/// Seat `seat`'s admission code in [`booked`]: text shaped like a real code, not signed.
+pub fn admission(seat: u32) -> SeatAdmission {
+    SeatAdmission {
+        seat,
+        code: format!(
+            "PA1.01JBQ8ZK3N2V4W6X8Y0A2C4E6H.01JBQ8ZK3N2V4W6X8Y0A2C4E6J.{seat}.k1.c2lnbmF0dXJl"
+        ),
+    }
 }
 
 /// One seat of `ticket_type` at `unit_price_minor`, less `discount_minor`.

@@ -110,6 +110,10 @@ pub fn payload(n: &Notification) -> Value {
             })).collect::<Vec<_>>(),
             "discount_minor": t.discount_minor,
             "promo_code": t.promo_code,
+            "admissions": t.admissions.iter().map(|a| json!({
+                "seat": a.seat,
+                "code": a.code,
+            })).collect::<Vec<_>>(),
         })
     });
     json!({
@@ -193,6 +197,14 @@ mod tests {
             })
         );
         assert_eq!(ticket["lines"][0]["ticket_type"], "Adult");
+        let sample = prasang_plugin_sdk::testing::sample_admission;
+        assert_eq!(
+            ticket["admissions"],
+            json!([
+                { "seat": 1, "code": sample(1).code },
+                { "seat": 2, "code": sample(2).code },
+            ])
+        );
         assert!(signing_key("").is_err());
     }
 }

@@ -85,6 +85,21 @@ pub struct TicketSummary {
     pub discount_minor: u64,
     /// The promo code applied, if any.
     pub promo_code: Option<String>,
+    /// Each seat's signed admission code, in seat order, for a booked ticket (empty otherwise).
+    /// Not stored with the delivery: the notifier signs them just before each attempt (the
+    /// same codes every time, Ed25519 signatures being deterministic), so the delivery log
+    /// never holds codes that admit people.
+    #[serde(skip)]
+    pub admissions: Vec<SeatAdmission>,
+}
+
+/// One booked seat's admission code, as a notification carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatAdmission {
+    /// The seat's number within the ticket, from 1.
+    pub seat: u32,
+    /// The signed code, as the door scans it.
+    pub code: String,
 }
 
 /// Seats of one ticket type within a ticket; amounts in the event's currency, minor units.

@@ -80,7 +80,9 @@ pub struct Delivery {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
-    /// Exactly what is handed to the channel, on every attempt.
+    /// What is handed to the channel on every attempt, exactly, but for a booked ticket's
+    /// admission codes ([`super::TicketSummary::admissions`]): those are signed at each attempt
+    /// and never stored here.
     pub notification: Notification,
 }
 
@@ -168,6 +170,7 @@ mod older {
             lines: Vec::new(),
             discount_minor: 0,
             promo_code: None,
+            admissions: Vec::new(),
         });
         let mut v3 = v2[..v2.len() - at_ticket.len()].to_vec();
         v3 = postcard::to_extend(&ticket, v3)?;

@@ -297,6 +297,7 @@ fn ticket_summary(
         lines: Vec::new(),
         discount_minor: 0,
         promo_code: None,
+        admissions: Vec::new(),
     }
 }
 

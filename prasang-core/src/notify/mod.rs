@@ -42,6 +42,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod admissions;
 mod channel;
 mod delivery;
 mod dispatch;
@@ -56,7 +57,7 @@ use serde::Serialize;
 
 pub use channel::{
     Channel, DeliveryError, EventSummary, Notification, NotificationKind, Receipt, Recipient,
-    TicketLineSummary, TicketSummary,
+    SeatAdmission, TicketLineSummary, TicketSummary,
 };
 pub use delivery::{Delivery, DeliveryStatus};
 pub use settings::{EventNotificationSettings, NotificationPreferences};

@@ -12,6 +12,7 @@
 //! bounded time for workers to finish their current call, then leaves any still running
 //! detached: their delivery stays `sending` on disk and is repeated with the same key next time.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
+use super::admissions;
 use super::delivery::{self, Claim, Claims, FreshProgress, Outcome};
 use super::dispatch::{self, Round};
 use super::{
@@ -304,9 +306,27 @@ pub(crate) fn dispatch_pending(
     }
 }
 
-/// Calls a channel; a panic in it fails the delivery instead of the worker.
-fn deliver(channel: &dyn Channel, notification: &Notification) -> Result<Receipt, DeliveryError> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| channel.deliver(notification))).unwrap_or_else(
+/// `notification` ready for its channel: with its admission codes, signed now (see
+/// [`admissions`]). Keys that cannot be read fail the attempt, to be retried, rather than
+/// send a booking without its codes.
+fn prepare<'a>(
+    ctx: &Context,
+    notification: &'a Notification,
+) -> Result<Cow<'a, Notification>, DeliveryError> {
+    admissions::with_codes(ctx, notification).map_err(|error| {
+        tracing::warn!(%error, key = %notification.idempotency_key, "signing admission codes failed");
+        DeliveryError::Temporary(format!("signing the admission codes failed: {error}"))
+    })
+}
+
+/// Calls a channel with a prepared notification; a panic in it fails the delivery instead of
+/// the worker.
+fn deliver(
+    channel: &dyn Channel,
+    notification: Result<Cow<'_, Notification>, DeliveryError>,
+) -> Result<Receipt, DeliveryError> {
+    let notification = notification?;
+    std::panic::catch_unwind(AssertUnwindSafe(|| channel.deliver(&notification))).unwrap_or_else(
         |_| {
             Err(DeliveryError::Temporary(format!(
                 "channel `{}` panicked",
@@ -362,9 +382,10 @@ fn worker(inner: &Weak<dyn Handle<Notifier>>, shared: &Shared, id: &str) {
             Ok(Claim::Due {
                 delivery: claimed, ..
             }) => {
+                let notification = prepare(strong.context(), &claimed.notification);
                 drop(strong);
                 let key = claimed.key();
-                let result = deliver(channel.as_ref(), &claimed.notification);
+                let result = deliver(channel.as_ref(), notification);
                 if let Some(strong) = inner.upgrade() {
                     let policy = &strong.service().policy;
                     if let Err(error) = delivery::record(strong.context(), *claimed, result, policy)
@@ -428,7 +449,7 @@ pub(crate) fn run_once(inner: &Context, notifier: &Notifier) -> Result<DispatchR
                 Err(error) => break Err(error),
             };
             attempted.push(claimed.key());
-            let result = deliver(channel.as_ref(), &claimed.notification);
+            let result = deliver(channel.as_ref(), prepare(inner, &claimed.notification));
             match delivery::record(inner, *claimed, result, policy) {
                 Ok(Outcome::Sent) => report.sent += 1,
                 Ok(Outcome::Retrying) => report.retrying += 1,

@@ -68,7 +68,7 @@ pub use cache::CacheStats;
 use cache::CompileCache;
 pub use channels::{CACHE_FOLDER, ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail};
 pub use manifest::Manifest;
-pub use services::{HostServices, MAX_RESPONSE_BODY};
+pub use services::{HostServices, MAX_QR_TEXT, MAX_RESPONSE_BODY};
 use services::{HttpAnswer, HttpPost, OutgoingEmail, ServiceError};
 pub use smtp::{SmtpSettings, SmtpTls};
 
@@ -489,6 +489,12 @@ impl HostState {
             tracing::warn!(plugin = %plugin.manifest.id, "http-post refused: {why}");
         }
         result
+    }
+
+    /// A QR code of `text` as a PNG. Drawing is the plugin's work done by the host, so unlike
+    /// waiting on SMTP or HTTP its time is not credited back: it counts as the plugin's CPU time.
+    fn qr_code_png(&mut self, text: &str) -> Result<Vec<u8>, ServiceError> {
+        services::qr_code_png(text)
     }
 
     fn log(&self, level: tracing::Level, message: &str) {

@@ -57,6 +57,9 @@ pub struct OutgoingAttachment {
     pub content_type: String,
     /// Content.
     pub data: Vec<u8>,
+    /// For a part the HTML body shows inline (`<img src="cid:…">`): its Content-ID, without
+    /// the angle brackets. Only 0.3.0 plugins can set it.
+    pub content_id: Option<String>,
 }
 
 /// An HTTP POST a plugin asked for.
@@ -201,27 +204,38 @@ impl HostServices {
                 .map_err(|e| ServiceError::Invalid(format!("recipient `{address}`: {e}")))?;
             builder = builder.to(Mailbox::new(name, address));
         }
+        // Inline parts go with the HTML that shows them; without HTML they are attachments.
+        let has_html = email.html_body.is_some();
+        let (inline, attached): (Vec<_>, Vec<_>) = email
+            .attachments
+            .into_iter()
+            .partition(|a| has_html && a.content_id.is_some());
         let text = SinglePart::plain(email.text_body);
         let content = match email.html_body {
-            Some(html) => MultiPart::alternative()
+            Some(html) if inline.is_empty() => MultiPart::alternative()
                 .singlepart(text)
                 .singlepart(SinglePart::html(html)),
+            Some(html) => {
+                // The HTML with the parts it shows by cid: (RFC 2387), where mail clients look
+                // for them: a multipart/related as the alternative to the text.
+                let mut related = MultiPart::related().singlepart(SinglePart::html(html));
+                for attachment in inline {
+                    related = related.singlepart(mime_part(attachment)?);
+                }
+                MultiPart::alternative().singlepart(text).multipart(related)
+            }
             None => MultiPart::mixed().singlepart(text),
         };
-        let content = if email.attachments.is_empty() {
+        let content = if attached.is_empty() {
             content
         } else {
             let mut mixed = MultiPart::mixed().multipart(content);
-            for attachment in email.attachments {
-                let content_type = ContentType::parse(&attachment.content_type).map_err(|e| {
-                    ServiceError::Invalid(format!(
-                        "content type `{}`: {e}",
-                        attachment.content_type
-                    ))
-                })?;
-                mixed = mixed.singlepart(
-                    Attachment::new(attachment.filename).body(attachment.data, content_type),
-                );
+            for attachment in attached {
+                let attachment = OutgoingAttachment {
+                    content_id: None,
+                    ..attachment
+                };
+                mixed = mixed.singlepart(mime_part(attachment)?);
             }
             mixed
         };
@@ -274,6 +288,54 @@ impl HostServices {
             body,
         })
     }
+}
+
+/// Longest text [`qr_code_png`] draws. It bounds the work a plugin can ask for per call (an
+/// image of at most ~190 kB raw pixels); an admission code is 141 characters.
+pub const MAX_QR_TEXT: usize = 1024;
+
+/// Pixels per QR module in [`qr_code_png`]'s images: an admission code (a 41-module symbol and
+/// its quiet zone) comes out 294 px wide, sharp when a mail client shows it at 200 CSS px on a
+/// high-density screen, and each module big enough for a phone camera.
+const QR_SCALE: usize = 6;
+
+/// `text` drawn as a QR code, as a PNG image (the `qr-code-png` host function).
+pub(crate) fn qr_code_png(text: &str) -> Result<Vec<u8>, ServiceError> {
+    if text.is_empty() || text.len() > MAX_QR_TEXT {
+        return Err(ServiceError::Invalid(format!(
+            "a QR code holds 1 to {MAX_QR_TEXT} bytes of text here, not {}",
+            text.len()
+        )));
+    }
+    crate::admission::qr::png(text, QR_SCALE)
+        .ok_or_else(|| ServiceError::Invalid("the text does not fit a QR code".into()))
+}
+
+/// Longest Content-ID a plugin may give an inline part.
+const MAX_CONTENT_ID: usize = 100;
+
+/// An attachment as a MIME part: inline with its Content-ID when it has one (checked, since it
+/// goes into a header as it is), else an attachment with its file name.
+fn mime_part(attachment: OutgoingAttachment) -> Result<SinglePart, ServiceError> {
+    let content_type = ContentType::parse(&attachment.content_type).map_err(|e| {
+        ServiceError::Invalid(format!("content type `{}`: {e}", attachment.content_type))
+    })?;
+    let disposition = match attachment.content_id {
+        Some(id) => {
+            let valid = (1..=MAX_CONTENT_ID).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-_+@".contains(&b));
+            if !valid {
+                return Err(ServiceError::Invalid(format!(
+                    "content id `{id}`: use 1 to {MAX_CONTENT_ID} ASCII letters, digits and .-_+@"
+                )));
+            }
+            Attachment::new_inline_with_name(id, attachment.filename)
+        }
+        None => Attachment::new(attachment.filename),
+    };
+    Ok(disposition.body(attachment.data, content_type))
 }
 
 /// The one HTTP client of a [`HostServices`]: shared by every plugin and thread, so
@@ -396,7 +458,12 @@ mod tests {
                 proptest::prop_oneof!["[ -~]{0,12}\r\nCc: y@evil\\.org", proptest::prelude::any::<String>()],
                 proptest::prop_oneof!["text/calendar", "[a-z/;= -]{0,20}", proptest::prelude::any::<String>()],
                 proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
-            ), 0..2),
+                proptest::option::of(proptest::prop_oneof![
+                    "[a-z0-9.@-]{1,20}",
+                    "[a-z]{0,8}>\r\nBcc: z@evil\\.org",
+                    proptest::prelude::any::<String>(),
+                ]),
+            ), 0..3),
         ) {
             let recipients = to.len();
             let email = OutgoingEmail {
@@ -406,7 +473,9 @@ mod tests {
                 html_body,
                 attachments: attachments
                     .into_iter()
-                    .map(|(filename, content_type, data)| OutgoingAttachment { filename, content_type, data })
+                    .map(|(filename, content_type, data, content_id)| OutgoingAttachment {
+                        filename, content_type, data, content_id,
+                    })
                     .collect(),
             };
             let services = HostServices::outbox("unused");
@@ -441,6 +510,140 @@ mod tests {
                     "{} passed as {}:{:?}", url, host, port
                 );
             }
+        }
+    }
+
+    /// An attachment named `name` of `data`, shown inline as `cid:<content_id>` when given.
+    fn part(name: &str, content_type: &str, content_id: Option<&str>) -> OutgoingAttachment {
+        OutgoingAttachment {
+            filename: name.into(),
+            content_type: content_type.into(),
+            data: name.as_bytes().to_vec(),
+            content_id: content_id.map(str::to_owned),
+        }
+    }
+
+    fn email(html_body: Option<&str>, attachments: Vec<OutgoingAttachment>) -> OutgoingEmail {
+        OutgoingEmail {
+            to: vec![(None, "ada@example.org".into())],
+            subject: "Booked".into(),
+            text_body: "Seat 1: CODE".into(),
+            html_body: html_body.map(str::to_owned),
+            attachments,
+        }
+    }
+
+    #[test]
+    fn inline_parts_go_beside_the_html_in_multipart_related_and_files_stay_attached() {
+        use mail_parser::{MessageParser, MimeHeaders, PartType};
+        let services = HostServices::outbox("unused");
+        let html = r#"<img src="cid:seat1.t@prasang"><img src="cid:seat2.t@prasang">"#;
+        let message = services
+            .build_message(
+                email(
+                    Some(html),
+                    vec![
+                        part("seat-1.png", "image/png", Some("seat1.t@prasang")),
+                        part("event.ics", "text/calendar", None),
+                        part("seat-2.png", "image/png", Some("seat2.t@prasang")),
+                    ],
+                ),
+                "<k@prasang.localhost>",
+            )
+            .unwrap();
+        let formatted = message.formatted();
+        let parsed = MessageParser::default().parse(&formatted).unwrap();
+        let tree: Vec<String> = parsed
+            .parts
+            .iter()
+            .map(|p| {
+                let kind = p.content_type().map_or("?".to_owned(), |t| {
+                    format!("{}/{}", t.ctype(), t.subtype().unwrap_or("?"))
+                });
+                match p.content_id() {
+                    Some(id) => format!("{kind} <{id}>"),
+                    None => kind,
+                }
+            })
+            .collect();
+        assert_eq!(
+            tree,
+            [
+                "multipart/mixed",
+                "multipart/alternative",
+                "text/plain",
+                "multipart/related",
+                "text/html",
+                "image/png <seat1.t@prasang>",
+                "image/png <seat2.t@prasang>",
+                "text/calendar",
+            ]
+        );
+        assert_eq!(parsed.body_html(0).as_deref(), Some(html));
+        let inline: Vec<_> = parsed
+            .parts
+            .iter()
+            .filter(|p| p.content_id().is_some())
+            .collect();
+        for part in &inline {
+            assert!(matches!(
+                part.body,
+                PartType::Binary(_) | PartType::InlineBinary(_)
+            ));
+            let disposition = part.content_disposition().unwrap();
+            assert!(disposition.is_inline(), "{disposition:?}");
+        }
+        assert_eq!(inline[0].contents(), b"seat-1.png");
+        assert_eq!(inline[0].attachment_name(), Some("seat-1.png"));
+    }
+
+    #[test]
+    fn without_html_inline_parts_are_attachments_and_a_bad_content_id_is_refused() {
+        use mail_parser::{MessageParser, MimeHeaders};
+        let services = HostServices::outbox("unused");
+        let plain = services
+            .build_message(
+                email(None, vec![part("seat-1.png", "image/png", Some("s1"))]),
+                "<k@prasang.localhost>",
+            )
+            .unwrap();
+        let formatted = plain.formatted();
+        let parsed = MessageParser::default().parse(&formatted).unwrap();
+        let attachment = parsed.attachments().next().unwrap();
+        assert_eq!(attachment.content_id(), None);
+        assert_eq!(attachment.attachment_name(), Some("seat-1.png"));
+
+        for bad in [
+            "",
+            "a b",
+            "x>\r\nBcc: y@evil.org",
+            &"x".repeat(MAX_CONTENT_ID + 1),
+        ] {
+            let refused = services.build_message(
+                email(
+                    Some("<p>hi</p>"),
+                    vec![part("a.png", "image/png", Some(bad))],
+                ),
+                "<k@prasang.localhost>",
+            );
+            assert!(
+                matches!(&refused, Err(ServiceError::Invalid(why)) if why.contains("content id")),
+                "{bad:?}: {refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn qr_codes_are_drawn_for_text_up_to_the_limit_only() {
+        let code = "A".repeat(141);
+        let png = qr_code_png(&code).unwrap();
+        assert_eq!(Some(png), crate::admission::qr::png(&code, QR_SCALE));
+        assert!(qr_code_png(&"é".repeat(MAX_QR_TEXT / 2)).is_ok());
+        for refused in [String::new(), "x".repeat(MAX_QR_TEXT + 1)] {
+            assert!(matches!(
+                qr_code_png(&refused),
+                Err(ServiceError::Invalid(_))
+            ));
         }
     }
 

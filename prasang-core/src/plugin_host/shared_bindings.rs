@@ -44,11 +44,24 @@ pub(crate) use wit_notification;
 ///
 /// A version whose `ticket-summary` has fields past 0.1.0's names them after `ticket |t|`, as
 /// struct fields built from `t`, the core's [`TicketSummary`](crate::notify::TicketSummary).
+/// One whose `attachment` has a `content-id` reads it after `attachment |a|` (`a`: the WIT
+/// attachment), and one with host functions past 0.1.0's writes them in `host { … }`, as
+/// methods of its `host::Host` impl for [`HostState`](super::HostState).
 macro_rules! channel_host {
     ($version:tt, $wit:tt) => {
         super::shared_bindings::channel_host!($version, $wit, ticket |_t| {});
     };
     ($version:tt, $wit:tt, ticket |$t:ident| { $($ticket_extra:tt)* }) => {
+        super::shared_bindings::channel_host!(
+            $version, $wit, ticket |$t| { $($ticket_extra)* }, attachment |_a| None, host {}
+        );
+    };
+    (
+        $version:tt, $wit:tt,
+        ticket |$t:ident| { $($ticket_extra:tt)* },
+        attachment |$a:ident| $content_id:expr,
+        host { $($host_extra:tt)* }
+    ) => {
         use wasmtime::component::{Component, HasSelf, Linker};
 
         use super::HostState;
@@ -191,10 +204,11 @@ macro_rules! channel_host {
                     attachments: message
                         .attachments
                         .into_iter()
-                        .map(|a| OutgoingAttachment {
-                            filename: a.filename,
-                            content_type: a.content_type,
-                            data: a.data,
+                        .map(|$a| OutgoingAttachment {
+                            filename: $a.filename,
+                            content_type: $a.content_type,
+                            data: $a.data,
+                            content_id: $content_id,
                         })
                         .collect(),
                 };
@@ -233,6 +247,8 @@ macro_rules! channel_host {
             fn config_get(&mut self, key: String) -> Option<String> {
                 self.plugin.manifest.config.get(&key).cloned()
             }
+
+            $($host_extra)*
         }
     };
 }

@@ -1,12 +1,24 @@
 //! Bindings for `prasang:channel@0.3.0`: 0.2.0 plus what a ticket is made of and what was paid
-//! for it (its lines by ticket type, its discount and promo code). The SDK and the bundled
-//! plugins build for this version.
+//! for it (its lines by ticket type, its discount and promo code), each booked seat's admission
+//! code, inline e-mail parts (`attachment.content-id`) and the `qr-code-png` host function.
+//! The SDK and the bundled plugins build for this version.
 
-super::shared_bindings::channel_host!("0.3.0", "../plugins/wit/0.3.0", ticket |t| {
-    lines: t.lines.iter().map(line).collect(),
-    discount_minor: t.discount_minor,
-    promo_code: t.promo_code.clone(),
-});
+super::shared_bindings::channel_host!(
+    "0.3.0",
+    "../plugins/wit/0.3.0",
+    ticket |t| {
+        lines: t.lines.iter().map(line).collect(),
+        discount_minor: t.discount_minor,
+        promo_code: t.promo_code.clone(),
+        admissions: t.admissions.iter().map(admission).collect(),
+    },
+    attachment |a| a.content_id,
+    host {
+        fn qr_code_png(&mut self, text: String) -> Result<Vec<u8>, wit::HostError> {
+            self.qr_code_png(&text).map_err(host_error)
+        }
+    }
+);
 super::shared_bindings::zoned_notification!();
 
 fn line(line: &notify::TicketLineSummary) -> wit::TicketLine {
@@ -16,5 +28,12 @@ fn line(line: &notify::TicketLineSummary) -> wit::TicketLine {
         unit_price_minor: line.unit_price_minor,
         discount_minor: line.discount_minor,
         amount_minor: line.amount_minor,
+    }
+}
+
+fn admission(admission: &notify::SeatAdmission) -> wit::Admission {
+    wit::Admission {
+        seat: admission.seat,
+        code: admission.code.clone(),
     }
 }
