@@ -10,6 +10,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use prasang_core::analytics::{Scope, TopParams, TrendParams};
 use prasang_core::auth::Actor;
+use prasang_core::checkin::CheckInRequest;
 use prasang_core::events::NewEvent;
 use prasang_core::feedback::FeedbackInput;
 use prasang_core::tickets::BookingRequest;
@@ -628,6 +629,63 @@ impl Database {
         let input = FeedbackInput { rating, comment };
         self.write(py, |p, a| p.feedback().give(a, event, input))?;
         Ok(())
+    }
+
+    /// The admission codes of a booked ticket's seats (its holder, the event's organizer or an
+    /// admin, logged in): a list of dicts with seat, of and code.
+    fn admission_codes<'py>(
+        &self,
+        py: Python<'py>,
+        ticket: &str,
+    ) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let id = ticket_id(py, ticket)?;
+        let codes = self.write(py, |p, a| p.admissions().codes(a, id))?;
+        codes
+            .into_iter()
+            .map(|seat| {
+                let out = PyDict::new(py);
+                out.set_item("seat", seat.seat)?;
+                out.set_item("of", seat.of)?;
+                out.set_item("code", seat.code)?;
+                Ok(out)
+            })
+            .collect()
+    }
+
+    /// Checks a seat's code in at `gate` of `event` as the logged-in organizer or door staff;
+    /// `scan_id` (default: a fresh UUID) makes a retry answer the same. Returns a dict with the
+    /// ticket, seat and ticket_type admitted; a refused scan raises (already admitted:
+    /// `Conflict`).
+    #[pyo3(signature = (event, code, gate, scan_id=None))]
+    fn check_in<'py>(
+        &self,
+        py: Python<'py>,
+        event: &str,
+        code: &str,
+        gate: String,
+        scan_id: Option<String>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let event = event_id(py, event)?;
+        let scan_id = match scan_id {
+            Some(id) => id,
+            None => py
+                .import("uuid")?
+                .call_method0("uuid4")?
+                .getattr("hex")?
+                .extract()?,
+        };
+        let request = CheckInRequest {
+            event,
+            code,
+            gate,
+            scan_id,
+        };
+        let admitted = self.write(py, |p, a| p.check_ins().check_in(a, request))?;
+        let out = PyDict::new(py);
+        out.set_item("ticket", admitted.ticket.to_string())?;
+        out.set_item("seat", admitted.seat)?;
+        out.set_item("ticket_type", admitted.ticket_type)?;
+        Ok(out)
     }
 
     /// Folds new log entries into the report aggregates now (writable stores do this in the

@@ -84,11 +84,21 @@ def running():
                         {"rating": rating, "comment": "Good talk"})
         server.call("PUT", f"/api/v1/events/{soon['id']}/feedback/{cancel['user']}/reply", olga_token,
                     {"text": "Thanks!"})
+        # Three of them come in at the door of the first event.
+        for number, token in enumerate(tokens[:3]):
+            ticket = next(t for t in server.call("GET", "/api/v1/me/tickets", token)["items"]
+                          if t["event"] == soon["id"])
+            seats = server.call("GET", f"/api/v1/tickets/{ticket['id']}/admissions", token)
+            server.call("POST", f"/api/v1/events/{soon['id']}/check-ins", olga_token,
+                        {"code": seats["seats"][0]["code"], "gate": "North",
+                         "scan_id": f"scan-{number}"})
         # Reports lag the log by a round of the background consumer: wait for it.
         deadline = time.monotonic() + 30
         while True:
             popularity = server.call("GET", "/api/v1/analytics/popularity", admin)
-            if popularity["bookings"] == 10 and popularity["rating_count"] == 4:
+            attendance = server.call("GET", "/api/v1/analytics/attendance", admin)
+            if (popularity["bookings"] == 10 and popularity["rating_count"] == 4
+                    and attendance["checked_in"] == 3):
                 break
             assert time.monotonic() < deadline, popularity
             time.sleep(0.2)

@@ -90,4 +90,6 @@ def test_attendance_reports_equal_rest(stopped):
     # Five people booked one seat of the first event and two of the second; one ticket of two
     # was cancelled: 13 seats, each in its holder's group.
     assert rest["attendance"]["booked_seats"] == 13
+    assert rest["attendance"]["checked_in"] == 3
+    assert sum(row["checked_in"] for row in rest["event_arrivals"]["rows"]) == 3
     assert sum(g["booked_seats"] for g in rest["attendance_by_group"]["groups"]) == 13

@@ -9,8 +9,8 @@ import pyarrow as pa
 
 import prasang
 
-TABLES = ["events", "ticket_types", "promo_codes", "tickets", "ticket_lines", "feedback",
-          "attendees", "log"]
+TABLES = ["events", "ticket_types", "promo_codes", "tickets", "ticket_lines", "check_ins",
+          "feedback", "attendees", "log"]
 
 
 def test_tickets_round_trip_with_the_right_types(stopped):
@@ -85,3 +85,14 @@ def test_tables_need_no_pyarrow_to_exist(stopped):
     assert len(table) == 10
     assert table.column_names[0] == "id"
     assert "arrow_array_stream" in repr(table.__arrow_c_stream__())
+
+
+def test_check_ins_are_the_seats_let_in(stopped):
+    with prasang.open(stopped["data_dir"]) as db:
+        arrow = pa.table(db.check_ins())
+        tickets = {t["id"]: t for t in db.tickets().to_pylist()}
+    assert arrow.schema.field("scanned_at").type == pa.timestamp("ms", tz="UTC")
+    rows = arrow.to_pylist()
+    assert [(r["event"], r["seat"], r["gate"], r["offline"]) for r in rows] == [
+        (stopped["soon"], 1, "North", False)] * 3
+    assert all(tickets[r["ticket"]]["event"] == stopped["soon"] for r in rows)

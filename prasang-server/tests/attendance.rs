@@ -69,6 +69,45 @@ async fn attendance_reports_as_json_and_csv() {
         assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
         assert_eq!(refused.json()["errors"][0]["field"], "report");
     }
+    // Ada checks in at the door (through the core: the REST check-in is its own test).
+    let ticket = app.get("/api/v1/me/tickets", Some(&ada)).await.json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .parse::<prasang_core::TicketId>()
+        .unwrap();
+    let event: prasang_core::EventId = id.parse().unwrap();
+    let organizer = app.prasang.auth().verify(&olga).unwrap();
+    let holder = app.prasang.auth().verify(&ada).unwrap();
+    let code = app.prasang.admissions().codes(&holder, ticket).unwrap()[0]
+        .code
+        .clone();
+    let request = prasang_core::checkin::CheckInRequest {
+        event,
+        code: &code,
+        gate: "North".into(),
+        scan_id: "scan-1".into(),
+    };
+    app.prasang
+        .check_ins()
+        .check_in(&organizer, request)
+        .expect("admitted");
+    app.prasang.run_analytics_once().expect("analytics");
+    let attendance = app.get(&report("attendance"), Some(&olga)).await.json();
+    assert_eq!(
+        attendance,
+        json!({ "booked_seats": 1, "checked_in": 1, "no_shows": 0, "rate": 1.0 })
+    );
+    let arrivals = app.get(&report("arrivals"), Some(&olga)).await.json();
+    assert_eq!(arrivals["rows"][0]["checked_in"], 1, "{arrivals}");
+    let csv = app
+        .get(&format!("{}?format=csv", report("arrivals")), Some(&olga))
+        .await;
+    let csv = String::from_utf8_lossy(&csv.body).into_owned();
+    assert!(csv.starts_with("starts_at,time,checked_in\r\n"), "{csv}");
+    assert!(csv.ends_with(",1\r\n"), "{csv}");
+    let funnel = app.get(&report("funnel"), Some(&olga)).await.json();
+    assert_eq!(funnel["checked_in"], 1);
+
     // Another organizer's event, and an attendee, are refused.
     for name in [
         "attendance",

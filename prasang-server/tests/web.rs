@@ -871,3 +871,50 @@ async fn a_buyer_applies_a_code_sees_the_total_and_books_two_adults_and_a_child(
     assert!(mine.contains("Code FAMILY: −EUR 5.00"), "{mine}");
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_page_shows_attendance_and_the_arrival_curve() {
+    let app = spawn().await;
+    let mut browser = Browser::organizer(&app).await;
+    let organizer = app.access_token("org@example.org").await;
+    let event = app.event_id(&organizer, 10, 0).await;
+    let ada = app.user("ada@example.org", "attendee").await;
+    let booked = app.book(&event, &ada).await.json();
+    let ticket = booked["id"].as_str().unwrap().parse().unwrap();
+    let holder = app.prasang.auth().verify(&ada).unwrap();
+    let code = app.prasang.admissions().codes(&holder, ticket).unwrap()[0]
+        .code
+        .clone();
+    let request = prasang_core::checkin::CheckInRequest {
+        event: event.parse().unwrap(),
+        code: &code,
+        gate: "North".into(),
+        scan_id: "scan-1".into(),
+    };
+    let scanner = app.prasang.auth().verify(&organizer).unwrap();
+    app.prasang
+        .check_ins()
+        .check_in(&scanner, request)
+        .expect("admitted");
+    app.prasang.run_analytics_once().expect("analytics");
+
+    let page = text(&browser.get(&format!("/organizer/events/{event}")).await);
+    assert!(
+        page.contains("<h2 id=\"attendance\">Attendance</h2>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<strong>1 / 1</strong>seats checked in"),
+        "{page}"
+    );
+    // The arrival curve: one bar of one check-in, drawn on the server, with its CSV.
+    assert!(page.contains("id=\"chart-arrivals\""), "{page}");
+    assert!(
+        page.contains("data-series=\"Checked in\" data-value=\"1\""),
+        "{page}"
+    );
+    let csv = format!("/organizer/analytics/csv/arrivals?event={event}");
+    assert!(page.contains(&csv.replace('&', "&amp;")), "{page}");
+    assert!(text(&browser.get(&csv).await).starts_with("starts_at,time,checked_in"));
+    app.stop().await;
+}

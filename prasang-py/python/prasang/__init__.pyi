@@ -204,7 +204,15 @@ class Database:
         """Cancels one of the logged-in user's tickets."""
     def give_feedback(self, event: str, rating: int, comment: Optional[str] = None) -> None:
         """Rates an event the logged-in user holds a ticket for."""
-    def run_analytics(self) -> int:
+    def admission_codes(self, ticket: str) -> List[Dict[str, Any]]:
+        """The codes of a booked ticket's seats, as its holder or the event's organizer:
+        [{"seat", "of", "code"}]."""
+    def check_in(
+        self, event: str, code: str, gate: str, scan_id: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """Checks a seat in at a gate as the logged-in organizer or door staff:
+        {"ticket", "seat", "ticket_type"}; refusals raise (already admitted: Conflict)."""
+        def run_analytics(self) -> int:
         """Folds new log entries into the report aggregates now; returns how many."""
 
 def open(path: Union[str, "PathLike[str]"], writable: bool = False) -> Database:

@@ -77,7 +77,7 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     };
     let keep = Arc::clone(&ticket_ids);
     let keep_id: OnReply = Arc::new(move |i, reply| {
-        if let Some(id) = reply.json()["ticket"]["id"].as_str() {
+        if let Some(id) = reply.json()["id"].as_str() {
             keep.lock()[i] = id.to_owned();
         }
     });
