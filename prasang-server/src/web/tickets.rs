@@ -40,10 +40,11 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
         // Events whose door the user works: their door pages are found here.
         let door_duty = cx.core_read(|p| p.check_ins().staff_events(&actor))?;
         // (An event deleted since is left out.)
-        let doors: Vec<_> = door_duty
+        let mut doors: Vec<_> = door_duty
             .into_iter()
             .filter_map(|event| cx.core_read(|p| p.events().peek(event)).ok())
             .collect();
+        doors.sort_by_key(|event| event.starts_at);
         let body = html! {
             h1 { "My tickets" }
             @if !doors.is_empty() {
