@@ -857,3 +857,44 @@ async fn bad_codes_are_refused_with_a_4xx_and_nothing_is_stored() {
     );
     common::assert_intact(&app.prasang);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_seat_is_named_by_its_type_and_the_organizer_sees_counts_per_type() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let attendee = app.user("a@example.org", "attendee").await;
+    let body = json!({ "title": "Circus", "location": "Tent", "capacity": 20, "per_user_limit": 4,
+        "starts_at": common::now_plus_days(1), "ends_at": common::now_plus_days(2),
+        "ticket_types": [{ "name": "Adult", "price_minor": 0 }, { "name": "Child", "price_minor": 0 }] });
+    let event = app.create_event(&organizer, &body).await.json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let booked = app
+        .post(
+            &format!("/api/v1/events/{event}/tickets"),
+            Some(&attendee),
+            &json!({ "lines": [{ "ticket_type": 1, "quantity": 1 }, { "ticket_type": 2, "quantity": 1 }] }),
+        )
+        .await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.json());
+    let ticket = booked.json()["id"].as_str().unwrap().to_owned();
+    let seats = codes(&app, &ticket, &attendee).await;
+    let mut browser = Browser::logged_in(&app, "o@example.org").await;
+    let answer = door_scan(&mut browser, &event, seats[1]["code"].as_str().unwrap()).await;
+    assert!(answer.contains("Child · seat 2 of 2"), "{answer}");
+    let page = text(
+        &browser
+            .get(&format!("/organizer/events/{event}/check-in"))
+            .await,
+    );
+    let table = &page[page.find("By ticket type").expect("counts per type")..];
+    let rows: Vec<&str> = [
+        "<td>Adult</td><td>0</td><td>1</td>",
+        "<td>Child</td><td>1</td><td>1</td>",
+    ]
+    .into_iter()
+    .filter(|row| table.contains(row))
+    .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+}

@@ -59,6 +59,19 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, email: &str, error: Option<&str
             li { strong { (counts.admitted) } "admitted" }
             li { strong { (counts.expected) } "expected" }
         }
+        @if counts.by_type.len() > 1 {
+            div.table-wrap tabindex="0" {
+                table.numbers {
+                    caption { "By ticket type" }
+                    thead { tr { th scope="col" { "Ticket type" } th scope="col" { "Admitted" } th scope="col" { "Expected" } } }
+                    tbody {
+                        @for sale_type in &counts.by_type {
+                            tr { td { (sale_type.name) } td { (sale_type.admitted) } td { (sale_type.expected) } }
+                        }
+                    }
+                }
+            }
+        }
         h2 #staff { "Door staff" }
         p.hint { "Staff may scan at this event's door and see its counts, nothing else." }
         @if staff.is_empty() {
