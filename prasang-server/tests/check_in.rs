@@ -115,6 +115,13 @@ async fn my_tickets_shows_each_seats_qr_code_and_a_printable_page() {
     let print = text(&print);
     assert_eq!(print.matches("<svg").count(), 2);
     assert!(print.contains("Seat 2 of 2"));
+    // Two more tickets: eight seats' codes on the page, which stays under the UI's 50 KB.
+    book(&app, &event, &attendee, 2).await;
+    let other = new_event(&app, &app.access_token("o@example.org").await, "Matinee").await;
+    book(&app, &other, &attendee, 4).await;
+    let page = text(&browser.get("/me/tickets").await);
+    assert_eq!(page.matches("<svg").count(), 8);
+    assert!(page.len() < 50_000, "{} bytes", page.len());
     let mut stranger = Browser::new(&app);
     app.register("s@example.org", "attendee").await;
     stranger.log_in("s@example.org").await;

@@ -23,16 +23,24 @@ fn matrix(text: &str) -> Option<(usize, Vec<bool>)> {
 pub fn svg(text: &str) -> Option<String> {
     let (width, dark) = matrix(text)?;
     let size = width + 2 * QUIET_ZONE;
-    // One rectangle per run of dark modules in a row: a third of the bytes of one per module,
-    // which matters on a page that shows every seat's code.
+    // One horizontal stroke per run of dark modules in a row, each placed from the end of the
+    // one before: a fraction of the bytes of a square per module, which matters on a page that
+    // shows every seat's code (eight seats stay well under the web UI's 50 KB a page).
     let mut path = String::new();
     for (y, row) in dark.chunks(width).enumerate() {
+        let mut pen = None;
         let mut x = 0;
         while x < width {
             let run = row[x..].iter().take_while(|dark| **dark).count();
             if run > 0 {
-                let (left, top) = (x + QUIET_ZONE, y + QUIET_ZONE);
-                path.push_str(&format!("M{left} {top}h{run}v1h-{run}z"));
+                match pen {
+                    None => {
+                        let (left, top) = (x + QUIET_ZONE, y + QUIET_ZONE);
+                        path.push_str(&format!("M{left} {top}.5h{run}"));
+                    }
+                    Some(end) => path.push_str(&format!("m{} 0h{run}", x - end)),
+                }
+                pen = Some(x + run);
             }
             x += run.max(1);
         }
@@ -41,7 +49,7 @@ pub fn svg(text: &str) -> Option<String> {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"QR code\">\
          <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/>\
-         <path fill=\"#000\" d=\"{path}\"/></svg>"
+         <path fill=\"none\" stroke=\"#000\" d=\"{path}\"/></svg>"
     ))
 }
 
@@ -89,25 +97,34 @@ mod tests {
         assert!(svg(&"A".repeat(5000)).is_none());
     }
 
-    /// The SVG's rectangles (one per run of a row) cover exactly the dark modules.
+    /// The SVG's strokes (one per run of a row) cover exactly the dark modules.
     #[test]
     fn the_svg_draws_exactly_the_dark_modules() {
         let text = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".repeat(4);
         let (width, dark) = matrix(&text).expect("fits");
         let image = svg(&text).expect("svg");
         let path = image.split("d=\"").nth(1).and_then(|d| d.split('"').next());
+        let number = |text: &str| text.parse::<usize>().expect("a number");
         let mut drawn = vec![false; width * width];
-        for rect in path.expect("a path").split('z').filter(|r| !r.is_empty()) {
-            let (corner, rest) = rect[1..].split_once('h').expect("M x y h");
-            let (x, y) = corner.split_once(' ').expect("x y");
-            let run: usize = rest.split_once('v').expect("h n v").0.parse().expect("n");
-            let (x, y) = (
-                x.parse::<usize>().unwrap() - QUIET_ZONE,
-                y.parse::<usize>().unwrap() - QUIET_ZONE,
-            );
-            for cell in &mut drawn[y * width + x..y * width + x + run] {
-                assert!(!*cell, "drawn twice");
-                *cell = true;
+        // A row: `M{x} {y}.5h{run}`, then `m{gap} 0h{run}` for each further run.
+        for row in path.expect("a path").split('M').filter(|r| !r.is_empty()) {
+            let (start, runs) = row.split_once('h').expect("M x y h");
+            let (x, y) = start.split_once(' ').expect("x y");
+            let y = number(y.strip_suffix(".5").expect("mid-module")) - QUIET_ZONE;
+            let mut x = number(x) - QUIET_ZONE;
+            for (index, piece) in runs.split('m').enumerate() {
+                let run = if index == 0 {
+                    number(piece)
+                } else {
+                    let (gap, run) = piece.split_once(" 0h").expect("m gap 0 h run");
+                    x += number(gap);
+                    number(run)
+                };
+                for cell in &mut drawn[y * width + x..y * width + x + run] {
+                    assert!(!*cell, "drawn twice");
+                    *cell = true;
+                }
+                x += run;
             }
         }
         assert_eq!(drawn, dark);
