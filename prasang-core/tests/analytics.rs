@@ -24,6 +24,7 @@ use prasang_core::analytics::{
     TopBy, TopEvent, TopEvents, TopParams, TrendParams, TrendRow, Trends, TypeSales,
 };
 use prasang_core::auth::Actor;
+use prasang_core::checkin::CheckInRequest;
 use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::feedback::FeedbackInput;
 use prasang_core::log::DomainEvent;
@@ -780,6 +781,16 @@ enum Op {
     },
     CatchUp,
     Ephemeral,
+    /// The ticket's organizer checks seat `seat` (modulo its seats) in at the door.
+    CheckIn {
+        ticket: usize,
+        seat: usize,
+    },
+    /// The ticket's organizer undoes the seat's admission.
+    Undo {
+        ticket: usize,
+        seat: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -796,6 +807,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..3usize, 4..12i64).prop_map(|(event, capacity)| Op::Capacity { event, capacity }),
         2 => Just(Op::CatchUp),
         1 => Just(Op::Ephemeral),
+        3 => (0..24usize, 0..3usize).prop_map(|(ticket, seat)| Op::CheckIn { ticket, seat }),
+        1 => (0..24usize, 0..3usize).prop_map(|(ticket, seat)| Op::Undo { ticket, seat }),
     ]
 }
 
@@ -807,6 +820,8 @@ struct Run {
     tickets: Vec<(TicketId, usize)>,
     /// Per event: its Child type and its promo code, if it has them.
     extras: Vec<(Option<TicketTypeId>, Option<&'static str>)>,
+    /// Scans made so far (each scan's id is its number).
+    scans: usize,
 }
 
 /// A promo code taking `discount` off each seat, for at most `max_uses` seats.
@@ -878,6 +893,7 @@ impl Run {
             events,
             tickets: Vec::new(),
             extras,
+            scans: 0,
         }
     }
 
@@ -989,6 +1005,32 @@ impl Run {
             }
             Op::CatchUp => {
                 p.run_analytics_once().expect("analytics");
+            }
+            Op::CheckIn { ticket, seat } => {
+                if let Some(&(id, user)) = self.tickets.get(ticket) {
+                    self.scans += 1;
+                    let scan_id = format!("scan-{}", self.scans);
+                    let organizer = self.organizer_of(id, user);
+                    // Only booked tickets have codes; refusals (already in) change nothing.
+                    if let Ok(codes) = p.admissions().codes(organizer, id) {
+                        let code = &codes[seat % codes.len()];
+                        let request = CheckInRequest {
+                            event: code.event,
+                            code: &code.code,
+                            gate: "North".into(),
+                            scan_id,
+                        };
+                        let _ = p.check_ins().check_in(organizer, request);
+                    }
+                }
+            }
+            Op::Undo { ticket, seat } => {
+                if let Some(&(id, user)) = self.tickets.get(ticket) {
+                    let organizer = self.organizer_of(id, user);
+                    let event = p.tickets().get(organizer, id).expect("ticket").event;
+                    let seat = u32::try_from(seat + 1).expect("seat");
+                    let _ = p.check_ins().undo(organizer, event, id, seat);
+                }
             }
             Op::Ephemeral => {
                 let org = &self.organizers[0];
