@@ -1,7 +1,7 @@
 //! The admission code: the text inside a seat's QR code.
 //!
 //! 88 bytes, written as base32 (RFC 4648 alphabet, upper case, no padding) so a QR code holds it
-//! in alphanumeric mode — 141 characters, a version 5 symbol at the lowest error correction:
+//! in alphanumeric mode — 141 characters, a version 6 symbol at error correction M (see `qr`):
 //!
 //! | bytes | field |
 //! |-------|-------|
