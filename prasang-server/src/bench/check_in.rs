@@ -253,12 +253,16 @@ pub(super) fn verify_codes(count: usize) -> Result<(), BenchError> {
     if verify(&String::from_utf8_lossy(&tampered)) {
         return Err("a tampered code verified".into());
     }
+    // CPU time too: on a shared machine the wall clock also counts the time others ran.
+    let pid = std::process::id().to_string();
+    let (cpu_before, _) = process_usage(&pid);
     let started = Instant::now();
     let mut verified = 0usize;
     while started.elapsed() < Duration::from_secs(2) {
         verified += codes.iter().filter(|code| verify(code)).count();
     }
     let elapsed = started.elapsed();
+    let cpu = (process_usage(&pid).0 - cpu_before).as_secs_f64();
     let rate = verified as f64 / elapsed.as_secs_f64();
     println!();
     println!("## Offline verification of admission codes");
@@ -271,7 +275,11 @@ pub(super) fn verify_codes(count: usize) -> Result<(), BenchError> {
     println!();
     println!("| measurement | value |");
     println!("|---|---|");
-    println!("| codes verified/s, one core | {rate:.0} |");
+    println!("| codes verified/s, one thread (wall clock) | {rate:.0} |");
+    println!(
+        "| codes verified per CPU-second (the process's CPU time) | {:.0} |",
+        verified as f64 / cpu.max(1e-9)
+    );
     println!(
         "| per code (µs) | {:.1} |",
         elapsed.as_secs_f64() * 1e6 / verified.max(1) as f64
