@@ -104,6 +104,8 @@ struct Inner {
     notifier: Notifier,
     analytics: Runner,
     booking: BookingQueue,
+    /// Online check-ins waiting for a shared transaction.
+    scan_batches: checkin::ScanBatches,
     maintenance: Mutex<Option<Maintenance>>,
     // Declared last so the folder outlives the database files inside it.
     _temporary_dir: Option<tempfile::TempDir>,
@@ -174,6 +176,7 @@ impl Prasang {
             notifier,
             analytics: Runner::default(),
             booking: BookingQueue::default(),
+            scan_batches: checkin::ScanBatches::default(),
             maintenance: Mutex::new(None),
             _temporary_dir: temporary_dir,
         });
@@ -244,6 +247,7 @@ impl Prasang {
     pub fn check_ins(&self) -> checkin::CheckIns<'_> {
         checkin::CheckIns {
             inner: &self.inner.ctx,
+            batches: &self.inner.scan_batches,
         }
     }
 

@@ -7,6 +7,7 @@
 //! scanning the same seat at once get one "admitted" and one "already admitted". The protocol
 //! a third-party scanner implements is in docs/check-in.md.
 
+mod batch;
 pub(crate) mod integrity;
 mod record;
 mod scan;
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use scan::ScanBatches;
 pub use staff::StaffMember;
 pub use sync::{RevokedTicket, SeatRef, SyncAdmission, SyncBatch};
 
@@ -295,6 +297,7 @@ const ORGANIZER_ONLY: &str = "only the event's organizer can do this";
 /// Check-in at the door. Obtained from [`crate::Prasang::check_ins`].
 pub struct CheckIns<'a> {
     pub(crate) inner: &'a Context,
+    pub(crate) batches: &'a ScanBatches,
 }
 
 impl CheckIns<'_> {

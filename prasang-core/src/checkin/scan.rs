@@ -10,6 +10,7 @@
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::batch::Combiner;
 use super::record::{
     self, AdmissionRecord, ConflictRecord, CountsRecord, FeedEntry, ScanAnswer, ScanRecord,
     StoredScan,
@@ -34,6 +35,7 @@ use crate::validate::FieldError;
 type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
 
 /// A scan whose code was verified, to decide in the transaction.
+#[derive(Clone, Copy)]
 struct Scan<'a> {
     ticket: TicketId,
     seat: u32,
@@ -42,7 +44,8 @@ struct Scan<'a> {
     at: Timestamp,
 }
 
-/// What the scans of one transaction share.
+/// What the scans of one gate share.
+#[derive(Clone, Copy)]
 struct Gate<'a> {
     event: EventId,
     /// Set when the event is cancelled: every code is revoked.
@@ -53,8 +56,60 @@ struct Gate<'a> {
     now: Timestamp,
 }
 
+/// An online scan waiting for its batch ([`ScanBatches`]): its gate and scan, owned.
+pub(crate) struct QueuedScan {
+    event: EventId,
+    event_cancelled: bool,
+    gate: String,
+    by: UserId,
+    now: Timestamp,
+    ticket: TicketId,
+    seat: u32,
+    scan_id: String,
+    at: Timestamp,
+}
+
+impl QueuedScan {
+    fn of(gate: &Gate<'_>, scan: &Scan<'_>) -> Self {
+        QueuedScan {
+            event: gate.event,
+            event_cancelled: gate.event_cancelled,
+            gate: gate.name.to_owned(),
+            by: gate.by,
+            now: gate.now,
+            ticket: scan.ticket,
+            seat: scan.seat,
+            scan_id: scan.scan_id.to_owned(),
+            at: scan.at,
+        }
+    }
+
+    fn gate(&self) -> Gate<'_> {
+        Gate {
+            event: self.event,
+            event_cancelled: self.event_cancelled,
+            name: &self.gate,
+            by: self.by,
+            offline: false,
+            now: self.now,
+        }
+    }
+
+    fn scan(&self) -> Scan<'_> {
+        Scan {
+            ticket: self.ticket,
+            seat: self.seat,
+            scan_id: &self.scan_id,
+            at: self.at,
+        }
+    }
+}
+
+/// Every gate's online scans, decided in shared transactions (see [`super::batch`]).
+pub(crate) type ScanBatches = Combiner<QueuedScan, Result<Decision, CheckInError>>;
+
 /// What the transaction decided for one scan.
-enum Decision {
+pub(crate) enum Decision {
     /// The seat is in (now, or by this scan id before: `replayed`).
     Admitted {
         ticket: Ticket,
@@ -461,8 +516,7 @@ impl CheckIns<'_> {
             at: now,
         };
         let gate = self.gate(&sale, request.event, &gate, actor, false, now);
-        let mut decided = self.decide(&gate, &[scan])?;
-        let decision = decided.pop().ok_or(StoreError::Conflict)?;
+        let decision = self.decide_online(&gate, &scan)?;
         let mut names = Names::new(&self.inner.store, &sale);
         match decision {
             Decision::Admitted {
@@ -596,16 +650,49 @@ impl CheckIns<'_> {
         }
     }
 
-    /// Decides `scans` in order in one transaction, then waits until what they wrote (or what
-    /// a replayed first scan wrote) is durable.
+    /// Decides `scans` of one gate in order in one transaction, then waits until what they
+    /// wrote (or what a replayed first scan wrote) is durable.
     fn decide(&self, gate: &Gate<'_>, scans: &[Scan<'_>]) -> Result<Vec<Decision>, CheckInError> {
+        let scans: Vec<(&Gate<'_>, &Scan<'_>)> = scans.iter().map(|scan| (gate, scan)).collect();
+        self.decide_each(&scans)
+    }
+
+    /// Decides one online scan in the next batch of every gate's online scans (see
+    /// [`ScanBatches`]).
+    fn decide_online(&self, gate: &Gate<'_>, scan: &Scan<'_>) -> Result<Decision, CheckInError> {
+        let queued = QueuedScan::of(gate, scan);
+        self.batches.run(queued, |batch| {
+            let gates: Vec<Gate<'_>> = batch.iter().map(QueuedScan::gate).collect();
+            let scans: Vec<Scan<'_>> = batch.iter().map(QueuedScan::scan).collect();
+            let pairs: Vec<(&Gate<'_>, &Scan<'_>)> = gates.iter().zip(&scans).collect();
+            match self.decide_each(&pairs) {
+                Ok(decisions) => decisions.into_iter().map(Ok).collect(),
+                // Nothing of the batch is known to be durable: each gate may retry its scan id.
+                Err(error) => {
+                    tracing::warn!(
+                        ?error,
+                        scans = batch.len(),
+                        "a batch of online scans failed"
+                    );
+                    batch
+                        .iter()
+                        .map(|_| Err(StoreError::Conflict.into()))
+                        .collect()
+                }
+            }
+        })
+    }
+
+    /// Decides each scan at its gate, in order, in one transaction, then waits until what they
+    /// wrote (or what a replayed first scan wrote) is durable.
+    fn decide_each(&self, scans: &[(&Gate<'_>, &Scan<'_>)]) -> Result<Vec<Decision>, CheckInError> {
         if scans.is_empty() {
             return Ok(Vec::new());
         }
         let decided = in_scan_tx(self.inner, |trees| {
             scans
                 .iter()
-                .map(|scan| trees.decide(gate, scan))
+                .map(|(gate, scan)| trees.decide(gate, scan))
                 .collect::<TxResult<Vec<_>>>()
         })?;
         if decided.iter().any(Decision::wrote) {
