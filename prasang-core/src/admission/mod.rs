@@ -17,10 +17,9 @@ pub use keys::AdmissionPublicKey;
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
-use crate::events::record as event_record;
 use crate::ids::{EventId, TicketId};
 use crate::store::StoreError;
-use crate::tickets::{Ticket, TicketStatus, record as ticket_record};
+use crate::tickets::{self, Ticket, TicketStatus};
 
 /// One seat's admission code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,14 +77,7 @@ impl Admissions<'_> {
     /// The codes of a booked ticket's seats, for its holder, the event's organizer and admins.
     pub fn codes(&self, actor: &Actor, ticket: TicketId) -> Result<Vec<SeatCode>, AdmissionError> {
         let ctx = self.inner;
-        let ticket = ticket_record::load(&ctx.store, ticket)?.ok_or(NO_SUCH_TICKET)?;
-        let runs_event = || -> Result<bool, StoreError> {
-            Ok(event_record::sale_state(&ctx.store, ticket.event)?
-                .is_some_and(|sale| sale.is_run_by(actor)))
-        };
-        if ticket.user != actor.user_id() && !runs_event()? {
-            return Err(NO_SUCH_TICKET.into());
-        }
+        let ticket = tickets::visible_to(&ctx.store, actor, ticket)?.ok_or(NO_SUCH_TICKET)?;
         if ticket.status != TicketStatus::Booked {
             return Err(AdmissionError::NotBooked(ticket.status));
         }

@@ -31,7 +31,7 @@ use crate::events::record as event_record;
 use crate::ids::{EventId, TicketId, UserId};
 use crate::paging::{self, Page, PageRequest};
 use crate::promo::PromoRefusal;
-use crate::store::{StoreError, keys};
+use crate::store::{Store, StoreError, keys};
 use crate::time::Timestamp;
 use crate::validate::FieldError;
 
@@ -220,16 +220,26 @@ pub struct Tickets<'a> {
     pub(crate) booking: &'a group::BookingQueue,
 }
 
+/// Ticket `id` if `actor` may see it (its holder, the event's organizer, admins); `None`
+/// otherwise, as for a ticket that does not exist, so ids cannot be probed.
+pub(crate) fn visible_to(
+    store: &Store,
+    actor: &Actor,
+    id: TicketId,
+) -> Result<Option<Ticket>, StoreError> {
+    let Some(ticket) = record::load(store, id)? else {
+        return Ok(None);
+    };
+    let visible = ticket.user == actor.user_id()
+        || event_record::sale_state(store, ticket.event)?.is_some_and(|sale| sale.is_run_by(actor));
+    Ok(visible.then_some(ticket))
+}
+
 impl Tickets<'_> {
     /// A ticket, visible to its holder, the event's organizer and admins; anyone else gets
     /// `NotFound` so ids cannot be probed.
     pub fn get(&self, actor: &Actor, id: TicketId) -> Result<Ticket, TicketError> {
-        let ticket = self.load(id)?.ok_or(NO_SUCH_TICKET)?;
-        if ticket.user == actor.user_id() || self.runs_event(actor, ticket.event)? {
-            Ok(ticket)
-        } else {
-            Err(NO_SUCH_TICKET.into())
-        }
+        Ok(visible_to(&self.inner.store, actor, id)?.ok_or(NO_SUCH_TICKET)?)
     }
 
     /// The caller's tickets, oldest first.
@@ -321,11 +331,6 @@ impl Tickets<'_> {
                 None => Ok(None),
             },
         )?)
-    }
-
-    fn runs_event(&self, actor: &Actor, event: EventId) -> Result<bool, StoreError> {
-        Ok(event_record::sale_state(&self.inner.store, event)?
-            .is_some_and(|sale| sale.is_run_by(actor)))
     }
 
     fn load(&self, id: TicketId) -> Result<Option<Ticket>, StoreError> {
