@@ -39,6 +39,7 @@ impl Config {
                 password_hashing: HashingLimits::default(),
                 cache_bytes: 256 * 1024 * 1024,
                 default_time_zone: Zone::utc(),
+                public_url: "http://127.0.0.1:8080".into(),
             },
             notify: Box::default(),
         }
@@ -123,6 +124,13 @@ impl Config {
         self
     }
 
+    /// The address people reach the web UI at, e.g. `https://tickets.example.org`, for links
+    /// in notifications such as a waiting-list offer's (default `http://127.0.0.1:8080`).
+    pub fn public_url(mut self, url: impl Into<String>) -> Self {
+        self.settings.public_url = url.into().trim_end_matches('/').to_owned();
+        self
+    }
+
     /// The time zone of events created without one (default UTC).
     pub fn default_time_zone(mut self, zone: Zone) -> Self {
         self.settings.default_time_zone = zone;
@@ -151,6 +159,7 @@ impl std::fmt::Debug for Config {
             .field("hold_duration", &self.settings.hold_duration)
             .field("issuer", &self.settings.issuer)
             .field("default_time_zone", &self.settings.default_time_zone)
+            .field("public_url", &self.settings.public_url)
             .field("background_tasks", &self.settings.background_tasks)
             .field("delivery_policy", &self.notify.policy)
             .finish_non_exhaustive()

@@ -39,6 +39,8 @@ pub(crate) struct Settings {
     pub(crate) password_hashing: HashingLimits,
     pub(crate) cache_bytes: u64,
     pub(crate) default_time_zone: Zone,
+    /// Where people reach the web UI, for links in notifications (no trailing slash).
+    pub(crate) public_url: String,
 }
 
 /// Told after a transaction that appended to the log has committed (the notifier registers

@@ -40,6 +40,7 @@ mod ids;
 mod integrity;
 pub mod limits;
 pub mod log;
+pub mod messages;
 pub mod notify;
 mod paging;
 #[cfg(feature = "plugins")]
@@ -53,6 +54,7 @@ pub mod tickets;
 mod time;
 pub mod users;
 mod validate;
+pub mod waitlist;
 pub mod zone;
 
 use std::path::{Path, PathBuf};
@@ -232,6 +234,14 @@ impl Prasang {
     pub fn admissions(&self) -> admission::Admissions<'_> {
         admission::Admissions {
             inner: &self.inner.ctx,
+        }
+    }
+
+    /// Waiting lists of sold-out events, and the offers made from them.
+    pub fn waitlist(&self) -> waitlist::Waitlist<'_> {
+        waitlist::Waitlist {
+            inner: &self.inner.ctx,
+            booking: &self.inner.booking,
         }
     }
 

@@ -55,6 +55,8 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
         changed: Vec::new(),
         message: None,
         time_zone: "UTC".into(),
+        offer: None,
+        subject: None,
     }
 }
 

@@ -806,7 +806,16 @@ impl<'a> Fold<'a> {
             | DomainEvent::PromoCodeChanged { .. }
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
-            | DomainEvent::DoorStaffRemoved { .. } => {}
+            | DomainEvent::DoorStaffRemoved { .. }
+            // Counted by the waiting list and message reports (issue 28, to come).
+            | DomainEvent::WaitlistConfigured { .. }
+            | DomainEvent::WaitlistJoined { .. }
+            | DomainEvent::WaitlistLeft { .. }
+            | DomainEvent::WaitlistOffered { .. }
+            | DomainEvent::WaitlistOfferAccepted { .. }
+            | DomainEvent::WaitlistOfferDeclined { .. }
+            | DomainEvent::WaitlistOfferExpired { .. }
+            | DomainEvent::MessageSent { .. } => {}
             DomainEvent::Admitted {
                 event,
                 ticket,

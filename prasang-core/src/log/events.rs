@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::EventStatus;
 use crate::ids::{EventId, TicketId, UserId};
+use crate::messages::Segment;
 use crate::tickets::{TicketLine, TicketStatus};
 use crate::time::Timestamp;
 use crate::users::{Gender, Role};
@@ -302,5 +303,112 @@ pub enum DomainEvent {
         user: UserId,
         /// Who removed them.
         by: UserId,
+    },
+    /// The organizer (or an admin) changed an event's waiting list settings.
+    WaitlistConfigured {
+        /// The event.
+        event: EventId,
+        /// Whether people may join.
+        enabled: bool,
+        /// Whether offers are held back.
+        paused: bool,
+        /// How long an offer stands, in seconds.
+        offer_window_secs: u32,
+        /// Whether a partial fit is offered what fits instead of waiting.
+        offer_what_fits: bool,
+        /// Who changed them.
+        by: UserId,
+    },
+    /// A user joined an event's waiting list for seats of one ticket type.
+    WaitlistJoined {
+        /// The event.
+        event: EventId,
+        /// Who joined.
+        user: UserId,
+        /// The ticket type waited for.
+        ticket_type: u32,
+        /// Seats wanted.
+        seats: u32,
+        /// The entry's number in the event's list (joining order).
+        entry: u64,
+    },
+    /// An entry left the list before being served: its user left, or the organizer removed it.
+    /// Seats on offer to it (`offered`, else 0) went back to the list.
+    WaitlistLeft {
+        /// The event.
+        event: EventId,
+        /// Whose entry.
+        user: UserId,
+        /// Its number in the list.
+        entry: u64,
+        /// Seats it had on offer, given back.
+        offered: u32,
+        /// Who took it off (the user, the organizer or an admin).
+        by: UserId,
+    },
+    /// Freed seats were offered to the entry at the head of the list, held for it until
+    /// `deadline`. Written in the transaction that freed them.
+    WaitlistOffered {
+        /// The event.
+        event: EventId,
+        /// Who is offered the seats.
+        user: UserId,
+        /// The ticket type.
+        ticket_type: u32,
+        /// Seats offered.
+        seats: u32,
+        /// The entry's number in the list.
+        entry: u64,
+        /// When the offer lapses.
+        deadline: Timestamp,
+    },
+    /// An offer was accepted: its seats became the ticket `ticket` (booked, or pending payment).
+    WaitlistOfferAccepted {
+        /// The event.
+        event: EventId,
+        /// Who accepted.
+        user: UserId,
+        /// The entry's number in the list.
+        entry: u64,
+        /// Seats booked.
+        seats: u32,
+        /// The ticket they became.
+        ticket: TicketId,
+    },
+    /// An offer was declined: its seats went to the next in line.
+    WaitlistOfferDeclined {
+        /// The event.
+        event: EventId,
+        /// Who declined.
+        user: UserId,
+        /// The entry's number in the list.
+        entry: u64,
+        /// Seats given back.
+        seats: u32,
+    },
+    /// An offer's deadline passed: its seats went to the next in line.
+    WaitlistOfferExpired {
+        /// The event.
+        event: EventId,
+        /// Whose offer lapsed.
+        user: UserId,
+        /// The entry's number in the list.
+        entry: u64,
+        /// Seats given back.
+        seats: u32,
+    },
+    /// An organizer (or admin) sent a message to a segment of an event's attendees. The entry's
+    /// sequence number is the message's id; the notifications dispatcher delivers it.
+    MessageSent {
+        /// The event.
+        event: EventId,
+        /// Who sent it.
+        by: UserId,
+        /// Who it is for.
+        segment: Segment,
+        /// Subject line (at most 150 characters).
+        subject: String,
+        /// Plain text body (at most 5,000 characters).
+        body: String,
     },
 }

@@ -29,6 +29,12 @@ pub enum NotificationKind {
     /// An event they held a booked ticket for has ended: how was it? Plugins built against
     /// `prasang:channel@0.1.0` do not know this kind and are skipped for it.
     FeedbackRequest,
+    /// Seats came free and are held for them from the waiting list until the offer's deadline
+    /// (see [`Notification::offer`]). Plugins built before `prasang:channel@0.3.0` are skipped.
+    WaitlistOffer,
+    /// The event's organizer wrote to them ([`Notification::subject`] and
+    /// [`Notification::message`]). Plugins built before `prasang:channel@0.3.0` are skipped.
+    OrganizerMessage,
 }
 
 /// Who is told.
@@ -142,6 +148,25 @@ pub struct Notification {
     /// The event's IANA time zone (`UTC` in deliveries recorded before zones existed). Kept
     /// last: stored deliveries of format version 1 are this record without it.
     pub time_zone: String,
+    /// For [`NotificationKind::WaitlistOffer`]: the seats held and until when. Appended in
+    /// delivery layout 4.
+    pub offer: Option<OfferSummary>,
+    /// For [`NotificationKind::OrganizerMessage`]: the subject line (the text is in
+    /// [`Notification::message`]). Appended in delivery layout 4.
+    pub subject: Option<String>,
+}
+
+/// Seats offered from the waiting list, as a notification carries them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferSummary {
+    /// Seats held for the recipient.
+    pub seats: u32,
+    /// The ticket type's name.
+    pub ticket_type: String,
+    /// When the offer lapses (show it on the event's clock, [`Notification::time_zone`]).
+    pub deadline: Timestamp,
+    /// Where to accept or decline it: the server's public address and the offer's page.
+    pub accept_url: String,
 }
 
 /// Proof of a delivery.

@@ -87,17 +87,20 @@ pub struct Delivery {
 }
 
 /// Version 2 added [`Notification::time_zone`]; version 3 added the ticket's `lines`,
-/// `discount_minor` and `promo_code` at the end of [`TicketSummary`].
+/// `discount_minor` and `promo_code` at the end of [`TicketSummary`]; version 4 added
+/// [`Notification::offer`] and [`Notification::subject`], the last fields of all.
 impl Record for Delivery {
     const TREE: &'static str = "deliveries";
-    const VERSION: u8 = 3;
+    const VERSION: u8 = 4;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        match version {
-            1 => Some(older::with_utc_zone(body).and_then(|v2| older::from_v2(&v2))),
-            2 => Some(older::from_v2(body)),
-            _ => None,
-        }
+        let v3 = match version {
+            1 => older::with_utc_zone(body).and_then(|v2| older::from_v2(&v2)),
+            2 => older::from_v2(body),
+            3 => Ok(body.to_vec()),
+            _ => return None,
+        };
+        Some(v3.and_then(|v3| older::from_v3(&v3)))
     }
 }
 
@@ -157,8 +160,16 @@ mod older {
         expires_at: Option<Timestamp>,
     }
 
-    /// A version-2 body as version 3: its ticket, if any, without lines, discount or code.
-    pub(super) fn from_v2(v2: &[u8]) -> postcard::Result<Delivery> {
+    /// A version-3 body with no offer and no subject (two `None`s) is a version-4 body.
+    pub(super) fn from_v3(v3: &[u8]) -> postcard::Result<Delivery> {
+        let mut v4 = v3.to_vec();
+        v4.extend_from_slice(&[0, 0]);
+        postcard::from_bytes(&v4)
+    }
+
+    /// A version-2 body in the layout of version 3: its ticket, if any, without lines,
+    /// discount or code (the caller then reads it as version 3).
+    pub(super) fn from_v2(v2: &[u8]) -> postcard::Result<Vec<u8>> {
         let (_, at_ticket) = postcard::take_from_bytes::<BeforeTicket>(v2)?;
         let (ticket, after) = postcard::take_from_bytes::<Option<TicketSummaryV2>>(at_ticket)?;
         let ticket = ticket.map(|old| TicketSummary {
@@ -175,7 +186,7 @@ mod older {
         let mut v3 = v2[..v2.len() - at_ticket.len()].to_vec();
         v3 = postcard::to_extend(&ticket, v3)?;
         v3.extend_from_slice(after);
-        postcard::from_bytes(&v3)
+        Ok(v3)
     }
 }
 

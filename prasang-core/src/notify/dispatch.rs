@@ -7,8 +7,8 @@ use std::rc::Rc;
 use super::delivery::{Delivery, DeliveryStatus};
 use super::settings::EventNotificationSettings;
 use super::{
-    CURSOR, EventSummary, Notification, NotificationKind, Recipient, TicketLineSummary,
-    TicketSummary, keys, settings,
+    CURSOR, EventSummary, Notification, NotificationKind, OfferSummary, Recipient,
+    TicketLineSummary, TicketSummary, keys, settings,
 };
 use crate::context::Context;
 use crate::events::TicketTypeId;
@@ -254,6 +254,8 @@ struct Plan {
     ticket: Option<TicketSummary>,
     changed: Vec<EventField>,
     message: Option<String>,
+    offer: Option<OfferSummary>,
+    subject: Option<String>,
 }
 
 /// Fields whose change is worth telling ticket holders about.
@@ -276,6 +278,8 @@ fn ticket_plan(
         ticket: Some(ticket),
         changed: Vec::new(),
         message: None,
+        offer: None,
+        subject: None,
     })
 }
 
@@ -417,6 +421,8 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 ticket: None,
                 changed: changed.clone(),
                 message: None,
+                offer: None,
+                subject: None,
             })
         }
         DomainEvent::EventCancelled { event, .. } => Some(Plan {
@@ -426,6 +432,8 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             ticket: None,
             changed: Vec::new(),
             message: None,
+            offer: None,
+            subject: None,
         }),
         DomainEvent::FeedbackReplied { event, user, .. } => {
             // The reply as it stands now (a later edit is told by its own entry, with the same
@@ -438,6 +446,8 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 ticket: None,
                 changed: Vec::new(),
                 message: Some(reply.text),
+                offer: None,
+                subject: None,
             })
         }
         DomainEvent::FeedbackRequested { event } => Some(Plan {
@@ -451,7 +461,38 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                  POST /api/v1/events/{id}/feedback, or the event's page."
                     .replace("{id}", &event.to_string()),
             ),
+            offer: None,
+            subject: None,
         }),
+        DomainEvent::WaitlistOffered {
+            event,
+            user,
+            ticket_type,
+            seats,
+            deadline,
+            ..
+        } => {
+            let sale = sale_state(&inner.store, *event)?;
+            let type_name = sale
+                .as_ref()
+                .and_then(|sale| sale.types.iter().find(|t| t.id == *ticket_type))
+                .map_or_else(|| format!("Type {ticket_type}"), |t| t.name.clone());
+            Some(Plan {
+                kind: K::WaitlistOffer,
+                event: *event,
+                recipients: vec![*user],
+                ticket: None,
+                changed: Vec::new(),
+                message: None,
+                offer: Some(OfferSummary {
+                    seats: *seats,
+                    ticket_type: type_name,
+                    deadline: *deadline,
+                    accept_url: format!("{}/waitlist/{event}", inner.config.public_url),
+                }),
+                subject: None,
+            })
+        }
         _ => None,
     })
 }
@@ -539,6 +580,8 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
                 changed: plan.changed.clone(),
                 message: plan.message.clone(),
                 time_zone: event.time_zone.clone(),
+                offer: plan.offer.clone(),
+                subject: plan.subject.clone(),
             };
             out.push(Delivery {
                 log_seq: entry.seq,

@@ -56,8 +56,8 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use channel::{
-    Channel, DeliveryError, EventSummary, Notification, NotificationKind, Receipt, Recipient,
-    SeatAdmission, TicketLineSummary, TicketSummary,
+    Channel, DeliveryError, EventSummary, Notification, NotificationKind, OfferSummary, Receipt,
+    Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
 };
 pub use delivery::{Delivery, DeliveryStatus};
 pub use settings::{EventNotificationSettings, NotificationPreferences};

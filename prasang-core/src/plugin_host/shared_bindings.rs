@@ -132,7 +132,9 @@ macro_rules! channel_host {
                 NotificationKind::EventUpdated => wit::NotificationKind::EventUpdated,
                 NotificationKind::EventCancelled => wit::NotificationKind::EventCancelled,
                 NotificationKind::FeedbackReply => wit::NotificationKind::FeedbackReply,
-                NotificationKind::FeedbackRequest => return None,
+                NotificationKind::FeedbackRequest
+                | NotificationKind::WaitlistOffer
+                | NotificationKind::OrganizerMessage => return None,
             })
         }
 
