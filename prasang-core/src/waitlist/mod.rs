@@ -193,7 +193,8 @@ impl Waitlist<'_> {
         Err(WaitlistError::Closed)
     }
 
-    /// Leaves the list (an entry's user), giving back any seats on offer to it.
+    /// Takes an entry off the list: its user leaving, or the event's organizer or an admin
+    /// removing it. Seats on offer to it go to the next in line.
     pub fn leave(&self, actor: &Actor, event: EventId, entry: u64) -> Result<(), WaitlistError> {
         let _ = (actor, event, entry);
         Err(WaitlistError::NoEntry)
@@ -257,15 +258,19 @@ impl Waitlist<'_> {
         Err(WaitlistError::Closed)
     }
 
-    /// Removes an entry (the event's organizer or an admin), giving back any seats on offer.
-    pub fn remove(&self, actor: &Actor, event: EventId, entry: u64) -> Result<(), WaitlistError> {
-        let _ = (actor, event, entry);
-        Err(WaitlistError::NoEntry)
-    }
-
     /// Lets every offer whose deadline has passed lapse, offering its seats to the next in
     /// line. The maintenance thread calls it every second. Returns how many lapsed.
     pub fn expire_due(&self) -> Result<usize, WaitlistError> {
         Ok(0)
     }
+}
+
+/// Everyone with an entry in `event`'s list (waiting or holding an offer), each once, in joining
+/// order: the "waiting list" segment of organizer messages.
+pub(crate) fn users(
+    inner: &Context,
+    event: EventId,
+) -> Result<Vec<UserId>, crate::store::StoreError> {
+    let _ = (inner, event);
+    Ok(Vec::new())
 }
