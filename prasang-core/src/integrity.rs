@@ -107,6 +107,12 @@ pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
         tickets.insert(ticket.id, ticket);
     }
     report.tickets = tickets.len();
+    // Seats on offer from a waiting list are held too, by the entry rather than a ticket.
+    for (event, entry) in crate::waitlist::state::offers(store)? {
+        let expected = per_event.entry(event).or_default();
+        expected.seats.held += entry.seats;
+        expected.by_type.entry(entry.ticket_type).or_default().held += entry.seats;
+    }
 
     for entry in store.inventory.iter() {
         let (key, value) = entry?;

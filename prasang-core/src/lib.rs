@@ -482,6 +482,15 @@ impl Inner {
         if expired > 0 {
             tracing::debug!(expired, "released lapsed holds");
         }
+        let waitlist = waitlist::Waitlist {
+            inner: &self.ctx,
+            booking: &self.booking,
+        };
+        match waitlist.expire_due() {
+            Ok(0) => {}
+            Ok(lapsed) => tracing::debug!(lapsed, "offers from waiting lists lapsed"),
+            Err(failure) => tracing::warn!(%failure, "lapsing waiting list offers failed"),
+        }
         Ok(self.record_visits()?)
     }
 

@@ -32,6 +32,7 @@ use crate::log::{self, DomainEvent};
 use crate::paging::PageRequest;
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
+use crate::waitlist::offers::ListTrees;
 use crate::zone::EventTime;
 
 /// Seat counters; `remaining + held + booked == capacity` always.
@@ -366,8 +367,9 @@ impl Events<'_> {
                 &store.events_by_start,
                 &store.inventory,
                 &store.log,
+                &store.waitlist,
             ),
-            |(events, by_start, inventory, log)| {
+            |(events, by_start, inventory, log, waitlist)| {
                 let (sale, event) = live_event_run_by(
                     actor,
                     &key,
@@ -376,7 +378,7 @@ impl Events<'_> {
                     "only the event's organizer can change it",
                 )?;
                 let changes = rules::apply_update(&event, &sale, &update, now).map_err(abort)?;
-                let (new, sale) = (changes.event, changes.sale);
+                let (new, mut sale) = (changes.event, changes.sale);
                 if changes.changed.is_empty() {
                     return Ok(new.into_api(sale.seats));
                 }
@@ -385,12 +387,14 @@ impl Events<'_> {
                     by_start.insert(&keys::event_by_start(new.starts_at, id), &[])?;
                 }
                 events.insert(&key, codec::write(&new))?;
-                inventory.insert(&key, codec::write(&sale))?;
                 let updated = DomainEvent::EventUpdated {
                     event: id,
                     changed: changes.changed,
                 };
                 log::append(log, now, &updated)?;
+                // A raised capacity (or a later start) may free seats for the waiting list.
+                ListTrees { waitlist, log }.offer_freed(&mut sale, id, now)?;
+                inventory.insert(&key, codec::write(&sale))?;
                 Ok(new.into_api(sale.seats))
             },
         ))?;

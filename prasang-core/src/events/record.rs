@@ -13,6 +13,7 @@ use crate::ids::{EventId, UserId};
 use crate::store::codec::{self, Record};
 use crate::store::{Store, StoreError, abort, read_in_tx};
 use crate::time::Timestamp;
+use crate::waitlist::state::WaitlistState;
 use crate::zone::Zone;
 
 /// Whether an event is on.
@@ -152,6 +153,9 @@ pub(crate) struct SaleState {
     pub(crate) types: Vec<TypeSale>,
     /// The highest type number ever given, so a deleted type's number is never reused.
     pub(crate) last_type_id: TicketTypeId,
+    /// Its waiting list, once an organizer has set one up (version 3). Kept here so every
+    /// transaction that frees seats already holds what it needs to offer them on.
+    pub(crate) waitlist: Option<Box<WaitlistState>>,
 }
 
 /// The sale state as version 1 stored it: one price for every seat.
@@ -183,16 +187,22 @@ impl From<SaleStateV1> for SaleState {
             tickets_issued: v1.tickets_issued,
             last_type_id: admission.id,
             types: vec![admission],
+            waitlist: None,
         }
     }
 }
 
 impl Record for SaleState {
     const TREE: &'static str = "inventory";
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        (version == 1).then(|| postcard::from_bytes::<SaleStateV1>(body).map(SaleState::from))
+        match version {
+            1 => Some(postcard::from_bytes::<SaleStateV1>(body).map(SaleState::from)),
+            // Version 3 appended the waiting list: a version-2 body and `None` (one zero byte).
+            2 => Some(postcard::from_bytes(&[body, &[0]].concat())),
+            _ => None,
+        }
     }
 }
 
@@ -208,6 +218,7 @@ impl SaleState {
             tickets_issued: 0,
             last_type_id: types.iter().map(|t| t.id).max().unwrap_or(0),
             types,
+            waitlist: None,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::ids::EventId;
 use crate::log::{self, DomainEvent, TypeChange};
 use crate::store::{abort, codec, finish};
 use crate::validate::FieldError;
+use crate::waitlist::offers::ListTrees;
 use crate::zone::Zone;
 
 const REFUSAL: &str = "only the event's organizer can change its ticket types";
@@ -110,15 +111,15 @@ impl Events<'_> {
         let store = &self.inner.store;
         let key = id.to_bytes();
         let changed = finish::<_, EventError>(store.transaction(
-            (&store.events, &store.inventory, &store.log),
-            |(events, inventory, log)| {
+            (&store.events, &store.inventory, &store.log, &store.waitlist),
+            |(events, inventory, log, waitlist)| {
                 let (sale, event) = live_event_run_by(actor, &key, inventory, events, REFUSAL)?;
                 let zone = Zone::stored(&event.time_zone);
                 let before = sale.clone();
                 let mut editing = Editing { sale, event, zone };
                 let type_id = body(&mut editing)?;
                 let Editing {
-                    sale,
+                    mut sale,
                     mut event,
                     zone,
                 } = editing;
@@ -130,13 +131,15 @@ impl Events<'_> {
                 sync_listed_price(&mut event, &sale);
                 event.updated_at = now;
                 events.insert(&key, codec::write(&event))?;
-                inventory.insert(&key, codec::write(&sale))?;
                 let logged = DomainEvent::TicketTypeChanged {
                     event: id,
                     ticket_type: type_id,
                     change,
                 };
                 log::append(log, now, &logged)?;
+                // A raised quota or a reopened type may free seats for the waiting list.
+                ListTrees { waitlist, log }.offer_freed(&mut sale, id, now)?;
+                inventory.insert(&key, codec::write(&sale))?;
                 Ok(shown)
             },
         ))?;

@@ -182,6 +182,8 @@ pub(crate) struct Store {
     pub(crate) admission_counts: Tree,
     pub(crate) door_staff: Tree,
     pub(crate) door_staff_by_user: Tree,
+    /// Waiting list entries, their users' index and open offers by deadline.
+    pub(crate) waitlist: Tree,
     pub(crate) agg_admissions: Tree,
     group_commit: Option<GroupCommit>,
 }
@@ -249,6 +251,7 @@ impl Store {
             admission_counts: tree("admission_counts")?,
             door_staff: tree("door_staff")?,
             door_staff_by_user: tree("door_staff_by_user")?,
+            waitlist: tree("waitlist")?,
             agg_admissions: tree("agg_admissions")?,
             db,
             group_commit,

@@ -22,6 +22,9 @@ use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
+use crate::waitlist::Offer;
+use crate::waitlist::offers::{self, ListTrees};
+use crate::waitlist::state::EntryRecord;
 
 /// A request for seats: `quantity` seats of the event's first listed type on sale, or seats
 /// per ticket type in `lines`.
@@ -184,6 +187,7 @@ struct BookingTrees<'t> {
     log: &'t TransactionalTree,
     promo_codes: &'t TransactionalTree,
     promo_uses: &'t TransactionalTree,
+    waitlist: &'t TransactionalTree,
 }
 
 /// A value read once per batch, changed in memory by each booking and written back once.
@@ -280,6 +284,27 @@ impl BookingTrees<'_> {
         let Some(sale) = sale else {
             return Ok(Err(NO_SUCH_EVENT.into()));
         };
+        let list = ListTrees {
+            waitlist: self.waitlist,
+            log: self.log,
+        };
+        // An accepted offer books the seats held for it; anyone else finds seats that belong
+        // to the waiting list sold out.
+        let offered = match request.offer {
+            Some(number) => match open_offer(&list, request, number, now)? {
+                Some(open) => Some((number, open)),
+                None => return Ok(Err(TicketError::OfferGone)),
+            },
+            None if offers::blocks_newcomers(&sale.value, now) => {
+                return Ok(Err(TicketError::SoldOut { remaining: 0 }));
+            }
+            None => None,
+        };
+        let before_offer = offered.as_ref().map(|(_, (entry, offer))| {
+            let before = sale.value.clone();
+            offers::give_back(&mut sale.value, entry.ticket_type, *offer);
+            before
+        });
         let Some(remembered) = state.remembered.get(request.user, request.event) else {
             // Recalled before the transaction; missing only if that went wrong: retryable.
             return Err(abort(StoreError::Conflict));
@@ -306,7 +331,12 @@ impl BookingTrees<'_> {
         }
         let decision = match decided {
             Ok(decision) => decision,
-            Err(refusal) => return Ok(Err(refusal)),
+            Err(refusal) => {
+                if let Some(before) = before_offer {
+                    sale.value = before;
+                }
+                return Ok(Err(refusal));
+            }
         };
         decision.apply(&mut sale.value);
         sale.changed = true;
@@ -366,6 +396,17 @@ impl BookingTrees<'_> {
         };
         log::append(self.log, now, &ordered)?;
         log::append(self.log, now, &issued(&ticket))?;
+        if let Some((number, (entry, offer))) = offered {
+            list.remove_accepted(request.event, number, &entry, offer)?;
+            let accepted = DomainEvent::WaitlistOfferAccepted {
+                event: request.event,
+                user: request.user,
+                entry: number,
+                seats: offer.seats,
+                ticket: ticket_id,
+            };
+            log::append(self.log, now, &accepted)?;
+        }
         Ok(Ok(BookingOutcome {
             ticket,
             replayed: false,
@@ -405,6 +446,32 @@ impl BookingTrees<'_> {
         };
         Ok(PromoSlot::Found { record, uses })
     }
+}
+
+/// The idempotency key of accepting the offer of `entry`: a repeated accept finds its ticket.
+fn offer_key(actor: &Actor, event: EventId, entry: u64) -> Vec<u8> {
+    keys::idempotency(actor.user_id(), &format!("waitlist-offer:{event}:{entry}"))
+}
+
+/// Inside the booking transaction: the entry `number` of the request's event and its offer, if
+/// the offer is the requester's, still open at `now`, and for the seats the request asks for.
+fn open_offer(
+    list: &ListTrees<'_>,
+    request: &Queued,
+    number: u64,
+    now: Timestamp,
+) -> TxResult<Option<(EntryRecord, Offer)>> {
+    let Some(entry) = list.entry::<StoreError>(request.event, number)? else {
+        return Ok(None);
+    };
+    Ok(entry
+        .offer
+        .filter(|offer| {
+            entry.user == request.user
+                && offer.deadline > now
+                && request.wanted == Wanted::Lines(vec![(entry.ticket_type, offer.seats)])
+        })
+        .map(|offer| (entry, offer)))
 }
 
 /// A batch's promo code for one request.
@@ -468,6 +535,7 @@ fn decide_in_tx(
             &store.log,
             &store.promo_codes,
             &store.promo_uses,
+            &store.waitlist,
         ),
         |(
             inventory,
@@ -479,6 +547,7 @@ fn decide_in_tx(
             log,
             promo_codes,
             promo_uses,
+            waitlist,
         )| {
             BookingTrees {
                 inventory,
@@ -490,6 +559,7 @@ fn decide_in_tx(
                 log,
                 promo_codes,
                 promo_uses,
+                waitlist,
             }
             .decide_batch(batch, remembered, now, hold_until)
         },
@@ -576,6 +646,52 @@ impl Tickets<'_> {
             .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
     }
 
+    /// Accepts the waiting-list offer of `entry` (of `event`, for `seats` of `ticket_type`, as
+    /// read before): books the seats held for it through the booking writer, so the per-user
+    /// limit and every other rule of a booking apply. Keyed for idempotency by the entry, so a
+    /// repeated accept returns the same ticket.
+    pub(crate) fn book_offer(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        entry: u64,
+        (ticket_type, seats): (TicketTypeId, u32),
+    ) -> PendingBooking {
+        let request = Request {
+            user: actor.user_id(),
+            event,
+            wanted: Wanted::Lines(vec![(ticket_type, seats)]),
+            promo_code: None,
+            idempotency_key: Some(offer_key(actor, event, entry)),
+            offer: Some(entry),
+        };
+        let mut pending = self.booking.submit([Ok(request)]);
+        pending
+            .pop()
+            .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
+    }
+
+    /// The ticket an accepted offer of `entry` became, for an accept repeated after the entry
+    /// left the list; [`TicketError::OfferGone`] if it was never accepted.
+    pub(crate) fn replay_offer(&self, actor: &Actor, event: EventId, entry: u64) -> PendingBooking {
+        let found = || -> Result<BookingOutcome, TicketError> {
+            let store = &self.inner.store;
+            let stored = store.idempotency.get(offer_key(actor, event, entry));
+            let Some(bytes) = stored.map_err(StoreError::from)? else {
+                return Err(TicketError::OfferGone);
+            };
+            let first: IdempotencyRecord = codec::decode("idempotency", &bytes)?;
+            let ticket = record::load(store, first.ticket)?.ok_or(NO_SUCH_TICKET)?;
+            // Its booking may not have been acknowledged yet.
+            store.durable()?;
+            Ok(BookingOutcome {
+                ticket,
+                replayed: true,
+            })
+        };
+        PendingBooking::ready(found())
+    }
+
     /// Books several requests, decided one after the other in the order given, with no other
     /// caller's request between them (in one transaction unless the writer's batch is full).
     /// Each request gets its own answer, as from [`Tickets::book`]; a request repeating an
@@ -619,6 +735,7 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
         wanted,
         promo_code,
         idempotency_key,
+        offer: None,
     })
 }
 

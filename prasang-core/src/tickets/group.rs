@@ -70,6 +70,8 @@ pub(crate) struct Queued {
     pub(super) promo_code: Option<String>,
     /// The `idempotency` key (user ++ the caller's key), if the caller gave one.
     pub(super) idempotency_key: Option<Vec<u8>>,
+    /// For an accepted waiting-list offer: the entry whose held seats it books.
+    pub(super) offer: Option<u64>,
     answer: Arc<Answer>,
 }
 
@@ -83,6 +85,7 @@ impl Queued {
             wanted: Wanted::Default(quantity),
             promo_code: None,
             idempotency_key: None,
+            offer: None,
             answer: Arc::default(),
         }
     }
@@ -100,6 +103,7 @@ pub(super) struct Request {
     pub(super) wanted: Wanted,
     pub(super) promo_code: Option<String>,
     pub(super) idempotency_key: Option<Vec<u8>>,
+    pub(super) offer: Option<u64>,
 }
 
 /// Where the writer leaves one caller's answer.
@@ -242,6 +246,7 @@ impl BookingQueue {
                 wanted: request.wanted,
                 promo_code: request.promo_code,
                 idempotency_key: request.idempotency_key,
+                offer: request.offer,
                 answer: Arc::clone(&answer),
             });
             pending.push(PendingBooking { answer });

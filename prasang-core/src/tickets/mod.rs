@@ -127,6 +127,10 @@ pub enum TicketError {
         /// Why it does not fit.
         refusal: Box<TicketError>,
     },
+    /// A waiting-list offer to accept is no longer open (accepted, declined, lapsed or
+    /// withdrawn).
+    #[error("this waiting list offer is no longer open")]
+    OfferGone,
     /// Shared refusals and failures: invalid field, event or ticket not found, forbidden,
     /// storage.
     #[error(transparent)]
@@ -142,6 +146,7 @@ domain_error!(TicketError {
     TicketError::TypeSoldOut { .. } => ErrorInfo::new(Conflict, "ticket-type-sold-out", "Ticket type sold out"),
     TicketError::OrderLimit { .. } => ErrorInfo::new(InvalidInput, "order-limit", "Seats per booking out of range"),
     TicketError::PromoRefused { refusal, .. } => promo_info(*refusal),
+    TicketError::OfferGone => ErrorInfo::new(Conflict, "waitlist-offer-gone", "Offer no longer open"),
     TicketError::InLine { refusal, .. } => refusal.info(),
 } fields {
     TicketError::PromoRefused { field, .. } => Some(field),

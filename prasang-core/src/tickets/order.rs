@@ -293,6 +293,7 @@ mod tests {
                 },
             ],
             last_type_id: 3,
+            waitlist: None,
         }
     }
 

@@ -12,6 +12,7 @@ use crate::log::{self, DomainEvent};
 use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::time::Timestamp;
+use crate::waitlist::offers::ListTrees;
 
 /// Most holds released by one expiry transaction.
 const EXPIRY_BATCH: usize = 256;
@@ -27,6 +28,7 @@ struct ReleaseTrees<'t> {
     promo_codes: &'t TransactionalTree,
     promo_uses: &'t TransactionalTree,
     admission_feed: &'t TransactionalTree,
+    waitlist: &'t TransactionalTree,
 }
 
 impl ReleaseTrees<'_> {
@@ -84,8 +86,6 @@ impl ReleaseTrees<'_> {
         }
         ticket.status = to;
         ticket.updated_at = at;
-        self.inventory
-            .insert(&ticket.event.to_bytes(), codec::write(&sale))?;
         self.tickets
             .insert(&ticket.id.to_bytes(), record::encode(&ticket))?;
         let event = match to {
@@ -106,6 +106,14 @@ impl ReleaseTrees<'_> {
             },
         };
         log::append(self.log, at, &event)?;
+        // The freed seats go to the waiting list first, in this same transaction.
+        let list = ListTrees {
+            waitlist: self.waitlist,
+            log: self.log,
+        };
+        list.offer_freed(&mut sale, ticket.event, at)?;
+        self.inventory
+            .insert(&ticket.event.to_bytes(), codec::write(&sale))?;
         if previous == TicketStatus::Booked {
             // Its seats had admission codes: offline gates learn they no longer admit.
             crate::checkin::revoke_in_tx(self.admission_feed, &ticket)?;
@@ -153,8 +161,18 @@ impl Tickets<'_> {
                 &store.promo_codes,
                 &store.promo_uses,
                 &store.admission_feed,
+                &store.waitlist,
             ),
-            |(inventory, tickets, by_expiry, log, promo_codes, promo_uses, admission_feed)| {
+            |(
+                inventory,
+                tickets,
+                by_expiry,
+                log,
+                promo_codes,
+                promo_uses,
+                admission_feed,
+                waitlist,
+            )| {
                 body(&ReleaseTrees {
                     inventory,
                     tickets,
@@ -163,6 +181,7 @@ impl Tickets<'_> {
                     promo_codes,
                     promo_uses,
                     admission_feed,
+                    waitlist,
                 })
             },
         ))?;

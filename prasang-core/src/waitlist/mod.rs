@@ -3,50 +3,35 @@
 //! offered to the head of the line in the same transaction that freed them, held for that person
 //! until the offer's deadline.
 
+pub(crate) mod offers;
+pub(crate) mod state;
+
 use serde::{Deserialize, Serialize};
+
+pub use state::{Offer, WaitlistSettings};
+
+use std::collections::{HashMap, HashSet};
+
+use sled::transaction::ConflictableTransactionError;
+
+use offers::ListTrees;
+use state::EntryRecord;
 
 use crate::auth::Actor;
 use crate::context::Context;
-use crate::error::{CommonError, ErrorInfo, domain_error};
-use crate::events::TicketTypeId;
+use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
+use crate::events::record as event_record;
+use crate::events::types::{TypeAvailability, TypeSale};
+use crate::events::{EventStatus, SaleState, TicketTypeId};
 use crate::ids::{EventId, UserId};
 use crate::limits;
-use crate::paging::{Page, PageRequest};
-use crate::tickets::{BookingOutcome, PendingBooking, TicketError};
+use crate::log::{self, DomainEvent};
+use crate::paging::{self, Page, PageRequest};
+use crate::store::{StoreError, abort, codec, finish};
+use crate::tickets::{BookingOutcome, PendingBooking, TicketError, Tickets};
 use crate::time::Timestamp;
-
-/// An event's waiting list settings, as organizers set them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WaitlistSettings {
-    /// Whether people may join (entries already in the list are served either way).
-    pub enabled: bool,
-    /// Whether offers are held back for now (seats that come free stay with the list).
-    #[serde(default)]
-    pub paused: bool,
-    /// How long an offer stands, in minutes (15 to 10,080 = 7 days; default 1,440 = 24 h).
-    #[serde(default = "default_offer_window")]
-    pub offer_window_minutes: u32,
-    /// Whether the head of the line is offered the seats that fit when fewer came free than
-    /// it waits for; otherwise it waits for all of them (and so does everyone behind it).
-    #[serde(default)]
-    pub offer_what_fits: bool,
-}
-
-fn default_offer_window() -> u32 {
-    24 * 60
-}
-
-impl Default for WaitlistSettings {
-    fn default() -> Self {
-        WaitlistSettings {
-            enabled: false,
-            paused: false,
-            offer_window_minutes: default_offer_window(),
-            offer_what_fits: false,
-        }
-    }
-}
+use crate::users::record as user_record;
+use crate::validate::{self, FieldError};
 
 /// A request to join an event's waiting list.
 #[derive(Debug, Clone, Deserialize)]
@@ -57,15 +42,6 @@ pub struct JoinRequest {
     pub ticket_type: Option<TicketTypeId>,
     /// Seats wanted, 1 up to the event's per-user limit.
     pub seats: i64,
-}
-
-/// Seats held for an entry until a deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Offer {
-    /// Seats held.
-    pub seats: u32,
-    /// When the offer lapses and the seats go to the next in line.
-    pub deadline: Timestamp,
 }
 
 /// One entry of a waiting list, as its user (and the organizer) sees it.
@@ -165,8 +141,9 @@ pub struct Waitlist<'a> {
 impl Waitlist<'_> {
     /// The event's settings and numbers (anyone).
     pub fn status(&self, event: EventId) -> Result<WaitlistStatus, WaitlistError> {
-        let _ = (self.inner, event, limits::OFFER_WINDOW_MINUTES);
-        Err(WaitlistError::Closed)
+        let sale = event_record::sale_state(&self.inner.store, event)?
+            .ok_or(CommonError::NotFound(Subject::Event))?;
+        Ok(status_of(&sale))
     }
 
     /// Changes the event's settings (its organizer or an admin). Opening, unpausing or allowing
@@ -177,8 +154,28 @@ impl Waitlist<'_> {
         event: EventId,
         settings: WaitlistSettings,
     ) -> Result<WaitlistStatus, WaitlistError> {
-        let _ = (actor, event, settings);
-        Err(WaitlistError::Closed)
+        validate::in_range::<u32>(
+            &limits::OFFER_WINDOW_MINUTES,
+            i64::from(settings.offer_window_minutes),
+        )?;
+        let now = self.inner.now();
+        self.in_list_tx(event, |sale, list| {
+            if !sale.is_run_by(actor) {
+                return Err(abort(CommonError::Forbidden(ORGANIZERS_ONLY)));
+            }
+            sale.waitlist.get_or_insert_with(Box::default).settings = settings;
+            let configured = DomainEvent::WaitlistConfigured {
+                event,
+                enabled: settings.enabled,
+                paused: settings.paused,
+                offer_window_secs: settings.offer_window_minutes * 60,
+                offer_what_fits: settings.offer_what_fits,
+                by: actor.user_id(),
+            };
+            log::append(list.log, now, &configured)?;
+            list.offer_freed(sale, event, now)?;
+            Ok(status_of(sale))
+        })
     }
 
     /// Joins the event's waiting list (signed-in users; one entry per user and ticket type),
@@ -189,15 +186,87 @@ impl Waitlist<'_> {
         event: EventId,
         request: &JoinRequest,
     ) -> Result<WaitlistEntry, WaitlistError> {
-        let _ = (actor, event, request);
-        Err(WaitlistError::Closed)
+        let seats = validate::in_range(&limits::QUANTITY, request.seats)
+            .map_err(|error| FieldError::new("seats", error.message))?;
+        let now = self.inner.now();
+        let user = actor.user_id();
+        let number = self.in_list_tx(event, |sale, list| {
+            let settings = sale.waitlist.as_deref().map(|list| list.settings);
+            if !settings.is_some_and(|settings| settings.enabled) {
+                return Err(abort(WaitlistError::Closed));
+            }
+            if sale.status == EventStatus::Cancelled {
+                return Err(abort(TicketError::NotOnSale("the event is cancelled")));
+            }
+            if sale.starts_at <= now {
+                return Err(abort(TicketError::NotOnSale(
+                    "the event has already started",
+                )));
+            }
+            let ticket_type = joinable_type(sale, request.ticket_type, now)?;
+            if seats > sale.per_user_limit {
+                return Err(abort(FieldError::new(
+                    "seats",
+                    format!("at most {} seats per person", sale.per_user_limit),
+                )));
+            }
+            if list
+                .waitlist
+                .get(state::user_key(user, event, ticket_type))?
+                .is_some()
+            {
+                return Err(abort(WaitlistError::AlreadyJoined));
+            }
+            let available = offers::room(sale, ticket_type, now);
+            if available >= seats && !offers::blocks_newcomers(sale, now) {
+                return Err(abort(WaitlistError::NotSoldOut { available }));
+            }
+            let entry = EntryRecord {
+                user,
+                ticket_type,
+                seats,
+                joined_at: now,
+                prev: 0,
+                next: 0,
+                offer: None,
+            };
+            let number = list.append(sale, event, entry)?;
+            let joined = DomainEvent::WaitlistJoined {
+                event,
+                user,
+                ticket_type,
+                seats,
+                entry: number,
+            };
+            log::append(list.log, now, &joined)?;
+            list.offer_freed(sale, event, now)?;
+            Ok(number)
+        })?;
+        self.view(event, number)?.ok_or(WaitlistError::NoEntry)
     }
 
     /// Takes an entry off the list: its user leaving, or the event's organizer or an admin
     /// removing it. Seats on offer to it go to the next in line.
     pub fn leave(&self, actor: &Actor, event: EventId, entry: u64) -> Result<(), WaitlistError> {
-        let _ = (actor, event, entry);
-        Err(WaitlistError::NoEntry)
+        let now = self.inner.now();
+        self.in_list_tx(event, |sale, list| {
+            let record = list
+                .entry(event, entry)?
+                .filter(|record| record.user == actor.user_id() || sale.is_run_by(actor))
+                .ok_or_else(|| abort(WaitlistError::NoEntry))?;
+            let user = record.user;
+            let offered = list.remove(sale, event, entry, record)?;
+            let left = DomainEvent::WaitlistLeft {
+                event,
+                user,
+                entry,
+                offered,
+                by: actor.user_id(),
+            };
+            log::append(list.log, now, &left)?;
+            list.offer_freed(sale, event, now)?;
+            Ok(())
+        })
     }
 
     /// The caller's entries for `event`, in joining order.
@@ -206,14 +275,14 @@ impl Waitlist<'_> {
         actor: &Actor,
         event: EventId,
     ) -> Result<Vec<WaitlistEntry>, WaitlistError> {
-        let _ = (actor, event);
-        Ok(Vec::new())
+        self.entries_of(actor.user_id(), Some(event))
     }
 
     /// The caller's entries across all events (offers first, then by joining time).
     pub fn mine(&self, actor: &Actor) -> Result<Vec<WaitlistEntry>, WaitlistError> {
-        let _ = actor;
-        Ok(Vec::new())
+        let mut entries = self.entries_of(actor.user_id(), None)?;
+        entries.sort_by_key(|entry| (entry.offer.is_none(), entry.joined_at));
+        Ok(entries)
     }
 
     /// Accepts the offer of an entry (its user): books its seats as a normal booking (booked,
@@ -236,15 +305,45 @@ impl Waitlist<'_> {
         event: EventId,
         entry: u64,
     ) -> Result<PendingBooking, WaitlistError> {
-        let _ = (actor, event, entry, self.booking);
-        Err(WaitlistError::NoOffer)
+        let tickets = Tickets {
+            inner: self.inner,
+            booking: self.booking,
+        };
+        let record = self
+            .record(event, entry)?
+            .filter(|record| record.user == actor.user_id());
+        let Some(record) = record else {
+            // Accepted already: the booking's idempotency key gives the same ticket back.
+            return Ok(tickets.replay_offer(actor, event, entry));
+        };
+        let offer = record.offer.ok_or(WaitlistError::NoOffer)?;
+        Ok(tickets.book_offer(actor, event, entry, (record.ticket_type, offer.seats)))
     }
 
     /// Declines the offer of an entry (its user): the seats go to the next in line and the
     /// entry leaves the list.
     pub fn decline(&self, actor: &Actor, event: EventId, entry: u64) -> Result<(), WaitlistError> {
-        let _ = (actor, event, entry);
-        Err(WaitlistError::NoOffer)
+        let now = self.inner.now();
+        self.in_list_tx(event, |sale, list| {
+            let record = list
+                .entry(event, entry)?
+                .filter(|record| record.user == actor.user_id())
+                .ok_or_else(|| abort(WaitlistError::NoEntry))?;
+            let Some(offer) = record.offer else {
+                return Err(abort(WaitlistError::NoOffer));
+            };
+            let user = record.user;
+            list.remove(sale, event, entry, record)?;
+            let declined = DomainEvent::WaitlistOfferDeclined {
+                event,
+                user,
+                entry,
+                seats: offer.seats,
+            };
+            log::append(list.log, now, &declined)?;
+            list.offer_freed(sale, event, now)?;
+            Ok(())
+        })
     }
 
     /// The event's list with names, in joining order (its organizer or an admin).
@@ -254,23 +353,265 @@ impl Waitlist<'_> {
         event: EventId,
         page: &PageRequest,
     ) -> Result<Page<WaitlistMember>, WaitlistError> {
-        let _ = (actor, event, page);
-        Err(WaitlistError::Closed)
+        let store = &self.inner.store;
+        event_record::require_run_by(store, actor, event, ORGANIZERS_ONLY)?;
+        let positions = self.positions(event)?;
+        let prefix = state::entries_of(event);
+        let page = paging::scan(&store.waitlist, &prefix, &prefix, page, |key| {
+            let (Some(number), Some(bytes)) = (state::entry_number(key), store.waitlist.get(key)?)
+            else {
+                return Ok(None);
+            };
+            let record: EntryRecord = codec::read(&bytes)?;
+            let Some(user) = user_record::load(store, record.user)? else {
+                return Ok(None);
+            };
+            Ok(Some(WaitlistMember {
+                entry: entry_view(event, number, &record, &positions),
+                user: record.user,
+                name: user.name,
+                email: user.email,
+            }))
+        })?;
+        Ok(page)
     }
 
     /// Lets every offer whose deadline has passed lapse, offering its seats to the next in
     /// line. The maintenance thread calls it every second. Returns how many lapsed.
     pub fn expire_due(&self) -> Result<usize, WaitlistError> {
-        Ok(0)
+        let mut lapsed = 0;
+        loop {
+            let now = self.inner.now();
+            let (start, end) = state::deadlines_until(now);
+            let mut due = Vec::new();
+            for key in self
+                .inner
+                .store
+                .waitlist
+                .range(start..end)
+                .keys()
+                .take(EXPIRY_BATCH)
+            {
+                if let Some(found) = state::from_deadline_key(&key.map_err(StoreError::from)?) {
+                    due.push(found);
+                }
+            }
+            if due.is_empty() {
+                return Ok(lapsed);
+            }
+            let batch = due.len();
+            let store = &self.inner.store;
+            let released = finish::<_, WaitlistError>(store.transaction(
+                (&store.inventory, &store.waitlist, &store.log),
+                |(inventory, waitlist, log)| {
+                    let list = ListTrees { waitlist, log };
+                    let mut released = 0;
+                    for &(event, number) in &due {
+                        let Some(record) = list.entry::<WaitlistError>(event, number)? else {
+                            continue;
+                        };
+                        let Some(offer) = record.offer.filter(|offer| offer.deadline <= now) else {
+                            continue;
+                        };
+                        let mut sale = SaleState::read_in_tx(inventory, &event.to_bytes())?;
+                        let user = record.user;
+                        list.remove(&mut sale, event, number, record)?;
+                        let expired = DomainEvent::WaitlistOfferExpired {
+                            event,
+                            user,
+                            entry: number,
+                            seats: offer.seats,
+                        };
+                        log::append(log, now, &expired)?;
+                        list.offer_freed(&mut sale, event, now)?;
+                        inventory.insert(&event.to_bytes(), codec::write(&sale))?;
+                        released += 1;
+                    }
+                    Ok(released)
+                },
+            ))?;
+            self.inner.committed_with_log()?;
+            lapsed += released;
+            if batch < EXPIRY_BATCH || released == 0 {
+                return Ok(lapsed);
+            }
+        }
     }
+
+    /// Runs `body` over the event's sale state in a transaction with the list and the log,
+    /// writes the sale state back, and returns once durable.
+    fn in_list_tx<T>(
+        &self,
+        event: EventId,
+        body: impl Fn(&mut SaleState, &ListTrees<'_>) -> TxResult<T>,
+    ) -> Result<T, WaitlistError> {
+        let store = &self.inner.store;
+        let key = event.to_bytes();
+        let result = finish::<_, WaitlistError>(store.transaction(
+            (&store.inventory, &store.waitlist, &store.log),
+            |(inventory, waitlist, log)| {
+                let mut sale = SaleState::read_in_tx(inventory, &key)?;
+                let result = body(&mut sale, &ListTrees { waitlist, log })?;
+                inventory.insert(&key, codec::write(&sale))?;
+                Ok(result)
+            },
+        ))?;
+        self.inner.committed_with_log()?;
+        Ok(result)
+    }
+
+    fn record(&self, event: EventId, entry: u64) -> Result<Option<EntryRecord>, StoreError> {
+        codec::get(&self.inner.store.waitlist, &state::entry_key(event, entry))
+    }
+
+    /// Entry `number` of `event` as its user sees it.
+    fn view(&self, event: EventId, number: u64) -> Result<Option<WaitlistEntry>, StoreError> {
+        let positions = self.positions(event)?;
+        Ok(self
+            .record(event, number)?
+            .map(|record| entry_view(event, number, &record, &positions)))
+    }
+
+    /// `user`'s entries (of `event` when given), in the index's order.
+    fn entries_of(
+        &self,
+        user: UserId,
+        event: Option<EventId>,
+    ) -> Result<Vec<WaitlistEntry>, WaitlistError> {
+        let store = &self.inner.store;
+        let mut entries = Vec::new();
+        let mut positions: Option<(EventId, Positions)> = None;
+        for found in store.waitlist.scan_prefix(state::user_prefix(user, event)) {
+            let (key, value) = found.map_err(StoreError::from)?;
+            let Some((event, number)) = state::from_user_index(&key, &value) else {
+                continue;
+            };
+            let Some(record) = self.record(event, number)? else {
+                continue;
+            };
+            if positions.as_ref().is_none_or(|(of, _)| *of != event) {
+                positions = Some((event, self.positions(event)?));
+            }
+            if let Some((_, positions)) = &positions {
+                entries.push(entry_view(event, number, &record, positions));
+            }
+        }
+        entries.sort_by_key(|entry| (entry.event.to_bytes(), entry.entry));
+        Ok(entries)
+    }
+
+    /// Every waiting entry's place in its type's line, walking the event's entries in joining
+    /// order.
+    fn positions(&self, event: EventId) -> Result<Positions, StoreError> {
+        let mut counted: HashMap<TicketTypeId, u32> = HashMap::new();
+        let mut positions = HashMap::new();
+        for found in self
+            .inner
+            .store
+            .waitlist
+            .scan_prefix(state::entries_of(event))
+        {
+            let (key, bytes) = found?;
+            let record: EntryRecord = codec::read(&bytes)?;
+            if record.offer.is_some() {
+                continue;
+            }
+            let place = counted.entry(record.ticket_type).or_default();
+            *place += 1;
+            if let Some(number) = state::entry_number(&key) {
+                positions.insert(number, *place);
+            }
+        }
+        Ok(positions)
+    }
+}
+
+/// Most offers lapsed by one transaction.
+const EXPIRY_BATCH: usize = 256;
+
+const ORGANIZERS_ONLY: &str = "only the event's organizer can manage its waiting list";
+
+type TxResult<T> = Result<T, ConflictableTransactionError<WaitlistError>>;
+
+/// Entry number → place among those waiting for its type.
+type Positions = HashMap<u64, u32>;
+
+fn entry_view(
+    event: EventId,
+    number: u64,
+    record: &EntryRecord,
+    positions: &Positions,
+) -> WaitlistEntry {
+    WaitlistEntry {
+        event,
+        entry: number,
+        ticket_type: record.ticket_type,
+        seats: record.seats,
+        joined_at: record.joined_at,
+        position: positions.get(&number).copied(),
+        offer: record.offer,
+    }
+}
+
+fn status_of(sale: &SaleState) -> WaitlistStatus {
+    let list = sale.waitlist.as_deref();
+    let sum = |field: fn(&state::TypeLine) -> u32| {
+        list.map_or(0, |list| list.lines.iter().map(field).sum())
+    };
+    WaitlistStatus {
+        settings: list.map(|list| list.settings).unwrap_or_default(),
+        waiting: sum(|line| line.waiting),
+        waiting_seats: sum(|line| line.waiting_seats),
+        offers: sum(|line| line.offers),
+        offered_seats: sum(|line| line.offered_seats),
+    }
+}
+
+/// The ticket type a join waits for: the one named, or the event's first listed type that
+/// sells or is sold out. Hidden types (sold only with a code) and types whose sale is not open
+/// have no waiting list.
+fn joinable_type(
+    sale: &SaleState,
+    named: Option<TicketTypeId>,
+    now: Timestamp,
+) -> TxResult<TicketTypeId> {
+    let sells = |sale_type: &&TypeSale| {
+        matches!(
+            sale_type.availability(now, sale.seats.remaining),
+            TypeAvailability::OnSale | TypeAvailability::SoldOut
+        )
+    };
+    let found = match named {
+        Some(id) => sale
+            .ticket_type(id)
+            .filter(|sale_type| !sale_type.hidden)
+            .ok_or_else(|| abort(CommonError::NotFound(Subject::TicketType)))?,
+        None => sale
+            .types
+            .iter()
+            .filter(|sale_type| !sale_type.hidden)
+            .find(sells)
+            .ok_or_else(|| abort(TicketError::NotOnSale("no ticket type is on sale")))?,
+    };
+    if !sells(&found) {
+        return Err(abort(TicketError::NotOnSale(
+            "this ticket type is not on sale",
+        )));
+    }
+    Ok(found.id)
 }
 
 /// Everyone with an entry in `event`'s list (waiting or holding an offer), each once, in joining
 /// order: the "waiting list" segment of organizer messages.
-pub(crate) fn users(
-    inner: &Context,
-    event: EventId,
-) -> Result<Vec<UserId>, crate::store::StoreError> {
-    let _ = (inner, event);
-    Ok(Vec::new())
+pub(crate) fn users(inner: &Context, event: EventId) -> Result<Vec<UserId>, StoreError> {
+    let mut seen = HashSet::new();
+    let mut users = Vec::new();
+    for found in inner.store.waitlist.scan_prefix(state::entries_of(event)) {
+        let (_, bytes) = found?;
+        let record: EntryRecord = codec::read(&bytes)?;
+        if seen.insert(record.user) {
+            users.push(record.user);
+        }
+    }
+    Ok(users)
 }
