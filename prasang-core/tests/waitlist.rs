@@ -151,6 +151,8 @@ fn a_partial_fit_waits_and_holds_everyone_behind_it_unless_what_fits_is_offered(
         "no skipping ahead"
     );
     assert_eq!(world.seats(event).remaining, 1);
+    let status = world.prasang.waitlist().status(event).expect("status");
+    assert_eq!(status.held_back_seats, 1);
     assert!(
         matches!(
             book(&world, &dan, event, 1),

@@ -90,6 +90,9 @@ pub struct WaitlistStatus {
     pub offers: u32,
     /// Seats on offer.
     pub offered_seats: u32,
+    /// Free seats kept for the people waiting (the head waits for more seats than are free,
+    /// or offers are paused): bookings find them sold out.
+    pub held_back_seats: u32,
 }
 
 /// Errors of the waiting list API.
@@ -143,7 +146,7 @@ impl Waitlist<'_> {
     pub fn status(&self, event: EventId) -> Result<WaitlistStatus, WaitlistError> {
         let sale = event_record::sale_state(&self.inner.store, event)?
             .ok_or(CommonError::NotFound(Subject::Event))?;
-        Ok(status_of(&sale))
+        Ok(status_of(&sale, self.inner.now()))
     }
 
     /// Changes the event's settings (its organizer or an admin). Opening, unpausing or allowing
@@ -174,7 +177,7 @@ impl Waitlist<'_> {
             };
             log::append(list.log, now, &configured)?;
             list.offer_freed(sale, event, now)?;
-            Ok(status_of(sale))
+            Ok(status_of(sale, now))
         })
     }
 
@@ -231,6 +234,12 @@ impl Waitlist<'_> {
                 offer: None,
             };
             let number = list.append(sale, event, entry)?;
+            // At the end of its line: its place is the line's length (reading every entry for
+            // it would make filling a long list quadratic).
+            let place = sale
+                .waitlist
+                .as_deref_mut()
+                .map_or(0, |list| list.line_mut(ticket_type).waiting);
             let joined = DomainEvent::WaitlistJoined {
                 event,
                 user,
@@ -240,9 +249,12 @@ impl Waitlist<'_> {
             };
             log::append(list.log, now, &joined)?;
             list.offer_freed(sale, event, now)?;
-            Ok(number)
+            Ok((number, place))
         })?;
-        self.view(event, number)?.ok_or(WaitlistError::NoEntry)
+        let (number, place) = number;
+        let record = self.record(event, number)?.ok_or(WaitlistError::NoEntry)?;
+        let positions = Positions::from([(number, place)]);
+        Ok(entry_view(event, number, &record, &positions))
     }
 
     /// Takes an entry off the list: its user leaving, or the event's organizer or an admin
@@ -464,14 +476,6 @@ impl Waitlist<'_> {
         codec::get(&self.inner.store.waitlist, &state::entry_key(event, entry))
     }
 
-    /// Entry `number` of `event` as its user sees it.
-    fn view(&self, event: EventId, number: u64) -> Result<Option<WaitlistEntry>, StoreError> {
-        let positions = self.positions(event)?;
-        Ok(self
-            .record(event, number)?
-            .map(|record| entry_view(event, number, &record, &positions)))
-    }
-
     /// `user`'s entries (of `event` when given), in the index's order.
     fn entries_of(
         &self,
@@ -548,12 +552,16 @@ fn entry_view(
         ticket_type: record.ticket_type,
         seats: record.seats,
         joined_at: record.joined_at,
-        position: positions.get(&number).copied(),
+        position: record
+            .offer
+            .is_none()
+            .then(|| positions.get(&number).copied())
+            .flatten(),
         offer: record.offer,
     }
 }
 
-fn status_of(sale: &SaleState) -> WaitlistStatus {
+fn status_of(sale: &SaleState, now: Timestamp) -> WaitlistStatus {
     let list = sale.waitlist.as_deref();
     let sum = |field: fn(&state::TypeLine) -> u32| {
         list.map_or(0, |list| list.lines.iter().map(field).sum())
@@ -564,6 +572,11 @@ fn status_of(sale: &SaleState) -> WaitlistStatus {
         waiting_seats: sum(|line| line.waiting_seats),
         offers: sum(|line| line.offers),
         offered_seats: sum(|line| line.offered_seats),
+        held_back_seats: if offers::blocks_newcomers(sale, now) {
+            sale.seats.remaining
+        } else {
+            0
+        },
     }
 }
 
