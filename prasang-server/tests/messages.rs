@@ -1,11 +1,12 @@
-//! Messages from organizers over HTTP: preview, send, list and report; the daily limit; and bad
-//! input, which is refused with a 4xx and stores nothing.
+//! Messages from organizers over HTTP: preview, send, list and report; the daily limit; bad
+//! input, which is refused with a 4xx and stores nothing; and the organizer's web pages.
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use common::browser::{Browser, assert_html, text};
 use common::{TestApp, assert_problem, spawn};
 use http_body_util::Full;
 use hyper::{Method, StatusCode};
@@ -283,5 +284,64 @@ async fn bad_input_is_refused_with_a_4xx_and_nothing_is_stored() {
 
     assert_eq!(log_end(), end, "nothing logged");
     assert!(listed(&app, &organizer, &event).await.is_empty());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_organizer_pages_preview_then_send_and_list_without_javascript() {
+    let app = spawn().await;
+    let (_, event) = event_with_holders(&app).await;
+    let mut browser = Browser::logged_in(&app, "o@example.org").await;
+    let page = format!("/organizer/events/{event}/messages");
+    let event_page = text(&browser.get(&format!("/organizer/events/{event}")).await);
+    assert!(event_page.contains(&format!("href=\"{page}\"")), "linked");
+    let empty = browser.get(&page).await;
+    assert_html(&empty);
+    assert!(text(&empty).contains("No messages sent yet."));
+
+    // A refused draft comes back with the error beside its field, and nothing is stored.
+    let end = app.prasang.log().end().unwrap();
+    let refused = browser
+        .submit(
+            &page,
+            &[("subject", ""), ("body", "b"), ("segment", "all_holders")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(text(&refused).contains("field-error"), "{}", text(&refused));
+    assert_eq!(app.prasang.log().end().unwrap(), end);
+
+    let subject = "<script>alert(1)</script> Doors";
+    let draft = [
+        ("subject", subject),
+        ("body", "Doors open at 19:00.\nSee you."),
+        ("segment", "all_holders"),
+    ];
+    let preview = browser.submit(&format!("{page}/preview"), &draft).await;
+    assert_eq!(preview.status, StatusCode::OK);
+    let shown = text(&preview);
+    assert!(shown.contains("<strong>2</strong> people"), "{shown}");
+    assert!(shown.contains("Send to 2 people"));
+    assert!(!shown.contains("<script>alert"), "escaped");
+    assert_eq!(
+        app.prasang.log().end().unwrap(),
+        end,
+        "a preview sends nothing"
+    );
+
+    let sent = browser.submit(&page, &draft).await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", text(&sent));
+    let location = sent.header("location").unwrap().to_owned();
+    assert_eq!(location, format!("{page}?done=message-sent#sent"));
+    let listed = text(&browser.get(&location).await);
+    assert!(listed.contains("The message is sent"));
+    assert!(listed.contains("&lt;script&gt;alert(1)&lt;/script&gt; Doors"));
+    assert!(!listed.contains("<script>alert"));
+    assert!(listed.contains("Everyone with a ticket"));
+
+    let mut attendee = Browser::logged_in(&app, "a@example.org").await;
+    assert_eq!(attendee.get(&page).await.status, StatusCode::FORBIDDEN);
+    let posted = attendee.submit(&page, &draft).await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
     app.stop().await;
 }
