@@ -21,6 +21,7 @@ use prasang_core::notify::{
     NotificationPreferences, Receipt,
 };
 use prasang_core::users::Role;
+use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::{EventId, PageRequest};
 
 /// Answers as a plugin built before organizer messages existed does: skipped.
@@ -430,4 +431,37 @@ fn an_organizer_who_turned_messages_off_for_the_event_sees_everyone_unreached() 
         (Some(1), Some(1))
     );
     assert!(report.channels.is_empty());
+}
+
+#[test]
+fn the_waiting_list_segment_reaches_those_waiting_and_not_the_holders() {
+    let (email, world) = world();
+    let (olga, ada, bob, event) = world.organizer_two_attendees_event(1, 0, 1);
+    world.book(&ada, event.id, 1);
+    let settings = WaitlistSettings {
+        enabled: true,
+        ..WaitlistSettings::default()
+    };
+    let waitlist = world.prasang.waitlist();
+    waitlist
+        .configure(&olga, event.id, settings)
+        .expect("open the list");
+    let join = JoinRequest {
+        ticket_type: None,
+        seats: 1,
+    };
+    waitlist.join(&bob, event.id, &join).expect("Bob waits");
+    let messages = world.prasang.messages();
+    let preview = messages.preview(&olga, event.id, Segment::WaitingList);
+    assert_eq!(preview.expect("preview"), 1);
+    run_notifications(&world);
+    let before = email.calls().len();
+    let to_list = draft("A seat may free up", "Hang on.", Segment::WaitingList);
+    messages.send(&olga, event.id, to_list).expect("sent");
+    run_notifications(&world);
+    let told: Vec<_> = email.notifications()[before..]
+        .iter()
+        .map(|n| n.recipient.user_id)
+        .collect();
+    assert_eq!(told, [bob.user_id()]);
 }
