@@ -368,11 +368,7 @@ fn racing_sends_never_pass_the_daily_limit() {
         let handles: Vec<_> = (0..senders)
             .map(|n| {
                 let (prasang, barrier) = (world.prasang.clone(), Arc::clone(&barrier));
-                let sender = if n % 2 == 0 {
-                    olga.clone()
-                } else {
-                    admin.clone()
-                };
+                let sender = if n % 2 == 0 { olga } else { admin };
                 scope.spawn(move || {
                     barrier.wait();
                     prasang
