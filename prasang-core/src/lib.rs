@@ -245,6 +245,13 @@ impl Prasang {
         }
     }
 
+    /// Messages from organizers to the people of their events.
+    pub fn messages(&self) -> messages::Messages<'_> {
+        messages::Messages {
+            inner: &self.inner.ctx,
+        }
+    }
+
     /// Tickets.
     pub fn tickets(&self) -> tickets::Tickets<'_> {
         tickets::Tickets {

@@ -8,9 +8,11 @@
 //! generator: hyper hello-world and the public event listing.
 //!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
-//! of admission codes ([`check_in`]).
+//! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
+//! event ([`message`]).
 
 mod check_in;
+mod message;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -75,6 +77,10 @@ pub struct BenchArgs {
     /// (parse + Ed25519 signature), in this process; the number of codes to make.
     #[arg(long)]
     pub verify_codes: Option<usize>,
+    /// Instead of the sale: every user books one seat, then the organizer writes to all
+    /// holders; measures the time until every recipient's delivery is queued.
+    #[arg(long, conflicts_with_all = ["check_in", "verify_codes"])]
+    pub message: bool,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -500,6 +506,49 @@ async fn fans(
     Ok((tokens, registered, logged_in))
 }
 
+/// Each holder of `tokens` books one ticket of `seats` seats of `event_id` over `c`
+/// connections; the tickets' ids by holder.
+async fn book_one_each(
+    server: SocketAddr,
+    c: usize,
+    tokens: &Arc<Vec<String>>,
+    event_id: &str,
+    seats: usize,
+) -> Result<Vec<String>, BenchError> {
+    let n = tokens.len();
+    let ticket_ids = Arc::new(Mutex::new(vec![String::new(); n]));
+    let book: MakeRequest = {
+        let (tokens, path) = (
+            Arc::clone(tokens),
+            format!("/api/v1/events/{event_id}/tickets"),
+        );
+        Arc::new(move |i| {
+            let body = json!({ "quantity": seats });
+            client::request(Method::POST, &path, Some(&tokens[i]), Some(&body))
+        })
+    };
+    let keep = Arc::clone(&ticket_ids);
+    let keep_id: OnReply = Arc::new(move |i, reply| {
+        if let Some(id) = reply.json()["id"].as_str() {
+            keep.lock()[i] = id.to_owned();
+        }
+    });
+    let booked = load(
+        server,
+        c,
+        Some(n),
+        None,
+        book,
+        Some(keep_id),
+        bar(n as u64, "book"),
+    )
+    .await?;
+    if booked.count(201) != n {
+        return Err(format!("booking failed: {}", statuses(&booked)).into());
+    }
+    Ok(std::mem::take(&mut *ticket_ids.lock()))
+}
+
 /// Registers the organizer and creates the event `new_event` (its start a day from now is set
 /// here); the organizer's token and the event's id.
 async fn organizer_event(
@@ -587,6 +636,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
     if args.check_in {
         return check_in::run(args).await;
+    }
+    if args.message {
+        return message::run(args).await;
     }
     let servers = Servers::start(&args).await?;
     let server = servers.server;

@@ -276,6 +276,7 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::tickets::schemas(),
         crate::handlers::admission::schemas(),
         crate::handlers::check_in::schemas(),
+        crate::handlers::messages::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -305,6 +306,8 @@ pub fn document() -> Value {
                     "code" => crate::handlers::promo_codes::code_schema(),
                     "seat" => json!({ "type": "integer", "minimum": 1,
                         "description": "the seat within the ticket, from 1" }),
+                    "message" => json!({ "type": "integer", "minimum": 0,
+                        "description": "the message's id (its log sequence number)" }),
                     _ => crate::handlers::analytics::query_schema(name).unwrap_or_else(id),
                 };
                 parameters.push(json!({

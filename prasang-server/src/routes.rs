@@ -2,7 +2,7 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, admission, analytics, auth, check_in, events, feedback, meta, notifications,
+    admin, admission, analytics, auth, check_in, events, feedback, messages, meta, notifications,
     promo_codes, ticket_types, tickets, users,
 };
 use crate::request::{BoxReply, Ctx, handler};
@@ -715,6 +715,50 @@ const API: &[Route] = &[
     .bearer()
     .query(PAGE_QUERY)
     .returns(200, Some("CheckInConflictPage")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/messages/preview",
+        handler!(messages::preview),
+        "previewMessage",
+        "messages",
+        "How many people a message to this segment would reach now (its organizer, admins)",
+    )
+    .bearer()
+    .body("MessagePreviewRequest")
+    .returns(200, Some("MessagePreview")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/messages",
+        handler!(messages::send),
+        "sendMessage",
+        "messages",
+        "Write to a segment of the event's people through their channels, at most 5 messages a day (its organizer, admins; logged)",
+    )
+    .bearer()
+    .body("MessageDraft")
+    .returns(201, Some("Message"))
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/messages",
+        handler!(messages::list),
+        "listMessages",
+        "messages",
+        "The event's messages, newest first (its organizer, admins)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("MessagePage")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/messages/{message}",
+        handler!(messages::report),
+        "getMessage",
+        "messages",
+        "One message and its deliveries per channel: sent, failed, pending, skipped (its organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("MessageReport")),
     Route::new(
         "GET",
         "/api/v1/admin/integrity",

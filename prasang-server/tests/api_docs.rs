@@ -132,6 +132,18 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     );
     documented("NewPromoCode", limits::PROMO_CODE, "minLength", "maxLength");
     documented("NewPromoCode", limits::PROMO_MAX_USES, "minimum", "maximum");
+    documented(
+        "MessageDraft",
+        limits::MESSAGE_SUBJECT,
+        "minLength",
+        "maxLength",
+    );
+    documented(
+        "MessageDraft",
+        limits::MESSAGE_BODY,
+        "minLength",
+        "maxLength",
+    );
     let discounts = &schemas["NewPromoCode"]["properties"]["discount"]["oneOf"];
     for (index, key, limit) in [
         (0, "percent", limits::PROMO_PERCENT),

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use record::admitted_tickets;
 pub(crate) use scan::ScanBatches;
 pub use staff::StaffMember;
 pub use sync::{RevokedTicket, SeatRef, SyncAdmission, SyncBatch};

@@ -246,6 +246,21 @@ pub(crate) fn seat_from_key(key: &[u8]) -> Option<(EventId, TicketId, u32)> {
     Some((event, ticket, seat))
 }
 
+/// The tickets of `event` with at least one seat admitted now (an undone admission is gone from
+/// `admissions`): who is checked in, for the segments of organizer messages.
+pub(crate) fn admitted_tickets(
+    store: &crate::store::Store,
+    event: EventId,
+) -> Result<std::collections::HashSet<TicketId>, crate::store::StoreError> {
+    let mut tickets = std::collections::HashSet::new();
+    for key in store.admissions.scan_prefix(event.to_bytes()).keys() {
+        if let Some((_, ticket, _)) = seat_from_key(&key?) {
+            tickets.insert(ticket);
+        }
+    }
+    Ok(tickets)
+}
+
 /// `admission_scans`: event, then the scan id's bytes.
 pub(crate) fn scan_key(event: EventId, scan_id: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(16 + scan_id.len());

@@ -178,6 +178,15 @@ pub struct Receipt {
     pub detail: String,
 }
 
+impl Receipt {
+    /// Whether the channel skipped the notification instead of sending it: a plugin whose
+    /// interface version lacks the notification's kind answers `skipped: …` (see
+    /// `plugin_host`), which is recorded as a success, since trying again would not help.
+    pub fn is_skip(&self) -> bool {
+        self.detail.starts_with("skipped:")
+    }
+}
+
 /// Why a delivery failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum DeliveryError {

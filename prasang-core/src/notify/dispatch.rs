@@ -1,6 +1,6 @@
 //! Dispatch: log entries become delivery records.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
 
@@ -15,6 +15,7 @@ use crate::events::TicketTypeId;
 use crate::events::record::{EventRecord, sale_state};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::log::{DomainEvent, EventField, Log, LogEntry};
+use crate::messages::recipients;
 use crate::store::{StoreError, codec};
 use crate::tickets::TicketStatus;
 use crate::tickets::record as ticket_record;
@@ -493,40 +494,39 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 subject: None,
             })
         }
+        DomainEvent::MessageSent {
+            event,
+            segment,
+            subject,
+            body,
+            ..
+        } => {
+            // The segment as it is now; the count is kept for the message's report.
+            let recipients = recipients::recipients(inner, *event, *segment)?;
+            crate::messages::set_recipients(&inner.store, *event, entry.seq, recipients.len())?;
+            Some(Plan {
+                kind: K::OrganizerMessage,
+                event: *event,
+                recipients,
+                ticket: None,
+                changed: Vec::new(),
+                message: Some(body.clone()),
+                offer: None,
+                subject: Some(subject.clone()),
+            })
+        }
         _ => None,
     })
 }
 
 /// Everyone holding a pending or booked ticket for `event`, each once, in booking order.
 fn active_holders(inner: &Context, event: EventId) -> Result<Vec<UserId>, StoreError> {
-    holders(inner, event, TicketStatus::is_active)
+    recipients::holders(inner, event, |ticket| ticket.status.is_active())
 }
 
 /// Everyone holding a booked ticket for `event`, each once, in booking order.
 fn booked_holders(inner: &Context, event: EventId) -> Result<Vec<UserId>, StoreError> {
-    holders(inner, event, |status| status == TicketStatus::Booked)
-}
-
-fn holders(
-    inner: &Context,
-    event: EventId,
-    counts: impl Fn(TicketStatus) -> bool,
-) -> Result<Vec<UserId>, StoreError> {
-    let mut seen = HashSet::new();
-    let mut holders = Vec::new();
-    for item in inner.store.tickets_by_event.scan_prefix(event.to_bytes()) {
-        let (key, _) = item?;
-        let Some(id) = crate::store::keys::ticket_from_index_key(&key) else {
-            continue;
-        };
-        if let Some(ticket) = ticket_record::load(&inner.store, id)?
-            && counts(ticket.status)
-            && seen.insert(ticket.user)
-        {
-            holders.push(ticket.user);
-        }
-    }
-    Ok(holders)
+    recipients::holders(inner, event, |ticket| ticket.status == TicketStatus::Booked)
 }
 
 fn summary(event: EventRecord) -> EventSummary {

@@ -28,8 +28,8 @@ use prasang_http_client::usage::process_usage;
 use prasang_http_client::{self as client};
 
 use super::{
-    BenchArgs, BenchError, MakeRequest, OnReply, Servers, bar, fans, integrity_ok, load,
-    organizer_event, report_head, statuses, timed_get,
+    BenchArgs, BenchError, MakeRequest, OnReply, Servers, bar, book_one_each, fans, integrity_ok,
+    load, organizer_event, report_head, statuses, timed_get,
 };
 
 /// Every `code` string anywhere in a JSON answer, in order (the admissions route lists one per
@@ -64,39 +64,9 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
                             "capacity": seats, "per_user_limit": per_ticket });
     let (organizer, event_id) = organizer_event(server, new_event).await?;
     let tokens = Arc::new(tokens);
-    let ticket_ids = Arc::new(Mutex::new(vec![String::new(); n]));
-    let book: MakeRequest = {
-        let (tokens, path) = (
-            Arc::clone(&tokens),
-            format!("/api/v1/events/{event_id}/tickets"),
-        );
-        Arc::new(move |i| {
-            let body = json!({ "quantity": per_ticket });
-            client::request(Method::POST, &path, Some(&tokens[i]), Some(&body))
-        })
-    };
-    let keep = Arc::clone(&ticket_ids);
-    let keep_id: OnReply = Arc::new(move |i, reply| {
-        if let Some(id) = reply.json()["id"].as_str() {
-            keep.lock()[i] = id.to_owned();
-        }
-    });
-    let booked = load(
-        server,
-        c,
-        Some(n),
-        None,
-        book,
-        Some(keep_id),
-        bar(n as u64, "book"),
-    )
-    .await?;
-    if booked.count(201) != n {
-        return Err(format!("booking failed: {}", statuses(&booked)).into());
-    }
+    let ticket_ids = Arc::new(book_one_each(server, c, &tokens, &event_id, per_ticket).await?);
 
     // 2. Every seat's code, as the holder's page shows it.
-    let ticket_ids = Arc::new(std::mem::take(&mut *ticket_ids.lock()));
     let codes = Arc::new(Mutex::new(Vec::with_capacity(seats)));
     let fetch: MakeRequest = {
         let (tokens, ids) = (Arc::clone(&tokens), Arc::clone(&ticket_ids));

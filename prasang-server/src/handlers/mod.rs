@@ -8,6 +8,7 @@ pub mod auth;
 pub mod check_in;
 pub mod events;
 pub mod feedback;
+pub mod messages;
 pub mod meta;
 pub mod notifications;
 pub mod promo_codes;

@@ -113,6 +113,7 @@ fn notice(code: &str) -> Option<&'static str> {
         "staff-added" => "Added to the door staff: they can scan at this event's door now.",
         "staff-removed" => "Removed from the door staff.",
         "admission-undone" => "The admission is undone: the seat's code admits once more.",
+        "message-sent" => "The message is sent: it goes out through each person's channels.",
         _ => return None,
     })
 }

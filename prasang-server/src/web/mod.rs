@@ -154,6 +154,12 @@ static PAGES: &[Page] = &[
         "/organizer/events/{id}/check-in/undo",
         organizer::check_in::undo,
     ),
+    get("/organizer/events/{id}/messages", organizer::messages::page),
+    post("/organizer/events/{id}/messages", organizer::messages::send),
+    post(
+        "/organizer/events/{id}/messages/preview",
+        organizer::messages::preview,
+    ),
     get("/organizer/events/{id}/codes", organizer::codes::list),
     post("/organizer/events/{id}/codes", organizer::codes::create),
     get(

@@ -1,6 +1,7 @@
 //! Organizer pages: my events, and one event's page with its attendees (payment confirmation),
 //! feedback (replies) and notification settings; creating, editing and cancelling an event is in
-//! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`].
+//! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`], messages to its
+//! people in [`messages`].
 
 mod attendance;
 pub(super) mod attendees;
@@ -9,6 +10,7 @@ pub(super) mod codes;
 pub(super) mod edit;
 pub(super) mod feedback;
 mod input;
+pub(super) mod messages;
 mod sales;
 pub(super) mod settings;
 pub(super) mod types;
@@ -147,6 +149,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
                 a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
                 a href=(format!("/organizer/events/{id}/check-in")) { "Check-in" }
+                a href=(format!("/organizer/events/{id}/messages")) { "Messages" }
                 a href=(format!("/events/{id}/door")) { "Door page" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
