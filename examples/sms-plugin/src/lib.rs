@@ -22,10 +22,11 @@
 //! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 × Adult for ..."}
 //! ```
 
-use prasang_plugin_sdk::ticket;
-use prasang_plugin_sdk::time::human_local;
+use prasang_plugin_sdk::text::{one_line, shorten};
+use prasang_plugin_sdk::time::{human_local, short_local};
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, log,
+    ticket, waitlist,
 };
 
 /// SMS texts longer than this are split (and billed) in parts; keep to one.
@@ -77,6 +78,29 @@ prasang_plugin_sdk::export_plugin!(Sms);
 
 /// The SMS text, at most 160 characters.
 pub fn text(n: &Notification) -> String {
+    match (n.kind, &n.offer) {
+        // The link must arrive whole: the title is what gives way.
+        (NotificationKind::WaitlistOffer, Some(offer)) => fit(
+            &format!("Seats for you: {}, {}", waitlist::seats(offer), n.event.title),
+            &format!(
+                ". Accept by {}: {}",
+                short_local(&offer.deadline_local),
+                offer.accept_url
+            ),
+        ),
+        _ => shorten(&full_text(n), MAX_CHARS),
+    }
+}
+
+/// `head` cut so that `head` + `tail` fits one SMS; `tail` is kept whole unless it is too long
+/// by itself.
+fn fit(head: &str, tail: &str) -> String {
+    let room = MAX_CHARS.saturating_sub(tail.chars().count());
+    shorten(&format!("{}{tail}", shorten(&one_line(head), room)), MAX_CHARS)
+}
+
+/// The text of `n` before it is cut to one SMS.
+fn full_text(n: &Notification) -> String {
     let when = human_local(&n.event.starts_at_local);
     // `2 × Adult, 1 × Child` and `1000.00 INR (code FAMILY)`: the types and what is paid.
     let seats = n.ticket.as_ref().map_or_else(String::new, ticket::seats);
@@ -88,7 +112,7 @@ pub fn text(n: &Notification) -> String {
         }
     });
     let title = &n.event.title;
-    let full = match n.kind {
+    match n.kind {
         NotificationKind::TicketBooked => {
             format!("Booked: {seats} for {title}, {when}. Paid {paid}.")
         }
@@ -105,11 +129,13 @@ pub fn text(n: &Notification) -> String {
             format!("The organizer of {title} replied to your feedback.")
         }
         NotificationKind::FeedbackRequest => format!("How was {title}? Tell the organizer."),
-    };
-    if full.chars().count() <= MAX_CHARS {
-        full
-    } else {
-        full.chars().take(MAX_CHARS - 1).chain(['…']).collect()
+        NotificationKind::WaitlistOffer => format!("Seats for you: {title}. See your e-mail."),
+        // Their words on one line: an SMS shows line breaks poorly.
+        NotificationKind::OrganizerMessage => one_line(&format!(
+            "From the organizer of {title}: {}. {}",
+            n.subject.as_deref().unwrap_or_default(),
+            n.message.as_deref().unwrap_or_default()
+        )),
     }
 }
 
@@ -141,5 +167,41 @@ mod tests {
         );
         n.event.title = "x".repeat(300);
         assert_eq!(text(&n).chars().count(), MAX_CHARS);
+    }
+
+    #[test]
+    fn an_offer_keeps_its_deadline_and_whole_link_and_shortens_the_title() {
+        use prasang_plugin_sdk::testing::{ACCEPT_URL, waitlist_offer};
+        let mut n = waitlist_offer();
+        assert_eq!(
+            text(&n),
+            format!(
+                "Seats for you: 2 × Adult, Rust & <Wasm> Night. Accept by 30 Nov 20:00 IST: \
+                 {ACCEPT_URL}"
+            )
+        );
+        n.event.title = "Rust ".repeat(40);
+        let long = text(&n);
+        assert_eq!(long.chars().count(), MAX_CHARS, "{long}");
+        assert!(
+            long.starts_with("Seats for you: 2 × Adult, Rust Rust ")
+                && long.ends_with(&format!("…. Accept by 30 Nov 20:00 IST: {ACCEPT_URL}")),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn an_organizers_message_is_one_line_from_them_cut_to_one_sms() {
+        let mut n = prasang_plugin_sdk::testing::organizer_message();
+        assert_eq!(
+            text(&n),
+            "From the organizer of Rust & <Wasm> Night: Doors open at <b>19:00</b>. The hall \
+             opens an hour later than planned. <script>alert(\"hi\")</script> & see you!"
+        );
+        n.message = Some("Bring\nan umbrella. ".repeat(20));
+        let sms = text(&n);
+        assert_eq!(sms.chars().count(), MAX_CHARS, "{sms}");
+        assert!(sms.contains("19:00</b>. Bring an umbrella. Bring"), "{sms}");
+        assert!(sms.ends_with('…'), "{sms}");
     }
 }

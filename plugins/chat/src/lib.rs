@@ -2,10 +2,11 @@
 //! `blocks`) to the URL in the `webhook-url` setting. Works with Slack, Mattermost, Rocket.Chat
 //! and anything else that accepts Slack's incoming-webhook JSON.
 
+use prasang_plugin_sdk::text::{one_line, shorten, web_link};
 use prasang_plugin_sdk::ticket::{line, money, promo};
 use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
-    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host,
+    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, waitlist,
 };
 use serde_json::{Value, json};
 
@@ -56,7 +57,38 @@ pub fn headline(n: &Notification) -> String {
         NotificationKind::EventCancelled => format!("*{title}* was cancelled"),
         NotificationKind::FeedbackReply => format!("The organizer of *{title}* replied to {who}"),
         NotificationKind::FeedbackRequest => format!("{who} was asked how *{title}* went"),
+        NotificationKind::WaitlistOffer => match &n.offer {
+            Some(offer) => format!(
+                "{who} was offered {} for *{title}* from the waiting list",
+                escape(&waitlist::seats(offer))
+            ),
+            None => format!("{who} was offered seats for *{title}* from the waiting list"),
+        },
+        NotificationKind::OrganizerMessage => {
+            let subject = escape(&one_line(n.subject.as_deref().unwrap_or_default()));
+            format!("The organizer of *{title}* wrote to {who}: *{subject}*")
+        }
     }
+}
+
+/// Characters of free text (an organizer's message or reply) quoted in a message: Slack
+/// refuses a block whose text is over 3,000 characters, escapes included.
+const QUOTE_MAX_CHARS: usize = 2_000;
+
+/// `text` escaped and quoted line by line (`> `), cut to [`QUOTE_MAX_CHARS`].
+fn quote(text: &str) -> String {
+    let mut escaped = shorten(&escape(text.trim_end()), QUOTE_MAX_CHARS);
+    // A cut may split an escape (`&am…`): drop its start rather than send it broken.
+    if let Some(amp) = escaped.rfind('&')
+        && !escaped[amp..].contains(';')
+    {
+        escaped.replace_range(amp.., "…");
+    }
+    escaped
+        .lines()
+        .map(|line| format!("> {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The Slack incoming-webhook payload.
@@ -84,8 +116,18 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
             details.push_str(&format!("\nAdmission codes: {}", codes.join(" · ")));
         }
     }
+    if let Some(offer) = &n.offer {
+        let deadline = escape(&waitlist::deadline(offer));
+        details.push_str(&format!("\nHeld until {deadline} · "));
+        // Linked only when it is a web address; shown as text otherwise.
+        let reply = match web_link(&offer.accept_url) {
+            Some(url) => format!("<{}|Accept or decline>", escape(url)),
+            None => escape(&offer.accept_url),
+        };
+        details.push_str(&reply);
+    }
     if let Some(message) = &n.message {
-        details.push_str(&format!("\n> {}", escape(message)));
+        details.push_str(&format!("\n{}", quote(message)));
     }
     let mut payload = json!({
         "text": text,
@@ -104,6 +146,53 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
 mod tests {
     use super::*;
     use prasang_plugin_sdk::testing::booked_notification;
+
+    /// The context block's text.
+    fn details(payload: &Value) -> &str {
+        payload["blocks"][1]["elements"][0]["text"]
+            .as_str()
+            .expect("the context text")
+    }
+
+    #[test]
+    fn offers_show_the_seats_the_deadline_on_the_events_clock_and_the_link() {
+        let payload = message(&prasang_plugin_sdk::testing::waitlist_offer(), None);
+        assert_eq!(
+            payload["text"],
+            "Ada Lovelace was offered 2 × Adult for *Rust &amp; &lt;Wasm&gt; Night* \
+             from the waiting list"
+        );
+        let url = prasang_plugin_sdk::testing::ACCEPT_URL;
+        assert!(
+            details(&payload).ends_with(&format!(
+                "\nHeld until Mon 30 Nov 2026, 20:00 IST (UTC+05:30) · <{url}|Accept or decline>"
+            )),
+            "{payload}"
+        );
+    }
+
+    #[test]
+    fn organizer_messages_quote_every_line_escaped_and_cut_to_fit_a_block() {
+        let mut n = prasang_plugin_sdk::testing::organizer_message();
+        let payload = message(&n, None);
+        assert_eq!(
+            payload["text"],
+            "The organizer of *Rust &amp; &lt;Wasm&gt; Night* wrote to Ada Lovelace: \
+             *Doors open at &lt;b&gt;19:00&lt;/b&gt;*"
+        );
+        assert!(
+            details(&payload).ends_with(
+                "\n> The hall opens an hour later than planned.\n\
+                 > &lt;script&gt;alert(\"hi\")&lt;/script&gt; &amp; see you!"
+            ),
+            "{payload}"
+        );
+        n.message = Some("&".repeat(5_000));
+        let payload = message(&n, None);
+        let quoted = details(&payload).split("\n> ").nth(1).expect("a quote");
+        assert!(quoted.chars().count() <= QUOTE_MAX_CHARS, "{quoted}");
+        assert!(quoted.ends_with("&amp;…"), "no split escape: {quoted}");
+    }
 
     #[test]
     fn ticket_messages_show_each_type_with_its_amount_the_total_and_the_code() {

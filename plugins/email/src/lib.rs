@@ -85,7 +85,9 @@ pub fn compose(
 mod tests {
     use super::*;
     use prasang_plugin_sdk::TicketStatus;
-    use prasang_plugin_sdk::testing::{booked_in_kolkata, booked_notification};
+    use prasang_plugin_sdk::testing::{
+        ACCEPT_URL, booked_in_kolkata, booked_notification, organizer_message, waitlist_offer,
+    };
 
     /// A stand-in for the host's QR code drawing: the text's bytes after a marker.
     fn fake_qr(text: &str) -> Result<Vec<u8>, HostError> {
@@ -226,6 +228,99 @@ mod tests {
         assert!(email.text_body.contains("How was the event?"));
         assert!(email.html_body.unwrap().contains("How was the event?"));
         assert!(email.attachments.is_empty());
+    }
+
+    #[test]
+    fn waitlist_offers_say_what_is_held_until_when_on_the_events_clock_and_link_the_reply() {
+        let email = compose(&waitlist_offer(), &render::Settings::default());
+        assert_eq!(
+            email.subject,
+            "Seats for you: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"
+        );
+        let text = &email.text_body;
+        assert!(
+            text.contains(
+                "we are holding 2 × Adult for you until Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("\n  Offer: 2 × Adult\n"), "{text}");
+        assert!(
+            text.contains("\n  Held until: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\n  Accept or decline: {ACCEPT_URL}\n")),
+            "{text}"
+        );
+        assert!(!text.contains("14:30"), "no UTC deadline in {text}");
+        let html = email.html_body.expect("an HTML body");
+        assert!(
+            html.contains(&format!("<a href=\"{ACCEPT_URL}\"")),
+            "the accept link in {html}"
+        );
+        assert!(html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"), "{html}");
+        assert!(email.attachments.is_empty(), "no calendar, no codes");
+    }
+
+    #[test]
+    fn an_offer_link_that_is_not_a_web_address_is_only_text() {
+        let mut n = waitlist_offer();
+        let offer = n.offer.as_mut().expect("an offer");
+        offer.accept_url = "javascript:alert(1)".into();
+        let html = compose(&n, &render::Settings::default())
+            .html_body
+            .expect("an HTML body");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(html.contains("javascript:alert(1)"), "{html}");
+    }
+
+    #[test]
+    fn organizer_messages_carry_their_subject_marked_as_theirs_and_markup_stays_text() {
+        let settings = render::Settings {
+            subject_prefix: "[Pune] ".into(),
+            ..render::Settings::default()
+        };
+        let email = compose(&organizer_message(), &settings);
+        assert_eq!(
+            email.subject,
+            "[Pune] From the organizer of Rust & <Wasm> Night: Doors open at <b>19:00</b>"
+        );
+        let text = &email.text_body;
+        assert!(
+            text.contains("The organizer of this event sent you the message below"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "  Subject: Doors open at <b>19:00</b>\n\nThe hall opens an hour later than \
+                 planned.\n<script>alert(\"hi\")</script> & see you!\n"
+            ),
+            "the text as written in {text}"
+        );
+        let html = email.html_body.expect("an HTML body");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<b>19"), "{html}");
+        assert!(html.contains("Doors open at &lt;b&gt;19:00&lt;/b&gt;"), "{html}");
+        assert!(
+            html.contains(
+                "planned.\n&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; see you!"
+            ),
+            "{html}"
+        );
+        assert!(html.contains("white-space: pre-wrap"), "line breaks kept: {html}");
+        assert!(email.attachments.is_empty());
+    }
+
+    #[test]
+    fn an_organizers_subject_is_one_line_in_the_header() {
+        let mut n = organizer_message();
+        n.subject = Some("Doors\r\nBcc: everyone@example.org".into());
+        let email = compose(&n, &render::Settings::default());
+        assert_eq!(
+            email.subject,
+            "From the organizer of Rust & <Wasm> Night: Doors Bcc: everyone@example.org"
+        );
     }
 
     #[test]

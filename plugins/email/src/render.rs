@@ -1,8 +1,9 @@
 //! Fills the text and HTML templates.
 
+use prasang_plugin_sdk::text::{one_line, web_link};
 use prasang_plugin_sdk::ticket::{line, money, promo, seat};
 use prasang_plugin_sdk::time::{UtcDateTime, human_local};
-use prasang_plugin_sdk::{Notification, NotificationKind};
+use prasang_plugin_sdk::{Notification, NotificationKind, waitlist};
 
 const TEXT_TEMPLATE: &str = include_str!("../templates/message.txt");
 const HTML_TEMPLATE: &str = include_str!("../templates/message.html");
@@ -85,11 +86,26 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
              event's page: the organizer reads every reply."
                 .to_owned(),
         ),
+        NotificationKind::WaitlistOffer => ("Seats for you", offer_headline(n)),
+        NotificationKind::OrganizerMessage => (
+            "From the organizer",
+            "The organizer of this event sent you the message below, as they wrote it."
+                .to_owned(),
+        ),
     };
-    let subject = format!(
-        "{}{label}: {}, {when}",
-        settings.subject_prefix, n.event.title
-    );
+    let subject = match (n.kind, &n.subject) {
+        // The organizer's own subject, marked as theirs; on one line, as a header must be.
+        (NotificationKind::OrganizerMessage, Some(subject)) => format!(
+            "{}{label} of {}: {}",
+            settings.subject_prefix,
+            one_line(&n.event.title),
+            one_line(subject)
+        ),
+        _ => format!(
+            "{}{label}: {}, {when}",
+            settings.subject_prefix, n.event.title
+        ),
+    };
 
     let mut text_details = format!("  Until: {until}\n");
     let mut html_details = row("Until", &escape(&until));
@@ -114,8 +130,30 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         html_details.push_str(&row("Total", &escape(&amount)));
         html_details.push_str(&row("Ticket", &escape(&ticket.id)));
     }
+    if let Some(offer) = &n.offer {
+        let seats = waitlist::seats(offer);
+        let deadline = waitlist::deadline(offer);
+        text_details.push_str(&format!(
+            "  Offer: {seats}\n  Held until: {deadline}\n  Accept or decline: {}\n",
+            offer.accept_url
+        ));
+        html_details.push_str(&row("Offer", &escape(&seats)));
+        html_details.push_str(&row("Held until", &escape(&deadline)));
+        // Linked only when it is a web address; shown as text otherwise.
+        let accept = match web_link(&offer.accept_url) {
+            Some(url) => format!(
+                "<a href=\"{}\" style=\"font-weight: bold;\">Accept or decline the offer</a>",
+                escape(url)
+            ),
+            None => escape(&offer.accept_url),
+        };
+        html_details.push_str(&row("Reply", &accept));
+    }
     let (text_admissions, html_admissions) = admissions(n);
     let (text_message, html_message) = match &n.message {
+        Some(message) if n.kind == NotificationKind::OrganizerMessage => {
+            organizer_message(n.subject.as_deref(), message)
+        }
         Some(message) => (
             format!("\n  \"{message}\"\n"),
             format!(
@@ -161,6 +199,39 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         text,
         html,
     }
+}
+
+/// What a `waitlist-offer` e-mail says first: the seats, the deadline on the event's clock, and
+/// what happens after it.
+fn offer_headline(n: &Notification) -> String {
+    match &n.offer {
+        Some(offer) => format!(
+            "Seats came free and you are next on the waiting list: we are holding {} for you \
+             until {}. Accept them before then, or they go to the next person on the list.",
+            waitlist::seats(offer),
+            waitlist::deadline(offer)
+        ),
+        None => "Seats came free and you are next on the waiting list.".to_owned(),
+    }
+}
+
+/// An organizer's message as text and as HTML: their subject and text, every character of it
+/// shown as written (escaped, line breaks kept), never as markup.
+fn organizer_message(subject: Option<&str>, message: &str) -> (String, String) {
+    let subject = subject.map(one_line).unwrap_or_default();
+    let text = format!(
+        "\n  Message from the organizer\n  Subject: {subject}\n\n{}\n",
+        message.trim_end()
+    );
+    let html = format!(
+        "<div style=\"border-left: 3px solid #ccc; padding-left: 1em;\">\
+         <p style=\"color: #666; margin-bottom: 0;\">Message from the organizer</p>\
+         <p style=\"font-weight: bold; margin-top: 0;\">{}</p>\
+         <p style=\"white-space: pre-wrap;\">{}</p></div>",
+        escape(&subject),
+        escape(message.trim_end())
+    );
+    (text, html)
 }
 
 /// The Content-ID of the inline image of a seat's QR code, which the HTML shows as

@@ -50,7 +50,7 @@ static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::Line
 
 pub use bindings::prasang::channel::types::{
     Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
-    HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Receipt, Recipient,
+    HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer, Receipt, Recipient,
     TicketLine, TicketStatus, TicketSummary,
 };
 
@@ -197,7 +197,9 @@ pub mod config {
     }
 }
 
+pub mod text;
 pub mod ticket;
 pub mod time;
+pub mod waitlist;
 
 pub mod testing;

@@ -1,8 +1,8 @@
 //! Sample data for plugin unit tests (which run natively, outside the host).
 
 use crate::{
-    Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Recipient,
-    TicketLine, TicketStatus, TicketSummary,
+    Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Offer,
+    Recipient, TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The wall-clock time `hour:minute` on Tuesday 1 Dec 2026 at `offset` (seconds, text), as the
@@ -21,6 +21,45 @@ fn on_1_dec_2026(hour: u8, minute: u8, offset: (i32, &str), abbreviation: &str) 
         abbreviation: Some(abbreviation.into()),
         rfc3339: format!("2026-12-01T{hour:02}:{minute:02}:00{}", offset.1),
     }
+}
+
+/// The page the samples' offers are accepted on.
+pub const ACCEPT_URL: &str = "https://tickets.example.org/waitlist/01JEVENT00000000000000000";
+
+/// The concert of [`booked_in_kolkata`] offered from its waiting list: 2 Adult seats held for
+/// Ada until Monday 30 Nov 2026, 20:00 in Kolkata (14:30 UTC), to accept at [`ACCEPT_URL`].
+pub fn waitlist_offer() -> Notification {
+    let mut n = booked_in_kolkata();
+    n.kind = NotificationKind::WaitlistOffer;
+    n.ticket = None;
+    n.offer = Some(Offer {
+        seats: 2,
+        ticket_type: "Adult".into(),
+        deadline: 1_796_049_000_000,
+        deadline_local: LocalTime {
+            day: 30,
+            month: 11,
+            weekday: 1,
+            rfc3339: "2026-11-30T20:00:00+05:30".into(),
+            ..on_1_dec_2026(20, 0, (19_800, "+05:30"), "IST")
+        },
+        accept_url: ACCEPT_URL.into(),
+    });
+    n
+}
+
+/// The organizer of [`booked_in_kolkata`]'s concert writing to Ada: a subject and two lines of
+/// text, both with markup in them that must reach her as text.
+pub fn organizer_message() -> Notification {
+    let mut n = booked_in_kolkata();
+    n.kind = NotificationKind::OrganizerMessage;
+    n.ticket = None;
+    n.subject = Some("Doors open at <b>19:00</b>".into());
+    n.message = Some(
+        "The hall opens an hour later than planned.\n<script>alert(\"hi\")</script> & see you!"
+            .into(),
+    );
+    n
 }
 
 /// [`booked_notification`] for the same concert held in `Asia/Kolkata` at 18:30–21:00 local
@@ -80,6 +119,8 @@ pub fn booked_notification() -> Notification {
         }),
         changed: Vec::new(),
         message: None,
+        offer: None,
+        subject: None,
     }
 }
 

@@ -100,6 +100,18 @@ pub fn human_local(t: &LocalTime) -> String {
     }
 }
 
+/// [`human_local`] for where space is short (an SMS): `5 Dec 18:30 IST`, without the weekday,
+/// the year or the offset where the zone has an abbreviation; `5 Dec 18:00 UTC-03:00` where it
+/// has none.
+pub fn short_local(t: &LocalTime) -> String {
+    let month = MONTHS[usize::from(t.month.clamp(1, 12) - 1)];
+    let day = format!("{} {month} {:02}:{:02}", t.day, t.hour, t.minute);
+    match t.abbreviation.as_deref() {
+        Some(abbreviation) => format!("{day} {abbreviation}"),
+        None => format!("{day} UTC{}", t.utc_offset),
+    }
+}
+
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (year, month, day).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
@@ -148,6 +160,14 @@ mod tests {
             human_local(&local(Some("UTC"), (0, "+00:00"))),
             "Sat 5 Dec 2026, 18:30 UTC"
         );
+    }
+
+    #[test]
+    fn short_local_times_keep_the_zone() {
+        let ist = local(Some("IST"), (19_800, "+05:30"));
+        assert_eq!(short_local(&ist), "5 Dec 18:30 IST");
+        let sao_paulo = local(None, (-10_800, "-03:00"));
+        assert_eq!(short_local(&sao_paulo), "5 Dec 18:30 UTC-03:00");
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub fn event_type(kind: NotificationKind) -> &'static str {
         NotificationKind::EventCancelled => "event.cancelled",
         NotificationKind::FeedbackReply => "feedback.reply",
         NotificationKind::FeedbackRequest => "feedback.request",
+        NotificationKind::WaitlistOffer => "waitlist.offer",
+        NotificationKind::OrganizerMessage => "organizer.message",
     }
 }
 
@@ -116,6 +118,15 @@ pub fn payload(n: &Notification) -> Value {
             })).collect::<Vec<_>>(),
         })
     });
+    let offer = n.offer.as_ref().map(|offer| {
+        json!({
+            "seats": offer.seats,
+            "ticket_type": offer.ticket_type,
+            "deadline": time(offer.deadline),
+            "deadline_local": offer.deadline_local.rfc3339,
+            "accept_url": offer.accept_url,
+        })
+    });
     json!({
         "type": event_type(n.kind),
         "timestamp": time(n.occurred_at),
@@ -147,6 +158,8 @@ pub fn payload(n: &Notification) -> Value {
             "ticket": ticket,
             "changed": n.changed,
             "message": n.message,
+            "offer": offer,
+            "subject": n.subject,
         }
     })
 }
@@ -167,6 +180,36 @@ mod tests {
             r#"{"test": 2432232314}"#,
         );
         assert_eq!(signature, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn offers_carry_the_seats_the_deadline_in_utc_and_local_time_and_the_link() {
+        let body = payload(&prasang_plugin_sdk::testing::waitlist_offer());
+        assert_eq!(body["type"], "waitlist.offer");
+        assert_eq!(
+            body["data"]["offer"],
+            json!({
+                "seats": 2,
+                "ticket_type": "Adult",
+                "deadline": "2026-11-30T14:30:00Z",
+                "deadline_local": "2026-11-30T20:00:00+05:30",
+                "accept_url": prasang_plugin_sdk::testing::ACCEPT_URL,
+            })
+        );
+        assert_eq!(body["data"]["ticket"], Value::Null);
+        assert_eq!(body["data"]["subject"], Value::Null);
+    }
+
+    #[test]
+    fn organizer_messages_carry_subject_and_text_as_written() {
+        let body = payload(&prasang_plugin_sdk::testing::organizer_message());
+        assert_eq!(body["type"], "organizer.message");
+        assert_eq!(body["data"]["subject"], "Doors open at <b>19:00</b>");
+        assert_eq!(
+            body["data"]["message"],
+            "The hall opens an hour later than planned.\n<script>alert(\"hi\")</script> & see you!"
+        );
+        assert_eq!(body["data"]["offer"], Value::Null);
     }
 
     #[test]

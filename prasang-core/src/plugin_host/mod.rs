@@ -631,21 +631,22 @@ impl Channel for PluginChannel {
 
     fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError> {
         let mut store = self.new_store(&notification.idempotency_key);
+        // Each version's `notification` is `None` for a kind its interface does not have.
+        let at = unix_millis();
         let result = match &self.bindings {
-            Bindings::V0_1(pre) => {
-                let Some(input) = v0_1::notification(notification, unix_millis()) else {
-                    return Ok(skipped(notification, v0_1::VERSION));
-                };
-                v0_1::deliver(pre, &mut store, &input)
-            }
-            Bindings::V0_2(pre) => {
-                let input = v0_2::notification(notification, unix_millis());
-                v0_2::deliver(pre, &mut store, &input)
-            }
-            Bindings::V0_3(pre) => {
-                let input = v0_3::notification(notification, unix_millis());
-                v0_3::deliver(pre, &mut store, &input)
-            }
+            Bindings::V0_1(pre) => v0_1::notification(notification, at)
+                .map(|input| v0_1::deliver(pre, &mut store, &input))
+                .ok_or(v0_1::VERSION),
+            Bindings::V0_2(pre) => v0_2::notification(notification, at)
+                .map(|input| v0_2::deliver(pre, &mut store, &input))
+                .ok_or(v0_2::VERSION),
+            Bindings::V0_3(pre) => v0_3::notification(notification, at)
+                .map(|input| v0_3::deliver(pre, &mut store, &input))
+                .ok_or(v0_3::VERSION),
+        };
+        let result = match result {
+            Ok(result) => result,
+            Err(version) => return Ok(skipped(notification, version)),
         };
         match result {
             Ok(Ok(receipt)) => Ok(receipt),

@@ -5,10 +5,17 @@
 //! version module expands it over its own `wit` types; [`zoned_notification!`] does the same for
 //! the notification of the versions with local times (0.2.0 on).
 
-/// A `wit::Notification` of `$n` (a `notify::Notification`), with the version's own `kind` and
-/// any extra `EventSummary` fields: what every version's notification shares.
+/// A `wit::Notification` of `$n` (a `notify::Notification`), with the version's own `kind`,
+/// any extra `EventSummary` fields and any extra `Notification` fields after those: what every
+/// version's notification shares.
 macro_rules! wit_notification {
     ($n:expr, $attempted_at:expr, $kind:expr, { $($event_extra:tt)* }) => {
+        super::shared_bindings::wit_notification!($n, $attempted_at, $kind, { $($event_extra)* }, {})
+    };
+    (
+        $n:expr, $attempted_at:expr, $kind:expr,
+        { $($event_extra:tt)* }, { $($notification_extra:tt)* }
+    ) => {
         wit::Notification {
             idempotency_key: $n.idempotency_key.clone(),
             kind: $kind,
@@ -31,6 +38,7 @@ macro_rules! wit_notification {
             ticket: ticket($n),
             changed: changed($n),
             message: $n.message.clone(),
+            $($notification_extra)*
         }
     };
 }
@@ -122,7 +130,8 @@ macro_rules! channel_host {
             }
         }
 
-        /// The kinds every version has; `None` for the ones added later.
+        /// The kinds every version has (0.1.0's); `None` for the ones added later, which each
+        /// version's own `kind` maps where its interface has them.
         fn shared_kind(kind: NotificationKind) -> Option<wit::NotificationKind> {
             Some(match kind {
                 NotificationKind::TicketBooked => wit::NotificationKind::TicketBooked,
@@ -258,24 +267,37 @@ macro_rules! channel_host {
 pub(crate) use channel_host;
 
 /// Expands, after [`channel_host!`] in a version module whose WIT has local times (0.2.0 on):
-/// `notification`, the notification as that version's plugins see it (every kind the core has,
-/// the one 0.1.0 lacks included), with the event's time zone and its local start and end,
-/// computed here from the tz database so plugins need none.
+/// `notification`, the notification as that version's plugins see it, with the event's time
+/// zone and its local start and end, computed here from the tz database so plugins need none,
+/// and `local_time`. The module writes `kind`, which maps the core's kinds to its own (`None`
+/// for a kind its interface does not have: such plugins are skipped for it); a version with
+/// notification fields past 0.2.0's names them after `notification |n, zone|`, as struct fields
+/// built from `n` (the core's notification) and `zone` (the event's [`Zone`](crate::zone::Zone)).
 macro_rules! zoned_notification {
     () => {
-        /// The notification as this version's plugins see it (every kind).
+        super::shared_bindings::zoned_notification!(notification |_n, _zone| {});
+    };
+    (notification |$n:ident, $zone:ident| { $($notification_extra:tt)* }) => {
+        /// The notification as this version's plugins see it; `None` for a kind they do not
+        /// have (they are not sent it).
         pub(crate) fn notification(
             n: &notify::Notification,
             attempted_at: i64,
-        ) -> wit::Notification {
+        ) -> Option<wit::Notification> {
+            let kind = kind(n.kind)?;
             let zone = crate::zone::Zone::stored(&n.time_zone);
-            // The one kind 0.1.0 lacks is the only one `shared_kind` leaves out.
-            let kind = shared_kind(n.kind).unwrap_or(wit::NotificationKind::FeedbackRequest);
-            super::shared_bindings::wit_notification!(n, attempted_at, kind, {
-                time_zone: zone.name().to_owned(),
-                starts_at_local: local_time(&zone, n.event.starts_at),
-                ends_at_local: local_time(&zone, n.event.ends_at),
-            })
+            let ($n, $zone) = (n, &zone);
+            Some(super::shared_bindings::wit_notification!(
+                n,
+                attempted_at,
+                kind,
+                {
+                    time_zone: zone.name().to_owned(),
+                    starts_at_local: local_time(&zone, n.event.starts_at),
+                    ends_at_local: local_time(&zone, n.event.ends_at),
+                },
+                { $($notification_extra)* }
+            ))
         }
 
         fn local_time(zone: &crate::zone::Zone, at: crate::time::Timestamp) -> wit::LocalTime {

@@ -1,7 +1,9 @@
 //! Bindings for `prasang:channel@0.3.0`: 0.2.0 plus what a ticket is made of and what was paid
 //! for it (its lines by ticket type, its discount and promo code), each booked seat's admission
-//! code, inline e-mail parts (`attachment.content-id`) and the `qr-code-png` host function.
-//! The SDK and the bundled plugins build for this version.
+//! code, inline e-mail parts (`attachment.content-id`) and the `qr-code-png` host function;
+//! the kinds `waitlist-offer` (with the `offer`, its deadline also in the event's local time)
+//! and `organizer-message` (with its `subject`). The SDK and the bundled plugins build for this
+//! version.
 
 super::shared_bindings::channel_host!(
     "0.3.0",
@@ -19,7 +21,26 @@ super::shared_bindings::channel_host!(
         }
     }
 );
-super::shared_bindings::zoned_notification!();
+super::shared_bindings::zoned_notification!(notification |n, zone| {
+    offer: n.offer.as_ref().map(|offer| wit::Offer {
+        seats: offer.seats,
+        ticket_type: offer.ticket_type.clone(),
+        deadline: offer.deadline.as_millis(),
+        deadline_local: local_time(zone, offer.deadline),
+        accept_url: offer.accept_url.clone(),
+    }),
+    subject: n.subject.clone(),
+});
+
+/// Every kind the core has.
+fn kind(kind: NotificationKind) -> Option<wit::NotificationKind> {
+    Some(match kind {
+        NotificationKind::FeedbackRequest => wit::NotificationKind::FeedbackRequest,
+        NotificationKind::WaitlistOffer => wit::NotificationKind::WaitlistOffer,
+        NotificationKind::OrganizerMessage => wit::NotificationKind::OrganizerMessage,
+        other => return shared_kind(other),
+    })
+}
 
 fn line(line: &notify::TicketLineSummary) -> wit::TicketLine {
     wit::TicketLine {
