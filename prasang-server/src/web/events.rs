@@ -12,6 +12,7 @@ use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{Field, csrf_field, page, page_with, redirect};
+use super::waitlist::{self, JoinForm};
 
 const PAGE_SIZE: usize = 12;
 
@@ -125,7 +126,13 @@ pub(crate) fn facts(event: &Event, types: &[TicketType]) -> Markup {
 pub(crate) fn show(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let id: EventId = cx.id("id")?;
-        render(&cx, id, Purchase::default(), StatusCode::OK)
+        render(
+            &cx,
+            id,
+            Purchase::default(),
+            JoinForm::default(),
+            StatusCode::OK,
+        )
     })
 }
 
@@ -145,7 +152,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                     order,
                     ..Purchase::default()
                 };
-                return render(&cx, event, purchase, StatusCode::OK);
+                return render(&cx, event, purchase, JoinForm::default(), StatusCode::OK);
             }
             let (purchase, status) = match cx.core_read(|p| p.tickets().quote(&actor, &request)) {
                 Ok(quote) => {
@@ -158,7 +165,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                 }
                 Err(error) => refused(order, error)?,
             };
-            return render(&cx, event, purchase, status);
+            return render(&cx, event, purchase, JoinForm::default(), status);
         }
         let metrics = cx.state.metrics.clone();
         let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
@@ -167,7 +174,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
             Ok(outcome) => outcome,
             Err(error) if order.quantity.is_none() => {
                 let (purchase, status) = refused(order, error)?;
-                return render(&cx, event, purchase, status);
+                return render(&cx, event, purchase, JoinForm::default(), status);
             }
             Err(error) => return Err(error),
         };
@@ -192,8 +199,25 @@ fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebE
     }
 }
 
-/// The event page with the booking section as `purchase` has it.
-fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -> PageReply {
+/// The event page with its waiting list's join form as entered and refused.
+pub(crate) fn render_joining(
+    cx: &WebCx,
+    id: EventId,
+    join: JoinForm,
+    status: StatusCode,
+) -> PageReply {
+    render(cx, id, Purchase::default(), join, status)
+}
+
+/// The event page with the booking section as `purchase` has it, and the waiting list's join
+/// form as `join` has it.
+fn render(
+    cx: &WebCx,
+    id: EventId,
+    mut purchase: Purchase,
+    join: JoinForm,
+    status: StatusCode,
+) -> PageReply {
     let event = cx.core_read(|p| p.events().get(id))?;
     let now = cx.prasang().now();
     let on_sale = event.status == EventStatus::Published && event.starts_at > now;
@@ -214,6 +238,12 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         booking::offered(cx, viewer, id, &mut purchase)?
     } else {
         Vec::new()
+    };
+    // Sold out (or the viewer waits or holds an offer): the waiting list.
+    let waiting = if on_sale {
+        waitlist::on_event_page(cx, &event, &types)?
+    } else {
+        None
     };
     let key = Some(purchase.order.key.clone())
         .filter(|key| !key.is_empty())
@@ -237,6 +267,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
             } @else {
                 (booking::prices(&event, &types))
                 p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
+            }
+            @if let Some(waiting) = &waiting {
+                (waitlist::section(cx, &event, &types, waiting, &join))
             }
         }
         @if started && cx.user.is_some() {

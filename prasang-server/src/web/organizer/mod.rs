@@ -1,6 +1,7 @@
 //! Organizer pages: my events, and one event's page with its attendees (payment confirmation),
 //! feedback (replies) and notification settings; creating, editing and cancelling an event is in
-//! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`].
+//! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`], its waiting list
+//! in [`waitlist`].
 
 mod attendance;
 pub(super) mod attendees;
@@ -12,6 +13,7 @@ mod input;
 mod sales;
 pub(super) mod settings;
 pub(super) mod types;
+pub(super) mod waitlist;
 
 use maud::html;
 use prasang_core::analytics::Scope;
@@ -147,6 +149,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 a href=(format!("/organizer/events/{id}/types")) { "Ticket types" }
                 a href=(format!("/organizer/events/{id}/codes")) { "Promo codes" }
                 a href=(format!("/organizer/events/{id}/check-in")) { "Check-in" }
+                a href=(format!("/organizer/events/{id}/waitlist")) { "Waiting list" }
                 a href=(format!("/events/{id}/door")) { "Door page" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
