@@ -69,20 +69,26 @@ pub(crate) struct OnEventPage {
     mine: Vec<WaitlistEntry>,
 }
 
-/// The types one may wait for: those sold out (all that sell, once the whole event is).
-fn waitable<'a>(event: &Event, types: &'a [TicketType]) -> Vec<&'a TicketType> {
+/// The types one may wait for: those sold out, and every type that sells once the whole event
+/// is sold out or people wait (free seats then belong to the list: the core refuses newcomers).
+fn waitable<'a>(
+    event: &Event,
+    status: &WaitlistStatus,
+    types: &'a [TicketType],
+) -> Vec<&'a TicketType> {
+    let all_taken = event.seats.remaining == 0 || status.waiting > 0;
     types
         .iter()
         .filter(|sale_type| match sale_type.availability {
             TypeAvailability::SoldOut => true,
-            TypeAvailability::OnSale => event.seats.remaining == 0,
+            TypeAvailability::OnSale => all_taken,
             _ => false,
         })
         .collect()
 }
 
 /// The waiting list of an event page, when there is something to show: the viewer's entries,
-/// or an open list with seats sold out.
+/// or an open list one may join.
 pub(crate) fn on_event_page(
     cx: &WebCx,
     event: &Event,
@@ -92,14 +98,9 @@ pub(crate) fn on_event_page(
         Some(user) => cx.core_read(|p| p.waitlist().mine_for(&user.actor, event.id))?,
         None => Vec::new(),
     };
-    if mine.is_empty() && waitable(event, types).is_empty() {
-        return Ok(None);
-    }
     let status = cx.core_read(|p| p.waitlist().status(event.id))?;
-    if mine.is_empty() && !status.settings.enabled {
-        return Ok(None);
-    }
-    Ok(Some(OnEventPage { status, mine }))
+    let joinable = status.settings.enabled && !waitable(event, &status, types).is_empty();
+    Ok((joinable || !mine.is_empty()).then_some(OnEventPage { status, mine }))
 }
 
 /// The section of the event page: the viewer's entries (place in line or offer), then the join
@@ -112,7 +113,7 @@ pub(crate) fn section(
     join: &JoinForm,
 ) -> Markup {
     let id = event.id;
-    let open: Vec<&TicketType> = waitable(event, types)
+    let open: Vec<&TicketType> = waitable(event, &shown.status, types)
         .into_iter()
         .filter(|sale_type| {
             !shown
