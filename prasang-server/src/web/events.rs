@@ -6,13 +6,14 @@ use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::{Event, EventQuery, EventStatus, TicketType};
 use prasang_core::tickets::TicketStatus;
+use prasang_core::waitlist::JoinRequest;
 
 use super::booking::{self, Order, Purchase};
 use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
-use super::layout::{Field, csrf_field, page, page_with, redirect};
-use super::waitlist::{self, JoinForm};
+use super::layout::{Field, capitalised, csrf_field, page, page_with, redirect};
+use super::waitlist::{self, JoinForm, ReturnTo};
 
 const PAGE_SIZE: usize = 12;
 
@@ -199,14 +200,39 @@ fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebE
     }
 }
 
-/// The event page with its waiting list's join form as entered and refused.
-pub(crate) fn render_joining(
-    cx: &WebCx,
-    id: EventId,
-    join: JoinForm,
-    status: StatusCode,
-) -> PageReply {
-    render(cx, id, Purchase::default(), join, status)
+/// `POST /events/{id}/waitlist` (`ticket_type`, `seats`): joins the waiting list; a refusal
+/// (seats free after all, on the list already, too many seats) shows above the join form.
+pub(crate) fn join_waitlist(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let form = JoinForm {
+            seats: cx.form.get("seats").trim().to_owned(),
+            ticket_type: cx.form.get("ticket_type").trim().to_owned(),
+            refusal: None,
+        };
+        let request = JoinRequest {
+            ticket_type: form.ticket_type.parse().ok(),
+            // A count that does not read is 0, which the core refuses.
+            seats: form.seats.parse().unwrap_or(0),
+        };
+        match cx
+            .core(move |p| p.waitlist().join(&actor, event, &request))
+            .await
+        {
+            Ok(_) => redirect(&ReturnTo::Event.back(event, "waitlist-joined")),
+            Err(error) => match error.refusal_status() {
+                Some(status) => {
+                    let form = JoinForm {
+                        refusal: Some(capitalised(&error.message())),
+                        ..form
+                    };
+                    render(&cx, event, Purchase::default(), form, status)
+                }
+                None => Err(error),
+            },
+        }
+    })
 }
 
 /// The event page with the booking section as `purchase` has it, and the waiting list's join

@@ -117,7 +117,7 @@ static PAGES: &[Page] = &[
     get("/events/{id}", events::show),
     post("/events/{id}/book", events::book),
     post("/events/{id}/feedback", tickets::feedback),
-    post("/events/{id}/waitlist", waitlist::join),
+    post("/events/{id}/waitlist", events::join_waitlist),
     get("/waitlist/{event}", waitlist::show),
     post("/waitlist/{event}/{entry}/accept", waitlist::accept),
     post("/waitlist/{event}/{entry}/decline", waitlist::decline),

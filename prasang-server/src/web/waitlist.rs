@@ -1,19 +1,19 @@
 //! The waiting list as an attendee uses it (behaviour in docs/waitlist.md): the join form and
 //! one's place on a sold-out event's page, `/waitlist/{event}` (the page an offer's notification
 //! links to) with Accept / Decline and the deadline on the event's clock, and the offers on "My
-//! tickets". The organizer's side is [`super::organizer::waitlist`]. Every rule is the core's.
+//! tickets". Joining is posted to the event page ([`super::events::join_waitlist`]); the
+//! organizer's side is [`super::organizer::waitlist`]. Every rule is the core's.
 
 use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::{Event, TicketType, TypeAvailability};
 use prasang_core::tickets::TicketStatus;
-use prasang_core::waitlist::{JoinRequest, WaitlistEntry, WaitlistStatus};
+use prasang_core::waitlist::{WaitlistEntry, WaitlistStatus};
 
 use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
-use super::layout::{capitalised, csrf_field, page, redirect};
-use super::tickets::TypeNames;
+use super::layout::{csrf_field, page, redirect};
 
 /// The page an entry's form was on, where its answer goes back to (one of a fixed set of
 /// pages, so the form cannot send anyone elsewhere).
@@ -45,7 +45,7 @@ impl ReturnTo {
     }
 
     /// Where to go after `done` (a notice of [`super::layout`]).
-    fn back(self, event: EventId, done: &str) -> String {
+    pub(crate) fn back(self, event: EventId, done: &str) -> String {
         match self {
             ReturnTo::Event => format!("/events/{event}?done={done}#waitlist"),
             ReturnTo::Tickets => format!("/me/tickets?done={done}#offers"),
@@ -190,8 +190,12 @@ pub(crate) fn entries(
     from: ReturnTo,
 ) -> Markup {
     let id = event.id;
-    let names = TypeNames::of(types);
-    let name = |entry: &WaitlistEntry| names.get(entry.ticket_type).unwrap_or("tickets").to_owned();
+    let name = |entry: &WaitlistEntry| {
+        types
+            .iter()
+            .find(|sale_type| sale_type.id == entry.ticket_type)
+            .map_or("tickets", |sale_type| sale_type.name.as_str())
+    };
     html! {
         ul.waitlist {
             @for entry in entries {
@@ -226,41 +230,6 @@ pub(crate) fn entries(
             }
         }
     }
-}
-
-/// `POST /events/{id}/waitlist` (`ticket_type`, `seats`): a refusal (seats free after all, on
-/// the list already, too many seats) is shown above the form on the event page.
-pub(crate) fn join(cx: WebCx) -> BoxPage {
-    Box::pin(async move {
-        let event: EventId = cx.id("id")?;
-        let actor = cx.signed_in()?.actor;
-        let form = JoinForm {
-            seats: cx.form.get("seats").trim().to_owned(),
-            ticket_type: cx.form.get("ticket_type").trim().to_owned(),
-            refusal: None,
-        };
-        let request = JoinRequest {
-            ticket_type: form.ticket_type.parse().ok(),
-            // A count that does not read is 0, which the core refuses.
-            seats: form.seats.parse().unwrap_or(0),
-        };
-        match cx
-            .core(move |p| p.waitlist().join(&actor, event, &request))
-            .await
-        {
-            Ok(_) => redirect(&ReturnTo::Event.back(event, "waitlist-joined")),
-            Err(error) => match error.refusal_status() {
-                Some(status) => {
-                    let form = JoinForm {
-                        refusal: Some(capitalised(&error.message())),
-                        ..form
-                    };
-                    super::events::render_joining(&cx, event, form, status)
-                }
-                None => Err(error),
-            },
-        }
-    })
 }
 
 /// The event and entry an entry's form names.
