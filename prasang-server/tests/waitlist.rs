@@ -9,6 +9,7 @@ mod common;
 use common::browser::{Browser, assert_html, text};
 use common::{TestApp, assert_problem, spawn};
 use hyper::StatusCode;
+use prasang_http_client::Reply;
 use serde_json::{Value, json};
 
 /// An event of `token`'s in Asia/Kolkata starting in a day: 2 seats, up to 2 per person, `price`
@@ -39,19 +40,6 @@ async fn open(app: &TestApp, organizer: &str, event: &str, minutes: u32) {
     assert_eq!(reply.json()["settings"]["enabled"], true);
 }
 
-/// Books `seats` of `event` for the holder of `token`; the ticket's id.
-async fn book(app: &TestApp, event: &str, token: &str, seats: u32) -> String {
-    let reply = app
-        .post(
-            &format!("/api/v1/events/{event}/tickets"),
-            Some(token),
-            &json!({ "quantity": seats }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
-    reply.json()["id"].as_str().unwrap().to_owned()
-}
-
 /// Joins `event`'s list for `seats` as the holder of `token`; the entry as answered.
 async fn join(app: &TestApp, event: &str, token: &str, seats: u32) -> Value {
     let reply = app
@@ -76,6 +64,12 @@ async fn mine(app: &TestApp, event: &str, token: &str) -> Vec<Value> {
 
 fn entry_path(event: &str, entry: &Value) -> String {
     format!("{}/{}", waitlist(event), entry["entry"])
+}
+
+/// `POST …/waitlist/{entry}/{action}` (accept, decline) as the holder of `token`.
+async fn act(app: &TestApp, event: &str, entry: &Value, action: &str, token: &str) -> Reply {
+    let path = format!("{}/{action}", entry_path(event, entry));
+    app.post(&path, Some(token), &json!({})).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,7 +99,7 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
     assert_problem(&free, StatusCode::CONFLICT, "waitlist-not-sold-out");
     assert_eq!(free.json()["available"], 2);
 
-    let ticket = book(&app, &event, &holder, 2).await;
+    let ticket = app.book_seats(&event, &holder, 2).await;
     let first_entry = join(&app, &event, &first, 1).await;
     assert_eq!(first_entry["position"], 1);
     assert_eq!(first_entry["seats"], 1);
@@ -150,21 +144,9 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
     assert_eq!(rest["items"][0]["position"], 2);
 
     // Nothing to accept or decline before an offer.
-    let early = app
-        .post(
-            &format!("{}/accept", entry_path(&event, &first_entry)),
-            Some(&first),
-            &json!({}),
-        )
-        .await;
+    let early = act(&app, &event, &first_entry, "accept", &first).await;
     assert_problem(&early, StatusCode::CONFLICT, "waitlist-no-offer");
-    let early = app
-        .post(
-            &format!("{}/decline", entry_path(&event, &first_entry)),
-            Some(&first),
-            &json!({}),
-        )
-        .await;
+    let early = act(&app, &event, &first_entry, "decline", &first).await;
     assert_problem(&early, StatusCode::CONFLICT, "waitlist-no-offer");
 
     // Two seats come free: each waiting person is offered theirs, held for the window.
@@ -198,22 +180,10 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
     assert_eq!(refused.status, StatusCode::CONFLICT);
 
     // Only the entry's user accepts or declines it.
-    let not_theirs = app
-        .post(
-            &format!("{}/accept", entry_path(&event, &first_entry)),
-            Some(&second),
-            &json!({}),
-        )
-        .await;
+    let not_theirs = act(&app, &event, &first_entry, "accept", &second).await;
     assert_problem(&not_theirs, StatusCode::CONFLICT, "waitlist-offer-gone");
     assert_eq!(mine(&app, &event, &first).await[0]["offer"]["seats"], 1);
-    let accepted = app
-        .post(
-            &format!("{}/accept", entry_path(&event, &first_entry)),
-            Some(&first),
-            &json!({}),
-        )
-        .await;
+    let accepted = act(&app, &event, &first_entry, "accept", &first).await;
     assert_eq!(
         accepted.status,
         StatusCode::CREATED,
@@ -230,24 +200,12 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
         Some(format!("/api/v1/tickets/{}", ticket["id"].as_str().unwrap()).as_str())
     );
     // Accepting again answers the same ticket.
-    let replay = app
-        .post(
-            &format!("{}/accept", entry_path(&event, &first_entry)),
-            Some(&first),
-            &json!({}),
-        )
-        .await;
+    let replay = act(&app, &event, &first_entry, "accept", &first).await;
     assert_eq!(replay.status, StatusCode::CREATED, "{:?}", replay.json());
     assert_eq!(replay.json()["id"], ticket["id"]);
     assert!(mine(&app, &event, &first).await.is_empty());
 
-    let declined = app
-        .post(
-            &format!("{}/decline", entry_path(&event, &second_entry)),
-            Some(&second),
-            &json!({}),
-        )
-        .await;
+    let declined = act(&app, &event, &second_entry, "decline", &second).await;
     assert_eq!(declined.status, StatusCode::NO_CONTENT);
     assert!(mine(&app, &event, &second).await.is_empty());
     // No one waits: the declined seat is free for anyone.
@@ -264,17 +222,11 @@ async fn an_accepted_offer_of_a_paid_event_is_a_hold_awaiting_payment() {
     let waiting = app.user("w@example.org", "attendee").await;
     let event = small_event(&app, &organizer, 1500).await;
     open(&app, &organizer, &event, 1440).await;
-    let ticket = book(&app, &event, &holder, 2).await;
+    let ticket = app.book_seats(&event, &holder, 2).await;
     let entry = join(&app, &event, &waiting, 2).await;
     app.cancel(&format!("/api/v1/tickets/{ticket}"), &holder)
         .await;
-    let accepted = app
-        .post(
-            &format!("{}/accept", entry_path(&event, &entry)),
-            Some(&waiting),
-            &json!({}),
-        )
-        .await;
+    let accepted = act(&app, &event, &entry, "accept", &waiting).await;
     assert_eq!(
         accepted.status,
         StatusCode::CREATED,
@@ -331,7 +283,7 @@ async fn the_organizer_removes_entries_people_leave_and_bad_requests_are_refused
         "nothing refused was stored"
     );
     open(&app, &organizer, &event, 15).await;
-    book(&app, &event, &holder, 2).await;
+    app.book_seats(&event, &holder, 2).await;
 
     // Joining: 1 up to the per-person limit, a known type, a JSON body.
     for (body, slug) in [
@@ -494,7 +446,7 @@ async fn through_the_web_ui_people_join_see_their_place_and_accept_an_offer() {
     );
 
     // Sold out: the event page offers the join form (and to log in, to visitors).
-    let ticket = book(&app, &event, &holder, 2).await;
+    let ticket = app.book_seats(&event, &holder, 2).await;
     let visitor = text(&Browser::new(&app).get(&format!("/events/{event}")).await);
     assert!(visitor.contains("to join the waiting list"), "{visitor}");
     let mut ada = Browser::logged_in(&app, "ada@example.org").await;
@@ -619,7 +571,7 @@ async fn through_the_web_ui_people_decline_an_offer_and_leave_the_list() {
     app.register("ada@example.org", "attendee").await;
     let event = small_event(&app, &organizer, 0).await;
     open(&app, &organizer, &event, 60).await;
-    let ticket = book(&app, &event, &holder, 2).await;
+    let ticket = app.book_seats(&event, &holder, 2).await;
     let mut ada = Browser::logged_in(&app, "ada@example.org").await;
     let event_page = format!("/events/{event}");
     ada.submit(&format!("{event_page}/waitlist"), &[("seats", "1")])
