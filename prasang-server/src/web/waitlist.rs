@@ -6,11 +6,12 @@
 
 use maud::{Markup, html};
 use prasang_core::EventId;
+use prasang_core::auth::Actor;
 use prasang_core::events::{Event, TicketType, TypeAvailability};
 use prasang_core::tickets::TicketStatus;
-use prasang_core::waitlist::{WaitlistEntry, WaitlistStatus};
+use prasang_core::waitlist::{Waitlist, WaitlistEntry, WaitlistError, WaitlistStatus};
 
-use super::cx::{BoxPage, WebCx};
+use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{csrf_field, page, redirect};
@@ -259,24 +260,34 @@ pub(crate) fn accept(cx: WebCx) -> BoxPage {
 
 /// `POST /waitlist/{event}/{entry}/decline`
 pub(crate) fn decline(cx: WebCx) -> BoxPage {
-    Box::pin(async move {
-        let (event, entry) = named(&cx)?;
-        let actor = cx.signed_in()?.actor;
-        cx.core(move |p| p.waitlist().decline(&actor, event, entry))
-            .await?;
-        redirect(&ReturnTo::read(&cx).back(event, "offer-declined"))
-    })
+    Box::pin(on_entry(
+        cx,
+        "offer-declined",
+        |waitlist, actor, event, entry| waitlist.decline(actor, event, entry),
+    ))
 }
 
 /// `POST /waitlist/{event}/{entry}/leave`
 pub(crate) fn leave(cx: WebCx) -> BoxPage {
-    Box::pin(async move {
-        let (event, entry) = named(&cx)?;
-        let actor = cx.signed_in()?.actor;
-        cx.core(move |p| p.waitlist().leave(&actor, event, entry))
-            .await?;
-        redirect(&ReturnTo::read(&cx).back(event, "waitlist-left"))
-    })
+    Box::pin(on_entry(
+        cx,
+        "waitlist-left",
+        |waitlist, actor, event, entry| waitlist.leave(actor, event, entry),
+    ))
+}
+
+/// What an entry's form does: `call` for the signed-in user on the entry the address names,
+/// then back to the page the form was on with the notice `done`.
+async fn on_entry(
+    cx: WebCx,
+    done: &'static str,
+    call: fn(&Waitlist<'_>, &Actor, EventId, u64) -> Result<(), WaitlistError>,
+) -> PageReply {
+    let (event, entry) = named(&cx)?;
+    let actor = cx.signed_in()?.actor;
+    cx.core(move |p| call(&p.waitlist(), &actor, event, entry))
+        .await?;
+    redirect(&ReturnTo::read(&cx).back(event, done))
 }
 
 /// `GET /waitlist/{event}`: the signed-in user's entries of the event, an offer with Accept and
