@@ -102,6 +102,11 @@ pub struct ServeArgs {
     /// local times are read in it.
     #[arg(long, env = "PRASANG_DEFAULT_TIME_ZONE", default_value = "UTC", value_parser = Zone::new)]
     pub default_time_zone: Zone,
+    /// The address people reach the web UI at, e.g. `https://tickets.example.org` (behind a
+    /// proxy, its public address): links in notifications, such as a waiting-list offer's
+    /// accept page, start with it. Default: `http://` and --bind.
+    #[arg(long, env = "PRASANG_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<String>,
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `prasang_server=debug`.
     #[arg(long, env = "PRASANG_LOG", default_value = "info")]
     pub log: String,
@@ -212,8 +217,9 @@ impl NotifyArgs {
 impl ServeArgs {
     /// The core store settings these flags describe.
     pub fn store_config(&self) -> Config {
-        let mut config =
-            Config::new(&self.data_dir).default_time_zone(self.default_time_zone.clone());
+        let mut config = Config::new(&self.data_dir)
+            .default_time_zone(self.default_time_zone.clone())
+            .public_url(self.public_url());
         if let Some(ms) = self.periodic_flush_ms {
             config = config.durability(prasang_core::Durability::Periodic {
                 every: Duration::from_millis(ms.max(1)),
@@ -224,6 +230,13 @@ impl ServeArgs {
         } else {
             config
         }
+    }
+
+    /// Where people reach the web UI: --public-url, else `http://` and the bound address.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
     }
 
     /// The server settings these flags describe.
@@ -282,6 +295,24 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Checks --public-url: an absolute `http` or `https` address with a host and nothing after the
+/// path (links are made by appending paths to it). A trailing `/` is dropped.
+fn public_url(text: &str) -> Result<String, String> {
+    let refused = || {
+        format!(
+            "`{text}` is not an http:// or https:// address such as https://tickets.example.org"
+        )
+    };
+    let uri: hyper::Uri = text.parse().map_err(|_| refused())?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let host_ok = uri.host().is_some_and(|host| !host.is_empty());
+    let plain = uri.query().is_none() && !text.contains('#') && !text.contains('@');
+    if !(scheme_ok && host_ok && plain) {
+        return Err(refused());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 fn admin_account(email: &str, password: &str, name: &str) -> NewUser {
@@ -352,6 +383,12 @@ async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error + Send +
     }
     let url = format!("http://{}", app.address());
     println!("Prasang is serving {} on {url}", args.data_dir.display());
+    if args.public_url.is_some() {
+        println!(
+            "  Public:   {}/   (links in notifications)",
+            args.public_url()
+        );
+    }
     println!("  Web UI:   {url}/   (open it in a browser)");
     println!("  API:      {url}/api/v1/events   (OpenAPI: {url}/api/v1/openapi.json)");
     println!(
@@ -512,6 +549,46 @@ mod tests {
     fn an_smtp_username_needs_a_password() {
         let parsed = Cli::try_parse_from(["prasang-server", "--smtp-username", "mailer"]);
         assert!(parsed.is_err());
+    }
+
+    #[test]
+    fn the_public_url_reaches_the_store_and_defaults_to_the_bind_address() {
+        let config = |args: &[&str]| {
+            let cli = Cli::try_parse_from(["prasang-server"].iter().chain(args))
+                .unwrap_or_else(|e| panic!("{e}"));
+            format!("{:?}", cli.serve.store_config())
+        };
+        let given = config(&["--public-url", "https://tickets.example.org/"]);
+        assert!(
+            given.contains("public_url: \"https://tickets.example.org\""),
+            "{given}"
+        );
+        let behind_a_path = config(&["--public-url", "https://example.org/tickets"]);
+        assert!(
+            behind_a_path.contains("public_url: \"https://example.org/tickets\""),
+            "{behind_a_path}"
+        );
+        // (PRASANG_PUBLIC_URL in the environment would change the default; tests don't set it.)
+        if std::env::var_os("PRASANG_PUBLIC_URL").is_none() {
+            let default = config(&["--bind", "10.0.0.5:9000"]);
+            assert!(
+                default.contains("public_url: \"http://10.0.0.5:9000\""),
+                "{default}"
+            );
+        }
+        for bad in [
+            "tickets.example.org",
+            "ftp://example.org",
+            "https://",
+            "https://example.org/?a=b",
+            "https://example.org/#top",
+            "https://user@example.org",
+        ] {
+            assert!(
+                Cli::try_parse_from(["prasang-server", "--public-url", bad]).is_err(),
+                "{bad} is refused"
+            );
+        }
     }
 
     #[test]

@@ -68,7 +68,8 @@ fn schemas() -> Value {
                     "description": "admission-already-admitted: the seat's first admission" },
                 "ticket": { "type": "string", "description": "admission-revoked: the ticket" },
                 "seat": { "type": "integer", "description": "admission-revoked: the seat scanned" },
-                "reason": { "type": "string", "description": "admission-revoked: cancelled, expired, not_paid or event_cancelled; admission-code-invalid: malformed, unsupported_version, unknown_key, bad_signature or no_such_seat" }
+                "reason": { "type": "string", "description": "admission-revoked: cancelled, expired, not_paid or event_cancelled; admission-code-invalid: malformed, unsupported_version, unknown_key, bad_signature or no_such_seat" },
+                "available": { "type": "integer", "description": "waitlist-not-sold-out: the seats a booking would get now" }
             }
         },
         "Health": { "type": "object", "properties": { "status": string() } },
@@ -277,6 +278,7 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::admission::schemas(),
         crate::handlers::check_in::schemas(),
         crate::handlers::messages::schemas(),
+        crate::handlers::waitlist::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);
@@ -304,6 +306,7 @@ pub fn document() -> Value {
                     "type_id" => json!({ "type": "integer", "minimum": 1,
                         "description": "the ticket type's number within the event" }),
                     "code" => crate::handlers::promo_codes::code_schema(),
+                    "entry" => crate::handlers::waitlist::entry_schema(),
                     "seat" => json!({ "type": "integer", "minimum": 1,
                         "description": "the seat within the ticket, from 1" }),
                     "message" => json!({ "type": "integer", "minimum": 0,

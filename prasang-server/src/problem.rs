@@ -12,6 +12,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 use prasang_core::checkin::CheckInError;
 use prasang_core::tickets::TicketError;
+use prasang_core::waitlist::WaitlistError;
 use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
 
@@ -222,7 +223,8 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
 
 /// What a refusal says beyond its code, as extension members (RFC 9457 §3.2): a booking's
 /// refused line (so a client can point at it); a refused scan's first admission (when, at which
-/// gate), why a ticket is revoked or why a code is invalid (so a gate can say it).
+/// gate), why a ticket is revoked or why a code is invalid (so a gate can say it); how many seats
+/// a booking would get instead of joining a waiting list.
 fn members(error: &(dyn std::error::Error + 'static)) -> Vec<(&'static str, serde_json::Value)> {
     if let Some((line, ticket_type)) = error
         .downcast_ref::<TicketError>()
@@ -242,7 +244,12 @@ fn members(error: &(dyn std::error::Error + 'static)) -> Vec<(&'static str, serd
             ("reason", json!(reason)),
         ],
         Some(CheckInError::CodeInvalid(reason)) => vec![("reason", json!(reason))],
-        _ => Vec::new(),
+        _ => match error.downcast_ref::<WaitlistError>() {
+            Some(WaitlistError::NotSoldOut { available }) => {
+                vec![("available", json!(available))]
+            }
+            _ => Vec::new(),
+        },
     }
 }
 

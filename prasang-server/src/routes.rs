@@ -3,7 +3,7 @@
 
 use crate::handlers::{
     admin, admission, analytics, auth, check_in, events, feedback, messages, meta, notifications,
-    promo_codes, ticket_types, tickets, users,
+    promo_codes, ticket_types, tickets, users, waitlist,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -259,6 +259,16 @@ const API: &[Route] = &[
     .bearer()
     .query(PAGE_QUERY)
     .returns(200, Some("TicketPage")),
+    Route::new(
+        "GET",
+        "/api/v1/me/waitlist",
+        handler!(waitlist::mine),
+        "listMyWaitlistEntries",
+        "waitlist",
+        "The caller's waiting list entries of every event: open offers first (with their deadlines), then by joining time",
+    )
+    .bearer()
+    .returns(200, Some("WaitlistEntryList")),
     Route::new(
         "GET",
         "/api/v1/me/events",
@@ -608,6 +618,91 @@ const API: &[Route] = &[
     .bearer()
     .query(PAGE_QUERY)
     .returns(200, Some("DeliveryPage")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waitlist",
+        handler!(waitlist::status),
+        "getWaitlist",
+        "waitlist",
+        "An event's waiting list settings and numbers: entries and seats waiting and on offer, no names",
+    )
+    .returns(200, Some("WaitlistStatus")),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/waitlist/settings",
+        handler!(waitlist::configure),
+        "setWaitlistSettings",
+        "waitlist",
+        "Open, close or pause the waiting list, set the offer window and whether partial offers are made (its organizer or an admin); seats free now are offered at once",
+    )
+    .bearer()
+    .body("WaitlistSettings")
+    .returns(200, Some("WaitlistStatus")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/waitlist",
+        handler!(waitlist::join),
+        "joinWaitlist",
+        "waitlist",
+        "Join the waiting list for seats that cannot be booked now (one entry per person and ticket type); the answer gives the position",
+    )
+    .bearer()
+    .body("WaitlistJoin")
+    .returns(201, Some("WaitlistEntry"))
+    .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waitlist/mine",
+        handler!(waitlist::mine_for),
+        "listMyWaitlistEntriesForEvent",
+        "waitlist",
+        "The caller's entries in this event's waiting list, with positions and offers",
+    )
+    .bearer()
+    .returns(200, Some("WaitlistEntryList")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waitlist/entries",
+        handler!(waitlist::list),
+        "listWaitlistEntries",
+        "waitlist",
+        "The waiting list in joining order with names, seats, joining time and offers (its organizer or an admin)",
+    )
+    .bearer()
+    .query(PAGE_QUERY)
+    .returns(200, Some("WaitlistMemberPage")),
+    Route::new(
+        "DELETE",
+        "/api/v1/events/{id}/waitlist/{entry}",
+        handler!(waitlist::leave),
+        "leaveWaitlist",
+        "waitlist",
+        "Take an entry off the waiting list: its user leaving, or the event's organizer or an admin removing it; seats on offer to it go to the next in line",
+    )
+    .bearer()
+    .returns(204, None),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/waitlist/{entry}/accept",
+        handler!(waitlist::accept),
+        "acceptWaitlistOffer",
+        "waitlist",
+        "Accept an entry's open offer (its user): the seats are booked as a booking is (pending payment for paid tickets); repeating it answers the same ticket",
+    )
+    .bearer()
+    .returns(201, Some("Ticket"))
+    .refuses(&[409]),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/waitlist/{entry}/decline",
+        handler!(waitlist::decline),
+        "declineWaitlistOffer",
+        "waitlist",
+        "Decline an entry's open offer (its user): the seats go to the next in line and the entry leaves the list",
+    )
+    .bearer()
+    .returns(204, None)
+    .refuses(&[409]),
     Route::new(
         "POST",
         "/api/v1/events/{id}/check-ins",

@@ -112,6 +112,12 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     documented("NewEvent", limits::CAPACITY, "minimum", "maximum");
     documented("NewEvent", limits::PRICE_MINOR, "minimum", "maximum");
     documented("Booking", limits::QUANTITY, "minimum", "maximum");
+    documented(
+        "WaitlistSettings",
+        limits::OFFER_WINDOW_MINUTES,
+        "minimum",
+        "maximum",
+    );
     for schema in ["NewTicketType", "TicketTypeUpdate"] {
         documented(schema, limits::TICKET_TYPE_NAME, "minLength", "maxLength");
         documented(schema, limits::PRICE_MINOR, "minimum", "maximum");

@@ -41,15 +41,7 @@ async fn setup(app: &TestApp) -> (String, String, String) {
 
 /// Books `seats` seats of `event` for the holder of `token`; returns the ticket's id.
 async fn book(app: &TestApp, event: &str, token: &str, seats: u32) -> String {
-    let reply = app
-        .post(
-            &format!("/api/v1/events/{event}/tickets"),
-            Some(token),
-            &json!({ "quantity": seats }),
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
-    reply.json()["id"].as_str().unwrap().to_owned()
+    app.book_seats(event, token, seats).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,6 +15,7 @@ pub mod promo_codes;
 pub mod ticket_types;
 pub mod tickets;
 pub mod users;
+pub mod waitlist;
 
 use prasang_core::PageRequest;
 

@@ -6,12 +6,14 @@ use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::{Event, EventQuery, EventStatus, TicketType};
 use prasang_core::tickets::TicketStatus;
+use prasang_core::waitlist::JoinRequest;
 
 use super::booking::{self, Order, Purchase};
 use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
-use super::layout::{Field, csrf_field, page, page_with, redirect};
+use super::layout::{Field, capitalised, csrf_field, page, page_with, redirect};
+use super::waitlist::{self, JoinForm, ReturnTo};
 
 const PAGE_SIZE: usize = 12;
 
@@ -125,7 +127,13 @@ pub(crate) fn facts(event: &Event, types: &[TicketType]) -> Markup {
 pub(crate) fn show(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let id: EventId = cx.id("id")?;
-        render(&cx, id, Purchase::default(), StatusCode::OK)
+        render(
+            &cx,
+            id,
+            Purchase::default(),
+            JoinForm::default(),
+            StatusCode::OK,
+        )
     })
 }
 
@@ -145,7 +153,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                     order,
                     ..Purchase::default()
                 };
-                return render(&cx, event, purchase, StatusCode::OK);
+                return render(&cx, event, purchase, JoinForm::default(), StatusCode::OK);
             }
             let (purchase, status) = match cx.core_read(|p| p.tickets().quote(&actor, &request)) {
                 Ok(quote) => {
@@ -158,7 +166,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                 }
                 Err(error) => refused(order, error)?,
             };
-            return render(&cx, event, purchase, status);
+            return render(&cx, event, purchase, JoinForm::default(), status);
         }
         let metrics = cx.state.metrics.clone();
         let outcome = cx.core(move |p| p.tickets().book(&actor, &request)).await;
@@ -167,7 +175,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
             Ok(outcome) => outcome,
             Err(error) if order.quantity.is_none() => {
                 let (purchase, status) = refused(order, error)?;
-                return render(&cx, event, purchase, status);
+                return render(&cx, event, purchase, JoinForm::default(), status);
             }
             Err(error) => return Err(error),
         };
@@ -192,8 +200,50 @@ fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebE
     }
 }
 
-/// The event page with the booking section as `purchase` has it.
-fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -> PageReply {
+/// `POST /events/{id}/waitlist` (`ticket_type`, `seats`): joins the waiting list; a refusal
+/// (seats free after all, on the list already, too many seats) shows above the join form.
+pub(crate) fn join_waitlist(cx: WebCx) -> BoxPage {
+    Box::pin(async move {
+        let event: EventId = cx.id("id")?;
+        let actor = cx.signed_in()?.actor;
+        let form = JoinForm {
+            seats: cx.form.get("seats").trim().to_owned(),
+            ticket_type: cx.form.get("ticket_type").trim().to_owned(),
+            refusal: None,
+        };
+        let request = JoinRequest {
+            ticket_type: form.ticket_type.parse().ok(),
+            // A count that does not read is 0, which the core refuses.
+            seats: form.seats.parse().unwrap_or(0),
+        };
+        match cx
+            .core(move |p| p.waitlist().join(&actor, event, &request))
+            .await
+        {
+            Ok(_) => redirect(&ReturnTo::Event.back(event, "waitlist-joined")),
+            Err(error) => match error.refusal_status() {
+                Some(status) => {
+                    let form = JoinForm {
+                        refusal: Some(capitalised(&error.message())),
+                        ..form
+                    };
+                    render(&cx, event, Purchase::default(), form, status)
+                }
+                None => Err(error),
+            },
+        }
+    })
+}
+
+/// The event page with the booking section as `purchase` has it, and the waiting list's join
+/// form as `join` has it.
+fn render(
+    cx: &WebCx,
+    id: EventId,
+    mut purchase: Purchase,
+    join: JoinForm,
+    status: StatusCode,
+) -> PageReply {
     let event = cx.core_read(|p| p.events().get(id))?;
     let now = cx.prasang().now();
     let on_sale = event.status == EventStatus::Published && event.starts_at > now;
@@ -214,6 +264,12 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         booking::offered(cx, viewer, id, &mut purchase)?
     } else {
         Vec::new()
+    };
+    // Sold out (or the viewer waits or holds an offer): the waiting list.
+    let waiting = if on_sale {
+        waitlist::on_event_page(cx, &event, &types)?
+    } else {
+        None
     };
     let key = Some(purchase.order.key.clone())
         .filter(|key| !key.is_empty())
@@ -237,6 +293,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
             } @else {
                 (booking::prices(&event, &types))
                 p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
+            }
+            @if let Some(waiting) = &waiting {
+                (waitlist::section(cx, &event, &types, waiting, &join))
             }
         }
         @if started && cx.user.is_some() {

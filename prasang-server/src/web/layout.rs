@@ -114,6 +114,12 @@ fn notice(code: &str) -> Option<&'static str> {
         "staff-removed" => "Removed from the door staff.",
         "admission-undone" => "The admission is undone: the seat's code admits once more.",
         "message-sent" => "The message is sent: it goes out through each person's channels.",
+        "waitlist-joined" => {
+            "You are on the waiting list: you are told when seats are offered to you."
+        }
+        "waitlist-left" => "You left the waiting list.",
+        "offer-declined" => "Offer declined: the seats go to the next in line.",
+        "waitlist-removed" => "The entry is removed from the waiting list.",
         _ => return None,
     })
 }

@@ -8,7 +8,7 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `tickets` with `admission`, `door`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `tickets` with `admission`, `door`, `account`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
@@ -29,6 +29,7 @@ mod layout;
 mod organizer;
 mod session;
 mod tickets;
+mod waitlist;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -116,6 +117,11 @@ static PAGES: &[Page] = &[
     get("/events/{id}", events::show),
     post("/events/{id}/book", events::book),
     post("/events/{id}/feedback", tickets::feedback),
+    post("/events/{id}/waitlist", events::join_waitlist),
+    get("/waitlist/{event}", waitlist::show),
+    post("/waitlist/{event}/{entry}/accept", waitlist::accept),
+    post("/waitlist/{event}/{entry}/decline", waitlist::decline),
+    post("/waitlist/{event}/{entry}/leave", waitlist::leave),
     get("/events/{id}/door", door::show),
     post("/events/{id}/door", door::scan),
     get("/login", account::login_form),
@@ -159,6 +165,14 @@ static PAGES: &[Page] = &[
     post(
         "/organizer/events/{id}/messages/preview",
         organizer::messages::preview,
+    get("/organizer/events/{id}/waitlist", organizer::waitlist::page),
+    post(
+        "/organizer/events/{id}/waitlist/settings",
+        organizer::waitlist::settings,
+    ),
+    post(
+        "/organizer/events/{id}/waitlist/{entry}/remove",
+        organizer::waitlist::remove,
     ),
     get("/organizer/events/{id}/codes", organizer::codes::list),
     post("/organizer/events/{id}/codes", organizer::codes::create),

@@ -10,11 +10,11 @@ use prasang_core::events::{TicketType, TicketTypeId};
 use prasang_core::tickets::{Ticket, TicketStatus};
 use prasang_core::{EventId, TicketId};
 
-use super::admission;
 use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{csrf_field, page, redirect};
+use super::{admission, waitlist};
 
 /// `GET /me/tickets?after=`: the user's tickets with status, hold expiry and cancel.
 pub(crate) fn mine(cx: WebCx) -> BoxPage {
@@ -45,8 +45,10 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             .filter_map(|event| cx.core_read(|p| p.events().peek(event)).ok())
             .collect();
         doors.sort_by_key(|event| event.starts_at);
+        let waitlists = waitlist::on_my_tickets(&cx)?;
         let body = html! {
             h1 { "My tickets" }
+            (waitlists)
             @if !doors.is_empty() {
                 section.door-duty aria-labelledby="door-duty" {
                     h2 #door-duty { "Door duty" }
@@ -121,6 +123,11 @@ pub(crate) struct TypeNames(HashMap<TicketTypeId, String>);
 impl TypeNames {
     pub(crate) fn of(types: &[TicketType]) -> Self {
         TypeNames(types.iter().map(|t| (t.id, t.name.clone())).collect())
+    }
+
+    /// A type's name, if the viewer may see it.
+    pub(crate) fn get(&self, id: TicketTypeId) -> Option<&str> {
+        self.0.get(&id).map(String::as_str)
     }
 }
 

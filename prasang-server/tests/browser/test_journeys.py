@@ -1,5 +1,6 @@
 """End-to-end journeys through the web UI in headless Chromium: attendee, organizer, feedback,
-admin, CSRF, escaping, keyboard-only booking and accessibility (axe-core)."""
+admin, CSRF, escaping, keyboard-only booking, accessibility (axe-core), the door page and a
+waiting list's offer."""
 
 import csv
 import io
@@ -298,6 +299,7 @@ def test_main_pages_have_no_serious_accessibility_violations(visitors, server):
         ORGANIZER: ["/organizer", "/organizer/events/new", "/organizer/analytics",
                     f"/organizer/events/{event['id']}", f"/organizer/events/{event['id']}/types",
                     f"/organizer/events/{event['id']}/codes", f"/organizer/events/{event['id']}/check-in",
+                    f"/organizer/events/{event['id']}/waitlist",
                     f"/events/{event['id']}/door"],
         ADMIN: ["/admin"],
     }
@@ -429,3 +431,56 @@ def test_the_door_page_admits_a_scanned_code_and_is_ready_for_the_next(visitors,
     stranger = visitors()
     stranger.log_in(email, "a long password")
     assert stranger.go(f"/events/{event['id']}/door").status in (403, 404)
+
+
+def test_a_sold_out_events_waiting_list_offers_a_freed_seat_that_is_accepted(visitors, server):
+    """The organizer opens the list on its page; a visitor joins on the sold-out event's page and
+    sees their place; a cancellation offers them the seat, held until a deadline on the event's
+    clock, and they accept it on "My tickets"."""
+    organizer = server.login(*ORGANIZER)
+    title = unique("Sold-out recital")
+    event = server.call("POST", "/api/v1/events", organizer, {
+        "title": title, "location": "Chapel", "capacity": 1, "per_user_limit": 1,
+        "starts_at": "2031-07-01T19:00", "ends_at": "2031-07-01T21:00", "time_zone": "Asia/Kolkata",
+    })
+    meera = visitors()
+    meera.log_in(*ORGANIZER)
+    meera.go(f"/organizer/events/{event['id']}")
+    with meera.page.expect_navigation():
+        meera.page.get_by_role("link", name="Waiting list").click()
+    meera.page.get_by_label("Open: people may join when seats are sold out").check()
+    meera.page.get_by_label("Offer window (minutes)").fill("120")
+    with meera.page.expect_navigation():
+        meera.page.get_by_role("button", name="Save waiting list settings").click()
+    assert "Changes saved." in meera.page.locator("p.notice").inner_text()
+
+    email = f"{unique('holder')}@example.org"
+    server.call("POST", "/api/v1/auth/register", body={
+        "name": "Hari Holder", "email": email, "password": "a long password", "gender": "male",
+        "age": 41, "role": "attendee"})
+    holder = server.login(email, "a long password")
+    ticket = server.call("POST", f"/api/v1/events/{event['id']}/tickets", holder, {"quantity": 1})
+
+    lata = visitors(bypass_csp=True)
+    lata.register("Lata Listener", f"{unique('lata')}@example.org")
+    lata.go(f"/events/{event['id']}")
+    with lata.page.expect_navigation():
+        lata.page.get_by_role("button", name="Join the waiting list").click()
+    section = lata.page.locator("ul.waitlist").inner_text()
+    assert "number 1 in line" in section, section
+    assert axe_violations(lata.page) == []
+    lata.screenshot("waitlist-joined")
+    meera.go(f"/organizer/events/{event['id']}/waitlist")
+    assert "Lata Listener" in meera.page.locator("table").inner_text()
+
+    server.call("POST", f"/api/v1/tickets/{ticket['id']}/cancel", holder)
+    lata.go(f"/waitlist/{event['id']}")
+    offer = lata.page.locator("ul.waitlist").inner_text()
+    assert "1 seat of Admission held for you until" in offer and "IST" in offer, offer
+    assert axe_violations(lata.page) == []
+    lata.screenshot("waitlist-offer")
+    lata.go("/me/tickets")
+    with lata.page.expect_navigation():
+        lata.page.get_by_role("button", name=f"Accept the offer for {title}").click()
+    assert lata.page.url.endswith("/me/tickets?done=booked")
+    assert "Booked" in lata.page.locator("tr", has_text=title).inner_text()

@@ -199,6 +199,19 @@ impl TestApp {
         .await
     }
 
+    /// Books `seats` seats of `event` (an id) for the holder of `token`; the ticket's id.
+    pub async fn book_seats(&self, event: &str, token: &str, seats: u32) -> String {
+        let reply = self
+            .post(
+                &format!("/api/v1/events/{event}/tickets"),
+                Some(token),
+                &json!({ "quantity": seats }),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.json());
+        reply.json()["id"].as_str().unwrap().to_owned()
+    }
+
     /// Cancels the ticket or event at `path` (`POST {path}/cancel`) as the holder of `token`.
     pub async fn cancel(&self, path: &str, token: &str) -> Reply {
         self.post(&format!("{path}/cancel"), Some(token), &json!({}))
