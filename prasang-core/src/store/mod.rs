@@ -185,6 +185,8 @@ pub(crate) struct Store {
     /// Waiting list entries, their users' index and open offers by deadline.
     pub(crate) waitlist: Tree,
     pub(crate) agg_admissions: Tree,
+    pub(crate) agg_waitlist: Tree,
+    pub(crate) agg_messages: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -253,6 +255,8 @@ impl Store {
             door_staff_by_user: tree("door_staff_by_user")?,
             waitlist: tree("waitlist")?,
             agg_admissions: tree("agg_admissions")?,
+            agg_waitlist: tree("agg_waitlist")?,
+            agg_messages: tree("agg_messages")?,
             db,
             group_commit,
         })
