@@ -311,6 +311,7 @@ const WAITLIST_LENGTH: &[Column<WaitlistHour>] = &[
     ("time", |r| r.time.clone()),
     ("waiting", |r| r.waiting.to_string()),
     ("waiting_seats", |r| r.waiting_seats.to_string()),
+    ("open_offers", |r| r.open_offers.to_string()),
     ("joined", |r| r.joined.to_string()),
     ("offers", |r| r.offers.to_string()),
     ("accepted", |r| r.accepted.to_string()),

@@ -18,7 +18,7 @@
 //! | 8 `CODE` | currency ++ promo code (upper case) | the same for the tickets sold with one promo code (event scope only) |
 //! | 9 `ADMIT_TYPE` | ticket type number (4 bytes big-endian) | the seats of one ticket type checked in (event scope only) |
 //! | 10 `ARRIVAL` | quarter hour of the scan, as `QUARTER` | seats checked in then (event scope only) |
-//! | 11 `WAITLIST` | quarter hour, as `QUARTER` | the waiting list's changes then: joins, offers and their outcomes, and the change in entries and seats on the list (event scope only) |
+//! | 11 `WAITLIST` | quarter hour, as `QUARTER` | the waiting list's changes then: joins, offers and their outcomes, and the change in entries and seats waiting (event scope only) |
 //!
 //! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
@@ -325,9 +325,9 @@ pub(crate) struct Counters {
     pub(crate) waitlist_joined: i64,
     /// Entries that left the list, or were removed by the organizer, before being served.
     pub(crate) waitlist_left: i64,
-    /// Entries on the list now (waiting or holding an offer); in `WAITLIST` buckets, the change.
+    /// Entries waiting now (on the list without an offer); in `WAITLIST` buckets, the change.
     pub(crate) waitlist_entries: i64,
-    /// Seats those entries wait for; in `WAITLIST` buckets, the change.
+    /// Seats they wait for; in `WAITLIST` buckets, the change.
     pub(crate) waitlist_seats: i64,
     /// Offers made, and the seats they held.
     pub(crate) offers: i64,
@@ -502,11 +502,6 @@ pub enum EntryState {
 }
 
 impl EntryState {
-    /// Whether the entry is still on the list (waiting or holding an offer).
-    pub fn on_list(self) -> bool {
-        matches!(self, EntryState::Waiting | EntryState::Offered)
-    }
-
     /// The name used in tables (`waiting`, `offered`, ...).
     pub fn as_str(self) -> &'static str {
         match self {

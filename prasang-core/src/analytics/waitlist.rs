@@ -2,10 +2,11 @@
 //! into tickets (per event or scope), and the list's length hour by hour on the event's local
 //! clock.
 //!
-//! An entry is *on the list* from joining until it is served (its offer accepted), declines an
-//! offer, lets one lapse, leaves, or is removed; while on it, it counts with the seats it waits
-//! for, holding an offer or not. *Seats recovered* are the seats of accepted offers: seats that
-//! came free and were sold again through the list.
+//! An entry *waits* from joining until it is offered seats (or leaves, or is removed, before
+//! that), as in [`crate::waitlist::WaitlistStatus`]; it then *holds an offer* until the offer is
+//! accepted, declined, lapses, or the entry leaves (*withdrawn*). Every offer ends the entry: the
+//! next seats go to the next in line. *Seats recovered* are the seats of accepted offers: seats
+//! that came free and were sold again through the list.
 
 use std::collections::BTreeMap;
 
@@ -26,7 +27,7 @@ pub struct WaitlistTotals {
     pub joined: u64,
     /// Entries that left, or were removed, before being served.
     pub left: u64,
-    /// Entries on the list now (waiting or holding an offer).
+    /// Entries waiting now (on the list without an offer).
     pub waiting: u64,
     /// Seats they wait for.
     pub waiting_seats: u64,
@@ -50,9 +51,18 @@ pub struct WaitlistTotals {
     pub acceptance_rate: Option<f64>,
 }
 
+/// Offers that ended: accepted, declined, lapsed or withdrawn.
+fn ended(c: &Counters) -> i64 {
+    c.offers_accepted + c.offers_declined + c.offers_expired + c.offers_withdrawn
+}
+
+fn open_offers(c: &Counters) -> i64 {
+    c.offers - ended(c)
+}
+
 impl WaitlistTotals {
     fn of(c: &Counters) -> WaitlistTotals {
-        let ended = c.offers_accepted + c.offers_declined + c.offers_expired + c.offers_withdrawn;
+        let ended = ended(c);
         WaitlistTotals {
             joined: count(c.waitlist_joined),
             left: count(c.waitlist_left),
@@ -64,7 +74,7 @@ impl WaitlistTotals {
             declined: count(c.offers_declined),
             expired: count(c.offers_expired),
             withdrawn: count(c.offers_withdrawn),
-            open_offers: count(c.offers - ended),
+            open_offers: count(open_offers(c)),
             seats_recovered: count(c.seats_recovered),
             acceptance_rate: ratio(c.offers_accepted, ended),
         }
@@ -78,10 +88,12 @@ pub struct WaitlistHour {
     pub starts_at: String,
     /// The same as `YYYY-MM-DD HH:MM`.
     pub time: String,
-    /// Entries on the list at the end of the hour.
+    /// Entries waiting at the end of the hour.
     pub waiting: u64,
     /// Seats they wait for.
     pub waiting_seats: u64,
+    /// Offers standing at the end of the hour.
+    pub open_offers: u64,
     /// Entries that joined in the hour.
     pub joined: u64,
     /// Offers made in the hour.
@@ -180,6 +192,7 @@ impl Analytics<'_> {
                     ),
                     waiting: count(level.waitlist_entries),
                     waiting_seats: count(level.waitlist_seats),
+                    open_offers: count(open_offers(&level)),
                     joined: count(changes.waitlist_joined),
                     offers: count(changes.offers),
                     accepted: count(changes.offers_accepted),

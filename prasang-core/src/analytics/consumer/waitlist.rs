@@ -1,10 +1,10 @@
 //! The waiting list and organizer messages in the fold.
 //!
-//! Each entry is kept in `agg_waitlist` (its seats, its state, its offers' outcome), so the
-//! entry leaving the list — served, declining, letting an offer lapse, leaving, removed — takes
-//! exactly the seats it added off the list's length, whatever the log entry that ends it
-//! carries. Every change counts in the totals of the event's three scopes and, for the list's
-//! curve, in the event's quarter-hour `WAITLIST` bucket.
+//! Each entry is kept in `agg_waitlist` (its seats, its state, its offers' outcome), so an entry
+//! that stops waiting — offered seats, or leaving or removed while waiting — takes exactly the
+//! seats it added off the list's length, whatever the log entry carries. Every change counts in
+//! the totals of the event's three scopes and, for the list's curve, in the event's
+//! quarter-hour `WAITLIST` bucket.
 //!
 //! Each message is kept in `agg_messages` under its log sequence number, without its text.
 
@@ -39,6 +39,15 @@ pub(crate) fn segment_of(code: u8, ticket_type: Option<TicketTypeId>) -> Option<
         (4, _) => Segment::WaitingList,
         _ => return None,
     })
+}
+
+/// An entry no longer waits (it holds an offer, or it is off the list).
+fn stops_waiting(row: &WaitlistRow) -> Counters {
+    Counters {
+        waitlist_entries: -1,
+        waitlist_seats: -i64::from(row.seats),
+        ..Counters::ZERO
+    }
 }
 
 /// How an offer, or the entry holding it, came off the list.
@@ -145,6 +154,9 @@ impl Fold<'_> {
             return Ok(());
         }
         if let Some(mut row) = self.waitlist_row(event, entry)? {
+            if row.state == EntryState::Waiting {
+                self.waitlist_count(event, at, stops_waiting(&row))?;
+            }
             row.state = EntryState::Offered;
             row.offers = row.offers.saturating_add(1);
             row.offered_seats = seats;
@@ -206,9 +218,8 @@ impl Fold<'_> {
             self.waitlist_count(event, at, delta)?;
             return Ok(());
         };
-        if row.state.on_list() {
-            delta.waitlist_entries = -1;
-            delta.waitlist_seats = -i64::from(row.seats);
+        if row.state == EntryState::Waiting {
+            delta.add(&stops_waiting(&row));
         }
         if !self.waitlist_count(event, at, delta)? {
             return Ok(());
@@ -405,7 +416,7 @@ mod tests {
         at(11, 10, offered(&ada, 1, 2));
         prasang.run_analytics_once().expect("fold");
         let open = totals();
-        assert_eq!((open.waiting, open.waiting_seats), (3, 6));
+        assert_eq!((open.waiting, open.waiting_seats), (2, 4));
         assert_eq!((open.offers, open.open_offers), (1, 1));
         assert_eq!(open.acceptance_rate, None);
 
@@ -458,13 +469,13 @@ mod tests {
             by: by.user_id(),
         };
         at(13, 50, left(4, 0, &dee));
-        // Nothing at 14:00; Eve joins, is offered a seat, and the organizer removes her.
+        // Nothing at 14:00; Eve joins and is offered a seat, and the organizer removes her later.
         at(15, 5, joined(&eve, 5, 2));
         at(15, 10, offered(&eve, 5, 1));
         let user = eve.user_id();
         at(
-            15,
-            20,
+            16,
+            5,
             DomainEvent::WaitlistLeft {
                 event,
                 user,
@@ -510,18 +521,20 @@ mod tests {
             .iter()
             .map(|r| {
                 let flows = (r.joined, r.offers, r.accepted, r.declined, r.expired);
-                (r.time.as_str(), r.waiting, r.waiting_seats, flows)
+                let levels = (r.waiting, r.waiting_seats, r.open_offers);
+                (r.time.as_str(), levels, flows)
             })
             .collect();
         assert_eq!(
             curve,
             vec![
-                ("2030-01-01 10:00", 3, 6, (3, 0, 0, 0, 0)),
-                ("2030-01-01 11:00", 2, 4, (0, 1, 1, 0, 0)),
-                ("2030-01-01 12:00", 1, 3, (0, 1, 0, 1, 0)),
-                ("2030-01-01 13:00", 0, 0, (1, 1, 0, 0, 1)),
-                ("2030-01-01 14:00", 0, 0, (0, 0, 0, 0, 0)),
-                ("2030-01-01 15:00", 0, 0, (1, 1, 0, 0, 0)),
+                ("2030-01-01 10:00", (3, 6, 0), (3, 0, 0, 0, 0)),
+                ("2030-01-01 11:00", (2, 4, 0), (0, 1, 1, 0, 0)),
+                ("2030-01-01 12:00", (1, 3, 0), (0, 1, 0, 1, 0)),
+                ("2030-01-01 13:00", (0, 0, 0), (1, 1, 0, 0, 1)),
+                ("2030-01-01 14:00", (0, 0, 0), (0, 0, 0, 0, 0)),
+                ("2030-01-01 15:00", (0, 0, 1), (1, 1, 0, 0, 0)),
+                ("2030-01-01 16:00", (0, 0, 0), (0, 0, 0, 0, 0)),
             ]
         );
 
