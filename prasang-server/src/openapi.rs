@@ -416,6 +416,7 @@ mod tests {
             "revenue",
             "attendance",
             "attendance-by-group",
+            "waitlist",
         ] {
             for path in [
                 format!("/api/v1/analytics/{report}"),
@@ -425,7 +426,7 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
-        for report in ["attendance-by-ticket-type", "arrivals"] {
+        for report in ["attendance-by-ticket-type", "arrivals", "waitlist-length"] {
             let path = format!("/api/v1/events/{{id}}/analytics/{report}");
             assert!(doc["paths"][&path]["get"].is_object(), "{path}");
         }

@@ -12,6 +12,7 @@ mod input;
 mod sales;
 pub(super) mod settings;
 pub(super) mod types;
+mod waitlist_report;
 
 use maud::html;
 use prasang_core::analytics::Scope;
@@ -129,6 +130,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
         let by_type = cx.core_read(|p| p.analytics().by_ticket_type(&actor, id))?;
         let by_code = cx.core_read(|p| p.analytics().by_promo_code(&actor, id))?;
         let attendance = cx.core_read(|p| attendance::Reports::of(p, &actor, id))?;
+        let waitlist = cx.core_read(|p| waitlist_report::Reports::of(p, &actor, id))?;
         let name = |user: &UserId| {
             names
                 .get(user)
@@ -153,6 +155,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             (facts(&event, &types))
             (sales::section(id, &by_type, &by_code))
             (attendance::section(id, &attendance))
+            (waitlist_report::section(id, &waitlist))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
