@@ -1,5 +1,6 @@
 //! Whole tables for analysts: every event, ticket type, promo code, ticket and feedback entry,
-//! and the attendees as demographics only (never a name, an e-mail address or a password hash).
+//! seat checked in, waiting list entry and organizer message (without its text), and the
+//! attendees as demographics only (never a name, an e-mail address or a password hash).
 //!
 //! Each read covers the whole store, so only admins (and the system actor) may make it; an
 //! organizer reads their own events through the paged APIs and the reports. Reads are not one
@@ -16,8 +17,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::analytics::AgeGroup;
+use crate::analytics::consumer::segment_of;
 use crate::analytics::store as agg;
+use crate::analytics::{AgeGroup, EntryState};
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, domain_error};
@@ -25,6 +27,7 @@ use crate::events::record::{self as event_record, SaleState};
 use crate::events::{Event, Events, TicketType, TicketTypeId};
 use crate::feedback::{Feedback, FeedbackRecord};
 use crate::ids::{EventId, TicketId, UserId};
+use crate::messages::Segment;
 use crate::promo::PromoCode;
 use crate::store::{StoreError, codec};
 use crate::tickets::Ticket;
@@ -67,6 +70,56 @@ pub struct SeatCheckIn {
     pub scanned_at: Timestamp,
     /// Scanned while the gate was offline and uploaded later.
     pub offline: bool,
+}
+
+/// A waiting list entry as analysts see it: what it waited for and how it ended, never who
+/// beyond the user's id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitlistRow {
+    /// The event.
+    pub event: EventId,
+    /// The entry's number in the event's list (joining order).
+    pub entry: u64,
+    /// Its user's id (joins with the attendees table).
+    pub user: UserId,
+    /// The ticket type waited for.
+    pub ticket_type: TicketTypeId,
+    /// Seats wanted.
+    pub seats: u32,
+    /// When it joined.
+    pub joined_at: Timestamp,
+    /// On the list (waiting, offered) or how it came off.
+    pub state: EntryState,
+    /// Offers made to it.
+    pub offers: u32,
+    /// Seats of its latest offer (0 if none).
+    pub offered_seats: u32,
+    /// That offer's deadline.
+    pub offer_deadline: Option<Timestamp>,
+    /// When it came off the list.
+    pub ended_at: Option<Timestamp>,
+    /// The ticket its accepted offer became.
+    pub ticket: Option<TicketId>,
+}
+
+/// An organizer message as analysts see it: to whom and when, and the lengths of its subject
+/// and body — not their text, which is the organizer's to their attendees (it stays in the log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageSummary {
+    /// The message's id: the log sequence number of its `message_sent` entry.
+    pub message: u64,
+    /// The event.
+    pub event: EventId,
+    /// Who sent it (the organizer or an admin).
+    pub sent_by: UserId,
+    /// Who it was for.
+    pub segment: Segment,
+    /// When it was sent.
+    pub sent_at: Timestamp,
+    /// Characters in the subject.
+    pub subject_chars: u32,
+    /// Characters in the body.
+    pub body_chars: u32,
 }
 
 /// Errors of the export API.
@@ -259,6 +312,57 @@ impl Export<'_> {
                 gate: admission.gate,
                 scanned_at: admission.scanned_at,
                 offline: admission.offline,
+            }))
+        })
+    }
+
+    /// Every waiting list entry ever made (on the list now or not), in event then joining order,
+    /// as the analytics consumer has folded them: the entries the waiting list report counts.
+    pub fn waitlist(&self, actor: &Actor) -> Result<Vec<WaitlistRow>, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        every_record(&self.inner.store.agg_waitlist, |key, value| {
+            let Some((event, entry)) = agg::waitlist_entry_from(key) else {
+                return Ok(None);
+            };
+            let row: agg::WaitlistRow = codec::read(value)?;
+            Ok(Some(WaitlistRow {
+                event,
+                entry,
+                user: row.user,
+                ticket_type: row.ticket_type,
+                seats: row.seats,
+                joined_at: row.joined_at,
+                state: row.state,
+                offers: row.offers,
+                offered_seats: row.offered_seats,
+                offer_deadline: row.deadline,
+                ended_at: row.ended_at,
+                ticket: row.ticket,
+            }))
+        })
+    }
+
+    /// Every organizer message, oldest first, without its text (as the analytics consumer has
+    /// folded them).
+    pub fn messages(&self, actor: &Actor) -> Result<Vec<MessageSummary>, ExportError> {
+        actor.require_admin(ADMINS_ONLY)?;
+        every_record(&self.inner.store.agg_messages, |key, value| {
+            let Some(message) = crate::store::keys::seq_from_key(key) else {
+                return Ok(None);
+            };
+            let row: agg::MessageRow = codec::read(value)?;
+            // A segment kind from a later version: not one this version can name.
+            let Some(segment) = segment_of(row.segment, row.ticket_type) else {
+                return Ok(None);
+            };
+            Ok(Some(MessageSummary {
+                message,
+                event: row.event,
+                sent_by: row.by,
+                segment,
+                sent_at: row.sent_at,
+                subject_chars: row.subject_chars,
+                body_chars: row.body_chars,
             }))
         })
     }

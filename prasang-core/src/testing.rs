@@ -11,6 +11,18 @@ use crate::notify::{Channel, DeliveryError, Notification, Receipt};
 use crate::time::Timestamp;
 use crate::users::{Gender, NewUser, Role};
 
+/// Appends `event` to the log at the clock's time, as the engine that owns it would (for tests
+/// of the log's consumers that need entries no API writes yet, or at chosen times).
+pub(crate) fn append(prasang: &Prasang, event: crate::log::DomainEvent) {
+    let store = &prasang.inner.ctx.store;
+    store
+        .transaction(&store.log, |log| {
+            crate::log::append(log, prasang.now(), &event)?;
+            Ok::<_, sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .expect("append");
+}
+
 /// Registers `name` (`name@example.org`) with `role` and returns them as an actor.
 pub(crate) fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
     person(prasang, name, role, Gender::Undisclosed, 30)

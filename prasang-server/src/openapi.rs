@@ -422,6 +422,7 @@ mod tests {
             "revenue",
             "attendance",
             "attendance-by-group",
+            "waitlist",
         ] {
             for path in [
                 format!("/api/v1/analytics/{report}"),
@@ -431,7 +432,7 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
-        for report in ["attendance-by-ticket-type", "arrivals"] {
+        for report in ["attendance-by-ticket-type", "arrivals", "waitlist-length"] {
             let path = format!("/api/v1/events/{{id}}/analytics/{report}");
             assert!(doc["paths"][&path]["get"].is_object(), "{path}");
         }

@@ -1006,6 +1006,17 @@ const API: &[Route] = &[
     .bearer()
     .query(&["format"])
     .returns(200, Some("Arrivals")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/waitlist-length",
+        handler!(analytics::waitlist_length),
+        "eventAnalyticsWaitlistLength",
+        "analytics",
+        "The waiting list per hour on the event's local clock: entries and seats waiting, open offers, joins and offers (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("WaitlistLength")),
 ];
 
 /// A report over the caller's events and the same report over one event: the two differ only in
@@ -1062,6 +1073,8 @@ const REPORTS: &[Route] = report_routes! {
     "attendance-by-group", "AttendanceByGroup", analytics::attendance_by_group,
         analytics::event_attendance_by_group, "AttendanceByGroup",
         "Seats booked, checked in and no-shows by the holders' gender and age group", [];
+    "waitlist", "Waitlist", analytics::waitlist, analytics::event_waitlist, "Waitlist",
+        "Waiting list: joins, offers made, accepted, declined and expired, seats recovered", [];
 };
 
 /// Any other name where a report's is refused (422 naming the `report` field) rather than

@@ -237,7 +237,7 @@ impl Analytics<'_> {
     }
 
     /// Every bucket under `prefix`, in key order.
-    fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Counters)>, StoreError> {
+    pub(super) fn scan(&self, prefix: &[u8]) -> Result<Vec<(Vec<u8>, Counters)>, StoreError> {
         let mut out = Vec::new();
         for item in self.inner.store.agg_counters.scan_prefix(prefix) {
             let (key, value) = item?;

@@ -11,6 +11,9 @@
 //! reads outside the transaction cannot go stale.
 
 mod admissions;
+mod waitlist;
+
+pub(crate) use waitlist::segment_of;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -23,7 +26,8 @@ use parking_lot::Mutex;
 use sled::transaction::ConflictableTransactionError;
 
 use super::store::{
-    self as agg, Counters, Currency, EventInfo, Member, ScopeKey, Series, UserInfo,
+    self as agg, Counters, Currency, EventInfo, Member, MessageRow, ScopeKey, Series, UserInfo,
+    WaitlistRow,
 };
 use super::{AgeGroup, Group};
 use crate::context::{Context, Handle};
@@ -178,6 +182,10 @@ struct Fold<'a> {
     orders: HashMap<TicketId, Order>,
     /// The seats checked in of each ticket the batch touched.
     check_ins: HashMap<(EventId, TicketId), admissions::TicketCheckIns>,
+    /// The waiting list entries the batch touched, as they stand now.
+    waitlist: HashMap<[u8; 24], Option<WaitlistRow>>,
+    /// Messages sent in the batch, by log sequence number.
+    messages: Vec<(u64, MessageRow)>,
 }
 
 /// What a ticket was ordered with: fixed when it is made, so the ticket record (read for
@@ -384,6 +392,8 @@ impl<'a> Fold<'a> {
             due: Vec::new(),
             orders: HashMap::new(),
             check_ins: HashMap::new(),
+            waitlist: HashMap::new(),
+            messages: Vec::new(),
         }
     }
 
@@ -807,15 +817,14 @@ impl<'a> Fold<'a> {
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
             | DomainEvent::DoorStaffRemoved { .. }
-            // Counted by the waiting list and message reports (issue 28, to come).
-            | DomainEvent::WaitlistConfigured { .. }
-            | DomainEvent::WaitlistJoined { .. }
+            | DomainEvent::WaitlistConfigured { .. } => {}
+            DomainEvent::WaitlistJoined { .. }
             | DomainEvent::WaitlistLeft { .. }
             | DomainEvent::WaitlistOffered { .. }
             | DomainEvent::WaitlistOfferAccepted { .. }
             | DomainEvent::WaitlistOfferDeclined { .. }
             | DomainEvent::WaitlistOfferExpired { .. }
-            | DomainEvent::MessageSent { .. } => {}
+            | DomainEvent::MessageSent { .. } => self.waitlist_entry(entry)?,
             DomainEvent::Admitted {
                 event,
                 ticket,
@@ -985,6 +994,16 @@ impl<'a> Fold<'a> {
                 check_ins.push((agg::admission(*event, *ticket, *seat), value));
             }
         }
+        let waitlist: Vec<_> = self
+            .waitlist
+            .into_iter()
+            .filter_map(|(key, row)| Some((key, codec::encode(&row?))))
+            .collect();
+        let messages: Vec<_> = self
+            .messages
+            .iter()
+            .map(|(seq, row)| (keys::log_seq(*seq), codec::encode(row)))
+            .collect();
         let cursor = keys::log_seq(next);
         let due = self.due;
         let written = store.transaction(
@@ -997,6 +1016,8 @@ impl<'a> Fold<'a> {
                 &store.feedback_due_by_event,
                 &store.cursors,
                 &store.agg_admissions,
+                &store.agg_waitlist,
+                &store.agg_messages,
             ),
             |(
                 agg_counters,
@@ -1007,6 +1028,8 @@ impl<'a> Fold<'a> {
                 by_event,
                 cursors,
                 agg_admissions,
+                agg_waitlist,
+                agg_messages,
             )| {
                 for (key, delta) in &counters {
                     add_counters(agg_counters, key, delta)?;
@@ -1034,6 +1057,12 @@ impl<'a> Fold<'a> {
                         Some(bytes) => agg_admissions.insert(key.as_slice(), bytes.as_slice())?,
                         None => agg_admissions.remove(key.as_slice())?,
                     };
+                }
+                for (key, row) in &waitlist {
+                    agg_waitlist.insert(key.as_slice(), row.as_slice())?;
+                }
+                for (key, row) in &messages {
+                    agg_messages.insert(key.as_slice(), row.as_slice())?;
                 }
                 cursors.insert(CURSOR, &cursor)?;
                 Ok::<_, ConflictableTransactionError<StoreError>>(())

@@ -20,7 +20,7 @@ use super::{
     ArrivalRow, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
     ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics, Funnel, GroupAttendance,
     GroupRating, Popularity, RatingsByGroup, Revenue, TopEvent, TopEvents, TrendRow, Trends,
-    TypeAttendance, TypeSales, gender_str,
+    TypeAttendance, TypeSales, WaitlistHour, WaitlistLength, WaitlistTotals, gender_str,
 };
 
 /// A report as rows of text cells.
@@ -288,6 +288,37 @@ const ARRIVALS: &[Column<ArrivalRow>] = &[
     ("checked_in", |r| r.checked_in.to_string()),
 ];
 table!(Arrivals, |r| &r.rows, ARRIVALS);
+
+const WAITLIST: &[Column<WaitlistTotals>] = &[
+    ("joined", |r| r.joined.to_string()),
+    ("left", |r| r.left.to_string()),
+    ("waiting", |r| r.waiting.to_string()),
+    ("waiting_seats", |r| r.waiting_seats.to_string()),
+    ("offers", |r| r.offers.to_string()),
+    ("offered_seats", |r| r.offered_seats.to_string()),
+    ("accepted", |r| r.accepted.to_string()),
+    ("declined", |r| r.declined.to_string()),
+    ("expired", |r| r.expired.to_string()),
+    ("withdrawn", |r| r.withdrawn.to_string()),
+    ("open_offers", |r| r.open_offers.to_string()),
+    ("seats_recovered", |r| r.seats_recovered.to_string()),
+    ("acceptance_rate", |r| opt(r.acceptance_rate)),
+];
+table!(WaitlistTotals, |r| [r], WAITLIST);
+
+const WAITLIST_LENGTH: &[Column<WaitlistHour>] = &[
+    ("starts_at", |r| r.starts_at.clone()),
+    ("time", |r| r.time.clone()),
+    ("waiting", |r| r.waiting.to_string()),
+    ("waiting_seats", |r| r.waiting_seats.to_string()),
+    ("open_offers", |r| r.open_offers.to_string()),
+    ("joined", |r| r.joined.to_string()),
+    ("offers", |r| r.offers.to_string()),
+    ("accepted", |r| r.accepted.to_string()),
+    ("declined", |r| r.declined.to_string()),
+    ("expired", |r| r.expired.to_string()),
+];
+table!(WaitlistLength, |r| &r.rows, WAITLIST_LENGTH);
 
 #[cfg(test)]
 mod tests {

@@ -20,7 +20,10 @@
 //!   of two currencies never add up);
 //! - **holders** (demographics): distinct users holding at least one booked ticket, in the
 //!   demographic group of their profile when they booked;
-//! - **ratings**: the current feedback of each user, in their group when they first rated.
+//! - **ratings**: the current feedback of each user, in their group when they first rated;
+//! - **waiting list**: entries joined and left, offers made and how they ended (accepted,
+//!   declined, expired, withdrawn), seats recovered (those of accepted offers), and the list's
+//!   length (entries and seats) now and hour by hour (see `waitlist.rs`).
 //!
 //! ```
 //! use prasang_core::{Config, Prasang};
@@ -43,6 +46,7 @@ pub(crate) mod store;
 mod top;
 mod totals;
 mod trends;
+mod waitlist;
 
 use serde::{Deserialize, Serialize};
 
@@ -56,9 +60,10 @@ pub use sales::{ByPromoCode, ByTicketType, CodeSales, Sales, TypeSales};
 pub use top::{TOP_N, TopBy, TopEvent, TopEvents, TopParams};
 pub use totals::{CurrencyTotals, Funnel, Popularity, Revenue};
 pub use trends::{GroupBy, MAX_TREND_DAYS, TrendParams, TrendRow, Trends};
+pub use waitlist::{MAX_WAITLIST_HOURS, WaitlistHour, WaitlistLength, WaitlistTotals};
 
-pub use self::store::EventRating;
 pub(crate) use self::store::event_rating;
+pub use self::store::{EntryState, EventRating};
 
 use self::store::{self as agg, Counters, ScopeKey, read_totals, round3};
 use self::store::{average, count};
@@ -194,11 +199,15 @@ pub enum ReportName {
     AttendanceByGroup,
     /// [`Analytics::arrivals`] (one event only).
     Arrivals,
+    /// [`Analytics::waitlist`].
+    Waitlist,
+    /// [`Analytics::waitlist_length`] (one event only).
+    WaitlistLength,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 13] = [
+    pub const ALL: [ReportName; 15] = [
         ReportName::Popularity,
         ReportName::Demographics,
         ReportName::RatingsByGroup,
@@ -212,6 +221,8 @@ impl ReportName {
         ReportName::AttendanceByTicketType,
         ReportName::AttendanceByGroup,
         ReportName::Arrivals,
+        ReportName::Waitlist,
+        ReportName::WaitlistLength,
     ];
 
     /// The name.
@@ -230,6 +241,8 @@ impl ReportName {
             ReportName::AttendanceByTicketType => "attendance-by-ticket-type",
             ReportName::AttendanceByGroup => "attendance-by-group",
             ReportName::Arrivals => "arrivals",
+            ReportName::Waitlist => "waitlist",
+            ReportName::WaitlistLength => "waitlist-length",
         }
     }
 
@@ -262,8 +275,8 @@ pub enum Scope {
 
 impl Scope {
     /// The event of a report that covers one event only (`by-ticket-type`, `by-promo-code`,
-    /// `attendance-by-ticket-type`: ticket types and codes belong to one event; `arrivals`: on
-    /// its local clock); any other scope is an invalid `report`.
+    /// `attendance-by-ticket-type`: ticket types and codes belong to one event; `arrivals`,
+    /// `waitlist-length`: on its local clock); any other scope is an invalid `report`.
     pub fn event_only(self, report: ReportName) -> Result<EventId, AnalyticsError> {
         match self {
             Scope::Event(event) => Ok(event),

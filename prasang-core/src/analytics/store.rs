@@ -18,6 +18,7 @@
 //! | 8 `CODE` | currency ++ promo code (upper case) | the same for the tickets sold with one promo code (event scope only) |
 //! | 9 `ADMIT_TYPE` | ticket type number (4 bytes big-endian) | the seats of one ticket type checked in (event scope only) |
 //! | 10 `ARRIVAL` | quarter hour of the scan, as `QUARTER` | seats checked in then (event scope only) |
+//! | 11 `WAITLIST` | quarter hour, as `QUARTER` | the waiting list's changes then: joins, offers and their outcomes, and the change in entries and seats waiting (event scope only) |
 //!
 //! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
@@ -26,6 +27,11 @@
 //! `agg_admissions` holds each seat checked in, under `event id ++ ticket id ++ seat (4 bytes
 //! big-endian)`: when, where, and the buckets it was counted in, so an undo or a cancellation
 //! takes it out of the same ones.
+//!
+//! `agg_waitlist` holds each waiting list entry under `event id ++ entry number (8 bytes
+//! big-endian)`: its seats, its state and the outcome of its offers, so leaving takes its seats
+//! off the list. `agg_messages` holds each organizer message under its log sequence number
+//! (8 bytes big-endian): event, sender, segment, time and the text's lengths, never the text.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -49,6 +55,7 @@ pub(crate) const TYPE: u8 = 7;
 pub(crate) const CODE: u8 = 8;
 pub(crate) const ADMIT_TYPE: u8 = 9;
 pub(crate) const ARRIVAL: u8 = 10;
+pub(crate) const WAITLIST: u8 = 11;
 
 /// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
 pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
@@ -145,6 +152,26 @@ pub(crate) fn admit_type(event: EventId, id: TicketTypeId) -> Vec<u8> {
 /// The check-ins of `event` scanned in quarter hour `quarter`.
 pub(crate) fn arrival(event: EventId, quarter: i64) -> Vec<u8> {
     numbered(ARRIVAL, &event_scope(event), &[], quarter)
+}
+
+/// The waiting list changes of `event` in quarter hour `quarter`.
+pub(crate) fn waitlist(event: EventId, quarter: i64) -> Vec<u8> {
+    numbered(WAITLIST, &event_scope(event), &[], quarter)
+}
+
+/// The key of an entry in `agg_waitlist`: the event, then its number in the event's list.
+pub(crate) fn waitlist_entry(event: EventId, entry: u64) -> [u8; 24] {
+    let mut key = [0; 24];
+    key[..16].copy_from_slice(&event.to_bytes());
+    key[16..].copy_from_slice(&entry.to_be_bytes());
+    key
+}
+
+/// The event and entry number of an `agg_waitlist` key.
+pub(crate) fn waitlist_entry_from(key: &[u8]) -> Option<(EventId, u64)> {
+    let event = EventId::from_key_prefix(key.get(..16)?)?;
+    let entry = u64::from_be_bytes(key.get(16..24)?.try_into().ok()?);
+    Some((event, entry))
 }
 
 /// The key of a seat in `agg_admissions`; its first 32 bytes are [`admissions_of`].
@@ -294,18 +321,41 @@ pub(crate) struct Counters {
     pub(crate) admitted: i64,
     /// Tickets with at least one seat checked in now.
     pub(crate) admitted_tickets: i64,
+    /// Waiting list entries that joined.
+    pub(crate) waitlist_joined: i64,
+    /// Entries that left the list, or were removed by the organizer, before being served.
+    pub(crate) waitlist_left: i64,
+    /// Entries waiting now (on the list without an offer); in `WAITLIST` buckets, the change.
+    pub(crate) waitlist_entries: i64,
+    /// Seats they wait for; in `WAITLIST` buckets, the change.
+    pub(crate) waitlist_seats: i64,
+    /// Offers made, and the seats they held.
+    pub(crate) offers: i64,
+    pub(crate) offered_seats: i64,
+    /// Offers accepted, declined, lapsed, and withdrawn (their entry left while holding one).
+    pub(crate) offers_accepted: i64,
+    pub(crate) offers_declined: i64,
+    pub(crate) offers_expired: i64,
+    pub(crate) offers_withdrawn: i64,
+    /// Seats of accepted offers: seats the list turned back into tickets.
+    pub(crate) seats_recovered: i64,
 }
+
+/// The fields version 4 added.
+const WAITLIST_FIELDS: usize = 11;
 
 impl Record for Counters {
     const TREE: &'static str = "agg_counters";
-    const VERSION: u8 = 3;
+    const VERSION: u8 = 4;
 
     /// Each version added fields at the end (2: the discount and refund of sale buckets; 3: the
-    /// check-ins), so an older body reads with them zero: a zero varint is one zero byte.
+    /// check-ins; 4: the waiting list), so an older body reads with them zero: a zero varint is
+    /// one zero byte.
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
         let missing = match version {
-            1 => 4,
-            2 => 2,
+            1 => 4 + WAITLIST_FIELDS,
+            2 => 2 + WAITLIST_FIELDS,
+            3 => WAITLIST_FIELDS,
             _ => return None,
         };
         let mut padded = body.to_vec();
@@ -332,6 +382,17 @@ impl Counters {
         refund_minor: 0,
         admitted: 0,
         admitted_tickets: 0,
+        waitlist_joined: 0,
+        waitlist_left: 0,
+        waitlist_entries: 0,
+        waitlist_seats: 0,
+        offers: 0,
+        offered_seats: 0,
+        offers_accepted: 0,
+        offers_declined: 0,
+        offers_expired: 0,
+        offers_withdrawn: 0,
+        seats_recovered: 0,
     };
 
     pub(crate) fn add(&mut self, other: &Counters) {
@@ -350,6 +411,17 @@ impl Counters {
         self.refund_minor += other.refund_minor;
         self.admitted += other.admitted;
         self.admitted_tickets += other.admitted_tickets;
+        self.waitlist_joined += other.waitlist_joined;
+        self.waitlist_left += other.waitlist_left;
+        self.waitlist_entries += other.waitlist_entries;
+        self.waitlist_seats += other.waitlist_seats;
+        self.offers += other.offers;
+        self.offered_seats += other.offered_seats;
+        self.offers_accepted += other.offers_accepted;
+        self.offers_declined += other.offers_declined;
+        self.offers_expired += other.offers_expired;
+        self.offers_withdrawn += other.offers_withdrawn;
+        self.seats_recovered += other.seats_recovered;
     }
 
     pub(crate) fn negated(&self) -> Counters {
@@ -370,6 +442,17 @@ impl Counters {
             refund_minor: -self.refund_minor,
             admitted: -self.admitted,
             admitted_tickets: -self.admitted_tickets,
+            waitlist_joined: -self.waitlist_joined,
+            waitlist_left: -self.waitlist_left,
+            waitlist_entries: -self.waitlist_entries,
+            waitlist_seats: -self.waitlist_seats,
+            offers: -self.offers,
+            offered_seats: -self.offered_seats,
+            offers_accepted: -self.offers_accepted,
+            offers_declined: -self.offers_declined,
+            offers_expired: -self.offers_expired,
+            offers_withdrawn: -self.offers_withdrawn,
+            seats_recovered: -self.seats_recovered,
         });
         out
     }
@@ -394,8 +477,91 @@ first_layout!(
     Member => "agg_members",
     EventInfo => "agg_events",
     UserInfo => "agg_users",
-    Admission => "agg_admissions"
+    Admission => "agg_admissions",
+    WaitlistRow => "agg_waitlist",
+    MessageRow => "agg_messages"
 );
+
+/// Where a waiting list entry stands (`agg_waitlist`): on the list, or how it came off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EntryState {
+    /// On the list, waiting for seats.
+    Waiting,
+    /// On the list, holding an offer.
+    Offered,
+    /// Served: its offer was accepted.
+    Accepted,
+    /// Its offer was declined.
+    Declined,
+    /// Its offer lapsed.
+    Expired,
+    /// Its user left the list.
+    Left,
+    /// The organizer (or an admin) removed it.
+    Removed,
+}
+
+impl EntryState {
+    /// The name used in tables (`waiting`, `offered`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryState::Waiting => "waiting",
+            EntryState::Offered => "offered",
+            EntryState::Accepted => "accepted",
+            EntryState::Declined => "declined",
+            EntryState::Expired => "expired",
+            EntryState::Left => "left",
+            EntryState::Removed => "removed",
+        }
+    }
+
+    /// Every state, in the order above.
+    pub const ALL: [EntryState; 7] = [
+        EntryState::Waiting,
+        EntryState::Offered,
+        EntryState::Accepted,
+        EntryState::Declined,
+        EntryState::Expired,
+        EntryState::Left,
+        EntryState::Removed,
+    ];
+}
+
+/// A waiting list entry as the analytics consumer folded it from the log (`agg_waitlist`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct WaitlistRow {
+    pub(crate) user: UserId,
+    pub(crate) ticket_type: TicketTypeId,
+    /// Seats wanted: what it counts for on the list.
+    pub(crate) seats: u32,
+    pub(crate) joined_at: Timestamp,
+    pub(crate) state: EntryState,
+    /// Offers made to it.
+    pub(crate) offers: u32,
+    /// Seats of its latest offer, and that offer's deadline.
+    pub(crate) offered_seats: u32,
+    pub(crate) deadline: Option<Timestamp>,
+    /// When it came off the list.
+    pub(crate) ended_at: Option<Timestamp>,
+    /// The ticket its accepted offer became.
+    pub(crate) ticket: Option<TicketId>,
+}
+
+/// An organizer message as the analytics consumer folded it (`agg_messages`): who sent it to
+/// which segment of which event, when, and how long its text was. The subject and body are the
+/// organizer's words to their attendees, so they stay in the log only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct MessageRow {
+    pub(crate) event: EventId,
+    pub(crate) by: UserId,
+    /// The segment's kind (`Segment` is internally tagged, which the store's format cannot
+    /// read back), and its ticket type for `ticket_type`.
+    pub(crate) segment: u8,
+    pub(crate) ticket_type: Option<TicketTypeId>,
+    pub(crate) sent_at: Timestamp,
+    pub(crate) subject_chars: u32,
+    pub(crate) body_chars: u32,
+}
 
 /// A seat checked in (`agg_admissions`): the scan, and the ticket type and demographic group it
 /// was counted in.

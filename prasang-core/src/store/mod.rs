@@ -187,6 +187,8 @@ pub(crate) struct Store {
     pub(crate) agg_admissions: Tree,
     pub(crate) messages: Tree,
     pub(crate) message_days: Tree,
+    pub(crate) agg_waitlist: Tree,
+    pub(crate) agg_messages: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -257,6 +259,8 @@ impl Store {
             agg_admissions: tree("agg_admissions")?,
             messages: tree("messages")?,
             message_days: tree("message_days")?,
+            agg_waitlist: tree("agg_waitlist")?,
+            agg_messages: tree("agg_messages")?,
             db,
             group_commit,
         })

@@ -47,6 +47,7 @@ report_handlers! {
     revenue, event_revenue => ReportName::Revenue;
     attendance, event_attendance => ReportName::Attendance;
     attendance_by_group, event_attendance_by_group => ReportName::AttendanceByGroup;
+    waitlist, event_waitlist => ReportName::Waitlist;
 }
 
 pub(crate) async fn top_events(cx: Ctx) -> Reply {
@@ -67,6 +68,10 @@ pub(crate) async fn attendance_by_ticket_type(cx: Ctx) -> Reply {
 
 pub(crate) async fn arrivals(cx: Ctx) -> Reply {
     serve(cx, ReportName::Arrivals, Over::Event).await
+}
+
+pub(crate) async fn waitlist_length(cx: Ctx) -> Reply {
+    serve(cx, ReportName::WaitlistLength, Over::Event).await
 }
 
 /// Any other name under `/analytics/`: refused with the `report` field named.
@@ -188,6 +193,11 @@ pub(crate) fn answer(
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.arrivals(actor, event)?)
         }
+        ReportName::Waitlist => respond(csv, name, &analytics.waitlist(actor, scope)?),
+        ReportName::WaitlistLength => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.waitlist_length(actor, event)?)
+        }
     }
 }
 
@@ -270,6 +280,23 @@ pub(crate) fn schemas() -> Value {
                 "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
                 "time": { "type": "string", "description": "HH:MM, local" },
                 "checked_in": int } })) } },
+        "Waitlist": { "type": "object", "description": "offers = accepted + declined + expired + withdrawn + open_offers (docs/api.md)",
+            "properties": { "joined": int, "left": { "type": "integer", "description": "left or removed before being served" },
+            "waiting": { "type": "integer", "description": "entries waiting now, without an offer" }, "waiting_seats": int,
+            "offers": int, "offered_seats": int, "accepted": int, "declined": int, "expired": int,
+            "withdrawn": { "type": "integer", "description": "offers whose entry left or was removed" },
+            "open_offers": int,
+            "seats_recovered": { "type": "integer", "description": "seats of accepted offers" },
+            "acceptance_rate": { "type": ["number", "null"], "description": "accepted / offers ended" } } },
+        "WaitlistLength": { "type": "object", "description": "the waiting list per hour on the event's local clock",
+            "properties": { "event": id,
+            "time_zone": { "type": "string", "description": "the event's IANA zone" },
+            "rows": rows(json!({ "type": "object", "properties": {
+                "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
+                "time": { "type": "string", "description": "YYYY-MM-DD HH:MM, local" },
+                "waiting": { "type": "integer", "description": "entries waiting at the end of the hour" },
+                "waiting_seats": int, "open_offers": int,
+                "joined": int, "offers": int, "accepted": int, "declined": int, "expired": int } })) } },
         "ByTicketType": { "type": "object", "properties": { "event": id,
             "types": sales(json!({ "ticket_type": int, "name": { "type": "string" } })) } },
         "ByPromoCode": { "type": "object", "properties": { "event": id,

@@ -174,15 +174,14 @@ impl Fold<'_> {
 
 #[cfg(test)]
 mod tests {
-    use sled::transaction::ConflictableTransactionError;
-
     use super::*;
     use crate::analytics::{Attendance, Scope};
     use crate::auth::Actor;
     use crate::log::DomainEvent;
+    use crate::testing::{self, append};
     use crate::tickets::{BookingLine, BookingRequest};
     use crate::users::{Gender, Role};
-    use crate::{Config, ManualClock, Prasang, testing};
+    use crate::{Config, ManualClock, Prasang};
 
     #[test]
     fn seats_take_the_types_of_the_lines_in_order() {
@@ -204,17 +203,6 @@ mod tests {
 
     fn minutes(n: i64) -> Timestamp {
         Timestamp::from_millis(DOORS + n * 60_000)
-    }
-
-    /// Appends `event` to the log as the check-in engine would.
-    fn append(prasang: &Prasang, event: DomainEvent) {
-        let store = &prasang.inner.ctx.store;
-        store
-            .transaction(&store.log, |log| {
-                crate::log::append(log, prasang.now(), &event)?;
-                Ok::<_, ConflictableTransactionError<()>>(())
-            })
-            .expect("append");
     }
 
     /// Everything the attendance reports and the check-in table say about `event`.

@@ -15,6 +15,7 @@ mod sales;
 pub(super) mod settings;
 pub(super) mod types;
 pub(super) mod waitlist;
+mod waitlist_report;
 
 use maud::html;
 use prasang_core::analytics::Scope;
@@ -132,6 +133,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
         let by_type = cx.core_read(|p| p.analytics().by_ticket_type(&actor, id))?;
         let by_code = cx.core_read(|p| p.analytics().by_promo_code(&actor, id))?;
         let attendance = cx.core_read(|p| attendance::Reports::of(p, &actor, id))?;
+        let waitlist = cx.core_read(|p| waitlist_report::Reports::of(p, &actor, id))?;
         let name = |user: &UserId| {
             names
                 .get(user)
@@ -158,6 +160,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             (facts(&event, &types))
             (sales::section(id, &by_type, &by_code))
             (attendance::section(id, &attendance))
+            (waitlist_report::section(id, &waitlist))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
