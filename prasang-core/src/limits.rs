@@ -91,6 +91,15 @@ pub const UPLOAD_SCANS: Limit = limit("scans", 1, 1_000);
 /// Items per page of a listing.
 pub const PAGE_SIZE: Limit = limit("limit", 1, 100);
 
+/// Minutes an offer from the waiting list stands: 15 minutes to 7 days.
+pub const OFFER_WINDOW_MINUTES: Limit = limit("offer_window_minutes", 15, 7 * 24 * 60);
+/// Subject line of an organizer's message.
+pub const MESSAGE_SUBJECT: Limit = limit("subject", 1, 150);
+/// Plain-text body of an organizer's message.
+pub const MESSAGE_BODY: Limit = limit("body", 1, 5_000);
+/// Messages one event may send per day (UTC day), against floods.
+pub const MESSAGES_PER_EVENT_PER_DAY: u32 = 5;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,12 +131,3 @@ mod tests {
         }
     }
 }
-
-/// Minutes an offer from the waiting list stands: 15 minutes to 7 days.
-pub const OFFER_WINDOW_MINUTES: Limit = limit("offer_window_minutes", 15, 7 * 24 * 60);
-/// Subject line of an organizer's message.
-pub const MESSAGE_SUBJECT: Limit = limit("subject", 1, 150);
-/// Plain-text body of an organizer's message.
-pub const MESSAGE_BODY: Limit = limit("body", 1, 5_000);
-/// Messages one event may send per day (UTC day), against floods.
-pub const MESSAGES_PER_EVENT_PER_DAY: u32 = 5;

@@ -38,7 +38,7 @@ fn waitlist_crash_child() {
     let mut tickets = Vec::new();
     for n in 0..HOLDERS {
         let holder = common::register_actor(&prasang, &format!("Holder {n}"), Role::Attendee);
-        tickets.push((holder.clone(), common::book(&prasang, &holder, event, 1).id));
+        tickets.push((holder, common::book(&prasang, &holder, event, 1).id));
     }
     let settings = WaitlistSettings {
         enabled: true,

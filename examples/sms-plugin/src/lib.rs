@@ -81,7 +81,11 @@ pub fn text(n: &Notification) -> String {
     match (n.kind, &n.offer) {
         // The link must arrive whole: the title is what gives way.
         (NotificationKind::WaitlistOffer, Some(offer)) => fit(
-            &format!("Seats for you: {}, {}", waitlist::seats(offer), n.event.title),
+            &format!(
+                "Seats for you: {}, {}",
+                waitlist::seats(offer),
+                n.event.title
+            ),
             &format!(
                 ". Accept by {}: {}",
                 short_local(&offer.deadline_local),
@@ -96,7 +100,10 @@ pub fn text(n: &Notification) -> String {
 /// by itself.
 fn fit(head: &str, tail: &str) -> String {
     let room = MAX_CHARS.saturating_sub(tail.chars().count());
-    shorten(&format!("{}{tail}", shorten(&one_line(head), room)), MAX_CHARS)
+    shorten(
+        &format!("{}{tail}", shorten(&one_line(head), room)),
+        MAX_CHARS,
+    )
 }
 
 /// The text of `n` before it is cut to one SMS.

@@ -259,7 +259,10 @@ mod tests {
             html.contains(&format!("<a href=\"{ACCEPT_URL}\"")),
             "the accept link in {html}"
         );
-        assert!(html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"), "{html}");
+        assert!(
+            html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+            "{html}"
+        );
         assert!(email.attachments.is_empty(), "no calendar, no codes");
     }
 
@@ -301,14 +304,20 @@ mod tests {
         let html = email.html_body.expect("an HTML body");
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<b>19"), "{html}");
-        assert!(html.contains("Doors open at &lt;b&gt;19:00&lt;/b&gt;"), "{html}");
+        assert!(
+            html.contains("Doors open at &lt;b&gt;19:00&lt;/b&gt;"),
+            "{html}"
+        );
         assert!(
             html.contains(
                 "planned.\n&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; see you!"
             ),
             "{html}"
         );
-        assert!(html.contains("white-space: pre-wrap"), "line breaks kept: {html}");
+        assert!(
+            html.contains("white-space: pre-wrap"),
+            "line breaks kept: {html}"
+        );
         assert!(email.attachments.is_empty());
     }
 

@@ -89,8 +89,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         NotificationKind::WaitlistOffer => ("Seats for you", offer_headline(n)),
         NotificationKind::OrganizerMessage => (
             "From the organizer",
-            "The organizer of this event sent you the message below, as they wrote it."
-                .to_owned(),
+            "The organizer of this event sent you the message below, as they wrote it.".to_owned(),
         ),
     };
     let subject = match (n.kind, &n.subject) {

@@ -57,7 +57,10 @@ mod tests {
         assert!(web_link("https://tickets.example.org/waitlist/1").is_some());
         assert!(web_link("HTTP://tickets.example.org/").is_some());
         assert_eq!(web_link("javascript:alert(1)"), None);
-        assert_eq!(web_link("https://a.example/\"><b>"), Some("https://a.example/\"><b>"));
+        assert_eq!(
+            web_link("https://a.example/\"><b>"),
+            Some("https://a.example/\"><b>")
+        );
         assert_eq!(web_link("https://a.example/ x"), None);
         assert_eq!(web_link("http"), None);
     }

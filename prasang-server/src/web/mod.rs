@@ -165,6 +165,7 @@ static PAGES: &[Page] = &[
     post(
         "/organizer/events/{id}/messages/preview",
         organizer::messages::preview,
+    ),
     get("/organizer/events/{id}/waitlist", organizer::waitlist::page),
     post(
         "/organizer/events/{id}/waitlist/settings",
