@@ -203,6 +203,8 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
     let replay = act(&app, &event, &first_entry, "accept", &first).await;
     assert_eq!(replay.status, StatusCode::CREATED, "{:?}", replay.json());
     assert_eq!(replay.json()["id"], ticket["id"]);
+    assert_eq!(replay.header("idempotent-replayed"), Some("true"));
+    assert_eq!(accepted.header("idempotent-replayed"), None);
     assert!(mine(&app, &event, &first).await.is_empty());
 
     let declined = act(&app, &event, &second_entry, "decline", &second).await;

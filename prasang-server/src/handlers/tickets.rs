@@ -2,7 +2,7 @@
 
 use hyper::header::HeaderValue;
 use prasang_core::limits;
-use prasang_core::tickets::{BookingLine, BookingRequest};
+use prasang_core::tickets::{BookingLine, BookingOutcome, BookingRequest};
 use prasang_core::{EventId, TicketId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -49,7 +49,12 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
     // future, so a booking occupies no blocking-pool thread while it waits for its batch.
     let outcome = cx.prasang().tickets().book_async(&actor, &request).await;
     metrics.booking(outcome.as_ref().map(|o| o.replayed));
-    let outcome = outcome?;
+    booked(&outcome?)
+}
+
+/// `201 Created` with the ticket a booking (or an accepted waiting-list offer) made, marked
+/// `Idempotent-Replayed` when it is the answer to an earlier request.
+pub(crate) fn booked(outcome: &BookingOutcome) -> Reply {
     let mut response = created(
         format!("/api/v1/tickets/{}", outcome.ticket.id),
         &outcome.ticket,

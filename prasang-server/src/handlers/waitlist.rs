@@ -76,7 +76,7 @@ pub(crate) async fn leave(cx: Ctx) -> Reply {
 }
 
 /// `POST /api/v1/events/{id}/waitlist/{entry}/accept`: books the offered seats; 201 with the
-/// ticket, as a booking answers.
+/// ticket, as a booking answers (`Idempotent-Replayed` when accepted before).
 pub(crate) async fn accept(cx: Ctx) -> Reply {
     let (event, entry) = event_and_entry(&cx)?;
     let actor = cx.actor().await?;
@@ -88,11 +88,7 @@ pub(crate) async fn accept(cx: Ctx) -> Reply {
             Err(refused) => Err(refused.into()),
         };
     metrics.booking(outcome.as_ref().map(|o| o.replayed));
-    let outcome = outcome?;
-    created(
-        format!("/api/v1/tickets/{}", outcome.ticket.id),
-        &outcome.ticket,
-    )
+    super::tickets::booked(&outcome?)
 }
 
 /// `POST /api/v1/events/{id}/waitlist/{entry}/decline`: the seats go to the next in line.
