@@ -296,7 +296,8 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let id: EventId = cx.id("event")?;
         let actor = cx.signed_in()?.actor;
-        let event = cx.core_read(|p| p.events().get(id))?;
+        // Not a view of the event page: no visit counted.
+        let event = cx.core_read(|p| p.events().peek(id))?;
         let mine = cx.core_read(|p| p.waitlist().mine_for(&actor, id))?;
         let types = cx
             .core_read(|p| p.tickets().types_for(Some(&actor), id, None))
