@@ -447,6 +447,20 @@ async fn through_the_web_ui_people_join_see_their_place_and_accept_an_offer() {
         90
     );
 
+    // Seats left: no join form, and a join posted anyway is refused in words on the page.
+    let mut early = Browser::logged_in(&app, "bo@example.org").await;
+    let page = text(&early.get(&format!("/events/{event}")).await);
+    assert!(!page.contains("Join the waiting list"), "{page}");
+    let refused = early
+        .submit(&format!("/events/{event}/waitlist"), &[("seats", "1")])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    let refused = text(&refused);
+    assert!(
+        refused.contains("role=\"alert\">2 seats of this ticket type can be booked now"),
+        "{refused}"
+    );
+
     // Sold out: the event page offers the join form (and to log in, to visitors).
     let ticket = app.book_seats(&event, &holder, 2).await;
     let visitor = text(&Browser::new(&app).get(&format!("/events/{event}")).await);

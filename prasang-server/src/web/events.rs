@@ -265,9 +265,11 @@ fn render(
     } else {
         Vec::new()
     };
-    // Sold out (or the viewer waits or holds an offer): the waiting list.
-    let waiting = if on_sale {
-        waitlist::on_event_page(cx, &event, &types)?
+    // Sold out (or the viewer waits or holds an offer, or was just refused joining): the
+    // waiting list.
+    let refused = join.refusal.is_some();
+    let waiting = if on_sale || refused {
+        waitlist::on_event_page(cx, &event, &types, refused)?
     } else {
         None
     };
@@ -294,9 +296,9 @@ fn render(
                 (booking::prices(&event, &types))
                 p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
             }
-            @if let Some(waiting) = &waiting {
-                (waitlist::section(cx, &event, &types, waiting, &join))
-            }
+        }
+        @if let Some(waiting) = &waiting {
+            (waitlist::section(cx, &event, &types, waiting, &join))
         }
         @if started && cx.user.is_some() {
             h2 #feedback { "Your feedback" }

@@ -89,11 +89,12 @@ fn waitable<'a>(
 }
 
 /// The waiting list of an event page, when there is something to show: the viewer's entries,
-/// or an open list one may join.
+/// an open list one may join, or why joining was `refused`.
 pub(crate) fn on_event_page(
     cx: &WebCx,
     event: &Event,
     types: &[TicketType],
+    refused: bool,
 ) -> Result<Option<OnEventPage>, WebError> {
     let mine = match &cx.user {
         Some(user) => cx.core_read(|p| p.waitlist().mine_for(&user.actor, event.id))?,
@@ -101,7 +102,7 @@ pub(crate) fn on_event_page(
     };
     let status = cx.core_read(|p| p.waitlist().status(event.id))?;
     let joinable = status.settings.enabled && !waitable(event, &status, types).is_empty();
-    Ok((joinable || !mine.is_empty()).then_some(OnEventPage { status, mine }))
+    Ok((joinable || refused || !mine.is_empty()).then_some(OnEventPage { status, mine }))
 }
 
 /// The section of the event page: the viewer's entries (place in line or offer), then the join
