@@ -140,7 +140,9 @@ pub(crate) fn schemas() -> Value {
             "properties": {
                 "settings": { "$ref": "#/components/schemas/WaitlistSettings" },
                 "waiting": count(), "waiting_seats": count(),
-                "offers": count(), "offered_seats": count()
+                "offers": count(), "offered_seats": count(),
+                "held_back_seats": { "type": "integer", "minimum": 0,
+                    "description": "free seats kept for the people waiting (the first in line waits for more, or offers are paused): bookings find them sold out" }
             }
         },
         "WaitlistJoin": {

@@ -70,14 +70,14 @@ pub(crate) struct OnEventPage {
     mine: Vec<WaitlistEntry>,
 }
 
-/// The types one may wait for: those sold out, and every type that sells once the whole event
-/// is sold out or people wait (free seats then belong to the list: the core refuses newcomers).
+/// The types one may wait for: those sold out, and every type that sells once every free seat
+/// of the event is taken or kept for the people waiting (bookings find those sold out).
 fn waitable<'a>(
     event: &Event,
     status: &WaitlistStatus,
     types: &'a [TicketType],
 ) -> Vec<&'a TicketType> {
-    let all_taken = event.seats.remaining == 0 || status.waiting > 0;
+    let all_taken = event.seats.remaining <= status.held_back_seats;
     types
         .iter()
         .filter(|sale_type| match sale_type.availability {
@@ -129,6 +129,9 @@ pub(crate) fn section(
         h2 #waitlist { "Waiting list" }
         @if shown.status.waiting > 0 {
             p.meta { (format::seats(shown.status.waiting_seats)) " wanted by " (people(shown.status.waiting)) " waiting." }
+        }
+        @if shown.status.held_back_seats > 0 {
+            p.meta { (format::seats(shown.status.held_back_seats)) " free now, kept for the people waiting in turn." }
         }
         @if !shown.mine.is_empty() {
             (entries(cx, event, types, &shown.mine, ReturnTo::Event))

@@ -78,6 +78,7 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, entered: Option<SettingsForm>) 
             li { strong { (status.waiting_seats) } "seats wanted" }
             li { strong { (status.offers) } "offers open" }
             li { strong { (status.offered_seats) } "seats on offer" }
+            li { strong { (status.held_back_seats) } "free seats held back" }
         }
         h2 #settings { "Settings" }
         form method="post" action=(format!("{here}/settings")) novalidate {
