@@ -632,3 +632,45 @@ async fn through_the_web_ui_people_decline_an_offer_and_leave_the_list() {
     assert_html(&gone);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paused_offers_hold_freed_seats_back_until_the_organizer_resumes() {
+    let app = spawn().await;
+    let organizer = app.user("o@example.org", "organizer").await;
+    let holder = app.user("holder@example.org", "attendee").await;
+    let waiting = app.user("w@example.org", "attendee").await;
+    app.register("ada@example.org", "attendee").await;
+    let event = small_event(&app, &organizer, 0).await;
+    let settings = format!("{}/settings", waitlist(&event));
+    let paused = json!({ "enabled": true, "paused": true });
+    assert_eq!(
+        app.put(&settings, Some(&organizer), &paused).await.status,
+        StatusCode::OK
+    );
+    let ticket = app.book_seats(&event, &holder, 2).await;
+    join(&app, &event, &waiting, 1).await;
+    app.cancel(&format!("/api/v1/tickets/{ticket}"), &holder)
+        .await;
+
+    // Two seats are free, yet kept for the list: no offer, and the page says so.
+    let status = app.get(&waitlist(&event), None).await.json();
+    assert_eq!(
+        (&status["held_back_seats"], &status["offers"]),
+        (&json!(2), &json!(0))
+    );
+    assert!(mine(&app, &event, &waiting).await[0]["offer"].is_null());
+    let mut ada = Browser::logged_in(&app, "ada@example.org").await;
+    let page = text(&ada.get(&format!("/events/{event}")).await);
+    assert!(
+        page.contains("2 seats free now, kept for the people waiting in turn."),
+        "{page}"
+    );
+    assert!(page.contains("Join the waiting list"), "{page}");
+
+    let resumed = app
+        .put(&settings, Some(&organizer), &json!({ "enabled": true }))
+        .await;
+    assert_eq!(resumed.json()["offered_seats"], 1, "{:?}", resumed.json());
+    assert_eq!(mine(&app, &event, &waiting).await[0]["offer"]["seats"], 1);
+    app.stop().await;
+}
