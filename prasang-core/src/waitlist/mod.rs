@@ -321,13 +321,13 @@ impl Waitlist<'_> {
             inner: self.inner,
             booking: self.booking,
         };
-        let record = self
-            .record(event, entry)?
-            .filter(|record| record.user == actor.user_id());
-        let Some(record) = record else {
-            // Accepted already: the booking's idempotency key gives the same ticket back.
+        let Some(record) = self.record(event, entry)? else {
+            // Gone: if it was accepted, the booking's idempotency key gives its ticket back.
             return Ok(tickets.replay_offer(actor, event, entry));
         };
+        if record.user != actor.user_id() {
+            return Err(WaitlistError::NoEntry);
+        }
         let offer = record.offer.ok_or(WaitlistError::NoOffer)?;
         Ok(tickets.book_offer(actor, event, entry, (record.ticket_type, offer.seats)))
     }
