@@ -54,6 +54,58 @@ fn chat_plugin_posts_a_slack_compatible_message() {
 }
 
 #[test]
+fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
+    let sink = HttpSink::start();
+    let (_outbox, host) = plugin_support::outbox_host();
+    let mut manifest = plugin_support::manifest("chat");
+    manifest.allowed_hosts.push(sink.host());
+    manifest.config.insert("webhook-url".into(), sink.url("/x"));
+    let chat = host.load_manifest(manifest).unwrap();
+    chat.deliver(&prasang_test_sinks::sample::waitlist_offer(45, "chat"))
+        .unwrap();
+    chat.deliver(&prasang_test_sinks::sample::organizer_message(46, "chat"))
+        .unwrap();
+    let requests = sink.wait_for(2);
+    let bodies: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|request| serde_json::from_slice(&request.body).unwrap())
+        .collect();
+    let details = |body: &serde_json::Value| {
+        body["blocks"][1]["elements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    assert_eq!(
+        bodies[0]["text"],
+        "Ada Lovelace was offered 2 × Adult for *Rust &amp; Wasm Night* from the waiting list"
+    );
+    let offer = details(&bodies[0]);
+    let accept = prasang_test_sinks::sample::ACCEPT_URL;
+    assert!(
+        offer.ends_with(&format!(
+            "\nHeld until Mon 30 Nov 2026, 20:00 IST (UTC+05:30) · <{accept}|Accept or decline>"
+        )),
+        "{offer}"
+    );
+
+    assert_eq!(
+        bodies[1]["text"],
+        "The organizer of *Rust &amp; Wasm Night* wrote to Ada Lovelace: \
+         *Doors open at &lt;b&gt;19:00&lt;/b&gt;*"
+    );
+    let message = details(&bodies[1]);
+    assert!(
+        message.ends_with(
+            "\n> The hall opens an hour later.\n> &lt;script&gt;alert(1)&lt;/script&gt; &amp; \
+             &lt;a href=\"https://evil.example\"&gt;bring this&lt;/a&gt;"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_server_error_from_the_chat_service_is_temporary() {
     let sink = HttpSink::start();
     sink.answer_with(503);

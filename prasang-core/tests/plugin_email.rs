@@ -271,6 +271,119 @@ fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_kno
     );
 }
 
+/// The kit's waiting-list offer and organizer message, as log entry 45 makes them for `channel`.
+fn kinds_of_0_3(channel: &str) -> [prasang_core::notify::Notification; 2] {
+    [
+        prasang_test_sinks::sample::waitlist_offer(45, channel),
+        prasang_test_sinks::sample::organizer_message(45, channel),
+    ]
+}
+
+#[test]
+fn plugins_before_0_3_are_skipped_for_waitlist_offers_and_organizer_messages() {
+    let data = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(HostServices::outbox(data.path().join("outbox"))).unwrap();
+    for version in ["0.1.0", "0.2.0"] {
+        let older = host
+            .load_bytes(
+                plugin_support::test_manifest_at("older", version),
+                &plugin_support::wat_component_at("ok", version),
+            )
+            .unwrap();
+        for notification in kinds_of_0_3("older") {
+            let receipt = older.deliver(&notification).unwrap();
+            let expected = format!(
+                "skipped: plugins built for prasang:channel@{version} do not receive {:?} \
+                 notifications",
+                notification.kind
+            );
+            assert_eq!(receipt.detail, expected, "{version}");
+            assert_eq!(receipt.remote_id, None);
+        }
+    }
+    // A 0.3.0 plugin is called for both.
+    let current = host
+        .load_bytes(
+            plugin_support::test_manifest_at("current", "0.3.0"),
+            &plugin_support::wat_component_at("ok", "0.3.0"),
+        )
+        .unwrap();
+    for notification in kinds_of_0_3("current") {
+        let receipt = current.deliver(&notification).unwrap();
+        assert_eq!(receipt.detail, "", "called for {:?}", notification.kind);
+    }
+}
+
+#[test]
+fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_accept_link() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let email = outbox_email(data.path());
+    let [offer, _] = kinds_of_0_3("email");
+    let receipt = email.deliver(&offer).unwrap();
+    assert!(receipt.remote_id.is_some(), "{receipt:?}");
+    let bytes = outbox_message(&outbox);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("Seats for you: Rust & Wasm Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)")
+    );
+    // The deadline, 14:30 UTC, in Kolkata's time as the host's tz database computes it.
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("we are holding 2 × Adult for you until Mon 30 Nov 2026, 20:00 IST"),
+        "{text}"
+    );
+    let accept = prasang_test_sinks::sample::ACCEPT_URL;
+    assert!(
+        text.contains(&format!("Accept or decline: {accept}")),
+        "{text}"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(&format!("<a href=\"{accept}\"")), "{html}");
+    assert!(
+        html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+        "{html}"
+    );
+    assert_eq!(message.attachments().count(), 0);
+}
+
+#[test]
+fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let email = outbox_email(data.path());
+    let [_, written] = kinds_of_0_3("email");
+    email.deliver(&written).unwrap();
+    let bytes = outbox_message(&outbox);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("From the organizer of Rust & Wasm Night: Doors open at <b>19:00</b>")
+    );
+    // The text as written, line break included (the e-mail's lines end in CRLF).
+    let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+    assert!(
+        text.contains(
+            "The hall opens an hour later.\n<script>alert(1)</script> & \
+             <a href=\"https://evil.example\">bring this</a>"
+        ),
+        "the text as written: {text}"
+    );
+    let html = message.body_html(0).unwrap();
+    for markup in ["<script", "<a href=\"https://evil", "<b>19"] {
+        assert!(!html.contains(markup), "{markup} in {html}");
+    }
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;a href=&quot;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("Doors open at &lt;b&gt;19:00&lt;/b&gt;"),
+        "{html}"
+    );
+}
+
 /// Delivers the kit's booking in Kolkata as each of `kinds` through `plugin` (a fixture built
 /// from `ok.wat`) and checks the plugin's own empty receipt came back: it was called.
 fn assert_called_for(plugin: &PluginChannel, kinds: &[NotificationKind]) {

@@ -44,6 +44,21 @@ fn example_sms_plugin_posts_to_its_gateway() {
          Paid 1000.00 INR (code FAMILY)."
     );
 
+    // An offer: the deadline on the event's clock and the whole link, in one SMS.
+    sms.deliver(&prasang_test_sinks::sample::waitlist_offer(45, "sms"))
+        .unwrap();
+    let requests = gateway.wait_for(2);
+    let body: serde_json::Value = serde_json::from_slice(&requests[1].body).unwrap();
+    let text = body["text"].as_str().unwrap();
+    assert_eq!(
+        text,
+        format!(
+            "Seats for you: 2 × Adult, Rust & Wasm Night. Accept by 30 Nov 20:00 IST: {}",
+            prasang_test_sinks::sample::ACCEPT_URL
+        )
+    );
+    assert!(text.chars().count() <= 160);
+
     // A gateway that rejects the request for good makes a permanent failure.
     gateway.answer_with(400);
     let error = sms.deliver(&notification).unwrap_err();

@@ -118,6 +118,55 @@ fn webhook_is_signed_and_carries_the_idempotency_key() {
 }
 
 #[test]
+fn offers_and_organizer_messages_are_posted_with_their_fields() {
+    let sink = HttpSink::start();
+    let (_outbox, host) = plugin_support::outbox_host();
+    let channel = webhook(&host, &sink, true);
+    channel
+        .deliver(&prasang_test_sinks::sample::waitlist_offer(45, "webhook"))
+        .unwrap();
+    channel
+        .deliver(&prasang_test_sinks::sample::organizer_message(
+            46, "webhook",
+        ))
+        .unwrap();
+    let requests = sink.wait_for(2);
+    let bodies: Vec<serde_json::Value> = requests
+        .iter()
+        .map(|request| {
+            verify(request);
+            serde_json::from_slice(&request.body).unwrap()
+        })
+        .collect();
+
+    assert_eq!(bodies[0]["type"], "waitlist.offer");
+    // The deadline in UTC and, through the host's tz database, on Kolkata's clock.
+    assert_eq!(
+        bodies[0]["data"]["offer"],
+        serde_json::json!({
+            "seats": 2,
+            "ticket_type": "Adult",
+            "deadline": "2026-11-30T14:30:00Z",
+            "deadline_local": "2026-11-30T20:00:00+05:30",
+            "accept_url": prasang_test_sinks::sample::ACCEPT_URL,
+        })
+    );
+    assert_eq!(bodies[0]["data"]["subject"], serde_json::Value::Null);
+
+    assert_eq!(bodies[1]["type"], "organizer.message");
+    assert_eq!(bodies[1]["data"]["subject"], "Doors open at <b>19:00</b>");
+    assert!(
+        bodies[1]["data"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("The hall opens an hour later.\n<script>"),
+        "{}",
+        bodies[1]
+    );
+    assert_eq!(bodies[1]["data"]["offer"], serde_json::Value::Null);
+}
+
+#[test]
 fn a_host_missing_from_the_allow_list_is_refused() {
     let sink = HttpSink::start();
     let (_outbox, host) = plugin_support::outbox_host();

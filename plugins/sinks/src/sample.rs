@@ -5,8 +5,8 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
 use prasang_core::events::NewEvent;
 use prasang_core::notify::{
-    EventSummary, Notification, NotificationKind, Recipient, SeatAdmission, TicketLineSummary,
-    TicketSummary,
+    EventSummary, Notification, NotificationKind, OfferSummary, Recipient, SeatAdmission,
+    TicketLineSummary, TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, Role};
@@ -66,6 +66,39 @@ pub fn booked_in_kolkata(log_seq: u64, channel: &str) -> Notification {
     notification.time_zone = "Asia/Kolkata".into();
     notification.event.starts_at = Timestamp::from_millis(1_796_130_000_000);
     notification.event.ends_at = Timestamp::from_millis(1_796_139_000_000);
+    notification
+}
+
+/// Where [`waitlist_offer`]'s offer is accepted: the page the dispatcher links to on a server
+/// whose public address is `https://tickets.example.org`.
+pub const ACCEPT_URL: &str = "https://tickets.example.org/waitlist/01JBQ8ZK3N2V4W6X8Y0A2C4E6H";
+
+/// The event of [`booked_in_kolkata`] offered to Ada from its waiting list: 2 Adult seats held
+/// until Mon 30 Nov 2026, 20:00 in Kolkata (14:30 UTC), to accept at [`ACCEPT_URL`].
+pub fn waitlist_offer(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked_in_kolkata(log_seq, channel);
+    notification.kind = NotificationKind::WaitlistOffer;
+    notification.ticket = None;
+    notification.offer = Some(OfferSummary {
+        seats: 2,
+        ticket_type: "Adult".into(),
+        deadline: Timestamp::from_millis(1_796_049_000_000),
+        accept_url: ACCEPT_URL.into(),
+    });
+    notification
+}
+
+/// The organizer of [`booked_in_kolkata`]'s event writing to Ada: a subject and two lines of
+/// plain text, both with markup in them that must reach her as text.
+pub fn organizer_message(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked_in_kolkata(log_seq, channel);
+    notification.kind = NotificationKind::OrganizerMessage;
+    notification.ticket = None;
+    notification.subject = Some("Doors open at <b>19:00</b>".into());
+    notification.message = Some(
+        "The hall opens an hour later.\n<script>alert(1)</script> & <a href=\"https://evil.example\">bring this</a>"
+            .into(),
+    );
     notification
 }
 
