@@ -461,3 +461,125 @@ async fn without_channel_settings_the_server_runs_as_before() {
     assert_problem(&anonymous, StatusCode::UNAUTHORIZED, "missing-token");
     app.stop().await;
 }
+
+/// Waits until the holder of `token` has `count` sent deliveries; their kinds.
+async fn sent_kinds(app: &TestApp, token: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = app.get("/api/v1/me/deliveries", Some(token)).await;
+        assert_eq!(reply.status, StatusCode::OK, "{:?}", reply.json());
+        let page = reply.json();
+        let items = page["items"].as_array().unwrap();
+        if items.len() == count && items.iter().all(|d| d["status"] == "sent") {
+            let mut kinds: Vec<String> = items
+                .iter()
+                .map(|d| d["kind"].as_str().unwrap().to_owned())
+                .collect();
+            kinds.sort();
+            return kinds;
+        }
+        assert!(Instant::now() < deadline, "not {count} sent: {page}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The e-mails in `outbox` to `address` whose subject starts with `subject`.
+fn mails_to(outbox: &Path, address: &str, subject: &str) -> Vec<Vec<u8>> {
+    eml_files(outbox)
+        .into_iter()
+        .map(|path| std::fs::read(path).unwrap())
+        .filter(|bytes| {
+            let message = MessageParser::default().parse(bytes).unwrap();
+            let to = message.to().and_then(|to| to.first()?.address());
+            to == Some(address) && message.subject().is_some_and(|s| s.starts_with(subject))
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waitlist_offer_and_an_organizers_message_reach_the_waiting_person_by_e_mail() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let app = spawn_with_plugins(&outbox).await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let holder = app.user("arun@example.org", "attendee").await;
+    let waiting = app.user("wren@example.org", "attendee").await;
+    let body = json!({ "title": "Sitar night", "location": "Hall", "time_zone": "Asia/Kolkata",
+        "starts_at": common::now_plus_days(1), "ends_at": common::now_plus_days(2),
+        "capacity": 1, "price_minor": 0 });
+    let created = app.create_event(&organizer, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let event = created.json()["id"].as_str().unwrap().to_owned();
+    let ticket = app.book_seats(&event, &holder, 1).await;
+    let waitlist = format!("/api/v1/events/{event}/waitlist");
+    let settings = json!({ "enabled": true, "offer_window_minutes": 60 });
+    let opened = app
+        .put(&format!("{waitlist}/settings"), Some(&organizer), &settings)
+        .await;
+    assert_eq!(opened.status, StatusCode::OK, "{:?}", opened.json());
+    let joined = app
+        .post(&waitlist, Some(&waiting), &json!({ "seats": 1 }))
+        .await;
+    assert_eq!(joined.status, StatusCode::CREATED, "{:?}", joined.json());
+
+    // The seat comes free: it is offered to the waiting person, who is then written to.
+    let cancelled = app
+        .cancel(&format!("/api/v1/tickets/{ticket}"), &holder)
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK);
+    let draft = json!({ "subject": "<b>Doors</b> at 19:30",
+        "body": "Doors open later.\n<script>alert(1)</script> & thanks",
+        "segment": { "kind": "waiting_list" } });
+    let sent = app
+        .post(
+            &format!("/api/v1/events/{event}/messages"),
+            Some(&organizer),
+            &draft,
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.json());
+    assert_eq!(
+        sent_kinds(&app, &waiting, 2).await,
+        ["organizer_message", "waitlist_offer"]
+    );
+
+    let offers = mails_to(&outbox, "wren@example.org", "Seats for you: Sitar night, ");
+    assert_eq!(offers.len(), 1);
+    let offer = MessageParser::default().parse(&offers[0]).unwrap();
+    let text = offer.body_text(0).unwrap();
+    // Held for the hour's window, until a time on the event's clock, with the link to reply.
+    assert!(
+        text.contains("we are holding 1 × Admission for you until"),
+        "{text}"
+    );
+    assert!(text.contains("IST (UTC+05:30). Accept them"), "{text}");
+    let accept = format!("http://127.0.0.1:8080/waitlist/{event}");
+    assert!(
+        text.contains(&format!("Accept or decline: {accept}")),
+        "{text}"
+    );
+    let html = offer.body_html(0).unwrap();
+    assert!(html.contains(&format!("<a href=\"{accept}\"")), "{html}");
+
+    let messages = mails_to(
+        &outbox,
+        "wren@example.org",
+        "From the organizer of Sitar night",
+    );
+    assert_eq!(messages.len(), 1);
+    let message = MessageParser::default().parse(&messages[0]).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("From the organizer of Sitar night: <b>Doors</b> at 19:30")
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(
+        !html.contains("<script") && !html.contains("<b>Doors"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; thanks"),
+        "{html}"
+    );
+    app.stop().await;
+}
