@@ -3,19 +3,25 @@
 
 mod plugin_support;
 
+use std::sync::Arc;
+
 use prasang_core::notify::Channel;
+use prasang_core::plugin_host::PluginChannel;
 use prasang_test_sinks::http::HttpSink;
+
+/// The chat plugin posting to `path` on `sink`, on a host of its own (keep the folder).
+fn chat_posting_to(sink: &HttpSink, path: &str) -> (tempfile::TempDir, Arc<PluginChannel>) {
+    let (outbox, host) = plugin_support::outbox_host();
+    let mut manifest = plugin_support::manifest("chat");
+    manifest.allowed_hosts.push(sink.host());
+    manifest.config.insert("webhook-url".into(), sink.url(path));
+    (outbox, host.load_manifest(manifest).unwrap())
+}
 
 #[test]
 fn chat_plugin_posts_a_slack_compatible_message() {
     let sink = HttpSink::start();
-    let (_outbox, host) = plugin_support::outbox_host();
-    let mut manifest = plugin_support::manifest("chat");
-    manifest.allowed_hosts.push(sink.host());
-    manifest
-        .config
-        .insert("webhook-url".into(), sink.url("/services/T0/B0/x"));
-    let chat = host.load_manifest(manifest).unwrap();
+    let (_outbox, chat) = chat_posting_to(&sink, "/services/T0/B0/x");
     assert_eq!(chat.id(), "chat");
 
     let receipt = chat.deliver(&plugin_support::booked("chat")).unwrap();
@@ -56,11 +62,7 @@ fn chat_plugin_posts_a_slack_compatible_message() {
 #[test]
 fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
     let sink = HttpSink::start();
-    let (_outbox, host) = plugin_support::outbox_host();
-    let mut manifest = plugin_support::manifest("chat");
-    manifest.allowed_hosts.push(sink.host());
-    manifest.config.insert("webhook-url".into(), sink.url("/x"));
-    let chat = host.load_manifest(manifest).unwrap();
+    let (_outbox, chat) = chat_posting_to(&sink, "/x");
     chat.deliver(&prasang_test_sinks::sample::waitlist_offer(45, "chat"))
         .unwrap();
     chat.deliver(&prasang_test_sinks::sample::organizer_message(46, "chat"))
@@ -109,11 +111,7 @@ fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
 fn a_server_error_from_the_chat_service_is_temporary() {
     let sink = HttpSink::start();
     sink.answer_with(503);
-    let (_outbox, host) = plugin_support::outbox_host();
-    let mut manifest = plugin_support::manifest("chat");
-    manifest.allowed_hosts.push(sink.host());
-    manifest.config.insert("webhook-url".into(), sink.url("/x"));
-    let chat = host.load_manifest(manifest).unwrap();
+    let (_outbox, chat) = chat_posting_to(&sink, "/x");
     let error = chat.deliver(&plugin_support::booked("chat")).unwrap_err();
     assert!(
         matches!(&error, prasang_core::notify::DeliveryError::Temporary(why) if why.contains("503")),

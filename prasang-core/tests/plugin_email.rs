@@ -316,13 +316,8 @@ fn plugins_before_0_3_are_skipped_for_waitlist_offers_and_organizer_messages() {
 
 #[test]
 fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_accept_link() {
-    let data = tempfile::tempdir().unwrap();
-    let outbox = data.path().join("outbox");
-    let email = outbox_email(data.path());
     let [offer, _] = kinds_of_0_3("email");
-    let receipt = email.deliver(&offer).unwrap();
-    assert!(receipt.remote_id.is_some(), "{receipt:?}");
-    let bytes = outbox_message(&outbox);
+    let bytes = mailed(&offer);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
         message.subject(),
@@ -350,12 +345,8 @@ fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_acce
 
 #[test]
 fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
-    let data = tempfile::tempdir().unwrap();
-    let outbox = data.path().join("outbox");
-    let email = outbox_email(data.path());
     let [_, written] = kinds_of_0_3("email");
-    email.deliver(&written).unwrap();
-    let bytes = outbox_message(&outbox);
+    let bytes = mailed(&written);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
         message.subject(),
@@ -435,17 +426,20 @@ fn outbox_message(outbox: &std::path::Path) -> Vec<u8> {
     std::fs::read(files[0].path()).unwrap()
 }
 
+/// `notification` delivered by the e-mail plugin into a fresh outbox: the one e-mail's bytes.
+fn mailed(notification: &prasang_core::notify::Notification) -> Vec<u8> {
+    let data = tempfile::tempdir().unwrap();
+    let receipt = outbox_email(data.path()).deliver(notification).unwrap();
+    assert!(receipt.remote_id.is_some(), "{receipt:?}");
+    outbox_message(&data.path().join("outbox"))
+}
+
 #[test]
 fn feedback_requests_reach_0_2_plugins_as_an_email() {
-    let data = tempfile::tempdir().unwrap();
-    let outbox = data.path().join("outbox");
-    let email = outbox_email(data.path());
     let mut request = prasang_test_sinks::sample::booked_in_kolkata(43, "email");
     request.kind = NotificationKind::FeedbackRequest;
     request.ticket = None;
-    let receipt = email.deliver(&request).unwrap();
-    assert!(receipt.remote_id.is_some(), "{receipt:?}");
-    let bytes = outbox_message(&outbox);
+    let bytes = mailed(&request);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
         message.subject(),
