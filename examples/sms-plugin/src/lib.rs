@@ -21,6 +21,9 @@
 //! idempotency-key: <the notification's idempotency key>
 //! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 × Adult for ..."}
 //! ```
+//!
+//! A waiting-list offer must arrive with its link whole, so its text is built to fit: the
+//! deadline (short, on the event's clock) and the link are kept, the event's title gives way.
 
 use prasang_plugin_sdk::text::{one_line, shorten};
 use prasang_plugin_sdk::time::{human_local, short_local};

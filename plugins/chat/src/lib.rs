@@ -64,10 +64,13 @@ pub fn headline(n: &Notification) -> String {
             ),
             None => format!("{who} was offered seats for *{title}* from the waiting list"),
         },
-        NotificationKind::OrganizerMessage => {
-            let subject = escape(&one_line(n.subject.as_deref().unwrap_or_default()));
-            format!("The organizer of *{title}* wrote to {who}: *{subject}*")
-        }
+        NotificationKind::OrganizerMessage => match &n.subject {
+            Some(subject) => format!(
+                "The organizer of *{title}* wrote to {who}: *{}*",
+                escape(&one_line(subject))
+            ),
+            None => format!("The organizer of *{title}* wrote to {who}"),
+        },
     }
 }
 
