@@ -271,7 +271,9 @@ fn reads_the_same_and_still_books(version: u32, normalize: impl Fn(Value) -> Val
     let events: Vec<EventId> = ids(&expected, "events");
     let tickets: Vec<TicketId> = ids(&expected, "tickets");
     assert_eq!(
-        normalize(api_view(&prasang, &users, &events, &tickets)),
+        normalize(without_offers_or_subjects(api_view(
+            &prasang, &users, &events, &tickets
+        ))),
         expected
     );
     assert_intact(&prasang);
@@ -444,6 +446,20 @@ fn read_as_utc(mut view: Value) -> Value {
                 .replace('Z', "+00:00");
             assert_eq!(event.remove(local), Some(json!(instant)));
         }
+    }
+    view
+}
+
+/// Checks the deliveries of every fixture (all recorded before the waiting list and organizer
+/// messages) read with no offer and no subject, and drops those fields.
+fn without_offers_or_subjects(mut view: Value) -> Value {
+    let deliveries = view["deliveries"].as_array_mut().expect("deliveries");
+    for delivery in deliveries {
+        let notification = delivery["notification"]
+            .as_object_mut()
+            .expect("a notification");
+        assert_eq!(notification.remove("offer"), Some(Value::Null));
+        assert_eq!(notification.remove("subject"), Some(Value::Null));
     }
     view
 }

@@ -181,7 +181,11 @@ async fn people_join_a_sold_out_event_and_seats_that_come_free_are_offered_in_or
 
     // Only the entry's user accepts or declines it.
     let not_theirs = act(&app, &event, &first_entry, "accept", &second).await;
-    assert_problem(&not_theirs, StatusCode::NOT_FOUND, "waitlist-entry-not-found");
+    assert_problem(
+        &not_theirs,
+        StatusCode::NOT_FOUND,
+        "waitlist-entry-not-found",
+    );
     assert_eq!(mine(&app, &event, &first).await[0]["offer"]["seats"], 1);
     let accepted = act(&app, &event, &first_entry, "accept", &first).await;
     assert_eq!(

@@ -334,6 +334,18 @@ mod tests {
     }
 
     /// Statuses are stored by variant index: reordering them would change what old events say.
+    /// A sale state of layout 2 (ticket types, no waiting list) reads as one with no list:
+    /// layout 3 only appended the list, whose `None` is one zero byte.
+    #[test]
+    fn a_sale_state_of_layout_2_reads_with_no_waiting_list() {
+        let event = record();
+        let sale = SaleState::of_new(&event, 40, vec![TypeSale::admission(1_500)]);
+        let v3 = codec::write(&sale);
+        assert_eq!((v3[0], v3[v3.len() - 1]), (3, 0));
+        let v2 = [&[2][..], &v3[1..v3.len() - 1]].concat();
+        assert_eq!(codec::read::<SaleState>(&v2).expect("reads layout 2"), sale);
+    }
+
     #[test]
     fn stored_variant_indexes_never_change() {
         let statuses = [EventStatus::Published, EventStatus::Cancelled];
