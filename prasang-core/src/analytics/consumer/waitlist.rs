@@ -351,8 +351,8 @@ mod tests {
         let admin = prasang.auth().system_actor();
         format!(
             "{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
-            analytics.waitlist(organizer, Scope::Event(event)),
-            analytics.waitlist(organizer, Scope::Organizer(organizer.user_id())),
+            analytics.waitlist_totals(organizer, Scope::Event(event)),
+            analytics.waitlist_totals(organizer, Scope::Organizer(organizer.user_id())),
             analytics.waitlist_length(organizer, event),
             prasang.export().waitlist(&admin),
             prasang.export().messages(&admin),
@@ -405,7 +405,7 @@ mod tests {
         let totals = || {
             prasang
                 .analytics()
-                .waitlist(&organizer, Scope::Event(event))
+                .waitlist_totals(&organizer, Scope::Event(event))
                 .expect("waitlist")
         };
         let ticket = TicketId::generate();
@@ -506,7 +506,7 @@ mod tests {
         let admin = prasang.auth().system_actor();
         let all = prasang
             .analytics()
-            .waitlist(&admin, Scope::All)
+            .waitlist_totals(&admin, Scope::All)
             .expect("all");
         assert_eq!(all, expected);
 
