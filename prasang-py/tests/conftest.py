@@ -126,6 +126,7 @@ def running():
             "event_arrivals": server.call(
                 "GET", f"/api/v1/events/{soon['id']}/analytics/arrivals", admin),
             "top_events": server.call("GET", "/api/v1/analytics/top-events", admin),
+            "waitlist_totals": server.call("GET", "/api/v1/analytics/waitlist-totals", admin),
             "event_popularity": server.call(
                 "GET", f"/api/v1/events/{soon['id']}/analytics/popularity", admin),
             "organizer_revenue": server.call(

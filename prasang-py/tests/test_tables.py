@@ -10,7 +10,7 @@ import pyarrow as pa
 import prasang
 
 TABLES = ["events", "ticket_types", "promo_codes", "tickets", "ticket_lines", "check_ins",
-          "feedback", "attendees", "log"]
+          "waitlist", "messages", "feedback", "attendees", "log"]
 
 
 def test_tickets_round_trip_with_the_right_types(stopped):
