@@ -13,6 +13,7 @@ use prasang_core::auth::Actor;
 use prasang_core::checkin::CheckInRequest;
 use prasang_core::events::NewEvent;
 use prasang_core::feedback::FeedbackInput;
+use prasang_core::messages::MessageError;
 use prasang_core::tickets::BookingRequest;
 use prasang_core::users::NewUser;
 use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
@@ -429,10 +430,24 @@ impl Database {
     }
 
     /// Every organizer message: message (its id), event, sent_by, segment, ticket_type, sent_at,
-    /// subject_chars, body_chars. Never the subject or body: they are the organizer's words to
-    /// their attendees (the log keeps them).
+    /// subject_chars, body_chars, and what became of it: recipients (null until dispatched),
+    /// unreached, and its deliveries sent, failed, pending and skipped over all channels. Never
+    /// the subject or body: they are the organizer's words to their attendees (the log keeps
+    /// them).
     fn messages(&self, py: Python<'_>) -> PyResult<Table> {
-        tables::messages(&self.read(py, |p, a| p.export().messages(a))?)
+        let rows = self.read(py, |p, a| p.export().messages(a))?;
+        let reports = self.read(py, |p, a| {
+            rows.iter()
+                .map(|row| match p.messages().report(a, row.event, row.message) {
+                    Ok(report) => Ok(Some(report)),
+                    // Folded from the log but without its record (a store from before it): no
+                    // delivery numbers.
+                    Err(MessageError::NotFound) => Ok(None),
+                    Err(error) => Err(error),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        tables::messages(&rows, &reports)
     }
 
     /// Every feedback entry with the organizer's reply, if any.

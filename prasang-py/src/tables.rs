@@ -16,6 +16,7 @@ use prasang_core::export::{
 };
 use prasang_core::feedback::Feedback;
 use prasang_core::log::LogEntry;
+use prasang_core::messages::{ChannelCounts, MessageReport};
 use prasang_core::promo::PromoCode;
 use prasang_core::tickets::Ticket;
 use pyo3::PyResult;
@@ -322,8 +323,17 @@ pub(crate) fn waitlist(rows: &[WaitlistRow]) -> PyResult<Table> {
 }
 
 /// Every organizer message: to which segment of which event, by whom, when, and the lengths
-/// of its subject and body (never their text).
-pub(crate) fn messages(rows: &[MessageSummary]) -> PyResult<Table> {
+/// of its subject and body (never their text); with its `report` (if it has one), how many it
+/// was for and its deliveries over all channels.
+pub(crate) fn messages(
+    rows: &[MessageSummary],
+    reports: &[Option<MessageReport>],
+) -> PyResult<Table> {
+    let report = |i: usize| reports.get(i).and_then(Option::as_ref);
+    let total = |count: fn(&ChannelCounts) -> u32| {
+        (0..rows.len())
+            .map(move |i| report(i).map(|r| i64::from(r.channels.iter().map(count).sum::<u32>())))
+    };
     Table::new(
         Columns::default()
             .int(
@@ -344,7 +354,19 @@ pub(crate) fn messages(rows: &[MessageSummary]) -> PyResult<Table> {
             )
             .timestamp("sent_at", rows.iter().map(|m| ms(m.sent_at)))
             .int("subject_chars", rows.iter().map(|m| count(m.subject_chars)))
-            .int("body_chars", rows.iter().map(|m| count(m.body_chars))),
+            .int("body_chars", rows.iter().map(|m| count(m.body_chars)))
+            .int_opt(
+                "recipients",
+                (0..rows.len()).map(|i| report(i).and_then(|r| r.message.recipients).map(count)),
+            )
+            .int_opt(
+                "unreached",
+                (0..rows.len()).map(|i| report(i).and_then(|r| r.unreached).map(count)),
+            )
+            .int_opt("sent", total(|c| c.sent))
+            .int_opt("failed", total(|c| c.failed))
+            .int_opt("pending", total(|c| c.pending))
+            .int_opt("skipped", total(|c| c.skipped)),
     )
 }
 

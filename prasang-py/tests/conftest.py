@@ -84,6 +84,11 @@ def running():
                         {"rating": rating, "comment": "Good talk"})
         server.call("PUT", f"/api/v1/events/{soon['id']}/feedback/{cancel['user']}/reply", olga_token,
                     {"text": "Thanks!"})
+        # Olga writes to the first event's holders (before the check-ins below, so the reports'
+        # wait for them covers the message too).
+        server.call("POST", f"/api/v1/events/{soon['id']}/messages", olga_token,
+                    {"subject": "Doors at 18:30", "body": "See you in Hall A.",
+                     "segment": {"kind": "all_holders"}})
         # Three of them come in at the door of the first event.
         for number, token in enumerate(tokens[:3]):
             ticket = next(t for t in server.call("GET", "/api/v1/me/tickets", token)["items"]

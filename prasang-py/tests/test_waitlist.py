@@ -77,5 +77,6 @@ def test_waitlist_table_and_reports():
         messages = db.messages()
         assert messages.column_names == ["message", "event", "sent_by", "segment",
                                          "ticket_type", "sent_at", "subject_chars",
-                                         "body_chars"]
+                                         "body_chars", "recipients", "unreached", "sent",
+                                         "failed", "pending", "skipped"]
         assert messages.to_pylist() == []

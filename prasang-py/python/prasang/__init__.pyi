@@ -164,7 +164,8 @@ class Database:
         offered_seats, offer_deadline, ended_at, ticket (no names or e-mail addresses)."""
     def messages(self) -> Table:
         """Every organizer message: message (its id), event, sent_by, segment, ticket_type,
-        sent_at, subject_chars, body_chars (never the subject or body)."""
+        sent_at, subject_chars, body_chars, recipients, unreached, and its deliveries sent,
+        failed, pending, skipped over all channels (never the subject or body)."""
     def feedback(self) -> Table:
         """Every feedback entry with its reply."""
     def attendees(self) -> Table:
