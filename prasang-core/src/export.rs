@@ -17,7 +17,6 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::analytics::consumer::segment_of;
 use crate::analytics::store as agg;
 use crate::analytics::{AgeGroup, EntryState};
 use crate::auth::Actor;
@@ -351,15 +350,11 @@ impl Export<'_> {
                 return Ok(None);
             };
             let row: agg::MessageRow = codec::read(value)?;
-            // A segment kind from a later version: not one this version can name.
-            let Some(segment) = segment_of(row.segment, row.ticket_type) else {
-                return Ok(None);
-            };
             Ok(Some(MessageSummary {
                 message,
                 event: row.event,
                 sent_by: row.by,
-                segment,
+                segment: row.segment,
                 sent_at: row.sent_at,
                 subject_chars: row.subject_chars,
                 body_chars: row.body_chars,

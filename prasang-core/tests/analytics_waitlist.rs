@@ -118,7 +118,7 @@ fn assert_reports_agree(world: &World, organizer: &Actor, event: EventId) {
     prasang.run_analytics_once().expect("fold");
     let analytics = prasang.analytics();
     let totals = analytics
-        .waitlist(organizer, Scope::Event(event))
+        .waitlist_totals(organizer, Scope::Event(event))
         .expect("waitlist");
     assert_eq!(totals, recompute(prasang, event));
     let status = prasang.waitlist().status(event).expect("status");
@@ -323,7 +323,7 @@ fn a_sold_out_event_recovers_a_seat_through_its_list() {
     prasang.run_analytics_once().expect("fold");
     let totals = prasang
         .analytics()
-        .waitlist(&run.organizer, Scope::Organizer(run.organizer.user_id()))
+        .waitlist_totals(&run.organizer, Scope::Organizer(run.organizer.user_id()))
         .expect("waitlist");
     assert_eq!(
         (

@@ -13,8 +13,10 @@ use prasang_core::auth::Actor;
 use prasang_core::checkin::CheckInRequest;
 use prasang_core::events::NewEvent;
 use prasang_core::feedback::FeedbackInput;
+use prasang_core::messages::MessageError;
 use prasang_core::tickets::BookingRequest;
 use prasang_core::users::NewUser;
+use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::{Config, DomainError, EventId, Prasang, TicketId, UserId};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
@@ -367,6 +369,22 @@ impl Database {
         reports::arrivals(&self.read(py, |p, a| p.analytics().arrivals(a, event))?)
     }
 
+    /// The waiting list: joins, offers made and how they ended, seats recovered (those of
+    /// accepted offers), and entries and seats waiting now (one row). Scope as in
+    /// `popularity`. (The `waitlist()` table has the entries themselves.)
+    #[pyo3(signature = (event=None, organizer=None))]
+    fn waitlist_totals(&self, py: Python<'_>, event: Id, organizer: Id) -> PyResult<Table> {
+        let scope = scope(py, event, organizer)?;
+        reports::waitlist_totals(&self.read(py, |p, a| p.analytics().waitlist_totals(a, scope))?)
+    }
+
+    /// One `event`'s waiting list per hour on its local clock: entries and seats waiting and
+    /// offers open at the end of each hour, and the joins and offers in it.
+    fn waitlist_length(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::waitlist_length(&self.read(py, |p, a| p.analytics().waitlist_length(a, event))?)
+    }
+
     // ---- raw tables ----------------------------------------------------------------------
 
     /// Every event (any status) with seat counters and rating.
@@ -402,6 +420,34 @@ impl Database {
     /// names, no e-mail addresses), as the attendance reports count them.
     fn check_ins(&self, py: Python<'_>) -> PyResult<Table> {
         tables::check_ins(&self.read(py, |p, a| p.export().check_ins(a))?)
+    }
+
+    /// Every waiting list entry ever made: event, entry, user (an id), ticket_type, seats,
+    /// joined_at, state, offers, offered_seats, offer_deadline, ended_at, ticket (no names, no
+    /// e-mail addresses), as the waiting list reports count them.
+    fn waitlist(&self, py: Python<'_>) -> PyResult<Table> {
+        tables::waitlist(&self.read(py, |p, a| p.export().waitlist(a))?)
+    }
+
+    /// Every organizer message: message (its id), event, sent_by, segment, ticket_type, sent_at,
+    /// subject_chars, body_chars, and what became of it: recipients (null until dispatched),
+    /// unreached, and its deliveries sent, failed, pending and skipped over all channels. Never
+    /// the subject or body: they are the organizer's words to their attendees (the log keeps
+    /// them).
+    fn messages(&self, py: Python<'_>) -> PyResult<Table> {
+        let rows = self.read(py, |p, a| p.export().messages(a))?;
+        let reports = self.read(py, |p, a| {
+            rows.iter()
+                .map(|row| match p.messages().report(a, row.event, row.message) {
+                    Ok(report) => Ok(Some(report)),
+                    // Folded from the log but without its record (a store from before it): no
+                    // delivery numbers.
+                    Err(MessageError::NotFound) => Ok(None),
+                    Err(error) => Err(error),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        tables::messages(&rows, &reports)
     }
 
     /// Every feedback entry with the organizer's reply, if any.
@@ -686,6 +732,45 @@ impl Database {
         out.set_item("seat", admitted.seat)?;
         out.set_item("ticket_type", admitted.ticket_type)?;
         Ok(out)
+    }
+
+    /// Sets an event's waiting list as its logged-in organizer; `settings` is a dict of the
+    /// REST API's fields (`{"enabled": True, "offer_window_minutes": 60}`).
+    fn configure_waitlist(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        settings: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let event = event_id(py, event)?;
+        let settings: WaitlistSettings = from_python(py, "settings", settings)?;
+        self.write(py, |p, a| p.waitlist().configure(a, event, settings))?;
+        Ok(())
+    }
+
+    /// Joins the waiting list of a sold-out event as the logged-in user for `seats` seats (of
+    /// `ticket_type`, default the event's first); returns the entry's number.
+    #[pyo3(signature = (event, seats=1, ticket_type=None))]
+    fn join_waitlist(
+        &self,
+        py: Python<'_>,
+        event: &str,
+        seats: i64,
+        ticket_type: Option<u32>,
+    ) -> PyResult<u64> {
+        let event = event_id(py, event)?;
+        let request = JoinRequest { ticket_type, seats };
+        Ok(self
+            .write(py, |p, a| p.waitlist().join(a, event, &request))?
+            .entry)
+    }
+
+    /// Accepts the logged-in user's offer on waiting list entry `entry` of `event`; returns the
+    /// ticket's id.
+    fn accept_offer(&self, py: Python<'_>, event: &str, entry: u64) -> PyResult<String> {
+        let event = event_id(py, event)?;
+        let outcome = self.write(py, |p, a| p.waitlist().accept(a, event, entry))?;
+        Ok(outcome.ticket.id.to_string())
     }
 
     /// Folds new log entries into the report aggregates now (writable stores do this in the

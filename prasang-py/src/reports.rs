@@ -3,7 +3,7 @@
 use prasang_core::analytics::{
     AgeGroup, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
     ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity, RatingsByGroup, Revenue, Sales,
-    TopEvents, Trends,
+    TopEvents, Trends, WaitlistLength, WaitlistTotals,
 };
 use prasang_core::users::Gender;
 use pyo3::PyResult;
@@ -234,5 +234,48 @@ pub(crate) fn arrivals(r: &Arrivals) -> PyResult<Table> {
             .text("starts_at", rows.iter().map(|a| a.starts_at.as_str()))
             .text("time", rows.iter().map(|a| a.time.as_str()))
             .int("checked_in", rows.iter().map(|a| count(a.checked_in))),
+    )
+}
+
+/// The waiting list's totals (one row), as the CSV has them.
+pub(crate) fn waitlist_totals(r: &WaitlistTotals) -> PyResult<Table> {
+    Table::new(
+        Columns::default()
+            .int("joined", [count(r.joined)])
+            .int("left", [count(r.left)])
+            .int("waiting", [count(r.waiting)])
+            .int("waiting_seats", [count(r.waiting_seats)])
+            .int("offers", [count(r.offers)])
+            .int("offered_seats", [count(r.offered_seats)])
+            .int("accepted", [count(r.accepted)])
+            .int("declined", [count(r.declined)])
+            .int("expired", [count(r.expired)])
+            .int("withdrawn", [count(r.withdrawn)])
+            .int("open_offers", [count(r.open_offers)])
+            .int("seats_recovered", [count(r.seats_recovered)])
+            .float("acceptance_rate", [r.acceptance_rate]),
+    )
+}
+
+/// The waiting list per hour on the event's local clock: the hour's local start (RFC 3339
+/// with its offset, as the REST API writes it), its `YYYY-MM-DD HH:MM`, the list at its end and
+/// what happened in it.
+pub(crate) fn waitlist_length(r: &WaitlistLength) -> PyResult<Table> {
+    let rows = &r.rows;
+    let column = |f: fn(&prasang_core::analytics::WaitlistHour) -> u64| {
+        rows.iter().map(move |h| count(f(h)))
+    };
+    Table::new(
+        Columns::default()
+            .text("starts_at", rows.iter().map(|h| h.starts_at.as_str()))
+            .text("time", rows.iter().map(|h| h.time.as_str()))
+            .int("waiting", column(|h| h.waiting))
+            .int("waiting_seats", column(|h| h.waiting_seats))
+            .int("open_offers", column(|h| h.open_offers))
+            .int("joined", column(|h| h.joined))
+            .int("offers", column(|h| h.offers))
+            .int("accepted", column(|h| h.accepted))
+            .int("declined", column(|h| h.declined))
+            .int("expired", column(|h| h.expired)),
     )
 }

@@ -1,4 +1,5 @@
-//! Raw tables: events, their ticket types and promo codes, tickets and their lines, feedback with
+//! Raw tables: events, their ticket types and promo codes, tickets and their lines, seats
+//! checked in, waiting list entries, organizer messages (without their text), feedback with
 //! replies, attendee demographics and the event log.
 //! No table has a name, an e-mail address or a password hash: the core's export API never
 //! hands them out.
@@ -10,15 +11,21 @@ use std::{panic, thread};
 use prasang_core::EventId;
 use prasang_core::Timestamp;
 use prasang_core::events::{Event, TicketType};
-use prasang_core::export::{Attendee, ExportError, SeatCheckIn, TicketScan};
+use prasang_core::export::{
+    Attendee, ExportError, MessageSummary, SeatCheckIn, TicketScan, WaitlistRow,
+};
 use prasang_core::feedback::Feedback;
 use prasang_core::log::LogEntry;
+use prasang_core::messages::{ChannelCounts, MessageReport};
 use prasang_core::promo::PromoCode;
 use prasang_core::tickets::Ticket;
 use pyo3::PyResult;
 
 use crate::table::{Columns, Table};
-use crate::vocab::{self, AGE_GROUPS, DISCOUNTS, EVENT_STATUSES, GENDERS, ROLES, TICKET_STATUSES};
+use crate::vocab::{
+    self, AGE_GROUPS, DISCOUNTS, ENTRY_STATES, EVENT_STATUSES, GENDERS, ROLES, SEGMENTS,
+    TICKET_STATUSES,
+};
 
 fn ms(at: Timestamp) -> Option<i64> {
     Some(at.as_millis())
@@ -278,6 +285,88 @@ pub(crate) fn check_ins(rows: &[SeatCheckIn]) -> PyResult<Table> {
             .text("gate", rows.iter().map(|c| c.gate.as_str()))
             .timestamp("scanned_at", rows.iter().map(|c| ms(c.scanned_at)))
             .boolean("offline", rows.iter().map(|c| c.offline)),
+    )
+}
+
+/// Every waiting list entry ever made: what it waited for and how it ended; its user as an id
+/// only.
+pub(crate) fn waitlist(rows: &[WaitlistRow]) -> PyResult<Table> {
+    Table::new(
+        Columns::default()
+            .text("event", rows.iter().map(|r| r.event.to_string()))
+            .int(
+                "entry",
+                rows.iter()
+                    .map(|r| i64::try_from(r.entry).unwrap_or(i64::MAX)),
+            )
+            .text("user", rows.iter().map(|r| r.user.to_string()))
+            .int("ticket_type", rows.iter().map(|r| count(r.ticket_type)))
+            .int("seats", rows.iter().map(|r| count(r.seats)))
+            .timestamp("joined_at", rows.iter().map(|r| ms(r.joined_at)))
+            .category(
+                "state",
+                &ENTRY_STATES,
+                rows.iter().map(|r| vocab::entry_state(r.state)),
+            )
+            .int("offers", rows.iter().map(|r| count(r.offers)))
+            .int("offered_seats", rows.iter().map(|r| count(r.offered_seats)))
+            .timestamp(
+                "offer_deadline",
+                rows.iter().map(|r| ms_opt(r.offer_deadline)),
+            )
+            .timestamp("ended_at", rows.iter().map(|r| ms_opt(r.ended_at)))
+            .text_opt(
+                "ticket",
+                rows.iter().map(|r| r.ticket.map(|t| t.to_string())),
+            ),
+    )
+}
+
+/// Every organizer message: to which segment of which event, by whom, when, and the lengths
+/// of its subject and body (never their text); with its `report` (if it has one), how many it
+/// was for and its deliveries over all channels.
+pub(crate) fn messages(
+    rows: &[MessageSummary],
+    reports: &[Option<MessageReport>],
+) -> PyResult<Table> {
+    let report = |i: usize| reports.get(i).and_then(Option::as_ref);
+    let total = |count: fn(&ChannelCounts) -> u32| {
+        (0..rows.len())
+            .map(move |i| report(i).map(|r| i64::from(r.channels.iter().map(count).sum::<u32>())))
+    };
+    Table::new(
+        Columns::default()
+            .int(
+                "message",
+                rows.iter()
+                    .map(|m| i64::try_from(m.message).unwrap_or(i64::MAX)),
+            )
+            .text("event", rows.iter().map(|m| m.event.to_string()))
+            .text("sent_by", rows.iter().map(|m| m.sent_by.to_string()))
+            .category(
+                "segment",
+                &SEGMENTS,
+                rows.iter().map(|m| vocab::segment(m.segment).0),
+            )
+            .int_opt(
+                "ticket_type",
+                rows.iter().map(|m| vocab::segment(m.segment).1),
+            )
+            .timestamp("sent_at", rows.iter().map(|m| ms(m.sent_at)))
+            .int("subject_chars", rows.iter().map(|m| count(m.subject_chars)))
+            .int("body_chars", rows.iter().map(|m| count(m.body_chars)))
+            .int_opt(
+                "recipients",
+                (0..rows.len()).map(|i| report(i).and_then(|r| r.message.recipients).map(count)),
+            )
+            .int_opt(
+                "unreached",
+                (0..rows.len()).map(|i| report(i).and_then(|r| r.unreached).map(count)),
+            )
+            .int_opt("sent", total(|c| c.sent))
+            .int_opt("failed", total(|c| c.failed))
+            .int_opt("pending", total(|c| c.pending))
+            .int_opt("skipped", total(|c| c.skipped)),
     )
 }
 

@@ -1,8 +1,9 @@
 //! The closed vocabularies that become dictionary (categorical) columns, each in a fixed order
 //! (the core's own order), with the names JSON and CSV use.
 
-use prasang_core::analytics::AgeGroup;
+use prasang_core::analytics::{AgeGroup, EntryState};
 use prasang_core::events::EventStatus;
+use prasang_core::messages::Segment;
 use prasang_core::promo::Discount;
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, Role};
@@ -15,6 +16,35 @@ pub(crate) const ROLES: [&str; 3] = ["attendee", "organizer", "admin"];
 pub(crate) const TICKET_STATUSES: [&str; 4] = ["pending", "booked", "cancelled", "expired"];
 pub(crate) const EVENT_STATUSES: [&str; 2] = ["published", "cancelled"];
 pub(crate) const DISCOUNTS: [&str; 4] = ["percent", "per_seat", "free", "none"];
+pub(crate) const ENTRY_STATES: [&str; 7] = [
+    "waiting", "offered", "accepted", "declined", "expired", "left", "removed",
+];
+pub(crate) const SEGMENTS: [&str; 5] = [
+    "all_holders",
+    "ticket_type",
+    "checked_in",
+    "not_checked_in",
+    "waiting_list",
+];
+
+/// A waiting list entry's state (an index into [`ENTRY_STATES`]).
+pub(crate) fn entry_state(state: EntryState) -> usize {
+    EntryState::ALL
+        .iter()
+        .position(|s| *s == state)
+        .unwrap_or(0)
+}
+
+/// A message's segment kind (an index into [`SEGMENTS`]) and its ticket type, if it names one.
+pub(crate) fn segment(segment: Segment) -> (usize, Option<i64>) {
+    match segment {
+        Segment::AllHolders => (0, None),
+        Segment::TicketType { ticket_type } => (1, Some(i64::from(ticket_type))),
+        Segment::CheckedIn => (2, None),
+        Segment::NotCheckedIn => (3, None),
+        Segment::WaitingList => (4, None),
+    }
+}
 
 /// A promo code's discount kind (an index into [`DISCOUNTS`]) and its amount: the percentage,
 /// or the minor units off each seat; none for free seats and for no discount.

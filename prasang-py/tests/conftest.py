@@ -84,6 +84,11 @@ def running():
                         {"rating": rating, "comment": "Good talk"})
         server.call("PUT", f"/api/v1/events/{soon['id']}/feedback/{cancel['user']}/reply", olga_token,
                     {"text": "Thanks!"})
+        # Olga writes to the first event's holders (before the check-ins below, so the reports'
+        # wait for them covers the message too).
+        server.call("POST", f"/api/v1/events/{soon['id']}/messages", olga_token,
+                    {"subject": "Doors at 18:30", "body": "See you in Hall A.",
+                     "segment": {"kind": "all_holders"}})
         # Three of them come in at the door of the first event.
         for number, token in enumerate(tokens[:3]):
             ticket = next(t for t in server.call("GET", "/api/v1/me/tickets", token)["items"]
@@ -126,6 +131,7 @@ def running():
             "event_arrivals": server.call(
                 "GET", f"/api/v1/events/{soon['id']}/analytics/arrivals", admin),
             "top_events": server.call("GET", "/api/v1/analytics/top-events", admin),
+            "waitlist_totals": server.call("GET", "/api/v1/analytics/waitlist-totals", admin),
             "event_popularity": server.call(
                 "GET", f"/api/v1/events/{soon['id']}/analytics/popularity", admin),
             "organizer_revenue": server.call(

@@ -93,3 +93,10 @@ def test_attendance_reports_equal_rest(stopped):
     assert rest["attendance"]["checked_in"] == 3
     assert sum(row["checked_in"] for row in rest["event_arrivals"]["rows"]) == 3
     assert sum(g["booked_seats"] for g in rest["attendance_by_group"]["groups"]) == 13
+
+
+def test_waitlist_totals_equal_rest(stopped):
+    # Nobody waited in this store (test_waitlist.py has a list): the plumbing, zeros included.
+    with prasang.open(stopped["data_dir"]) as db:
+        assert rows(db.waitlist_totals()) == [stopped["rest"]["waitlist_totals"]]
+        assert db.waitlist().to_pylist() == []

@@ -10,7 +10,7 @@ import pyarrow as pa
 import prasang
 
 TABLES = ["events", "ticket_types", "promo_codes", "tickets", "ticket_lines", "check_ins",
-          "feedback", "attendees", "log"]
+          "waitlist", "messages", "feedback", "attendees", "log"]
 
 
 def test_tickets_round_trip_with_the_right_types(stopped):
@@ -96,3 +96,19 @@ def test_check_ins_are_the_seats_let_in(stopped):
     assert [(r["event"], r["seat"], r["gate"], r["offline"]) for r in rows] == [
         (stopped["soon"], 1, "North", False)] * 3
     assert all(tickets[r["ticket"]]["event"] == stopped["soon"] for r in rows)
+
+
+def test_messages_keep_their_numbers_not_their_text(stopped):
+    with prasang.open(stopped["data_dir"]) as db:
+        arrow = pa.table(db.messages())
+    assert arrow.schema.field("sent_at").type == pa.timestamp("ms", tz="UTC")
+    assert pa.types.is_dictionary(arrow.schema.field("segment").type)
+    [row] = arrow.to_pylist()
+    assert (row["event"], row["segment"], row["ticket_type"]) == (
+        stopped["soon"], "all_holders", None)
+    assert (row["subject_chars"], row["body_chars"]) == (len("Doors at 18:30"),
+                                                         len("See you in Hall A."))
+    # Five people hold tickets; the dispatcher may not have reached the message yet.
+    assert row["recipients"] in (None, 5)
+    text = str(row)
+    assert "Doors" not in text and "Hall A" not in text

@@ -1,6 +1,7 @@
 //! Demo data: organizers, attendees of varied gender and age, past and upcoming events in
-//! several currencies, page views, bookings, payments, cancellations and lapsed holds, and on the
-//! past events ratings, comments and the organizers' replies.
+//! several currencies, page views, bookings, payments, cancellations and lapsed holds, on the
+//! past events ratings, comments and the organizers' replies, and a sold-out event whose waiting
+//! list turned a cancellation into an accepted offer.
 //!
 //! Everything goes through the public core API. The core refuses events that start in the past,
 //! so the loader opens the store with a [`ManualClock`] set 90 days back and lets time run forward
@@ -19,6 +20,7 @@ use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
 use prasang_core::promo::{Discount, NewPromoCode};
 use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
+use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::zone::{LocalDateTime, Zone};
 use prasang_core::{
     Clock, Config, EventId, ManualClock, PageRequest, Prasang, SystemClock, TicketId, Timestamp,
@@ -258,6 +260,22 @@ const EVENTS: &[DemoEvent] = &[
         popularity: 0.8,
     },
     DemoEvent {
+        organizer: 1,
+        title: "Stand-up Comedy Night",
+        location: "Madrid, Sala Chica",
+        description: "Four comics, six seats, no mercy.",
+        starts_in_days: 12,
+        local_start: (21, 0),
+        time_zone: "Europe/Madrid",
+        hours: 2,
+        capacity: 6,
+        price_minor: 0,
+        currency: "EUR",
+        per_user_limit: 2,
+        // Nobody books it at random: its story is [`LIST_STORY`].
+        popularity: 0.0,
+    },
+    DemoEvent {
         organizer: 2,
         title: "Open-Air Cinema (postponed)",
         location: "Osaka, Riverside",
@@ -391,6 +409,101 @@ fn typed_order(
     }
 }
 
+/// The sold-out event with a waiting list: the comedy night.
+const SOLD_OUT_EVENT: usize = 10;
+
+/// A step of [`SOLD_OUT_EVENT`]'s story; attendees by their index in [`ATTENDEES`].
+#[derive(Clone, Copy)]
+enum ListStep {
+    /// Books two seats.
+    Book(usize),
+    /// The organizer opens the waiting list (offers stand 24 hours).
+    Open,
+    /// Joins the waiting list for this many seats.
+    Join(usize, i64),
+    /// Cancels their booking: its seats are offered to the head of the list.
+    Cancel(usize),
+    /// Accepts the offer on their entry.
+    Accept(usize),
+}
+
+/// [`SOLD_OUT_EVENT`]'s story, in hours before now: three people take its six seats, four join
+/// its list, a cancellation offers two seats to Aisha (the head of the list), who accepts; one
+/// more joins later. Three attendees shown at the end of loading are in it (Aisha was served,
+/// Bruno waits).
+const LIST_STORY: [(i64, ListStep); 11] = [
+    (80, ListStep::Book(20)),
+    (79, ListStep::Book(21)),
+    (78, ListStep::Book(22)),
+    (77, ListStep::Open),
+    (76, ListStep::Join(0, 2)),
+    (70, ListStep::Join(1, 1)),
+    (60, ListStep::Join(2, 2)),
+    (52, ListStep::Join(3, 1)),
+    (40, ListStep::Cancel(21)),
+    (37, ListStep::Accept(0)),
+    (20, ListStep::Join(23, 2)),
+];
+
+/// The waiting list story's bookings and entries, by attendee, as it goes.
+#[derive(Default)]
+struct ListState {
+    tickets: BTreeMap<usize, TicketId>,
+    entries: BTreeMap<usize, u64>,
+}
+
+/// Plays one step of [`LIST_STORY`] on `event`.
+fn list_step(
+    prasang: &Prasang,
+    state: &mut ListState,
+    organizer: &Actor,
+    attendees: &[UserId],
+    event: EventId,
+    step: ListStep,
+) -> Result<(), DemoError> {
+    let who = |attendee: usize| -> Result<Actor, DemoError> {
+        let user = attendees.get(attendee).ok_or("a demo attendee")?;
+        Ok(prasang.auth().trusted_actor(*user)?)
+    };
+    match step {
+        ListStep::Book(attendee) => {
+            let request = BookingRequest::seats(event, 2);
+            let outcome = prasang.tickets().book(&who(attendee)?, &request)?;
+            state.tickets.insert(attendee, outcome.ticket.id);
+        }
+        ListStep::Open => {
+            let settings = WaitlistSettings {
+                enabled: true,
+                ..WaitlistSettings::default()
+            };
+            prasang.waitlist().configure(organizer, event, settings)?;
+        }
+        ListStep::Join(attendee, seats) => {
+            let request = JoinRequest {
+                ticket_type: None,
+                seats,
+            };
+            let entry = prasang.waitlist().join(&who(attendee)?, event, &request)?;
+            state.entries.insert(attendee, entry.entry);
+        }
+        ListStep::Cancel(attendee) => {
+            let ticket = *state
+                .tickets
+                .get(&attendee)
+                .ok_or("cancels a booking made before")?;
+            prasang.tickets().cancel(&who(attendee)?, ticket)?;
+        }
+        ListStep::Accept(attendee) => {
+            let entry = *state
+                .entries
+                .get(&attendee)
+                .ok_or("accepts an entry made before")?;
+            prasang.waitlist().accept(&who(attendee)?, event, entry)?;
+        }
+    }
+    Ok(())
+}
+
 /// What happens when, in story order.
 enum Step {
     Book {
@@ -429,6 +542,8 @@ enum Step {
         code: String,
         gate: &'static str,
     },
+    /// A step of the sold-out event's waiting list story.
+    List(ListStep),
 }
 
 /// Comments by rating (1 to 5), so the words match the stars.
@@ -656,6 +771,13 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             schedule(&mut steps, start - DOORS_OPEN, Step::OpenDoors { event: e });
         }
     }
+    for (hours_before, step) in LIST_STORY {
+        schedule(
+            &mut steps,
+            now.as_millis() - hours_before * HOUR,
+            Step::List(step),
+        );
+    }
     let postponed = EVENTS.len() - 1;
     schedule(
         &mut steps,
@@ -664,6 +786,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     );
 
     let (mut booked, mut sold_out, mut rated, mut admitted) = (0, 0, 0, 0);
+    let mut list = ListState::default();
     // Orders of the typed event after its early-bird sale closed, in story order.
     let mut late_orders = 0;
     while let Some(((time, _), step)) = steps.pop_first() {
@@ -807,6 +930,13 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 };
                 prasang.check_ins().check_in(&door_staff, request)?;
             }
+            Step::List(step) => {
+                let organizer = prasang
+                    .auth()
+                    .trusted_actor(organizers[EVENTS[SOLD_OUT_EVENT].organizer])?;
+                let event = events[SOLD_OUT_EVENT];
+                list_step(&prasang, &mut list, &organizer, &attendees, event, step)?;
+            }
             Step::Reply { attendee, event } => {
                 let actor = prasang
                     .auth()
@@ -947,6 +1077,35 @@ mod tests {
             counts.admitted > 0 && counts.admitted < counts.expected,
             "{counts:?}"
         );
+
+        // The comedy night sold out; a cancellation went to the head of its waiting list, who
+        // took the seats, and four people still wait.
+        let comedy = prasang.export().events(&admin).expect("events");
+        let comedy = comedy
+            .iter()
+            .find(|e| e.title == EVENTS[SOLD_OUT_EVENT].title)
+            .expect("the comedy night")
+            .id;
+        let list = analytics
+            .waitlist_totals(&admin, Scope::Event(comedy))
+            .expect("waiting list");
+        assert_eq!(
+            (
+                list.joined,
+                list.accepted,
+                list.seats_recovered,
+                list.waiting
+            ),
+            (5, 1, 2, 4),
+            "{list:?}"
+        );
+        let status = prasang.waitlist().status(comedy).expect("status");
+        assert_eq!((status.waiting, status.waiting_seats), (4, 6), "{status:?}");
+        let hours = analytics
+            .waitlist_length(&admin, comedy)
+            .expect("length")
+            .rows;
+        assert!(hours.len() > 24, "{} hours", hours.len());
 
         // Comments and replies are there to read on the rated (past) events.
         let by_rating = TopParams {

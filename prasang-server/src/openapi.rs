@@ -422,7 +422,7 @@ mod tests {
             "revenue",
             "attendance",
             "attendance-by-group",
-            "waitlist",
+            "waitlist-totals",
         ] {
             for path in [
                 format!("/api/v1/analytics/{report}"),

@@ -1073,7 +1073,8 @@ const REPORTS: &[Route] = report_routes! {
     "attendance-by-group", "AttendanceByGroup", analytics::attendance_by_group,
         analytics::event_attendance_by_group, "AttendanceByGroup",
         "Seats booked, checked in and no-shows by the holders' gender and age group", [];
-    "waitlist", "Waitlist", analytics::waitlist, analytics::event_waitlist, "Waitlist",
+    "waitlist-totals", "WaitlistTotals", analytics::waitlist_totals,
+        analytics::event_waitlist_totals, "WaitlistTotals",
         "Waiting list: joins, offers made, accepted, declined and expired, seats recovered", [];
 };
 

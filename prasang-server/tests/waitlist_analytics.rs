@@ -47,14 +47,17 @@ async fn waitlist_reports_as_json_and_csv() {
     app.prasang.run_analytics_once().expect("analytics");
     let report = |name: &str| format!("/api/v1/events/{id}/analytics/{name}");
 
-    let totals = app.get(&report("waitlist"), Some(&olga)).await;
+    let totals = app.get(&report("waitlist-totals"), Some(&olga)).await;
     assert_eq!(totals.status, StatusCode::OK);
     let expected = json!({ "joined": 1, "left": 0, "waiting": 0, "waiting_seats": 0,
         "offers": 1, "offered_seats": 1, "accepted": 1, "declined": 0, "expired": 0,
         "withdrawn": 0, "open_offers": 0, "seats_recovered": 1, "acceptance_rate": 1.0 });
     assert_eq!(totals.json(), expected);
     let csv = app
-        .get(&format!("{}?format=csv", report("waitlist")), Some(&olga))
+        .get(
+            &format!("{}?format=csv", report("waitlist-totals")),
+            Some(&olga),
+        )
         .await;
     assert_eq!(
         String::from_utf8_lossy(&csv.body),
@@ -62,7 +65,9 @@ async fn waitlist_reports_as_json_and_csv() {
          withdrawn,open_offers,seats_recovered,acceptance_rate\r\n1,0,0,0,1,1,1,0,0,0,0,1,1\r\n"
     );
     // Over the caller's events the totals are the same (one event).
-    let mine = app.get("/api/v1/analytics/waitlist", Some(&olga)).await;
+    let mine = app
+        .get("/api/v1/analytics/waitlist-totals", Some(&olga))
+        .await;
     assert_eq!(mine.json(), expected);
 
     // Everything happened within one hour of the (UTC) event clock.
@@ -109,7 +114,7 @@ async fn waitlist_reports_as_json_and_csv() {
     assert_problem(&refused, StatusCode::UNPROCESSABLE_ENTITY, "invalid-field");
     assert_eq!(refused.json()["errors"][0]["field"], "report");
 
-    for name in ["waitlist", "waitlist-length"] {
+    for name in ["waitlist-totals", "waitlist-length"] {
         let refused = app.get(&report(name), Some(&rita)).await;
         assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
         let refused = app.get(&report(name), Some(&bob)).await;

@@ -13,8 +13,6 @@
 mod admissions;
 mod waitlist;
 
-pub(crate) use waitlist::segment_of;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::Weak;

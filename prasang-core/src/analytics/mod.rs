@@ -199,8 +199,8 @@ pub enum ReportName {
     AttendanceByGroup,
     /// [`Analytics::arrivals`] (one event only).
     Arrivals,
-    /// [`Analytics::waitlist`].
-    Waitlist,
+    /// [`Analytics::waitlist_totals`].
+    WaitlistTotals,
     /// [`Analytics::waitlist_length`] (one event only).
     WaitlistLength,
 }
@@ -221,7 +221,7 @@ impl ReportName {
         ReportName::AttendanceByTicketType,
         ReportName::AttendanceByGroup,
         ReportName::Arrivals,
-        ReportName::Waitlist,
+        ReportName::WaitlistTotals,
         ReportName::WaitlistLength,
     ];
 
@@ -241,7 +241,7 @@ impl ReportName {
             ReportName::AttendanceByTicketType => "attendance-by-ticket-type",
             ReportName::AttendanceByGroup => "attendance-by-group",
             ReportName::Arrivals => "arrivals",
-            ReportName::Waitlist => "waitlist",
+            ReportName::WaitlistTotals => "waitlist-totals",
             ReportName::WaitlistLength => "waitlist-length",
         }
     }

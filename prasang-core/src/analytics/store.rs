@@ -39,6 +39,7 @@ use super::{AgeGroup, Group};
 use crate::context::Context;
 use crate::events::TicketTypeId;
 use crate::ids::{EventId, TicketId, UserId};
+use crate::messages::Segment;
 use crate::store::codec::Record;
 use crate::store::{StoreError, codec};
 use crate::time::Timestamp;
@@ -554,10 +555,7 @@ pub(crate) struct WaitlistRow {
 pub(crate) struct MessageRow {
     pub(crate) event: EventId,
     pub(crate) by: UserId,
-    /// The segment's kind (`Segment` is internally tagged, which the store's format cannot
-    /// read back), and its ticket type for `ticket_type`.
-    pub(crate) segment: u8,
-    pub(crate) ticket_type: Option<TicketTypeId>,
+    pub(crate) segment: Segment,
     pub(crate) sent_at: Timestamp,
     pub(crate) subject_chars: u32,
     pub(crate) body_chars: u32,

@@ -128,7 +128,11 @@ const QUARTERS: i64 = 4;
 
 impl Analytics<'_> {
     /// Joins, offers and their outcome, seats recovered, and the list's length now.
-    pub fn waitlist(&self, actor: &Actor, scope: Scope) -> Result<WaitlistTotals, AnalyticsError> {
+    pub fn waitlist_totals(
+        &self,
+        actor: &Actor,
+        scope: Scope,
+    ) -> Result<WaitlistTotals, AnalyticsError> {
         let c = self.totals(&self.authorize(actor, scope)?)?;
         Ok(WaitlistTotals::of(&c))
     }

@@ -130,6 +130,16 @@ class Database:
     def arrivals(self, event: str) -> Table:
         """Check-ins per quarter hour on the event's local clock: starts_at (local RFC 3339),
         time (HH:MM), checked_in."""
+    def waitlist_totals(
+        self, event: Optional[str] = None, organizer: Optional[str] = None
+    ) -> Table:
+        """The waiting list (one row): joined, left, waiting, waiting_seats, offers,
+        offered_seats, accepted, declined, expired, withdrawn, open_offers, seats_recovered
+        (seats of accepted offers), acceptance_rate."""
+    def waitlist_length(self, event: str) -> Table:
+        """One event's waiting list per hour on its local clock: starts_at (local RFC 3339),
+        time (YYYY-MM-DD HH:MM), waiting, waiting_seats and open_offers at the hour's end,
+        joined, offers, accepted, declined, expired in it."""
     # raw tables
     def events(self) -> Table:
         """Every event with seat counters and rating."""
@@ -148,6 +158,14 @@ class Database:
     def check_ins(self) -> Table:
         """Every seat checked in: event, ticket, seat, ticket_type, gate, scanned_at, offline
         (no names or e-mail addresses)."""
+    def waitlist(self) -> Table:
+        """Every waiting list entry ever made: event, entry, user (an id), ticket_type, seats,
+        joined_at, state (waiting, offered, accepted, declined, expired, left, removed), offers,
+        offered_seats, offer_deadline, ended_at, ticket (no names or e-mail addresses)."""
+    def messages(self) -> Table:
+        """Every organizer message: message (its id), event, sent_by, segment, ticket_type,
+        sent_at, subject_chars, body_chars, recipients, unreached, and its deliveries sent,
+        failed, pending, skipped over all channels (never the subject or body)."""
     def feedback(self) -> Table:
         """Every feedback entry with its reply."""
     def attendees(self) -> Table:
@@ -212,7 +230,14 @@ class Database:
     ) -> Dict[str, Any]:
         """Checks a seat in at a gate as the logged-in organizer or door staff:
         {"ticket", "seat", "ticket_type"}; refusals raise (already admitted: Conflict)."""
-        def run_analytics(self) -> int:
+        def configure_waitlist(self, event: str, settings: Dict[str, Any]) -> None:
+        """Sets an event's waiting list as its organizer (the REST API's fields:
+        enabled, paused, offer_window_minutes, offer_what_fits)."""
+    def join_waitlist(self, event: str, seats: int = 1, ticket_type: Optional[int] = None) -> int:
+        """Joins a sold-out event's waiting list; returns the entry's number."""
+    def accept_offer(self, event: str, entry: int) -> str:
+        """Accepts the offer on one of your waiting list entries; returns the ticket's id."""
+    def run_analytics(self) -> int:
         """Folds new log entries into the report aggregates now; returns how many."""
 
 def open(path: Union[str, "PathLike[str]"], writable: bool = False) -> Database:

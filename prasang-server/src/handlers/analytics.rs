@@ -47,7 +47,7 @@ report_handlers! {
     revenue, event_revenue => ReportName::Revenue;
     attendance, event_attendance => ReportName::Attendance;
     attendance_by_group, event_attendance_by_group => ReportName::AttendanceByGroup;
-    waitlist, event_waitlist => ReportName::Waitlist;
+    waitlist_totals, event_waitlist_totals => ReportName::WaitlistTotals;
 }
 
 pub(crate) async fn top_events(cx: Ctx) -> Reply {
@@ -193,7 +193,7 @@ pub(crate) fn answer(
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.arrivals(actor, event)?)
         }
-        ReportName::Waitlist => respond(csv, name, &analytics.waitlist(actor, scope)?),
+        ReportName::WaitlistTotals => respond(csv, name, &analytics.waitlist_totals(actor, scope)?),
         ReportName::WaitlistLength => {
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.waitlist_length(actor, event)?)
@@ -280,7 +280,7 @@ pub(crate) fn schemas() -> Value {
                 "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
                 "time": { "type": "string", "description": "HH:MM, local" },
                 "checked_in": int } })) } },
-        "Waitlist": { "type": "object", "description": "offers = accepted + declined + expired + withdrawn + open_offers (docs/api.md)",
+        "WaitlistTotals": { "type": "object", "description": "offers = accepted + declined + expired + withdrawn + open_offers (docs/api.md)",
             "properties": { "joined": int, "left": { "type": "integer", "description": "left or removed before being served" },
             "waiting": { "type": "integer", "description": "entries waiting now, without an offer" }, "waiting_seats": int,
             "offers": int, "offered_seats": int, "accepted": int, "declined": int, "expired": int,

@@ -24,7 +24,7 @@ impl Reports {
     ) -> Result<Reports, AnalyticsError> {
         let analytics = prasang.analytics();
         Ok(Reports {
-            totals: analytics.waitlist(actor, Scope::Event(event))?,
+            totals: analytics.waitlist_totals(actor, Scope::Event(event))?,
             length: analytics.waitlist_length(actor, event)?,
         })
     }
@@ -78,7 +78,7 @@ pub(crate) fn section(id: EventId, reports: &Reports) -> Markup {
             li { strong { (t.seats_recovered) } "seats recovered" }
             li { strong { (rate) } "offers accepted" }
         }
-        p { a href=(csv("waitlist")) { "Download (CSV)" } }
+        p { a href=(csv("waitlist-totals")) { "Download (CSV)" } }
         div.charts { (length.render()) }
     }
 }
