@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::World;
 use common::crash::log_entries;
+use common::{World, waitlist};
 use prasang_core::EventId;
 use prasang_core::auth::Actor;
 use prasang_core::events::EventUpdate;
@@ -17,29 +17,16 @@ use prasang_core::users::Role;
 use prasang_core::waitlist::{JoinRequest, WaitlistError, WaitlistSettings};
 
 fn open_list(world: &World, organizer: &Actor, event: EventId, what_fits: bool) {
-    let settings = WaitlistSettings {
-        enabled: true,
-        offer_what_fits: what_fits,
-        ..WaitlistSettings::default()
-    };
-    world
-        .prasang
-        .waitlist()
-        .configure(organizer, event, settings)
-        .expect("open the list");
+    waitlist::configure(
+        &world.prasang,
+        organizer,
+        event,
+        waitlist::open(24 * 60, what_fits),
+    );
 }
 
 fn join(world: &World, who: &Actor, event: EventId, seats: i64) -> u64 {
-    let request = JoinRequest {
-        ticket_type: None,
-        seats,
-    };
-    world
-        .prasang
-        .waitlist()
-        .join(who, event, &request)
-        .expect("join")
-        .entry
+    waitlist::join(&world.prasang, who, event, seats)
 }
 
 fn offered_seats(world: &World, who: &Actor, event: EventId) -> Option<u32> {
@@ -173,16 +160,7 @@ fn lapsed_and_declined_offers_pass_to_the_next_in_line() {
     let (olga, ada, event) = world.organizer_attendee_event(1, 0, 1);
     let event = event.id;
     let sold = world.book(&ada, event, 1);
-    let settings = WaitlistSettings {
-        enabled: true,
-        offer_window_minutes: 15,
-        ..WaitlistSettings::default()
-    };
-    world
-        .prasang
-        .waitlist()
-        .configure(&olga, event, settings)
-        .expect("open");
+    waitlist::configure(&world.prasang, &olga, event, waitlist::open(15, false));
     let bob = world.user("Bob", Role::Attendee);
     let cat = world.user("Cat", Role::Attendee);
     let bob_entry = join(&world, &bob, event, 1);

@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex};
 
 use prasang_core::log::DomainEvent;
 use prasang_core::users::{PasswordCost, Role};
-use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::{Config, EventId, PageRequest, Prasang, TicketId};
 
 const CHILD_ENV: &str = "PRASANG_WAITLIST_CRASH_DIR";
@@ -40,21 +39,11 @@ fn waitlist_crash_child() {
         let holder = common::register_actor(&prasang, &format!("Holder {n}"), Role::Attendee);
         tickets.push((holder, common::book(&prasang, &holder, event, 1).id));
     }
-    let settings = WaitlistSettings {
-        enabled: true,
-        ..WaitlistSettings::default()
-    };
-    prasang
-        .waitlist()
-        .configure(&olga, event, settings)
-        .expect("open the list");
+    let settings = common::waitlist::open(24 * 60, false);
+    common::waitlist::configure(&prasang, &olga, event, settings);
     for n in 0..WAITING {
         let fan = common::register_actor(&prasang, &format!("Waiter {n}"), Role::Attendee);
-        let join = JoinRequest {
-            ticket_type: None,
-            seats: 1,
-        };
-        prasang.waitlist().join(&fan, event, &join).expect("join");
+        common::waitlist::join(&prasang, &fan, event, 1);
     }
     let stdout = Arc::new(Mutex::new(std::io::stdout()));
     writeln!(stdout.lock().expect("stdout"), "event {event}").expect("print");

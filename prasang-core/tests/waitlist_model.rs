@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::World;
 use common::crash::log_entries;
+use common::{World, waitlist};
 use prasang_core::auth::Actor;
 use prasang_core::events::EventUpdate;
 use prasang_core::log::DomainEvent;
@@ -148,16 +148,8 @@ impl Real {
         for n in 1..USERS {
             users.push(world.user(&format!("Fan {n}"), Role::Attendee));
         }
-        let settings = WaitlistSettings {
-            enabled: true,
-            offer_window_minutes: 15,
-            ..WaitlistSettings::default()
-        };
-        world
-            .prasang
-            .waitlist()
-            .configure(&olga, event.id, settings)
-            .expect("open the list");
+        let settings = waitlist::open(15, false);
+        waitlist::configure(&world.prasang, &olga, event.id, settings);
         Real {
             world,
             olga,
@@ -372,28 +364,11 @@ fn cancellations_racing_newcomers_all_go_to_the_list_in_order() {
             (holder, ticket.id)
         })
         .collect();
-    let settings = WaitlistSettings {
-        enabled: true,
-        ..WaitlistSettings::default()
-    };
-    world
-        .prasang
-        .waitlist()
-        .configure(&olga, event, settings)
-        .expect("open");
+    waitlist::configure(&world.prasang, &olga, event, waitlist::open(24 * 60, false));
     let waiters: Vec<_> = (0..WAITING)
         .map(|n| {
             let fan = world.user(&format!("Waiter {n}"), Role::Attendee);
-            let request = JoinRequest {
-                ticket_type: None,
-                seats: 1,
-            };
-            let entry = world
-                .prasang
-                .waitlist()
-                .join(&fan, event, &request)
-                .expect("join")
-                .entry;
+            let entry = waitlist::join(&world.prasang, &fan, event, 1);
             (fan, entry)
         })
         .collect();

@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod crash;
 pub mod types;
+pub mod waitlist;
 
 use std::time::Duration;
 
