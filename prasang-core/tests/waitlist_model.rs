@@ -1,12 +1,14 @@
 //! The waiting list under random operations and under racing threads.
 //!
-//! The property test drives one paid event through joins, leaves, bookings, cancellations,
+//! The property test drives one event of two ticket types (a paid one limited only by the
+//! event's seats, a free one with a quota of 2) through joins, leaves, bookings, cancellations,
 //! payments, capacity changes, accepts, declines, settings changes and the clock (holds and
 //! offers lapse), and after every step recomputes the list from the log alone and checks:
 //! the store shows exactly the recomputed entries and offers; offers went strictly in joining
-//! order; no seat was sold to a newcomer while someone waited; free seats are never left
-//! unoffered while the head of the line fits (or what fits is offered); and the seat counters,
-//! offers included, agree with the tickets.
+//! order within each type; no seat was sold to a newcomer while someone waited for a type with
+//! room; among the types with room, the earliest head is served first and free seats are never
+//! left unoffered while it fits (or what fits is offered); and the seat counters, offers
+//! included, agree with the tickets.
 
 mod common;
 
@@ -15,9 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::crash::log_entries;
+use common::types::{order, ticket_type, typed_event};
 use common::{World, waitlist};
 use prasang_core::auth::Actor;
-use prasang_core::events::EventUpdate;
+use prasang_core::events::{EventUpdate, TicketTypeId};
 use prasang_core::log::DomainEvent;
 use prasang_core::tickets::{BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::Role;
@@ -26,13 +29,15 @@ use prasang_core::{EventId, PageRequest, TicketId, UserId};
 use proptest::prelude::*;
 
 const USERS: usize = 5;
+/// The paid type with no quota and the free type with a quota of 2.
+const TYPES: [TicketTypeId; 2] = [1, 2];
 
 #[derive(Debug, Clone)]
 enum Op {
-    Book(usize, u32),
+    Book(usize, TicketTypeId, u32),
     Cancel(usize),
     Confirm(usize),
-    Join(usize, u32),
+    Join(usize, TicketTypeId, u32),
     Leave(usize),
     Accept(usize),
     Decline(usize),
@@ -48,10 +53,10 @@ enum Op {
 fn op() -> impl Strategy<Value = Op> {
     let user = 0..USERS;
     prop_oneof![
-        3 => (user.clone(), 1..=2u32).prop_map(|(u, n)| Op::Book(u, n)),
+        3 => (user.clone(), proptest::sample::select(&TYPES[..]), 1..=2u32).prop_map(|(u, t, n)| Op::Book(u, t, n)),
         3 => user.clone().prop_map(Op::Cancel),
         1 => user.clone().prop_map(Op::Confirm),
-        3 => (user.clone(), 1..=2u32).prop_map(|(u, n)| Op::Join(u, n)),
+        3 => (user.clone(), proptest::sample::select(&TYPES[..]), 1..=2u32).prop_map(|(u, t, n)| Op::Join(u, t, n)),
         1 => user.clone().prop_map(Op::Leave),
         2 => user.clone().prop_map(Op::Accept),
         1 => user.clone().prop_map(Op::Decline),
@@ -65,12 +70,13 @@ fn op() -> impl Strategy<Value = Op> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Recomputed {
     user: UserId,
+    ticket_type: TicketTypeId,
     seats: u32,
     offer: Option<u32>,
 }
 
 /// The list recomputed from the log, checking on the way that each offer went to the earliest
-/// waiting entry that could take it.
+/// waiting entry of its type.
 fn recompute(log: &[prasang_core::log::LogEntry], event: EventId) -> BTreeMap<u64, Recomputed> {
     let mut entries: BTreeMap<u64, Recomputed> = BTreeMap::new();
     for entry in log {
@@ -78,14 +84,15 @@ fn recompute(log: &[prasang_core::log::LogEntry], event: EventId) -> BTreeMap<u6
             DomainEvent::WaitlistJoined {
                 event: e,
                 user,
+                ticket_type,
                 seats,
                 entry,
-                ..
             } if *e == event => {
                 entries.insert(
                     *entry,
                     Recomputed {
                         user: *user,
+                        ticket_type: *ticket_type,
                         seats: *seats,
                         offer: None,
                     },
@@ -95,11 +102,14 @@ fn recompute(log: &[prasang_core::log::LogEntry], event: EventId) -> BTreeMap<u6
                 event: e,
                 entry,
                 seats,
+                ticket_type,
                 ..
             } if *e == event => {
                 let first_waiting = entries
                     .iter()
-                    .find(|(_, waiting)| waiting.offer.is_none())
+                    .find(|(_, waiting)| {
+                        waiting.offer.is_none() && waiting.ticket_type == *ticket_type
+                    })
                     .map(|(number, _)| *number);
                 assert_eq!(first_waiting, Some(*entry), "offers go in joining order");
                 let offered = entries.get_mut(entry).expect("offered entry joined");
@@ -143,9 +153,18 @@ struct Real {
 impl Real {
     fn new() -> Self {
         let world = World::new();
-        let (olga, first, event) = world.organizer_attendee_event(3, 1_000, 2);
-        let mut users = vec![first];
-        for n in 1..USERS {
+        let olga = world.user("Olga", Role::Organizer);
+        let types = vec![
+            ticket_type("Paid", 1_000, None),
+            ticket_type("Free", 0, Some(2)),
+        ];
+        let event = world
+            .prasang
+            .events()
+            .create(&olga, typed_event(3, 2, types))
+            .expect("event");
+        let mut users = vec![];
+        for n in 0..USERS {
             users.push(world.user(&format!("Fan {n}"), Role::Attendee));
         }
         let settings = waitlist::open(15, false);
@@ -187,8 +206,8 @@ impl Real {
         let prasang = &self.world.prasang;
         let waitlist = prasang.waitlist();
         match *op {
-            Op::Book(user, seats) => {
-                let request = BookingRequest::seats(self.event, i64::from(seats));
+            Op::Book(user, ticket_type, seats) => {
+                let request = order(self.event, &[(ticket_type, i64::from(seats))], None);
                 return prasang.tickets().book(&self.users[user], &request).is_ok();
             }
             Op::Cancel(user) => {
@@ -211,9 +230,9 @@ impl Real {
                         .expect("confirm");
                 }
             }
-            Op::Join(user, seats) => {
+            Op::Join(user, ticket_type, seats) => {
                 let request = JoinRequest {
-                    ticket_type: None,
+                    ticket_type: Some(ticket_type),
                     seats: i64::from(seats),
                 };
                 let _ = waitlist.join(&self.users[user], self.event, &request);
@@ -289,6 +308,7 @@ impl Real {
                     entry.entry,
                     Recomputed {
                         user: member.user,
+                        ticket_type: entry.ticket_type,
                         seats: entry.seats,
                         offer: entry.offer.map(|o| o.seats),
                     },
@@ -296,13 +316,18 @@ impl Real {
             })
             .collect();
         prop_assert_eq!(&shown, &recomputed);
-        let seats = prasang.events().peek(self.event).expect("event").seats;
-        let head = recomputed.values().find(|entry| entry.offer.is_none());
-        if let Some(head) = head.filter(|_| !self.settings.paused && seats.remaining > 0) {
+        // The earliest head among the types with room must not fit (else it had an offer).
+        let rooms = self.rooms();
+        let head = recomputed.values().find(|entry| {
+            entry.offer.is_none() && rooms.get(&entry.ticket_type).is_some_and(|room| *room > 0)
+        });
+        if let Some(head) = head.filter(|_| !self.settings.paused) {
+            let room = rooms[&head.ticket_type];
             prop_assert!(
-                head.seats > seats.remaining && !self.settings.offer_what_fits,
-                "{} seats free while the head waits for {}",
-                seats.remaining,
+                head.seats > room && !self.settings.offer_what_fits,
+                "{} seats of type {} free while the head waits for {}",
+                room,
+                head.ticket_type,
                 head.seats
             );
         }
@@ -313,23 +338,40 @@ impl Real {
         Ok(())
     }
 
+    /// Seats of each type a booking could take now: the type's own and the event's.
+    fn rooms(&self) -> BTreeMap<TicketTypeId, u32> {
+        let prasang = &self.world.prasang;
+        let remaining = prasang
+            .events()
+            .peek(self.event)
+            .expect("event")
+            .seats
+            .remaining;
+        prasang
+            .events()
+            .ticket_types(&self.olga, self.event)
+            .expect("types")
+            .into_iter()
+            .map(|t| {
+                let left = t.quota.map_or(remaining, |quota| quota - t.held - t.booked);
+                (t.id, left.min(remaining))
+            })
+            .collect()
+    }
+
+    /// Whether someone waits for a type that has room: a newcomer must then find it sold out.
     fn someone_waits(&self) -> bool {
-        let status = self
+        let rooms = self.rooms();
+        let members = self
             .world
             .prasang
             .waitlist()
-            .status(self.event)
-            .expect("status");
-        status.waiting > 0
-            && self
-                .world
-                .prasang
-                .events()
-                .peek(self.event)
-                .expect("event")
-                .seats
-                .remaining
-                > 0
+            .list(&self.olga, self.event, &PageRequest::first(100))
+            .expect("list");
+        members
+            .items
+            .iter()
+            .any(|member| member.entry.offer.is_none() && rooms[&member.entry.ticket_type] > 0)
     }
 }
 
