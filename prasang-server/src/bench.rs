@@ -81,6 +81,10 @@ pub struct BenchArgs {
     /// holders; measures the time until every recipient's delivery is queued.
     #[arg(long, conflicts_with_all = ["check_in", "verify_codes"])]
     pub message: bool,
+    /// Channel plugins of the server under test (`bash plugins/build.sh` builds them into
+    /// target/plugins); without them it tells no one. `--message` needs them.
+    #[arg(long)]
+    pub plugins_dir: Option<std::path::PathBuf>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -413,6 +417,9 @@ impl Servers {
         }
         if let Some(workers) = args.server_workers {
             command.args(["--workers", &workers.to_string()]);
+        }
+        if let Some(plugins) = &args.plugins_dir {
+            command.arg("--plugins-dir").arg(plugins);
         }
         let server_child = ChildGuard(command.spawn()?);
         let hello_child = ChildGuard(
