@@ -7,12 +7,16 @@
 //! store's integrity check passes. In the same run it measures two ceilings with the same load
 //! generator: hyper hello-world and the public event listing.
 //!
+//! `--waitlist N` first fills a waiting list of N entries on another event of the same server
+//! ([`waitlist`]), then runs the same sale beside it.
+//!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
 //! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
 //! event ([`message`]).
 
 mod check_in;
 mod message;
+mod waitlist;
 
 use std::collections::BTreeMap;
 use std::net::{SocketAddr, TcpListener};
@@ -85,6 +89,10 @@ pub struct BenchArgs {
     /// target/plugins); without them it tells no one. `--message` needs them.
     #[arg(long)]
     pub plugins_dir: Option<std::path::PathBuf>,
+    /// Before the sale: N more users join the waiting list of another event of the same
+    /// server (one seat, booked), so the sale runs beside a list of N entries.
+    #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message"])]
+    pub waitlist: Option<usize>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -444,18 +452,20 @@ impl Servers {
     }
 }
 
-/// Registers and logs in `n` users (`fan{i}@bench.example`) over `c` connections, sending again
-/// what the server shed; their access tokens by index and the two load runs.
+/// Registers and logs in `n` users (`{prefix}{i}@bench.example`, so that groups of one run do
+/// not collide) over `c` connections, sending again what the server shed; their access tokens
+/// by index and the two load runs.
 async fn fans(
     server: SocketAddr,
+    prefix: &'static str,
     n: usize,
     c: usize,
 ) -> Result<(Vec<String>, LoadResult, LoadResult), BenchError> {
-    let register: MakeRequest = Arc::new(|i| {
+    let register: MakeRequest = Arc::new(move |i| {
         post(
             "/api/v1/auth/register".into(),
             None,
-            json!({ "name": format!("Fan {i}"), "email": format!("fan{i}@bench.example"),
+            json!({ "name": format!("{prefix} {i}"), "email": format!("{prefix}{i}@bench.example"),
                     "password": "bench password", "gender": "undisclosed", "age": 30 }),
         )
     });
@@ -475,11 +485,11 @@ async fn fans(
         return Err(format!("registration failed: {:?}", registered.statuses).into());
     }
     let tokens: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(vec![String::new(); n]));
-    let login: MakeRequest = Arc::new(|i| {
+    let login: MakeRequest = Arc::new(move |i| {
         post(
             "/api/v1/auth/login".into(),
             None,
-            json!({ "email": format!("fan{i}@bench.example"), "password": "bench password" }),
+            json!({ "email": format!("{prefix}{i}@bench.example"), "password": "bench password" }),
         )
     });
     let keep = Arc::clone(&tokens);
@@ -560,7 +570,7 @@ async fn book_one_each(
 /// here); the organizer's token and the event's id.
 async fn organizer_event(
     server: SocketAddr,
-    mut new_event: serde_json::Value,
+    new_event: serde_json::Value,
 ) -> Result<(String, String), BenchError> {
     let reply = client::call(server, Method::POST, "/api/v1/auth/register", None,
         Some(&json!({ "name": "Promoter", "email": "promoter@bench.example", "password": "bench password",
@@ -569,6 +579,16 @@ async fn organizer_event(
         return Err(format!("organizer registration failed: {}", reply.status).into());
     }
     let organizer = access_token(server, "promoter@bench.example", "bench password").await?;
+    let event_id = create_event(server, &organizer, new_event).await?;
+    Ok((organizer, event_id))
+}
+
+/// The organizer creates the event `new_event`, starting a day from now; its id.
+async fn create_event(
+    server: SocketAddr,
+    organizer: &str,
+    mut new_event: serde_json::Value,
+) -> Result<String, BenchError> {
     let starts =
         prasang_core::Clock::now(&prasang_core::SystemClock).plus(Duration::from_secs(86_400));
     new_event["starts_at"] = json!(starts);
@@ -577,7 +597,7 @@ async fn organizer_event(
         server,
         Method::POST,
         "/api/v1/events",
-        Some(&organizer),
+        Some(organizer),
         Some(&new_event),
     )
     .await?;
@@ -589,8 +609,7 @@ async fn organizer_event(
         )
         .into());
     }
-    let event_id = event.json()["id"].as_str().unwrap_or_default().to_owned();
-    Ok((organizer, event_id))
+    Ok(event.json()["id"].as_str().unwrap_or_default().to_owned())
 }
 
 /// Whether the store's integrity check passes (`GET /api/v1/admin/integrity`).
@@ -653,7 +672,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let n = args.users;
 
     // 1. Users register and log in.
-    let (tokens, registered, logged_in) = fans(server, n, c).await?;
+    let (tokens, registered, logged_in) = fans(server, "fan", n, c).await?;
 
     // 2. An organizer puts one event on sale.
     let mut new_event = json!({ "title": "Flash sale", "location": "Loopback Arena",
@@ -675,6 +694,12 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             return Err(format!("promo code creation failed: {}", code.status).into());
         }
     }
+
+    // 2b. With `--waitlist`: another event's waiting list, filled before the sale.
+    let beside = match args.waitlist {
+        Some(entries) => Some(waitlist::fill(server, &organizer, entries, c).await?),
+        None => None,
+    };
 
     // 3. The flash sale: every user tries once.
     let tokens: Arc<Vec<String>> = Arc::new(tokens);
@@ -749,6 +774,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
         sale.rate(),
         100.0 * sale.rate() / hello_run.rate()
     );
+    if let Some(list) = &beside {
+        println!("{}", list.report_row());
+    }
     println!(
         "| seats sold/s (C / time of the last 201) | {:.0} (sold out after {:.2} s) |",
         sale.count(201) as f64 / sale.last_created.as_secs_f64(),

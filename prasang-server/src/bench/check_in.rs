@@ -59,7 +59,7 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let seats = n * per_ticket;
 
     // 1. Users register, log in and each book one ticket.
-    let (tokens, _, _) = fans(server, n, c).await?;
+    let (tokens, _, _) = fans(server, "fan", n, c).await?;
     let new_event = json!({ "title": "Doors open", "location": "Loopback Arena",
                             "capacity": seats, "per_user_limit": per_ticket });
     let (organizer, event_id) = organizer_event(server, new_event).await?;

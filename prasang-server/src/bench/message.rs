@@ -37,7 +37,7 @@ pub(super) async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let n = args.users;
 
     // 1. Users register, log in and each book one seat; booking e-mails are off for the event.
-    let (tokens, _, _) = fans(server, n, c).await?;
+    let (tokens, _, _) = fans(server, "fan", n, c).await?;
     let new_event = json!({ "title": "Doors open later", "location": "Loopback Arena",
                             "capacity": n, "per_user_limit": 1 });
     let (organizer, event_id) = organizer_event(server, new_event).await?;
