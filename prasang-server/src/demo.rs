@@ -1012,6 +1012,18 @@ mod tests {
 
     use super::*;
 
+    /// The id of demo event `index` of [`EVENTS`].
+    fn demo_event(prasang: &Prasang, index: usize) -> EventId {
+        let admin = prasang.auth().system_actor();
+        let events = prasang.export().events(&admin).expect("events");
+        let title = EVENTS[index].title;
+        events
+            .iter()
+            .find(|e| e.title == title)
+            .unwrap_or_else(|| panic!("{title} is in the demo"))
+            .id
+    }
+
     #[test]
     fn every_report_of_the_demo_shows_something() {
         let dir = tempfile::tempdir().expect("temporary folder");
@@ -1044,12 +1056,7 @@ mod tests {
 
         // The concert sold early-bird seats before that sale closed, then the other types, some
         // with the friends' code and VIP seats through the guest list.
-        let concert = prasang.export().events(&admin).expect("events");
-        let concert = concert
-            .iter()
-            .find(|e| e.title == EVENTS[TYPED_EVENT].title)
-            .expect("the concert")
-            .id;
+        let concert = demo_event(&prasang, TYPED_EVENT);
         let by_type = analytics.by_ticket_type(&admin, concert).expect("types");
         let sold: Vec<_> = by_type
             .types
@@ -1066,12 +1073,7 @@ mod tests {
         );
 
         // Most holders of the past events came through the doors, a few did not.
-        let first = prasang.export().events(&admin).expect("events");
-        let first = first
-            .iter()
-            .find(|e| e.title == EVENTS[0].title)
-            .expect("the first event")
-            .id;
+        let first = demo_event(&prasang, 0);
         let counts = prasang.check_ins().counts(&admin, first).expect("counts");
         assert!(
             counts.admitted > 0 && counts.admitted < counts.expected,
@@ -1080,12 +1082,7 @@ mod tests {
 
         // The comedy night sold out; a cancellation went to the head of its waiting list, who
         // took the seats, and four people still wait.
-        let comedy = prasang.export().events(&admin).expect("events");
-        let comedy = comedy
-            .iter()
-            .find(|e| e.title == EVENTS[SOLD_OUT_EVENT].title)
-            .expect("the comedy night")
-            .id;
+        let comedy = demo_event(&prasang, SOLD_OUT_EVENT);
         let list = analytics
             .waitlist_totals(&admin, Scope::Event(comedy))
             .expect("waiting list");
