@@ -697,7 +697,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
 
     // 2b. With `--waitlist`: another event's waiting list, filled before the sale.
     let beside = match args.waitlist {
-        Some(entries) => Some(waitlist::fill(server, &organizer, entries, c).await?),
+        Some(entries) => {
+            let pid = servers.server_pid();
+            Some(waitlist::fill(server, &pid, &organizer, entries, c).await?)
+        }
         None => None,
     };
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hyper::Method;
 use serde_json::json;
 
+use prasang_http_client::usage::process_usage;
 use prasang_http_client::{self as client};
 
 use super::{BenchError, LoadResult, MakeRequest, bar, create_event, fans, load, statuses};
@@ -20,27 +21,41 @@ pub(super) struct Waitlist {
     /// From the first registration to the status showing every entry.
     filled_in: Duration,
     joins: LoadResult,
+    /// From then until the server's CPU went quiet (its log consumers caught up).
+    settled_in: Duration,
 }
+
+/// The window the server's CPU is sampled over while it settles, and the CPU time within one
+/// window (10% of a core) below which it counts as quiet.
+const SETTLE_WINDOW: Duration = Duration::from_millis(500);
+const QUIET_CPU: Duration = Duration::from_millis(50);
+/// Longest wait for the server to settle; the sale then starts anyway.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(180);
 
 impl Waitlist {
     /// The report's line: the sale ran beside this list.
     pub(super) fn report_row(&self) -> String {
         format!(
             "| beside it: waiting list of another event (GET …/waitlist) | {} entries waiting, \
-             filled in {:.1} s (users registered and logged in, then {:.0} joins/s, p99 {:.2} ms) |",
+             filled in {:.1} s (users registered and logged in, then {:.0} joins/s, p99 {:.2} ms); \
+             server quiet {:.1} s later, then the sale |",
             self.entries,
             self.filled_in.as_secs_f64(),
             self.joins.rate(),
-            self.joins.percentile(0.99)
+            self.joins.percentile(0.99),
+            self.settled_in.as_secs_f64()
         )
     }
 }
 
 /// Fills a waiting list of `entries` on a new one-seat event of `organizer`'s over `c`
 /// connections: user 0 of a fresh group books the seat, the organizer opens the list, and users
-/// 1..=entries each join for one seat; checks the list's status counts them all.
+/// 1..=entries each join for one seat; checks the list's status counts them all, then waits
+/// until the server (process `server_pid`) is quiet, so that the sale measures a store holding
+/// the list rather than one still catching up on filling it.
 pub(super) async fn fill(
     server: SocketAddr,
+    server_pid: &str,
     organizer: &str,
     entries: usize,
     c: usize,
@@ -107,9 +122,27 @@ pub(super) async fn fill(
     if waiting != entries as u64 {
         return Err(format!("the waiting list shows {waiting} waiting, not {entries}").into());
     }
+    let filled_in = started.elapsed();
     Ok(Waitlist {
         entries,
-        filled_in: started.elapsed(),
+        filled_in,
         joins,
+        settled_in: settle(server_pid).await,
     })
+}
+
+/// Waits until the process `pid` uses less than [`QUIET_CPU`] in a [`SETTLE_WINDOW`] (at most
+/// [`SETTLE_AT_MOST`]); how long that took.
+async fn settle(pid: &str) -> Duration {
+    let started = Instant::now();
+    let mut before = process_usage(pid).0;
+    while started.elapsed() < SETTLE_AT_MOST {
+        tokio::time::sleep(SETTLE_WINDOW).await;
+        let now = process_usage(pid).0;
+        if now.saturating_sub(before) < QUIET_CPU {
+            break;
+        }
+        before = now;
+    }
+    started.elapsed()
 }
