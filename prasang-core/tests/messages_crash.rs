@@ -8,80 +8,18 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use common::file_channel::{CHANNEL, WORKERS, config, key_lines};
+use prasang_core::Prasang;
 use prasang_core::messages::{ChannelCounts, MessageDraft, Segment};
-use prasang_core::notify::{
-    Channel, DeliveryError, DeliveryPolicy, EventNotificationSettings, Notification,
-    NotificationKind, Receipt,
-};
-use prasang_core::users::{PasswordCost, Role};
-use prasang_core::{Config, Prasang};
+use prasang_core::notify::{EventNotificationSettings, NotificationKind};
+use prasang_core::users::Role;
 
 const CHILD_ENV: &str = "PRASANG_MESSAGES_CRASH_DIR";
-const WORKERS: usize = 2;
-const CHANNEL: &str = "file";
 const HOLDERS: usize = 400;
-
-/// Appends each delivered idempotency key as one line and fsyncs before answering.
-struct FileChannel {
-    file: Mutex<File>,
-}
-
-impl FileChannel {
-    fn open(path: &Path) -> Self {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(path)
-            .expect("open key file");
-        let mut text = String::new();
-        file.read_to_string(&mut text).expect("read key file");
-        if !text.is_empty() && !text.ends_with('\n') {
-            file.write_all(b"\n").expect("terminate a torn line");
-        }
-        FileChannel {
-            file: Mutex::new(file),
-        }
-    }
-}
-
-impl Channel for FileChannel {
-    fn id(&self) -> &str {
-        CHANNEL
-    }
-
-    fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError> {
-        let mut file = self.file.lock();
-        let line = format!("{}\n", notification.idempotency_key);
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| DeliveryError::Temporary(e.to_string()))?;
-        Ok(Receipt {
-            remote_id: Some(notification.idempotency_key.clone()),
-            detail: "appended".into(),
-        })
-    }
-}
-
-fn config(dir: &Path, background: bool) -> Config {
-    Config::new(dir.join("data"))
-        .password_cost(PasswordCost::INSECURE_FAST)
-        .background_tasks(background)
-        .channel(Arc::new(FileChannel::open(&dir.join("keys.txt"))))
-        .delivery_policy(DeliveryPolicy {
-            default_channels: vec![CHANNEL.into()],
-            workers_per_channel: WORKERS,
-            ..DeliveryPolicy::default()
-        })
-}
 
 /// The child: opens the store and lets its background workers deliver until it is killed.
 #[test]
@@ -94,15 +32,6 @@ fn crash_child_delivers_until_killed() {
     loop {
         std::thread::sleep(Duration::from_secs(60));
     }
-}
-
-fn key_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]

@@ -7,79 +7,16 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use common::file_channel::{CHANNEL, WORKERS, config, key_lines};
+use prasang_core::Prasang;
 use prasang_core::log::DomainEvent;
-use prasang_core::notify::{
-    Channel, DeliveryError, DeliveryPolicy, DeliveryStatus, Notification, Receipt,
-};
-use prasang_core::users::PasswordCost;
-use prasang_core::{Config, Prasang};
+use prasang_core::notify::DeliveryStatus;
 
 const CHILD_ENV: &str = "PRASANG_NOTIFY_CRASH_DIR";
-const WORKERS: usize = 2;
-const CHANNEL: &str = "file";
-
-/// Appends each delivered idempotency key as one line and fsyncs before answering.
-struct FileChannel {
-    file: Mutex<File>,
-}
-
-impl FileChannel {
-    fn open(path: &Path) -> Self {
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .read(true)
-            .open(path)
-            .expect("open key file");
-        // A kill cannot split one small write, but be safe: never glue a key onto a torn line.
-        let mut text = String::new();
-        file.read_to_string(&mut text).expect("read key file");
-        if !text.is_empty() && !text.ends_with('\n') {
-            file.write_all(b"\n").expect("terminate torn line");
-        }
-        FileChannel {
-            file: Mutex::new(file),
-        }
-    }
-}
-
-impl Channel for FileChannel {
-    fn id(&self) -> &str {
-        CHANNEL
-    }
-
-    fn deliver(&self, notification: &Notification) -> Result<Receipt, DeliveryError> {
-        let mut file = self.file.lock();
-        let line = format!("{}\n", notification.idempotency_key);
-        file.write_all(line.as_bytes())
-            .and_then(|()| file.sync_data())
-            .map_err(|e| DeliveryError::Temporary(e.to_string()))?;
-        Ok(Receipt {
-            remote_id: Some(notification.idempotency_key.clone()),
-            detail: "appended".into(),
-        })
-    }
-}
-
-fn config(dir: &Path, background: bool) -> Config {
-    Config::new(dir.join("data"))
-        .password_cost(PasswordCost::INSECURE_FAST)
-        .background_tasks(background)
-        .channel(Arc::new(FileChannel::open(&dir.join("keys.txt"))))
-        .delivery_policy(DeliveryPolicy {
-            default_channels: vec![CHANNEL.into()],
-            workers_per_channel: WORKERS,
-            ..DeliveryPolicy::default()
-        })
-}
 
 /// The child: books until killed. Runs only when the parent test starts it.
 #[test]
@@ -90,15 +27,6 @@ fn crash_child_books_until_killed() {
     };
     let prasang = Prasang::open(config(&dir, true)).expect("child opens");
     common::crash::book_guests(&prasang, "n", None);
-}
-
-fn key_lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .filter(|line| !line.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 pub mod codes;
 pub mod crash;
+pub mod file_channel;
 pub mod types;
 pub mod waitlist;
 
