@@ -23,6 +23,24 @@ pub(crate) fn append(prasang: &Prasang, event: crate::log::DomainEvent) {
         .expect("append");
 }
 
+/// Forgets everything the analytics consumer folded (its aggregates and every cursor), so the
+/// next round folds the whole log again: tests compare that replay with the incremental result.
+pub(crate) fn forget_analytics(prasang: &Prasang) {
+    let store = &prasang.inner.ctx.store;
+    for tree in [
+        &store.agg_counters,
+        &store.agg_members,
+        &store.agg_events,
+        &store.agg_users,
+        &store.agg_admissions,
+        &store.agg_waitlist,
+        &store.agg_messages,
+        &store.cursors,
+    ] {
+        tree.clear().expect("clear");
+    }
+}
+
 /// Registers `name` (`name@example.org`) with `role` and returns them as an actor.
 pub(crate) fn register(prasang: &Prasang, name: &str, role: Role) -> Actor {
     person(prasang, name, role, Gender::Undisclosed, 30)

@@ -413,17 +413,7 @@ mod tests {
         assert_eq!(prasang.export().check_ins(&admin).expect("rows").len(), 1);
 
         // Replay: forget every aggregate and fold the whole log again, in one batch.
-        let store = &prasang.inner.ctx.store;
-        for tree in [
-            &store.agg_counters,
-            &store.agg_members,
-            &store.agg_events,
-            &store.agg_users,
-            &store.agg_admissions,
-            &store.cursors,
-        ] {
-            tree.clear().expect("clear");
-        }
+        testing::forget_analytics(&prasang);
         prasang.run_analytics_once().expect("replay");
         assert_eq!(reports(&prasang, &organizer, event), before);
         // A round with nothing new changes nothing.

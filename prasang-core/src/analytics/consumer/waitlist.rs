@@ -552,18 +552,7 @@ mod tests {
 
         // Replay: forget every aggregate and fold the whole log again, in one batch.
         let before = reports(&prasang, &organizer, event);
-        let store = &prasang.inner.ctx.store;
-        for tree in [
-            &store.agg_counters,
-            &store.agg_members,
-            &store.agg_events,
-            &store.agg_users,
-            &store.agg_waitlist,
-            &store.agg_messages,
-            &store.cursors,
-        ] {
-            tree.clear().expect("clear");
-        }
+        testing::forget_analytics(&prasang);
         prasang.run_analytics_once().expect("replay");
         assert_eq!(reports(&prasang, &organizer, event), before);
         prasang.run_analytics_once().expect("again");
