@@ -414,13 +414,22 @@ pub(crate) fn attendees(rows: &[Attendee]) -> PyResult<Table> {
 }
 
 /// The log: sequence number, time, kind (`ticket_booked`) and the entry's fields as JSON text.
+/// An organizer's message keeps the lengths of its subject and body, not their text (as the
+/// `messages()` table: the words are the organizer's to their attendees, and may name people).
 pub(crate) fn log(rows: &[LogEntry]) -> PyResult<Table> {
     let mut kinds = Vec::with_capacity(rows.len());
     let mut data = Vec::with_capacity(rows.len());
     for entry in rows {
         let (kind, fields) = match serde_json::to_value(&entry.event) {
             Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
-                let (kind, fields) = map.into_iter().next().unwrap_or_default();
+                let (kind, mut fields) = map.into_iter().next().unwrap_or_default();
+                if let serde_json::Value::Object(fields) = &mut fields {
+                    for text in ["subject", "body"] {
+                        if let Some(serde_json::Value::String(words)) = fields.remove(text) {
+                            fields.insert(format!("{text}_chars"), words.chars().count().into());
+                        }
+                    }
+                }
                 (kind, fields.to_string())
             }
             Ok(serde_json::Value::String(kind)) => (kind, "{}".to_owned()),

@@ -112,3 +112,9 @@ def test_messages_keep_their_numbers_not_their_text(stopped):
     assert row["recipients"] in (None, 5)
     text = str(row)
     assert "Doors" not in text and "Hall A" not in text
+    # Nor does the raw log: its message entry has the lengths instead of the words.
+    with prasang.open(stopped["data_dir"]) as db:
+        log = pa.table(db.log()).to_pylist()
+    [sent] = [entry for entry in log if entry["kind"] == "message_sent"]
+    assert '"subject_chars":14' in sent["data"] and '"body_chars":18' in sent["data"]
+    assert "Doors" not in str(log) and "Hall A" not in str(log)

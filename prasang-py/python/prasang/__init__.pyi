@@ -171,7 +171,8 @@ class Database:
     def attendees(self) -> Table:
         """Every account as demographics only (id, role, gender, age group, created_at)."""
     def log(self, from_seq: int = 0, limit: Optional[int] = None) -> Table:
-        """The event log from a sequence number: seq, at, kind, data (JSON text)."""
+        """The event log from a sequence number: seq, at, kind, data (JSON text). An organizer's
+        message (`message_sent`) keeps subject_chars and body_chars, not its words."""
     def verify_integrity(self) -> Dict[str, Any]:
         """Recomputes seat counters and indexes from the records: events, tickets, users
         checked and the problems found (an empty list when the store is sound)."""
