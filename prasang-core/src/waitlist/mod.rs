@@ -193,7 +193,7 @@ impl Waitlist<'_> {
             .map_err(|error| FieldError::new("seats", error.message))?;
         let now = self.inner.now();
         let user = actor.user_id();
-        let number = self.in_list_tx(event, |sale, list| {
+        let (number, place) = self.in_list_tx(event, |sale, list| {
             let settings = sale.waitlist.as_deref().map(|list| list.settings);
             if !settings.is_some_and(|settings| settings.enabled) {
                 return Err(abort(WaitlistError::Closed));
@@ -251,7 +251,6 @@ impl Waitlist<'_> {
             list.offer_freed(sale, event, now)?;
             Ok((number, place))
         })?;
-        let (number, place) = number;
         let record = self.record(event, number)?.ok_or(WaitlistError::NoEntry)?;
         let positions = Positions::from([(number, place)]);
         Ok(entry_view(event, number, &record, &positions))
