@@ -173,6 +173,7 @@ fn bookings(
     let rate = measure(threads, seconds, move |thread, n| {
         let user = &bench.users[thread * per_thread + (n as usize % per_thread)];
         let request = BookingRequest {
+            attendee_names: Default::default(),
             event: bench.events[(thread + n as usize) % bench.events.len()],
             quantity: 1,
             idempotency_key: None,
@@ -217,6 +218,7 @@ fn dispatch_alone(bookings: usize) -> (f64, f64) {
     let hot = hot_events(periodic, false, 1, 2_000);
     for n in 0..bookings {
         let request = BookingRequest {
+            attendee_names: Default::default(),
             event: hot.events[0],
             quantity: 1,
             idempotency_key: None,

@@ -43,6 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let event = prasang.events().create(
         &olga,
         NewEvent {
+            attendee_names: Default::default(),
             title: "Rust meetup".into(),
             description: "Lightning talks".into(),
             location: "Pune".into(),
@@ -60,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. Book two seats. The idempotency key makes a retried request return the same ticket.
     let request = BookingRequest {
+        attendee_names: Default::default(),
         event: event.id,
         quantity: 2,
         idempotency_key: Some("checkout-1".into()),

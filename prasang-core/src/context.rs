@@ -96,6 +96,8 @@ pub(crate) struct Context {
     pub(crate) visits: VisitCounter,
     pub(crate) log_signal: LogSignal,
     pub(crate) hashing: Hashing,
+    /// Sign-in links sent per e-mail address lately.
+    pub(crate) guest_links: crate::guests::limiter::LinkLimiter,
     log_listeners: Vec<Arc<dyn LogListener>>,
     dummy_hash: OnceLock<String>,
 }
@@ -118,6 +120,7 @@ impl Context {
             known_tokens: KnownTokens::default(),
             visits: VisitCounter::default(),
             log_signal: LogSignal::default(),
+            guest_links: Default::default(),
             log_listeners,
             dummy_hash: OnceLock::new(),
         }

@@ -437,6 +437,7 @@ mod tests {
             .map(|_| {
                 std::thread::sleep(Duration::from_millis(2));
                 let request = BookingRequest {
+                    attendee_names: Default::default(),
                     event,
                     quantity: 1,
                     idempotency_key: None,

@@ -36,6 +36,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod feedback;
+pub mod guests;
 mod ids;
 mod integrity;
 pub mod limits;
@@ -249,6 +250,14 @@ impl Prasang {
     pub fn messages(&self) -> messages::Messages<'_> {
         messages::Messages {
             inner: &self.inner.ctx,
+        }
+    }
+
+    /// Buying without an account: guest checkout and the sign-in links of guests.
+    pub fn guests(&self) -> guests::Guests<'_> {
+        guests::Guests {
+            inner: &self.inner.ctx,
+            tickets: self.tickets(),
         }
     }
 
@@ -497,6 +506,11 @@ impl Inner {
             Ok(0) => {}
             Ok(lapsed) => tracing::debug!(lapsed, "offers from waiting lists lapsed"),
             Err(failure) => tracing::warn!(%failure, "lapsing waiting list offers failed"),
+        }
+        match guests::forget_expired_links(&self.ctx) {
+            Ok(0) => {}
+            Ok(forgotten) => tracing::debug!(forgotten, "forgot spent sign-in links past expiry"),
+            Err(failure) => tracing::warn!(%failure, "forgetting spent sign-in links failed"),
         }
         Ok(self.record_visits()?)
     }

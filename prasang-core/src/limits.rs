@@ -25,6 +25,8 @@ const fn limit(field: &'static str, min: i64, max: i64) -> Limit {
 
 /// A user's display name, in characters.
 pub const USER_NAME: Limit = limit("name", 1, 100);
+/// The attendee name on one seat (the buyer may leave a seat unnamed where names are optional).
+pub const ATTENDEE_NAME: Limit = limit("attendee_names", 1, 100);
 /// A password, in characters.
 pub const PASSWORD: Limit = limit("password", 8, 256);
 /// A user's age in years.

@@ -84,6 +84,7 @@ pub(crate) fn child_type(
 /// A free one-hour event from `starts_at` with `capacity` seats, one per person.
 pub(crate) fn free_event(starts_at: Timestamp, capacity: i64) -> NewEvent {
     NewEvent {
+        attendee_names: Default::default(),
         title: "RustConf".into(),
         description: "Talks".into(),
         location: "Montreal".into(),
@@ -119,6 +120,7 @@ pub(crate) fn one_booking(config: crate::Config) -> OneBooking {
         .create(&organizer, free_event(starts_at, 10))
         .expect("create event");
     let request = crate::tickets::BookingRequest {
+        attendee_names: Default::default(),
         event: event.id,
         quantity: 1,
         idempotency_key: None,

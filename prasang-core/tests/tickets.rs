@@ -203,6 +203,7 @@ fn retrying_with_the_same_idempotency_key_returns_the_first_ticket() {
     let world = World::new();
     let (_, ada, event) = world.organizer_attendee_event(10, 0, 3);
     let keyed = |quantity| BookingRequest {
+        attendee_names: Default::default(),
         event: event.id,
         quantity,
         idempotency_key: Some("order-7f3a".into()),
@@ -352,6 +353,7 @@ fn bad_quantities_and_keys_are_typed_errors() {
         let result = world.prasang.tickets().book(
             &ada,
             &BookingRequest {
+                attendee_names: Default::default(),
                 event: event.id,
                 quantity: 1,
                 idempotency_key: Some(key.to_owned()),

@@ -633,6 +633,7 @@ impl Database {
             idempotency_key,
             lines,
             promo_code,
+            attendee_names: Vec::new(),
         };
         let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
         let ticket = outcome.ticket;

@@ -157,6 +157,7 @@ fn main() {
                 .create(
                     organizer,
                     NewEvent {
+                        attendee_names: Default::default(),
                         title: format!("Event {i}"),
                         description: String::new(),
                         location: "Bench hall".into(),
@@ -213,6 +214,7 @@ fn main() {
             let user = (i % n_users) as usize;
             let event = pick_event(&mut rng);
             let request = BookingRequest {
+                attendee_names: Default::default(),
                 event: events[event],
                 quantity: 1 + (rng.below(10) == 0) as i64,
                 idempotency_key: None,
@@ -529,6 +531,7 @@ fn main() {
         .create(
             &organizer,
             NewEvent {
+                attendee_names: Default::default(),
                 title: "Flash sale".into(),
                 description: String::new(),
                 location: "Arena".into(),
@@ -559,6 +562,7 @@ fn main() {
                 let mut i = thread;
                 while !done.load(Ordering::Relaxed) {
                     let request = BookingRequest {
+                        attendee_names: Default::default(),
                         event: hot,
                         quantity: 1,
                         idempotency_key: None,

@@ -699,6 +699,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         let created = prasang.events().create(
             &actor,
             NewEvent {
+                attendee_names: Default::default(),
                 title: event.title.into(),
                 description: event.description.into(),
                 location: event.location.into(),
@@ -816,6 +817,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                     (Vec::new(), None)
                 };
                 let request = BookingRequest {
+                    attendee_names: Default::default(),
                     event: events[event],
                     quantity: if lines.is_empty() { quantity } else { 0 },
                     idempotency_key: None,

@@ -226,6 +226,7 @@ fn sell_out(
                 let mut booked = Vec::new();
                 let mut calls = Vec::new();
                 let request = BookingRequest {
+                    attendee_names: Default::default(),
                     event,
                     quantity: 1,
                     idempotency_key: None,

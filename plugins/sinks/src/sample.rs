@@ -57,6 +57,7 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
         time_zone: "UTC".into(),
         offer: None,
         subject: None,
+        access: None,
     }
 }
 
@@ -164,5 +165,6 @@ pub fn flash_sale(starts_at: Timestamp, capacity: u32) -> NewEvent {
         image_url: None,
         per_user_limit: Some(100),
         ticket_types: None,
+        attendee_names: Default::default(),
     }
 }

@@ -636,7 +636,8 @@ impl<'a> Fold<'a> {
         match &entry.event {
             DomainEvent::UserRegistered {
                 user, gender, age, ..
-            } => {
+            }
+            | DomainEvent::GuestRegistered { user, gender, age } => {
                 self.users.insert(*user, user_info(*gender, *age));
                 self.users_changed.insert(*user);
             }
@@ -808,8 +809,15 @@ impl<'a> Fold<'a> {
                 ..
             } => self.rating(*event, *user, Some(*rating))?,
             DomainEvent::FeedbackDeleted { event, user, .. } => self.rating(*event, *user, None)?,
+            DomainEvent::GuestCreated { user } => {
+                // A guest told neither gender nor age (age 0: unknown).
+                self.users.insert(*user, user_info(Gender::Undisclosed, 0));
+                self.users_changed.insert(*user);
+            }
             DomainEvent::FeedbackReplied { .. }
             | DomainEvent::FeedbackRequested { .. }
+            | DomainEvent::GuestAccessRequested { .. }
+            | DomainEvent::TicketNamesChanged { .. }
             | DomainEvent::TicketTypeChanged { .. }
             | DomainEvent::PromoCodeChanged { .. }
             | DomainEvent::AdmissionConflict { .. }
@@ -1122,6 +1130,7 @@ mod tests {
             clock.set(Timestamp::from_millis(1_893_456_000_000 + hour * 3_600_000));
             let guest = register(&format!("guest{n}"), Role::Attendee);
             let request = BookingRequest {
+                attendee_names: Default::default(),
                 event,
                 quantity: 1,
                 idempotency_key: None,
@@ -1174,6 +1183,7 @@ mod tests {
             let event = prasang.events().create(&organizer, new).expect("event").id;
             let guest = testing::register(&prasang, guest, Role::Attendee);
             let request = BookingRequest {
+                attendee_names: Default::default(),
                 event,
                 quantity: 1,
                 idempotency_key: None,
@@ -1266,6 +1276,7 @@ mod tests {
             quantity,
         };
         let request = BookingRequest {
+            attendee_names: Default::default(),
             event,
             quantity: 0,
             idempotency_key: None,

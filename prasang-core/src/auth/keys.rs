@@ -22,6 +22,9 @@ pub(crate) struct SigningKeys {
     pub(crate) kid: String,
     pub(crate) encoding: EncodingKey,
     pub(crate) decoding: DecodingKey,
+    /// The same key, to sign what is not a JWT (a guest's sign-in link, with its own domain
+    /// prefix so neither signature can pass for the other).
+    pub(crate) signer: SigningKey,
     public: [u8; 32],
 }
 
@@ -65,6 +68,7 @@ impl SigningKeys {
             kid,
             encoding: EncodingKey::from_ed_der(&der),
             decoding: DecodingKey::from_ed_der(&public),
+            signer: signing.clone(),
             public,
         }
     }

@@ -17,7 +17,7 @@ use crate::error::{CommonError, ErrorInfo, Subject, domain_error};
 use crate::ids::UserId;
 use crate::store::StoreError;
 use crate::time::Timestamp;
-use crate::users::record::{self as user_record, Role, User};
+use crate::users::record::{self as user_record, Role, User, UserRecord};
 use crate::validate;
 
 /// Who is calling: a verified user and their role. Every rights check of the core asks the
@@ -147,7 +147,8 @@ impl Auth<'_> {
             Err(_) => None,
         };
         let hashing = &self.inner.hashing;
-        let Some(record) = record else {
+        // A guest account has no password: it signs in with e-mailed links only.
+        let Some(record) = record.filter(|record| !record.is_guest()) else {
             // Spend the same time as a wrong password so logins do not reveal which e-mails exist.
             let dummy = self
                 .inner
@@ -164,6 +165,12 @@ impl Auth<'_> {
         {
             return Err(AuthError::InvalidCredentials);
         }
+        self.start_session(&record)
+    }
+
+    /// Starts a session for the account `record`, whose owner has been proven (by password, or
+    /// by a guest's sign-in link).
+    pub(crate) fn start_session(&self, record: &UserRecord) -> Result<Session, AuthError> {
         let sessions_version = self.inner.known_tokens.sessions_version();
         let (refresh_token, family) = refresh::start_family(self.inner, record.id)?;
         self.session(record.to_api(), refresh_token, family, sessions_version)

@@ -475,6 +475,7 @@ mod tests {
         };
         let at = Timestamp::from_millis(0);
         let ticket = Ticket {
+            attendee_names: Default::default(),
             id: TicketId::generate(),
             event: EventId::generate(),
             user: UserId::generate(),

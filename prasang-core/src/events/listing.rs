@@ -111,11 +111,11 @@ impl Events<'_> {
         else {
             return Ok(None);
         };
-        let seats = self
+        let (seats, names) = self
             .sale_state(id)?
-            .map(|sale| sale.seats)
+            .map(|sale| (sale.seats, sale.attendee_names))
             .unwrap_or_default();
-        let mut event = event.into_api(seats);
+        let mut event = event.into_api(seats, names);
         event.rating = crate::analytics::event_rating(self.inner, id)?;
         Ok(Some(event))
     }

@@ -8,12 +8,16 @@
 //! what a create or update makes of the records, [`record`] is how they are stored and
 //! [`listing`] reads them.
 
+pub(crate) mod attendee_names;
+mod embed;
 mod listing;
 pub(crate) mod record;
 mod rules;
 pub(crate) mod types;
 mod types_api;
 pub(crate) mod visits;
+pub use attendee_names::AttendeeNames;
+pub use embed::MAX_EMBED_ORIGINS;
 pub use record::EventStatus;
 pub use types::{
     DEFAULT_TYPE_NAME, NewTicketType, TicketType, TicketTypeId, TicketTypeUpdate, TypeAvailability,
@@ -91,6 +95,8 @@ pub struct Event {
     pub seats: Seats,
     /// Average rating and rating count, read from the analytics aggregates (never stored).
     pub rating: crate::analytics::EventRating,
+    /// Whether a booking gives a name per seat.
+    pub attendee_names: AttendeeNames,
 }
 
 /// A new event.
@@ -132,6 +138,9 @@ pub struct NewEvent {
     /// `price_minor`.
     #[serde(default)]
     pub ticket_types: Option<Vec<NewTicketType>>,
+    /// Whether bookings give a name per seat (default `not_asked`).
+    #[serde(default)]
+    pub attendee_names: AttendeeNames,
 }
 
 fn default_currency() -> String {
@@ -168,6 +177,8 @@ pub struct EventUpdate {
     pub image_url: Option<Option<String>>,
     /// New per-user limit.
     pub per_user_limit: Option<i64>,
+    /// Whether bookings give a name per seat from now on (tickets keep the names they have).
+    pub attendee_names: Option<AttendeeNames>,
 }
 
 /// A field that can be left out (`None`), set (`Some(Some(_))`) or removed with `null`
@@ -311,7 +322,7 @@ impl Events<'_> {
             log::append(trees.log, now, &created)?;
             Ok(())
         })?;
-        Ok(event.into_api(sale.seats))
+        Ok(event.into_api(sale.seats, sale.attendee_names))
     }
 
     /// Runs `body` as one transaction over every tree that holds part of an event (its
@@ -380,7 +391,7 @@ impl Events<'_> {
                 let changes = rules::apply_update(&event, &sale, &update, now).map_err(abort)?;
                 let (new, mut sale) = (changes.event, changes.sale);
                 if changes.changed.is_empty() {
-                    return Ok(new.into_api(sale.seats));
+                    return Ok(new.into_api(sale.seats, sale.attendee_names));
                 }
                 if new.starts_at != event.starts_at {
                     by_start.remove(&keys::event_by_start(event.starts_at, id))?;
@@ -395,7 +406,7 @@ impl Events<'_> {
                 // A raised capacity (or a later start) may free seats for the waiting list.
                 ListTrees { waitlist, log }.offer_freed(&mut sale, id, now)?;
                 inventory.insert(&key, codec::write(&sale))?;
-                Ok(new.into_api(sale.seats))
+                Ok(new.into_api(sale.seats, sale.attendee_names))
             },
         ))?;
         self.inner.committed_with_log()?;
@@ -432,7 +443,7 @@ impl Events<'_> {
                         previous,
                     },
                 )?;
-                Ok(event.into_api(sale.seats))
+                Ok(event.into_api(sale.seats, sale.attendee_names))
             },
         ))?;
         self.inner.committed_with_log()?;

@@ -1,10 +1,11 @@
 //! What the `events` and `inventory` trees store: [`EventRecord`] (version 3) and [`SaleState`]
-//! (version 2).
+//! (version 4).
 
 use serde::{Deserialize, Serialize};
 
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use super::attendee_names::AttendeeNames;
 use super::types::{TicketTypeId, TypeSale};
 use super::{Event, NO_SUCH_EVENT, Seats};
 use crate::auth::Actor;
@@ -79,7 +80,7 @@ impl Record for EventRecord {
 impl EventRecord {
     /// The event as the API shows it, with the seat counters of its sale state (and no ratings:
     /// [`Events::load`](super::Events) adds them from the analytics aggregates).
-    pub(crate) fn into_api(self, seats: SeatCounters) -> Event {
+    pub(crate) fn into_api(self, seats: SeatCounters, attendee_names: AttendeeNames) -> Event {
         let zone = Zone::stored(&self.time_zone);
         Event {
             starts_at_local: zone.local(self.starts_at).to_rfc3339(),
@@ -101,6 +102,7 @@ impl EventRecord {
             updated_at: self.updated_at,
             seats: seats.into(),
             rating: Default::default(),
+            attendee_names,
         }
     }
 }
@@ -156,6 +158,8 @@ pub(crate) struct SaleState {
     /// Its waiting list, once an organizer has set one up (version 3). Kept here so every
     /// transaction that frees seats already holds what it needs to offer them on.
     pub(crate) waitlist: Option<Box<WaitlistState>>,
+    /// Whether bookings carry a name per seat (version 4), read by the booking transaction.
+    pub(crate) attendee_names: AttendeeNames,
 }
 
 /// The sale state as version 1 stored it: one price for every seat.
@@ -188,19 +192,22 @@ impl From<SaleStateV1> for SaleState {
             last_type_id: admission.id,
             types: vec![admission],
             waitlist: None,
+            attendee_names: AttendeeNames::NotAsked,
         }
     }
 }
 
 impl Record for SaleState {
     const TREE: &'static str = "inventory";
-    const VERSION: u8 = 3;
+    const VERSION: u8 = 4;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
         match version {
             1 => Some(postcard::from_bytes::<SaleStateV1>(body).map(SaleState::from)),
-            // Version 3 appended the waiting list: a version-2 body and `None` (one zero byte).
-            2 => Some(postcard::from_bytes(&[body, &[0]].concat())),
+            // Version 3 appended the waiting list, version 4 the attendee-names policy: a
+            // version-2 body reads with `None` and `NotAsked` (a zero byte each).
+            2 => Some(postcard::from_bytes(&[body, &[0, 0]].concat())),
+            3 => Some(postcard::from_bytes(&[body, &[0]].concat())),
             _ => None,
         }
     }
@@ -219,6 +226,7 @@ impl SaleState {
             last_type_id: types.iter().map(|t| t.id).max().unwrap_or(0),
             types,
             waitlist: None,
+            attendee_names: AttendeeNames::NotAsked,
         }
     }
 
@@ -334,16 +342,25 @@ mod tests {
     }
 
     /// Statuses are stored by variant index: reordering them would change what old events say.
-    /// A sale state of layout 2 (ticket types, no waiting list) reads as one with no list:
-    /// layout 3 only appended the list, whose `None` is one zero byte.
+    /// A sale state of layout 2 (ticket types, no waiting list) reads as one with no list and
+    /// no attendee names asked; one of layout 3 as one with no names asked: layouts 3 and 4
+    /// only appended the list (`None`) and the policy (`NotAsked`), one zero byte each.
     #[test]
-    fn a_sale_state_of_layout_2_reads_with_no_waiting_list() {
+    fn sale_states_of_layouts_2_and_3_read_with_no_list_and_no_names() {
         let event = record();
         let sale = SaleState::of_new(&event, 40, vec![TypeSale::admission(1_500)]);
-        let v3 = codec::write(&sale);
-        assert_eq!((v3[0], v3[v3.len() - 1]), (3, 0));
-        let v2 = [&[2][..], &v3[1..v3.len() - 1]].concat();
+        let v4 = codec::write(&sale);
+        assert_eq!((v4[0], &v4[v4.len() - 2..]), (4, &[0, 0][..]));
+        let v3 = [&[3][..], &v4[1..v4.len() - 1]].concat();
+        assert_eq!(codec::read::<SaleState>(&v3).expect("reads layout 3"), sale);
+        let v2 = [&[2][..], &v4[1..v4.len() - 2]].concat();
         assert_eq!(codec::read::<SaleState>(&v2).expect("reads layout 2"), sale);
+        let asking = SaleState {
+            attendee_names: AttendeeNames::Required,
+            ..sale
+        };
+        let read = codec::read::<SaleState>(&codec::write(&asking)).expect("reads layout 4");
+        assert_eq!(read.attendee_names, AttendeeNames::Required);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::record::{EventRecord, SaleState};
 use super::types;
-use super::{EventError, EventStatus, EventUpdate, NewEvent};
+use super::{AttendeeNames, EventError, EventStatus, EventUpdate, NewEvent};
 use crate::ids::{EventId, UserId};
 use crate::limits;
 use crate::log::EventField;
@@ -100,7 +100,8 @@ pub(super) fn new_event(
         updated_at: now,
         time_zone: zone.name().to_owned(),
     };
-    let sale = SaleState::of_new(&event, capacity, types);
+    let mut sale = SaleState::of_new(&event, capacity, types);
+    sale.attendee_names = new.attendee_names;
     Ok((event, sale))
 }
 
@@ -119,6 +120,7 @@ pub(super) struct ValidUpdate {
     currency: Option<String>,
     image_url: Option<Option<String>>,
     per_user_limit: Option<u32>,
+    attendee_names: Option<AttendeeNames>,
 }
 
 impl EventUpdate {
@@ -143,6 +145,7 @@ impl EventUpdate {
                 .map(|url| check_image(url.as_deref()))
                 .transpose()?,
             per_user_limit: self.per_user_limit.map(check_per_user_limit).transpose()?,
+            attendee_names: self.attendee_names,
         })
     }
 }
@@ -268,6 +271,12 @@ pub(super) fn apply_update(
         &mut sale.seats.capacity,
         &mut changed,
     );
+    apply(
+        EventField::AttendeeNames,
+        u.attendee_names,
+        &mut sale.attendee_names,
+        &mut changed,
+    );
     let sold = sale.seats.held + sale.seats.booked;
     if sale.seats.capacity < sold {
         return Err(EventError::CapacityBelowSold { sold });
@@ -304,6 +313,7 @@ mod tests {
     fn on_sale(capacity: i64) -> (EventRecord, SaleState) {
         let starts_at = NOW.plus(DAY * 7);
         let new = NewEvent {
+            attendee_names: Default::default(),
             title: "RustConf".into(),
             description: String::new(),
             location: "Montreal".into(),

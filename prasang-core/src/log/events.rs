@@ -38,6 +38,8 @@ pub enum EventField {
     /// The time zone (new in the log of version 0.2 stores; appended, so older entries read
     /// the same).
     TimeZone,
+    /// Whether bookings give a name per seat (appended like `TimeZone`).
+    AttendeeNames,
 }
 
 /// What happened to a ticket type.
@@ -410,5 +412,37 @@ pub enum DomainEvent {
         subject: String,
         /// Plain text body (at most 5,000 characters).
         body: String,
+    },
+    /// Someone bought tickets without an account: a guest account was made for their e-mail
+    /// address (it has no password; the address and name stay in the account, not the log).
+    GuestCreated {
+        /// The new account.
+        user: UserId,
+    },
+    /// A guest asked for a sign-in link (or one was sent because they tried to register): the
+    /// notifications dispatcher sends it. `event` is that of their latest ticket, which the
+    /// message names.
+    GuestAccessRequested {
+        /// The guest account.
+        user: UserId,
+        /// The event of their latest ticket.
+        event: EventId,
+    },
+    /// A guest set a password: the account is a normal one from now on, keeping its tickets.
+    GuestRegistered {
+        /// The account.
+        user: UserId,
+        /// For demographic analytics.
+        gender: Gender,
+        /// For demographic analytics.
+        age: u8,
+    },
+    /// The holder changed the attendee names on a ticket's seats (the names stay in the
+    /// ticket, not the log).
+    TicketNamesChanged {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its event.
+        event: EventId,
     },
 }

@@ -35,6 +35,10 @@ pub enum NotificationKind {
     /// The event's organizer wrote to them ([`Notification::subject`] and
     /// [`Notification::message`]). Plugins built before `prasang:channel@0.3.0` are skipped.
     OrganizerMessage,
+    /// A guest (an account made at checkout, without a password) asked for a way back to their
+    /// tickets: [`Notification::access`] holds a single-use sign-in link. Plugins built before
+    /// `prasang:channel@0.3.0` are skipped.
+    GuestAccess,
 }
 
 /// Who is told.
@@ -154,6 +158,22 @@ pub struct Notification {
     /// For [`NotificationKind::OrganizerMessage`]: the subject line (the text is in
     /// [`Notification::message`]). Appended in delivery layout 4.
     pub subject: Option<String>,
+    /// For [`NotificationKind::GuestAccess`], and for a guest's booking confirmations
+    /// ([`NotificationKind::TicketBooked`], [`NotificationKind::TicketPending`]): a single-use
+    /// sign-in link to the guest's tickets. A credential: never stored with the delivery (the
+    /// notifier signs a fresh one just before each attempt), and channels that publish what
+    /// they send (webhooks, chat rooms) must leave it out.
+    #[serde(skip)]
+    pub access: Option<AccessLink>,
+}
+
+/// A guest's single-use sign-in link, as a notification carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessLink {
+    /// The server's public address, the sign-in page and the signed token.
+    pub url: String,
+    /// When the link stops working (show it on the event's clock, [`Notification::time_zone`]).
+    pub expires_at: Timestamp,
 }
 
 /// Seats offered from the waiting list, as a notification carries them.

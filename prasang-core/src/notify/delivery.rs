@@ -628,6 +628,7 @@ mod tests {
         for name in ["bob", "cy"] {
             let attendee = testing::register(&prasang, name, crate::users::Role::Attendee);
             let request = crate::tickets::BookingRequest {
+                attendee_names: Default::default(),
                 event: event.id,
                 quantity: 1,
                 idempotency_key: None,

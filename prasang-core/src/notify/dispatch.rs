@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
 
+use super::access;
 use super::delivery::{Delivery, DeliveryStatus};
 use super::settings::EventNotificationSettings;
 use super::{
@@ -451,6 +452,16 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 subject: None,
             })
         }
+        DomainEvent::GuestAccessRequested { user, event } => Some(Plan {
+            kind: K::GuestAccess,
+            event: *event,
+            recipients: vec![*user],
+            ticket: None,
+            changed: Vec::new(),
+            message: None,
+            offer: None,
+            subject: None,
+        }),
         DomainEvent::FeedbackRequested { event } => Some(Plan {
             kind: K::FeedbackRequest,
             event: *event,
@@ -551,7 +562,10 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
     let Some(event) = out.known.event(inner, plan.event)? else {
         return Ok(());
     };
-    if event.settings.disabled_kinds.contains(&plan.kind) {
+    // A guest's sign-in link is theirs, not the event's: no event setting turns it off, and it
+    // goes over e-mail alone (the one channel that proves the address).
+    let guest_access = plan.kind == NotificationKind::GuestAccess;
+    if event.settings.disabled_kinds.contains(&plan.kind) && !guest_access {
         return Ok(());
     }
     if let Some(ticket) = &mut plan.ticket {
@@ -563,7 +577,15 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
             continue;
         };
         let mut channels = recipient.channels.clone();
-        for extra in &event.settings.extra_channels {
+        if guest_access {
+            channels = vec![access::EMAIL_CHANNEL.to_owned()];
+        }
+        for extra in event
+            .settings
+            .extra_channels
+            .iter()
+            .filter(|_| !guest_access)
+        {
             if !channels.contains(extra) {
                 channels.push(extra.clone());
             }
@@ -582,6 +604,7 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
                 time_zone: event.time_zone.clone(),
                 offer: plan.offer.clone(),
                 subject: plan.subject.clone(),
+                access: None,
             };
             out.push(Delivery {
                 log_seq: entry.seq,

@@ -42,6 +42,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod access;
 mod admissions;
 mod channel;
 mod delivery;
@@ -55,9 +56,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use access::ACCESS_PATH;
 pub use channel::{
-    Channel, DeliveryError, EventSummary, Notification, NotificationKind, OfferSummary, Receipt,
-    Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
+    AccessLink, Channel, DeliveryError, EventSummary, Notification, NotificationKind, OfferSummary,
+    Receipt, Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
 };
 pub use delivery::{Delivery, DeliveryStatus};
 pub use settings::{EventNotificationSettings, NotificationPreferences};

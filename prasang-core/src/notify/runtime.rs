@@ -22,13 +22,13 @@ use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex, RwLock};
 
-use super::admissions;
 use super::delivery::{self, Claim, Claims, FreshProgress, Outcome};
 use super::dispatch::{self, Round};
 use super::{
     Channel, DeliveryError, DeliveryPolicy, DispatchReport, Notification, NotifyConfig,
     NotifyError, Receipt, check_channel_id,
 };
+use super::{access, admissions};
 use crate::context::{Context, Handle, LogListener};
 use crate::store::{StoreError, keys};
 use crate::time::Timestamp;
@@ -306,17 +306,20 @@ pub(crate) fn dispatch_pending(
     }
 }
 
-/// `notification` ready for its channel: with its admission codes, signed now (see
-/// [`admissions`]). Keys that cannot be read fail the attempt, to be retried, rather than
-/// send a booking without its codes.
+/// `notification` ready for its channel: with its admission codes and a guest's sign-in link,
+/// signed now (see [`admissions`] and [`access`]). Keys or records that cannot be read fail
+/// the attempt, to be retried, rather than send a booking without its codes.
 fn prepare<'a>(
     ctx: &Context,
-    notification: &'a Notification,
+    delivery: &'a super::Delivery,
 ) -> Result<Cow<'a, Notification>, DeliveryError> {
-    admissions::with_codes(ctx, notification).map_err(|error| {
-        tracing::warn!(%error, key = %notification.idempotency_key, "signing admission codes failed");
-        DeliveryError::Temporary(format!("signing the admission codes failed: {error}"))
-    })
+    let notification = &delivery.notification;
+    admissions::with_codes(ctx, notification)
+        .and_then(|prepared| access::with_link(ctx, &delivery.channel, prepared))
+        .map_err(|error| {
+            tracing::warn!(%error, key = %notification.idempotency_key, "preparing a notification failed");
+            DeliveryError::Temporary(format!("preparing the notification failed: {error}"))
+        })
 }
 
 /// Calls a channel with a prepared notification; a panic in it fails the delivery instead of
@@ -382,7 +385,7 @@ fn worker(inner: &Weak<dyn Handle<Notifier>>, shared: &Shared, id: &str) {
             Ok(Claim::Due {
                 delivery: claimed, ..
             }) => {
-                let notification = prepare(strong.context(), &claimed.notification);
+                let notification = prepare(strong.context(), &claimed);
                 drop(strong);
                 let key = claimed.key();
                 let result = deliver(channel.as_ref(), notification);
@@ -449,7 +452,7 @@ pub(crate) fn run_once(inner: &Context, notifier: &Notifier) -> Result<DispatchR
                 Err(error) => break Err(error),
             };
             attempted.push(claimed.key());
-            let result = deliver(channel.as_ref(), prepare(inner, &claimed.notification));
+            let result = deliver(channel.as_ref(), prepare(inner, &claimed));
             match delivery::record(inner, *claimed, result, policy) {
                 Ok(Outcome::Sent) => report.sent += 1,
                 Ok(Outcome::Retrying) => report.retrying += 1,

@@ -143,7 +143,8 @@ macro_rules! channel_host {
                 NotificationKind::FeedbackReply => wit::NotificationKind::FeedbackReply,
                 NotificationKind::FeedbackRequest
                 | NotificationKind::WaitlistOffer
-                | NotificationKind::OrganizerMessage => return None,
+                | NotificationKind::OrganizerMessage
+                | NotificationKind::GuestAccess => return None,
             })
         }
 

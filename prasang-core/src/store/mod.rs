@@ -189,6 +189,10 @@ pub(crate) struct Store {
     pub(crate) message_days: Tree,
     pub(crate) agg_waitlist: Tree,
     pub(crate) agg_messages: Tree,
+    /// Spent guest sign-in links: expiry ++ nonce (see `guests`).
+    pub(crate) guest_links_used: Tree,
+    /// Per organizer: the origins that may frame their booking widget (see `events::embed`).
+    pub(crate) embed_origins: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -261,6 +265,8 @@ impl Store {
             message_days: tree("message_days")?,
             agg_waitlist: tree("agg_waitlist")?,
             agg_messages: tree("agg_messages")?,
+            guest_links_used: tree("guest_links_used")?,
+            embed_origins: tree("embed_origins")?,
             db,
             group_commit,
         })

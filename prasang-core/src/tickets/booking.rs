@@ -13,6 +13,7 @@ use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, order, r
 use crate::auth::Actor;
 use crate::context::Context;
 use crate::error::{CommonError, Subject};
+use crate::events::attendee_names::{self, AttendeeNames};
 use crate::events::{SaleState, TicketTypeId};
 use crate::ids::{EventId, TicketId, UserId};
 use crate::limits::{self, IDEMPOTENCY_KEY};
@@ -45,6 +46,10 @@ pub struct BookingRequest {
     /// A promo code of the event (any case); empty means none.
     #[serde(default)]
     pub promo_code: Option<String>,
+    /// One name per seat in seat order, for events that ask for them (`""` leaves a seat
+    /// unnamed where names are optional); leave out for none.
+    #[serde(default)]
+    pub attendee_names: Vec<String>,
 }
 
 impl BookingRequest {
@@ -56,6 +61,7 @@ impl BookingRequest {
             idempotency_key: None,
             lines: Vec::new(),
             promo_code: None,
+            attendee_names: Vec::new(),
         }
     }
 
@@ -284,6 +290,15 @@ impl BookingTrees<'_> {
         let Some(sale) = sale else {
             return Ok(Err(NO_SUCH_EVENT.into()));
         };
+        // An accepted offer names no seats (its holder can add names until the event starts).
+        let names_policy = match (request.offer, sale.value.attendee_names) {
+            (Some(_), AttendeeNames::Required) => AttendeeNames::Optional,
+            (_, policy) => policy,
+        };
+        let names = &request.attendee_names;
+        if let Err(refusal) = attendee_names::require(names_policy, names, request.wanted.total()) {
+            return Ok(Err(CommonError::from(refusal).into()));
+        }
         let list = ListTrees {
             waitlist: self.waitlist,
             log: self.log,
@@ -364,6 +379,7 @@ impl BookingTrees<'_> {
             lines: decision.lines,
             promo_code: request.promo_code.clone(),
             promo_seats: decision.promo_seats,
+            attendee_names: names.clone(),
             created_at: now,
             updated_at: now,
             expires_at: pending.then_some(hold_until),
@@ -664,6 +680,7 @@ impl Tickets<'_> {
             promo_code: None,
             idempotency_key: Some(offer_key(actor, event, entry)),
             offer: Some(entry),
+            attendee_names: Vec::new(),
         };
         let mut pending = self.booking.submit([Ok(request)]);
         pending
@@ -711,9 +728,17 @@ impl Tickets<'_> {
     }
 }
 
+/// Refuses a malformed booking request (seats, lines, code spelling, key, names) as
+/// [`Tickets::book`] would, without booking: for callers that write something before booking.
+pub(crate) fn check_request(request: &BookingRequest) -> Result<(), TicketError> {
+    let anyone = Actor::new(UserId::SYSTEM, crate::users::Role::Attendee);
+    checked(&anyone, request).map(drop)
+}
+
 /// The request with its fields checked, ready for the queue.
 fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketError> {
     let wanted = wanted(request)?;
+    let wanted_total = wanted.total();
     let promo_code = match request.promo_code.as_deref().map(str::trim) {
         None | Some("") => None,
         // A code that cannot exist is unknown, whatever is wrong with its spelling.
@@ -736,6 +761,7 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
         promo_code,
         idempotency_key,
         offer: None,
+        attendee_names: attendee_names::normalize(&request.attendee_names, wanted_total)?,
     })
 }
 
@@ -807,6 +833,7 @@ mod tests {
             .expect("event")
             .id;
         let request = BookingRequest {
+            attendee_names: Default::default(),
             event,
             quantity: 1,
             idempotency_key: None,

@@ -72,6 +72,9 @@ pub(crate) struct Queued {
     pub(super) idempotency_key: Option<Vec<u8>>,
     /// For an accepted waiting-list offer: the entry whose held seats it books.
     pub(super) offer: Option<u64>,
+    /// One name per seat as the caller gave them (checked against the event's policy when
+    /// decided), or none.
+    pub(super) attendee_names: Vec<String>,
     answer: Arc<Answer>,
 }
 
@@ -86,6 +89,7 @@ impl Queued {
             promo_code: None,
             idempotency_key: None,
             offer: None,
+            attendee_names: Vec::new(),
             answer: Arc::default(),
         }
     }
@@ -104,6 +108,7 @@ pub(super) struct Request {
     pub(super) promo_code: Option<String>,
     pub(super) idempotency_key: Option<Vec<u8>>,
     pub(super) offer: Option<u64>,
+    pub(super) attendee_names: Vec<String>,
 }
 
 /// Where the writer leaves one caller's answer.
@@ -247,6 +252,7 @@ impl BookingQueue {
                 promo_code: request.promo_code,
                 idempotency_key: request.idempotency_key,
                 offer: request.offer,
+                attendee_names: request.attendee_names,
                 answer: Arc::clone(&answer),
             });
             pending.push(PendingBooking { answer });

@@ -8,6 +8,7 @@
 mod booking;
 pub(crate) mod group;
 pub(crate) mod held;
+mod names;
 mod order;
 pub(crate) mod record;
 mod release;
@@ -17,6 +18,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use booking::check_request;
 pub use booking::{BookingLine, BookingRequest};
 pub(crate) use booking::{uses_count, write_batch};
 pub use group::{BookingOutcome, PendingBooking};
@@ -58,6 +60,9 @@ pub struct Ticket {
     pub promo_seats: u32,
     /// What the promo code took off, minor units (the sum over the lines).
     pub discount_minor: u64,
+    /// One attendee name per seat, in seat order (`""`: unnamed); empty when the booking gave
+    /// none. The holder may change them until the event starts.
+    pub attendee_names: Vec<String>,
     /// When it was booked.
     pub created_at: Timestamp,
     /// When it last changed.
@@ -131,6 +136,9 @@ pub enum TicketError {
     /// withdrawn).
     #[error("this waiting list offer is no longer open")]
     OfferGone,
+    /// Attendee names can no longer change: the event has started or was cancelled.
+    #[error("attendee names can no longer be changed: the event has started or was cancelled")]
+    NamesLocked,
     /// Shared refusals and failures: invalid field, event or ticket not found, forbidden,
     /// storage.
     #[error(transparent)]
@@ -147,6 +155,7 @@ domain_error!(TicketError {
     TicketError::OrderLimit { .. } => ErrorInfo::new(InvalidInput, "order-limit", "Seats per booking out of range"),
     TicketError::PromoRefused { refusal, .. } => promo_info(*refusal),
     TicketError::OfferGone => ErrorInfo::new(Conflict, "waitlist-offer-gone", "Offer no longer open"),
+    TicketError::NamesLocked => ErrorInfo::new(Conflict, "attendee-names-locked", "Names can no longer change"),
     TicketError::InLine { refusal, .. } => refusal.info(),
 } fields {
     TicketError::PromoRefused { field, .. } => Some(field),

@@ -275,6 +275,7 @@ mod tests {
     /// hidden VIP type (100.00).
     fn family_event() -> SaleState {
         SaleState {
+            attendee_names: Default::default(),
             organizer: UserId::generate(),
             seats: SeatCounters::empty(10),
             per_user_limit: 4,

@@ -1,4 +1,4 @@
-//! What the `tickets` tree stores: [`TicketRecord`], version 2.
+//! What the `tickets` tree stores: [`TicketRecord`], version 3.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,8 +53,8 @@ impl TicketLine {
     }
 }
 
-/// A ticket as stored (version 2): version 1's fields in the same order, then its lines and
-/// promo code.
+/// A ticket as stored (version 3): version 1's fields in the same order, then its lines and
+/// promo code (version 2), then its attendee names (version 3).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TicketRecord {
     id: TicketId,
@@ -69,6 +69,7 @@ pub(crate) struct TicketRecord {
     lines: Vec<TicketLine>,
     promo_code: Option<String>,
     promo_seats: u32,
+    attendee_names: Vec<String>,
 }
 
 /// Version 1, which stored the API `Ticket` of its day: one price for every seat of the event.
@@ -108,16 +109,22 @@ impl From<TicketRecordV1> for TicketRecord {
             lines: vec![line],
             promo_code: None,
             promo_seats: 0,
+            attendee_names: Vec::new(),
         }
     }
 }
 
 impl Record for TicketRecord {
     const TREE: &'static str = "tickets";
-    const VERSION: u8 = 2;
+    const VERSION: u8 = 3;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        (version == 1).then(|| postcard::from_bytes::<TicketRecordV1>(body).map(Self::from))
+        match version {
+            1 => Some(postcard::from_bytes::<TicketRecordV1>(body).map(Self::from)),
+            // Version 3 appended the attendee names: none is one zero byte (an empty list).
+            2 => Some(postcard::from_bytes(&[body, &[0]].concat())),
+            _ => None,
+        }
     }
 }
 
@@ -136,6 +143,7 @@ impl From<&Ticket> for TicketRecord {
             lines: ticket.lines.clone(),
             promo_code: ticket.promo_code.clone(),
             promo_seats: ticket.promo_seats,
+            attendee_names: ticket.attendee_names.clone(),
         }
     }
 }
@@ -154,6 +162,7 @@ impl TicketRecord {
             lines: self.lines,
             promo_code: self.promo_code,
             promo_seats: self.promo_seats,
+            attendee_names: self.attendee_names,
             created_at: self.created_at,
             updated_at: self.updated_at,
             expires_at: self.expires_at,
@@ -218,8 +227,43 @@ mod tests {
             (ticket.promo_code.as_deref(), ticket.discount_minor),
             (None, 0)
         );
-        let again = decode(&encode(&ticket)).expect("reads version 2");
+        let again = decode(&encode(&ticket)).expect("reads version 3");
         assert_eq!(again.lines, ticket.lines);
+        assert!(again.attendee_names.is_empty());
+    }
+
+    /// A version-2 ticket (before attendee names) reads with none; a version-3 one keeps them.
+    #[test]
+    fn version_2_reads_without_names() {
+        let at = Timestamp::from_millis(1_900_000_000_000);
+        let ticket = Ticket {
+            id: TicketId::generate(),
+            event: EventId::generate(),
+            user: UserId::generate(),
+            quantity: 2,
+            status: TicketStatus::Booked,
+            amount_minor: 0,
+            lines: Vec::new(),
+            promo_code: None,
+            promo_seats: 0,
+            discount_minor: 0,
+            attendee_names: vec!["Ada".into(), String::new()],
+            created_at: at,
+            updated_at: at,
+            expires_at: None,
+        };
+        let v3 = encode(&ticket);
+        assert_eq!(
+            decode(&v3).expect("v3").attendee_names,
+            ticket.attendee_names
+        );
+        // Version 2's body is version 3's without the trailing names.
+        let names = postcard::to_allocvec(&ticket.attendee_names).expect("encodes");
+        let mut v2 = vec![2];
+        v2.extend_from_slice(&v3[1..v3.len() - names.len()]);
+        let read = decode(&v2).expect("reads version 2");
+        assert_eq!((read.id, read.quantity), (ticket.id, 2));
+        assert!(read.attendee_names.is_empty());
     }
 
     /// Statuses are stored by variant index: reordering them would change what old tickets say.

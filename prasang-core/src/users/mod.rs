@@ -17,7 +17,7 @@ use crate::ids::UserId;
 use crate::limits;
 use crate::log::{self, DomainEvent};
 use crate::paging::{self, Page, PageRequest};
-use crate::store::{abort, codec, finish, read_in_tx};
+use crate::store::{StoreError, abort, codec, finish, read_in_tx};
 use crate::validate::{self, FieldError};
 
 /// A registration request.
@@ -64,6 +64,13 @@ pub enum UserError {
     /// Another account already uses this e-mail address.
     #[error("an account with this e-mail address already exists")]
     EmailTaken,
+    /// The address bought tickets as a guest: a sign-in link was sent to it, which opens the
+    /// guest account to set a password (keeping its tickets).
+    #[error(
+        "this address has tickets bought without an account: open the sign-in link we e-mailed \
+         to it to set a password and keep them"
+    )]
+    GuestAccount,
     /// Password hashing failed.
     #[error("password hashing failed")]
     Hashing,
@@ -77,13 +84,14 @@ pub enum UserError {
 
 domain_error!(UserError {
     UserError::EmailTaken => ErrorInfo::new(Conflict, "email-taken", "E-mail already registered"),
+    UserError::GuestAccount => ErrorInfo::new(Conflict, "guest-account", "E-mail used for guest tickets"),
     UserError::Hashing => ErrorInfo::new(Internal, "internal", "Internal error"),
     UserError::Busy => ErrorInfo::new(Unavailable, "busy", "Server busy"),
 });
 
 /// The refusal for an account the caller may not see: the same as for one that does not exist,
 /// so ids cannot be probed.
-const NO_SUCH_USER: CommonError = CommonError::NotFound(Subject::User);
+pub(crate) const NO_SUCH_USER: CommonError = CommonError::NotFound(Subject::User);
 
 struct ValidUser {
     name: String,
@@ -112,6 +120,42 @@ fn check_age(age: i64) -> Result<u8, FieldError> {
 
 fn check_name(name: &str) -> Result<String, FieldError> {
     validate::text(&limits::USER_NAME, name, false)
+}
+
+/// Whether `email` (normalised) is the address of a guest account.
+fn is_guest_address(ctx: &Context, email: &str) -> Result<bool, StoreError> {
+    Ok(match record::id_by_email(&ctx.store, email)? {
+        Some(id) => record::load(&ctx.store, id)?.is_some_and(|record| record.is_guest()),
+        None => false,
+    })
+}
+
+/// What a guest gives to become a normal account, checked.
+pub(crate) struct ValidRegistration {
+    pub(crate) password: String,
+    pub(crate) gender: Gender,
+    pub(crate) age: u8,
+}
+
+/// Checks the password, gender and age a guest gives when setting a password.
+pub(crate) fn check_registration(
+    password: &str,
+    gender: Gender,
+    age: i64,
+) -> Result<ValidRegistration, FieldError> {
+    Ok(ValidRegistration {
+        password: check_password(password)?,
+        gender,
+        age: check_age(age)?,
+    })
+}
+
+/// Hashes a password with the store's cost (refused while too many are being hashed).
+pub(crate) fn hash_password(ctx: &Context, password: &str) -> Result<String, UserError> {
+    match ctx.hashing.hash(password) {
+        Ok(hashed) => hashed.map_err(|_| UserError::Hashing),
+        Err(Busy) => Err(UserError::Busy),
+    }
 }
 
 impl NewUser {
@@ -149,7 +193,14 @@ impl Users<'_> {
             return Err(CommonError::Forbidden("admin accounts cannot be self-registered").into());
         }
         let role = new.role;
-        self.insert(new, role)
+        let email = validate::email(&new.email).ok();
+        match (self.insert(new, role), email) {
+            (Err(UserError::EmailTaken), Some(email)) if is_guest_address(self.inner, &email)? => {
+                crate::guests::send_link(self.inner, &email)?;
+                Err(UserError::GuestAccount)
+            }
+            (result, _) => result,
+        }
     }
 
     /// Creates an admin account. Only for the embedding application (e.g. a bootstrap command):
@@ -338,9 +389,6 @@ impl Users<'_> {
     }
 
     fn hash_password(&self, password: &str) -> Result<String, UserError> {
-        match self.inner.hashing.hash(password) {
-            Ok(hashed) => hashed.map_err(|_| UserError::Hashing),
-            Err(Busy) => Err(UserError::Busy),
-        }
+        hash_password(self.inner, password)
     }
 }

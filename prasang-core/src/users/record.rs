@@ -62,6 +62,11 @@ pub struct User {
     pub age: u8,
     /// When the account was created.
     pub created_at: Timestamp,
+    /// A guest account: made at checkout for an e-mail address, with no password (gender
+    /// `undisclosed`, age 0 meaning unknown). Its owner signs in with links sent to that
+    /// address until they set a password ([`crate::guests::Guests::register`]).
+    #[serde(default)]
+    pub guest: bool,
 }
 
 /// An account as stored. Version 1 nested the API `User` followed by the hash; postcard writes a
@@ -77,7 +82,7 @@ pub(crate) struct UserRecord {
     pub(crate) gender: Gender,
     pub(crate) age: u8,
     pub(crate) created_at: Timestamp,
-    /// argon2id PHC string.
+    /// argon2id PHC string; empty for a guest account, which has no password.
     pub(crate) password_hash: String,
 }
 
@@ -97,7 +102,13 @@ impl UserRecord {
             gender: self.gender,
             age: self.age,
             created_at: self.created_at,
+            guest: self.is_guest(),
         }
+    }
+
+    /// Whether this is a guest account (no password yet).
+    pub(crate) fn is_guest(&self) -> bool {
+        self.password_hash.is_empty()
     }
 }
 

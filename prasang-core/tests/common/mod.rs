@@ -225,6 +225,7 @@ pub fn booking(event: EventId, quantity: i64) -> BookingRequest {
 pub fn new_event(capacity: i64, price_minor: i64, per_user_limit: i64) -> NewEvent {
     let starts_at = START.plus(Duration::from_secs(7 * 24 * 3600));
     NewEvent {
+        attendee_names: Default::default(),
         title: "RustConf".into(),
         description: "Talks and hallway track".into(),
         location: "Montreal".into(),

@@ -296,6 +296,7 @@ fn make_codes(
         }
         let fan = person(i, Role::Attendee)?;
         let request = BookingRequest {
+            attendee_names: Default::default(),
             event,
             quantity: left.min(100) as i64,
             idempotency_key: None,

@@ -35,6 +35,7 @@ impl Booking {
             idempotency_key,
             lines: self.lines,
             promo_code: self.promo_code,
+            attendee_names: Vec::new(),
         }
     }
 }

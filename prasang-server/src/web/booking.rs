@@ -68,6 +68,7 @@ impl Order {
             idempotency_key: (!self.key.is_empty()).then(|| format!("web-{}", self.key)),
             lines,
             promo_code: Some(self.promo_code.clone()).filter(|code| !code.is_empty()),
+            attendee_names: Vec::new(),
         }
     }
 

@@ -101,6 +101,7 @@ impl EventForm {
                 image_url: None,
                 per_user_limit: Some(per_user_limit?),
                 ticket_types: None,
+                attendee_names: Default::default(),
             })
         })();
         entry.finish(new)
@@ -258,6 +259,7 @@ fn changes(event: &Event, new: NewEvent) -> EventUpdate {
         per_user_limit: new
             .per_user_limit
             .filter(|limit| *limit != i64::from(event.per_user_limit)),
+        attendee_names: None,
     }
 }
 

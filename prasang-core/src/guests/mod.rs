@@ -1,0 +1,331 @@
+//! Guests: buying without an account. A checkout gives a name and an e-mail address; the
+//! tickets belong to a guest account keyed by that address, which has no password. Its owner
+//! comes back through single-use, short-lived sign-in links e-mailed to the address (carried by
+//! the booking confirmation, and sent again on request), and may set a password later, which
+//! makes the account a normal one that keeps its tickets. See docs/guests.md.
+//!
+//! Nothing here tells a caller whether an address is known: a checkout with the address of an
+//! existing account books for that account (its owner is told by e-mail, as for any booking),
+//! and a request for a link answers the same whether or not one is sent.
+
+pub(crate) mod limiter;
+pub(crate) mod link;
+
+use serde::Deserialize;
+
+use crate::auth::{Actor, AuthError, Session};
+use crate::context::Context;
+use crate::error::{CommonError, ErrorInfo, domain_error};
+use crate::ids::{EventId, UserId};
+use crate::log::{self, DomainEvent};
+use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
+use crate::tickets::{self, BookingOutcome, BookingRequest, PendingBooking, TicketError};
+use crate::time::Timestamp;
+use crate::users::record::{self as user_record, UserRecord};
+use crate::users::{self, Gender, Role, User, UserError};
+use crate::validate;
+
+pub use link_ttl::LINK_TTL;
+
+/// How long a sign-in link works.
+mod link_ttl {
+    use std::time::Duration;
+
+    /// Thirty minutes: long enough to open the e-mail, short enough that an old message in
+    /// an inbox opens nothing.
+    pub const LINK_TTL: Duration = Duration::from_secs(30 * 60);
+}
+
+/// A booking by someone without an account (or not signed in).
+#[derive(Debug, Clone, Deserialize)]
+pub struct GuestCheckout {
+    /// The buyer's name, 1–100 characters (the account's name when the address is new).
+    pub name: String,
+    /// Where the tickets and the sign-in link go.
+    pub email: String,
+    /// The seats, as for any booking (types, promo code, names per seat, idempotency key).
+    #[serde(flatten)]
+    pub booking: BookingRequest,
+}
+
+/// A guest setting a password: the account becomes a normal one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestRegistration {
+    /// 8–256 characters.
+    pub password: String,
+    /// For demographic analytics.
+    pub gender: Gender,
+    /// Age in years, 13–120.
+    pub age: i64,
+}
+
+/// Errors of the guests API.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestError {
+    /// The link is not one of ours (mistyped, cut short or tampered with), or its account is
+    /// no longer a guest account.
+    #[error("this sign-in link is not valid; ask for a new one")]
+    LinkInvalid,
+    /// The link is older than [`LINK_TTL`].
+    #[error("this sign-in link has expired; ask for a new one")]
+    LinkExpired,
+    /// The link (or another copy of the same message's link) was used already.
+    #[error("this sign-in link was already used; ask for a new one")]
+    LinkUsed,
+    /// The caller's account has a password already.
+    #[error("this account already has a password")]
+    NotAGuest,
+    /// The booking was refused by the booking rules.
+    #[error(transparent)]
+    Booking(#[from] TicketError),
+    /// The password, gender or age was refused.
+    #[error(transparent)]
+    Account(#[from] UserError),
+    /// Shared refusals and failures: invalid field, forbidden, storage.
+    #[error(transparent)]
+    Common(#[from] CommonError),
+}
+
+domain_error!(GuestError {
+    GuestError::LinkInvalid => ErrorInfo::new(Unauthorized, "guest-link-invalid", "Invalid sign-in link"),
+    GuestError::LinkExpired => ErrorInfo::new(Unauthorized, "guest-link-expired", "Sign-in link expired"),
+    GuestError::LinkUsed => ErrorInfo::new(Unauthorized, "guest-link-used", "Sign-in link already used"),
+    GuestError::NotAGuest => ErrorInfo::new(Conflict, "not-a-guest", "Account has a password"),
+    GuestError::Booking(error) => error.info(),
+    GuestError::Account(error) => error.info(),
+} fields {
+    GuestError::Booking(error) => error.field(),
+    GuestError::Account(error) => error.field(),
+});
+
+impl From<AuthError> for GuestError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Common(common) => GuestError::Common(common),
+            _ => GuestError::LinkInvalid,
+        }
+    }
+}
+
+/// Guest checkout and sign-in links. Obtained from [`crate::Prasang::guests`].
+pub struct Guests<'a> {
+    pub(crate) inner: &'a Context,
+    pub(crate) tickets: tickets::Tickets<'a>,
+}
+
+impl Guests<'_> {
+    /// Books seats for a guest: finds the account of `checkout.email` or makes a guest account
+    /// for it, then books as [`tickets::Tickets::book`] does, by the same rules. Returns once
+    /// the booking (and a new account with it) is durable. The confirmation sent to the address
+    /// carries a sign-in link when the account is a guest's.
+    pub fn book(&self, checkout: &GuestCheckout) -> Result<BookingOutcome, GuestError> {
+        Ok(self.book_async(checkout)?.wait()?)
+    }
+
+    /// [`Guests::book`] without blocking on the booking: the account is found or made here
+    /// (one short transaction, made durable by the booking's own flush), and the booking is
+    /// handed to the booking writer like any other.
+    pub fn book_async(&self, checkout: &GuestCheckout) -> Result<PendingBooking, GuestError> {
+        let name = validate::text(&crate::limits::USER_NAME, &checkout.name, false)?;
+        let email = validate::email(&checkout.email)?;
+        // Refuse a malformed order before anything is written.
+        tickets::check_request(&checkout.booking)?;
+        let actor = self.account_for(name, email)?;
+        Ok(self.tickets.book_async(&actor, &checkout.booking))
+    }
+
+    /// The account of `email`, made as a guest account if there is none.
+    fn account_for(&self, name: String, email: String) -> Result<Actor, GuestError> {
+        let store = &self.inner.store;
+        if let Some(record) = user_record::id_by_email(store, &email)?
+            .map(|id| user_record::load(store, id))
+            .transpose()?
+            .flatten()
+        {
+            return Ok(Actor::new(record.id, record.role));
+        }
+        let guest = UserRecord {
+            id: UserId::generate(),
+            name,
+            email,
+            role: Role::Attendee,
+            gender: Gender::Undisclosed,
+            age: 0,
+            created_at: self.inner.now(),
+            password_hash: String::new(),
+        };
+        let record = codec::write(&guest);
+        let at = guest.created_at;
+        // Not waited for: the booking that follows flushes it with itself, and a crash before
+        // that loses an account with nothing in it.
+        let (id, role) = finish::<_, GuestError>(store.transaction(
+            (&store.users, &store.users_by_email, &store.log),
+            |(users, by_email, log)| {
+                // Another checkout with the same address may have made it meanwhile.
+                if let Some(existing) = by_email.get(guest.email.as_bytes())? {
+                    let id = UserId::from_key_prefix(&existing)
+                        .ok_or_else(|| abort(StoreError::Conflict))?;
+                    let bytes = users
+                        .get(id.to_bytes())?
+                        .ok_or_else(|| abort(StoreError::Conflict))?;
+                    let existing: UserRecord = read_in_tx(&bytes)?;
+                    return Ok((existing.id, existing.role));
+                }
+                by_email.insert(guest.email.as_bytes(), &guest.id.to_bytes())?;
+                users.insert(&guest.id.to_bytes(), record.as_slice())?;
+                log::append(log, at, &DomainEvent::GuestCreated { user: guest.id })?;
+                Ok((guest.id, guest.role))
+            },
+        ))?;
+        Ok(Actor::new(id, role))
+    }
+
+    /// Sends a new sign-in link to `email` if it belongs to a guest account with tickets, and
+    /// the address has not had [`limiter::LINKS_PER_WINDOW`] links in the last
+    /// [`limiter::WINDOW`]. Answers the same in every case, so it tells nobody whether the
+    /// address is known; only a malformed address is refused.
+    pub fn request_link(&self, email: &str) -> Result<(), GuestError> {
+        let email = validate::email(email)?;
+        send_link(self.inner, &email)?;
+        Ok(())
+    }
+
+    /// Opens a session with a sign-in link's token: checks its signature, expiry and account,
+    /// spends it (durably, so it never works twice, nor does any other copy of the same
+    /// message's link), and starts a session for the guest account.
+    pub fn open(&self, token: &str) -> Result<Session, GuestError> {
+        let verifying = self.inner.keys.signer.verifying_key();
+        let link = link::Link::verify(token, &verifying).map_err(|_| GuestError::LinkInvalid)?;
+        if link.expires_at <= self.inner.now() {
+            return Err(GuestError::LinkExpired);
+        }
+        let store = &self.inner.store;
+        let record = user_record::load(store, link.user)?
+            .filter(UserRecord::is_guest)
+            .ok_or(GuestError::LinkInvalid)?;
+        let key = used_key(link.expires_at, &link.nonce);
+        let fresh = store
+            .guest_links_used
+            .compare_and_swap(&key, None as Option<&[u8]>, Some(&[]))
+            .map_err(StoreError::from)?
+            .is_ok();
+        if !fresh {
+            return Err(GuestError::LinkUsed);
+        }
+        store.durable()?;
+        Ok(crate::auth::Auth { inner: self.inner }.start_session(&record)?)
+    }
+
+    /// Gives the caller's guest account a password, gender and age: a normal account from now
+    /// on, with the same id, e-mail address and tickets.
+    pub fn register(
+        &self,
+        actor: &Actor,
+        registration: GuestRegistration,
+    ) -> Result<User, GuestError> {
+        let valid = users::check_registration(
+            &registration.password,
+            registration.gender,
+            registration.age,
+        )?;
+        let password_hash = users::hash_password(self.inner, &valid.password)?;
+        let store = &self.inner.store;
+        let at = self.inner.now();
+        let id = actor.user_id();
+        let user = finish::<_, GuestError>(store.transaction(
+            (&store.users, &store.log),
+            |(users, log)| {
+                let bytes = users
+                    .get(id.to_bytes())?
+                    .ok_or_else(|| abort(users::NO_SUCH_USER))?;
+                let mut record: UserRecord = read_in_tx(&bytes)?;
+                if !record.is_guest() {
+                    return Err(abort(GuestError::NotAGuest));
+                }
+                record.password_hash = password_hash.clone();
+                record.gender = valid.gender;
+                record.age = valid.age;
+                users.insert(&id.to_bytes(), codec::write(&record))?;
+                let registered = DomainEvent::GuestRegistered {
+                    user: id,
+                    gender: valid.gender,
+                    age: valid.age,
+                };
+                log::append(log, at, &registered)?;
+                Ok(record.to_api())
+            },
+        ))?;
+        self.inner.committed_with_log()?;
+        Ok(user)
+    }
+}
+
+/// Appends the request for a link to the guest account of `email` (normalised), if it is one,
+/// has a ticket, and the address is within its limit; whether it did.
+pub(crate) fn send_link(ctx: &Context, email: &str) -> Result<bool, StoreError> {
+    let store = &ctx.store;
+    let Some(record) = user_record::id_by_email(store, email)?
+        .map(|id| user_record::load(store, id))
+        .transpose()?
+        .flatten()
+        .filter(UserRecord::is_guest)
+    else {
+        return Ok(false);
+    };
+    let Some(event) = latest_event(ctx, record.id)? else {
+        return Ok(false);
+    };
+    let now = ctx.now();
+    if !ctx.guest_links.allow(email, now) {
+        tracing::info!(user = %record.id, "sign-in link not sent: too many for this address");
+        return Ok(false);
+    }
+    let requested = DomainEvent::GuestAccessRequested {
+        user: record.id,
+        event,
+    };
+    finish::<_, StoreError>(store.transaction(&store.log, |log| {
+        log::append(log, now, &requested)?;
+        Ok(())
+    }))?;
+    ctx.committed_with_log()?;
+    Ok(true)
+}
+
+/// The event of `user`'s latest ticket, if they have one.
+fn latest_event(ctx: &Context, user: UserId) -> Result<Option<EventId>, StoreError> {
+    let Some(key) = ctx
+        .store
+        .tickets_by_user
+        .scan_prefix(user.to_bytes())
+        .keys()
+        .next_back()
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    let Some(ticket) = keys::ticket_from_index_key(&key) else {
+        return Ok(None);
+    };
+    Ok(tickets::record::load(&ctx.store, ticket)?.map(|ticket| ticket.event))
+}
+
+/// The key of a spent link in `guest_links_used`: its expiry first, so maintenance drops the
+/// keys of links that could no longer be used anyway with one range scan.
+fn used_key(expires_at: Timestamp, nonce: &[u8; 16]) -> Vec<u8> {
+    let mut key = keys::timestamp(expires_at).to_vec();
+    key.extend_from_slice(nonce);
+    key
+}
+
+/// Forgets spent links that have expired (they are refused as expired from then on).
+pub(crate) fn forget_expired_links(ctx: &Context) -> Result<usize, StoreError> {
+    let end = keys::timestamp(ctx.now());
+    let mut forgotten = 0;
+    for key in ctx.store.guest_links_used.range(..end.as_slice()).keys() {
+        ctx.store.guest_links_used.remove(key?)?;
+        forgotten += 1;
+    }
+    Ok(forgotten)
+}
