@@ -11,6 +11,8 @@
 pub(crate) mod limiter;
 pub(crate) mod link;
 
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::auth::{Actor, AuthError, Session};
@@ -20,7 +22,6 @@ use crate::ids::{EventId, UserId};
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::tickets::{self, BookingOutcome, BookingRequest, PendingBooking, TicketError};
-use crate::time::Timestamp;
 use crate::users::record::{self as user_record, UserRecord};
 use crate::users::{self, Gender, Role, User, UserError};
 use crate::validate;
@@ -204,10 +205,12 @@ impl Guests<'_> {
         let record = user_record::load(store, link.user)?
             .filter(UserRecord::is_guest)
             .ok_or(GuestError::LinkInvalid)?;
-        let key = used_key(link.expires_at, &link.nonce);
+        // Keyed by the nonce, which every copy of the message's link shares: spending one
+        // spends all, whatever expiry each was signed with.
+        let expiry = keys::timestamp(link.expires_at);
         let fresh = store
             .guest_links_used
-            .compare_and_swap(&key, None as Option<&[u8]>, Some(&[]))
+            .compare_and_swap(link.nonce, None as Option<&[u8]>, Some(&expiry[..]))
             .map_err(StoreError::from)?
             .is_ok();
         if !fresh {
@@ -311,21 +314,21 @@ fn latest_event(ctx: &Context, user: UserId) -> Result<Option<EventId>, StoreErr
     Ok(tickets::record::load(&ctx.store, ticket)?.map(|ticket| ticket.event))
 }
 
-/// The key of a spent link in `guest_links_used`: its expiry first, so maintenance drops the
-/// keys of links that could no longer be used anyway with one range scan.
-fn used_key(expires_at: Timestamp, nonce: &[u8; 16]) -> Vec<u8> {
-    let mut key = keys::timestamp(expires_at).to_vec();
-    key.extend_from_slice(nonce);
-    key
-}
+/// How long a spent link's nonce is remembered past the spent token's expiry: other tokens of
+/// the same message (signed at later delivery attempts, which retry for minutes, not days)
+/// expire within it.
+const REMEMBER_SPENT: Duration = Duration::from_secs(24 * 3600);
 
-/// Forgets spent links that have expired (they are refused as expired from then on).
+/// Forgets spent links whose every copy has expired (those are refused as expired anyway).
 pub(crate) fn forget_expired_links(ctx: &Context) -> Result<usize, StoreError> {
-    let end = keys::timestamp(ctx.now());
+    let forget_before = ctx.now().minus(REMEMBER_SPENT);
     let mut forgotten = 0;
-    for key in ctx.store.guest_links_used.range(..end.as_slice()).keys() {
-        ctx.store.guest_links_used.remove(key?)?;
-        forgotten += 1;
+    for entry in ctx.store.guest_links_used.iter() {
+        let (nonce, expiry) = entry?;
+        if keys::timestamp_from(&expiry).is_some_and(|at| at < forget_before) {
+            ctx.store.guest_links_used.remove(nonce)?;
+            forgotten += 1;
+        }
     }
     Ok(forgotten)
 }

@@ -189,7 +189,7 @@ pub(crate) struct Store {
     pub(crate) message_days: Tree,
     pub(crate) agg_waitlist: Tree,
     pub(crate) agg_messages: Tree,
-    /// Spent guest sign-in links: expiry ++ nonce (see `guests`).
+    /// Spent guest sign-in links: nonce → the spent token's expiry (see `guests`).
     pub(crate) guest_links_used: Tree,
     /// Per organizer: the origins that may frame their booking widget (see `events::embed`).
     pub(crate) embed_origins: Tree,
