@@ -8,6 +8,7 @@
 //! existing account books for that account (its owner is told by e-mail, as for any booking),
 //! and a request for a link answers the same whether or not one is sent.
 
+pub(crate) mod access;
 pub(crate) mod limiter;
 pub(crate) mod link;
 
@@ -18,7 +19,7 @@ use serde::Deserialize;
 use crate::auth::{Actor, AuthError, Session};
 use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, domain_error};
-use crate::ids::{EventId, UserId};
+use crate::ids::UserId;
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
 use crate::tickets::{self, BookingOutcome, BookingRequest, PendingBooking, TicketError};
@@ -188,7 +189,7 @@ impl Guests<'_> {
     /// address is known; only a malformed address is refused.
     pub fn request_link(&self, email: &str) -> Result<(), GuestError> {
         let email = validate::email(email)?;
-        send_link(self.inner, &email)?;
+        access::send_link(self.inner, &email)?;
         Ok(())
     }
 
@@ -262,56 +263,6 @@ impl Guests<'_> {
         self.inner.committed_with_log()?;
         Ok(user)
     }
-}
-
-/// Appends the request for a link to the guest account of `email` (normalised), if it is one,
-/// has a ticket, and the address is within its limit; whether it did.
-pub(crate) fn send_link(ctx: &Context, email: &str) -> Result<bool, StoreError> {
-    let store = &ctx.store;
-    let Some(record) = user_record::id_by_email(store, email)?
-        .map(|id| user_record::load(store, id))
-        .transpose()?
-        .flatten()
-        .filter(UserRecord::is_guest)
-    else {
-        return Ok(false);
-    };
-    let Some(event) = latest_event(ctx, record.id)? else {
-        return Ok(false);
-    };
-    let now = ctx.now();
-    if !ctx.guest_links.allow(email, now) {
-        tracing::info!(user = %record.id, "sign-in link not sent: too many for this address");
-        return Ok(false);
-    }
-    let requested = DomainEvent::GuestAccessRequested {
-        user: record.id,
-        event,
-    };
-    finish::<_, StoreError>(store.transaction(&store.log, |log| {
-        log::append(log, now, &requested)?;
-        Ok(())
-    }))?;
-    ctx.committed_with_log()?;
-    Ok(true)
-}
-
-/// The event of `user`'s latest ticket, if they have one.
-fn latest_event(ctx: &Context, user: UserId) -> Result<Option<EventId>, StoreError> {
-    let Some(key) = ctx
-        .store
-        .tickets_by_user
-        .scan_prefix(user.to_bytes())
-        .keys()
-        .next_back()
-        .transpose()?
-    else {
-        return Ok(None);
-    };
-    let Some(ticket) = keys::ticket_from_index_key(&key) else {
-        return Ok(None);
-    };
-    Ok(tickets::record::load(&ctx.store, ticket)?.map(|ticket| ticket.event))
 }
 
 /// How long a spent link's nonce is remembered past the spent token's expiry: other tokens of

@@ -196,7 +196,7 @@ impl Users<'_> {
         let email = validate::email(&new.email).ok();
         match (self.insert(new, role), email) {
             (Err(UserError::EmailTaken), Some(email)) if is_guest_address(self.inner, &email)? => {
-                crate::guests::send_link(self.inner, &email)?;
+                crate::guests::access::send_link(self.inner, &email)?;
                 Err(UserError::GuestAccount)
             }
             (result, _) => result,
