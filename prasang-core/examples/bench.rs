@@ -10,8 +10,9 @@
 //! per core) and with 64 threads (a server's worth of concurrent requests). Results go to
 //! stdout as a Markdown table for BENCHMARKS.md, with the CPU time and the bytes written per
 //! booking (whole process, from `/proc/self`), and one row where the sale is spread over 100
-//! events. Rows with the dispatcher running last until it and the analytics consumer have
-//! caught up with every booking. `--only dispatch` times the dispatcher alone, turning 20,000
+//! events, and one of guest checkouts (each with a new e-mail address, so each makes a guest
+//! account first). Rows with the dispatcher running last until it and the analytics consumer
+//! have caught up with every booking. `--only dispatch` times the dispatcher alone, turning 20,000
 //! bookings into deliveries on one thread.
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use prasang_core::auth::Actor;
+use prasang_core::guests::{GuestCheckout, GuestError};
 use prasang_core::tickets::{BookingRequest, TicketError};
 use prasang_core::users::{PasswordCost, Role};
 use prasang_core::{Config, Durability, Prasang};
@@ -156,8 +158,35 @@ struct Booked {
     bytes: f64,
 }
 
+/// Who books: registered users, or guests, each checkout with a new e-mail address (so each
+/// makes a guest account before it books).
+#[derive(Clone, Copy, PartialEq)]
+enum Buyers {
+    Accounts,
+    Guests,
+}
+
 /// `threads` callers book one seat at a time, spread round-robin over `events` events.
 fn bookings(
+    durability: Durability,
+    background: bool,
+    threads: usize,
+    events: usize,
+    seconds: f64,
+) -> Booked {
+    bookings_by(
+        Buyers::Accounts,
+        durability,
+        background,
+        threads,
+        events,
+        seconds,
+    )
+}
+
+/// [`bookings`] by `buyers`.
+fn bookings_by(
+    buyers: Buyers,
     durability: Durability,
     background: bool,
     threads: usize,
@@ -180,7 +209,25 @@ fn bookings(
             lines: Vec::new(),
             promo_code: None,
         };
-        match bench.prasang.tickets().book(user, &request) {
+        let booked = match buyers {
+            Buyers::Accounts => bench.prasang.tickets().book(user, &request),
+            Buyers::Guests => {
+                let checkout = GuestCheckout {
+                    name: "Guest".into(),
+                    email: format!("guest-{thread}-{n}@bench.example"),
+                    booking: request,
+                };
+                bench
+                    .prasang
+                    .guests()
+                    .book(&checkout)
+                    .map_err(|error| match error {
+                        GuestError::Booking(refused) => refused,
+                        other => panic!("guest checkout failed: {other:?}"),
+                    })
+            }
+        };
+        match booked {
             Ok(_) => {}
             Err(TicketError::LimitReached { .. }) => {}
             Err(other) => panic!("booking failed: {other:?}"),
@@ -267,12 +314,13 @@ fn main() {
             println!("dispatch: {rate:.0} deliveries/s, {cpu_us:.1} µs CPU per delivery");
             return;
         }
-        // For profiling one scenario: `--only periodic|durable2|durable64|dispatch64|spread64|dispatch`.
+        // For profiling one scenario: `--only periodic|durable2|durable64|dispatch64|spread64|guests64|dispatch`.
         let result = match only.as_str() {
             "periodic" => bookings(periodic, true, 64, 1, seconds),
             "durable2" => bookings(durable, false, 2, 1, seconds),
             "dispatch64" => bookings(durable, true, 64, 1, seconds),
             "spread64" => bookings(durable, false, 64, 100, seconds),
+            "guests64" => bookings_by(Buyers::Guests, durable, false, 64, 1, seconds),
             _ => bookings(durable, false, 64, 1, seconds),
         };
         println!(
@@ -323,6 +371,7 @@ fn main() {
             bookings(durability, background, threads, events, seconds)
         })
         .collect();
+    let guests = bookings_by(Buyers::Guests, durable, false, 64, 1, seconds);
 
     println!(
         "| measurement | threads | ops/s | vs. 2-tree transaction | CPU µs / booking | bytes written / booking |"
@@ -346,4 +395,11 @@ fn main() {
             result.bytes
         );
     }
+    println!(
+        "| Prasang guest checkouts (a new guest account each), durable (group commit) | 64 | {:.0} | {:.0}% | {:.0} | {:.0} |",
+        guests.rate,
+        100.0 * guests.rate / tx,
+        guests.cpu_us,
+        guests.bytes
+    );
 }
