@@ -616,3 +616,43 @@ fn every_attempt_of_one_message_carries_a_link_and_using_one_spends_them_all() {
         Err(GuestError::LinkUsed)
     ));
 }
+
+#[test]
+fn a_refused_checkout_makes_no_account() {
+    let (_, _, world) = world(&[]);
+    let organizer = world.user("Olga", Role::Organizer);
+    let event = world
+        .prasang
+        .events()
+        .create(&organizer, new_event(1, 0, 1))
+        .expect("event");
+    let guests = world.prasang.guests();
+    guests
+        .book(&checkout("first@example.org", &event, 1))
+        .expect("the last seat");
+    assert!(matches!(
+        guests.book(&checkout("second@example.org", &event, 1)),
+        Err(GuestError::Booking(TicketError::SoldOut { .. }))
+    ));
+    let admin = world.prasang.auth().system_actor();
+    let users = world.prasang.users();
+    let found = |text: &str| {
+        users
+            .search(&admin, text, &PageRequest::default())
+            .expect("search")
+            .items
+            .len()
+    };
+    assert_eq!(found("first@example.org"), 1);
+    assert_eq!(
+        found("second@example.org"),
+        0,
+        "no account without a booking"
+    );
+    let entries = world.prasang.log().read(&admin, 0, 1_000).expect("log");
+    let made = entries
+        .iter()
+        .filter(|e| matches!(e.event, prasang_core::log::DomainEvent::GuestCreated { .. }))
+        .count();
+    assert_eq!(made, 1);
+}

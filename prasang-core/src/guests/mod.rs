@@ -20,23 +20,17 @@ use crate::auth::{Actor, AuthError, Session};
 use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, domain_error};
 use crate::ids::UserId;
+use crate::limits;
 use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, finish, keys, read_in_tx};
-use crate::tickets::{self, BookingOutcome, BookingRequest, PendingBooking, TicketError};
+use crate::tickets::{self, BookingOutcome, BookingRequest, NewGuest, PendingBooking, TicketError};
 use crate::users::record::{self as user_record, UserRecord};
-use crate::users::{self, Gender, Role, User, UserError};
-use crate::validate;
+use crate::users::{self, Gender, User, UserError};
+use crate::validate::{self, FieldError};
 
-pub use link_ttl::LINK_TTL;
-
-/// How long a sign-in link works.
-mod link_ttl {
-    use std::time::Duration;
-
-    /// Thirty minutes: long enough to open the e-mail, short enough that an old message in
-    /// an inbox opens nothing.
-    pub const LINK_TTL: Duration = Duration::from_secs(30 * 60);
-}
+/// How long a sign-in link works: thirty minutes, long enough to open the e-mail, short enough
+/// that an old message in an inbox opens nothing.
+pub const LINK_TTL: Duration = Duration::from_secs(30 * 60);
 
 /// A booking by someone without an account (or not signed in).
 #[derive(Debug, Clone, Deserialize)]
@@ -110,6 +104,23 @@ impl From<AuthError> for GuestError {
     }
 }
 
+/// A checkout with its name and address checked.
+struct Order<'c> {
+    name: String,
+    email: String,
+    booking: &'c BookingRequest,
+}
+
+impl<'c> Order<'c> {
+    fn of(checkout: &'c GuestCheckout) -> Result<Self, FieldError> {
+        Ok(Order {
+            name: validate::text(&limits::USER_NAME, &checkout.name, false)?,
+            email: validate::email(&checkout.email)?,
+            booking: &checkout.booking,
+        })
+    }
+}
+
 /// Guest checkout and sign-in links. Obtained from [`crate::Prasang::guests`].
 pub struct Guests<'a> {
     pub(crate) inner: &'a Context,
@@ -117,70 +128,44 @@ pub struct Guests<'a> {
 }
 
 impl Guests<'_> {
-    /// Books seats for a guest: finds the account of `checkout.email` or makes a guest account
-    /// for it, then books as [`tickets::Tickets::book`] does, by the same rules. Returns once
-    /// the booking (and a new account with it) is durable. The confirmation sent to the address
-    /// carries a sign-in link when the account is a guest's.
+    /// Books seats for a guest: for the account of `checkout.email`, or for a new guest account
+    /// made in the booking's own transaction (so only a booking that goes through makes one),
+    /// by the rules of [`tickets::Tickets::book`]. Returns once the booking is durable. The
+    /// confirmation sent to the address carries a sign-in link when the account is a guest's.
     pub fn book(&self, checkout: &GuestCheckout) -> Result<BookingOutcome, GuestError> {
-        Ok(self.book_async(checkout)?.wait()?)
-    }
-
-    /// [`Guests::book`] without blocking on the booking: the account is found or made here
-    /// (one short transaction, made durable by the booking's own flush), and the booking is
-    /// handed to the booking writer like any other.
-    pub fn book_async(&self, checkout: &GuestCheckout) -> Result<PendingBooking, GuestError> {
-        let name = validate::text(&crate::limits::USER_NAME, &checkout.name, false)?;
-        let email = validate::email(&checkout.email)?;
-        // Refuse a malformed order before anything is written.
-        tickets::check_request(&checkout.booking)?;
-        let actor = self.account_for(name, email)?;
-        Ok(self.tickets.book_async(&actor, &checkout.booking))
-    }
-
-    /// The account of `email`, made as a guest account if there is none.
-    fn account_for(&self, name: String, email: String) -> Result<Actor, GuestError> {
-        let store = &self.inner.store;
-        if let Some(record) = user_record::id_by_email(store, &email)?
-            .map(|id| user_record::load(store, id))
-            .transpose()?
-            .flatten()
-        {
-            return Ok(Actor::new(record.id, record.role));
+        let order = Order::of(checkout)?;
+        match self.submit(&order)?.wait() {
+            Err(TicketError::GuestAddressTaken) => Ok(self.submit(&order)?.wait()?),
+            outcome => Ok(outcome?),
         }
-        let guest = UserRecord {
-            id: UserId::generate(),
-            name,
-            email,
-            role: Role::Attendee,
-            gender: Gender::Undisclosed,
-            age: 0,
-            created_at: self.inner.now(),
-            password_hash: String::new(),
+    }
+
+    /// [`Guests::book`] as a future: the booking waits in the booking writer's queue without
+    /// holding a thread.
+    pub async fn book_async(&self, checkout: &GuestCheckout) -> Result<BookingOutcome, GuestError> {
+        let order = Order::of(checkout)?;
+        match self.submit(&order)?.await {
+            Err(TicketError::GuestAddressTaken) => Ok(self.submit(&order)?.await?),
+            outcome => Ok(outcome?),
+        }
+    }
+
+    /// Hands `order` to the booking writer, for the account its address has, or with a new
+    /// guest account. If the address gets an account before the writer decides (another
+    /// checkout, a registration), the writer answers `GuestAddressTaken` and the second submit
+    /// finds that account.
+    fn submit(&self, order: &Order<'_>) -> Result<PendingBooking, StoreError> {
+        let (user, guest) = match user_record::id_by_email(&self.inner.store, &order.email)? {
+            Some(user) => (user, None),
+            None => (
+                UserId::generate(),
+                Some(NewGuest {
+                    name: order.name.clone(),
+                    email: order.email.clone(),
+                }),
+            ),
         };
-        let record = codec::write(&guest);
-        let at = guest.created_at;
-        // Not waited for: the booking that follows flushes it with itself, and a crash before
-        // that loses an account with nothing in it.
-        let (id, role) = finish::<_, GuestError>(store.transaction(
-            (&store.users, &store.users_by_email, &store.log),
-            |(users, by_email, log)| {
-                // Another checkout with the same address may have made it meanwhile.
-                if let Some(existing) = by_email.get(guest.email.as_bytes())? {
-                    let id = UserId::from_key_prefix(&existing)
-                        .ok_or_else(|| abort(StoreError::Conflict))?;
-                    let bytes = users
-                        .get(id.to_bytes())?
-                        .ok_or_else(|| abort(StoreError::Conflict))?;
-                    let existing: UserRecord = read_in_tx(&bytes)?;
-                    return Ok((existing.id, existing.role));
-                }
-                by_email.insert(guest.email.as_bytes(), &guest.id.to_bytes())?;
-                users.insert(&guest.id.to_bytes(), record.as_slice())?;
-                log::append(log, at, &DomainEvent::GuestCreated { user: guest.id })?;
-                Ok((guest.id, guest.role))
-            },
-        ))?;
-        Ok(Actor::new(id, role))
+        Ok(self.tickets.book_for_guest(user, guest, order.booking))
     }
 
     /// Sends a new sign-in link to `email` if it belongs to a guest account with tickets, and

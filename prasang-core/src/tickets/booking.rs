@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use super::group::{BookingOutcome, PendingBooking, Queued, Request, Wanted};
+use super::group::{BookingOutcome, NewGuest, PendingBooking, Queued, Request, Wanted};
 use super::held::{self, Booked, HeldSeats};
 use super::{NO_SUCH_TICKET, Ticket, TicketError, TicketStatus, Tickets, order, record};
 use crate::auth::Actor;
@@ -22,6 +22,7 @@ use crate::promo::PromoRefusal;
 use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
+use crate::users::record::UserRecord;
 use crate::validate::{self, FieldError};
 use crate::waitlist::Offer;
 use crate::waitlist::offers::{self, ListTrees};
@@ -194,6 +195,8 @@ struct BookingTrees<'t> {
     promo_codes: &'t TransactionalTree,
     promo_uses: &'t TransactionalTree,
     waitlist: &'t TransactionalTree,
+    users: &'t TransactionalTree,
+    users_by_email: &'t TransactionalTree,
 }
 
 /// A value read once per batch, changed in memory by each booking and written back once.
@@ -275,6 +278,14 @@ impl BookingTrees<'_> {
                 }
                 Replay::Refused(error) => return Ok(Err(error)),
             }
+        }
+        if let Some(guest) = &request.guest
+            && let Some(owner) = self.users_by_email.get(guest.email.as_bytes())?
+            && UserId::from_key_prefix(&owner) != Some(request.user)
+        {
+            // The address got an account since the caller looked (earlier in this batch, or a
+            // registration): the guests API books again, for that account.
+            return Ok(Err(TicketError::GuestAddressTaken));
         }
         let sale = match state.sales.entry(request.event) {
             Entry::Occupied(entry) => entry.into_mut(),
@@ -403,6 +414,9 @@ impl BookingTrees<'_> {
             self.by_expiry
                 .insert(&keys::hold_by_expiry(expires_at, ticket_id), &[])?;
         }
+        if let Some(guest) = &request.guest {
+            self.make_guest(request.user, guest, now)?;
+        }
         let ordered = DomainEvent::TicketOrdered {
             ticket: ticket.id,
             event: ticket.event,
@@ -427,6 +441,18 @@ impl BookingTrees<'_> {
             ticket,
             replayed: false,
         }))
+    }
+
+    /// Makes the guest account `user` for a booking of a checkout without an account: its
+    /// record, its address in the e-mail index, and `guest_created` before the booking's
+    /// entries. Only a booking that goes through makes one, in its own transaction.
+    fn make_guest(&self, user: UserId, guest: &NewGuest, now: Timestamp) -> TxResult<()> {
+        let record = UserRecord::guest(user, guest.name.clone(), guest.email.clone(), now);
+        self.users_by_email
+            .insert(guest.email.as_bytes(), &user.to_bytes())?;
+        self.users.insert(&user.to_bytes(), codec::write(&record))?;
+        log::append(self.log, now, &DomainEvent::GuestCreated { user })?;
+        Ok(())
     }
 
     /// The promo code `code` a request names, and its buyer's active tickets with it, read once
@@ -552,6 +578,8 @@ fn decide_in_tx(
             &store.promo_codes,
             &store.promo_uses,
             &store.waitlist,
+            &store.users,
+            &store.users_by_email,
         ),
         |(
             inventory,
@@ -564,6 +592,8 @@ fn decide_in_tx(
             promo_codes,
             promo_uses,
             waitlist,
+            users,
+            users_by_email,
         )| {
             BookingTrees {
                 inventory,
@@ -576,6 +606,8 @@ fn decide_in_tx(
                 promo_codes,
                 promo_uses,
                 waitlist,
+                users,
+                users_by_email,
             }
             .decide_batch(batch, remembered, now, hold_until)
         },
@@ -655,7 +687,7 @@ impl Tickets<'_> {
     /// in arrival order, writes them as one transaction and answers after one shared flush;
     /// refusals (sold out, limit reached, not on sale) are answered without waiting for it.
     pub fn book_async(&self, actor: &Actor, request: &BookingRequest) -> PendingBooking {
-        let checked = checked(actor, request);
+        let checked = checked(actor.user_id(), request);
         let mut pending = self.booking.submit([checked]);
         pending
             .pop()
@@ -681,8 +713,28 @@ impl Tickets<'_> {
             idempotency_key: Some(offer_key(actor, event, entry)),
             offer: Some(entry),
             attendee_names: Vec::new(),
+            guest: None,
         };
         let mut pending = self.booking.submit([Ok(request)]);
+        pending
+            .pop()
+            .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
+    }
+
+    /// Books `request` for the guest checkout of `user`: an existing account (`guest` is
+    /// `None`), or a new id and the guest account to make with the booking if it goes through.
+    /// Refused with [`TicketError::GuestAddressTaken`] if the address got an account meanwhile.
+    pub(crate) fn book_for_guest(
+        &self,
+        user: UserId,
+        guest: Option<NewGuest>,
+        request: &BookingRequest,
+    ) -> PendingBooking {
+        let checked = checked(user, request).map(|mut checked| {
+            checked.guest = guest.map(Box::new);
+            checked
+        });
+        let mut pending = self.booking.submit([checked]);
         pending
             .pop()
             .unwrap_or_else(|| PendingBooking::ready(Err(StoreError::Conflict.into())))
@@ -719,7 +771,7 @@ impl Tickets<'_> {
     ) -> Vec<Result<BookingOutcome, TicketError>> {
         let checked = requests
             .iter()
-            .map(|(actor, request)| checked(actor, request));
+            .map(|(actor, request)| checked(actor.user_id(), request));
         self.booking
             .submit(checked)
             .into_iter()
@@ -728,15 +780,8 @@ impl Tickets<'_> {
     }
 }
 
-/// Refuses a malformed booking request (seats, lines, code spelling, key, names) as
-/// [`Tickets::book`] would, without booking: for callers that write something before booking.
-pub(crate) fn check_request(request: &BookingRequest) -> Result<(), TicketError> {
-    let anyone = Actor::new(UserId::SYSTEM, crate::users::Role::Attendee);
-    checked(&anyone, request).map(drop)
-}
-
 /// The request with its fields checked, ready for the queue.
-fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketError> {
+fn checked(user: UserId, request: &BookingRequest) -> Result<Request, TicketError> {
     let wanted = wanted(request)?;
     let wanted_total = wanted.total();
     let promo_code = match request.promo_code.as_deref().map(str::trim) {
@@ -750,17 +795,18 @@ fn checked(actor: &Actor, request: &BookingRequest) -> Result<Request, TicketErr
     let idempotency_key = match &request.idempotency_key {
         Some(key) => {
             check_idempotency_key(key)?;
-            Some(keys::idempotency(actor.user_id(), key))
+            Some(keys::idempotency(user, key))
         }
         None => None,
     };
     Ok(Request {
-        user: actor.user_id(),
+        user,
         event: request.event,
         wanted,
         promo_code,
         idempotency_key,
         offer: None,
+        guest: None,
         attendee_names: attendee_names::normalize(&request.attendee_names, wanted_total)?,
     })
 }

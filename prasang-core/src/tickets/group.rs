@@ -75,6 +75,9 @@ pub(crate) struct Queued {
     /// One name per seat as the caller gave them (checked against the event's policy when
     /// decided), or none.
     pub(super) attendee_names: Vec<String>,
+    /// For a guest checkout whose address had no account: the guest account to make (as
+    /// `user`) in the booking's own transaction, if the booking goes through.
+    pub(super) guest: Option<Box<NewGuest>>,
     answer: Arc<Answer>,
 }
 
@@ -90,6 +93,7 @@ impl Queued {
             idempotency_key: None,
             offer: None,
             attendee_names: Vec::new(),
+            guest: None,
             answer: Arc::default(),
         }
     }
@@ -109,6 +113,14 @@ pub(super) struct Request {
     pub(super) idempotency_key: Option<Vec<u8>>,
     pub(super) offer: Option<u64>,
     pub(super) attendee_names: Vec<String>,
+    pub(super) guest: Option<Box<NewGuest>>,
+}
+
+/// A guest account to make with a booking: the buyer's name and (normalised) e-mail address.
+#[derive(Debug, Clone)]
+pub(crate) struct NewGuest {
+    pub(crate) name: String,
+    pub(crate) email: String,
 }
 
 /// Where the writer leaves one caller's answer.
@@ -253,6 +265,7 @@ impl BookingQueue {
                 idempotency_key: request.idempotency_key,
                 offer: request.offer,
                 attendee_names: request.attendee_names,
+                guest: request.guest,
                 answer: Arc::clone(&answer),
             });
             pending.push(PendingBooking { answer });

@@ -18,9 +18,9 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-pub(crate) use booking::check_request;
 pub use booking::{BookingLine, BookingRequest};
 pub(crate) use booking::{uses_count, write_batch};
+pub(crate) use group::NewGuest;
 pub use group::{BookingOutcome, PendingBooking};
 pub use record::{TicketLine, TicketStatus};
 pub use shop::{Quote, QuoteLine};
@@ -136,6 +136,12 @@ pub enum TicketError {
     /// withdrawn).
     #[error("this waiting list offer is no longer open")]
     OfferGone,
+    /// A guest checkout's address got an account between the checkout's look-up and its
+    /// booking (a race with another checkout or a registration). Internal: the guests API books
+    /// again for that account and never returns it.
+    #[doc(hidden)]
+    #[error("this e-mail address got an account meanwhile; please try again")]
+    GuestAddressTaken,
     /// Attendee names can no longer change: the event has started or was cancelled.
     #[error("attendee names can no longer be changed: the event has started or was cancelled")]
     NamesLocked,
@@ -156,6 +162,7 @@ domain_error!(TicketError {
     TicketError::PromoRefused { refusal, .. } => promo_info(*refusal),
     TicketError::OfferGone => ErrorInfo::new(Conflict, "waitlist-offer-gone", "Offer no longer open"),
     TicketError::NamesLocked => ErrorInfo::new(Conflict, "attendee-names-locked", "Names can no longer change"),
+    TicketError::GuestAddressTaken => ErrorInfo::new(Conflict, "guest-address-taken", "Please try again"),
     TicketError::InLine { refusal, .. } => refusal.info(),
 } fields {
     TicketError::PromoRefused { field, .. } => Some(field),

@@ -106,6 +106,20 @@ impl UserRecord {
         }
     }
 
+    /// A guest account for `email` (normalised): no password, gender undisclosed, age unknown.
+    pub(crate) fn guest(id: UserId, name: String, email: String, at: Timestamp) -> Self {
+        UserRecord {
+            id,
+            name,
+            email,
+            role: Role::Attendee,
+            gender: Gender::Undisclosed,
+            age: 0,
+            created_at: at,
+            password_hash: String::new(),
+        }
+    }
+
     /// Whether this is a guest account (no password yet).
     pub(crate) fn is_guest(&self) -> bool {
         self.password_hash.is_empty()
