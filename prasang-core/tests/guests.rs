@@ -656,3 +656,42 @@ fn a_refused_checkout_makes_no_account() {
         .count();
     assert_eq!(made, 1);
 }
+
+#[test]
+fn the_door_shows_the_name_given_to_the_seat() {
+    let (_, _, world) = world(&[]);
+    let (organizer, event) = organizer_and_event(&world, AttendeeNames::Optional);
+    let booked = world
+        .prasang
+        .guests()
+        .book(&with_names(&event, &["Ada", ""]))
+        .expect("named seats");
+    let holder = world
+        .prasang
+        .auth()
+        .trusted_actor(booked.ticket.user)
+        .expect("actor");
+    let codes = common::codes::seat_codes(&world.prasang, &holder, booked.ticket.id);
+    let scan = |code: &str, id: &str| {
+        world
+            .prasang
+            .check_ins()
+            .check_in(
+                &organizer,
+                prasang_core::checkin::CheckInRequest {
+                    event: event.id,
+                    code,
+                    gate: "Main".into(),
+                    scan_id: id.into(),
+                },
+            )
+            .expect("admitted")
+    };
+    let first = scan(&codes[0], "s1");
+    assert_eq!(
+        first.name, "Gita Guest",
+        "the holder, a guest like any attendee"
+    );
+    assert_eq!(first.attendee_name.as_deref(), Some("Ada"));
+    assert_eq!(scan(&codes[1], "s2").attendee_name, None, "an unnamed seat");
+}

@@ -61,6 +61,8 @@ pub struct Admitted {
     pub of: u32,
     /// The ticket holder's name.
     pub name: String,
+    /// The name the buyer gave this seat, where the event asks for names (none if unnamed).
+    pub attendee_name: Option<String>,
     /// The seat's ticket type (seat `n` belongs to the ticket's lines in order).
     pub ticket_type: TicketTypeId,
     /// Its name.
@@ -163,6 +165,8 @@ pub struct Conflict {
     pub of: u32,
     /// The ticket holder's name.
     pub name: String,
+    /// The name the buyer gave this seat (none if unnamed).
+    pub attendee_name: Option<String>,
     /// The seat's ticket type's name.
     pub ticket_type_name: String,
     /// What went wrong.
@@ -401,6 +405,7 @@ impl<'s> Names<'s> {
             seat,
             of: ticket.quantity,
             name: self.user(ticket.user)?,
+            attendee_name: attendee_name(ticket, seat),
             ticket_type,
             ticket_type_name: self.ticket_type(ticket_type),
             at,
@@ -408,6 +413,16 @@ impl<'s> Names<'s> {
             replayed,
         })
     }
+}
+
+/// The name the buyer gave `seat` (1-based) of `ticket`, if any.
+fn attendee_name(ticket: &Ticket, seat: u32) -> Option<String> {
+    let index = usize::try_from(seat).ok()?.checked_sub(1)?;
+    ticket
+        .attendee_names
+        .get(index)
+        .filter(|name| !name.is_empty())
+        .cloned()
 }
 
 /// Inside the transaction that cancels a booked ticket: appends its revocation to the event's

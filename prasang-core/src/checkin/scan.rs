@@ -762,6 +762,7 @@ pub(super) fn conflict(
         seat: record.seat,
         of: ticket.quantity,
         name: shown.name,
+        attendee_name: shown.attendee_name,
         ticket_type_name: shown.ticket_type_name,
         reason: record.reason.into(),
         first: record.first.map(GateScan::from),
