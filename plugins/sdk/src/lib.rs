@@ -49,7 +49,7 @@ pub mod heap;
 static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::LinearMemory);
 
 pub use bindings::prasang::channel::types::{
-    Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
+    Access, Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
     HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer, Receipt, Recipient,
     TicketLine, TicketStatus, TicketSummary,
 };
@@ -197,6 +197,7 @@ pub mod config {
     }
 }
 
+pub mod access;
 pub mod text;
 pub mod ticket;
 pub mod time;
