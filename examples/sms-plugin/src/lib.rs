@@ -215,10 +215,17 @@ mod tests {
     fn a_sign_in_link_is_skipped_and_never_in_a_text() {
         use prasang_plugin_sdk::testing::{ACCESS_URL, guest_access, guest_booked};
         let skipped = access::skip_unpublishable(&guest_access()).expect("skipped");
-        assert!(skipped.detail.starts_with("skipped: "), "{}", skipped.detail);
+        assert!(
+            skipped.detail.starts_with("skipped: "),
+            "{}",
+            skipped.detail
+        );
         // A real link: the public address, the sign-in page and a 140-character token.
         let link = format!("https://t.example/guest/access?token={}", "A".repeat(140));
-        assert!(link.chars().count() > MAX_CHARS, "a real link would fit: {link}");
+        assert!(
+            link.chars().count() > MAX_CHARS,
+            "a real link would fit: {link}"
+        );
         let booked = text(&guest_booked());
         assert!(booked.starts_with("Booked: "), "{booked}");
         assert!(!booked.contains(ACCESS_URL), "{booked}");

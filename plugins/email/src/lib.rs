@@ -98,8 +98,8 @@ mod tests {
     use super::*;
     use prasang_plugin_sdk::TicketStatus;
     use prasang_plugin_sdk::testing::{
-        ACCEPT_URL, ACCESS_URL, booked_in_kolkata, booked_notification, guest_access,
-        guest_booked, organizer_message, waitlist_offer,
+        ACCEPT_URL, ACCESS_URL, booked_in_kolkata, booked_notification, guest_access, guest_booked,
+        organizer_message, waitlist_offer,
     };
 
     /// A stand-in for the host's QR code drawing: the text's bytes after a marker.
@@ -287,9 +287,18 @@ mod tests {
             "Your sign-in link: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"
         );
         let text = &email.text_body;
-        assert!(text.contains("You asked for a way back to your tickets"), "{text}");
-        assert!(text.contains("If you did not ask for it, ignore this e-mail"), "{text}");
-        assert!(text.contains(&format!("\n  Sign in: {ACCESS_URL}\n")), "{text}");
+        assert!(
+            text.contains("You asked for a way back to your tickets"),
+            "{text}"
+        );
+        assert!(
+            text.contains("If you did not ask for it, ignore this e-mail"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\n  Sign in: {ACCESS_URL}\n")),
+            "{text}"
+        );
         assert!(
             text.contains("\n  Works once, until: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)\n"),
             "{text}"
@@ -300,7 +309,10 @@ mod tests {
             html.contains(&format!("<a href=\"{ACCESS_URL}\"")),
             "the link in {html}"
         );
-        assert!(html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"), "{html}");
+        assert!(
+            html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+            "{html}"
+        );
         assert!(email.attachments.is_empty(), "no calendar, no codes");
     }
 
@@ -341,7 +353,10 @@ mod tests {
             .html_body
             .expect("an HTML body");
         assert!(!html.contains("href=\"javascript"), "{html}");
-        assert!(html.contains("javascript:alert(1)&quot;&gt;&lt;b&gt;"), "{html}");
+        assert!(
+            html.contains("javascript:alert(1)&quot;&gt;&lt;b&gt;"),
+            "{html}"
+        );
     }
 
     #[test]

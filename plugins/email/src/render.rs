@@ -225,10 +225,7 @@ fn access_rows(kind: NotificationKind, link: &Access) -> (String, String) {
     };
     if kind == NotificationKind::GuestAccess {
         let expires = access::expires(link);
-        let text = format!(
-            "  Sign in: {}\n  Works once, until: {expires}\n",
-            link.url
-        );
+        let text = format!("  Sign in: {}\n  Works once, until: {expires}\n", link.url);
         let html = row("Sign in", &anchor("Sign in to your tickets"))
             + &row("Works once, until", &escape(&expires));
         return (text, html);

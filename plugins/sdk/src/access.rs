@@ -41,7 +41,11 @@ mod tests {
     #[test]
     fn only_guest_access_is_skipped() {
         let skipped = skip_unpublishable(&guest_access()).expect("skipped");
-        assert!(skipped.detail.starts_with("skipped: "), "{}", skipped.detail);
+        assert!(
+            skipped.detail.starts_with("skipped: "),
+            "{}",
+            skipped.detail
+        );
         assert_eq!(skipped.remote_id, None);
         assert!(skip_unpublishable(&booked_notification()).is_none());
     }

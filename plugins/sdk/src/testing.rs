@@ -43,7 +43,8 @@ pub fn waitlist_offer() -> Notification {
 }
 
 /// The sign-in link of the samples' guest (a sample token, not signed).
-pub const ACCESS_URL: &str = "https://tickets.example.org/guest/access?token=R1VFU1Q.c2FtcGxlLXRva2Vu";
+pub const ACCESS_URL: &str =
+    "https://tickets.example.org/guest/access?token=R1VFU1Q.c2FtcGxlLXRva2Vu";
 
 /// Ada, a guest, asked for a way back to her tickets for [`booked_in_kolkata`]'s concert: a
 /// sign-in link ([`ACCESS_URL`]) that works until Monday 30 Nov 2026, 20:00 in Kolkata (14:30

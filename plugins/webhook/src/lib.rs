@@ -219,7 +219,11 @@ mod tests {
         assert!(!body.contains("token="), "{body}");
         assert!(!body.contains("access"), "{body}");
         let skipped = access::skip_unpublishable(&guest_access()).expect("skipped");
-        assert!(skipped.detail.starts_with("skipped: "), "{}", skipped.detail);
+        assert!(
+            skipped.detail.starts_with("skipped: "),
+            "{}",
+            skipped.detail
+        );
     }
 
     #[test]
