@@ -40,7 +40,11 @@ fn guest_books(world: &World, event: EventId) -> UserId {
         email: "gita@guest.example".into(),
         booking: BookingRequest::seats(event, 2),
     };
-    let outcome = world.prasang.guests().book(&checkout).expect("guest checkout");
+    let outcome = world
+        .prasang
+        .guests()
+        .book(&checkout)
+        .expect("guest checkout");
     outcome.ticket.user
 }
 

@@ -409,6 +409,7 @@ pub(crate) fn attendees(rows: &[Attendee]) -> PyResult<Table> {
                 rows.iter().map(|a| vocab::gender(a.gender)),
             )
             .category("age_group", &AGE_GROUPS, rows.iter().map(group))
+            .boolean("guest", rows.iter().map(|a| a.guest))
             .timestamp("created_at", rows.iter().map(|a| ms(a.created_at))),
     )
 }
