@@ -727,6 +727,14 @@ impl Database {
         Ok(out)
     }
 
+    /// Changes the attendee names of one of the logged-in user's tickets (one per seat, `""`
+    /// for an unnamed seat), until the event starts.
+    fn set_attendee_names(&self, py: Python<'_>, ticket: &str, names: Vec<String>) -> PyResult<()> {
+        let id = ticket_id(py, ticket)?;
+        self.write(py, |p, a| p.tickets().set_attendee_names(a, id, &names))?;
+        Ok(())
+    }
+
     /// Cancels one of the logged-in user's tickets.
     fn cancel(&self, py: Python<'_>, ticket: &str) -> PyResult<()> {
         let id = ticket_id(py, ticket)?;
