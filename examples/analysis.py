@@ -39,7 +39,8 @@ def bookings_per_week(db: prasang.Database, out: Path) -> Path:
 
 def rating_by_age_group(db: prasang.Database, out: Path) -> Path:
     """Mean rating per age group: the raw feedback joined with attendee demographics (the
-    ratings_by_group() report gives the same per gender x age cell)."""
+    ratings_by_group() report gives the same per gender x age cell). Guests, who bought
+    without an account and told no age, are the last group, "unknown"."""
     feedback = db.feedback().to_pandas()
     attendees = db.attendees().to_pandas()
     joined = feedback.merge(attendees, left_on="user", right_on="id")

@@ -45,8 +45,10 @@ pub struct Attendee {
     pub role: Role,
     /// Gender from the profile.
     pub gender: Gender,
-    /// Age group from the profile (never the age itself).
+    /// Age group from the profile (never the age itself); `unknown` for a guest.
     pub age_group: AgeGroup,
+    /// A guest account (made at checkout, no password yet): its gender and age are not known.
+    pub guest: bool,
     /// When the account was created.
     pub created_at: Timestamp,
 }
@@ -372,6 +374,7 @@ impl Export<'_> {
                 role: record.role,
                 gender: record.gender,
                 age_group: AgeGroup::of(record.age),
+                guest: record.is_guest(),
                 created_at: record.created_at,
             }))
         })

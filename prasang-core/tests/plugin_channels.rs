@@ -114,3 +114,81 @@ fn the_embedders_retry_policy_is_kept() {
         "{shown}"
     );
 }
+
+/// The `.eml` files of `outbox`, oldest name first (names are not ordered by time: callers
+/// look for what they need in all of them).
+fn emails(outbox: &Path) -> Vec<String> {
+    let mut paths: Vec<_> = std::fs::read_dir(outbox)
+        .map(|files| files.filter_map(Result::ok).map(|f| f.path()).collect())
+        .unwrap_or_default();
+    paths.retain(|path| path.extension().is_some_and(|ext| ext == "eml"));
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path).unwrap();
+            let message = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+            message.body_text(0).unwrap().into_owned()
+        })
+        .collect()
+}
+
+/// The token of the first sign-in link in `text`.
+fn token_in(text: &str) -> Option<String> {
+    let at = text.find("/guest/access?token=")? + "/guest/access?token=".len();
+    let token: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    Some(token)
+}
+
+#[test]
+fn a_guests_confirmation_and_sign_in_link_arrive_by_email_with_a_link_that_opens_the_account() {
+    use prasang_core::guests::GuestCheckout;
+    use prasang_core::tickets::BookingRequest;
+
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let settings = ChannelSettings::outbox(plugin_support::plugins_dir(), &outbox);
+    let (world, _) = world_with(&settings);
+    let (_, _, event) = world.organizer_attendee_event(5, 0, 2);
+    let checkout = GuestCheckout {
+        name: "Gita Guest".into(),
+        email: "gita@guest.example".into(),
+        booking: BookingRequest::seats(event.id, 1),
+    };
+    let booked = world.prasang.guests().book(&checkout).unwrap();
+    world.prasang.run_notifications_once().unwrap();
+
+    let mails = emails(&outbox);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let confirmation = &mails[0];
+    assert!(
+        confirmation.contains("Manage your tickets: http://127.0.0.1:8080/guest/access?token="),
+        "{confirmation}"
+    );
+    // The link opens the guest's account, once.
+    let token = token_in(confirmation).expect("a link");
+    let session = world.prasang.guests().open(&token).unwrap();
+    assert_eq!(session.user.id, booked.ticket.user);
+    assert!(world.prasang.guests().open(&token).is_err(), "used twice");
+
+    // Asking for a new link mails a guest-access message with a fresh one, which works.
+    world
+        .prasang
+        .guests()
+        .request_link("gita@guest.example")
+        .unwrap();
+    world.prasang.run_notifications_once().unwrap();
+    let mails = emails(&outbox);
+    assert_eq!(mails.len(), 2, "{mails:?}");
+    let access = mails
+        .iter()
+        .find(|text| text.contains("Sign in: "))
+        .expect("a sign-in e-mail");
+    assert!(access.contains("If you did not ask for it"), "{access}");
+    let fresh = token_in(access).expect("a link");
+    assert_ne!(fresh, token);
+    assert!(world.prasang.guests().open(&fresh).is_ok());
+}

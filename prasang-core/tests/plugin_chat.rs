@@ -108,6 +108,28 @@ fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
 }
 
 #[test]
+fn a_guests_sign_in_link_never_reaches_a_chat_room() {
+    let sink = HttpSink::start();
+    let (_outbox, chat) = chat_posting_to(&sink, "/x");
+    chat.deliver(&prasang_test_sinks::sample::guest_booked(47, "chat"))
+        .unwrap();
+    let requests = sink.wait_for(1);
+    let body = String::from_utf8(requests[0].body.clone()).unwrap();
+    assert!(body.contains("booked 2 seat(s)"), "{body}");
+    assert!(
+        !body.contains(prasang_test_sinks::sample::ACCESS_TOKEN),
+        "{body}"
+    );
+
+    let receipt = chat
+        .deliver(&prasang_test_sinks::sample::guest_access(48, "chat"))
+        .unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(sink.requests().len(), 1, "the sign-in link was posted");
+}
+
+#[test]
 fn a_server_error_from_the_chat_service_is_temporary() {
     let sink = HttpSink::start();
     sink.answer_with(503);

@@ -271,16 +271,18 @@ fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_kno
     );
 }
 
-/// The kit's waiting-list offer and organizer message, as log entry 45 makes them for `channel`.
-fn kinds_of_0_3(channel: &str) -> [prasang_core::notify::Notification; 2] {
+/// The kit's waiting-list offer, organizer message and guest's sign-in link, as log entry 45
+/// makes them for `channel`.
+fn kinds_of_0_3(channel: &str) -> [prasang_core::notify::Notification; 3] {
     [
         prasang_test_sinks::sample::waitlist_offer(45, channel),
         prasang_test_sinks::sample::organizer_message(45, channel),
+        prasang_test_sinks::sample::guest_access(45, channel),
     ]
 }
 
 #[test]
-fn plugins_before_0_3_are_skipped_for_waitlist_offers_and_organizer_messages() {
+fn plugins_before_0_3_are_skipped_for_waitlist_offers_organizer_messages_and_sign_in_links() {
     let data = tempfile::tempdir().unwrap();
     let host = PluginHost::new(HostServices::outbox(data.path().join("outbox"))).unwrap();
     for version in ["0.1.0", "0.2.0"] {
@@ -301,7 +303,7 @@ fn plugins_before_0_3_are_skipped_for_waitlist_offers_and_organizer_messages() {
             assert_eq!(receipt.remote_id, None);
         }
     }
-    // A 0.3.0 plugin is called for both.
+    // A 0.3.0 plugin is called for each.
     let current = host
         .load_bytes(
             plugin_support::test_manifest_at("current", "0.3.0"),
@@ -316,7 +318,7 @@ fn plugins_before_0_3_are_skipped_for_waitlist_offers_and_organizer_messages() {
 
 #[test]
 fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_accept_link() {
-    let [offer, _] = kinds_of_0_3("email");
+    let [offer, _, _] = kinds_of_0_3("email");
     let bytes = mailed(&offer);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
@@ -345,7 +347,7 @@ fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_acce
 
 #[test]
 fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
-    let [_, written] = kinds_of_0_3("email");
+    let [_, written, _] = kinds_of_0_3("email");
     let bytes = mailed(&written);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
@@ -373,6 +375,68 @@ fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
         html.contains("Doors open at &lt;b&gt;19:00&lt;/b&gt;"),
         "{html}"
     );
+}
+
+#[test]
+fn a_guests_sign_in_link_is_mailed_whole_with_its_expiry_on_the_events_clock() {
+    let [_, _, access] = kinds_of_0_3("email");
+    let bytes = mailed(&access);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("Your sign-in link: Rust & Wasm Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)")
+    );
+    let url = prasang_test_sinks::sample::ACCESS_URL;
+    let text = message.body_text(0).unwrap();
+    assert!(text.contains(&format!("Sign in: {url}")), "{text}");
+    // 14:30 UTC, on Kolkata's clock as the host's tz database computes it.
+    assert!(
+        text.contains("Works once, until: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("If you did not ask for it, ignore this e-mail"),
+        "{text}"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(&format!("<a href=\"{url}\"")), "{html}");
+    assert_eq!(message.attachments().count(), 0);
+
+    // Without its link (the guest set a password meanwhile) nothing is mailed.
+    let data = tempfile::tempdir().unwrap();
+    let mut linkless = access.clone();
+    linkless.access = None;
+    let receipt = outbox_email(data.path()).deliver(&linkless).unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    let outbox = std::fs::read_dir(data.path().join("outbox")).ok();
+    assert!(outbox.is_none_or(|mut files| files.next().is_none()));
+}
+
+#[test]
+fn a_guests_booking_mail_says_how_to_manage_the_tickets_with_the_link() {
+    let booked = prasang_test_sinks::sample::guest_booked(46, "email");
+    let message_bytes = mailed(&booked);
+    let message = MessageParser::default().parse(&message_bytes).unwrap();
+    let url = prasang_test_sinks::sample::ACCESS_URL;
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Manage your tickets: {url} (works once, until 20:00 IST)"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Your booking is confirmed"), "{text}");
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(&format!("<a href=\"{url}\"")), "{html}");
+    // An account's booking (no link) has no such line.
+    let account = mailed(&prasang_test_sinks::sample::booked_in_kolkata(47, "email"));
+    let text = MessageParser::default()
+        .parse(&account)
+        .unwrap()
+        .body_text(0)
+        .unwrap()
+        .into_owned();
+    assert!(!text.contains("Manage your tickets"), "{text}");
 }
 
 /// Delivers the kit's booking in Kolkata as each of `kinds` through `plugin` (a fixture built

@@ -59,6 +59,23 @@ fn example_sms_plugin_posts_to_its_gateway() {
     );
     assert!(text.chars().count() <= 160);
 
+    // A guest's sign-in link cannot arrive whole in one SMS: not sent, with a skip receipt;
+    // a guest's booking is texted without it.
+    let receipt = sms
+        .deliver(&prasang_test_sinks::sample::guest_access(46, "sms"))
+        .unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    sms.deliver(&prasang_test_sinks::sample::guest_booked(47, "sms"))
+        .unwrap();
+    let requests = gateway.wait_for(3);
+    assert_eq!(requests.len(), 3, "the sign-in link was sent");
+    let body = String::from_utf8(requests[2].body.clone()).unwrap();
+    assert!(body.contains("Booked: "), "{body}");
+    assert!(
+        !body.contains(prasang_test_sinks::sample::ACCESS_TOKEN),
+        "{body}"
+    );
+
     // A gateway that rejects the request for good makes a permanent failure.
     gateway.answer_with(400);
     let error = sms.deliver(&notification).unwrap_err();

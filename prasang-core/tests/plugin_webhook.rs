@@ -167,6 +167,34 @@ fn offers_and_organizer_messages_are_posted_with_their_fields() {
 }
 
 #[test]
+fn a_guests_sign_in_link_never_reaches_a_webhook() {
+    let sink = HttpSink::start();
+    let (_outbox, host) = plugin_support::outbox_host();
+    let channel = webhook(&host, &sink, true);
+    // Even a booking that carries the link (as an `email` delivery would) posts without it.
+    let booked = prasang_test_sinks::sample::guest_booked(47, "webhook");
+    channel.deliver(&booked).unwrap();
+    let requests = sink.wait_for(1);
+    verify(&requests[0]);
+    let body = String::from_utf8(requests[0].body.clone()).unwrap();
+    assert!(body.contains("\"ticket.booked\""), "{body}");
+    assert!(
+        !body.contains(prasang_test_sinks::sample::ACCESS_TOKEN),
+        "{body}"
+    );
+    assert!(!body.contains("/guest/access"), "{body}");
+
+    // A sign-in link itself is not posted at all.
+    let receipt = channel
+        .deliver(&prasang_test_sinks::sample::guest_access(48, "webhook"))
+        .unwrap();
+    assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
+    assert_eq!(receipt.remote_id, None);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    assert_eq!(sink.requests().len(), 1, "the sign-in link was posted");
+}
+
+#[test]
 fn a_host_missing_from_the_allow_list_is_refused() {
     let sink = HttpSink::start();
     let (_outbox, host) = plugin_support::outbox_host();

@@ -11,10 +11,11 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use prasang_core::analytics::{Scope, TopParams, TrendParams};
 use prasang_core::auth::Actor;
 use prasang_core::checkin::CheckInRequest;
-use prasang_core::events::NewEvent;
+use prasang_core::events::{AttendeeNames, NewEvent};
 use prasang_core::feedback::FeedbackInput;
+use prasang_core::guests::GuestCheckout;
 use prasang_core::messages::MessageError;
-use prasang_core::tickets::BookingRequest;
+use prasang_core::tickets::{BookingRequest, Ticket};
 use prasang_core::users::NewUser;
 use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::{Config, DomainError, EventId, Prasang, TicketId, UserId};
@@ -120,6 +121,44 @@ fn from_python<T: serde::de::DeserializeOwned>(
 }
 
 /// RFC 3339 text of a timezone-aware `datetime` or of a string.
+/// A booking request from `book`'s arguments (`lines` replaces `quantity` when given).
+fn booking_request(
+    py: Python<'_>,
+    event: &str,
+    quantity: i64,
+    idempotency_key: Option<String>,
+    lines: Option<&Bound<'_, PyAny>>,
+    promo_code: Option<String>,
+    attendee_names: Option<Vec<String>>,
+) -> PyResult<BookingRequest> {
+    let lines: Vec<_> = match lines {
+        Some(lines) => from_python(py, "lines", lines)?,
+        None => Vec::new(),
+    };
+    Ok(BookingRequest {
+        event: event_id(py, event)?,
+        quantity: if lines.is_empty() { quantity } else { 0 },
+        idempotency_key,
+        lines,
+        promo_code,
+        attendee_names: attendee_names.unwrap_or_default(),
+    })
+}
+
+/// What `book` returns: the ticket's id, status, amount_minor and discount_minor (never the
+/// attendee names, which stay out of every table too).
+fn ticket_dict<'py>(py: Python<'py>, ticket: &Ticket) -> PyResult<Bound<'py, PyDict>> {
+    let out = PyDict::new(py);
+    out.set_item("id", ticket.id.to_string())?;
+    out.set_item(
+        "status",
+        vocab::TICKET_STATUSES[vocab::ticket_status(ticket.status)],
+    )?;
+    out.set_item("amount_minor", ticket.amount_minor)?;
+    out.set_item("discount_minor", ticket.discount_minor)?;
+    Ok(out)
+}
+
 fn rfc3339(py: Python<'_>, field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
         return Ok(text.to_string());
@@ -547,8 +586,9 @@ impl Database {
     }
 
     /// Creates an event as the logged-in organizer; times are RFC 3339 text or timezone-aware
-    /// datetimes. Returns the event id.
-    #[pyo3(signature = (title, location, starts_at, ends_at, capacity, price_minor=0, currency="EUR", per_user_limit=1, description=""))]
+    /// datetimes; `attendee_names` is "not_asked", "optional" or "required" (a name per seat).
+    /// Returns the event id.
+    #[pyo3(signature = (title, location, starts_at, ends_at, capacity, price_minor=0, currency="EUR", per_user_limit=1, description="", attendee_names="not_asked"))]
     #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn create_event(
         &self,
@@ -562,7 +602,12 @@ impl Database {
         currency: &str,
         per_user_limit: i64,
         description: &str,
+        attendee_names: &str,
     ) -> PyResult<String> {
+        let attendee_names: AttendeeNames =
+            serde_json::from_value(attendee_names.into()).map_err(|_| {
+                errors::invalid(py, "attendee_names", "use not_asked, optional or required")
+            })?;
         // Built from JSON so fields the core adds with defaults need no change here.
         let new: NewEvent = serde_json::from_value(serde_json::json!({
             "title": title,
@@ -574,6 +619,7 @@ impl Database {
             "price_minor": price_minor,
             "currency": currency,
             "per_user_limit": per_user_limit,
+            "attendee_names": attendee_names,
         }))
         .map_err(|e| errors::invalid(py, "starts_at", format!("invalid event: {e}")))?;
         let event = self.write(py, |p, a| p.events().create(a, new))?;
@@ -611,9 +657,11 @@ impl Database {
     }
 
     /// Books `quantity` seats of `event` as the logged-in user, or the seats per type in
-    /// `lines` (`[{"ticket_type": 1, "quantity": 2}, ...]`), with `promo_code` if given;
+    /// `lines` (`[{"ticket_type": 1, "quantity": 2}, ...]`), with `promo_code` if given and
+    /// `attendee_names` (one per seat, `""` for an unnamed seat) where the event asks for them;
     /// returns a dict with the ticket's id, status, amount_minor and discount_minor.
-    #[pyo3(signature = (event, quantity=1, idempotency_key=None, lines=None, promo_code=None))]
+    #[pyo3(signature = (event, quantity=1, idempotency_key=None, lines=None, promo_code=None, attendee_names=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
     fn book<'py>(
         &self,
         py: Python<'py>,
@@ -622,30 +670,69 @@ impl Database {
         idempotency_key: Option<String>,
         lines: Option<&Bound<'py, PyAny>>,
         promo_code: Option<String>,
+        attendee_names: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let lines: Vec<_> = match lines {
-            Some(lines) => from_python(py, "lines", lines)?,
-            None => Vec::new(),
-        };
-        let request = BookingRequest {
-            event: event_id(py, event)?,
-            quantity: if lines.is_empty() { quantity } else { 0 },
+        let request = booking_request(
+            py,
+            event,
+            quantity,
             idempotency_key,
             lines,
             promo_code,
-            attendee_names: Vec::new(),
-        };
-        let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
-        let ticket = outcome.ticket;
-        let out = PyDict::new(py);
-        out.set_item("id", ticket.id.to_string())?;
-        out.set_item(
-            "status",
-            vocab::TICKET_STATUSES[vocab::ticket_status(ticket.status)],
+            attendee_names,
         )?;
-        out.set_item("amount_minor", ticket.amount_minor)?;
-        out.set_item("discount_minor", ticket.discount_minor)?;
+        let outcome = self.write(py, |p, a| p.tickets().book(a, &request))?;
+        ticket_dict(py, &outcome.ticket)
+    }
+
+    /// Books as a guest, with a name and an e-mail address and no login: the tickets go to the
+    /// guest account of that address (made if new; an address with a normal account books for
+    /// it). The other arguments are those of `book`. Returns `book`'s dict plus `user`, the
+    /// account's id.
+    #[pyo3(signature = (event, name, email, quantity=1, idempotency_key=None, lines=None, promo_code=None, attendee_names=None))]
+    #[allow(clippy::too_many_arguments)] // Python keyword arguments, not a Rust API
+    fn guest_book<'py>(
+        &self,
+        py: Python<'py>,
+        event: &str,
+        name: String,
+        email: String,
+        quantity: i64,
+        idempotency_key: Option<String>,
+        lines: Option<&Bound<'py, PyAny>>,
+        promo_code: Option<String>,
+        attendee_names: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        self.require_writable()?;
+        let booking = booking_request(
+            py,
+            event,
+            quantity,
+            idempotency_key,
+            lines,
+            promo_code,
+            attendee_names,
+        )?;
+        let checkout = GuestCheckout {
+            name,
+            email,
+            booking,
+        };
+        let prasang = self.handle()?;
+        let outcome = py
+            .detach(|| prasang.guests().book(&checkout))
+            .map_err(|e| errors::to_py(py, &e))?;
+        let out = ticket_dict(py, &outcome.ticket)?;
+        out.set_item("user", outcome.ticket.user.to_string())?;
         Ok(out)
+    }
+
+    /// Changes the attendee names of one of the logged-in user's tickets (one per seat, `""`
+    /// for an unnamed seat), until the event starts.
+    fn set_attendee_names(&self, py: Python<'_>, ticket: &str, names: Vec<String>) -> PyResult<()> {
+        let id = ticket_id(py, ticket)?;
+        self.write(py, |p, a| p.tickets().set_attendee_names(a, id, &names))?;
+        Ok(())
     }
 
     /// Cancels one of the logged-in user's tickets.

@@ -15,7 +15,7 @@ use prasang_core::export::{
     Attendee, ExportError, MessageSummary, SeatCheckIn, TicketScan, WaitlistRow,
 };
 use prasang_core::feedback::Feedback;
-use prasang_core::log::LogEntry;
+use prasang_core::log::{DomainEvent, LogEntry};
 use prasang_core::messages::{ChannelCounts, MessageReport};
 use prasang_core::promo::PromoCode;
 use prasang_core::tickets::Ticket;
@@ -409,36 +409,16 @@ pub(crate) fn attendees(rows: &[Attendee]) -> PyResult<Table> {
                 rows.iter().map(|a| vocab::gender(a.gender)),
             )
             .category("age_group", &AGE_GROUPS, rows.iter().map(group))
+            .boolean("guest", rows.iter().map(|a| a.guest))
             .timestamp("created_at", rows.iter().map(|a| ms(a.created_at))),
     )
 }
 
-/// The log: sequence number, time, kind (`ticket_booked`) and the entry's fields as JSON text.
-/// An organizer's message keeps the lengths of its subject and body, not their text (as the
-/// `messages()` table: the words are the organizer's to their attendees, and may name people).
+/// The log: sequence number, time, kind (`ticket_booked`) and the entry's fields as JSON text
+/// (see [`log_row`]).
 pub(crate) fn log(rows: &[LogEntry]) -> PyResult<Table> {
-    let mut kinds = Vec::with_capacity(rows.len());
-    let mut data = Vec::with_capacity(rows.len());
-    for entry in rows {
-        let (kind, fields) = match serde_json::to_value(&entry.event) {
-            Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
-                let (kind, mut fields) = map.into_iter().next().unwrap_or_default();
-                if let serde_json::Value::Object(fields) = &mut fields {
-                    for text in ["subject", "body"] {
-                        if let Some(serde_json::Value::String(words)) = fields.remove(text) {
-                            fields.insert(format!("{text}_chars"), words.chars().count().into());
-                        }
-                    }
-                }
-                (kind, fields.to_string())
-            }
-            Ok(serde_json::Value::String(kind)) => (kind, "{}".to_owned()),
-            Ok(other) => ("unknown".to_owned(), other.to_string()),
-            Err(_) => ("unknown".to_owned(), "{}".to_owned()),
-        };
-        kinds.push(kind);
-        data.push(fields);
-    }
+    let (kinds, data): (Vec<String>, Vec<String>) =
+        rows.iter().map(|entry| log_row(&entry.event)).unzip();
     Table::new(
         Columns::default()
             .int(
@@ -450,4 +430,75 @@ pub(crate) fn log(rows: &[LogEntry]) -> PyResult<Table> {
             .text("kind", kinds)
             .text("data", data),
     )
+}
+
+/// A log entry's kind and fields as JSON text. Entries carry ids, not names or e-mail
+/// addresses (a guest's checkout logs `guest_created` with the account's id; names per seat
+/// log `ticket_names_changed` without the names). An organizer's message keeps the lengths of
+/// its subject and body, not their text (as the `messages()` table: the words are the
+/// organizer's to their attendees, and may name people).
+fn log_row(event: &DomainEvent) -> (String, String) {
+    match serde_json::to_value(event) {
+        Ok(serde_json::Value::Object(map)) if map.len() == 1 => {
+            let (kind, mut fields) = map.into_iter().next().unwrap_or_default();
+            if let serde_json::Value::Object(fields) = &mut fields {
+                for text in ["subject", "body"] {
+                    if let Some(serde_json::Value::String(words)) = fields.remove(text) {
+                        fields.insert(format!("{text}_chars"), words.chars().count().into());
+                    }
+                }
+            }
+            (kind, fields.to_string())
+        }
+        Ok(serde_json::Value::String(kind)) => (kind, "{}".to_owned()),
+        Ok(other) => ("unknown".to_owned(), other.to_string()),
+        Err(_) => ("unknown".to_owned(), "{}".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use prasang_core::users::Gender;
+    use prasang_core::{EventId, TicketId, UserId};
+
+    use super::*;
+
+    /// The fields of `event`'s row, by name.
+    fn fields(event: &DomainEvent) -> (String, Vec<String>) {
+        let (kind, data) = log_row(event);
+        let data: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&data).expect("JSON fields");
+        (kind, data.keys().cloned().collect())
+    }
+
+    #[test]
+    fn guests_and_names_per_seat_are_logged_with_ids_only() {
+        let (user, event, ticket) = (
+            UserId::from_bytes([1; 16]),
+            EventId::from_bytes([2; 16]),
+            TicketId::from_bytes([3; 16]),
+        );
+        let rows = [
+            DomainEvent::GuestCreated { user },
+            DomainEvent::GuestAccessRequested { user, event },
+            DomainEvent::GuestRegistered {
+                user,
+                gender: Gender::Female,
+                age: 30,
+            },
+            DomainEvent::TicketNamesChanged { ticket, event },
+        ];
+        let logged: Vec<_> = rows.iter().map(fields).collect();
+        let expected = [
+            ("guest_created", &["user"][..]),
+            ("guest_access_requested", &["event", "user"]),
+            ("guest_registered", &["age", "gender", "user"]),
+            ("ticket_names_changed", &["event", "ticket"]),
+        ];
+        for ((kind, mut keys), (want_kind, want_keys)) in logged.into_iter().zip(expected) {
+            keys.sort();
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            assert_eq!((kind.as_str(), keys.as_slice()), (want_kind, want_keys));
+        }
+    }
 }

@@ -9,8 +9,9 @@ use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, Role};
 
 pub(crate) const GENDERS: [&str; 4] = ["female", "male", "non_binary", "undisclosed"];
-pub(crate) const AGE_GROUPS: [&str; 7] = [
-    "under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus",
+/// `unknown` last: a guest's, who told no age.
+pub(crate) const AGE_GROUPS: [&str; 8] = [
+    "under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus", "unknown",
 ];
 pub(crate) const ROLES: [&str; 3] = ["attendee", "organizer", "admin"];
 pub(crate) const TICKET_STATUSES: [&str; 4] = ["pending", "booked", "cancelled", "expired"];

@@ -39,7 +39,8 @@ def test_tickets_round_trip_with_the_right_types(stopped):
 def test_attendees_are_demographics_with_categories(stopped):
     with prasang.open(stopped["data_dir"]) as db:
         frame = db.attendees().to_pandas()
-    assert list(frame.columns) == ["id", "role", "gender", "age_group", "created_at"]
+    assert list(frame.columns) == ["id", "role", "gender", "age_group", "guest", "created_at"]
+    assert not frame["guest"].any()
     for column in ["role", "gender", "age_group"]:
         assert isinstance(frame[column].dtype, pd.CategoricalDtype)
     attendees = frame[frame["role"] == "attendee"]

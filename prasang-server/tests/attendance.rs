@@ -40,7 +40,7 @@ async fn attendance_reports_as_json_and_csv() {
         .await
         .json();
     let groups = by_group["groups"].as_array().expect("groups");
-    assert_eq!(groups.len(), 28, "every gender × age group");
+    assert_eq!(groups.len(), 32, "every gender × age group");
     let booked: u64 = groups
         .iter()
         .map(|g| g["booked_seats"].as_u64().unwrap())

@@ -24,12 +24,17 @@
 //!
 //! A waiting-list offer must arrive with its link whole, so its text is built to fit: the
 //! deadline (short, on the event's clock) and the link are kept, the event's title gives way.
+//!
+//! A guest's sign-in link (`guest-access`) is not sent: its token alone is 140 characters, so
+//! with the server's address it cannot arrive whole in one SMS, and a cut link is useless. (The
+//! host sends such links over the `email` channel only anyway, and an SMS never shows one.)
+//! The delivery is answered with a `skipped:` receipt, as for a kind the plugin does not send.
 
 use prasang_plugin_sdk::text::{one_line, shorten};
 use prasang_plugin_sdk::time::{human_local, short_local};
 use prasang_plugin_sdk::{
-    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, log,
-    ticket, waitlist,
+    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, access, config, host,
+    log, ticket, waitlist,
 };
 
 /// SMS texts longer than this are split (and billed) in parts; keep to one.
@@ -39,6 +44,10 @@ struct Sms;
 
 impl ChannelPlugin for Sms {
     fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        // 0. A sign-in link cannot fit one SMS: not sent (see the top of this file).
+        if let Some(skipped) = access::skip_unpublishable(&notification) {
+            return Ok(skipped);
+        }
         // 1. Settings from the manifest's [config] table.
         let url = config::require("gateway-url")?;
         let api_key = config::require("api-key")?;
@@ -146,6 +155,8 @@ fn full_text(n: &Notification) -> String {
             n.subject.as_deref().unwrap_or_default(),
             n.message.as_deref().unwrap_or_default()
         )),
+        // Never sent (see `Sms::deliver`), and never with the link.
+        NotificationKind::GuestAccess => format!("Your sign-in link for {title} is by e-mail."),
     }
 }
 
@@ -198,6 +209,26 @@ mod tests {
                 && long.ends_with(&format!("…. Accept by 30 Nov 20:00 IST: {ACCEPT_URL}")),
             "{long}"
         );
+    }
+
+    #[test]
+    fn a_sign_in_link_is_skipped_and_never_in_a_text() {
+        use prasang_plugin_sdk::testing::{ACCESS_URL, guest_access, guest_booked};
+        let skipped = access::skip_unpublishable(&guest_access()).expect("skipped");
+        assert!(
+            skipped.detail.starts_with("skipped: "),
+            "{}",
+            skipped.detail
+        );
+        // A real link: the public address, the sign-in page and a 140-character token.
+        let link = format!("https://t.example/guest/access?token={}", "A".repeat(140));
+        assert!(
+            link.chars().count() > MAX_CHARS,
+            "a real link would fit: {link}"
+        );
+        let booked = text(&guest_booked());
+        assert!(booked.starts_with("Booked: "), "{booked}");
+        assert!(!booked.contains(ACCESS_URL), "{booked}");
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Chat channel: posts a Slack-compatible incoming-webhook message (`text` plus Block Kit
 //! `blocks`) to the URL in the `webhook-url` setting. Works with Slack, Mattermost, Rocket.Chat
 //! and anything else that accepts Slack's incoming-webhook JSON.
+//!
+//! A chat room is read by many: a guest's sign-in link (`notification.access`) is never shown,
+//! and a `guest-access` notification, which only carries one, is answered with a `skipped:`
+//! receipt and not posted.
 
 use prasang_plugin_sdk::text::{one_line, shorten, web_link};
 use prasang_plugin_sdk::ticket::{line, money, promo};
 use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
-    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, config, host, waitlist,
+    ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, access, config, host,
+    waitlist,
 };
 use serde_json::{Value, json};
 
@@ -14,6 +19,9 @@ struct Chat;
 
 impl ChannelPlugin for Chat {
     fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        if let Some(skipped) = access::skip_unpublishable(&notification) {
+            return Ok(skipped);
+        }
         let url = config::require("webhook-url")?;
         let username = config::get("username");
         let body = message(&notification, username.as_deref()).to_string();
@@ -71,6 +79,8 @@ pub fn headline(n: &Notification) -> String {
             ),
             None => format!("The organizer of *{title}* wrote to {who}"),
         },
+        // Never posted (see `deliver`); and never with the link.
+        NotificationKind::GuestAccess => format!("{who} asked for a sign-in link"),
     }
 }
 
@@ -172,6 +182,16 @@ mod tests {
             )),
             "{payload}"
         );
+    }
+
+    #[test]
+    fn a_guests_sign_in_link_is_never_shown() {
+        use prasang_plugin_sdk::testing::{ACCESS_URL, guest_access, guest_booked};
+        let payload = message(&guest_booked(), None).to_string();
+        assert!(payload.contains("booked 2 seat(s)"), "{payload}");
+        assert!(!payload.contains(ACCESS_URL), "{payload}");
+        assert!(!payload.contains("token="), "{payload}");
+        assert!(access::skip_unpublishable(&guest_access()).is_some());
     }
 
     #[test]

@@ -4,6 +4,10 @@
 //! the host, which sends it over SMTP (or into the outbox folder) with a Message-ID derived from
 //! the notification's idempotency key.
 //!
+//! A guest's sign-in link (`notification.access`, which the host attaches over this channel
+//! only) is the whole of a `guest-access` e-mail, and a "manage your tickets" line in a guest's
+//! booking confirmation.
+//!
 //! Settings: `signature` (closing line), `subject-prefix`.
 
 mod ics;
@@ -21,6 +25,14 @@ struct EmailChannel;
 
 impl ChannelPlugin for EmailChannel {
     fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        // A sign-in link the host could not attach (the guest set a password since they
+        // asked): the e-mail would have nothing to say.
+        if notification.kind == NotificationKind::GuestAccess && notification.access.is_none() {
+            return Ok(Receipt {
+                remote_id: None,
+                detail: "skipped: a guest-access notification without its sign-in link".into(),
+            });
+        }
         let settings = render::Settings {
             signature: config::get("signature").unwrap_or_else(|| "The Prasang team".into()),
             subject_prefix: config::get("subject-prefix").unwrap_or_default(),
@@ -86,7 +98,8 @@ mod tests {
     use super::*;
     use prasang_plugin_sdk::TicketStatus;
     use prasang_plugin_sdk::testing::{
-        ACCEPT_URL, booked_in_kolkata, booked_notification, organizer_message, waitlist_offer,
+        ACCEPT_URL, ACCESS_URL, booked_in_kolkata, booked_notification, guest_access, guest_booked,
+        organizer_message, waitlist_offer,
     };
 
     /// A stand-in for the host's QR code drawing: the text's bytes after a marker.
@@ -264,6 +277,86 @@ mod tests {
             "{html}"
         );
         assert!(email.attachments.is_empty(), "no calendar, no codes");
+    }
+
+    #[test]
+    fn a_guest_access_mail_carries_the_link_its_expiry_on_the_events_clock_and_a_disclaimer() {
+        let email = compose(&guest_access(), &render::Settings::default());
+        assert_eq!(
+            email.subject,
+            "Your sign-in link: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"
+        );
+        let text = &email.text_body;
+        assert!(
+            text.contains("You asked for a way back to your tickets"),
+            "{text}"
+        );
+        assert!(
+            text.contains("If you did not ask for it, ignore this e-mail"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\n  Sign in: {ACCESS_URL}\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  Works once, until: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)\n"),
+            "{text}"
+        );
+        assert!(!text.contains("14:30"), "no UTC expiry in {text}");
+        let html = email.html_body.expect("an HTML body");
+        assert!(
+            html.contains(&format!("<a href=\"{ACCESS_URL}\"")),
+            "the link in {html}"
+        );
+        assert!(
+            html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+            "{html}"
+        );
+        assert!(email.attachments.is_empty(), "no calendar, no codes");
+    }
+
+    #[test]
+    fn a_guests_booking_says_how_to_manage_the_tickets_and_others_do_not() {
+        let email = compose(&guest_booked(), &render::Settings::default());
+        let text = &email.text_body;
+        assert!(
+            text.contains(&format!(
+                "\n  Manage your tickets: {ACCESS_URL} (works once, until 20:00 IST)\n"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("Your booking is confirmed"), "{text}");
+        let html = email.html_body.expect("an HTML body");
+        assert!(
+            html.contains(&format!(
+                "<a href=\"{ACCESS_URL}\" style=\"font-weight: bold;\">Manage your tickets</a> \
+                 (works once, until 20:00 IST)"
+            )),
+            "{html}"
+        );
+        let mut held = guest_booked();
+        held.kind = NotificationKind::TicketPending;
+        let text = compose(&held, &render::Settings::default()).text_body;
+        assert!(text.contains("Manage your tickets: "), "{text}");
+
+        let account = compose(&booked_in_kolkata(), &render::Settings::default());
+        assert!(!account.text_body.contains("Manage your tickets"));
+        assert!(!account.html_body.expect("HTML").contains("/guest/access"));
+    }
+
+    #[test]
+    fn a_sign_in_link_that_is_not_a_web_address_is_only_text() {
+        let mut n = guest_access();
+        n.access.as_mut().expect("a link").url = "javascript:alert(1)\"><b>".into();
+        let html = compose(&n, &render::Settings::default())
+            .html_body
+            .expect("an HTML body");
+        assert!(!html.contains("href=\"javascript"), "{html}");
+        assert!(
+            html.contains("javascript:alert(1)&quot;&gt;&lt;b&gt;"),
+            "{html}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use prasang_plugin_sdk::text::{one_line, web_link};
 use prasang_plugin_sdk::ticket::{line, money, promo, seat};
 use prasang_plugin_sdk::time::{UtcDateTime, human_local};
-use prasang_plugin_sdk::{Notification, NotificationKind, waitlist};
+use prasang_plugin_sdk::{Access, Notification, NotificationKind, access, waitlist};
 
 const TEXT_TEMPLATE: &str = include_str!("../templates/message.txt");
 const HTML_TEMPLATE: &str = include_str!("../templates/message.html");
@@ -91,6 +91,13 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
             "From the organizer",
             "The organizer of this event sent you the message below, as they wrote it.".to_owned(),
         ),
+        NotificationKind::GuestAccess => (
+            "Your sign-in link",
+            "You asked for a way back to your tickets: the link below signs you in to see and \
+             cancel them. If you did not ask for it, ignore this e-mail; nobody can sign in \
+             without the link."
+                .to_owned(),
+        ),
     };
     let subject = match (n.kind, &n.subject) {
         // The organizer's own subject, marked as theirs; on one line, as a header must be.
@@ -148,6 +155,11 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         };
         html_details.push_str(&row("Reply", &accept));
     }
+    if let Some(access) = &n.access {
+        let (text, html) = access_rows(n.kind, access);
+        text_details.push_str(&text);
+        html_details.push_str(&html);
+    }
     let (text_admissions, html_admissions) = admissions(n);
     let (text_message, html_message) = match &n.message {
         Some(message) if n.kind == NotificationKind::OrganizerMessage => {
@@ -198,6 +210,40 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         text,
         html,
     }
+}
+
+/// A guest's sign-in link as text and HTML table rows: in a `guest-access` e-mail, the link and
+/// when it expires; in a guest's booking confirmation, a line to manage the tickets with it.
+fn access_rows(kind: NotificationKind, link: &Access) -> (String, String) {
+    // Linked only when it is a web address; shown as text otherwise.
+    let anchor = |label: &str| match web_link(&link.url) {
+        Some(url) => format!(
+            "<a href=\"{}\" style=\"font-weight: bold;\">{label}</a>",
+            escape(url)
+        ),
+        None => escape(&link.url),
+    };
+    if kind == NotificationKind::GuestAccess {
+        let expires = access::expires(link);
+        let text = format!("  Sign in: {}\n  Works once, until: {expires}\n", link.url);
+        let html = row("Sign in", &anchor("Sign in to your tickets"))
+            + &row("Works once, until", &escape(&expires));
+        return (text, html);
+    }
+    let until = access::until(link);
+    let text = format!(
+        "\n  Manage your tickets: {} (works once, until {until})\n",
+        link.url
+    );
+    let html = row(
+        "Manage",
+        &format!(
+            "{} (works once, until {})",
+            anchor("Manage your tickets"),
+            escape(&until)
+        ),
+    );
+    (text, html)
 }
 
 /// What a `waitlist-offer` e-mail says first: the seats, the deadline on the event's clock, and

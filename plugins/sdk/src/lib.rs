@@ -49,9 +49,9 @@ pub mod heap;
 static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::LinearMemory);
 
 pub use bindings::prasang::channel::types::{
-    Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError, HttpRequest,
-    HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer, Receipt, Recipient,
-    TicketLine, TicketStatus, TicketSummary,
+    Access, Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError,
+    HttpRequest, HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer, Receipt,
+    Recipient, TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The version of the `prasang:channel` WIT package this SDK builds plugins for. Put it in the
@@ -197,6 +197,7 @@ pub mod config {
     }
 }
 
+pub mod access;
 pub mod text;
 pub mod ticket;
 pub mod time;

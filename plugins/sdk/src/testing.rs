@@ -1,7 +1,7 @@
 //! Sample data for plugin unit tests (which run natively, outside the host).
 
 use crate::{
-    Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Offer,
+    Access, Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Offer,
     Recipient, TicketLine, TicketStatus, TicketSummary,
 };
 
@@ -36,16 +36,47 @@ pub fn waitlist_offer() -> Notification {
         seats: 2,
         ticket_type: "Adult".into(),
         deadline: 1_796_049_000_000,
-        deadline_local: LocalTime {
-            day: 30,
-            month: 11,
-            weekday: 1,
-            rfc3339: "2026-11-30T20:00:00+05:30".into(),
-            ..on_1_dec_2026(20, 0, (19_800, "+05:30"), "IST")
-        },
+        deadline_local: on_30_nov_2026_20_00_ist(),
         accept_url: ACCEPT_URL.into(),
     });
     n
+}
+
+/// The sign-in link of the samples' guest (a sample token, not signed).
+pub const ACCESS_URL: &str =
+    "https://tickets.example.org/guest/access?token=R1VFU1Q.c2FtcGxlLXRva2Vu";
+
+/// Ada, a guest, asked for a way back to her tickets for [`booked_in_kolkata`]'s concert: a
+/// sign-in link ([`ACCESS_URL`]) that works until Monday 30 Nov 2026, 20:00 in Kolkata (14:30
+/// UTC).
+pub fn guest_access() -> Notification {
+    let mut n = booked_in_kolkata();
+    n.kind = NotificationKind::GuestAccess;
+    n.ticket = None;
+    n.access = Some(Access {
+        url: ACCESS_URL.into(),
+        expires_at: 1_796_049_000_000,
+        expires_at_local: on_30_nov_2026_20_00_ist(),
+    });
+    n
+}
+
+/// [`booked_in_kolkata`] for Ada as a guest: with her sign-in link ([`guest_access`]'s).
+pub fn guest_booked() -> Notification {
+    let mut n = booked_in_kolkata();
+    n.access = guest_access().access;
+    n
+}
+
+/// Monday 30 Nov 2026, 20:00 in Kolkata (14:30 UTC), as the host would send it.
+fn on_30_nov_2026_20_00_ist() -> LocalTime {
+    LocalTime {
+        day: 30,
+        month: 11,
+        weekday: 1,
+        rfc3339: "2026-11-30T20:00:00+05:30".into(),
+        ..on_1_dec_2026(20, 0, (19_800, "+05:30"), "IST")
+    }
 }
 
 /// The organizer of [`booked_in_kolkata`]'s concert writing to Ada: a subject and two lines of
@@ -121,6 +152,7 @@ pub fn booked_notification() -> Notification {
         message: None,
         offer: None,
         subject: None,
+        access: None,
     }
 }
 

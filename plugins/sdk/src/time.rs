@@ -106,9 +106,21 @@ pub fn human_local(t: &LocalTime) -> String {
 pub fn short_local(t: &LocalTime) -> String {
     let month = MONTHS[usize::from(t.month.clamp(1, 12) - 1)];
     let day = format!("{} {month} {:02}:{:02}", t.day, t.hour, t.minute);
+    with_zone(day, t)
+}
+
+/// The time of day on the event's clock: `18:30 IST`; `18:00 UTC-03:00` where the zone has no
+/// abbreviation.
+pub fn clock_local(t: &LocalTime) -> String {
+    let clock = format!("{:02}:{:02}", t.hour, t.minute);
+    with_zone(clock, t)
+}
+
+/// `text` followed by the zone of `t`: its abbreviation, or the offset where it has none.
+fn with_zone(text: String, t: &LocalTime) -> String {
     match t.abbreviation.as_deref() {
-        Some(abbreviation) => format!("{day} {abbreviation}"),
-        None => format!("{day} UTC{}", t.utc_offset),
+        Some(abbreviation) => format!("{text} {abbreviation}"),
+        None => format!("{text} UTC{}", t.utc_offset),
     }
 }
 

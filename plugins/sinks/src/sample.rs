@@ -5,8 +5,8 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
 use prasang_core::events::NewEvent;
 use prasang_core::notify::{
-    EventSummary, Notification, NotificationKind, OfferSummary, Recipient, SeatAdmission,
-    TicketLineSummary, TicketSummary,
+    AccessLink, EventSummary, Notification, NotificationKind, OfferSummary, Recipient,
+    SeatAdmission, TicketLineSummary, TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, Role};
@@ -86,6 +86,51 @@ pub fn waitlist_offer(log_seq: u64, channel: &str) -> Notification {
         deadline: Timestamp::from_millis(1_796_049_000_000),
         accept_url: ACCEPT_URL.into(),
     });
+    notification
+}
+
+/// The token of [`ACCESS_URL`], spelled once for both constants.
+macro_rules! access_token {
+    () => {
+        "R1VFU1QtU0FNUExFLVRPS0VOLW5vdC1zaWduZWQtMDEyMzQ1Njc4OS1hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ei1BQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWi0wMTIzNDU2Nzg5"
+    };
+}
+
+/// The token of [`ACCESS_URL`]: shaped like a signed one (140 base64url characters), not
+/// signed. Tests look for it in what a channel sent.
+pub const ACCESS_TOKEN: &str = access_token!();
+
+/// Ada's sign-in link as the notifier signs it on a server whose public address is
+/// `https://tickets.example.org`.
+pub const ACCESS_URL: &str = concat!(
+    "https://tickets.example.org/guest/access?token=",
+    access_token!()
+);
+
+/// Ada's sign-in link ([`ACCESS_URL`]), working until Mon 30 Nov 2026, 20:00 in Kolkata
+/// (14:30 UTC).
+fn access() -> AccessLink {
+    AccessLink {
+        url: ACCESS_URL.into(),
+        expires_at: Timestamp::from_millis(1_796_049_000_000),
+    }
+}
+
+/// Ada, a guest, asked for a way back to her tickets for [`booked_in_kolkata`]'s event: the
+/// notification the dispatcher makes for log entry `log_seq` and `channel`, with the sign-in
+/// link the notifier adds before an `email` delivery ([`ACCESS_URL`]).
+pub fn guest_access(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked_in_kolkata(log_seq, channel);
+    notification.kind = NotificationKind::GuestAccess;
+    notification.ticket = None;
+    notification.access = Some(access());
+    notification
+}
+
+/// [`booked_in_kolkata`] for Ada as a guest: her booking confirmation with her sign-in link.
+pub fn guest_booked(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked_in_kolkata(log_seq, channel);
+    notification.access = Some(access());
     notification
 }
 

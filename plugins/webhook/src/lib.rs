@@ -5,6 +5,10 @@
 //! - `webhook-timestamp`: Unix seconds of this attempt;
 //! - `webhook-signature`: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
 //!
+//! A guest's sign-in link (`notification.access`) is a credential and never goes into a
+//! payload; a `guest-access` notification, which only carries one, is answered with a
+//! `skipped:` receipt and not posted.
+//!
 //! Settings: `url` and `secret` (`whsec_<base64>`, or plain text used as the key).
 
 use base64::Engine as _;
@@ -13,7 +17,7 @@ use hmac::{Hmac, Mac};
 use prasang_plugin_sdk::time::UtcDateTime;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, EventStatus, Notification, NotificationKind, Receipt,
-    TicketStatus, config, host,
+    TicketStatus, access, config, host,
 };
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -22,6 +26,9 @@ struct Webhook;
 
 impl ChannelPlugin for Webhook {
     fn deliver(notification: Notification) -> Result<Receipt, DeliveryError> {
+        if let Some(skipped) = access::skip_unpublishable(&notification) {
+            return Ok(skipped);
+        }
         let url = config::require("url")?;
         let key = signing_key(&config::require("secret")?)?;
         let body = payload(&notification).to_string();
@@ -85,10 +92,13 @@ pub fn event_type(kind: NotificationKind) -> &'static str {
         NotificationKind::FeedbackRequest => "feedback.request",
         NotificationKind::WaitlistOffer => "waitlist.offer",
         NotificationKind::OrganizerMessage => "organizer.message",
+        // Never posted (see `deliver`): named for completeness.
+        NotificationKind::GuestAccess => "guest.access",
     }
 }
 
-/// The JSON body: `{type, timestamp, data}` as Standard Webhooks recommends.
+/// The JSON body: `{type, timestamp, data}` as Standard Webhooks recommends. Every field is
+/// named here, so a guest's sign-in link (`access`) is never in it.
 pub fn payload(n: &Notification) -> Value {
     let time = |millis: i64| UtcDateTime::from_millis(millis).rfc3339();
     let ticket = n.ticket.as_ref().map(|t| {
@@ -198,6 +208,22 @@ mod tests {
         );
         assert_eq!(body["data"]["ticket"], Value::Null);
         assert_eq!(body["data"]["subject"], Value::Null);
+    }
+
+    #[test]
+    fn a_guests_sign_in_link_is_never_in_a_payload() {
+        use prasang_plugin_sdk::testing::{ACCESS_URL, guest_access, guest_booked};
+        let body = payload(&guest_booked()).to_string();
+        assert!(body.contains("ticket.booked"), "{body}");
+        assert!(!body.contains(ACCESS_URL), "{body}");
+        assert!(!body.contains("token="), "{body}");
+        assert!(!body.contains("access"), "{body}");
+        let skipped = access::skip_unpublishable(&guest_access()).expect("skipped");
+        assert!(
+            skipped.detail.starts_with("skipped: "),
+            "{}",
+            skipped.detail
+        );
     }
 
     #[test]

@@ -67,7 +67,7 @@ impl Analytics<'_> {
         scope: Scope,
     ) -> Result<Demographics, AnalyticsError> {
         let groups = self.groups(&self.authorize(actor, scope)?)?;
-        let mut rows = Vec::with_capacity(28);
+        let mut rows = Vec::with_capacity(GENDERS.len() * AgeGroup::ALL.len());
         for gender in GENDERS {
             for age_group in AgeGroup::ALL {
                 let holders = groups

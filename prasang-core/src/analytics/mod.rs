@@ -95,11 +95,15 @@ pub enum AgeGroup {
     From55To64 = 5,
     /// 65 and over.
     From65 = 6,
+    /// Not known: a guest, who bought without an account and told no age (stored as 0;
+    /// registration asks for 13 or over). Last, so the stored groups of the others keep their
+    /// numbers.
+    Unknown = 7,
 }
 
 impl AgeGroup {
-    /// Every group, youngest first.
-    pub const ALL: [AgeGroup; 7] = [
+    /// Every group, youngest first, then [`AgeGroup::Unknown`].
+    pub const ALL: [AgeGroup; 8] = [
         AgeGroup::Under18,
         AgeGroup::From18To24,
         AgeGroup::From25To34,
@@ -107,12 +111,15 @@ impl AgeGroup {
         AgeGroup::From45To54,
         AgeGroup::From55To64,
         AgeGroup::From65,
+        AgeGroup::Unknown,
     ];
 
-    /// The group of an age in years.
+    /// The group of an age in years; [`AgeGroup::Unknown`] under 13, which no registration
+    /// gives (a guest's age is 0: not told).
     pub fn of(age: u8) -> AgeGroup {
         match age {
-            0..=17 => AgeGroup::Under18,
+            0..=12 => AgeGroup::Unknown,
+            13..=17 => AgeGroup::Under18,
             18..=24 => AgeGroup::From18To24,
             25..=34 => AgeGroup::From25To34,
             35..=44 => AgeGroup::From35To44,
@@ -136,6 +143,7 @@ impl AgeGroup {
             AgeGroup::From45To54 => "45_54",
             AgeGroup::From55To64 => "55_64",
             AgeGroup::From65 => "65_plus",
+            AgeGroup::Unknown => "unknown",
         }
     }
 }

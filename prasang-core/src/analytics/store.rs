@@ -584,7 +584,7 @@ impl Admission {
 pub(crate) fn group_of(gender: u8, age: u8) -> Group {
     (
         gender_from(gender).unwrap_or(Gender::Undisclosed),
-        AgeGroup::from_byte(age).unwrap_or(AgeGroup::Under18),
+        AgeGroup::from_byte(age).unwrap_or(AgeGroup::Unknown),
     )
 }
 

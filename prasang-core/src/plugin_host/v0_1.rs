@@ -1,6 +1,7 @@
 //! Bindings for `prasang:channel@0.1.0`, kept so plugins built against it load and run as
-//! before (they are skipped for `feedback_request`, which 0.1.0 does not have). The bindings,
-//! host functions and unchanged records come from [`channel_host!`](super::shared_bindings).
+//! before (they are skipped for `feedback_request` and the kinds of 0.3.0, which 0.1.0 does not
+//! have). The bindings, host functions and unchanged records come from
+//! [`channel_host!`](super::shared_bindings).
 
 super::shared_bindings::channel_host!("0.1.0", "../plugins/wit/0.1.0");
 

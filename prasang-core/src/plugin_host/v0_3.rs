@@ -2,8 +2,9 @@
 //! for it (its lines by ticket type, its discount and promo code), each booked seat's admission
 //! code, inline e-mail parts (`attachment.content-id`) and the `qr-code-png` host function;
 //! the kinds `waitlist-offer` (with the `offer`, its deadline also in the event's local time)
-//! and `organizer-message` (with its `subject`). The SDK and the bundled plugins build for this
-//! version.
+//! and `organizer-message` (with its `subject`), and `guest-access` with a guest's sign-in link
+//! (`access`, which the notifier signs for the `email` channel alone). The SDK and the bundled
+//! plugins build for this version.
 
 super::shared_bindings::channel_host!(
     "0.3.0",
@@ -30,6 +31,11 @@ super::shared_bindings::zoned_notification!(notification |n, zone| {
         accept_url: offer.accept_url.clone(),
     }),
     subject: n.subject.clone(),
+    access: n.access.as_ref().map(|access| wit::Access {
+        url: access.url.clone(),
+        expires_at: access.expires_at.as_millis(),
+        expires_at_local: local_time(zone, access.expires_at),
+    }),
 });
 
 /// Every kind the core has.
@@ -38,6 +44,7 @@ fn kind(kind: NotificationKind) -> Option<wit::NotificationKind> {
         NotificationKind::FeedbackRequest => wit::NotificationKind::FeedbackRequest,
         NotificationKind::WaitlistOffer => wit::NotificationKind::WaitlistOffer,
         NotificationKind::OrganizerMessage => wit::NotificationKind::OrganizerMessage,
+        NotificationKind::GuestAccess => wit::NotificationKind::GuestAccess,
         other => return shared_kind(other),
     })
 }

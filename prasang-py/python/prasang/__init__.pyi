@@ -169,10 +169,13 @@ class Database:
     def feedback(self) -> Table:
         """Every feedback entry with its reply."""
     def attendees(self) -> Table:
-        """Every account as demographics only (id, role, gender, age group, created_at)."""
+        """Every account as demographics only (id, role, gender, age group, guest, created_at):
+        a guest (bought without an account) is undisclosed, age group unknown, guest True."""
     def log(self, from_seq: int = 0, limit: Optional[int] = None) -> Table:
         """The event log from a sequence number: seq, at, kind, data (JSON text). An organizer's
-        message (`message_sent`) keeps subject_chars and body_chars, not its words."""
+        message (`message_sent`) keeps subject_chars and body_chars, not its words. Entries
+        carry ids, never names or e-mail addresses (guest_created, guest_access_requested,
+        guest_registered, ticket_names_changed included)."""
     def verify_integrity(self) -> Dict[str, Any]:
         """Recomputes seat counters and indexes from the records: events, tickets, users
         checked and the problems found (an empty list when the store is sound)."""
@@ -200,8 +203,10 @@ class Database:
         currency: str = "EUR",
         per_user_limit: int = 1,
         description: str = "",
+        attendee_names: str = "not_asked",
     ) -> str:
-        """Creates an event as the logged-in organizer; returns its id."""
+        """Creates an event as the logged-in organizer; returns its id. `attendee_names`:
+        not_asked, optional or required (a name per seat)."""
     def add_ticket_type(self, event: str, ticket_type: Dict[str, Any]) -> int:
         """Adds a ticket type (the REST API's fields) as the logged-in organizer; returns its
         number."""
@@ -214,9 +219,27 @@ class Database:
         idempotency_key: Optional[str] = None,
         lines: Optional[List[Dict[str, int]]] = None,
         promo_code: Optional[str] = None,
+        attendee_names: Optional[List[str]] = None,
     ) -> Dict[str, Any]:
-        """Books seats (or `lines`: [{"ticket_type", "quantity"}]) as the logged-in user:
+        """Books seats (or `lines`: [{"ticket_type", "quantity"}]) as the logged-in user, with
+        one attendee name per seat ("" for none) where the event asks for them:
         {"id", "status", "amount_minor", "discount_minor"}."""
+    def guest_book(
+        self,
+        event: str,
+        name: str,
+        email: str,
+        quantity: int = 1,
+        idempotency_key: Optional[str] = None,
+        lines: Optional[List[Dict[str, int]]] = None,
+        promo_code: Optional[str] = None,
+        attendee_names: Optional[List[str]] = None,
+    ) -> Dict[str, Any]:
+        """Books as a guest with a name and an e-mail address, no login (the tickets go to
+        the address's guest account, made if new): book's dict plus "user"."""
+    def set_attendee_names(self, ticket: str, names: List[str]) -> None:
+        """Changes the attendee names of one of the logged-in user's tickets (one per seat)
+        until the event starts."""
     def confirm_payment(self, ticket: str) -> None:
         """Confirms a held ticket's payment as its event's logged-in organizer."""
     def cancel(self, ticket: str) -> None:
@@ -231,7 +254,7 @@ class Database:
     ) -> Dict[str, Any]:
         """Checks a seat in at a gate as the logged-in organizer or door staff:
         {"ticket", "seat", "ticket_type"}; refusals raise (already admitted: Conflict)."""
-        def configure_waitlist(self, event: str, settings: Dict[str, Any]) -> None:
+    def configure_waitlist(self, event: str, settings: Dict[str, Any]) -> None:
         """Sets an event's waiting list as its organizer (the REST API's fields:
         enabled, paused, offer_window_minutes, offer_what_fits)."""
     def join_waitlist(self, event: str, seats: int = 1, ticket_type: Optional[int] = None) -> int:

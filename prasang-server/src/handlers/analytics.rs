@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use hyper::StatusCode;
 use hyper::header::{ACCEPT, CONTENT_DISPOSITION, HeaderValue};
 use prasang_core::analytics::csv::{Table, to_csv};
-use prasang_core::analytics::{ReportName, Scope, TopParams, TrendParams};
+use prasang_core::analytics::{AgeGroup, ReportName, Scope, TopParams, TrendParams};
 use prasang_core::auth::Actor;
 use prasang_core::{EventId, Prasang, UserId};
 use serde::Serialize;
@@ -238,8 +238,8 @@ pub(crate) fn schemas() -> Value {
     let int = json!({ "type": "integer" });
     let num = json!({ "type": ["number", "null"] });
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
-    let age =
-        json!({ "enum": ["under_18", "18_24", "25_34", "35_44", "45_54", "55_64", "65_plus"] });
+    let ages: Vec<&str> = AgeGroup::ALL.iter().map(|group| group.as_str()).collect();
+    let age = json!({ "enum": ages });
     let id = json!({ "type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{26}$" });
     let pair = |first: &Value| json!({ "type": "array", "prefixItems": [first, int], "minItems": 2, "maxItems": 2 });
     let currency = json!({ "type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217" });

@@ -281,7 +281,7 @@ mod tests {
     #[test]
     fn category_labels_are_all_drawn() {
         let groups = [
-            "under 18", "18–24", "25–34", "35–44", "45–54", "55–64", "65+",
+            "under 18", "18–24", "25–34", "35–44", "45–54", "55–64", "65+", "unknown",
         ];
         let steps = crate::web::dashboard::FUNNEL_STEPS;
         for names in [&groups[..], &steps[..]] {
