@@ -10,11 +10,15 @@
 //! `--waitlist N` first fills a waiting list of N entries on another event of the same server
 //! ([`waitlist`]), then runs the same sale beside it.
 //!
+//! `--guests N` runs the sale with N guest checkouts instead, each under its own e-mail address
+//! and so each making a guest account, with no registration or login before it ([`guests`]).
+//!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
 //! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
 //! event ([`message`]).
 
 mod check_in;
+mod guests;
 mod message;
 mod waitlist;
 
@@ -93,6 +97,11 @@ pub struct BenchArgs {
     /// server (one seat, booked), so the sale runs beside a list of N entries.
     #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message"])]
     pub waitlist: Option<usize>,
+    /// Instead of the sale by registered users: N guest checkouts (`POST
+    /// /api/v1/guest/bookings`) race for `--capacity` seats, each with its own e-mail address,
+    /// so each makes a guest account.
+    #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist"])]
+    pub guests: Option<usize>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -665,6 +674,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
     if args.message {
         return message::run(args).await;
+    }
+    if let Some(guests) = args.guests {
+        return guests::run(args, guests).await;
     }
     let servers = Servers::start(&args).await?;
     let server = servers.server;
