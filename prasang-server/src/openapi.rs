@@ -27,7 +27,7 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
     if route.access == Access::Bearer || route.refusals.contains(&403) {
         statuses.push((403, "not allowed for this user"));
     }
-    if has_id {
+    if has_id || route.refusals.contains(&404) {
         statuses.push((404, "not found (or not visible to the caller)"));
     }
     if route.refusals.contains(&409) {

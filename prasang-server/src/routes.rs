@@ -215,7 +215,7 @@ const API: &[Route] = &[
     .body("GuestCheckout")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
-    .refuses(&[409]),
+    .refuses(&[404, 409]),
     Route::new(
         "POST",
         "/api/v1/guest/links",

@@ -65,14 +65,15 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
         email: body.email,
         booking: booking.request(body.event, key),
     };
-    let pending = cx.prasang().guests().book_async(&checkout);
-    match pending {
-        Ok(pending) => submit(&cx, pending).await,
+    let pending = match cx.prasang().guests().book_async(&checkout) {
+        Ok(pending) => pending,
         Err(refused) => {
-            cx.state.metrics.booking::<()>(Err(()));
-            Err(refused.into())
+            // Refused before it reached the booking writer: counted as any refused booking.
+            cx.state.metrics.booking(Err::<bool, _>(&refused));
+            return Err(refused.into());
         }
-    }
+    };
+    submit(&cx, pending).await
 }
 
 /// The idempotency key of a checkout: the body's or the `Idempotency-Key` header's (as a
