@@ -9,12 +9,11 @@ use std::time::Duration;
 use hyper::Method;
 use serde_json::json;
 
-use prasang_http_client::usage::process_usage;
-use prasang_http_client::{self as client};
+use prasang_http_client as client;
 
 use super::{
-    BenchArgs, BenchError, MakeRequest, Servers, bar, integrity_ok, load, organizer_event,
-    report_head, statuses, timed_get,
+    BenchArgs, BenchError, MakeRequest, Measured, Servers, integrity_ok, measured, organizer_event,
+    report_head, seats, statuses, timed_get,
 };
 
 /// Runs the guests' sale and prints its report.
@@ -34,32 +33,15 @@ pub(super) async fn run(args: BenchArgs, n: usize) -> Result<(), BenchError> {
             client::request(Method::POST, "/api/v1/guest/bookings", None, Some(&body))
         })
     };
-    let server_pid = servers.server_pid();
-    let (cpu_before, written_before) = process_usage(&server_pid);
-    let sale = load(
-        server,
-        c,
-        Some(n),
-        None,
-        checkout,
-        None,
-        bar(n as u64, "guest sale"),
-    )
-    .await?;
-    let (cpu_after, written_after) = process_usage(&server_pid);
-    let cpu_per_request = (cpu_after - cpu_before).as_secs_f64() * 1e6 / n as f64;
-    let bytes_per_request = written_after.saturating_sub(written_before) as f64 / n as f64;
+    let Measured {
+        run: sale,
+        cpu,
+        written,
+    } = measured(&servers, c, n, checkout, "guest sale").await?;
+    let cpu_per_request = cpu.as_secs_f64() * 1e6 / n as f64;
+    let bytes_per_request = written as f64 / n as f64;
 
-    let event = client::call(
-        server,
-        Method::GET,
-        &format!("/api/v1/events/{event_id}"),
-        None,
-        None,
-    )
-    .await?
-    .json();
-    let booked = event["seats"]["booked"].as_u64().unwrap_or(u64::MAX);
+    let (booked, _) = seats(server, &event_id).await?;
     let integrity_ok = integrity_ok(server).await?;
     let span = Duration::from_secs(args.ceiling_secs.max(1));
     let hello = timed_get(servers.hello, c, span, "/", "hello-world").await?;
