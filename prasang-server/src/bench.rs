@@ -10,11 +10,15 @@
 //! `--waitlist N` first fills a waiting list of N entries on another event of the same server
 //! ([`waitlist`]), then runs the same sale beside it.
 //!
+//! `--guests N` runs the sale with N guest checkouts instead, each under its own e-mail address
+//! and so each making a guest account, with no registration or login before it ([`guests`]).
+//!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
 //! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
 //! event ([`message`]).
 
 mod check_in;
+mod guests;
 mod message;
 mod waitlist;
 
@@ -93,6 +97,11 @@ pub struct BenchArgs {
     /// server (one seat, booked), so the sale runs beside a list of N entries.
     #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message"])]
     pub waitlist: Option<usize>,
+    /// Instead of the sale by registered users: N guest checkouts (`POST
+    /// /api/v1/guest/bookings`) race for `--capacity` seats, each with its own e-mail address,
+    /// so each makes a guest account.
+    #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist"])]
+    pub guests: Option<usize>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -612,6 +621,56 @@ async fn create_event(
     Ok(event.json()["id"].as_str().unwrap_or_default().to_owned())
 }
 
+/// A load run of `n` requests made by `make` over `c` connections, with the CPU time the server
+/// process used and the bytes it wrote meanwhile.
+struct Measured {
+    run: LoadResult,
+    cpu: Duration,
+    written: u64,
+}
+
+async fn measured(
+    servers: &Servers,
+    c: usize,
+    n: usize,
+    make: MakeRequest,
+    label: &str,
+) -> Result<Measured, BenchError> {
+    let server_pid = servers.server_pid();
+    let (cpu_before, written_before) = process_usage(&server_pid);
+    let run = load(
+        servers.server,
+        c,
+        Some(n),
+        None,
+        make,
+        None,
+        bar(n as u64, label),
+    )
+    .await?;
+    let (cpu_after, written_after) = process_usage(&server_pid);
+    Ok(Measured {
+        run,
+        cpu: cpu_after.saturating_sub(cpu_before),
+        written: written_after.saturating_sub(written_before),
+    })
+}
+
+/// The seats of `event_id` booked and remaining, as its public page shows them.
+async fn seats(server: SocketAddr, event_id: &str) -> Result<(u64, u64), BenchError> {
+    let event = client::call(
+        server,
+        Method::GET,
+        &format!("/api/v1/events/{event_id}"),
+        None,
+        None,
+    )
+    .await?
+    .json();
+    let count = |name: &str| event["seats"][name].as_u64().unwrap_or(u64::MAX);
+    Ok((count("booked"), count("remaining")))
+}
+
 /// Whether the store's integrity check passes (`GET /api/v1/admin/integrity`).
 async fn integrity_ok(server: SocketAddr) -> Result<bool, BenchError> {
     let admin_token = access_token(server, ADMIN.0, ADMIN.1).await?;
@@ -665,6 +724,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
     if args.message {
         return message::run(args).await;
+    }
+    if let Some(guests) = args.guests {
+        return guests::run(args, guests).await;
     }
     let servers = Servers::start(&args).await?;
     let server = servers.server;
@@ -721,36 +783,16 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
-    let server_pid = servers.server_pid();
-    let (cpu_before, written_before) = process_usage(&server_pid);
-    let sale = load(
-        server,
-        c,
-        Some(n),
-        None,
-        book,
-        None,
-        bar(n as u64, "flash sale"),
-    )
-    .await?;
-
-    let (cpu_after, written_after) = process_usage(&server_pid);
-    let cpu_per_request = (cpu_after - cpu_before).as_secs_f64() * 1e6 / n as f64;
-    let bytes_per_seat =
-        written_after.saturating_sub(written_before) as f64 / sale.count(201).max(1) as f64;
+    let Measured {
+        run: sale,
+        cpu,
+        written,
+    } = measured(&servers, c, n, book, "flash sale").await?;
+    let cpu_per_request = cpu.as_secs_f64() * 1e6 / n as f64;
+    let bytes_per_seat = written as f64 / sale.count(201).max(1) as f64;
 
     // 4. Check through the API: exactly C seats sold, integrity holds.
-    let event = client::call(
-        server,
-        Method::GET,
-        &format!("/api/v1/events/{event_id}"),
-        None,
-        None,
-    )
-    .await?
-    .json();
-    let booked = event["seats"]["booked"].as_u64().unwrap_or(u64::MAX);
-    let remaining = event["seats"]["remaining"].as_u64().unwrap_or(u64::MAX);
+    let (booked, remaining) = seats(server, &event_id).await?;
     let integrity_ok = integrity_ok(server).await?;
 
     // 5. Ceilings, with the same load generator.

@@ -27,7 +27,7 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
     if route.access == Access::Bearer || route.refusals.contains(&403) {
         statuses.push((403, "not allowed for this user"));
     }
-    if has_id {
+    if has_id || route.refusals.contains(&404) {
         statuses.push((404, "not found (or not visible to the caller)"));
     }
     if route.refusals.contains(&409) {
@@ -51,7 +51,10 @@ fn schemas() -> Value {
     let gender = json!({ "enum": ["female", "male", "non_binary", "undisclosed"] });
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
     let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
-        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request"] });
+        "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request",
+        "waitlist_offer", "organizer_message", "guest_access"] });
+    let attendee_names = json!({ "enum": ["not_asked", "optional", "required"],
+        "description": "whether bookings give a name per seat" });
     json!({
         "Problem": {
             "type": "object",
@@ -78,7 +81,10 @@ fn schemas() -> Value {
             "type": "object",
             "properties": {
                 "id": id(), "name": string(), "email": string(), "role": role,
-                "gender": gender, "age": { "type": "integer" }, "created_at": time()
+                "gender": gender, "age": { "type": "integer", "description": "0: unknown (a guest's)" },
+                "created_at": time(),
+                "guest": { "type": "boolean",
+                    "description": "a guest account: made at checkout, no password; signs in with e-mailed links" }
             }
         },
         "NewUser": {
@@ -139,7 +145,8 @@ fn schemas() -> Value {
                 "status": { "enum": ["published", "cancelled"] },
                 "created_at": time(), "updated_at": time(),
                 "seats": { "$ref": "#/components/schemas/Seats" },
-                "rating": { "$ref": "#/components/schemas/EventRating" }
+                "rating": { "$ref": "#/components/schemas/EventRating" },
+                "attendee_names": attendee_names.clone()
             }
         },
         "NewEvent": {
@@ -156,6 +163,8 @@ fn schemas() -> Value {
                 "currency": { "type": "string", "default": "EUR" },
                 "image_url": { "type": ["string", "null"] },
                 "per_user_limit": integer_or(limits::PER_USER_LIMIT, 1),
+                "attendee_names": { "enum": ["not_asked", "optional", "required"],
+                    "default": "not_asked", "description": "whether bookings give a name per seat" },
                 "ticket_types": {
                     "type": "array", "minItems": limits::TICKET_TYPES.min,
                     "maxItems": limits::TICKET_TYPES.max,
@@ -172,7 +181,8 @@ fn schemas() -> Value {
                 "starts_at": event_time(), "ends_at": event_time(), "time_zone": time_zone(),
                 "capacity": integer(limits::CAPACITY), "price_minor": integer(limits::PRICE_MINOR),
                 "currency": string(), "image_url": { "type": ["string", "null"] },
-                "per_user_limit": integer(limits::PER_USER_LIMIT)
+                "per_user_limit": integer(limits::PER_USER_LIMIT),
+                "attendee_names": attendee_names
             }
         },
         "EventPage": page_of("Event"),
@@ -185,6 +195,8 @@ fn schemas() -> Value {
                 "lines": { "type": "array", "items": { "$ref": "#/components/schemas/TicketLine" } },
                 "promo_code": { "type": ["string", "null"] },
                 "promo_seats": { "type": "integer" }, "discount_minor": { "type": "integer" },
+                "attendee_names": { "type": "array", "items": string(),
+                    "description": "one per seat in seat order (\"\": unnamed); empty when none were given" },
                 "created_at": time(),
                 "updated_at": time(), "expires_at": { "type": ["string", "null"], "format": "date-time" }
             }
@@ -279,6 +291,8 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::check_in::schemas(),
         crate::handlers::messages::schemas(),
         crate::handlers::waitlist::schemas(),
+        crate::handlers::guests::schemas(),
+        crate::handlers::embed::schemas(),
     ] {
         if let (Some(all), Value::Object(more)) = (schemas.as_object_mut(), extra) {
             all.extend(more);

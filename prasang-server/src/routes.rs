@@ -2,8 +2,8 @@
 //! built. Add a route here (and its handler) and it is served, measured and documented.
 
 use crate::handlers::{
-    admin, admission, analytics, auth, check_in, events, feedback, messages, meta, notifications,
-    promo_codes, ticket_types, tickets, users, waitlist,
+    admin, admission, analytics, auth, check_in, embed, events, feedback, guests, messages, meta,
+    notifications, promo_codes, ticket_types, tickets, users, waitlist,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -206,6 +206,53 @@ const API: &[Route] = &[
     .refuses(&[401]),
     Route::new(
         "POST",
+        "/api/v1/guest/bookings",
+        handler!(guests::book),
+        "guestCheckout",
+        "guests",
+        "Book without an account: the seats go to the guest account of the e-mail address (made if new), whose confirmation carries a sign-in link; repeating a request with the same idempotency key returns the first answer",
+    )
+    .body("GuestCheckout")
+    .header(&["Idempotency-Key"])
+    .returns(201, Some("Ticket"))
+    .refuses(&[404, 409]),
+    Route::new(
+        "POST",
+        "/api/v1/guest/links",
+        handler!(guests::request_link),
+        "requestGuestLink",
+        "guests",
+        "E-mail a new sign-in link to a guest's address; the same answer whether or not the address is known",
+    )
+    .rate_limited()
+    .body("GuestLinkRequest")
+    .returns(202, Some("GuestLinkAccepted")),
+    Route::new(
+        "POST",
+        "/api/v1/guest/sessions",
+        handler!(guests::sign_in),
+        "openGuestSession",
+        "guests",
+        "Spend a sign-in link (single use, 30 minutes) for a session of its guest account, as a login answers",
+    )
+    .rate_limited()
+    .body("GuestSignIn")
+    .returns(200, Some("Session"))
+    .refuses(&[401]),
+    Route::new(
+        "POST",
+        "/api/v1/guest/registration",
+        handler!(guests::register),
+        "registerGuest",
+        "guests",
+        "Set a password on the caller's guest account: it becomes a normal account with the same id and tickets",
+    )
+    .bearer()
+    .body("GuestRegistration")
+    .returns(200, Some("User"))
+    .refuses(&[409]),
+    Route::new(
+        "POST",
         "/api/v1/auth/refresh",
         handler!(auth::refresh),
         "refresh",
@@ -303,6 +350,27 @@ const API: &[Route] = &[
     .returns(200, Some("User")),
     Route::new(
         "GET",
+        "/api/v1/users/{id}/embed-origins",
+        handler!(embed::for_user),
+        "getEmbedOrigins",
+        "embed",
+        "The web origins that may frame the organizer's booking widgets (the organizer, admins)",
+    )
+    .bearer()
+    .returns(200, Some("EmbedOrigins")),
+    Route::new(
+        "PUT",
+        "/api/v1/users/{id}/embed-origins",
+        handler!(embed::set_for_user),
+        "setEmbedOrigins",
+        "embed",
+        "Set the web origins (scheme://host[:port], at most 20) that may frame the organizer's booking widgets; empty: none (the organizer, admins)",
+    )
+    .bearer()
+    .body("EmbedOrigins")
+    .returns(200, Some("EmbedOrigins")),
+    Route::new(
+        "GET",
         "/api/v1/events",
         handler!(events::list),
         "listEvents",
@@ -365,6 +433,15 @@ const API: &[Route] = &[
     .bearer()
     .returns(200, Some("Event"))
     .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/embed-origins",
+        handler!(embed::for_event),
+        "getEventEmbedOrigins",
+        "embed",
+        "The web origins that may frame this event's booking widget (its organizer's)",
+    )
+    .returns(200, Some("EmbedOrigins")),
     Route::new(
         "GET",
         "/api/v1/events/{id}/ticket-types",
@@ -531,6 +608,18 @@ const API: &[Route] = &[
         "Cancel a ticket and free its seats",
     )
     .bearer()
+    .returns(200, Some("Ticket"))
+    .refuses(&[409]),
+    Route::new(
+        "PUT",
+        "/api/v1/tickets/{id}/attendee-names",
+        handler!(tickets::set_attendee_names),
+        "setAttendeeNames",
+        "tickets",
+        "Change the attendee names of a ticket's seats until the event starts (its holder)",
+    )
+    .bearer()
+    .body("AttendeeNamesChange")
     .returns(200, Some("Ticket"))
     .refuses(&[409]),
     Route::new(

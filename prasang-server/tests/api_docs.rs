@@ -112,6 +112,10 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     documented("NewEvent", limits::CAPACITY, "minimum", "maximum");
     documented("NewEvent", limits::PRICE_MINOR, "minimum", "maximum");
     documented("Booking", limits::QUANTITY, "minimum", "maximum");
+    documented("GuestCheckout", limits::USER_NAME, "minLength", "maxLength");
+    documented("GuestCheckout", limits::QUANTITY, "minimum", "maximum");
+    documented("GuestRegistration", limits::PASSWORD, "minLength", "maxLength");
+    documented("GuestRegistration", limits::AGE, "minimum", "maximum");
     documented(
         "WaitlistSettings",
         limits::OFFER_WINDOW_MINUTES,

@@ -2,7 +2,7 @@
 
 use hyper::header::HeaderValue;
 use prasang_core::limits;
-use prasang_core::tickets::{BookingLine, BookingOutcome, BookingRequest};
+use prasang_core::tickets::{BookingLine, BookingOutcome, BookingRequest, PendingBooking};
 use prasang_core::{EventId, TicketId};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -12,19 +12,28 @@ use crate::request::{Ctx, Reply, created};
 use crate::schema::{integer, string};
 
 /// Booking body: `quantity` seats of the event's default type, or seats per type in `lines`,
-/// with an optional promo code; the body may be empty (one seat).
+/// with an optional promo code and names per seat; the body may be empty (one seat).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Booking {
-    quantity: Option<i64>,
+pub(crate) struct Booking {
+    pub(crate) quantity: Option<i64>,
     #[serde(default)]
-    lines: Vec<BookingLine>,
+    pub(crate) lines: Vec<BookingLine>,
     #[serde(default)]
-    promo_code: Option<String>,
+    pub(crate) promo_code: Option<String>,
+    #[serde(default)]
+    pub(crate) attendee_names: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttendeeNamesChange {
+    attendee_names: Vec<String>,
 }
 
 impl Booking {
-    fn request(self, event: EventId, idempotency_key: Option<String>) -> BookingRequest {
+    /// The core's request for these seats of `event`.
+    pub(crate) fn request(self, event: EventId, idempotency_key: Option<String>) -> BookingRequest {
         // Without lines, one seat unless told; with lines, their sum is the quantity.
         let quantity = self
             .quantity
@@ -35,7 +44,7 @@ impl Booking {
             idempotency_key,
             lines: self.lines,
             promo_code: self.promo_code,
-            attendee_names: Vec::new(),
+            attendee_names: self.attendee_names,
         }
     }
 }
@@ -45,11 +54,18 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
     let (actor, body): (_, Booking) = cx.caller_and_body().await?;
     let key = cx.header("idempotency-key")?.map(str::to_owned);
     let request = body.request(event, key);
-    let metrics = cx.state.metrics.clone();
-    // Awaited here on the async worker: the core's booking writer answers through the
-    // future, so a booking occupies no blocking-pool thread while it waits for its batch.
-    let outcome = cx.prasang().tickets().book_async(&actor, &request).await;
-    metrics.booking(outcome.as_ref().map(|o| o.replayed));
+    let pending = cx.prasang().tickets().book_async(&actor, &request);
+    submit(&cx, pending).await
+}
+
+/// Waits for a booking handed to the booking writer, counts it and answers as [`booked`].
+/// Awaited here on the async worker: the core's booking writer answers through the future,
+/// so a booking occupies no blocking-pool thread while it waits for its batch.
+pub(crate) async fn submit(cx: &Ctx, pending: PendingBooking) -> Reply {
+    let outcome = pending.await;
+    cx.state
+        .metrics
+        .booking(outcome.as_ref().map(|o| o.replayed));
     booked(&outcome?)
 }
 
@@ -88,6 +104,16 @@ pub(crate) async fn cancel(cx: Ctx) -> Reply {
         .await
 }
 
+/// `PUT /api/v1/tickets/{id}/attendee-names`: the holder renames the seats.
+pub(crate) async fn set_attendee_names(cx: Ctx) -> Reply {
+    let id: TicketId = cx.id("id")?;
+    cx.answer_with_body(move |p, actor, change: AttendeeNamesChange| {
+        p.tickets()
+            .set_attendee_names(actor, id, &change.attendee_names)
+    })
+    .await
+}
+
 pub(crate) async fn confirm_payment(cx: Ctx) -> Reply {
     let id: TicketId = cx.id("id")?;
     cx.answer(move |p, actor| p.tickets().confirm_payment(actor, id))
@@ -107,6 +133,13 @@ pub(crate) async fn list_for_event(cx: Ctx) -> Reply {
         .await
 }
 
+/// The names per seat a booking or a change gives.
+fn attendee_names() -> Value {
+    json!({ "type": "array", "maxItems": limits::QUANTITY.max,
+        "items": { "type": "string", "maxLength": limits::ATTENDEE_NAME.max },
+        "description": "one name per seat in seat order (\"\" leaves a seat unnamed where names are optional), for events that ask for them; leave out for none" })
+}
+
 /// OpenAPI schemas of booking bodies, their lines and quotes.
 pub(crate) fn schemas() -> Value {
     json!({
@@ -120,8 +153,13 @@ pub(crate) fn schemas() -> Value {
                 "lines": { "type": "array", "maxItems": limits::BOOKING_LINES.max,
                     "items": { "$ref": "#/components/schemas/BookingLine" } },
                 "promo_code": { "type": ["string", "null"], "maxLength": limits::PROMO_CODE.max,
-                    "description": "a promo code of the event, any case; empty: none" }
+                    "description": "a promo code of the event, any case; empty: none" },
+                "attendee_names": attendee_names()
             }
+        },
+        "AttendeeNamesChange": {
+            "type": "object", "additionalProperties": false, "required": ["attendee_names"],
+            "properties": { "attendee_names": attendee_names() }
         },
         "BookingLine": {
             "type": "object", "additionalProperties": false, "required": ["ticket_type", "quantity"],
