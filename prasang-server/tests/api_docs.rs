@@ -114,7 +114,12 @@ async fn documented_field_limits_are_the_ones_the_core_enforces() {
     documented("Booking", limits::QUANTITY, "minimum", "maximum");
     documented("GuestCheckout", limits::USER_NAME, "minLength", "maxLength");
     documented("GuestCheckout", limits::QUANTITY, "minimum", "maximum");
-    documented("GuestRegistration", limits::PASSWORD, "minLength", "maxLength");
+    documented(
+        "GuestRegistration",
+        limits::PASSWORD,
+        "minLength",
+        "maxLength",
+    );
     documented("GuestRegistration", limits::AGE, "minimum", "maximum");
     documented(
         "WaitlistSettings",

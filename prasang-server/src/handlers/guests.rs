@@ -11,7 +11,7 @@ use prasang_core::tickets::BookingLine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::tickets::{Booking, submit};
+use super::tickets::{Booking, booked};
 use crate::problem::{ApiError, RequestError};
 use crate::request::{Ctx, Reply, json as json_reply, ok};
 use crate::schema::{id, integer, string, text};
@@ -48,9 +48,8 @@ struct SignIn {
 }
 
 /// `POST /api/v1/guest/bookings`: books as a booking does, for the guest account of the
-/// address (made on the way if new); 201 with the ticket. Awaited on the async worker like
-/// any booking: finding or making the account is one short, unflushed transaction, and the
-/// booking's own flush makes both durable.
+/// address (made by the booking writer with the booking if new); 201 with the ticket. Awaited
+/// on the async worker like any booking.
 pub(crate) async fn book(cx: Ctx) -> Reply {
     let body: Checkout = cx.json()?;
     let key = idempotency_key(&cx, body.idempotency_key)?;
@@ -65,15 +64,11 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
         email: body.email,
         booking: booking.request(body.event, key),
     };
-    let pending = match cx.prasang().guests().book_async(&checkout) {
-        Ok(pending) => pending,
-        Err(refused) => {
-            // Refused before it reached the booking writer: counted as any refused booking.
-            cx.state.metrics.booking(Err::<bool, _>(&refused));
-            return Err(refused.into());
-        }
-    };
-    submit(&cx, pending).await
+    let outcome = cx.prasang().guests().book_async(&checkout).await;
+    cx.state
+        .metrics
+        .booking(outcome.as_ref().map(|o| o.replayed));
+    booked(&outcome?)
 }
 
 /// The idempotency key of a checkout: the body's or the `Idempotency-Key` header's (as a
