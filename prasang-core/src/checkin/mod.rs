@@ -442,7 +442,7 @@ pub(crate) fn revoke_in_tx(
 
 /// The ticket type of seat `seat` (1-based): seats are numbered through the ticket's lines in
 /// order, so with lines [2 × Adult, 1 × Child] seats 1–2 are Adult and seat 3 is Child.
-pub(crate) fn seat_type(ticket: &Ticket, seat: u32) -> TicketTypeId {
+pub fn seat_type(ticket: &Ticket, seat: u32) -> TicketTypeId {
     let mut last = 0;
     let mut before = 0u32;
     for line in &ticket.lines {
