@@ -81,7 +81,11 @@ pub(crate) fn login(cx: WebCx) -> BoxPage {
 }
 
 /// Sets the session cookie and goes to `next`.
-pub(super) fn signed_in(cx: &WebCx, session: &prasang_core::auth::Session, next: &str) -> PageReply {
+pub(super) fn signed_in(
+    cx: &WebCx,
+    session: &prasang_core::auth::Session,
+    next: &str,
+) -> PageReply {
     let mut response = see_other(next);
     response
         .headers_mut()

@@ -170,12 +170,18 @@ pub(crate) struct Purchase {
 impl Purchase {
     /// A refusal of the order, beside the field it is about when the form has it.
     pub(crate) fn refused(order: Order, error: &super::error::WebError) -> Purchase {
-        let field = error.field().map(|field| field.field);
-        Purchase::refused_with(
-            order,
-            capitalised(&error.order_message()),
-            FIELDS_WITH_ERRORS.into_iter().find(|f| Some(*f) == field),
-        )
+        // A refusal of one field of the form goes beside it, in the field's own words.
+        match error.field().and_then(|field| {
+            FIELDS_WITH_ERRORS
+                .into_iter()
+                .find(|f| *f == field.field)
+                .map(|f| (f, &field.message))
+        }) {
+            Some((field, message)) => {
+                Purchase::refused_with(order, capitalised(message), Some(field))
+            }
+            None => Purchase::refused_with(order, capitalised(&error.order_message()), None),
+        }
     }
 
     /// A refusal in the form's own words.
@@ -318,8 +324,12 @@ fn names_fieldset(event: &Event, entered: &[String], error: Option<&str>) -> Mar
         .min(event.seats.remaining)
         .clamp(1, MOST_NAME_FIELDS);
     let hint = match event.attendee_names {
-        AttendeeNames::Required => "A name for every seat you book, in order: the first seats are those of the first ticket type above.",
-        _ => "Optional. One name per seat, in order: the first seats are those of the first ticket type above.",
+        AttendeeNames::Required => {
+            "A name for every seat you book, in order: the first seats are those of the first ticket type above."
+        }
+        _ => {
+            "Optional. One name per seat, in order: the first seats are those of the first ticket type above."
+        }
     };
     html! {
         fieldset.names.invalid[error.is_some()] #attendee_names aria-describedby="attendee_names-hint" {

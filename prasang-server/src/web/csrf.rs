@@ -227,7 +227,10 @@ mod tests {
         let form = Form::parse(format!("csrf={token}").as_bytes());
         let here = headers(&[("host", "a:1"), ("origin", "http://a:1")]);
         assert!(csrf.check_widget(&here, &form, "7", at(0)).is_ok());
-        assert!(csrf.check_widget(&here, &form, "7", at(2 * hour - 1)).is_ok());
+        assert!(
+            csrf.check_widget(&here, &form, "7", at(2 * hour - 1))
+                .is_ok()
+        );
         assert!(csrf.check_widget(&here, &form, "7", at(2 * hour)).is_err());
         assert!(csrf.check_widget(&here, &form, "7", at(-1)).is_err());
         assert!(csrf.check_widget(&here, &form, "8", at(0)).is_err());
@@ -239,7 +242,10 @@ mod tests {
         assert!(csrf.check_widget(&here, &later, "7", at(0)).is_err());
         for forged in ["", "csrf=x", "csrf=527777.AAAA"] {
             let form = Form::parse(forged.as_bytes());
-            assert!(csrf.check_widget(&here, &form, "7", at(0)).is_err(), "{forged}");
+            assert!(
+                csrf.check_widget(&here, &form, "7", at(0)).is_err(),
+                "{forged}"
+            );
         }
     }
 }

@@ -35,10 +35,7 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
         Ok(request) => request,
         Err(message) => {
             let purchase = Purchase::refused_with(order, message, Some("attendee_names"));
-            return Ok(Checkout::Again(
-                purchase,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ));
+            return Ok(Checkout::Again(purchase, StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
     if cx.form.get("step") == "quote" {
@@ -111,7 +108,12 @@ pub(crate) fn heading(ticket: &Ticket) -> &'static str {
 }
 
 /// What a guest booked, and where the tickets and the sign-in link went.
-pub(crate) fn confirmation(event: &Event, ticket: &Ticket, email: &str, names: &TypeNames) -> Markup {
+pub(crate) fn confirmation(
+    event: &Event,
+    ticket: &Ticket,
+    email: &str,
+    names: &TypeNames,
+) -> Markup {
     html! {
         section.confirmation aria-label="Your booking" {
             p { strong { (event.title) } br; span.meta { (format::event_time(event, event.starts_at)) " · " (event.location) } }

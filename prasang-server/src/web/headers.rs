@@ -55,8 +55,11 @@ mod tests {
 
     #[test]
     fn only_a_framable_page_keeps_its_own_framing() {
-        let policy = widget_policy(&["https://venue.example".into(), "http://localhost:8000".into()])
-            .expect("a valid header");
+        let policy = widget_policy(&[
+            "https://venue.example".into(),
+            "http://localhost:8000".into(),
+        ])
+        .expect("a valid header");
         let mut framed = HeaderMap::new();
         framed.insert(CONTENT_SECURITY_POLICY, policy.clone());
         secure(&mut framed, true);

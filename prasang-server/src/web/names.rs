@@ -14,7 +14,8 @@ use prasang_core::Timestamp;
 
 /// Whether the holder may still change the names on `ticket` (the core decides on saving).
 pub(crate) fn editable(ticket: &Ticket, event: &Event, now: Timestamp) -> bool {
-    let asked = event.attendee_names != AttendeeNames::NotAsked || !ticket.attendee_names.is_empty();
+    let asked =
+        event.attendee_names != AttendeeNames::NotAsked || !ticket.attendee_names.is_empty();
     asked
         && ticket.status.is_active()
         && event.status != EventStatus::Cancelled
@@ -22,7 +23,12 @@ pub(crate) fn editable(ticket: &Ticket, event: &Event, now: Timestamp) -> bool {
 }
 
 /// The form that changes the names on `ticket`'s seats, one field per seat.
-pub(crate) fn form(ticket: &Ticket, csrf: &Markup, entered: &[String], error: Option<&str>) -> Markup {
+pub(crate) fn form(
+    ticket: &Ticket,
+    csrf: &Markup,
+    entered: &[String],
+    error: Option<&str>,
+) -> Markup {
     html! {
         form.names method="post" action=(format!("/tickets/{}/names", ticket.id)) novalidate {
             (csrf)

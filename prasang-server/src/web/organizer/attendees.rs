@@ -107,8 +107,8 @@ impl Table for SeatRows {
     }
 }
 
-/// Pages of tickets read for the CSV at a time.
-const CSV_PAGE: usize = 500;
+/// Tickets read for the CSV at a time (the most a page may hold).
+const CSV_PAGE: usize = prasang_core::MAX_PAGE_SIZE;
 
 /// `GET /organizer/events/{id}/attendees.csv`: every ticket of the event, one seat a row
 /// (the organizer and admins; the core's rule).
@@ -159,7 +159,10 @@ pub(crate) fn csv(cx: WebCx) -> BoxPage {
         }
         let mut response = Response::new(Full::new(Bytes::from(to_csv(&SeatRows(rows)))));
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/csv; charset=utf-8"),
+        );
         let file = format!("attachment; filename=\"attendees-{id}.csv\"");
         if let Ok(value) = HeaderValue::from_str(&file) {
             headers.insert(CONTENT_DISPOSITION, value);

@@ -33,8 +33,16 @@ struct EventForm {
 /// The choices of the attendee names field: value and label.
 const NAME_CHOICES: [(&str, AttendeeNames, &str); 3] = [
     ("not_asked", AttendeeNames::NotAsked, "Not asked"),
-    ("optional", AttendeeNames::Optional, "Optional: buyers may name each seat"),
-    ("required", AttendeeNames::Required, "Required: a name on every seat"),
+    (
+        "optional",
+        AttendeeNames::Optional,
+        "Optional: buyers may name each seat",
+    ),
+    (
+        "required",
+        AttendeeNames::Required,
+        "Required: a name on every seat",
+    ),
 ];
 
 impl EventForm {

@@ -20,7 +20,10 @@ pub(crate) fn page(cx: WebCx) -> BoxPage {
         if !actor.can_organize() {
             // The core's rule for the list itself is "the organizer themself"; someone who
             // organizes nothing has no widget.
-            return Err(prasang_core::CommonError::Forbidden("only organizers have a booking widget").into());
+            return Err(prasang_core::CommonError::Forbidden(
+                "only organizers have a booking widget",
+            )
+            .into());
         }
         let origins = cx.core_read(|p| p.events().embed_origins(actor.user_id()))?;
         let body = form(&cx, &origins.join("\n"), None);
@@ -53,7 +56,10 @@ pub(crate) fn save(cx: WebCx) -> BoxPage {
             .map(str::to_owned)
             .collect();
         match cx
-            .core(move |p| p.events().set_embed_origins(&actor, actor.user_id(), &origins))
+            .core(move |p| {
+                p.events()
+                    .set_embed_origins(&actor, actor.user_id(), &origins)
+            })
             .await
         {
             Ok(_) => redirect("/organizer/embed?done=embed-saved"),
@@ -61,7 +67,12 @@ pub(crate) fn save(cx: WebCx) -> BoxPage {
                 let errors = refused_field(error)?;
                 let message = errors.first().map(|(_, message)| message.as_str());
                 let body = form(&cx, &entered, message);
-                form_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, "Booking widget", body)
+                form_page(
+                    &cx,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Booking widget",
+                    body,
+                )
             }
         }
     })
