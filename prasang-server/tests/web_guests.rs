@@ -594,3 +594,99 @@ fn hidden_input(page: &str, name: &str) -> String {
     let value = rest.find("value=\"").expect("a value") + "value=\"".len();
     rest[value..value + rest[value..].find('"').unwrap()].to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_names_the_seats_on_my_tickets_and_the_door_shows_the_name() {
+    let app = spawn().await;
+    let event = event_asking_names(&app, "optional").await;
+    app.register("a@example.org", "attendee").await;
+    let mut attendee = Browser::logged_in(&app, "a@example.org").await;
+    let page = text(&attendee.get(&format!("/events/{event}")).await);
+    assert!(page.contains("Name on seat 1") && !page.contains("Buy without an account"));
+    let reply = attendee
+        .submit(
+            &format!("/events/{event}/book"),
+            &[
+                ("quantity", "2"),
+                ("attendee_name", ""),
+                ("attendee_name", "Bo"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
+    let page = text(&attendee.get("/me/tickets").await);
+    let at = page.find("action=\"/tickets/").expect("a names form") + "action=\"/tickets/".len();
+    let ticket = page[at..at + page[at..].find('/').unwrap()].to_owned();
+    assert!(page.contains("id=\"attendee_name-2\" name=\"attendee_name\" type=\"text\" autocomplete=\"off\" maxlength=\"100\" value=\"Bo\""), "{page}");
+
+    // A name too long is refused on the ticket's names page, as entered.
+    let long = "x".repeat(101);
+    let reply = attendee
+        .submit(
+            &format!("/tickets/{ticket}/names"),
+            &[("attendee_name", "Cy"), ("attendee_name", &long)],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = text(&reply);
+    assert!(
+        page.contains("field-error") && page.contains("value=\"Cy\""),
+        "{page}"
+    );
+    let reply = attendee
+        .submit(
+            &format!("/tickets/{ticket}/names"),
+            &[("attendee_name", "Cy"), ("attendee_name", "")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
+    assert_eq!(
+        reply.header("location"),
+        Some("/me/tickets?done=names-saved")
+    );
+    let page = text(&attendee.get(&format!("/tickets/{ticket}/names")).await);
+    assert!(page.contains("value=\"Cy\""), "{page}");
+    // Someone else's ticket is not theirs to name.
+    let mut stranger = Browser::new(&app);
+    app.register("s@example.org", "attendee").await;
+    stranger.log_in("s@example.org").await;
+    let reply = stranger
+        .submit(
+            &format!("/tickets/{ticket}/names"),
+            &[("attendee_name", "Eve"), ("attendee_name", "")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+
+    // At the door, the seat's name shows with the holder's; an unnamed seat shows the holder.
+    let token = app.access_token("a@example.org").await;
+    let seats = app
+        .get(
+            &format!("/api/v1/tickets/{ticket}/admissions"),
+            Some(&token),
+        )
+        .await
+        .json()["seats"]
+        .clone();
+    let mut organizer = Browser::logged_in(&app, "org@example.org").await;
+    for (seat, shown) in [
+        (0, "Cy <span class=\"meta\">(ticket of a)</span>"),
+        (1, "<p class=\"who\">a</p>"),
+    ] {
+        let reply = organizer
+            .submit(
+                &format!("/events/{event}/door"),
+                &[
+                    ("code", seats[seat]["code"].as_str().unwrap()),
+                    ("gate", "Door"),
+                    ("scan_id", &format!("s{seat}")),
+                ],
+            )
+            .await;
+        let page = text(&reply);
+        assert!(
+            page.contains("<h2>Admitted</h2>") && page.contains(shown),
+            "{page}"
+        );
+    }
+}
