@@ -46,7 +46,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                 };
                 framed(&cx, id, StatusCode::OK, &event.title, body)
             }
-            Outcome::Again(purchase, status) => render(&cx, id, purchase, status),
+            Outcome::Again(purchase, status) => render(&cx, id, *purchase, status),
         }
     })
 }

@@ -24,7 +24,7 @@ pub(crate) enum Checkout {
     /// Booked (or held awaiting payment): the ticket and the address it was sent to.
     Booked { ticket: Box<Ticket>, email: String },
     /// The form again: a code applied, or the order refused (why is in the purchase).
-    Again(Purchase, StatusCode),
+    Again(Box<Purchase>, StatusCode),
 }
 
 /// Reads a guest's booking form for `event` and books it (`step=quote` only applies the code:
@@ -35,7 +35,10 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
         Ok(request) => request,
         Err(message) => {
             let purchase = Purchase::refused_with(order, message, Some("attendee_names"));
-            return Ok(Checkout::Again(purchase, StatusCode::UNPROCESSABLE_ENTITY));
+            return Ok(Checkout::Again(
+                Box::new(purchase),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            ));
         }
     };
     if cx.form.get("step") == "quote" {
@@ -43,7 +46,7 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
             order,
             ..Purchase::default()
         };
-        return Ok(Checkout::Again(purchase, StatusCode::OK));
+        return Ok(Checkout::Again(Box::new(purchase), StatusCode::OK));
     }
     let checkout = GuestCheckout {
         name: order.buyer_name.clone(),
@@ -60,7 +63,7 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
         }),
         Err(error) => {
             let (purchase, status) = refused(order, error)?;
-            Ok(Checkout::Again(purchase, status))
+            Ok(Checkout::Again(Box::new(purchase), status))
         }
     }
 }
@@ -82,7 +85,7 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                 page(&cx, heading(&ticket), body)
             }
             Checkout::Again(purchase, status) => {
-                render(&cx, event, purchase, JoinForm::default(), status)
+                render(&cx, event, *purchase, JoinForm::default(), status)
             }
         }
     })
