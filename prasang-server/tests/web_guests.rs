@@ -248,14 +248,7 @@ async fn a_sign_in_link_is_spent_by_the_button_never_by_opening_it() {
         assert!(page.contains("action=\"/guest/access\"") && page.contains(&token));
     }
     // The button does: a session as the login page starts it, then My tickets.
-    let csrf = reader.token(&format!("/guest/access?token={token}")).await;
-    let reply = reader
-        .post(
-            "/guest/access",
-            &[("csrf", &csrf), ("token", &token)],
-            Some("http://localhost"),
-        )
-        .await;
+    let reply = reader.submit("/guest/access", &[("token", &token)]).await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
     assert_eq!(
         reply.header("location"),
@@ -272,14 +265,7 @@ async fn a_sign_in_link_is_spent_by_the_button_never_by_opening_it() {
 
     // A second use, and a tampered link, get the page to ask for a new one.
     let mut other = Browser::new(&app);
-    let csrf = other.token("/guest/link").await;
-    let reply = other
-        .post(
-            "/guest/access",
-            &[("csrf", &csrf), ("token", &token)],
-            Some("http://localhost"),
-        )
-        .await;
+    let reply = other.submit("/guest/access", &[("token", &token)]).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     let page = text(&reply);
     assert!(
@@ -293,28 +279,19 @@ async fn a_sign_in_link_is_spent_by_the_button_never_by_opening_it() {
     } else {
         tampered
     };
-    let reply = other
-        .post(
-            "/guest/access",
-            &[("csrf", &csrf), ("token", &tampered)],
-            Some("http://localhost"),
-        )
-        .await;
+    let reply = other.submit("/guest/access", &[("token", &tampered)]).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert!(text(&reply).contains("not valid"));
 
     // The guest sets a password: a normal account from now on, with the same ticket.
-    let csrf = reader.token("/me/password").await;
     let reply = reader
-        .post(
+        .submit(
             "/me/password",
             &[
-                ("csrf", &csrf),
                 ("password", "password123"),
                 ("gender", "female"),
                 ("age", "31"),
             ],
-            Some("http://localhost"),
         )
         .await;
     assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
@@ -341,16 +318,9 @@ async fn asking_for_a_link_answers_the_same_for_any_address() {
     let login = text(&buyer.get("/login").await);
     assert!(login.contains("href=\"/guest/link\""), "{login}");
     let mut asker = Browser::new(&app);
-    let csrf = asker.token("/guest/link").await;
     let mut answers = Vec::new();
     for email in ["gita@example.org", "nobody@example.org", "org@example.org"] {
-        let reply = asker
-            .post(
-                "/guest/link",
-                &[("csrf", &csrf), ("email", email)],
-                Some("http://localhost"),
-            )
-            .await;
+        let reply = asker.submit("/guest/link", &[("email", email)]).await;
         assert_eq!(reply.status, StatusCode::OK);
         answers.push(text(&reply));
     }
@@ -360,22 +330,16 @@ async fn asking_for_a_link_answers_the_same_for_any_address() {
     mailbox.token(&app, "gita@example.org", 1).await;
     // A malformed address is refused beside the field.
     let reply = asker
-        .post(
-            "/guest/link",
-            &[("csrf", &csrf), ("email", "not an address")],
-            Some("http://localhost"),
-        )
+        .submit("/guest/link", &[("email", "not an address")])
         .await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(text(&reply).contains("field-error"));
 
     // Registering with the guest's address says what to do instead.
-    let csrf = asker.token("/register").await;
     let reply = asker
-        .post(
+        .submit(
             "/register",
             &[
-                ("csrf", &csrf),
                 ("name", "Gita"),
                 ("email", "gita@example.org"),
                 ("password", "password123"),
@@ -383,7 +347,6 @@ async fn asking_for_a_link_answers_the_same_for_any_address() {
                 ("age", "31"),
                 ("role", "attendee"),
             ],
-            Some("http://localhost"),
         )
         .await;
     assert_eq!(reply.status, StatusCode::CONFLICT);

@@ -1,7 +1,9 @@
 //! The booking form of an event page: one seat count per ticket type on offer (with its price
 //! and what is left), a promo code with an "Apply" button that shows the page again with the
 //! types the code reveals, the discount and the total (a quote), then "Book". No JavaScript: the
-//! quote is a form round-trip. The core decides what is on offer and what it costs.
+//! quote is a form round-trip. The core decides what is on offer and what it costs. The same
+//! form books for the signed-in user, for a guest (name and e-mail address first) and in the
+//! booking widget ([`Checkout`]), with one name field per seat where the event asks for names.
 
 use maud::{Markup, html};
 use prasang_core::EventId;

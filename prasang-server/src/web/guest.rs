@@ -127,22 +127,11 @@ pub(crate) fn confirmation(
                 }
             }
             @if ticket.attendee_names.iter().any(|name| !name.is_empty()) {
-                (seat_names(&ticket.attendee_names))
+                (super::names::seat_list(&ticket.attendee_names))
             }
             p.notice role="status" { "We e-mailed your tickets and a sign-in link to " strong { (email) } "." }
             @if ticket.status == TicketStatus::Pending {
                 p.hint { "Your seats are held until the organizer confirms your payment." }
-            }
-        }
-    }
-}
-
-/// The names on a ticket's seats ("Seat 1: Ada"), unnamed seats left out.
-pub(crate) fn seat_names(names: &[String]) -> Markup {
-    html! {
-        ul.seat-names aria-label="Names on the seats" {
-            @for (seat, name) in names.iter().enumerate().filter(|(_, name)| !name.is_empty()) {
-                li { "Seat " (seat + 1) ": " (name) }
             }
         }
     }

@@ -8,7 +8,9 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `tickets` with `admission`, `door`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `guest`
+//! (checkout without an account) and `embed` (the booking widget, framed by venue sites),
+//! `tickets` with `admission` and `names`, `door`, `account` with `guest_access`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;

@@ -105,3 +105,14 @@ pub(crate) fn change(cx: WebCx) -> BoxPage {
         }
     })
 }
+
+/// The names on a ticket's seats ("Seat 1: Ada"), unnamed seats left out.
+pub(crate) fn seat_list(names: &[String]) -> Markup {
+    html! {
+        ul.seat-names aria-label="Names on the seats" {
+            @for (seat, name) in names.iter().enumerate().filter(|(_, name)| !name.is_empty()) {
+                li { "Seat " (seat + 1) ": " (name) }
+            }
+        }
+    }
+}

@@ -14,7 +14,7 @@ use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{csrf_field, page, redirect};
-use super::{admission, guest, names, waitlist};
+use super::{admission, names, waitlist};
 
 /// `GET /me/tickets?after=`: the user's tickets with status, hold expiry and cancel.
 pub(crate) fn mine(cx: WebCx) -> BoxPage {
@@ -107,7 +107,7 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
                         @if names::editable(ticket, event, now) {
                             (names::form(ticket, &csrf, &ticket.attendee_names, None))
                         } @else {
-                            (guest::seat_names(&ticket.attendee_names))
+                            (names::seat_list(&ticket.attendee_names))
                         }
                     }
                 }

@@ -13,8 +13,8 @@ use prasang_core::tickets::{Ticket, TicketStatus};
 use prasang_core::{EventId, Page, PageRequest, TicketId, UserId};
 
 use crate::web::cx::{BoxPage, WebCx};
-use crate::web::guest::seat_names;
 use crate::web::layout::{csrf_field, redirect};
+use crate::web::names::seat_list;
 use crate::web::tickets::{TypeNames, status_text, ticket_cells};
 
 /// The event page's attendees section: each ticket, with a payment button while it is held.
@@ -41,7 +41,7 @@ pub(crate) fn section(
                                 td {
                                     (name(&ticket.user))
                                     @if ticket.attendee_names.iter().any(|seat| !seat.is_empty()) {
-                                        (seat_names(&ticket.attendee_names))
+                                        (seat_list(&ticket.attendee_names))
                                     }
                                 }
                                 (ticket_cells(ticket, &event.currency, names))
