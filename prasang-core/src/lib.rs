@@ -388,6 +388,12 @@ impl Prasang {
         self.inner.ctx.store.size_on_disk()
     }
 
+    /// Where people reach the web UI ([`Config::public_url`]): the base of the links e-mails
+    /// carry, and of the snippet that frames an organizer's booking widget.
+    pub fn public_url(&self) -> &str {
+        &self.inner.ctx.config.public_url
+    }
+
     /// The current time by the configured clock.
     pub fn now(&self) -> Timestamp {
         self.inner.ctx.now()

@@ -328,6 +328,24 @@ impl CheckIns<'_> {
         )?)
     }
 
+    /// The attendee name on seat `seat` (1-based) of `ticket` of `event`, `""` when the seat
+    /// has none: what the door shows beside the holder (its organizer, admins and door staff).
+    pub fn seat_name(
+        &self,
+        actor: &Actor,
+        event: EventId,
+        ticket: TicketId,
+        seat: u32,
+    ) -> Result<String, CheckInError> {
+        self.require_scanner(actor, event)?;
+        let ticket = crate::tickets::record::load(&self.inner.store, ticket)?;
+        let name = ticket
+            .filter(|ticket| ticket.event == event)
+            .zip(seat.checked_sub(1))
+            .and_then(|(ticket, index)| ticket.attendee_names.get(index as usize).cloned());
+        Ok(name.unwrap_or_default())
+    }
+
     /// Admissions of `event` against its booked seats, in all and per ticket type (its
     /// organizer, admins and its door staff).
     pub fn counts(&self, actor: &Actor, event: EventId) -> Result<CheckInCounts, CheckInError> {
@@ -442,7 +460,7 @@ pub(crate) fn revoke_in_tx(
 
 /// The ticket type of seat `seat` (1-based): seats are numbered through the ticket's lines in
 /// order, so with lines [2 × Adult, 1 × Child] seats 1–2 are Adult and seat 3 is Child.
-pub(crate) fn seat_type(ticket: &Ticket, seat: u32) -> TicketTypeId {
+pub fn seat_type(ticket: &Ticket, seat: u32) -> TicketTypeId {
     let mut last = 0;
     let mut before = 0u32;
     for line in &ticket.lines {

@@ -15,7 +15,7 @@ use super::{format, session};
 use crate::problem::{ApiError, RequestError};
 
 /// Takes one login/registration attempt from the client's address (the API's limiter).
-fn rate_limit(cx: &WebCx) -> Result<(), WebError> {
+pub(super) fn rate_limit(cx: &WebCx) -> Result<(), WebError> {
     cx.state
         .limiter
         .check(cx.client_ip)
@@ -48,6 +48,7 @@ fn login_page(
             button type="submit" { "Log in" }
         }
         p { "New here? " a href="/register" { "Create an account" } "." }
+        p { "Bought without an account? " a href="/guest/link" { "E-mail me a sign-in link" } "." }
     };
     page_with(cx, status, "Log in", body)
 }
@@ -80,7 +81,11 @@ pub(crate) fn login(cx: WebCx) -> BoxPage {
 }
 
 /// Sets the session cookie and goes to `next`.
-fn signed_in(cx: &WebCx, session: &prasang_core::auth::Session, next: &str) -> PageReply {
+pub(super) fn signed_in(
+    cx: &WebCx,
+    session: &prasang_core::auth::Session,
+    next: &str,
+) -> PageReply {
     let mut response = see_other(next);
     response
         .headers_mut()
@@ -142,12 +147,6 @@ fn register_page(
     let general = error
         .as_ref()
         .filter(|(f, _)| !["name", "email", "password", "age", "gender", "role"].contains(f));
-    let genders = [
-        ("female", "Female"),
-        ("male", "Male"),
-        ("non_binary", "Non-binary"),
-        ("undisclosed", "Prefer not to say"),
-    ];
     let body = html! {
         h1 { "Create an account" }
         @if let Some((_, message)) = general { p.form-error role="alert" { (message) } }
@@ -156,16 +155,7 @@ fn register_page(
             (Field::new("name", "Name", entered.name).error(error_for("name")).render())
             (Field::new("email", "E-mail", entered.email).kind("email").error(error_for("email")).render())
             (Field::new("password", "Password", "").kind("password").hint("At least 8 characters.").error(error_for("password")).render())
-            div.field.invalid[error_for("gender").is_some()] {
-                label for="f-gender" { "Gender" }
-                select #f-gender name="gender" {
-                    @for (value, label) in genders {
-                        option value=(value) selected[entered.gender == value] { (label) }
-                    }
-                }
-                @if let Some(message) = error_for("gender") { p.field-error { (message) } }
-            }
-            (Field::new("age", "Age", entered.age).kind("number").hint("Used only for anonymous statistics.").error(error_for("age")).render())
+            (profile_fields(entered.gender, entered.age, &error_for))
             fieldset.field {
                 legend { "I want to" }
                 label { input type="radio" name="role" value="attendee" checked[entered.role != "organizer"]; " attend events" }
@@ -175,6 +165,47 @@ fn register_page(
         }
     };
     page_with(cx, status, "Create an account", body)
+}
+
+/// The gender and age fields of a registration (a new account, or a guest setting a password).
+pub(super) fn profile_fields<'a>(
+    gender: &str,
+    age: &str,
+    error_for: &dyn Fn(&str) -> Option<&'a str>,
+) -> maud::Markup {
+    let genders = [
+        ("female", "Female"),
+        ("male", "Male"),
+        ("non_binary", "Non-binary"),
+        ("undisclosed", "Prefer not to say"),
+    ];
+    html! {
+        div.field.invalid[error_for("gender").is_some()] {
+            label for="f-gender" { "Gender" }
+            select #f-gender name="gender" {
+                @for (value, label) in genders {
+                    option value=(value) selected[gender == value] { (label) }
+                }
+            }
+            @if let Some(message) = error_for("gender") { p.field-error { (message) } }
+        }
+        (Field::new("age", "Age", age).kind("number").hint("Used only for anonymous statistics.").error(error_for("age")).render())
+    }
+}
+
+/// The gender and age as entered, or the field that does not read and why.
+pub(super) fn profile(gender: &str, age: &str) -> Result<(Gender, i64), (&'static str, String)> {
+    let gender = match gender {
+        "female" => Gender::Female,
+        "male" => Gender::Male,
+        "non_binary" => Gender::NonBinary,
+        "undisclosed" => Gender::Undisclosed,
+        _ => return Err(("gender", "Choose one of the options.".to_owned())),
+    };
+    let Ok(age) = age.trim().parse::<i64>() else {
+        return Err(("age", "Enter your age as a whole number.".to_owned()));
+    };
+    Ok((gender, age))
 }
 
 /// `POST /register`: creates the account, then logs in.
@@ -189,20 +220,11 @@ pub(crate) fn register(cx: WebCx) -> BoxPage {
             age: form.get("age"),
             role: form.get("role"),
         };
-        let gender = match entered.gender {
-            "female" => Some(Gender::Female),
-            "male" => Some(Gender::Male),
-            "non_binary" => Some(Gender::NonBinary),
-            "undisclosed" => Some(Gender::Undisclosed),
-            _ => None,
-        };
-        let Some(gender) = gender else {
-            let error = ("gender", "Choose one of the options.".to_owned());
-            return register_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, &entered, Some(error));
-        };
-        let Ok(age) = entered.age.trim().parse::<i64>() else {
-            let error = ("age", "Enter your age as a whole number.".to_owned());
-            return register_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, &entered, Some(error));
+        let (gender, age) = match profile(entered.gender, entered.age) {
+            Ok(profile) => profile,
+            Err(error) => {
+                return register_page(&cx, StatusCode::UNPROCESSABLE_ENTITY, &entered, Some(error));
+            }
         };
         let role = if entered.role == "organizer" {
             Role::Organizer

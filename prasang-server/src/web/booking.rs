@@ -1,23 +1,52 @@
 //! The booking form of an event page: one seat count per ticket type on offer (with its price
 //! and what is left), a promo code with an "Apply" button that shows the page again with the
 //! types the code reveals, the discount and the total (a quote), then "Book". No JavaScript: the
-//! quote is a form round-trip. The core decides what is on offer and what it costs.
+//! quote is a form round-trip. The core decides what is on offer and what it costs. The same
+//! form books for the signed-in user, for a guest (name and e-mail address first) and in the
+//! booking widget ([`Checkout`]), with one name field per seat where the event asks for names.
 
 use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::auth::Actor;
-use prasang_core::events::{Event, TicketType, TicketTypeId, TypeAvailability};
+use prasang_core::events::{AttendeeNames, Event, TicketType, TicketTypeId, TypeAvailability};
 use prasang_core::tickets::{BookingLine, BookingRequest, Quote};
 
 use super::cx::WebCx;
 use super::form::Form;
 use super::format;
-use super::layout::{capitalised, csrf_field};
+use super::layout::{Field, capitalised, csrf_field};
 
 /// The field of a type's seat count.
 fn seats_field(type_id: TicketTypeId) -> String {
     format!("seats-{type_id}")
 }
+
+/// Who the booking form books for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checkout {
+    /// The signed-in user (`POST /events/{id}/book`).
+    Account,
+    /// Someone not signed in, by name and e-mail address (`POST /events/{id}/guest`).
+    Guest,
+    /// The same in the booking widget (`POST /embed/events/{id}`).
+    Widget,
+}
+
+impl Checkout {
+    /// Where the form posts.
+    fn action(self, event: EventId) -> String {
+        match self {
+            Checkout::Account => format!("/events/{event}/book#book"),
+            Checkout::Guest => format!("/events/{event}/guest#book"),
+            Checkout::Widget => format!("/embed/events/{event}"),
+        }
+    }
+}
+
+/// Most name fields a booking form shows (one per seat a buyer may book, up to this).
+const MOST_NAME_FIELDS: u32 = 50;
+/// The form field of the attendee names, repeated once per seat in seat order.
+pub(crate) const NAME_FIELD: &str = "attendee_name";
 
 /// An order as the form sent it.
 #[derive(Default)]
@@ -29,6 +58,11 @@ pub(crate) struct Order {
     pub(crate) promo_code: String,
     /// The form's idempotency key: a double-submitted form books once.
     pub(crate) key: String,
+    /// The name fields per seat as entered (`attendee_name`, repeated).
+    pub(crate) names: Vec<String>,
+    /// A guest's name and e-mail address.
+    pub(crate) buyer_name: String,
+    pub(crate) buyer_email: String,
 }
 
 impl Order {
@@ -46,14 +80,18 @@ impl Order {
             seats,
             promo_code: form.get("promo_code").trim().to_owned(),
             key: form.get("key").to_owned(),
+            names: form.all(NAME_FIELD),
+            buyer_name: form.get("name").to_owned(),
+            buyer_email: form.get("email").trim().to_owned(),
         }
     }
 
     /// The request for the core: lines of the types with seats (a count that does not read
-    /// is 0, which the core refuses), or the old quantity.
-    pub(crate) fn request(&self, event: EventId) -> BookingRequest {
+    /// is 0, which the core refuses), or the old quantity; the names of the seats booked
+    /// ([`seat_names`]), or why they do not fit the seats.
+    pub(crate) fn request(&self, event: EventId) -> Result<BookingRequest, String> {
         let count = |text: &str| text.trim().parse::<i64>().unwrap_or(0);
-        let lines = self
+        let lines: Vec<BookingLine> = self
             .seats
             .iter()
             .filter(|(_, text)| !matches!(text.trim(), "" | "0"))
@@ -62,14 +100,16 @@ impl Order {
                 quantity: count(text),
             })
             .collect();
-        BookingRequest {
+        let quantity = self.quantity.as_deref().map_or(0, count);
+        let seats = quantity + lines.iter().map(|line| line.quantity.max(0)).sum::<i64>();
+        Ok(BookingRequest {
             event,
-            quantity: self.quantity.as_deref().map_or(0, count),
+            quantity,
             idempotency_key: (!self.key.is_empty()).then(|| format!("web-{}", self.key)),
             lines,
             promo_code: Some(self.promo_code.clone()).filter(|code| !code.is_empty()),
-            attendee_names: Vec::new(),
-        }
+            attendee_names: seat_names(&self.names, seats)?,
+        })
     }
 
     /// Whether the order names any seats at all.
@@ -93,28 +133,78 @@ impl Order {
     }
 }
 
+/// The names a form gave for `seats` seats, as the core takes them: none when every field is
+/// empty, else one per seat (an unnamed seat `""`); names beyond the seats chosen are refused
+/// rather than dropped.
+pub(crate) fn seat_names(fields: &[String], seats: i64) -> Result<Vec<String>, String> {
+    let given = fields
+        .iter()
+        .rposition(|name| !name.trim().is_empty())
+        .map_or(0, |last| last + 1);
+    if given == 0 {
+        return Ok(Vec::new());
+    }
+    let seats = usize::try_from(seats).unwrap_or(0);
+    if given > seats {
+        return Err(format!(
+            "You gave names for {given} seats but chose {seats}: clear the extra names or choose more seats."
+        ));
+    }
+    let mut names: Vec<String> = fields.iter().take(given).cloned().collect();
+    names.resize(seats, String::new());
+    Ok(names)
+}
+
+/// Form fields a refusal may be shown beside; any other refusal goes above the form.
+const FIELDS_WITH_ERRORS: [&str; 4] = ["promo_code", "name", "email", "attendee_names"];
+
 /// What the booking section shows: the order entered, and its quote or why it was refused.
 #[derive(Default)]
 pub(crate) struct Purchase {
     pub(crate) order: Order,
     pub(crate) quote: Option<Quote>,
-    /// Why the order (or the code alone) was refused, in words.
+    /// Why the order (or one field) was refused, in words.
     pub(crate) refusal: Option<String>,
-    /// The code was refused: the message goes beside its field.
-    pub(crate) code_refused: bool,
+    /// The field refused, when the message goes beside it.
+    pub(crate) refused_field: Option<&'static str>,
 }
 
 impl Purchase {
-    /// A refusal of the order, beside the code when it is the code's.
+    /// A refusal of the order, beside the field it is about when the form has it.
     pub(crate) fn refused(order: Order, error: &super::error::WebError) -> Purchase {
+        // A refusal of one field of the form goes beside it, in the field's own words.
+        match error.field().and_then(|field| {
+            FIELDS_WITH_ERRORS
+                .into_iter()
+                .find(|f| *f == field.field)
+                .map(|f| (f, &field.message))
+        }) {
+            Some((field, message)) => {
+                Purchase::refused_with(order, capitalised(message), Some(field))
+            }
+            None => Purchase::refused_with(order, capitalised(&error.order_message()), None),
+        }
+    }
+
+    /// A refusal in the form's own words.
+    pub(crate) fn refused_with(
+        order: Order,
+        message: String,
+        field: Option<&'static str>,
+    ) -> Purchase {
         Purchase {
             order,
             quote: None,
-            refusal: Some(capitalised(&error.order_message())),
-            code_refused: error
-                .field()
-                .is_some_and(|field| field.field == "promo_code"),
+            refusal: Some(message),
+            refused_field: field,
         }
+    }
+
+    /// The message beside `field`, if it was refused.
+    fn error_of(&self, field: &str) -> Option<&str> {
+        self.refusal
+            .as_deref()
+            .filter(|_| self.refused_field == Some(field))
     }
 }
 
@@ -139,32 +229,37 @@ pub(crate) fn offered(
     }
 }
 
-/// The booking form: a seat count per type, the promo code, Apply, the quote, Book.
+/// The booking form: for a guest their name and e-mail address, a seat count per type, the
+/// promo code, Apply, the quote, the names per seat where the event asks for them, Book.
 pub(crate) fn section(
     cx: &WebCx,
     event: &Event,
     types: &[TicketType],
     purchase: &Purchase,
     key: &str,
+    checkout: Checkout,
 ) -> Markup {
-    let id = event.id;
     let most = |sale_type: &TicketType| {
         let per_order = sale_type.max_per_order.unwrap_or(u32::MAX);
         sale_type.available.min(per_order).min(event.per_user_limit)
     };
     // One type on offer: its field is simply "Seats", one seat to start with.
     let single = types.len() == 1;
-    let code_error = purchase
-        .refusal
-        .as_deref()
-        .filter(|_| purchase.code_refused);
+    let code_error = purchase.error_of("promo_code");
+    let guest = checkout != Checkout::Account;
     html! {
-        @if let Some(refusal) = purchase.refusal.as_deref().filter(|_| !purchase.code_refused) {
+        @if let Some(refusal) = purchase.refusal.as_deref().filter(|_| purchase.refused_field.is_none()) {
             p.form-error role="alert" { (refusal) }
         }
-        form #book method="post" action=(format!("/events/{id}/book#book")) {
+        form #book method="post" action=(checkout.action(event.id)) novalidate[guest] {
             (csrf_field(cx))
             input type="hidden" name="key" value=(key);
+            @if guest {
+                (Field::new("name", "Your name", &purchase.order.buyer_name).error(purchase.error_of("name")).render())
+                (Field::new("email", "E-mail", &purchase.order.buyer_email).kind("email")
+                    .hint("Your tickets and a link to see or cancel them go to this address.")
+                    .error(purchase.error_of("email")).render())
+            }
             // The code first: applying it may list more types to choose from.
             div.row {
                 div.field.invalid[code_error.is_some()] {
@@ -176,7 +271,9 @@ pub(crate) fn section(
                         p.field-error #promo_code-error { (error) }
                     }
                 }
-                button.secondary type="submit" name="step" value="quote" { "Apply and show the total" }
+                button.secondary type="submit" name="step" value="quote" {
+                    @if guest { "Apply the code" } @else { "Apply and show the total" }
+                }
             }
             div.table-wrap tabindex="0" {
                 table {
@@ -207,6 +304,7 @@ pub(crate) fn section(
                 }
             }
             p.hint { "Up to " (format::seats(event.per_user_limit)) " per person in all." }
+            (names_fieldset(event, &purchase.order.names, purchase.error_of("attendee_names")))
             @if let Some(quote) = &purchase.quote {
                 (quote_table(quote))
             }
@@ -216,16 +314,45 @@ pub(crate) fn section(
     }
 }
 
-/// The types on offer and their prices, for someone not signed in.
-pub(crate) fn prices(event: &Event, types: &[TicketType]) -> Markup {
+/// One name field per seat a buyer may book (no script can add fields as seats are chosen),
+/// when the event asks for names; the first names go to the first seats, in the order of the
+/// ticket types above.
+fn names_fieldset(event: &Event, entered: &[String], error: Option<&str>) -> Markup {
+    if event.attendee_names == AttendeeNames::NotAsked {
+        return html! {};
+    }
+    let fields = event
+        .per_user_limit
+        .min(event.seats.remaining)
+        .clamp(1, MOST_NAME_FIELDS);
+    let hint = match event.attendee_names {
+        AttendeeNames::Required => {
+            "A name for every seat you book, in order: the first seats are those of the first ticket type above."
+        }
+        _ => {
+            "Optional. One name per seat, in order: the first seats are those of the first ticket type above."
+        }
+    };
     html! {
-        ul {
-            @for sale_type in types {
-                li {
-                    strong { (sale_type.name) } " · "
-                    (format::money(sale_type.price_minor as i64, &event.currency)) " · "
-                    (offer(event, sale_type))
-                }
+        fieldset.names.invalid[error.is_some()] #attendee_names aria-describedby="attendee_names-hint" {
+            legend { "Names on the seats" }
+            small.hint #attendee_names-hint { (hint) }
+            @if let Some(error) = error { p.field-error role="alert" { (error) } }
+            (name_inputs(entered, fields as usize, error.is_some()))
+        }
+    }
+}
+
+/// `count` name fields ("Name on seat n"), filled with `entered`.
+pub(crate) fn name_inputs(entered: &[String], count: usize, invalid: bool) -> Markup {
+    html! {
+        @for seat in 1..=count {
+            @let id = format!("attendee_name-{seat}");
+            div.field {
+                label for=(id) { "Name on seat " (seat) }
+                input id=(id) name=(NAME_FIELD) type="text" autocomplete="off" maxlength="100"
+                    value=(entered.get(seat - 1).map_or("", String::as_str))
+                    aria-invalid=[invalid.then_some("true")];
             }
         }
     }

@@ -13,6 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use hyper::header::{HOST, HeaderMap, HeaderValue, ORIGIN, REFERER};
+use prasang_core::Timestamp;
 use rand::RngCore;
 use sha2::Sha256;
 
@@ -72,6 +73,69 @@ impl Csrf {
         mac.update(browser.as_bytes());
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
+
+    /// The token of the booking widget of `event` in hour `hour` (since the Unix epoch):
+    /// `{hour}.{HMAC(secret, event, hour)}`. A widget in a cross-site frame gets no cookie, so
+    /// its token is bound to what it books and when, not to a browser; its posts must also
+    /// come from this site (see [`Csrf::check_widget`]).
+    fn widget_token_at(&self, event: &str, hour: i64) -> String {
+        let mut mac = self.mac();
+        mac.update(b"prasang-widget:");
+        mac.update(event.as_bytes());
+        mac.update(b":");
+        mac.update(&hour.to_be_bytes());
+        format!(
+            "{hour}.{}",
+            URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        )
+    }
+
+    /// The token a widget page of `event` shown at `now` puts in its form.
+    pub(crate) fn widget_token(&self, event: &str, now: Timestamp) -> String {
+        self.widget_token_at(event, hour_of(now))
+    }
+
+    /// Refuses a widget post unless it comes from this site (the framed page itself: a venue
+    /// site or any other can not post it) and carries the token of this event from this hour
+    /// or the one before (a form left open longer is shown again with a fresh token).
+    pub(crate) fn check_widget(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+        event: &str,
+        now: Timestamp,
+    ) -> Result<(), WebError> {
+        if !same_origin(headers) {
+            return Err(WebError::Csrf);
+        }
+        let sent = form.get(FIELD);
+        let hour = sent
+            .split_once('.')
+            .and_then(|(hour, _)| hour.parse::<i64>().ok())
+            .ok_or(WebError::Csrf)?;
+        let current = hour_of(now);
+        if !(current - 1..=current).contains(&hour) {
+            return Err(WebError::Csrf);
+        }
+        constant_time_eq(sent, &self.widget_token_at(event, hour))
+    }
+}
+
+/// Hours since the Unix epoch.
+fn hour_of(at: Timestamp) -> i64 {
+    at.as_millis().div_euclid(3_600_000)
+}
+
+/// `Ok` when `sent` is `expected`, compared in constant time (the lengths are public).
+fn constant_time_eq(sent: &str, expected: &str) -> Result<(), WebError> {
+    let (sent, expected) = (sent.as_bytes(), expected.as_bytes());
+    let equal = sent.len() == expected.len()
+        && sent
+            .iter()
+            .zip(expected)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if equal { Ok(()) } else { Err(WebError::Csrf) }
 }
 
 /// This browser's id from its cookie, or a new one (then set as a cookie).
@@ -95,15 +159,7 @@ pub(crate) fn check(headers: &HeaderMap, form: &Form, expected: &str) -> Result<
     if !same_origin(headers) {
         return Err(WebError::Csrf);
     }
-    let sent = form.get(FIELD).as_bytes();
-    // Constant-time comparison: the lengths are public (a fixed-size MAC).
-    let equal = sent.len() == expected.len()
-        && sent
-            .iter()
-            .zip(expected.as_bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    if equal { Ok(()) } else { Err(WebError::Csrf) }
+    constant_time_eq(form.get(FIELD), expected)
 }
 
 /// Whether `Origin` (or, without it, `Referer`) names this server's host; a request with
@@ -160,5 +216,36 @@ mod tests {
         assert!(check(&host, &form(&csrf.token("browser-2")), &token).is_err());
         assert!(check(&host, &form(""), &token).is_err());
         assert_ne!(Csrf::new(None).unwrap().token("browser-1"), token);
+    }
+
+    #[test]
+    fn a_widget_token_belongs_to_one_event_and_two_hours() {
+        let csrf = Csrf::new(None).unwrap();
+        let hour = 3_600_000;
+        let at = |ms: i64| Timestamp::from_millis(1_900_000_000_000 / hour * hour + ms);
+        let token = csrf.widget_token("7", at(0));
+        let form = Form::parse(format!("csrf={token}").as_bytes());
+        let here = headers(&[("host", "a:1"), ("origin", "http://a:1")]);
+        assert!(csrf.check_widget(&here, &form, "7", at(0)).is_ok());
+        assert!(
+            csrf.check_widget(&here, &form, "7", at(2 * hour - 1))
+                .is_ok()
+        );
+        assert!(csrf.check_widget(&here, &form, "7", at(2 * hour)).is_err());
+        assert!(csrf.check_widget(&here, &form, "7", at(-1)).is_err());
+        assert!(csrf.check_widget(&here, &form, "8", at(0)).is_err());
+        let venue = headers(&[("host", "a:1"), ("origin", "http://venue:1")]);
+        assert!(csrf.check_widget(&venue, &form, "7", at(0)).is_err());
+        // A token from a later hour, a forged one, none at all.
+        let later = csrf.widget_token("7", at(hour));
+        let later = Form::parse(format!("csrf={later}").as_bytes());
+        assert!(csrf.check_widget(&here, &later, "7", at(0)).is_err());
+        for forged in ["", "csrf=x", "csrf=527777.AAAA"] {
+            let form = Form::parse(forged.as_bytes());
+            assert!(
+                csrf.check_widget(&here, &form, "7", at(0)).is_err(),
+                "{forged}"
+            );
+        }
     }
 }

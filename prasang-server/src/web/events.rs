@@ -8,7 +8,7 @@ use prasang_core::events::{Event, EventQuery, EventStatus, TicketType};
 use prasang_core::tickets::TicketStatus;
 use prasang_core::waitlist::JoinRequest;
 
-use super::booking::{self, Order, Purchase};
+use super::booking::{self, Checkout, Order, Purchase};
 use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
@@ -146,7 +146,10 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
         let event: EventId = cx.id("id")?;
         let actor = cx.signed_in()?.actor;
         let order = Order::entered(&cx.form);
-        let request = order.request(event);
+        let request = match order.request(event) {
+            Ok(request) => request,
+            Err(message) => return names_refused(&cx, event, order, message),
+        };
         if cx.form.get("step") == "quote" {
             if order.is_empty() {
                 let purchase = Purchase {
@@ -187,9 +190,22 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
     })
 }
 
+/// The event page again with names that do not fit the seats chosen refused beside them.
+fn names_refused(cx: &WebCx, event: EventId, order: Order, message: String) -> PageReply {
+    let purchase = Purchase::refused_with(order, message, Some("attendee_names"));
+    render(
+        cx,
+        event,
+        purchase,
+        JoinForm::default(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+}
+
 /// The page again with the order and why the core refused it, if the buyer can act on it
-/// there (a line that does not fit, a code); anything else is an error page.
-fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebError> {
+/// there (a line that does not fit, a code, a guest's name or address); anything else is an
+/// error page.
+pub(super) fn refused(order: Order, error: WebError) -> Result<(Purchase, StatusCode), WebError> {
     let status = error.refusal_status().or_else(|| {
         // A line naming a type the buyer may not see.
         error.is_not_found().then_some(StatusCode::NOT_FOUND)
@@ -237,7 +253,7 @@ pub(crate) fn join_waitlist(cx: WebCx) -> BoxPage {
 
 /// The event page with the booking section as `purchase` has it, and the waiting list's join
 /// form as `join` has it.
-fn render(
+pub(super) fn render(
     cx: &WebCx,
     id: EventId,
     mut purchase: Purchase,
@@ -291,10 +307,11 @@ fn render(
             @if event.seats.remaining == 0 {
                 p { "This event is sold out." }
             } @else if cx.user.is_some() {
-                (booking::section(cx, &event, &types, &purchase, &key))
+                (booking::section(cx, &event, &types, &purchase, &key, Checkout::Account))
             } @else {
-                (booking::prices(&event, &types))
-                p { a href=(format!("/login?next=/events/{id}")) { "Log in" } " or " a href="/register" { "register" } " to book." }
+                p { "Have an account? " a href=(format!("/login?next=/events/{id}")) { "Log in" } " to book with it." }
+                h3 #guest-checkout { "Buy without an account" }
+                (booking::section(cx, &event, &types, &purchase, &key, Checkout::Guest))
             }
         }
         @if let Some(waiting) = &waiting {

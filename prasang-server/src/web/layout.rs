@@ -12,6 +12,7 @@ use super::error::WebError;
 use crate::request::Body;
 
 const STYLESHEET: &str = include_str!("prasang.css");
+const EMBED_STYLESHEET: &str = include_str!("embed.css");
 /// The site's icon, small enough to serve as it is.
 const FAVICON: &str = include_str!("favicon.svg");
 
@@ -21,6 +22,17 @@ pub(crate) fn stylesheet(_cx: WebCx) -> BoxPage {
         asset(
             "text/css; charset=utf-8",
             STYLESHEET,
+            "public, max-age=3600",
+        )
+    })
+}
+
+/// `GET /static/embed.css`: the booking widget's own small stylesheet.
+pub(crate) fn embed_stylesheet(_cx: WebCx) -> BoxPage {
+    Box::pin(async {
+        asset(
+            "text/css; charset=utf-8",
+            EMBED_STYLESHEET,
             "public, max-age=3600",
         )
     })
@@ -120,6 +132,10 @@ fn notice(code: &str) -> Option<&'static str> {
         "waitlist-left" => "You left the waiting list.",
         "offer-declined" => "Offer declined: the seats go to the next in line.",
         "waitlist-removed" => "The entry is removed from the waiting list.",
+        "guest-signed-in" => "You are signed in: here are your tickets.",
+        "password-set" => "Your password is set: log in with your e-mail address from now on.",
+        "names-saved" => "The names on the seats are saved.",
+        "embed-saved" => "The sites that may show your booking widget are saved.",
         _ => return None,
     })
 }

@@ -8,7 +8,9 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `tickets` with `admission`, `door`, `account`, `organizer`,
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `guest`
+//! (checkout without an account) and `embed` (the booking widget, framed by venue sites),
+//! `tickets` with `admission` and `names`, `door`, `account` with `guest_access`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
 
 mod account;
@@ -20,12 +22,16 @@ mod csrf;
 mod cx;
 mod dashboard;
 mod door;
+mod embed;
 mod error;
 mod events;
 mod form;
 pub mod format;
+mod guest;
+mod guest_access;
 mod headers;
 mod layout;
+mod names;
 mod organizer;
 mod session;
 mod tickets;
@@ -77,12 +83,24 @@ impl Web {
 
 type PageHandler = fn(WebCx) -> BoxPage;
 
+/// How the dispatcher treats a page.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A page of the site: the session, the browser's CSRF cookie, never framed.
+    Site,
+    /// A static file: served without a session (and must not race pages to refresh one).
+    Asset,
+    /// A booking widget page, made to be framed by an organizer's venue site: no cookie at all
+    /// (a cross-site frame would not send them), its forms carry the widget's own token
+    /// ([`csrf::Csrf::widget_token`]), and it may set its own framing policy.
+    Widget,
+}
+
 struct Page {
     method: &'static str,
     path: &'static str,
     handler: PageHandler,
-    /// A static file: served without a session (and must not race pages to refresh one).
-    asset: bool,
+    kind: Kind,
 }
 
 const fn get(path: &'static str, handler: PageHandler) -> Page {
@@ -90,7 +108,7 @@ const fn get(path: &'static str, handler: PageHandler) -> Page {
         method: "GET",
         path,
         handler,
-        asset: false,
+        kind: Kind::Site,
     }
 }
 
@@ -103,8 +121,15 @@ const fn post(path: &'static str, handler: PageHandler) -> Page {
 
 const fn asset(path: &'static str, handler: PageHandler) -> Page {
     Page {
-        asset: true,
+        kind: Kind::Asset,
         ..get(path, handler)
+    }
+}
+
+const fn widget(page: Page) -> Page {
+    Page {
+        kind: Kind::Widget,
+        ..page
     }
 }
 
@@ -114,8 +139,12 @@ static PAGES: &[Page] = &[
     asset("/static/prasang.css", layout::stylesheet),
     asset("/static/favicon.svg", layout::favicon),
     asset("/favicon.ico", layout::favicon),
+    asset("/static/embed.css", layout::embed_stylesheet),
+    widget(get("/embed/events/{id}", embed::show)),
+    widget(post("/embed/events/{id}", embed::book)),
     get("/events/{id}", events::show),
     post("/events/{id}/book", events::book),
+    post("/events/{id}/guest", guest::book),
     post("/events/{id}/feedback", tickets::feedback),
     post("/events/{id}/waitlist", events::join_waitlist),
     get("/waitlist/{event}", waitlist::show),
@@ -129,15 +158,29 @@ static PAGES: &[Page] = &[
     get("/register", account::register_form),
     post("/register", account::register),
     post("/logout", account::logout),
+    get("/guest/access", guest_access::landing),
+    post("/guest/access", guest_access::open),
+    get("/guest/link", guest_access::link_form),
+    post("/guest/link", guest_access::send_link),
+    get("/me/password", guest_access::password_form),
+    post("/me/password", guest_access::set_password),
     get("/me/tickets", tickets::mine),
     post("/tickets/{id}/cancel", tickets::cancel),
+    get("/tickets/{id}/names", names::page),
+    post("/tickets/{id}/names", names::change),
     get("/tickets/{id}/print", admission::print),
     get("/me/notifications", account::notifications),
     post("/me/notifications", account::set_notifications),
     get("/organizer", organizer::home),
     get("/organizer/events/new", organizer::edit::new_form),
     post("/organizer/events/new", organizer::edit::create),
+    get("/organizer/embed", organizer::embed::page),
+    post("/organizer/embed", organizer::embed::save),
     get("/organizer/events/{id}", organizer::event),
+    get(
+        "/organizer/events/{id}/attendees.csv",
+        organizer::attendees::csv,
+    ),
     get("/organizer/events/{id}/edit", organizer::edit::edit_form),
     post("/organizer/events/{id}/edit", organizer::edit::update),
     post("/organizer/events/{id}/cancel", organizer::edit::cancel),
@@ -213,9 +256,10 @@ pub(crate) async fn dispatch(
     request: Request<Incoming>,
 ) -> Response<Body> {
     let mut cookies = Vec::new();
+    let mut kind = Kind::Site;
     let outcome = tokio::time::timeout(
         state.request_timeout,
-        serve(state, web, client_ip, request, &mut cookies),
+        serve(state, web, client_ip, request, &mut cookies, &mut kind),
     )
     .await
     .unwrap_or(Err(WebError::Api(ApiError::Request(RequestError::Timeout))));
@@ -232,7 +276,7 @@ pub(crate) async fn dispatch(
     for cookie in cookies.into_iter().chain(own) {
         response.headers_mut().append(SET_COOKIE, cookie);
     }
-    headers::secure(response.headers_mut());
+    headers::secure(response.headers_mut(), kind == Kind::Widget);
     response
 }
 
@@ -242,6 +286,7 @@ async fn serve(
     client_ip: IpAddr,
     request: Request<Incoming>,
     cookies: &mut Vec<HeaderValue>,
+    kind: &mut Kind,
 ) -> PageReply {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -260,21 +305,37 @@ async fn serve(
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
     let page = &PAGES[index];
-    if page.asset {
+    *kind = page.kind;
+    if page.kind == Kind::Asset {
         return (page.handler)(WebCx::anonymous(state, params, query, client_ip, here)).await;
     }
     let (parts, body) = request.into_parts();
-    let browser = csrf::browser_id(&parts.headers, web.secure_cookies, cookies);
-    let csrf_token = web.csrf.token(&browser);
     let form = if method == Method::POST {
         let body = read_body(&state, &parts, body).await?;
-        let form = Form::parse(&body);
-        csrf::check(&parts.headers, &form, &csrf_token)?;
-        form
+        Form::parse(&body)
     } else {
         Form::default()
     };
-    let user = session::resume(&state, web.secure_cookies, &parts.headers, cookies).await;
+    let (csrf_token, user) = if page.kind == Kind::Widget {
+        // No cookie is read or set: the token is bound to the widget's event and the hour.
+        let event = params
+            .iter()
+            .find(|(name, _)| name == "id")
+            .map_or("", |(_, id)| id.as_str());
+        let now = state.prasang.now();
+        if method == Method::POST {
+            web.csrf.check_widget(&parts.headers, &form, event, now)?;
+        }
+        (web.csrf.widget_token(event, now), None)
+    } else {
+        let browser = csrf::browser_id(&parts.headers, web.secure_cookies, cookies);
+        let csrf_token = web.csrf.token(&browser);
+        if method == Method::POST {
+            csrf::check(&parts.headers, &form, &csrf_token)?;
+        }
+        let user = session::resume(&state, web.secure_cookies, &parts.headers, cookies).await;
+        (csrf_token, user)
+    };
     let cx = WebCx {
         state: Arc::clone(&state),
         params,
@@ -302,7 +363,7 @@ mod tests {
             let Found::Route(index, _) = router.find("GET", path) else {
                 panic!("{path} is not served");
             };
-            assert!(PAGES[index].asset, "{path}");
+            assert!(PAGES[index].kind == Kind::Asset, "{path}");
         }
     }
 }

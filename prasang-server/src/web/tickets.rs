@@ -14,7 +14,7 @@ use super::cx::{BoxPage, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{csrf_field, page, redirect};
-use super::{admission, waitlist};
+use super::{admission, names, waitlist};
 
 /// `GET /me/tickets?after=`: the user's tickets with status, hold expiry and cancel.
 pub(crate) fn mine(cx: WebCx) -> BoxPage {
@@ -46,8 +46,13 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             .collect();
         doors.sort_by_key(|event| event.starts_at);
         let waitlists = waitlist::on_my_tickets(&cx)?;
+        let guest = cx.user.as_ref().is_some_and(|user| user.user.guest);
+        let csrf = csrf_field(&cx);
         let body = html! {
             h1 { "My tickets" }
+            @if guest {
+                p.notice { "You bought without an account. " a href="/me/password" { "Set a password" } " to log in any time without a link." }
+            }
             (waitlists)
             @if !doors.is_empty() {
                 section.door-duty aria-labelledby="door-duty" {
@@ -92,6 +97,20 @@ pub(crate) fn mine(cx: WebCx) -> BoxPage {
             }
             @if let Some(after) = &tickets.next {
                 nav.pager aria-label="Pages" { a href=(format!("/me/tickets?after={after}")) rel="next" { "More tickets" } }
+            }
+            @let named: Vec<_> = rows.iter().filter(|(ticket, event, _)| names::editable(ticket, event, now) || ticket.attendee_names.iter().any(|name| !name.is_empty())).collect();
+            @if !named.is_empty() {
+                h2 #names { "Names on the seats" }
+                @for (ticket, event, _) in named {
+                    section.ticket-names aria-label=(format!("Names on the seats for {}", event.title)) {
+                        h3 { (event.title) }
+                        @if names::editable(ticket, event, now) {
+                            (names::form(ticket, &csrf, &ticket.attendee_names, None))
+                        } @else {
+                            (names::seat_list(&ticket.attendee_names))
+                        }
+                    }
+                }
             }
             @if !codes.is_empty() {
                 h2 #codes { "Admission codes" }

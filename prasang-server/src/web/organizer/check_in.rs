@@ -11,6 +11,7 @@ use prasang_core::{EventId, PageRequest, TicketId, UserId};
 
 use super::edit::form_page;
 use crate::web::cx::{BoxPage, PageReply, WebCx};
+use crate::web::door::who;
 use crate::web::error::WebError;
 use crate::web::format;
 use crate::web::layout::{Field, capitalised, csrf_field, redirect};
@@ -112,7 +113,7 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, email: &str, error: Option<&str
                             @let admitted = &scan.admitted;
                             tr {
                                 td { (format::event_time(&event, admitted.at)) }
-                                td { (admitted.name) }
+                                td { (who(cx, &actor, admitted)) }
                                 td { (admitted.ticket_type_name) }
                                 td { (admitted.seat) " of " (admitted.of) }
                                 td { (admitted.gate) @if scan.offline { " (offline)" } }

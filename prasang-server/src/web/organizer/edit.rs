@@ -3,7 +3,7 @@
 
 use hyper::StatusCode;
 use maud::{Markup, html};
-use prasang_core::events::{Event, EventUpdate, NewEvent};
+use prasang_core::events::{AttendeeNames, Event, EventUpdate, NewEvent};
 use prasang_core::zone::EventTime;
 use prasang_core::{EventId, Timestamp};
 
@@ -26,7 +26,24 @@ struct EventForm {
     price: String,
     currency: String,
     per_user_limit: String,
+    /// `not_asked`, `optional` or `required`.
+    attendee_names: String,
 }
+
+/// The choices of the attendee names field: value and label.
+const NAME_CHOICES: [(&str, AttendeeNames, &str); 3] = [
+    ("not_asked", AttendeeNames::NotAsked, "Not asked"),
+    (
+        "optional",
+        AttendeeNames::Optional,
+        "Optional: buyers may name each seat",
+    ),
+    (
+        "required",
+        AttendeeNames::Required,
+        "Required: a name on every seat",
+    ),
+];
 
 impl EventForm {
     fn blank() -> Self {
@@ -42,6 +59,7 @@ impl EventForm {
             price: "0".into(),
             currency: "EUR".into(),
             per_user_limit: "4".into(),
+            attendee_names: "not_asked".into(),
         }
     }
 
@@ -57,6 +75,11 @@ impl EventForm {
             price: format::money_input(event.price_minor),
             currency: event.currency.clone(),
             per_user_limit: event.per_user_limit.to_string(),
+            attendee_names: NAME_CHOICES
+                .iter()
+                .find(|(_, policy, _)| *policy == event.attendee_names)
+                .map_or("not_asked", |(value, _, _)| value)
+                .to_owned(),
         }
     }
 
@@ -73,6 +96,7 @@ impl EventForm {
             price: get("price"),
             currency: get("currency"),
             per_user_limit: get("per_user_limit"),
+            attendee_names: get("attendee_names"),
         }
     }
 
@@ -85,6 +109,19 @@ impl EventForm {
         let capacity = entry.number("capacity", &self.capacity);
         let per_user_limit = entry.number("per_user_limit", &self.per_user_limit);
         let price = entry.money("price", &self.price);
+        // A form of before this field (or a script posting it) leaves names not asked.
+        let names = match self.attendee_names.as_str() {
+            "" => Some(AttendeeNames::NotAsked),
+            given => NAME_CHOICES
+                .iter()
+                .find(|(value, _, _)| *value == given)
+                .map(|(_, policy, _)| *policy),
+        };
+        if names.is_none() {
+            entry
+                .errors
+                .push(("attendee_names", "Choose one of the options.".into()));
+        }
         let new = (|| {
             Some(NewEvent {
                 title: self.title.clone(),
@@ -101,7 +138,7 @@ impl EventForm {
                 image_url: None,
                 per_user_limit: Some(per_user_limit?),
                 ticket_types: None,
-                attendee_names: Default::default(),
+                attendee_names: names?,
             })
         })();
         entry.finish(new)
@@ -129,6 +166,14 @@ impl EventForm {
                 div.row {
                     (Field::new("price", "Price per seat", &self.price).hint("0 for free.").error(error("price")).render())
                     (Field::new("currency", "Currency", &self.currency).hint("Three letters, e.g. EUR.").error(error("currency")).render())
+                }
+                fieldset.field.invalid[error("attendee_names").is_some()] {
+                    legend { "Attendee names" }
+                    small.hint { "Whether buyers give a name for each seat (shown on the attendee list, its CSV and at the door)." }
+                    @for (value, _, label) in NAME_CHOICES {
+                        label { input type="radio" name="attendee_names" value=(value) checked[self.attendee_names == value]; " " (label) }
+                    }
+                    @if let Some(message) = error("attendee_names") { p.field-error { (message) } }
                 }
                 button type="submit" { (submit) }
             }
@@ -208,7 +253,11 @@ pub(crate) fn update(cx: WebCx) -> BoxPage {
         let id: EventId = cx.id("id")?;
         let actor = cx.signed_in()?.actor;
         let event = owned_event(&cx, &actor, id)?;
-        let entered = EventForm::entered(&cx.form);
+        let mut entered = EventForm::entered(&cx.form);
+        if entered.attendee_names.is_empty() {
+            // Not sent: unchanged.
+            entered.attendee_names = EventForm::of(&event).attendee_names;
+        }
         let errors = match entered.parse() {
             Ok(new) => {
                 let changed = changes(&event, new);
@@ -259,7 +308,7 @@ fn changes(event: &Event, new: NewEvent) -> EventUpdate {
         per_user_limit: new
             .per_user_limit
             .filter(|limit| *limit != i64::from(event.per_user_limit)),
-        attendee_names: None,
+        attendee_names: differs(event.attendee_names, new.attendee_names),
     }
 }
 

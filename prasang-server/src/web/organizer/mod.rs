@@ -8,6 +8,7 @@ pub(super) mod attendees;
 pub(super) mod check_in;
 pub(super) mod codes;
 pub(super) mod edit;
+pub(super) mod embed;
 pub(super) mod feedback;
 mod input;
 pub(super) mod messages;
@@ -48,6 +49,7 @@ pub(crate) fn home(cx: WebCx) -> BoxPage {
             p.row {
                 a.button href="/organizer/events/new" { "New event" }
                 a href="/organizer/analytics" { "Analytics dashboard" }
+                a href="/organizer/embed" { "Booking widget" }
             }
             ul.stats aria-label="Totals" {
                 li { strong { (totals.visits) } "page views" }
@@ -162,6 +164,9 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             (attendance::section(id, &attendance))
             (waitlist_report::section(id, &waitlist))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
+            @if event.status == EventStatus::Published {
+                (embed::snippet(cx.prasang().public_url(), &event))
+            }
             (feedback::section(&cx, id, &feedback, &name))
             (settings::section(&cx, id, &settings, &channels, &deliveries))
         };
