@@ -328,24 +328,6 @@ impl CheckIns<'_> {
         )?)
     }
 
-    /// The attendee name on seat `seat` (1-based) of `ticket` of `event`, `""` when the seat
-    /// has none: what the door shows beside the holder (its organizer, admins and door staff).
-    pub fn seat_name(
-        &self,
-        actor: &Actor,
-        event: EventId,
-        ticket: TicketId,
-        seat: u32,
-    ) -> Result<String, CheckInError> {
-        self.require_scanner(actor, event)?;
-        let ticket = crate::tickets::record::load(&self.inner.store, ticket)?;
-        let name = ticket
-            .filter(|ticket| ticket.event == event)
-            .zip(seat.checked_sub(1))
-            .and_then(|(ticket, index)| ticket.attendee_names.get(index as usize).cloned());
-        Ok(name.unwrap_or_default())
-    }
-
     /// Admissions of `event` against its booked seats, in all and per ticket type (its
     /// organizer, admins and its door staff).
     pub fn counts(&self, actor: &Actor, event: EventId) -> Result<CheckInCounts, CheckInError> {

@@ -136,7 +136,7 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, answer: Option<Answer>) -> Page
     let body = html! {
         h1 { "Door: " (event.title) }
         p.meta { "Gate " strong { (gate) } " · " a href=(format!("/events/{id}")) { "Event page" } }
-        @if let Some(answer) = &answer { (answer_panel(cx, &actor, &event, answer)) }
+        @if let Some(answer) = &answer { (answer_panel(&event, answer)) }
         form.door method="post" action=(format!("/events/{id}/door")) {
             (csrf_field(cx))
             input type="hidden" name="gate" value=(gate);
@@ -161,7 +161,7 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, answer: Option<Answer>) -> Page
                         @for admitted in &recent {
                             tr {
                                 td { (format::event_time(&event, admitted.at)) }
-                                td { (who(cx, &actor, admitted)) }
+                                td { (who(admitted)) }
                                 td { (admitted.ticket_type_name) }
                                 td { (admitted.seat) " of " (admitted.of) }
                                 td { (admitted.gate) }
@@ -177,27 +177,22 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, answer: Option<Answer>) -> Page
 
 /// Who a seat lets in: the attendee name on it, if the buyer gave one, with the ticket's
 /// holder; else the holder.
-pub(crate) fn who(cx: &WebCx, actor: &Actor, admitted: &Admitted) -> Markup {
-    // (A name that cannot be read now is left out: the holder is still shown.)
-    let seat_name = cx
-        .core_read(|p| {
-            p.check_ins()
-                .seat_name(actor, admitted.event, admitted.ticket, admitted.seat)
-        })
-        .unwrap_or_default();
+pub(crate) fn who(admitted: &Admitted) -> Markup {
     html! {
-        @if seat_name.is_empty() { (admitted.name) }
-        @else { (seat_name) " " span.meta { "(ticket of " (admitted.name) ")" } }
+        @match &admitted.attendee_name {
+            Some(seat_name) => { (seat_name) " " span.meta { "(ticket of " (admitted.name) ")" } }
+            None => { (admitted.name) }
+        }
     }
 }
 
 /// The answer, large: colour for a glance, words for everyone (and screen readers).
-fn answer_panel(cx: &WebCx, actor: &Actor, event: &Event, answer: &Answer) -> Markup {
+fn answer_panel(event: &Event, answer: &Answer) -> Markup {
     match answer {
         Answer::Admitted(admitted) => html! {
             section.answer.admitted role="status" aria-live="polite" {
                 h2 { "Admitted" }
-                p.who { (who(cx, actor, admitted)) }
+                p.who { (who(admitted)) }
                 p { (admitted.ticket_type_name) " · seat " (admitted.seat) " of " (admitted.of) }
                 p.meta { (format::event_time(event, admitted.at)) " · gate " (admitted.gate) }
             }
@@ -211,7 +206,7 @@ fn answer_panel(cx: &WebCx, actor: &Actor, event: &Event, answer: &Answer) -> Ma
             section class=(format!("answer {class}")) role="alert" {
                 h2 { (heading) }
                 @if let Some(seat) = seat {
-                    p.who { (who(cx, actor, seat)) }
+                    p.who { (who(seat)) }
                     p { (seat.ticket_type_name) " · seat " (seat.seat) " of " (seat.of) }
                 }
                 p { (detail) }

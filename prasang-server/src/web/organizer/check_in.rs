@@ -113,7 +113,7 @@ fn render(cx: &WebCx, actor: Actor, id: EventId, email: &str, error: Option<&str
                             @let admitted = &scan.admitted;
                             tr {
                                 td { (format::event_time(&event, admitted.at)) }
-                                td { (who(cx, &actor, admitted)) }
+                                td { (who(admitted)) }
                                 td { (admitted.ticket_type_name) }
                                 td { (admitted.seat) " of " (admitted.of) }
                                 td { (admitted.gate) @if scan.offline { " (offline)" } }
