@@ -53,9 +53,16 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
         email: order.buyer_email.clone(),
         booking: request,
     };
-    let metrics = cx.state.metrics.clone();
-    let outcome = cx.core(move |p| p.guests().book(&checkout)).await;
-    metrics.booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
+    // The booking waits in the booking writer's queue without holding a thread.
+    let outcome = cx
+        .prasang()
+        .guests()
+        .book_async(&checkout)
+        .await
+        .map_err(WebError::from);
+    cx.state
+        .metrics
+        .booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
     match outcome {
         Ok(outcome) => Ok(Checkout::Booked {
             ticket: Box::new(outcome.ticket),
