@@ -9,9 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::browser::{Browser, text};
-use common::{TestApp, spawn};
+use common::{TestApp, spawn, spawn_with};
 use hyper::StatusCode;
 use prasang_core::notify::{Channel, DeliveryError, Notification, Receipt};
+use prasang_core::{Clock, Config, ManualClock, SystemClock};
+use prasang_server::ServerConfig;
 use serde_json::json;
 
 /// An `email` channel that keeps the sign-in links it is given (the core signs links only for
@@ -652,4 +654,43 @@ async fn a_holder_names_the_seats_on_my_tickets_and_the_door_shows_the_name() {
             "{page}"
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_widget_form_left_open_for_hours_is_shown_again_not_booked() {
+    let clock = ManualClock::new(SystemClock.now());
+    let app = spawn_with(ServerConfig {
+        store: Config::temporary().clock(clock.clone()),
+        ..ServerConfig::temporary()
+    })
+    .await;
+    let event = event_asking_names(&app, "not_asked").await;
+    let mut frame = Browser::new(&app);
+    let page = text(&frame.get(&format!("/embed/events/{event}")).await);
+    let fields = [
+        ("csrf", hidden_input(&page, "csrf")),
+        ("key", hidden_input(&page, "key")),
+        ("name", "Wim".to_owned()),
+        ("email", "wim@example.org".to_owned()),
+        ("quantity", "1".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    clock.advance(Duration::from_secs(3 * 3600));
+    let path = format!("/embed/events/{event}");
+    let reply = frame.post(&path, &fields, Some("http://localhost")).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", text(&reply));
+    let expired = format!("{path}?expired=1");
+    assert_eq!(reply.header("location"), Some(expired.as_str()));
+    let page = text(&frame.get(&expired).await);
+    assert!(page.contains("nothing was booked"), "{page}");
+    assert_eq!(app.seats(&event).await["booked"], 0);
+    // The page shown again carries a fresh token, which books.
+    let fields = [("csrf", hidden_input(&page, "csrf"))]
+        .into_iter()
+        .chain(fields[1..].iter().map(|(k, v)| (*k, (*v).to_owned())))
+        .collect::<Vec<_>>();
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let reply = frame.post(&path, &fields, Some("http://localhost")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", text(&reply));
+    assert_eq!(app.seats(&event).await["booked"], 1);
 }

@@ -96,15 +96,16 @@ impl Csrf {
     }
 
     /// Refuses a widget post unless it comes from this site (the framed page itself: a venue
-    /// site or any other can not post it) and carries the token of this event from this hour
-    /// or the one before (a form left open longer is shown again with a fresh token).
+    /// site or any other can not post it) and carries a token of this event; a token from this
+    /// hour or the one before is [`WidgetPost::Fresh`], an older one [`WidgetPost::Stale`] (the
+    /// widget shows its form again rather than book from a page left open for hours).
     pub(crate) fn check_widget(
         &self,
         headers: &HeaderMap,
         form: &Form,
         event: &str,
         now: Timestamp,
-    ) -> Result<(), WebError> {
+    ) -> Result<WidgetPost, WebError> {
         if !same_origin(headers) {
             return Err(WebError::Csrf);
         }
@@ -114,11 +115,25 @@ impl Csrf {
             .and_then(|(hour, _)| hour.parse::<i64>().ok())
             .ok_or(WebError::Csrf)?;
         let current = hour_of(now);
-        if !(current - 1..=current).contains(&hour) {
+        if hour > current {
             return Err(WebError::Csrf);
         }
-        constant_time_eq(sent, &self.widget_token_at(event, hour))
+        constant_time_eq(sent, &self.widget_token_at(event, hour))?;
+        Ok(if hour >= current - 1 {
+            WidgetPost::Fresh
+        } else {
+            WidgetPost::Stale
+        })
     }
+}
+
+/// A widget post that passed [`Csrf::check_widget`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum WidgetPost {
+    /// From a page shown within the last hour or two: served.
+    Fresh,
+    /// From a page shown longer ago: not served, the widget is shown again.
+    Stale,
 }
 
 /// Hours since the Unix epoch.
@@ -226,13 +241,11 @@ mod tests {
         let token = csrf.widget_token("7", at(0));
         let form = Form::parse(format!("csrf={token}").as_bytes());
         let here = headers(&[("host", "a:1"), ("origin", "http://a:1")]);
-        assert!(csrf.check_widget(&here, &form, "7", at(0)).is_ok());
-        assert!(
-            csrf.check_widget(&here, &form, "7", at(2 * hour - 1))
-                .is_ok()
-        );
-        assert!(csrf.check_widget(&here, &form, "7", at(2 * hour)).is_err());
-        assert!(csrf.check_widget(&here, &form, "7", at(-1)).is_err());
+        let answer = |at| csrf.check_widget(&here, &form, "7", at).ok();
+        assert_eq!(answer(at(0)), Some(WidgetPost::Fresh));
+        assert_eq!(answer(at(2 * hour - 1)), Some(WidgetPost::Fresh));
+        assert_eq!(answer(at(2 * hour)), Some(WidgetPost::Stale));
+        assert_eq!(answer(at(-1)), None, "a token from a later hour");
         assert!(csrf.check_widget(&here, &form, "8", at(0)).is_err());
         let venue = headers(&[("host", "a:1"), ("origin", "http://venue:1")]);
         assert!(csrf.check_widget(&venue, &form, "7", at(0)).is_err());

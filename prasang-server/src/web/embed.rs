@@ -65,6 +65,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
         .unwrap_or_else(fresh_key);
     let body = html! {
         (heading(&event))
+        @if cx.query("expired").is_some() {
+            p.form-error role="alert" { "This form was open for hours, so nothing was booked: please fill it in again." }
+        }
         @if !on_sale {
             p { "Tickets for this event are not on sale." }
         } @else if event.seats.remaining == 0 {

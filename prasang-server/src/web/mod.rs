@@ -49,6 +49,7 @@ use crate::problem::{ApiError, RequestError};
 use crate::request::{Body, read_body};
 use crate::router::{Found, Router};
 use crate::state::State;
+use csrf::WidgetPost;
 use cx::{BoxPage, PageReply, WebCx};
 pub use error::WebError;
 use form::Form;
@@ -323,8 +324,10 @@ async fn serve(
             .find(|(name, _)| name == "id")
             .map_or("", |(_, id)| id.as_str());
         let now = state.prasang.now();
-        if method == Method::POST {
-            web.csrf.check_widget(&parts.headers, &form, event, now)?;
+        if method == Method::POST
+            && web.csrf.check_widget(&parts.headers, &form, event, now)? == WidgetPost::Stale
+        {
+            return Ok(layout::see_other(&format!("{path}?expired=1")));
         }
         (web.csrf.widget_token(event, now), None)
     } else {
