@@ -364,6 +364,12 @@ async fn the_widget_is_framed_only_by_the_organizers_sites_and_refuses_forged_po
     let app = spawn().await;
     let event = event_asking_names(&app, "optional").await;
     let mut organizer = Browser::logged_in(&app, "org@example.org").await;
+    app.register("a@example.org", "attendee").await;
+    let mut attendee = Browser::logged_in(&app, "a@example.org").await;
+    assert_eq!(
+        attendee.get("/organizer/embed").await.status,
+        StatusCode::FORBIDDEN
+    );
     // Before any site is listed, nobody may frame it.
     let reply = Browser::new(&app)
         .get(&format!("/embed/events/{event}"))
