@@ -588,7 +588,11 @@ async fn a_holder_names_the_seats_on_my_tickets_and_the_door_shows_the_name() {
     let page = text(&attendee.get("/me/tickets").await);
     let at = page.find("action=\"/tickets/").expect("a names form") + "action=\"/tickets/".len();
     let ticket = page[at..at + page[at..].find('/').unwrap()].to_owned();
-    assert!(page.contains("id=\"attendee_name-2\" name=\"attendee_name\" type=\"text\" autocomplete=\"off\" maxlength=\"100\" value=\"Bo\""), "{page}");
+    // Each ticket's fields have ids of their own (several forms on one page).
+    let second = format!(
+        "id=\"t{ticket}-attendee_name-2\" name=\"attendee_name\" type=\"text\" autocomplete=\"off\" maxlength=\"100\" value=\"Bo\""
+    );
+    assert!(page.contains(&second), "{page}");
 
     // A name too long is refused on the ticket's names page, as entered.
     let long = "x".repeat(101);

@@ -338,16 +338,17 @@ fn names_fieldset(event: &Event, entered: &[String], error: Option<&str>) -> Mar
             legend { "Names on the seats" }
             small.hint #attendee_names-hint { (hint) }
             @if let Some(error) = error { p.field-error role="alert" { (error) } }
-            (name_inputs(entered, fields as usize, error.is_some()))
+            (name_inputs("", entered, fields as usize, error.is_some()))
         }
     }
 }
 
-/// `count` name fields ("Name on seat n"), filled with `entered`.
-pub(crate) fn name_inputs(entered: &[String], count: usize, invalid: bool) -> Markup {
+/// `count` name fields ("Name on seat n"), filled with `entered`; `scope` tells their ids
+/// apart from another form's on the same page (one form per ticket on "My tickets").
+pub(crate) fn name_inputs(scope: &str, entered: &[String], count: usize, invalid: bool) -> Markup {
     html! {
         @for seat in 1..=count {
-            @let id = format!("attendee_name-{seat}");
+            @let id = format!("{scope}attendee_name-{seat}");
             div.field {
                 label for=(id) { "Name on seat " (seat) }
                 input id=(id) name=(NAME_FIELD) type="text" autocomplete="off" maxlength="100"

@@ -33,7 +33,7 @@ pub(crate) fn form(
         form.names method="post" action=(format!("/tickets/{}/names", ticket.id)) novalidate {
             (csrf)
             @if let Some(error) = error { p.field-error role="alert" { (error) } }
-            (name_inputs(entered, ticket.quantity as usize, error.is_some()))
+            (name_inputs(&format!("t{}-", ticket.id), entered, ticket.quantity as usize, error.is_some()))
             button.secondary type="submit" { "Save names" }
         }
     }
