@@ -144,6 +144,11 @@ pub(crate) fn seat_names(fields: &[String], seats: i64) -> Result<Vec<String>, S
     if given == 0 {
         return Ok(Vec::new());
     }
+    // More seats than any booking may have: the core refuses the order as it is, and the names
+    // are not padded out to a count the form never had.
+    if seats > prasang_core::limits::QUANTITY.max {
+        return Ok(fields[..given].to_vec());
+    }
     let seats = usize::try_from(seats).unwrap_or(0);
     if given > seats {
         return Err(format!(
@@ -396,5 +401,34 @@ fn quote_table(quote: &Quote) -> Markup {
             }
             strong { "Total: " (money(quote.amount_minor)) }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    #[test]
+    fn names_fit_the_seats_chosen() {
+        // Empty fields at the end are not names; the seats left over are unnamed.
+        assert_eq!(
+            seat_names(&names(&["Ada", "", ""]), 2),
+            Ok(names(&["Ada", ""]))
+        );
+        assert_eq!(
+            seat_names(&names(&["", "Bo", ""]), 3),
+            Ok(names(&["", "Bo", ""]))
+        );
+        assert_eq!(seat_names(&names(&["", ""]), 2), Ok(vec![]));
+        assert!(seat_names(&names(&["Ada", "Bo"]), 1).is_err());
+        // A count no booking may have is not padded to (the core refuses the order).
+        assert_eq!(
+            seat_names(&names(&["Ada"]), 1_000_000_000),
+            Ok(names(&["Ada"]))
+        );
     }
 }
