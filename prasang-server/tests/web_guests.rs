@@ -135,6 +135,27 @@ async fn a_visitor_buys_without_an_account_with_a_name_on_each_seat() {
     ));
     assert!(page.contains("Seat 1: Ada") && page.contains("Seat 2: Bo"));
     assert_eq!(app.seats(&event).await["booked"], 2);
+    // Someone else typing that address over the limit is not told what it holds.
+    let reply = Browser::new(&app)
+        .submit(
+            &format!("/events/{event}/guest"),
+            &[
+                ("name", "Other"),
+                ("email", "gita@example.org"),
+                ("quantity", "3"),
+                ("attendee_name", "A"),
+                ("attendee_name", "B"),
+                ("attendee_name", "C"),
+            ],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT);
+    let page = text(&reply);
+    assert!(
+        page.contains("One e-mail address can book at most 4 seats for this event in all."),
+        "{page}"
+    );
+    assert!(!page.contains("already hold"), "{page}");
 
     // The organizer sees the names per seat on the list and in the CSV.
     let mut organizer = Browser::logged_in(&app, "org@example.org").await;

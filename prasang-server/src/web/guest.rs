@@ -7,8 +7,8 @@ use hyper::StatusCode;
 use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::Event;
-use prasang_core::guests::GuestCheckout;
-use prasang_core::tickets::{Ticket, TicketStatus};
+use prasang_core::guests::{GuestCheckout, GuestError};
+use prasang_core::tickets::{Ticket, TicketError, TicketStatus};
 
 use super::booking::{Order, Purchase};
 use super::cx::{BoxPage, WebCx};
@@ -18,6 +18,7 @@ use super::format;
 use super::layout::page;
 use super::tickets::{TypeNames, ticket_cells};
 use super::waitlist::JoinForm;
+use crate::problem::ApiError;
 
 /// What a guest's form post came to.
 pub(crate) enum Checkout {
@@ -69,10 +70,40 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
             email: order.buyer_email,
         }),
         Err(error) => {
+            if let Some(message) = limit_without_holdings(&error) {
+                let purchase = Purchase::refused_with(order, message, None);
+                return Ok(Checkout::Again(Box::new(purchase), StatusCode::CONFLICT));
+            }
             let (purchase, status) = refused(order, error)?;
             Ok(Checkout::Again(Box::new(purchase), status))
         }
     }
+}
+
+/// A per-person limit refused in words that do not say how many seats the address holds
+/// already (anyone may type any address here: the answer must not tell what it has bought).
+fn limit_without_holdings(error: &WebError) -> Option<String> {
+    let WebError::Api(ApiError::Core(core)) = error else {
+        return None;
+    };
+    let core: &(dyn std::error::Error + 'static) = core.as_ref();
+    let booking = match core.downcast_ref::<GuestError>()? {
+        GuestError::Booking(booking) => booking,
+        _ => return None,
+    };
+    let (name, refusal) = match booking {
+        TicketError::InLine { name, refusal, .. } => (name.as_str(), refusal.as_ref()),
+        other => ("", other),
+    };
+    let TicketError::LimitReached { limit, .. } = refusal else {
+        return None;
+    };
+    let seats = format::seats(*limit);
+    Some(if name.is_empty() {
+        format!("One e-mail address can book at most {seats} for this event in all.")
+    } else {
+        format!("{name}: one e-mail address can book at most {seats} of this ticket type in all.")
+    })
 }
 
 /// `POST /events/{id}/guest` (`name`, `email`, the booking form's fields): books for a guest
