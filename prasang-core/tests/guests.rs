@@ -13,7 +13,7 @@ use prasang_core::auth::{Actor, AuthError, Session};
 use prasang_core::events::{AttendeeNames, Event, EventUpdate};
 use prasang_core::guests::{GuestCheckout, GuestError, GuestRegistration, LINK_TTL};
 use prasang_core::notify::{DeliveryPolicy, Notification, NotificationKind};
-use prasang_core::tickets::{BookingRequest, TicketError};
+use prasang_core::tickets::{BookingOutcome, BookingRequest, TicketError};
 use prasang_core::users::{Gender, Role, UserError};
 use prasang_core::{CommonError, Config, PageRequest, Prasang, UserId};
 
@@ -74,6 +74,19 @@ fn checkout(email: &str, event: &Event, seats: i64) -> GuestCheckout {
         email: email.into(),
         booking: BookingRequest::seats(event.id, seats),
     }
+}
+
+/// Olga's event, where the guest Gita (gita@example.org) books one seat; her confirmation has
+/// been delivered.
+fn gita_books_a_seat(world: &World) -> (Event, BookingOutcome) {
+    let (_, event) = organizer_and_event(world, AttendeeNames::NotAsked);
+    let booked = world
+        .prasang
+        .guests()
+        .book(&checkout("gita@example.org", &event, 1))
+        .expect("checkout");
+    deliver(world);
+    (event, booked)
 }
 
 fn deliver(world: &World) {
@@ -170,13 +183,7 @@ fn a_guest_books_opens_the_link_of_the_confirmation_and_cancels() {
 #[test]
 fn a_link_is_refused_when_tampered_expired_foreign_or_spent_by_another_copy() {
     let (email, others, world) = world(&["sms"]);
-    let (_, event) = organizer_and_event(&world, AttendeeNames::NotAsked);
-    world
-        .prasang
-        .guests()
-        .book(&checkout("gita@example.org", &event, 1))
-        .expect("checkout");
-    deliver(&world);
+    gita_books_a_seat(&world);
     let token = tokens(&email).pop().expect("a link");
 
     // The confirmation also went by SMS, but a link proves the e-mail address: e-mail only.
@@ -236,13 +243,7 @@ fn a_link_is_refused_when_tampered_expired_foreign_or_spent_by_another_copy() {
 /// A guest's link from a store with its own signing key.
 fn world_at_another_store() -> (String, Arc<Recording>, World) {
     let (email, _, world) = world(&[]);
-    let (_, event) = organizer_and_event(&world, AttendeeNames::NotAsked);
-    world
-        .prasang
-        .guests()
-        .book(&checkout("gita@example.org", &event, 1))
-        .expect("checkout");
-    deliver(&world);
+    gita_books_a_seat(&world);
     let token = tokens(&email).pop().expect("a link");
     (token, email, world)
 }
@@ -250,14 +251,8 @@ fn world_at_another_store() -> (String, Arc<Recording>, World) {
 #[test]
 fn asking_for_a_link_answers_the_same_for_every_address_and_is_limited_per_address() {
     let (email, _, world) = world(&[]);
-    let (_, event) = organizer_and_event(&world, AttendeeNames::NotAsked);
     world.register("Ada", Role::Attendee);
-    world
-        .prasang
-        .guests()
-        .book(&checkout("gita@example.org", &event, 1))
-        .expect("checkout");
-    deliver(&world);
+    let (event, _) = gita_books_a_seat(&world);
     let before = email.notifications().len();
 
     let guests = world.prasang.guests();
@@ -300,13 +295,7 @@ fn asking_for_a_link_answers_the_same_for_every_address_and_is_limited_per_addre
 #[test]
 fn a_guest_who_sets_a_password_keeps_the_tickets_and_the_old_links_stop() {
     let (email, _, world) = world(&[]);
-    let (_, event) = organizer_and_event(&world, AttendeeNames::NotAsked);
-    let booked = world
-        .prasang
-        .guests()
-        .book(&checkout("gita@example.org", &event, 1))
-        .expect("checkout");
-    deliver(&world);
+    let (_, booked) = gita_books_a_seat(&world);
     let first = tokens(&email).pop().expect("the confirmation's link");
 
     // Registering the guest's address sends a link instead of making a second account.
@@ -589,13 +578,7 @@ fn every_attempt_of_one_message_carries_a_link_and_using_one_spends_them_all() {
                 ..DeliveryPolicy::default()
             })
     });
-    let (_, event) = organizer_and_event(&world, AttendeeNames::NotAsked);
-    world
-        .prasang
-        .guests()
-        .book(&checkout("gita@example.org", &event, 1))
-        .expect("checkout");
-    deliver(&world);
+    gita_books_a_seat(&world);
     world.clock.advance(Duration::from_secs(2));
     deliver(&world);
     let links: Vec<String> = email
