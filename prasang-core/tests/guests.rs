@@ -68,6 +68,16 @@ fn organizer_and_event(world: &World, names: AttendeeNames) -> (Actor, Event) {
     (organizer, event)
 }
 
+/// Olga's free event of `capacity` seats, at most `per_person` a person.
+fn free_event(world: &World, capacity: i64, per_person: i64) -> Event {
+    let organizer = world.user("Olga", Role::Organizer);
+    world
+        .prasang
+        .events()
+        .create(&organizer, new_event(capacity, 0, per_person))
+        .expect("event")
+}
+
 fn checkout(email: &str, event: &Event, seats: i64) -> GuestCheckout {
     GuestCheckout {
         name: "Gita Guest".into(),
@@ -381,12 +391,7 @@ fn a_checkout_with_the_address_of_an_account_books_for_it_without_a_link() {
 #[test]
 fn concurrent_checkouts_of_one_new_address_share_one_guest_account() {
     let (_, _, world) = world(&[]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, new_event(100, 0, 16))
-        .expect("event");
+    let event = free_event(&world, 100, 16);
     let users: Vec<UserId> = std::thread::scope(|scope| {
         let threads: Vec<_> = (0..8)
             .map(|_| {
@@ -603,12 +608,7 @@ fn every_attempt_of_one_message_carries_a_link_and_using_one_spends_them_all() {
 #[test]
 fn a_refused_checkout_makes_no_account() {
     let (_, _, world) = world(&[]);
-    let organizer = world.user("Olga", Role::Organizer);
-    let event = world
-        .prasang
-        .events()
-        .create(&organizer, new_event(1, 0, 1))
-        .expect("event");
+    let event = free_event(&world, 1, 1);
     let guests = world.prasang.guests();
     guests
         .book(&checkout("first@example.org", &event, 1))
