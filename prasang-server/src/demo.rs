@@ -1,7 +1,9 @@
 //! Demo data: organizers, attendees of varied gender and age, past and upcoming events in
 //! several currencies, page views, bookings, payments, cancellations and lapsed holds, on the
-//! past events ratings, comments and the organizers' replies, and a sold-out event whose waiting
-//! list turned a cancellation into an accepted offer.
+//! past events ratings, comments and the organizers' replies, a sold-out event whose waiting
+//! list turned a cancellation into an accepted offer, and an event that asks for a name on every
+//! seat, booked by a guest (no account, no password). The first organizer lets a venue page on
+//! [`EMBED_ORIGIN`] frame her booking widgets.
 //!
 //! Everything goes through the public core API. The core refuses events that start in the past,
 //! so the loader opens the store with a [`ManualClock`] set 90 days back and lets time run forward
@@ -15,8 +17,9 @@ use std::time::Duration;
 
 use prasang_core::auth::Actor;
 use prasang_core::checkin::CheckInRequest;
-use prasang_core::events::{NewEvent, NewTicketType, TicketTypeId};
+use prasang_core::events::{AttendeeNames, NewEvent, NewTicketType, TicketTypeId};
 use prasang_core::feedback::{FeedbackError, FeedbackInput, ReplyInput};
+use prasang_core::guests::GuestCheckout;
 use prasang_core::promo::{Discount, NewPromoCode};
 use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
@@ -276,6 +279,23 @@ const EVENTS: &[DemoEvent] = &[
         popularity: 0.0,
     },
     DemoEvent {
+        organizer: 0,
+        title: "Kathak Evening",
+        location: "Pune, Nritya Hall",
+        description: "Classical dance with live tabla; every seat is named at the door.",
+        starts_in_days: 9,
+        local_start: (19, 0),
+        time_zone: "Asia/Kolkata",
+        hours: 2,
+        capacity: 50,
+        price_minor: 0,
+        currency: "INR",
+        per_user_limit: 4,
+        // Named seats only: its bookings are [`NAMED_EVENT`]'s guest and the visitors of the
+        // running server.
+        popularity: 0.0,
+    },
+    DemoEvent {
         organizer: 2,
         title: "Open-Air Cinema (postponed)",
         location: "Osaka, Riverside",
@@ -294,6 +314,17 @@ const EVENTS: &[DemoEvent] = &[
 
 /// The event that sells several ticket types and takes promo codes: the chamber concert.
 const TYPED_EVENT: usize = 9;
+
+/// The event that asks for a name on every seat (required): the kathak evening, booked by a
+/// guest ([`GUEST`]) for the seats of [`GUEST_SEATS`].
+const NAMED_EVENT: usize = 11;
+/// The guest who bought named seats without an account: name and e-mail address.
+const GUEST: (&str, &str) = ("Ravi Menon", "ravi.guest@demo.prasang.org");
+/// The names on the guest's seats.
+const GUEST_SEATS: [&str; 2] = ["Ravi Menon", "Anjali Menon"];
+/// The origin of a venue page allowed to frame the first organizer's booking widgets (a page
+/// served with `python3 -m http.server` in a folder holding the snippet shows it).
+pub const EMBED_ORIGIN: &str = "http://localhost:8000";
 
 /// A ticket type of [`TYPED_EVENT`]; numbered 1, 2, ... in this order.
 struct DemoType {
@@ -544,6 +575,8 @@ enum Step {
     },
     /// A step of the sold-out event's waiting list story.
     List(ListStep),
+    /// [`GUEST`] books the named seats of [`NAMED_EVENT`] without an account.
+    GuestBooking,
 }
 
 /// Comments by rating (1 to 5), so the words match the stars.
@@ -699,7 +732,11 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
         let created = prasang.events().create(
             &actor,
             NewEvent {
-                attendee_names: Default::default(),
+                attendee_names: if e == NAMED_EVENT {
+                    AttendeeNames::Required
+                } else {
+                    AttendeeNames::NotAsked
+                },
                 title: event.title.into(),
                 description: event.description.into(),
                 location: event.location.into(),
@@ -779,6 +816,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             Step::List(step),
         );
     }
+    schedule(&mut steps, now.as_millis() - 5 * HOUR, Step::GuestBooking);
     let postponed = EVENTS.len() - 1;
     schedule(
         &mut steps,
@@ -939,6 +977,18 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 let event = events[SOLD_OUT_EVENT];
                 list_step(&prasang, &mut list, &organizer, &attendees, event, step)?;
             }
+            Step::GuestBooking => {
+                let checkout = GuestCheckout {
+                    name: GUEST.0.into(),
+                    email: GUEST.1.into(),
+                    booking: BookingRequest {
+                        attendee_names: GUEST_SEATS.map(String::from).to_vec(),
+                        ..BookingRequest::seats(events[NAMED_EVENT], GUEST_SEATS.len() as i64)
+                    },
+                };
+                prasang.guests().book(&checkout)?;
+                booked += 1;
+            }
             Step::Reply { attendee, event } => {
                 let actor = prasang
                     .auth()
@@ -960,6 +1010,11 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
             }
         }
     }
+    prasang.events().set_embed_origins(
+        &prasang.auth().trusted_actor(organizers[0])?,
+        organizers[0],
+        &[EMBED_ORIGIN.to_owned()],
+    )?;
     clock.set(now);
     for (e, event) in EVENTS.iter().enumerate() {
         browse(&prasang, &mut rng, events[e], event.popularity)?;
@@ -992,6 +1047,10 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     text.push_str(&format!(
         "  door staff {:<28} password: {}  ({}, scans at every event's door page)\n",
         DOOR_STAFF.1, DOOR_STAFF.2, DOOR_STAFF.0
+    ));
+    text.push_str(&format!(
+        "  guest      {:<28} no password: a sign-in link by e-mail at /guest/link ({})\n",
+        GUEST.1, GUEST.0
     ));
     for (name, _, _) in ATTENDEES.iter().take(4) {
         text.push_str(&format!(
@@ -1105,6 +1164,26 @@ mod tests {
             .expect("length")
             .rows;
         assert!(hours.len() > 24, "{} hours", hours.len());
+
+        // The kathak evening asks for names; a guest booked two named seats. The first
+        // organizer's widgets may be framed by the demo venue page's origin.
+        let kathak = demo_event(&prasang, NAMED_EVENT);
+        let tickets = prasang
+            .tickets()
+            .list_for_event(&admin, kathak, &PageRequest::first(10))
+            .expect("tickets")
+            .items;
+        let [ticket] = tickets.as_slice() else {
+            panic!("one booking of the named event: {tickets:?}")
+        };
+        assert_eq!(ticket.attendee_names, GUEST_SEATS);
+        let holder = prasang.users().get(&admin, ticket.user).expect("holder");
+        assert!(holder.guest && holder.email == GUEST.1, "{holder:?}");
+        let organizer = prasang.events().get(kathak).expect("event").organizer;
+        assert_eq!(
+            prasang.events().embed_origins(organizer).expect("origins"),
+            [EMBED_ORIGIN]
+        );
 
         // Comments and replies are there to read on the rated (past) events.
         let by_rating = TopParams {

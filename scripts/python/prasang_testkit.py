@@ -5,11 +5,14 @@ system picks, its URL read from the start-up banner, and a small JSON client for
 The binary is $PRASANG_SERVER_BIN (bash scripts/release-server.sh builds it). The suites put
 this folder on PYTHONPATH (scripts/suite-*.sh); the reliability scripts add it themselves."""
 
+import email
+import email.policy
 import json
 import os
 import re
 import subprocess
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -71,6 +74,22 @@ class Server:
                 self._banner_done.set()
         self._banner_done.set()
 
+    def outbox(self):
+        """The folder the `email` plugin writes to without --smtp-host (one .eml a message)."""
+        return os.path.join(self.store, "outbox")
+
+    def mail_to(self, address, count=1, timeout=30):
+        """The e-mails (`email.message.EmailMessage`, oldest first) in the outbox addressed to
+        `address`, once there are at least `count` of them; fails after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = mail_in(self.outbox(), address)
+            if len(found) >= count:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(found)} e-mails to {address} after {timeout} s, not {count}")
+            time.sleep(0.1)
+
     def log_text(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as log:
             return log.read()
@@ -123,3 +142,24 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
+
+
+def mail_in(outbox, address):
+    """The messages in the `outbox` folder addressed to `address`, oldest file first."""
+    try:
+        names = os.listdir(outbox)
+    except FileNotFoundError:
+        return []
+    paths = [os.path.join(outbox, name) for name in names if name.endswith(".eml")]
+    messages = []
+    for path in sorted(paths, key=os.path.getmtime):
+        with open(path, "rb") as file:
+            message = email.message_from_binary_file(file, policy=email.policy.default)
+        if address.lower() in str(message["To"]).lower():
+            messages.append(message)
+    return messages
+
+
+def mail_text(message):
+    """The plain-text body of an e-mail."""
+    return message.get_body(preferencelist=("plain",)).get_content()

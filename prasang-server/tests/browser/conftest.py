@@ -1,12 +1,16 @@
 """Fixtures of the browser suite: one release server with demo data on a free port and a
-temporary data folder, Debian's Chromium driven headless by Playwright, screenshots and the
-axe-core accessibility check.
+temporary data folder (its e-mail, from the bundled `email` plugin, lands as .eml files in
+its outbox), Debian's Chromium driven headless by Playwright, screenshots, the axe-core
+accessibility check, and venue sites on other origins that frame the booking widget.
 
 Run by scripts/suite-browser.sh (which sets PRASANG_SERVER_BIN and installs axe-core)."""
 
+import html
 import os
 import shutil
 import tempfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import prasang_testkit as testkit
@@ -16,6 +20,8 @@ from playwright.sync_api import sync_playwright
 ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = Path(os.environ.get("PRASANG_SCREENSHOTS", ROOT / "target" / "screenshots"))
 AXE = ROOT / "target" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+# The bundled channel plugins (bash plugins/build.sh): booking e-mails and sign-in links.
+PLUGINS = Path(os.environ.get("PRASANG_PLUGINS_DIR", ROOT / "target" / "plugins"))
 CHROMIUM = os.environ.get("PRASANG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,10 +45,12 @@ def server():
     """The release server with demo data (its `url`; `call` and `login` set tests up)."""
     if testkit.server_binary() is None:
         pytest.fail("set PRASANG_SERVER_BIN to a prasang-server binary (scripts/suite-browser.sh does)")
+    if not (PLUGINS / "email.wasm").exists():
+        pytest.fail(f"no e-mail plugin in {PLUGINS}: run bash plugins/build.sh")
     data = tempfile.mkdtemp(prefix="prasang-browser-")
     running = testkit.Server.in_folder(
         data, "--demo", "--insecure-fast-password-hashing", "--auth-rate-per-minute", "0",
-        "--log", "warn",
+        "--log", "warn", "--plugins-dir", str(PLUGINS),
     )
     yield running
     running.stop()
@@ -169,3 +177,57 @@ def axe_violations(page):
         for v in result
         if v["impact"] in ("serious", "critical")
     ]
+
+
+class Venue:
+    """A venue's own web site on another origin: `/events/{id}` is a page that frames the
+    server's booking widget for that event in an <iframe>. Served on 127.0.0.1 and reached
+    as `http://localhost:PORT`, which is another site than the server's `127.0.0.1` (the
+    cookie and SameSite rules of a real venue's site apply)."""
+
+    def __init__(self, widget_base):
+        base = widget_base
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                if not self.path.startswith("/events/"):
+                    self.send_error(404)
+                    return
+                event = html.escape(self.path.removeprefix("/events/"), quote=True)
+                page = (
+                    '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+                    '<link rel="icon" href="data:,"><title>The Venue</title></head><body>'
+                    "<h1>Tonight at the venue</h1>"
+                    f'<iframe title="Tickets" src="{base}/embed/events/{event}" '
+                    'width="600" height="700"></iframe></body></html>'
+                ).encode()
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://localhost:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, event):
+        """The address of the venue's page framing `event`'s widget."""
+        return f"{self.origin}/events/{event}"
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def venues(server):
+    """Two venue sites on two origins (`listed` and `unlisted`: only tests decide which one an
+    organizer lists), each framing the widgets of `server`."""
+    listed, unlisted = Venue(server.url), Venue(server.url)
+    yield {"listed": listed, "unlisted": unlisted}
+    listed.stop()
+    unlisted.stop()
