@@ -7,6 +7,7 @@ Run by scripts/suite-browser.sh (which sets PRASANG_SERVER_BIN and installs axe-
 
 import html
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -180,26 +181,26 @@ def axe_violations(page):
 
 
 class Venue:
-    """A venue's own web site on another origin: `/events/{id}` is a page that frames the
-    server's booking widget for that event in an <iframe>. Served on 127.0.0.1 and reached
-    as `http://localhost:PORT`, which is another site than the server's `127.0.0.1` (the
-    cookie and SameSite rules of a real venue's site apply)."""
+    """A venue's own web site on another origin: `/frame/<path>` is a page that frames the
+    server's page at `<path>` (the booking widget, `/embed/events/{id}`) in an <iframe>.
+    Served on 127.0.0.1 and reached as `http://localhost:PORT`: another site than the
+    server's `127.0.0.1`, so the browser applies its cross-site rules (SameSite cookies,
+    frame-ancestors) as it would on a real venue's site."""
 
-    def __init__(self, widget_base):
-        base = widget_base
-
+    def __init__(self, server_url):
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                if not self.path.startswith("/events/"):
+                framed = self.path.removeprefix("/frame")
+                if framed == self.path or not framed.startswith("/"):
                     self.send_error(404)
                     return
-                event = html.escape(self.path.removeprefix("/events/"), quote=True)
+                src = html.escape(server_url + framed, quote=True)
                 page = (
                     '<!doctype html><html lang="en"><head><meta charset="utf-8">'
                     '<link rel="icon" href="data:,"><title>The Venue</title></head><body>'
                     "<h1>Tonight at the venue</h1>"
-                    f'<iframe title="Tickets" src="{base}/embed/events/{event}" '
-                    'width="600" height="700"></iframe></body></html>'
+                    f'<iframe title="Tickets" src="{src}" width="600" height="900"></iframe>'
+                    "</body></html>"
                 ).encode()
                 self.send_response(200)
                 self.send_header("content-type", "text/html; charset=utf-8")
@@ -214,9 +215,9 @@ class Venue:
         self.origin = f"http://localhost:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
-    def page(self, event):
-        """The address of the venue's page framing `event`'s widget."""
-        return f"{self.origin}/events/{event}"
+    def page(self, path):
+        """The address of the venue's page that frames the server's `path`."""
+        return f"{self.origin}/frame{path}"
 
     def stop(self):
         self.httpd.shutdown()
@@ -225,9 +226,18 @@ class Venue:
 
 @pytest.fixture(scope="session")
 def venues(server):
-    """Two venue sites on two origins (`listed` and `unlisted`: only tests decide which one an
-    organizer lists), each framing the widgets of `server`."""
+    """Two venue sites on two origins, `listed` and `unlisted` (the tests decide which one an
+    organizer lists), each framing pages of `server`."""
     listed, unlisted = Venue(server.url), Venue(server.url)
     yield {"listed": listed, "unlisted": unlisted}
     listed.stop()
     unlisted.stop()
+
+
+def sign_in_path(message):
+    """The path and query of the sign-in link in an e-mail (`/guest/access?token=…`), which
+    the test opens on the server it runs (the link's host is the server's public URL)."""
+    text = testkit.mail_text(message)
+    match = re.search(r"https?://[^\s/]+(/guest/access\?token=[A-Za-z0-9_-]+)", text)
+    assert match, text
+    return match.group(1)
