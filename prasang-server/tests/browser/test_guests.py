@@ -83,7 +83,7 @@ def test_a_guest_books_opens_the_emailed_link_sees_names_and_cancels(visitors, s
     assert "/login" in gita.page.url, "opening the link alone does not sign in"
 
     page = open_link(gita, link)
-    assert page.url.endswith("/me/tickets?done=guest-signed-in"), page.url
+    assert page.url.endswith("/me/tickets?done=guest-signed-in"), page.content()
     assert "Booked" in page.locator("tr", has_text=title).inner_text()
     names = page.get_by_role("region", name=f"Names on the seats for {title}")
     assert names.get_by_label("Name on seat 2").input_value() == "Ravi Friend"
