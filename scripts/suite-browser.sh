@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The web UI's end-to-end suite: Playwright for Python (pinned in scripts/python/requirements.txt)
 # drives Debian's Chromium (/usr/bin/chromium, `apt-get install chromium`; Playwright's own
-# browser download is not used) against $PRASANG_SERVER_BIN started with demo data on a free
-# port and a temporary data folder. axe-core (pinned) comes from npm into target/axe for the
+# browser download is not used) against $PRASANG_SERVER_BIN started with demo data and the
+# bundled plugins of target/plugins (bash plugins/build.sh; e-mail lands in the data folder's
+# outbox, which the guest and widget tests read) on a free port and a temporary data folder.
+# Venue pages on other origins (localhost ports) frame the booking widget. axe-core (pinned) comes from npm into target/axe for the
 # accessibility check. Screenshots of the main pages (desktop and 390 px phone) land in
 # target/screenshots.
 set -euo pipefail
