@@ -180,7 +180,7 @@ def test_required_names_are_asked_for_every_seat_and_shown_to_the_organizer(visi
     meera = visitors()
     meera.log_in(*ORGANIZER)
     meera.go(f"/organizer/events/{event['id']}")
-    row = meera.page.locator("#attendees ~ div tr", has_text="Noor Guest").inner_text()
+    row = meera.page.locator("#attendees ~ div.table-wrap tr", has_text="Noor Guest").inner_text()
     assert "Seat 1: Noor Guest" in row and "Seat 2: Zeynep Kaya" in row, row
     reply = meera.context.request.get(f"/organizer/events/{event['id']}/attendees.csv")
     rows = list(csv.DictReader(io.StringIO(reply.text())))
