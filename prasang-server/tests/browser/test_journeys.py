@@ -293,10 +293,11 @@ def test_main_pages_have_no_serious_accessibility_violations(visitors, server):
     booked = [t for t in server.call("GET", "/api/v1/me/tickets?limit=100", holder)["items"]
               if t["status"] == "booked"]
     checks = {
-        None: ["/", "/login", "/register", f"/events/{event['id']}", "/no-such-page"],
+        None: ["/", "/login", "/register", f"/events/{event['id']}", "/no-such-page", "/guest/link",
+               f"/events/{upcoming['id']}", f"/embed/events/{upcoming['id']}"],
         (email, ATTENDEE_PASSWORD): ["/me/tickets", "/me/notifications", f"/events/{event['id']}",
                                      f"/events/{upcoming['id']}", f"/tickets/{booked[0]['id']}/print"],
-        ORGANIZER: ["/organizer", "/organizer/events/new", "/organizer/analytics",
+        ORGANIZER: ["/organizer", "/organizer/events/new", "/organizer/analytics", "/organizer/embed",
                     f"/organizer/events/{event['id']}", f"/organizer/events/{event['id']}/types",
                     f"/organizer/events/{event['id']}/codes", f"/organizer/events/{event['id']}/check-in",
                     f"/organizer/events/{event['id']}/waitlist",
