@@ -58,7 +58,11 @@ def test_a_venue_page_on_a_listed_origin_sells_through_the_widget(visitors, serv
     ada = visitors()
     ada.log_in(*ORGANIZER)
     sent = []
-    ada.page.on("request", lambda r: r.url.startswith(server.url + widget) and sent.append((r.method, r.all_headers())))
+    def record(request):
+        if request.url.startswith(server.url + widget):
+            sent.append((request.method, request.all_headers()))
+
+    ada.page.on("request", record)
     ada.go(listed.page(widget))
     frame = ada.page.frame_locator('iframe[title="Tickets"]')
     assert frame.locator("h1").inner_text() == title
