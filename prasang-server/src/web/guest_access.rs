@@ -3,7 +3,6 @@
 //! makes the guest account a normal one that keeps its tickets.
 
 use hyper::StatusCode;
-use hyper::header::{HeaderValue, REFERRER_POLICY};
 use maud::{Markup, html};
 use prasang_core::guests::GuestRegistration;
 
@@ -17,29 +16,24 @@ use crate::problem::ApiError;
 const LINK_SENT: &str = "If this address has tickets, a sign-in link is on its way. \
     It works once, for 30 minutes.";
 
-/// `GET /guest/access?token=`: a page with a button that posts the token. Sends no referrer:
-/// the address holds the token.
+/// `GET /guest/access?token=`: a page with a button that posts the token (a GET never spends
+/// it: mail scanners fetch links).
 pub(crate) fn landing(cx: WebCx) -> BoxPage {
     Box::pin(async move {
         let token = cx.query("token").unwrap_or("").to_owned();
-        let mut response = if token.is_empty() {
-            link_refused(&cx, "This sign-in link is not complete. Ask for a new one.")?
-        } else {
-            let body = html! {
-                h1 { "Sign in to see your tickets" }
-                p { "This link signs you in once, to see, name or cancel the tickets you bought with this e-mail address." }
-                form method="post" action="/guest/access" {
-                    (csrf_field(&cx))
-                    input type="hidden" name="token" value=(token);
-                    button type="submit" { "Sign in" }
-                }
-            };
-            page_with(&cx, StatusCode::OK, "Sign in", body)?
+        if token.is_empty() {
+            return link_refused(&cx, "This sign-in link is not complete. Ask for a new one.");
+        }
+        let body = html! {
+            h1 { "Sign in to see your tickets" }
+            p { "This link signs you in once, to see, name or cancel the tickets you bought with this e-mail address." }
+            form method="post" action="/guest/access" {
+                (csrf_field(&cx))
+                input type="hidden" name="token" value=(token);
+                button type="submit" { "Sign in" }
+            }
         };
-        response
-            .headers_mut()
-            .insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-        Ok(response)
+        page_with(&cx, StatusCode::OK, "Sign in", body)
     })
 }
 

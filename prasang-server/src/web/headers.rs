@@ -39,10 +39,10 @@ pub(crate) fn secure(headers: &mut HeaderMap, framable: bool) {
         headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    // A page whose address holds a secret (a sign-in link) sends no referrer at all.
-    if headers.get(REFERRER_POLICY) != Some(&HeaderValue::from_static("no-referrer")) {
-        headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    }
+    // `same-origin` also on the sign-in link's page, whose address holds the token: no other
+    // site ever sees it, and `no-referrer` would make Chromium send `Origin: null` with the
+    // page's own form, which the CSRF check refuses.
+    headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !headers.contains_key(CACHE_CONTROL) {
         // Pages show the signed-in user's data: no shared or back-button caching.
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
