@@ -11,7 +11,7 @@ use prasang_core::tickets::BookingLine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::tickets::{Booking, booked};
+use super::tickets::{Booking, counted};
 use crate::problem::{ApiError, RequestError};
 use crate::request::{Ctx, Reply, json as json_reply, ok};
 use crate::schema::{id, integer, string, text};
@@ -65,10 +65,7 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
         booking: booking.request(body.event, key),
     };
     let outcome = cx.prasang().guests().book_async(&checkout).await;
-    cx.state
-        .metrics
-        .booking(outcome.as_ref().map(|o| o.replayed));
-    booked(&outcome?)
+    counted(&cx, outcome)
 }
 
 /// The idempotency key of a checkout: the body's or the `Idempotency-Key` header's (as a

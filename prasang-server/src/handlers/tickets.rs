@@ -2,12 +2,13 @@
 
 use hyper::header::HeaderValue;
 use prasang_core::limits;
-use prasang_core::tickets::{BookingLine, BookingOutcome, BookingRequest, PendingBooking};
+use prasang_core::tickets::{BookingLine, BookingOutcome, BookingRequest};
 use prasang_core::{EventId, TicketId};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::page_request;
+use crate::problem::ApiError;
 use crate::request::{Ctx, Reply, created};
 use crate::schema::{integer, string};
 
@@ -54,15 +55,17 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
     let (actor, body): (_, Booking) = cx.caller_and_body().await?;
     let key = cx.header("idempotency-key")?.map(str::to_owned);
     let request = body.request(event, key);
-    let pending = cx.prasang().tickets().book_async(&actor, &request);
-    submit(&cx, pending).await
+    // Awaited here on the async worker: the core's booking writer answers through the
+    // future, so a booking occupies no blocking-pool thread while it waits for its batch.
+    let outcome = cx.prasang().tickets().book_async(&actor, &request).await;
+    counted(&cx, outcome)
 }
 
-/// Waits for a booking handed to the booking writer, counts it and answers as [`booked`].
-/// Awaited here on the async worker: the core's booking writer answers through the future,
-/// so a booking occupies no blocking-pool thread while it waits for its batch.
-pub(crate) async fn submit(cx: &Ctx, pending: PendingBooking) -> Reply {
-    let outcome = pending.await;
+/// Counts a booking's outcome in the metrics and answers it as [`booked`] (or the refusal).
+pub(crate) fn counted<E>(cx: &Ctx, outcome: Result<BookingOutcome, E>) -> Reply
+where
+    ApiError: From<E>,
+{
     cx.state
         .metrics
         .booking(outcome.as_ref().map(|o| o.replayed));

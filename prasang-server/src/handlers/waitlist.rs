@@ -80,15 +80,13 @@ pub(crate) async fn leave(cx: Ctx) -> Reply {
 pub(crate) async fn accept(cx: Ctx) -> Reply {
     let (event, entry) = event_and_entry(&cx)?;
     let actor = cx.actor().await?;
-    let metrics = cx.state.metrics.clone();
     // Awaited on the async worker, as a booking is: the booking writer answers the future.
     let outcome: Result<_, ApiError> =
         match cx.prasang().waitlist().accept_async(&actor, event, entry) {
             Ok(pending) => pending.await.map_err(Into::into),
             Err(refused) => Err(refused.into()),
         };
-    metrics.booking(outcome.as_ref().map(|o| o.replayed));
-    super::tickets::booked(&outcome?)
+    super::tickets::counted(&cx, outcome)
 }
 
 /// `POST /api/v1/events/{id}/waitlist/{entry}/decline`: the seats go to the next in line.
