@@ -305,9 +305,12 @@ async fn an_expired_link_is_refused() {
     app.stop().await;
 }
 
+/// An answer's status, headers (name and bytes, sorted) and body.
+type Comparable = (StatusCode, Vec<(String, Vec<u8>)>, Vec<u8>);
+
 /// The parts of an answer that must not differ between addresses: status, headers but the
 /// date, body.
-fn comparable(reply: &Reply) -> (StatusCode, Vec<(String, Vec<u8>)>, Vec<u8>) {
+fn comparable(reply: &Reply) -> Comparable {
     let mut headers: Vec<_> = reply
         .headers
         .iter()
