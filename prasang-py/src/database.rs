@@ -120,7 +120,6 @@ fn from_python<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| errors::invalid(py, field, e.to_string()))
 }
 
-/// RFC 3339 text of a timezone-aware `datetime` or of a string.
 /// A booking request from `book`'s arguments (`lines` replaces `quantity` when given).
 fn booking_request(
     py: Python<'_>,
@@ -159,6 +158,7 @@ fn ticket_dict<'py>(py: Python<'py>, ticket: &Ticket) -> PyResult<Bound<'py, PyD
     Ok(out)
 }
 
+/// RFC 3339 text of a timezone-aware `datetime` or of a string.
 fn rfc3339(py: Python<'_>, field: &'static str, value: &Bound<'_, PyAny>) -> PyResult<String> {
     if let Ok(text) = value.cast::<PyString>() {
         return Ok(text.to_string());

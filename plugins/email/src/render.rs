@@ -145,14 +145,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         ));
         html_details.push_str(&row("Offer", &escape(&seats)));
         html_details.push_str(&row("Held until", &escape(&deadline)));
-        // Linked only when it is a web address; shown as text otherwise.
-        let accept = match web_link(&offer.accept_url) {
-            Some(url) => format!(
-                "<a href=\"{}\" style=\"font-weight: bold;\">Accept or decline the offer</a>",
-                escape(url)
-            ),
-            None => escape(&offer.accept_url),
-        };
+        let accept = link(&offer.accept_url, "Accept or decline the offer");
         html_details.push_str(&row("Reply", &accept));
     }
     if let Some(access) = &n.access {
@@ -214,26 +207,22 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
 
 /// A guest's sign-in link as text and HTML table rows: in a `guest-access` e-mail, the link and
 /// when it expires; in a guest's booking confirmation, a line to manage the tickets with it.
-fn access_rows(kind: NotificationKind, link: &Access) -> (String, String) {
-    // Linked only when it is a web address; shown as text otherwise.
-    let anchor = |label: &str| match web_link(&link.url) {
-        Some(url) => format!(
-            "<a href=\"{}\" style=\"font-weight: bold;\">{label}</a>",
-            escape(url)
-        ),
-        None => escape(&link.url),
-    };
+fn access_rows(kind: NotificationKind, sign_in: &Access) -> (String, String) {
+    let anchor = |label: &str| link(&sign_in.url, label);
     if kind == NotificationKind::GuestAccess {
-        let expires = access::expires(link);
-        let text = format!("  Sign in: {}\n  Works once, until: {expires}\n", link.url);
+        let expires = access::expires(sign_in);
+        let text = format!(
+            "  Sign in: {}\n  Works once, until: {expires}\n",
+            sign_in.url
+        );
         let html = row("Sign in", &anchor("Sign in to your tickets"))
             + &row("Works once, until", &escape(&expires));
         return (text, html);
     }
-    let until = access::until(link);
+    let until = access::until(sign_in);
     let text = format!(
         "\n  Manage your tickets: {} (works once, until {until})\n",
-        link.url
+        sign_in.url
     );
     let html = row(
         "Manage",
@@ -317,6 +306,18 @@ fn admissions(n: &Notification) -> (String, String) {
         ));
     }
     (text, html)
+}
+
+/// `url` as a bold HTML link saying `label` when it is a web address; as text otherwise (a
+/// `javascript:` URL, say).
+fn link(url: &str, label: &str) -> String {
+    match web_link(url) {
+        Some(url) => format!(
+            "<a href=\"{}\" style=\"font-weight: bold;\">{label}</a>",
+            escape(url)
+        ),
+        None => escape(url),
+    }
 }
 
 fn row(label: &str, value_html: &str) -> String {
