@@ -6,12 +6,12 @@
 use crate::time::{clock_local, human_local};
 use crate::{Access, Notification, NotificationKind, Receipt};
 
-/// When the link stops working, on the event's clock: `Tue 1 Dec 2026, 18:30 IST (UTC+05:30)`.
+/// When the link stops working, on the event's clock: `Mon 30 Nov 2026, 20:00 IST (UTC+05:30)`.
 pub fn expires(access: &Access) -> String {
     human_local(&access.expires_at_local)
 }
 
-/// The same, as a time of day for a short line (the link lasts half an hour): `18:30 IST`.
+/// The same, as a time of day for a short line (the link lasts half an hour): `20:00 IST`.
 pub fn until(access: &Access) -> String {
     clock_local(&access.expires_at_local)
 }

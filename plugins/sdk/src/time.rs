@@ -180,6 +180,8 @@ mod tests {
         assert_eq!(short_local(&ist), "5 Dec 18:30 IST");
         let sao_paulo = local(None, (-10_800, "-03:00"));
         assert_eq!(short_local(&sao_paulo), "5 Dec 18:30 UTC-03:00");
+        assert_eq!(clock_local(&ist), "18:30 IST");
+        assert_eq!(clock_local(&sao_paulo), "18:30 UTC-03:00");
     }
 
     #[test]

@@ -29,6 +29,7 @@
 //!     starts_at: starts_at.into(), ends_at: starts_at.plus(Duration::from_secs(7200)).into(),
 //!     time_zone: None, capacity: 10, price_minor: 0,
 //!     currency: "INR".into(), image_url: None, per_user_limit: None, ticket_types: None,
+//!     attendee_names: Default::default(),
 //! })?;
 //! prasang.tickets().book(&ada, &BookingRequest::seats(event.id, 1))?;
 //! clock.advance(Duration::from_secs(2 * 3600)); // the event has started
