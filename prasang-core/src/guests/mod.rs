@@ -157,13 +157,13 @@ impl Guests<'_> {
     fn submit(&self, order: &Order<'_>) -> Result<PendingBooking, StoreError> {
         let (user, guest) = match user_record::id_by_email(&self.inner.store, &order.email)? {
             Some(user) => (user, None),
-            None => (
-                UserId::generate(),
-                Some(NewGuest {
-                    name: order.name.clone(),
-                    email: order.email.clone(),
-                }),
-            ),
+            None => {
+                let id = UserId::generate();
+                let (name, email) = (order.name.clone(), order.email.clone());
+                let record = UserRecord::guest(id, name, email.clone(), self.inner.now());
+                let record = codec::write(&record);
+                (id, Some(NewGuest { email, record }))
+            }
         };
         Ok(self.tickets.book_for_guest(user, guest, order.booking))
     }

@@ -22,7 +22,6 @@ use crate::promo::PromoRefusal;
 use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
-use crate::users::record::UserRecord;
 use crate::validate::{self, FieldError};
 use crate::waitlist::Offer;
 use crate::waitlist::offers::{self, ListTrees};
@@ -447,10 +446,10 @@ impl BookingTrees<'_> {
     /// record, its address in the e-mail index, and `guest_created` before the booking's
     /// entries. Only a booking that goes through makes one, in its own transaction.
     fn make_guest(&self, user: UserId, guest: &NewGuest, now: Timestamp) -> TxResult<()> {
-        let record = UserRecord::guest(user, guest.name.clone(), guest.email.clone(), now);
         self.users_by_email
             .insert(guest.email.as_bytes(), &user.to_bytes())?;
-        self.users.insert(&user.to_bytes(), codec::write(&record))?;
+        self.users
+            .insert(&user.to_bytes(), guest.record.as_slice())?;
         log::append(self.log, now, &DomainEvent::GuestCreated { user })?;
         Ok(())
     }

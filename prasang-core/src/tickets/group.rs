@@ -116,11 +116,12 @@ pub(super) struct Request {
     pub(super) guest: Option<Box<NewGuest>>,
 }
 
-/// A guest account to make with a booking: the buyer's name and (normalised) e-mail address.
+/// A guest account to make with a booking: its (normalised) e-mail address and its record,
+/// encoded by the caller so the booking writer only copies bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct NewGuest {
-    pub(crate) name: String,
     pub(crate) email: String,
+    pub(crate) record: Vec<u8>,
 }
 
 /// Where the writer leaves one caller's answer.
