@@ -19,6 +19,7 @@ use serde::Deserialize;
 use crate::auth::{Actor, AuthError, Session};
 use crate::context::Context;
 use crate::error::{CommonError, ErrorInfo, domain_error};
+use crate::events::TicketTypeId;
 use crate::ids::UserId;
 use crate::limits;
 use crate::log::{self, DomainEvent};
@@ -72,6 +73,16 @@ pub enum GuestError {
     /// The caller's account has a password already.
     #[error("this account already has a password")]
     NotAGuest,
+    /// The booking would pass the per-person limit of the event (`ticket_type`: `None`) or of
+    /// the ticket type its line `line` names. Unlike a signed-in buyer's refusal it does not say
+    /// how many seats the address holds: whoever types an address is not necessarily its owner.
+    #[error("{}", guest_limit(*limit, ticket_type.as_ref()))]
+    LimitReached {
+        /// Most seats one person may hold.
+        limit: u32,
+        /// For a ticket type's own limit: the line's index, the type and its name.
+        ticket_type: Option<(usize, TicketTypeId, String)>,
+    },
     /// The booking was refused by the booking rules.
     #[error(transparent)]
     Booking(#[from] TicketError),
@@ -88,12 +99,52 @@ domain_error!(GuestError {
     GuestError::LinkExpired => ErrorInfo::new(Unauthorized, "guest-link-expired", "Sign-in link expired"),
     GuestError::LinkUsed => ErrorInfo::new(Unauthorized, "guest-link-used", "Sign-in link already used"),
     GuestError::NotAGuest => ErrorInfo::new(Conflict, "not-a-guest", "Account has a password"),
+    GuestError::LimitReached { .. } => ErrorInfo::new(Conflict, "limit-reached", "Per-person limit reached"),
     GuestError::Booking(error) => error.info(),
     GuestError::Account(error) => error.info(),
 } fields {
     GuestError::Booking(error) => error.field(),
     GuestError::Account(error) => error.field(),
 });
+
+fn guest_limit(limit: u32, ticket_type: Option<&(usize, TicketTypeId, String)>) -> String {
+    match ticket_type {
+        None => format!("one e-mail address can book at most {limit} seats of this event in all"),
+        Some((line, _, name)) => format!(
+            "lines[{line}] ({name}): one e-mail address can book at most {limit} seats of this \
+             ticket type in all"
+        ),
+    }
+}
+
+/// A booking's refusal as a guest checkout answers it: a per-person limit without the seats
+/// the address holds, anything else as it is.
+fn refusal(refused: TicketError) -> GuestError {
+    match refused {
+        TicketError::LimitReached { limit, .. } => GuestError::LimitReached {
+            limit,
+            ticket_type: None,
+        },
+        TicketError::InLine {
+            line,
+            ticket_type,
+            name,
+            refusal,
+        } => match *refusal {
+            TicketError::LimitReached { limit, .. } => GuestError::LimitReached {
+                limit,
+                ticket_type: Some((line, ticket_type, name)),
+            },
+            refusal => GuestError::Booking(TicketError::InLine {
+                line,
+                ticket_type,
+                name,
+                refusal: Box::new(refusal),
+            }),
+        },
+        other => GuestError::Booking(other),
+    }
+}
 
 impl From<AuthError> for GuestError {
     fn from(error: AuthError) -> Self {
@@ -134,20 +185,22 @@ impl Guests<'_> {
     /// confirmation sent to the address carries a sign-in link when the account is a guest's.
     pub fn book(&self, checkout: &GuestCheckout) -> Result<BookingOutcome, GuestError> {
         let order = Order::of(checkout)?;
-        match self.submit(&order)?.wait() {
-            Err(TicketError::GuestAddressTaken) => Ok(self.submit(&order)?.wait()?),
-            outcome => Ok(outcome?),
-        }
+        let outcome = match self.submit(&order)?.wait() {
+            Err(TicketError::GuestAddressTaken) => self.submit(&order)?.wait(),
+            outcome => outcome,
+        };
+        outcome.map_err(refusal)
     }
 
     /// [`Guests::book`] as a future: the booking waits in the booking writer's queue without
     /// holding a thread.
     pub async fn book_async(&self, checkout: &GuestCheckout) -> Result<BookingOutcome, GuestError> {
         let order = Order::of(checkout)?;
-        match self.submit(&order)?.await {
-            Err(TicketError::GuestAddressTaken) => Ok(self.submit(&order)?.await?),
-            outcome => Ok(outcome?),
-        }
+        let outcome = match self.submit(&order)?.await {
+            Err(TicketError::GuestAddressTaken) => self.submit(&order)?.await,
+            outcome => outcome,
+        };
+        outcome.map_err(refusal)
     }
 
     /// Hands `order` to the booking writer, for the account its address has, or with a new

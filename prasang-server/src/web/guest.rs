@@ -8,7 +8,7 @@ use maud::{Markup, html};
 use prasang_core::EventId;
 use prasang_core::events::Event;
 use prasang_core::guests::{GuestCheckout, GuestError};
-use prasang_core::tickets::{Ticket, TicketError, TicketStatus};
+use prasang_core::tickets::{Ticket, TicketStatus};
 
 use super::booking::{Order, Purchase};
 use super::cx::{BoxPage, WebCx};
@@ -81,28 +81,23 @@ pub(crate) async fn checkout(cx: &WebCx, event: EventId) -> Result<Checkout, Web
 }
 
 /// A per-person limit refused in words that do not say how many seats the address holds
-/// already (anyone may type any address here: the answer must not tell what it has bought).
+/// already (the core's guest refusal carries none: anyone may type any address here).
 fn limit_without_holdings(error: &WebError) -> Option<String> {
     let WebError::Api(ApiError::Core(core)) = error else {
         return None;
     };
     let core: &(dyn std::error::Error + 'static) = core.as_ref();
-    let booking = match core.downcast_ref::<GuestError>()? {
-        GuestError::Booking(booking) => booking,
-        _ => return None,
-    };
-    let (name, refusal) = match booking {
-        TicketError::InLine { name, refusal, .. } => (name.as_str(), refusal.as_ref()),
-        other => ("", other),
-    };
-    let TicketError::LimitReached { limit, .. } = refusal else {
+    let GuestError::LimitReached { limit, ticket_type } = core.downcast_ref::<GuestError>()? else {
         return None;
     };
     let seats = format::seats(*limit);
-    Some(if name.is_empty() {
-        format!("One e-mail address can book at most {seats} for this event in all.")
-    } else {
-        format!("{name}: one e-mail address can book at most {seats} of this ticket type in all.")
+    Some(match ticket_type {
+        None => format!("One e-mail address can book at most {seats} for this event in all."),
+        Some((_, _, name)) => {
+            format!(
+                "{name}: one e-mail address can book at most {seats} of this ticket type in all."
+            )
+        }
     })
 }
 
