@@ -507,28 +507,20 @@ fn attendee_names_follow_the_events_policy_and_change_until_it_starts() {
     assert_eq!(listed.items[0].attendee_names, names);
 
     // Optional names may leave seats unnamed; an event that stops asking refuses new names.
-    let optional = EventUpdate {
-        attendee_names: Some(AttendeeNames::Optional),
-        ..EventUpdate::default()
+    let ask = |policy| {
+        let update = EventUpdate {
+            attendee_names: Some(policy),
+            ..EventUpdate::default()
+        };
+        let events = world.prasang.events();
+        events.update(&organizer, event.id, update).expect("update");
     };
-    world
-        .prasang
-        .events()
-        .update(&organizer, event.id, optional)
-        .expect("update");
+    ask(AttendeeNames::Optional);
     let partly = guests
         .book(&with_names(&event, &["", "Cy"]))
         .expect("optional names");
     assert_eq!(partly.ticket.attendee_names, ["", "Cy"]);
-    let not_asked = EventUpdate {
-        attendee_names: Some(AttendeeNames::NotAsked),
-        ..EventUpdate::default()
-    };
-    world
-        .prasang
-        .events()
-        .update(&organizer, event.id, not_asked)
-        .expect("update");
+    ask(AttendeeNames::NotAsked);
     assert_eq!(
         refused_field(guests.book(&with_names(&event, &["Di"]))),
         "attendee_names"
