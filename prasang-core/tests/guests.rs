@@ -12,7 +12,7 @@ use notify_support::Recording;
 use prasang_core::auth::{Actor, AuthError, Session};
 use prasang_core::events::{AttendeeNames, Event, EventUpdate};
 use prasang_core::guests::{GuestCheckout, GuestError, GuestRegistration, LINK_TTL};
-use prasang_core::notify::{DeliveryPolicy, Notification, NotificationKind};
+use prasang_core::notify::{Channel, DeliveryPolicy, Notification, NotificationKind};
 use prasang_core::tickets::{BookingOutcome, BookingRequest, TicketError};
 use prasang_core::users::{Gender, Role, UserError};
 use prasang_core::{CommonError, Config, PageRequest, Prasang, UserId};
@@ -33,7 +33,7 @@ fn world(others: &[&str]) -> (Arc<Recording>, Vec<Arc<Recording>>, World) {
             .public_url(PUBLIC_URL)
             .channel(Arc::clone(&email) as _);
         for other in &others {
-            default_channels.push(other.id_string());
+            default_channels.push(Channel::id(other.as_ref()).to_owned());
             config = config.channel(Arc::clone(other) as _);
         }
         config.delivery_policy(DeliveryPolicy {
@@ -42,16 +42,6 @@ fn world(others: &[&str]) -> (Arc<Recording>, Vec<Arc<Recording>>, World) {
         })
     });
     (email, others, world)
-}
-
-trait Named {
-    fn id_string(&self) -> String;
-}
-
-impl Named for Recording {
-    fn id_string(&self) -> String {
-        prasang_core::notify::Channel::id(self).to_owned()
-    }
 }
 
 fn organizer_and_event(world: &World, names: AttendeeNames) -> (Actor, Event) {
