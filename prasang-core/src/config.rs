@@ -5,6 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::context::Settings;
+#[cfg(feature = "kafka")]
+use crate::kafka::KafkaSettings;
 use crate::notify::{Channel, DeliveryPolicy, NotifyConfig};
 use crate::store::Durability;
 use crate::time::{Clock, SystemClock};
@@ -18,6 +20,9 @@ pub struct Config {
     pub(crate) settings: Settings,
     /// Boxed to keep `Config` small (it travels by value in `OpenTarget`).
     pub(crate) notify: Box<NotifyConfig>,
+    /// Where the log is exported to, if anywhere.
+    #[cfg(feature = "kafka")]
+    pub(crate) kafka: Option<Box<KafkaSettings>>,
 }
 
 impl Config {
@@ -42,6 +47,8 @@ impl Config {
                 public_url: "http://127.0.0.1:8080".into(),
             },
             notify: Box::default(),
+            #[cfg(feature = "kafka")]
+            kafka: None,
         }
     }
 
@@ -147,6 +154,13 @@ impl Config {
     /// Retries, backoff, worker threads and default channels of notification delivery.
     pub fn delivery_policy(mut self, policy: DeliveryPolicy) -> Self {
         self.notify.policy = policy;
+        self
+    }
+
+    /// Publishes every log entry to a Kafka topic from a background thread (docs/kafka.md).
+    #[cfg(feature = "kafka")]
+    pub fn kafka(mut self, settings: KafkaSettings) -> Self {
+        self.kafka = Some(Box::new(settings));
         self
     }
 }

@@ -39,6 +39,8 @@ pub mod feedback;
 pub mod guests;
 mod ids;
 mod integrity;
+#[cfg(feature = "kafka")]
+pub mod kafka;
 pub mod limits;
 pub mod log;
 pub mod messages;
@@ -110,6 +112,8 @@ struct Inner {
     /// Online check-ins waiting for a shared transaction.
     scan_batches: checkin::ScanBatches,
     maintenance: Mutex<Option<Maintenance>>,
+    #[cfg(feature = "kafka")]
+    kafka: kafka::Exporter,
     // Declared last so the folder outlives the database files inside it.
     _temporary_dir: Option<tempfile::TempDir>,
 }
@@ -129,6 +133,16 @@ impl Handle<Runner> for Inner {
     }
     fn service(&self) -> &Runner {
         &self.analytics
+    }
+}
+
+#[cfg(feature = "kafka")]
+impl Handle<kafka::Exporter> for Inner {
+    fn context(&self) -> &Context {
+        &self.ctx
+    }
+    fn service(&self) -> &kafka::Exporter {
+        &self.kafka
     }
 }
 
@@ -181,6 +195,8 @@ impl Prasang {
             booking: BookingQueue::default(),
             scan_batches: checkin::ScanBatches::default(),
             maintenance: Mutex::new(None),
+            #[cfg(feature = "kafka")]
+            kafka: kafka::Exporter::new(config.kafka.map(|settings| *settings)),
             _temporary_dir: temporary_dir,
         });
         // Bookings are written by this thread whatever the settings (see `tickets::group`).
@@ -200,6 +216,10 @@ impl Prasang {
             inner
                 .analytics
                 .start(Arc::downgrade(&inner) as Weak<dyn Handle<Runner>>)?;
+            #[cfg(feature = "kafka")]
+            inner
+                .kafka
+                .start(Arc::downgrade(&inner) as Weak<dyn Handle<kafka::Exporter>>)?;
         }
         let open = Arc::new(OpenHandles(Arc::clone(&inner)));
         Ok(Prasang { inner, _open: open })
@@ -327,6 +347,12 @@ impl Prasang {
     /// unless [`Config::background_tasks`] turned it off.
     pub fn run_analytics_once(&self) -> Result<analytics::ConsumerReport, StoreError> {
         analytics::consumer::run_once(&self.inner.ctx, &self.inner.analytics)
+    }
+
+    /// Where the Kafka exporter stands (`None` when the store exports to no topic).
+    #[cfg(feature = "kafka")]
+    pub fn kafka_export(&self) -> Option<Result<kafka::ExportStatus, StoreError>> {
+        self.inner.kafka.status(&self.inner.ctx)
     }
 
     /// The event log and consumer cursors.
@@ -584,6 +610,8 @@ impl Inner {
         self.booking.stop();
         self.notifier.shutdown();
         self.analytics.stop(|| self.ctx.log_signal.notify());
+        #[cfg(feature = "kafka")]
+        self.kafka.stop(|| self.ctx.log_signal.notify());
         if let Some(maintenance) = self.maintenance.lock().take() {
             *maintenance.stop.0.lock() = true;
             maintenance.stop.1.notify_all();

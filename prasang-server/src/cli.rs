@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+use prasang_core::kafka::KafkaSettings;
 use prasang_core::plugin_host::{
     ChannelReport, ChannelSettings, DEFAULT_CHANNEL, Mail, SmtpSettings, SmtpTls,
 };
@@ -120,6 +121,38 @@ pub struct ServeArgs {
     /// Notification channel plugins and mail.
     #[command(flatten)]
     pub notify: NotifyArgs,
+    /// Exporting the event log to Kafka.
+    #[command(flatten)]
+    pub kafka: KafkaArgs,
+}
+
+/// The Kafka exporter (docs/kafka.md): off unless --kafka-brokers is given.
+#[derive(Clone, Debug, Args)]
+pub struct KafkaArgs {
+    /// Publish every event-log entry to Kafka through these brokers (`host:port`, comma
+    /// separated; plaintext). Default: no export.
+    #[arg(long, env = "PRASANG_KAFKA_BROKERS")]
+    pub kafka_brokers: Option<String>,
+    /// The topic the log goes to (created with --kafka-partitions if missing and allowed).
+    #[arg(long, env = "PRASANG_KAFKA_TOPIC", default_value = "prasang.log")]
+    pub kafka_topic: String,
+    /// Partitions of the topic, when the exporter creates it.
+    #[arg(long, env = "PRASANG_KAFKA_PARTITIONS", default_value_t = 3,
+          value_parser = clap::value_parser!(i32).range(1..=10_000))]
+    pub kafka_partitions: i32,
+}
+
+impl KafkaArgs {
+    /// The exporter's settings, when exporting is on.
+    fn settings(&self) -> Option<KafkaSettings> {
+        let brokers = self.kafka_brokers.as_deref()?.trim();
+        if brokers.is_empty() {
+            return None;
+        }
+        let mut settings = KafkaSettings::new(brokers, &self.kafka_topic);
+        settings.partitions = self.kafka_partitions;
+        Some(settings)
+    }
 }
 
 /// Notification channels: where the plugins are and where their e-mail goes.
@@ -220,6 +253,9 @@ impl ServeArgs {
         let mut config = Config::new(&self.data_dir)
             .default_time_zone(self.default_time_zone.clone())
             .public_url(self.public_url());
+        if let Some(kafka) = self.kafka.settings() {
+            config = config.kafka(kafka);
+        }
         if let Some(ms) = self.periodic_flush_ms {
             config = config.durability(prasang_core::Durability::Periodic {
                 every: Duration::from_millis(ms.max(1)),

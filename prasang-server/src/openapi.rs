@@ -75,7 +75,16 @@ fn schemas() -> Value {
                 "available": { "type": "integer", "description": "waitlist-not-sold-out: the seats a booking would get now" }
             }
         },
-        "Health": { "type": "object", "properties": { "status": string() } },
+        "Health": { "type": "object", "properties": {
+            "status": string(),
+            "kafka": { "type": "object", "description": "only when the Kafka exporter is on (docs/kafka.md)",
+                "properties": {
+                    "topic": string(),
+                    "state": { "type": "string", "enum": ["exporting", "retrying"] },
+                    "behind": { "type": "integer", "description": "log sequence numbers not acknowledged by the broker yet" },
+                    "lag_seconds": { "type": "number", "description": "age of the oldest entry not acknowledged yet" }
+                } }
+        } },
         "Jwks": { "type": "object", "properties": { "keys": { "type": "array", "items": { "type": "object" } } } },
         "User": {
             "type": "object",

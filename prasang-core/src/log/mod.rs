@@ -118,7 +118,12 @@ impl Log<'_> {
 
     /// The sequence number one past the newest entry (0 for an empty log).
     pub fn end(&self) -> Result<u64, LogError> {
-        let last = self.inner.store.log.last().map_err(StoreError::from)?;
+        Ok(self.next_seq()?)
+    }
+
+    /// [`Log::end`] for the core's own consumers.
+    pub(crate) fn next_seq(&self) -> Result<u64, StoreError> {
+        let last = self.inner.store.log.last()?;
         Ok(last
             .and_then(|(key, _)| keys::seq_from_key(&key))
             .map_or(0, |seq| seq + 1))
