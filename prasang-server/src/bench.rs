@@ -13,12 +13,17 @@
 //! `--guests N` runs the sale with N guest checkouts instead, each under its own e-mail address
 //! and so each making a guest account, with no registration or login before it ([`guests`]).
 //!
+//! `--kafka-brokers` makes the server export its log to Kafka during the sale and adds the
+//! exporter's lag to the report; `--kafka-export N` measures the exporter's throughput instead
+//! ([`kafka`]).
+//!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
 //! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
 //! event ([`message`]).
 
 mod check_in;
 mod guests;
+mod kafka;
 mod message;
 mod waitlist;
 
@@ -102,6 +107,16 @@ pub struct BenchArgs {
     /// so each makes a guest account.
     #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist"])]
     pub guests: Option<usize>,
+    /// The server exports its event log to Kafka through these brokers (`host:port`) during
+    /// the sale; the report adds the exporter's lag. Start a broker first
+    /// (`scripts/bench-kafka.sh` does).
+    #[arg(long)]
+    pub kafka_brokers: Option<String>,
+    /// Instead of the sale: a store with a log of about N entries exports it to the
+    /// `--kafka-brokers` broker, beside a plain producer's ceiling in the same run.
+    #[arg(long, requires = "kafka_brokers",
+          conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist", "guests"])]
+    pub kafka_export: Option<usize>,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -438,6 +453,10 @@ impl Servers {
         if let Some(plugins) = &args.plugins_dir {
             command.arg("--plugins-dir").arg(plugins);
         }
+        if let Some(brokers) = &args.kafka_brokers {
+            let topic = format!("bench-sale-{:016x}", rand::random::<u64>());
+            command.args(["--kafka-brokers", brokers, "--kafka-topic", &topic]);
+        }
         let server_child = ChildGuard(command.spawn()?);
         let hello_child = ChildGuard(
             Command::new(&exe)
@@ -728,6 +747,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     if let Some(guests) = args.guests {
         return guests::run(args, guests).await;
     }
+    if let (Some(entries), Some(brokers)) = (args.kafka_export, &args.kafka_brokers) {
+        return kafka::export(brokers.clone(), entries).await;
+    }
     let servers = Servers::start(&args).await?;
     let server = servers.server;
     let c = args.concurrency.max(1);
@@ -783,6 +805,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
+    let lag = args
+        .kafka_brokers
+        .is_some()
+        .then(|| kafka::LagSampler::start(server));
     let Measured {
         run: sale,
         cpu,
@@ -790,6 +816,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     } = measured(&servers, c, n, book, "flash sale").await?;
     let cpu_per_request = cpu.as_secs_f64() * 1e6 / n as f64;
     let bytes_per_seat = written as f64 / sale.count(201).max(1) as f64;
+    let export_rows = match lag {
+        Some(sampler) => kafka::lag_rows(server, &sampler.finish().await).await?,
+        None => Vec::new(),
+    };
 
     // 4. Check through the API: exactly C seats sold, integrity holds.
     let (booked, remaining) = seats(server, &event_id).await?;
@@ -837,6 +867,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     );
     println!("| statuses | {} |", statuses(&sale));
     println!("| transport errors | {} |", sale.transport_errors);
+    for row in &export_rows {
+        println!("{row}");
+    }
     println!(
         "| server CPU per booking request (µs, whole process, from /proc) | {cpu_per_request:.0} |"
     );

@@ -99,6 +99,11 @@ impl Session {
             // and librdkafka's own retries never duplicate or reorder within a session.
             .set("enable.idempotence", "true")
             .set("acks", "all")
+            // A record that times out ends the session instead of leaving a gap that later
+            // records of its partition step over: what a partition holds from one session is
+            // then always an unbroken run of what was sent, which is what makes "skip ids at or
+            // below the highest seen in this partition" a correct de-duplication (docs/kafka.md).
+            .set("enable.gapless.guarantee", "true")
             // The Java client's partitioner, so any client agrees on a key's partition.
             .set("partitioner", "murmur2_random")
             .set("linger.ms", "5")

@@ -48,7 +48,7 @@ pub(crate) async fn openapi(cx: Ctx) -> Reply {
 }
 
 /// Upper bounds of the commit-to-acknowledgement histogram's buckets, milliseconds.
-const DELAY_BUCKETS_MS: [u64; 11] = [5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const DELAY_BUCKETS_MS: [u64; 13] = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 
 /// The exporter's gauges, counters and delay histogram.
 fn kafka_metrics(kafka: &ExportStatus) -> String {
