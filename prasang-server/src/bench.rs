@@ -805,10 +805,13 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
             )
         })
     };
-    let lag = args
-        .kafka_brokers
-        .is_some()
-        .then(|| kafka::LagSampler::start(server));
+    let lag = match args.kafka_brokers {
+        Some(_) => Some((
+            kafka::delay_buckets(server).await?,
+            kafka::LagSampler::start(server),
+        )),
+        None => None,
+    };
     let Measured {
         run: sale,
         cpu,
@@ -817,7 +820,10 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     let cpu_per_request = cpu.as_secs_f64() * 1e6 / n as f64;
     let bytes_per_seat = written as f64 / sale.count(201).max(1) as f64;
     let export_rows = match lag {
-        Some(sampler) => kafka::lag_rows(server, &sampler.finish().await).await?,
+        Some((before, sampler)) => {
+            let sampled = sampler.finish().await;
+            kafka::lag_rows(server, &before, &sampled).await?
+        }
         None => Vec::new(),
     };
 
