@@ -22,6 +22,7 @@
 pub mod envelope;
 mod producer;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +35,7 @@ use crate::context::{Context, Handle};
 use crate::log::Log;
 use crate::store::StoreError;
 use crate::time::Timestamp;
-use producer::{SendError, Session};
+use producer::{MAX_IN_FLIGHT, SendError, Session};
 
 /// The exporter's cursor in the log's cursor table.
 pub const CURSOR: &str = "kafka";
@@ -269,8 +270,23 @@ fn millis_between(earlier: Timestamp, later: Timestamp) -> Duration {
     Duration::from_millis(u64::try_from(later.as_millis() - earlier.as_millis()).unwrap_or(0))
 }
 
-/// The exporter thread: send a batch from the cursor, move the cursor once it is acknowledged,
-/// back off on failure (starting a fresh producer session), sleep while the log is quiet.
+/// A batch sent and not yet retired.
+struct InFlight {
+    /// Its slot in the session's acknowledgement counts.
+    slot: usize,
+    /// Its records.
+    records: u64,
+    /// The cursor once it is acknowledged: one past its last entry.
+    next: u64,
+    /// When each of its entries was committed (for the delay histogram).
+    committed: Vec<Timestamp>,
+}
+
+/// The exporter thread. It reads and sends batches from the cursor while up to
+/// [`MAX_IN_FLIGHT`] are unacknowledged (so reading and encoding the next batch overlaps the
+/// broker's work on the previous ones), moves the cursor past each batch once all its records
+/// are acknowledged, oldest first, and on any failure drops the session and everything in
+/// flight, backs off and starts again from the cursor.
 fn run(
     settings: &KafkaSettings,
     inner: &Weak<dyn Handle<Exporter>>,
@@ -279,6 +295,8 @@ fn run(
 ) {
     let source = settings.source.clone().unwrap_or_default();
     let mut session: Option<Session> = None;
+    let mut in_flight: VecDeque<InFlight> = VecDeque::new();
+    let mut batches = 0usize;
     let mut backoff = FIRST_BACKOFF;
     while !stopped.load(Ordering::SeqCst) {
         let Some(strong) = inner.upgrade() else {
@@ -287,11 +305,44 @@ fn run(
         let log = Log {
             inner: strong.context(),
         };
-        let batch = log
-            .position(CURSOR)
-            .and_then(|cursor| Ok((cursor, log.entries(cursor, ENTRIES_PER_BATCH)?)));
-        let (cursor, entries) = match batch {
-            Ok(batch) => batch,
+        if let Some(open) = &session {
+            if open.failed() {
+                let reason = open.last_error().unwrap_or_default();
+                drop(strong);
+                session = None;
+                in_flight.clear();
+                failed(progress, reason, &mut backoff, stopped);
+                continue;
+            }
+            let next = retire(open, &mut in_flight, progress, strong.context().now());
+            if let Some(next) = next
+                && let Err(error) = log.commit_cursor(CURSOR, next)
+            {
+                // The broker has the batches; they are sent again after a retry, with the
+                // same sequence numbers.
+                tracing::warn!(?error, "kafka exporter could not save its cursor");
+                session = None;
+                in_flight.clear();
+                continue;
+            }
+            if next.is_some() {
+                backoff = FIRST_BACKOFF;
+            }
+        }
+
+        let from = match in_flight.back() {
+            Some(last) => Ok(last.next),
+            None => log.position(CURSOR),
+        };
+        let read = match from {
+            Ok(from) if in_flight.len() < MAX_IN_FLIGHT => log
+                .entries(from, ENTRIES_PER_BATCH)
+                .map(|entries| (from, entries)),
+            Ok(from) => Ok((from, Vec::new())),
+            Err(error) => Err(error),
+        };
+        let (from, entries) = match read {
+            Ok(read) => read,
             Err(error) => {
                 tracing::warn!(?error, "kafka exporter could not read the log; will retry");
                 drop(strong);
@@ -300,68 +351,92 @@ fn run(
             }
         };
         let Some(last) = entries.last() else {
-            let _ = log.wait_for(cursor, IDLE_POLL);
+            // Nothing new to send: wait for acknowledgements, or for the log to grow.
+            match &session {
+                Some(open) if !in_flight.is_empty() => open.wait_for_acks(),
+                _ => {
+                    let _ = log.wait_for(from, IDLE_POLL);
+                }
+            }
             continue;
         };
         let next = last.seq + 1;
+        drop(strong);
         let records: Vec<_> = entries
             .iter()
             .map(|entry| envelope::record(entry, &source))
             .collect();
-        drop(strong);
-
-        let sent = match &session {
-            Some(open) => open.send_all(&records, stopped),
+        let open = match &session {
+            Some(open) => open,
             None => match Session::open(settings) {
-                Ok(open) => session.insert(open).send_all(&records, stopped),
-                Err(reason) => Err(SendError::Failed(reason)),
-            },
-        };
-        match sent {
-            Ok(()) => {
-                let Some(strong) = inner.upgrade() else {
-                    return;
-                };
-                let now = strong.context().now();
-                let committed = Log {
-                    inner: strong.context(),
-                }
-                .commit_cursor(CURSOR, next);
-                if let Err(error) = committed {
-                    // The broker has the batch; it is sent again after the retry, with the
-                    // same sequence numbers.
-                    tracing::warn!(?error, "kafka exporter could not save its cursor");
+                Ok(open) => session.insert(open),
+                Err(reason) => {
+                    failed(progress, reason, &mut backoff, stopped);
                     continue;
                 }
-                let mut progress = progress.lock();
-                progress.exported += entries.len() as u64;
-                progress.broker_up = true;
-                progress.last_error = None;
-                for entry in &entries {
-                    progress
-                        .delays
-                        .record(now.as_millis() - entry.at.as_millis());
-                }
-                backoff = FIRST_BACKOFF;
-            }
+            },
+        };
+        let slot = batches;
+        batches = batches.wrapping_add(1);
+        match open.send(&records, slot, stopped) {
+            Ok(()) => in_flight.push_back(InFlight {
+                slot,
+                records: records.len() as u64,
+                next,
+                committed: entries.iter().map(|entry| entry.at).collect(),
+            }),
             Err(SendError::Stopped) => return,
             Err(SendError::Failed(reason)) => {
-                let reason = session
-                    .take()
-                    .and_then(|failed| failed.last_error())
-                    .unwrap_or(reason);
-                tracing::warn!(reason, ?backoff, "kafka export failed; will retry");
-                {
-                    let mut progress = progress.lock();
-                    progress.failures += 1;
-                    progress.broker_up = false;
-                    progress.last_error = Some(reason);
-                }
-                sleep_unless_stopped(backoff, stopped);
-                backoff = (backoff * 2).min(MAX_BACKOFF);
+                session = None;
+                in_flight.clear();
+                failed(progress, reason, &mut backoff, stopped);
             }
         }
     }
+}
+
+/// Pops the batches at the front that the broker fully acknowledged and counts them; the
+/// cursor after the last one, if any.
+fn retire(
+    open: &Session,
+    in_flight: &mut VecDeque<InFlight>,
+    progress: &Mutex<Progress>,
+    now: Timestamp,
+) -> Option<u64> {
+    let mut next = None;
+    while let Some(front) = in_flight.front() {
+        if open.acked(front.slot) < front.records {
+            break;
+        }
+        let mut progress = progress.lock();
+        progress.exported += front.records;
+        progress.broker_up = true;
+        progress.last_error = None;
+        for at in &front.committed {
+            progress.delays.record(now.as_millis() - at.as_millis());
+        }
+        next = Some(front.next);
+        in_flight.pop_front();
+    }
+    next
+}
+
+/// Reports a failed attempt and waits out the backoff, which doubles for the next one.
+fn failed(
+    progress: &Mutex<Progress>,
+    reason: String,
+    backoff: &mut Duration,
+    stopped: &AtomicBool,
+) {
+    tracing::warn!(reason, ?backoff, "kafka export failed; will retry");
+    {
+        let mut progress = progress.lock();
+        progress.failures += 1;
+        progress.broker_up = false;
+        progress.last_error = Some(reason);
+    }
+    sleep_unless_stopped(*backoff, stopped);
+    *backoff = (*backoff * 2).min(MAX_BACKOFF);
 }
 
 /// Sleeps `duration` in short steps, returning early once `stopped` is set.

@@ -30,11 +30,16 @@ const ADMIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often the wait for acknowledgements looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
-/// What the broker answered, counted by librdkafka's delivery callbacks.
+/// Batches a session may have sent and not yet seen acknowledged; more slots than that, so a
+/// batch's slot is never reused while an older batch still counts in it.
+pub(super) const MAX_IN_FLIGHT: usize = 4;
+const SLOTS: usize = MAX_IN_FLIGHT + 1;
+
+/// What the broker answered, counted per batch slot by librdkafka's delivery callbacks.
 #[derive(Default)]
 pub(super) struct Acks {
-    acked: AtomicU64,
-    failed: AtomicU64,
+    acked: [AtomicU64; SLOTS],
+    failed: AtomicBool,
     last_error: Mutex<Option<String>>,
 }
 
@@ -57,27 +62,30 @@ impl ClientContext for Acks {
 }
 
 impl ProducerContext for Acks {
-    type DeliveryOpaque = ();
+    /// The slot of the record's batch.
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, slot: usize) {
         match result {
             Ok(_) => {
-                self.acked.fetch_add(1, Ordering::Relaxed);
+                if let Some(acked) = self.acked.get(slot) {
+                    acked.fetch_add(1, Ordering::Relaxed);
+                }
             }
             Err((error, _)) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+                self.failed.store(true, Ordering::SeqCst);
                 *self.last_error.lock() = Some(error.to_string());
             }
         }
     }
 }
 
-/// Why a batch was not acknowledged.
+/// Why a batch could not be sent.
 #[derive(Debug)]
 pub(super) enum SendError {
-    /// The exporter is stopping; what was sent may or may not have arrived.
+    /// The exporter is stopping; what was sent may or may not arrive.
     Stopped,
-    /// The broker refused or did not answer in time; the text says why.
+    /// The client refused the record; the text says why.
     Failed(String),
 }
 
@@ -121,15 +129,16 @@ impl Session {
         })
     }
 
-    /// Sends `records` and waits until the broker acknowledged every one of them.
-    pub(super) fn send_all(
+    /// Queues `records` as the batch counted in `slot` (which must not hold a batch still in
+    /// flight); librdkafka sends them from its own threads.
+    pub(super) fn send(
         &self,
         records: &[Record],
+        slot: usize,
         stopped: &AtomicBool,
     ) -> Result<(), SendError> {
-        let acks = self.producer.context();
-        let acked_before = acks.acked.load(Ordering::Relaxed);
-        let failed_before = acks.failed.load(Ordering::Relaxed);
+        let slot = slot % SLOTS;
+        self.producer.context().acked[slot].store(0, Ordering::Relaxed);
         for record in records {
             let seq = record.seq.to_string();
             let headers = OwnedHeaders::new_with_capacity(2)
@@ -141,7 +150,7 @@ impl Session {
                     key: CONTENT_TYPE_HEADER,
                     value: Some(CONTENT_TYPE.as_bytes()),
                 });
-            let mut message = BaseRecord::to(&self.topic)
+            let mut message = BaseRecord::with_opaque_to(&self.topic, slot)
                 .key(record.key.as_bytes())
                 .payload(record.value.as_slice())
                 .headers(headers);
@@ -160,22 +169,22 @@ impl Session {
                 }
             }
         }
-        let sent = records.len() as u64;
-        loop {
-            let acked = acks.acked.load(Ordering::Relaxed) - acked_before;
-            let failed = acks.failed.load(Ordering::Relaxed) - failed_before;
-            if failed > 0 {
-                let reason = acks.last_error.lock().clone().unwrap_or_default();
-                return Err(SendError::Failed(reason));
-            }
-            if acked >= sent {
-                return Ok(());
-            }
-            if stopped.load(Ordering::SeqCst) {
-                return Err(SendError::Stopped);
-            }
-            self.producer.poll(POLL);
-        }
+        Ok(())
+    }
+
+    /// Records of the batch in `slot` the broker acknowledged so far.
+    pub(super) fn acked(&self, slot: usize) -> u64 {
+        self.producer.context().acked[slot % SLOTS].load(Ordering::Relaxed)
+    }
+
+    /// Whether any record of this session failed (the session is then over: see [`Session`]).
+    pub(super) fn failed(&self) -> bool {
+        self.producer.context().failed.load(Ordering::SeqCst)
+    }
+
+    /// Serves delivery callbacks, waiting up to a short while for one.
+    pub(super) fn wait_for_acks(&self) {
+        self.producer.poll(POLL);
     }
 
     /// The client's latest complaint (e.g. "all brokers down"), for the status.
