@@ -14,8 +14,9 @@
 //!
 //! let config = Config::new("data").kafka(KafkaSettings::new("127.0.0.1:9092", "prasang.log"));
 //! let prasang = Prasang::open(config)?;
-//! let status = prasang.kafka_export().expect("configured");
-//! println!("{} entries behind", status.behind);
+//! if let Some(status) = prasang.kafka_export() {
+//!     println!("{} entries behind", status?.behind);
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
