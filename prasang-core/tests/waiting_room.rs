@@ -349,7 +349,7 @@ fn joining_twice_keeps_the_place_and_concurrent_joins_get_distinct_durable_place
                             let first = join(&prasang, person, event).place;
                             let again = join(&prasang, person, event).place;
                             assert_eq!(again, first, "joined again");
-                            (person.clone(), first)
+                            (*person, first)
                         })
                         .collect::<Vec<_>>()
                 })
