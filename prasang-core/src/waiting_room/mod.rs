@@ -543,7 +543,7 @@ fn numbers_of(room: &RoomRecord) -> RoomNumbers {
         outstanding: room.outstanding(),
         lottery_size: room.early,
         lottery_drawn: room.lottery_drawn(),
-        estimated_wait_secs: estimate(room, room.waiting().max(1)),
+        estimated_wait_secs: estimate(room, room.waiting() + 1),
     }
 }
 
@@ -555,4 +555,32 @@ fn estimate(room: &RoomRecord, position: u64) -> Option<u64> {
         StoredAdmission::Automatic => room.recent_per_minute,
     };
     (per_minute > 0).then(|| position.saturating_mul(60).div_ceil(per_minute))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Front ends show the place's state beside the room's numbers, in one flat object.
+    #[test]
+    fn a_status_is_one_flat_json_object_named_by_its_state() {
+        let status = QueueStatus {
+            event: EventId::generate(),
+            place: Place::Waiting {
+                position: 3,
+                estimated_wait_secs: Some(18),
+            },
+            queue_length: 10,
+            admitted: 4,
+        };
+        let json = serde_json::to_value(&status).expect("serialises");
+        assert_eq!(json["state"], "waiting");
+        assert_eq!(json["position"], 3);
+        assert_eq!(json["estimated_wait_secs"], 18);
+        assert_eq!(json["queue_length"], 10);
+        let rate = serde_json::to_value(AdmissionRate::PerMinute(50)).expect("serialises");
+        assert_eq!(rate, serde_json::json!({ "per_minute": 50 }));
+        let automatic: AdmissionRate = serde_json::from_str("\"automatic\"").expect("parses");
+        assert_eq!(automatic, AdmissionRate::Automatic);
+    }
 }
