@@ -213,6 +213,43 @@ fn late_arrivals_queue_in_arrival_order_behind_the_lottery() {
     }
 }
 
+/// A lottery and an admission larger than one transaction's batch (1,024): every early arrival
+/// gets exactly one of the ranks 1..=N, and admission follows those ranks across batches.
+#[test]
+fn a_large_lottery_is_drawn_and_admitted_across_batches() {
+    const CROWD: usize = 2_500;
+    let world = quick_world(11);
+    let prasang = &world.prasang;
+    let olga = world.user("Olga", Role::Organizer);
+    let event = world.event(&olga, 100, 0, 4).id;
+    let on_sale = START.plus(MINUTE);
+    prasang
+        .waiting_room()
+        .configure(
+            &olga,
+            event,
+            settings(on_sale, AdmissionRate::PerMinute(1_000_000)),
+        )
+        .expect("room on");
+    let crowd = people(prasang, "Fan", CROWD);
+    for person in &crowd {
+        join(prasang, person, event);
+    }
+    world.clock.set(on_sale);
+    assert_eq!(admit(prasang), 0, "nobody before the rate allows");
+    let mut by_rank: Vec<(u64, UserId)> = crowd
+        .iter()
+        .map(|person| (position(prasang, person, event), person.user_id()))
+        .collect();
+    by_rank.sort();
+    let ranks: Vec<u64> = by_rank.iter().map(|(rank, _)| *rank).collect();
+    assert_eq!(ranks, (1..=CROWD as u64).collect::<Vec<_>>());
+    world.clock.advance(MINUTE);
+    assert_eq!(admit(prasang), CROWD);
+    let in_rank_order: Vec<UserId> = by_rank.iter().map(|(_, user)| *user).collect();
+    assert_eq!(admitted_in_order(prasang, event), in_rank_order);
+}
+
 /// Per minute: over ten simulated minutes, stepped every ten seconds, each minute admits the
 /// set rate within 5%, and so does the whole; a step after a pause admits no more than one
 /// minute's worth (no burst for the crowd).
