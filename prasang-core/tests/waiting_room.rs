@@ -352,6 +352,19 @@ fn automatic_admission_keeps_a_window_of_passes() {
         status(prasang, &crowd[40], event).place,
         Place::Expired { .. }
     ));
+    // The estimate follows the measured rate: 230 admitted over the 661 s since the room was
+    // set is 20 a minute, so the 21st in line waits 63 s; with nobody admitted for minutes it
+    // is unknown.
+    let waiting = |who: &Actor| match status(prasang, who, event).place {
+        Place::Waiting {
+            position,
+            estimated_wait_secs,
+        } => (position, estimated_wait_secs),
+        other => panic!("not waiting: {other:?}"),
+    };
+    assert_eq!(waiting(&crowd[250]), (21, Some(63)));
+    world.clock.advance(3 * MINUTE);
+    assert_eq!(waiting(&crowd[250]), (21, None));
 }
 
 /// One place per account: joining again returns the same place; many people joining at once

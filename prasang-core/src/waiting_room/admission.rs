@@ -27,24 +27,41 @@ const BATCH: usize = 1024;
 
 const MINUTE_MS: u64 = 60_000;
 
-/// Runs the step over every room; returns how many people were admitted.
+/// Runs the step over every room; returns how many people were admitted. A room that fails
+/// (an unreadable record) does not hold up the others: the first failure is returned after
+/// all were tried.
 pub(crate) fn step(ctx: &Context) -> Result<usize, RoomError> {
     let _alone = ctx.rooms.stepping.lock();
     let mut admitted = 0;
+    let mut failed = None;
     for found in ctx.store.waiting_rooms.iter() {
         let (key, bytes) = found.map_err(StoreError::from)?;
         let Some(event) = EventId::from_key_prefix(&key) else {
             continue;
         };
-        let room: RoomRecord = codec::read(&bytes)?;
-        if !room.settings.enabled || ctx.now() < room.settings.on_sale_at {
-            continue;
+        match step_room(ctx, event, &bytes) {
+            Ok(count) => admitted += count,
+            Err(error) => {
+                tracing::warn!(%event, %error, "waiting room step failed");
+                failed.get_or_insert(error);
+            }
         }
-        draw(ctx, event)?;
-        settle_lapsed(ctx, event)?;
-        admitted += admit(ctx, event)?;
     }
-    Ok(admitted)
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(admitted),
+    }
+}
+
+/// One room's step, once its sale has started.
+fn step_room(ctx: &Context, event: EventId, bytes: &[u8]) -> Result<usize, RoomError> {
+    let room: RoomRecord = codec::read(bytes)?;
+    if !room.settings.enabled || ctx.now() < room.settings.on_sale_at {
+        return Ok(0);
+    }
+    draw(ctx, event)?;
+    settle_lapsed(ctx, event)?;
+    admit(ctx, event)
 }
 
 /// Closes the lottery to arrivals, then gives every early arrival its ordinal in place order.
@@ -64,12 +81,13 @@ fn draw(ctx: &Context, event: EventId) -> Result<(), RoomError> {
         })?;
         room = in_room_tx(ctx, event, |room, members| {
             if spots.is_empty() {
-                // Every early spot has its ordinal; the count must say so, or the rest of the
-                // room would wait for a draw that never ends.
+                // Every early spot has its ordinal. Fewer than counted (a member record gone)
+                // must still end the draw, or the room would wait for it forever; admission
+                // steps over the unused ordinals.
                 if room.drawn != room.early {
                     tracing::warn!(%event, drawn = room.drawn, early = room.early,
-                        "lottery count disagreed with the queue; trusting the queue");
-                    room.early = room.drawn;
+                        "the lottery drew fewer places than it counted");
+                    room.drawn = room.early;
                 }
                 return Ok(());
             }
@@ -141,31 +159,27 @@ fn admit(ctx: &Context, event: EventId) -> Result<usize, RoomError> {
     let now = ctx.now();
     let mut total = 0;
     loop {
-        let stored = read_room(ctx, event)?;
-        if !stored.lottery_drawn() {
+        let room = read_room(ctx, event)?;
+        if !room.lottery_drawn() {
             return Ok(total);
         }
-        let mut room = stored.clone();
-        let wanted = allowance(&mut room, now).min(BATCH as u64) as usize;
-        let spots = if wanted == 0 {
-            Vec::new()
-        } else {
-            scan(ctx, event, room.admit_cursor, wanted, |_| true)?
-        };
-        measure_rate(&mut room, now);
-        if spots.is_empty() && room == stored {
-            // Nobody to admit and nothing to record: no transaction, as most seconds.
+        let wanted = allowance(&mut room.clone(), now).min(BATCH as u64) as usize;
+        if wanted == 0 {
+            return Ok(total);
+        }
+        let spots = scan(ctx, event, room.admit_cursor, wanted, |_| true)?;
+        if spots.is_empty() {
+            // Nobody waiting: no transaction, as most seconds of an idle room.
             return Ok(total);
         }
         let store = &ctx.store;
         let admitted = finish::<_, RoomError>(store.transaction(
             (&store.waiting_rooms, &store.room_members, &store.log),
             |(rooms, members, log)| {
-                let stored: RoomRecord = match rooms.get(room_key(event))? {
+                let mut room: RoomRecord = match rooms.get(room_key(event))? {
                     Some(bytes) => read_in_tx(&bytes)?,
                     None => return Err(abort(RoomError::NotOpen)),
                 };
-                let mut room = stored.clone();
                 let allowed = allowance(&mut room, now) as usize;
                 let mut admitted = 0;
                 let expires_at = now.plus(room.settings.pass_lifetime());
@@ -192,9 +206,7 @@ fn admit(ctx: &Context, event: EventId) -> Result<usize, RoomError> {
                     admitted += 1;
                 }
                 measure_rate(&mut room, now);
-                if room != stored {
-                    rooms.insert(&room_key(event)[..], codec::write(&room))?;
-                }
+                rooms.insert(&room_key(event)[..], codec::write(&room))?;
                 Ok(admitted)
             },
         ))?;
@@ -232,8 +244,9 @@ fn allowance(room: &mut RoomRecord, now: Timestamp) -> u64 {
     }
 }
 
-/// About once a minute, the admissions per minute since the last measure: the automatic
-/// mode's wait estimate.
+/// About once a minute while people are admitted, the admissions per minute since the last
+/// measure: the automatic mode's wait estimate (which goes unknown when the measure grows
+/// old: nobody admitted lately).
 fn measure_rate(room: &mut RoomRecord, now: Timestamp) {
     let (since, admitted_then) = room.rate_mark;
     let elapsed = now.as_millis().saturating_sub(since.as_millis()).max(0) as u64;

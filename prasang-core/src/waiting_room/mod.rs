@@ -254,14 +254,14 @@ impl WaitingRoom<'_> {
             Ok(room)
         }))?;
         store.durable()?;
-        Ok(numbers_of(&room))
+        Ok(numbers_of(&room, self.inner.now()))
     }
 
     /// The room in numbers (its organizer or an admin).
     pub fn numbers(&self, actor: &Actor, event: EventId) -> Result<RoomNumbers, RoomError> {
         event_record::require_run_by(&self.inner.store, actor, event, ORGANIZERS_ONLY)?;
         let room = self.room(event)?.ok_or(RoomError::NotOpen)?;
-        Ok(numbers_of(&room))
+        Ok(numbers_of(&room, self.inner.now()))
     }
 
     /// Takes a place in the event's room (one per account: joining again returns the same
@@ -427,7 +427,7 @@ impl WaitingRoom<'_> {
                 let position = member.ordinal.saturating_sub(room.admitted).max(1);
                 Place::Waiting {
                     position,
-                    estimated_wait_secs: estimate(room, position),
+                    estimated_wait_secs: estimate(room, position, now),
                 }
             }
             MemberState::Admitted { expires_at, .. } => {
@@ -533,7 +533,7 @@ fn settings_view(stored: &StoredSettings) -> RoomSettings {
     }
 }
 
-fn numbers_of(room: &RoomRecord) -> RoomNumbers {
+fn numbers_of(room: &RoomRecord, now: Timestamp) -> RoomNumbers {
     RoomNumbers {
         settings: settings_view(&room.settings),
         queue_length: room.waiting(),
@@ -543,19 +543,25 @@ fn numbers_of(room: &RoomRecord) -> RoomNumbers {
         outstanding: room.outstanding(),
         lottery_size: room.early,
         lottery_drawn: room.lottery_drawn(),
-        estimated_wait_secs: estimate(room, room.waiting() + 1),
+        estimated_wait_secs: estimate(room, room.waiting() + 1, now),
     }
 }
 
 /// Seconds until `position` is admitted: at the set rate, or (automatic) at the rate measured
-/// over the last minute or so; none while no rate is known.
-fn estimate(room: &RoomRecord, position: u64) -> Option<u64> {
+/// over the last minute or so; none while no rate is known, or when nobody was admitted for
+/// [`STALE_RATE`].
+fn estimate(room: &RoomRecord, position: u64, now: Timestamp) -> Option<u64> {
     let per_minute = match room.settings.admission {
         StoredAdmission::PerMinute(rate) => u64::from(rate),
+        StoredAdmission::Automatic if now.minus(STALE_RATE) > room.rate_mark.0 => 0,
         StoredAdmission::Automatic => room.recent_per_minute,
     };
     (per_minute > 0).then(|| position.saturating_mul(60).div_ceil(per_minute))
 }
+
+/// How old the automatic mode's rate measure may be before estimates stop trusting it (it is
+/// taken about once a minute while people are admitted).
+const STALE_RATE: std::time::Duration = std::time::Duration::from_secs(2 * 60);
 
 #[cfg(test)]
 mod tests {
