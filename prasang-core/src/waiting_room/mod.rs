@@ -241,8 +241,10 @@ impl WaitingRoom<'_> {
                     }
                     if room.settings.admission != stored.admission
                         || room.settings.enabled != stored.enabled
+                        || room.settings.on_sale_at != stored.on_sale_at
                     {
-                        // A new rate counts from now, not from the on-sale time.
+                        // A new rate (or sale) counts from now or the sale, whichever is
+                        // later: no credit for the time before.
                         room.pace_from = stored.on_sale_at.max(now);
                         room.pace_admitted = room.admitted;
                     }
