@@ -45,6 +45,7 @@ impl Config {
                 cache_bytes: 256 * 1024 * 1024,
                 default_time_zone: Zone::utc(),
                 public_url: "http://127.0.0.1:8080".into(),
+                lottery_seed: None,
             },
             notify: Box::default(),
             #[cfg(feature = "kafka")]
@@ -141,6 +142,14 @@ impl Config {
     /// The time zone of events created without one (default UTC).
     pub fn default_time_zone(mut self, zone: Zone) -> Self {
         self.settings.default_time_zone = zone;
+        self
+    }
+
+    /// Seeds the waiting rooms' lottery with `seed`, so the same arrivals draw the same places
+    /// every run. For tests only: a known seed lets anyone predict the draws.
+    #[doc(hidden)]
+    pub fn lottery_seed(mut self, seed: u64) -> Self {
+        self.settings.lottery_seed = Some(seed);
         self
     }
 

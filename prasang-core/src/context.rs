@@ -1,6 +1,6 @@
 //! What every part of an open store shares: the database, the settings and clock, the token
-//! signing keys and known tokens, the page-view counter, the password hasher, and the signal
-//! that the log grew.
+//! signing keys and known tokens, the page-view counter, the password hasher, the waiting
+//! rooms' pass key and lottery, and the signal that the log grew.
 //!
 //! This module sits under the domain modules, which take a `&Context` and never reach for the
 //! crate root. Services that belong to one module (the notifier, the analytics runner, the
@@ -20,6 +20,7 @@ use crate::events::visits::VisitCounter;
 use crate::store::{Durability, Store, StoreError};
 use crate::time::{Clock, Timestamp};
 use crate::users::password::{Busy, Hashing, HashingLimits, PasswordCost};
+use crate::waiting_room::shared::RoomShared;
 use crate::zone::Zone;
 
 /// The settings of [`crate::Config`] the domain modules read (all but the notification
@@ -41,6 +42,8 @@ pub(crate) struct Settings {
     pub(crate) default_time_zone: Zone,
     /// Where people reach the web UI, for links in notifications (no trailing slash).
     pub(crate) public_url: String,
+    /// A fixed seed for the waiting rooms' lottery (tests only; `None`: seeded by the OS).
+    pub(crate) lottery_seed: Option<u64>,
 }
 
 /// Told after a transaction that appended to the log has committed (the notifier registers
@@ -98,6 +101,8 @@ pub(crate) struct Context {
     pub(crate) hashing: Hashing,
     /// Sign-in links sent per e-mail address lately.
     pub(crate) guest_links: crate::guests::limiter::LinkLimiter,
+    /// The waiting rooms' pass key and lottery draws.
+    pub(crate) rooms: RoomShared,
     log_listeners: Vec<Arc<dyn LogListener>>,
     dummy_hash: OnceLock<String>,
 }
@@ -112,6 +117,7 @@ impl Context {
     ) -> Self {
         Context {
             hashing: Hashing::new(config.password_cost, config.password_hashing),
+            rooms: RoomShared::new(data_dir.join("keys"), config.lottery_seed),
             store,
             config,
             admission_keys: AdmissionKeys::new(data_dir.join("keys").join("admission")),

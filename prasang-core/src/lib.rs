@@ -57,6 +57,7 @@ pub mod tickets;
 mod time;
 pub mod users;
 mod validate;
+pub mod waiting_room;
 pub mod waitlist;
 pub mod zone;
 
@@ -266,6 +267,13 @@ impl Prasang {
         }
     }
 
+    /// Waiting rooms in front of on-sales: a fair queue, admission at a set rate, signed passes.
+    pub fn waiting_room(&self) -> waiting_room::WaitingRoom<'_> {
+        waiting_room::WaitingRoom {
+            inner: &self.inner.ctx,
+        }
+    }
+
     /// Messages from organizers to the people of their events.
     pub fn messages(&self) -> messages::Messages<'_> {
         messages::Messages {
@@ -393,8 +401,9 @@ impl Prasang {
         Ok(integrity::verify(&self.inner.ctx)?)
     }
 
-    /// Expires lapsed holds and writes batched page views to the log. Runs every second in the
-    /// background unless [`Config::background_tasks`] turned that off.
+    /// Expires lapsed holds, admits people from waiting rooms and writes batched page views to
+    /// the log. Runs every second in the background unless [`Config::background_tasks`] turned
+    /// that off.
     pub fn run_maintenance(&self) -> Result<(), tickets::TicketError> {
         self.inner.run_maintenance()
     }
@@ -538,6 +547,12 @@ impl Inner {
             Ok(0) => {}
             Ok(lapsed) => tracing::debug!(lapsed, "offers from waiting lists lapsed"),
             Err(failure) => tracing::warn!(%failure, "lapsing waiting list offers failed"),
+        }
+        let rooms = waiting_room::WaitingRoom { inner: &self.ctx };
+        match rooms.admit_due() {
+            Ok(0) => {}
+            Ok(admitted) => tracing::debug!(admitted, "admitted from waiting rooms"),
+            Err(failure) => tracing::warn!(%failure, "admitting from waiting rooms failed"),
         }
         match guests::forget_expired_links(&self.ctx) {
             Ok(0) => {}

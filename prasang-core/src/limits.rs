@@ -102,6 +102,11 @@ pub const MESSAGE_BODY: Limit = limit("body", 1, 5_000);
 /// Messages one event may send per day (UTC day), against floods.
 pub const MESSAGES_PER_EVENT_PER_DAY: u32 = 5;
 
+/// People a waiting room admits per minute (its `per_minute` admission).
+pub const ROOM_PER_MINUTE: Limit = limit("per_minute", 1, 1_000_000);
+/// How long a waiting room's pass stands, in minutes.
+pub const PASS_MINUTES: Limit = limit("pass_minutes", 1, 120);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +130,8 @@ mod tests {
             MIN_PER_ORDER,
             PROMO_PERCENT,
             PROMO_MAX_USES,
+            ROOM_PER_MINUTE,
+            PASS_MINUTES,
         ] {
             assert!(validate::in_range::<u64>(&limit, limit.min).is_ok());
             assert!(validate::in_range::<u64>(&limit, limit.max).is_ok());

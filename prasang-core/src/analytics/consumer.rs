@@ -823,7 +823,9 @@ impl<'a> Fold<'a> {
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
             | DomainEvent::DoorStaffRemoved { .. }
-            | DomainEvent::WaitlistConfigured { .. } => {}
+            | DomainEvent::WaitlistConfigured { .. }
+            // Admissions over time are a later step of the waiting room (issue 31).
+            | DomainEvent::QueueAdmitted { .. } => {}
             DomainEvent::WaitlistJoined { .. }
             | DomainEvent::WaitlistLeft { .. }
             | DomainEvent::WaitlistOffered { .. }

@@ -177,6 +177,7 @@ fn rule(event: &DomainEvent) -> Rule {
         | E::WaitlistOfferExpired { .. }
         | E::GuestCreated { .. }
         | E::GuestAccessRequested { .. }
-        | E::TicketNamesChanged { .. } => Rule::Keep,
+        | E::TicketNamesChanged { .. }
+        | E::QueueAdmitted { .. } => Rule::Keep,
     }
 }

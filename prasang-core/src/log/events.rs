@@ -445,4 +445,14 @@ pub enum DomainEvent {
         /// Its event.
         event: EventId,
     },
+    /// A waiting room admitted a person: they hold a pass to book the event until it lapses
+    /// (notifications tell them: they may have closed the page).
+    QueueAdmitted {
+        /// The event.
+        event: EventId,
+        /// Who was admitted.
+        user: UserId,
+        /// When their pass lapses.
+        expires_at: Timestamp,
+    },
 }

@@ -193,6 +193,12 @@ pub(crate) struct Store {
     pub(crate) guest_links_used: Tree,
     /// Per organizer: the origins that may frame their booking widget (see `events::embed`).
     pub(crate) embed_origins: Tree,
+    /// Per event with a waiting room: its settings and durable counters (see `waiting_room`).
+    pub(crate) waiting_rooms: Tree,
+    /// (event, place, user) → `[]`: a waiting room's queue in admission order.
+    pub(crate) room_queue: Tree,
+    /// (event, user) → the member's place, ordinal and state.
+    pub(crate) room_members: Tree,
     group_commit: Option<GroupCommit>,
 }
 
@@ -267,6 +273,9 @@ impl Store {
             agg_messages: tree("agg_messages")?,
             guest_links_used: tree("guest_links_used")?,
             embed_origins: tree("embed_origins")?,
+            waiting_rooms: tree("waiting_rooms")?,
+            room_queue: tree("room_queue")?,
+            room_members: tree("room_members")?,
             db,
             group_commit,
         })
