@@ -18,6 +18,8 @@ port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); 
 broker=$!
 trap 'kill $broker 2>/dev/null || true' EXIT
 sleep 0.5
+# tansu reports "listening" and then exits when the port was taken meanwhile: check it still runs.
+kill -0 "$broker" 2>/dev/null || { echo "tansu did not start on port $port" >&2; exit 1; }
 "$server" bench --kafka-brokers "127.0.0.1:$port" --kafka-export "$entries"
 for _ in $(seq "$pairs"); do
     "$server" bench

@@ -23,3 +23,4 @@ export PRASANG_SERVER_BIN="$PWD/target/release/prasang-server"
 bash scripts/suite-browser.sh
 bash scripts/suite-schemathesis.sh
 bash scripts/suite-python.sh
+bash scripts/suite-kafka.sh

@@ -81,7 +81,7 @@ fn schemas() -> Value {
                 "properties": {
                     "topic": string(),
                     "state": { "type": "string", "enum": ["exporting", "retrying"] },
-                    "behind": { "type": "integer", "description": "log sequence numbers not acknowledged by the broker yet" },
+                    "behind": { "type": "integer", "description": "log entries the broker has not acknowledged yet (counted up to 100000)" },
                     "lag_seconds": { "type": "number", "description": "age of the oldest entry not acknowledged yet" }
                 } }
         } },

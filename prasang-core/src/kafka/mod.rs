@@ -45,6 +45,10 @@ pub const CURSOR: &str = "kafka";
 /// costs little of the throughput, small enough to keep a batch's memory in a few megabytes.
 const ENTRIES_PER_BATCH: usize = 10_000;
 
+/// The backlog is counted entry by entry up to this many, so that a status read during a long
+/// outage stays cheap.
+pub const BEHIND_COUNT_CAP: usize = 100_000;
+
 /// How long the exporter sleeps when the log is quiet.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -90,8 +94,8 @@ pub struct ExportStatus {
     pub topic: String,
     /// The first log sequence number the broker has not acknowledged.
     pub cursor: u64,
-    /// Sequence numbers between the cursor and the end of the log: the entries still to send
-    /// (at most; sequence numbers can have gaps).
+    /// Entries the broker has not acknowledged yet, counted up to [`BEHIND_COUNT_CAP`] (that
+    /// number means at least as many).
     pub behind: u64,
     /// How long ago the oldest entry still to send was committed (zero when caught up).
     pub lag: Duration,
@@ -247,7 +251,6 @@ impl Exporter {
     ) -> Result<ExportStatus, StoreError> {
         let log = Log { inner };
         let cursor = log.position(CURSOR)?;
-        let end = log.next_seq()?;
         let lag = match log.entries(cursor, 1)?.first() {
             Some(oldest) => millis_between(oldest.at, inner.now()),
             None => Duration::ZERO,
@@ -256,7 +259,7 @@ impl Exporter {
         Ok(ExportStatus {
             topic: settings.topic.clone(),
             cursor,
-            behind: end.saturating_sub(cursor),
+            behind: log.count_from(cursor, BEHIND_COUNT_CAP)?,
             lag,
             exported: progress.exported,
             failures: progress.failures,
@@ -362,6 +365,17 @@ fn run(
             continue;
         };
         let next = last.seq + 1;
+        // Entries are readable once committed, before the group commit made them durable: wait
+        // for it, or a crash could leave the topic with an entry (a booking) the store lost.
+        if let Err(error) = strong.context().store.durable() {
+            tracing::warn!(
+                ?error,
+                "kafka exporter could not make the log durable; will retry"
+            );
+            drop(strong);
+            std::thread::sleep(IDLE_POLL);
+            continue;
+        }
         drop(strong);
         let records: Vec<_> = entries
             .iter()

@@ -121,6 +121,17 @@ impl Log<'_> {
         Ok(self.next_seq()?)
     }
 
+    /// Entries at or after `from`, counted up to `cap` (a consumer's backlog: sequence numbers
+    /// have gaps, so the difference of two of them is no count).
+    pub(crate) fn count_from(&self, from: u64, cap: usize) -> Result<u64, StoreError> {
+        let mut count = 0;
+        for item in self.inner.store.log.range(keys::log_seq(from)..).take(cap) {
+            item?;
+            count += 1;
+        }
+        Ok(count)
+    }
+
     /// [`Log::end`] for the core's own consumers.
     pub(crate) fn next_seq(&self) -> Result<u64, StoreError> {
         let last = self.inner.store.log.last()?;

@@ -59,7 +59,7 @@ fn kafka_metrics(kafka: &ExportStatus) -> String {
         (
             "prasang_kafka_export_behind",
             "gauge",
-            "Log sequence numbers the broker has not acknowledged yet (at most that many entries).",
+            "Log entries the broker has not acknowledged yet (counted up to 100000).",
             kafka.behind as f64,
         ),
         (
