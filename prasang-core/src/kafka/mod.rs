@@ -28,12 +28,12 @@ use std::sync::Arc;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use crate::context::{Context, Handle};
-use crate::log::Log;
+use crate::log::{self, Log};
 use crate::store::StoreError;
 use crate::time::Timestamp;
 use producer::{MAX_IN_FLIGHT, SendError, Session};
@@ -302,6 +302,10 @@ fn run(
     let mut in_flight: VecDeque<InFlight> = VecDeque::new();
     let mut batches = 0usize;
     let mut backoff = FIRST_BACKOFF;
+    // Entries below this sequence number are known to be durable.
+    let mut durable_below = 0u64;
+    // No new batch is read before this (see below).
+    let mut gather_until = Instant::now();
     while !stopped.load(Ordering::SeqCst) {
         let Some(strong) = inner.upgrade() else {
             return;
@@ -338,8 +342,9 @@ fn run(
             Some(last) => Ok(last.next),
             None => log.position(CURSOR),
         };
+        let may_read = in_flight.len() < MAX_IN_FLIGHT && Instant::now() >= gather_until;
         let read = match from {
-            Ok(from) if in_flight.len() < MAX_IN_FLIGHT => log
+            Ok(from) if may_read => log
                 .entries(from, ENTRIES_PER_BATCH)
                 .map(|entries| (from, entries)),
             Ok(from) => Ok((from, Vec::new())),
@@ -355,9 +360,14 @@ fn run(
             }
         };
         let Some(last) = entries.last() else {
-            // Nothing new to send: wait for acknowledgements, or for the log to grow.
+            // Nothing to send now: wait for acknowledgements, for the gathering to end, or for
+            // the log to grow.
             match &session {
                 Some(open) if !in_flight.is_empty() => open.wait_for_acks(),
+                _ if !may_read => {
+                    drop(strong);
+                    std::thread::sleep(gather_until.saturating_duration_since(Instant::now()));
+                }
                 _ => {
                     let _ = log.wait_for(from, IDLE_POLL);
                 }
@@ -366,15 +376,23 @@ fn run(
         };
         let next = last.seq + 1;
         // Entries are readable once committed, before the group commit made them durable: wait
-        // for it, or a crash could leave the topic with an entry (a booking) the store lost.
-        if let Err(error) = strong.context().store.durable() {
-            tracing::warn!(
-                ?error,
-                "kafka exporter could not make the log durable; will retry"
-            );
-            drop(strong);
-            std::thread::sleep(IDLE_POLL);
-            continue;
+        // for it, or a crash could leave the topic with an entry (a booking) the store lost. One
+        // wait covers everything committed before it, so a backlog waits once, not per batch.
+        if last.seq >= durable_below {
+            match wait_durable(&log, strong.context()) {
+                Ok(end) => durable_below = end,
+                Err(error) => {
+                    tracing::warn!(?error, "kafka exporter could not wait for the flush");
+                    drop(strong);
+                    std::thread::sleep(IDLE_POLL);
+                    continue;
+                }
+            }
+        }
+        // A batch that emptied the log gathers what comes next for a moment (like the other
+        // consumers), so a sale is sent in batches of many bookings, not one or two each.
+        if entries.len() < ENTRIES_PER_BATCH {
+            gather_until = Instant::now() + log::CONSUMER_GATHER;
         }
         drop(strong);
         let records: Vec<_> = entries
@@ -408,6 +426,13 @@ fn run(
             }
         }
     }
+}
+
+/// Waits until every entry committed so far is durable; the end of the log before the wait.
+fn wait_durable(log: &Log<'_>, inner: &Context) -> Result<u64, StoreError> {
+    let end = log.next_seq()?;
+    inner.store.durable()?;
+    Ok(end)
 }
 
 /// Pops the batches at the front that the broker fully acknowledged and counts them; the
