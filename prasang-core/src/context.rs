@@ -8,7 +8,9 @@
 //! the context and hands background threads a [`Handle`] to both.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -157,6 +159,42 @@ impl Context {
             .hash("not a password anyone can type \u{0}")?
             .unwrap_or_default();
         Ok(self.dummy_hash.get_or_init(|| hash))
+    }
+}
+
+/// A module's background thread (the analytics consumer, the Kafka exporter): started with
+/// the store, stopped and joined when it closes.
+#[derive(Default)]
+pub(crate) struct BackgroundThread {
+    stopped: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl BackgroundThread {
+    /// Runs `body` on a thread named `name`, with the flag that tells it to return.
+    pub(crate) fn spawn(
+        &self,
+        name: &str,
+        body: impl FnOnce(&AtomicBool) + Send + 'static,
+    ) -> std::io::Result<()> {
+        let stopped = Arc::clone(&self.stopped);
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn(move || body(&stopped))?;
+        *self.thread.lock() = Some(thread);
+        Ok(())
+    }
+
+    /// Sets the flag, lets `wake` interrupt the thread's wait, and joins it (idempotent; a
+    /// thread that drops the last handle itself is not joined by itself).
+    pub(crate) fn stop(&self, wake: impl FnOnce()) {
+        self.stopped.store(true, Ordering::SeqCst);
+        wake();
+        if let Some(thread) = self.thread.lock().take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -14,10 +14,8 @@ mod admissions;
 mod waitlist;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
 use std::sync::Weak;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -28,7 +26,7 @@ use super::store::{
     WaitlistRow,
 };
 use super::{AgeGroup, Group};
-use crate::context::{Context, Handle};
+use crate::context::{BackgroundThread, Context, Handle};
 use crate::events::record as event_record;
 use crate::feedback::requests;
 use crate::ids::{EventId, TicketId, UserId};
@@ -55,57 +53,45 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 #[derive(Default)]
 pub(crate) struct Runner {
     pub(crate) round: Mutex<()>,
-    stopped: Arc<AtomicBool>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: BackgroundThread,
 }
 
 impl Runner {
     /// Starts the background consumer.
     pub(crate) fn start(&self, inner: Weak<dyn Handle<Runner>>) -> std::io::Result<()> {
-        let stopped = Arc::clone(&self.stopped);
-        let thread = std::thread::Builder::new()
-            .name("prasang-analytics".into())
-            .spawn(move || {
-                while !stopped.load(Ordering::SeqCst) {
-                    let Some(strong) = inner.upgrade() else {
-                        return;
-                    };
-                    let from = match run_once(strong.context(), strong.service()) {
-                        Ok(report) if report.entries > 0 => {
-                            drop(strong);
-                            std::thread::sleep(log::CONSUMER_GATHER);
-                            continue;
-                        }
-                        Ok(report) => report.cursor,
-                        Err(error) => {
-                            tracing::warn!(?error, "analytics consumer failed; will retry");
-                            drop(strong);
-                            std::thread::sleep(IDLE_POLL);
-                            continue;
-                        }
-                    };
-                    if stopped.load(Ordering::SeqCst) {
-                        return;
+        self.thread.spawn("prasang-analytics", move |stopped| {
+            while !stopped.load(Ordering::SeqCst) {
+                let Some(strong) = inner.upgrade() else {
+                    return;
+                };
+                let from = match run_once(strong.context(), strong.service()) {
+                    Ok(report) if report.entries > 0 => {
+                        drop(strong);
+                        std::thread::sleep(log::CONSUMER_GATHER);
+                        continue;
                     }
-                    let _ = Log {
-                        inner: strong.context(),
+                    Ok(report) => report.cursor,
+                    Err(error) => {
+                        tracing::warn!(?error, "analytics consumer failed; will retry");
+                        drop(strong);
+                        std::thread::sleep(IDLE_POLL);
+                        continue;
                     }
-                    .wait_for(from, IDLE_POLL);
+                };
+                if stopped.load(Ordering::SeqCst) {
+                    return;
                 }
-            })?;
-        *self.thread.lock() = Some(thread);
-        Ok(())
+                let _ = Log {
+                    inner: strong.context(),
+                }
+                .wait_for(from, IDLE_POLL);
+            }
+        })
     }
 
     /// Stops the background consumer (idempotent); `wake` interrupts its wait.
     pub(crate) fn stop(&self, wake: impl FnOnce()) {
-        self.stopped.store(true, Ordering::SeqCst);
-        wake();
-        if let Some(thread) = self.thread.lock().take()
-            && thread.thread().id() != std::thread::current().id()
-        {
-            let _ = thread.join();
-        }
+        self.thread.stop(wake);
     }
 }
 

@@ -27,12 +27,11 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Weak;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use crate::context::{Context, Handle};
+use crate::context::{BackgroundThread, Context, Handle};
 use crate::log::{self, Log};
 use crate::store::StoreError;
 use crate::time::Timestamp;
@@ -189,18 +188,16 @@ struct Progress {
 /// The exporter's background thread and what it reports (idle when no topic is configured).
 pub(crate) struct Exporter {
     settings: Option<KafkaSettings>,
-    stopped: Arc<AtomicBool>,
     progress: Arc<Mutex<Progress>>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: BackgroundThread,
 }
 
 impl Exporter {
     pub(crate) fn new(settings: Option<KafkaSettings>) -> Self {
         Exporter {
             settings,
-            stopped: Arc::default(),
             progress: Arc::default(),
-            thread: Mutex::new(None),
+            thread: BackgroundThread::default(),
         }
     }
 
@@ -209,33 +206,22 @@ impl Exporter {
         let Some(mut settings) = self.settings.clone() else {
             return Ok(());
         };
-        let stopped = Arc::clone(&self.stopped);
         let progress = Arc::clone(&self.progress);
-        let thread = std::thread::Builder::new()
-            .name("prasang-kafka".into())
-            .spawn(move || {
-                if settings.source.is_none() {
-                    let Some(strong) = inner.upgrade() else {
-                        return;
-                    };
-                    settings.source = Some(strong.context().config.public_url.clone());
-                }
-                run(&settings, &inner, &stopped, &progress);
-            })?;
-        *self.thread.lock() = Some(thread);
-        Ok(())
+        self.thread.spawn("prasang-kafka", move |stopped| {
+            if settings.source.is_none() {
+                let Some(strong) = inner.upgrade() else {
+                    return;
+                };
+                settings.source = Some(strong.context().config.public_url.clone());
+            }
+            run(&settings, &inner, stopped, &progress);
+        })
     }
 
     /// Stops the exporter (idempotent); `wake` interrupts its wait for new entries. Entries
     /// sent but not yet acknowledged are sent again by the next start.
     pub(crate) fn stop(&self, wake: impl FnOnce()) {
-        self.stopped.store(true, Ordering::SeqCst);
-        wake();
-        if let Some(thread) = self.thread.lock().take()
-            && thread.thread().id() != std::thread::current().id()
-        {
-            let _ = thread.join();
-        }
+        self.thread.stop(wake);
     }
 
     /// Where the exporter stands (`None` when no topic is configured).
