@@ -312,11 +312,13 @@ fn run(
             if let Some(next) = next
                 && let Err(error) = log.commit_cursor(CURSOR, next)
             {
-                // The broker has the batches; they are sent again after a retry, with the
+                // The broker has the batches; they are sent again after the backoff, with the
                 // same sequence numbers.
-                tracing::warn!(?error, "kafka exporter could not save its cursor");
+                drop(strong);
                 session = None;
                 in_flight.clear();
+                let reason = format!("the exporter could not save its cursor: {error}");
+                failed(progress, reason, &mut backoff, stopped);
                 continue;
             }
             if next.is_some() {
