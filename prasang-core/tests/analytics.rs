@@ -1560,3 +1560,34 @@ fn sales_by_ticket_type_and_promo_code_by_hand() {
     assert_eq!(refused.kind(), ErrorKind::Forbidden);
     assert_reports_match(p);
 }
+
+#[test]
+fn the_lag_counts_entries_not_sequence_numbers_across_a_restart() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = || {
+        Prasang::open(
+            Config::new(dir.path())
+                .background_tasks(false)
+                .password_cost(PasswordCost::INSECURE_FAST),
+        )
+        .expect("open")
+    };
+    {
+        let prasang = open();
+        common::register_user(&prasang, "Ada", Role::Attendee);
+        prasang.run_analytics_once().expect("fold");
+    }
+    let prasang = open();
+    common::register_user(&prasang, "Bo", Role::Attendee);
+    common::register_user(&prasang, "Cy", Role::Attendee);
+    let cursor = prasang
+        .log()
+        .cursor(prasang_core::analytics::CURSOR)
+        .expect("cursor");
+    let end = prasang.log().end().expect("end");
+    assert!(
+        end - cursor > 2,
+        "the restart made sequence numbers skip ahead ({cursor} to {end}), which the count must not follow"
+    );
+    assert_eq!(prasang.analytics().lag().expect("lag").entries, 2);
+}

@@ -307,7 +307,7 @@ pub(super) fn ratio(part: i64, whole: i64) -> Option<f64> {
 /// How far the analytics consumer is behind the log.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Lag {
-    /// Log entries not yet folded.
+    /// Log entries not yet folded, counted up to [`crate::log::BACKLOG_COUNT_CAP`].
     pub entries: u64,
     /// Age of the oldest entry not yet folded, seconds (0 when caught up).
     pub seconds: f64,
@@ -333,17 +333,13 @@ impl Analytics<'_> {
     pub fn lag(&self) -> Result<Lag, AnalyticsError> {
         let log = Log { inner: self.inner };
         let cursor = log.position(CURSOR)?;
-        let last = self.inner.store.log.last().map_err(StoreError::from)?;
-        let end = last
-            .and_then(|(key, _)| crate::store::keys::seq_from_key(&key))
-            .map_or(0, |seq| seq + 1);
         let oldest = log.entries(cursor, 1)?;
         let seconds = oldest.first().map_or(0.0, |entry| {
             let millis = self.inner.now().as_millis() - entry.at.as_millis();
             millis.max(0) as f64 / 1000.0
         });
         Ok(Lag {
-            entries: end.saturating_sub(cursor),
+            entries: log.backlog(cursor)?,
             seconds,
         })
     }

@@ -44,10 +44,6 @@ pub const CURSOR: &str = "kafka";
 /// costs little of the throughput, small enough to keep a batch's memory in a few megabytes.
 const ENTRIES_PER_BATCH: usize = 10_000;
 
-/// The backlog is counted entry by entry up to this many, so that a status read during a long
-/// outage stays cheap.
-pub const BEHIND_COUNT_CAP: usize = 100_000;
-
 /// How long the exporter sleeps when the log is quiet.
 const IDLE_POLL: Duration = Duration::from_millis(500);
 
@@ -93,8 +89,8 @@ pub struct ExportStatus {
     pub topic: String,
     /// The first log sequence number the broker has not acknowledged.
     pub cursor: u64,
-    /// Entries the broker has not acknowledged yet, counted up to [`BEHIND_COUNT_CAP`] (that
-    /// number means at least as many).
+    /// Entries the broker has not acknowledged yet, counted up to
+    /// [`crate::log::BACKLOG_COUNT_CAP`] (that number means at least as many).
     pub behind: u64,
     /// How long ago the oldest entry still to send was committed (zero when caught up).
     pub lag: Duration,
@@ -245,7 +241,7 @@ impl Exporter {
         Ok(ExportStatus {
             topic: settings.topic.clone(),
             cursor,
-            behind: log.count_from(cursor, BEHIND_COUNT_CAP)?,
+            behind: log.backlog(cursor)?,
             lag,
             exported: progress.exported,
             failures: progress.failures,

@@ -25,6 +25,10 @@ use crate::time::Timestamp;
 /// that it sees every entry once, does not change; it only sees them a little later.
 pub(crate) const CONSUMER_GATHER: Duration = Duration::from_millis(20);
 
+/// A consumer's backlog is counted entry by entry up to this many (that number means at least
+/// as many), so that reading it stays cheap during a long outage.
+pub const BACKLOG_COUNT_CAP: usize = 100_000;
+
 /// One entry of the log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
@@ -121,11 +125,13 @@ impl Log<'_> {
         Ok(self.next_seq()?)
     }
 
-    /// Entries at or after `from`, counted up to `cap` (a consumer's backlog: sequence numbers
-    /// have gaps, so the difference of two of them is no count).
-    pub(crate) fn count_from(&self, from: u64, cap: usize) -> Result<u64, StoreError> {
+    /// Entries at or after `from`, counted up to [`BACKLOG_COUNT_CAP`]: a consumer's backlog.
+    /// Sequence numbers have gaps (a restart skips ahead by millions), so the difference of two
+    /// of them is no count.
+    pub(crate) fn backlog(&self, from: u64) -> Result<u64, StoreError> {
         let mut count = 0;
-        for item in self.inner.store.log.range(keys::log_seq(from)..).take(cap) {
+        let entries = self.inner.store.log.range(keys::log_seq(from)..);
+        for item in entries.take(BACKLOG_COUNT_CAP) {
             item?;
             count += 1;
         }
