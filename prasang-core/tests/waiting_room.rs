@@ -377,16 +377,7 @@ fn joining_twice_keeps_the_place_and_concurrent_joins_get_distinct_durable_place
     let clock = ManualClock::new(START);
     let (event, told) = {
         let prasang = open_at(folder.path(), &clock);
-        let olga = register_actor(&prasang, "Olga", Role::Organizer);
-        let event = prasang
-            .events()
-            .create(&olga, common::new_event(100, 0, 4))
-            .expect("event")
-            .id;
-        prasang
-            .waiting_room()
-            .configure(&olga, event, settings(START, AdmissionRate::PerMinute(60)))
-            .expect("room on");
+        let (_, event) = olgas_room(&prasang, settings(START, AdmissionRate::PerMinute(60)));
         let prasang = Arc::new(prasang);
         let crowd = Arc::new(people(&prasang, "Fan", THREADS * EACH));
         let threads: Vec<_> = (0..THREADS)
@@ -542,16 +533,7 @@ fn a_restart_keeps_places_ordinals_and_the_admitted_set() {
     let on_sale = START.plus(10 * MINUTE);
     let (event, olga, crowd, before, first_admitted) = {
         let prasang = open_at(folder.path(), &clock);
-        let olga = register_actor(&prasang, "Olga", Role::Organizer);
-        let event = prasang
-            .events()
-            .create(&olga, common::new_event(100, 0, 4))
-            .expect("event")
-            .id;
-        prasang
-            .waiting_room()
-            .configure(&olga, event, settings(on_sale, AdmissionRate::PerMinute(4)))
-            .expect("room on");
+        let (olga, event) = olgas_room(&prasang, settings(on_sale, AdmissionRate::PerMinute(4)));
         let crowd = people(&prasang, "Fan", 15);
         for person in &crowd[..10] {
             join(&prasang, person, event);
@@ -677,6 +659,22 @@ fn rooms_are_the_organizers_and_off_keeps_the_places() {
         .configure(&olga, event, moved)
         .expect_err("sale started");
     assert_eq!(refused.field().map(|field| field.field), Some("on_sale_at"));
+}
+
+/// Registers Olga (organizer) in `prasang` and turns a room with `room` on for her
+/// new event of 100 seats.
+fn olgas_room(prasang: &Prasang, room: RoomSettings) -> (Actor, EventId) {
+    let olga = register_actor(prasang, "Olga", Role::Organizer);
+    let event = prasang
+        .events()
+        .create(&olga, common::new_event(100, 0, 4))
+        .expect("event")
+        .id;
+    prasang
+        .waiting_room()
+        .configure(&olga, event, room)
+        .expect("room on");
+    (olga, event)
 }
 
 fn open_at(dir: &Path, clock: &ManualClock) -> Prasang {
