@@ -8,22 +8,11 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestApp, assert_problem, spawn_with};
+use common::{TestApp, assert_problem, spawn_clocked};
 use hyper::StatusCode;
-use prasang_core::{Clock, Config, ManualClock, SystemClock, Timestamp};
+use prasang_core::{Clock, Timestamp};
 use prasang_http_client::Reply;
-use prasang_server::ServerConfig;
 use serde_json::{Value, json};
-
-/// A server whose clock moves only when the test says.
-async fn spawn_clocked() -> (TestApp, ManualClock) {
-    let clock = ManualClock::new(SystemClock.now());
-    let config = ServerConfig {
-        store: Config::temporary().clock(clock.clone()),
-        ..ServerConfig::temporary()
-    };
-    (spawn_with(config).await, clock)
-}
 
 fn room(event: &str) -> String {
     format!("/api/v1/events/{event}/waiting-room")

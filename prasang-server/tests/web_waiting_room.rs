@@ -10,24 +10,11 @@ mod common;
 use std::time::Duration;
 
 use common::browser::{Browser, assert_html, text};
-use common::{TestApp, spawn_with};
+use common::spawn_clocked;
 use hyper::StatusCode;
-use prasang_core::{Clock, Config, ManualClock, SystemClock, Timestamp};
-use prasang_server::ServerConfig;
+use prasang_core::{Clock, Timestamp};
+use prasang_http_client::Reply;
 use serde_json::json;
-
-const MINUTE_MS: i64 = 60_000;
-
-/// A server whose clock starts on a whole minute (forms take minutes) and moves only when told.
-async fn spawn_clocked() -> (TestApp, ManualClock) {
-    let now = SystemClock.now().as_millis();
-    let clock = ManualClock::new(Timestamp::from_millis(now - now % MINUTE_MS));
-    let config = ServerConfig {
-        store: Config::temporary().clock(clock.clone()),
-        ..ServerConfig::temporary()
-    };
-    (spawn_with(config).await, clock)
-}
 
 /// `at` as a `datetime-local` value on India's clock (UTC+05:30, no daylight saving).
 fn in_india(at: Timestamp) -> String {
@@ -35,6 +22,24 @@ fn in_india(at: Timestamp) -> String {
         .plus(Duration::from_secs(5 * 3600 + 30 * 60))
         .to_rfc3339();
     local[..16].to_owned()
+}
+
+/// Posts the organizer's room settings form: on, the sale at `on_sale_at` (as typed), admitting
+/// `per_minute` people a minute, passes of 10 minutes.
+async fn save_settings(
+    organizer: &mut Browser<'_>,
+    path: &str,
+    on_sale_at: &str,
+    per_minute: &str,
+) -> Reply {
+    let fields = [
+        ("enabled", "on"),
+        ("on_sale_at", on_sale_at),
+        ("admission", "per_minute"),
+        ("per_minute", per_minute),
+        ("pass_minutes", "10"),
+    ];
+    organizer.submit(path, &fields).await
 }
 
 /// The meta refresh of a page, if any: its seconds.
@@ -73,33 +78,11 @@ async fn people_join_through_the_event_page_wait_on_a_self_refreshing_page_and_b
     // Values that do not read, or that the core refuses, are shown beside their fields.
     let settings_page = format!("{room_page}/settings");
     let on_sale = clock.now().plus(Duration::from_secs(120));
-    let refused = organizer
-        .submit(
-            &settings_page,
-            &[
-                ("enabled", "on"),
-                ("on_sale_at", ""),
-                ("admission", "per_minute"),
-                ("per_minute", "0"),
-                ("pass_minutes", "10"),
-            ],
-        )
-        .await;
+    let refused = save_settings(&mut organizer, &settings_page, "", "0").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let refused = text(&refused);
     assert!(refused.contains("Enter a date and time."), "{refused}");
-    let refused = organizer
-        .submit(
-            &settings_page,
-            &[
-                ("enabled", "on"),
-                ("on_sale_at", &in_india(on_sale)),
-                ("admission", "per_minute"),
-                ("per_minute", "0"),
-                ("pass_minutes", "10"),
-            ],
-        )
-        .await;
+    let refused = save_settings(&mut organizer, &settings_page, &in_india(on_sale), "0").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let refused = text(&refused);
     assert!(
@@ -108,18 +91,7 @@ async fn people_join_through_the_event_page_wait_on_a_self_refreshing_page_and_b
     );
 
     // Saved: the on-sale time was read on India's clock.
-    let saved = organizer
-        .submit(
-            &settings_page,
-            &[
-                ("enabled", "on"),
-                ("on_sale_at", &in_india(on_sale)),
-                ("admission", "per_minute"),
-                ("per_minute", "60"),
-                ("pass_minutes", "10"),
-            ],
-        )
-        .await;
+    let saved = save_settings(&mut organizer, &settings_page, &in_india(on_sale), "60").await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", text(&saved));
     assert_eq!(
         saved.header("location"),
