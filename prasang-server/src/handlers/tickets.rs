@@ -46,6 +46,7 @@ impl Booking {
             lines: self.lines,
             promo_code: self.promo_code,
             attendee_names: self.attendee_names,
+            pass: None,
         }
     }
 }
