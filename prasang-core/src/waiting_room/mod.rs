@@ -197,7 +197,7 @@ pub enum RoomError {
 }
 
 domain_error!(RoomError {
-    RoomError::NotOpen => ErrorInfo::new(Conflict, "room-not-open", "No open waiting room"),
+    RoomError::NotOpen => ErrorInfo::new(NotFound, "room-not-open", "No open waiting room"),
     RoomError::NotJoined => ErrorInfo::new(NotFound, "room-not-joined", "Not in the waiting room"),
     RoomError::PassRequired { .. } => ErrorInfo::new(RateLimited, "pass-required", "Waiting room pass required"),
     RoomError::PassInvalid(_) => ErrorInfo::new(Forbidden, "pass-invalid", "Invalid waiting room pass"),
