@@ -12,7 +12,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 use prasang_core::checkin::CheckInError;
 use prasang_core::tickets::TicketError;
-use prasang_core::waiting_room::RoomError;
+use prasang_core::waiting_room::{PassRefusal, RoomError};
 use prasang_core::waitlist::WaitlistError;
 use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
@@ -236,11 +236,31 @@ pub fn poll_interval(estimated_wait_secs: Option<u64>) -> u64 {
 /// The caller's position and wait when `error` refuses a booking for want of a waiting room
 /// pass.
 fn pass_required(error: &(dyn std::error::Error + 'static)) -> Option<(Option<u64>, Option<u64>)> {
-    match error.downcast_ref::<RoomError>() {
-        Some(RoomError::PassRequired {
-            position,
-            estimated_wait_secs,
-        }) => Some((*position, *estimated_wait_secs)),
+    match (error.downcast_ref(), error.downcast_ref()) {
+        (
+            Some(TicketError::PassRequired {
+                position,
+                estimated_wait_secs,
+            }),
+            _,
+        )
+        | (
+            _,
+            Some(RoomError::PassRequired {
+                position,
+                estimated_wait_secs,
+            }),
+        ) => Some((*position, *estimated_wait_secs)),
+        _ => None,
+    }
+}
+
+/// Why a waiting room pass was refused, when `error` refuses one.
+fn pass_refusal(error: &(dyn std::error::Error + 'static)) -> Option<PassRefusal> {
+    match (error.downcast_ref(), error.downcast_ref()) {
+        (Some(TicketError::PassInvalid(reason)), _) | (_, Some(RoomError::PassInvalid(reason))) => {
+            Some(*reason)
+        }
         _ => None,
     }
 }
@@ -267,7 +287,7 @@ fn members(error: &(dyn std::error::Error + 'static)) -> Vec<(&'static str, serd
             .filter_map(|(name, value)| Some((name, json!(value?))))
             .collect();
     }
-    if let Some(RoomError::PassInvalid(reason)) = error.downcast_ref::<RoomError>() {
+    if let Some(reason) = pass_refusal(error) {
         return vec![("reason", json!(reason))];
     }
     match error.downcast_ref::<CheckInError>() {

@@ -215,7 +215,7 @@ const API: &[Route] = &[
     .body("GuestCheckout")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
-    .refuses(&[404, 409]),
+    .refuses(&[404, 409, 429]),
     Route::new(
         "POST",
         "/api/v1/guest/links",
@@ -559,13 +559,13 @@ const API: &[Route] = &[
         handler!(tickets::book),
         "bookTickets",
         "tickets",
-        "Book seats; repeating a request with the same Idempotency-Key returns the first answer",
+        "Book seats; repeating a request with the same Idempotency-Key returns the first answer; while the event's waiting room is on, with the caller's pass (429 pass-required with the position and Retry-After without one)",
     )
     .bearer()
     .body("Booking")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
-    .refuses(&[409]),
+    .refuses(&[409, 429]),
     Route::new(
         "POST",
         "/api/v1/events/{id}/quote",

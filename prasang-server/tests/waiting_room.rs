@@ -1,7 +1,7 @@
 //! The waiting room over HTTP (behaviour in docs/waiting-room.md): the organizer's settings and
 //! numbers (refused to others, bad values refused as 422), whether a room is on (public),
-//! joining and one's place with `Retry-After` while waiting, and bookings held back without a
-//! pass. The clock is a manual one, so the on-sale time and the rate are stepped, and the
+//! joining and one's place with `Retry-After` while waiting, and bookings refused without the
+//! booker's live pass (429 with the place and `Retry-After`), with another's or a spent one (403). The clock is a manual one, so the on-sale time and the rate are stepped, and the
 //! admission step is run as the maintenance thread runs it (`admit_due`).
 
 mod common;
@@ -138,7 +138,7 @@ async fn organizers_set_the_room_and_see_its_numbers_and_no_one_else_may() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn early_arrivals_wait_for_the_draw_and_later_ones_queue_with_a_polite_poll_interval() {
+async fn people_queue_for_the_sale_poll_politely_and_book_only_with_their_own_live_pass() {
     let (app, clock) = spawn_clocked().await;
     let (organizer, ada, event) = app.organizer_attendee_event(10, 0).await;
     let bob = app.user("bob@example.org", "attendee").await;
@@ -174,16 +174,18 @@ async fn early_arrivals_wait_for_the_draw_and_later_ones_queue_with_a_polite_pol
         .waiting_room()
         .admit_due()
         .expect("the admission step runs");
-    let place = me(&app, &event, &ada).await;
-    assert_eq!(place.status, StatusCode::OK);
-    assert_eq!(place.json()["state"], "admitted", "{:?}", place.json());
-    assert!(
-        place.json()["pass"]
-            .as_str()
-            .is_some_and(|pass| !pass.is_empty())
-    );
+    let admitted = me(&app, &event, &ada).await;
+    assert_eq!(admitted.status, StatusCode::OK);
     assert_eq!(
-        retry_after(&place),
+        admitted.json()["state"],
+        "admitted",
+        "{:?}",
+        admitted.json()
+    );
+    let pass = admitted.json()["pass"].clone();
+    assert!(pass.as_str().is_some_and(|pass| !pass.is_empty()));
+    assert_eq!(
+        retry_after(&admitted),
         None,
         "nothing to wait for once admitted"
     );
@@ -216,6 +218,59 @@ async fn early_arrivals_wait_for_the_draw_and_later_ones_queue_with_a_polite_pol
         ),
         (&json!(1), &json!(1), &json!(1), &json!(1), &json!(true)),
         "{numbers:?}"
+    );
+
+    // Without a pass a booking is refused, with Bob's place and when to ask again; so is a
+    // guest checkout (a guest has no place in the room) and anyone who has not joined.
+    let book = |token: &str, pass: Option<&Value>| {
+        let body = match pass {
+            Some(pass) => json!({ "quantity": 1, "pass": pass }),
+            None => json!({ "quantity": 1 }),
+        };
+        let (app, path, token) = (
+            &app,
+            format!("/api/v1/events/{event}/tickets"),
+            token.to_owned(),
+        );
+        async move { app.post(&path, Some(&token), &body).await }
+    };
+    let refused = book(&bob, None).await;
+    assert_problem(&refused, StatusCode::TOO_MANY_REQUESTS, "pass-required");
+    assert_eq!(
+        (
+            &refused.json()["position"],
+            &refused.json()["estimated_wait_secs"]
+        ),
+        (&json!(1), &json!(1))
+    );
+    assert_eq!(retry_after(&refused), Some(2));
+    let carol = app.user("carol@example.org", "attendee").await;
+    let refused = book(&carol, None).await;
+    assert_problem(&refused, StatusCode::TOO_MANY_REQUESTS, "pass-required");
+    assert!(
+        refused.json().get("position").is_none(),
+        "{:?}",
+        refused.json()
+    );
+    assert_eq!(retry_after(&refused), Some(5), "no estimate: every 5 s");
+    let guest =
+        json!({ "name": "Gita", "email": "gita@example.org", "event": event, "quantity": 1 });
+    let refused = app.post("/api/v1/guest/bookings", None, &guest).await;
+    assert_problem(&refused, StatusCode::TOO_MANY_REQUESTS, "pass-required");
+
+    // Ada's pass books once, for Ada only.
+    let stolen = book(&bob, Some(&pass)).await;
+    assert_problem(&stolen, StatusCode::FORBIDDEN, "pass-invalid");
+    assert_eq!(stolen.json()["reason"], "other_account");
+    let booked = book(&ada, Some(&pass)).await;
+    assert_eq!(booked.status, StatusCode::CREATED, "{:?}", booked.json());
+    let again = book(&ada, Some(&pass)).await;
+    assert_problem(&again, StatusCode::FORBIDDEN, "pass-invalid");
+    assert_eq!(again.json()["reason"], "spent");
+    assert_eq!(me(&app, &event, &ada).await.json()["state"], "spent");
+    assert_eq!(
+        app.get(&room(&event), Some(&organizer)).await.json()["spent"],
+        1
     );
 
     // Turned off, the room has no places to show (and keeps them for when it is on again).

@@ -42,6 +42,13 @@ async fn save_settings(
     organizer.submit(path, &fields).await
 }
 
+/// The value of the hidden field `name` in `page`.
+fn hidden_value(page: &str, name: &str) -> String {
+    let marker = format!("type=\"hidden\" name=\"{name}\" value=\"");
+    let start = page.find(&marker).expect("the page has the field") + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
+}
+
 /// The meta refresh of a page, if any: its seconds.
 fn refresh_of(page: &str) -> Option<u64> {
     let marker = "<meta http-equiv=\"refresh\" content=\"";
@@ -166,6 +173,46 @@ async fn people_join_through_the_event_page_wait_on_a_self_refreshing_page_and_b
     assert!(page.contains("id=\"book\""), "{page}");
     assert!(page.contains("name=\"pass\" value=\""), "{page}");
     assert!(page.contains("book before"), "{page}");
+
+    // Bob, not admitted yet, posts a booking anyway: he is sent to his place, told why.
+    let book_path = format!("{event_page}/book");
+    let sent_back = bob
+        .submit(&book_path, &[("seats-1", "1"), ("step", "book")])
+        .await;
+    assert_eq!(
+        sent_back.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        text(&sent_back)
+    );
+    let back = format!("{waiting_page}?done=pass-required");
+    assert_eq!(sent_back.header("location"), Some(back.as_str()));
+    let told = text(&bob.get(&back).await);
+    assert!(
+        told.contains("This sale has a waiting room: book when it is your turn."),
+        "{told}"
+    );
+
+    // Ada books with the form as shown (her pass in it); the pass is spent then.
+    let pass = hidden_value(&page, "pass");
+    let with_pass = [("seats-1", "1"), ("step", "book"), ("pass", pass.as_str())];
+    let booked = ada.submit(&book_path, &with_pass).await;
+    assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", text(&booked));
+    assert_eq!(booked.header("location"), Some("/me/tickets?done=booked"));
+    let spent = text(&ada.get(&waiting_page).await);
+    assert!(
+        spent.contains("Your pass was used for a booking"),
+        "{spent}"
+    );
+    assert!(
+        spent.contains("Join again (at the end of the line)"),
+        "{spent}"
+    );
+    let again = ada.submit(&book_path, &with_pass).await;
+    assert_eq!(
+        again.header("location"),
+        Some(format!("{waiting_page}?done=pass-refused").as_str())
+    );
 
     // The organizer's numbers, reloading themselves while the room is on.
     let numbers = text(&organizer.get(&room_page).await);

@@ -112,7 +112,7 @@ impl Order {
             lines,
             promo_code: Some(self.promo_code.clone()).filter(|code| !code.is_empty()),
             attendee_names: seat_names(&self.names, seats)?,
-            pass: None,
+            pass: Some(self.pass.clone()).filter(|pass| !pass.is_empty()),
         })
     }
 
