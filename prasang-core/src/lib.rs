@@ -112,6 +112,8 @@ struct Inner {
     booking: BookingQueue,
     /// Online check-ins waiting for a shared transaction.
     scan_batches: checkin::ScanBatches,
+    /// Waiting-room joins waiting for a shared transaction.
+    arrivals: waiting_room::arrivals::Arrivals,
     maintenance: Mutex<Option<Maintenance>>,
     #[cfg(feature = "kafka")]
     kafka: kafka::Exporter,
@@ -195,6 +197,7 @@ impl Prasang {
             analytics: Runner::default(),
             booking: BookingQueue::default(),
             scan_batches: checkin::ScanBatches::default(),
+            arrivals: waiting_room::arrivals::Arrivals::default(),
             maintenance: Mutex::new(None),
             #[cfg(feature = "kafka")]
             kafka: kafka::Exporter::new(config.kafka.map(|settings| *settings)),
@@ -271,6 +274,7 @@ impl Prasang {
     pub fn waiting_room(&self) -> waiting_room::WaitingRoom<'_> {
         waiting_room::WaitingRoom {
             inner: &self.inner.ctx,
+            arrivals: &self.inner.arrivals,
         }
     }
 
@@ -548,7 +552,10 @@ impl Inner {
             Ok(lapsed) => tracing::debug!(lapsed, "offers from waiting lists lapsed"),
             Err(failure) => tracing::warn!(%failure, "lapsing waiting list offers failed"),
         }
-        let rooms = waiting_room::WaitingRoom { inner: &self.ctx };
+        let rooms = waiting_room::WaitingRoom {
+            inner: &self.ctx,
+            arrivals: &self.arrivals,
+        };
         match rooms.admit_due() {
             Ok(0) => {}
             Ok(admitted) => tracing::debug!(admitted, "admitted from waiting rooms"),

@@ -72,6 +72,9 @@ pub struct BenchArgs {
     /// Worker threads of the server under test (default: its own default, one per core).
     #[arg(long)]
     pub server_workers: Option<usize>,
+    /// The page cache of the server under test in MiB (default: its own default, 256).
+    #[arg(long)]
+    pub server_cache_mb: Option<u64>,
     /// The server binary to run (default: this one), e.g. an older build to compare against
     /// with the same load generator.
     #[arg(long)]
@@ -467,6 +470,9 @@ impl Servers {
         }
         if let Some(workers) = args.server_workers {
             command.args(["--workers", &workers.to_string()]);
+        }
+        if let Some(mb) = args.server_cache_mb {
+            command.args(["--cache-mb", &mb.to_string()]);
         }
         if let Some(plugins) = &args.plugins_dir {
             command.arg("--plugins-dir").arg(plugins);

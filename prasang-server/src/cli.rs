@@ -99,6 +99,11 @@ pub struct ServeArgs {
     /// booking is durable (group commit).
     #[arg(long, env = "PRASANG_PERIODIC_FLUSH_MS")]
     pub periodic_flush_ms: Option<u64>,
+    /// The store's page cache in MiB (sled's `cache_capacity`): most of the server's memory
+    /// beyond it grows with the data written (see BENCHMARKS.md, the waiting room's footprint).
+    #[arg(long, env = "PRASANG_CACHE_MB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(8..=65_536))]
+    pub cache_mb: u64,
     /// IANA time zone (e.g. `Europe/Berlin`) of events created without a `time_zone`; their
     /// local times are read in it.
     #[arg(long, env = "PRASANG_DEFAULT_TIME_ZONE", default_value = "UTC", value_parser = Zone::new)]
@@ -252,7 +257,8 @@ impl ServeArgs {
     pub fn store_config(&self) -> Config {
         let mut config = Config::new(&self.data_dir)
             .default_time_zone(self.default_time_zone.clone())
-            .public_url(self.public_url());
+            .public_url(self.public_url())
+            .cache_bytes(self.cache_mb * 1024 * 1024);
         if let Some(kafka) = self.kafka.settings() {
             config = config.kafka(kafka);
         }

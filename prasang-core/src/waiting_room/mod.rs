@@ -207,6 +207,7 @@ const ORGANIZERS_ONLY: &str = "only the event's organizer can manage its waiting
 /// Waiting rooms of events. Obtained from [`crate::Prasang::waiting_room`].
 pub struct WaitingRoom<'a> {
     pub(crate) inner: &'a Context,
+    pub(crate) arrivals: &'a arrivals::Arrivals,
 }
 
 impl WaitingRoom<'_> {
@@ -271,7 +272,7 @@ impl WaitingRoom<'_> {
     /// place is durable.
     pub fn join(&self, actor: &Actor, event: EventId) -> Result<QueueStatus, RoomError> {
         let user = actor.user_id();
-        let joined = self.inner.rooms.arrivals.join(self.inner, event, user)?;
+        let joined = self.arrivals.join(self.inner, event, user)?;
         if joined.new_place {
             self.inner.committed_with_log()?;
         } else {

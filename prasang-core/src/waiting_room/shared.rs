@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use parking_lot::Mutex;
 
-use super::arrivals::Arrivals;
 use super::lottery::Lottery;
 use super::pass::PassKey;
 
@@ -15,8 +14,6 @@ pub(crate) struct RoomShared {
     /// One admission step at a time (the maintenance thread, or a caller of the public entry):
     /// a step scans the queue outside its transactions and must not race another.
     pub(crate) stepping: Mutex<()>,
-    /// Joins waiting to be written together.
-    pub(crate) arrivals: Arrivals,
 }
 
 impl RoomShared {
@@ -26,7 +23,6 @@ impl RoomShared {
             passes: PassKey::new(keys_dir),
             lottery: Lottery::new(seed),
             stepping: Mutex::new(()),
-            arrivals: Arrivals::default(),
         }
     }
 }
