@@ -52,7 +52,8 @@ fn schemas() -> Value {
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
     let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
         "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request",
-        "waitlist_offer", "organizer_message", "guest_access"] });
+        "waitlist_offer", "organizer_message", "guest_access",
+        "queue_admitted"] });
     let attendee_names = json!({ "enum": ["not_asked", "optional", "required"],
         "description": "whether bookings give a name per seat" });
     json!({
