@@ -75,6 +75,17 @@ fn admit(prasang: &Prasang) -> usize {
 
 /// The users of `event`'s `QueueAdmitted` log entries, in log order.
 fn admitted_in_order(prasang: &Prasang, event: EventId) -> Vec<UserId> {
+    queue_entries(prasang, event, Entry::Admitted)
+}
+
+#[derive(PartialEq)]
+enum Entry {
+    Joined,
+    Admitted,
+}
+
+/// The users of `event`'s waiting-room log entries of one kind, in log order.
+fn queue_entries(prasang: &Prasang, event: EventId, kind: Entry) -> Vec<UserId> {
     let admin = prasang.auth().system_actor();
     let entries = prasang
         .log()
@@ -85,7 +96,12 @@ fn admitted_in_order(prasang: &Prasang, event: EventId) -> Vec<UserId> {
         .filter_map(|entry| match entry.event {
             DomainEvent::QueueAdmitted {
                 event: of, user, ..
-            } if of == event => Some(user),
+            } if of == event && kind == Entry::Admitted => Some(user),
+            DomainEvent::QueueJoined { event: of, user }
+                if of == event && kind == Entry::Joined =>
+            {
+                Some(user)
+            }
             _ => None,
         })
         .collect()
@@ -408,6 +424,12 @@ fn joining_twice_keeps_the_place_and_concurrent_joins_get_distinct_durable_place
             })
             .collect();
         assert_eq!(positions, (1..=(THREADS * EACH) as u64).collect());
+        // One `queue_joined` per person: joining again logs nothing.
+        let mut joined = queue_entries(&prasang, event, Entry::Joined);
+        joined.sort();
+        let mut crowd: Vec<UserId> = crowd.iter().map(Actor::user_id).collect();
+        crowd.sort();
+        assert_eq!(joined, crowd);
         (event, told)
     };
     let reopened = open_at(folder.path(), &clock);

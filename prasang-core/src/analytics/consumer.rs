@@ -811,7 +811,8 @@ impl<'a> Fold<'a> {
             | DomainEvent::DoorStaffRemoved { .. }
             | DomainEvent::WaitlistConfigured { .. }
             // Admissions over time are a later step of the waiting room (issue 31).
-            | DomainEvent::QueueAdmitted { .. } => {}
+            | DomainEvent::QueueAdmitted { .. }
+            | DomainEvent::QueueJoined { .. } => {}
             DomainEvent::WaitlistJoined { .. }
             | DomainEvent::WaitlistLeft { .. }
             | DomainEvent::WaitlistOffered { .. }

@@ -178,6 +178,7 @@ fn rule(event: &DomainEvent) -> Rule {
         | E::GuestCreated { .. }
         | E::GuestAccessRequested { .. }
         | E::TicketNamesChanged { .. }
-        | E::QueueAdmitted { .. } => Rule::Keep,
+        | E::QueueAdmitted { .. }
+        | E::QueueJoined { .. } => Rule::Keep,
     }
 }

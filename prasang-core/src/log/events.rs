@@ -455,4 +455,12 @@ pub enum DomainEvent {
         /// When their pass lapses.
         expires_at: Timestamp,
     },
+    /// A person took a place in an event's waiting room (or a new one at the end, after their
+    /// last pass was spent or lapsed): with `QueueAdmitted`, the queue's length over time.
+    QueueJoined {
+        /// The event.
+        event: EventId,
+        /// Who joined.
+        user: UserId,
+    },
 }

@@ -23,6 +23,7 @@ use crate::error::{CommonError, ErrorInfo, domain_error};
 use crate::events::record as event_record;
 use crate::ids::{EventId, UserId};
 use crate::limits;
+use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, finish, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
@@ -274,9 +275,14 @@ impl WaitingRoom<'_> {
         let now = self.inner.now();
         let store = &self.inner.store;
         let key = member_key(event, user);
-        let trees = (&store.waiting_rooms, &store.room_queue, &store.room_members);
-        let (room, member) =
-            finish::<_, RoomError>(store.transaction(trees, |(rooms, queue, members)| {
+        let trees = (
+            &store.waiting_rooms,
+            &store.room_queue,
+            &store.room_members,
+            &store.log,
+        );
+        let (room, member, joined) =
+            finish::<_, RoomError>(store.transaction(trees, |(rooms, queue, members, log)| {
                 let mut room: RoomRecord = match rooms.get(room_key(event))? {
                     Some(bytes) => read_in_tx(&bytes)?,
                     None => return Err(abort(RoomError::NotOpen)),
@@ -288,7 +294,7 @@ impl WaitingRoom<'_> {
                     let member: MemberRecord = read_in_tx(&bytes)?;
                     match member.state_at(now) {
                         MemberState::Waiting | MemberState::Admitted { .. } => {
-                            return Ok((room, member));
+                            return Ok((room, member, false));
                         }
                         MemberState::Spent { .. } | MemberState::Expired { .. } => {
                             if matches!(member.state, MemberState::Admitted { .. }) {
@@ -320,9 +326,15 @@ impl WaitingRoom<'_> {
                 queue.insert(&queue_key(event, Spot { place, user })[..], &[][..])?;
                 members.insert(&key[..], codec::write(&member))?;
                 rooms.insert(&room_key(event)[..], codec::write(&room))?;
-                Ok((room, member))
+                log::append(log, now, &DomainEvent::QueueJoined { event, user })?;
+                Ok((room, member, true))
             }))?;
-        store.durable()?;
+        if joined {
+            self.inner.committed_with_log()?;
+        } else {
+            // Their place may be the answer to a join not yet acknowledged.
+            store.durable()?;
+        }
         self.status_of(event, user, &room, &member, now)
     }
 
