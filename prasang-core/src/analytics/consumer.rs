@@ -11,6 +11,7 @@
 //! reads outside the transaction cannot go stale.
 
 mod admissions;
+mod room;
 mod waitlist;
 
 use std::collections::{HashMap, HashSet};
@@ -270,7 +271,7 @@ type Backfill = (
 );
 
 /// Oldest first; a store made by this version writes every marker in its first round.
-const BACKFILLS: [Backfill; 5] = [
+const BACKFILLS: [Backfill; 6] = [
     ("analytics-quarter-hours", |fold, entry| {
         fold.quarters_of(entry)
     }),
@@ -281,6 +282,10 @@ const BACKFILLS: [Backfill; 5] = [
     ("analytics-ticket-types", |fold, entry| fold.sales(entry)),
     ("analytics-group-seats", |fold, entry| {
         fold.group_seats_of(entry)
+    }),
+    // Stores that ran the waiting room before its analytics folded its entries into nothing.
+    ("analytics-waiting-room", |fold, entry| {
+        fold.room_entry(entry)
     }),
 ];
 
@@ -809,10 +814,10 @@ impl<'a> Fold<'a> {
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
             | DomainEvent::DoorStaffRemoved { .. }
-            | DomainEvent::WaitlistConfigured { .. }
-            // Admissions over time are a later step of the waiting room (issue 31).
-            | DomainEvent::QueueAdmitted { .. }
-            | DomainEvent::QueueJoined { .. } => {}
+            | DomainEvent::WaitlistConfigured { .. } => {}
+            DomainEvent::QueueAdmitted { .. } | DomainEvent::QueueJoined { .. } => {
+                self.room_entry(entry)?
+            }
             DomainEvent::WaitlistJoined { .. }
             | DomainEvent::WaitlistLeft { .. }
             | DomainEvent::WaitlistOffered { .. }
