@@ -456,7 +456,12 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
-        for report in ["attendance-by-ticket-type", "arrivals", "waitlist-length"] {
+        for report in [
+            "attendance-by-ticket-type",
+            "arrivals",
+            "waitlist-length",
+            "waiting-room",
+        ] {
             let path = format!("/api/v1/events/{{id}}/analytics/{report}");
             assert!(doc["paths"][&path]["get"].is_object(), "{path}");
         }

@@ -74,6 +74,10 @@ pub(crate) async fn waitlist_length(cx: Ctx) -> Reply {
     serve(cx, ReportName::WaitlistLength, Over::Event).await
 }
 
+pub(crate) async fn waiting_room(cx: Ctx) -> Reply {
+    serve(cx, ReportName::WaitingRoom, Over::Event).await
+}
+
 /// Any other name under `/analytics/`: refused with the `report` field named.
 pub(crate) async fn unknown(cx: Ctx) -> Reply {
     let name = cx
@@ -198,6 +202,10 @@ pub(crate) fn answer(
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.waitlist_length(actor, event)?)
         }
+        ReportName::WaitingRoom => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.waiting_room(actor, event)?)
+        }
     }
 }
 
@@ -297,6 +305,15 @@ pub(crate) fn schemas() -> Value {
                 "waiting": { "type": "integer", "description": "entries waiting at the end of the hour" },
                 "waiting_seats": int, "open_offers": int,
                 "joined": int, "offers": int, "accepted": int, "declined": int, "expired": int } })) } },
+        "QueueOverTime": { "type": "object", "description": "the waiting room per minute on the event's local clock",
+            "properties": { "event": id,
+            "time_zone": { "type": "string", "description": "the event's IANA zone" },
+            "rows": rows(json!({ "type": "object", "properties": {
+                "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
+                "time": { "type": "string", "description": "YYYY-MM-DD HH:MM, local" },
+                "joined": { "type": "integer", "description": "people who took a place in the minute" },
+                "admitted": { "type": "integer", "description": "people admitted in the minute" },
+                "waiting": { "type": "integer", "description": "the queue at the end of the minute: joined so far less admitted so far" } } })) } },
         "ByTicketType": { "type": "object", "properties": { "event": id,
             "types": sales(json!({ "ticket_type": int, "name": { "type": "string" } })) } },
         "ByPromoCode": { "type": "object", "properties": { "event": id,
