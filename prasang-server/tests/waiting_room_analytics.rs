@@ -1,11 +1,13 @@
 //! Waiting room analytics over HTTP: the queue per minute as JSON and CSV, refused over the
-//! caller's events, and refused to another organizer and an attendee. (The counts themselves
-//! are proven in prasang-core's `analytics_waiting_room` tests.)
+//! caller's events, and refused to another organizer and an attendee; and its chart on the
+//! organizer's event page. (The counts themselves are proven in prasang-core's
+//! `analytics_waiting_room` tests.)
 
 mod common;
 
 use std::time::Duration;
 
+use common::browser::{Browser, text};
 use common::{assert_problem, spawn};
 use hyper::StatusCode;
 use prasang_core::EventId;
@@ -75,5 +77,17 @@ async fn the_waiting_room_report_as_json_and_csv() {
     assert_problem(&refused, StatusCode::FORBIDDEN, "forbidden");
     let refused = app.get(&report, Some(&bob)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    // The organizer's event page: the chart drawn on the server, and its CSV.
+    let mut browser = Browser::logged_in(&app, "o@example.org").await;
+    let page = text(&browser.get(&format!("/organizer/events/{id}")).await);
+    assert!(page.contains("id=\"chart-waiting-room\""), "{page}");
+    assert!(
+        page.contains("data-series=\"In the queue\" data-value=\"2\""),
+        "{page}"
+    );
+    let csv = format!("/organizer/analytics/csv/waiting-room?event={id}");
+    assert!(page.contains(&csv), "{page}");
+    assert!(text(&browser.get(&csv).await).starts_with("starts_at,time,joined,admitted,waiting"));
     app.stop().await;
 }
