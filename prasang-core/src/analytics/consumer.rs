@@ -1080,19 +1080,13 @@ mod tests {
     use crate::analytics::{Scope, TrendParams};
     use crate::tickets::BookingRequest;
     use crate::users::Role;
-    use crate::{Config, ManualClock, Prasang, testing};
+    use crate::{Config, Prasang, testing};
 
     /// A store from before quarter-hour buckets: its aggregates were folded, but it has no
     /// quarter buckets and no marker. The next round fills them from the folded entries.
     #[test]
     fn quarter_hour_buckets_are_filled_for_entries_folded_before_them() {
-        let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, clock) = testing::on_manual_clock(Timestamp::from_millis(1_893_456_000_000));
         let register = |name: &str, role| testing::register(&prasang, name, role);
         let organizer = register("olga", Role::Organizer);
         let starts_at =

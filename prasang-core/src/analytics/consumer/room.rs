@@ -41,12 +41,12 @@ impl Fold<'_> {
 mod tests {
     use std::time::Duration;
 
+    use crate::Timestamp;
     use crate::analytics::store::{self as agg, Counters};
     use crate::store::codec;
     use crate::testing;
     use crate::users::Role;
     use crate::waiting_room::{AdmissionRate, RoomSettings};
-    use crate::{Config, ManualClock, Prasang, Timestamp};
 
     const MINUTE: Duration = Duration::from_secs(60);
 
@@ -55,13 +55,7 @@ mod tests {
     /// from nothing gives the same report.
     #[test]
     fn minutes_are_filled_for_entries_folded_before_them_and_a_replay_agrees() {
-        let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, clock) = testing::on_manual_clock(Timestamp::from_millis(1_893_456_000_000));
         let organizer = testing::register(&prasang, "olga", Role::Organizer);
         let starts_at = prasang.now().plus(Duration::from_secs(86_400));
         let event = prasang
