@@ -202,6 +202,7 @@ fn bookings_by(
     let rate = measure(threads, seconds, move |thread, n| {
         let user = &bench.users[thread * per_thread + (n as usize % per_thread)];
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event: bench.events[(thread + n as usize) % bench.events.len()],
             quantity: 1,
@@ -265,6 +266,7 @@ fn dispatch_alone(bookings: usize) -> (f64, f64) {
     let hot = hot_events(periodic, false, 1, 2_000);
     for n in 0..bookings {
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event: hot.events[0],
             quantity: 1,

@@ -57,6 +57,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for guest in &guests {
         prasang.events().get(event.id)?;
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event: event.id,
             quantity: 1,

@@ -61,6 +61,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // 4. Book two seats. The idempotency key makes a retried request return the same ticket.
     let request = BookingRequest {
+        pass: None,
         attendee_names: Default::default(),
         event: event.id,
         quantity: 2,

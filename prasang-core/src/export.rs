@@ -441,6 +441,7 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(2));
                 let request = BookingRequest {
                     attendee_names: Default::default(),
+                    pass: None,
                     event,
                     quantity: 1,
                     idempotency_key: None,

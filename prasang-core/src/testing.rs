@@ -134,6 +134,7 @@ pub(crate) fn one_booking(config: crate::Config) -> OneBooking {
         .expect("create event");
     let request = crate::tickets::BookingRequest {
         attendee_names: Default::default(),
+        pass: None,
         event: event.id,
         quantity: 1,
         idempotency_key: None,

@@ -83,6 +83,7 @@ fn crash_child() {
             let actor = common::register_actor(prasang, &name, Role::Attendee);
             for n in 0..100 {
                 let request = BookingRequest {
+                    pass: None,
                     attendee_names: Default::default(),
                     event,
                     quantity: 1,

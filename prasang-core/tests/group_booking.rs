@@ -75,6 +75,7 @@ fn an_idempotent_retry_in_the_same_batch_returns_the_first_ticket() {
     let world = World::new();
     let (_, ada, bob, event) = world.organizer_two_attendees_event(10, 0, 4);
     let keyed = |quantity| BookingRequest {
+        pass: None,
         attendee_names: Default::default(),
         event: event.id,
         quantity,
@@ -168,6 +169,7 @@ fn concurrent_retries_and_strangers_book_each_key_once_and_never_oversell() {
             let (world, start, fan) = (Arc::clone(&world), Arc::clone(&start), fans[i / 2]);
             std::thread::spawn(move || {
                 let request = BookingRequest {
+                    pass: None,
                     attendee_names: Default::default(),
                     event,
                     quantity: 2,

@@ -228,6 +228,7 @@ fn bookings_go_on_while_a_plugin_channel_spins() {
         .collect();
     for attendee in &attendees {
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event: event.id,
             quantity: 1,

@@ -127,6 +127,7 @@ fn race(price_minor: i64) {
                     match rng.gen_range(0..10) {
                         0..=4 => {
                             let request = BookingRequest {
+                                pass: None,
                                 attendee_names: Default::default(),
                                 event: event.id,
                                 quantity: rng.gen_range(1..=2),

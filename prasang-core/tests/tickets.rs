@@ -203,6 +203,7 @@ fn retrying_with_the_same_idempotency_key_returns_the_first_ticket() {
     let world = World::new();
     let (_, ada, event) = world.organizer_attendee_event(10, 0, 3);
     let keyed = |quantity| BookingRequest {
+        pass: None,
         attendee_names: Default::default(),
         event: event.id,
         quantity,
@@ -353,6 +354,7 @@ fn bad_quantities_and_keys_are_typed_errors() {
         let result = world.prasang.tickets().book(
             &ada,
             &BookingRequest {
+                pass: None,
                 attendee_names: Default::default(),
                 event: event.id,
                 quantity: 1,

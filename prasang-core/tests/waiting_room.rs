@@ -12,6 +12,7 @@ use std::time::Duration;
 use common::{START, World, register_actor};
 use prasang_core::auth::Actor;
 use prasang_core::log::DomainEvent;
+use prasang_core::tickets::{BookingOutcome, BookingRequest, TicketError};
 use prasang_core::users::{PasswordCost, Role};
 use prasang_core::waiting_room::{
     AdmissionRate, PassRefusal, Place, QueueStatus, RoomError, RoomSettings,
@@ -105,6 +106,27 @@ fn queue_entries(prasang: &Prasang, event: EventId, kind: Entry) -> Vec<UserId> 
             _ => None,
         })
         .collect()
+}
+
+/// Books one seat of `event` for `who`, with `pass` if given.
+fn book(
+    prasang: &Prasang,
+    who: &Actor,
+    event: EventId,
+    pass: Option<&str>,
+) -> Result<BookingOutcome, TicketError> {
+    let request = BookingRequest {
+        pass: pass.map(str::to_owned),
+        ..BookingRequest::seats(event, 1)
+    };
+    prasang.tickets().book(who, &request)
+}
+
+fn booking_refusal(result: Result<BookingOutcome, TicketError>) -> PassRefusal {
+    match result {
+        Err(TicketError::PassInvalid(refusal)) => refusal,
+        other => panic!("expected a refused pass, got {other:?}"),
+    }
 }
 
 fn refusal(result: Result<impl std::fmt::Debug, RoomError>) -> PassRefusal {
@@ -345,9 +367,7 @@ fn automatic_admission_keeps_a_window_of_passes() {
     assert_eq!(admit(prasang), 0, "the window is full");
     for person in &crowd[..30] {
         let pass = pass_of(prasang, person, event);
-        rooms
-            .spend_pass(person.user_id(), event, &pass)
-            .expect("spend");
+        book(prasang, person, event, Some(&pass)).expect("book with the pass");
     }
     assert_eq!(admit(prasang), 30);
     // Every pass out lapses unspent.
@@ -497,13 +517,13 @@ fn a_pass_is_refused_for_another_account_event_after_expiry_tampered_or_spent() 
         PassRefusal::Tampered
     );
 
-    rooms.spend_pass(ada_id, event, &pass).expect("spend once");
+    book(prasang, &ada, event, Some(&pass)).expect("the pass books once");
     assert_eq!(
         refusal(rooms.verify_pass(ada_id, event, &pass)),
         PassRefusal::Spent
     );
     assert_eq!(
-        refusal(rooms.spend_pass(ada_id, event, &pass)),
+        booking_refusal(book(prasang, &ada, event, Some(&pass))),
         PassRefusal::Spent
     );
     assert!(matches!(
@@ -518,7 +538,7 @@ fn a_pass_is_refused_for_another_account_event_after_expiry_tampered_or_spent() 
         PassRefusal::Expired
     );
     assert_eq!(
-        refusal(rooms.spend_pass(carl.user_id(), event, &carl_pass)),
+        booking_refusal(book(prasang, &carl, event, Some(&carl_pass))),
         PassRefusal::Expired
     );
     // Back at the end of the queue, and the old pass stays dead once admitted again.
@@ -544,6 +564,209 @@ fn a_pass_is_refused_for_another_account_event_after_expiry_tampered_or_spent() 
         .expect("the new pass is valid");
     let numbers = rooms.numbers(&olga, event).expect("numbers");
     assert_eq!((numbers.spent, numbers.abandoned), (1, 2));
+}
+
+/// While the room is on, a booking needs the booker's live pass: without one it is refused
+/// with their position and estimate; a completed booking spends the pass, a refused one does
+/// not; a repeated request (same idempotency key) gets its first ticket; turning the room off
+/// frees booking and leaves passes unspent.
+#[test]
+fn booking_needs_a_live_pass_while_the_room_is_on() {
+    let world = quick_world(5);
+    let prasang = &world.prasang;
+    let (olga, ada, bob) = world.olga_ada_bob();
+    let carl = world.user("Carl", Role::Attendee);
+    let event = world.event(&olga, 100, 0, 4).id;
+    let rooms = prasang.waiting_room();
+    rooms
+        .configure(&olga, event, settings(START, AdmissionRate::PerMinute(60)))
+        .expect("room on");
+    let refused = book(prasang, &ada, event, None).expect_err("no pass, not joined");
+    assert_eq!(
+        (refused.kind(), refused.info().code),
+        (ErrorKind::RateLimited, "pass-required")
+    );
+    assert!(matches!(
+        refused,
+        TicketError::PassRequired {
+            position: None,
+            estimated_wait_secs: None
+        }
+    ));
+    for person in [&ada, &bob, &carl] {
+        join(prasang, person, event);
+    }
+    assert!(matches!(
+        book(prasang, &bob, event, None),
+        Err(TicketError::PassRequired {
+            position: Some(2),
+            estimated_wait_secs: Some(2)
+        })
+    ));
+    world.clock.advance(MINUTE);
+    assert_eq!(admit(prasang), 3);
+    let (ada_pass, bob_pass) = (pass_of(prasang, &ada, event), pass_of(prasang, &bob, event));
+    assert_eq!(
+        booking_refusal(book(prasang, &ada, event, Some(&bob_pass))),
+        PassRefusal::OtherAccount
+    );
+    assert_eq!(
+        booking_refusal(book(prasang, &ada, event, Some("made.up"))),
+        PassRefusal::Tampered
+    );
+    assert!(matches!(
+        book(prasang, &ada, event, None),
+        Err(TicketError::PassRequired { position: None, .. })
+    ));
+
+    // A refused booking leaves the pass live.
+    let too_many = BookingRequest {
+        pass: Some(bob_pass.clone()),
+        ..BookingRequest::seats(event, 5)
+    };
+    assert!(matches!(
+        prasang.tickets().book(&bob, &too_many),
+        Err(TicketError::LimitReached { .. })
+    ));
+    rooms
+        .verify_pass(bob.user_id(), event, &bob_pass)
+        .expect("still live");
+
+    let keyed = BookingRequest {
+        pass: Some(ada_pass.clone()),
+        idempotency_key: Some("ada-1".into()),
+        ..BookingRequest::seats(event, 2)
+    };
+    let first = prasang
+        .tickets()
+        .book(&ada, &keyed)
+        .expect("booked with the pass");
+    assert!(matches!(
+        status(prasang, &ada, event).place,
+        Place::Spent { .. }
+    ));
+    let again = prasang
+        .tickets()
+        .book(&ada, &keyed)
+        .expect("the same request again");
+    assert_eq!((again.ticket.id, again.replayed), (first.ticket.id, true));
+    assert_eq!(
+        booking_refusal(book(prasang, &ada, event, Some(&ada_pass))),
+        PassRefusal::Spent
+    );
+    assert_eq!(rooms.numbers(&olga, event).expect("numbers").spent, 1);
+
+    // Off: anyone books, and passes (good or bad) are ignored, not spent.
+    let off = RoomSettings {
+        enabled: false,
+        ..settings(START, AdmissionRate::PerMinute(60))
+    };
+    rooms.configure(&olga, event, off).expect("room off");
+    book(prasang, &bob, event, Some(&bob_pass)).expect("booking is free");
+    book(prasang, &carl, event, Some("junk")).expect("a bad pass is ignored");
+    book(prasang, &world.user("Dora", Role::Attendee), event, None).expect("no pass needed");
+    rooms
+        .verify_pass(bob.user_id(), event, &bob_pass)
+        .expect("not spent while off");
+    assert_eq!(rooms.numbers(&olga, event).expect("numbers").spent, 1);
+    assert_eq!(world.seats(event).remaining, 100 - 2 - 3);
+}
+
+/// Sixteen threads race to book with one person's pass, and a crowd books at once with their
+/// own: the pass books exactly once, and every other pass books once too.
+#[test]
+fn a_pass_books_once_when_requests_race() {
+    const THREADS: usize = 16;
+    let world = quick_world(6);
+    let prasang = &world.prasang;
+    let olga = world.user("Olga", Role::Organizer);
+    let event = world.event(&olga, 1_000, 0, 4).id;
+    prasang
+        .waiting_room()
+        .configure(
+            &olga,
+            event,
+            settings(START, AdmissionRate::PerMinute(1_000)),
+        )
+        .expect("room on");
+    let crowd = people(prasang, "Fan", THREADS);
+    for person in &crowd {
+        join(prasang, person, event);
+    }
+    world.clock.advance(MINUTE);
+    admit(prasang);
+    let passes: Vec<String> = crowd
+        .iter()
+        .map(|person| pass_of(prasang, person, event))
+        .collect();
+    let results: Vec<(bool, bool)> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..THREADS)
+            .map(|n| {
+                let (crowd, passes) = (&crowd, &passes);
+                scope.spawn(move || {
+                    let with_first = book(prasang, &crowd[0], event, Some(&passes[0])).is_ok();
+                    let with_own =
+                        n == 0 || book(prasang, &crowd[n], event, Some(&passes[n])).is_ok();
+                    (with_first, with_own)
+                })
+            })
+            .collect();
+        racers
+            .into_iter()
+            .map(|racer| racer.join().expect("racer"))
+            .collect()
+    });
+    let first_booked = results.iter().filter(|(first, _)| *first).count();
+    assert_eq!(first_booked, 1, "the shared pass booked once");
+    assert!(results.iter().all(|(_, own)| *own), "every own pass booked");
+    let numbers = prasang
+        .waiting_room()
+        .numbers(&olga, event)
+        .expect("numbers");
+    assert_eq!((numbers.spent, numbers.outstanding), (THREADS as u64, 0));
+    assert_eq!(world.seats(event).remaining, 1_000 - THREADS as u32);
+}
+
+/// An accepted waiting-list offer books the seats held for it with no pass; a guest checkout
+/// (no account, so no place in the room) is sent to the room.
+#[test]
+fn offers_pass_the_room_and_guests_are_sent_to_it() {
+    use prasang_core::guests::{GuestCheckout, GuestError};
+    let world = quick_world(7);
+    let prasang = &world.prasang;
+    let (olga, ada, bob) = world.olga_ada_bob();
+    let event = world.event(&olga, 1, 0, 1).id;
+    let sold = world.book(&ada, event, 1);
+    common::waitlist::configure(prasang, &olga, event, common::waitlist::open(60, false));
+    let entry = common::waitlist::join(prasang, &bob, event, 1);
+    prasang
+        .waiting_room()
+        .configure(&olga, event, settings(START, AdmissionRate::PerMinute(60)))
+        .expect("room on");
+    world.cancel_ticket(&ada, sold.id);
+    let accepted = prasang
+        .waitlist()
+        .accept(&bob, event, entry)
+        .expect("accepted without a pass");
+    assert_eq!(accepted.ticket.quantity, 1);
+
+    let other = world.event(&olga, 10, 0, 2).id;
+    prasang
+        .waiting_room()
+        .configure(&olga, other, settings(START, AdmissionRate::PerMinute(60)))
+        .expect("room on");
+    let checkout = GuestCheckout {
+        name: "Gita Guest".into(),
+        email: "gita@example.org".into(),
+        booking: BookingRequest::seats(other, 1),
+    };
+    assert!(matches!(
+        prasang.guests().book(&checkout),
+        Err(GuestError::Booking(TicketError::PassRequired {
+            position: None,
+            ..
+        }))
+    ));
 }
 
 /// A restart keeps places, ordinals, the admitted set and the passes; admission goes on with

@@ -141,6 +141,7 @@ fn booking_request(
         lines,
         promo_code,
         attendee_names: attendee_names.unwrap_or_default(),
+        pass: None,
     })
 }
 

@@ -215,6 +215,7 @@ fn main() {
             let event = pick_event(&mut rng);
             let request = BookingRequest {
                 attendee_names: Default::default(),
+                pass: None,
                 event: events[event],
                 quantity: 1 + (rng.below(10) == 0) as i64,
                 idempotency_key: None,
@@ -563,6 +564,7 @@ fn main() {
                 while !done.load(Ordering::Relaxed) {
                     let request = BookingRequest {
                         attendee_names: Default::default(),
+                        pass: None,
                         event: hot,
                         quantity: 1,
                         idempotency_key: None,

@@ -17,6 +17,9 @@
 //! exporter's lag to the report; `--kafka-export N` measures the exporter's throughput instead
 //! ([`kafka`]).
 //!
+//! `--waiting-room N` runs an on-sale behind a waiting room: N people arrive, poll their place
+//! and book with their pass once admitted ([`waiting_room`]).
+//!
 //! `--check-in` runs the doors-open burst instead and `--verify-codes` the offline verification
 //! of admission codes ([`check_in`]); `--message` one organizer message to every holder of an
 //! event ([`message`]).
@@ -25,6 +28,7 @@ mod check_in;
 mod guests;
 mod kafka;
 mod message;
+mod waiting_room;
 mod waitlist;
 
 use std::collections::BTreeMap;
@@ -117,6 +121,16 @@ pub struct BenchArgs {
     #[arg(long, requires = "kafka_brokers",
           conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist", "guests"])]
     pub kafka_export: Option<usize>,
+    /// Instead of the sale: N signed-in people arrive at an event behind a waiting room, poll
+    /// their place and book with their pass once admitted.
+    #[arg(long, conflicts_with_all = ["check_in", "verify_codes", "message", "waitlist", "guests", "kafka_export"])]
+    pub waiting_room: Option<usize>,
+    /// People the `--waiting-room` room admits a minute.
+    #[arg(long, default_value_t = 6_000)]
+    pub admit_per_minute: u32,
+    /// Seconds the `--waiting-room` crowd polls its places while the room admits.
+    #[arg(long, default_value_t = 30)]
+    pub room_secs: u64,
 }
 
 /// The kinds of flash sale `--sale` chooses between.
@@ -191,6 +205,7 @@ async fn wait_until_up(address: SocketAddr, path: &str) -> Result<(), BenchError
 }
 
 /// What one load run saw.
+#[derive(Default)]
 struct LoadResult {
     elapsed: Duration,
     /// Latency of every request, microseconds, sorted.
@@ -215,6 +230,15 @@ impl LoadResult {
     }
     fn count(&self, status: u16) -> usize {
         self.statuses.get(&status).copied().unwrap_or(0)
+    }
+    /// Adds what another connection of the same run saw (latencies left unsorted).
+    fn absorb(&mut self, other: LoadResult) {
+        self.last_created = self.last_created.max(other.last_created);
+        self.latencies.extend(other.latencies);
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_default() += n;
+        }
+        self.transport_errors += other.transport_errors;
     }
 }
 
@@ -273,24 +297,18 @@ async fn load(
                 }
                 progress.inc(1);
             }
-            (latencies, statuses, errors, last_created)
+            LoadResult {
+                elapsed: Duration::ZERO,
+                latencies,
+                statuses,
+                transport_errors: errors,
+                last_created,
+            }
         }));
     }
-    let mut result = LoadResult {
-        elapsed: Duration::ZERO,
-        latencies: Vec::new(),
-        statuses: BTreeMap::new(),
-        transport_errors: 0,
-        last_created: Duration::ZERO,
-    };
+    let mut result = LoadResult::default();
     for worker in workers {
-        let (latencies, statuses, errors, last_created) = worker.await?;
-        result.last_created = result.last_created.max(last_created);
-        result.latencies.extend(latencies);
-        for (status, n) in statuses {
-            *result.statuses.entry(status).or_default() += n;
-        }
-        result.transport_errors += errors;
+        result.absorb(worker.await?);
     }
     result.elapsed = started.elapsed();
     result.latencies.sort_unstable();
@@ -416,7 +434,7 @@ struct Servers {
     server: SocketAddr,
     hello: SocketAddr,
     server_child: ChildGuard,
-    _hello_child: ChildGuard,
+    hello_child: ChildGuard,
     /// The server's data folder, deleted when dropped (after the children).
     _data: tempfile::TempDir,
 }
@@ -470,13 +488,17 @@ impl Servers {
             server,
             hello,
             server_child,
-            _hello_child: hello_child,
+            hello_child,
             _data: data,
         })
     }
 
     fn server_pid(&self) -> String {
         self.server_child.0.id().to_string()
+    }
+
+    fn hello_pid(&self) -> String {
+        self.hello_child.0.id().to_string()
     }
 }
 
@@ -746,6 +768,9 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
     }
     if let Some(guests) = args.guests {
         return guests::run(args, guests).await;
+    }
+    if let Some(people) = args.waiting_room {
+        return waiting_room::run(args, people).await;
     }
     if let (Some(entries), Some(brokers)) = (args.kafka_export, &args.kafka_brokers) {
         return kafka::export(brokers.clone(), entries).await;

@@ -856,6 +856,7 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
                 };
                 let request = BookingRequest {
                     attendee_names: Default::default(),
+                    pass: None,
                     event: events[event],
                     quantity: if lines.is_empty() { quantity } else { 0 },
                     idempotency_key: None,

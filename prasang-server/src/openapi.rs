@@ -42,6 +42,11 @@ fn error_statuses(route: &Route) -> Vec<(u16, &'static str)> {
     }
     if route.rate_limited {
         statuses.push((429, "too many attempts; see Retry-After"));
+    } else if route.refusals.contains(&429) {
+        statuses.push((
+            429,
+            "the event's waiting room is on: join it and book with the pass it gives; see Retry-After",
+        ));
     }
     statuses.push((503, "busy or storage unavailable; see Retry-After"));
     statuses
@@ -72,7 +77,9 @@ fn schemas() -> Value {
                     "description": "admission-already-admitted: the seat's first admission" },
                 "ticket": { "type": "string", "description": "admission-revoked: the ticket" },
                 "seat": { "type": "integer", "description": "admission-revoked: the seat scanned" },
-                "reason": { "type": "string", "description": "admission-revoked: cancelled, expired, not_paid or event_cancelled; admission-code-invalid: malformed, unsupported_version, unknown_key, bad_signature or no_such_seat" },
+                "reason": { "type": "string", "description": "admission-revoked: cancelled, expired, not_paid or event_cancelled; admission-code-invalid: malformed, unsupported_version, unknown_key, bad_signature or no_such_seat; pass-invalid: other_account, other_event, expired, tampered or spent" },
+                "position": { "type": "integer", "minimum": 1, "description": "pass-required: the caller's place in the waiting room, when they wait in it" },
+                "estimated_wait_secs": { "type": "integer", "minimum": 0, "description": "pass-required: seconds until the caller is admitted, when known" },
                 "available": { "type": "integer", "description": "waitlist-not-sold-out: the seats a booking would get now" }
             }
         },
@@ -301,6 +308,7 @@ fn with_handler_schemas(mut schemas: Value) -> Value {
         crate::handlers::check_in::schemas(),
         crate::handlers::messages::schemas(),
         crate::handlers::waitlist::schemas(),
+        crate::handlers::waiting_room::schemas(),
         crate::handlers::guests::schemas(),
         crate::handlers::embed::schemas(),
     ] {

@@ -12,6 +12,7 @@ use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use hyper::{Response, StatusCode};
 use prasang_core::checkin::CheckInError;
 use prasang_core::tickets::TicketError;
+use prasang_core::waiting_room::{PassRefusal, RoomError};
 use prasang_core::waitlist::WaitlistError;
 use prasang_core::{DomainError, ErrorKind, FieldError};
 use serde_json::json;
@@ -218,19 +219,76 @@ pub fn core_problem(error: &dyn DomainError) -> Problem {
     let mut problem = Problem::new(status, info.code, info.title, error);
     problem.field = error.field().cloned();
     problem.members = members(error);
+    if let Some((_, estimated_wait_secs)) = pass_required(error) {
+        problem.retry_after = Some(poll_interval(estimated_wait_secs));
+    }
     problem
+}
+
+/// How long a client waiting in a room should wait before asking again, in seconds: the
+/// estimate clamped to 2..=30 (often enough to notice admission soon, rarely enough that a
+/// crowd polling does not load the server), 5 when unknown. `Retry-After`, and the waiting
+/// page's refresh, use it.
+pub fn poll_interval(estimated_wait_secs: Option<u64>) -> u64 {
+    estimated_wait_secs.map_or(5, |seconds| seconds.clamp(2, 30))
+}
+
+/// The caller's position and wait when `error` refuses a booking for want of a waiting room
+/// pass.
+fn pass_required(error: &(dyn std::error::Error + 'static)) -> Option<(Option<u64>, Option<u64>)> {
+    match (error.downcast_ref(), error.downcast_ref()) {
+        (
+            Some(TicketError::PassRequired {
+                position,
+                estimated_wait_secs,
+            }),
+            _,
+        )
+        | (
+            _,
+            Some(RoomError::PassRequired {
+                position,
+                estimated_wait_secs,
+            }),
+        ) => Some((*position, *estimated_wait_secs)),
+        _ => None,
+    }
+}
+
+/// Why a waiting room pass was refused, when `error` refuses one.
+fn pass_refusal(error: &(dyn std::error::Error + 'static)) -> Option<PassRefusal> {
+    match (error.downcast_ref(), error.downcast_ref()) {
+        (Some(TicketError::PassInvalid(reason)), _) | (_, Some(RoomError::PassInvalid(reason))) => {
+            Some(*reason)
+        }
+        _ => None,
+    }
 }
 
 /// What a refusal says beyond its code, as extension members (RFC 9457 §3.2): a booking's
 /// refused line (so a client can point at it); a refused scan's first admission (when, at which
 /// gate), why a ticket is revoked or why a code is invalid (so a gate can say it); how many seats
-/// a booking would get instead of joining a waiting list.
+/// a booking would get instead of joining a waiting list; where someone stands in a waiting
+/// room (when known) or why their pass was refused.
 fn members(error: &(dyn std::error::Error + 'static)) -> Vec<(&'static str, serde_json::Value)> {
     if let Some((line, ticket_type)) = error
         .downcast_ref::<TicketError>()
         .and_then(TicketError::line)
     {
         return vec![("line", json!(line)), ("ticket_type", json!(ticket_type))];
+    }
+    if let Some((position, estimated_wait_secs)) = pass_required(error) {
+        let known = [
+            ("position", position),
+            ("estimated_wait_secs", estimated_wait_secs),
+        ];
+        return known
+            .into_iter()
+            .filter_map(|(name, value)| Some((name, json!(value?))))
+            .collect();
+    }
+    if let Some(reason) = pass_refusal(error) {
+        return vec![("reason", json!(reason))];
     }
     match error.downcast_ref::<CheckInError>() {
         Some(CheckInError::AlreadyAdmitted { first }) => vec![("first", json!(first))],

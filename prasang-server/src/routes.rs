@@ -3,7 +3,7 @@
 
 use crate::handlers::{
     admin, admission, analytics, auth, check_in, embed, events, feedback, guests, messages, meta,
-    notifications, promo_codes, ticket_types, tickets, users, waitlist,
+    notifications, promo_codes, ticket_types, tickets, users, waiting_room, waitlist,
 };
 use crate::request::{BoxReply, Ctx, handler};
 
@@ -215,7 +215,7 @@ const API: &[Route] = &[
     .body("GuestCheckout")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
-    .refuses(&[404, 409]),
+    .refuses(&[404, 409, 429]),
     Route::new(
         "POST",
         "/api/v1/guest/links",
@@ -559,13 +559,13 @@ const API: &[Route] = &[
         handler!(tickets::book),
         "bookTickets",
         "tickets",
-        "Book seats; repeating a request with the same Idempotency-Key returns the first answer",
+        "Book seats; repeating a request with the same Idempotency-Key returns the first answer; while the event's waiting room is on, with the caller's pass (429 pass-required with the position and Retry-After without one)",
     )
     .bearer()
     .body("Booking")
     .header(&["Idempotency-Key"])
     .returns(201, Some("Ticket"))
-    .refuses(&[409]),
+    .refuses(&[409, 429]),
     Route::new(
         "POST",
         "/api/v1/events/{id}/quote",
@@ -792,6 +792,56 @@ const API: &[Route] = &[
     .bearer()
     .returns(204, None)
     .refuses(&[409]),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waiting-room/settings",
+        handler!(waiting_room::public),
+        "getWaitingRoomSettings",
+        "waiting-room",
+        "Whether the event's waiting room is on (then booking needs a pass: join the room first) and when the sale opens",
+    )
+    .returns(200, Some("PublicRoom")),
+    Route::new(
+        "PUT",
+        "/api/v1/events/{id}/waiting-room",
+        handler!(waiting_room::configure),
+        "setWaitingRoom",
+        "waiting-room",
+        "Turn the waiting room on or off, set the on-sale time, the admission rate and the pass lifetime (its organizer or an admin); answers the numbers",
+    )
+    .bearer()
+    .body("RoomSettings")
+    .returns(200, Some("RoomNumbers")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waiting-room",
+        handler!(waiting_room::numbers),
+        "getWaitingRoom",
+        "waiting-room",
+        "The waiting room's settings and live numbers: queue length, admitted, spent, abandoned, passes out, the lottery, the wait (its organizer or an admin); 404 room-not-open if it never had one",
+    )
+    .bearer()
+    .returns(200, Some("RoomNumbers")),
+    Route::new(
+        "POST",
+        "/api/v1/events/{id}/waiting-room/join",
+        handler!(waiting_room::join),
+        "joinWaitingRoom",
+        "waiting-room",
+        "Take a place in the event's waiting room (one per account: joining again answers the same place); Retry-After says when to ask again",
+    )
+    .bearer()
+    .returns(200, Some("QueueStatus")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/waiting-room/me",
+        handler!(waiting_room::mine),
+        "getMyWaitingRoomPlace",
+        "waiting-room",
+        "The caller's place: in the lottery, waiting (position, estimate), admitted (the pass to book with), spent or expired; while waiting, Retry-After says when to ask again",
+    )
+    .bearer()
+    .returns(200, Some("QueueStatus")),
     Route::new(
         "POST",
         "/api/v1/events/{id}/check-ins",

@@ -227,6 +227,7 @@ fn sell_out(
                 let mut calls = Vec::new();
                 let request = BookingRequest {
                     attendee_names: Default::default(),
+                    pass: None,
                     event,
                     quantity: 1,
                     idempotency_key: None,

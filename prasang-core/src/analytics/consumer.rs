@@ -1118,6 +1118,7 @@ mod tests {
             clock.set(Timestamp::from_millis(1_893_456_000_000 + hour * 3_600_000));
             let guest = register(&format!("guest{n}"), Role::Attendee);
             let request = BookingRequest {
+                pass: None,
                 attendee_names: Default::default(),
                 event,
                 quantity: 1,
@@ -1171,6 +1172,7 @@ mod tests {
             let event = prasang.events().create(&organizer, new).expect("event").id;
             let guest = testing::register(&prasang, guest, Role::Attendee);
             let request = BookingRequest {
+                pass: None,
                 attendee_names: Default::default(),
                 event,
                 quantity: 1,
@@ -1264,6 +1266,7 @@ mod tests {
             quantity,
         };
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event,
             quantity: 0,

@@ -636,6 +636,7 @@ mod tests {
             let attendee = testing::register(&prasang, name, crate::users::Role::Attendee);
             let request = crate::tickets::BookingRequest {
                 attendee_names: Default::default(),
+                pass: None,
                 event: event.id,
                 quantity: 1,
                 idempotency_key: None,

@@ -23,6 +23,8 @@ use crate::promo::record::{self as promo_record, PromoRecord};
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
+use crate::waiting_room::gate;
+use crate::waiting_room::record::{RoomRecord, room_key};
 use crate::waitlist::Offer;
 use crate::waitlist::offers::{self, ListTrees};
 use crate::waitlist::state::EntryRecord;
@@ -50,6 +52,10 @@ pub struct BookingRequest {
     /// unnamed where names are optional); leave out for none.
     #[serde(default)]
     pub attendee_names: Vec<String>,
+    /// The pass from the event's waiting room, while it has one that is on (see
+    /// [`crate::waiting_room`]): a completed booking spends it. Ignored while the room is off.
+    #[serde(default)]
+    pub pass: Option<String>,
 }
 
 impl BookingRequest {
@@ -62,6 +68,7 @@ impl BookingRequest {
             lines: Vec::new(),
             promo_code: None,
             attendee_names: Vec::new(),
+            pass: None,
         }
     }
 
@@ -196,6 +203,8 @@ struct BookingTrees<'t> {
     waitlist: &'t TransactionalTree,
     users: &'t TransactionalTree,
     users_by_email: &'t TransactionalTree,
+    waiting_rooms: &'t TransactionalTree,
+    room_members: &'t TransactionalTree,
 }
 
 /// A value read once per batch, changed in memory by each booking and written back once.
@@ -213,6 +222,8 @@ struct BatchState<'h> {
     promos: HashMap<Vec<u8>, Option<Cached<PromoRecord>>>,
     /// By `promo_uses` key: a user's active tickets with a code.
     promo_users: HashMap<Vec<u8>, Cached<u32>>,
+    /// Events' waiting rooms; `None`: the event has none.
+    rooms: HashMap<EventId, Option<Cached<RoomRecord>>>,
     /// What the writer knew before the batch (every user and event of it recalled).
     remembered: &'h HeldSeats,
     held: HashMap<(UserId, EventId), Booked>,
@@ -233,6 +244,7 @@ impl BookingTrees<'_> {
             sales: HashMap::new(),
             promos: HashMap::new(),
             promo_users: HashMap::new(),
+            rooms: HashMap::new(),
             remembered,
             held: HashMap::new(),
         };
@@ -255,6 +267,12 @@ impl BookingTrees<'_> {
         for (key, uses) in state.promo_users.iter().filter(|(_, uses)| uses.changed) {
             self.promo_uses
                 .insert(key.as_slice(), &uses.value.to_be_bytes())?;
+        }
+        for (event, room) in &state.rooms {
+            if let Some(room) = room.as_ref().filter(|room| room.changed) {
+                self.waiting_rooms
+                    .insert(&room_key(*event)[..], codec::write(&room.value))?;
+            }
         }
         Ok((answers, state.held))
     }
@@ -299,6 +317,21 @@ impl BookingTrees<'_> {
         };
         let Some(sale) = sale else {
             return Ok(Err(NO_SUCH_EVENT.into()));
+        };
+        let room = self.room(&mut state.rooms, request.event)?;
+        let pass = match request.offer {
+            // An accepted offer books the seats held for it: the room does not stand between.
+            Some(_) => None,
+            None => match gate::check_in_tx(
+                self.room_members,
+                room.as_ref().map(|room| &room.value),
+                (request.event, request.user),
+                request.pass.as_ref(),
+                now,
+            )? {
+                Ok(pass) => pass,
+                Err(turned) => return Ok(Err(turned.into())),
+            },
         };
         // An accepted offer names no seats (its holder can add names until the event starts).
         let names_policy = match (request.offer, sale.value.attendee_names) {
@@ -416,6 +449,10 @@ impl BookingTrees<'_> {
         if let Some(guest) = &request.guest {
             self.make_guest(request.user, guest, now)?;
         }
+        if let (Some(pass), Some(room)) = (pass, room) {
+            gate::spend_in_tx(self.room_members, &mut room.value, pass, now)?;
+            room.changed = true;
+        }
         let ordered = DomainEvent::TicketOrdered {
             ticket: ticket.id,
             event: ticket.event,
@@ -452,6 +489,26 @@ impl BookingTrees<'_> {
             .insert(&user.to_bytes(), guest.record.as_slice())?;
         log::append(self.log, now, &DomainEvent::GuestCreated { user })?;
         Ok(())
+    }
+
+    /// The event's waiting room, read once per batch.
+    fn room<'s>(
+        &self,
+        rooms: &'s mut HashMap<EventId, Option<Cached<RoomRecord>>>,
+        event: EventId,
+    ) -> TxResult<&'s mut Option<Cached<RoomRecord>>> {
+        Ok(match rooms.entry(event) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => {
+                let room = match self.waiting_rooms.get(room_key(event))? {
+                    Some(bytes) => {
+                        Some(Cached::read(read_in_tx::<RoomRecord, StoreError>(&bytes)?))
+                    }
+                    None => None,
+                };
+                entry.insert(room)
+            }
+        })
     }
 
     /// The promo code `code` a request names, and its buyer's active tickets with it, read once
@@ -579,6 +636,8 @@ fn decide_in_tx(
             &store.waitlist,
             &store.users,
             &store.users_by_email,
+            &store.waiting_rooms,
+            &store.room_members,
         ),
         |(
             inventory,
@@ -593,6 +652,8 @@ fn decide_in_tx(
             waitlist,
             users,
             users_by_email,
+            waiting_rooms,
+            room_members,
         )| {
             BookingTrees {
                 inventory,
@@ -607,6 +668,8 @@ fn decide_in_tx(
                 waitlist,
                 users,
                 users_by_email,
+                waiting_rooms,
+                room_members,
             }
             .decide_batch(batch, remembered, now, hold_until)
         },
@@ -686,7 +749,7 @@ impl Tickets<'_> {
     /// in arrival order, writes them as one transaction and answers after one shared flush;
     /// refusals (sold out, limit reached, not on sale) are answered without waiting for it.
     pub fn book_async(&self, actor: &Actor, request: &BookingRequest) -> PendingBooking {
-        let checked = checked(actor.user_id(), request);
+        let checked = checked(self.inner, actor.user_id(), request);
         let mut pending = self.booking.submit([checked]);
         pending
             .pop()
@@ -713,6 +776,7 @@ impl Tickets<'_> {
             offer: Some(entry),
             attendee_names: Vec::new(),
             guest: None,
+            pass: None,
         };
         let mut pending = self.booking.submit([Ok(request)]);
         pending
@@ -729,7 +793,7 @@ impl Tickets<'_> {
         guest: Option<NewGuest>,
         request: &BookingRequest,
     ) -> PendingBooking {
-        let checked = checked(user, request).map(|mut checked| {
+        let checked = checked(self.inner, user, request).map(|mut checked| {
             checked.guest = guest.map(Box::new);
             checked
         });
@@ -770,7 +834,7 @@ impl Tickets<'_> {
     ) -> Vec<Result<BookingOutcome, TicketError>> {
         let checked = requests
             .iter()
-            .map(|(actor, request)| checked(actor.user_id(), request));
+            .map(|(actor, request)| checked(self.inner, actor.user_id(), request));
         self.booking
             .submit(checked)
             .into_iter()
@@ -780,7 +844,11 @@ impl Tickets<'_> {
 }
 
 /// The request with its fields checked, ready for the queue.
-fn checked(user: UserId, request: &BookingRequest) -> Result<Request, TicketError> {
+fn checked(
+    inner: &Context,
+    user: UserId,
+    request: &BookingRequest,
+) -> Result<Request, TicketError> {
     let wanted = wanted(request)?;
     let wanted_total = wanted.total();
     let promo_code = match request.promo_code.as_deref().map(str::trim) {
@@ -807,6 +875,16 @@ fn checked(user: UserId, request: &BookingRequest) -> Result<Request, TicketErro
         offer: None,
         guest: None,
         attendee_names: attendee_names::normalize(&request.attendee_names, wanted_total)?,
+        pass: match request.pass.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(token) => Some(gate::open(
+                &inner.rooms.passes,
+                user,
+                request.event,
+                token,
+                inner.now(),
+            )?),
+        },
     })
 }
 
@@ -879,6 +957,7 @@ mod tests {
             .id;
         let request = BookingRequest {
             attendee_names: Default::default(),
+            pass: None,
             event,
             quantity: 1,
             idempotency_key: None,

@@ -28,6 +28,7 @@ use crate::context::{self, Handle};
 use crate::events::TicketTypeId;
 use crate::ids::{EventId, UserId};
 use crate::store::StoreError;
+use crate::waiting_room::gate::OpenedPass;
 
 /// The result of [`super::Tickets::book`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -78,6 +79,8 @@ pub(crate) struct Queued {
     /// For a guest checkout whose address had no account: the guest account to make (as
     /// `user`) in the booking's own transaction, if the booking goes through.
     pub(super) guest: Option<Box<NewGuest>>,
+    /// The waiting-room pass the request carries, opened (see [`crate::waiting_room::gate`]).
+    pub(super) pass: Option<OpenedPass>,
     answer: Arc<Answer>,
 }
 
@@ -94,6 +97,7 @@ impl Queued {
             offer: None,
             attendee_names: Vec::new(),
             guest: None,
+            pass: None,
             answer: Arc::default(),
         }
     }
@@ -114,6 +118,7 @@ pub(super) struct Request {
     pub(super) offer: Option<u64>,
     pub(super) attendee_names: Vec<String>,
     pub(super) guest: Option<Box<NewGuest>>,
+    pub(super) pass: Option<OpenedPass>,
 }
 
 /// A guest account to make with a booking: its (normalised) e-mail address and its record,
@@ -267,6 +272,7 @@ impl BookingQueue {
                 offer: request.offer,
                 attendee_names: request.attendee_names,
                 guest: request.guest,
+                pass: request.pass,
                 answer: Arc::clone(&answer),
             });
             pending.push(PendingBooking { answer });

@@ -36,6 +36,8 @@ use crate::promo::PromoRefusal;
 use crate::store::{Store, StoreError, keys};
 use crate::time::Timestamp;
 use crate::validate::FieldError;
+use crate::waiting_room::PassRefusal;
+use crate::waiting_room::gate::Turned;
 
 /// A ticket: one booking of one or more seats of one event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,6 +147,18 @@ pub enum TicketError {
     /// Attendee names can no longer change: the event has started or was cancelled.
     #[error("attendee names can no longer be changed: the event has started or was cancelled")]
     NamesLocked,
+    /// The event's sale has a waiting room that is on, and the booking carries no pass: join
+    /// the room and book once admitted.
+    #[error("{}", pass_required(*position, *estimated_wait_secs))]
+    PassRequired {
+        /// The booker's position in the queue, while they wait there.
+        position: Option<u64>,
+        /// Seconds until their turn, when known.
+        estimated_wait_secs: Option<u64>,
+    },
+    /// The waiting-room pass given is not the booker's live pass for this event.
+    #[error("{0}")]
+    PassInvalid(PassRefusal),
     /// Shared refusals and failures: invalid field, event or ticket not found, forbidden,
     /// storage.
     #[error(transparent)]
@@ -164,6 +178,8 @@ domain_error!(TicketError {
     TicketError::NamesLocked => ErrorInfo::new(Conflict, "attendee-names-locked", "Names can no longer change"),
     TicketError::GuestAddressTaken => ErrorInfo::new(Conflict, "guest-address-taken", "Please try again"),
     TicketError::InLine { refusal, .. } => refusal.info(),
+    TicketError::PassRequired { .. } => ErrorInfo::new(RateLimited, "pass-required", "Waiting room pass required"),
+    TicketError::PassInvalid(_) => ErrorInfo::new(Forbidden, "pass-invalid", "Invalid waiting room pass"),
 } fields {
     TicketError::PromoRefused { field, .. } => Some(field),
     TicketError::InLine { refusal, .. } => refusal.field(),
@@ -187,6 +203,32 @@ impl From<PromoRefusal> for TicketError {
             field: FieldError::new("promo_code", refusal.message()),
             refusal,
         }
+    }
+}
+
+impl From<Turned> for TicketError {
+    fn from(turned: Turned) -> Self {
+        match turned {
+            Turned::NoPass {
+                position,
+                estimated_wait_secs,
+            } => TicketError::PassRequired {
+                position,
+                estimated_wait_secs,
+            },
+            Turned::BadPass(refusal) => TicketError::PassInvalid(refusal),
+        }
+    }
+}
+
+fn pass_required(position: Option<u64>, estimated_wait_secs: Option<u64>) -> String {
+    let join = "this sale has a waiting room: join it and book once admitted";
+    match (position, estimated_wait_secs) {
+        (Some(position), Some(secs)) => {
+            format!("{join}; you are number {position} in the queue (about {secs} s to go)")
+        }
+        (Some(position), None) => format!("{join}; you are number {position} in the queue"),
+        _ => join.to_owned(),
     }
 }
 

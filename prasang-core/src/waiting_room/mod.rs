@@ -9,13 +9,13 @@
 //! point reads (the room and the member).
 
 pub(crate) mod admission;
+pub(crate) mod gate;
 pub(crate) mod lottery;
 pub(crate) mod pass;
 pub(crate) mod record;
 pub(crate) mod shared;
 
 use serde::{Deserialize, Serialize};
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::auth::Actor;
 use crate::context::Context;
@@ -197,7 +197,7 @@ pub enum RoomError {
 }
 
 domain_error!(RoomError {
-    RoomError::NotOpen => ErrorInfo::new(Conflict, "room-not-open", "No open waiting room"),
+    RoomError::NotOpen => ErrorInfo::new(NotFound, "room-not-open", "No open waiting room"),
     RoomError::NotJoined => ErrorInfo::new(NotFound, "room-not-joined", "Not in the waiting room"),
     RoomError::PassRequired { .. } => ErrorInfo::new(RateLimited, "pass-required", "Waiting room pass required"),
     RoomError::PassInvalid(_) => ErrorInfo::new(Forbidden, "pass-invalid", "Invalid waiting room pass"),
@@ -363,30 +363,7 @@ impl WaitingRoom<'_> {
         let claims = self.signed_claims(user, event, token, now)?;
         let member: Option<MemberRecord> =
             codec::get(&self.inner.store.room_members, &member_key(event, user))?;
-        current_pass(member.as_ref(), &claims, now).map_err(RoomError::PassInvalid)?;
-        Ok(info_of(&claims))
-    }
-
-    /// Spends `user`'s pass as a completed booking will, in its own transaction: for tests and
-    /// tools until the booking transaction spends passes itself (through `spend_in_tx`).
-    #[doc(hidden)]
-    pub fn spend_pass(
-        &self,
-        user: UserId,
-        event: EventId,
-        token: &str,
-    ) -> Result<PassInfo, RoomError> {
-        let now = self.inner.now();
-        let claims = self.signed_claims(user, event, token, now)?;
-        let store = &self.inner.store;
-        finish::<_, RoomError>(store.transaction(
-            (&store.waiting_rooms, &store.room_members),
-            |(rooms, members)| {
-                spend_in_tx::<RoomError>(rooms, members, &claims, now)?
-                    .map_err(|refusal| abort(RoomError::PassInvalid(refusal)))
-            },
-        ))?;
-        store.durable()?;
+        gate::current_pass(member.as_ref(), &claims, now).map_err(RoomError::PassInvalid)?;
         Ok(info_of(&claims))
     }
 
@@ -409,20 +386,8 @@ impl WaitingRoom<'_> {
         token: &str,
         now: Timestamp,
     ) -> Result<PassClaims, RoomError> {
-        let refuse = |refusal| Err(RoomError::PassInvalid(refusal));
-        let Some(claims) = self.inner.rooms.passes.open(token)? else {
-            return refuse(PassRefusal::Tampered);
-        };
-        if claims.user != user {
-            return refuse(PassRefusal::OtherAccount);
-        }
-        if claims.event != event {
-            return refuse(PassRefusal::OtherEvent);
-        }
-        if claims.expires_at <= now {
-            return refuse(PassRefusal::Expired);
-        }
-        Ok(claims)
+        gate::open(&self.inner.rooms.passes, user, event, token, now)?
+            .map_err(RoomError::PassInvalid)
     }
 
     fn status_of(
@@ -464,48 +429,6 @@ impl WaitingRoom<'_> {
             queue_length: room.waiting(),
             admitted: room.admitted,
         })
-    }
-}
-
-/// Marks the pass of `claims` spent, inside a transaction over `waiting_rooms` and
-/// `room_members`; refused (writing nothing) when it is not the member's current pass. The
-/// claims must come from a verified signature. The booking transaction will call this.
-pub(crate) fn spend_in_tx<E: From<StoreError>>(
-    rooms: &TransactionalTree,
-    members: &TransactionalTree,
-    claims: &PassClaims,
-    now: Timestamp,
-) -> Result<Result<(), PassRefusal>, ConflictableTransactionError<E>> {
-    let key = member_key(claims.event, claims.user);
-    let Some(bytes) = members.get(key)? else {
-        return Ok(Err(PassRefusal::Spent));
-    };
-    let mut member: MemberRecord = read_in_tx(&bytes)?;
-    if let Err(refusal) = current_pass(Some(&member), claims, now) {
-        return Ok(Err(refusal));
-    }
-    member.state = MemberState::Spent { at: now };
-    members.insert(&key[..], codec::write(&member))?;
-    if let Some(bytes) = rooms.get(room_key(claims.event))? {
-        let mut room: RoomRecord = read_in_tx(&bytes)?;
-        room.spent += 1;
-        rooms.insert(&room_key(claims.event)[..], codec::write(&room))?;
-    }
-    Ok(Ok(()))
-}
-
-/// Whether `claims` (signed, theirs, for this event) is the member's live pass: its state says
-/// admitted with this very expiry. A spent pass, or one replaced by a later admission after
-/// joining again, is refused as spent.
-fn current_pass(
-    member: Option<&MemberRecord>,
-    claims: &PassClaims,
-    now: Timestamp,
-) -> Result<(), PassRefusal> {
-    match member.map(|member| member.state_at(now)) {
-        Some(MemberState::Admitted { expires_at, .. }) if expires_at == claims.expires_at => Ok(()),
-        Some(MemberState::Expired { .. }) => Err(PassRefusal::Expired),
-        _ => Err(PassRefusal::Spent),
     }
 }
 
@@ -564,7 +487,7 @@ fn numbers_of(room: &RoomRecord, now: Timestamp) -> RoomNumbers {
 /// Seconds until `position` is admitted: at the set rate, or (automatic) at the rate measured
 /// over the last minute or so; none while no rate is known, or when nobody was admitted for
 /// [`STALE_RATE`].
-fn estimate(room: &RoomRecord, position: u64, now: Timestamp) -> Option<u64> {
+pub(super) fn estimate(room: &RoomRecord, position: u64, now: Timestamp) -> Option<u64> {
     let per_minute = match room.settings.admission {
         StoredAdmission::PerMinute(rate) => u64::from(rate),
         StoredAdmission::Automatic if now.minus(STALE_RATE) > room.rate_mark.0 => 0,

@@ -297,6 +297,7 @@ fn make_codes(
         let fan = person(i, Role::Attendee)?;
         let request = BookingRequest {
             attendee_names: Default::default(),
+            pass: None,
             event,
             quantity: left.min(100) as i64,
             idempotency_key: None,

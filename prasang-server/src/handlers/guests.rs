@@ -58,6 +58,9 @@ pub(crate) async fn book(cx: Ctx) -> Reply {
         lines: body.lines,
         promo_code: body.promo_code,
         attendee_names: body.attendee_names,
+        // A guest has no place in a waiting room, so no pass: the core refuses the checkout
+        // while the room is on.
+        pass: None,
     };
     let checkout = GuestCheckout {
         name: body.name,

@@ -17,6 +17,7 @@ pub mod promo_codes;
 pub mod ticket_types;
 pub mod tickets;
 pub mod users;
+pub mod waiting_room;
 pub mod waitlist;
 
 use prasang_core::PageRequest;

@@ -24,6 +24,9 @@ pub(crate) struct Booking {
     pub(crate) promo_code: Option<String>,
     #[serde(default)]
     pub(crate) attendee_names: Vec<String>,
+    /// The waiting room pass, while the event's room is on.
+    #[serde(default)]
+    pub(crate) pass: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -46,6 +49,7 @@ impl Booking {
             lines: self.lines,
             promo_code: self.promo_code,
             attendee_names: self.attendee_names,
+            pass: self.pass,
         }
     }
 }
@@ -157,8 +161,12 @@ pub(crate) fn schemas() -> Value {
                     "items": { "$ref": "#/components/schemas/BookingLine" } },
                 "promo_code": { "type": ["string", "null"], "maxLength": limits::PROMO_CODE.max,
                     "description": "a promo code of the event, any case; empty: none" },
-                "attendee_names": attendee_names()
-            }
+                "attendee_names": attendee_names(),
+                "pass": { "type": ["string", "null"],
+                    "description": "while the event's waiting room is on: the pass the room gave the caller on admission (GET …/waiting-room/me); without a live one the booking is refused (429 pass-required, 403 pass-invalid)" }
+            },
+            "examples": [{ "quantity": 2 }, { "lines": [{ "ticket_type": 1, "quantity": 2 }],
+                "promo_code": "EARLY", "pass": "AQGT...Zw.x1c...Q" }]
         },
         "AttendeeNamesChange": {
             "type": "object", "additionalProperties": false, "required": ["attendee_names"],

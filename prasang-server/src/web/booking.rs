@@ -63,6 +63,8 @@ pub(crate) struct Order {
     /// A guest's name and e-mail address.
     pub(crate) buyer_name: String,
     pub(crate) buyer_email: String,
+    /// The waiting room pass the order is booked with, while the event's room is on.
+    pub(crate) pass: String,
 }
 
 impl Order {
@@ -83,6 +85,7 @@ impl Order {
             names: form.all(NAME_FIELD),
             buyer_name: form.get("name").to_owned(),
             buyer_email: form.get("email").trim().to_owned(),
+            pass: form.get("pass").trim().to_owned(),
         }
     }
 
@@ -109,6 +112,7 @@ impl Order {
             lines,
             promo_code: Some(self.promo_code.clone()).filter(|code| !code.is_empty()),
             attendee_names: seat_names(&self.names, seats)?,
+            pass: Some(self.pass.clone()).filter(|pass| !pass.is_empty()),
         })
     }
 
@@ -259,6 +263,9 @@ pub(crate) fn section(
         form #book method="post" action=(checkout.action(event.id)) novalidate[guest] {
             (csrf_field(cx))
             input type="hidden" name="key" value=(key);
+            @if !purchase.order.pass.is_empty() {
+                input type="hidden" name="pass" value=(purchase.order.pass);
+            }
             @if guest {
                 (Field::new("name", "Your name", &purchase.order.buyer_name).error(purchase.error_of("name")).render())
                 (Field::new("email", "E-mail", &purchase.order.buyer_email).kind("email")

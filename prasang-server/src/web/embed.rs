@@ -21,6 +21,7 @@ use super::format;
 use super::guest::{self, Checkout as Outcome};
 use super::headers::widget_policy;
 use super::layout::html;
+use super::waiting_room::{self, Gate};
 
 /// `GET /embed/events/{id}`: the event's ticket types on sale and the guest checkout form.
 pub(crate) fn show(cx: WebCx) -> BoxPage {
@@ -60,6 +61,8 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
     } else {
         Vec::new()
     };
+    // A guest cannot book while the room is on: the room needs an account.
+    let room_on = on_sale && matches!(waiting_room::gate(cx, id)?, Gate::Queue { .. });
     let key = Some(purchase.order.key.clone())
         .filter(|key| !key.is_empty())
         .unwrap_or_else(fresh_key);
@@ -72,6 +75,9 @@ fn render(cx: &WebCx, id: EventId, mut purchase: Purchase, status: StatusCode) -
             p { "Tickets for this event are not on sale." }
         } @else if event.seats.remaining == 0 {
             p { "This event is sold out." }
+        } @else if room_on {
+            p { "This sale has a waiting room: "
+                a href=(waiting_room::path(id)) target="_blank" rel="noopener" { "join it on our site" } "." }
         } @else {
             (booking::section(cx, &event, &types, &purchase, &key, Checkout::Widget))
         }

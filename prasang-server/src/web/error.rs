@@ -43,6 +43,14 @@ impl WebError {
         }
     }
 
+    /// The core's code of the refusal (`pass-required`), if the core refused.
+    pub(crate) fn code(&self) -> Option<&'static str> {
+        match self {
+            WebError::Api(ApiError::Core(error)) => Some(error.info().code),
+            _ => None,
+        }
+    }
+
     /// Whether the core said "no such thing" (e.g. no feedback yet).
     pub(crate) fn is_not_found(&self) -> bool {
         matches!(self, WebError::Api(ApiError::Core(e)) if e.kind() == prasang_core::ErrorKind::NotFound)

@@ -13,6 +13,7 @@ use super::cx::{BoxPage, PageReply, WebCx};
 use super::error::WebError;
 use super::format;
 use super::layout::{Field, capitalised, csrf_field, page, page_with, redirect};
+use super::waiting_room::{self, Gate};
 use super::waitlist::{self, JoinForm, ReturnTo};
 
 const PAGE_SIZE: usize = 12;
@@ -167,7 +168,10 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
                     };
                     (purchase, StatusCode::OK)
                 }
-                Err(error) => refused(order, error)?,
+                Err(error) => match waiting_room::sent_back(event, &error) {
+                    Some(place) => return redirect(&place),
+                    None => refused(order, error)?,
+                },
             };
             return render(&cx, event, purchase, JoinForm::default(), status);
         }
@@ -176,6 +180,10 @@ pub(crate) fn book(cx: WebCx) -> BoxPage {
         metrics.booking(outcome.as_ref().map(|o| o.replayed).map_err(|_| ()));
         let outcome = match outcome {
             Ok(outcome) => outcome,
+            // Refused for want of a (live) pass: to the person's place in the waiting room.
+            Err(error) if let Some(place) = waiting_room::sent_back(event, &error) => {
+                return redirect(&place);
+            }
             Err(error) if order.quantity.is_none() => {
                 let (purchase, status) = refused(order, error)?;
                 return render(&cx, event, purchase, JoinForm::default(), status);
@@ -281,6 +289,17 @@ pub(super) fn render(
     } else {
         Vec::new()
     };
+    // While the event's waiting room is on, only an admitted person books, with their pass.
+    let gate = if on_sale {
+        waiting_room::gate(cx, id)?
+    } else {
+        Gate::Free
+    };
+    if let Gate::Pass { pass, .. } = &gate
+        && purchase.order.pass.is_empty()
+    {
+        purchase.order.pass = pass.clone();
+    }
     // Sold out (or the viewer waits or holds an offer, or was just refused joining): the
     // waiting list.
     let refused = join.refusal.is_some();
@@ -306,7 +325,12 @@ pub(super) fn render(
             h2 #booking { "Book" }
             @if event.seats.remaining == 0 {
                 p { "This event is sold out." }
+            } @else if let Gate::Queue { on_sale_at, place } = &gate {
+                (waiting_room::on_event_page(cx, &event, *on_sale_at, place.as_ref()))
             } @else if cx.user.is_some() {
+                @if let Gate::Pass { expires_at, .. } = &gate {
+                    p.notice role="status" { "Your turn from the waiting room: book before " (format::event_time(&event, *expires_at)) "." }
+                }
                 (booking::section(cx, &event, &types, &purchase, &key, Checkout::Account))
             } @else {
                 p { "Have an account? " a href=(format!("/login?next=/events/{id}")) { "Log in" } " to book with it." }

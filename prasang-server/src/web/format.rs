@@ -123,9 +123,42 @@ pub fn seats(count: u32) -> String {
     format!("{count} seat{}", if count == 1 { "" } else { "s" })
 }
 
+/// A wait in words, rounded up to the minute: "under a minute", "about 3 minutes", "about 1
+/// hour 20 minutes"; "not known yet" while no rate is known.
+pub fn wait(seconds: Option<u64>) -> String {
+    let Some(seconds) = seconds else {
+        return "not known yet".into();
+    };
+    if seconds < 60 {
+        return "under a minute".into();
+    }
+    let minutes = seconds.div_ceil(60);
+    let plural =
+        |count: u64, unit: &str| format!("{count} {unit}{}", if count == 1 { "" } else { "s" });
+    match (minutes / 60, minutes % 60) {
+        (0, minutes) => format!("about {}", plural(minutes, "minute")),
+        (hours, 0) => format!("about {}", plural(hours, "hour")),
+        (hours, minutes) => format!(
+            "about {} {}",
+            plural(hours, "hour"),
+            plural(minutes, "minute")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_in_whole_minutes() {
+        assert_eq!(wait(None), "not known yet");
+        assert_eq!(wait(Some(59)), "under a minute");
+        assert_eq!(wait(Some(60)), "about 1 minute");
+        assert_eq!(wait(Some(61)), "about 2 minutes");
+        assert_eq!(wait(Some(3600)), "about 1 hour");
+        assert_eq!(wait(Some(3600 + 20 * 60)), "about 1 hour 20 minutes");
+    }
 
     #[test]
     fn times_read_and_round_trip_through_forms() {

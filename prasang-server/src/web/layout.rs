@@ -74,6 +74,17 @@ pub(crate) fn page_with(cx: &WebCx, status: StatusCode, title: &str, body: Marku
     Ok(html(status, document(Some(cx), title, body)))
 }
 
+/// A page that reloads itself after `refresh` seconds, if given (`<meta http-equiv="refresh">`:
+/// live numbers and a place in a queue without JavaScript).
+pub(crate) fn refreshing_page(
+    cx: &WebCx,
+    title: &str,
+    body: Markup,
+    refresh: Option<u64>,
+) -> PageReply {
+    Ok(html(StatusCode::OK, shell(Some(cx), title, body, refresh)))
+}
+
 /// `303 See Other` to a path of this site (after a form post).
 pub(crate) fn see_other(location: &str) -> Response<Body> {
     let mut response = Response::new(Full::new(Bytes::new()));
@@ -136,6 +147,12 @@ fn notice(code: &str) -> Option<&'static str> {
         "password-set" => "Your password is set: log in with your e-mail address from now on.",
         "names-saved" => "The names on the seats are saved.",
         "embed-saved" => "The sites that may show your booking widget are saved.",
+        "pass-required" => {
+            "This sale has a waiting room: book when it is your turn. Your place is below."
+        }
+        "pass-refused" => {
+            "Your pass could not be used (it lapsed, or was used already). Your place is below."
+        }
         _ => return None,
     })
 }
@@ -143,6 +160,11 @@ fn notice(code: &str) -> Option<&'static str> {
 /// The whole document: header with navigation for `cx`'s user (none on error pages), the
 /// notice a redirect asked for, then `body`.
 pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup {
+    shell(cx, title, body, None)
+}
+
+/// [`document`], reloading itself after `refresh` seconds if given.
+fn shell(cx: Option<&WebCx>, title: &str, body: Markup, refresh: Option<u64>) -> Markup {
     let user = cx.and_then(|cx| cx.user.as_ref());
     let notice = cx.and_then(|cx| cx.query("done")).and_then(notice);
     html! {
@@ -151,6 +173,9 @@ pub(crate) fn document(cx: Option<&WebCx>, title: &str, body: Markup) -> Markup 
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (title) " · Prasang" }
                 link rel="stylesheet" href="/static/prasang.css";
                 link rel="icon" type="image/svg+xml" href="/static/favicon.svg";
@@ -225,6 +250,7 @@ pub(crate) fn error_page(error: WebError) -> Response<Body> {
             let problem = error.problem();
             let heading = match (problem.status.as_u16(), problem.slug) {
                 (409, "sold-out") => "Sold out",
+                (429, "pass-required") => "This sale has a waiting room",
                 (404, _) => "Not found",
                 (403, _) => "Not allowed",
                 (401, _) => "Please log in again",

@@ -8,7 +8,8 @@
 //! cookie ([`session`]).
 //!
 //! The stack, bottom up: `form`, `format`, `headers`, `charts`, `error` and `session`; `csrf`;
-//! `cx` (what a page gets); `layout`; the pages (`events` with `booking` and `waitlist`, `guest`
+//! `cx` (what a page gets); `layout`; the pages (`events` with `booking`, `waitlist` and
+//! `waiting_room`, `guest`
 //! (checkout without an account) and `embed` (the booking widget, framed by venue sites),
 //! `tickets` with `admission` and `names`, `door`, `account` with `guest_access`, `organizer`,
 //! `dashboard`, `admin`); and here, on top, the page table and the dispatcher.
@@ -35,6 +36,7 @@ mod names;
 mod organizer;
 mod session;
 mod tickets;
+mod waiting_room;
 mod waitlist;
 
 use std::net::IpAddr;
@@ -148,6 +150,8 @@ static PAGES: &[Page] = &[
     post("/events/{id}/guest", guest::book),
     post("/events/{id}/feedback", tickets::feedback),
     post("/events/{id}/waitlist", events::join_waitlist),
+    get("/events/{id}/waiting-room", waiting_room::show),
+    post("/events/{id}/waiting-room", waiting_room::join),
     get("/waitlist/{event}", waitlist::show),
     post("/waitlist/{event}/{entry}/accept", waitlist::accept),
     post("/waitlist/{event}/{entry}/decline", waitlist::decline),
@@ -218,6 +222,18 @@ static PAGES: &[Page] = &[
     post(
         "/organizer/events/{id}/waitlist/{entry}/remove",
         organizer::waitlist::remove,
+    ),
+    get(
+        "/organizer/events/{id}/waiting-room",
+        organizer::waiting_room::page,
+    ),
+    get(
+        "/organizer/events/{id}/waiting-room/settings",
+        organizer::waiting_room::settings_form,
+    ),
+    post(
+        "/organizer/events/{id}/waiting-room/settings",
+        organizer::waiting_room::save,
     ),
     get("/organizer/events/{id}/codes", organizer::codes::list),
     post("/organizer/events/{id}/codes", organizer::codes::create),

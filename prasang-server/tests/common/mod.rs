@@ -31,6 +31,19 @@ pub async fn spawn_with(config: ServerConfig) -> TestApp {
     serve(Application::build(config).await.expect("the server starts"))
 }
 
+/// A server whose clock starts on a whole minute (forms take minutes) and moves only when the
+/// test moves it.
+pub async fn spawn_clocked() -> (TestApp, prasang_core::ManualClock) {
+    let now = SystemClock.now().as_millis();
+    let clock =
+        prasang_core::ManualClock::new(prasang_core::Timestamp::from_millis(now - now % 60_000));
+    let config = ServerConfig {
+        store: prasang_core::Config::temporary().clock(clock.clone()),
+        ..ServerConfig::temporary()
+    };
+    (spawn_with(config).await, clock)
+}
+
 /// Runs a built application in the background.
 pub fn serve(app: Application) -> TestApp {
     let address = app.address();

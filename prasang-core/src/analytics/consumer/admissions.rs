@@ -264,6 +264,7 @@ mod tests {
         let bo = testing::person(&prasang, "bo", Role::Attendee, Gender::Male, 35);
         let book = |who: &Actor, lines: Vec<BookingLine>| {
             let request = BookingRequest {
+                pass: None,
                 attendee_names: Default::default(),
                 event,
                 quantity: 0,
@@ -430,6 +431,7 @@ mod tests {
         let event = prasang.events().create(&organizer, new).expect("event").id;
         let ada = testing::person(&prasang, "ada", Role::Attendee, Gender::Female, 22);
         let request = BookingRequest {
+            pass: None,
             attendee_names: Default::default(),
             event,
             quantity: 3,

@@ -1,7 +1,7 @@
 //! Organizer pages: my events, and one event's page with its attendees (payment confirmation),
 //! feedback (replies) and notification settings; creating, editing and cancelling an event is in
 //! [`edit`], its check-in (door staff, counts, conflicts, undo) in [`check_in`], messages to its
-//! people in [`messages`], its waiting list in [`waitlist`].
+//! people in [`messages`], its waiting list in [`waitlist`], its waiting room in [`waiting_room`].
 
 mod attendance;
 pub(super) mod attendees;
@@ -16,6 +16,7 @@ mod room_report;
 mod sales;
 pub(super) mod settings;
 pub(super) mod types;
+pub(super) mod waiting_room;
 pub(super) mod waitlist;
 mod waitlist_report;
 
@@ -158,6 +159,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
                 a href=(format!("/organizer/events/{id}/check-in")) { "Check-in" }
                 a href=(format!("/organizer/events/{id}/messages")) { "Messages" }
                 a href=(format!("/organizer/events/{id}/waitlist")) { "Waiting list" }
+                a href=(format!("/organizer/events/{id}/waiting-room")) { "Waiting room" }
                 a href=(format!("/events/{id}/door")) { "Door page" }
                 a href=(format!("/organizer/analytics/csv/popularity?event={id}")) { "Event report (CSV)" }
             }
