@@ -8,8 +8,11 @@
 //!    of 100,000 of them at random, and reads its memory again (resident now and at its peak).
 //!
 //! ```sh
-//! cargo run --release -p prasang-core --example waiting_room_footprint [-- --people 1000000]
+//! cargo run --release -p prasang-core --example waiting_room_footprint -- \
+//!     [--people 1000000] [--cache-mb 256] [--store DIR]
 //! ```
+//! `--cache-mb` sets the store's page cache (the default is the server's, 256 MiB); `--store`
+//! keeps the filled store in DIR for later runs.
 
 use std::error::Error;
 use std::path::{Path, PathBuf};
@@ -23,6 +26,7 @@ use prasang_core::waiting_room::{AdmissionRate, RoomSettings};
 use prasang_core::{
     Config, DomainError, Durability, ErrorKind, EventId, Prasang, SystemClock, UserId,
 };
+use prasang_http_client::usage::process_memory;
 
 const THREADS: usize = 16;
 const STATUS_READS: usize = 100_000;
@@ -42,20 +46,44 @@ fn main() -> Fallible<()> {
     if let Some(i) = flag("--join") {
         return join(Path::new(&args[i]));
     }
-    let folder = tempfile::Builder::new()
+    // `--store DIR` keeps the filled store in DIR for later runs (filling a million takes
+    // minutes); each run joins in a copy of it.
+    let kept = flag("--store").and_then(|i| args.get(i)).map(PathBuf::from);
+    let temporary = tempfile::Builder::new()
         .prefix("prasang-room-footprint-")
         .tempdir()?;
+    let filled = kept
+        .clone()
+        .unwrap_or_else(|| temporary.path().join("filled"));
     let me = std::env::current_exe()?;
-    for phase in ["--fill", "--join"] {
-        let status = Command::new(&me)
+    let run = |phase: &str, folder: &Path| -> Fallible<()> {
+        let mut command = Command::new(&me);
+        command
             .args(["--people", &people.to_string(), phase])
-            .arg(folder.path())
-            .status()?;
-        if !status.success() {
-            return Err(format!("{phase} failed").into());
+            .arg(folder);
+        if let Some(i) = flag("--cache-mb") {
+            command.args(["--cache-mb", &args[i]]);
         }
+        if command.status()?.success() {
+            Ok(())
+        } else {
+            Err(format!("{phase} failed").into())
+        }
+    };
+    if !ids_file(&filled).exists() {
+        std::fs::create_dir_all(&filled)?;
+        run("--fill", &filled)?;
     }
-    Ok(())
+    let copy = temporary.path().join("run");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(&filled)
+        .arg(&copy)
+        .status()?;
+    if !copied.success() {
+        return Err("copying the filled store failed".into());
+    }
+    run("--join", &copy)
 }
 
 fn ids_file(folder: &Path) -> PathBuf {
@@ -143,8 +171,18 @@ fn join(folder: &Path) -> Fallible<()> {
         .map(|chunk| <[u8; 16]>::try_from(chunk).expect("chunks of 16 bytes"));
     let event = EventId::from_bytes(chunks.next().ok_or("no event id")?);
     let ids: Vec<UserId> = chunks.map(UserId::from_bytes).collect();
-    let prasang = Prasang::open(Config::new(folder.join("data")).background_tasks(false))?;
-    let opened = memory();
+    let mut config = Config::new(folder.join("data")).background_tasks(false);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(mb) = args
+        .iter()
+        .position(|a| a == "--cache-mb")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|mb| mb.parse::<u64>().ok())
+    {
+        config = config.cache_bytes(mb * 1024 * 1024);
+    }
+    let prasang = Prasang::open(config)?;
+    let opened = process_memory("self");
 
     let started = Instant::now();
     std::thread::scope(|scope| -> Fallible<()> {
@@ -167,7 +205,7 @@ fn join(folder: &Path) -> Fallible<()> {
         Ok(())
     })?;
     let joined_in = started.elapsed();
-    let after_joins = memory();
+    let after_joins = process_memory("self");
 
     let started = Instant::now();
     let mut position_sum = 0u64;
@@ -182,7 +220,7 @@ fn join(folder: &Path) -> Fallible<()> {
         }
     }
     let read_in = started.elapsed();
-    let after_reads = memory();
+    let after_reads = process_memory("self");
     let admin = prasang.auth().system_actor();
     let numbers = prasang.waiting_room().numbers(&admin, event)?;
     drop(prasang);
@@ -217,20 +255,6 @@ fn join(folder: &Path) -> Fallible<()> {
         after_reads.0, after_reads.1
     );
     Ok(())
-}
-
-/// This process's resident memory now and at its peak, in MiB.
-fn memory() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| -> f64 {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0.0)
-            / 1024.0
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 /// Registers `name`, trying again while the password hashers are busy (they turn work away

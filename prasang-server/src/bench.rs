@@ -746,6 +746,19 @@ fn report_head(title: &str, setup: &str, args: &BenchArgs, unit: &str) {
     println!("|---|---|");
 }
 
+/// The last rows of a report: the store's integrity check and the hello-world ceiling.
+fn print_integrity_and_ceiling(integrity_ok: bool, hello: &LoadResult) {
+    println!(
+        "| verify_integrity (GET /api/v1/admin/integrity) | {} |",
+        if integrity_ok { "ok" } else { "FAILED" }
+    );
+    println!(
+        "| ceiling: hyper hello-world (req/s, p99 ms) | {:.0} ({:.2}) |",
+        hello.rate(),
+        hello.percentile(0.99)
+    );
+}
+
 /// The statuses of a run as `201: 10, 409: 3`.
 fn statuses(run: &LoadResult) -> String {
     run.statuses

@@ -164,6 +164,22 @@ async fn people_join_through_the_event_page_wait_on_a_self_refreshing_page_and_b
         "{waiting}"
     );
     assert_eq!(refresh_of(&waiting), Some(2));
+    // Updates can be turned off (WCAG 2.2.1), and on again.
+    let still_page = format!("{waiting_page}?still=1");
+    assert!(
+        waiting.contains(&format!("href=\"{still_page}\">Stop updating")),
+        "{waiting}"
+    );
+    let still = text(&bob.get(&still_page).await);
+    assert_eq!(refresh_of(&still), None);
+    assert!(
+        still.contains("number <strong>1</strong> in line"),
+        "{still}"
+    );
+    assert!(
+        still.contains(&format!("href=\"{waiting_page}\">Update every 2 seconds")),
+        "{still}"
+    );
 
     // Ada's turn: no reload, a link to book; the event page's form carries her pass.
     let admitted = text(&ada.get(&waiting_page).await);

@@ -9,6 +9,7 @@
 //! point reads (the room and the member).
 
 pub(crate) mod admission;
+pub(crate) mod arrivals;
 pub(crate) mod gate;
 pub(crate) mod lottery;
 pub(crate) mod pass;
@@ -23,15 +24,13 @@ use crate::error::{CommonError, ErrorInfo, domain_error};
 use crate::events::record as event_record;
 use crate::ids::{EventId, UserId};
 use crate::limits;
-use crate::log::{self, DomainEvent};
 use crate::store::{StoreError, abort, codec, finish, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
 
 use pass::PassClaims;
 use record::{
-    LATE, MemberRecord, MemberState, RoomRecord, Spot, StoredAdmission, StoredSettings, member_key,
-    queue_key, room_key,
+    MemberRecord, MemberState, RoomRecord, StoredAdmission, StoredSettings, member_key, room_key,
 };
 
 /// How a room admits people.
@@ -272,70 +271,15 @@ impl WaitingRoom<'_> {
     /// place is durable.
     pub fn join(&self, actor: &Actor, event: EventId) -> Result<QueueStatus, RoomError> {
         let user = actor.user_id();
-        let now = self.inner.now();
-        let store = &self.inner.store;
-        let key = member_key(event, user);
-        let trees = (
-            &store.waiting_rooms,
-            &store.room_queue,
-            &store.room_members,
-            &store.log,
-        );
-        let (room, member, joined) =
-            finish::<_, RoomError>(store.transaction(trees, |(rooms, queue, members, log)| {
-                let mut room: RoomRecord = match rooms.get(room_key(event))? {
-                    Some(bytes) => read_in_tx(&bytes)?,
-                    None => return Err(abort(RoomError::NotOpen)),
-                };
-                if !room.settings.enabled {
-                    return Err(abort(RoomError::NotOpen));
-                }
-                if let Some(bytes) = members.get(key)? {
-                    let member: MemberRecord = read_in_tx(&bytes)?;
-                    match member.state_at(now) {
-                        MemberState::Waiting | MemberState::Admitted { .. } => {
-                            return Ok((room, member, false));
-                        }
-                        MemberState::Spent { .. } | MemberState::Expired { .. } => {
-                            if matches!(member.state, MemberState::Admitted { .. }) {
-                                // Lapsed but not yet swept: the sweep will not meet it again.
-                                room.abandoned += 1;
-                            }
-                            let old = Spot {
-                                place: member.place,
-                                user,
-                            };
-                            queue.remove(&queue_key(event, old)[..])?;
-                        }
-                    }
-                }
-                let (place, ordinal) = if now < room.settings.on_sale_at && !room.early_closed {
-                    room.early += 1;
-                    (self.inner.rooms.lottery.draw(), 0)
-                } else {
-                    room.early_closed = true;
-                    room.late += 1;
-                    (LATE + room.late, room.early + room.late)
-                };
-                let member = MemberRecord {
-                    place,
-                    ordinal,
-                    joined_at: now,
-                    state: MemberState::Waiting,
-                };
-                queue.insert(&queue_key(event, Spot { place, user })[..], &[][..])?;
-                members.insert(&key[..], codec::write(&member))?;
-                rooms.insert(&room_key(event)[..], codec::write(&room))?;
-                log::append(log, now, &DomainEvent::QueueJoined { event, user })?;
-                Ok((room, member, true))
-            }))?;
-        if joined {
+        let joined = self.inner.rooms.arrivals.join(self.inner, event, user)?;
+        if joined.new_place {
             self.inner.committed_with_log()?;
         } else {
             // Their place may be the answer to a join not yet acknowledged.
-            store.durable()?;
+            self.inner.store.durable()?;
         }
-        self.status_of(event, user, &room, &member, now)
+        let now = self.inner.now();
+        self.status_of(event, user, &joined.room, &joined.member, now)
     }
 
     /// The caller's place in the event's room: two point reads.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use parking_lot::Mutex;
 
+use super::arrivals::Arrivals;
 use super::lottery::Lottery;
 use super::pass::PassKey;
 
@@ -14,6 +15,8 @@ pub(crate) struct RoomShared {
     /// One admission step at a time (the maintenance thread, or a caller of the public entry):
     /// a step scans the queue outside its transactions and must not race another.
     pub(crate) stepping: Mutex<()>,
+    /// Joins waiting to be written together.
+    pub(crate) arrivals: Arrivals,
 }
 
 impl RoomShared {
@@ -23,6 +26,7 @@ impl RoomShared {
             passes: PassKey::new(keys_dir),
             lottery: Lottery::new(seed),
             stepping: Mutex::new(()),
+            arrivals: Arrivals::default(),
         }
     }
 }

@@ -23,3 +23,24 @@ pub fn process_usage(pid: &str) -> (Duration, u64) {
         .unwrap_or(0);
     (Duration::from_millis(ticks * 10), written)
 }
+
+/// The resident memory of the process `pid` now and at its peak, in MiB (`VmRSS` and `VmHWM`
+/// of `/proc/<pid>/status`; zeros where /proc is missing). `"self"` names the calling process.
+pub fn process_memory(pid: &str) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mib = |name: &str| -> f64 {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (mib("VmRSS:"), mib("VmHWM:"))
+}

@@ -13,7 +13,7 @@ use prasang_http_client as client;
 
 use super::{
     BenchArgs, BenchError, MakeRequest, Measured, Servers, integrity_ok, measured, organizer_event,
-    report_head, seats, statuses, timed_get,
+    print_integrity_and_ceiling, report_head, seats, statuses, timed_get,
 };
 
 /// Runs the guests' sale and prints its report.
@@ -83,15 +83,7 @@ pub(super) async fn run(args: BenchArgs, n: usize) -> Result<(), BenchError> {
             "MISMATCH"
         }
     );
-    println!(
-        "| verify_integrity (GET /api/v1/admin/integrity) | {} |",
-        if integrity_ok { "ok" } else { "FAILED" }
-    );
-    println!(
-        "| ceiling: hyper hello-world (req/s, p99 ms) | {:.0} ({:.2}) |",
-        hello.rate(),
-        hello.percentile(0.99)
-    );
+    print_integrity_and_ceiling(integrity_ok, &hello);
     if !sold_ok || !integrity_ok {
         return Err("the guests' sale sold the wrong number of seats or broke integrity".into());
     }

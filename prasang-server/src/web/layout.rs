@@ -75,13 +75,27 @@ pub(crate) fn page_with(cx: &WebCx, status: StatusCode, title: &str, body: Marku
 }
 
 /// A page that reloads itself after `refresh` seconds, if given (`<meta http-equiv="refresh">`:
-/// live numbers and a place in a queue without JavaScript).
+/// live numbers and a place in a queue without JavaScript), saying so under `body` with a link
+/// that stops it (`?still=1`; WCAG 2.2.1: a person may turn a time limit off) and back.
 pub(crate) fn refreshing_page(
     cx: &WebCx,
     title: &str,
     body: Markup,
     refresh: Option<u64>,
 ) -> PageReply {
+    let still = cx.query("still").is_some();
+    let path = cx.here.split(['?', '#']).next().unwrap_or("/");
+    let body = html! {
+        (body)
+        @if let Some(seconds) = refresh {
+            @if still {
+                p.hint { "Automatic updates are off. " a href=(path) { "Update every " (seconds) " seconds" } }
+            } @else {
+                p.hint { "This page updates itself every " (seconds) " seconds. " a href=(format!("{path}?still=1")) { "Stop updating" } }
+            }
+        }
+    };
+    let refresh = refresh.filter(|_| !still);
     Ok(html(StatusCode::OK, shell(Some(cx), title, body, refresh)))
 }
 

@@ -167,8 +167,8 @@ pub(crate) fn show(cx: WebCx) -> BoxPage {
             @if let Some(status) = &status {
                 p.meta { (status.queue_length) " waiting · " (status.admitted) " admitted so far" }
             }
-            @if let Some(seconds) = refresh {
-                p.hint { "This page updates itself every " (seconds) " seconds; you may leave it and come back." }
+            @if refresh.is_some() {
+                p.hint { "You may leave this page and come back: your place is kept." }
             }
         };
         refreshing_page(&cx, &title, body, refresh)

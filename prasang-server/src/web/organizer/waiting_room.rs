@@ -60,9 +60,6 @@ pub(crate) fn page(cx: WebCx) -> BoxPage {
                     p { (summary(&event, &numbers.settings)) }
                     p { a.button href=(format!("{}/settings", path(id))) { "Change the settings" } }
                     (numbers_list(&event, numbers))
-                    @if on {
-                        p.hint { "These numbers update every " (NUMBERS_REFRESH) " seconds." }
-                    }
                 }
             }
         };
