@@ -23,6 +23,19 @@ pub(crate) fn append(prasang: &Prasang, event: crate::log::DomainEvent) {
         .expect("append");
 }
 
+/// A temporary store without background threads whose clock starts at `start` and moves only
+/// when the test moves it.
+pub(crate) fn on_manual_clock(start: Timestamp) -> (Prasang, crate::ManualClock) {
+    let clock = crate::ManualClock::new(start);
+    let config = crate::Config::temporary()
+        .clock(clock.clone())
+        .background_tasks(false);
+    (
+        Prasang::open(config).expect("open a temporary store"),
+        clock,
+    )
+}
+
 /// Forgets everything the analytics consumer folded (its aggregates and every cursor), so the
 /// next round folds the whole log again: tests compare that replay with the incremental result.
 pub(crate) fn forget_analytics(prasang: &Prasang) {

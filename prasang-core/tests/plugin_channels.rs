@@ -192,3 +192,64 @@ fn a_guests_confirmation_and_sign_in_link_arrive_by_email_with_a_link_that_opens
     assert_ne!(fresh, token);
     assert!(world.prasang.guests().open(&fresh).is_ok());
 }
+
+#[test]
+fn an_admitted_person_is_mailed_until_when_on_the_events_clock_and_the_waiting_page() {
+    use prasang_core::users::Role;
+    use prasang_core::waiting_room::{AdmissionRate, RoomSettings};
+    const MINUTE: std::time::Duration = std::time::Duration::from_secs(60);
+
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let settings = ChannelSettings::outbox(plugin_support::plugins_dir(), &outbox);
+    let (world, _) = world_with(&settings);
+    let prasang = &world.prasang;
+    let olga = world.user("Olga", Role::Organizer);
+    let [ada, bob] = ["Ada", "Bob"].map(|name| world.user(name, Role::Attendee));
+    let mut new = common::new_event(5, 0, 2);
+    new.time_zone = Some("Asia/Kolkata".into());
+    let event = prasang.events().create(&olga, new).unwrap();
+    let room = RoomSettings {
+        enabled: true,
+        on_sale_at: common::START.plus(MINUTE),
+        admission: AdmissionRate::PerMinute(1),
+        pass_minutes: 10,
+    };
+    prasang
+        .waiting_room()
+        .configure(&olga, event.id, room)
+        .unwrap();
+    prasang.waiting_room().join(&ada, event.id).unwrap();
+    prasang.run_notifications_once().unwrap();
+    assert!(
+        emails(&outbox).is_empty(),
+        "nobody is admitted before the sale"
+    );
+
+    // 2030-01-01 00:02 UTC: Ada's pass stands 10 minutes, to 00:12 UTC, 05:42 in Kolkata.
+    world.clock.advance(2 * MINUTE);
+    assert_eq!(prasang.waiting_room().admit_due().unwrap(), 1);
+    prasang.run_notifications_once().unwrap();
+    let mails = emails(&outbox);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert!(mail.starts_with("Hello Ada,"), "{mail}");
+    assert!(mail.contains("It is your turn"), "{mail}");
+    assert!(mail.lines().any(|line| line == "  RustConf"), "{mail}");
+    assert!(
+        mail.contains("Book before: Tue 1 Jan 2030, 05:42 IST (UTC+05:30)"),
+        "{mail}"
+    );
+    let page = format!("http://127.0.0.1:8080/events/{}/waiting-room", event.id);
+    assert!(mail.contains(&format!("Book now: {page}")), "{mail}");
+
+    // Bob is admitted next, but the notifier gets to it only after his pass lapsed: a pass
+    // he can no longer use is not told.
+    prasang.waiting_room().join(&bob, event.id).unwrap();
+    world.clock.advance(2 * MINUTE);
+    assert_eq!(prasang.waiting_room().admit_due().unwrap(), 1);
+    world.clock.advance(11 * MINUTE);
+    let late = prasang.run_notifications_once().unwrap();
+    assert_eq!(late.created, 0, "{late:?}");
+    assert_eq!(emails(&outbox).len(), 1);
+}

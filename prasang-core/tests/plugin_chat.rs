@@ -60,14 +60,16 @@ fn chat_plugin_posts_a_slack_compatible_message() {
 }
 
 #[test]
-fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
+fn offers_messages_and_queue_admissions_are_short_with_the_deadline_and_the_link() {
     let sink = HttpSink::start();
     let (_outbox, chat) = chat_posting_to(&sink, "/x");
     chat.deliver(&prasang_test_sinks::sample::waitlist_offer(45, "chat"))
         .unwrap();
     chat.deliver(&prasang_test_sinks::sample::organizer_message(46, "chat"))
         .unwrap();
-    let requests = sink.wait_for(2);
+    chat.deliver(&prasang_test_sinks::sample::queue_admitted(47, "chat"))
+        .unwrap();
+    let requests = sink.wait_for(3);
     let bodies: Vec<serde_json::Value> = requests
         .iter()
         .map(|request| serde_json::from_slice(&request.body).unwrap())
@@ -104,6 +106,19 @@ fn offers_and_organizer_messages_are_short_with_the_deadline_and_the_link() {
              &lt;a href=\"https://evil.example\"&gt;bring this&lt;/a&gt;"
         ),
         "{message}"
+    );
+
+    assert_eq!(
+        bodies[2]["text"],
+        "Ada Lovelace was let through the waiting room for *Rust &amp; Wasm Night*"
+    );
+    let admitted = details(&bodies[2]);
+    let page = prasang_test_sinks::sample::WAITING_ROOM_URL;
+    assert!(
+        admitted.ends_with(&format!(
+            "\nMay book until Mon 30 Nov 2026, 20:00 IST (UTC+05:30) · <{page}|Book now>"
+        )),
+        "{admitted}"
     );
 }
 

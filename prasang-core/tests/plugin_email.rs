@@ -271,18 +271,19 @@ fn a_0_1_plugin_is_skipped_for_feedback_requests_and_still_gets_the_kinds_it_kno
     );
 }
 
-/// The kit's waiting-list offer, organizer message and guest's sign-in link, as log entry 45
-/// makes them for `channel`.
-fn kinds_of_0_3(channel: &str) -> [prasang_core::notify::Notification; 3] {
+/// The kit's waiting-list offer, organizer message, guest's sign-in link and waiting room
+/// admission, as log entry 45 makes them for `channel`.
+fn kinds_of_0_3(channel: &str) -> [prasang_core::notify::Notification; 4] {
     [
         prasang_test_sinks::sample::waitlist_offer(45, channel),
         prasang_test_sinks::sample::organizer_message(45, channel),
         prasang_test_sinks::sample::guest_access(45, channel),
+        prasang_test_sinks::sample::queue_admitted(45, channel),
     ]
 }
 
 #[test]
-fn plugins_before_0_3_are_skipped_for_waitlist_offers_organizer_messages_and_sign_in_links() {
+fn plugins_before_0_3_are_skipped_for_offers_messages_sign_in_links_and_queue_admissions() {
     let data = tempfile::tempdir().unwrap();
     let host = PluginHost::new(HostServices::outbox(data.path().join("outbox"))).unwrap();
     for version in ["0.1.0", "0.2.0"] {
@@ -318,7 +319,7 @@ fn plugins_before_0_3_are_skipped_for_waitlist_offers_organizer_messages_and_sig
 
 #[test]
 fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_accept_link() {
-    let [offer, _, _] = kinds_of_0_3("email");
+    let [offer, _, _, _] = kinds_of_0_3("email");
     let bytes = mailed(&offer);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
@@ -347,7 +348,7 @@ fn a_waitlist_offer_is_mailed_with_its_deadline_on_the_events_clock_and_the_acce
 
 #[test]
 fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
-    let [_, written, _] = kinds_of_0_3("email");
+    let [_, written, _, _] = kinds_of_0_3("email");
     let bytes = mailed(&written);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
@@ -379,7 +380,7 @@ fn an_organizers_message_is_mailed_as_theirs_and_its_markup_arrives_as_text() {
 
 #[test]
 fn a_guests_sign_in_link_is_mailed_whole_with_its_expiry_on_the_events_clock() {
-    let [_, _, access] = kinds_of_0_3("email");
+    let [_, _, access, _] = kinds_of_0_3("email");
     let bytes = mailed(&access);
     let message = MessageParser::default().parse(&bytes).unwrap();
     assert_eq!(
@@ -410,6 +411,28 @@ fn a_guests_sign_in_link_is_mailed_whole_with_its_expiry_on_the_events_clock() {
     assert!(receipt.detail.starts_with("skipped:"), "{receipt:?}");
     let outbox = std::fs::read_dir(data.path().join("outbox")).ok();
     assert!(outbox.is_none_or(|mut files| files.next().is_none()));
+}
+
+#[test]
+fn a_queue_admission_is_mailed_with_the_passs_expiry_on_the_events_clock_and_the_page() {
+    let [_, _, _, admitted] = kinds_of_0_3("email");
+    let bytes = mailed(&admitted);
+    let message = MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        message.subject(),
+        Some("Your turn to book: Rust & Wasm Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)")
+    );
+    // 14:30 UTC, on Kolkata's clock as the host's tz database computes it.
+    let text = message.body_text(0).unwrap();
+    assert!(
+        text.contains("Book before: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+        "{text}"
+    );
+    let page = prasang_test_sinks::sample::WAITING_ROOM_URL;
+    assert!(text.contains(&format!("Book now: {page}")), "{text}");
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(&format!("<a href=\"{page}\"")), "{html}");
+    assert_eq!(message.attachments().count(), 0);
 }
 
 #[test]

@@ -76,6 +76,19 @@ fn example_sms_plugin_posts_to_its_gateway() {
         "{body}"
     );
 
+    // A waiting room's admission: the pass's expiry on the event's clock and the whole link.
+    sms.deliver(&prasang_test_sinks::sample::queue_admitted(48, "sms"))
+        .unwrap();
+    let requests = gateway.wait_for(4);
+    let body: serde_json::Value = serde_json::from_slice(&requests[3].body).unwrap();
+    assert_eq!(
+        body["text"],
+        format!(
+            "Your turn to book Rust & Wasm Night. Book by 30 Nov 20:00 IST: {}",
+            prasang_test_sinks::sample::WAITING_ROOM_URL
+        )
+    );
+
     // A gateway that rejects the request for good makes a permanent failure.
     gateway.answer_with(400);
     let error = sms.deliver(&notification).unwrap_err();

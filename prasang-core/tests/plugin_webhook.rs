@@ -118,7 +118,7 @@ fn webhook_is_signed_and_carries_the_idempotency_key() {
 }
 
 #[test]
-fn offers_and_organizer_messages_are_posted_with_their_fields() {
+fn offers_organizer_messages_and_queue_admissions_are_posted_with_their_fields() {
     let sink = HttpSink::start();
     let (_outbox, host) = plugin_support::outbox_host();
     let channel = webhook(&host, &sink, true);
@@ -130,7 +130,10 @@ fn offers_and_organizer_messages_are_posted_with_their_fields() {
             46, "webhook",
         ))
         .unwrap();
-    let requests = sink.wait_for(2);
+    channel
+        .deliver(&prasang_test_sinks::sample::queue_admitted(47, "webhook"))
+        .unwrap();
+    let requests = sink.wait_for(3);
     let bodies: Vec<serde_json::Value> = requests
         .iter()
         .map(|request| {
@@ -164,6 +167,18 @@ fn offers_and_organizer_messages_are_posted_with_their_fields() {
         bodies[1]
     );
     assert_eq!(bodies[1]["data"]["offer"], serde_json::Value::Null);
+
+    assert_eq!(bodies[2]["type"], "queue.admitted");
+    // The pass's expiry in UTC and on Kolkata's clock, and the waiting page.
+    assert_eq!(
+        bodies[2]["data"]["queue_pass"],
+        serde_json::json!({
+            "expires_at": "2026-11-30T14:30:00Z",
+            "expires_at_local": "2026-11-30T20:00:00+05:30",
+            "url": prasang_test_sinks::sample::WAITING_ROOM_URL,
+        })
+    );
+    assert_eq!(bodies[0]["data"]["queue_pass"], serde_json::Value::Null);
 }
 
 #[test]

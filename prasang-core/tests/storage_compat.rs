@@ -450,8 +450,9 @@ fn read_as_utc(mut view: Value) -> Value {
     view
 }
 
-/// Checks the deliveries of every fixture (all recorded before the waiting list and organizer
-/// messages) read with no offer and no subject, and drops those fields.
+/// Checks the deliveries of every fixture (all recorded before the waiting list, organizer
+/// messages and waiting rooms) read with no offer, no subject and no queue pass, and drops
+/// those fields.
 fn without_offers_or_subjects(mut view: Value) -> Value {
     let deliveries = view["deliveries"].as_array_mut().expect("deliveries");
     for delivery in deliveries {
@@ -460,6 +461,7 @@ fn without_offers_or_subjects(mut view: Value) -> Value {
             .expect("a notification");
         assert_eq!(notification.remove("offer"), Some(Value::Null));
         assert_eq!(notification.remove("subject"), Some(Value::Null));
+        assert_eq!(notification.remove("queue_pass"), Some(Value::Null));
     }
     without_guests_or_names(view)
 }

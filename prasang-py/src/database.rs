@@ -425,6 +425,13 @@ impl Database {
         reports::waitlist_length(&self.read(py, |p, a| p.analytics().waitlist_length(a, event))?)
     }
 
+    /// One `event`'s waiting room per minute on its local clock: the people who joined and
+    /// were admitted in each minute, and the queue at its end.
+    fn waiting_room(&self, py: Python<'_>, event: &str) -> PyResult<Table> {
+        let event = event_id(py, event)?;
+        reports::waiting_room(&self.read(py, |p, a| p.analytics().waiting_room(a, event))?)
+    }
+
     // ---- raw tables ----------------------------------------------------------------------
 
     /// Every event (any status) with seat counters and rating.

@@ -2,8 +2,8 @@
 
 use prasang_core::analytics::{
     AgeGroup, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
-    ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity, RatingsByGroup, Revenue, Sales,
-    TopEvents, Trends, WaitlistLength, WaitlistTotals,
+    ByTicketType, CurrencyTotals, Demographics, Funnel, Popularity, QueueOverTime, RatingsByGroup,
+    Revenue, Sales, TopEvents, Trends, WaitlistLength, WaitlistTotals,
 };
 use prasang_core::users::Gender;
 use pyo3::PyResult;
@@ -277,5 +277,22 @@ pub(crate) fn waitlist_length(r: &WaitlistLength) -> PyResult<Table> {
             .int("accepted", column(|h| h.accepted))
             .int("declined", column(|h| h.declined))
             .int("expired", column(|h| h.expired)),
+    )
+}
+
+/// The waiting room per minute on the event's local clock: the minute's local start (RFC 3339
+/// with its offset), its `YYYY-MM-DD HH:MM`, the joins and admissions in it and the queue at
+/// its end.
+pub(crate) fn waiting_room(r: &QueueOverTime) -> PyResult<Table> {
+    let rows = &r.rows;
+    let column =
+        |f: fn(&prasang_core::analytics::QueueMinute) -> u64| rows.iter().map(move |m| count(f(m)));
+    Table::new(
+        Columns::default()
+            .text("starts_at", rows.iter().map(|m| m.starts_at.as_str()))
+            .text("time", rows.iter().map(|m| m.time.as_str()))
+            .int("joined", column(|m| m.joined))
+            .int("admitted", column(|m| m.admitted))
+            .int("waiting", column(|m| m.waiting)),
     )
 }

@@ -21,7 +21,7 @@ SECRETS = ["guestmail", "guest.example", "Gita", "Guestname", "Seatholder"]
 
 # Reports over one event (those that need it) or the whole store.
 EVENT_REPORTS = ["by_ticket_type", "by_promo_code", "attendance_by_ticket_type", "arrivals",
-                 "waitlist_length"]
+                 "waitlist_length", "waiting_room"]
 SCOPED_REPORTS = ["popularity", "demographics", "ratings_by_group", "trends", "funnel",
                   "revenue", "attendance", "attendance_by_group", "waitlist_totals"]
 
@@ -72,7 +72,7 @@ def test_a_guests_address_and_the_names_on_seats_are_in_no_table_or_report():
         for name, table in tables.items():
             rows = pa.table(table).to_pylist()
             assert rows or name in {"check_ins", "waitlist", "messages", "feedback",
-                                    "by_promo_code", "arrivals", "waitlist_length",
+                                    "by_promo_code", "arrivals", "waitlist_length", "waiting_room",
                                     "ratings_by_group", "promo_codes"}, name
             for row in rows:
                 for text in strings(list(row.values())):

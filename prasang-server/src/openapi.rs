@@ -57,7 +57,8 @@ fn schemas() -> Value {
     let role = json!({ "enum": ["attendee", "organizer", "admin"] });
     let kind = json!({ "enum": ["ticket_booked", "ticket_pending", "ticket_cancelled",
         "ticket_expired", "event_updated", "event_cancelled", "feedback_reply", "feedback_request",
-        "waitlist_offer", "organizer_message", "guest_access"] });
+        "waitlist_offer", "organizer_message", "guest_access",
+        "queue_admitted"] });
     let attendee_names = json!({ "enum": ["not_asked", "optional", "required"],
         "description": "whether bookings give a name per seat" });
     json!({
@@ -463,7 +464,12 @@ mod tests {
             }
         }
         assert!(doc["paths"]["/api/v1/analytics/top-events"]["get"].is_object());
-        for report in ["attendance-by-ticket-type", "arrivals", "waitlist-length"] {
+        for report in [
+            "attendance-by-ticket-type",
+            "arrivals",
+            "waitlist-length",
+            "waiting-room",
+        ] {
             let path = format!("/api/v1/events/{{id}}/analytics/{report}");
             assert!(doc["paths"][&path]["get"].is_object(), "{path}");
         }

@@ -1156,6 +1156,17 @@ const API: &[Route] = &[
     .bearer()
     .query(&["format"])
     .returns(200, Some("WaitlistLength")),
+    Route::new(
+        "GET",
+        "/api/v1/events/{id}/analytics/waiting-room",
+        handler!(analytics::waiting_room),
+        "eventAnalyticsWaitingRoom",
+        "analytics",
+        "The waiting room per minute on the event's local clock: joins, admissions and the queue's length (its organizer and admins)",
+    )
+    .bearer()
+    .query(&["format"])
+    .returns(200, Some("QueueOverTime")),
 ];
 
 /// A report over the caller's events and the same report over one event: the two differ only in

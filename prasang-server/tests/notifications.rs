@@ -583,3 +583,49 @@ async fn a_waitlist_offer_and_an_organizers_message_reach_the_waiting_person_by_
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admission_from_the_waiting_room_is_mailed_with_the_pass_expiry_and_the_waiting_page() {
+    let data = tempfile::tempdir().unwrap();
+    let outbox = data.path().join("outbox");
+    let app = spawn_with_plugins(&outbox).await;
+    let organizer = app.user("olga@example.org", "organizer").await;
+    let waiting = app.user("wren@example.org", "attendee").await;
+    let body = json!({ "title": "Sitar night", "location": "Hall", "time_zone": "Asia/Kolkata",
+        "starts_at": common::now_plus_days(1), "ends_at": common::now_plus_days(2),
+        "capacity": 10, "price_minor": 0 });
+    let created = app.create_event(&organizer, &body).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.json());
+    let event = created.json()["id"].as_str().unwrap().to_owned();
+    // The sale is open and the room admits as fast as passes are spent.
+    let room = format!("/api/v1/events/{event}/waiting-room");
+    let settings = json!({ "enabled": true, "on_sale_at": app.prasang.now(),
+        "admission": "automatic", "pass_minutes": 10 });
+    let opened = app.put(&room, Some(&organizer), &settings).await;
+    assert_eq!(opened.status, StatusCode::OK, "{:?}", opened.json());
+    let joined = app
+        .post(&format!("{room}/join"), Some(&waiting), &json!({}))
+        .await;
+    assert_eq!(joined.status, StatusCode::OK, "{:?}", joined.json());
+    // The maintenance thread admits within a second; this step may find nobody left to admit.
+    app.prasang
+        .waiting_room()
+        .admit_due()
+        .expect("admission step");
+
+    assert_eq!(sent_kinds(&app, &waiting, 1).await, ["queue_admitted"]);
+    let mails = mails_to(
+        &outbox,
+        "wren@example.org",
+        "Your turn to book: Sitar night, ",
+    );
+    assert_eq!(mails.len(), 1);
+    let mail = MessageParser::default().parse(&mails[0]).unwrap();
+    let text = mail.body_text(0).unwrap();
+    // Until when on the event's clock, and the page where the signed-in person books.
+    assert!(text.contains("Book before: "), "{text}");
+    assert!(text.contains("IST (UTC+05:30)\r\n  Book now: "), "{text}");
+    let page = format!("http://127.0.0.1:8080/events/{event}/waiting-room");
+    assert!(text.contains(&format!("Book now: {page}")), "{text}");
+    app.stop().await;
+}

@@ -22,8 +22,9 @@
 //! {"sender":"PRASANG","recipient_ref":"<user id>","text":"Booked: 2 × Adult for ..."}
 //! ```
 //!
-//! A waiting-list offer must arrive with its link whole, so its text is built to fit: the
-//! deadline (short, on the event's clock) and the link are kept, the event's title gives way.
+//! A waiting-list offer and a waiting room's admission must arrive with their link whole, so
+//! their text is built to fit: the deadline (short, on the event's clock) and the link are
+//! kept, the event's title gives way.
 //!
 //! A guest's sign-in link (`guest-access`) is not sent: its token alone is 140 characters, so
 //! with the server's address it cannot arrive whole in one SMS, and a cut link is useless. (The
@@ -34,7 +35,7 @@ use prasang_plugin_sdk::text::{one_line, shorten};
 use prasang_plugin_sdk::time::{human_local, short_local};
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, access, config, host,
-    log, ticket, waitlist,
+    log, queue, ticket, waitlist,
 };
 
 /// SMS texts longer than this are split (and billed) in parts; keep to one.
@@ -90,9 +91,9 @@ prasang_plugin_sdk::export_plugin!(Sms);
 
 /// The SMS text, at most 160 characters.
 pub fn text(n: &Notification) -> String {
-    match (n.kind, &n.offer) {
+    match (n.kind, &n.offer, &n.queue_pass) {
         // The link must arrive whole: the title is what gives way.
-        (NotificationKind::WaitlistOffer, Some(offer)) => fit(
+        (NotificationKind::WaitlistOffer, Some(offer), _) => fit(
             &format!(
                 "Seats for you: {}, {}",
                 waitlist::seats(offer),
@@ -103,6 +104,10 @@ pub fn text(n: &Notification) -> String {
                 short_local(&offer.deadline_local),
                 offer.accept_url
             ),
+        ),
+        (NotificationKind::QueueAdmitted, _, Some(pass)) => fit(
+            &format!("Your turn to book {}", n.event.title),
+            &format!(". Book by {}: {}", queue::until_short(pass), pass.url),
         ),
         _ => shorten(&full_text(n), MAX_CHARS),
     }
@@ -157,6 +162,7 @@ fn full_text(n: &Notification) -> String {
         )),
         // Never sent (see `Sms::deliver`), and never with the link.
         NotificationKind::GuestAccess => format!("Your sign-in link for {title} is by e-mail."),
+        NotificationKind::QueueAdmitted => format!("Your turn to book {title}. See your e-mail."),
     }
 }
 
@@ -207,6 +213,26 @@ mod tests {
         assert!(
             long.starts_with("Seats for you: 2 × Adult, Rust Rust ")
                 && long.ends_with(&format!("…. Accept by 30 Nov 20:00 IST: {ACCEPT_URL}")),
+            "{long}"
+        );
+    }
+
+    #[test]
+    fn a_queue_admission_keeps_its_expiry_and_whole_link_and_shortens_the_title() {
+        use prasang_plugin_sdk::testing::{WAITING_ROOM_URL, queue_admitted};
+        let mut n = queue_admitted();
+        assert_eq!(
+            text(&n),
+            format!(
+                "Your turn to book Rust & <Wasm> Night. Book by 30 Nov 20:00 IST: \
+                 {WAITING_ROOM_URL}"
+            )
+        );
+        n.event.title = "Rust ".repeat(40);
+        let long = text(&n);
+        assert_eq!(long.chars().count(), MAX_CHARS, "{long}");
+        assert!(
+            long.ends_with(&format!("…. Book by 30 Nov 20:00 IST: {WAITING_ROOM_URL}")),
             "{long}"
         );
     }

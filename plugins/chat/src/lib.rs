@@ -11,7 +11,7 @@ use prasang_plugin_sdk::ticket::{line, money, promo};
 use prasang_plugin_sdk::time::human_local;
 use prasang_plugin_sdk::{
     ChannelPlugin, DeliveryError, Notification, NotificationKind, Receipt, access, config, host,
-    waitlist,
+    queue, waitlist,
 };
 use serde_json::{Value, json};
 
@@ -81,6 +81,9 @@ pub fn headline(n: &Notification) -> String {
         },
         // Never posted (see `deliver`); and never with the link.
         NotificationKind::GuestAccess => format!("{who} asked for a sign-in link"),
+        NotificationKind::QueueAdmitted => {
+            format!("{who} was let through the waiting room for *{title}*")
+        }
     }
 }
 
@@ -102,6 +105,14 @@ fn quote(text: &str) -> String {
         .map(|line| format!("> {line}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `url` as a Slack link saying `label` when it is a web address; as text otherwise.
+fn link(url: &str, label: &str) -> String {
+    match web_link(url) {
+        Some(url) => format!("<{}|{label}>", escape(url)),
+        None => escape(url),
+    }
 }
 
 /// The Slack incoming-webhook payload.
@@ -132,12 +143,12 @@ pub fn message(n: &Notification, username: Option<&str>) -> Value {
     if let Some(offer) = &n.offer {
         let deadline = escape(&waitlist::deadline(offer));
         details.push_str(&format!("\nHeld until {deadline} · "));
-        // Linked only when it is a web address; shown as text otherwise.
-        let reply = match web_link(&offer.accept_url) {
-            Some(url) => format!("<{}|Accept or decline>", escape(url)),
-            None => escape(&offer.accept_url),
-        };
-        details.push_str(&reply);
+        details.push_str(&link(&offer.accept_url, "Accept or decline"));
+    }
+    if let Some(pass) = &n.queue_pass {
+        let until = escape(&queue::until(pass));
+        details.push_str(&format!("\nMay book until {until} · "));
+        details.push_str(&link(&pass.url, "Book now"));
     }
     if let Some(message) = &n.message {
         details.push_str(&format!("\n{}", quote(message)));
@@ -179,6 +190,22 @@ mod tests {
         assert!(
             details(&payload).ends_with(&format!(
                 "\nHeld until Mon 30 Nov 2026, 20:00 IST (UTC+05:30) · <{url}|Accept or decline>"
+            )),
+            "{payload}"
+        );
+    }
+
+    #[test]
+    fn queue_admissions_show_until_when_on_the_events_clock_and_the_waiting_page() {
+        let payload = message(&prasang_plugin_sdk::testing::queue_admitted(), None);
+        assert_eq!(
+            payload["text"],
+            "Ada Lovelace was let through the waiting room for *Rust &amp; &lt;Wasm&gt; Night*"
+        );
+        let url = prasang_plugin_sdk::testing::WAITING_ROOM_URL;
+        assert!(
+            details(&payload).ends_with(&format!(
+                "\nMay book until Mon 30 Nov 2026, 20:00 IST (UTC+05:30) · <{url}|Book now>"
             )),
             "{payload}"
         );

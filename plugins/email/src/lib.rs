@@ -98,8 +98,8 @@ mod tests {
     use super::*;
     use prasang_plugin_sdk::TicketStatus;
     use prasang_plugin_sdk::testing::{
-        ACCEPT_URL, ACCESS_URL, booked_in_kolkata, booked_notification, guest_access, guest_booked,
-        organizer_message, waitlist_offer,
+        ACCEPT_URL, ACCESS_URL, WAITING_ROOM_URL, booked_in_kolkata, booked_notification,
+        guest_access, guest_booked, organizer_message, queue_admitted, waitlist_offer,
     };
 
     /// A stand-in for the host's QR code drawing: the text's bytes after a marker.
@@ -277,6 +277,48 @@ mod tests {
             "{html}"
         );
         assert!(email.attachments.is_empty(), "no calendar, no codes");
+    }
+
+    #[test]
+    fn a_queue_admission_says_until_when_on_the_events_clock_and_links_the_waiting_page() {
+        let email = compose(&queue_admitted(), &render::Settings::default());
+        assert_eq!(
+            email.subject,
+            "Your turn to book: Rust & <Wasm> Night, Tue 1 Dec 2026, 18:30 IST (UTC+05:30)"
+        );
+        let text = &email.text_body;
+        assert!(
+            text.contains(
+                "the waiting room let you through and you can book until Mon 30 Nov 2026, \
+                 20:00 IST (UTC+05:30)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  Book before: Mon 30 Nov 2026, 20:00 IST (UTC+05:30)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\n  Book now: {WAITING_ROOM_URL}\n")),
+            "{text}"
+        );
+        assert!(!text.contains("14:30"), "no UTC expiry in {text}");
+        let html = email.html_body.expect("an HTML body");
+        assert!(
+            html.contains(&format!("<a href=\"{WAITING_ROOM_URL}\"")),
+            "the link in {html}"
+        );
+        assert!(
+            html.contains("Mon 30 Nov 2026, 20:00 IST (UTC+05:30)"),
+            "{html}"
+        );
+        assert!(email.attachments.is_empty(), "no calendar, no codes");
+
+        let mut n = queue_admitted();
+        n.queue_pass.as_mut().expect("a pass").url = "javascript:alert(1)".into();
+        let html = compose(&n, &render::Settings::default()).html_body;
+        let html = html.expect("an HTML body");
+        assert!(!html.contains("href=\"javascript"), "{html}");
     }
 
     #[test]

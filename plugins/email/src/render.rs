@@ -3,7 +3,7 @@
 use prasang_plugin_sdk::text::{one_line, web_link};
 use prasang_plugin_sdk::ticket::{line, money, promo, seat};
 use prasang_plugin_sdk::time::{UtcDateTime, human_local};
-use prasang_plugin_sdk::{Access, Notification, NotificationKind, access, waitlist};
+use prasang_plugin_sdk::{Access, Notification, NotificationKind, access, queue, waitlist};
 
 const TEXT_TEMPLATE: &str = include_str!("../templates/message.txt");
 const HTML_TEMPLATE: &str = include_str!("../templates/message.html");
@@ -98,6 +98,7 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
              without the link."
                 .to_owned(),
         ),
+        NotificationKind::QueueAdmitted => ("Your turn to book", queue_headline(n)),
     };
     let subject = match (n.kind, &n.subject) {
         // The organizer's own subject, marked as theirs; on one line, as a header must be.
@@ -147,6 +148,15 @@ pub fn render(n: &Notification, settings: &Settings) -> Rendered {
         html_details.push_str(&row("Held until", &escape(&deadline)));
         let accept = link(&offer.accept_url, "Accept or decline the offer");
         html_details.push_str(&row("Reply", &accept));
+    }
+    if let Some(pass) = &n.queue_pass {
+        let until = queue::until(pass);
+        text_details.push_str(&format!(
+            "  Book before: {until}\n  Book now: {}\n",
+            pass.url
+        ));
+        html_details.push_str(&row("Book before", &escape(&until)));
+        html_details.push_str(&row("Book now", &link(&pass.url, "Go on to book")));
     }
     if let Some(access) = &n.access {
         let (text, html) = access_rows(n.kind, access);
@@ -246,6 +256,19 @@ fn offer_headline(n: &Notification) -> String {
             waitlist::deadline(offer)
         ),
         None => "Seats came free and you are next on the waiting list.".to_owned(),
+    }
+}
+
+/// What a `queue-admitted` e-mail says first: it is their turn, until when on the event's
+/// clock, and what happens after it.
+fn queue_headline(n: &Notification) -> String {
+    match &n.queue_pass {
+        Some(pass) => format!(
+            "It is your turn: the waiting room let you through and you can book until {}. \
+             Sign in and book before then; after it, your pass lapses.",
+            queue::until(pass)
+        ),
+        None => "It is your turn: the waiting room let you through.".to_owned(),
     }
 }
 

@@ -50,8 +50,8 @@ static HEAP: heap::BumpHeap<heap::LinearMemory> = heap::BumpHeap::new(heap::Line
 
 pub use bindings::prasang::channel::types::{
     Access, Admission, Attachment, DeliveryError, Email, EventStatus, EventSummary, HostError,
-    HttpRequest, HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer, Receipt,
-    Recipient, TicketLine, TicketStatus, TicketSummary,
+    HttpRequest, HttpResponse, LocalTime, Mailbox, Notification, NotificationKind, Offer,
+    QueuePass, Receipt, Recipient, TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The version of the `prasang:channel` WIT package this SDK builds plugins for. Put it in the
@@ -198,6 +198,7 @@ pub mod config {
 }
 
 pub mod access;
+pub mod queue;
 pub mod text;
 pub mod ticket;
 pub mod time;

@@ -2,7 +2,7 @@
 
 use crate::{
     Access, Admission, EventStatus, EventSummary, LocalTime, Notification, NotificationKind, Offer,
-    Recipient, TicketLine, TicketStatus, TicketSummary,
+    QueuePass, Recipient, TicketLine, TicketStatus, TicketSummary,
 };
 
 /// The wall-clock time `hour:minute` on Tuesday 1 Dec 2026 at `offset` (seconds, text), as the
@@ -57,6 +57,24 @@ pub fn guest_access() -> Notification {
         url: ACCESS_URL.into(),
         expires_at: 1_796_049_000_000,
         expires_at_local: on_30_nov_2026_20_00_ist(),
+    });
+    n
+}
+
+/// The waiting page of [`queue_admitted`]'s concert.
+pub const WAITING_ROOM_URL: &str =
+    "https://tickets.example.org/events/01JEVENT00000000000000000/waiting-room";
+
+/// The waiting room of [`booked_in_kolkata`]'s concert let Ada through: her pass stands until
+/// Monday 30 Nov 2026, 20:00 in Kolkata (14:30 UTC), and she books from [`WAITING_ROOM_URL`].
+pub fn queue_admitted() -> Notification {
+    let mut n = booked_in_kolkata();
+    n.kind = NotificationKind::QueueAdmitted;
+    n.ticket = None;
+    n.queue_pass = Some(QueuePass {
+        expires_at: 1_796_049_000_000,
+        expires_at_local: on_30_nov_2026_20_00_ist(),
+        url: WAITING_ROOM_URL.into(),
     });
     n
 }
@@ -153,6 +171,7 @@ pub fn booked_notification() -> Notification {
         offer: None,
         subject: None,
         access: None,
+        queue_pass: None,
     }
 }
 

@@ -5,8 +5,8 @@ use prasang_core::auth::Actor;
 use prasang_core::events::EventStatus;
 use prasang_core::events::NewEvent;
 use prasang_core::notify::{
-    AccessLink, EventSummary, Notification, NotificationKind, OfferSummary, Recipient,
-    SeatAdmission, TicketLineSummary, TicketSummary,
+    AccessLink, EventSummary, Notification, NotificationKind, OfferSummary, QueuePassSummary,
+    Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
 };
 use prasang_core::tickets::TicketStatus;
 use prasang_core::users::{Gender, NewUser, Role};
@@ -58,6 +58,7 @@ pub fn booked(log_seq: u64, channel: &str) -> Notification {
         offer: None,
         subject: None,
         access: None,
+        queue_pass: None,
     }
 }
 
@@ -85,6 +86,24 @@ pub fn waitlist_offer(log_seq: u64, channel: &str) -> Notification {
         ticket_type: "Adult".into(),
         deadline: Timestamp::from_millis(1_796_049_000_000),
         accept_url: ACCEPT_URL.into(),
+    });
+    notification
+}
+
+/// The waiting page [`queue_admitted`] links to on a server whose public address is
+/// `https://tickets.example.org`.
+pub const WAITING_ROOM_URL: &str =
+    "https://tickets.example.org/events/01JBQ8ZK3N2V4W6X8Y0A2C4E6H/waiting-room";
+
+/// The waiting room of [`booked_in_kolkata`]'s event admitted Ada: her pass stands until Mon
+/// 30 Nov 2026, 20:00 in Kolkata (14:30 UTC); she books from [`WAITING_ROOM_URL`].
+pub fn queue_admitted(log_seq: u64, channel: &str) -> Notification {
+    let mut notification = booked_in_kolkata(log_seq, channel);
+    notification.kind = NotificationKind::QueueAdmitted;
+    notification.ticket = None;
+    notification.queue_pass = Some(QueuePassSummary {
+        expires_at: Timestamp::from_millis(1_796_049_000_000),
+        url: WAITING_ROOM_URL.into(),
     });
     notification
 }

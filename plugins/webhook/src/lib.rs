@@ -92,6 +92,7 @@ pub fn event_type(kind: NotificationKind) -> &'static str {
         NotificationKind::FeedbackRequest => "feedback.request",
         NotificationKind::WaitlistOffer => "waitlist.offer",
         NotificationKind::OrganizerMessage => "organizer.message",
+        NotificationKind::QueueAdmitted => "queue.admitted",
         // Never posted (see `deliver`): named for completeness.
         NotificationKind::GuestAccess => "guest.access",
     }
@@ -137,6 +138,13 @@ pub fn payload(n: &Notification) -> Value {
             "accept_url": offer.accept_url,
         })
     });
+    let queue_pass = n.queue_pass.as_ref().map(|pass| {
+        json!({
+            "expires_at": time(pass.expires_at),
+            "expires_at_local": pass.expires_at_local.rfc3339,
+            "url": pass.url,
+        })
+    });
     json!({
         "type": event_type(n.kind),
         "timestamp": time(n.occurred_at),
@@ -170,6 +178,7 @@ pub fn payload(n: &Notification) -> Value {
             "message": n.message,
             "offer": offer,
             "subject": n.subject,
+            "queue_pass": queue_pass,
         }
     })
 }
@@ -208,6 +217,24 @@ mod tests {
         );
         assert_eq!(body["data"]["ticket"], Value::Null);
         assert_eq!(body["data"]["subject"], Value::Null);
+    }
+
+    #[test]
+    fn queue_admissions_carry_the_pass_expiry_in_utc_and_local_time_and_the_waiting_page() {
+        let body = payload(&prasang_plugin_sdk::testing::queue_admitted());
+        assert_eq!(body["type"], "queue.admitted");
+        assert_eq!(
+            body["data"]["queue_pass"],
+            json!({
+                "expires_at": "2026-11-30T14:30:00Z",
+                "expires_at_local": "2026-11-30T20:00:00+05:30",
+                "url": prasang_plugin_sdk::testing::WAITING_ROOM_URL,
+            })
+        );
+        assert_eq!(body["data"]["ticket"], Value::Null);
+        assert_eq!(body["data"]["offer"], Value::Null);
+        let booked = payload(&booked_notification());
+        assert_eq!(booked["data"]["queue_pass"], Value::Null);
     }
 
     #[test]

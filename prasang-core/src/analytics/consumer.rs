@@ -11,6 +11,7 @@
 //! reads outside the transaction cannot go stale.
 
 mod admissions;
+mod room;
 mod waitlist;
 
 use std::collections::{HashMap, HashSet};
@@ -270,7 +271,7 @@ type Backfill = (
 );
 
 /// Oldest first; a store made by this version writes every marker in its first round.
-const BACKFILLS: [Backfill; 5] = [
+const BACKFILLS: [Backfill; 6] = [
     ("analytics-quarter-hours", |fold, entry| {
         fold.quarters_of(entry)
     }),
@@ -281,6 +282,10 @@ const BACKFILLS: [Backfill; 5] = [
     ("analytics-ticket-types", |fold, entry| fold.sales(entry)),
     ("analytics-group-seats", |fold, entry| {
         fold.group_seats_of(entry)
+    }),
+    // Stores that ran the waiting room before its analytics folded its entries into nothing.
+    ("analytics-waiting-room", |fold, entry| {
+        fold.room_entry(entry)
     }),
 ];
 
@@ -809,10 +814,10 @@ impl<'a> Fold<'a> {
             | DomainEvent::AdmissionConflict { .. }
             | DomainEvent::DoorStaffAdded { .. }
             | DomainEvent::DoorStaffRemoved { .. }
-            | DomainEvent::WaitlistConfigured { .. }
-            // Admissions over time are a later step of the waiting room (issue 31).
-            | DomainEvent::QueueAdmitted { .. }
-            | DomainEvent::QueueJoined { .. } => {}
+            | DomainEvent::WaitlistConfigured { .. } => {}
+            DomainEvent::QueueAdmitted { .. } | DomainEvent::QueueJoined { .. } => {
+                self.room_entry(entry)?
+            }
             DomainEvent::WaitlistJoined { .. }
             | DomainEvent::WaitlistLeft { .. }
             | DomainEvent::WaitlistOffered { .. }
@@ -1075,19 +1080,13 @@ mod tests {
     use crate::analytics::{Scope, TrendParams};
     use crate::tickets::BookingRequest;
     use crate::users::Role;
-    use crate::{Config, ManualClock, Prasang, testing};
+    use crate::{Config, Prasang, testing};
 
     /// A store from before quarter-hour buckets: its aggregates were folded, but it has no
     /// quarter buckets and no marker. The next round fills them from the folded entries.
     #[test]
     fn quarter_hour_buckets_are_filled_for_entries_folded_before_them() {
-        let clock = ManualClock::new(Timestamp::from_millis(1_893_456_000_000));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, clock) = testing::on_manual_clock(Timestamp::from_millis(1_893_456_000_000));
         let register = |name: &str, role| testing::register(&prasang, name, role);
         let organizer = register("olga", Role::Organizer);
         let starts_at =

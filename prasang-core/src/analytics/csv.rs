@@ -19,8 +19,9 @@
 use super::{
     ArrivalRow, Arrivals, Attendance, AttendanceByGroup, AttendanceByTicketType, ByPromoCode,
     ByTicketType, CodeSales, CurrencyTotals, DemographicRow, Demographics, Funnel, GroupAttendance,
-    GroupRating, Popularity, RatingsByGroup, Revenue, TopEvent, TopEvents, TrendRow, Trends,
-    TypeAttendance, TypeSales, WaitlistHour, WaitlistLength, WaitlistTotals, gender_str,
+    GroupRating, Popularity, QueueMinute, QueueOverTime, RatingsByGroup, Revenue, TopEvent,
+    TopEvents, TrendRow, Trends, TypeAttendance, TypeSales, WaitlistHour, WaitlistLength,
+    WaitlistTotals, gender_str,
 };
 
 /// A report as rows of text cells.
@@ -319,6 +320,15 @@ const WAITLIST_LENGTH: &[Column<WaitlistHour>] = &[
     ("expired", |r| r.expired.to_string()),
 ];
 table!(WaitlistLength, |r| &r.rows, WAITLIST_LENGTH);
+
+const WAITING_ROOM: &[Column<QueueMinute>] = &[
+    ("starts_at", |r| r.starts_at.clone()),
+    ("time", |r| r.time.clone()),
+    ("joined", |r| r.joined.to_string()),
+    ("admitted", |r| r.admitted.to_string()),
+    ("waiting", |r| r.waiting.to_string()),
+];
+table!(QueueOverTime, |r| &r.rows, WAITING_ROOM);
 
 #[cfg(test)]
 mod tests {

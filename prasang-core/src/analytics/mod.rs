@@ -24,6 +24,8 @@
 //! - **waiting list**: entries joined and left, offers made and how they ended (accepted,
 //!   declined, expired, withdrawn), seats recovered (those of accepted offers), and the list's
 //!   length (entries and seats) now and hour by hour (see `waitlist.rs`).
+//! - **waiting room**: people who took a place in an event's room and people it admitted, and
+//!   the queue's length (joined less admitted), minute by minute (see `room.rs`).
 //!
 //! ```
 //! use prasang_core::{Config, Prasang};
@@ -41,6 +43,7 @@ mod attendance;
 pub(crate) mod consumer;
 pub mod csv;
 mod groups;
+mod room;
 mod sales;
 pub(crate) mod store;
 mod top;
@@ -56,6 +59,7 @@ pub use attendance::{
 };
 pub use consumer::{CURSOR, ConsumerReport};
 pub use groups::{DemographicRow, Demographics, GroupRating, RatingsByGroup};
+pub use room::{MAX_QUEUE_MINUTES, QueueMinute, QueueOverTime};
 pub use sales::{ByPromoCode, ByTicketType, CodeSales, Sales, TypeSales};
 pub use top::{TOP_N, TopBy, TopEvent, TopEvents, TopParams};
 pub use totals::{CurrencyTotals, Funnel, Popularity, Revenue};
@@ -211,11 +215,13 @@ pub enum ReportName {
     WaitlistTotals,
     /// [`Analytics::waitlist_length`] (one event only).
     WaitlistLength,
+    /// [`Analytics::waiting_room`] (one event only).
+    WaitingRoom,
 }
 
 impl ReportName {
     /// Every report.
-    pub const ALL: [ReportName; 15] = [
+    pub const ALL: [ReportName; 16] = [
         ReportName::Popularity,
         ReportName::Demographics,
         ReportName::RatingsByGroup,
@@ -231,6 +237,7 @@ impl ReportName {
         ReportName::Arrivals,
         ReportName::WaitlistTotals,
         ReportName::WaitlistLength,
+        ReportName::WaitingRoom,
     ];
 
     /// The name.
@@ -251,6 +258,7 @@ impl ReportName {
             ReportName::Arrivals => "arrivals",
             ReportName::WaitlistTotals => "waitlist-totals",
             ReportName::WaitlistLength => "waitlist-length",
+            ReportName::WaitingRoom => "waiting-room",
         }
     }
 
@@ -284,7 +292,8 @@ pub enum Scope {
 impl Scope {
     /// The event of a report that covers one event only (`by-ticket-type`, `by-promo-code`,
     /// `attendance-by-ticket-type`: ticket types and codes belong to one event; `arrivals`,
-    /// `waitlist-length`: on its local clock); any other scope is an invalid `report`.
+    /// `waitlist-length`, `waiting-room`: on its local clock); any other scope is an invalid
+    /// `report`.
     pub fn event_only(self, report: ReportName) -> Result<EventId, AnalyticsError> {
         match self {
             Scope::Event(event) => Ok(event),

@@ -19,6 +19,7 @@
 //! | 9 `ADMIT_TYPE` | ticket type number (4 bytes big-endian) | the seats of one ticket type checked in (event scope only) |
 //! | 10 `ARRIVAL` | quarter hour of the scan, as `QUARTER` | seats checked in then (event scope only) |
 //! | 11 `WAITLIST` | quarter hour, as `QUARTER` | the waiting list's changes then: joins, offers and their outcomes, and the change in entries and seats waiting (event scope only) |
+//! | 12 `ROOM` | minute since the epoch, 8 bytes sign-flipped big-endian | the waiting room's joins and admissions in that minute (event scope only) |
 //!
 //! Revenue is only ever reported per currency: minor units of two currencies do not add up.
 //!
@@ -57,9 +58,13 @@ pub(crate) const CODE: u8 = 8;
 pub(crate) const ADMIT_TYPE: u8 = 9;
 pub(crate) const ARRIVAL: u8 = 10;
 pub(crate) const WAITLIST: u8 = 11;
+pub(crate) const ROOM: u8 = 12;
 
 /// A quarter hour in milliseconds: every UTC offset in use is a whole number of them.
 pub(crate) const QUARTER_MS: i64 = 15 * 60 * 1000;
+
+/// A minute in milliseconds: the waiting room's buckets, since an on-sale plays out in minutes.
+pub(crate) const MINUTE_MS: i64 = 60 * 1000;
 
 /// Member kinds in `agg_members`.
 pub(crate) const HOLDER: u8 = 0;
@@ -158,6 +163,12 @@ pub(crate) fn arrival(event: EventId, quarter: i64) -> Vec<u8> {
 /// The waiting list changes of `event` in quarter hour `quarter`.
 pub(crate) fn waitlist(event: EventId, quarter: i64) -> Vec<u8> {
     numbered(WAITLIST, &event_scope(event), &[], quarter)
+}
+
+/// The waiting room changes of `event` in minute `minute` (milliseconds since the epoch /
+/// [`MINUTE_MS`]).
+pub(crate) fn room(event: EventId, minute: i64) -> Vec<u8> {
+    numbered(ROOM, &event_scope(event), &[], minute)
 }
 
 /// The key of an entry in `agg_waitlist`: the event, then its number in the event's list.
@@ -340,25 +351,33 @@ pub(crate) struct Counters {
     pub(crate) offers_withdrawn: i64,
     /// Seats of accepted offers: seats the list turned back into tickets.
     pub(crate) seats_recovered: i64,
+    /// People who took a place in a waiting room (`ROOM` buckets).
+    pub(crate) queue_joined: i64,
+    /// People a waiting room admitted (`ROOM` buckets).
+    pub(crate) queue_admitted: i64,
 }
 
 /// The fields version 4 added.
 const WAITLIST_FIELDS: usize = 11;
+/// The fields version 5 added.
+const ROOM_FIELDS: usize = 2;
 
 impl Record for Counters {
     const TREE: &'static str = "agg_counters";
-    const VERSION: u8 = 4;
+    const VERSION: u8 = 5;
 
     /// Each version added fields at the end (2: the discount and refund of sale buckets; 3: the
-    /// check-ins; 4: the waiting list), so an older body reads with them zero: a zero varint is
-    /// one zero byte.
+    /// check-ins; 4: the waiting list; 5: the waiting room), so an older body reads with them
+    /// zero: a zero varint is one zero byte.
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        let missing = match version {
-            1 => 4 + WAITLIST_FIELDS,
-            2 => 2 + WAITLIST_FIELDS,
-            3 => WAITLIST_FIELDS,
-            _ => return None,
-        };
+        let missing = ROOM_FIELDS
+            + match version {
+                1 => 4 + WAITLIST_FIELDS,
+                2 => 2 + WAITLIST_FIELDS,
+                3 => WAITLIST_FIELDS,
+                4 => 0,
+                _ => return None,
+            };
         let mut padded = body.to_vec();
         padded.resize(body.len() + missing, 0);
         Some(postcard::from_bytes(&padded))
@@ -394,6 +413,8 @@ impl Counters {
         offers_expired: 0,
         offers_withdrawn: 0,
         seats_recovered: 0,
+        queue_joined: 0,
+        queue_admitted: 0,
     };
 
     pub(crate) fn add(&mut self, other: &Counters) {
@@ -423,6 +444,8 @@ impl Counters {
         self.offers_expired += other.offers_expired;
         self.offers_withdrawn += other.offers_withdrawn;
         self.seats_recovered += other.seats_recovered;
+        self.queue_joined += other.queue_joined;
+        self.queue_admitted += other.queue_admitted;
     }
 
     pub(crate) fn negated(&self) -> Counters {
@@ -454,6 +477,8 @@ impl Counters {
             offers_expired: -self.offers_expired,
             offers_withdrawn: -self.offers_withdrawn,
             seats_recovered: -self.seats_recovered,
+            queue_joined: -self.queue_joined,
+            queue_admitted: -self.queue_admitted,
         });
         out
     }

@@ -39,6 +39,10 @@ pub enum NotificationKind {
     /// tickets: [`Notification::access`] holds a single-use sign-in link. Plugins built before
     /// `prasang:channel@0.3.0` are skipped.
     GuestAccess,
+    /// The event's waiting room admitted them: they may book until their pass lapses (see
+    /// [`Notification::queue_pass`]). Told because they may have closed the waiting page.
+    /// Plugins built before `prasang:channel@0.3.0` are skipped.
+    QueueAdmitted,
 }
 
 /// Who is told.
@@ -165,6 +169,20 @@ pub struct Notification {
     /// they send (webhooks, chat rooms) must leave it out.
     #[serde(skip)]
     pub access: Option<AccessLink>,
+    /// For [`NotificationKind::QueueAdmitted`]: until when the pass stands and where to book.
+    /// Appended in delivery layout 5 (after `subject`: `access` is not stored).
+    pub queue_pass: Option<QueuePassSummary>,
+}
+
+/// A waiting room's admission, as a notification carries it. Not the pass itself (a
+/// credential bound to the account): the waiting page hands that to the signed-in person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePassSummary {
+    /// When the pass lapses (show it on the event's clock, [`Notification::time_zone`]).
+    pub expires_at: Timestamp,
+    /// The event's waiting page on the server's public address, where the admitted person
+    /// goes on to book.
+    pub url: String,
 }
 
 /// A guest's single-use sign-in link, as a notification carries it.

@@ -88,19 +88,23 @@ pub struct Delivery {
 
 /// Version 2 added [`Notification::time_zone`]; version 3 added the ticket's `lines`,
 /// `discount_minor` and `promo_code` at the end of [`TicketSummary`]; version 4 added
-/// [`Notification::offer`] and [`Notification::subject`], the last fields of all.
+/// [`Notification::offer`] and [`Notification::subject`], the last fields then; version 5
+/// added [`Notification::queue_pass`] after them.
 impl Record for Delivery {
     const TREE: &'static str = "deliveries";
-    const VERSION: u8 = 4;
+    const VERSION: u8 = 5;
 
     fn read_older(version: u8, body: &[u8]) -> Option<postcard::Result<Self>> {
-        let v3 = match version {
-            1 => older::with_utc_zone(body).and_then(|v2| older::from_v2(&v2)),
-            2 => older::from_v2(body),
-            3 => Ok(body.to_vec()),
+        let v4 = match version {
+            1 => older::with_utc_zone(body)
+                .and_then(|v2| older::from_v2(&v2))
+                .map(|v3| older::from_v3(&v3)),
+            2 => older::from_v2(body).map(|v3| older::from_v3(&v3)),
+            3 => Ok(older::from_v3(body)),
+            4 => Ok(body.to_vec()),
             _ => return None,
         };
-        Some(v3.and_then(|v3| older::from_v3(&v3)))
+        Some(v4.and_then(|v4| older::from_v4(&v4)))
     }
 }
 
@@ -161,10 +165,13 @@ mod older {
     }
 
     /// A version-3 body with no offer and no subject (two `None`s) is a version-4 body.
-    pub(super) fn from_v3(v3: &[u8]) -> postcard::Result<Delivery> {
-        let mut v4 = v3.to_vec();
-        v4.extend_from_slice(&[0, 0]);
-        postcard::from_bytes(&v4)
+    pub(super) fn from_v3(v3: &[u8]) -> Vec<u8> {
+        [v3, &[0, 0]].concat()
+    }
+
+    /// A version-4 body with no queue pass (a `None`) is a version-5 body.
+    pub(super) fn from_v4(v4: &[u8]) -> postcard::Result<Delivery> {
+        postcard::from_bytes(&[v4, &[0]].concat())
     }
 
     /// A version-2 body in the layout of version 3: its ticket, if any, without lines,
@@ -711,11 +718,20 @@ mod tests {
         assert_eq!(due_entries(&prasang), 0);
     }
 
-    /// The body of `delivery` (with no offer and no subject) in layout version 3: version 4
-    /// without its last two fields, two `None`s.
+    /// The body of `delivery` (with no queue pass) in layout version 4: version 5 without its
+    /// last field, a `None`.
+    fn v4_body(delivery: &Delivery) -> Vec<u8> {
+        assert!(delivery.notification.queue_pass.is_none());
+        let v5 = postcard::to_allocvec(delivery).expect("encodes");
+        assert_eq!(v5[v5.len() - 1..], [0]);
+        v5[..v5.len() - 1].to_vec()
+    }
+
+    /// The body of `delivery` (with no offer, subject or queue pass) in layout version 3:
+    /// version 4 without its last two fields, two `None`s.
     fn v3_body(delivery: &Delivery) -> Vec<u8> {
         assert!(delivery.notification.offer.is_none() && delivery.notification.subject.is_none());
-        let v4 = postcard::to_allocvec(delivery).expect("encodes");
+        let v4 = v4_body(delivery);
         assert_eq!(v4[v4.len() - 2..], [0, 0]);
         v4[..v4.len() - 2].to_vec()
     }
@@ -748,7 +764,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_1_to_3_read_with_a_ticket_of_no_lines_discount_or_code() {
+    fn versions_1_to_4_read_with_a_ticket_of_no_lines_discount_or_code() {
         let (_, _, _, mut delivery) = retrying_delivery();
         delivery.notification.time_zone = "Asia/Kolkata".into();
         delivery.notification.message = Some("after the ticket".into());
@@ -771,8 +787,37 @@ mod tests {
         assert_eq!(codec::read::<Delivery>(&v1).expect("reads v1"), as_of_then);
         let v3 = [&[3][..], &v3_body(&delivery)].concat();
         assert_eq!(codec::read::<Delivery>(&v3).expect("reads v3"), delivery);
-        let v4 = codec::write(&delivery);
-        assert_eq!(v4[0], 4);
+        let v4 = [&[4][..], &v4_body(&delivery)].concat();
         assert_eq!(codec::read::<Delivery>(&v4).expect("reads v4"), delivery);
+        let v5 = codec::write(&delivery);
+        assert_eq!(v5[0], 5);
+        assert_eq!(codec::read::<Delivery>(&v5).expect("reads v5"), delivery);
+    }
+
+    #[test]
+    fn stored_kinds_keep_their_variant_indexes() {
+        let kinds = [
+            NotificationKind::TicketBooked,
+            NotificationKind::WaitlistOffer,
+            NotificationKind::GuestAccess,
+            NotificationKind::QueueAdmitted,
+        ];
+        assert_eq!(codec::variant_indexes(&kinds), [0, 8, 10, 11]);
+    }
+
+    #[test]
+    fn version_4_reads_with_no_queue_pass_and_version_5_keeps_one() {
+        let (_, _, _, mut delivery) = retrying_delivery();
+        delivery.notification.subject = Some("last field of version 4".into());
+        let v4 = [&[4][..], &v4_body(&delivery)].concat();
+        assert_eq!(codec::read::<Delivery>(&v4).expect("reads v4"), delivery);
+
+        delivery.notification.kind = NotificationKind::QueueAdmitted;
+        delivery.notification.queue_pass = Some(crate::notify::QueuePassSummary {
+            expires_at: delivery.created_at,
+            url: "https://tickets.example.org/events/x/waiting-room".into(),
+        });
+        let v5 = codec::write(&delivery);
+        assert_eq!(codec::read::<Delivery>(&v5).expect("reads v5"), delivery);
     }
 }

@@ -8,8 +8,8 @@ use super::access;
 use super::delivery::{Delivery, DeliveryStatus};
 use super::settings::EventNotificationSettings;
 use super::{
-    CURSOR, EventSummary, Notification, NotificationKind, OfferSummary, Recipient,
-    TicketLineSummary, TicketSummary, keys, settings,
+    CURSOR, EventSummary, Notification, NotificationKind, OfferSummary, QueuePassSummary,
+    Recipient, TicketLineSummary, TicketSummary, keys, settings,
 };
 use crate::context::Context;
 use crate::events::TicketTypeId;
@@ -258,6 +258,24 @@ struct Plan {
     message: Option<String>,
     offer: Option<OfferSummary>,
     subject: Option<String>,
+    queue_pass: Option<QueuePassSummary>,
+}
+
+impl Plan {
+    /// `kind` about `event` for `recipients`, with none of the fields only some kinds carry.
+    fn new(kind: NotificationKind, event: EventId, recipients: Vec<UserId>) -> Plan {
+        Plan {
+            kind,
+            event,
+            recipients,
+            ticket: None,
+            changed: Vec::new(),
+            message: None,
+            offer: None,
+            subject: None,
+            queue_pass: None,
+        }
+    }
 }
 
 /// Fields whose change is worth telling ticket holders about.
@@ -274,14 +292,8 @@ fn ticket_plan(
     ticket: TicketSummary,
 ) -> Option<Plan> {
     Some(Plan {
-        kind,
-        event,
-        recipients: vec![user],
         ticket: Some(ticket),
-        changed: Vec::new(),
-        message: None,
-        offer: None,
-        subject: None,
+        ..Plan::new(kind, event, vec![user])
     })
 }
 
@@ -417,64 +429,34 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             if changed.iter().any(|field| NOTEWORTHY.contains(field)) =>
         {
             Some(Plan {
-                kind: K::EventUpdated,
-                event: *event,
-                recipients: active_holders(inner, *event)?,
-                ticket: None,
                 changed: changed.clone(),
-                message: None,
-                offer: None,
-                subject: None,
+                ..Plan::new(K::EventUpdated, *event, active_holders(inner, *event)?)
             })
         }
-        DomainEvent::EventCancelled { event, .. } => Some(Plan {
-            kind: K::EventCancelled,
-            event: *event,
-            recipients: active_holders(inner, *event)?,
-            ticket: None,
-            changed: Vec::new(),
-            message: None,
-            offer: None,
-            subject: None,
-        }),
+        DomainEvent::EventCancelled { event, .. } => Some(Plan::new(
+            K::EventCancelled,
+            *event,
+            active_holders(inner, *event)?,
+        )),
         DomainEvent::FeedbackReplied { event, user, .. } => {
             // The reply as it stands now (a later edit is told by its own entry, with the same
             // text if both are dispatched late); none if the feedback was withdrawn meanwhile.
             let feedback = crate::feedback::Feedbacks { inner }.load(*event, *user)?;
             feedback.and_then(|f| f.reply).map(|reply| Plan {
-                kind: K::FeedbackReply,
-                event: *event,
-                recipients: vec![*user],
-                ticket: None,
-                changed: Vec::new(),
                 message: Some(reply.text),
-                offer: None,
-                subject: None,
+                ..Plan::new(K::FeedbackReply, *event, vec![*user])
             })
         }
-        DomainEvent::GuestAccessRequested { user, event } => Some(Plan {
-            kind: K::GuestAccess,
-            event: *event,
-            recipients: vec![*user],
-            ticket: None,
-            changed: Vec::new(),
-            message: None,
-            offer: None,
-            subject: None,
-        }),
+        DomainEvent::GuestAccessRequested { user, event } => {
+            Some(Plan::new(K::GuestAccess, *event, vec![*user]))
+        }
         DomainEvent::FeedbackRequested { event } => Some(Plan {
-            kind: K::FeedbackRequest,
-            event: *event,
-            recipients: booked_holders(inner, *event)?,
-            ticket: None,
-            changed: Vec::new(),
             message: Some(
                 "How was it? Rate the event from 1 to 5 and leave a comment: \
                  POST /api/v1/events/{id}/feedback, or the event's page."
                     .replace("{id}", &event.to_string()),
             ),
-            offer: None,
-            subject: None,
+            ..Plan::new(K::FeedbackRequest, *event, booked_holders(inner, *event)?)
         }),
         DomainEvent::WaitlistOffered {
             event,
@@ -490,19 +472,13 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
                 .and_then(|sale| sale.types.iter().find(|t| t.id == *ticket_type))
                 .map_or_else(|| format!("Type {ticket_type}"), |t| t.name.clone());
             Some(Plan {
-                kind: K::WaitlistOffer,
-                event: *event,
-                recipients: vec![*user],
-                ticket: None,
-                changed: Vec::new(),
-                message: None,
                 offer: Some(OfferSummary {
                     seats: *seats,
                     ticket_type: type_name,
                     deadline: *deadline,
                     accept_url: format!("{}/waitlist/{event}", inner.config.public_url),
                 }),
-                subject: None,
+                ..Plan::new(K::WaitlistOffer, *event, vec![*user])
             })
         }
         DomainEvent::MessageSent {
@@ -516,16 +492,25 @@ fn what_to_tell(inner: &Context, entry: &LogEntry) -> Result<Option<Plan>, Store
             let recipients = recipients::recipients(inner, *event, *segment)?;
             crate::messages::set_recipients(&inner.store, *event, entry.seq, recipients.len())?;
             Some(Plan {
-                kind: K::OrganizerMessage,
-                event: *event,
-                recipients,
-                ticket: None,
-                changed: Vec::new(),
                 message: Some(body.clone()),
-                offer: None,
                 subject: Some(subject.clone()),
+                ..Plan::new(K::OrganizerMessage, *event, recipients)
             })
         }
+        // A pass that lapsed before dispatch got to it (the store was down, say) is not told:
+        // the person could no longer use it.
+        DomainEvent::QueueAdmitted {
+            event,
+            user,
+            expires_at,
+        } if *expires_at > inner.now() => Some(Plan {
+            queue_pass: Some(QueuePassSummary {
+                expires_at: *expires_at,
+                // The waiting page, which hands the signed-in person their pass.
+                url: format!("{}/events/{event}/waiting-room", inner.config.public_url),
+            }),
+            ..Plan::new(K::QueueAdmitted, *event, vec![*user])
+        }),
         _ => None,
     })
 }
@@ -605,6 +590,7 @@ fn plan(inner: &Context, entry: &LogEntry, out: &mut Batch<'_>) -> Result<(), St
                 offer: plan.offer.clone(),
                 subject: plan.subject.clone(),
                 access: None,
+                queue_pass: plan.queue_pass.clone(),
             };
             out.push(Delivery {
                 log_seq: entry.seq,

@@ -59,7 +59,7 @@ use serde::Serialize;
 pub use access::ACCESS_PATH;
 pub use channel::{
     AccessLink, Channel, DeliveryError, EventSummary, Notification, NotificationKind, OfferSummary,
-    Receipt, Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
+    QueuePassSummary, Receipt, Recipient, SeatAdmission, TicketLineSummary, TicketSummary,
 };
 pub use delivery::{Delivery, DeliveryStatus};
 pub use settings::{EventNotificationSettings, NotificationPreferences};

@@ -144,7 +144,8 @@ macro_rules! channel_host {
                 NotificationKind::FeedbackRequest
                 | NotificationKind::WaitlistOffer
                 | NotificationKind::OrganizerMessage
-                | NotificationKind::GuestAccess => return None,
+                | NotificationKind::GuestAccess
+                | NotificationKind::QueueAdmitted => return None,
             })
         }
 

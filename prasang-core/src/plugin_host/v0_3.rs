@@ -3,8 +3,9 @@
 //! code, inline e-mail parts (`attachment.content-id`) and the `qr-code-png` host function;
 //! the kinds `waitlist-offer` (with the `offer`, its deadline also in the event's local time)
 //! and `organizer-message` (with its `subject`), and `guest-access` with a guest's sign-in link
-//! (`access`, which the notifier signs for the `email` channel alone). The SDK and the bundled
-//! plugins build for this version.
+//! (`access`, which the notifier signs for the `email` channel alone), and `queue-admitted` with
+//! the waiting room's pass (`queue-pass`: its expiry, also in local time, and the waiting
+//! page). The SDK and the bundled plugins build for this version.
 
 super::shared_bindings::channel_host!(
     "0.3.0",
@@ -36,6 +37,11 @@ super::shared_bindings::zoned_notification!(notification |n, zone| {
         expires_at: access.expires_at.as_millis(),
         expires_at_local: local_time(zone, access.expires_at),
     }),
+    queue_pass: n.queue_pass.as_ref().map(|pass| wit::QueuePass {
+        expires_at: pass.expires_at.as_millis(),
+        expires_at_local: local_time(zone, pass.expires_at),
+        url: pass.url.clone(),
+    }),
 });
 
 /// Every kind the core has.
@@ -45,6 +51,7 @@ fn kind(kind: NotificationKind) -> Option<wit::NotificationKind> {
         NotificationKind::WaitlistOffer => wit::NotificationKind::WaitlistOffer,
         NotificationKind::OrganizerMessage => wit::NotificationKind::OrganizerMessage,
         NotificationKind::GuestAccess => wit::NotificationKind::GuestAccess,
+        NotificationKind::QueueAdmitted => wit::NotificationKind::QueueAdmitted,
         other => return shared_kind(other),
     })
 }

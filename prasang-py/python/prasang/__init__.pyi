@@ -140,6 +140,10 @@ class Database:
         """One event's waiting list per hour on its local clock: starts_at (local RFC 3339),
         time (YYYY-MM-DD HH:MM), waiting, waiting_seats and open_offers at the hour's end,
         joined, offers, accepted, declined, expired in it."""
+    def waiting_room(self, event: str) -> Table:
+        """One event's waiting room per minute on its local clock: starts_at (local RFC 3339),
+        time (YYYY-MM-DD HH:MM), joined and admitted in the minute, waiting (the queue at its
+        end: joined so far less admitted so far)."""
     # raw tables
     def events(self) -> Table:
         """Every event with seat counters and rating."""

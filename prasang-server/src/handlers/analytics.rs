@@ -74,6 +74,10 @@ pub(crate) async fn waitlist_length(cx: Ctx) -> Reply {
     serve(cx, ReportName::WaitlistLength, Over::Event).await
 }
 
+pub(crate) async fn waiting_room(cx: Ctx) -> Reply {
+    serve(cx, ReportName::WaitingRoom, Over::Event).await
+}
+
 /// Any other name under `/analytics/`: refused with the `report` field named.
 pub(crate) async fn unknown(cx: Ctx) -> Reply {
     let name = cx
@@ -198,6 +202,10 @@ pub(crate) fn answer(
             let event = scope.event_only(report)?;
             respond(csv, name, &analytics.waitlist_length(actor, event)?)
         }
+        ReportName::WaitingRoom => {
+            let event = scope.event_only(report)?;
+            respond(csv, name, &analytics.waiting_room(actor, event)?)
+        }
     }
 }
 
@@ -233,6 +241,14 @@ fn respond<T: Serialize + Table>(csv: bool, name: &str, report: &T) -> Reply {
     Ok(response)
 }
 
+/// `base` with the properties of `own` added (an object's; anything else adds nothing).
+fn merged(mut base: Value, own: &Value) -> Value {
+    if let (Some(all), Some(own)) = (base.as_object_mut(), own.as_object()) {
+        all.extend(own.clone());
+    }
+    base
+}
+
 /// OpenAPI schemas of the reports.
 pub(crate) fn schemas() -> Value {
     let int = json!({ "type": "integer" });
@@ -248,38 +264,46 @@ pub(crate) fn schemas() -> Value {
         "currency": currency, "bookings": int, "cancellations": int,
         "revenue_minor": { "type": "integer", "description": "payments minus refunds, minor units of currency" } } } });
     let sales = |own: Value| {
-        let mut properties = json!({ "currency": currency, "bookings": int, "seats_booked": int,
+        let properties = merged(
+            json!({ "currency": currency, "bookings": int, "seats_booked": int,
             "cancellations": int, "revenue_minor": { "type": "integer", "description": "payments minus refunds, minor units of currency" },
-            "refund_minor": int, "discount_minor": { "type": "integer", "description": "promo-code discounts of booked seats, minor units" } });
-        if let (Some(all), Some(own)) = (properties.as_object_mut(), own.as_object()) {
-            all.extend(own.clone());
-        }
+            "refund_minor": int, "discount_minor": { "type": "integer", "description": "promo-code discounts of booked seats, minor units" } }),
+            &own,
+        );
         json!({ "type": "array", "items": { "type": "object", "properties": properties } })
     };
     // An attendance row: its own fields (none, its type, its group), then the seats.
     let attendance = |own: Value| {
-        let mut properties = json!({ "booked_seats": int, "checked_in": int,
+        let properties = merged(
+            json!({ "booked_seats": int, "checked_in": int,
             "no_shows": { "type": "integer", "description": "booked_seats - checked_in" },
-            "rate": { "type": ["number", "null"], "description": "checked_in / booked_seats" } });
-        if let (Some(all), Some(own)) = (properties.as_object_mut(), own.as_object()) {
-            all.extend(own.clone());
-        }
+            "rate": { "type": ["number", "null"], "description": "checked_in / booked_seats" } }),
+            &own,
+        );
         json!({ "type": "object", "properties": properties })
     };
     let rows = |row: Value| json!({ "type": "array", "items": row });
+    // A curve on the event's local clock: each row's period start and its text (`time`, in the
+    // format given), then its own numbers.
+    let on_clock = |description: &str, time: &str, own: Value| {
+        let properties = merged(
+            json!({
+            "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
+            "time": { "type": "string", "description": format!("{time}, local") } }),
+            &own,
+        );
+        json!({ "type": "object", "description": description, "properties": { "event": id,
+            "time_zone": { "type": "string", "description": "the event's IANA zone" },
+            "rows": rows(json!({ "type": "object", "properties": properties })) } })
+    };
     json!({
         "Attendance": attendance(json!({})),
         "AttendanceByTicketType": { "type": "object", "properties": { "event": id,
             "types": rows(attendance(json!({ "ticket_type": int, "name": { "type": "string" } }))) } },
         "AttendanceByGroup": { "type": "object", "properties": {
             "groups": rows(attendance(json!({ "gender": gender, "age_group": age }))) } },
-        "Arrivals": { "type": "object", "description": "check-ins per quarter hour of scanning on the event's local clock",
-            "properties": { "event": id,
-            "time_zone": { "type": "string", "description": "the event's IANA zone" },
-            "rows": rows(json!({ "type": "object", "properties": {
-                "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
-                "time": { "type": "string", "description": "HH:MM, local" },
-                "checked_in": int } })) } },
+        "Arrivals": on_clock("check-ins per quarter hour of scanning on the event's local clock",
+            "HH:MM", json!({ "checked_in": int })),
         "WaitlistTotals": { "type": "object", "description": "offers = accepted + declined + expired + withdrawn + open_offers (docs/api.md)",
             "properties": { "joined": int, "left": { "type": "integer", "description": "left or removed before being served" },
             "waiting": { "type": "integer", "description": "entries waiting now, without an offer" }, "waiting_seats": int,
@@ -288,15 +312,16 @@ pub(crate) fn schemas() -> Value {
             "open_offers": int,
             "seats_recovered": { "type": "integer", "description": "seats of accepted offers" },
             "acceptance_rate": { "type": ["number", "null"], "description": "accepted / offers ended" } } },
-        "WaitlistLength": { "type": "object", "description": "the waiting list per hour on the event's local clock",
-            "properties": { "event": id,
-            "time_zone": { "type": "string", "description": "the event's IANA zone" },
-            "rows": rows(json!({ "type": "object", "properties": {
-                "starts_at": { "type": "string", "format": "date-time", "description": "local, with its offset" },
-                "time": { "type": "string", "description": "YYYY-MM-DD HH:MM, local" },
+        "WaitlistLength": on_clock("the waiting list per hour on the event's local clock",
+            "YYYY-MM-DD HH:MM", json!({
                 "waiting": { "type": "integer", "description": "entries waiting at the end of the hour" },
                 "waiting_seats": int, "open_offers": int,
-                "joined": int, "offers": int, "accepted": int, "declined": int, "expired": int } })) } },
+                "joined": int, "offers": int, "accepted": int, "declined": int, "expired": int })),
+        "QueueOverTime": on_clock("the waiting room per minute on the event's local clock",
+            "YYYY-MM-DD HH:MM", json!({
+                "joined": { "type": "integer", "description": "people who took a place in the minute" },
+                "admitted": { "type": "integer", "description": "people admitted in the minute" },
+                "waiting": { "type": "integer", "description": "the queue at the end of the minute: joined so far less admitted so far" } })),
         "ByTicketType": { "type": "object", "properties": { "event": id,
             "types": sales(json!({ "ticket_type": int, "name": { "type": "string" } })) } },
         "ByPromoCode": { "type": "object", "properties": { "event": id,

@@ -181,7 +181,7 @@ mod tests {
     use crate::testing::{self, append};
     use crate::tickets::{BookingLine, BookingRequest};
     use crate::users::{Gender, Role};
-    use crate::{Config, ManualClock, Prasang};
+    use crate::{Config, Prasang};
 
     #[test]
     fn seats_take_the_types_of_the_lines_in_order() {
@@ -251,13 +251,7 @@ mod tests {
     /// again from nothing gives the same reports.
     #[test]
     fn attendance_by_hand_with_undo_cancellation_and_replay() {
-        let clock = ManualClock::new(minutes(-7 * 24 * 60));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, _clock) = testing::on_manual_clock(minutes(-7 * 24 * 60));
         let organizer = testing::register(&prasang, "olga", Role::Organizer);
         let new = crate::events::NewEvent {
             time_zone: Some("Asia/Kolkata".into()),

@@ -304,12 +304,12 @@ impl Fold<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Prasang;
     use crate::analytics::{Scope, WaitlistTotals};
     use crate::auth::Actor;
     use crate::export::{MessageSummary, WaitlistRow as Row};
     use crate::testing::{self, append};
     use crate::users::Role;
-    use crate::{Config, ManualClock, Prasang};
 
     /// 2030-01-01 00:00 UTC.
     const DAY0: i64 = 1_893_456_000_000;
@@ -339,13 +339,7 @@ mod tests {
     /// the whole log again from nothing gives the same reports.
     #[test]
     fn waiting_list_by_hand_over_batches_and_replay() {
-        let clock = ManualClock::new(kolkata(9, 0));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, clock) = testing::on_manual_clock(kolkata(9, 0));
         let organizer = testing::register(&prasang, "olga", Role::Organizer);
         let new = crate::events::NewEvent {
             time_zone: Some("Asia/Kolkata".into()),
@@ -563,13 +557,7 @@ mod tests {
     /// the lengths of its text, never the text itself.
     #[test]
     fn messages_keep_no_text() {
-        let clock = ManualClock::new(kolkata(9, 0));
-        let prasang = Prasang::open(
-            Config::temporary()
-                .clock(clock.clone())
-                .background_tasks(false),
-        )
-        .expect("open");
+        let (prasang, clock) = testing::on_manual_clock(kolkata(9, 0));
         let organizer = testing::register(&prasang, "olga", Role::Organizer);
         let starts_at = kolkata(9, 0).plus(std::time::Duration::from_secs(86_400));
         let event = prasang

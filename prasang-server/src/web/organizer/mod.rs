@@ -12,6 +12,7 @@ pub(super) mod embed;
 pub(super) mod feedback;
 mod input;
 pub(super) mod messages;
+mod room_report;
 mod sales;
 pub(super) mod settings;
 pub(super) mod types;
@@ -137,6 +138,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
         let by_code = cx.core_read(|p| p.analytics().by_promo_code(&actor, id))?;
         let attendance = cx.core_read(|p| attendance::Reports::of(p, &actor, id))?;
         let waitlist = cx.core_read(|p| waitlist_report::Reports::of(p, &actor, id))?;
+        let queue = cx.core_read(|p| p.analytics().waiting_room(&actor, id))?;
         let name = |user: &UserId| {
             names
                 .get(user)
@@ -165,6 +167,7 @@ pub(crate) fn event(cx: WebCx) -> BoxPage {
             (sales::section(id, &by_type, &by_code))
             (attendance::section(id, &attendance))
             (waitlist_report::section(id, &waitlist))
+            (room_report::section(&queue))
             (attendees::section(&cx, &event, &tickets, &name, &type_names))
             @if event.status == EventStatus::Published {
                 (embed::snippet(cx.prasang().public_url(), &event))
