@@ -28,6 +28,10 @@ use prasang_core::{
 };
 use prasang_http_client::usage::process_memory;
 
+// The server's allocator, so the memory is the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const THREADS: usize = 16;
 const STATUS_READS: usize = 100_000;
 
