@@ -831,7 +831,7 @@ pub async fn run(args: BenchArgs) -> Result<(), BenchError> {
 
     // 2. The buyers register and log in, just before the sale (after the list filled up, as
     // its members would have signed in long before: the server remembers the signatures of
-    // the 100,000 newest tokens, `auth::known`, and a buyer's token should be among them).
+    // the 300,000 newest tokens, `auth::known`, and a buyer's token should be among them).
     let (tokens, registered, logged_in) = fans(server, "fan", n, c).await?;
 
     // 3. The flash sale: every user tries once.

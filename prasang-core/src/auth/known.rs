@@ -9,24 +9,39 @@
 //! (two reads, ~13% of an async worker's time in a flash sale) only when something of the kind
 //! happened since the token's session was last found alive: every such change moves
 //! [`KnownTokens::sessions_version`] on, and a token remembers the version it was checked at.
+//!
+//! Tokens are remembered by their SHA-256, not their text (about 300 bytes), so that a crowd
+//! polling a waiting room fits: with 200,000 live tokens taking turns, a memory of 100,000 started
+//! over again and again, and Ed25519 checks took 40% of the server's CPU (BENCHMARKS.md, the
+//! waiting room). Finding another token with the same digest as a checked one is as hard as
+//! breaking SHA-256, so a forgery cannot ride on a remembered signature.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
+use sha2::{Digest, Sha256};
 
 use super::claims::Claims;
 
-/// Tokens remembered at most; when full, expired ones are dropped, and if that is not enough
-/// the memory starts over (the next request with each token pays one check again).
-const MAX_KNOWN_TOKENS: usize = 100_000;
+/// Tokens remembered at most (about 300 bytes each with their claims); when full, expired ones
+/// are dropped, and if that is not enough the memory starts over (the next request with each
+/// token pays one check again).
+const MAX_KNOWN_TOKENS: usize = 300_000;
 
-/// The claims of tokens with a good signature, by the token's exact text. Only tokens that
-/// passed a signature check or that this store signed get in, so nobody can fill it with
-/// forgeries, and its size is bounded.
+/// A token's key in the memory: the SHA-256 of its exact text.
+type TokenDigest = [u8; 32];
+
+fn digest(token: &str) -> TokenDigest {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The claims of tokens with a good signature, by the digest of the token's exact text. Only
+/// tokens that passed a signature check or that this store signed get in, so nobody can fill it
+/// with forgeries, and its size is bounded.
 #[derive(Default)]
 pub(crate) struct KnownTokens {
-    pub(super) claims: Mutex<HashMap<Box<str>, KnownToken>>,
+    pub(super) claims: Mutex<HashMap<TokenDigest, KnownToken>>,
     /// Moved on after every committed change that can end sessions (see the module docs).
     sessions_version: AtomicU64,
     signature_checks: AtomicU64,
@@ -43,8 +58,9 @@ impl KnownTokens {
     /// The claims of `token` if its signature is known to be good, and whether its session was
     /// found alive at `sessions_version` (read by the caller before it looks at the store).
     pub(crate) fn get(&self, token: &str, sessions_version: u64) -> Option<(Claims, bool)> {
+        let key = digest(token);
         let known = self.claims.lock();
-        let token = known.get(token)?;
+        let token = known.get(&key)?;
         let alive = token.session_alive_at == Some(sessions_version);
         Some((token.claims.clone(), alive))
     }
@@ -59,6 +75,7 @@ impl KnownTokens {
         now_secs: i64,
         session_alive_at: Option<u64>,
     ) {
+        let key = digest(token);
         let mut known = self.claims.lock();
         if known.len() >= MAX_KNOWN_TOKENS {
             known.retain(|_, token| token.claims.exp > now_secs);
@@ -70,12 +87,13 @@ impl KnownTokens {
             claims: claims.clone(),
             session_alive_at,
         };
-        known.insert(token.into(), entry);
+        known.insert(key, entry);
     }
 
     /// Notes that `token`'s session was found alive at `sessions_version`.
     pub(crate) fn session_alive(&self, token: &str, sessions_version: u64) {
-        if let Some(entry) = self.claims.lock().get_mut(token) {
+        let key = digest(token);
+        if let Some(entry) = self.claims.lock().get_mut(&key) {
             entry.session_alive_at = Some(sessions_version);
         }
     }
