@@ -71,8 +71,9 @@ struct PromoExpected {
 /// the types add up to the event and none is over its quota; each ticket's lines add up to it;
 /// every promo code's uses equal its active tickets' seats and stay within its maximum, and each
 /// user's count of tickets with a code is right; every index entry points at a matching record
-/// and every record has its index entries; and the admissions agree with their tickets, counters
-/// and feed (see `checkin::integrity`).
+/// and every record has its index entries; the admissions agree with their tickets, counters
+/// and feed (see `checkin::integrity`); and the waiting rooms' queues and members name each other
+/// (see `waiting_room::integrity`).
 pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
     let store = &inner.store;
     let mut report = IntegrityReport::default();
@@ -225,6 +226,7 @@ pub(crate) fn verify(inner: &Context) -> Result<IntegrityReport, StoreError> {
     )?;
 
     report.admissions = crate::checkin::integrity::verify(store, &tickets, &mut report.problems)?;
+    crate::waiting_room::integrity::verify(store, &mut report.problems)?;
 
     let mut emails = BTreeSet::new();
     for entry in store.users.iter() {

@@ -23,6 +23,7 @@ use prasang_core::guests::GuestCheckout;
 use prasang_core::promo::{Discount, NewPromoCode};
 use prasang_core::tickets::{BookingLine, BookingRequest, TicketError, TicketStatus};
 use prasang_core::users::{Gender, NewUser, Role};
+use prasang_core::waiting_room::{AdmissionRate, RoomSettings};
 use prasang_core::waitlist::{JoinRequest, WaitlistSettings};
 use prasang_core::zone::{LocalDateTime, Zone};
 use prasang_core::{
@@ -314,6 +315,12 @@ const EVENTS: &[DemoEvent] = &[
 
 /// The event that sells several ticket types and takes promo codes: the chamber concert.
 const TYPED_EVENT: usize = 9;
+
+/// The event whose sale has a waiting room, on since the demo was loaded: the charity run, whose
+/// visitors join, are admitted within seconds ([`ROOM_PER_MINUTE`]) and book with their pass.
+const ROOM_EVENT: usize = 7;
+/// How many the demo's waiting room admits a minute.
+const ROOM_PER_MINUTE: u32 = 30;
 
 /// The event that asks for a name on every seat (required): the kathak evening, booked by a
 /// guest ([`GUEST`]) for the seats of [`GUEST_SEATS`].
@@ -1020,6 +1027,18 @@ pub fn load_if_empty(config: Config) -> Result<Option<String>, DemoError> {
     for (e, event) in EVENTS.iter().enumerate() {
         browse(&prasang, &mut rng, events[e], event.popularity)?;
     }
+    let room = RoomSettings {
+        enabled: true,
+        on_sale_at: now,
+        admission: AdmissionRate::PerMinute(ROOM_PER_MINUTE),
+        pass_minutes: 10,
+    };
+    let runner = prasang
+        .auth()
+        .trusted_actor(organizers[EVENTS[ROOM_EVENT].organizer])?;
+    prasang
+        .waiting_room()
+        .configure(&runner, events[ROOM_EVENT], room)?;
     prasang.run_maintenance()?;
     // The story is history: nobody is e-mailed about it. Notifications start with the first
     // thing that happens on the running server.
@@ -1214,6 +1233,42 @@ mod tests {
         assert!(
             comments >= 5 && replies >= 3,
             "{comments} comments, {replies} replies"
+        );
+
+        // The charity run sells through its waiting room: a visitor is sent to it, and joining
+        // puts them first in line.
+        let run = demo_event(&prasang, ROOM_EVENT);
+        let visitor = prasang
+            .auth()
+            .trusted_actor(
+                prasang
+                    .users()
+                    .register(prasang_core::users::NewUser {
+                        name: "Visitor".into(),
+                        email: "visitor@example.org".into(),
+                        password: "a long enough password".into(),
+                        gender: Gender::Undisclosed,
+                        age: 30,
+                        role: Role::Attendee,
+                    })
+                    .expect("register")
+                    .id,
+            )
+            .expect("actor");
+        let refused = prasang
+            .tickets()
+            .book(&visitor, &BookingRequest::seats(run, 1));
+        assert!(
+            matches!(refused, Err(TicketError::PassRequired { .. })),
+            "{refused:?}"
+        );
+        let joined = prasang.waiting_room().join(&visitor, run).expect("join");
+        assert!(
+            matches!(
+                joined.place,
+                prasang_core::waiting_room::Place::Waiting { position: 1, .. }
+            ),
+            "{joined:?}"
         );
     }
 }

@@ -11,6 +11,7 @@
 pub(crate) mod admission;
 pub(crate) mod arrivals;
 pub(crate) mod gate;
+pub(crate) mod integrity;
 pub(crate) mod lottery;
 pub(crate) mod pass;
 pub(crate) mod record;
