@@ -9,7 +9,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use super::pass::{PassClaims, PassKey};
 use super::record::{MemberRecord, MemberState, RoomRecord, member_key};
-use super::{PassRefusal, estimate};
+use super::{PassRefusal, estimate, position_of};
 use crate::ids::{EventId, UserId};
 use crate::store::{StoreError, codec, read_in_tx};
 use crate::time::Timestamp;
@@ -126,7 +126,7 @@ pub(super) fn current_pass(
 fn waiting(room: &RoomRecord, member: Option<&MemberRecord>, now: Timestamp) -> Turned {
     let position = member
         .filter(|member| member.state_at(now) == MemberState::Waiting && member.ordinal > 0)
-        .map(|member| member.ordinal.saturating_sub(room.admitted).max(1));
+        .map(|member| position_of(room, member));
     Turned::NoPass {
         position,
         estimated_wait_secs: position.and_then(|position| estimate(room, position, now)),

@@ -349,7 +349,7 @@ impl WaitingRoom<'_> {
                 on_sale_at: room.settings.on_sale_at,
             },
             MemberState::Waiting => {
-                let position = member.ordinal.saturating_sub(room.admitted).max(1);
+                let position = position_of(room, member);
                 Place::Waiting {
                     position,
                     estimated_wait_secs: estimate(room, position, now),
@@ -428,6 +428,12 @@ fn numbers_of(room: &RoomRecord, now: Timestamp) -> RoomNumbers {
         lottery_drawn: room.lottery_drawn(),
         estimated_wait_secs: estimate(room, room.waiting() + 1, now),
     }
+}
+
+/// A waiting member's position: people ahead of them plus one (their ordinal minus those
+/// admitted; at least 1).
+pub(super) fn position_of(room: &RoomRecord, member: &MemberRecord) -> u64 {
+    member.ordinal.saturating_sub(room.admitted).max(1)
 }
 
 /// Seconds until `position` is admitted: at the set rate, or (automatic) at the rate measured
