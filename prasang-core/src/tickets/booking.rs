@@ -20,6 +20,7 @@ use crate::limits::{self, IDEMPOTENCY_KEY};
 use crate::log::{self, DomainEvent};
 use crate::promo::PromoRefusal;
 use crate::promo::record::{self as promo_record, PromoRecord};
+use crate::store::codec::Record;
 use crate::store::{StoreError, abort, codec, decode_in_tx, finish, keys, read_in_tx};
 use crate::time::Timestamp;
 use crate::validate::{self, FieldError};
@@ -304,21 +305,18 @@ impl BookingTrees<'_> {
             // registration): the guests API books again, for that account.
             return Ok(Err(TicketError::GuestAddressTaken));
         }
-        let sale = match state.sales.entry(request.event) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let stored = self.inventory.get(request.event.to_bytes())?;
-                let sale = match stored {
-                    Some(bytes) => Some(read_in_tx::<SaleState, StoreError>(&bytes)?),
-                    None => None,
-                };
-                entry.insert(sale.map(Cached::read))
-            }
-        };
-        let Some(sale) = sale else {
+        let Some(sale) = read_once(&mut state.sales, request.event, self.inventory, |event| {
+            event.to_bytes()
+        })?
+        else {
             return Ok(Err(NO_SUCH_EVENT.into()));
         };
-        let room = self.room(&mut state.rooms, request.event)?;
+        let room = read_once(
+            &mut state.rooms,
+            request.event,
+            self.waiting_rooms,
+            |event| room_key(*event),
+        )?;
         let pass = match request.offer {
             // An accepted offer books the seats held for it: the room does not stand between.
             Some(_) => None,
@@ -491,26 +489,6 @@ impl BookingTrees<'_> {
         Ok(())
     }
 
-    /// The event's waiting room, read once per batch.
-    fn room<'s>(
-        &self,
-        rooms: &'s mut HashMap<EventId, Option<Cached<RoomRecord>>>,
-        event: EventId,
-    ) -> TxResult<&'s mut Option<Cached<RoomRecord>>> {
-        Ok(match rooms.entry(event) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let room = match self.waiting_rooms.get(room_key(event))? {
-                    Some(bytes) => {
-                        Some(Cached::read(read_in_tx::<RoomRecord, StoreError>(&bytes)?))
-                    }
-                    None => None,
-                };
-                entry.insert(room)
-            }
-        })
-    }
-
     /// The promo code `code` a request names, and its buyer's active tickets with it, read once
     /// per batch and then kept in `promos` and `users` as the batch's bookings change them.
     fn promo<'s>(
@@ -521,17 +499,7 @@ impl BookingTrees<'_> {
         code: &str,
     ) -> TxResult<PromoSlot<'s>> {
         let key = promo_record::key(request.event, code);
-        let record = match promos.entry(key) {
-            Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => {
-                let stored = match self.promo_codes.get(entry.key())? {
-                    Some(bytes) => Some(read_in_tx::<PromoRecord, StoreError>(&bytes)?),
-                    None => None,
-                };
-                entry.insert(stored.map(Cached::read))
-            }
-        };
-        let Some(record) = record else {
+        let Some(record) = read_once(promos, key, self.promo_codes, Vec::clone)? else {
             return Ok(PromoSlot::Unknown);
         };
         let use_key = promo_record::use_key(request.event, code, request.user);
@@ -599,6 +567,26 @@ impl<T> Cached<T> {
             changed: false,
         }
     }
+}
+
+/// The record of `tree` at `tree_key(&key)`, read at its first use in the batch and kept in
+/// `read` under `key` from then on, as the batch's bookings change it (`None`: there is none).
+fn read_once<'s, K: std::hash::Hash + Eq, T: Record, B: AsRef<[u8]>>(
+    read: &'s mut HashMap<K, Option<Cached<T>>>,
+    key: K,
+    tree: &TransactionalTree,
+    tree_key: impl FnOnce(&K) -> B,
+) -> TxResult<&'s mut Option<Cached<T>>> {
+    Ok(match read.entry(key) {
+        Entry::Occupied(entry) => entry.into_mut(),
+        Entry::Vacant(entry) => {
+            let stored = match tree.get(tree_key(entry.key()))? {
+                Some(bytes) => Some(Cached::read(read_in_tx::<T, StoreError>(&bytes)?)),
+                None => None,
+            };
+            entry.insert(stored)
+        }
+    })
 }
 
 /// A `promo_uses` value: a big-endian count (anything else reads as none).
